@@ -1,0 +1,1 @@
+//! SQL analysis of rendered migrations (stub, being written).

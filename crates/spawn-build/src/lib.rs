@@ -1,0 +1,20 @@
+//! spawn-build: the compile pipeline of spawn.
+//!
+//! Called from an application's `build.rs`, [`compile()`] reads `spawn.toml`, renders every
+//! migration template for every environment (pinned migrations from their content-addressed
+//! snapshot under `pinned/`), analyses the SQL, and writes the compiled set to `OUT_DIR` for
+//! `spawn_runtime::embed_migrations!()`.
+//!
+//! ```no_run
+//! // build.rs
+//! fn main() {
+//!     spawn_build::compile().unwrap()
+//! }
+//! ```
+//!
+//! The modules are usable on their own, which is how the `spawn` CLI renders and pins.
+
+pub mod analyze;
+pub mod pin;
+pub mod render;
+pub mod variables;

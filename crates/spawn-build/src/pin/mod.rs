@@ -1,0 +1,1 @@
+//! Pinning: content-addressed snapshots of `components/` (stub, being written).

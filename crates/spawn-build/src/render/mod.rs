@@ -1,0 +1,1 @@
+//! Rendering of migration templates with minijinja (stub, being written).

@@ -1,0 +1,1 @@
+//! Variables files (JSON, TOML, YAML) for templates (stub, being written).

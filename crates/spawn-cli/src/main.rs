@@ -1,0 +1,2 @@
+//! The `spawn` command-line tool (being written).
+fn main() {}

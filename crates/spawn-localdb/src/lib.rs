@@ -1,0 +1,1 @@
+//! spawn-localdb (being written).

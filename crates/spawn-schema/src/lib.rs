@@ -1,0 +1,1 @@
+//! spawn-schema: catalog inspection and schema diff (being written).
