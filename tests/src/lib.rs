@@ -1,1 +1,124 @@
-//! Test harness (being written).
+//! The PostgreSQL test harness shared by spawn's integration tests.
+//!
+//! [`server()`] is one PostgreSQL server per test process: the server named by `DATABASE_URL`
+//! when that is set, otherwise a throwaway cluster started on first use (see
+//! `spawn_localdb::Cluster::start_temporary`) and removed when the process exits.
+//! [`TestDb::new`] gives each test a database of its own, so tests run in parallel without
+//! clashing; [`TestDb::from_template`] clones a prepared database, which is much faster than
+//! migrating a new one.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
+
+/// The server all tests of this process use.
+pub struct TestServer {
+    /// Keeps a throwaway cluster alive; `None` when `DATABASE_URL` names the server.
+    cluster: Option<spawn_localdb::Cluster>,
+    /// Options of the maintenance connection (database `postgres`, or DATABASE_URL's).
+    admin: PgConnectOptions,
+}
+
+impl TestServer {
+    /// The throwaway cluster, if this process started one.
+    pub fn cluster(&self) -> Option<&spawn_localdb::Cluster> {
+        self.cluster.as_ref()
+    }
+
+    /// A URL of `database` on this server.
+    pub fn url(&self, database: &str) -> String {
+        self.admin.clone().database(database).to_url_lossy().to_string()
+    }
+
+    /// Options of a connection to `database` on this server.
+    pub fn options(&self, database: &str) -> PgConnectOptions {
+        self.admin.clone().database(database)
+    }
+
+    /// A new connection to the maintenance database.
+    pub async fn admin_connection(&self) -> PgConnection {
+        PgConnection::connect_with(&self.admin)
+            .await
+            .expect("connect to the test server's maintenance database")
+    }
+}
+
+/// The server of this test process (started on first use).
+pub fn server() -> &'static TestServer {
+    static SERVER: OnceLock<TestServer> = OnceLock::new();
+    SERVER.get_or_init(|| match std::env::var("DATABASE_URL") {
+        Ok(url) => TestServer {
+            cluster: None,
+            admin: url.parse().expect("DATABASE_URL is not a valid postgres URL"),
+        },
+        Err(_) => {
+            let cluster = spawn_localdb::Cluster::start_temporary()
+                .unwrap_or_else(|e| panic!("cannot start a throwaway PostgreSQL for the tests: {e}"));
+            let admin: PgConnectOptions = cluster.url("postgres").parse().expect("cluster URL");
+            TestServer { cluster: Some(cluster), admin }
+        }
+    })
+}
+
+/// A database that belongs to one test.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+    pub pool: PgPool,
+}
+
+impl TestDb {
+    /// Creates an empty database for this test (from template0).
+    pub async fn new(label: &str) -> Self {
+        Self::create(label, "template0").await
+    }
+
+    /// Creates a database for this test as a copy of `template` (which must have no
+    /// other connections while it is copied).
+    pub async fn from_template(label: &str, template: &str) -> Self {
+        Self::create(label, template).await
+    }
+
+    async fn create(label: &str, template: &str) -> Self {
+        let name = unique_name(label);
+        let server = server();
+        let mut admin = server.admin_connection().await;
+        sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""))
+            .execute(&mut admin)
+            .await
+            .unwrap_or_else(|e| panic!("CREATE DATABASE {name} TEMPLATE {template}: {e}"));
+        let pool = PgPoolOptions::new()
+            .max_connections(20)
+            .connect_with(server.options(&name))
+            .await
+            .expect("connect to the test database");
+        Self { url: server.url(&name), name, pool }
+    }
+
+    /// A new pool to this database (for simulating several application instances).
+    pub async fn new_pool(&self, max_connections: u32) -> PgPool {
+        PgPoolOptions::new()
+            .max_connections(max_connections)
+            .connect_with(server().options(&self.name))
+            .await
+            .expect("connect to the test database")
+    }
+
+    /// Closes this test's connections so the database can serve as a template.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// `spawn_<label>_<pid>_<n>`: unique across parallel tests and test processes.
+pub fn unique_name(label: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let clean: String = label
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .take(30)
+        .collect();
+    format!("t_{clean}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+}
