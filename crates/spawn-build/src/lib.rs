@@ -12,9 +12,20 @@
 //! }
 //! ```
 //!
-//! The modules are usable on their own, which is how the `spawn` CLI renders and pins.
+//! The modules are usable on their own, which is how the `spawn` CLI renders and pins:
+//! [`project::Project`] is the pipeline for one project.
 
 pub mod analyze;
+pub mod checksum;
+// mod codegen; (enabled once render/analyze land)
+// mod compile;
+pub mod config;
+// pub mod error;
+pub mod layout;
 pub mod pin;
+// pub mod project;
 pub mod render;
 pub mod variables;
+
+// pub use compile::{compile, Compiled, Config};
+// pub use error::BuildError;

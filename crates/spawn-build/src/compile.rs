@@ -1,0 +1,218 @@
+//! [`compile()`] and its builder [`Config`]: the build-script entry point.
+//!
+//! Renders every migration for every environment named by the targets, pins unpinned ones
+//! in debug builds (or refuses them when locked), analyses the SQL, writes the compiled set
+//! to `OUT_DIR` for `embed_migrations!()`, and tells cargo exactly which files to watch.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use crate::codegen;
+use crate::error::BuildError;
+use crate::project::{CompiledMigration, Project};
+
+/// Options for [`Config::compile`]. `Config::new().compile()` is what [`compile()`] does.
+///
+/// ```no_run
+/// // build.rs
+/// fn main() {
+///     spawn_build::Config::new()
+///         .spawn_toml("db/spawn.toml")
+///         .locked(true)
+///         .compile()
+///         .unwrap();
+/// }
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    spawn_toml: Option<PathBuf>,
+    locked: Option<bool>,
+    variables: Option<PathBuf>,
+    environments: Option<Vec<String>>,
+    out_dir: Option<PathBuf>,
+    cargo_output: Option<bool>,
+}
+
+/// What [`Config::compile`] produced.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    pub migrations: Vec<CompiledMigration>,
+    /// Migrations pinned by this run (debug builds only).
+    pub newly_pinned: Vec<String>,
+    /// The generated Rust file `embed_migrations!()` includes.
+    pub generated: PathBuf,
+    /// Every file and folder cargo was told to watch.
+    pub watched: BTreeSet<PathBuf>,
+}
+
+impl Config {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The project file (default: `spawn.toml` beside the crate's Cargo.toml). A relative
+    /// path is relative to the crate's folder (`CARGO_MANIFEST_DIR`).
+    pub fn spawn_toml(&mut self, path: impl Into<PathBuf>) -> &mut Self {
+        self.spawn_toml = Some(path.into());
+        self
+    }
+
+    /// Refuse unpinned migrations instead of pinning them. Default: locked when the `CI`
+    /// environment variable is set or the build is not a debug build.
+    pub fn locked(&mut self, locked: bool) -> &mut Self {
+        self.locked = Some(locked);
+        self
+    }
+
+    /// A variables file for every environment, instead of what spawn.toml names. Relative
+    /// to the crate's folder.
+    pub fn variables(&mut self, path: impl Into<PathBuf>) -> &mut Self {
+        self.variables = Some(path.into());
+        self
+    }
+
+    /// The environments to render (default: every environment named by spawn.toml's targets,
+    /// or just `prod`).
+    pub fn environments<I, S>(&mut self, environments: I) -> &mut Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.environments = Some(environments.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Where to write the compiled set (default: `OUT_DIR`).
+    pub fn out_dir(&mut self, dir: impl Into<PathBuf>) -> &mut Self {
+        self.out_dir = Some(dir.into());
+        self
+    }
+
+    /// Whether to print `cargo:` instructions (default: when run by cargo as a build script).
+    pub fn cargo_output(&mut self, enabled: bool) -> &mut Self {
+        self.cargo_output = Some(enabled);
+        self
+    }
+
+    /// Compiles the migrations. See the module documentation.
+    pub fn compile(&self) -> Result<Compiled, BuildError> {
+        let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
+        let relative_to_crate = |p: &Path| match &manifest_dir {
+            Some(dir) if p.is_relative() => dir.join(p),
+            _ => p.to_path_buf(),
+        };
+        let spawn_toml = relative_to_crate(self.spawn_toml.as_deref().unwrap_or(Path::new("spawn.toml")));
+        let out_dir = match (&self.out_dir, std::env::var_os("OUT_DIR")) {
+            (Some(dir), _) => dir.clone(),
+            (None, Some(dir)) => PathBuf::from(dir),
+            (None, None) => {
+                return Err(BuildError::Environment(
+                    "OUT_DIR is not set: call spawn_build::compile() from build.rs, or set Config::out_dir".into(),
+                ))
+            }
+        };
+        let cargo_output = self.cargo_output.unwrap_or_else(|| std::env::var_os("CARGO").is_some() && self.out_dir.is_none());
+        let locked = self.locked.unwrap_or_else(default_locked);
+
+        let mut project = Project::open(&spawn_toml)?;
+        let environments: Vec<String> = match &self.environments {
+            Some(envs) => envs.clone(),
+            None => project.config.environments().into_iter().collect(),
+        };
+        let variables_override = self.variables.as_deref().map(relative_to_crate);
+
+        let mut errors = Vec::new();
+        let mut migrations = Vec::new();
+        let mut newly_pinned = Vec::new();
+        let mut any_unpinned = false;
+        for dir in project.migrations()? {
+            project.files_read.insert(dir.up_sql());
+            let pin = match project.pin_of(&dir) {
+                Ok(Some(pin)) => Some(pin),
+                Ok(None) if locked => {
+                    errors.push(BuildError::NotPinned { migration: dir.name.clone() });
+                    continue;
+                }
+                Ok(None) => match project.pin(&dir) {
+                    Ok(pin) => {
+                        newly_pinned.push(dir.name.clone());
+                        Some(pin)
+                    }
+                    Err(e) => {
+                        errors.push(e);
+                        continue;
+                    }
+                },
+                Err(e) => {
+                    errors.push(e);
+                    continue;
+                }
+            };
+            any_unpinned |= pin.is_none();
+            let mut renders = Vec::new();
+            for env in &environments {
+                let vars_path = variables_override
+                    .clone()
+                    .or_else(|| project.config.variables_for(env).map(Path::to_path_buf));
+                let vars = match vars_path.map(|p| project.variables(&p)).transpose() {
+                    Ok(v) => v,
+                    Err(e) => {
+                        errors.push(e);
+                        continue;
+                    }
+                };
+                match project.compile_render(&dir, pin.as_ref(), env, vars.as_ref()) {
+                    Ok(r) => renders.push(r),
+                    Err(e) => errors.push(e),
+                }
+            }
+            migrations.push(CompiledMigration { name: dir.name.clone(), pin, renders });
+        }
+
+        // Tell cargo what to watch even when failing, so fixing a file reruns the script.
+        let mut watched = project.files_read.clone();
+        let migrations_dir = project.layout.migrations_dir();
+        watched.insert(if migrations_dir.is_dir() { migrations_dir } else { project.layout.spawn_folder.clone() });
+        if any_unpinned {
+            let components = project.layout.components_dir();
+            watched.insert(if components.is_dir() { components } else { project.layout.spawn_folder.clone() });
+        }
+        if cargo_output {
+            for path in &watched {
+                println!("cargo:rerun-if-changed={}", path.display());
+            }
+            println!("cargo:rerun-if-env-changed=CI");
+            for name in &newly_pinned {
+                println!(
+                    "cargo:warning=spawn pinned migration {name}: commit {} and the new files in {}",
+                    project.layout.migration(name).lock_toml().display(),
+                    project.layout.pinned_dir().display()
+                );
+            }
+        }
+        if let Some(error) = BuildError::from_many(errors) {
+            return Err(error);
+        }
+
+        let generated = codegen::write(
+            &out_dir,
+            &migrations,
+            project.config.default_environment(),
+            project.config.default_spawn_schema(),
+        )?;
+        Ok(Compiled { migrations, newly_pinned, generated, watched })
+    }
+}
+
+/// Locked unless this is a debug build outside CI.
+fn default_locked() -> bool {
+    let ci = std::env::var("CI").map(|v| !v.is_empty() && v != "0" && v != "false").unwrap_or(false);
+    let debug = std::env::var("PROFILE").map(|p| p == "debug").unwrap_or(true);
+    ci || !debug
+}
+
+/// Compiles the migrations of the `spawn.toml` beside the crate's Cargo.toml into `OUT_DIR`.
+/// Call it from `build.rs`; see [`Config`] for options.
+pub fn compile() -> Result<(), BuildError> {
+    Config::new().compile().map(|_| ())
+}
