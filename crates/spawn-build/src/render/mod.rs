@@ -1,1 +1,215 @@
-//! Rendering of migration templates with minijinja (stub, being written).
+//! Rendering migration templates (`migrations/<name>/up.sql`) with minijinja.
+//!
+//! The rules are those of the original spawn CLI, byte for byte (the golden vectors in
+//! `compat/` are the contract):
+//!
+//! * the context holds `env` (the environment name) and `variables` (the parsed variables
+//!   file, or none);
+//! * `{% include %}`, `{% import %}`, `{% from %}` and `{% extends %}` names are exact paths
+//!   relative to `components/` ([`ComponentSource`]): from the working tree, or from a pinned
+//!   snapshot, where a missing name is "template not found" (so `ignore missing` and include
+//!   lists fall through); `up.sql` itself always comes from the working tree;
+//! * every `{{ … }}` is auto-escaped for PostgreSQL (see [`escape`]);
+//! * spawn's own filters and functions are in [`functions`];
+//! * one trailing newline of each template is dropped (`keep_trailing_newline` off).
+//!
+//! [`render`] also reports which working-tree files it read and, best effort, which
+//! component every output line came from.
+
+mod components;
+mod error;
+pub mod escape;
+mod functions;
+mod origins;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use minijinja::{context, Environment, Value};
+
+use crate::pin::Snapshot;
+use components::Components;
+pub use error::{Location, RenderError};
+use functions::UuidLog;
+use origins::MarkRegistry;
+pub use origins::Origins;
+
+/// Where `{% include %}` and friends, and `read_file` and friends, find components.
+#[derive(Debug, Clone)]
+pub enum ComponentSource {
+    /// The working tree: the project's `components/` directory (it need not exist).
+    Directory(PathBuf),
+    /// A pinned snapshot (from the migration's `lock.toml`).
+    Pinned(Arc<Snapshot>),
+}
+
+/// One migration to render for one environment.
+#[derive(Debug, Clone, Copy)]
+pub struct RenderRequest<'a> {
+    /// The migration's folder name, for messages.
+    pub migration_name: &'a str,
+    /// `migrations/<name>/up.sql`, read from the working tree even when pinned.
+    pub up_sql_path: &'a Path,
+    /// Where components come from.
+    pub components: &'a ComponentSource,
+    /// The template variable `env`.
+    pub environment: &'a str,
+    /// The template variable `variables` (none when absent).
+    pub variables: Option<&'a Value>,
+}
+
+/// A rendered migration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    /// The SQL, exactly as the original spawn CLI renders it.
+    pub sql: String,
+    /// (first_line, component) runs: rendered lines from first_line (1-based) up to the next
+    /// run came from that component (`None` = up.sql). May be empty if unknown.
+    pub origins: Origins,
+    /// Working-tree files that were read (up.sql, and components and data files when
+    /// unpinned), for `cargo:rerun-if-changed`. Pinned objects are not listed here; see
+    /// [`Snapshot::object_paths`].
+    pub files_read: BTreeSet<PathBuf>,
+}
+
+/// The name `up.sql` is registered under. It can never be a component key (keys never
+/// start with `/`, and the loader rejects such names), so no component shadows it.
+const UP_SQL_TEMPLATE: &str = "/up.sql";
+
+/// Renders one migration.
+pub fn render(req: &RenderRequest<'_>) -> Result<Rendered, RenderError> {
+    let source = read_up_sql(req)?;
+    let components = Arc::new(Components::new(req.components.clone()));
+    let uuids = Arc::new(UuidLog::default());
+    let ctx = context! {
+        env => req.environment,
+        variables => req.variables.cloned().unwrap_or(Value::from(())),
+    };
+
+    let env = environment(&components, &uuids, None);
+    let sql = render_source(&env, &source, &ctx)
+        .map_err(|err| template_error(req, &components, &source, err))?;
+
+    // Second pass, with component markers, for line origins only.
+    let registry = Arc::new(MarkRegistry::default());
+    let marked_env = environment(
+        &components,
+        &Arc::new(uuids.replaying()),
+        Some(Arc::clone(&registry)),
+    );
+    let origins = match render_source(&marked_env, &source, &ctx) {
+        Ok(marked) => origins::locate(&marked, &registry, &sql),
+        Err(_) => Vec::new(),
+    };
+
+    let mut files_read = components.files_read();
+    files_read.insert(req.up_sql_path.to_path_buf());
+    Ok(Rendered {
+        sql,
+        origins,
+        files_read,
+    })
+}
+
+fn read_up_sql(req: &RenderRequest<'_>) -> Result<String, RenderError> {
+    let bytes = std::fs::read(req.up_sql_path).map_err(|source| RenderError::ReadTemplate {
+        migration: req.migration_name.to_owned(),
+        path: req.up_sql_path.to_path_buf(),
+        source,
+    })?;
+    String::from_utf8(bytes).map_err(|e| RenderError::NotUtf8 {
+        migration: req.migration_name.to_owned(),
+        path: req.up_sql_path.to_path_buf(),
+        source: e.utf8_error(),
+    })
+}
+
+fn render_source(
+    env: &Environment<'static>,
+    source: &str,
+    ctx: &Value,
+) -> Result<String, minijinja::Error> {
+    let mut env = env.clone();
+    env.add_template_owned(UP_SQL_TEMPLATE, source.to_owned())?;
+    env.get_template(UP_SQL_TEMPLATE)?.render(ctx)
+}
+
+/// A minijinja environment with spawn's loader, escaping, filters and functions.
+fn environment(
+    components: &Arc<Components>,
+    uuids: &Arc<UuidLog>,
+    marks: Option<Arc<MarkRegistry>>,
+) -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_keep_trailing_newline(false);
+    env.set_auto_escape_callback(escape::auto_escape);
+    env.set_formatter(escape::sql_formatter);
+    let loader_components = Arc::clone(components);
+    env.set_loader(move |name| load_template(&loader_components, name, marks.as_deref()));
+    functions::register(&mut env, components, uuids);
+    env
+}
+
+fn load_template(
+    components: &Components,
+    name: &str,
+    marks: Option<&MarkRegistry>,
+) -> Result<Option<String>, minijinja::Error> {
+    let invalid = |msg: String| minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, msg);
+    let Some(bytes) = components
+        .read(name)
+        .map_err(|e| invalid(format!("cannot load template: {e}")))?
+    else {
+        return Ok(None);
+    };
+    let text = std::str::from_utf8(&bytes).map_err(|e| {
+        invalid(format!(
+            "component {name} is not valid UTF-8 text ({e}); binary files can only be read with read_file"
+        ))
+    })?;
+    Ok(Some(match marks {
+        Some(registry) => registry.wrap(name, text),
+        None => text.to_owned(),
+    }))
+}
+
+fn template_error(
+    req: &RenderRequest<'_>,
+    components: &Components,
+    up_sql: &str,
+    err: minijinja::Error,
+) -> RenderError {
+    let (file, line_text) = match err.name() {
+        Some(name) if name != UP_SQL_TEMPLATE => {
+            let text = components
+                .read(name)
+                .ok()
+                .flatten()
+                .and_then(|bytes| String::from_utf8(bytes.to_vec()).ok());
+            let line = err
+                .line()
+                .and_then(|l| text.as_deref().and_then(|t| nth_line(t, l)));
+            (components.display_name(name), line)
+        }
+        _ => (
+            req.up_sql_path.display().to_string(),
+            err.line().and_then(|l| nth_line(up_sql, l)),
+        ),
+    };
+    let hint = error::hint_for(&err, line_text.as_deref(), &components.describe());
+    RenderError::Template {
+        migration: req.migration_name.to_owned(),
+        location: Location {
+            file,
+            line: err.line(),
+        },
+        message: error::short_message(&err),
+        hint,
+        source: err,
+    }
+}
+
+fn nth_line(text: &str, line: usize) -> Option<String> {
+    text.lines().nth(line.checked_sub(1)?).map(str::to_owned)
+}

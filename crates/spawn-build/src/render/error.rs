@@ -1,0 +1,134 @@
+//! Render errors: which migration, which file and line, minijinja's message, and a hint
+//! where a common mistake is likely.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+use minijinja::ErrorKind;
+
+/// A migration that could not be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// `up.sql` could not be read.
+    #[error("migration {migration}: could not read {}: {source}", path.display())]
+    ReadTemplate {
+        /// The migration.
+        migration: String,
+        /// The file.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: io::Error,
+    },
+
+    /// `up.sql` is not UTF-8 text.
+    #[error("migration {migration}: {} is not valid UTF-8 text ({source})", path.display())]
+    NotUtf8 {
+        /// The migration.
+        migration: String,
+        /// The file.
+        path: PathBuf,
+        /// Where the invalid bytes are.
+        #[source]
+        source: std::str::Utf8Error,
+    },
+
+    /// The template engine failed (syntax, missing include, undefined value, …).
+    #[error("migration {migration}: {location}{message}{hint}", hint = Hint(hint.as_deref()))]
+    Template {
+        /// The migration.
+        migration: String,
+        /// `file:line: ` (or `file: ` without a line) where the error occurred.
+        location: Location,
+        /// minijinja's message (kind and detail).
+        message: String,
+        /// What probably helps, if anything.
+        hint: Option<String>,
+        /// The original error.
+        #[source]
+        source: minijinja::Error,
+    },
+}
+
+impl RenderError {
+    /// The minijinja error kind, for template errors.
+    pub fn template_error_kind(&self) -> Option<ErrorKind> {
+        match self {
+            RenderError::Template { source, .. } => Some(source.kind()),
+            _ => None,
+        }
+    }
+}
+
+/// A file (the `up.sql` path or a component) and, when known, a 1-based line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The file as shown to the user.
+    pub file: String,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}: ", self.file),
+            None => write!(f, "{}: ", self.file),
+        }
+    }
+}
+
+struct Hint<'a>(Option<&'a str>);
+
+impl fmt::Display for Hint<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(hint) => write!(f, " (hint: {hint})"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// minijinja's message without its ` (in name:line)` suffix.
+pub(crate) fn short_message(err: &minijinja::Error) -> String {
+    match err.detail() {
+        Some(detail) => format!("{}: {detail}", err.kind()),
+        None => err.kind().to_string(),
+    }
+}
+
+/// A hint for `err`, given the source line it points at (if known) and where components
+/// are looked up.
+pub(crate) fn hint_for(
+    err: &minijinja::Error,
+    line_text: Option<&str>,
+    components: &str,
+) -> Option<String> {
+    match err.kind() {
+        ErrorKind::SyntaxError => {
+            let line = line_text.unwrap_or_default();
+            (line.contains("{{") || line.contains("{#") || line.contains("{%")).then(|| {
+                "`{{`, `{%` and `{#` start template syntax even inside SQL strings; for literal \
+                 text use {% raw %}…{% endraw %} or {{ '{{' }}"
+                    .to_owned()
+            })
+        }
+        ErrorKind::TemplateNotFound => Some(format!(
+            "template names are exact paths relative to components/ (case-sensitive, no `./`), \
+             looked up in {components}"
+        )),
+        ErrorKind::UndefinedError => Some(
+            "an attribute or item of an undefined value; check the name, or guard it with \
+             `is defined` or `|default(…)`"
+                .to_owned(),
+        ),
+        ErrorKind::UnknownFilter | ErrorKind::UnknownFunction => Some(
+            "spawn adds gen_uuid_v4/v5/v7, escape_identifier, escape_literal, read_file, \
+             read_json/toml/yaml, parse_json/toml/yaml, base64_encode and to_string_lossy to \
+             minijinja's builtins"
+                .to_owned(),
+        ),
+        _ => None,
+    }
+}
