@@ -110,8 +110,8 @@ fn last_pins(compat: &Path) -> BTreeMap<String, String> {
             .into_owned();
         let last = sorted_dirs(&project.join("migrations"))
             .into_iter()
-            .filter_map(|m| read_lock(&m.join("lock.toml")).expect("lock"))
-            .last();
+            .rev()
+            .find_map(|m| read_lock(&m.join("lock.toml")).expect("lock"));
         if let Some(pin) = last {
             pins.insert(name, pin.to_string());
         }
@@ -308,4 +308,318 @@ fn repinning_current_components_with_xxh3_gives_the_last_pin() {
         "{} projects re-pin to their last migration's pin",
         pins.len()
     );
+}
+
+/// The project's own fixture (`tests/fixtures/render-project/`): includes, macros, extends,
+/// env branches, variables, data files and escaping, rendered for `dev` and `prod`, from the
+/// working tree and from a fresh SHA-256 pin. Run with `SPAWN_BLESS=1` to rewrite
+/// `expected/` after an intended change (and review the diff).
+mod fixture {
+    use super::*;
+    use minijinja::Value;
+
+    const ENVS: [&str; 2] = ["dev", "prod"];
+
+    fn project() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/render-project")
+    }
+
+    fn variables(project: &Path, env: &str) -> Value {
+        let file = if env == "dev" {
+            "vars/dev.json"
+        } else {
+            "vars/prod.yaml"
+        };
+        load_variables(&project.join(file)).expect("fixture variables")
+    }
+
+    fn render_in(
+        project: &Path,
+        migration: &str,
+        env: &str,
+        components: &ComponentSource,
+    ) -> Result<Rendered, String> {
+        let vars = variables(project, env);
+        let up_sql = project.join("migrations").join(migration).join("up.sql");
+        render(&RenderRequest {
+            migration_name: migration,
+            up_sql_path: &up_sql,
+            components,
+            environment: env,
+            variables: Some(&vars),
+        })
+        .map_err(|e| e.to_string())
+    }
+
+    fn pin(components: &Path, store: &Path) -> ComponentSource {
+        let store = PinStore::new(store);
+        let root = store.pin(components).expect("pin fixture");
+        ComponentSource::Pinned(Arc::new(store.snapshot(&root).expect("snapshot")))
+    }
+
+    fn copy_dir(from: &Path, to: &Path) {
+        fs::create_dir_all(to).expect("mkdir");
+        for entry in fs::read_dir(from).expect("list") {
+            let entry = entry.expect("entry");
+            let target = to.join(entry.file_name());
+            if entry.file_type().expect("type").is_dir() {
+                copy_dir(&entry.path(), &target);
+            } else {
+                fs::copy(entry.path(), target).expect("copy");
+            }
+        }
+    }
+
+    #[test]
+    fn fixture_renders_match_expected_unpinned_and_pinned() {
+        let project = project();
+        let store = tempfile::tempdir().expect("tempdir");
+        let pinned = pin(&project.join("components"), store.path());
+        let unpinned = ComponentSource::Directory(project.join("components"));
+        let bless = std::env::var_os("SPAWN_BLESS").is_some();
+        let mut count = 0;
+        for migration in sorted_dirs(&project.join("migrations")) {
+            let migration = migration
+                .file_name()
+                .expect("name")
+                .to_string_lossy()
+                .into_owned();
+            for env in ENVS {
+                let from_tree =
+                    render_in(&project, &migration, env, &unpinned).expect("unpinned render");
+                let from_pin =
+                    render_in(&project, &migration, env, &pinned).expect("pinned render");
+                assert_eq!(
+                    from_tree.sql, from_pin.sql,
+                    "{migration} [{env}]: pinned and unpinned differ"
+                );
+                let expected_path = project
+                    .join("expected")
+                    .join(format!("{migration}.{env}.sql"));
+                if bless {
+                    fs::write(&expected_path, &from_tree.sql).expect("bless");
+                }
+                let expected = fs::read_to_string(&expected_path).expect("expected file");
+                assert_eq!(
+                    from_tree.sql,
+                    expected,
+                    "{migration} [{env}] differs from {}",
+                    expected_path.display()
+                );
+                count += 1;
+            }
+        }
+        assert_eq!(count, 14);
+    }
+
+    #[test]
+    fn pinned_render_ignores_later_edits() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let project = dir.path();
+        copy_dir(
+            &project_root_subdir("components"),
+            &project.join("components"),
+        );
+        copy_dir(
+            &project_root_subdir("migrations"),
+            &project.join("migrations"),
+        );
+        copy_dir(&project_root_subdir("vars"), &project.join("vars"));
+        let pinned = pin(&project.join("components"), &project.join("pinned"));
+        fs::write(
+            project.join("components/seed/prod.sql"),
+            "-- edited after pinning\n",
+        )
+        .expect("edit");
+        fs::write(
+            project.join("components/schema/tables/not-written-yet.sql"),
+            "-- now it exists\n",
+        )
+        .expect("add");
+
+        let unpinned = ComponentSource::Directory(project.join("components"));
+        let old = render_in(project, "20250101000000-includes", "prod", &pinned).expect("pinned");
+        let new =
+            render_in(project, "20250101000000-includes", "prod", &unpinned).expect("unpinned");
+        assert!(
+            old.sql.contains("-- no seed data in production"),
+            "{}",
+            old.sql
+        );
+        assert!(!old.sql.contains("now it exists"), "{}", old.sql);
+        assert!(new.sql.contains("-- edited after pinning"), "{}", new.sql);
+        assert!(new.sql.contains("-- now it exists"), "{}", new.sql);
+    }
+
+    fn project_root_subdir(name: &str) -> PathBuf {
+        project().join(name)
+    }
+
+    #[test]
+    fn origins_and_files_read() {
+        let project = project();
+        let components = project.join("components");
+        let unpinned = ComponentSource::Directory(components.clone());
+        let r = render_in(&project, "20250101000000-includes", "dev", &unpinned).expect("render");
+        let line_of = |needle: &str| {
+            r.sql
+                .lines()
+                .position(|l| l.contains(needle))
+                .map(|i| i as u32 + 1)
+                .expect("line present")
+        };
+        let origin_of = |line: u32| {
+            r.origins
+                .iter()
+                .take_while(|(first, _)| *first <= line)
+                .last()
+                .and_then(|(_, o)| o.clone())
+        };
+        assert_eq!(origin_of(line_of("BEGIN;")), None);
+        assert_eq!(
+            origin_of(line_of("CREATE TABLE item (")).as_deref(),
+            Some("schema/tables/items.sql")
+        );
+        assert_eq!(
+            origin_of(line_of("GENERATED ALWAYS")).as_deref(),
+            Some("schema/tables/common_columns.sql")
+        );
+        assert_eq!(
+            origin_of(line_of("name text NOT NULL")).as_deref(),
+            Some("schema/tables/items.sql")
+        );
+        assert_eq!(
+            origin_of(line_of("CREATE INDEX")).as_deref(),
+            Some("schema/tables/item-tags.sql")
+        );
+        assert_eq!(
+            origin_of(line_of("dev sample 1")).as_deref(),
+            Some("seed/dev.sql")
+        );
+        assert_eq!(origin_of(line_of("COMMIT;")), None);
+        let expected_files: std::collections::BTreeSet<PathBuf> = [
+            project.join("migrations/20250101000000-includes/up.sql"),
+            components.join("schema/tables/items.sql"),
+            components.join("schema/tables/common_columns.sql"),
+            components.join("schema/tables/item-tags.sql"),
+            components.join("seed/dev.sql"),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(r.files_read, expected_files);
+
+        // Pinned: only up.sql comes from the working tree.
+        let store = tempfile::tempdir().expect("tempdir");
+        let pinned = pin(&components, store.path());
+        let r = render_in(&project, "20250101000500-data-files", "prod", &pinned).expect("render");
+        assert_eq!(r.files_read.len(), 1);
+
+        // Random UUIDs do not defeat origins (the marker pass replays them).
+        let dir = tempfile::tempdir().expect("tempdir");
+        fs::create_dir_all(dir.path().join("components")).expect("mkdir");
+        fs::write(
+            dir.path().join("components/ids.sql"),
+            "SELECT {{ gen_uuid_v4() }}, {{ gen_uuid_v7() }};\n",
+        )
+        .expect("write");
+        let up = dir.path().join("up.sql");
+        fs::write(&up, "-- ids\n{% include \"ids.sql\" %}\n").expect("write");
+        let r = render(&RenderRequest {
+            migration_name: "ids",
+            up_sql_path: &up,
+            components: &ComponentSource::Directory(dir.path().join("components")),
+            environment: "dev",
+            variables: None,
+        })
+        .expect("render");
+        assert_eq!(r.origins, vec![(1, None), (2, Some("ids.sql".to_owned()))]);
+    }
+
+    /// Renders `up_sql` in a scratch project whose components are `files`.
+    fn render_scratch(up_sql: &str, files: &[(&str, &[u8])]) -> Result<Rendered, String> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let components = dir.path().join("components");
+        fs::create_dir_all(&components).expect("mkdir");
+        for (name, bytes) in files {
+            let path = components.join(name);
+            fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            fs::write(path, bytes).expect("write");
+        }
+        let up = dir.path().join("migrations/20250101000000-scratch/up.sql");
+        fs::create_dir_all(up.parent().expect("parent")).expect("mkdir");
+        fs::write(&up, up_sql).expect("write");
+        let unpinned = render(&RenderRequest {
+            migration_name: "20250101000000-scratch",
+            up_sql_path: &up,
+            components: &ComponentSource::Directory(components.clone()),
+            environment: "dev",
+            variables: None,
+        })
+        .map_err(|e| e.to_string());
+        let pinned = render(&RenderRequest {
+            migration_name: "20250101000000-scratch",
+            up_sql_path: &up,
+            components: &pin(&components, &dir.path().join("pinned")),
+            environment: "dev",
+            variables: None,
+        })
+        .map_err(|e| e.to_string());
+        // Pinned and unpinned agree, in success and in failure.
+        match (&unpinned, &pinned) {
+            (Ok(a), Ok(b)) => assert_eq!(a.sql, b.sql, "pinned and unpinned renders differ"),
+            (Err(_), Err(_)) => {}
+            _ => panic!("pinned and unpinned disagree: {unpinned:?} vs {pinned:?}"),
+        }
+        unpinned
+    }
+
+    #[test]
+    fn errors_name_migration_file_line_and_hint() {
+        let err = render_scratch("SELECT 1;\nSELECT '{{1,2}}'::int[];\n", &[]).expect_err("syntax");
+        assert!(
+            err.starts_with("migration 20250101000000-scratch: "),
+            "{err}"
+        );
+        assert!(
+            err.contains("up.sql:2: syntax error: unexpected `,`"),
+            "{err}"
+        );
+        assert!(err.contains("{% raw %}"), "{err}");
+
+        let err = render_scratch(
+            "-- a\n{% include \"lib/b.sql\" %}\n",
+            &[("lib/b.sql", b"ok\n{% if %}\n")],
+        )
+        .expect_err("component syntax");
+        assert!(err.contains("lib/b.sql:2: syntax error"), "{err}");
+
+        let err = render_scratch("{% include \"nope.sql\" %}", &[]).expect_err("missing include");
+        assert!(err.contains("up.sql:1: template not found"), "{err}");
+        assert!(err.contains("components"), "{err}");
+
+        let err =
+            render_scratch("{% include \"../up.sql\" ignore missing %}", &[]).expect_err("escape");
+        assert!(err.contains("outside components/"), "{err}");
+
+        let err =
+            render_scratch("{{ 'data/none.bin'|read_file }}", &[]).expect_err("missing data file");
+        assert!(
+            err.contains("file not found in components: data/none.bin"),
+            "{err}"
+        );
+
+        let err = render_scratch("{% include \"bin.sql\" %}", &[("bin.sql", &[0xff, 0xfe])])
+            .expect_err("binary template");
+        assert!(err.contains("not valid UTF-8"), "{err}");
+
+        let err = render_scratch("{{ x.y.z }}", &[]).expect_err("undefined");
+        assert!(err.contains("up.sql:1: undefined value"), "{err}");
+
+        let ok = render_scratch(
+            "{% include \"./a.sql\" ignore missing %}{% include \"A.sql\" ignore missing %}{% include \"a.sql\" %}",
+            &[("a.sql", b"exact keys only\n")],
+        )
+        .expect("render");
+        assert_eq!(ok.sql, "exact keys only");
+    }
 }

@@ -8,10 +8,11 @@
 //! The byte format is that of the original spawn CLI (see `compat/PINS.md`): its XXH3-128
 //! pins are read and verified as they are; new pins use SHA-256 in the same layout.
 //!
-//! * [`hash`]: [`ObjectHash`] and [`HashAlgorithm`].
-//! * [`tree`]: the exact bytes of tree objects.
-//! * [`store`]: [`PinStore`] (pin, read objects) and [`Snapshot`] (path → verified bytes).
-//! * [`lock`]: `lock.toml`.
+//! * [`hash`] — [`ObjectHash`] and [`HashAlgorithm`];
+//! * [`tree`] — the exact bytes of tree objects;
+//! * [`store`] — [`PinStore`] (pin, read objects) and [`Snapshot`] (path → verified bytes);
+//! * [`lock`] — reading and writing `lock.toml`;
+//! * [`error`] — [`PinError`].
 
 pub mod error;
 pub mod hash;

@@ -109,8 +109,8 @@ pub(crate) fn hint_for(
         ErrorKind::SyntaxError => {
             let line = line_text.unwrap_or_default();
             (line.contains("{{") || line.contains("{#") || line.contains("{%")).then(|| {
-                "`{{`, `{%` and `{#` start template syntax even inside SQL strings; for literal \
-                 text use {% raw %}…{% endraw %} or {{ '{{' }}"
+                "`{{`, `{%` and `{#` start template syntax even inside SQL strings; wrap \
+                 literal text in {% raw %}…{% endraw %}"
                     .to_owned()
             })
         }
