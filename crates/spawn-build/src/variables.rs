@@ -69,6 +69,14 @@ fn position(line: Option<usize>, column: Option<usize>) -> String {
     }
 }
 
+impl ParseError {
+    /// The error prefixed with the file it is in: `file:line:col: invalid …`.
+    pub fn in_file(&self, file: impl fmt::Display) -> String {
+        let sep = if self.line.is_some() { ":" } else { ": " };
+        format!("{file}{sep}{self}")
+    }
+}
+
 /// Why a variables file could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum VariablesError {
@@ -91,7 +99,7 @@ pub enum VariablesError {
         path: PathBuf,
     },
     /// The file does not parse.
-    #[error("variables file {}{}{error}", path.display(), if error.line.is_some() { ":" } else { ": " })]
+    #[error("variables file {}", error.in_file(path.display()))]
     Parse {
         /// The file.
         path: PathBuf,

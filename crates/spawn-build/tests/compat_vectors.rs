@@ -593,6 +593,17 @@ mod fixture {
         .expect_err("component syntax");
         assert!(err.contains("lib/b.sql:2: syntax error"), "{err}");
 
+        let err = render_scratch(
+            "-- a\n\n{% include \"lib/c.sql\" %}\n",
+            &[("lib/c.sql", b"-- c\nSELECT {{ missing.attr.deeper }};\n")],
+        )
+        .expect_err("runtime error in a component");
+        assert!(
+            err.contains("lib/c.sql:2: undefined value (included from "),
+            "{err}"
+        );
+        assert!(err.contains("up.sql:3;"), "{err}");
+
         let err = render_scratch("{% include \"nope.sql\" %}", &[]).expect_err("missing include");
         assert!(err.contains("up.sql:1: template not found"), "{err}");
         assert!(err.contains("components"), "{err}");

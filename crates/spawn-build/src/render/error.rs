@@ -35,27 +35,38 @@ pub enum RenderError {
     },
 
     /// The template engine failed (syntax, missing include, undefined value, …).
-    #[error("migration {migration}: {location}{message}{hint}", hint = Hint(hint.as_deref()))]
-    Template {
-        /// The migration.
-        migration: String,
-        /// `file:line: ` (or `file: ` without a line) where the error occurred.
-        location: Location,
-        /// minijinja's message (kind and detail).
-        message: String,
-        /// What probably helps, if anything.
-        hint: Option<String>,
-        /// The original error.
-        #[source]
-        source: minijinja::Error,
-    },
+    #[error(transparent)]
+    Template(Box<TemplateError>),
+}
+
+/// A template engine failure, located in `up.sql` or a component.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "migration {migration}: {location}{message}{}",
+    Suffix { included_from, hint: hint.as_deref() }
+)]
+pub struct TemplateError {
+    /// The migration.
+    pub migration: String,
+    /// The file and line where the error occurred (inside included templates, the innermost
+    /// one).
+    pub location: Location,
+    /// The `{% include %}` sites that led there, outermost first.
+    pub included_from: Vec<Location>,
+    /// minijinja's message (kind and detail).
+    pub message: String,
+    /// What probably helps, if anything.
+    pub hint: Option<String>,
+    /// The original error.
+    #[source]
+    pub source: minijinja::Error,
 }
 
 impl RenderError {
     /// The minijinja error kind, for template errors.
     pub fn template_error_kind(&self) -> Option<ErrorKind> {
         match self {
-            RenderError::Template { source, .. } => Some(source.kind()),
+            RenderError::Template(err) => Some(err.source.kind()),
             _ => None,
         }
     }
@@ -79,14 +90,45 @@ impl fmt::Display for Location {
     }
 }
 
-struct Hint<'a>(Option<&'a str>);
+/// ` (included from a:1, from b:2; hint: …)`, or nothing.
+struct Suffix<'a> {
+    included_from: &'a [Location],
+    hint: Option<&'a str>,
+}
 
-impl fmt::Display for Hint<'_> {
+impl fmt::Display for Suffix<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.0 {
-            Some(hint) => write!(f, " (hint: {hint})"),
-            None => Ok(()),
+        if self.included_from.is_empty() && self.hint.is_none() {
+            return Ok(());
         }
+        f.write_str(" (")?;
+        // Nearest site first; a long chain (recursion) shows its two nearest and outermost.
+        let sites: Vec<&Location> = self.included_from.iter().rev().collect();
+        let shown: Vec<Option<&Location>> = if sites.len() > 4 {
+            vec![Some(sites[0]), Some(sites[1]), None, sites.last().copied()]
+        } else {
+            sites.iter().copied().map(Some).collect()
+        };
+        for (i, site) in shown.into_iter().enumerate() {
+            f.write_str(if i == 0 { "included from " } else { ", from " })?;
+            match site {
+                Some(Location {
+                    file,
+                    line: Some(line),
+                }) => write!(f, "{file}:{line}")?,
+                Some(Location { file, line: None }) => f.write_str(file)?,
+                None => write!(f, "… {} more", sites.len() - 3)?,
+            }
+        }
+        if let Some(hint) = self.hint {
+            let sep = if self.included_from.is_empty() {
+                ""
+            } else {
+                "; "
+            };
+            write!(f, "{sep}hint: {hint}")?;
+        }
+        f.write_str(")")
     }
 }
 

@@ -103,20 +103,17 @@ pub(crate) fn register(
                 let text = std::str::from_utf8(&bytes).map_err(|e| {
                     invalid(format!("read_{suffix}: {path} is not valid UTF-8 ({e})"))
                 })?;
-                parse(format, text).map_err(|e| invalid(format!("read_{suffix}: {path}:{e}")))
+                parse_variables(format, text)
+                    .map_err(|e| invalid(format!("read_{suffix}: {}", e.in_file(path))))
             },
         );
         env.add_filter(
             format!("parse_{suffix}"),
             move |text: &str| -> Result<Value, Error> {
-                parse(format, text).map_err(|e| invalid(format!("parse_{suffix}: {e}")))
+                parse_variables(format, text).map_err(|e| invalid(format!("parse_{suffix}: {e}")))
             },
         );
     }
-}
-
-fn parse(format: VariablesFormat, text: &str) -> Result<Value, crate::variables::ParseError> {
-    parse_variables(format, text)
 }
 
 fn read_data_file(components: &Components, path: &str) -> Result<Arc<[u8]>, Error> {

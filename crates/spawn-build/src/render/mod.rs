@@ -26,11 +26,11 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use minijinja::{context, Environment, Value};
+use minijinja::{context, Environment, ErrorKind, Value};
 
 use crate::pin::Snapshot;
 use components::Components;
-pub use error::{Location, RenderError};
+pub use error::{Location, RenderError, TemplateError};
 use functions::UuidLog;
 use origins::MarkRegistry;
 pub use origins::Origins;
@@ -68,8 +68,9 @@ pub struct Rendered {
     /// run came from that component (`None` = up.sql). May be empty if unknown.
     pub origins: Origins,
     /// Working-tree files that were read (up.sql, and components and data files when
-    /// unpinned), for `cargo:rerun-if-changed`. Pinned objects are not listed here; see
-    /// [`Snapshot::object_paths`].
+    /// unpinned), for `cargo:rerun-if-changed`. Names that were looked up but not found
+    /// (`ignore missing`, include lists) are not listed: watch `components/` itself to notice
+    /// new files. Pinned objects are not listed either; see [`Snapshot::object_paths`].
     pub files_read: BTreeSet<PathBuf>,
 }
 
@@ -180,34 +181,66 @@ fn template_error(
     up_sql: &str,
     err: minijinja::Error,
 ) -> RenderError {
-    let (file, line_text) = match err.name() {
+    // minijinja wraps a failure inside an included template (or a block) in an error of the
+    // including site; report the innermost one and list the sites that led to it.
+    let mut chain = vec![&err];
+    while let Some(inner) = chain
+        .last()
+        .filter(|e| matches!(e.kind(), ErrorKind::BadInclude | ErrorKind::EvalBlock))
+        .and_then(|e| std::error::Error::source(*e))
+        .and_then(|s| s.downcast_ref::<minijinja::Error>())
+    {
+        chain.push(inner);
+    }
+    let innermost = chain.pop().unwrap_or(&err);
+    let included_from = chain
+        .iter()
+        .map(|e| locate(req, components, up_sql, e).0)
+        .collect();
+    let (location, line_text) = locate(req, components, up_sql, innermost);
+    let hint = error::hint_for(innermost, line_text.as_deref(), &components.describe());
+    let message = error::short_message(innermost);
+    RenderError::Template(Box::new(TemplateError {
+        migration: req.migration_name.to_owned(),
+        location,
+        included_from,
+        message,
+        hint,
+        source: err,
+    }))
+}
+
+/// Where `err` happened, and the text of that line when available.
+fn locate(
+    req: &RenderRequest<'_>,
+    components: &Components,
+    up_sql: &str,
+    err: &minijinja::Error,
+) -> (Location, Option<String>) {
+    let (file, text) = match err.name() {
         Some(name) if name != UP_SQL_TEMPLATE => {
             let text = components
                 .read(name)
                 .ok()
                 .flatten()
                 .and_then(|bytes| String::from_utf8(bytes.to_vec()).ok());
-            let line = err
-                .line()
-                .and_then(|l| text.as_deref().and_then(|t| nth_line(t, l)));
-            (components.display_name(name), line)
+            (components.display_name(name), text)
         }
         _ => (
             req.up_sql_path.display().to_string(),
-            err.line().and_then(|l| nth_line(up_sql, l)),
+            Some(up_sql.to_owned()),
         ),
     };
-    let hint = error::hint_for(&err, line_text.as_deref(), &components.describe());
-    RenderError::Template {
-        migration: req.migration_name.to_owned(),
-        location: Location {
+    let line_text = err
+        .line()
+        .and_then(|l| text.as_deref().and_then(|t| nth_line(t, l)));
+    (
+        Location {
             file,
             line: err.line(),
         },
-        message: error::short_message(&err),
-        hint,
-        source: err,
-    }
+        line_text,
+    )
 }
 
 fn nth_line(text: &str, line: usize) -> Option<String> {
