@@ -27,6 +27,7 @@ use crate::project::{CompiledMigration, Project};
 pub struct Config {
     spawn_toml: Option<PathBuf>,
     locked: Option<bool>,
+    auto_pin: Option<bool>,
     variables: Option<PathBuf>,
     environments: Option<Vec<String>>,
     out_dir: Option<PathBuf>,
@@ -61,6 +62,14 @@ impl Config {
     /// environment variable is set or the build is not a debug build.
     pub fn locked(&mut self, locked: bool) -> &mut Self {
         self.locked = Some(locked);
+        self
+    }
+
+    /// Whether an unlocked build pins unpinned migrations (default `true`). With `false` they
+    /// are rendered from the working tree and nothing is written, which suits iterating on
+    /// the newest migration: every edit of a component it uses rebuilds the embedded set.
+    pub fn auto_pin(&mut self, auto_pin: bool) -> &mut Self {
+        self.auto_pin = Some(auto_pin);
         self
     }
 
@@ -133,6 +142,7 @@ impl Config {
                     errors.push(BuildError::NotPinned { migration: dir.name.clone() });
                     continue;
                 }
+                Ok(None) if !self.auto_pin.unwrap_or(true) => None,
                 Ok(None) => match project.pin(&dir) {
                     Ok(pin) => {
                         newly_pinned.push(dir.name.clone());

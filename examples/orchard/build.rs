@@ -1,0 +1,3 @@
+fn main() {
+    spawn_build::compile().unwrap()
+}
