@@ -135,6 +135,7 @@ fn vectors_render_byte_exact_when_pinned() {
     let rows = read_rows(&compat.join("vectors.tsv"));
     assert!(!rows.is_empty());
     let mut failures = Vec::new();
+    let mut without_origins = Vec::new();
     for row in &rows {
         let id = format!("{}/{} [{}]", row.project, row.migration, row.env);
         let lock_path = compat
@@ -169,6 +170,9 @@ fn vectors_render_byte_exact_when_pinned() {
                 rendered.sql
             ));
         }
+        if rendered.origins.is_empty() {
+            without_origins.push(id.clone());
+        }
         if xxh3_hex(rendered.sql.as_bytes()) != row.last {
             failures.push(format!(
                 "{id}: XXH3-128 {} != {}",
@@ -185,6 +189,11 @@ fn vectors_render_byte_exact_when_pinned() {
         failures.join("\n")
     );
     println!("{} vectors rendered byte-exact", rows.len());
+    // Origins are best effort, but every vector here is simple enough to get them.
+    assert!(
+        without_origins.is_empty(),
+        "no line origins for: {without_origins:?}"
+    );
 }
 
 #[test]
@@ -461,42 +470,28 @@ mod fixture {
         let components = project.join("components");
         let unpinned = ComponentSource::Directory(components.clone());
         let r = render_in(&project, "20250101000000-includes", "dev", &unpinned).expect("render");
-        let line_of = |needle: &str| {
-            r.sql
-                .lines()
-                .position(|l| l.contains(needle))
-                .map(|i| i as u32 + 1)
-                .expect("line present")
-        };
-        let origin_of = |line: u32| {
-            r.origins
-                .iter()
-                .take_while(|(first, _)| *first <= line)
-                .last()
-                .and_then(|(_, o)| o.clone())
-        };
-        assert_eq!(origin_of(line_of("BEGIN;")), None);
+        assert_eq!(origin_in(&r, "BEGIN;"), None);
         assert_eq!(
-            origin_of(line_of("CREATE TABLE item (")).as_deref(),
+            origin_in(&r, "CREATE TABLE item (").as_deref(),
             Some("schema/tables/items.sql")
         );
         assert_eq!(
-            origin_of(line_of("GENERATED ALWAYS")).as_deref(),
+            origin_in(&r, "GENERATED ALWAYS").as_deref(),
             Some("schema/tables/common_columns.sql")
         );
         assert_eq!(
-            origin_of(line_of("name text NOT NULL")).as_deref(),
+            origin_in(&r, "name text NOT NULL").as_deref(),
             Some("schema/tables/items.sql")
         );
         assert_eq!(
-            origin_of(line_of("CREATE INDEX")).as_deref(),
+            origin_in(&r, "CREATE INDEX").as_deref(),
             Some("schema/tables/item-tags.sql")
         );
         assert_eq!(
-            origin_of(line_of("dev sample 1")).as_deref(),
+            origin_in(&r, "dev sample 1").as_deref(),
             Some("seed/dev.sql")
         );
-        assert_eq!(origin_of(line_of("COMMIT;")), None);
+        assert_eq!(origin_in(&r, "COMMIT;"), None);
         let expected_files: std::collections::BTreeSet<PathBuf> = [
             project.join("migrations/20250101000000-includes/up.sql"),
             components.join("schema/tables/items.sql"),
@@ -507,6 +502,30 @@ mod fixture {
         .into_iter()
         .collect();
         assert_eq!(r.files_read, expected_files);
+
+        // Blocks are credited to the template that wrote them, macro output to the macro's file.
+        let r = render_in(&project, "20250101000200-extends", "prod", &unpinned).expect("render");
+        let origin_at = |needle: &str| origin_in(&r, needle);
+        assert_eq!(
+            origin_at("-- layout for").as_deref(),
+            Some("layouts/base.sql")
+        );
+        assert_eq!(
+            origin_at("lock_timeout").as_deref(),
+            Some("layouts/base.sql")
+        );
+        assert_eq!(origin_at("CREATE TABLE \"event_prod\""), None);
+        assert_eq!(origin_at("-- footer override"), None);
+        assert_eq!(origin_at("COMMIT;").as_deref(), Some("layouts/base.sql"));
+        let r = render_in(&project, "20250101000100-macros", "dev", &unpinned).expect("render");
+        assert_eq!(
+            origin_in(&r, "CREATE TABLE").as_deref(),
+            Some("macros/ddl.sql")
+        );
+        assert_eq!(
+            origin_in(&r, "\"note\" text").as_deref(),
+            Some("macros/ddl.sql")
+        );
 
         // Pinned: only up.sql comes from the working tree.
         let store = tempfile::tempdir().expect("tempdir");
@@ -533,6 +552,21 @@ mod fixture {
         })
         .expect("render");
         assert_eq!(r.origins, vec![(1, None), (2, Some("ids.sql".to_owned()))]);
+    }
+
+    /// The origin of the first rendered line containing `needle`.
+    fn origin_in(r: &Rendered, needle: &str) -> Option<String> {
+        let line = r
+            .sql
+            .lines()
+            .position(|l| l.contains(needle))
+            .map(|i| i as u32 + 1)
+            .unwrap_or_else(|| panic!("{needle:?} not rendered"));
+        r.origins
+            .iter()
+            .take_while(|(first, _)| *first <= line)
+            .last()
+            .and_then(|(_, o)| o.clone())
     }
 
     /// Renders `up_sql` in a scratch project whose components are `files`.

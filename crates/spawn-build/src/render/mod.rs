@@ -99,7 +99,8 @@ pub fn render(req: &RenderRequest<'_>) -> Result<Rendered, RenderError> {
         &Arc::new(uuids.replaying()),
         Some(Arc::clone(&registry)),
     );
-    let origins = match render_source(&marked_env, &source, &ctx) {
+    let marked_source = registry.mark(None, &source, false);
+    let origins = match render_source(&marked_env, &marked_source, &ctx) {
         Ok(marked) => origins::locate(&marked, &registry, &sql),
         Err(_) => Vec::new(),
     };
@@ -170,7 +171,7 @@ fn load_template(
         ))
     })?;
     Ok(Some(match marks {
-        Some(registry) => registry.wrap(name, text),
+        Some(registry) => registry.mark(Some(name), text, true),
         None => text.to_owned(),
     }))
 }

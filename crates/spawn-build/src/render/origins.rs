@@ -1,42 +1,54 @@
 //! Best-effort line origins: which component each rendered line came from.
 //!
-//! The migration is rendered a second time with invisible marker text wrapped around the
-//! source of every component the loader hands out; the markers are then stripped from that
-//! output while tracking which component is open at the start of each line. If the stripped
-//! text is not byte-identical to the real render (a filter measured or mangled a marker,
-//! say), no origins are reported: they can never change the SQL itself.
+//! The migration is rendered a second time with invisible marker text inserted into the
+//! sources: around each component the loader hands out, and inside every `{% block %}`,
+//! `{% macro %}` and `{% call %}` body (of components and of `up.sql`), so that block
+//! overrides, macro output and call bodies are credited to the template that wrote them.
+//! The markers are then stripped from that output while tracking which template is open at
+//! the start of each line. If the stripped text is not byte-identical to the real render (a
+//! filter measured or mangled a marker, say), no origins are reported: they can never change
+//! the SQL itself.
 
 use std::sync::{Mutex, PoisonError};
 
-/// Opens a component: `BEGIN <index> SEP`.
+/// Opens a template section: `BEGIN <index> SEP`.
 const BEGIN: char = '\u{F8F0}';
 const SEP: char = '\u{F8F1}';
-/// Closes the innermost open component.
+/// Closes the innermost open section.
 const END: char = '\u{F8F2}';
+const END_STR: &str = "\u{F8F2}";
 
 /// Runs of rendered lines: from `first_line` (1-based) on, lines came from `component`
 /// (`None` = the migration's own `up.sql`) until the next run.
 pub type Origins = Vec<(u32, Option<String>)>;
 
-/// The components wrapped so far, by marker index.
+/// The templates marked so far, by marker index (`None` = `up.sql`).
 #[derive(Debug, Default)]
 pub(crate) struct MarkRegistry {
-    names: Mutex<Vec<String>>,
+    names: Mutex<Vec<Option<String>>>,
 }
 
 impl MarkRegistry {
-    /// `source` of component `name`, wrapped in markers. The trailing newline minijinja would
-    /// drop (`keep_trailing_newline` is off) is dropped here, so the marker does not keep it.
-    pub(crate) fn wrap(&self, name: &str, source: &str) -> String {
+    /// `source` of the template `name` (`None` for `up.sql`) with markers inside its block,
+    /// macro and call bodies and, for components (`whole`), around the whole text.
+    pub(crate) fn mark(&self, name: Option<&str>, source: &str, whole: bool) -> String {
+        let index = {
+            let mut names = self.names.lock().unwrap_or_else(PoisonError::into_inner);
+            names.push(name.map(str::to_owned));
+            names.len() - 1
+        };
+        let begin = format!("{BEGIN}{index}{SEP}");
+        if !whole {
+            return mark_sections(source, &begin);
+        }
+        // Drop the trailing newline minijinja would drop (`keep_trailing_newline` is off),
+        // so the closing marker does not keep it alive.
         let mut body = source.strip_suffix('\n').unwrap_or(source);
         body = body.strip_suffix('\r').unwrap_or(body);
-        let mut names = self.names.lock().unwrap_or_else(PoisonError::into_inner);
-        let index = names.len();
-        names.push(name.to_owned());
-        format!("{BEGIN}{index}{SEP}{body}{END}")
+        format!("{begin}{}{END}", mark_sections(body, &begin))
     }
 
-    fn names(&self) -> Vec<String> {
+    fn names(&self) -> Vec<Option<String>> {
         self.names
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -44,7 +56,94 @@ impl MarkRegistry {
     }
 }
 
-/// Maps the lines of `marked` (the marker render) to components; empty if the markers do
+/// Inserts `begin` after every `{% block %}`, `{% macro %}` and `{% call %}` tag and [`END`]
+/// before the matching end tags, on the far side of any whitespace a `-` trims, so that the
+/// trimming is unchanged. Comments, expressions and `{% raw %}` sections are skipped. Tags
+/// hidden in odd places (a `%}` inside a string) may misplace a marker; the final comparison
+/// in [`locate`] catches what that would change.
+fn mark_sections(source: &str, begin: &str) -> String {
+    let mut inserts: Vec<(usize, &str)> = Vec::new();
+    let mut floor = 0; // no insertion may go before an earlier one
+    let mut i = 0;
+    while let Some(offset) = source[i..].find('{') {
+        let at = i + offset;
+        let rest = &source[at..];
+        let closing = if rest.starts_with("{#") {
+            "#}"
+        } else if rest.starts_with("{{") {
+            "}}"
+        } else if rest.starts_with("{%") {
+            "%}"
+        } else {
+            i = at + 1;
+            continue;
+        };
+        let Some(close) = rest[2..].find(closing) else {
+            break;
+        };
+        let tag_end = at + 2 + close + 2;
+        i = tag_end;
+        if closing != "%}" {
+            continue;
+        }
+        let inner = &source[at + 2..tag_end - 2];
+        let keyword: String = inner
+            .trim_start_matches(['-', '+'])
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        match keyword.as_str() {
+            "raw" => match find_endraw(source, tag_end) {
+                Some(end) => i = end,
+                None => break,
+            },
+            "block" | "macro" | "call" => {
+                let mut pos = tag_end;
+                if inner.ends_with('-') {
+                    pos += source[pos..].len() - source[pos..].trim_start().len();
+                }
+                inserts.push((pos, begin));
+                floor = pos;
+            }
+            "endblock" | "endmacro" | "endcall" => {
+                let mut pos = at;
+                if inner.starts_with('-') {
+                    pos = source[..pos].trim_end().len().max(floor);
+                }
+                inserts.push((pos, END_STR));
+                floor = pos;
+            }
+            _ => {}
+        }
+    }
+    let mut out = String::with_capacity(source.len() + inserts.len() * 8);
+    let mut copied = 0;
+    for (pos, marker) in inserts {
+        out.push_str(&source[copied..pos]);
+        out.push_str(marker);
+        copied = pos;
+    }
+    out.push_str(&source[copied..]);
+    out
+}
+
+/// The end of the `{% endraw %}` tag after `from`.
+fn find_endraw(source: &str, from: usize) -> Option<usize> {
+    let mut i = from;
+    while let Some(offset) = source[i..].find("{%") {
+        let at = i + offset;
+        let close = at + 2 + source[at + 2..].find("%}")?;
+        let inner = source[at + 2..close].trim_matches(['-', '+']).trim();
+        if inner == "endraw" {
+            return Some(close + 2);
+        }
+        i = at + 2;
+    }
+    None
+}
+
+/// Maps the lines of `marked` (the marker render) to templates; empty if the markers do
 /// not strip back to exactly `expected` (the real render).
 pub(crate) fn locate(marked: &str, registry: &MarkRegistry, expected: &str) -> Origins {
     let names = registry.names();
@@ -76,7 +175,7 @@ pub(crate) fn locate(marked: &str, registry: &MarkRegistry, expected: &str) -> O
             SEP => return Vec::new(),
             c => {
                 if at_line_start {
-                    let origin = stack.last().map(|&i| names[i].clone());
+                    let origin = stack.last().and_then(|&i| names[i].clone());
                     if runs.last().map(|(_, o)| o) != Some(&origin) {
                         runs.push((line, origin));
                     }
@@ -101,10 +200,19 @@ mod tests {
     use super::*;
 
     #[test]
+    fn end_marker_constants_agree() {
+        assert_eq!(END_STR.chars().collect::<Vec<_>>(), vec![END]);
+    }
+
+    fn visible(s: &str) -> String {
+        s.replace(BEGIN, "<").replace(SEP, ">").replace(END, "</>")
+    }
+
+    #[test]
     fn wrap_and_locate() {
         let reg = MarkRegistry::default();
-        let a = reg.wrap("a.sql", "A1\nA2\n");
-        let b = reg.wrap("b.sql", "B1\r\n");
+        let a = reg.mark(Some("a.sql"), "A1\nA2\n", true);
+        let b = reg.mark(Some("b.sql"), "B1\r\n", true);
         let marked = format!("top\n{a}\nmid {b}\nend");
         let expected = "top\nA1\nA2\nmid B1\nend";
         assert_eq!(
@@ -112,5 +220,20 @@ mod tests {
             vec![(1, None), (2, Some("a.sql".to_owned())), (4, None)]
         );
         assert!(locate(&marked, &reg, "something else").is_empty());
+    }
+
+    #[test]
+    fn sections_are_marked_outside_trimmed_whitespace() {
+        let src = "{% block a %}x{% endblock %}{% block b -%}\n  y\n  {%- endblock %}\
+                   {% raw %}{% block no %}{% endraw %}{# {% block no %} #}\
+                   {% macro m() %}z{% endmacro %}{% call(x) m() %}c{% endcall %}\
+                   {% block e -%}  {%- endblock %}";
+        assert_eq!(
+            visible(&mark_sections(src, "<0>")),
+            "{% block a %}<0>x</>{% endblock %}{% block b -%}\n  <0>y</>\n  {%- endblock %}\
+             {% raw %}{% block no %}{% endraw %}{# {% block no %} #}\
+             {% macro m() %}<0>z</>{% endmacro %}{% call(x) m() %}<0>c</>{% endcall %}\
+             {% block e -%}  <0></>{%- endblock %}"
+        );
     }
 }
