@@ -17,15 +17,15 @@
 
 pub mod analyze;
 pub mod checksum;
-// mod codegen; (enabled once render/analyze land)
-// mod compile;
+mod codegen;
+mod compile;
 pub mod config;
-// pub mod error;
+pub mod error;
 pub mod layout;
 pub mod pin;
-// pub mod project;
+pub mod project;
 pub mod render;
 pub mod variables;
 
-// pub use compile::{compile, Compiled, Config};
-// pub use error::BuildError;
+pub use compile::{compile, Compiled, Config};
+pub use error::BuildError;
