@@ -6,11 +6,16 @@
 //! * the context holds `env` (the environment name) and `variables` (the parsed variables
 //!   file, or none);
 //! * `{% include %}`, `{% import %}`, `{% from %}` and `{% extends %}` names are exact paths
-//!   relative to `components/` ([`ComponentSource`]): from the working tree, or from a pinned
-//!   snapshot, where a missing name is "template not found" (so `ignore missing` and include
-//!   lists fall through); `up.sql` itself always comes from the working tree;
+//!   relative to `components/` ([`ComponentSource`]), from a pinned snapshot or from the
+//!   working tree; a missing name is "template not found" (so `ignore missing` and include
+//!   lists fall through), and names leaving `components/` (`..`, `/…`) are errors. Unlike the
+//!   original, unpinned lookups follow the pinned rules too, so pinning never changes a
+//!   render; `up.sql` itself always comes from the working tree;
 //! * every `{{ … }}` is auto-escaped for PostgreSQL (see [`escape`]);
-//! * spawn's own filters and functions are in [`functions`];
+//! * spawn adds the functions `gen_uuid_v4`, `gen_uuid_v5` (DNS namespace) and
+//!   `gen_uuid_v7`, and the filters `escape_identifier`, `escape_literal`, `read_file`
+//!   (bytes), `read_json` / `read_toml` / `read_yaml`, `parse_json` / `parse_toml` /
+//!   `parse_yaml`, `base64_encode` and `to_string_lossy`;
 //! * one trailing newline of each template is dropped (`keep_trailing_newline` off).
 //!
 //! [`render`] also reports which working-tree files it read and, best effort, which
