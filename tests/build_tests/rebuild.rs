@@ -82,7 +82,7 @@ fn main() {
 
     fn build(&self) -> Build {
         let out = Command::new(env!("CARGO"))
-            .args(["build", "-v", "--quiet"])
+            .args(["build", "-v"])
             .env("CARGO_TARGET_DIR", &self.target)
             .env_remove("CI")
             .current_dir(self.root())
