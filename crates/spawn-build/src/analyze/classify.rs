@@ -44,7 +44,10 @@ pub(crate) enum StatementKind {
 impl StatementKind {
     /// Whether the statement starts, ends or otherwise controls a transaction.
     pub(crate) fn controls_transaction(self) -> bool {
-        matches!(self, Self::Begin { .. } | Self::Commit { .. } | Self::TransactionControl { .. })
+        matches!(
+            self,
+            Self::Begin { .. } | Self::Commit { .. } | Self::TransactionControl { .. }
+        )
     }
 }
 
@@ -61,7 +64,9 @@ impl Head<'_, '_> {
     }
 
     fn is_punct(&self, i: usize, punct: &str) -> bool {
-        self.0.get(i).is_some_and(|t| t.kind == TokenKind::Punct && t.text == punct)
+        self.0
+            .get(i)
+            .is_some_and(|t| t.kind == TokenKind::Punct && t.text == punct)
     }
 
     fn len(&self) -> usize {
@@ -96,7 +101,9 @@ impl Head<'_, '_> {
                 }
                 _ if tok.is("CONCURRENTLY") => {
                     let disabled = self.0.get(j + 1).is_some_and(|v| {
-                        ["FALSE", "OFF", "0"].iter().any(|f| v.text.eq_ignore_ascii_case(f))
+                        ["FALSE", "OFF", "0"]
+                            .iter()
+                            .any(|f| v.text.eq_ignore_ascii_case(f))
                     });
                     concurrently |= !disabled;
                 }
@@ -111,25 +118,41 @@ impl Head<'_, '_> {
 pub(crate) fn classify(head: &[Tok<'_>]) -> StatementKind {
     use StatementKind::*;
     let h = Head(head);
-    let Some(first) = head.first() else { return Other };
+    let Some(first) = head.first() else {
+        return Other;
+    };
     let keyword = |k: &str| first.is(k);
 
     if keyword("BEGIN") {
-        return Begin { what: "`BEGIN`", options: h.len() > h.skip_work(1) };
+        return Begin {
+            what: "`BEGIN`",
+            options: h.len() > h.skip_work(1),
+        };
     }
     if keyword("START") && h.is(1, "TRANSACTION") {
-        return Begin { what: "`START TRANSACTION`", options: h.len() > 2 };
+        return Begin {
+            what: "`START TRANSACTION`",
+            options: h.len() > 2,
+        };
     }
     if keyword("COMMIT") || keyword("END") {
         if keyword("COMMIT") && h.is(1, "PREPARED") {
-            return TransactionControl { what: "`COMMIT PREPARED`" };
+            return TransactionControl {
+                what: "`COMMIT PREPARED`",
+            };
         }
         let i = h.skip_work(1);
         if h.is(i, "AND") && h.is(i + 1, "CHAIN") {
-            let what = if keyword("END") { "`END AND CHAIN`" } else { "`COMMIT AND CHAIN`" };
+            let what = if keyword("END") {
+                "`END AND CHAIN`"
+            } else {
+                "`COMMIT AND CHAIN`"
+            };
             return TransactionControl { what };
         }
-        return Commit { what: if keyword("END") { "`END`" } else { "`COMMIT`" } };
+        return Commit {
+            what: if keyword("END") { "`END`" } else { "`COMMIT`" },
+        };
     }
     if keyword("ROLLBACK") {
         let what = if h.is(1, "PREPARED") {
@@ -145,13 +168,19 @@ pub(crate) fn classify(head: &[Tok<'_>]) -> StatementKind {
         return TransactionControl { what: "`ABORT`" };
     }
     if keyword("SAVEPOINT") {
-        return TransactionControl { what: "`SAVEPOINT`" };
+        return TransactionControl {
+            what: "`SAVEPOINT`",
+        };
     }
     if keyword("RELEASE") {
-        return TransactionControl { what: "`RELEASE SAVEPOINT`" };
+        return TransactionControl {
+            what: "`RELEASE SAVEPOINT`",
+        };
     }
     if keyword("PREPARE") && h.is(1, "TRANSACTION") {
-        return TransactionControl { what: "`PREPARE TRANSACTION`" };
+        return TransactionControl {
+            what: "`PREPARE TRANSACTION`",
+        };
     }
     if keyword("LOCK") {
         return NeedsTransaction { what: "`LOCK`" };
@@ -250,10 +279,11 @@ mod tests {
     fn kind(sql: &str) -> StatementKind {
         let head: Vec<Tok<'_>> = Lexer::new(sql, 0)
             .map(|t| t.expect("lexes"))
-            .filter(|t| {
-                !matches!(t.kind, TokenKind::LineComment | TokenKind::BlockComment)
+            .filter(|t| !matches!(t.kind, TokenKind::LineComment | TokenKind::BlockComment))
+            .map(|t| Tok {
+                kind: t.kind,
+                text: &sql[t.start..t.end],
             })
-            .map(|t| Tok { kind: t.kind, text: &sql[t.start..t.end] })
             .collect();
         classify(&head)
     }
@@ -268,33 +298,70 @@ mod tests {
     #[test]
     fn begin_forms() {
         for sql in ["BEGIN", "begin work", "Begin Transaction"] {
-            assert_eq!(kind(sql), Begin { what: "`BEGIN`", options: false }, "{sql}");
+            assert_eq!(
+                kind(sql),
+                Begin {
+                    what: "`BEGIN`",
+                    options: false
+                },
+                "{sql}"
+            );
         }
-        assert_eq!(kind("START TRANSACTION"), Begin {
-            what: "`START TRANSACTION`",
-            options: false
-        });
-        assert_eq!(kind("BEGIN ISOLATION LEVEL SERIALIZABLE"), Begin {
-            what: "`BEGIN`",
-            options: true
-        });
-        assert_eq!(kind("BEGIN TRANSACTION READ ONLY"), Begin { what: "`BEGIN`", options: true });
-        assert_eq!(kind("start transaction isolation level repeatable read"), Begin {
-            what: "`START TRANSACTION`",
-            options: true
-        });
+        assert_eq!(
+            kind("START TRANSACTION"),
+            Begin {
+                what: "`START TRANSACTION`",
+                options: false
+            }
+        );
+        assert_eq!(
+            kind("BEGIN ISOLATION LEVEL SERIALIZABLE"),
+            Begin {
+                what: "`BEGIN`",
+                options: true
+            }
+        );
+        assert_eq!(
+            kind("BEGIN TRANSACTION READ ONLY"),
+            Begin {
+                what: "`BEGIN`",
+                options: true
+            }
+        );
+        assert_eq!(
+            kind("start transaction isolation level repeatable read"),
+            Begin {
+                what: "`START TRANSACTION`",
+                options: true
+            }
+        );
     }
 
     #[test]
     fn commit_forms() {
-        for sql in ["COMMIT", "commit work", "COMMIT TRANSACTION", "COMMIT AND NO CHAIN"] {
+        for sql in [
+            "COMMIT",
+            "commit work",
+            "COMMIT TRANSACTION",
+            "COMMIT AND NO CHAIN",
+        ] {
             assert_eq!(kind(sql), Commit { what: "`COMMIT`" }, "{sql}");
         }
         for sql in ["END", "end work", "END TRANSACTION"] {
             assert_eq!(kind(sql), Commit { what: "`END`" }, "{sql}");
         }
-        assert_eq!(kind("COMMIT AND CHAIN"), TransactionControl { what: "`COMMIT AND CHAIN`" });
-        assert_eq!(kind("COMMIT PREPARED 'x'"), TransactionControl { what: "`COMMIT PREPARED`" });
+        assert_eq!(
+            kind("COMMIT AND CHAIN"),
+            TransactionControl {
+                what: "`COMMIT AND CHAIN`"
+            }
+        );
+        assert_eq!(
+            kind("COMMIT PREPARED 'x'"),
+            TransactionControl {
+                what: "`COMMIT PREPARED`"
+            }
+        );
     }
 
     #[test]
@@ -334,14 +401,32 @@ mod tests {
     #[test]
     fn statements_that_cannot_run_in_a_transaction() {
         let cases = [
-            ("CREATE INDEX CONCURRENTLY i ON t (a)", "`CREATE INDEX CONCURRENTLY`"),
-            ("create index concurrently if not exists i on t (a)", "`CREATE INDEX CONCURRENTLY`"),
-            ("CREATE UNIQUE INDEX CONCURRENTLY i ON t (a)", "`CREATE UNIQUE INDEX CONCURRENTLY`"),
-            ("DROP INDEX CONCURRENTLY IF EXISTS i", "`DROP INDEX CONCURRENTLY`"),
+            (
+                "CREATE INDEX CONCURRENTLY i ON t (a)",
+                "`CREATE INDEX CONCURRENTLY`",
+            ),
+            (
+                "create index concurrently if not exists i on t (a)",
+                "`CREATE INDEX CONCURRENTLY`",
+            ),
+            (
+                "CREATE UNIQUE INDEX CONCURRENTLY i ON t (a)",
+                "`CREATE UNIQUE INDEX CONCURRENTLY`",
+            ),
+            (
+                "DROP INDEX CONCURRENTLY IF EXISTS i",
+                "`DROP INDEX CONCURRENTLY`",
+            ),
             ("REINDEX INDEX CONCURRENTLY i", "`REINDEX … CONCURRENTLY`"),
             ("REINDEX TABLE CONCURRENTLY t", "`REINDEX … CONCURRENTLY`"),
-            ("REINDEX (VERBOSE, CONCURRENTLY) TABLE t", "`REINDEX … CONCURRENTLY`"),
-            ("REINDEX (CONCURRENTLY true) INDEX i", "`REINDEX … CONCURRENTLY`"),
+            (
+                "REINDEX (VERBOSE, CONCURRENTLY) TABLE t",
+                "`REINDEX … CONCURRENTLY`",
+            ),
+            (
+                "REINDEX (CONCURRENTLY true) INDEX i",
+                "`REINDEX … CONCURRENTLY`",
+            ),
             ("REINDEX DATABASE db", "`REINDEX DATABASE`"),
             ("REINDEX (VERBOSE) SYSTEM", "`REINDEX SYSTEM`"),
             ("REINDEX SCHEMA s", "`REINDEX SCHEMA`"),
@@ -360,8 +445,14 @@ mod tests {
             ("ALTER SYSTEM SET work_mem = '1MB'", "`ALTER SYSTEM`"),
             ("CREATE TABLESPACE ts LOCATION '/x'", "`CREATE TABLESPACE`"),
             ("DROP TABLESPACE ts", "`DROP TABLESPACE`"),
-            ("ALTER DATABASE d SET TABLESPACE ts", "`ALTER DATABASE … SET TABLESPACE`"),
-            ("CREATE SUBSCRIPTION s CONNECTION 'x' PUBLICATION p", "`CREATE SUBSCRIPTION`"),
+            (
+                "ALTER DATABASE d SET TABLESPACE ts",
+                "`ALTER DATABASE … SET TABLESPACE`",
+            ),
+            (
+                "CREATE SUBSCRIPTION s CONNECTION 'x' PUBLICATION p",
+                "`CREATE SUBSCRIPTION`",
+            ),
             ("DROP SUBSCRIPTION s", "`DROP SUBSCRIPTION`"),
             ("CLUSTER", "`CLUSTER` without a table name"),
             ("CLUSTER VERBOSE", "`CLUSTER` without a table name"),
@@ -404,8 +495,9 @@ mod tests {
 
     #[test]
     fn lock_needs_a_transaction() {
-        assert_eq!(kind("LOCK TABLE t IN ACCESS EXCLUSIVE MODE"), NeedsTransaction {
-            what: "`LOCK`"
-        });
+        assert_eq!(
+            kind("LOCK TABLE t IN ACCESS EXCLUSIVE MODE"),
+            NeedsTransaction { what: "`LOCK`" }
+        );
     }
 }

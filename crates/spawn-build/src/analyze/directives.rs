@@ -19,7 +19,10 @@ const KNOWN: &str =
 /// The text after `spawn:` if the line comment `comment` (which starts with `--`) is a
 /// directive.
 pub(crate) fn directive_text(comment: &str) -> Option<&str> {
-    comment.strip_prefix("--")?.trim_start().strip_prefix("spawn:")
+    comment
+        .strip_prefix("--")?
+        .trim_start()
+        .strip_prefix("spawn:")
 }
 
 /// Where a directive comment is.
@@ -59,7 +62,10 @@ pub(crate) fn parse<'a>(
     let mut errors = Vec::new();
     for comment in comments {
         if let Err(message) = apply(&mut directives, comment) {
-            errors.push(Problem { offset: comment.offset, message });
+            errors.push(Problem {
+                offset: comment.offset,
+                message,
+            });
         }
     }
     (directives, errors)
@@ -75,12 +81,16 @@ fn apply(directives: &mut Directives, comment: DirectiveComment<'_>) -> Result<(
     match name {
         "no-transaction" => {
             if comment.placement != Placement::FirstLine {
-                return Err("`-- spawn:no-transaction` must be the very first line of the \
+                return Err(
+                    "`-- spawn:no-transaction` must be the very first line of the \
                             migration"
-                    .to_owned());
+                        .to_owned(),
+                );
             }
             if !value.is_empty() {
-                return Err(format!("`-- spawn:no-transaction` takes no value, found `{value}`"));
+                return Err(format!(
+                    "`-- spawn:no-transaction` takes no value, found `{value}`"
+                ));
             }
             directives.no_transaction = true;
         }
@@ -92,7 +102,9 @@ fn apply(directives: &mut Directives, comment: DirectiveComment<'_>) -> Result<(
                 ));
             }
             if value.is_empty() {
-                return Err(format!("`-- spawn:{name}` needs a value, e.g. `-- spawn:{name} 5s`"));
+                return Err(format!(
+                    "`-- spawn:{name}` needs a value, e.g. `-- spawn:{name} 5s`"
+                ));
             }
             if !is_duration(value) {
                 return Err(format!(
@@ -121,9 +133,14 @@ fn apply(directives: &mut Directives, comment: DirectiveComment<'_>) -> Result<(
 
 /// `^\d+\s*(ms|s|min|h|d)?$`
 fn is_duration(value: &str) -> bool {
-    let unit_start = value.find(|c: char| !c.is_ascii_digit()).unwrap_or(value.len());
+    let unit_start = value
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(value.len());
     unit_start > 0
-        && matches!(value[unit_start..].trim_start(), "" | "ms" | "s" | "min" | "h" | "d")
+        && matches!(
+            value[unit_start..].trim_start(),
+            "" | "ms" | "s" | "min" | "h" | "d"
+        )
 }
 
 #[cfg(test)]
@@ -131,18 +148,25 @@ mod tests {
     use super::{directive_text, is_duration, parse, DirectiveComment, Directives, Placement};
 
     fn run(comments: &[(&'static str, Placement)]) -> (Directives, Vec<(usize, String)>) {
-        let (directives, errors) = parse(
-            comments
-                .iter()
-                .enumerate()
-                .map(|(offset, &(text, placement))| DirectiveComment { offset, text, placement }),
-        );
-        (directives, errors.into_iter().map(|e| (e.offset, e.message)).collect())
+        let (directives, errors) = parse(comments.iter().enumerate().map(
+            |(offset, &(text, placement))| DirectiveComment {
+                offset,
+                text,
+                placement,
+            },
+        ));
+        (
+            directives,
+            errors.into_iter().map(|e| (e.offset, e.message)).collect(),
+        )
     }
 
     #[test]
     fn recognises_directive_comments() {
-        assert_eq!(directive_text("-- spawn:no-transaction"), Some("no-transaction"));
+        assert_eq!(
+            directive_text("-- spawn:no-transaction"),
+            Some("no-transaction")
+        );
         assert_eq!(directive_text("--spawn:x y"), Some("x y"));
         assert_eq!(directive_text("--\tspawn:"), Some(""));
         assert_eq!(directive_text("-- Spawn:x"), None);
@@ -155,7 +179,9 @@ mod tests {
         for ok in ["5", "5s", "5 s", "100ms", "2min", "1h", "3d", "1000", "007"] {
             assert!(is_duration(ok), "{ok}");
         }
-        for bad in ["", "s", "5 sec", "5S", "1.5s", "-1s", "5s5", "5 min x", "５s", "5us"] {
+        for bad in [
+            "", "s", "5 sec", "5S", "1.5s", "-1s", "5s5", "5 min x", "５s", "5us",
+        ] {
             assert!(!is_duration(bad), "{bad}");
         }
     }
@@ -168,11 +194,14 @@ mod tests {
             ("--spawn:statement-timeout   10min  ", Placement::Header),
         ]);
         assert_eq!(errors, vec![]);
-        assert_eq!(directives, Directives {
-            no_transaction: true,
-            lock_timeout: Some("5s".into()),
-            statement_timeout: Some("10min".into()),
-        });
+        assert_eq!(
+            directives,
+            Directives {
+                no_transaction: true,
+                lock_timeout: Some("5s".into()),
+                statement_timeout: Some("10min".into()),
+            }
+        );
     }
 
     #[test]
@@ -196,42 +225,60 @@ mod tests {
             ("-- spawn:notransaction", Placement::FirstLine),
             ("-- spawn:", Placement::Header),
         ]);
-        assert_eq!(errors, vec![
-            (0, "`-- spawn:no-transaction` must be the very first line of the migration".into()),
-            (1, "`-- spawn:no-transaction` takes no value, found `please`".into()),
-            (2, "`-- spawn:lock-timeout` needs a value, e.g. `-- spawn:lock-timeout 5s`".into()),
-            (
-                3,
-                "invalid value `5 seconds` for `-- spawn:lock-timeout`: expected an integer \
+        assert_eq!(
+            errors,
+            vec![
+                (
+                    0,
+                    "`-- spawn:no-transaction` must be the very first line of the migration".into()
+                ),
+                (
+                    1,
+                    "`-- spawn:no-transaction` takes no value, found `please`".into()
+                ),
+                (
+                    2,
+                    "`-- spawn:lock-timeout` needs a value, e.g. `-- spawn:lock-timeout 5s`".into()
+                ),
+                (
+                    3,
+                    "invalid value `5 seconds` for `-- spawn:lock-timeout`: expected an integer \
                  with an optional unit ms, s, min, h or d, e.g. `5s`"
-                    .into()
-            ),
-            (
-                4,
-                "`-- spawn:statement-timeout` must be in the comment lines at the top of the \
+                        .into()
+                ),
+                (
+                    4,
+                    "`-- spawn:statement-timeout` must be in the comment lines at the top of the \
                  migration, before any SQL"
-                    .into()
-            ),
-            (6, "`-- spawn:statement-timeout` is given more than once".into()),
-            (
-                7,
-                "unknown directive `-- spawn:notransaction`; the known directives are \
+                        .into()
+                ),
+                (
+                    6,
+                    "`-- spawn:statement-timeout` is given more than once".into()
+                ),
+                (
+                    7,
+                    "unknown directive `-- spawn:notransaction`; the known directives are \
                  `-- spawn:no-transaction`, `-- spawn:lock-timeout <duration>`, \
                  `-- spawn:statement-timeout <duration>`"
-                    .into()
-            ),
-            (
-                8,
-                "unknown directive `-- spawn:`; the known directives are \
+                        .into()
+                ),
+                (
+                    8,
+                    "unknown directive `-- spawn:`; the known directives are \
                  `-- spawn:no-transaction`, `-- spawn:lock-timeout <duration>`, \
                  `-- spawn:statement-timeout <duration>`"
-                    .into()
-            ),
-        ]);
-        assert_eq!(directives, Directives {
-            no_transaction: false,
-            lock_timeout: None,
-            statement_timeout: Some("1s".into()),
-        });
+                        .into()
+                ),
+            ]
+        );
+        assert_eq!(
+            directives,
+            Directives {
+                no_transaction: false,
+                lock_timeout: None,
+                statement_timeout: Some("1s".into()),
+            }
+        );
     }
 }

@@ -61,7 +61,12 @@ pub(crate) struct Lexer<'a> {
 impl<'a> Lexer<'a> {
     /// Lexes `text` from byte `start` on (past a byte-order mark, say).
     pub(crate) fn new(text: &'a str, start: usize) -> Self {
-        Self { text, bytes: text.as_bytes(), pos: start, finished: false }
+        Self {
+            text,
+            bytes: text.as_bytes(),
+            pos: start,
+            finished: false,
+        }
     }
 
     fn byte(&self, at: usize) -> Option<u8> {
@@ -78,7 +83,10 @@ impl<'a> Lexer<'a> {
 
     /// First index at or after `from` whose byte does not satisfy `pred`.
     fn scan_while(&self, from: usize, pred: impl Fn(u8) -> bool) -> usize {
-        self.bytes[from..].iter().position(|&b| !pred(b)).map_or(self.bytes.len(), |i| from + i)
+        self.bytes[from..]
+            .iter()
+            .position(|&b| !pred(b))
+            .map_or(self.bytes.len(), |i| from + i)
     }
 
     /// Lexes the token starting with byte `c` at `start`, leaving `self.pos` after it.
@@ -113,7 +121,11 @@ impl<'a> Lexer<'a> {
     /// A keyword or identifier, or one of the prefixed quotes `E'`, `B'`, `X'`, `N'`, `U&'`
     /// and `U&"` (a prefix only counts at the start of a word).
     fn word(&mut self, start: usize, c: u8) -> Result<TokenKind, Problem> {
-        match (c.to_ascii_lowercase(), self.byte(start + 1), self.byte(start + 2)) {
+        match (
+            c.to_ascii_lowercase(),
+            self.byte(start + 1),
+            self.byte(start + 2),
+        ) {
             (b'e', Some(b'\''), _) => return self.string(start, start + 2, true),
             (b'b' | b'x' | b'n', Some(b'\''), _) => return self.string(start, start + 2, false),
             (b'u', Some(b'&'), Some(b'\'')) => return self.string(start, start + 3, false),
@@ -127,8 +139,9 @@ impl<'a> Lexer<'a> {
     /// Numeric constants, including `1.5e-3`'s first part, `0x1F` and `1_000`. Trailing
     /// letters are taken along (PostgreSQL rejects them anyway); no quote can hide in one.
     fn number(&mut self, start: usize) -> Result<TokenKind, Problem> {
-        self.pos =
-            self.scan_while(start + 1, |b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
+        self.pos = self.scan_while(start + 1, |b| {
+            b.is_ascii_alphanumeric() || b == b'_' || b == b'.'
+        });
         Ok(TokenKind::Number)
     }
 
@@ -152,7 +165,10 @@ impl<'a> Lexer<'a> {
         } else {
             "unterminated string: the quote opened here is never closed"
         };
-        Err(Problem { offset: start, message: message.to_owned() })
+        Err(Problem {
+            offset: start,
+            message: message.to_owned(),
+        })
     }
 
     /// A `"`-quoted identifier whose content starts at `body`.
@@ -258,7 +274,11 @@ impl Iterator for Lexer<'_> {
         };
         let result = self.token(start, c);
         self.finished = result.is_err();
-        Some(result.map(|kind| Token { kind, start, end: self.pos }))
+        Some(result.map(|kind| Token {
+            kind,
+            start,
+            end: self.pos,
+        }))
     }
 }
 
@@ -289,10 +309,12 @@ mod tests {
 
     /// The kinds and texts of all tokens of `sql`, or the first error.
     fn lex(sql: &str) -> Result<Vec<(TokenKind, &str)>, Problem> {
-        Lexer::new(sql, 0).map(|t| t.map(|t| (t.kind, &sql[t.start..t.end]))).collect()
+        Lexer::new(sql, 0)
+            .map(|t| t.map(|t| (t.kind, &sql[t.start..t.end])))
+            .collect()
     }
 
-    fn error_at(sql: &str) -> (usize, String) {
+    fn error_at(sql: &str) -> (usize, std::string::String) {
         let error = lex(sql).expect_err("expected a lex error");
         (error.offset, error.message)
     }
@@ -331,7 +353,10 @@ mod tests {
 
     #[test]
     fn non_ascii_identifiers() {
-        assert_eq!(lex("café élan").unwrap(), vec![(Word, "café"), (Word, "élan")]);
+        assert_eq!(
+            lex("café élan").unwrap(),
+            vec![(Word, "café"), (Word, "élan")]
+        );
     }
 
     #[test]
@@ -344,71 +369,123 @@ mod tests {
     #[test]
     fn single_quoted_strings() {
         assert_eq!(lex("'a;b'").unwrap(), vec![(String, "'a;b'")]);
-        assert_eq!(lex("'it''s; ok'x").unwrap(), vec![(String, "'it''s; ok'"), (Word, "x")]);
+        assert_eq!(
+            lex("'it''s; ok'x").unwrap(),
+            vec![(String, "'it''s; ok'"), (Word, "x")]
+        );
         assert_eq!(lex("''").unwrap(), vec![(String, "''")]);
         assert_eq!(lex("''''").unwrap(), vec![(String, "''''")]);
         // standard_conforming_strings: a backslash is an ordinary character.
-        assert_eq!(lex(r"'a\' ;").unwrap(), vec![(String, r"'a\'"), (Semicolon, ";")]);
+        assert_eq!(
+            lex(r"'a\' ;").unwrap(),
+            vec![(String, r"'a\'"), (Semicolon, ";")]
+        );
         assert_eq!(lex("'-- /* $$'").unwrap(), vec![(String, "'-- /* $$'")]);
-        assert_eq!(lex("'multi\nline'").unwrap(), vec![(String, "'multi\nline'")]);
+        assert_eq!(
+            lex("'multi\nline'").unwrap(),
+            vec![(String, "'multi\nline'")]
+        );
     }
 
     #[test]
     fn escape_strings() {
         assert_eq!(lex(r"E'it\'s;'").unwrap(), vec![(String, r"E'it\'s;'")]);
-        assert_eq!(lex(r"e'\\' x").unwrap(), vec![(String, r"e'\\'"), (Word, "x")]);
+        assert_eq!(
+            lex(r"e'\\' x").unwrap(),
+            vec![(String, r"e'\\'"), (Word, "x")]
+        );
         assert_eq!(lex(r"E'a''b\n'").unwrap(), vec![(String, r"E'a''b\n'")]);
         // Only at the start of a word: `namE'x'` is an identifier and a plain string.
-        assert_eq!(lex(r"namE'\' x").unwrap(), vec![(Word, "namE"), (String, r"'\'"), (Word, "x")]);
+        assert_eq!(
+            lex(r"namE'\' x").unwrap(),
+            vec![(Word, "namE"), (String, r"'\'"), (Word, "x")]
+        );
     }
 
     #[test]
     fn prefixed_strings() {
-        assert_eq!(lex("B'0101' X'1F' n'x' b'1'").unwrap(), vec![
-            (String, "B'0101'"),
-            (String, "X'1F'"),
-            (String, "n'x'"),
-            (String, "b'1'"),
-        ]);
+        assert_eq!(
+            lex("B'0101' X'1F' n'x' b'1'").unwrap(),
+            vec![
+                (String, "B'0101'"),
+                (String, "X'1F'"),
+                (String, "n'x'"),
+                (String, "b'1'"),
+            ]
+        );
         assert_eq!(
             lex(r"U&'d\0061t''a;' UESCAPE '!'").unwrap(),
-            vec![(String, r"U&'d\0061t''a;'"), (Word, "UESCAPE"), (String, "'!'")]
+            vec![
+                (String, r"U&'d\0061t''a;'"),
+                (Word, "UESCAPE"),
+                (String, "'!'")
+            ]
         );
         assert_eq!(lex(r"u&'\'").unwrap(), vec![(String, r"u&'\'")]);
         // `U&` not followed by a quote is an identifier and an operator.
-        assert_eq!(lex("u& v").unwrap(), vec![(Word, "u"), (Punct, "&"), (Word, "v")]);
+        assert_eq!(
+            lex("u& v").unwrap(),
+            vec![(Word, "u"), (Punct, "&"), (Word, "v")]
+        );
     }
 
     #[test]
     fn quoted_identifiers() {
-        assert_eq!(lex(r#""a;b""c""#).unwrap(), vec![(QuotedIdent, r#""a;b""c""#)]);
-        assert_eq!(lex(r#"U&"d\0061t;""#).unwrap(), vec![(QuotedIdent, r#"U&"d\0061t;""#)]);
+        assert_eq!(
+            lex(r#""a;b""c""#).unwrap(),
+            vec![(QuotedIdent, r#""a;b""c""#)]
+        );
+        assert_eq!(
+            lex(r#"U&"d\0061t;""#).unwrap(),
+            vec![(QuotedIdent, r#"U&"d\0061t;""#)]
+        );
         assert_eq!(lex(r#""it's""#).unwrap(), vec![(QuotedIdent, r#""it's""#)]);
-        assert_eq!(lex(r#""BEGIN""#).unwrap(), vec![(QuotedIdent, r#""BEGIN""#)]);
+        assert_eq!(
+            lex(r#""BEGIN""#).unwrap(),
+            vec![(QuotedIdent, r#""BEGIN""#)]
+        );
     }
 
     #[test]
     fn dollar_quotes() {
-        assert_eq!(lex("$$a;'b$$;").unwrap(), vec![(DollarString, "$$a;'b$$"), (Semicolon, ";")]);
+        assert_eq!(
+            lex("$$a;'b$$;").unwrap(),
+            vec![(DollarString, "$$a;'b$$"), (Semicolon, ";")]
+        );
         assert_eq!(
             lex("$fn$ BEGIN x := $$;$$; END $fn$").unwrap(),
             vec![(DollarString, "$fn$ BEGIN x := $$;$$; END $fn$")]
         );
         // A different tag does not close, nor does a longer one.
-        assert_eq!(lex("$a$ $b$ $ab$ $a$").unwrap(), vec![(DollarString, "$a$ $b$ $ab$ $a$")]);
+        assert_eq!(
+            lex("$a$ $b$ $ab$ $a$").unwrap(),
+            vec![(DollarString, "$a$ $b$ $ab$ $a$")]
+        );
         assert_eq!(lex("$a$x$$a$").unwrap(), vec![(DollarString, "$a$x$$a$")]);
-        assert_eq!(lex("$_1é$ x $_1é$").unwrap(), vec![(DollarString, "$_1é$ x $_1é$")]);
+        assert_eq!(
+            lex("$_1é$ x $_1é$").unwrap(),
+            vec![(DollarString, "$_1é$ x $_1é$")]
+        );
         assert_eq!(lex("$$$$").unwrap(), vec![(DollarString, "$$$$")]);
         // Tags are case-sensitive.
-        assert_eq!(lex("$A$ $a$ $A$").unwrap(), vec![(DollarString, "$A$ $a$ $A$")]);
+        assert_eq!(
+            lex("$A$ $a$ $A$").unwrap(),
+            vec![(DollarString, "$A$ $a$ $A$")]
+        );
     }
 
     #[test]
     fn dollar_that_is_not_a_quote() {
-        assert_eq!(lex("$1 $23;").unwrap(), vec![(Param, "$1"), (Param, "$23"), (Semicolon, ";")]);
+        assert_eq!(
+            lex("$1 $23;").unwrap(),
+            vec![(Param, "$1"), (Param, "$23"), (Semicolon, ";")]
+        );
         // A tag cannot start with a digit, and an identifier may contain `$`.
         assert_eq!(lex("a$$b").unwrap(), vec![(Word, "a$$b")]);
-        assert_eq!(lex("$a b").unwrap(), vec![(Punct, "$"), (Word, "a"), (Word, "b")]);
+        assert_eq!(
+            lex("$a b").unwrap(),
+            vec![(Punct, "$"), (Word, "a"), (Word, "b")]
+        );
         assert_eq!(lex("$ ;").unwrap(), vec![(Punct, "$"), (Semicolon, ";")]);
     }
 
@@ -426,20 +503,39 @@ mod tests {
         );
         assert_eq!(
             lex("a /* x; /* nested; */ 'still */ b").unwrap(),
-            vec![(Word, "a"), (BlockComment, "/* x; /* nested; */ 'still */"), (Word, "b")]
+            vec![
+                (Word, "a"),
+                (BlockComment, "/* x; /* nested; */ 'still */"),
+                (Word, "b")
+            ]
         );
-        assert_eq!(lex("/**/x").unwrap(), vec![(BlockComment, "/**/"), (Word, "x")]);
-        assert_eq!(lex("/*/ */x").unwrap(), vec![(BlockComment, "/*/ */"), (Word, "x")]);
-        assert_eq!(lex("a-b/c").unwrap(), vec![
-            (Word, "a"),
-            (Punct, "-"),
-            (Word, "b"),
-            (Punct, "/"),
-            (Word, "c")
-        ]);
+        assert_eq!(
+            lex("/**/x").unwrap(),
+            vec![(BlockComment, "/**/"), (Word, "x")]
+        );
+        assert_eq!(
+            lex("/*/ */x").unwrap(),
+            vec![(BlockComment, "/*/ */"), (Word, "x")]
+        );
+        assert_eq!(
+            lex("a-b/c").unwrap(),
+            vec![
+                (Word, "a"),
+                (Punct, "-"),
+                (Word, "b"),
+                (Punct, "/"),
+                (Word, "c")
+            ]
+        );
         // A comment inside an operator ends the operator, as in PostgreSQL.
-        assert_eq!(lex("1+--x").unwrap(), vec![(Number, "1"), (Punct, "+"), (LineComment, "--x")]);
-        assert_eq!(lex("-- no newline").unwrap(), vec![(LineComment, "-- no newline")]);
+        assert_eq!(
+            lex("1+--x").unwrap(),
+            vec![(Number, "1"), (Punct, "+"), (LineComment, "--x")]
+        );
+        assert_eq!(
+            lex("-- no newline").unwrap(),
+            vec![(LineComment, "-- no newline")]
+        );
     }
 
     #[test]
@@ -459,13 +555,19 @@ mod tests {
     fn unterminated_forms_report_where_they_opened() {
         assert_eq!(error_at("SELECT 'abc").0, 7);
         assert_eq!(error_at("SELECT 'it''s").0, 7);
-        let (offset, message) = error_at(r"x E'it\'s'");
+        let (offset, message) = error_at(r"x E'abc\'");
         assert_eq!(offset, 2);
         assert!(message.contains("E'…'"), "{message}");
         assert_eq!(error_at("U&'x").0, 0);
         assert_eq!(error_at("B'01").0, 0);
         let (offset, message) = error_at(r#"SELECT "col"#);
-        assert_eq!((offset, message.starts_with("unterminated quoted identifier")), (7, true));
+        assert_eq!(
+            (
+                offset,
+                message.starts_with("unterminated quoted identifier")
+            ),
+            (7, true)
+        );
         let (offset, message) = error_at("AS $body$ x $$ $bod$");
         assert_eq!(offset, 3);
         assert!(message.contains("`$body$`"), "{message}");

@@ -68,6 +68,7 @@ pub struct Statement {
 
 impl Statement {
     /// The statement's text in `sql`, the SQL it was found in.
+    #[must_use]
     pub fn text<'s>(&self, sql: &'s str) -> &'s str {
         sql.get(self.start..self.end).unwrap_or_default()
     }
@@ -111,7 +112,11 @@ pub(crate) struct Problem {
 ///
 /// Every problem found, ordered by position.
 pub fn analyze(sql: &str) -> Result<Analysis, Vec<AnalyzeError>> {
-    let content_start = if sql.starts_with('\u{feff}') { '\u{feff}'.len_utf8() } else { 0 };
+    let content_start = if sql.starts_with('\u{feff}') {
+        '\u{feff}'.len_utf8()
+    } else {
+        0
+    };
     let scan = statements::scan(sql, content_start);
 
     let (directives, mut problems) = directives::parse(scan.directives.iter().copied());
@@ -147,7 +152,11 @@ pub fn analyze(sql: &str) -> Result<Analysis, Vec<AnalyzeError>> {
             .into_iter()
             .map(|problem| {
                 let (line, column) = lines.line_column(problem.offset);
-                AnalyzeError { line, column, message: problem.message }
+                AnalyzeError {
+                    line,
+                    column,
+                    message: problem.message,
+                }
             })
             .collect());
     }
@@ -157,7 +166,11 @@ pub fn analyze(sql: &str) -> Result<Analysis, Vec<AnalyzeError>> {
         statements: plan
             .statements
             .iter()
-            .map(|s| Statement { start: s.start, end: s.end, line: lines.line(s.start) })
+            .map(|s| Statement {
+                start: s.start,
+                end: s.end,
+                line: lines.line(s.start),
+            })
             .collect(),
         lock_timeout: directives.lock_timeout,
         statement_timeout: directives.statement_timeout,
@@ -170,7 +183,8 @@ fn meta_command_message(command: &str) -> String {
     let name_len = if rest.starts_with('\\') {
         1
     } else {
-        rest.find(|c: char| c.is_whitespace() || c == '\\').unwrap_or(rest.len())
+        rest.find(|c: char| c.is_whitespace() || c == '\\')
+            .unwrap_or(rest.len())
     };
     let name = &command[..1 + name_len];
     let advice = match name {

@@ -25,7 +25,9 @@ impl<'a> LineIndex<'a> {
 
     /// 0-based index into `starts` of the line containing `offset`.
     fn line_index(&self, offset: usize) -> usize {
-        self.starts.partition_point(|&s| s <= offset).saturating_sub(1)
+        self.starts
+            .partition_point(|&s| s <= offset)
+            .saturating_sub(1)
     }
 
     /// 1-based line of the byte at `offset`.

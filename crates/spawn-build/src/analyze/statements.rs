@@ -61,7 +61,11 @@ pub(crate) fn scan(sql: &str, start: usize) -> Scan<'_> {
                     } else {
                         Placement::AfterSql
                     };
-                    scan.directives.push(DirectiveComment { offset: token.start, text, placement });
+                    scan.directives.push(DirectiveComment {
+                        offset: token.start,
+                        text,
+                        placement,
+                    });
                 }
             }
             TokenKind::BlockComment => {}
@@ -150,10 +154,195 @@ impl<'a> Current<'a> {
     /// Ends the statement (if it has any tokens) and gets ready for the next one.
     fn finish(&mut self, terminator: Option<usize>, out: &mut Vec<RawStatement>) {
         if let Some(start) = self.start {
-            out.push(RawStatement { start, end: self.end, terminator, kind: classify(&self.head) });
+            out.push(RawStatement {
+                start,
+                end: self.end,
+                terminator,
+                kind: classify(&self.head),
+            });
         }
         let mut head = std::mem::take(&mut self.head);
         head.clear();
-        *self = Self { head, ..Self::default() };
+        *self = Self {
+            head,
+            ..Self::default()
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{scan, Placement, StatementKind};
+
+    /// The texts of the statements of `sql`.
+    fn texts(sql: &str) -> Vec<&str> {
+        let scan = scan(sql, 0);
+        assert_eq!(scan.lex_error, None);
+        scan.statements
+            .iter()
+            .map(|s| &sql[s.start..s.end])
+            .collect()
+    }
+
+    #[test]
+    fn splits_on_top_level_semicolons() {
+        assert_eq!(texts("SELECT 1; SELECT 2;"), ["SELECT 1", "SELECT 2"]);
+        assert_eq!(texts("SELECT 1;\nSELECT 2"), ["SELECT 1", "SELECT 2"]);
+        assert_eq!(texts(""), Vec::<&str>::new());
+        assert_eq!(texts(" ;; ;\n; -- x\n;"), Vec::<&str>::new());
+        assert_eq!(texts("SELECT 1;;SELECT 2"), ["SELECT 1", "SELECT 2"]);
+    }
+
+    #[test]
+    fn terminators() {
+        let sql = "SELECT 1 ; SELECT 2";
+        let statements = scan(sql, 0).statements;
+        assert_eq!(statements[0].terminator, Some(9));
+        assert_eq!(statements[1].terminator, None);
+    }
+
+    #[test]
+    fn trims_comments_and_whitespace_around_statements() {
+        assert_eq!(
+            texts("-- lead\n/* block; */\n  SELECT 1 -- trail; \n /* x */ ;\n"),
+            ["SELECT 1"]
+        );
+        assert_eq!(texts("SELECT 1 -- no newline at the end"), ["SELECT 1"]);
+        assert_eq!(texts("SELECT /* inner; */ 1;"), ["SELECT /* inner; */ 1"]);
+    }
+
+    #[test]
+    fn quotes_hide_semicolons() {
+        let sql = concat!(
+            "INSERT INTO t VALUES ('a;b', E'c\\';d', \"e;f\", U&'g;', $$h;$$, $x$i;$x$);\n",
+            "CREATE FUNCTION f() RETURNS void AS $body$\n",
+            "BEGIN\n  PERFORM 'x;';\n  RAISE NOTICE '$$ % $', 1;\nEND;\n$body$ LANGUAGE plpgsql;\n",
+            "SELECT $1;",
+        );
+        let statements = texts(sql);
+        assert_eq!(statements.len(), 3);
+        assert!(statements[1].ends_with("$body$ LANGUAGE plpgsql"));
+        assert_eq!(statements[2], "SELECT $1");
+    }
+
+    #[test]
+    fn begin_atomic_bodies_keep_their_semicolons() {
+        let sql = concat!(
+            "CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql\n",
+            "BEGIN ATOMIC\n",
+            "  SELECT CASE WHEN x > 0 THEN 1 ELSE CASE x WHEN 0 THEN 0 END END;\n",
+            "  SELECT (case when x is null then 1 end);\n",
+            "END;\n",
+            "create or replace procedure p() language sql begin atomic insert into t values (1); end;\n",
+            "SELECT 3",
+        );
+        let statements = texts(sql);
+        assert_eq!(statements.len(), 3, "{statements:#?}");
+        assert!(statements[0].starts_with("CREATE FUNCTION") && statements[0].ends_with("END"));
+        assert!(statements[1].ends_with("end"));
+        assert_eq!(statements[2], "SELECT 3");
+    }
+
+    #[test]
+    fn begin_atomic_only_counts_in_routines() {
+        assert_eq!(
+            texts("SELECT begin atomic FROM t; SELECT 2"),
+            ["SELECT begin atomic FROM t", "SELECT 2"]
+        );
+        assert_eq!(
+            texts("CREATE FUNCTION f() RETURNS int RETURN CASE WHEN true THEN 1 END; SELECT 2"),
+            [
+                "CREATE FUNCTION f() RETURNS int RETURN CASE WHEN true THEN 1 END",
+                "SELECT 2"
+            ]
+        );
+        // A plpgsql body is a string: its BEGIN … END does not count.
+        assert_eq!(
+            texts("CREATE FUNCTION f() RETURNS int AS $$ BEGIN RETURN 1; END $$ LANGUAGE plpgsql; SELECT 2").len(),
+            2
+        );
+    }
+
+    #[test]
+    fn unclosed_begin_atomic() {
+        let sql = "CREATE PROCEDURE p() BEGIN ATOMIC SELECT 1; SELECT 2;";
+        let scan = scan(sql, 0);
+        assert_eq!(scan.unclosed_atomic, Some(sql.find("BEGIN").unwrap()));
+        assert_eq!(scan.statements.len(), 1);
+    }
+
+    #[test]
+    fn classifies_statements() {
+        let kinds: Vec<_> = scan("BEGIN; VACUUM; SELECT 1; COMMIT", 0)
+            .statements
+            .iter()
+            .map(|s| s.kind)
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                StatementKind::Begin {
+                    what: "`BEGIN`",
+                    options: false
+                },
+                StatementKind::NonTransactional { what: "`VACUUM`" },
+                StatementKind::Other,
+                StatementKind::Commit { what: "`COMMIT`" },
+            ]
+        );
+    }
+
+    #[test]
+    fn long_statements_are_classified_by_their_head() {
+        let mut sql = String::from("INSERT INTO t VALUES (1)");
+        for i in 0..1000 {
+            sql.push_str(&format!(", ({i})"));
+        }
+        sql.push_str("; COMMIT");
+        let scan = scan(&sql, 0);
+        assert_eq!(scan.statements.len(), 2);
+        assert_eq!(scan.statements[0].kind, StatementKind::Other);
+        assert_eq!(
+            scan.statements[1].kind,
+            StatementKind::Commit { what: "`COMMIT`" }
+        );
+    }
+
+    #[test]
+    fn directive_placement() {
+        let sql = "-- spawn:a\n-- plain\n/* x */ -- spawn:b\nSELECT 1 -- spawn:c\n; -- spawn:d";
+        let placements: Vec<_> = scan(sql, 0)
+            .directives
+            .iter()
+            .map(|d| (d.text, d.placement))
+            .collect();
+        assert_eq!(
+            placements,
+            [
+                ("-- spawn:a", Placement::FirstLine),
+                ("-- spawn:b", Placement::Header),
+                ("-- spawn:c", Placement::AfterSql),
+                ("-- spawn:d", Placement::AfterSql),
+            ]
+        );
+    }
+
+    #[test]
+    fn meta_commands_are_not_part_of_statements() {
+        let sql = "\\set x 1\nSELECT 1;\n\\c other\n";
+        let scan = scan(sql, 0);
+        assert_eq!(scan.meta_commands.len(), 2);
+        assert_eq!(scan.statements.len(), 1);
+        assert_eq!(
+            &sql[scan.meta_commands[1].start..scan.meta_commands[1].end],
+            "\\c other"
+        );
+    }
+
+    #[test]
+    fn stops_at_a_lex_error() {
+        let scan = scan("SELECT 1; SELECT 'x", 0);
+        assert_eq!(scan.lex_error.map(|e| e.offset), Some(17));
+        assert_eq!(scan.statements.len(), 2);
     }
 }

@@ -39,7 +39,13 @@ pub(crate) fn plan(
         (
             TransactionMode::Transactional,
             true,
-            [begin @ RawStatement { kind: StatementKind::Begin { what, options }, .. }, inner @ .., commit @ RawStatement { kind: StatementKind::Commit { .. }, .. }],
+            [begin @ RawStatement {
+                kind: StatementKind::Begin { what, options },
+                ..
+            }, inner @ .., commit @ RawStatement {
+                kind: StatementKind::Commit { .. },
+                ..
+            }],
         ) => {
             if *options {
                 problems.push(Problem {
@@ -51,7 +57,9 @@ pub(crate) fn plan(
                     ),
                 });
             }
-            let body_start = begin.terminator.map_or(begin.end, |semicolon| semicolon + 1);
+            let body_start = begin
+                .terminator
+                .map_or(begin.end, |semicolon| semicolon + 1);
             Some((body_start..commit.start, inner))
         }
         _ => None,
@@ -85,15 +93,24 @@ pub(crate) fn plan(
             }
             _ => continue,
         };
-        problems.push(Problem { offset: statement.start, message });
+        problems.push(Problem {
+            offset: statement.start,
+            message,
+        });
     }
-    Plan { body, statements: inner, problems }
+    Plan {
+        body,
+        statements: inner,
+        problems,
+    }
 }
 
 /// The message for transaction control in a transactional migration.
 fn transactional_control_message(kind: StatementKind) -> String {
-    let wrapper_hint = if matches!(kind, StatementKind::Begin { .. } | StatementKind::Commit { .. })
-    {
+    let wrapper_hint = if matches!(
+        kind,
+        StatementKind::Begin { .. } | StatementKind::Commit { .. }
+    ) {
         " (a migration may wrap its whole body in one `BEGIN; … COMMIT;`, which spawn leaves \
          out, but this one is not such a wrapper)"
     } else {
