@@ -22,8 +22,12 @@ pub enum BuildError {
     Layout(#[from] LayoutError),
     #[error(transparent)]
     Variables(#[from] VariablesError),
-    #[error(transparent)]
-    Render(#[from] RenderError),
+    #[error("{source} (environment {environment})")]
+    Render {
+        environment: String,
+        #[source]
+        source: RenderError,
+    },
     #[error("migration {migration}: {source}")]
     Pin {
         migration: String,

@@ -132,7 +132,8 @@ impl Project {
             components: &components,
             environment,
             variables,
-        })?;
+        })
+        .map_err(|source| BuildError::Render { environment: environment.to_owned(), source })?;
         self.files_read.extend(rendered.files_read.iter().cloned());
         let analysis = analyze::analyze(&rendered.sql).map_err(|errors| BuildError::Analyze {
             migration: migration.name.clone(),

@@ -1,0 +1,256 @@
+//! Every kind of bad input fails `compile()` with the file, the line and a message a user
+//! can act on; nothing is written to OUT_DIR.
+
+use std::path::{Path, PathBuf};
+
+use spawn_build::Config;
+
+struct Project {
+    dir: tempfile::TempDir,
+}
+
+impl Project {
+    fn new() -> Self {
+        let p = Self { dir: tempfile::tempdir().unwrap() };
+        p.write("spawn.toml", "spawn_folder = \"db\"\n");
+        p.write("db/components/ok.sql", "SELECT 1;\n");
+        p
+    }
+
+    fn write(&self, rel: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    fn migration(&self, name: &str, sql: &str) {
+        self.write(&format!("db/migrations/{name}/up.sql"), sql);
+    }
+
+    fn out(&self) -> PathBuf {
+        self.dir.path().join("out")
+    }
+
+    /// Compiles with auto-pinning off unless `locked`; returns the error text.
+    fn fail(&self, configure: impl FnOnce(&mut Config)) -> String {
+        let mut config = Config::new();
+        config
+            .spawn_toml(self.dir.path().join("spawn.toml"))
+            .out_dir(self.out())
+            .cargo_output(false)
+            .auto_pin(false)
+            .locked(false);
+        configure(&mut config);
+        let err = config.compile().expect_err("compile() should fail");
+        assert!(!self.out().join("spawn_migrations.rs").exists(), "nothing is written on failure");
+        // Debug is what `compile().unwrap()` shows in cargo's output: it must be as readable.
+        let debug = format!("{err:?}");
+        assert!(debug.contains(&err.to_string()), "{debug}");
+        err.to_string()
+    }
+
+    fn ok(&self) -> spawn_build::Compiled {
+        Config::new()
+            .spawn_toml(self.dir.path().join("spawn.toml"))
+            .out_dir(self.out())
+            .cargo_output(false)
+            .auto_pin(false)
+            .locked(false)
+            .compile()
+            .expect("compile")
+    }
+}
+
+fn assert_has(haystack: &str, needles: &[&str]) {
+    for n in needles {
+        assert!(haystack.contains(n), "expected {n:?} in:\n{haystack}");
+    }
+}
+
+#[test]
+fn template_syntax_error_names_file_and_line() {
+    let p = Project::new();
+    p.migration("20250101000000-grid", "SELECT 1;\nSELECT '{{1,2},{3,4}}';\n");
+    let err = p.fail(|_| {});
+    assert_has(&err, &["migration 20250101000000-grid", "up.sql:2", "syntax error", "raw"]);
+}
+
+#[test]
+fn unknown_include_names_the_component() {
+    let p = Project::new();
+    p.migration("20250101000000-inc", "{% include \"views/missing.sql\" %}\n");
+    let err = p.fail(|_| {});
+    assert_has(&err, &["20250101000000-inc", "up.sql:1", "views/missing.sql"]);
+}
+
+#[test]
+fn include_escaping_components_is_refused() {
+    let p = Project::new();
+    p.migration("20250101000000-esc", "{% include \"../spawn.toml\" %}\n");
+    let err = p.fail(|_| {});
+    assert_has(&err, &["20250101000000-esc", "up.sql:1", ".."]);
+}
+
+#[test]
+fn undefined_filter_names_the_filter() {
+    let p = Project::new();
+    p.migration("20250101000000-filter", "SELECT 1;\nSELECT {{ 1 | tojson }};\n");
+    let err = p.fail(|_| {});
+    assert_has(&err, &["20250101000000-filter", "up.sql:2", "tojson"]);
+}
+
+#[test]
+fn bad_variables_file_names_file_and_line() {
+    let p = Project::new();
+    p.write("spawn.toml", "spawn_folder = \"db\"\nvariables = \"vars.json\"\n");
+    p.write("vars.json", "{\n  \"a\": 1,\n  \"b\": \n}\n");
+    p.migration("20250101000000-v", "SELECT {{ variables.a }};\n");
+    let err = p.fail(|_| {});
+    assert_has(&err, &["vars.json", ":4"]);
+}
+
+#[test]
+fn variables_file_with_unknown_extension_says_which_work() {
+    let p = Project::new();
+    p.write("spawn.toml", "spawn_folder = \"db\"\nvariables = \"vars.ini\"\n");
+    p.write("vars.ini", "a=1\n");
+    p.migration("20250101000000-v", "SELECT 1;\n");
+    let err = p.fail(|_| {});
+    assert_has(&err, &["vars.ini", "json"]);
+}
+
+#[test]
+fn tampered_pin_names_object_and_migration() {
+    let p = Project::new();
+    p.migration("20250101000000-pinned", "{% include \"ok.sql\" %}\n");
+    // Pin it (debug behaviour), then tamper with the blob.
+    Config::new()
+        .spawn_toml(p.dir.path().join("spawn.toml"))
+        .out_dir(p.out())
+        .cargo_output(false)
+        .locked(false)
+        .compile()
+        .unwrap();
+    let pinned = p.dir.path().join("db/pinned");
+    let mut tampered = 0;
+    for entry in walk(&pinned) {
+        if std::fs::read(&entry).unwrap() == b"SELECT 1;\n" {
+            std::fs::write(&entry, b"DROP TABLE users;\n").unwrap();
+            tampered += 1;
+        }
+    }
+    assert_eq!(tampered, 1);
+    std::fs::remove_dir_all(p.out()).unwrap();
+    let err = p.fail(|c| {
+        c.auto_pin(true);
+    });
+    assert_has(&err, &["20250101000000-pinned", "pinned"]);
+}
+
+#[test]
+fn lexer_problems_name_rendered_line_and_component() {
+    let p = Project::new();
+    p.write("db/components/idx.sql", "CREATE INDEX CONCURRENTLY i ON t (x);\n");
+    p.migration("20250101000000-idx", "CREATE TABLE t (x int);\n{% include \"idx.sql\" %}\n");
+    let err = p.fail(|_| {});
+    assert_has(&err, &["20250101000000-idx", "line 2", "idx.sql", "no-transaction"]);
+}
+
+#[test]
+fn psql_meta_commands_are_refused() {
+    let p = Project::new();
+    p.migration("20250101000000-psql", "\\c other\nSELECT 1;\n");
+    let err = p.fail(|_| {});
+    assert_has(&err, &["20250101000000-psql", "line 1", "\\c"]);
+}
+
+#[test]
+fn unterminated_dollar_quote_is_refused() {
+    let p = Project::new();
+    p.migration("20250101000000-dollar", "SELECT 1;\nCREATE FUNCTION f() RETURNS int AS $$ SELECT 1;\n");
+    let err = p.fail(|_| {});
+    assert_has(&err, &["20250101000000-dollar", "line 2"]);
+}
+
+#[test]
+fn locked_build_refuses_unpinned_migrations_with_the_command_to_run() {
+    let p = Project::new();
+    p.migration("20250101000000-a", "SELECT 1;\n");
+    let err = p.fail(|c| {
+        c.locked(true);
+    });
+    assert_has(&err, &["migration 20250101000000-a is not pinned; run `spawn migration pin 20250101000000-a`"]);
+    assert!(!p.dir.path().join("db/migrations/20250101000000-a/lock.toml").exists());
+}
+
+#[test]
+fn all_problems_are_listed_not_just_the_first() {
+    let p = Project::new();
+    p.migration("20250101000000-a", "SELECT {{ 1 | nope }};\n");
+    p.migration("20250102000000-b", "\\i file.sql\n");
+    let err = p.fail(|_| {});
+    assert_has(&err, &["20250101000000-a", "20250102000000-b"]);
+}
+
+#[test]
+fn folder_without_up_sql_is_named() {
+    let p = Project::new();
+    std::fs::create_dir_all(p.dir.path().join("db/migrations/20250101000000-empty")).unwrap();
+    let err = p.fail(|_| {});
+    assert_has(&err, &["20250101000000-empty has no up.sql"]);
+}
+
+#[test]
+fn missing_spawn_toml_says_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let err = Config::new()
+        .spawn_toml(dir.path().join("spawn.toml"))
+        .out_dir(dir.path().join("out"))
+        .cargo_output(false)
+        .compile()
+        .unwrap_err()
+        .to_string();
+    assert_has(&err, &["spawn.toml", "spawn init"]);
+}
+
+#[test]
+fn environments_come_from_the_targets_and_render_their_branches() {
+    let p = Project::new();
+    p.write(
+        "spawn.toml",
+        "spawn_folder = \"db\"\ntarget = \"local\"\n[targets.local]\nenvironment = \"dev\"\n[targets.prod]\n",
+    );
+    p.migration("20250101000000-seed", "{% if env == \"dev\" %}INSERT INTO t VALUES (1);{% endif %}SELECT 1;\n");
+    let compiled = p.ok();
+    let m = &compiled.migrations[0];
+    let envs: Vec<_> = m.renders.iter().map(|r| r.environment.as_str()).collect();
+    assert_eq!(envs, ["dev", "prod"]);
+    assert!(m.renders[0].sql.contains("INSERT"));
+    assert!(!m.renders[1].sql.contains("INSERT"));
+    let generated = std::fs::read_to_string(&compiled.generated).unwrap();
+    assert!(generated.contains("\"dev\", \"_spawn\")"), "default environment is the default target's");
+}
+
+#[test]
+fn wrapped_migrations_run_without_their_wrapper() {
+    let p = Project::new();
+    p.migration("20250101000000-wrapped", "BEGIN;\nCREATE TABLE t (x int);\nCOMMIT;\n");
+    let compiled = p.ok();
+    let r = &compiled.migrations[0].renders[0];
+    let body = &r.sql[r.analysis.body.clone()];
+    assert!(body.contains("CREATE TABLE") && !body.contains("BEGIN") && !body.contains("COMMIT"), "{body:?}");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
