@@ -35,35 +35,30 @@ pub(crate) fn plan(
     check_control: bool,
 ) -> Plan<'_> {
     let mut problems = Vec::new();
-    let wrapper = match (mode, check_control, statements) {
-        (
-            TransactionMode::Transactional,
-            true,
-            [begin @ RawStatement {
-                kind: StatementKind::Begin { what, options },
-                ..
-            }, inner @ .., commit @ RawStatement {
-                kind: StatementKind::Commit { .. },
-                ..
-            }],
-        ) => {
-            if *options {
-                problems.push(Problem {
-                    offset: begin.start,
-                    message: format!(
-                        "{what} with transaction options: spawn runs the migration in a \
-                         transaction of its own with the default settings; remove the options \
-                         (such as `ISOLATION LEVEL …` or `READ ONLY`)"
-                    ),
-                });
-            }
-            let body_start = begin
-                .terminator
-                .map_or(begin.end, |semicolon| semicolon + 1);
-            Some((body_start..commit.start, inner))
-        }
+    let wrapper = match mode {
+        TransactionMode::Transactional if check_control => split_wrapper(statements),
         _ => None,
     };
+    let wrapper = wrapper.map(|(begin, inner, commit)| {
+        if let StatementKind::Begin {
+            what,
+            options: true,
+        } = begin.kind
+        {
+            problems.push(Problem {
+                offset: begin.start,
+                message: format!(
+                    "{what} with transaction options: spawn runs the migration in a transaction \
+                     of its own with the default settings; remove the options (such as \
+                     `ISOLATION LEVEL …` or `READ ONLY`)"
+                ),
+            });
+        }
+        let body_start = begin
+            .terminator
+            .map_or(begin.end, |semicolon| semicolon + 1);
+        (body_start..commit.start, inner)
+    });
     let (body, inner) = wrapper.unwrap_or((whole, statements));
 
     for statement in inner {
@@ -102,6 +97,21 @@ pub(crate) fn plan(
         body,
         statements: inner,
         problems,
+    }
+}
+
+/// `(BEGIN, statements in between, COMMIT)` if `statements` are wrapped in one transaction.
+fn split_wrapper(
+    statements: &[RawStatement],
+) -> Option<(&RawStatement, &[RawStatement], &RawStatement)> {
+    match statements {
+        [begin, inner @ .., commit]
+            if matches!(begin.kind, StatementKind::Begin { .. })
+                && matches!(commit.kind, StatementKind::Commit { .. }) =>
+        {
+            Some((begin, inner, commit))
+        }
+        _ => None,
     }
 }
 
