@@ -61,3 +61,47 @@ pub struct Migration<'a> {
     /// `statement_timeout` for this migration, from a `-- spawn:statement-timeout` directive.
     pub statement_timeout: Option<&'a str>,
 }
+
+impl Migration<'_> {
+    /// The two checksums of a rendered migration: `(sha256, xxh3_128)`.
+    ///
+    /// * SHA-256 is taken of `sql` without a leading byte-order mark and with every CRLF
+    ///   turned into LF, so a checkout with other line endings does not look "changed". It is
+    ///   what spawn records in `migration_history.checksum` (32 bytes).
+    /// * XXH3-128 (seed 0) is taken of the raw bytes, high 64 bits first (as `xxh128sum`
+    ///   prints it): what the original spawn CLI recorded (16 bytes). It is only compared
+    ///   with rows that the original wrote.
+    pub fn checksums_of(sql: &str) -> ([u8; 32], [u8; 16]) {
+        use sha2::{Digest, Sha256};
+        let body = sql.strip_prefix('\u{feff}').unwrap_or(sql);
+        let mut hasher = Sha256::new();
+        let mut rest = body;
+        while let Some(i) = rest.find("\r\n") {
+            hasher.update(&rest.as_bytes()[..i]);
+            hasher.update(b"\n");
+            rest = &rest[i + 2..];
+        }
+        hasher.update(rest.as_bytes());
+        let sha256: [u8; 32] = hasher.finalize().into();
+        let xxh3 = xxhash_rust::xxh3::xxh3_128(sql.as_bytes()).to_be_bytes();
+        (sha256, xxh3)
+    }
+
+    /// The body: the part of [`Migration::sql`] that is executed.
+    ///
+    /// Falls back to the whole SQL when `body` is not a valid range of it.
+    pub fn body_sql(&self) -> &str {
+        self.sql.get(self.body.clone()).unwrap_or(self.sql)
+    }
+
+    /// The text of one statement (without its `;`), or `""` for a span outside the SQL.
+    pub fn statement_sql(&self, statement: &Statement) -> &str {
+        self.sql.get(statement.start..statement.end).unwrap_or("")
+    }
+
+    /// The component that produced `line` (1-based, of the rendered SQL), if known:
+    /// `Some(None)` for the migration's own `up.sql`, `None` when there are no origins.
+    pub fn origin_of_line(&self, line: u32) -> Option<Option<&str>> {
+        self.origins.iter().rev().find(|o| o.first_line <= line).map(|o| o.component)
+    }
+}

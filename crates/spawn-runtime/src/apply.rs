@@ -1,0 +1,593 @@
+//! Applying migrations.
+//!
+//! Transactional migrations go in batches: ONE simple-query message carries, for each
+//! migration of the batch,
+//!
+//! ```sql
+//! BEGIN;
+//! SELECT set_config('spawn.t0', clock_timestamp()::text, true);   -- start of the migration
+//! SET LOCAL lock_timeout = '…'; SET LOCAL statement_timeout = '…';
+//! SET LOCAL synchronous_commit = off;       -- all but the last of the batch, see below
+//! <migration body>
+//! ;
+//! <history row: SUCCESS, execution_time = clock_timestamp() - spawn.t0>;
+//! COMMIT;
+//! ```
+//!
+//! so a migration and its history row commit together or not at all, and a batch of
+//! migrations costs one round trip. `synchronous_commit = off` on all but the batch's last
+//! transaction saves one WAL flush per migration without weakening anything: the last
+//! commit of the batch is synchronous, and flushing it flushes every earlier commit; a crash
+//! in between loses whole migrations together with their history rows, never one without
+//! the other.
+//!
+//! When a batch fails, PostgreSQL has committed the migrations before the failing one and
+//! skipped the rest of the message. The migrator rolls back, reads the history once to see
+//! what committed, finds the failing migration (a syntax error anywhere fails the whole
+//! message before anything runs; its position tells which migration it is in, and the
+//! migrations before it are then applied on their own), replays the failing migration's
+//! statements one by one in a transaction that is rolled back to find the failing statement,
+//! records a FAILURE row and returns [`MigrateError::Failed`].
+//!
+//! No-transaction migrations run statement by statement outside a transaction; after each
+//! statement an ATTEMPTED row records the progress (`{"statements_done": k, "of": n, …}`),
+//! so a rerun resumes after the last statement that succeeded.
+
+use std::collections::HashMap;
+use std::ops::Range;
+use std::time::{Duration, Instant};
+
+use sqlx::postgres::{PgDatabaseError, PgErrorPosition};
+use sqlx::Row;
+
+use crate::error::{FailedStatement, MigrateError, MigrationFailure, PgMessage};
+use crate::lock::Session;
+use crate::migration::{Migration, Statement, TransactionMode};
+use crate::plan::{prefix_sha256, statements_of, Progress, Step};
+use crate::report::AppliedMigration;
+use crate::tracking::{
+    quote_literal, ExecTime, History, NewRow, TablesState, Tracking, BOOTSTRAP_MIGRATION, DEFAULT_NAMESPACE,
+    SPAWN_NAMESPACE,
+};
+
+/// What applying needs besides the migrations.
+#[derive(Debug, Clone)]
+pub(crate) struct Ctx<'c> {
+    pub tracking: &'c Tracking,
+    pub created_by: &'c str,
+    pub lock_timeout: &'c str,
+    pub statement_timeout: &'c str,
+    pub max_batch_migrations: usize,
+    pub max_batch_bytes: usize,
+}
+
+impl Ctx<'_> {
+    fn timeouts<'m>(&'m self, m: &'m Migration<'_>) -> (&'m str, &'m str) {
+        (m.lock_timeout.unwrap_or(self.lock_timeout), m.statement_timeout.unwrap_or(self.statement_timeout))
+    }
+}
+
+/// Reads the history (one query).
+pub(crate) async fn read_history(session: &mut Session, tracking: &Tracking) -> Result<History, MigrateError> {
+    let rows = session
+        .fetch_all(&tracking.history_query())
+        .await
+        .map_err(MigrateError::db(format!("reading the migration history in schema `{}`", tracking.schema)))?;
+    History::from_rows(&rows)
+        .map_err(MigrateError::db(format!("decoding the migration history in schema `{}`", tracking.schema)))
+}
+
+/// Creates whatever is missing of the tracking tables, with the bootstrap row. `present` is
+/// what the lock probe saw; it is checked again first (it may predate the lock).
+pub(crate) async fn create_tracking_tables(
+    session: &mut Session,
+    ctx: &Ctx<'_>,
+    present: TablesState,
+) -> Result<(), MigrateError> {
+    let tracking = ctx.tracking;
+    let mut present = present;
+    if !present.all() {
+        let rows = session
+            .fetch_all(&format!("SELECT {}", TablesState::probe_columns(tracking)))
+            .await
+            .map_err(MigrateError::db("checking the tracking tables"))?;
+        if let Some(row) = rows.first() {
+            present = TablesState::from_row(row).map_err(MigrateError::db("checking the tracking tables"))?;
+        }
+    }
+    if present.all() {
+        return Ok(());
+    }
+    let full = tracking.full_ddl();
+    let (sha256, _) = Migration::checksums_of(&full);
+    let row = tracking.insert_row(&NewRow {
+        name: BOOTSTRAP_MIGRATION,
+        namespace: SPAWN_NAMESPACE,
+        activity: "APPLY",
+        status: "SUCCESS",
+        created_by: ctx.created_by,
+        description: "",
+        status_note: "",
+        checksum: &sha256,
+        pin_hash: None,
+        execution_time: ExecTime::SinceT0,
+        returning: false,
+        unless_succeeded: true,
+    });
+    let sql = format!(
+        "BEGIN;\nSELECT pg_catalog.set_config('spawn.t0', pg_catalog.clock_timestamp()::text, true);\n{}{row};\nCOMMIT;",
+        tracking.ddl(present)
+    );
+    tracing::debug!(schema = %tracking.schema, "creating the tracking tables");
+    session.execute(&sql).await.map_err(MigrateError::db(format!(
+        "creating the tracking tables in schema `{}` (the role needs CREATE privilege on the database \
+         the first time; or create them once with a privileged role)",
+        tracking.schema
+    )))?;
+    Ok(())
+}
+
+/// Records the bootstrap row when the tables exist without it (made by other means).
+pub(crate) async fn record_bootstrap(session: &mut Session, ctx: &Ctx<'_>) -> Result<(), MigrateError> {
+    let (sha256, _) = Migration::checksums_of(&ctx.tracking.full_ddl());
+    let sql = ctx.tracking.insert_row(&NewRow {
+        name: BOOTSTRAP_MIGRATION,
+        namespace: SPAWN_NAMESPACE,
+        activity: "APPLY",
+        status: "SUCCESS",
+        created_by: ctx.created_by,
+        description: "",
+        status_note: "",
+        checksum: &sha256,
+        pin_hash: None,
+        execution_time: ExecTime::Seconds(0.0),
+        returning: false,
+        unless_succeeded: true,
+    });
+    session
+        .execute(&sql)
+        .await
+        .map_err(MigrateError::db(format!("recording `{BOOTSTRAP_MIGRATION}` in schema `{}`", ctx.tracking.schema)))?;
+    Ok(())
+}
+
+/// Applies the plan's steps in order; what was applied is pushed to `applied` as it commits.
+pub(crate) async fn apply(
+    session: &mut Session,
+    ctx: &Ctx<'_>,
+    steps: &[Step<'_, '_>],
+    applied: &mut Vec<AppliedMigration>,
+) -> Result<(), MigrateError> {
+    let mut i = 0;
+    while i < steps.len() {
+        if steps[i].migration.mode == TransactionMode::NoTransaction {
+            apply_no_transaction(session, ctx, &steps[i], applied).await?;
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        let mut bytes = 0;
+        while j < steps.len()
+            && steps[j].migration.mode == TransactionMode::Transactional
+            && j - i < ctx.max_batch_migrations.max(1)
+        {
+            let len = steps[j].migration.body.len() + 1024;
+            if j > i && bytes + len > ctx.max_batch_bytes {
+                break;
+            }
+            bytes += len;
+            j += 1;
+        }
+        let batch: Vec<&Migration<'_>> = steps[i..j].iter().map(|s| s.migration).collect();
+        apply_transactional(session, ctx, &batch, applied).await?;
+        i = j;
+    }
+    Ok(())
+}
+
+/// One batch of transactional migrations, sent as one message.
+struct Batch {
+    sql: String,
+    /// Character range (PostgreSQL error positions count characters) of each migration's
+    /// part of `sql`.
+    chars: Vec<Range<usize>>,
+}
+
+fn build_batch(ctx: &Ctx<'_>, ms: &[&Migration<'_>]) -> Batch {
+    let capacity = ms.iter().map(|m| m.body.len() + 1024).sum();
+    let mut sql = String::with_capacity(capacity);
+    let mut chars = Vec::with_capacity(ms.len());
+    let mut at = 0;
+    for (k, m) in ms.iter().enumerate() {
+        let start = sql.len();
+        let (lock_timeout, statement_timeout) = ctx.timeouts(m);
+        sql.push_str(
+            "BEGIN;\nSELECT pg_catalog.set_config('spawn.t0', pg_catalog.clock_timestamp()::text, true) AS spawn_t0;\n",
+        );
+        sql.push_str(&format!(
+            "SET LOCAL lock_timeout = {};\nSET LOCAL statement_timeout = {};\n",
+            quote_literal(lock_timeout),
+            quote_literal(statement_timeout)
+        ));
+        if k + 1 < ms.len() {
+            sql.push_str("SET LOCAL synchronous_commit = off;\n");
+        }
+        sql.push_str(m.body_sql());
+        // A trailing `--` comment or a missing `;` cannot swallow the history row.
+        sql.push_str("\n;\n");
+        sql.push_str(&ctx.tracking.insert_row(&NewRow {
+            name: m.name,
+            namespace: DEFAULT_NAMESPACE,
+            activity: "APPLY",
+            status: "SUCCESS",
+            created_by: ctx.created_by,
+            description: "",
+            status_note: "",
+            checksum: &m.sha256,
+            pin_hash: m.pin_hash,
+            execution_time: ExecTime::SinceT0,
+            returning: true,
+            unless_succeeded: false,
+        }));
+        sql.push_str(";\nCOMMIT;\n");
+        let part = &sql[start..];
+        let n = if part.is_ascii() { part.len() } else { part.chars().count() };
+        chars.push(at..at + n);
+        at += n;
+    }
+    Batch { sql, chars }
+}
+
+/// Applies `ms` (transactional, in order) as one batch; on failure diagnoses it.
+async fn apply_transactional(
+    session: &mut Session,
+    ctx: &Ctx<'_>,
+    ms: &[&Migration<'_>],
+    applied: &mut Vec<AppliedMigration>,
+) -> Result<(), MigrateError> {
+    if ms.is_empty() {
+        return Ok(());
+    }
+    let batch = build_batch(ctx, ms);
+    tracing::debug!(
+        migrations = ms.len(),
+        bytes = batch.sql.len(),
+        first = ms[0].name,
+        "sending a batch of migrations"
+    );
+    match session.fetch_all(&batch.sql).await {
+        Ok(rows) => {
+            let mut secs: HashMap<String, f64> = HashMap::new();
+            for row in &rows {
+                if row.columns().first().map(sqlx::Column::name) == Some("spawn_applied") {
+                    if let (Ok(name), Ok(s)) = (row.try_get::<String, _>(0), row.try_get::<f64, _>(1)) {
+                        secs.insert(name, s);
+                    }
+                }
+            }
+            for m in ms {
+                let duration = secs.get(m.name).copied().map(seconds).unwrap_or_default();
+                tracing::info!(migration = m.name, ?duration, "applied migration");
+                applied.push(AppliedMigration { name: m.name.to_string(), duration });
+            }
+            Ok(())
+        }
+        Err(err) => diagnose(session, ctx, ms, &batch, err, applied).await,
+    }
+}
+
+/// Finds out what a failed batch did and which migration and statement failed; always
+/// returns an error.
+async fn diagnose(
+    session: &mut Session,
+    ctx: &Ctx<'_>,
+    ms: &[&Migration<'_>],
+    batch: &Batch,
+    err: sqlx::Error,
+    applied: &mut Vec<AppliedMigration>,
+) -> Result<(), MigrateError> {
+    let range = format!("`{}`..`{}`", ms[0].name, ms[ms.len() - 1].name);
+    if err.as_database_error().is_none() {
+        return Err(MigrateError::Database {
+            context: format!(
+                "applying migrations {range}: the connection failed; each migration commits with its history \
+                 row, so run again to continue where it stopped"
+            ),
+            source: err,
+        });
+    }
+    let batch_error = PgMessage::from_sqlx(&err);
+    session
+        .execute("ROLLBACK")
+        .await
+        .map_err(MigrateError::db(format!("rolling back after a failure in migrations {range}")))?;
+    let history = read_history(session, ctx.tracking).await?;
+    let mut first = None;
+    for (k, m) in ms.iter().enumerate() {
+        match history.rows.get(m.name) {
+            Some(r) if r.status == "SUCCESS" && r.activity == "APPLY" && r.checksum == m.sha256 => {
+                let duration = seconds(r.exec_secs);
+                tracing::info!(migration = m.name, ?duration, "applied migration");
+                applied.push(AppliedMigration { name: m.name.to_string(), duration });
+            }
+            _ => {
+                first = Some(k);
+                break;
+            }
+        }
+    }
+    let Some(first) = first else {
+        return Err(MigrateError::Database {
+            context: format!("applying migrations {range}: every migration committed, yet the batch reported an error"),
+            source: err,
+        });
+    };
+    let mut culprit = first;
+    if let Some(x) = error_migration(&err, &batch.chars) {
+        if x > first {
+            // A parse error in migration x failed the whole message before anything ran:
+            // the migrations before it are fine, apply them on their own.
+            Box::pin(apply_transactional(session, ctx, &ms[first..x], applied)).await?;
+            culprit = x;
+        }
+    }
+    let m = ms[culprit];
+    let (statement, replay_error) = replay(session, ctx, m).await?;
+    let error = replay_error.unwrap_or(batch_error);
+    tracing::warn!(migration = m.name, error = %error.message, "migration failed");
+    record_failure(session, ctx, m, &error.to_string(), 0.0).await?;
+    Err(MigrateError::Failed(Box::new(MigrationFailure {
+        name: m.name.to_string(),
+        statement,
+        error,
+        no_transaction_done: None,
+        applied_before: Vec::new(),
+    })))
+}
+
+/// Which part of the batch an error's position falls into.
+fn error_migration(err: &sqlx::Error, chars: &[Range<usize>]) -> Option<usize> {
+    let pg = err.as_database_error()?.try_downcast_ref::<PgDatabaseError>()?;
+    match pg.position()? {
+        PgErrorPosition::Original(p) => {
+            let at = p.checked_sub(1)?;
+            chars.iter().position(|r| r.contains(&at))
+        }
+        PgErrorPosition::Internal { .. } => None,
+    }
+}
+
+/// Runs the statements of `m` one by one in a transaction that is rolled back, to find the
+/// one that fails. Returns the statement and its error, or `(None, None)` if none failed
+/// (the failure was then at COMMIT, e.g. a deferred constraint).
+async fn replay(
+    session: &mut Session,
+    ctx: &Ctx<'_>,
+    m: &Migration<'_>,
+) -> Result<(Option<FailedStatement>, Option<PgMessage>), MigrateError> {
+    let context = || format!("replaying migration `{}` to find its failing statement", m.name);
+    let statements = statements_of(m);
+    let (lock_timeout, statement_timeout) = ctx.timeouts(m);
+    let setup = format!(
+        "BEGIN; SET LOCAL lock_timeout = {}; SET LOCAL statement_timeout = {}",
+        quote_literal(lock_timeout),
+        quote_literal(statement_timeout)
+    );
+    if let Err(e) = session.execute(&setup).await {
+        if e.as_database_error().is_none() {
+            return Err(MigrateError::Database { context: context(), source: e });
+        }
+        let mut error = PgMessage::from_sqlx(&e);
+        error.message = format!(
+            "invalid timeout for this migration (lock_timeout {lock_timeout:?}, statement_timeout \
+             {statement_timeout:?}): {}",
+            error.message
+        );
+        session.execute("ROLLBACK").await.map_err(MigrateError::db(context()))?;
+        return Ok((None, Some(error)));
+    }
+    let mut found = None;
+    for (i, s) in statements.iter().enumerate() {
+        match session.execute(m.statement_sql(s)).await {
+            Ok(_) => {}
+            Err(e) if e.as_database_error().is_some() => {
+                found = Some((failed_statement(m, &statements, i), PgMessage::from_sqlx(&e)));
+                break;
+            }
+            Err(e) => return Err(MigrateError::Database { context: context(), source: e }),
+        }
+    }
+    session.execute("ROLLBACK").await.map_err(MigrateError::db(context()))?;
+    Ok(match found {
+        Some((statement, error)) => (Some(statement), Some(error)),
+        None => (None, None),
+    })
+}
+
+fn failed_statement(m: &Migration<'_>, statements: &[Statement], i: usize) -> FailedStatement {
+    let s = &statements[i];
+    let text = m.statement_sql(s).trim_start();
+    let mut first_line: String = text.lines().next().unwrap_or("").trim_end().to_string();
+    if first_line.chars().count() > 200 {
+        first_line = first_line.chars().take(200).collect::<String>() + "…";
+    }
+    FailedStatement {
+        index: i + 1,
+        of: statements.len(),
+        line: s.line,
+        first_line,
+        component: m.origin_of_line(s.line).flatten().map(str::to_string),
+    }
+}
+
+/// Records a FAILURE row in its own short transaction.
+async fn record_failure(
+    session: &mut Session,
+    ctx: &Ctx<'_>,
+    m: &Migration<'_>,
+    note: &str,
+    secs: f64,
+) -> Result<(), MigrateError> {
+    let sql = ctx.tracking.insert_row(&NewRow {
+        name: m.name,
+        namespace: DEFAULT_NAMESPACE,
+        activity: "APPLY",
+        status: "FAILURE",
+        created_by: ctx.created_by,
+        description: "",
+        status_note: note,
+        checksum: &m.sha256,
+        pin_hash: m.pin_hash,
+        execution_time: ExecTime::Seconds(secs),
+        returning: false,
+        unless_succeeded: false,
+    });
+    session
+        .execute(&sql)
+        .await
+        .map_err(MigrateError::db(format!("recording the failure of migration `{}`", m.name)))?;
+    Ok(())
+}
+
+/// A no-transaction migration: statement by statement, progress recorded after each.
+async fn apply_no_transaction(
+    session: &mut Session,
+    ctx: &Ctx<'_>,
+    step: &Step<'_, '_>,
+    applied: &mut Vec<AppliedMigration>,
+) -> Result<(), MigrateError> {
+    let m = step.migration;
+    let statements = statements_of(m);
+    let n = statements.len();
+    let (lock_timeout, statement_timeout) = ctx.timeouts(m);
+    let db = |what: &str| MigrateError::db(format!("{what} of no-transaction migration `{}`", m.name));
+    session
+        .execute(&format!(
+            "SET lock_timeout = {}; SET statement_timeout = {}",
+            quote_literal(lock_timeout),
+            quote_literal(statement_timeout)
+        ))
+        .await
+        .map_err(db("setting the timeouts"))?;
+    if step.resume_at > 0 {
+        tracing::info!(migration = m.name, resume_at = step.resume_at + 1, of = n, "resuming no-transaction migration");
+    }
+    let started = Instant::now();
+    let row = |status: &'static str, note: &str, secs: f64| {
+        ctx.tracking.insert_row(&NewRow {
+            name: m.name,
+            namespace: DEFAULT_NAMESPACE,
+            activity: "APPLY",
+            status,
+            created_by: ctx.created_by,
+            description: "",
+            status_note: note,
+            checksum: &m.sha256,
+            pin_hash: m.pin_hash,
+            execution_time: ExecTime::Seconds(secs),
+            returning: false,
+            unless_succeeded: false,
+        })
+    };
+    for i in step.resume_at..n {
+        let s = &statements[i];
+        tracing::debug!(migration = m.name, statement = i + 1, of = n, line = s.line, "running statement");
+        match session.execute(m.statement_sql(s)).await {
+            Ok(_) => {
+                if i + 1 < n {
+                    let progress = Progress {
+                        statements_done: i + 1,
+                        of: n,
+                        done_sha256: prefix_sha256(m, &statements, i + 1),
+                        error: None,
+                    };
+                    let secs = started.elapsed().as_secs_f64();
+                    session
+                        .execute(&row("ATTEMPTED", &progress.to_note(), secs))
+                        .await
+                        .map_err(db("recording the progress"))?;
+                }
+            }
+            Err(e) if e.as_database_error().is_some() => {
+                let error = PgMessage::from_sqlx(&e);
+                let progress = Progress {
+                    statements_done: i,
+                    of: n,
+                    done_sha256: prefix_sha256(m, &statements, i),
+                    error: Some(error.to_string()),
+                };
+                let secs = started.elapsed().as_secs_f64();
+                let sql = format!("RESET lock_timeout; RESET statement_timeout; {}", row("FAILURE", &progress.to_note(), secs));
+                session.execute(&sql).await.map_err(db("recording the failure"))?;
+                tracing::warn!(migration = m.name, statement = i + 1, error = %error.message, "migration failed");
+                return Err(MigrateError::Failed(Box::new(MigrationFailure {
+                    name: m.name.to_string(),
+                    statement: Some(failed_statement(m, &statements, i)),
+                    error,
+                    no_transaction_done: Some(i),
+                    applied_before: Vec::new(),
+                })));
+            }
+            Err(e) => {
+                return Err(MigrateError::Database {
+                    context: format!(
+                        "running statement {} of no-transaction migration `{}`: the connection failed; run again \
+                         to resume after the last recorded statement",
+                        i + 1,
+                        m.name
+                    ),
+                    source: e,
+                })
+            }
+        }
+    }
+    let duration = started.elapsed();
+    let sql = format!("RESET lock_timeout; RESET statement_timeout; {}", row("SUCCESS", "", duration.as_secs_f64()));
+    session.execute(&sql).await.map_err(db("recording the success"))?;
+    tracing::info!(migration = m.name, ?duration, "applied migration (no transaction)");
+    applied.push(AppliedMigration { name: m.name.to_string(), duration });
+    Ok(())
+}
+
+/// Records migrations as applied without running them (activity ADOPT), in one transaction.
+pub(crate) async fn adopt(session: &mut Session, ctx: &Ctx<'_>, ms: &[&Migration<'_>]) -> Result<(), MigrateError> {
+    if ms.is_empty() {
+        return Ok(());
+    }
+    let mut sql = String::from("BEGIN;\n");
+    for m in ms {
+        sql.push_str(&ctx.tracking.insert_row(&NewRow {
+            name: m.name,
+            namespace: DEFAULT_NAMESPACE,
+            activity: "ADOPT",
+            status: "SUCCESS",
+            created_by: ctx.created_by,
+            description: "",
+            status_note: "",
+            checksum: &m.sha256,
+            pin_hash: m.pin_hash,
+            execution_time: ExecTime::Seconds(0.0),
+            returning: false,
+            unless_succeeded: false,
+        }));
+        sql.push_str(";\n");
+    }
+    sql.push_str("COMMIT;");
+    session.execute(&sql).await.map_err(MigrateError::db(format!(
+        "recording migrations `{}`..`{}` as adopted",
+        ms[0].name,
+        ms[ms.len() - 1].name
+    )))?;
+    for m in ms {
+        tracing::info!(migration = m.name, "adopted migration (recorded as applied without running it)");
+    }
+    Ok(())
+}
+
+fn seconds(s: f64) -> Duration {
+    if s.is_finite() && s >= 0.0 {
+        Duration::from_secs_f64(s)
+    } else {
+        Duration::ZERO
+    }
+}

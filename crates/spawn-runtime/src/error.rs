@@ -1,0 +1,342 @@
+//! Errors of the migrator: every message names the migration concerned (when there is one)
+//! and says how to fix the problem.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Why a migration run, status query or adoption did not happen (or stopped).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MigrateError {
+    /// The environment asked for was not compiled into the binary.
+    #[error(
+        "environment `{environment}` was not compiled into this binary (compiled in: {}); \
+         set SPAWN_ENV or Migrator::environment() to one of those, or add a target for \
+         `{environment}` to spawn.toml and rebuild",
+        list(available)
+    )]
+    UnknownEnvironment { environment: String, available: Vec<String> },
+
+    /// `Migrator::environment()` was used on a migrator built from rendered migrations.
+    #[error(
+        "Migrator::environment(\"{environment}\") only selects among the renders of an embedded \
+         migration set; this migrator was built with Migrator::new() from migrations that are \
+         already rendered: render them for `{environment}` instead"
+    )]
+    EnvironmentNotSelectable { environment: String },
+
+    /// Two migrations of the set have the same name.
+    #[error("migration `{name}` appears twice in the migration set; rename one of the two folders")]
+    DuplicateMigration { name: String },
+
+    /// A migration named by `target()` or `adopt()` is not in the set.
+    #[error(
+        "no migration named `{name}` in this migration set (asked for by {context}); \
+         give the full folder name of one of its {count} migrations{}",
+        hint_names(known)
+    )]
+    UnknownMigration {
+        name: String,
+        /// `"Migrator::target()"` or `"adopt()"`.
+        context: &'static str,
+        /// How many migrations the set has.
+        count: usize,
+        /// Names of the set that look closest (at most a few).
+        known: Vec<String>,
+    },
+
+    /// The tracking schema name is unusable.
+    #[error("invalid tracking schema name {schema:?}: {reason}; choose a plain schema name such as `_spawn`")]
+    InvalidSchema { schema: String, reason: &'static str },
+
+    /// The advisory lock stayed busy for longer than `lock_timeout`.
+    #[error(transparent)]
+    LockTimeout(Box<LockTimeout>),
+
+    /// An applied migration's SQL changed since it was applied.
+    #[error(
+        "migration `{name}` was applied with checksum {recorded} ({recorded_kind}) but its SQL now \
+         has checksum {current}: an applied migration must not change. Nothing was applied. \
+         Restore `{name}` exactly as it was applied and put the change into a new migration"
+    )]
+    ChecksumMismatch {
+        name: String,
+        /// Hex of the recorded checksum.
+        recorded: String,
+        /// `SHA-256` or `XXH3-128 (written by the original spawn)`.
+        recorded_kind: &'static str,
+        /// Hex of the same kind of checksum of the current SQL.
+        current: String,
+    },
+
+    /// Migrations are recorded as applied but are not part of the set.
+    #[error(
+        "{} recorded as applied in schema `{schema}` but not part of this migration set \
+         (deleted or renamed?): {}. Nothing was applied. Restore {}, or run with \
+         Migrator::ignore_missing(true) to accept that",
+        if names.len() == 1 { "migration is" } else { "migrations are" },
+        list(names),
+        if names.len() == 1 { "it" } else { "them" }
+    )]
+    MissingMigrations { schema: String, names: Vec<String> },
+
+    /// A pending migration sorts before the newest applied one.
+    #[error(
+        "pending migration `{name}` sorts before `{newest_applied}`, which is already applied, so \
+         it would run out of order. Nothing was applied. Rename `{name}` so that it sorts after \
+         `{newest_applied}`, or run with Migrator::allow_out_of_order(true) if the order does \
+         not matter"
+    )]
+    OutOfOrder { name: String, newest_applied: String },
+
+    /// A partly applied no-transaction migration changed since its statements ran.
+    #[error(
+        "no-transaction migration `{name}` is partly applied ({done} of {of} statements ran) and \
+         {reason}. Nothing was applied. Restore its first {done} statement(s) as they were when \
+         they ran so that the run can resume at statement {next}, or finish it by hand and \
+         record it with adopt()",
+        next = done + 1
+    )]
+    PartialChanged { name: String, done: usize, of: usize, reason: String },
+
+    /// A migration failed while it was applied.
+    #[error(transparent)]
+    Failed(Box<MigrationFailure>),
+
+    /// A query of the migrator itself failed (connection, privileges, …).
+    #[error("{context}: {source}")]
+    Database {
+        /// What the migrator was doing, naming the migration when there is one.
+        context: String,
+        #[source]
+        source: sqlx::Error,
+    },
+}
+
+impl MigrateError {
+    /// The failure of a migration, when that is what this error is.
+    pub fn failure(&self) -> Option<&MigrationFailure> {
+        match self {
+            MigrateError::Failed(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn db(context: impl Into<String>) -> impl FnOnce(sqlx::Error) -> MigrateError {
+        let context = context.into();
+        move |source| MigrateError::Database { context, source }
+    }
+}
+
+/// The session holding the migration lock, as seen in `pg_locks` and `pg_stat_activity`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LockHolder {
+    pub pid: i32,
+    pub application_name: Option<String>,
+    pub user: Option<String>,
+    pub client_addr: Option<String>,
+    /// When that session connected (server time, as text).
+    pub backend_start: Option<String>,
+    /// `active`, `idle`, `idle in transaction`, … when visible.
+    pub state: Option<String>,
+}
+
+impl fmt::Display for LockHolder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "pid {}", self.pid)?;
+        match self.application_name.as_deref() {
+            Some(app) if !app.is_empty() => write!(f, " (application_name '{app}')")?,
+            _ => write!(f, " (no application_name)")?,
+        }
+        if let Some(user) = &self.user {
+            write!(f, ", user {user}")?;
+        }
+        if let Some(addr) = &self.client_addr {
+            write!(f, ", from {addr}")?;
+        }
+        if let Some(start) = &self.backend_start {
+            write!(f, ", connected since {start}")?;
+        }
+        if let Some(state) = &self.state {
+            write!(f, ", {state}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The advisory lock could not be taken in time.
+#[derive(Debug, Clone)]
+pub struct LockTimeout {
+    pub schema: String,
+    pub key: i64,
+    pub waited: Duration,
+    /// Who held the lock at the last attempt (`None` if it could not be seen).
+    pub holder: Option<LockHolder>,
+}
+
+impl fmt::Display for LockTimeout {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "gave up after {:.1?} waiting for spawn's migration lock on tracking schema `{}` \
+             (advisory lock {}), ",
+            self.waited, self.schema, self.key
+        )?;
+        match &self.holder {
+            Some(h) => write!(
+                f,
+                "held by {h}. Nothing was applied. Let that session finish, end it with \
+                 SELECT pg_terminate_backend({}), or wait longer with Migrator::lock_timeout()",
+                h.pid
+            ),
+            None => write!(
+                f,
+                "held by a session that is not visible to this role. Nothing was applied. Let \
+                 the other migrator finish, or wait longer with Migrator::lock_timeout()"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for LockTimeout {}
+
+/// The statement of a migration that failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedStatement {
+    /// 1-based index among the migration's statements.
+    pub index: usize,
+    /// How many statements the migration has.
+    pub of: usize,
+    /// 1-based line of the statement's start in the rendered SQL.
+    pub line: u32,
+    /// The statement's first line of text.
+    pub first_line: String,
+    /// The component that produced the line (`None`: the migration's own `up.sql`, or not
+    /// known).
+    pub component: Option<String>,
+}
+
+/// What PostgreSQL said about a failure.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PgMessage {
+    /// SQLSTATE, e.g. `23505`.
+    pub code: Option<String>,
+    pub message: String,
+    pub detail: Option<String>,
+    pub hint: Option<String>,
+    /// `where` context (PL/pgSQL call stack and the like).
+    pub context: Option<String>,
+}
+
+impl PgMessage {
+    pub(crate) fn from_sqlx(err: &sqlx::Error) -> Self {
+        use sqlx::postgres::PgDatabaseError;
+        if let Some(db) = err.as_database_error() {
+            if let Some(pg) = db.try_downcast_ref::<PgDatabaseError>() {
+                return PgMessage {
+                    code: Some(pg.code().to_string()),
+                    message: pg.message().to_string(),
+                    detail: pg.detail().map(str::to_string),
+                    hint: pg.hint().map(str::to_string),
+                    context: pg.r#where().map(str::to_string),
+                };
+            }
+            return PgMessage {
+                code: db.code().map(|c| c.into_owned()),
+                message: db.message().to_string(),
+                ..PgMessage::default()
+            };
+        }
+        PgMessage { message: err.to_string(), ..PgMessage::default() }
+    }
+}
+
+impl fmt::Display for PgMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.code {
+            Some(code) => write!(f, "ERROR {code}: {}", self.message)?,
+            None => write!(f, "{}", self.message)?,
+        }
+        if let Some(detail) = &self.detail {
+            write!(f, "\n  DETAIL: {detail}")?;
+        }
+        if let Some(hint) = &self.hint {
+            write!(f, "\n  HINT: {hint}")?;
+        }
+        if let Some(context) = &self.context {
+            write!(f, "\n  CONTEXT: {context}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A migration failed while it was applied.
+#[derive(Debug, Clone)]
+pub struct MigrationFailure {
+    /// The migration that failed.
+    pub name: String,
+    /// The failing statement, when it could be identified.
+    pub statement: Option<FailedStatement>,
+    /// PostgreSQL's error.
+    pub error: PgMessage,
+    /// For a no-transaction migration: how many of its statements ran and stay applied.
+    pub no_transaction_done: Option<usize>,
+    /// Migrations that this run applied (committed) before the failure.
+    pub applied_before: Vec<String>,
+}
+
+impl fmt::Display for MigrationFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "migration `{}` failed", self.name)?;
+        if let Some(s) = &self.statement {
+            write!(f, " at statement {} of {} (line {} of the rendered SQL", s.index, s.of, s.line)?;
+            if let Some(c) = &s.component {
+                write!(f, ", from component `{c}`")?;
+            }
+            write!(f, "): {}", s.first_line)?;
+        }
+        write!(f, "\n  {}", self.error)?;
+        match self.no_transaction_done {
+            Some(done) => write!(
+                f,
+                "\nIt runs without a transaction: its first {done} statement(s) ran and stay \
+                 applied. Fix statement {} and run again: the run resumes there.",
+                done + 1
+            )?,
+            None => write!(
+                f,
+                "\nNothing of `{}` was applied (its transaction was rolled back). Fix it and run \
+                 again: a failed migration is retried.",
+                self.name
+            )?,
+        }
+        if !self.applied_before.is_empty() {
+            write!(
+                f,
+                "\n{} migration(s) applied before it stay applied: {}.",
+                self.applied_before.len(),
+                list(&self.applied_before)
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for MigrationFailure {}
+
+fn list(names: &[String]) -> String {
+    const MAX: usize = 10;
+    let mut out: Vec<String> = names.iter().take(MAX).map(|n| format!("`{n}`")).collect();
+    if names.len() > MAX {
+        out.push(format!("and {} more", names.len() - MAX));
+    }
+    out.join(", ")
+}
+
+fn hint_names(known: &[String]) -> String {
+    if known.is_empty() {
+        String::new()
+    } else {
+        format!(" (e.g. {})", list(known))
+    }
+}

@@ -1,0 +1,307 @@
+//! The migration lock and the dedicated connection that holds it.
+//!
+//! A run opens ONE connection of its own (with the pool's connect options, statement
+//! logging off so multi-megabyte batches never reach the logs), and takes a SESSION-level
+//! advisory lock on it for the whole run:
+//!
+//! * For the tracking schema `_spawn` the key is the original spawn CLI's,
+//!   `-6823468568242361246` (XXH64, seed 1234, of `SPAWN_MIGRATION_LOCK`), so the two tools
+//!   exclude each other.
+//! * For any other schema the key is XXH64 (seed 1234) of `SPAWN_MIGRATION_LOCK:<schema>`,
+//!   reinterpreted as a signed 64-bit integer ([`advisory_lock_key`]): stable across
+//!   versions, machines and processes, and different per schema.
+//!
+//! The lock is taken by polling `pg_try_advisory_lock` with a bounded wait and backoff; the
+//! waiter holds no transaction between attempts. The first attempt also probes the tracking
+//! tables (`to_regclass`) and who the current role is, so a no-op start needs one statement
+//! for all of that.
+//!
+//! Release happens on every path: [`Session::release`] unlocks explicitly; if a [`Session`]
+//! is dropped without that (error inside, panic, or the run's future dropped), its
+//! connection is closed — never returned to a pool while holding the lock — and, if the lock
+//! was held, the backend is terminated through the pool so that a statement still running
+//! there cannot keep the lock.
+
+use std::time::{Duration, Instant};
+
+use sqlx::postgres::{PgConnectOptions, PgQueryResult, PgRow};
+use sqlx::{ConnectOptions, Connection, PgConnection, PgPool, Row};
+
+use crate::error::{LockHolder, LockTimeout, MigrateError};
+use crate::tracking::{quote_literal, TablesState, Tracking};
+
+/// The original spawn's advisory lock key (for the tracking schema `_spawn`).
+pub const ORIGINAL_LOCK_KEY: i64 = -6823468568242361246;
+
+/// The advisory lock key that serialises migrators of one tracking schema: the original
+/// spawn's key for `_spawn`, otherwise XXH64 (seed 1234) of `SPAWN_MIGRATION_LOCK:<schema>`
+/// as a signed integer.
+pub fn advisory_lock_key(schema: &str) -> i64 {
+    if schema == "_spawn" {
+        ORIGINAL_LOCK_KEY
+    } else {
+        let text = format!("SPAWN_MIGRATION_LOCK:{schema}");
+        xxhash_rust::xxh64::xxh64(text.as_bytes(), 1234) as i64
+    }
+}
+
+/// What the first statement of a run found out.
+#[derive(Debug, Clone)]
+pub(crate) struct Probe {
+    pub tables: TablesState,
+    pub role: String,
+}
+
+/// The dedicated connection of one run, with a count of the statements sent on it.
+pub(crate) struct Session {
+    conn: Option<PgConnection>,
+    pool: PgPool,
+    key: i64,
+    /// Whether this session (may) hold the advisory lock.
+    locked: bool,
+    /// Backend pid and start time, to terminate exactly this backend if needed.
+    backend: Option<(i32, String)>,
+    /// Query messages sent on this connection (each simple-query message counts once).
+    pub sent: usize,
+    /// Attempts made to take the lock.
+    pub lock_attempts: u32,
+}
+
+impl Session {
+    /// Opens the dedicated connection.
+    pub async fn connect(pool: &PgPool, app: &str, key: i64) -> Result<Session, MigrateError> {
+        let base: &PgConnectOptions = &pool.connect_options();
+        let mut options = base.clone().disable_statement_logging();
+        if base.get_application_name().is_none() {
+            options = options.application_name(&format!("spawn-migrator ({app})"));
+        }
+        let conn = PgConnection::connect_with(&options)
+            .await
+            .map_err(MigrateError::db("connecting the migrator's dedicated connection"))?;
+        Ok(Session {
+            conn: Some(conn),
+            pool: pool.clone(),
+            key,
+            locked: false,
+            backend: None,
+            sent: 0,
+            lock_attempts: 0,
+        })
+    }
+
+    fn conn(&mut self) -> Result<&mut PgConnection, sqlx::Error> {
+        self.conn
+            .as_mut()
+            .ok_or_else(|| sqlx::Error::Protocol("the migrator's connection is already closed".into()))
+    }
+
+    /// Sends one simple-query message (any number of statements).
+    pub async fn execute(&mut self, sql: &str) -> Result<PgQueryResult, sqlx::Error> {
+        self.sent += 1;
+        let conn = self.conn()?;
+        sqlx::raw_sql(sql).execute(conn).await
+    }
+
+    /// Sends one simple-query message and collects the rows of all its statements.
+    pub async fn fetch_all(&mut self, sql: &str) -> Result<Vec<PgRow>, sqlx::Error> {
+        self.sent += 1;
+        let conn = self.conn()?;
+        sqlx::raw_sql(sql).fetch_all(conn).await
+    }
+
+    /// Takes the advisory lock, waiting up to `wait`; returns what the tracking tables look
+    /// like (probed in the same statement as the successful attempt).
+    pub async fn lock(&mut self, tracking: &Tracking, wait: Duration) -> Result<Probe, MigrateError> {
+        let key = self.key;
+        let sql = probe_sql(tracking, key);
+        let started = Instant::now();
+        let mut backoff = Duration::from_millis(5);
+        let mut last_warn: Option<Instant> = None;
+        loop {
+            self.lock_attempts += 1;
+            // From here on the backend may hold the lock even if this future is dropped.
+            self.locked = true;
+            let rows = self
+                .fetch_all(&sql)
+                .await
+                .map_err(MigrateError::db(format!("trying to take spawn's migration lock ({key})")))?;
+            let row = rows.first().ok_or_else(|| MigrateError::Database {
+                context: "trying to take spawn's migration lock".into(),
+                source: sqlx::Error::RowNotFound,
+            })?;
+            let probe = read_probe(row).map_err(MigrateError::db("reading the lock probe"))?;
+            if probe.got {
+                self.backend = Some((probe.pid, probe.backend_start.unwrap_or_default()));
+                tracing::debug!(
+                    schema = %tracking.schema,
+                    key,
+                    attempts = self.lock_attempts,
+                    waited = ?started.elapsed(),
+                    "took spawn's migration lock"
+                );
+                return Ok(Probe { tables: probe.tables, role: probe.role });
+            }
+            self.locked = false;
+            let waited = started.elapsed();
+            if waited >= wait {
+                return Err(MigrateError::LockTimeout(Box::new(LockTimeout {
+                    schema: tracking.schema.clone(),
+                    key,
+                    waited,
+                    holder: probe.holder,
+                })));
+            }
+            if last_warn.is_none_or(|t| t.elapsed() >= Duration::from_secs(5)) {
+                last_warn = Some(Instant::now());
+                match &probe.holder {
+                    Some(h) => tracing::warn!(
+                        schema = %tracking.schema,
+                        key,
+                        holder_pid = h.pid,
+                        holder_application = h.application_name.as_deref().unwrap_or(""),
+                        holder_backend_start = h.backend_start.as_deref().unwrap_or(""),
+                        "waiting for spawn's migration lock, held by {h}"
+                    ),
+                    None => tracing::warn!(
+                        schema = %tracking.schema,
+                        key,
+                        "waiting for spawn's migration lock, held by a session not visible to this role"
+                    ),
+                }
+            }
+            let pause = (backoff + jitter(backoff)).min(wait.saturating_sub(waited));
+            tokio::time::sleep(pause).await;
+            backoff = (backoff * 2).min(Duration::from_millis(250));
+        }
+    }
+
+    /// Ends the run cleanly: rolls back a transaction left open by a failure (when asked),
+    /// releases the lock and closes the connection. If that fails, dropping the session
+    /// closes the connection and terminates its backend.
+    pub async fn release(&mut self, rollback_first: bool) -> Result<(), sqlx::Error> {
+        if rollback_first {
+            self.execute("ROLLBACK").await?;
+        }
+        if self.locked {
+            let unlock = format!("SELECT pg_catalog.pg_advisory_unlock({})", self.key);
+            self.execute(&unlock).await?;
+            self.locked = false;
+            tracing::debug!(key = self.key, "released spawn's migration lock");
+        }
+        if let Some(conn) = self.conn.take() {
+            // Graceful Terminate; the lock is already released, so errors do not matter.
+            let _ = conn.close().await;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let Some(conn) = self.conn.take() else { return };
+        // Closing the socket ends an idle backend and with it its session locks.
+        drop(conn);
+        if !self.locked {
+            return;
+        }
+        tracing::warn!(
+            key = self.key,
+            "the migration run ended without releasing its lock (error, panic or dropped \
+             future): its connection was closed and its backend is being terminated"
+        );
+        let Some((pid, backend_start)) = self.backend.clone() else { return };
+        let Ok(handle) = tokio::runtime::Handle::try_current() else { return };
+        let pool = self.pool.clone();
+        handle.spawn(async move {
+            // The backend may still be busy with a statement (it only notices the closed
+            // socket when it next talks to the client): end it, and only if it is still the
+            // same backend (pids are reused).
+            let sql = format!(
+                "SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity \
+                 WHERE pid = {pid} AND backend_start::text = {}",
+                quote_literal(&backend_start)
+            );
+            if let Err(e) = sqlx::raw_sql(&sql).execute(&pool).await {
+                tracing::warn!(pid, "could not terminate the migrator's backend: {e}");
+            }
+        });
+    }
+}
+
+struct ProbeRow {
+    got: bool,
+    holder: Option<LockHolder>,
+    tables: TablesState,
+    role: String,
+    pid: i32,
+    backend_start: Option<String>,
+}
+
+/// One statement: try the lock; if busy, who holds it; the tracking tables; the role.
+fn probe_sql(tracking: &Tracking, key: i64) -> String {
+    let classid = ((key as u64) >> 32) as u32;
+    let objid = (key as u64 & 0xffff_ffff) as u32;
+    format!(
+        "SELECT s.got, h.pid AS holder_pid, h.application_name AS holder_app, h.usename AS holder_user, \
+         h.client_addr AS holder_addr, h.backend_start AS holder_start, h.state AS holder_state, \
+         {tables}, current_user::text AS role, pg_catalog.pg_backend_pid() AS own_pid, \
+         (SELECT a.backend_start::text FROM pg_catalog.pg_stat_activity a \
+          WHERE a.pid = pg_catalog.pg_backend_pid()) AS own_start \
+         FROM (SELECT pg_catalog.pg_try_advisory_lock({key}) AS got OFFSET 0) s \
+         LEFT JOIN LATERAL (SELECT a.pid, a.application_name::text, a.usename::text, \
+           a.client_addr::text, a.backend_start::text, a.state::text \
+           FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a ON a.pid = l.pid \
+           WHERE NOT s.got AND l.locktype = 'advisory' AND l.granted \
+           AND l.database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()) \
+           AND l.classid = {classid}::oid AND l.objid = {objid}::oid AND l.objsubid = 1 \
+           AND l.pid <> pg_catalog.pg_backend_pid() LIMIT 1) h ON true",
+        tables = TablesState::probe_columns(tracking),
+    )
+}
+
+fn read_probe(row: &PgRow) -> Result<ProbeRow, sqlx::Error> {
+    let holder = match row.try_get::<Option<i32>, _>("holder_pid")? {
+        Some(pid) => Some(LockHolder {
+            pid,
+            application_name: row.try_get("holder_app")?,
+            user: row.try_get("holder_user")?,
+            client_addr: row.try_get("holder_addr")?,
+            backend_start: row.try_get("holder_start")?,
+            state: row.try_get("holder_state")?,
+        }),
+        None => None,
+    };
+    Ok(ProbeRow {
+        got: row.try_get("got")?,
+        holder,
+        tables: TablesState::from_row(row)?,
+        role: row.try_get("role")?,
+        pid: row.try_get("own_pid")?,
+        backend_start: row.try_get("own_start")?,
+    })
+}
+
+/// Up to half of `base`, from the clock's nanoseconds (spreads out concurrent waiters).
+fn jitter(base: Duration) -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0) as u64;
+    let half = (base.as_nanos() as u64 / 2).max(1);
+    Duration::from_nanos(nanos % half)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_original_key_is_xxh64_of_the_lock_name() {
+        let key = xxhash_rust::xxh64::xxh64(b"SPAWN_MIGRATION_LOCK", 1234);
+        assert_eq!(key, 11623275505467190370);
+        assert_eq!(key as i64, ORIGINAL_LOCK_KEY);
+        assert_eq!(advisory_lock_key("_spawn"), ORIGINAL_LOCK_KEY);
+        assert_ne!(advisory_lock_key("other"), ORIGINAL_LOCK_KEY);
+        assert_eq!(advisory_lock_key("other"), advisory_lock_key("other"));
+    }
+}

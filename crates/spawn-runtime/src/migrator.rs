@@ -1,0 +1,449 @@
+//! The [`Migrator`] builder and the three things it does: [`Migrator::run`],
+//! [`Migrator::status`] and [`Migrator::adopt`] (plus [`Migrator::plan`], a dry run).
+//!
+//! A run, in statements sent on its own connection:
+//!
+//! 1. take the advisory lock, probing the tracking tables and the role in the same
+//!    statement (polling with backoff while another migrator holds it);
+//! 2. create the tracking tables if they are missing (first run only);
+//! 3. read the history (one query), check everything, plan;
+//! 4. apply: batches of transactional migrations, one message each; no-transaction
+//!    migrations statement by statement;
+//! 5. release the lock.
+//!
+//! With nothing pending that is 3 statements.
+
+use std::time::{Duration, Instant};
+
+use sqlx::PgPool;
+
+use crate::apply::{self, Ctx};
+use crate::embedded::{EmbeddedMigration, Migrations};
+use crate::error::MigrateError;
+use crate::lock::{advisory_lock_key, Session};
+use crate::migration::Migration;
+use crate::plan::{self, classify, Checks, Class};
+use crate::report::Report;
+use crate::status::{statuses, MigrationStatus};
+use crate::tracking::{History, TablesState, Tracking};
+
+/// Default wait for the migration lock.
+pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(60);
+/// Default `lock_timeout` of a migration that sets none.
+pub const DEFAULT_STATEMENT_LOCK_TIMEOUT: &str = "10s";
+/// Default `statement_timeout` of a migration that sets none (`0`: none).
+pub const DEFAULT_STATEMENT_TIMEOUT: &str = "0";
+/// Default tracking schema of a migrator built with [`Migrator::new`].
+pub const DEFAULT_TRACKING_SCHEMA: &str = "_spawn";
+
+#[derive(Debug, Clone)]
+enum Source<'a> {
+    Embedded { migrations: &'static [EmbeddedMigration], default_environment: &'static str },
+    Rendered(Vec<Migration<'a>>),
+}
+
+/// Applies a set of migrations to a database: a builder, then [`run`](Migrator::run),
+/// [`status`](Migrator::status), [`adopt`](Migrator::adopt) or [`plan`](Migrator::plan).
+///
+/// ```ignore
+/// let report = MIGRATIONS.migrator().target("20250301080100-seed").run(&pool).await?;
+/// ```
+#[derive(Debug, Clone)]
+pub struct Migrator<'a> {
+    source: Source<'a>,
+    environment: Option<String>,
+    tracking_schema: String,
+    lock_wait: Duration,
+    target: Option<String>,
+    dry_run: bool,
+    allow_out_of_order: bool,
+    ignore_missing: bool,
+    statement_lock_timeout: String,
+    statement_timeout: String,
+    created_by_app: Option<String>,
+    max_batch_migrations: usize,
+    max_batch_bytes: usize,
+}
+
+enum Mode<'m> {
+    Run,
+    Adopt(&'m str),
+}
+
+impl<'a> Migrator<'a> {
+    /// A migrator for migrations that are already rendered (what the CLI does), in any
+    /// order (they are applied in name order). Tracking schema `_spawn`.
+    pub fn new(migrations: Vec<Migration<'a>>) -> Self {
+        Self::with_source(Source::Rendered(migrations), DEFAULT_TRACKING_SCHEMA)
+    }
+
+    fn with_source(source: Source<'a>, schema: &str) -> Self {
+        Migrator {
+            source,
+            environment: None,
+            tracking_schema: schema.to_string(),
+            lock_wait: DEFAULT_LOCK_WAIT,
+            target: None,
+            dry_run: false,
+            allow_out_of_order: false,
+            ignore_missing: false,
+            statement_lock_timeout: DEFAULT_STATEMENT_LOCK_TIMEOUT.to_string(),
+            statement_timeout: DEFAULT_STATEMENT_TIMEOUT.to_string(),
+            created_by_app: None,
+            max_batch_migrations: 200,
+            max_batch_bytes: 4 << 20,
+        }
+    }
+
+    /// Selects the environment whose renders are applied (embedded sets only). Default:
+    /// `SPAWN_ENV` if set, else the environment of the build's default target. An
+    /// environment that was not compiled in is an error when the migrator runs.
+    pub fn environment(mut self, environment: &str) -> Self {
+        self.environment = Some(environment.to_string());
+        self
+    }
+
+    /// The schema of the tracking tables (default: the build's, `_spawn` unless configured).
+    pub fn tracking_schema(mut self, schema: &str) -> Self {
+        self.tracking_schema = schema.to_string();
+        self
+    }
+
+    /// How long to wait for the migration lock held by another migrator (default 60 s).
+    pub fn lock_timeout(mut self, wait: Duration) -> Self {
+        self.lock_wait = wait;
+        self
+    }
+
+    /// Applies pending migrations up to and including `name` only.
+    pub fn target(mut self, name: &str) -> Self {
+        self.target = Some(name.to_string());
+        self
+    }
+
+    /// Only plans: returns what would be applied, and changes nothing (the tracking tables
+    /// are not even created).
+    pub fn dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
+    }
+
+    /// Allows applying a pending migration that sorts before the newest applied one.
+    pub fn allow_out_of_order(mut self, allow: bool) -> Self {
+        self.allow_out_of_order = allow;
+        self
+    }
+
+    /// Allows migrations recorded as applied that are not in the set.
+    pub fn ignore_missing(mut self, ignore: bool) -> Self {
+        self.ignore_missing = ignore;
+        self
+    }
+
+    /// `lock_timeout` for migrations that set none (default `10s`), set with `SET LOCAL`
+    /// inside each migration's transaction.
+    pub fn statement_lock_timeout(mut self, value: &str) -> Self {
+        self.statement_lock_timeout = value.to_string();
+        self
+    }
+
+    /// `statement_timeout` for migrations that set none (default `0`, no limit).
+    pub fn statement_timeout(mut self, value: &str) -> Self {
+        self.statement_timeout = value.to_string();
+        self
+    }
+
+    /// The application named in `created_by` of history rows (`role (app)`); default: the
+    /// binary's name.
+    pub fn created_by_app(mut self, app: &str) -> Self {
+        self.created_by_app = Some(app.to_string());
+        self
+    }
+
+    /// Limits of one batch (one round trip) of transactional migrations; defaults 200
+    /// migrations and 4 MiB.
+    pub fn batch_limits(mut self, max_migrations: usize, max_bytes: usize) -> Self {
+        self.max_batch_migrations = max_migrations.max(1);
+        self.max_batch_bytes = max_bytes.max(1);
+        self
+    }
+
+    /// Applies what is pending (see the crate docs for the checks that make it refuse).
+    pub async fn run(&self, pool: &PgPool) -> Result<Report, MigrateError> {
+        self.execute(pool, Mode::Run, self.dry_run).await
+    }
+
+    /// What [`run`](Migrator::run) would do, as a dry-run report; changes nothing.
+    pub async fn plan(&self, pool: &PgPool) -> Result<Report, MigrateError> {
+        self.execute(pool, Mode::Run, true).await
+    }
+
+    /// Records the pending migrations up to and including `up_to` as applied without running
+    /// them (activity `ADOPT`). Unlike the original spawn, which writes an empty checksum,
+    /// the row carries the migration's SHA-256, so later runs still detect a changed SQL.
+    /// Failed and partly applied migrations count as pending here.
+    pub async fn adopt(&self, pool: &PgPool, up_to: &str) -> Result<Report, MigrateError> {
+        self.execute(pool, Mode::Adopt(up_to), self.dry_run).await
+    }
+
+    /// The state of every migration (and of recorded ones missing from the set). Takes no
+    /// lock and changes nothing.
+    pub async fn status(&self, pool: &PgPool) -> Result<Vec<MigrationStatus>, MigrateError> {
+        let (migrations, _) = self.resolve()?;
+        validate_schema(&self.tracking_schema)?;
+        let tracking = Tracking::new(&self.tracking_schema);
+        let context = || format!("reading the migration status from schema `{}`", self.tracking_schema);
+        let mut conn = pool.acquire().await.map_err(MigrateError::db(context()))?;
+        let rows = sqlx::raw_sql(&format!("SELECT {}", TablesState::probe_columns(&tracking)))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(MigrateError::db(context()))?;
+        let tables = match rows.first() {
+            Some(row) => TablesState::from_row(row).map_err(MigrateError::db(context()))?,
+            None => TablesState::default(),
+        };
+        let history = if tables.all() {
+            let rows = sqlx::raw_sql(&tracking.history_query())
+                .fetch_all(&mut *conn)
+                .await
+                .map_err(MigrateError::db(context()))?;
+            History::from_rows(&rows).map_err(MigrateError::db(context()))?
+        } else {
+            History::default()
+        };
+        Ok(statuses(&migrations, &history))
+    }
+
+    /// The migrations for the chosen environment, in name order.
+    fn resolve(&self) -> Result<(Vec<Migration<'a>>, Option<String>), MigrateError> {
+        let (mut migrations, environment) = match &self.source {
+            Source::Rendered(ms) => {
+                if let Some(env) = &self.environment {
+                    return Err(MigrateError::EnvironmentNotSelectable { environment: env.clone() });
+                }
+                (ms.clone(), None)
+            }
+            Source::Embedded { migrations, default_environment } => {
+                let set = Migrations::__from_embedded(migrations, default_environment, DEFAULT_TRACKING_SCHEMA);
+                let env = self
+                    .environment
+                    .clone()
+                    .or_else(|| std::env::var("SPAWN_ENV").ok().filter(|e| !e.is_empty()))
+                    .unwrap_or_else(|| default_environment.to_string());
+                match set.for_environment(&env) {
+                    Some(ms) => (ms, Some(env)),
+                    None => {
+                        return Err(MigrateError::UnknownEnvironment {
+                            environment: env,
+                            available: set.environments().into_iter().map(str::to_string).collect(),
+                        })
+                    }
+                }
+            }
+        };
+        migrations.sort_by(|a, b| a.name.cmp(b.name));
+        if let Some(w) = migrations.windows(2).find(|w| w[0].name == w[1].name) {
+            return Err(MigrateError::DuplicateMigration { name: w[0].name.to_string() });
+        }
+        Ok((migrations, environment))
+    }
+
+    fn app_name(&self) -> String {
+        self.created_by_app.clone().unwrap_or_else(|| {
+            std::env::current_exe()
+                .ok()
+                .and_then(|p| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+                .or_else(|| std::env::args().next())
+                .unwrap_or_else(|| "spawn".to_string())
+        })
+    }
+
+    async fn execute(&self, pool: &PgPool, mode: Mode<'_>, dry_run: bool) -> Result<Report, MigrateError> {
+        let started = Instant::now();
+        let (migrations, environment) = self.resolve()?;
+        validate_schema(&self.tracking_schema)?;
+        let target = match &mode {
+            Mode::Run => self.target.as_deref().map(|t| find(&migrations, t, "Migrator::target()")).transpose()?,
+            Mode::Adopt(up_to) => Some(find(&migrations, up_to, "adopt()")?),
+        };
+        let tracking = Tracking::new(&self.tracking_schema);
+        let key = advisory_lock_key(&self.tracking_schema);
+        let app = self.app_name();
+        let mut report = Report {
+            dry_run,
+            environment,
+            tracking_schema: self.tracking_schema.clone(),
+            ..Report::default()
+        };
+        let mut session = Session::connect(pool, &app, key).await?;
+        let probe = match session.lock(&tracking, self.lock_wait).await {
+            Ok(probe) => probe,
+            Err(e) => {
+                // Not holding the lock: just close the connection.
+                let _ = session.release(false).await;
+                return Err(e);
+            }
+        };
+        let created_by = format!("{} ({app})", probe.role);
+        let ctx = Ctx {
+            tracking: &tracking,
+            created_by: &created_by,
+            lock_timeout: &self.statement_lock_timeout,
+            statement_timeout: &self.statement_timeout,
+            max_batch_migrations: self.max_batch_migrations,
+            max_batch_bytes: self.max_batch_bytes,
+        };
+        let mut applied = Vec::new();
+        let result = self
+            .locked(&mut session, &ctx, probe.tables, &migrations, &mode, target, dry_run, &mut report, &mut applied)
+            .await;
+        if let Err(e) = session.release(result.is_err()).await {
+            tracing::warn!("releasing the migration lock failed ({e}); its connection is closed instead");
+        }
+        report.lock_attempts = session.lock_attempts;
+        report.round_trips = session.sent;
+        report.total = started.elapsed();
+        match result {
+            Ok(()) => {
+                report.applied = applied;
+                tracing::info!(
+                    applied = report.applied.len(),
+                    adopted = report.adopted.len(),
+                    already_applied = report.already_applied,
+                    dry_run = report.dry_run,
+                    total = ?report.total,
+                    "spawn migrations done"
+                );
+                Ok(report)
+            }
+            Err(MigrateError::Failed(mut failure)) => {
+                failure.applied_before = applied.into_iter().map(|a| a.name).collect();
+                Err(MigrateError::Failed(failure))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn locked(
+        &self,
+        session: &mut Session,
+        ctx: &Ctx<'_>,
+        tables: TablesState,
+        migrations: &[Migration<'a>],
+        mode: &Mode<'_>,
+        target: Option<usize>,
+        dry_run: bool,
+        report: &mut Report,
+        applied: &mut Vec<crate::report::AppliedMigration>,
+    ) -> Result<(), MigrateError> {
+        let mut readable = tables.all();
+        if !readable && !dry_run {
+            apply::create_tracking_tables(session, ctx, tables).await?;
+            readable = true;
+        }
+        let history = if readable { apply::read_history(session, ctx.tracking).await? } else { History::default() };
+        match mode {
+            Mode::Run => {
+                let checks = Checks {
+                    schema: &self.tracking_schema,
+                    allow_out_of_order: self.allow_out_of_order,
+                    ignore_missing: self.ignore_missing,
+                    target,
+                };
+                let plan = plan::plan(migrations, &history, &checks)?;
+                report.already_applied = plan.already_applied;
+                report.planned = plan.steps.iter().map(|s| s.migration.name.to_string()).collect();
+                tracing::debug!(
+                    pending = plan.steps.len(),
+                    already_applied = plan.already_applied,
+                    dry_run,
+                    "planned the migration run"
+                );
+                if dry_run || plan.steps.is_empty() {
+                    return Ok(());
+                }
+                if !history.bootstrap_recorded {
+                    apply::record_bootstrap(session, ctx).await?;
+                }
+                apply::apply(session, ctx, &plan.steps, applied).await
+            }
+            Mode::Adopt(_) => {
+                let last = target.unwrap_or(0);
+                let mut to_adopt: Vec<&Migration<'_>> = Vec::new();
+                for (i, m) in migrations.iter().enumerate() {
+                    match classify(m, history.rows.get(m.name)) {
+                        Class::Applied { .. } | Class::Changed { .. } => report.already_applied += 1,
+                        Class::Pending | Class::Failed | Class::Partial { .. } if i <= last => to_adopt.push(m),
+                        _ => {}
+                    }
+                }
+                report.planned = to_adopt.iter().map(|m| m.name.to_string()).collect();
+                if dry_run || to_adopt.is_empty() {
+                    return Ok(());
+                }
+                if !history.bootstrap_recorded {
+                    apply::record_bootstrap(session, ctx).await?;
+                }
+                apply::adopt(session, ctx, &to_adopt).await?;
+                report.adopted = report.planned.clone();
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Migrations {
+    /// A [`Migrator`] preloaded with the embedded set, its default environment (or
+    /// `SPAWN_ENV`) and its tracking schema.
+    pub fn migrator(&self) -> Migrator<'static> {
+        Migrator::with_source(
+            Source::Embedded { migrations: self.embedded(), default_environment: self.default_environment() },
+            self.tracking_schema(),
+        )
+    }
+
+    /// Applies what is pending: `self.migrator().run(pool)`.
+    pub async fn run(&self, pool: &PgPool) -> Result<Report, MigrateError> {
+        self.migrator().run(pool).await
+    }
+
+    /// The state of every migration: `self.migrator().status(pool)`.
+    pub async fn status(&self, pool: &PgPool) -> Result<Vec<MigrationStatus>, MigrateError> {
+        self.migrator().status(pool).await
+    }
+
+    /// Records pending migrations up to `up_to` as applied without running them:
+    /// `self.migrator().adopt(pool, up_to)`.
+    pub async fn adopt(&self, pool: &PgPool, up_to: &str) -> Result<Report, MigrateError> {
+        self.migrator().adopt(pool, up_to).await
+    }
+}
+
+fn find(migrations: &[Migration<'_>], name: &str, context: &'static str) -> Result<usize, MigrateError> {
+    migrations.iter().position(|m| m.name == name).ok_or_else(|| {
+        // Suggest names sharing the longest prefix with the one asked for.
+        let common = |m: &&Migration<'_>| m.name.chars().zip(name.chars()).take_while(|(a, b)| a == b).count();
+        let best = migrations.iter().map(|m| common(&m)).max().unwrap_or(0);
+        let known: Vec<String> = migrations
+            .iter()
+            .filter(|m| common(m) == best)
+            .take(3)
+            .map(|m| m.name.to_string())
+            .collect();
+        MigrateError::UnknownMigration { name: name.to_string(), context, count: migrations.len(), known }
+    })
+}
+
+fn validate_schema(schema: &str) -> Result<(), MigrateError> {
+    let reason = if schema.is_empty() {
+        "it is empty"
+    } else if schema.contains('\0') {
+        "it contains a NUL character"
+    } else if schema.len() > 63 {
+        "it is longer than 63 bytes"
+    } else {
+        return Ok(());
+    };
+    Err(MigrateError::InvalidSchema { schema: schema.to_string(), reason })
+}

@@ -1,0 +1,257 @@
+//! Deciding what to do: every migration is classified against its newest history row, the
+//! refusal checks run (all of them before anything is applied), and the plan lists the
+//! migrations to apply, where a partly applied no-transaction one resumes.
+//!
+//! Checksums are compared like with like: a 32-byte recorded checksum with the migration's
+//! SHA-256, a 16-byte one (written by the original spawn) with its XXH3-128, and an empty
+//! one (an original ADOPT row) not at all.
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::MigrateError;
+use crate::migration::{Migration, Statement, TransactionMode};
+use crate::tracking::{hex, History, HistoryRow};
+
+/// Progress of a no-transaction migration, kept as JSON in `status_note` of its ATTEMPTED
+/// and FAILURE rows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Progress {
+    /// How many statements ran (and stay applied).
+    pub statements_done: usize,
+    /// How many statements the migration had then.
+    pub of: usize,
+    /// SHA-256 (hex) of the statements that ran, see [`prefix_sha256`].
+    pub done_sha256: String,
+    /// The error that stopped it (FAILURE rows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Progress {
+    pub fn parse(note: &str) -> Option<Progress> {
+        serde_json::from_str(note).ok()
+    }
+
+    pub fn to_note(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+}
+
+/// The statements a migration runs: its spans, or its whole body as one statement.
+pub(crate) fn statements_of(m: &Migration<'_>) -> Vec<Statement> {
+    if !m.statements.is_empty() {
+        return m.statements.to_vec();
+    }
+    let line = 1 + m.sql.get(..m.body.start).map(|s| s.matches('\n').count()).unwrap_or(0) as u32;
+    vec![Statement { start: m.body.start, end: m.body.end, line }]
+}
+
+/// SHA-256 (hex) of the first `k` statements' text (CRLF as LF), each followed by a NUL.
+pub(crate) fn prefix_sha256(m: &Migration<'_>, statements: &[Statement], k: usize) -> String {
+    let mut hasher = Sha256::new();
+    for s in statements.iter().take(k) {
+        hasher.update(m.statement_sql(s).replace("\r\n", "\n").as_bytes());
+        hasher.update([0u8]);
+    }
+    hex(&hasher.finalize())
+}
+
+/// What a recorded checksum is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ChecksumKind {
+    /// 32 bytes: SHA-256, written by spawn (this crate or the spawn CLI).
+    Sha256,
+    /// 16 bytes: XXH3-128, written by the original spawn CLI.
+    Xxh3_128,
+    /// 0 bytes: an ADOPT row of the original spawn (nothing to compare).
+    Empty,
+    /// Any other length (not written by either tool).
+    Other(usize),
+}
+
+impl ChecksumKind {
+    pub(crate) fn of(checksum: &[u8]) -> Self {
+        match checksum.len() {
+            32 => ChecksumKind::Sha256,
+            16 => ChecksumKind::Xxh3_128,
+            0 => ChecksumKind::Empty,
+            n => ChecksumKind::Other(n),
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            ChecksumKind::Sha256 => "SHA-256",
+            ChecksumKind::Xxh3_128 => "XXH3-128, written by the original spawn",
+            ChecksumKind::Empty => "empty",
+            ChecksumKind::Other(_) => "of unknown kind",
+        }
+    }
+}
+
+/// A migration's state, from its newest history row.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Class {
+    /// No row (or reverted).
+    Pending,
+    /// Newest row SUCCESS and the checksum matches (or there is none to compare).
+    Applied { adopted: bool },
+    /// Newest row SUCCESS but the SQL changed.
+    Changed { recorded: String, kind: ChecksumKind, current: String },
+    /// Newest row FAILURE/ATTEMPTED and nothing of it stays applied: retried from the start.
+    Failed,
+    /// A no-transaction migration of which `done` statements ran.
+    Partial { done: usize, of: usize, problem: Option<String> },
+}
+
+/// Classifies one migration against its newest history row.
+pub(crate) fn classify(m: &Migration<'_>, row: Option<&HistoryRow>) -> Class {
+    let Some(row) = row else { return Class::Pending };
+    if row.activity == "REVERT" {
+        return Class::Pending;
+    }
+    if row.status == "SUCCESS" {
+        let kind = ChecksumKind::of(&row.checksum);
+        let current: &[u8] = match kind {
+            ChecksumKind::Sha256 => &m.sha256,
+            ChecksumKind::Xxh3_128 => &m.xxh3_128,
+            ChecksumKind::Empty => return Class::Applied { adopted: row.activity == "ADOPT" },
+            ChecksumKind::Other(_) => &m.sha256,
+        };
+        if row.checksum == current {
+            return Class::Applied { adopted: row.activity == "ADOPT" };
+        }
+        return Class::Changed { recorded: hex(&row.checksum), kind, current: hex(current) };
+    }
+    match Progress::parse(&row.status_note) {
+        Some(p) if p.statements_done > 0 => {
+            let problem = if m.mode != TransactionMode::NoTransaction {
+                Some("is now a transactional migration, which would run its statements again".to_string())
+            } else {
+                let statements = statements_of(m);
+                if p.statements_done > statements.len() {
+                    Some(format!("now has only {} statement(s)", statements.len()))
+                } else if prefix_sha256(m, &statements, p.statements_done) != p.done_sha256 {
+                    Some("the statements that ran have changed since".to_string())
+                } else {
+                    None
+                }
+            };
+            Class::Partial { done: p.statements_done, of: p.of, problem }
+        }
+        _ => Class::Failed,
+    }
+}
+
+/// The options that the checks depend on.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Checks<'o> {
+    pub schema: &'o str,
+    pub allow_out_of_order: bool,
+    pub ignore_missing: bool,
+    /// Index (in the sorted set) of the last migration to apply.
+    pub target: Option<usize>,
+}
+
+/// One migration to apply.
+#[derive(Debug, Clone)]
+pub(crate) struct Step<'p, 'a> {
+    pub migration: &'p Migration<'a>,
+    /// Statements already done (no-transaction migrations being resumed).
+    pub resume_at: usize,
+}
+
+/// What a run will do.
+#[derive(Debug, Clone)]
+pub(crate) struct Plan<'p, 'a> {
+    pub steps: Vec<Step<'p, 'a>>,
+    pub already_applied: usize,
+}
+
+/// Runs every check and returns the plan; an error means nothing may be applied.
+pub(crate) fn plan<'p, 'a>(
+    migrations: &'p [Migration<'a>],
+    history: &History,
+    checks: &Checks<'_>,
+) -> Result<Plan<'p, 'a>, MigrateError> {
+    let classes: Vec<Class> = migrations.iter().map(|m| classify(m, history.rows.get(m.name))).collect();
+
+    // 1. Applied migrations must not have changed.
+    for (m, class) in migrations.iter().zip(&classes) {
+        if let Class::Changed { recorded, kind, current } = class {
+            return Err(MigrateError::ChecksumMismatch {
+                name: m.name.to_string(),
+                recorded: recorded.clone(),
+                recorded_kind: kind.label(),
+                current: current.clone(),
+            });
+        }
+    }
+    // 2. Partly applied no-transaction migrations must still start with what ran.
+    for (m, class) in migrations.iter().zip(&classes) {
+        if let Class::Partial { done, of, problem: Some(reason) } = class {
+            return Err(MigrateError::PartialChanged {
+                name: m.name.to_string(),
+                done: *done,
+                of: *of,
+                reason: reason.clone(),
+            });
+        }
+    }
+    // 3. Everything recorded as (partly) applied must be in the set.
+    let names: HashSet<&str> = migrations.iter().map(|m| m.name).collect();
+    let mut missing: Vec<String> = history
+        .rows
+        .values()
+        .filter(|r| !names.contains(r.name.as_str()) && counts_as_applied(r))
+        .map(|r| r.name.clone())
+        .collect();
+    missing.sort();
+    if !missing.is_empty() && !checks.ignore_missing {
+        return Err(MigrateError::MissingMigrations { schema: checks.schema.to_string(), names: missing });
+    }
+    // 4. Nothing pending may sort before the newest applied migration.
+    let newest_applied: Option<&str> = history
+        .rows
+        .values()
+        .filter(|r| r.status == "SUCCESS" && r.activity != "REVERT")
+        .map(|r| r.name.as_str())
+        .max();
+    let last = checks.target.unwrap_or(migrations.len().saturating_sub(1));
+    let mut steps = Vec::new();
+    let mut already_applied = 0;
+    for (i, (m, class)) in migrations.iter().zip(&classes).enumerate() {
+        let resume_at = match class {
+            Class::Applied { .. } | Class::Changed { .. } => {
+                already_applied += 1;
+                continue;
+            }
+            Class::Pending | Class::Failed => 0,
+            Class::Partial { done, .. } => *done,
+        };
+        if i > last {
+            continue;
+        }
+        if let Some(newest) = newest_applied {
+            if m.name < newest && !checks.allow_out_of_order {
+                return Err(MigrateError::OutOfOrder {
+                    name: m.name.to_string(),
+                    newest_applied: newest.to_string(),
+                });
+            }
+        }
+        steps.push(Step { migration: m, resume_at });
+    }
+    Ok(Plan { steps, already_applied })
+}
+
+/// Whether a recorded migration counts as (at least partly) applied.
+pub(crate) fn counts_as_applied(row: &HistoryRow) -> bool {
+    if row.activity == "REVERT" {
+        return false;
+    }
+    row.status == "SUCCESS" || Progress::parse(&row.status_note).is_some_and(|p| p.statements_done > 0)
+}

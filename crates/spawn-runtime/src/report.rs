@@ -1,0 +1,98 @@
+//! What a run did (or, for a dry run, would do).
+
+use std::fmt;
+use std::time::Duration;
+
+/// One migration applied by a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedMigration {
+    pub name: String,
+    /// Execution time of the migration itself (measured by the server for transactional
+    /// migrations; as recorded in `migration_history.execution_time`).
+    pub duration: Duration,
+}
+
+/// The outcome of [`Migrator::run`](crate::Migrator::run), [`Migrator::adopt`](crate::Migrator::adopt)
+/// or [`Migrator::plan`](crate::Migrator::plan).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    /// Migrations applied, in order.
+    pub applied: Vec<AppliedMigration>,
+    /// Migrations recorded as applied without running them (adopt).
+    pub adopted: Vec<String>,
+    /// Migrations of the set that were already applied (or adopted) before this run.
+    pub already_applied: usize,
+    /// Nothing was changed: `planned` is what a real run would apply (or adopt).
+    pub dry_run: bool,
+    /// The migrations this run set out to apply (or adopt), in order.
+    pub planned: Vec<String>,
+    /// Wall time of the whole run, lock wait included.
+    pub total: Duration,
+    /// Query messages sent to the server on the migrator's connection (a batch of
+    /// migrations is one message). A run with nothing to do sends 3.
+    pub round_trips: usize,
+    /// Attempts needed to take the migration lock (1 when it was free).
+    pub lock_attempts: u32,
+    /// The environment the migrations were rendered for, when known.
+    pub environment: Option<String>,
+    /// The tracking schema.
+    pub tracking_schema: String,
+}
+
+impl Report {
+    /// Whether the run changed nothing (nothing pending, or a dry run).
+    pub fn is_noop(&self) -> bool {
+        self.applied.is_empty() && self.adopted.is_empty()
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let env = self.environment.as_deref().map(|e| format!(" ({e})")).unwrap_or_default();
+        if self.dry_run {
+            if self.planned.is_empty() {
+                write!(f, "dry run{env}: nothing to do ({} already applied)", self.already_applied)?;
+            } else {
+                write!(
+                    f,
+                    "dry run{env}: would apply {} migration(s) ({} already applied):",
+                    self.planned.len(),
+                    self.already_applied
+                )?;
+                for name in &self.planned {
+                    write!(f, "\n  {name}")?;
+                }
+            }
+            return Ok(());
+        }
+        if self.is_noop() {
+            return write!(
+                f,
+                "nothing to apply{env}: {} migration(s) already applied ({:.1?})",
+                self.already_applied, self.total
+            );
+        }
+        if !self.applied.is_empty() {
+            write!(
+                f,
+                "applied {} migration(s){env} in {:.1?} ({} already applied):",
+                self.applied.len(),
+                self.total,
+                self.already_applied
+            )?;
+            for m in &self.applied {
+                write!(f, "\n  {}  {:.1?}", m.name, m.duration)?;
+            }
+        }
+        if !self.adopted.is_empty() {
+            if !self.applied.is_empty() {
+                writeln!(f)?;
+            }
+            write!(f, "adopted {} migration(s){env} without running them:", self.adopted.len())?;
+            for name in &self.adopted {
+                write!(f, "\n  {name}")?;
+            }
+        }
+        Ok(())
+    }
+}
