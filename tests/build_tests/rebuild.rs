@@ -12,6 +12,8 @@ fn workspace() -> PathBuf {
 struct Fixture {
     dir: tempfile::TempDir,
     target: PathBuf,
+    /// The package (and binary) name: distinct per test, as they share a target dir.
+    name: String,
 }
 
 #[derive(Debug)]
@@ -21,7 +23,7 @@ struct Build {
 }
 
 impl Fixture {
-    fn new(auto_pin: bool) -> Self {
+    fn new(name: &str, auto_pin: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let ws = workspace();
         let root = dir.path();
@@ -29,7 +31,7 @@ impl Fixture {
             root.join("Cargo.toml"),
             format!(
                 r#"[package]
-name = "rebuild-fixture"
+name = {name:?}
 version = "0.0.0"
 edition = "2021"
 publish = false
@@ -42,6 +44,7 @@ spawn-build = {{ path = {build:?} }}
 
 [workspace]
 "#,
+                name = name,
                 runtime = ws.join("crates/spawn-runtime"),
                 build = ws.join("crates/spawn-build"),
             ),
@@ -73,7 +76,7 @@ fn main() {
         write(root, "db/migrations/20250101000000-one/up.sql", "{% include \"f.sql\" %}\nSELECT {{ variables.greeting }};\n");
         // A shared target dir for all fixtures of all runs: dependencies build once.
         let target = workspace().join("target").join("rebuild-fixture");
-        Self { dir, target }
+        Self { dir, target, name: name.to_owned() }
     }
 
     fn root(&self) -> &Path {
@@ -92,8 +95,8 @@ fn main() {
         assert!(out.status.success(), "cargo build failed:\n{stderr}");
         let script_ran = stderr
             .lines()
-            .any(|l| l.contains("Running") && l.contains("rebuild-fixture") && l.contains("build-script-build"));
-        let bin = self.target.join("debug").join("rebuild-fixture");
+            .any(|l| l.contains("Running") && l.contains(self.name.as_str()) && l.contains("build-script-build"));
+        let bin = self.target.join("debug").join(&self.name);
         let run = Command::new(bin).output().unwrap();
         assert!(run.status.success());
         Build { script_ran, embedded: String::from_utf8_lossy(&run.stdout).into_owned() }
@@ -117,7 +120,7 @@ fn around(fixture: &Fixture, change: impl FnOnce(&Path)) -> (Build, Build) {
 #[test]
 fn embedded_set_follows_every_kind_of_change() {
     // Iterating on unpinned migrations: everything a migration reads is watched.
-    let fx = Fixture::new(false);
+    let fx = Fixture::new("rebuild-fixture-unpinned", false);
     let first = fx.build();
     assert!(first.embedded.contains("20250101000000-one prod"), "{first:?}");
 
@@ -156,7 +159,7 @@ fn embedded_set_follows_every_kind_of_change() {
 
 #[test]
 fn pinned_migrations_ignore_component_edits_and_debug_builds_pin() {
-    let fx = Fixture::new(true);
+    let fx = Fixture::new("rebuild-fixture-pinned", true);
     let first = fx.build();
     let lock = fx.root().join("db/migrations/20250101000000-one/lock.toml");
     let pin = std::fs::read_to_string(&lock).expect("a debug build pins an unpinned migration");

@@ -75,7 +75,11 @@ impl Project {
     /// The pin recorded in the migration's lock.toml, if any.
     pub fn pin_of(&mut self, migration: &MigrationDir) -> Result<Option<ObjectHash>, BuildError> {
         let lock = migration.lock_toml();
-        self.files_read.insert(lock.clone());
+        // A path that does not exist would make cargo rerun the build script every time;
+        // a lock.toml appearing later is seen through the watched migrations/ folder.
+        if lock.is_file() {
+            self.files_read.insert(lock.clone());
+        }
         pin::read_lock(&lock).map_err(|source| BuildError::Pin { migration: migration.name.clone(), source })
     }
 
