@@ -1,0 +1,236 @@
+//! Reading a database's schema from `pg_catalog` into a [`Schema`].
+//!
+//! One query per object kind (never one per object), all inside one read-only,
+//! repeatable-read transaction with an empty `search_path`, so that the server's own
+//! deparsers (`pg_get_viewdef`, `pg_get_functiondef`, `format_type`, …) print every name
+//! schema-qualified and the two databases of a diff are rendered the same way. Objects that
+//! belong to an extension are left out (the extension stands for them), and so are the system
+//! schemas.
+
+mod depend;
+mod namespaces;
+mod relations;
+mod routines;
+mod types;
+
+use std::collections::HashMap;
+
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, PgPool, Row};
+use tracing::debug;
+
+use crate::model::{Grant, Meta, Object, ObjectId, Schema};
+use crate::{Options, SchemaError};
+
+/// Reads the schema of the database behind `pool`.
+pub async fn inspect(pool: &PgPool, options: &Options) -> Result<Schema, SchemaError> {
+    let started = std::time::Instant::now();
+    let mut tx = pool.begin().await.map_err(|source| SchemaError::Query { what: "transaction", source })?;
+    sqlx::raw_sql(
+        "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; \
+         SELECT set_config('search_path', '', true);",
+    )
+    .execute(&mut *tx)
+    .await
+    .map_err(|source| SchemaError::Query { what: "session settings", source })?;
+    let (version, user): (i32, String) =
+        sqlx::query_as("SELECT current_setting('server_version_num')::int4, current_user::text")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|source| SchemaError::Query { what: "server version", source })?;
+    if version < 130000 {
+        return Err(SchemaError::UnsupportedVersion(version / 10000));
+    }
+    let mut ins = Inspector {
+        conn: &mut tx,
+        options,
+        version,
+        schema: Schema { current_user: user, server_version: version, ..Schema::default() },
+        oids: HashMap::new(),
+        extra_deps: Vec::new(),
+    };
+    ins.schemas().await?;
+    ins.extensions().await?;
+    ins.collations().await?;
+    ins.enums().await?;
+    ins.domains().await?;
+    ins.composites().await?;
+    ins.ranges().await?;
+    ins.functions().await?;
+    ins.sequences().await?;
+    ins.tables().await?;
+    ins.columns().await?;
+    ins.constraints().await?;
+    ins.indexes().await?;
+    ins.views().await?;
+    ins.triggers().await?;
+    ins.policies().await?;
+    ins.statistics().await?;
+    ins.dependencies().await?;
+    let schema = ins.schema;
+    tx.rollback().await.map_err(|source| SchemaError::Query { what: "transaction", source })?;
+    debug!(
+        objects = schema.objects.len(),
+        dependencies = schema.dependencies.len(),
+        elapsed_ms = started.elapsed().as_millis() as u64,
+        "inspected"
+    );
+    Ok(schema)
+}
+
+/// A catalog kind an OID belongs to (the `classid` of `pg_depend`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Catalog {
+    Class,
+    Type,
+    Proc,
+    Namespace,
+    Constraint,
+    AttrDef,
+    Trigger,
+    Extension,
+    Collation,
+    Policy,
+    StatisticExt,
+}
+
+impl Catalog {
+    fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "pg_class" => Catalog::Class,
+            "pg_type" => Catalog::Type,
+            "pg_proc" => Catalog::Proc,
+            "pg_namespace" => Catalog::Namespace,
+            "pg_constraint" => Catalog::Constraint,
+            "pg_attrdef" => Catalog::AttrDef,
+            "pg_trigger" => Catalog::Trigger,
+            "pg_extension" => Catalog::Extension,
+            "pg_collation" => Catalog::Collation,
+            "pg_policy" => Catalog::Policy,
+            "pg_statistic_ext" => Catalog::StatisticExt,
+            _ => return None,
+        })
+    }
+}
+
+/// State of one inspection.
+struct Inspector<'c> {
+    conn: &'c mut PgConnection,
+    options: &'c Options,
+    version: i32,
+    schema: Schema,
+    /// (catalog, oid, sub-id) → identity, to translate `pg_depend`.
+    oids: HashMap<(Catalog, i64, i32), ObjectId>,
+    /// Dependencies known without `pg_depend` (a column on its table, …).
+    extra_deps: Vec<crate::model::Dependency>,
+}
+
+/// The filter on a namespace alias: no system schemas, and the schema options
+/// (`$1` = only these, `$2` = not these).
+pub(crate) fn ns_filter(alias: &str) -> String {
+    format!(
+        "{a}.nspname NOT IN ('pg_catalog', 'information_schema') \
+         AND {a}.nspname !~ '^pg_(toast|temp_|toast_temp_)' \
+         AND (cardinality($1::text[]) = 0 OR {a}.nspname = ANY($1::text[])) \
+         AND NOT ({a}.nspname = ANY($2::text[]))",
+        a = alias
+    )
+}
+
+/// The filter leaving out members of extensions.
+pub(crate) fn not_extension_member(catalog: &str, oid: &str) -> String {
+    format!(
+        "NOT EXISTS (SELECT 1 FROM pg_depend ext WHERE ext.classid = '{catalog}'::regclass \
+         AND ext.objid = {oid} AND ext.deptype = 'e')"
+    )
+}
+
+impl Inspector<'_> {
+    /// Runs one catalog query with the schema filters bound as `$1` and `$2`.
+    async fn fetch(&mut self, what: &'static str, sql: &str) -> Result<Vec<PgRow>, SchemaError> {
+        let started = std::time::Instant::now();
+        let rows = sqlx::query(sql)
+            .bind(&self.options.schemas)
+            .bind(&self.options.exclude_schemas)
+            .fetch_all(&mut *self.conn)
+            .await
+            .map_err(|source| SchemaError::Query { what, source })?;
+        debug!(what, rows = rows.len(), elapsed_ms = started.elapsed().as_millis() as u64, "catalog query");
+        Ok(rows)
+    }
+
+    /// Two select-list expressions: the effective privileges and the default ones, as
+    /// `grantee<US>privilege<US>grantable` strings (NULL when privileges are not inspected).
+    fn acl_columns(&self, acl: &str, kind: char, owner: &str) -> String {
+        if !self.options.with_privileges {
+            return "NULL::text[], NULL::text[]".to_string();
+        }
+        let explode = |expr: String| {
+            format!(
+                "ARRAY(SELECT coalesce(pg_get_userbyid(nullif(a.grantee, 0)), '') || chr(31) || \
+                 a.privilege_type || chr(31) || a.is_grantable::text FROM aclexplode({expr}) a ORDER BY 1)"
+            )
+        };
+        format!(
+            "{}, {}",
+            explode(format!("coalesce({acl}, acldefault('{kind}', {owner}))")),
+            explode(format!("acldefault('{kind}', {owner})"))
+        )
+    }
+
+    fn insert(&mut self, id: ObjectId, object: Object) {
+        self.schema.objects.insert(id, object);
+    }
+}
+
+/// Reads typed columns of a row, turning decoding errors into [`SchemaError`]s.
+pub(crate) struct Cols<'r> {
+    row: &'r PgRow,
+    what: &'static str,
+}
+
+impl<'r> Cols<'r> {
+    pub(crate) fn new(row: &'r PgRow, what: &'static str) -> Self {
+        Self { row, what }
+    }
+
+    pub(crate) fn get<T>(&self, index: usize) -> Result<T, SchemaError>
+    where
+        T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
+    {
+        self.row.try_get(index).map_err(|source| SchemaError::Query { what: self.what, source })
+    }
+
+    /// Owner, comment, acl, default acl at `index`, `index + 1`, `index + 2`, `index + 3`.
+    pub(crate) fn meta(&self, index: usize) -> Result<Meta, SchemaError> {
+        let acl: Option<Vec<String>> = self.get(index + 2)?;
+        let default_acl: Option<Vec<String>> = self.get(index + 3)?;
+        Ok(Meta {
+            owner: self.get(index)?,
+            comment: self.get(index + 1)?,
+            acl: acl.map(|a| parse_grants(&a)),
+            default_acl: default_acl.map(|a| parse_grants(&a)).unwrap_or_default(),
+        })
+    }
+}
+
+fn parse_grants(items: &[String]) -> Vec<Grant> {
+    let mut grants: Vec<Grant> = items
+        .iter()
+        .filter_map(|item| {
+            let mut parts = item.split('\u{1f}');
+            let grantee = parts.next()?.to_string();
+            let privilege = parts.next()?.to_string();
+            let grantable = parts.next()? == "true";
+            Some(Grant { grantee, privilege, grantable })
+        })
+        .collect();
+    grants.sort();
+    grants.dedup();
+    grants
+}
+
+/// Splits a `a<US>b<US>c` string.
+pub(crate) fn split_us(value: &str) -> Vec<String> {
+    value.split('\u{1f}').map(str::to_string).collect()
+}

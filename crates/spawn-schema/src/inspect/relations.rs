@@ -1,0 +1,359 @@
+//! Tables, columns, defaults, constraints, indexes, views, materialized views, sequences,
+//! triggers, policies and extended statistics.
+
+use std::collections::HashMap;
+
+use super::types::collation_expr;
+use super::{not_extension_member, ns_filter, split_us, Catalog, Cols, Inspector};
+use crate::model::{
+    Column, ColumnDefault, Constraint, DepKind, Dependency, Index, Meta, Object, ObjectId, ObjectKind, PartitionOf,
+    Policy, Sequence, Statistics, Table, Trigger, View,
+};
+use crate::SchemaError;
+
+impl Inspector<'_> {
+    pub(super) async fn sequences(&mut self) -> Result<(), SchemaError> {
+        let sql = format!(
+            "SELECT c.oid::int8, n.nspname::text, c.relname::text, format_type(s.seqtypid, NULL), s.seqstart, \
+             s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle, c.relpersistence = 'u', \
+             (SELECT tn.nspname || chr(31) || tc.relname || chr(31) || ta.attname FROM pg_depend d \
+              JOIN pg_class tc ON tc.oid = d.refobjid JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
+              JOIN pg_attribute ta ON ta.attrelid = d.refobjid AND ta.attnum = d.refobjsubid \
+              WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass \
+              AND d.deptype = 'a' AND d.refobjsubid > 0 LIMIT 1), \
+             pg_get_userbyid(c.relowner)::text, obj_description(c.oid, 'pg_class'), {acl} \
+             FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE {ns} AND {ext} AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass \
+               AND d.objid = c.oid AND d.deptype = 'i')",
+            acl = self.acl_columns("c.relacl", 's', "c.relowner"),
+            ns = ns_filter("n"),
+            ext = not_extension_member("pg_class", "c.oid"),
+        );
+        for row in self.fetch("sequences", &sql).await? {
+            let c = Cols::new(&row, "sequences");
+            let id = ObjectId::new(ObjectKind::Sequence, c.get::<String>(1)?, c.get::<String>(2)?);
+            self.oids.insert((Catalog::Class, c.get(0)?, 0), id.clone());
+            let owned_by = c.get::<Option<String>>(11)?.map(|s| {
+                let p = split_us(&s);
+                (p[0].clone(), p.get(1).cloned().unwrap_or_default(), p.get(2).cloned().unwrap_or_default())
+            });
+            let seq = Sequence {
+                data_type: c.get(3)?,
+                start: c.get(4)?,
+                increment: c.get(5)?,
+                min: c.get(6)?,
+                max: c.get(7)?,
+                cache: c.get(8)?,
+                cycle: c.get(9)?,
+                unlogged: c.get(10)?,
+                owned_by,
+                meta: c.meta(12)?,
+            };
+            self.insert(id, Object::Sequence(seq));
+        }
+        Ok(())
+    }
+
+    pub(super) async fn tables(&mut self) -> Result<(), SchemaError> {
+        let sql = format!(
+            "SELECT c.oid::int8, c.reltype::int8, n.nspname::text, c.relname::text, c.relpersistence = 'u', \
+             CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END, coalesce(c.reloptions, '{{}}'), \
+             c.relrowsecurity, c.relforcerowsecurity, c.relreplident::text, \
+             (SELECT ic.relname::text FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
+              WHERE i.indrelid = c.oid AND i.indisreplident LIMIT 1), \
+             ARRAY(SELECT pn.nspname || chr(31) || pc.relname FROM pg_inherits ih JOIN pg_class pc ON pc.oid = ih.inhparent \
+                   JOIN pg_namespace pn ON pn.oid = pc.relnamespace WHERE ih.inhrelid = c.oid ORDER BY ih.inhseqno), \
+             c.relispartition, CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END, \
+             (SELECT am.amname::text FROM pg_am am WHERE am.oid = c.relam AND am.amname <> 'heap'), \
+             pg_get_userbyid(c.relowner)::text, obj_description(c.oid, 'pg_class'), {acl} \
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relkind IN ('r', 'p') AND {ns} AND {ext}",
+            acl = self.acl_columns("c.relacl", 'r', "c.relowner"),
+            ns = ns_filter("n"),
+            ext = not_extension_member("pg_class", "c.oid"),
+        );
+        for row in self.fetch("tables", &sql).await? {
+            let c = Cols::new(&row, "tables");
+            let (schema, name): (String, String) = (c.get(2)?, c.get(3)?);
+            let id = ObjectId::new(ObjectKind::Table, &schema, &name);
+            self.oids.insert((Catalog::Class, c.get(0)?, 0), id.clone());
+            self.oids.insert((Catalog::Type, c.get(1)?, 0), id.clone());
+            let mut options: Vec<String> = c.get(6)?;
+            options.sort();
+            let parents: Vec<(String, String)> = c
+                .get::<Vec<String>>(11)?
+                .iter()
+                .map(|s| {
+                    let p = split_us(s);
+                    (p[0].clone(), p.get(1).cloned().unwrap_or_default())
+                })
+                .collect();
+            let is_partition: bool = c.get(12)?;
+            let partition_of = match (is_partition, parents.first()) {
+                (true, Some((ps, pn))) => Some(PartitionOf {
+                    parent_schema: ps.clone(),
+                    parent: pn.clone(),
+                    bound: c.get::<Option<String>>(13)?.unwrap_or_default(),
+                    meta: Meta::default(),
+                }),
+                _ => None,
+            };
+            if let Some(p) = &partition_of {
+                let pid = ObjectId::new(ObjectKind::Partition, &schema, &name);
+                for to in [id.clone(), ObjectId::new(ObjectKind::Table, &p.parent_schema, &p.parent)] {
+                    self.extra_deps.push(Dependency { from: pid.clone(), to, kind: DepKind::Auto });
+                }
+                self.insert(pid, Object::Partition(p.clone()));
+            }
+            let table = Table {
+                columns: Vec::new(),
+                unlogged: c.get(4)?,
+                partition_key: c.get(5)?,
+                options,
+                rls_enabled: c.get(7)?,
+                rls_forced: c.get(8)?,
+                replica_identity: c.get(9)?,
+                replica_identity_index: c.get(10)?,
+                inherits: if is_partition { Vec::new() } else { parents },
+                partition_of,
+                access_method: c.get(14)?,
+                meta: c.meta(15)?,
+            };
+            self.insert(id, Object::Table(table));
+        }
+        Ok(())
+    }
+
+    pub(super) async fn columns(&mut self) -> Result<(), SchemaError> {
+        let sql = format!(
+            "SELECT a.attrelid::int8, a.attnum::int4, n.nspname::text, c.relname::text, a.attname::text, \
+             format_type(a.atttypid, a.atttypmod), a.attnotnull, {coll}, a.attidentity::text, a.attgenerated::text, \
+             pg_get_expr(ad.adbin, ad.adrelid), a.attislocal, a.attinhcount > 0, \
+             NULL::text, col_description(a.attrelid, a.attnum), {acl} \
+             FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             JOIN pg_type t ON t.oid = a.atttypid \
+             LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
+             WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND {ns} AND {ext} \
+             ORDER BY a.attrelid, a.attnum",
+            coll = collation_expr("a.attcollation", "t.typcollation"),
+            acl = self.acl_columns("a.attacl", 'c', "c.relowner"),
+            ns = ns_filter("n"),
+            ext = not_extension_member("pg_class", "c.oid"),
+        );
+        let mut positions: HashMap<i64, i32> = HashMap::new();
+        // Inherited columns depend on the same column of each parent.
+        let mut inherited: Vec<(ObjectId, ObjectId)> = Vec::new();
+        for row in self.fetch("columns", &sql).await? {
+            let c = Cols::new(&row, "columns");
+            let relid: i64 = c.get(0)?;
+            let (schema, table, name): (String, String, String) = (c.get(2)?, c.get(3)?, c.get(4)?);
+            let table_id = ObjectId::new(ObjectKind::Table, &schema, &table);
+            let id = ObjectId::part(ObjectKind::Column, &schema, &table, &name);
+            self.oids.insert((Catalog::Class, relid, c.get(1)?), id.clone());
+            let generated: String = c.get(9)?;
+            // A generated column's expression is an attrdef too: it stands for the column.
+            let attrdef_id = if generated.is_empty() { ObjectId { kind: ObjectKind::ColumnDefault, ..id.clone() } } else { id.clone() };
+            self.oids.insert((Catalog::AttrDef, relid, c.get(1)?), attrdef_id);
+            let position = positions.entry(relid).or_insert(0);
+            *position += 1;
+            let expression: Option<String> = c.get(10)?;
+            let is_inherited: bool = c.get(12)?;
+            let is_local: bool = c.get(11)?;
+            let column = Column {
+                position: *position,
+                data_type: c.get(5)?,
+                not_null: c.get(6)?,
+                collation: c.get(7)?,
+                identity: c.get(8)?,
+                generated: if generated.is_empty() { None } else { expression.clone() },
+                is_local,
+                inherited: is_inherited,
+                meta: c.meta(13)?,
+            };
+            self.extra_deps.push(Dependency { from: id.clone(), to: table_id.clone(), kind: DepKind::Auto });
+            if let (true, Some(expression)) = (generated.is_empty(), expression) {
+                let did = ObjectId { kind: ObjectKind::ColumnDefault, ..id.clone() };
+                self.extra_deps.push(Dependency { from: did.clone(), to: id.clone(), kind: DepKind::Auto });
+                self.insert(did, Object::ColumnDefault(ColumnDefault { expression, meta: Meta::default() }));
+            }
+            if let Some(Object::Table(t)) = self.schema.objects.get_mut(&table_id) {
+                t.columns.push(name.clone());
+                if is_inherited && !is_local {
+                    let parents = t
+                        .partition_of
+                        .iter()
+                        .map(|p| (p.parent_schema.clone(), p.parent.clone()))
+                        .chain(t.inherits.iter().cloned());
+                    for (ps, pn) in parents {
+                        inherited.push((id.clone(), ObjectId::part(ObjectKind::Column, ps, pn, &name)));
+                    }
+                }
+            }
+            self.insert(id, Object::Column(column));
+        }
+        for (from, to) in inherited {
+            self.extra_deps.push(Dependency { from, to, kind: DepKind::Auto });
+        }
+        Ok(())
+    }
+
+    pub(super) async fn constraints(&mut self) -> Result<(), SchemaError> {
+        let sql = format!(
+            "SELECT co.oid::int8, co.conindid::int8, n.nspname::text, c.relname::text, co.conname::text, co.contype::text, \
+             pg_get_constraintdef(co.oid), NULL::text, obj_description(co.oid, 'pg_constraint'), NULL::text[], NULL::text[] \
+             FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE co.contype IN ('p', 'u', 'f', 'c', 'x') AND co.conislocal AND co.conparentid = 0 \
+             AND c.relkind IN ('r', 'p') AND {ns} AND {ext}",
+            ns = ns_filter("n"),
+            ext = not_extension_member("pg_class", "c.oid"),
+        );
+        for row in self.fetch("constraints", &sql).await? {
+            let c = Cols::new(&row, "constraints");
+            let id = ObjectId::part(ObjectKind::Constraint, c.get::<String>(2)?, c.get::<String>(3)?, c.get::<String>(4)?);
+            let kind: String = c.get(5)?;
+            self.oids.insert((Catalog::Constraint, c.get(0)?, 0), id.clone());
+            if matches!(kind.as_str(), "p" | "u" | "x") {
+                self.oids.insert((Catalog::Class, c.get(1)?, 0), id.clone());
+            }
+            let con = Constraint { kind, definition: c.get(6)?, meta: c.meta(7)? };
+            self.insert(id, Object::Constraint(con));
+        }
+        Ok(())
+    }
+
+    pub(super) async fn indexes(&mut self) -> Result<(), SchemaError> {
+        let sql = format!(
+            "SELECT ic.oid::int8, n.nspname::text, ic.relname::text, tn.nspname::text, tc.relname::text, \
+             pg_get_indexdef(ic.oid), NULL::text, obj_description(ic.oid, 'pg_class'), NULL::text[], NULL::text[] \
+             FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace \
+             JOIN pg_class tc ON tc.oid = i.indrelid JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
+             WHERE tc.relkind IN ('r', 'p', 'm') AND {ns} AND {ext} \
+             AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid \
+                             AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x')) \
+             AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)",
+            ns = ns_filter("n"),
+            ext = not_extension_member("pg_class", "tc.oid"),
+        );
+        for row in self.fetch("indexes", &sql).await? {
+            let c = Cols::new(&row, "indexes");
+            let id = ObjectId::new(ObjectKind::Index, c.get::<String>(1)?, c.get::<String>(2)?);
+            self.oids.insert((Catalog::Class, c.get(0)?, 0), id.clone());
+            let index = Index { table: (c.get(3)?, c.get(4)?), definition: c.get(5)?, meta: c.meta(6)? };
+            self.insert(id, Object::Index(index));
+        }
+        Ok(())
+    }
+
+    pub(super) async fn views(&mut self) -> Result<(), SchemaError> {
+        let sql = format!(
+            "SELECT c.oid::int8, c.reltype::int8, n.nspname::text, c.relname::text, c.relkind::text, \
+             pg_get_viewdef(c.oid), coalesce(c.reloptions, '{{}}'), \
+             ARRAY(SELECT a.attname || chr(31) || format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
+                   WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum), \
+             pg_get_userbyid(c.relowner)::text, obj_description(c.oid, 'pg_class'), {acl} \
+             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relkind IN ('v', 'm') AND {ns} AND {ext}",
+            acl = self.acl_columns("c.relacl", 'r', "c.relowner"),
+            ns = ns_filter("n"),
+            ext = not_extension_member("pg_class", "c.oid"),
+        );
+        for row in self.fetch("views", &sql).await? {
+            let c = Cols::new(&row, "views");
+            let kind = if c.get::<String>(4)? == "m" { ObjectKind::MaterializedView } else { ObjectKind::View };
+            let id = ObjectId::new(kind, c.get::<String>(2)?, c.get::<String>(3)?);
+            self.oids.insert((Catalog::Class, c.get(0)?, 0), id.clone());
+            self.oids.insert((Catalog::Type, c.get(1)?, 0), id.clone());
+            let definition: String = c.get(5)?;
+            let mut options: Vec<String> = c.get(6)?;
+            options.sort();
+            let columns = c
+                .get::<Vec<String>>(7)?
+                .iter()
+                .map(|s| {
+                    let p = split_us(s);
+                    (p[0].clone(), p.get(1).cloned().unwrap_or_default())
+                })
+                .collect();
+            let view = View {
+                definition: definition.trim_end().trim_end_matches(';').to_string(),
+                columns,
+                options,
+                meta: c.meta(8)?,
+            };
+            self.insert(id, Object::View(view));
+        }
+        Ok(())
+    }
+
+    pub(super) async fn triggers(&mut self) -> Result<(), SchemaError> {
+        let sql = format!(
+            "SELECT tg.oid::int8, n.nspname::text, c.relname::text, tg.tgname::text, pg_get_triggerdef(tg.oid), \
+             tg.tgenabled::text, NULL::text, obj_description(tg.oid, 'pg_trigger'), NULL::text[], NULL::text[] \
+             FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE NOT tg.tgisinternal AND tg.tgparentid = 0 AND {ns} AND {ext}",
+            ns = ns_filter("n"),
+            ext = not_extension_member("pg_class", "c.oid"),
+        );
+        for row in self.fetch("triggers", &sql).await? {
+            let c = Cols::new(&row, "triggers");
+            let id = ObjectId::part(ObjectKind::Trigger, c.get::<String>(1)?, c.get::<String>(2)?, c.get::<String>(3)?);
+            self.oids.insert((Catalog::Trigger, c.get(0)?, 0), id.clone());
+            let trigger = Trigger { definition: c.get(4)?, enabled: c.get(5)?, meta: c.meta(6)? };
+            self.insert(id, Object::Trigger(trigger));
+        }
+        Ok(())
+    }
+
+    pub(super) async fn policies(&mut self) -> Result<(), SchemaError> {
+        let sql = format!(
+            "SELECT p.oid::int8, n.nspname::text, c.relname::text, p.polname::text, p.polpermissive, p.polcmd::text, \
+             ARRAY(SELECT coalesce(pg_get_userbyid(nullif(r, 0))::text, '') FROM unnest(p.polroles) r ORDER BY 1), \
+             pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), \
+             NULL::text, obj_description(p.oid, 'pg_policy'), NULL::text[], NULL::text[] \
+             FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE {ns} AND {ext}",
+            ns = ns_filter("n"),
+            ext = not_extension_member("pg_class", "c.oid"),
+        );
+        for row in self.fetch("policies", &sql).await? {
+            let c = Cols::new(&row, "policies");
+            let id = ObjectId::part(ObjectKind::Policy, c.get::<String>(1)?, c.get::<String>(2)?, c.get::<String>(3)?);
+            self.oids.insert((Catalog::Policy, c.get(0)?, 0), id.clone());
+            let command = match c.get::<String>(5)?.as_str() {
+                "r" => "SELECT",
+                "a" => "INSERT",
+                "w" => "UPDATE",
+                "d" => "DELETE",
+                _ => "ALL",
+            };
+            let policy = Policy {
+                permissive: c.get(4)?,
+                command: command.to_string(),
+                roles: c.get(6)?,
+                using: c.get(7)?,
+                with_check: c.get(8)?,
+                meta: c.meta(9)?,
+            };
+            self.insert(id, Object::Policy(policy));
+        }
+        Ok(())
+    }
+
+    pub(super) async fn statistics(&mut self) -> Result<(), SchemaError> {
+        let sql = format!(
+            "SELECT s.oid::int8, n.nspname::text, s.stxname::text, pg_get_statisticsobjdef(s.oid), \
+             pg_get_userbyid(s.stxowner)::text, obj_description(s.oid, 'pg_statistic_ext'), NULL::text[], NULL::text[] \
+             FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace WHERE {ns} AND {ext}",
+            ns = ns_filter("n"),
+            ext = not_extension_member("pg_statistic_ext", "s.oid"),
+        );
+        for row in self.fetch("statistics", &sql).await? {
+            let c = Cols::new(&row, "statistics");
+            let id = ObjectId::new(ObjectKind::Statistics, c.get::<String>(1)?, c.get::<String>(2)?);
+            self.oids.insert((Catalog::StatisticExt, c.get(0)?, 0), id.clone());
+            let stats = Statistics { definition: c.get(3)?, meta: c.meta(4)? };
+            self.insert(id, Object::Statistics(stats));
+        }
+        Ok(())
+    }
+}

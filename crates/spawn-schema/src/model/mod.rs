@@ -1,0 +1,227 @@
+//! The typed, comparable model of a database schema.
+//!
+//! Every object has a stable [`ObjectId`] made of names only (never OIDs), so the same object in
+//! two databases has the same identity. A [`Schema`] is a flat map from identity to [`Object`],
+//! plus the dependencies between objects (from `pg_depend`), expressed as identities.
+
+mod objects;
+
+pub use objects::*;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The kind of a schema object. The order of the variants is the tie-break order of plans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub enum ObjectKind {
+    /// `CREATE SCHEMA`.
+    Schema,
+    /// `CREATE EXTENSION`.
+    Extension,
+    /// `CREATE COLLATION`.
+    Collation,
+    /// An enum type.
+    Enum,
+    /// A domain (with its constraints).
+    Domain,
+    /// A composite type (`CREATE TYPE … AS (…)`).
+    Composite,
+    /// A range type.
+    Range,
+    /// A function, procedure or aggregate; the signature holds the argument types.
+    Function,
+    /// A sequence.
+    Sequence,
+    /// A table (regular or partitioned).
+    Table,
+    /// A column of a table; `name` is the table, `sub` the column.
+    Column,
+    /// The default of a column; `name` is the table, `sub` the column.
+    ColumnDefault,
+    /// A partition's attachment to its parent; `name` is the partition.
+    Partition,
+    /// A table constraint; `name` is the table, `sub` the constraint.
+    Constraint,
+    /// An index (of a table or materialized view).
+    Index,
+    /// A view.
+    View,
+    /// A materialized view.
+    MaterializedView,
+    /// A trigger; `name` is the table, `sub` the trigger.
+    Trigger,
+    /// A row-level security policy; `name` is the table, `sub` the policy.
+    Policy,
+    /// Extended statistics (`CREATE STATISTICS`).
+    Statistics,
+}
+
+impl ObjectKind {
+    /// The words used for this kind in summaries.
+    pub fn label(self) -> &'static str {
+        match self {
+            ObjectKind::Schema => "schema",
+            ObjectKind::Extension => "extension",
+            ObjectKind::Collation => "collation",
+            ObjectKind::Enum => "enum",
+            ObjectKind::Domain => "domain",
+            ObjectKind::Composite => "composite type",
+            ObjectKind::Range => "range type",
+            ObjectKind::Function => "function",
+            ObjectKind::Sequence => "sequence",
+            ObjectKind::Table => "table",
+            ObjectKind::Column => "column",
+            ObjectKind::ColumnDefault => "column default",
+            ObjectKind::Partition => "partition",
+            ObjectKind::Constraint => "constraint",
+            ObjectKind::Index => "index",
+            ObjectKind::View => "view",
+            ObjectKind::MaterializedView => "materialized view",
+            ObjectKind::Trigger => "trigger",
+            ObjectKind::Policy => "policy",
+            ObjectKind::Statistics => "statistics",
+        }
+    }
+
+    /// Kinds whose names share the relation/type namespace of a schema: dropping one and
+    /// creating another of the same name must happen in that order.
+    pub fn in_relation_namespace(self) -> bool {
+        matches!(
+            self,
+            ObjectKind::Enum
+                | ObjectKind::Domain
+                | ObjectKind::Composite
+                | ObjectKind::Range
+                | ObjectKind::Sequence
+                | ObjectKind::Table
+                | ObjectKind::Index
+                | ObjectKind::View
+                | ObjectKind::MaterializedView
+        )
+    }
+}
+
+/// The stable identity of an object: its kind and names, never OIDs.
+///
+/// * top-level objects: `schema` + `name` (`sub` empty); schemas and extensions use `name` only;
+/// * functions: `sub` is the list of argument types, e.g. `integer, text[]`;
+/// * parts of a table (columns, defaults, constraints, triggers, policies): `name` is the
+///   table and `sub` the part's own name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct ObjectId {
+    /// What kind of object.
+    pub kind: ObjectKind,
+    /// The schema (empty for schemas and extensions).
+    pub schema: String,
+    /// The object's name (the table, for parts of a table).
+    pub name: String,
+    /// The part's name or the function's signature; empty otherwise.
+    pub sub: String,
+}
+
+impl ObjectId {
+    /// A top-level object in a schema.
+    pub fn new(kind: ObjectKind, schema: impl Into<String>, name: impl Into<String>) -> Self {
+        Self { kind, schema: schema.into(), name: name.into(), sub: String::new() }
+    }
+
+    /// A part of a table (or a function with its signature).
+    pub fn part(
+        kind: ObjectKind,
+        schema: impl Into<String>,
+        name: impl Into<String>,
+        sub: impl Into<String>,
+    ) -> Self {
+        Self { kind, schema: schema.into(), name: name.into(), sub: sub.into() }
+    }
+
+    /// The table (or materialized view) this object is a part of, for columns, defaults,
+    /// constraints, triggers, policies, partitions; indexes know their table from the object.
+    pub fn owning_table(&self) -> Option<ObjectId> {
+        match self.kind {
+            ObjectKind::Column
+            | ObjectKind::ColumnDefault
+            | ObjectKind::Constraint
+            | ObjectKind::Trigger
+            | ObjectKind::Policy
+            | ObjectKind::Partition => Some(ObjectId::new(ObjectKind::Table, &self.schema, &self.name)),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ObjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.kind {
+            ObjectKind::Schema | ObjectKind::Extension => write!(f, "{}", self.name),
+            ObjectKind::Function => write!(f, "{}.{}({})", self.schema, self.name, self.sub),
+            _ if self.sub.is_empty() => write!(f, "{}.{}", self.schema, self.name),
+            ObjectKind::Column | ObjectKind::ColumnDefault => {
+                write!(f, "{}.{}.{}", self.schema, self.name, self.sub)
+            }
+            _ => write!(f, "{} on {}.{}", self.sub, self.schema, self.name),
+        }
+    }
+}
+
+/// How one object depends on another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DepKind {
+    /// `pg_depend` deptype `n`: the dependent must be dropped first.
+    Normal,
+    /// `pg_depend` deptype `a`, or a part of its table: dropped together with what it depends on.
+    Auto,
+}
+
+/// One dependency: `from` depends on `to`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Dependency {
+    /// The dependent object.
+    pub from: ObjectId,
+    /// The object depended on.
+    pub to: ObjectId,
+    /// How.
+    pub kind: DepKind,
+}
+
+/// One database's schema: its objects and their dependencies.
+#[derive(Debug, Clone, Default)]
+pub struct Schema {
+    /// Every inspected object by identity (ordered, so iteration is deterministic).
+    pub objects: BTreeMap<ObjectId, Object>,
+    /// Dependencies between inspected objects (sorted, without duplicates).
+    pub dependencies: Vec<Dependency>,
+    /// The role inspection connected as: objects a plan creates will belong to it.
+    pub current_user: String,
+    /// `server_version_num` of the server.
+    pub server_version: i32,
+}
+
+impl Schema {
+    /// The object with this identity.
+    pub fn get(&self, id: &ObjectId) -> Option<&Object> {
+        self.objects.get(id)
+    }
+
+    /// The columns of a table in their order.
+    pub fn columns_of<'a>(&'a self, table: &'a ObjectId) -> impl Iterator<Item = (&'a ObjectId, &'a Column)> + 'a {
+        let names: &[String] = match self.objects.get(table) {
+            Some(Object::Table(t)) => &t.columns,
+            _ => &[],
+        };
+        names.iter().filter_map(move |c| {
+            let id = ObjectId::part(ObjectKind::Column, &table.schema, &table.name, c);
+            match self.objects.get_key_value(&id) {
+                Some((id, Object::Column(col))) => Some((id, col)),
+                _ => None,
+            }
+        })
+    }
+
+    /// Whether a type name (as `format_type` prints it) is an enum of this schema.
+    pub fn is_enum_type(&self, formatted: &str) -> bool {
+        self.objects.iter().any(|(id, o)| {
+            matches!(o, Object::Enum(_)) && crate::render::qualified(&id.schema, &id.name) == formatted
+        })
+    }
+}

@@ -1,0 +1,383 @@
+//! The object types of the model, one struct per kind.
+
+/// One privilege of a grantee on an object, as `aclexplode` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Grant {
+    /// The role, or empty for `PUBLIC`.
+    pub grantee: String,
+    /// `SELECT`, `USAGE`, `EXECUTE`, …
+    pub privilege: String,
+    /// `WITH GRANT OPTION`.
+    pub grantable: bool,
+}
+
+/// What most objects have besides their definition: owner, comment and privileges.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Meta {
+    /// The owning role (`None` for objects without owners of their own).
+    pub owner: Option<String>,
+    /// `COMMENT ON …`.
+    pub comment: Option<String>,
+    /// The effective privileges (`None` when privileges were not inspected, or the kind has
+    /// none).
+    pub acl: Option<Vec<Grant>>,
+    /// The privileges the object has by default for its owner (what a new object gets).
+    pub default_acl: Vec<Grant>,
+}
+
+/// Any object of the model.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Object {
+    /// A schema.
+    Schema(SchemaDef),
+    /// An extension.
+    Extension(Extension),
+    /// A collation.
+    Collation(Collation),
+    /// An enum type.
+    Enum(EnumType),
+    /// A domain.
+    Domain(Domain),
+    /// A composite type.
+    Composite(Composite),
+    /// A range type.
+    Range(RangeType),
+    /// A function, procedure or aggregate.
+    Function(Function),
+    /// A sequence.
+    Sequence(Sequence),
+    /// A table.
+    Table(Table),
+    /// A column.
+    Column(Column),
+    /// A column default.
+    ColumnDefault(ColumnDefault),
+    /// A partition's attachment.
+    Partition(PartitionOf),
+    /// A table constraint.
+    Constraint(Constraint),
+    /// An index.
+    Index(Index),
+    /// A view or materialized view.
+    View(View),
+    /// A trigger.
+    Trigger(Trigger),
+    /// A policy.
+    Policy(Policy),
+    /// Extended statistics.
+    Statistics(Statistics),
+}
+
+impl Object {
+    /// The object's owner, comment and privileges.
+    pub fn meta(&self) -> &Meta {
+        match self {
+            Object::Schema(o) => &o.meta,
+            Object::Extension(o) => &o.meta,
+            Object::Collation(o) => &o.meta,
+            Object::Enum(o) => &o.meta,
+            Object::Domain(o) => &o.meta,
+            Object::Composite(o) => &o.meta,
+            Object::Range(o) => &o.meta,
+            Object::Function(o) => &o.meta,
+            Object::Sequence(o) => &o.meta,
+            Object::Table(o) => &o.meta,
+            Object::Column(o) => &o.meta,
+            Object::ColumnDefault(o) => &o.meta,
+            Object::Partition(o) => &o.meta,
+            Object::Constraint(o) => &o.meta,
+            Object::Index(o) => &o.meta,
+            Object::View(o) => &o.meta,
+            Object::Trigger(o) => &o.meta,
+            Object::Policy(o) => &o.meta,
+            Object::Statistics(o) => &o.meta,
+        }
+    }
+}
+
+/// A schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchemaDef {
+    /// Owner, comment, privileges.
+    pub meta: Meta,
+}
+
+/// An installed extension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Extension {
+    /// The schema its objects live in.
+    pub schema: String,
+    /// `extversion`.
+    pub version: String,
+    /// Comment.
+    pub meta: Meta,
+}
+
+/// A collation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Collation {
+    /// `c` (libc), `i` (ICU), `d` (default).
+    pub provider: String,
+    /// `LC_COLLATE` (libc).
+    pub lc_collate: Option<String>,
+    /// `LC_CTYPE` (libc).
+    pub lc_ctype: Option<String>,
+    /// The ICU locale.
+    pub locale: Option<String>,
+    /// `deterministic`.
+    pub deterministic: bool,
+    /// Owner, comment.
+    pub meta: Meta,
+}
+
+/// An enum type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnumType {
+    /// The labels in their sort order.
+    pub labels: Vec<String>,
+    /// Owner, comment, privileges.
+    pub meta: Meta,
+}
+
+/// A domain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Domain {
+    /// The base type (`format_type`).
+    pub base_type: String,
+    /// `COLLATE`, when not the base type's.
+    pub collation: Option<String>,
+    /// `DEFAULT`.
+    pub default: Option<String>,
+    /// `NOT NULL`.
+    pub not_null: bool,
+    /// CHECK constraints: name → definition (`pg_get_constraintdef`).
+    pub constraints: Vec<(String, String)>,
+    /// Owner, comment, privileges.
+    pub meta: Meta,
+}
+
+/// One attribute of a composite type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attribute {
+    /// The name.
+    pub name: String,
+    /// The type (`format_type`).
+    pub data_type: String,
+    /// `COLLATE`, when not the type's default.
+    pub collation: Option<String>,
+}
+
+/// A composite type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Composite {
+    /// The attributes in order.
+    pub attributes: Vec<Attribute>,
+    /// Owner, comment, privileges.
+    pub meta: Meta,
+}
+
+/// A range type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RangeType {
+    /// The options inside `CREATE TYPE … AS RANGE (…)`.
+    pub options: String,
+    /// Owner, comment, privileges.
+    pub meta: Meta,
+}
+
+/// A function, procedure or aggregate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Function {
+    /// `f` function, `p` procedure, `a` aggregate, `w` window function.
+    pub kind: String,
+    /// The full `CREATE OR REPLACE …` statement (`pg_get_functiondef`, or built for aggregates).
+    pub definition: String,
+    /// `pg_get_function_arguments` (with names and defaults).
+    pub arguments: String,
+    /// `pg_get_function_result`.
+    pub result: Option<String>,
+    /// Owner, comment, privileges.
+    pub meta: Meta,
+}
+
+impl Function {
+    /// `FUNCTION`, `PROCEDURE` or `AGGREGATE`.
+    pub fn keyword(&self) -> &'static str {
+        match self.kind.as_str() {
+            "p" => "PROCEDURE",
+            "a" => "AGGREGATE",
+            _ => "FUNCTION",
+        }
+    }
+}
+
+/// A sequence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sequence {
+    /// `AS` type.
+    pub data_type: String,
+    /// `START WITH`.
+    pub start: i64,
+    /// `INCREMENT BY`.
+    pub increment: i64,
+    /// `MINVALUE`.
+    pub min: i64,
+    /// `MAXVALUE`.
+    pub max: i64,
+    /// `CACHE`.
+    pub cache: i64,
+    /// `CYCLE`.
+    pub cycle: bool,
+    /// `UNLOGGED`.
+    pub unlogged: bool,
+    /// `OWNED BY` (schema, table, column).
+    pub owned_by: Option<(String, String, String)>,
+    /// Owner, comment, privileges.
+    pub meta: Meta,
+}
+
+/// A table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Table {
+    /// Its column names in order (the columns themselves are separate objects).
+    pub columns: Vec<String>,
+    /// `UNLOGGED`.
+    pub unlogged: bool,
+    /// `PARTITION BY …` (`pg_get_partkeydef`) for a partitioned table.
+    pub partition_key: Option<String>,
+    /// Storage parameters (`fillfactor=70`, …), sorted.
+    pub options: Vec<String>,
+    /// `ENABLE ROW LEVEL SECURITY`.
+    pub rls_enabled: bool,
+    /// `FORCE ROW LEVEL SECURITY`.
+    pub rls_forced: bool,
+    /// `d`, `n`, `f` or `i` (`relreplident`).
+    pub replica_identity: String,
+    /// The index of `REPLICA IDENTITY USING INDEX`.
+    pub replica_identity_index: Option<String>,
+    /// Parents by `INHERITS`, as (schema, table), in order.
+    pub inherits: Vec<(String, String)>,
+    /// The parent and bound, when this table is a partition.
+    pub partition_of: Option<PartitionOf>,
+    /// Table access method, when not `heap`.
+    pub access_method: Option<String>,
+    /// Owner, comment, privileges.
+    pub meta: Meta,
+}
+
+/// A column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    /// Position among the table's live columns (1-based).
+    pub position: i32,
+    /// The type (`format_type`).
+    pub data_type: String,
+    /// `NOT NULL`.
+    pub not_null: bool,
+    /// `COLLATE`, when not the type's default.
+    pub collation: Option<String>,
+    /// `a` (ALWAYS) or `d` (BY DEFAULT) for identity columns, empty otherwise.
+    pub identity: String,
+    /// The expression of a `GENERATED ALWAYS AS (…) STORED` column.
+    pub generated: Option<String>,
+    /// Defined locally (not only inherited).
+    pub is_local: bool,
+    /// Inherited from a parent (`attinhcount > 0`).
+    pub inherited: bool,
+    /// Comment, column privileges.
+    pub meta: Meta,
+}
+
+/// A column default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnDefault {
+    /// The expression (`pg_get_expr`).
+    pub expression: String,
+    /// Unused (defaults have no meta); kept so every object has one.
+    pub meta: Meta,
+}
+
+/// A partition's place in its parent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionOf {
+    /// The parent table's schema.
+    pub parent_schema: String,
+    /// The parent table.
+    pub parent: String,
+    /// `FOR VALUES …` / `DEFAULT`.
+    pub bound: String,
+    /// Unused.
+    pub meta: Meta,
+}
+
+/// A table constraint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Constraint {
+    /// `p`, `u`, `f`, `c`, `x`.
+    pub kind: String,
+    /// `pg_get_constraintdef`.
+    pub definition: String,
+    /// Comment.
+    pub meta: Meta,
+}
+
+/// An index not backing a constraint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Index {
+    /// The indexed table or materialized view (schema, name).
+    pub table: (String, String),
+    /// `pg_get_indexdef`.
+    pub definition: String,
+    /// Comment.
+    pub meta: Meta,
+}
+
+/// A view or materialized view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct View {
+    /// The query (`pg_get_viewdef`, without the final semicolon).
+    pub definition: String,
+    /// Its columns: (name, type).
+    pub columns: Vec<(String, String)>,
+    /// `WITH (…)` options, sorted.
+    pub options: Vec<String>,
+    /// Owner, comment, privileges.
+    pub meta: Meta,
+}
+
+/// A trigger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trigger {
+    /// `pg_get_triggerdef`.
+    pub definition: String,
+    /// `tgenabled`: `O`, `D`, `R` or `A`.
+    pub enabled: String,
+    /// Comment.
+    pub meta: Meta,
+}
+
+/// A row-level security policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Policy {
+    /// `PERMISSIVE` or `RESTRICTIVE`.
+    pub permissive: bool,
+    /// `ALL`, `SELECT`, `INSERT`, `UPDATE`, `DELETE`.
+    pub command: String,
+    /// Roles (empty string for `PUBLIC`), sorted.
+    pub roles: Vec<String>,
+    /// `USING (…)`.
+    pub using: Option<String>,
+    /// `WITH CHECK (…)`.
+    pub with_check: Option<String>,
+    /// Comment.
+    pub meta: Meta,
+}
+
+/// Extended statistics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Statistics {
+    /// `pg_get_statisticsobjdef`.
+    pub definition: String,
+    /// Owner, comment.
+    pub meta: Meta,
+}

@@ -1,0 +1,681 @@
+//! Turning per-object changes into one ordered list of statements.
+//!
+//! 1. Every object is classified: created, dropped, altered in place, or recreated
+//!    ([`crate::diff::compare`]).
+//! 2. Changes propagate through the source's dependencies: whatever depends on a dropped or
+//!    recreated object (or on a column whose type changes) is dropped first and, when the target
+//!    still has it, recreated after. Objects that PostgreSQL drops by itself together with what
+//!    they belong to (a table's columns and indexes, a column's default, an owned sequence) get
+//!    no statement of their own; columns of a new table are written inside its `CREATE TABLE`.
+//! 3. Each change becomes up to three steps (drop, alter, create — plus a final cleanup for
+//!    enums converted through a renamed copy). Steps are ordered by a topological sort:
+//!    drops follow the source's dependencies backwards, creates follow the target's forwards,
+//!    alters sit between what they need. Ties are broken by phase, then by identity, so the
+//!    output is deterministic.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
+use std::fmt::Write as _;
+
+use tracing::warn;
+
+use crate::deps::Graph;
+use crate::diff::{self, Change, Ctx, Stmt};
+use crate::model::{DepKind, Object, ObjectId, ObjectKind, Schema};
+use crate::{DiffError, Options};
+
+/// What a statement (or a change) does to its object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub enum Action {
+    /// Session settings the plan needs (`SET check_function_bodies = false`).
+    Setup,
+    /// Renames a column.
+    Rename,
+    /// Drops the object.
+    Drop,
+    /// Changes the object in place.
+    Alter,
+    /// Creates the object.
+    Create,
+    /// Drops and creates the object again (summaries only).
+    Recreate,
+}
+
+impl Action {
+    fn label(self) -> &'static str {
+        match self {
+            Action::Setup => "setup",
+            Action::Rename => "rename",
+            Action::Drop => "drop",
+            Action::Alter => "alter",
+            Action::Create => "create",
+            Action::Recreate => "recreate",
+        }
+    }
+}
+
+/// One statement of a plan.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PlannedStatement {
+    /// The SQL, without the final semicolon.
+    pub sql: String,
+    /// The object it concerns (`None` for setup statements).
+    pub object: Option<ObjectId>,
+    /// What it does.
+    pub action: Action,
+    /// Why it may lose data, when it may.
+    pub unsafe_reason: Option<String>,
+}
+
+/// One changed object of a plan.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ObjectChange {
+    /// The object.
+    pub object: ObjectId,
+    /// Created, dropped, altered, recreated or renamed.
+    pub action: Action,
+}
+
+/// The ordered statements that turn one schema into another.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Plan {
+    /// The statements in the order they must run.
+    pub statements: Vec<PlannedStatement>,
+    /// The changed objects, by identity.
+    pub changes: Vec<ObjectChange>,
+}
+
+impl Plan {
+    /// Whether the schemas are the same (nothing to run).
+    pub fn is_empty(&self) -> bool {
+        self.statements.iter().all(|s| s.action == Action::Setup)
+    }
+
+    /// The statements that may lose data.
+    pub fn unsafe_statements(&self) -> Vec<&PlannedStatement> {
+        self.statements.iter().filter(|s| s.unsafe_reason.is_some()).collect()
+    }
+
+    /// `Err` listing the unsafe statements, if there are any.
+    pub fn check_safe(&self) -> Result<(), DiffError> {
+        let risky = self.unsafe_statements();
+        if risky.is_empty() {
+            Ok(())
+        } else {
+            Err(DiffError::Unsafe { count: risky.len(), list: self.refusal_list() })
+        }
+    }
+
+    fn refusal_list(&self) -> String {
+        self.unsafe_statements()
+            .iter()
+            .map(|s| format!("  {};  -- {}", s.sql.lines().next().unwrap_or_default(), s.unsafe_reason.as_deref().unwrap_or_default()))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The message `spawn diff` prints when it refuses unsafe statements.
+    pub fn refusal_message(&self) -> String {
+        format!(
+            "{} statement(s) may lose data and were refused (run with --unsafe to allow them):\n{}\n",
+            self.unsafe_statements().len(),
+            self.refusal_list()
+        )
+    }
+
+    /// The plan as one SQL script (empty when there is nothing to do).
+    pub fn to_sql(&self) -> String {
+        if self.is_empty() {
+            return String::new();
+        }
+        let mut out = String::new();
+        for s in &self.statements {
+            out.push_str(&s.sql);
+            out.push_str(";\n\n");
+        }
+        out.pop();
+        out
+    }
+
+    /// A human-readable list of the changes, one per line.
+    pub fn summary(&self) -> String {
+        let mut out = String::new();
+        let mut risky: HashMap<&ObjectId, Vec<&str>> = HashMap::new();
+        for s in &self.statements {
+            if let (Some(id), Some(reason)) = (&s.object, &s.unsafe_reason) {
+                risky.entry(id).or_default().push(reason);
+            }
+        }
+        for c in &self.changes {
+            let sign = match c.action {
+                Action::Create => '+',
+                Action::Drop => '-',
+                Action::Recreate => '±',
+                _ => '~',
+            };
+            let _ = write!(out, "{sign} {} {} {}", c.action.label(), c.object.kind.label(), c.object);
+            if let Some(reasons) = risky.get(&c.object) {
+                let _ = write!(out, "  [unsafe: {}]", reasons.join("; "));
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+impl Schema {
+    /// The plan that turns this schema (the source) into `target`.
+    ///
+    /// The plan always holds every statement, unsafe ones included; see
+    /// [`Plan::unsafe_statements`] and [`Plan::check_safe`] (which `allow_unsafe` skips).
+    pub fn diff(&self, target: &Schema, options: &Options) -> Result<Plan, DiffError> {
+        let plan = build(self, target, options);
+        if !options.allow_unsafe {
+            plan.check_safe()?;
+        }
+        Ok(plan)
+    }
+
+    /// Like [`Schema::diff`] but never refuses: the caller inspects
+    /// [`Plan::unsafe_statements`].
+    pub fn plan(&self, target: &Schema, options: &Options) -> Plan {
+        build(self, target, options)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Create,
+    Drop,
+    Alter,
+    Recreate,
+    Convert,
+}
+
+#[derive(Debug, Clone)]
+struct Node {
+    state: State,
+    alter: Vec<Stmt>,
+    invalidates: bool,
+    detaches: bool,
+    /// Dropped implicitly together with this object.
+    dropped_with: Option<ObjectId>,
+    /// Created implicitly by this object's creation (`None` and `created_implicitly`: by
+    /// something outside the plan, e.g. an inherited column).
+    created_by: Option<ObjectId>,
+    created_implicitly: bool,
+}
+
+impl Node {
+    fn new(state: State) -> Self {
+        Self {
+            state,
+            alter: Vec::new(),
+            invalidates: false,
+            detaches: false,
+            dropped_with: None,
+            created_by: None,
+            created_implicitly: false,
+        }
+    }
+    fn drops(&self) -> bool {
+        matches!(self.state, State::Drop | State::Recreate | State::Convert)
+    }
+    fn creates(&self) -> bool {
+        matches!(self.state, State::Create | State::Recreate | State::Convert)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+enum Phase {
+    Drop,
+    Alter,
+    Create,
+    Cleanup,
+}
+
+fn build(source: &Schema, target: &Schema, options: &Options) -> Plan {
+    let renamed;
+    let (source, renames) = match options.detect_renames && !options.create_extensions_only {
+        true => match diff::renames::detect(source, target) {
+            Some((schema, stmts)) => {
+                renamed = schema;
+                (&renamed, stmts)
+            }
+            None => (source, Vec::new()),
+        },
+        false => (source, Vec::new()),
+    };
+    let ctx = Ctx { source, target, options };
+    let mut nodes = classify(&ctx);
+    if options.create_extensions_only {
+        nodes.retain(|id, n| id.kind == ObjectKind::Extension && n.state == State::Create);
+    } else {
+        propagate(&ctx, &mut nodes);
+    }
+    mark_implicit(&ctx, &mut nodes);
+    let steps = order(&ctx, &nodes);
+
+    let mut statements = Vec::new();
+    let creates_functions = steps
+        .iter()
+        .any(|s| s.id.kind == ObjectKind::Function && matches!(s.phase, Phase::Create | Phase::Alter) && !s.stmts.is_empty());
+    if creates_functions {
+        statements.push(PlannedStatement {
+            sql: "SET check_function_bodies = false".into(),
+            object: None,
+            action: Action::Setup,
+            unsafe_reason: None,
+        });
+    }
+    let mut changes: Vec<ObjectChange> = Vec::new();
+    for (id, stmt) in renames {
+        changes.push(ObjectChange { object: id.clone(), action: Action::Rename });
+        statements.push(PlannedStatement { sql: stmt.sql, object: Some(id), action: Action::Rename, unsafe_reason: None });
+    }
+    for step in steps {
+        let action = match step.phase {
+            Phase::Drop | Phase::Cleanup => Action::Drop,
+            Phase::Alter => Action::Alter,
+            Phase::Create => Action::Create,
+        };
+        for stmt in step.stmts {
+            statements.push(PlannedStatement {
+                sql: stmt.sql,
+                object: Some(step.id.clone()),
+                action,
+                unsafe_reason: stmt.unsafe_reason,
+            });
+        }
+    }
+    for (id, node) in &nodes {
+        let action = match node.state {
+            State::Create if node.created_implicitly => continue,
+            State::Drop if node.dropped_with.is_some() => continue,
+            State::Create => Action::Create,
+            State::Drop => Action::Drop,
+            State::Alter => Action::Alter,
+            State::Recreate | State::Convert => Action::Recreate,
+        };
+        changes.push(ObjectChange { object: id.clone(), action });
+    }
+    Plan { statements, changes }
+}
+
+/// Step 1: what happens to each object on its own.
+fn classify(ctx: &Ctx) -> BTreeMap<ObjectId, Node> {
+    let mut nodes = BTreeMap::new();
+    for (id, from) in &ctx.source.objects {
+        let node = match ctx.target.objects.get(id) {
+            None => Node::new(State::Drop),
+            Some(to) => match diff::compare(id, from, to, ctx) {
+                Change::Same => continue,
+                Change::Alter { stmts, invalidates, detaches } => {
+                    Node { alter: stmts, invalidates, detaches, ..Node::new(State::Alter) }
+                }
+                Change::Recreate => Node::new(State::Recreate),
+                Change::ConvertEnum => Node::new(State::Convert),
+            },
+        };
+        nodes.insert(id.clone(), node);
+    }
+    for id in ctx.target.objects.keys() {
+        if !ctx.source.objects.contains_key(id) {
+            nodes.insert(id.clone(), Node::new(State::Create));
+        }
+    }
+    nodes
+}
+
+/// Step 2: dependents of dropped or recreated objects are dropped (and recreated).
+fn propagate(ctx: &Ctx, nodes: &mut BTreeMap<ObjectId, Node>) {
+    let graph = Graph::new(ctx.source);
+    let mut queue: VecDeque<ObjectId> = nodes
+        .iter()
+        .filter(|(_, n)| n.drops() || (n.state == State::Alter && n.invalidates))
+        .map(|(id, _)| id.clone())
+        .collect();
+    while let Some(x) = queue.pop_front() {
+        let Some(xnode) = nodes.get(&x) else { continue };
+        let (xstate, x_invalidating) = (xnode.state, xnode.state == State::Alter && xnode.invalidates);
+        for (d, _) in graph.dependents(&x) {
+            let d: &ObjectId = d;
+            if let Some(dn) = nodes.get(d) {
+                if dn.drops() || (dn.state == State::Alter && dn.detaches && d.kind == ObjectKind::Sequence) {
+                    continue;
+                }
+            }
+            if x_invalidating
+                && matches!(d.kind, ObjectKind::Index | ObjectKind::Constraint | ObjectKind::Statistics | ObjectKind::Sequence)
+            {
+                // PostgreSQL rebuilds these itself when a column's type changes.
+                continue;
+            }
+            if xstate == State::Convert && d.kind == ObjectKind::Column {
+                if let (Some(Object::Column(from)), Some(Object::Column(to))) =
+                    (ctx.source.objects.get(d), ctx.target.objects.get(d))
+                {
+                    if from.data_type == to.data_type {
+                        let reason = match (ctx.source.objects.get(&x), ctx.target.objects.get(&x)) {
+                            (Some(Object::Enum(a)), Some(Object::Enum(b))) => diff::types_enum_reason(&x, a, b),
+                            _ => None,
+                        };
+                        let node = nodes.entry(d.clone()).or_insert_with(|| Node::new(State::Alter));
+                        node.alter.insert(0, diff::enum_convert_column(d, &to.data_type, reason));
+                        node.invalidates = true;
+                        queue.push_back(d.clone());
+                        continue;
+                    }
+                }
+            }
+            let state = if ctx.target.objects.contains_key(d) { State::Recreate } else { State::Drop };
+            let node = nodes.entry(d.clone()).or_insert_with(|| Node::new(state));
+            node.state = state;
+            node.alter.clear();
+            queue.push_back(d.clone());
+        }
+    }
+}
+
+/// Step 2b: which drops and creates happen implicitly with another object's.
+fn mark_implicit(ctx: &Ctx, nodes: &mut BTreeMap<ObjectId, Node>) {
+    let source_graph = Graph::new(ctx.source);
+    let target_graph = Graph::new(ctx.target);
+    let mut dropped_with = Vec::new();
+    let mut created_by = Vec::new();
+    for (id, node) in nodes.iter() {
+        if node.drops() && node.state != State::Convert {
+            let owner = source_graph
+                .dependencies(id)
+                .iter()
+                .filter(|(_, kind)| *kind == DepKind::Auto)
+                .map(|(to, _)| *to)
+                .find(|to| nodes.get(*to).is_some_and(|n| n.drops() && n.state != State::Convert));
+            if let Some(owner) = owner {
+                dropped_with.push((id.clone(), owner.clone()));
+            }
+        }
+        if node.creates() && node.state != State::Convert {
+            let creator = match (id.kind, ctx.target.objects.get(id)) {
+                (ObjectKind::Column, Some(Object::Column(c))) => {
+                    let table = id.owning_table().filter(|t| nodes.get(t).is_some_and(Node::creates));
+                    match table {
+                        Some(t) => Some(Some(t)),
+                        None if !c.is_local && c.inherited => Some(
+                            target_graph
+                                .dependencies(id)
+                                .iter()
+                                .map(|(to, _)| *to)
+                                .find(|to| to.kind == ObjectKind::Column && nodes.get(*to).is_some_and(Node::creates))
+                                .cloned(),
+                        ),
+                        None => None,
+                    }
+                }
+                (ObjectKind::Partition, _) => id
+                    .owning_table()
+                    .filter(|t| nodes.get(t).is_some_and(Node::creates))
+                    .map(Some),
+                _ => None,
+            };
+            if let Some(creator) = creator {
+                created_by.push((id.clone(), creator));
+            }
+        }
+    }
+    for (id, owner) in dropped_with {
+        if let Some(n) = nodes.get_mut(&id) {
+            n.dropped_with = Some(owner);
+        }
+    }
+    for (id, creator) in created_by {
+        if let Some(n) = nodes.get_mut(&id) {
+            n.created_implicitly = true;
+            n.created_by = creator;
+        }
+    }
+}
+
+struct Step {
+    id: ObjectId,
+    phase: Phase,
+    stmts: Vec<Stmt>,
+}
+
+/// Step 3: the steps, and their topological order.
+fn order(ctx: &Ctx, nodes: &BTreeMap<ObjectId, Node>) -> Vec<Step> {
+    let mut steps: Vec<Step> = Vec::new();
+    let mut index: HashMap<(&ObjectId, Phase), usize> = HashMap::new();
+    for (id, node) in nodes {
+        let mut push = |phase: Phase, stmts: Vec<Stmt>| {
+            index.insert((id, phase), steps.len());
+            steps.push(Step { id: id.clone(), phase, stmts });
+        };
+        match node.state {
+            State::Convert => {
+                push(Phase::Drop, vec![diff::enum_rename_away(id)]);
+                let create = ctx.target.objects.get(id).map(|o| diff::create(id, o, ctx, false)).unwrap_or_default();
+                push(Phase::Create, create);
+                push(Phase::Cleanup, vec![diff::enum_drop_old(id)]);
+                continue;
+            }
+            State::Alter => push(Phase::Alter, node.alter.clone()),
+            State::Drop | State::Recreate | State::Create => {}
+        }
+        if node.drops() {
+            let stmts = match (&node.dropped_with, ctx.source.objects.get(id)) {
+                (None, Some(object)) => diff::drop(id, object),
+                _ => Vec::new(),
+            };
+            push(Phase::Drop, stmts);
+        }
+        if node.creates() {
+            let stmts = ctx
+                .target
+                .objects
+                .get(id)
+                .map(|o| diff::create(id, o, ctx, node.created_implicitly))
+                .unwrap_or_default();
+            push(Phase::Create, stmts);
+        }
+    }
+
+    let drop_root = |id: &ObjectId| -> ObjectId {
+        let mut current = id.clone();
+        for _ in 0..16 {
+            match nodes.get(&current).and_then(|n| n.dropped_with.clone()) {
+                Some(next) => current = next,
+                None => break,
+            }
+        }
+        current
+    };
+    let create_root = |id: &ObjectId| -> ObjectId {
+        let mut current = id.clone();
+        for _ in 0..16 {
+            match nodes.get(&current).and_then(|n| n.created_by.clone()) {
+                Some(next) => current = next,
+                None => break,
+            }
+        }
+        current
+    };
+
+    let mut edges: Vec<Vec<usize>> = vec![Vec::new(); steps.len()];
+    let mut add = |from: Option<usize>, to: Option<usize>| {
+        if let (Some(f), Some(t)) = (from, to) {
+            if f != t {
+                edges[f].push(t);
+            }
+        }
+    };
+    let step = |id: &ObjectId, phase: Phase| index.get(&(id, phase)).copied();
+
+    // Drops follow the source's dependencies: dependents first.
+    for dep in &ctx.source.dependencies {
+        let (Some(x), Some(y)) = (nodes.get(&dep.from), nodes.get(&dep.to)) else { continue };
+        let (rx, ry) = (drop_root(&dep.from), drop_root(&dep.to));
+        if x.drops() && y.drops() && rx != ry {
+            add(step(&rx, Phase::Drop), step(&ry, Phase::Drop));
+        }
+        if x.drops() && y.state == State::Alter {
+            add(step(&rx, Phase::Drop), step(&dep.to, Phase::Alter));
+        }
+        if x.state == State::Alter && y.drops() {
+            add(step(&dep.from, Phase::Alter), step(&ry, Phase::Drop));
+        }
+        if y.state == State::Convert {
+            add(step(&rx, Phase::Drop), step(&dep.to, Phase::Cleanup));
+            add(step(&dep.from, Phase::Alter), step(&dep.to, Phase::Cleanup));
+        }
+    }
+    // Creates follow the target's dependencies: what is needed first.
+    for dep in &ctx.target.dependencies {
+        let (Some(x), Some(y)) = (nodes.get(&dep.from), nodes.get(&dep.to)) else { continue };
+        let (rx, ry) = (create_root(&dep.from), create_root(&dep.to));
+        if x.creates() && y.creates() && rx != ry {
+            add(step(&ry, Phase::Create), step(&rx, Phase::Create));
+        }
+        if x.creates() && y.state == State::Alter {
+            add(step(&dep.to, Phase::Alter), step(&rx, Phase::Create));
+        }
+        if x.state == State::Alter && y.creates() {
+            add(step(&ry, Phase::Create), step(&dep.from, Phase::Alter));
+        }
+        if x.state == State::Alter && y.state == State::Alter {
+            add(step(&dep.to, Phase::Alter), step(&dep.from, Phase::Alter));
+        }
+    }
+    // An object is dropped before it is created again; a converted enum is cleaned up last.
+    // Objects sharing a name (a table replaced by a view) likewise.
+    let mut names: HashMap<(String, String), Vec<ObjectId>> = HashMap::new();
+    for (id, node) in nodes {
+        if node.drops() && node.creates() {
+            add(step(&drop_root(id), Phase::Drop), step(&create_root(id), Phase::Create));
+        }
+        if node.state == State::Convert {
+            add(step(id, Phase::Create), step(id, Phase::Cleanup));
+        }
+        if node.drops() {
+            if let Some(key) = relation_name(id, ctx.source) {
+                names.entry(key).or_default().push(id.clone());
+            }
+        }
+    }
+    for (id, node) in nodes {
+        if !node.creates() {
+            continue;
+        }
+        if let Some(others) = relation_name(id, ctx.target).and_then(|key| names.get(&key)) {
+            for other in others.iter().filter(|o| *o != id) {
+                add(step(&drop_root(other), Phase::Drop), step(&create_root(id), Phase::Create));
+            }
+        }
+    }
+    // Partitions: detach before the parent's columns change; attach after.
+    for (id, node) in nodes {
+        if id.kind != ObjectKind::Partition {
+            continue;
+        }
+        let column_steps = |schema: &Schema, table: &ObjectId| -> Vec<usize> {
+            schema
+                .columns_of(table)
+                .filter_map(|(cid, _)| nodes.get(cid).map(|n| (cid, n)))
+                .flat_map(|(cid, n)| {
+                    [Phase::Drop, Phase::Alter, Phase::Create]
+                        .into_iter()
+                        .filter_map(move |p| if p == Phase::Drop && n.dropped_with.is_some() { None } else { Some(p) })
+                        .filter_map(|p| step(cid, p))
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        };
+        if node.drops() && node.dropped_with.is_none() {
+            if let Some(Object::Partition(p)) = ctx.source.objects.get(id) {
+                let parent = ObjectId::new(ObjectKind::Table, &p.parent_schema, &p.parent);
+                for s in column_steps(ctx.target, &parent).into_iter().chain(column_steps(ctx.source, &parent)) {
+                    add(step(id, Phase::Drop), Some(s));
+                }
+            }
+        }
+        if node.creates() && !node.created_implicitly {
+            if let Some(Object::Partition(p)) = ctx.target.objects.get(id) {
+                let parent = ObjectId::new(ObjectKind::Table, &p.parent_schema, &p.parent);
+                let child = ObjectId::new(ObjectKind::Table, &id.schema, &id.name);
+                for table in [&parent, &child] {
+                    for s in column_steps(ctx.target, table).into_iter().chain(column_steps(ctx.source, table)) {
+                        add(Some(s), step(id, Phase::Create));
+                    }
+                }
+            }
+        }
+    }
+    // REPLICA IDENTITY USING INDEX needs the index.
+    for (id, node) in nodes {
+        if let (State::Alter, Some(Object::Table(t))) = (node.state, ctx.target.objects.get(id)) {
+            if let Some(index) = &t.replica_identity_index {
+                let index = ObjectId::new(ObjectKind::Index, &id.schema, index);
+                add(step(&index, Phase::Create), step(id, Phase::Alter));
+            }
+        }
+    }
+
+    topological(steps, edges)
+}
+
+/// The shared name of relations and types in a schema (constraints backed by an index use
+/// the index's name).
+fn relation_name(id: &ObjectId, schema: &Schema) -> Option<(String, String)> {
+    if id.kind.in_relation_namespace() {
+        return Some((id.schema.clone(), id.name.clone()));
+    }
+    match schema.objects.get(id) {
+        Some(Object::Constraint(c)) if matches!(c.kind.as_str(), "p" | "u" | "x") => {
+            Some((id.schema.clone(), id.sub.clone()))
+        }
+        _ => None,
+    }
+}
+
+/// Kahn's algorithm; among the steps that are ready, drops come first, then alters, then
+/// creates, each by identity.
+fn topological(steps: Vec<Step>, mut edges: Vec<Vec<usize>>) -> Vec<Step> {
+    let n = steps.len();
+    let mut indegree = vec![0usize; n];
+    for list in &mut edges {
+        list.sort_unstable();
+        list.dedup();
+        for &t in list.iter() {
+            indegree[t] += 1;
+        }
+    }
+    let key = |i: usize| (steps[i].phase, &steps[i].id, i);
+    let mut ready: BinaryHeap<Reverse<(Phase, &ObjectId, usize)>> =
+        (0..n).filter(|&i| indegree[i] == 0).map(|i| Reverse(key(i))).collect();
+    let mut done = vec![false; n];
+    let mut order = Vec::with_capacity(n);
+    while order.len() < n {
+        let next = match ready.pop() {
+            Some(Reverse((_, _, i))) => i,
+            None => {
+                // A cycle: take the smallest remaining step and carry on.
+                let Some(i) = (0..n).filter(|&i| !done[i]).min_by_key(|&i| key(i)) else { break };
+                warn!(object = %steps[i].id, "dependency cycle; ordering by identity");
+                i
+            }
+        };
+        if done[next] {
+            continue;
+        }
+        done[next] = true;
+        order.push(next);
+        for &t in &edges[next] {
+            indegree[t] = indegree[t].saturating_sub(1);
+            if indegree[t] == 0 && !done[t] {
+                ready.push(Reverse(key(t)));
+            }
+        }
+    }
+    let mut slots: Vec<Option<Step>> = steps.into_iter().map(Some).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
+}
