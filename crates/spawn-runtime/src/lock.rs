@@ -22,6 +22,8 @@
 //! was held, the backend is terminated through the pool so that a statement still running
 //! there cannot keep the lock.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::{Duration, Instant};
 
 use sqlx::postgres::{PgConnectOptions, PgQueryResult, PgRow};
@@ -29,6 +31,9 @@ use sqlx::{ConnectOptions, Connection, PgConnection, PgPool, Row};
 
 use crate::error::{LockHolder, LockTimeout, MigrateError};
 use crate::tracking::{quote_literal, TablesState, Tracking};
+
+/// A boxed `Send` future.
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// The original spawn's advisory lock key (for the tracking schema `_spawn`).
 pub const ORIGINAL_LOCK_KEY: i64 = -6823468568242361246;
@@ -96,17 +101,23 @@ impl Session {
     }
 
     /// Sends one simple-query message (any number of statements).
-    pub async fn execute(&mut self, sql: &str) -> Result<PgQueryResult, sqlx::Error> {
+    ///
+    /// (Boxed futures here keep the callers' futures provably `Send`.)
+    pub fn execute<'s>(&'s mut self, sql: &'s str) -> BoxFuture<'s, Result<PgQueryResult, sqlx::Error>> {
         self.sent += 1;
-        let conn = self.conn()?;
-        sqlx::raw_sql(sql).execute(conn).await
+        Box::pin(async move {
+            let conn = self.conn()?;
+            sqlx::Executor::execute(conn, sqlx::raw_sql(sql)).await
+        })
     }
 
     /// Sends one simple-query message and collects the rows of all its statements.
-    pub async fn fetch_all(&mut self, sql: &str) -> Result<Vec<PgRow>, sqlx::Error> {
+    pub fn fetch_all<'s>(&'s mut self, sql: &'s str) -> BoxFuture<'s, Result<Vec<PgRow>, sqlx::Error>> {
         self.sent += 1;
-        let conn = self.conn()?;
-        sqlx::raw_sql(sql).fetch_all(conn).await
+        Box::pin(async move {
+            let conn = self.conn()?;
+            sqlx::Executor::fetch_all(conn, sqlx::raw_sql(sql)).await
+        })
     }
 
     /// Takes the advisory lock, waiting up to `wait`; returns what the tracking tables look
@@ -221,7 +232,7 @@ impl Drop for Session {
                  WHERE pid = {pid} AND backend_start::text = {}",
                 quote_literal(&backend_start)
             );
-            if let Err(e) = sqlx::raw_sql(&sql).execute(&pool).await {
+            if let Err(e) = sqlx::Executor::execute(&pool, sqlx::raw_sql(&sql)).await {
                 tracing::warn!(pid, "could not terminate the migrator's backend: {e}");
             }
         });

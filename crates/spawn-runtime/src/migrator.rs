@@ -194,8 +194,8 @@ impl<'a> Migrator<'a> {
         let tracking = Tracking::new(&self.tracking_schema);
         let context = || format!("reading the migration status from schema `{}`", self.tracking_schema);
         let mut conn = pool.acquire().await.map_err(MigrateError::db(context()))?;
-        let rows = sqlx::raw_sql(&format!("SELECT {}", TablesState::probe_columns(&tracking)))
-            .fetch_all(&mut *conn)
+        let probe = format!("SELECT {}", TablesState::probe_columns(&tracking));
+        let rows = sqlx::Executor::fetch_all(&mut *conn, sqlx::raw_sql(&probe))
             .await
             .map_err(MigrateError::db(context()))?;
         let tables = match rows.first() {
@@ -203,8 +203,8 @@ impl<'a> Migrator<'a> {
             None => TablesState::default(),
         };
         let history = if tables.all() {
-            let rows = sqlx::raw_sql(&tracking.history_query())
-                .fetch_all(&mut *conn)
+            let query = tracking.history_query();
+            let rows = sqlx::Executor::fetch_all(&mut *conn, sqlx::raw_sql(&query))
                 .await
                 .map_err(MigrateError::db(context()))?;
             History::from_rows(&rows).map_err(MigrateError::db(context()))?
@@ -446,4 +446,30 @@ fn validate_schema(schema: &str) -> Result<(), MigrateError> {
         return Ok(());
     };
     Err(MigrateError::InvalidSchema { schema: schema.to_string(), reason })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    /// Compiled, never called: the futures of the public API are `Send`.
+    #[allow(dead_code)]
+    fn the_futures_are_send(migrator: &Migrator<'_>, set: &Migrations, pool: &PgPool) {
+        assert_send(&migrator.run(pool));
+        assert_send(&migrator.plan(pool));
+        assert_send(&migrator.status(pool));
+        assert_send(&migrator.adopt(pool, "x"));
+        assert_send(&set.run(pool));
+        assert_send(&set.status(pool));
+        assert_send(&set.adopt(pool, "x"));
+    }
+
+    #[test]
+    fn schema_names_are_validated() {
+        assert!(validate_schema("_spawn").is_ok());
+        assert!(validate_schema("").is_err());
+        assert!(validate_schema(&"x".repeat(64)).is_err());
+    }
 }

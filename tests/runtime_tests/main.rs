@@ -1,0 +1,11 @@
+//! Integration tests of spawn-runtime's migrator against a real PostgreSQL (one database
+//! per test, see `spawn_tests::TestDb`).
+
+mod common;
+
+mod apply;
+mod compat;
+mod failures;
+mod lock;
+mod refusals;
+mod status;
