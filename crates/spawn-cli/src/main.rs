@@ -1,2 +1,82 @@
-//! The `spawn` command-line tool (being written).
-fn main() {}
+//! `spawn`: the command-line tool of spawn. It renders, pins and applies migrations through
+//! the same library code as an application's `build.rs` and embedded migrator
+//! (`spawn_build::project::Project`, `spawn_runtime::Migrator`), so the two never disagree.
+
+mod cli;
+mod commands;
+mod exit;
+mod localdb;
+mod output;
+mod project;
+mod prompt;
+mod target;
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::exit::Exit;
+use crate::output::Out;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    init_tracing(cli.verbose, cli.quiet);
+    let out = Out::new(cli.quiet, cli.json);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            out.error(format!("cannot start the async runtime: {e}"));
+            return ExitCode::from(exit::ERROR);
+        }
+    };
+    let result = runtime.block_on(commands::run(&cli, &out));
+    // Do not wait for stray tasks (a progress poller) at exit.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
+    match result {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(Exit::Code(code)) => ExitCode::from(code),
+        Err(Exit::Error(e)) => {
+            out.error(format!("{e:#}"));
+            ExitCode::from(exit::ERROR)
+        }
+    }
+}
+
+/// Logs on stderr: warnings by default, `-v` debug, `-vv` trace; `RUST_LOG` wins when set.
+/// Every line goes through the password scrubber.
+fn init_tracing(verbose: u8, quiet: bool) {
+    use tracing_subscriber::EnvFilter;
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new(format!("{level},sqlx=warn,hyper=warn")).add_directive(
+            format!("spawn={}", if verbose > 0 { level } else { "warn" }).parse().unwrap_or_else(|_| "spawn=warn".parse().expect("static directive")),
+        )
+    });
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(verbose > 1)
+        .with_ansi(console::colors_enabled_stderr())
+        .with_writer(|| RedactingStderr)
+        .try_init();
+}
+
+/// stderr, with passwords replaced by `***`.
+struct RedactingStderr;
+
+impl Write for RedactingStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        std::io::stderr().write_all(output::redact(&text).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}

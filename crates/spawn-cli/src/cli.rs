@@ -1,0 +1,191 @@
+//! The command line: every command, flag and help text (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+const AFTER_HELP: &str = "\
+Exit codes:
+  0    success
+  1    error (the message names the file, the migration and what to run next)
+  2    work pending: `spawn check` found only unpinned migrations, `spawn migration status
+       --exit-code` found migrations to apply (or changed, missing, failed ones)
+  130  interrupted (Ctrl-C); migrations that were not committed are rolled back
+
+Environment:
+  SPAWN_TARGET                           the target to use when --target is not given
+  PGHOST PGPORT PGUSER PGPASSWORD PGDATABASE
+                                         libpq settings for a target without `url`
+  NO_COLOR                               no colour even on a terminal";
+
+/// spawn: treat your PostgreSQL database like a codebase.
+#[derive(Debug, Parser)]
+#[command(name = "spawn", version, about, after_help = AFTER_HELP, propagate_version = true)]
+pub struct Cli {
+    /// The project file (default: spawn.toml in the current folder or the nearest parent).
+    #[arg(short = 'c', long = "config-file", global = true, value_name = "FILE", env = "SPAWN_CONFIG")]
+    pub config_file: Option<PathBuf>,
+
+    /// The [targets.<name>] of spawn.toml to use (default: spawn.toml's `target`).
+    #[arg(long, global = true, env = "SPAWN_TARGET", value_name = "NAME")]
+    pub target: Option<String>,
+
+    /// The template environment `env` (default: the target's `environment`).
+    #[arg(short = 'e', long = "environment", global = true, value_name = "ENV")]
+    pub environment: Option<String>,
+
+    /// Machine-readable JSON on stdout (status, check, pin verify, db status/url, apply, adopt).
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Print only errors (and what a command exists to print, such as SQL or a URL).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Log what spawn does on stderr (-v: debug, -vv: trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create spawn.toml and the folders components/ migrations/ tests/ pinned/.
+    Init(InitArgs),
+    /// Check that every migration renders, is pinned and has an intact pin.
+    Check,
+    /// Create, build, pin, apply and inspect migrations.
+    #[command(subcommand)]
+    Migration(MigrationCommand),
+    /// Verify, clean, compare and extract pinned component snapshots.
+    #[command(subcommand)]
+    Pin(PinCommand),
+    /// The project-local PostgreSQL (data in .spawn/, no Docker needed).
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Point the default target at the project-local database (`spawn db start`). This is
+    /// also the default when neither DATABASE_URL nor PGHOST is set.
+    #[arg(long)]
+    pub local: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MigrationCommand {
+    /// Create migrations/<UTC YYYYMMDDHHMMSS>-<name>/up.sql.
+    New {
+        /// Letters, digits, `-` and `_` (no `/`, no spaces).
+        name: String,
+    },
+    /// Print a migration's rendered SQL.
+    Build {
+        /// The migration folder name.
+        migration: String,
+        /// Render from the migration's pin (what `apply` runs) instead of the working tree.
+        #[arg(long)]
+        pinned: bool,
+        /// A variables file (JSON, TOML or YAML) instead of the one spawn.toml names.
+        #[arg(long, value_name = "FILE")]
+        variables: Option<PathBuf>,
+    },
+    /// Pin a migration to the current components/ (writes lock.toml and pinned/).
+    Pin {
+        /// The migration folder name (re-pins it if it is pinned already).
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        migration: Option<String>,
+        /// Pin every migration that is not pinned yet.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Apply pending migrations (up to and including <MIGRATION> when given).
+    Apply {
+        migration: Option<String>,
+        /// Do not ask for confirmation (required when stdin is not a terminal).
+        #[arg(short = 'y', long)]
+        yes: bool,
+        /// Show what would be applied; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Render unpinned migrations from the working tree instead of refusing them.
+        #[arg(long)]
+        no_pin: bool,
+        /// A variables file (JSON, TOML or YAML) instead of the one spawn.toml names.
+        #[arg(long, value_name = "FILE")]
+        variables: Option<PathBuf>,
+        /// Allow applying a pending migration that sorts before the newest applied one.
+        #[arg(long)]
+        allow_out_of_order: bool,
+        /// Accept migrations recorded as applied that no longer exist in migrations/.
+        #[arg(long)]
+        ignore_missing: bool,
+    },
+    /// Show every migration: on disk, pinned, in the database, checksum, status.
+    Status {
+        /// Exit with 2 when anything is pending, changed, missing or failed.
+        #[arg(long)]
+        exit_code: bool,
+        /// A variables file (JSON, TOML or YAML) instead of the one spawn.toml names.
+        #[arg(long, value_name = "FILE")]
+        variables: Option<PathBuf>,
+    },
+    /// Record migrations as applied without running them (they were applied by hand).
+    Adopt {
+        /// Adopt pending migrations up to and including this one (default: all pending).
+        migration: Option<String>,
+        /// Why the migrations are adopted (recorded in the history).
+        #[arg(long, value_name = "TEXT")]
+        description: Option<String>,
+        /// Do not ask for confirmation (required when stdin is not a terminal).
+        #[arg(short = 'y', long)]
+        yes: bool,
+        /// Render unpinned migrations from the working tree instead of refusing them.
+        #[arg(long)]
+        no_pin: bool,
+        /// A variables file (JSON, TOML or YAML) instead of the one spawn.toml names.
+        #[arg(long, value_name = "FILE")]
+        variables: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PinCommand {
+    /// Check every pinned object: every pin's trees and files are present and hash right.
+    Verify,
+    /// Delete objects of pinned/ that no migration's pin refers to.
+    Gc {
+        /// List what would be deleted; delete nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Unified diff of the component trees two migrations are pinned to.
+    Diff { from: String, to: String },
+    /// Write the components a migration is pinned to into a folder.
+    Checkout {
+        migration: String,
+        /// A folder that does not exist yet or is empty.
+        dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Create (first time) and start the project-local PostgreSQL; does nothing if it runs.
+    Start,
+    /// Stop the project-local PostgreSQL.
+    Stop,
+    /// Whether the project-local PostgreSQL runs, and its URL.
+    Status,
+    /// Print the URL of the project-local PostgreSQL.
+    Url,
+    /// Open psql on the project-local PostgreSQL (arguments after `--` go to psql).
+    Psql {
+        #[arg(last = true)]
+        args: Vec<String>,
+    },
+}
+

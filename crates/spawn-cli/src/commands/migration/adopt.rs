@@ -1,0 +1,115 @@
+//! `spawn migration adopt`: record pending migrations as applied without running them (they
+//! were applied by hand). Asks for a description and a confirmation only on a terminal;
+//! never opens an editor.
+
+use std::path::Path;
+
+use anyhow::anyhow;
+use serde_json::json;
+use spawn_runtime::Migrator;
+
+use crate::commands::migration::session::{migrate_error, prepare, Prepared};
+use crate::commands::Ctx;
+use crate::exit::{self, CmdResult, Exit};
+use crate::project::Pins;
+use crate::{prompt, with_migrator};
+
+pub async fn run(
+    ctx: &Ctx<'_>,
+    migration: Option<&str>,
+    description: Option<&str>,
+    yes: bool,
+    no_pin: bool,
+    variables: Option<&Path>,
+) -> CmdResult {
+    if let Some(name) = migration {
+        ctx.project()?.migration(name)?;
+    }
+    let description = match description {
+        Some(d) => d.to_owned(),
+        None => prompt::ask_line("a description of why the migrations are adopted", "--description TEXT")?,
+    };
+    if description.trim().is_empty() {
+        crate::fail!("the adoption needs a description: pass --description TEXT");
+    }
+    let pins = if no_pin { Pins::WorkingTreeIfUnpinned } else { Pins::Required };
+    let p = prepare(ctx, variables, pins).await?;
+    let result = with_migrator!(p, |m| adopt(ctx, migration, &description, yes, &p, m).await);
+    p.pool.close().await;
+    result
+}
+
+async fn adopt(
+    ctx: &Ctx<'_>,
+    migration: Option<&str>,
+    description: &str,
+    yes: bool,
+    p: &Prepared,
+    m: Migrator<'_>,
+) -> CmdResult {
+    let out = ctx.out;
+    let up_to = match migration {
+        Some(name) => Path::new(name.trim_end_matches('/')).file_name().and_then(|n| n.to_str()).unwrap_or(name).to_owned(),
+        None => match p.rendered.last() {
+            Some(r) => r.name.clone(),
+            None => crate::fail!("there are no migrations to adopt; create one with `spawn migration new <name>`"),
+        },
+    };
+    let plan = m.clone().dry_run(true).adopt(&p.pool, &up_to).await.map_err(migrate_error)?;
+    let where_ = format!("{} ({}, environment {})", p.conn.display, p.target.label(), p.target.environment);
+    if plan.planned.is_empty() {
+        if out.json {
+            out.json_value(&json!({ "adopted": [], "already_applied": plan.already_applied }));
+        } else {
+            out.success(format!("nothing to adopt in {where_}: no pending migration up to {up_to}"));
+        }
+        return Ok(());
+    }
+    if !yes {
+        eprintln!(
+            "{}",
+            crate::output::redact(&format!(
+                "About to record {} migration(s) as applied in {where_} WITHOUT running them:",
+                plan.planned.len()
+            ))
+        );
+        for name in &plan.planned {
+            eprintln!("  {name}");
+        }
+        if !prompt::confirm("Adopt them?", "--yes", "adopt migrations")? {
+            out.note("nothing was adopted");
+            return Err(Exit::Code(exit::ERROR));
+        }
+    }
+    let report = m.adopt(&p.pool, &up_to).await.map_err(migrate_error)?;
+    record_description(&p.pool, &p.target.spawn_schema, &report.adopted, description)
+        .await
+        .map_err(|e| anyhow!("the migrations were adopted, but recording the description failed: {e}"))?;
+    if out.json {
+        out.json_value(&json!({ "adopted": report.adopted, "already_applied": report.already_applied, "description": description }));
+    } else {
+        out.success(format!("adopted {} migration(s) in {where_} without running them:", report.adopted.len()));
+        for name in &report.adopted {
+            out.line(format!("  {name}"));
+        }
+    }
+    Ok(())
+}
+
+/// Writes `description` into the ADOPT rows just recorded (the original's `--description`).
+async fn record_description(pool: &sqlx::PgPool, schema: &str, names: &[String], description: &str) -> Result<(), sqlx::Error> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    let q = format!("\"{}\"", schema.replace('"', "\"\""));
+    let sql = format!(
+        "UPDATE {q}.migration_history h SET description = $1 \
+         FROM {q}.migration m \
+         WHERE m.migration_id = h.migration_id_migration AND m.namespace = 'default' AND m.name = ANY($2) \
+           AND h.activity_id_activity = 'ADOPT' AND h.description = '' \
+           AND h.migration_history_id = (SELECT max(x.migration_history_id) FROM {q}.migration_history x \
+                                         WHERE x.migration_id_migration = m.migration_id)"
+    );
+    sqlx::query(&sql).bind(description).bind(names).execute(pool).await?;
+    Ok(())
+}

@@ -1,0 +1,40 @@
+//! `spawn migration …`: new, build, pin, apply, status, adopt.
+
+pub mod adopt;
+pub mod apply;
+pub mod build;
+pub mod new;
+pub mod pin;
+pub mod session;
+pub mod status;
+
+use crate::cli::MigrationCommand;
+use crate::commands::Ctx;
+use crate::exit::CmdResult;
+
+pub async fn run(ctx: &Ctx<'_>, cmd: &MigrationCommand) -> CmdResult {
+    match cmd {
+        MigrationCommand::New { name } => new::run(ctx, name),
+        MigrationCommand::Build { migration, pinned, variables } => build::run(ctx, migration, *pinned, variables.as_deref()),
+        MigrationCommand::Pin { migration, all } => pin::run(ctx, migration.as_deref(), *all),
+        MigrationCommand::Apply { migration, yes, dry_run, no_pin, variables, allow_out_of_order, ignore_missing } => {
+            apply::run(
+                ctx,
+                &apply::Options {
+                    migration: migration.as_deref(),
+                    yes: *yes,
+                    dry_run: *dry_run,
+                    no_pin: *no_pin,
+                    variables: variables.as_deref(),
+                    allow_out_of_order: *allow_out_of_order,
+                    ignore_missing: *ignore_missing,
+                },
+            )
+            .await
+        }
+        MigrationCommand::Status { exit_code, variables } => status::run(ctx, *exit_code, variables.as_deref()).await,
+        MigrationCommand::Adopt { migration, description, yes, no_pin, variables } => {
+            adopt::run(ctx, migration.as_deref(), description.as_deref(), *yes, *no_pin, variables.as_deref()).await
+        }
+    }
+}

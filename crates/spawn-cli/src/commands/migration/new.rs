@@ -1,0 +1,49 @@
+//! `spawn migration new <name>`: `migrations/<UTC YYYYMMDDHHMMSS>-<name>/up.sql`.
+
+use anyhow::{anyhow, Context};
+use spawn_build::layout::validate_migration_name;
+
+use crate::commands::Ctx;
+use crate::exit::CmdResult;
+
+pub fn run(ctx: &Ctx<'_>, name: &str) -> CmdResult {
+    validate_migration_name(name).map_err(|e| anyhow!("{e}"))?;
+    let proj = ctx.project()?;
+    let existing = proj.migrations()?;
+    if let Some(dup) = existing.iter().find(|m| m.name == name || m.name.split_once('-').is_some_and(|(_, rest)| rest == name)) {
+        crate::fail!(
+            "a migration named `{name}` exists already ({}); choose another name",
+            dup.dir.display()
+        );
+    }
+    let stamp = chrono::Utc::now().format("%Y%m%d%H%M%S");
+    let folder = format!("{stamp}-{name}");
+    let m = proj.project.layout.migration(&folder);
+    let parent = proj.project.layout.migrations_dir();
+    std::fs::create_dir_all(&parent).with_context(|| format!("creating {}", parent.display()))?;
+    // create_dir (not _all): fails instead of reusing a folder that appeared meanwhile.
+    std::fs::create_dir(&m.dir).map_err(|e| {
+        anyhow!("cannot create {}: {e}; nothing was overwritten. Wait a second and run it again", m.dir.display())
+    })?;
+    let up = m.up_sql();
+    let text = format!(
+        "-- {folder}\n\
+         -- A minijinja template: {{% include \"path/in/components.sql\" %}} pulls in a component,\n\
+         -- {{{{ env }}}} is the environment and {{{{ variables }}}} the variables file.\n\n"
+    );
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&up)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
+        .with_context(|| format!("writing {}", up.display()))?;
+    if ctx.out.json {
+        ctx.out.json_value(&serde_json::json!({ "migration": folder, "up_sql": up }));
+    } else {
+        ctx.out.success(format!("Created {}", up.display()));
+        ctx.out.line(format!(
+            "Edit it, check it with `spawn migration build {folder}`, then `spawn migration pin {folder}`."
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,47 @@
+//! The commands, one module each, and what they share.
+
+pub mod check;
+pub mod db;
+pub mod init;
+pub mod migration;
+pub mod pin;
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+use crate::exit::CmdResult;
+use crate::output::Out;
+use crate::project::Proj;
+use crate::target::{self, ResolvedTarget};
+
+/// What every command gets: the parsed command line and the printer.
+pub struct Ctx<'a> {
+    pub cli: &'a Cli,
+    pub out: &'a Out,
+}
+
+impl Ctx<'_> {
+    /// Opens the project (spawn.toml from -c, or found upwards from the current folder).
+    pub fn project(&self) -> Result<Proj> {
+        Proj::open(self.cli.config_file.as_deref())
+    }
+
+    /// The target chosen by --target / SPAWN_TARGET / spawn.toml, with -e applied.
+    pub fn target(&self, proj: &Proj, variables: Option<&Path>) -> Result<ResolvedTarget> {
+        target::resolve(&proj.project.config, self.cli.target.as_deref(), self.cli.environment.as_deref(), variables)
+    }
+}
+
+/// Runs the command of `cli`.
+pub async fn run(cli: &Cli, out: &Out) -> CmdResult {
+    let ctx = Ctx { cli, out };
+    match &cli.command {
+        Command::Init(args) => init::run(&ctx, args),
+        Command::Check => check::run(&ctx),
+        Command::Migration(cmd) => migration::run(&ctx, cmd).await,
+        Command::Pin(cmd) => pin::run(&ctx, cmd),
+        Command::Db(cmd) => db::run(&ctx, cmd).await,
+    }
+}

@@ -1,0 +1,483 @@
+//! Connection resolution: which `[targets.<name>]` to use and how to reach its database.
+//!
+//! A target connects through, in this order of precedence:
+//!
+//! * `url = "postgres://…"`, with `${VAR}` expanded from the environment;
+//! * `local = true`: the project-local database of `spawn db start`;
+//! * the original spawn's `command = { kind = "direct", direct = ["psql", …] }` or
+//!   `command = { kind = "provider", provider = [...], append = [...] }`: host, port, user and
+//!   database are read from the psql arguments (after running the provider);
+//! * otherwise libpq's variables `PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE`.
+//!
+//! Passwords are registered with [`crate::output::register_secret`] as soon as they are seen
+//! and URLs are only ever shown through [`Connection::display`], which has none.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Context, Result};
+use spawn_build::config::{SpawnToml, Target, DEFAULT_ENVIRONMENT, DEFAULT_SPAWN_SCHEMA};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+
+use crate::output::{redact, register_secret};
+
+/// The target a command works with, with everything that does not need a connection.
+#[derive(Debug, Clone)]
+pub struct ResolvedTarget {
+    /// The target's name (`None`: spawn.toml has no target to use).
+    pub name: Option<String>,
+    /// The template `env` (from `-e`, else the target's `environment`).
+    pub environment: String,
+    pub spawn_schema: String,
+    pub spawn_database: Option<String>,
+    /// The variables file for `environment`.
+    pub variables: Option<PathBuf>,
+    source: Source,
+    config_path: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+enum Source {
+    Url(String),
+    Local { database: String },
+    Command(toml::Value),
+    Libpq,
+}
+
+/// How to reach a target's database.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    pub options: PgConnectOptions,
+    /// A URL without the password, for messages.
+    pub display: String,
+    /// Where the settings came from (`url of target `x``, …).
+    pub origin: String,
+}
+
+/// Picks the target: `--target` / `SPAWN_TARGET`, else spawn.toml's `target`, else its only one.
+pub fn resolve(
+    config: &SpawnToml,
+    requested: Option<&str>,
+    environment: Option<&str>,
+    variables: Option<&Path>,
+) -> Result<ResolvedTarget> {
+    let target: Option<&Target> = match requested {
+        Some(name) => Some(config.targets.get(name).ok_or_else(|| {
+            anyhow!(
+                "{}: there is no [targets.{name}] (targets defined: {}); pass one of those with --target, \
+                 or add the section",
+                config.path.display(),
+                list(config.targets.keys())
+            )
+        })?),
+        None => config.default_target(),
+    };
+    let environment = environment
+        .map(str::to_owned)
+        .or_else(|| target.map(|t| t.environment.clone()))
+        .unwrap_or_else(|| DEFAULT_ENVIRONMENT.to_owned());
+    let variables = match variables {
+        Some(v) => Some(absolute(v)?),
+        None => target
+            .filter(|t| t.environment == environment)
+            .and_then(|t| t.variables.clone())
+            .or_else(|| config.variables_for(&environment).map(Path::to_path_buf)),
+    };
+    let source = match target {
+        None => Source::Libpq,
+        Some(t) => {
+            if let Some(url) = &t.url {
+                Source::Url(url.clone())
+            } else if t.other.get("local").and_then(toml::Value::as_bool) == Some(true) {
+                let database = t.other.get("database").and_then(toml::Value::as_str).unwrap_or("postgres").to_owned();
+                Source::Local { database }
+            } else if let Some(cmd) = t.other.get("command") {
+                Source::Command(cmd.clone())
+            } else {
+                Source::Libpq
+            }
+        }
+    };
+    Ok(ResolvedTarget {
+        name: target.map(|t| t.name.clone()),
+        environment,
+        spawn_schema: target.map(|t| t.spawn_schema.clone()).unwrap_or_else(|| DEFAULT_SPAWN_SCHEMA.to_owned()),
+        spawn_database: target.and_then(|t| t.spawn_database.clone()),
+        variables,
+        source,
+        config_path: config.path.clone(),
+    })
+}
+
+fn absolute(p: &Path) -> Result<PathBuf> {
+    if p.is_absolute() {
+        Ok(p.to_path_buf())
+    } else {
+        Ok(std::env::current_dir().context("reading the current folder")?.join(p))
+    }
+}
+
+impl ResolvedTarget {
+    /// `target `x`` or `the default connection` for messages.
+    pub fn label(&self) -> String {
+        match &self.name {
+            Some(n) => format!("target `{n}`"),
+            None => "no target (libpq environment)".to_owned(),
+        }
+    }
+
+    /// Whether this target is the project-local database.
+    pub fn is_local(&self) -> bool {
+        matches!(self.source, Source::Local { .. })
+    }
+
+    /// Works out the connection settings (runs a provider command if the target has one).
+    pub async fn connection(&self) -> Result<Connection> {
+        let name = self.name.as_deref().unwrap_or("(none)");
+        let file = self.config_path.display();
+        let conn = match &self.source {
+            Source::Url(raw) => {
+                let expanded = expand_env(raw).with_context(|| format!("{file}: [targets.{name}] url"))?;
+                let url = from_url(&expanded).with_context(|| format!("{file}: [targets.{name}] url"))?;
+                Connection { origin: format!("`url` of target `{name}`"), ..url }
+            }
+            Source::Local { database } => {
+                let project_dir = self.config_path.parent().unwrap_or(Path::new("."));
+                let url = crate::localdb::running_url(project_dir, database)?;
+                let url = from_url(&url)?;
+                Connection { origin: format!("the project-local database (target `{name}`)"), ..url }
+            }
+            Source::Command(spec) => {
+                let argv = command_argv(spec)
+                    .await
+                    .with_context(|| format!("{file}: [targets.{name}] command"))?;
+                let conn = from_psql_args(&argv)?;
+                Connection { origin: format!("the psql arguments of target `{name}`'s command"), ..conn }
+            }
+            Source::Libpq => {
+                if let Ok(pw) = std::env::var("PGPASSWORD") {
+                    register_secret(&pw);
+                }
+                let options = PgConnectOptions::new();
+                Connection {
+                    display: display_of(&options),
+                    options,
+                    origin: match &self.name {
+                        Some(n) => format!("libpq environment variables (target `{n}` has no `url`)"),
+                        None => "libpq environment variables (spawn.toml has no target)".to_owned(),
+                    },
+                }
+            }
+        };
+        if let Some(spawn_db) = &self.spawn_database {
+            let db = conn.options.get_database().map(str::to_owned).unwrap_or_else(|| conn.options.get_username().to_owned());
+            if *spawn_db != db {
+                bail!(
+                    "{file}: [targets.{name}] has spawn_database = \"{spawn_db}\" but connects to database \
+                     `{db}`. spawn records each migration in the same transaction as the migration itself, \
+                     so the tracking tables must be in the database the migrations run in: set \
+                     spawn_database = \"{db}\" (or remove it), or connect to `{spawn_db}`"
+                );
+            }
+        }
+        Ok(conn)
+    }
+
+    /// Connects a small pool.
+    pub async fn connect(&self) -> Result<(PgPool, Connection)> {
+        let conn = self.connection().await?;
+        tracing::debug!(url = %conn.display, origin = %conn.origin, "connecting");
+        let pool = PgPoolOptions::new()
+            .max_connections(3)
+            .acquire_timeout(Duration::from_secs(20))
+            .connect_with(conn.options.clone())
+            .await
+            .map_err(|e| {
+                let hint = if self.is_local() {
+                    "is it running? `spawn db status` tells; `spawn db start` starts it".to_owned()
+                } else {
+                    format!(
+                        "check the server is up and the settings in {} (or PGHOST/PGPORT/PGUSER/PGPASSWORD)",
+                        self.config_path.display()
+                    )
+                };
+                anyhow!("cannot connect to {} (from {}): {}; {hint}", conn.display, conn.origin, redact(&e.to_string()))
+            })?;
+        Ok((pool, conn))
+    }
+}
+
+/// Parses a postgres URL, registering its password as a secret.
+pub fn from_url(url: &str) -> Result<Connection> {
+    if let Ok(parsed) = url::Url::parse(url) {
+        if let Some(pw) = parsed.password() {
+            register_secret(pw);
+            if let Ok(decoded) = percent_decode(pw) {
+                register_secret(&decoded);
+            }
+        }
+    }
+    let options: PgConnectOptions = url
+        .parse()
+        .map_err(|e: sqlx::Error| anyhow!("not a valid postgres URL ({}): {}", redact(url), redact(&e.to_string())))?;
+    Ok(Connection { display: display_of(&options), options, origin: "a URL".into() })
+}
+
+fn percent_decode(s: &str) -> Result<String, ()> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).map_err(|_| ())?;
+            out.push(u8::from_str_radix(hex, 16).map_err(|_| ())?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| ())
+}
+
+/// `postgres://user@host:port/db` (never a password).
+pub fn display_of(o: &PgConnectOptions) -> String {
+    let host = o.get_host();
+    let host = if host.starts_with('/') { format!("[socket {host}]") } else { host.to_owned() };
+    let db = o.get_database().unwrap_or(o.get_username());
+    format!("postgres://{}@{}:{}/{}", o.get_username(), host, o.get_port(), db)
+}
+
+/// `${VAR}` replaced by the variable's value; an unset variable is an error naming it.
+pub fn expand_env(text: &str) -> Result<String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let after = &rest[start + 2..];
+        let end = after.find('}').ok_or_else(|| anyhow!("unclosed `${{` (write `${{VAR}}`)"))?;
+        let name = &after[..end];
+        let value = std::env::var(name).map_err(|_| anyhow!("environment variable {name} is not set (used as `${{{name}}}`); export it"))?;
+        out.push_str(&value);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// The argv of an original-style `command`, running the provider when there is one.
+async fn command_argv(spec: &toml::Value) -> Result<Vec<String>> {
+    let table = spec.as_table().ok_or_else(|| anyhow!("`command` must be a table like {{ kind = \"direct\", direct = [\"psql\", …] }}"))?;
+    let strings = |key: &str| -> Result<Vec<String>> {
+        match table.get(key) {
+            None => Ok(Vec::new()),
+            Some(v) => v
+                .as_array()
+                .ok_or_else(|| anyhow!("`{key}` must be an array of strings"))?
+                .iter()
+                .map(|s| s.as_str().map(str::to_owned).ok_or_else(|| anyhow!("`{key}` must be an array of strings")))
+                .collect(),
+        }
+    };
+    match table.get("kind").and_then(toml::Value::as_str) {
+        Some("direct") => Ok(strings("direct")?),
+        Some("provider") => {
+            let provider = strings("provider")?;
+            let Some((program, args)) = provider.split_first() else { bail!("`provider` is empty") };
+            let output = tokio::process::Command::new(program)
+                .args(args)
+                .stdin(std::process::Stdio::null())
+                .output()
+                .await
+                .with_context(|| format!("running the provider command `{program}`"))?;
+            if !output.status.success() {
+                bail!(
+                    "the provider command `{program}` failed ({}): {}",
+                    output.status,
+                    redact(String::from_utf8_lossy(&output.stderr).trim())
+                );
+            }
+            let stdout = String::from_utf8(output.stdout).context("the provider's output is not UTF-8")?;
+            let mut argv = shlex::split(stdout.trim()).ok_or_else(|| anyhow!("cannot split the provider's output into arguments"))?;
+            argv.extend(strings("append")?);
+            Ok(argv)
+        }
+        other => bail!("unknown command kind {other:?}; use \"direct\" or \"provider\""),
+    }
+}
+
+/// Connection settings from a psql command line (`… psql -h H -p P -U U DB`). Anything
+/// before the `psql` word (`docker exec -i c`, `ssh host`) is skipped; unset settings fall
+/// back to libpq's variables and defaults.
+pub fn from_psql_args(argv: &[String]) -> Result<Connection> {
+    let start = argv
+        .iter()
+        .position(|a| Path::new(a).file_name().and_then(|n| n.to_str()).is_some_and(|n| n == "psql"))
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    let args = &argv[start..];
+    let mut host = None;
+    let mut port = None;
+    let mut user = None;
+    let mut dbname = None;
+    let mut password = None;
+    let mut positional = Vec::new();
+    let mut i = 0;
+    let takes_value = |c: char| "cdfhLopPRTUvF".contains(c);
+    while i < args.len() {
+        let a = &args[i];
+        if let Some(long) = a.strip_prefix("--") {
+            let (key, inline) = match long.split_once('=') {
+                Some((k, v)) => (k, Some(v.to_owned())),
+                None => (long, None),
+            };
+            let with_value = matches!(
+                key,
+                "host" | "port" | "username" | "dbname" | "command" | "file" | "log-file" | "output" | "pset"
+                    | "record-separator" | "table-attr" | "variable" | "set" | "field-separator"
+            );
+            let value = if with_value && inline.is_none() {
+                i += 1;
+                args.get(i).cloned()
+            } else {
+                inline
+            };
+            match key {
+                "host" => host = value,
+                "port" => port = value,
+                "username" => user = value,
+                "dbname" => dbname = value,
+                _ => {}
+            }
+        } else if let Some(short) = a.strip_prefix('-').filter(|s| !s.is_empty()) {
+            let mut chars = short.chars();
+            while let Some(c) = chars.next() {
+                if takes_value(c) {
+                    let rest: String = chars.collect();
+                    let value = if rest.is_empty() {
+                        i += 1;
+                        args.get(i).cloned()
+                    } else {
+                        Some(rest)
+                    };
+                    match c {
+                        'h' => host = value,
+                        'p' => port = value,
+                        'U' => user = value,
+                        'd' => dbname = value,
+                        _ => {}
+                    }
+                    break;
+                }
+            }
+        } else {
+            positional.push(a.clone());
+        }
+        i += 1;
+    }
+    let mut positional = positional.into_iter();
+    if dbname.is_none() {
+        dbname = positional.next();
+    }
+    if user.is_none() {
+        user = positional.next();
+    }
+    // The database argument may itself be a URL or a conninfo string.
+    if let Some(db) = dbname.clone() {
+        if db.starts_with("postgres://") || db.starts_with("postgresql://") {
+            let mut conn = from_url(&db)?;
+            if let Some(h) = host {
+                conn.options = conn.options.host(&h);
+            }
+            if let Some(u) = user {
+                conn.options = conn.options.username(&u);
+            }
+            conn.display = display_of(&conn.options);
+            return Ok(conn);
+        }
+        if db.contains('=') {
+            dbname = None;
+            for pair in db.split_whitespace() {
+                if let Some((k, v)) = pair.split_once('=') {
+                    let v = v.trim_matches('\'').to_owned();
+                    match k {
+                        "host" => host = Some(v),
+                        "port" => port = Some(v),
+                        "user" => user = Some(v),
+                        "dbname" => dbname = Some(v),
+                        "password" => {
+                            register_secret(&v);
+                            password = Some(v);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+    if let Ok(pw) = std::env::var("PGPASSWORD") {
+        register_secret(&pw);
+    }
+    let mut options = PgConnectOptions::new();
+    if let Some(h) = host {
+        options = options.host(&h);
+    }
+    if let Some(p) = port {
+        options = options.port(p.parse().map_err(|_| anyhow!("psql port `{p}` is not a number"))?);
+    }
+    if let Some(u) = user {
+        options = options.username(&u);
+    }
+    if let Some(d) = dbname {
+        options = options.database(&d);
+    }
+    if let Some(pw) = password {
+        options = options.password(&pw);
+    }
+    Ok(Connection { display: display_of(&options), options, origin: "psql arguments".into() })
+}
+
+fn list<'a>(names: impl Iterator<Item = &'a String>) -> String {
+    let v: Vec<&str> = names.map(String::as_str).collect();
+    if v.is_empty() {
+        "none".into()
+    } else {
+        v.join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn psql_arguments_of_the_original_format() {
+        let c = from_psql_args(&args(&["docker", "exec", "-i", "pg", "psql", "-U", "postgres", "mydb"])).unwrap();
+        assert_eq!(c.options.get_username(), "postgres");
+        assert_eq!(c.options.get_database(), Some("mydb"));
+        let c = from_psql_args(&args(&["psql", "-h127.0.0.1", "--port=6543", "--username", "app", "-d", "shop", "-X"])).unwrap();
+        assert_eq!(c.options.get_host(), "127.0.0.1");
+        assert_eq!(c.options.get_port(), 6543);
+        assert_eq!(c.options.get_username(), "app");
+        assert_eq!(c.options.get_database(), Some("shop"));
+        let c = from_psql_args(&args(&["/usr/bin/psql", "-v", "ON_ERROR_STOP=1", "host=db port=5433 user=u dbname=d"])).unwrap();
+        assert_eq!((c.options.get_host(), c.options.get_port()), ("db", 5433));
+        assert_eq!(c.options.get_database(), Some("d"));
+        let c = from_psql_args(&args(&["psql", "postgres://u:sekr3t@h:7/x"])).unwrap();
+        assert_eq!(c.options.get_database(), Some("x"));
+        assert!(!c.display.contains("sekr3t"));
+        assert_eq!(redact("sekr3t"), "***");
+    }
+
+    #[test]
+    fn env_expansion() {
+        std::env::set_var("SPAWN_TEST_EXPAND", "v");
+        assert_eq!(expand_env("a${SPAWN_TEST_EXPAND}b").unwrap(), "avb");
+        assert!(expand_env("${SPAWN_TEST_UNSET_X}").unwrap_err().to_string().contains("SPAWN_TEST_UNSET_X"));
+    }
+}
