@@ -78,7 +78,7 @@ pub fn resolve(
         .or_else(|| target.map(|t| t.environment.clone()))
         .unwrap_or_else(|| DEFAULT_ENVIRONMENT.to_owned());
     let variables = match variables {
-        Some(v) => Some(absolute(v)?),
+        Some(v) => Some(project_path(config, v)?),
         None => target
             .filter(|t| t.environment == environment)
             .and_then(|t| t.variables.clone())
@@ -110,12 +110,19 @@ pub fn resolve(
     })
 }
 
-fn absolute(p: &Path) -> Result<PathBuf> {
+/// A path given on the command line: relative to spawn.toml's folder (like every path of a
+/// project); when nothing is there but the path exists from the current folder, that one.
+fn project_path(config: &SpawnToml, p: &Path) -> Result<PathBuf> {
     if p.is_absolute() {
-        Ok(p.to_path_buf())
-    } else {
-        Ok(std::env::current_dir().context("reading the current folder")?.join(p))
+        return Ok(p.to_path_buf());
     }
+    let base = config.path.parent().unwrap_or(Path::new("."));
+    let in_project = base.join(p);
+    if in_project.exists() {
+        return Ok(in_project);
+    }
+    let from_cwd = std::env::current_dir().context("reading the current folder")?.join(p);
+    Ok(if from_cwd.exists() { from_cwd } else { in_project })
 }
 
 impl ResolvedTarget {

@@ -65,6 +65,9 @@ async fn adopt(
         }
         return Ok(());
     }
+    if !yes && !prompt::interactive() {
+        crate::fail!("refusing to adopt migrations without confirmation: stdin is not a terminal. Pass --yes to confirm");
+    }
     if !yes {
         eprintln!(
             "{}",

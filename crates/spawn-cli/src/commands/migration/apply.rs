@@ -68,6 +68,9 @@ async fn apply(ctx: &Ctx<'_>, o: &Options<'_>, p: &Prepared, m: Migrator<'_>) ->
         }
         return Ok(());
     }
+    if !o.yes && !prompt::interactive() {
+        crate::fail!("refusing to apply migrations without confirmation: stdin is not a terminal. Pass --yes to confirm");
+    }
     if !o.yes {
         eprintln!("{}", crate::output::redact(&format!("About to apply {} migration(s) to {where_}:", plan.planned.len())));
         for name in &plan.planned {

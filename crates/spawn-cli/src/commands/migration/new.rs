@@ -26,10 +26,11 @@ pub fn run(ctx: &Ctx<'_>, name: &str) -> CmdResult {
         anyhow!("cannot create {}: {e}; nothing was overwritten. Wait a second and run it again", m.dir.display())
     })?;
     let up = m.up_sql();
+    // A template comment ({# … #}) renders to nothing, so the new migration is empty SQL.
     let text = format!(
-        "-- {folder}\n\
-         -- A minijinja template: {{% include \"path/in/components.sql\" %}} pulls in a component,\n\
-         -- {{{{ env }}}} is the environment and {{{{ variables }}}} the variables file.\n\n"
+        "{{# {folder}\n   \
+         A minijinja template: {{% include \"functions/my_function.sql\" %}} pulls in a file of\n   \
+         components/, {{{{ env }}}} is the environment and {{{{ variables }}}} the variables file. -#}}\n"
     );
     std::fs::OpenOptions::new()
         .write(true)
