@@ -13,11 +13,16 @@ pub(crate) fn create_extension(id: &ObjectId, e: &Extension, ctx: &Ctx) -> Stmt 
 }
 
 pub(crate) fn compare_extension(id: &ObjectId, a: &Extension, b: &Extension, ctx: &Ctx) -> Change {
+    let version_changes = a.version != b.version && !ctx.options.ignore_extension_versions;
+    if version_changes && !a.update_targets.contains(&b.version) {
+        // No update path (e.g. a downgrade): drop and create again.
+        return Change::Recreate;
+    }
     let mut stmts = Vec::new();
     if a.schema != b.schema {
         stmts.push(Stmt::new(format!("ALTER EXTENSION {} SET SCHEMA {}", ident(&id.name), ident(&b.schema))));
     }
-    if a.version != b.version && !ctx.options.ignore_extension_versions {
+    if version_changes {
         stmts.push(Stmt::new(format!("ALTER EXTENSION {} UPDATE TO {}", ident(&id.name), literal(&b.version))));
     }
     Change::alter(stmts)

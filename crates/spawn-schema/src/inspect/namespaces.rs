@@ -26,7 +26,9 @@ impl Inspector<'_> {
 
     pub(super) async fn extensions(&mut self) -> Result<(), SchemaError> {
         let sql = "SELECT e.oid::int8, e.extname::text, n.nspname::text, e.extversion, \
-             obj_description(e.oid, 'pg_extension') \
+             obj_description(e.oid, 'pg_extension'), \
+             ARRAY(SELECT u.target FROM pg_extension_update_paths(e.extname) u \
+                   WHERE u.source = e.extversion AND u.path IS NOT NULL ORDER BY 1) \
              FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace \
              WHERE e.extname <> 'plpgsql' \
              AND (cardinality($1::text[]) = 0 OR n.nspname = ANY($1::text[])) \
@@ -39,6 +41,7 @@ impl Inspector<'_> {
             let ext = Extension {
                 schema: c.get(2)?,
                 version: c.get(3)?,
+                update_targets: c.get(5)?,
                 meta: Meta { comment: c.get(4)?, ..Meta::default() },
             };
             self.insert(id, Object::Extension(ext));

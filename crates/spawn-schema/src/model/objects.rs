@@ -109,6 +109,8 @@ pub struct Extension {
     pub schema: String,
     /// `extversion`.
     pub version: String,
+    /// The versions this installation can be updated to (`pg_extension_update_paths`).
+    pub update_targets: Vec<String>,
     /// Comment.
     pub meta: Meta,
 }
