@@ -1,0 +1,563 @@
+//! The `spawn` command against a throwaway PostgreSQL (or DATABASE_URL's server): every
+//! command's success path and its refusals, password hiding, Ctrl-C, original-style psql
+//! targets, and agreement with an app that embeds the same migrations.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use spawn_tests::TestDb;
+
+/// The fixture app: `tests/fixtures/app`, compiled by build.rs like an application's.
+static APP_MIGRATIONS: spawn_runtime::Migrations = spawn_runtime::embed_migrations!();
+
+fn spawn() -> Command {
+    let mut c = Command::cargo_bin("spawn").expect("the spawn binary");
+    c.env_remove("SPAWN_TARGET")
+        .env_remove("SPAWN_CONFIG")
+        .env_remove("DATABASE_URL")
+        .env_remove("SPAWN_TEST_URL")
+        .env("NO_COLOR", "1");
+    for v in ["PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"] {
+        c.env_remove(v);
+    }
+    c
+}
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.expect("walk");
+        let rel = entry.path().strip_prefix(from).expect("prefix");
+        let dest = to.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).expect("mkdir");
+        } else {
+            std::fs::copy(entry.path(), &dest).expect("copy");
+        }
+    }
+}
+
+/// A copy of a fixture project in a temporary folder.
+fn project(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir(&fixture(name), dir.path());
+    dir
+}
+
+fn stdout_of(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("run spawn");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn status_json(dir: &Path, url: &str) -> serde_json::Value {
+    let out = spawn().current_dir(dir).env("SPAWN_TEST_URL", url).args(["migration", "status", "--json"]).output().expect("run");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("status --json is JSON")
+}
+
+fn states(v: &serde_json::Value) -> Vec<String> {
+    v["migrations"].as_array().expect("migrations").iter().map(|m| m["status"].as_str().expect("status").to_owned()).collect()
+}
+
+// ---------------------------------------------------------------- offline commands
+
+#[test]
+fn init_creates_the_project_and_never_overwrites() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    spawn().current_dir(dir.path()).arg("init").assert().success().stdout(predicate::str::contains("spawn db start"));
+    let toml = std::fs::read_to_string(dir.path().join("spawn.toml")).expect("spawn.toml");
+    assert!(toml.contains("local = true"), "{toml}");
+    for sub in ["components", "migrations", "tests", "pinned"] {
+        assert!(dir.path().join("spawn").join(sub).is_dir(), "{sub}/");
+    }
+    assert!(std::fs::read_to_string(dir.path().join(".gitignore")).expect("gitignore").contains(".spawn/"));
+    std::fs::write(dir.path().join("spawn.toml"), "# mine\n").expect("write");
+    spawn()
+        .current_dir(dir.path())
+        .args(["init", "--local"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("already exists"));
+    assert_eq!(std::fs::read_to_string(dir.path().join("spawn.toml")).expect("read"), "# mine\n");
+
+    // With a server configured, the default target points at it (no password written).
+    let dir = tempfile::tempdir().expect("tempdir");
+    spawn().current_dir(dir.path()).env("DATABASE_URL", "postgres://u:pw@h/db").arg("init").assert().success();
+    let toml = std::fs::read_to_string(dir.path().join("spawn.toml")).expect("spawn.toml");
+    assert!(toml.contains("url = \"${DATABASE_URL}\"") && !toml.contains("pw"), "{toml}");
+    let dir = tempfile::tempdir().expect("tempdir");
+    spawn().current_dir(dir.path()).env("DATABASE_URL", "postgres://u@h/db").args(["init", "--local"]).assert().success();
+    assert!(std::fs::read_to_string(dir.path().join("spawn.toml")).expect("toml").contains("local = true"));
+}
+
+#[test]
+fn commands_outside_a_project_say_how_to_create_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    spawn()
+        .current_dir(dir.path())
+        .arg("check")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no spawn.toml").and(predicate::str::contains("spawn init")));
+}
+
+#[test]
+fn migration_new_validates_names_and_never_overwrites() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    spawn().current_dir(dir.path()).args(["init", "--local"]).assert().success();
+    let out = stdout_of(spawn().current_dir(dir.path()).args(["migration", "new", "add-users"]));
+    assert!(out.contains("-add-users/up.sql"), "{out}");
+    let migrations = dir.path().join("spawn/migrations");
+    let made: Vec<String> = std::fs::read_dir(&migrations)
+        .expect("ls")
+        .map(|e| e.expect("e").file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.starts_with('.'))
+        .collect();
+    assert_eq!(made.len(), 1);
+    let (stamp, name) = made[0].split_once('-').expect("<stamp>-<name>");
+    assert_eq!((stamp.len(), name), (14, "add-users"));
+    assert!(stamp.chars().all(|c| c.is_ascii_digit()));
+    // The new migration renders to nothing but whitespace and passes `build`.
+    let sql = stdout_of(spawn().current_dir(dir.path()).args(["migration", "build", &made[0]]));
+    assert!(sql.trim().is_empty(), "{sql:?}");
+    for bad in ["a/b", "with space", "", ".hidden"] {
+        spawn().current_dir(dir.path()).args(["migration", "new", bad]).assert().code(1);
+    }
+    spawn()
+        .current_dir(dir.path())
+        .args(["migration", "new", "add-users"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("exists already"));
+}
+
+#[test]
+fn build_pin_and_check() {
+    let p = project("app");
+    let dir = p.path();
+    let m1 = "20250101000000-create-people";
+    // Pinned build from a subfolder: paths are relative to spawn.toml.
+    let sql = stdout_of(spawn().current_dir(dir.join("db")).args(["migration", "build", m1, "--pinned"]));
+    assert!(sql.contains("CREATE OR REPLACE FUNCTION greet") && sql.ends_with("$$;\n"), "{sql}");
+    // Edit the component: the pinned build is unchanged, the unpinned one shows the edit and warns.
+    std::fs::write(dir.join("db/components/functions/greet.sql"), "SELECT 'edited';\n").expect("write");
+    assert_eq!(stdout_of(spawn().current_dir(dir).args(["migration", "build", m1, "--pinned"])), sql);
+    spawn()
+        .current_dir(dir)
+        .args(["migration", "build", m1])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("edited"))
+        .stderr(predicate::str::contains("is pinned").and(predicate::str::contains("--pinned")));
+    // -e and --variables.
+    let seed = "20250102000000-seed-people";
+    let prod = stdout_of(spawn().current_dir(dir).args(["migration", "build", seed, "-e", "prod", "--pinned"]));
+    assert!(!prod.contains("INSERT") && prod.contains("'people of the prod environment'"), "{prod}");
+    std::fs::write(dir.join("other.json"), r#"{"first_person": "Grace"}"#).expect("write");
+    let dev = stdout_of(spawn().current_dir(dir).args(["migration", "build", seed, "--variables", "other.json"]));
+    assert!(dev.contains("VALUES ('Grace')"), "{dev}");
+
+    // Refusals: unknown migration (build and pin), --pinned build of an unpinned migration.
+    spawn()
+        .current_dir(dir)
+        .args(["migration", "build", "nope"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no migration folder").and(predicate::str::contains("migrations/nope")));
+    spawn().current_dir(dir).args(["migration", "pin", "20250101000000"]).assert().code(1).stderr(predicate::str::contains(m1));
+    spawn().current_dir(dir).args(["migration", "pin"]).assert().code(2); // usage error (clap)
+    spawn().current_dir(dir).arg("check").assert().success();
+
+    // A new, unpinned migration: check exits 2 (work pending), pin --all pins only it.
+    let m4 = dir.join("db/migrations/20250104000000-more");
+    std::fs::create_dir_all(&m4).expect("mkdir");
+    std::fs::write(m4.join("up.sql"), "{% include \"functions/greet.sql\" %}\n").expect("write");
+    spawn().current_dir(dir).args(["migration", "build", "20250104000000-more", "--pinned"]).assert().code(1).stderr(predicate::str::contains("not pinned"));
+    spawn().current_dir(dir).arg("check").assert().code(2).stderr(predicate::str::contains("spawn migration pin 20250104000000-more"));
+    let lock_before = std::fs::read_to_string(dir.join(format!("db/migrations/{m1}/lock.toml"))).expect("lock");
+    spawn().current_dir(dir).args(["migration", "pin", "--all"]).assert().success().stdout(predicate::str::contains("20250104000000-more"));
+    assert_eq!(std::fs::read_to_string(dir.join(format!("db/migrations/{m1}/lock.toml"))).expect("lock"), lock_before);
+    spawn().current_dir(dir).arg("check").assert().success();
+
+    // psql meta-commands and statements that cannot run in a transaction are errors (exit 1),
+    // every problem listed.
+    std::fs::write(m4.join("up.sql"), "\\c other\nCREATE INDEX CONCURRENTLY i ON people (id);\n").expect("write");
+    spawn()
+        .current_dir(dir)
+        .arg("check")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("\\c").and(predicate::str::contains("CONCURRENTLY")).and(predicate::str::contains("20250104000000-more")));
+}
+
+#[test]
+fn broken_pins_are_found_by_check_and_pin_verify() {
+    let p = project("app");
+    let dir = p.path();
+    let object = walkdir::WalkDir::new(dir.join("db/pinned"))
+        .into_iter()
+        .map(|e| e.expect("walk"))
+        .find(|e| e.file_type().is_file())
+        .expect("an object")
+        .into_path();
+    std::fs::write(&object, "tampered").expect("write");
+    spawn().current_dir(dir).args(["pin", "verify"]).assert().code(1).stderr(predicate::str::contains("corrupt"));
+    spawn().current_dir(dir).arg("check").assert().code(1).stderr(predicate::str::contains("corrupt"));
+    std::fs::remove_file(&object).expect("rm");
+    spawn().current_dir(dir).arg("check").assert().code(1).stderr(predicate::str::contains("missing"));
+    spawn().current_dir(dir).args(["pin", "gc"]).assert().code(1).stderr(predicate::str::contains("Nothing was deleted"));
+}
+
+#[test]
+fn pin_gc_diff_and_checkout() {
+    let p = project("app");
+    let dir = p.path();
+    spawn().current_dir(dir).args(["pin", "verify"]).assert().success();
+    // Pin the last migration again after editing the component: two different pins.
+    std::fs::write(dir.join("db/components/functions/greet.sql"), "SELECT 'v2';\n").expect("write");
+    std::fs::write(dir.join("db/components/functions/new.sql"), "SELECT 'new';\n").expect("write");
+    let last = "20250103000000-people-name-index";
+    spawn().current_dir(dir).args(["migration", "pin", last]).assert().success().stderr(predicate::str::contains("re-pinned"));
+    let diff = stdout_of(spawn().current_dir(dir).args(["pin", "diff", "20250101000000-create-people", last]));
+    assert!(diff.contains("--- a/functions/greet.sql") && diff.contains("+++ b/functions/greet.sql"), "{diff}");
+    assert!(diff.contains("+SELECT 'v2';") && diff.contains("-  RETURN 'hello, ' || who;"), "{diff}");
+    assert!(diff.contains("--- /dev/null") && diff.contains("+++ b/functions/new.sql"), "{diff}");
+    spawn().current_dir(dir).args(["pin", "diff", "20250101000000-create-people", "nope"]).assert().code(1);
+
+    // checkout materialises the old snapshot; refuses a non-empty folder.
+    let out = dir.join("old");
+    spawn().current_dir(dir).args(["pin", "checkout", "20250101000000-create-people", "old"]).assert().success();
+    assert!(std::fs::read_to_string(out.join("functions/greet.sql")).expect("file").contains("hello, "));
+    spawn().current_dir(dir).args(["pin", "checkout", last, "old"]).assert().code(1).stderr(predicate::str::contains("not empty"));
+
+    // gc: nothing to delete while all three old pins are used; after re-pinning all, the
+    // old objects go (dry run first).
+    let count = || walkdir::WalkDir::new(dir.join("db/pinned")).into_iter().filter(|e| e.as_ref().is_ok_and(|e| e.file_type().is_file())).count();
+    let before = count();
+    spawn().current_dir(dir).args(["pin", "gc"]).assert().success().stdout(predicate::str::contains("0 unreferenced"));
+    for m in ["20250101000000-create-people", "20250102000000-seed-people"] {
+        spawn().current_dir(dir).args(["migration", "pin", m]).assert().success();
+    }
+    spawn().current_dir(dir).args(["pin", "gc", "--dry-run"]).assert().success().stdout(predicate::str::contains("would delete 3"));
+    assert_eq!(count(), before);
+    spawn().current_dir(dir).args(["pin", "gc"]).assert().success().stdout(predicate::str::contains("deleted 3"));
+    assert_eq!(count(), before - 3);
+    spawn().current_dir(dir).args(["pin", "verify"]).assert().success();
+    spawn().current_dir(dir).arg("check").assert().success();
+}
+
+#[test]
+fn unknown_target_is_refused_with_the_defined_ones() {
+    let p = project("app");
+    spawn()
+        .current_dir(p.path())
+        .args(["--target", "nope", "migration", "status"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no [targets.nope]").and(predicate::str::contains("app, prod")));
+    spawn()
+        .current_dir(p.path())
+        .env("SPAWN_TARGET", "nope")
+        .args(["migration", "status"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no [targets.nope]"));
+    // ${VAR} unset: the error names the variable and the file.
+    spawn()
+        .current_dir(p.path())
+        .args(["migration", "status"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("SPAWN_TEST_URL").and(predicate::str::contains("spawn.toml")));
+}
+
+#[test]
+fn help_documents_the_exit_codes() {
+    spawn()
+        .arg("--help")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Exit codes").and(predicate::str::contains("130")).and(predicate::str::contains("  2 ")));
+}
+
+// ---------------------------------------------------------------- against PostgreSQL
+
+#[tokio::test]
+async fn apply_status_and_their_refusals() {
+    let db = TestDb::new("cli_apply").await;
+    let p = project("app");
+    let dir = p.path();
+    let run = |args: &[&str]| {
+        let mut c = spawn();
+        c.current_dir(dir).env("SPAWN_TEST_URL", &db.url).args(args);
+        c
+    };
+    // Everything pending: status exits 0, or 2 with --exit-code.
+    let v = status_json(dir, &db.url);
+    assert_eq!(states(&v), ["Pending", "Pending", "Pending"]);
+    run(&["migration", "status"]).assert().success().stdout(
+        predicate::str::contains("| Migration").and(predicate::str::contains("Filesystem")).and(predicate::str::contains("Checksum")),
+    );
+    run(&["migration", "status", "--exit-code"]).assert().code(2);
+    // No terminal, no --yes: refused, nothing applied.
+    run(&["migration", "apply"]).assert().code(1).stderr(predicate::str::contains("--yes"));
+    // Dry run: lists, changes nothing (not even the tracking tables).
+    run(&["migration", "apply", "--dry-run"]).assert().success().stdout(predicate::str::contains("would apply 3"));
+    let tables: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_namespace WHERE nspname = '_spawn'").fetch_one(&db.pool).await.expect("q");
+    assert_eq!(tables, 0);
+    // Up to a migration, then the rest.
+    run(&["migration", "apply", "--yes", "20250101000000-create-people"]).assert().success().stdout(predicate::str::contains("applied 1"));
+    assert_eq!(states(&status_json(dir, &db.url)), ["Applied", "Pending", "Pending"]);
+    run(&["migration", "apply", "nope", "--yes"]).assert().code(1).stderr(predicate::str::contains("no migration folder"));
+    run(&["migration", "apply", "--yes"]).assert().success().stdout(predicate::str::contains("applied 2"));
+    let v = status_json(dir, &db.url);
+    assert_eq!(states(&v), ["Applied", "Applied", "Applied"]);
+    assert_eq!(v["up_to_date"], true);
+    run(&["migration", "status", "--exit-code"]).assert().success();
+    run(&["migration", "apply", "--yes"]).assert().success().stdout(predicate::str::contains("nothing to apply"));
+    let name: String = sqlx::query_scalar("SELECT name FROM people").fetch_one(&db.pool).await.expect("seeded");
+    assert_eq!(name, "Ada O'Hara");
+
+    // An applied migration changes: status says Changed (exit 2), apply refuses.
+    let up = dir.join("db/migrations/20250102000000-seed-people/up.sql");
+    std::fs::write(&up, format!("{}\nSELECT 1;\n", std::fs::read_to_string(&up).expect("read"))).expect("write");
+    let v = status_json(dir, &db.url);
+    assert_eq!(states(&v)[1], "Changed");
+    assert_eq!(v["migrations"][1]["checksum"], "changed");
+    run(&["migration", "status", "--exit-code"]).assert().code(2).stderr(predicate::str::contains("changed since it was applied"));
+    run(&["migration", "apply", "--yes"]).assert().code(1).stderr(predicate::str::contains("20250102000000-seed-people"));
+
+    // A migration deleted from disk: Missing.
+    std::fs::write(&up, std::fs::read_to_string(fixture("app").join("db/migrations/20250102000000-seed-people/up.sql")).expect("r")).expect("w");
+    std::fs::remove_dir_all(dir.join("db/migrations/20250103000000-people-name-index")).expect("rm");
+    let v = status_json(dir, &db.url);
+    assert_eq!(states(&v), ["Applied", "Applied", "Missing"]);
+    assert_eq!(v["migrations"][2]["filesystem"], false);
+}
+
+#[tokio::test]
+async fn unpinned_migrations_need_no_pin_to_apply() {
+    let db = TestDb::new("cli_nopin").await;
+    let p = project("app");
+    let dir = p.path();
+    for m in std::fs::read_dir(dir.join("db/migrations")).expect("ls") {
+        std::fs::remove_file(m.expect("m").path().join("lock.toml")).expect("rm lock");
+    }
+    spawn()
+        .current_dir(dir)
+        .env("SPAWN_TEST_URL", &db.url)
+        .args(["migration", "apply", "--yes"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("not pinned").and(predicate::str::contains("--no-pin")));
+    spawn().current_dir(dir).env("SPAWN_TEST_URL", &db.url).args(["migration", "apply", "--yes", "--no-pin"]).assert().success();
+    let v = status_json(dir, &db.url);
+    assert_eq!(v["migrations"][0]["pinned"], false);
+    assert_eq!(states(&v), ["Applied", "Applied", "Applied"]);
+}
+
+#[tokio::test]
+async fn adopt_records_without_running_and_never_prompts_without_a_terminal() {
+    let db = TestDb::new("cli_adopt").await;
+    let p = project("app");
+    let dir = p.path();
+    let run = |args: &[&str]| {
+        let mut c = spawn();
+        c.current_dir(dir).env("SPAWN_TEST_URL", &db.url).args(args);
+        c
+    };
+    run(&["migration", "adopt", "--yes"]).assert().code(1).stderr(predicate::str::contains("--description"));
+    run(&["migration", "adopt", "--description", "by hand"]).assert().code(1).stderr(predicate::str::contains("--yes"));
+    run(&["migration", "adopt", "20250101000000-create-people", "--description", "created by hand", "--yes"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("adopted 1"));
+    let v = status_json(dir, &db.url);
+    assert_eq!(states(&v), ["Adopted", "Pending", "Pending"]);
+    let exists: bool = sqlx::query_scalar("SELECT to_regclass('public.people') IS NOT NULL").fetch_one(&db.pool).await.expect("q");
+    assert!(!exists, "adopt must not run the migration");
+    let description: String = sqlx::query_scalar(
+        "SELECT h.description FROM _spawn.migration_history h JOIN _spawn.migration m ON m.migration_id = h.migration_id_migration \
+         WHERE m.name = '20250101000000-create-people' AND h.activity_id_activity = 'ADOPT'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("adopt row");
+    assert_eq!(description, "created by hand");
+}
+
+#[tokio::test]
+async fn a_password_never_appears_in_any_output() {
+    let db = TestDb::new("cli_password").await;
+    let secret = "Sup3r-s3cret_pw";
+    let p = project("app");
+    let dir = p.path();
+    // Trust authentication ignores the password: the commands succeed, with -vv logging.
+    let url = db.url.replacen("postgres://postgres@", &format!("postgres://postgres:{secret}@"), 1);
+    assert!(url.contains(secret), "the test server URL has an unexpected form: {}", db.url);
+    for args in [
+        vec!["-vv", "migration", "status"],
+        vec!["-vv", "migration", "apply", "--yes"],
+        vec!["migration", "status", "--json"],
+        vec!["migration", "apply", "--dry-run"],
+    ] {
+        let out = spawn().current_dir(dir).env("SPAWN_TEST_URL", &url).args(&args).output().expect("run");
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        for text in [&out.stdout, &out.stderr] {
+            let text = String::from_utf8_lossy(text);
+            assert!(!text.contains(secret), "{args:?} printed the password:\n{text}");
+        }
+    }
+    // A server that is not there: the error names the URL without the password.
+    let closed = format!("postgres://app:{secret}@127.0.0.1:1/app");
+    let out = spawn().current_dir(dir).env("SPAWN_TEST_URL", &closed).args(["-vv", "migration", "status"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("postgres://app@127.0.0.1:1/app") && !stderr.contains(secret), "{stderr}");
+    // Percent-encoded and in a malformed URL.
+    let encoded = "p%40ss%2Fw0rd";
+    let bad = format!("postgres://app:{encoded}@127.0.0.1:1/app?sslmode=bogus");
+    let out = spawn().current_dir(dir).env("SPAWN_TEST_URL", &bad).args(["migration", "status"]).output().expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains(encoded) && !stderr.contains("p@ss/w0rd"), "{stderr}");
+}
+
+/// Libpq variables when the target has no url; original psql-command targets.
+#[tokio::test]
+async fn libpq_variables_and_original_psql_command_targets() {
+    let db = TestDb::new("cli_libpq").await;
+    let options = spawn_tests::server().options(&db.name);
+    let (host, port, user) = (options.get_host().to_owned(), options.get_port().to_string(), options.get_username().to_owned());
+
+    // The app fixture with a url-less target: PGHOST & co.
+    let p = project("app");
+    let toml = std::fs::read_to_string(p.path().join("spawn.toml")).expect("read").replace("url = \"${SPAWN_TEST_URL}\"\n", "");
+    std::fs::write(p.path().join("spawn.toml"), toml).expect("write");
+    spawn()
+        .current_dir(p.path())
+        .envs([("PGHOST", &host), ("PGPORT", &port), ("PGUSER", &user), ("PGDATABASE", &db.name)])
+        .args(["migration", "apply", "--yes"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("applied 3"));
+
+    // An original-style project: host, port, user and database from the psql arguments.
+    let db2 = TestDb::new("cli_psql").await;
+    let p = project("original");
+    let toml = std::fs::read_to_string(p.path().join("spawn.toml")).expect("read");
+    let toml = toml
+        .replace(
+            r#"["docker", "exec", "-i", "postgres-db", "psql", "-U", "postgres", "postgres"]"#,
+            &format!(r#"["psql", "-h", "{host}", "-p", "{port}", "-U", "{user}", "{}"]"#, db2.name),
+        )
+        .replace("spawn_database = \"postgres\"", &format!("spawn_database = \"{}\"", db2.name));
+    std::fs::write(p.path().join("spawn.toml"), &toml).expect("write");
+    spawn().current_dir(p.path()).args(["migration", "apply", "--yes"]).assert().success().stdout(predicate::str::contains("applied 3"));
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM variety").fetch_one(&db2.pool).await.expect("seeded");
+    assert_eq!(count, 3);
+    spawn().current_dir(p.path()).args(["migration", "status", "--exit-code"]).assert().success();
+    // A spawn_database other than the connection's database is explained.
+    std::fs::write(p.path().join("spawn.toml"), toml.replace(&format!("spawn_database = \"{}\"", db2.name), "spawn_database = \"elsewhere\"")).expect("w");
+    spawn()
+        .current_dir(p.path())
+        .args(["migration", "status"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("spawn_database = \"elsewhere\""));
+}
+
+/// A database migrated by the CLI is up to date for an app embedding the same migrations,
+/// and the other way round.
+#[tokio::test]
+async fn the_cli_and_an_embedded_app_agree() {
+    let p = project("app");
+    let dir = p.path();
+
+    let by_cli = TestDb::new("cli_then_app").await;
+    spawn().current_dir(dir).env("SPAWN_TEST_URL", &by_cli.url).args(["migration", "apply", "--yes"]).assert().success();
+    let statuses = APP_MIGRATIONS.status(&by_cli.pool).await.expect("app status");
+    assert!(statuses.iter().all(|s| s.state == spawn_runtime::State::Applied), "{statuses:?}");
+    let report = APP_MIGRATIONS.run(&by_cli.pool).await.expect("app run");
+    assert!(report.is_noop() && report.already_applied == 3, "{report}");
+
+    let by_app = TestDb::new("app_then_cli").await;
+    let report = APP_MIGRATIONS.run(&by_app.pool).await.expect("app run");
+    assert_eq!(report.applied.len(), 3);
+    spawn().current_dir(dir).env("SPAWN_TEST_URL", &by_app.url).args(["migration", "status", "--exit-code"]).assert().success();
+    let v = status_json(dir, &by_app.url);
+    assert_eq!(states(&v), ["Applied", "Applied", "Applied"]);
+    assert!(v["migrations"].as_array().expect("a").iter().all(|m| m["checksum"] == "ok"));
+    spawn()
+        .current_dir(dir)
+        .env("SPAWN_TEST_URL", &by_app.url)
+        .args(["migration", "apply", "--yes"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("nothing to apply"));
+}
+
+/// Ctrl-C: the migration in flight commits, the next one does not start (or is rolled
+/// back), exit 130 with what was applied.
+#[tokio::test]
+async fn ctrl_c_stops_after_the_migration_in_flight() {
+    let db = TestDb::new("cli_ctrl_c").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("spawn.toml"), "[targets.t]\nurl = \"${SPAWN_TEST_URL}\"\n").expect("toml");
+    for (name, sql) in [
+        ("20250101000000-quick", "CREATE TABLE t1 (id int);\n"),
+        ("20250102000000-slow", "CREATE TABLE t2 (id int);\nSELECT pg_sleep(2);\n"),
+        ("20250103000000-slow-too", "CREATE TABLE t3 (id int);\nSELECT pg_sleep(4);\n"),
+    ] {
+        let m = dir.path().join("migrations").join(name);
+        std::fs::create_dir_all(&m).expect("mkdir");
+        std::fs::write(m.join("up.sql"), sql).expect("write");
+    }
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("spawn"))
+        .current_dir(dir.path())
+        .env("SPAWN_TEST_URL", &db.url)
+        .env("NO_COLOR", "1")
+        .args(["migration", "apply", "--yes", "--no-pin"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // Wait until the first migration committed (the slow one is then running), interrupt.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let t1: bool = sqlx::query_scalar("SELECT to_regclass('public.t1') IS NOT NULL").fetch_one(&db.pool).await.expect("q");
+        if t1 {
+            break;
+        }
+        if let Some(status) = child.try_wait().expect("try_wait") {
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(child.stderr.as_mut().expect("stderr"), &mut stderr).expect("read");
+            panic!("spawn ended early ({status}): {stderr}");
+        }
+        assert!(std::time::Instant::now() < deadline, "the first migration never committed");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = tokio::task::spawn_blocking(move || {
+        let status = child.wait().expect("wait");
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().expect("stderr"), &mut stderr).expect("read");
+        (status, stderr)
+    })
+    .await
+    .expect("join");
+    let (status, stderr) = out;
+    assert_eq!(status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted: applied 2 of 3") && stderr.contains("not applied: 20250103000000-slow-too"), "{stderr}");
+    let v = status_json(dir.path(), &db.url);
+    assert_eq!(states(&v), ["Applied", "Applied", "Pending"]);
+    let t3: bool = sqlx::query_scalar("SELECT to_regclass('public.t3') IS NOT NULL").fetch_one(&db.pool).await.expect("q");
+    assert!(!t3, "the interrupted migration must leave nothing behind");
+    // The lock was released: the rest applies.
+    spawn().current_dir(dir.path()).env("SPAWN_TEST_URL", &db.url).args(["migration", "apply", "--yes", "--no-pin"]).assert().success();
+}
