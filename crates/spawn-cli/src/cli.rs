@@ -8,8 +8,10 @@ const AFTER_HELP: &str = "\
 Exit codes:
   0    success
   1    error (the message names the file, the migration and what to run next)
-  2    work pending: `spawn check` found only unpinned migrations, `spawn migration status
-       --exit-code` found migrations to apply (or changed, missing, failed ones)
+  2    differences or work pending: `spawn check` found only unpinned migrations,
+       `spawn migration status --exit-code` found migrations to apply (or changed, missing,
+       failed ones), `spawn diff` found differences, `spawn db status`: not running
+  3    `spawn diff`: statements that may lose data were refused (pass --unsafe)
   130  interrupted (Ctrl-C); migrations that were not committed are rolled back
 
 Environment:
@@ -65,6 +67,25 @@ pub enum Command {
     /// The project-local PostgreSQL (data in .spawn/, no Docker needed).
     #[command(subcommand)]
     Db(DbCommand),
+    /// The SQL that turns the schema of FROM into that of TO (exit 2 when they differ).
+    Diff(DiffArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// A postgres URL, or the name of a target with `url` or `local = true`.
+    pub from: String,
+    /// A postgres URL, or the name of a target with `url` or `local = true`.
+    pub to: String,
+    /// A list of the changes instead of SQL.
+    #[arg(long)]
+    pub summary: bool,
+    /// Allow statements that may lose data (else they are refused, exit 3).
+    #[arg(long = "unsafe")]
+    pub allow_unsafe: bool,
+    /// Only these schemas (repeatable).
+    #[arg(long = "schema", value_name = "SCHEMA")]
+    pub schemas: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -139,6 +139,20 @@ impl ResolvedTarget {
         matches!(self.source, Source::Local { .. })
     }
 
+    /// The target's URL (with `${VAR}` expanded), for targets given by `url` or `local`.
+    pub fn url(&self) -> Result<String> {
+        let name = self.name.as_deref().unwrap_or("(none)");
+        match &self.source {
+            Source::Url(raw) => {
+                let url = expand_env(raw).with_context(|| format!("{}: [targets.{name}] url", self.config_path.display()))?;
+                from_url(&url)?;
+                Ok(url)
+            }
+            Source::Local { database } => crate::localdb::running_url(self.config_path.parent().unwrap_or(Path::new(".")), database),
+            _ => bail!("target `{name}` has no `url`: give a postgres URL instead"),
+        }
+    }
+
     /// Works out the connection settings (runs a provider command if the target has one).
     pub async fn connection(&self) -> Result<Connection> {
         let name = self.name.as_deref().unwrap_or("(none)");

@@ -561,3 +561,22 @@ async fn ctrl_c_stops_after_the_migration_in_flight() {
     // The lock was released: the rest applies.
     spawn().current_dir(dir.path()).env("SPAWN_TEST_URL", &db.url).args(["migration", "apply", "--yes", "--no-pin"]).assert().success();
 }
+
+/// `spawn diff` (spawn-schema) between two databases, by URL and by target name.
+#[tokio::test]
+async fn diff_between_two_databases() {
+    let empty = TestDb::new("cli_diff_a").await;
+    let migrated = TestDb::new("cli_diff_b").await;
+    APP_MIGRATIONS.run(&migrated.pool).await.expect("migrate");
+    let p = project("app");
+    let out = spawn()
+        .current_dir(p.path())
+        .env("SPAWN_TEST_URL", &migrated.url)
+        .args(["diff", &empty.url, "app"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let sql = String::from_utf8_lossy(&out.stdout);
+    assert!(sql.contains("people"), "{sql}");
+    spawn().current_dir(p.path()).args(["diff", &migrated.url, &migrated.url]).assert().success();
+}

@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod db;
+pub mod diff;
 pub mod init;
 pub mod migration;
 pub mod pin;
@@ -43,5 +44,6 @@ pub async fn run(cli: &Cli, out: &Out) -> CmdResult {
         Command::Migration(cmd) => migration::run(&ctx, cmd).await,
         Command::Pin(cmd) => pin::run(&ctx, cmd),
         Command::Db(cmd) => db::run(&ctx, cmd).await,
+        Command::Diff(args) => diff::run(&ctx, args).await,
     }
 }
