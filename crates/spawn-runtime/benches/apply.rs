@@ -1,0 +1,165 @@
+//! Applying N migrations (default 1000; `SPAWN_BENCH_N`) to a fresh database with the
+//! migrator, beside two baselines on their own fresh databases:
+//!
+//! * `psql -1 -f` of the same SQL (one transaction, statement by statement);
+//! * the same SQL as ONE simple-query message: the round-trip floor.
+//!
+//! Then a no-op start with N applied (time and statements sent). Figures only: nothing is
+//! asserted. Each measurement is repeated `SPAWN_BENCH_REPS` times (default 3) and the
+//! median is printed. `SPAWN_BENCH_BATCH` overrides the migrator's batch size (migrations
+//! per round trip).
+//!
+//! Run with `cargo bench -p spawn-runtime --bench apply` (uses `DATABASE_URL`, or a
+//! throwaway cluster from the PostgreSQL binaries installed on the machine).
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use spawn_runtime::{Migration, Migrator, Statement, TransactionMode};
+use spawn_tests::TestDb;
+
+struct Owned {
+    name: String,
+    sql: String,
+    statements: Vec<Statement>,
+}
+
+fn generate(n: usize) -> Vec<Owned> {
+    (0..n)
+        .map(|i| {
+            let sql = format!(
+                "CREATE TABLE bench_{i} (\n    id bigint PRIMARY KEY,\n    name text NOT NULL,\n    \
+                 created_at timestamptz NOT NULL DEFAULT now()\n);\n\
+                 INSERT INTO bench_{i} (id, name) SELECT g, 'row ' || g FROM generate_series(1, 20) g;\n\
+                 CREATE INDEX bench_{i}_name ON bench_{i} (name);\n\
+                 COMMENT ON TABLE bench_{i} IS 'benchmark table {i}';\n\
+                 ALTER TABLE bench_{i} ADD COLUMN note text;\n"
+            );
+            let statements = split(&sql);
+            Owned { name: format!("20250101{i:06}-bench-{i}"), sql, statements }
+        })
+        .collect()
+}
+
+/// Splits on `;` (the generated SQL has no `;` inside literals).
+fn split(sql: &str) -> Vec<Statement> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (i, c) in sql.char_indices().chain(std::iter::once((sql.len(), ';'))) {
+        if c == ';' {
+            let piece = &sql[start..i.min(sql.len())];
+            let s = start + (piece.len() - piece.trim_start().len());
+            let e = start + piece.trim_end().len();
+            if s < e {
+                out.push(Statement { start: s, end: e, line: 1 + sql[..s].matches('\n').count() as u32 });
+            }
+            start = (i + 1).min(sql.len());
+        }
+    }
+    out
+}
+
+fn migrations(owned: &[Owned]) -> Vec<Migration<'_>> {
+    owned
+        .iter()
+        .map(|o| {
+            let (sha256, xxh3_128) = Migration::checksums_of(&o.sql);
+            Migration {
+                name: &o.name,
+                sql: &o.sql,
+                body: 0..o.sql.len(),
+                sha256,
+                xxh3_128,
+                pin_hash: None,
+                mode: TransactionMode::Transactional,
+                statements: &o.statements,
+                origins: &[],
+                lock_timeout: None,
+                statement_timeout: None,
+            }
+        })
+        .collect()
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // `cargo bench` passes `--bench`; any other argument is ignored.
+    let n = env_usize("SPAWN_BENCH_N", 1000);
+    let reps = env_usize("SPAWN_BENCH_REPS", 3).max(1);
+    let owned = generate(n);
+    let all_sql: String = owned.iter().map(|o| o.sql.as_str()).collect::<Vec<_>>().join("\n");
+    let file = tempfile::NamedTempFile::new()?;
+    std::fs::write(file.path(), &all_sql)?;
+    let psql = spawn_localdb::PgBinaries::find()?.tool("psql");
+    let statements: usize = owned.iter().map(|o| o.statements.len()).sum();
+    println!(
+        "spawn-runtime apply benchmark: {n} migrations, {statements} statements, {:.1} MiB of SQL, {reps} run(s) each (median)",
+        all_sql.len() as f64 / (1 << 20) as f64
+    );
+
+    let (mut t_migrator, mut t_psql, mut t_floor, mut t_noop) = (vec![], vec![], vec![], vec![]);
+    let mut noop_statements = 0;
+    let mut apply_round_trips = 0;
+    for rep in 0..reps {
+        // The floor: the same SQL in one simple-query message.
+        let db = TestDb::new(&format!("bench_floor_{rep}")).await;
+        let mut conn = db.pool.acquire().await?;
+        let t = Instant::now();
+        sqlx::raw_sql(&all_sql).execute(&mut *conn).await?;
+        t_floor.push(t.elapsed());
+        drop(conn);
+        db.close().await;
+
+        // psql -1 -f
+        let db = TestDb::new(&format!("bench_psql_{rep}")).await;
+        let t = Instant::now();
+        let out = Command::new(&psql)
+            .args(["-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-f"])
+            .arg(file.path())
+            // sqlx's URL carries options psql does not know.
+            .arg(db.url.split('?').next().unwrap_or(&db.url))
+            .output()?;
+        t_psql.push(t.elapsed());
+        if !out.status.success() {
+            return Err(format!("psql failed: {}", String::from_utf8_lossy(&out.stderr)).into());
+        }
+        db.close().await;
+
+        // The migrator, then a no-op start on the same database.
+        let db = TestDb::new(&format!("bench_migrator_{rep}")).await;
+        let mut migrator = Migrator::new(migrations(&owned)).created_by_app("bench");
+        if let Some(batch) = std::env::var("SPAWN_BENCH_BATCH").ok().and_then(|v| v.parse().ok()) {
+            migrator = migrator.batch_limits(batch, 64 << 20);
+        }
+        let t = Instant::now();
+        let report = migrator.run(&db.pool).await?;
+        t_migrator.push(t.elapsed());
+        assert_eq!(report.applied.len(), n, "every migration applied");
+        apply_round_trips = report.round_trips;
+        let t = Instant::now();
+        let noop = migrator.run(&db.pool).await?;
+        t_noop.push(t.elapsed());
+        noop_statements = noop.round_trips;
+        db.close().await;
+    }
+    let (floor, psql_t, migrator_t, noop_t) = (median(t_floor), median(t_psql), median(t_migrator), median(t_noop));
+    let ratio = |d: Duration| d.as_secs_f64() / floor.as_secs_f64();
+    println!("  one simple-query message (floor) {:>10.1?}   1.00x", floor);
+    println!("  psql -1 -f                       {:>10.1?}   {:.2}x", psql_t, ratio(psql_t));
+    println!(
+        "  spawn migrator                   {:>10.1?}   {:.2}x  ({apply_round_trips} round trips; goal <= 1.15x)",
+        migrator_t,
+        ratio(migrator_t)
+    );
+    println!("  no-op start with {n} applied     {:>10.1?}   {noop_statements} statements (goal <= 4)", noop_t);
+    Ok(())
+}
