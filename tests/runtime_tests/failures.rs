@@ -213,3 +213,26 @@ async fn per_migration_timeouts_are_applied() {
     assert!(text.contains("20250101000300-bad") && text.contains("invalid timeout"), "{text}");
     assert!(matches!(err, MigrateError::Failed(_)));
 }
+
+#[tokio::test]
+async fn a_failure_at_commit_is_reported_without_a_statement() {
+    let db = TestDb::new("fail_at_commit").await;
+    let ms = vec![
+        Mig::new("20250101000000-a", "CREATE TABLE a (id int);"),
+        Mig::new(
+            "20250101000100-deferred",
+            "CREATE TABLE p (id int PRIMARY KEY);\n\
+             CREATE TABLE c (p int REFERENCES p DEFERRABLE INITIALLY DEFERRED);\n\
+             INSERT INTO c VALUES (1);",
+        ),
+    ];
+    let err = migrator(&ms).run(&db.pool).await.unwrap_err();
+    let failure = err.failure().unwrap_or_else(|| panic!("failure, got {err}"));
+    assert_eq!(failure.name, "20250101000100-deferred");
+    assert!(failure.statement.is_none());
+    assert_eq!(failure.error.code.as_deref(), Some("23503"));
+    assert!(err.to_string().contains("it failed at COMMIT"), "{err}");
+    assert!(table_exists(&db.pool, "a").await);
+    assert!(!table_exists(&db.pool, "p").await && !table_exists(&db.pool, "c").await);
+    assert_eq!(rows_of(&db.pool, "20250101000100-deferred").await[0].status, "FAILURE");
+}

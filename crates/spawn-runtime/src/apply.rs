@@ -333,6 +333,11 @@ async fn diagnose(
     }
     let m = ms[culprit];
     let (statement, replay_error) = replay(session, ctx, m).await?;
+    let remark = (statement.is_none() && replay_error.is_none()).then(|| {
+        "each of its statements succeeded when replayed: it failed at COMMIT (e.g. a deferred constraint) \
+         or while its history row was recorded"
+            .to_string()
+    });
     let error = replay_error.unwrap_or(batch_error);
     tracing::warn!(migration = m.name, error = %error.message, "migration failed");
     record_failure(session, ctx, m, &error.to_string(), 0.0).await?;
@@ -341,6 +346,7 @@ async fn diagnose(
         statement,
         error,
         no_transaction_done: None,
+        remark,
         applied_before: Vec::new(),
     })))
 }
@@ -525,6 +531,7 @@ async fn apply_no_transaction(
                     statement: Some(failed_statement(m, &statements, i)),
                     error,
                     no_transaction_done: Some(i),
+                    remark: None,
                     applied_before: Vec::new(),
                 })));
             }

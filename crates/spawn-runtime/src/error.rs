@@ -281,6 +281,8 @@ pub struct MigrationFailure {
     pub error: PgMessage,
     /// For a no-transaction migration: how many of its statements ran and stay applied.
     pub no_transaction_done: Option<usize>,
+    /// What is known about where it failed when no statement could be blamed.
+    pub remark: Option<String>,
     /// Migrations that this run applied (committed) before the failure.
     pub applied_before: Vec<String>,
 }
@@ -296,6 +298,9 @@ impl fmt::Display for MigrationFailure {
             write!(f, "): {}", s.first_line)?;
         }
         write!(f, "\n  {}", self.error)?;
+        if let Some(remark) = &self.remark {
+            write!(f, "\n  ({remark})")?;
+        }
         match self.no_transaction_done {
             Some(done) => write!(
                 f,

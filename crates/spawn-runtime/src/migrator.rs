@@ -48,6 +48,12 @@ enum Source<'a> {
 /// ```ignore
 /// let report = MIGRATIONS.migrator().target("20250301080100-seed").run(&pool).await?;
 /// ```
+///
+/// A run opens one connection of its own with the pool's connect options (so the lock it
+/// holds can never go back to the pool, and its large batches never reach sqlx's statement
+/// log). Session settings given in the connect options (e.g. `search_path` through
+/// `PgConnectOptions::options`) apply to the migrations; `after_connect` hooks of the pool do
+/// not. [`status`](Migrator::status) uses a pooled connection and takes no lock.
 #[derive(Debug, Clone)]
 pub struct Migrator<'a> {
     source: Source<'a>,
