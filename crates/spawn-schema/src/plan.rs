@@ -377,6 +377,34 @@ fn propagate(ctx: &Ctx, nodes: &mut BTreeMap<ObjectId, Node>) {
     }
 }
 
+/// The table (or materialized view) an object is a part of.
+fn table_of(id: &ObjectId, schema: &Schema) -> Option<ObjectId> {
+    match (id.kind, schema.objects.get(id)) {
+        (ObjectKind::Index, Some(Object::Index(i))) => {
+            let table = ObjectId::new(ObjectKind::Table, &i.table.0, &i.table.1);
+            Some(if schema.objects.contains_key(&table) {
+                table
+            } else {
+                ObjectId::new(ObjectKind::MaterializedView, &i.table.0, &i.table.1)
+            })
+        }
+        _ => id.owning_table(),
+    }
+}
+
+/// Whether `table` is a partition or child of `parent` on both sides, without being detached.
+fn stays_child(ctx: &Ctx, nodes: &BTreeMap<ObjectId, Node>, table: &ObjectId, parent: &ObjectId) -> bool {
+    let attached = |schema: &Schema| match schema.objects.get(table) {
+        Some(Object::Table(t)) => {
+            t.partition_of.as_ref().is_some_and(|p| p.parent_schema == parent.schema && p.parent == parent.name)
+                || t.inherits.iter().any(|(s, n)| *s == parent.schema && *n == parent.name)
+        }
+        _ => false,
+    };
+    let partition = ObjectId::new(ObjectKind::Partition, &table.schema, &table.name);
+    attached(ctx.source) && attached(ctx.target) && !nodes.get(&partition).is_some_and(Node::drops)
+}
+
 /// Step 2b: which drops and creates happen implicitly with another object's.
 fn mark_implicit(ctx: &Ctx, nodes: &mut BTreeMap<ObjectId, Node>) {
     let source_graph = Graph::new(ctx.source);
@@ -385,37 +413,49 @@ fn mark_implicit(ctx: &Ctx, nodes: &mut BTreeMap<ObjectId, Node>) {
     let mut created_by = Vec::new();
     for (id, node) in nodes.iter() {
         if node.drops() && node.state != State::Convert {
+            let own_table = table_of(id, ctx.source);
             let owner = source_graph
                 .dependencies(id)
                 .iter()
                 .filter(|(_, kind)| *kind == DepKind::Auto)
                 .map(|(to, _)| *to)
-                .find(|to| nodes.get(*to).is_some_and(|n| n.drops() && n.state != State::Convert));
+                .filter(|to| nodes.get(*to).is_some_and(|n| n.drops() && n.state != State::Convert))
+                .find(|to| {
+                    // A partition's copy goes with the parent's original only while attached.
+                    match (&own_table, table_of(to, ctx.source)) {
+                        (Some(mine), Some(theirs)) if *mine != theirs && to.kind != ObjectKind::Table => {
+                            stays_child(ctx, nodes, mine, &theirs)
+                        }
+                        _ => true,
+                    }
+                });
             if let Some(owner) = owner {
                 dropped_with.push((id.clone(), owner.clone()));
             }
         }
         if node.creates() && node.state != State::Convert {
+            let creates = |to: &ObjectId| nodes.get(to).is_some_and(Node::creates);
+            let inherited_from = |kind: ObjectKind| {
+                target_graph.dependencies(id).iter().map(|(to, _)| *to).find(|to| to.kind == kind).cloned()
+            };
+            let table = table_of(id, ctx.target);
             let creator = match (id.kind, ctx.target.objects.get(id)) {
-                (ObjectKind::Column, Some(Object::Column(c))) => {
-                    let table = id.owning_table().filter(|t| nodes.get(t).is_some_and(Node::creates));
-                    match table {
-                        Some(t) => Some(Some(t)),
-                        None if !c.is_local && c.inherited => Some(
-                            target_graph
-                                .dependencies(id)
-                                .iter()
-                                .map(|(to, _)| *to)
-                                .find(|to| to.kind == ObjectKind::Column && nodes.get(*to).is_some_and(Node::creates))
-                                .cloned(),
-                        ),
-                        None => None,
-                    }
+                (ObjectKind::Column, Some(Object::Column(c))) => match table.clone().filter(|t| creates(t)) {
+                    Some(t) => Some(Some(t)),
+                    None if !c.is_local && c.inherited => inherited_from(ObjectKind::Column)
+                        .filter(|parent| {
+                            table.as_ref().zip(parent.owning_table()).is_some_and(|(t, p)| stays_child(ctx, nodes, t, &p))
+                        })
+                        .map(|parent| creates(&parent).then_some(parent)),
+                    None => None,
+                },
+                (ObjectKind::Index, Some(Object::Index(i))) if i.inherited => {
+                    Some(inherited_from(ObjectKind::Index).filter(|p| creates(p)))
                 }
-                (ObjectKind::Partition, _) => id
-                    .owning_table()
-                    .filter(|t| nodes.get(t).is_some_and(Node::creates))
-                    .map(Some),
+                (ObjectKind::Constraint, Some(Object::Constraint(c))) if c.inherited => {
+                    Some(inherited_from(ObjectKind::Constraint).filter(|p| creates(p)))
+                }
+                (ObjectKind::Partition, _) => table.filter(|t| creates(t)).map(Some),
                 _ => None,
             };
             if let Some(creator) = creator {
@@ -573,6 +613,14 @@ fn order(ctx: &Ctx, nodes: &BTreeMap<ObjectId, Node>) -> Vec<Step> {
         }
     }
     // Partitions: detach before the parent's columns change; attach after.
+    let mut parts_of: HashMap<ObjectId, Vec<&ObjectId>> = HashMap::new();
+    for (id, node) in nodes {
+        if node.drops() && matches!(id.kind, ObjectKind::Index | ObjectKind::Constraint) {
+            if let Some(table) = table_of(id, ctx.source) {
+                parts_of.entry(table).or_default().push(id);
+            }
+        }
+    }
     for (id, node) in nodes {
         if id.kind != ObjectKind::Partition {
             continue;
@@ -593,8 +641,18 @@ fn order(ctx: &Ctx, nodes: &BTreeMap<ObjectId, Node>) -> Vec<Step> {
         if node.drops() && node.dropped_with.is_none() {
             if let Some(Object::Partition(p)) = ctx.source.objects.get(id) {
                 let parent = ObjectId::new(ObjectKind::Table, &p.parent_schema, &p.parent);
-                for s in column_steps(ctx.target, &parent).into_iter().chain(column_steps(ctx.source, &parent)) {
+                let child = ObjectId::new(ObjectKind::Table, &id.schema, &id.name);
+                for s in column_steps(ctx.target, &parent)
+                    .into_iter()
+                    .chain(column_steps(ctx.source, &parent))
+                    .chain(column_steps(ctx.source, &child))
+                {
                     add(step(id, Phase::Drop), Some(s));
+                }
+                // The partition's copies of indexes and constraints become its own when
+                // detached: drop them after.
+                for part in parts_of.get(&child).into_iter().flatten() {
+                    add(step(id, Phase::Drop), step(part, Phase::Drop));
                 }
             }
         }

@@ -186,7 +186,7 @@ pub(crate) fn create(id: &ObjectId, object: &Object, ctx: &Ctx, implicit: bool) 
                 ident(&id.sub),
                 c.definition
             ))],
-            Object::Index(i) => vec![Stmt::new(i.definition.clone())],
+            Object::Index(i) => tables::create_index(id, i, ctx),
             Object::View(v) => vec![routines::create_view(id, v, false)],
             Object::Trigger(t) => tables::create_trigger(id, t),
             Object::Policy(p) => vec![tables::create_policy(id, p)],

@@ -41,16 +41,7 @@ pub(crate) fn compare_view(id: &ObjectId, a: &View, b: &View) -> Change {
     if id.kind == ObjectKind::MaterializedView {
         if a.definition == b.definition && a.columns == b.columns {
             let name = qualified(&id.schema, &id.name);
-            let mut stmts = Vec::new();
-            let key = |o: &String| o.split('=').next().unwrap_or_default().to_string();
-            let removed: Vec<String> =
-                a.options.iter().map(key).filter(|k| !b.options.iter().any(|o| &key(o) == k)).collect();
-            if !removed.is_empty() {
-                stmts.push(Stmt::new(format!("ALTER MATERIALIZED VIEW {name} RESET ({})", removed.join(", "))));
-            }
-            if !b.options.is_empty() {
-                stmts.push(Stmt::new(format!("ALTER MATERIALIZED VIEW {name} SET ({})", b.options.join(", "))));
-            }
+            let stmts = super::tables::storage_options(&format!("ALTER MATERIALIZED VIEW {name}"), &a.options, &b.options);
             return Change::alter(stmts);
         }
         return Change::Recreate;

@@ -70,6 +70,7 @@ pub(crate) fn create_table(id: &ObjectId, t: &Table, ctx: &Ctx) -> Vec<Stmt> {
     if t.rls_forced {
         stmts.push(Stmt::new(format!("ALTER TABLE {name} FORCE ROW LEVEL SECURITY")));
     }
+    // USING INDEX comes with the index (see `create_index`).
     if t.replica_identity != "d" && t.replica_identity != "i" {
         stmts.push(replica_identity(&name, t));
     }
@@ -96,17 +97,7 @@ pub(crate) fn compare_table(id: &ObjectId, a: &Table, b: &Table) -> Change {
         let to = if b.unlogged { "UNLOGGED" } else { "LOGGED" };
         stmts.push(Stmt::new(format!("ALTER TABLE {name} SET {to}")));
     }
-    let key = |o: &String| o.split('=').next().unwrap_or_default().to_string();
-    let removed: Vec<String> =
-        a.options.iter().map(key).filter(|k| !b.options.iter().any(|o| &key(o) == k)).collect();
-    if !removed.is_empty() {
-        stmts.push(Stmt::new(format!("ALTER TABLE {name} RESET ({})", removed.join(", "))));
-    }
-    let set: Vec<&String> = b.options.iter().filter(|o| !a.options.contains(o)).collect();
-    if !set.is_empty() {
-        let set: Vec<&str> = set.iter().map(|s| s.as_str()).collect();
-        stmts.push(Stmt::new(format!("ALTER TABLE {name} SET ({})", set.join(", "))));
-    }
+    stmts.extend(storage_options(&format!("ALTER TABLE {name}"), &a.options, &b.options));
     if a.rls_enabled != b.rls_enabled {
         let what = if b.rls_enabled { "ENABLE" } else { "DISABLE" };
         stmts.push(Stmt::new(format!("ALTER TABLE {name} {what} ROW LEVEL SECURITY")));
@@ -253,4 +244,34 @@ pub(crate) fn create_policy(id: &ObjectId, p: &Policy) -> Stmt {
         sql.push_str(&format!(" WITH CHECK ({check})"));
     }
     Stmt::new(sql)
+}
+
+/// `RESET` / `SET` of storage parameters. PostgreSQL keeps them in the order they were set, so
+/// any difference resets the old ones and sets the new ones in the target's order.
+pub(crate) fn storage_options(alter: &str, from: &[String], to: &[String]) -> Vec<Stmt> {
+    if from == to {
+        return Vec::new();
+    }
+    let mut stmts = Vec::new();
+    if !from.is_empty() {
+        let keys: Vec<&str> = from.iter().map(|o| o.split('=').next().unwrap_or_default()).collect();
+        stmts.push(Stmt::new(format!("{alter} RESET ({})", keys.join(", "))));
+    }
+    if !to.is_empty() {
+        stmts.push(Stmt::new(format!("{alter} SET ({})", to.join(", "))));
+    }
+    stmts
+}
+
+/// `CREATE INDEX`, and `REPLICA IDENTITY USING INDEX` when the target's table uses it.
+pub(crate) fn create_index(id: &ObjectId, index: &crate::model::Index, ctx: &super::Ctx) -> Vec<Stmt> {
+    // An index on a partitioned table is created with its partitions' copies.
+    let mut stmts = vec![Stmt::new(index.definition.replacen(" ON ONLY ", " ON ", 1))];
+    let table = ObjectId::new(crate::model::ObjectKind::Table, &index.table.0, &index.table.1);
+    if let Some(crate::model::Object::Table(t)) = ctx.target.objects.get(&table) {
+        if t.replica_identity == "i" && t.replica_identity_index.as_deref() == Some(id.name.as_str()) {
+            stmts.push(replica_identity(&qualified(&table.schema, &table.name), t));
+        }
+    }
+    stmts
 }

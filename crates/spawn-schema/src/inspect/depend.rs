@@ -44,6 +44,11 @@ impl Inspector<'_> {
     pub(super) async fn dependencies(&mut self) -> Result<(), SchemaError> {
         let rows = self.fetch("dependencies", DEPEND_SQL).await?;
         let mut deps = std::mem::take(&mut self.extra_deps);
+        for (id, catalog, parent) in std::mem::take(&mut self.inherited_from) {
+            if let Some(to) = self.oids.get(&(catalog, parent, 0)) {
+                deps.push(Dependency { from: id, to: to.clone(), kind: DepKind::Auto });
+            }
+        }
         deps.reserve(rows.len());
         for row in &rows {
             let c = Cols::new(row, "dependencies");

@@ -48,6 +48,7 @@ pub async fn inspect(pool: &PgPool, options: &Options) -> Result<Schema, SchemaE
         schema: Schema { current_user: user, server_version: version, ..Schema::default() },
         oids: HashMap::new(),
         extra_deps: Vec::new(),
+        inherited_from: Vec::new(),
     };
     ins.schemas().await?;
     ins.extensions().await?;
@@ -123,6 +124,8 @@ struct Inspector<'c> {
     oids: HashMap<(Catalog, i64, i32), ObjectId>,
     /// Dependencies known without `pg_depend` (a column on its table, …).
     extra_deps: Vec<crate::model::Dependency>,
+    /// Partitions' copies of indexes and constraints, and the OID of the parent's original.
+    inherited_from: Vec<(ObjectId, Catalog, i64)>,
 }
 
 /// The filter on a namespace alias: no system schemas, and the schema options

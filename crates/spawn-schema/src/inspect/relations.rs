@@ -78,8 +78,7 @@ impl Inspector<'_> {
             let id = ObjectId::new(ObjectKind::Table, &schema, &name);
             self.oids.insert((Catalog::Class, c.get(0)?, 0), id.clone());
             self.oids.insert((Catalog::Type, c.get(1)?, 0), id.clone());
-            let mut options: Vec<String> = c.get(6)?;
-            options.sort();
+            let options: Vec<String> = c.get(6)?;
             let parents: Vec<(String, String)> = c
                 .get::<Vec<String>>(11)?
                 .iter()
@@ -200,9 +199,10 @@ impl Inspector<'_> {
     pub(super) async fn constraints(&mut self) -> Result<(), SchemaError> {
         let sql = format!(
             "SELECT co.oid::int8, co.conindid::int8, n.nspname::text, c.relname::text, co.conname::text, co.contype::text, \
-             pg_get_constraintdef(co.oid), NULL::text, obj_description(co.oid, 'pg_constraint'), NULL::text[], NULL::text[] \
+             pg_get_constraintdef(co.oid), NULL::text, obj_description(co.oid, 'pg_constraint'), NULL::text[], NULL::text[], \
+             co.conparentid::int8 \
              FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE co.contype IN ('p', 'u', 'f', 'c', 'x') AND co.conislocal AND co.conparentid = 0 \
+             WHERE co.contype IN ('p', 'u', 'f', 'c', 'x') AND (co.conislocal OR co.conparentid <> 0) \
              AND c.relkind IN ('r', 'p') AND {ns} AND {ext}",
             ns = ns_filter("n"),
             ext = not_extension_member("pg_class", "c.oid"),
@@ -215,7 +215,11 @@ impl Inspector<'_> {
             if matches!(kind.as_str(), "p" | "u" | "x") {
                 self.oids.insert((Catalog::Class, c.get(1)?, 0), id.clone());
             }
-            let con = Constraint { kind, definition: c.get(6)?, meta: c.meta(7)? };
+            let parent: i64 = c.get(11)?;
+            if parent != 0 {
+                self.inherited_from.push((id.clone(), Catalog::Constraint, parent));
+            }
+            let con = Constraint { kind, definition: c.get(6)?, inherited: parent != 0, meta: c.meta(7)? };
             self.insert(id, Object::Constraint(con));
         }
         Ok(())
@@ -224,13 +228,13 @@ impl Inspector<'_> {
     pub(super) async fn indexes(&mut self) -> Result<(), SchemaError> {
         let sql = format!(
             "SELECT ic.oid::int8, n.nspname::text, ic.relname::text, tn.nspname::text, tc.relname::text, \
-             pg_get_indexdef(ic.oid), NULL::text, obj_description(ic.oid, 'pg_class'), NULL::text[], NULL::text[] \
+             pg_get_indexdef(ic.oid), NULL::text, obj_description(ic.oid, 'pg_class'), NULL::text[], NULL::text[], \
+             (SELECT h.inhparent::int8 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid) \
              FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace \
              JOIN pg_class tc ON tc.oid = i.indrelid JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
              WHERE tc.relkind IN ('r', 'p', 'm') AND {ns} AND {ext} \
              AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid \
-                             AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x')) \
-             AND NOT EXISTS (SELECT 1 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid)",
+                             AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x'))",
             ns = ns_filter("n"),
             ext = not_extension_member("pg_class", "tc.oid"),
         );
@@ -238,7 +242,16 @@ impl Inspector<'_> {
             let c = Cols::new(&row, "indexes");
             let id = ObjectId::new(ObjectKind::Index, c.get::<String>(1)?, c.get::<String>(2)?);
             self.oids.insert((Catalog::Class, c.get(0)?, 0), id.clone());
-            let index = Index { table: (c.get(3)?, c.get(4)?), definition: c.get(5)?, meta: c.meta(6)? };
+            let parent: Option<i64> = c.get(10)?;
+            if let Some(parent) = parent {
+                self.inherited_from.push((id.clone(), Catalog::Class, parent));
+            }
+            let index = Index {
+                table: (c.get(3)?, c.get(4)?),
+                definition: c.get(5)?,
+                inherited: parent.is_some(),
+                meta: c.meta(6)?,
+            };
             self.insert(id, Object::Index(index));
         }
         Ok(())
@@ -264,8 +277,7 @@ impl Inspector<'_> {
             self.oids.insert((Catalog::Class, c.get(0)?, 0), id.clone());
             self.oids.insert((Catalog::Type, c.get(1)?, 0), id.clone());
             let definition: String = c.get(5)?;
-            let mut options: Vec<String> = c.get(6)?;
-            options.sort();
+            let options: Vec<String> = c.get(6)?;
             let columns = c
                 .get::<Vec<String>>(7)?
                 .iter()

@@ -247,7 +247,7 @@ pub struct Table {
     pub unlogged: bool,
     /// `PARTITION BY …` (`pg_get_partkeydef`) for a partitioned table.
     pub partition_key: Option<String>,
-    /// Storage parameters (`fillfactor=70`, …), sorted.
+    /// Storage parameters (`fillfactor=70`, …), in catalog order.
     pub options: Vec<String>,
     /// `ENABLE ROW LEVEL SECURITY`.
     pub rls_enabled: bool,
@@ -319,6 +319,8 @@ pub struct Constraint {
     pub kind: String,
     /// `pg_get_constraintdef`.
     pub definition: String,
+    /// A partition's copy of its parent's constraint (created and dropped with it).
+    pub inherited: bool,
     /// Comment.
     pub meta: Meta,
 }
@@ -330,6 +332,8 @@ pub struct Index {
     pub table: (String, String),
     /// `pg_get_indexdef`.
     pub definition: String,
+    /// A partition's copy of its parent's index (created and dropped with it).
+    pub inherited: bool,
     /// Comment.
     pub meta: Meta,
 }
@@ -341,7 +345,7 @@ pub struct View {
     pub definition: String,
     /// Its columns: (name, type).
     pub columns: Vec<(String, String)>,
-    /// `WITH (…)` options, sorted.
+    /// `WITH (…)` options, in catalog order.
     pub options: Vec<String>,
     /// Owner, comment, privileges.
     pub meta: Meta,
