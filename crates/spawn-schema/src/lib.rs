@@ -84,7 +84,7 @@ pub async fn diff_urls(from: &str, to: &str, options: &Options) -> Result<DiffOu
     let (source, target) = tokio::try_join!(inspect(&from_pool, options), inspect(&to_pool, options))?;
     from_pool.close().await;
     to_pool.close().await;
-    let plan = source.diff(&target, options)?;
+    let plan = source.plan(&target, options);
     let refused = !options.allow_unsafe && !plan.unsafe_statements().is_empty();
     Ok(DiffOutcome { sql: plan.to_sql(), summary: plan.summary(), refused, plan })
 }
@@ -92,6 +92,7 @@ pub async fn diff_urls(from: &str, to: &str, options: &Options) -> Result<DiffOu
 async fn connect(url: &str, which: &'static str) -> Result<PgPool, SchemaError> {
     PgPoolOptions::new()
         .max_connections(1)
+        .acquire_timeout(std::time::Duration::from_secs(10))
         .connect(url)
         .await
         .map_err(|source| SchemaError::Connect { which, url: redact(url), source })

@@ -632,7 +632,7 @@ fn order(ctx: &Ctx, nodes: &BTreeMap<ObjectId, Node>) -> Vec<Step> {
                 .flat_map(|(cid, n)| {
                     [Phase::Drop, Phase::Alter, Phase::Create]
                         .into_iter()
-                        .filter_map(move |p| if p == Phase::Drop && n.dropped_with.is_some() { None } else { Some(p) })
+                        .filter(move |p| !(*p == Phase::Drop && n.dropped_with.is_some()))
                         .filter_map(|p| step(cid, p))
                         .collect::<Vec<_>>()
                 })
