@@ -148,3 +148,67 @@ async fn the_lock_is_released_when_the_run_is_dropped() {
     assert_eq!(success_count(&db.pool, "20250101000000-a").await, 1);
     assert_eq!(success_count(&db.pool, "20250101000100-b").await, 1);
 }
+
+/// A subscriber that panics when the migrator is about to send a batch: a panic inside the
+/// run while it holds the lock.
+struct PanicOnBatch;
+
+impl tracing::Subscriber for PanicOnBatch {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        struct Message(String);
+        impl tracing::field::Visit for Message {
+            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+                if field.name() == "message" {
+                    self.0 = format!("{value:?}");
+                }
+            }
+        }
+        let mut message = Message(String::new());
+        event.record(&mut message);
+        if message.0.contains("sending a batch of migrations") {
+            panic!("injected panic while holding the migration lock");
+        }
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_lock_is_released_after_a_panic() {
+    let db = TestDb::new("lock_after_panic").await;
+    let ms = one();
+    let pool = db.new_pool(2).await;
+    let task = {
+        // The subscriber is this thread's, and the task runs on this thread.
+        let _guard = tracing::subscriber::set_default(PanicOnBatch);
+        let task = tokio::spawn(async move {
+            let ms = one();
+            migrator(&ms).run(&pool).await
+        });
+        let result = task.await;
+        drop(_guard);
+        result
+    };
+    assert!(task.expect_err("the run panicked").is_panic());
+    wait_until(
+        &db.pool,
+        &format!(
+            "SELECT NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
+             AND objid = {} AND classid = {})",
+            (ORIGINAL_LOCK_KEY as u64 & 0xffff_ffff) as u32,
+            ((ORIGINAL_LOCK_KEY as u64) >> 32) as u32
+        ),
+        "spawn's lock is released",
+    )
+    .await;
+    let report = migrator(&ms).lock_timeout(Duration::ZERO).run(&db.pool).await.expect("lock is free");
+    assert_eq!(report.applied.len(), 1);
+}

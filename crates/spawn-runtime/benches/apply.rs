@@ -86,6 +86,11 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
+fn median_f(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
 fn env_usize(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
 }
@@ -107,58 +112,79 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let (mut t_migrator, mut t_psql, mut t_floor, mut t_noop) = (vec![], vec![], vec![], vec![]);
+    let (mut r_migrator, mut r_psql) = (vec![], vec![]);
     let mut noop_statements = 0;
     let mut apply_round_trips = 0;
     for rep in 0..reps {
-        // The floor: the same SQL in one simple-query message.
-        let db = TestDb::new(&format!("bench_floor_{rep}")).await;
-        let mut conn = db.pool.acquire().await?;
-        let t = Instant::now();
-        sqlx::raw_sql(&all_sql).execute(&mut *conn).await?;
-        t_floor.push(t.elapsed());
-        drop(conn);
-        db.close().await;
-
-        // psql -1 -f
-        let db = TestDb::new(&format!("bench_psql_{rep}")).await;
-        let t = Instant::now();
-        let out = Command::new(&psql)
-            .args(["-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-f"])
-            .arg(file.path())
-            // sqlx's URL carries options psql does not know.
-            .arg(db.url.split('?').next().unwrap_or(&db.url))
-            .output()?;
-        t_psql.push(t.elapsed());
-        if !out.status.success() {
-            return Err(format!("psql failed: {}", String::from_utf8_lossy(&out.stderr)).into());
+        // The three runs of one repetition are adjacent in time, in a rotating order, so
+        // their ratios are meaningful even when the machine's load drifts.
+        let (mut floor, mut psql_t, mut migrator_t) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+        for k in 0..3 {
+            match (k + rep) % 3 {
+                0 => {
+                    // The floor: the same SQL in one simple-query message.
+                    let db = TestDb::new(&format!("bench_floor_{rep}")).await;
+                    let mut conn = db.pool.acquire().await?;
+                    let t = Instant::now();
+                    sqlx::raw_sql(&all_sql).execute(&mut *conn).await?;
+                    floor = t.elapsed();
+                    drop(conn);
+                    db.close().await;
+                }
+                1 => {
+                    // psql -1 -f
+                    let db = TestDb::new(&format!("bench_psql_{rep}")).await;
+                    let t = Instant::now();
+                    let out = Command::new(&psql)
+                        .args(["-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-f"])
+                        .arg(file.path())
+                        // sqlx's URL carries options psql does not know.
+                        .arg(db.url.split('?').next().unwrap_or(&db.url))
+                        .output()?;
+                    psql_t = t.elapsed();
+                    if !out.status.success() {
+                        return Err(format!("psql failed: {}", String::from_utf8_lossy(&out.stderr)).into());
+                    }
+                    db.close().await;
+                }
+                _ => {
+                    // The migrator, then a no-op start on the same database.
+                    let db = TestDb::new(&format!("bench_migrator_{rep}")).await;
+                    let mut migrator = Migrator::new(migrations(&owned)).created_by_app("bench");
+                    if let Some(batch) = std::env::var("SPAWN_BENCH_BATCH").ok().and_then(|v| v.parse().ok()) {
+                        migrator = migrator.batch_limits(batch, 64 << 20);
+                    }
+                    let t = Instant::now();
+                    let report = migrator.run(&db.pool).await?;
+                    migrator_t = t.elapsed();
+                    assert_eq!(report.applied.len(), n, "every migration applied");
+                    apply_round_trips = report.round_trips;
+                    let t = Instant::now();
+                    let noop = migrator.run(&db.pool).await?;
+                    t_noop.push(t.elapsed());
+                    noop_statements = noop.round_trips;
+                    db.close().await;
+                }
+            }
         }
-        db.close().await;
-
-        // The migrator, then a no-op start on the same database.
-        let db = TestDb::new(&format!("bench_migrator_{rep}")).await;
-        let mut migrator = Migrator::new(migrations(&owned)).created_by_app("bench");
-        if let Some(batch) = std::env::var("SPAWN_BENCH_BATCH").ok().and_then(|v| v.parse().ok()) {
-            migrator = migrator.batch_limits(batch, 64 << 20);
-        }
-        let t = Instant::now();
-        let report = migrator.run(&db.pool).await?;
-        t_migrator.push(t.elapsed());
-        assert_eq!(report.applied.len(), n, "every migration applied");
-        apply_round_trips = report.round_trips;
-        let t = Instant::now();
-        let noop = migrator.run(&db.pool).await?;
-        t_noop.push(t.elapsed());
-        noop_statements = noop.round_trips;
-        db.close().await;
+        println!(
+            "  run {}: floor {floor:.1?}, psql -1 {psql_t:.1?}, migrator {migrator_t:.1?}",
+            rep + 1
+        );
+        r_migrator.push(migrator_t.as_secs_f64() / floor.as_secs_f64());
+        r_psql.push(psql_t.as_secs_f64() / floor.as_secs_f64());
+        t_floor.push(floor);
+        t_psql.push(psql_t);
+        t_migrator.push(migrator_t);
     }
     let (floor, psql_t, migrator_t, noop_t) = (median(t_floor), median(t_psql), median(t_migrator), median(t_noop));
-    let ratio = |d: Duration| d.as_secs_f64() / floor.as_secs_f64();
+    println!("medians (ratios: median of the per-run ratios to that run's floor):");
     println!("  one simple-query message (floor) {:>10.1?}   1.00x", floor);
-    println!("  psql -1 -f                       {:>10.1?}   {:.2}x", psql_t, ratio(psql_t));
+    println!("  psql -1 -f                       {:>10.1?}   {:.2}x", psql_t, median_f(r_psql));
     println!(
         "  spawn migrator                   {:>10.1?}   {:.2}x  ({apply_round_trips} round trips; goal <= 1.15x)",
         migrator_t,
-        ratio(migrator_t)
+        median_f(r_migrator)
     );
     println!("  no-op start with {n} applied     {:>10.1?}   {noop_statements} statements (goal <= 4)", noop_t);
     Ok(())
