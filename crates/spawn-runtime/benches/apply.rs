@@ -81,6 +81,39 @@ fn migrations(owned: &[Owned]) -> Vec<Migration<'_>> {
         .collect()
 }
 
+/// CPU time used so far by the throwaway cluster's server processes (the postmaster, its
+/// live children, and the children it has reaped), from /proc; `None` when the server is
+/// not one this process started, or there is no /proc. Unlike wall time, this hardly
+/// depends on what else the machine is doing.
+fn server_cpu() -> Option<Duration> {
+    const TICK: f64 = 0.01; // USER_HZ is 100 on Linux.
+    let cluster = spawn_tests::server().cluster()?;
+    let pid_file = std::fs::read_to_string(cluster.data_dir().join("postmaster.pid")).ok()?;
+    let postmaster: u32 = pid_file.lines().next()?.trim().parse().ok()?;
+    // Fields after the command name: state ppid … utime(11) stime(12) cutime(13) cstime(14).
+    let fields = |pid: &str| -> Option<Vec<u64>> {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let rest = &stat[stat.rfind(')')? + 1..];
+        Some(rest.split_whitespace().skip(1).map(|f| f.parse().unwrap_or(0)).collect())
+    };
+    let own = fields(&postmaster.to_string())?;
+    let mut ticks = own.get(10..14)?.iter().sum::<u64>();
+    for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().filter(|n| n.bytes().all(|b| b.is_ascii_digit())) else { continue };
+        if let Some(f) = fields(pid) {
+            if f.first() == Some(&(postmaster as u64)) {
+                ticks += f.get(10..12).map(|t| t.iter().sum::<u64>()).unwrap_or(0);
+            }
+        }
+    }
+    Some(Duration::from_secs_f64(ticks as f64 * TICK))
+}
+
+fn cpu_since(start: Option<Duration>) -> Option<Duration> {
+    Some(server_cpu()?.saturating_sub(start?))
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -113,6 +146,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let (mut t_migrator, mut t_psql, mut t_floor, mut t_noop) = (vec![], vec![], vec![], vec![]);
     let (mut r_migrator, mut r_psql) = (vec![], vec![]);
+    let (mut c_floor, mut c_psql, mut c_migrator) = (vec![], vec![], vec![]);
     let mut noop_statements = 0;
     let mut apply_round_trips = 0;
     for rep in 0..reps {
@@ -125,16 +159,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     // The floor: the same SQL in one simple-query message.
                     let db = TestDb::new(&format!("bench_floor_{rep}")).await;
                     let mut conn = db.pool.acquire().await?;
-                    let t = Instant::now();
+                    let (t, cpu) = (Instant::now(), server_cpu());
                     sqlx::raw_sql(&all_sql).execute(&mut *conn).await?;
                     floor = t.elapsed();
+                    c_floor.extend(cpu_since(cpu));
                     drop(conn);
                     db.close().await;
                 }
                 1 => {
                     // psql -1 -f
                     let db = TestDb::new(&format!("bench_psql_{rep}")).await;
-                    let t = Instant::now();
+                    let (t, cpu) = (Instant::now(), server_cpu());
                     let out = Command::new(&psql)
                         .args(["-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-f"])
                         .arg(file.path())
@@ -142,6 +177,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                         .arg(db.url.split('?').next().unwrap_or(&db.url))
                         .output()?;
                     psql_t = t.elapsed();
+                    c_psql.extend(cpu_since(cpu));
                     if !out.status.success() {
                         return Err(format!("psql failed: {}", String::from_utf8_lossy(&out.stderr)).into());
                     }
@@ -154,9 +190,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     if let Some(batch) = std::env::var("SPAWN_BENCH_BATCH").ok().and_then(|v| v.parse().ok()) {
                         migrator = migrator.batch_limits(batch, 64 << 20);
                     }
-                    let t = Instant::now();
+                    let (t, cpu) = (Instant::now(), server_cpu());
                     let report = migrator.run(&db.pool).await?;
                     migrator_t = t.elapsed();
+                    c_migrator.extend(cpu_since(cpu));
                     assert_eq!(report.applied.len(), n, "every migration applied");
                     apply_round_trips = report.round_trips;
                     let t = Instant::now();
@@ -187,5 +224,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         median_f(r_migrator)
     );
     println!("  no-op start with {n} applied     {:>10.1?}   {noop_statements} statements (goal <= 4)", noop_t);
+    if c_floor.len() == reps && c_psql.len() == reps && c_migrator.len() == reps {
+        let (cf, cp, cm) = (median(c_floor), median(c_psql), median(c_migrator));
+        let r = |d: Duration| d.as_secs_f64() / cf.as_secs_f64();
+        println!("server CPU time (load-independent), medians:");
+        println!("  one simple-query message (floor) {:>10.1?}   1.00x", cf);
+        println!("  psql -1 -f                       {:>10.1?}   {:.2}x", cp, r(cp));
+        println!("  spawn migrator                   {:>10.1?}   {:.2}x", cm, r(cm));
+    }
     Ok(())
 }

@@ -10,9 +10,11 @@
 //! SET LOCAL synchronous_commit = off;       -- all but the last of the batch, see below
 //! <migration body>
 //! ;
-//! <history row: SUCCESS, execution_time = clock_timestamp() - spawn.t0>;
+//! EXECUTE <history row: SUCCESS, execution_time = clock_timestamp() - spawn.t0>;
 //! COMMIT;
 //! ```
+//!
+//! (the history row's INSERT is prepared once at the start of the batch's message)
 //!
 //! so a migration and its history row commit together or not at all, and a batch of
 //! migrations costs one round trip. `synchronous_commit = off` on all but the batch's last
@@ -111,7 +113,6 @@ pub(crate) async fn create_tracking_tables(
         checksum: &sha256,
         pin_hash: None,
         execution_time: ExecTime::SinceT0,
-        returning: false,
         unless_succeeded: true,
     });
     let sql = format!(
@@ -141,7 +142,6 @@ pub(crate) async fn record_bootstrap(session: &mut Session, ctx: &Ctx<'_>) -> Re
         checksum: &sha256,
         pin_hash: None,
         execution_time: ExecTime::Seconds(0.0),
-        returning: false,
         unless_succeeded: true,
     });
     session
@@ -193,11 +193,16 @@ struct Batch {
     chars: Vec<Range<usize>>,
 }
 
-fn build_batch(ctx: &Ctx<'_>, ms: &[&Migration<'_>]) -> Batch {
-    let capacity = ms.iter().map(|m| m.body.len() + 1024).sum();
+fn build_batch(ctx: &Ctx<'_>, ms: &[&Migration<'_>], id: usize) -> Batch {
+    let capacity = ms.iter().map(|m| m.body.len() + 512).sum::<usize>() + 1024;
     let mut sql = String::with_capacity(capacity);
+    // The history row's INSERT is planned once per batch. The statement lives on the
+    // migrator's own connection only (closed after the run), under a name unique per batch.
+    let statement = format!("spawn_history_row_{id}");
+    sql.push_str(&ctx.tracking.prepare_success_row(&statement, ctx.created_by));
+    sql.push_str(";\n");
+    let mut at = sql.chars().count();
     let mut chars = Vec::with_capacity(ms.len());
-    let mut at = 0;
     for (k, m) in ms.iter().enumerate() {
         let start = sql.len();
         let (lock_timeout, statement_timeout) = ctx.timeouts(m);
@@ -215,26 +220,14 @@ fn build_batch(ctx: &Ctx<'_>, ms: &[&Migration<'_>]) -> Batch {
         sql.push_str(m.body_sql());
         // A trailing `--` comment or a missing `;` cannot swallow the history row.
         sql.push_str("\n;\n");
-        sql.push_str(&ctx.tracking.insert_row(&NewRow {
-            name: m.name,
-            namespace: DEFAULT_NAMESPACE,
-            activity: "APPLY",
-            status: "SUCCESS",
-            created_by: ctx.created_by,
-            description: "",
-            status_note: "",
-            checksum: &m.sha256,
-            pin_hash: m.pin_hash,
-            execution_time: ExecTime::SinceT0,
-            returning: true,
-            unless_succeeded: false,
-        }));
+        sql.push_str(&Tracking::execute_success_row(&statement, m.name, &m.sha256, m.pin_hash));
         sql.push_str(";\nCOMMIT;\n");
         let part = &sql[start..];
         let n = if part.is_ascii() { part.len() } else { part.chars().count() };
         chars.push(at..at + n);
         at += n;
     }
+    sql.push_str(&format!("DEALLOCATE {statement};"));
     Batch { sql, chars }
 }
 
@@ -248,7 +241,8 @@ async fn apply_transactional(
     if ms.is_empty() {
         return Ok(());
     }
-    let batch = build_batch(ctx, ms);
+    session.batches += 1;
+    let batch = build_batch(ctx, ms, session.batches);
     tracing::debug!(
         migrations = ms.len(),
         bytes = batch.sql.len(),
@@ -445,7 +439,6 @@ async fn record_failure(
         checksum: &m.sha256,
         pin_hash: m.pin_hash,
         execution_time: ExecTime::Seconds(secs),
-        returning: false,
         unless_succeeded: false,
     });
     session
@@ -491,7 +484,6 @@ async fn apply_no_transaction(
             checksum: &m.sha256,
             pin_hash: m.pin_hash,
             execution_time: ExecTime::Seconds(secs),
-            returning: false,
             unless_succeeded: false,
         })
     };
@@ -574,7 +566,6 @@ pub(crate) async fn adopt(session: &mut Session, ctx: &Ctx<'_>, ms: &[&Migration
             checksum: &m.sha256,
             pin_hash: m.pin_hash,
             execution_time: ExecTime::Seconds(0.0),
-            returning: false,
             unless_succeeded: false,
         }));
         sql.push_str(";\n");

@@ -70,6 +70,8 @@ pub(crate) struct Session {
     pub sent: usize,
     /// Attempts made to take the lock.
     pub lock_attempts: u32,
+    /// Batches sent so far (names each batch's prepared statement).
+    pub batches: usize,
 }
 
 impl Session {
@@ -91,6 +93,7 @@ impl Session {
             backend: None,
             sent: 0,
             lock_attempts: 0,
+            batches: 0,
         })
     }
 

@@ -107,8 +107,6 @@ pub(crate) struct NewRow<'r> {
     pub checksum: &'r [u8],
     pub pin_hash: Option<&'r str>,
     pub execution_time: ExecTime,
-    /// Add `RETURNING <name> AS spawn_applied, <seconds> AS spawn_secs`.
-    pub returning: bool,
     /// Only insert when the migration has no SUCCESS row yet (for the bootstrap row).
     pub unless_succeeded: bool,
 }
@@ -205,6 +203,36 @@ impl Tracking {
         )
     }
 
+    /// `PREPARE <statement>(name text, checksum bytea, pin_hash text)`: the SUCCESS row of
+    /// an applied transactional migration (as [`Tracking::insert_row`] with
+    /// [`ExecTime::SinceT0`], returning the name and execution time), planned once per batch
+    /// instead of once per migration.
+    pub fn prepare_success_row(&self, statement: &str, created_by: &str) -> String {
+        format!(
+            "PREPARE {statement}(text, bytea, text) AS \
+             WITH m AS (INSERT INTO {mt} (name, namespace) VALUES ($1, 'default') \
+             ON CONFLICT (name, namespace) DO UPDATE SET name = EXCLUDED.name RETURNING migration_id) \
+             INSERT INTO {ht} (migration_id_migration, activity_id_activity, created_by, description, \
+             status_note, status_id_status, checksum, pin_hash, execution_time) \
+             SELECT m.migration_id, 'APPLY', {by}, '', '', 'SUCCESS', $2, $3, \
+             pg_catalog.clock_timestamp() - pg_catalog.current_setting('spawn.t0')::timestamptz FROM m \
+             RETURNING $1 AS spawn_applied, extract(epoch FROM execution_time)::float8 AS spawn_secs",
+            mt = self.table("migration"),
+            ht = self.table("migration_history"),
+            by = quote_literal(created_by),
+        )
+    }
+
+    /// `EXECUTE` of a statement made by [`Tracking::prepare_success_row`].
+    pub fn execute_success_row(statement: &str, name: &str, checksum: &[u8], pin_hash: Option<&str>) -> String {
+        format!(
+            "EXECUTE {statement}({}, pg_catalog.decode('{}', 'hex'), {})",
+            quote_literal(name),
+            hex(checksum),
+            pin_hash.map(quote_literal).unwrap_or_else(|| "NULL".to_string())
+        )
+    }
+
     /// One `INSERT` (a CTE upserting the `migration` row, like the original) of a history row.
     pub fn insert_row(&self, row: &NewRow<'_>) -> String {
         let exec = match row.execution_time {
@@ -226,21 +254,13 @@ impl Tracking {
         } else {
             String::new()
         };
-        let returning = if row.returning {
-            format!(
-                " RETURNING {} AS spawn_applied, extract(epoch FROM execution_time)::float8 AS spawn_secs",
-                quote_literal(row.name)
-            )
-        } else {
-            String::new()
-        };
         format!(
             "WITH m AS (INSERT INTO {mt} (name, namespace) VALUES ({name}, {ns}) \
              ON CONFLICT (name, namespace) DO UPDATE SET name = EXCLUDED.name RETURNING migration_id) \
              INSERT INTO {ht} (migration_id_migration, activity_id_activity, created_by, description, \
              status_note, status_id_status, checksum, pin_hash, execution_time) \
              SELECT m.migration_id, {act}, {by}, {desc}, {note}, {st}, pg_catalog.decode('{sum}', 'hex'), \
-             {pin}, {exec} FROM m{guard}{returning}",
+             {pin}, {exec} FROM m{guard}",
             mt = self.table("migration"),
             ht = self.table("migration_history"),
             name = quote_literal(row.name),
