@@ -1,2 +1,306 @@
-//! Placeholder so the workspace manifest parses; the schema-diff benchmark replaces it.
-fn main() {}
+//! Inspect + diff benchmark against migra.
+//!
+//! Generates a synthetic schema of N tables (about ten mixed-type columns each, primary and
+//! foreign keys, indexes, checks, enums, sequences, N/5 views with views on views, N/2
+//! functions, triggers, comments, a few partitioned tables) and a changed variant, loads both,
+//! and times `inspect` of both plus `diff` — each run in a child process, so its peak memory is
+//! its own — beside migra on the same databases.
+//!
+//!     cargo bench -p spawn-schema --bench diff
+//!     SPAWN_BENCH_SIZES=100,500,2000 cargo bench -p spawn-schema --bench diff
+//!
+//! migra runs when `MIGRA_PYTHON` (default `python3`) can import it:
+//!
+//!     python3 -m venv .venv-migra
+//!     .venv-migra/bin/pip install migra psycopg2-binary 'sqlalchemy<2'
+//!     MIGRA_PYTHON=.venv-migra/bin/python cargo bench -p spawn-schema --bench diff
+//!
+//! `SPAWN_BENCH_SQL_DIR=dir` also writes the generated schemas there; `RUST_LOG=debug` shows
+//! the time of every catalog query.
+
+use std::fmt::Write as _;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use spawn_schema::{inspect, Options};
+use sqlx::postgres::PgPoolOptions;
+
+const CHILD_ENV: &str = "SPAWN_BENCH_CHILD";
+const RUNS: usize = 3;
+
+fn main() {
+    if let Ok(urls) = std::env::var(CHILD_ENV) {
+        child(&urls);
+        return;
+    }
+    let sizes: Vec<usize> = std::env::var("SPAWN_BENCH_SIZES")
+        .unwrap_or_else(|_| "100,500,2000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let python = std::env::var("MIGRA_PYTHON").unwrap_or_else(|_| "python3".into());
+    let migra = Command::new(&python)
+        .args(["-c", "import migra, sqlbag"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !migra {
+        println!(
+            "migra skipped: `{python}` cannot import migra. Install it in a venv and point MIGRA_PYTHON at it:\n  \
+             python3 -m venv .venv-migra && .venv-migra/bin/pip install migra psycopg2-binary 'sqlalchemy<2'\n  \
+             MIGRA_PYTHON=.venv-migra/bin/python cargo bench -p spawn-schema --bench diff"
+        );
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    println!(
+        "{:>6} {:>9} {:>11} {:>12} {:>11} {:>12} {:>8} {:>7}",
+        "N", "objects", "spawn (s)", "spawn MiB", "migra (s)", "migra MiB", "speedup", "memory"
+    );
+    for n in sizes {
+        let (from, to, objects) = runtime.block_on(prepare(n));
+        let spawn_runs: Vec<(Duration, u64)> = (0..RUNS).map(|_| run_spawn(&from, &to)).collect();
+        let (spawn_time, spawn_kib) = best(&spawn_runs);
+        let mut line = format!("{n:>6} {objects:>9} {:>11.3} {:>12.1}", spawn_time.as_secs_f64(), spawn_kib as f64 / 1024.0);
+        if migra {
+            let runs = if n >= 2000 { 1 } else { RUNS };
+            let migra_runs: Vec<(Duration, u64)> = (0..runs).filter_map(|_| run_migra(&python, &from, &to)).collect();
+            if migra_runs.is_empty() {
+                line.push_str("      (migra failed)");
+            } else {
+                let (migra_time, migra_kib) = best(&migra_runs);
+                let _ = write!(
+                    line,
+                    " {:>11.3} {:>12.1} {:>7.1}x {:>6.2}x",
+                    migra_time.as_secs_f64(),
+                    migra_kib as f64 / 1024.0,
+                    migra_time.as_secs_f64() / spawn_time.as_secs_f64(),
+                    spawn_kib as f64 / migra_kib.max(1) as f64,
+                );
+            }
+        }
+        println!("{line}");
+    }
+    println!("(best of {RUNS} runs; migra once at N >= 2000; memory = spawn's peak RSS / migra's)");
+}
+
+fn best(runs: &[(Duration, u64)]) -> (Duration, u64) {
+    let time = runs.iter().map(|r| r.0).min().unwrap_or_default();
+    let memory = runs.iter().map(|r| r.1).max().unwrap_or_default();
+    (time, memory)
+}
+
+/// Creates and loads the two databases; returns their libpq URLs and the object count.
+async fn prepare(n: usize) -> (String, String, usize) {
+    let from = spawn_tests::TestDb::new(&format!("bench_{n}_from")).await;
+    let to = spawn_tests::TestDb::new(&format!("bench_{n}_to")).await;
+    let (a, b) = (generate(n, false), generate(n, true));
+    if let Some(dir) = std::env::var_os("SPAWN_BENCH_SQL_DIR") {
+        let dir = std::path::PathBuf::from(dir);
+        std::fs::write(dir.join(format!("bench_{n}_a.sql")), &a).expect("write the schema");
+        std::fs::write(dir.join(format!("bench_{n}_b.sql")), &b).expect("write the schema");
+    }
+    sqlx::raw_sql(&a).execute(&from.pool).await.expect("load the source schema");
+    sqlx::raw_sql(&b).execute(&to.pool).await.expect("load the target schema");
+    let schema = inspect(&from.pool, &Options::default()).await.expect("inspect");
+    (libpq_url(&from.url), libpq_url(&to.url), schema.objects.len())
+}
+
+fn libpq_url(url: &str) -> String {
+    url.split_once('?').map_or(url, |(base, _)| base).to_string()
+}
+
+/// Runs inspect + diff in a child process; its wall time and peak RSS (KiB).
+fn run_spawn(from: &str, to: &str) -> (Duration, u64) {
+    let exe = std::env::current_exe().expect("own executable");
+    let started = Instant::now();
+    let out = Command::new(exe).env(CHILD_ENV, format!("{from} {to}")).output().expect("run the child");
+    let elapsed = started.elapsed();
+    assert!(out.status.success(), "bench child failed: {}", String::from_utf8_lossy(&out.stderr));
+    if std::env::var_os("RUST_LOG").is_some() {
+        eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let kib = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0);
+    (elapsed, kib)
+}
+
+fn child(urls: &str) {
+    let (from, to) = urls.split_once(' ').expect("two URLs");
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    runtime.block_on(async {
+        let options = Options { allow_unsafe: true, ..Options::default() };
+        let connect = |url: &str| PgPoolOptions::new().max_connections(1).connect(url.to_string().leak());
+        let (a, b) = tokio::try_join!(connect(from), connect(to)).expect("connect");
+        // Both inspections run at once, on their own tasks (as the CLI's `diff_urls` does).
+        let (source, target) = tokio::try_join!(
+            async { tokio::spawn(async move { inspect(&a, &options_of()).await }).await.expect("task") },
+            async { tokio::spawn(async move { inspect(&b, &options_of()).await }).await.expect("task") },
+        )
+        .expect("inspect");
+        let started = Instant::now();
+        let plan = source.diff(&target, &options).expect("diff");
+        tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, statements = plan.statements.len(), "diffed");
+        assert!(!plan.to_sql().is_empty());
+    });
+    println!("{}", peak_rss_kib());
+}
+
+fn options_of() -> Options {
+    Options { allow_unsafe: true, ..Options::default() }
+}
+
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+const MIGRA_SCRIPT: &str = r#"
+import resource, sys
+from migra import Migration
+from sqlbag import S
+with S(sys.argv[1]) as a, S(sys.argv[2]) as b:
+    m = Migration(a, b)
+    m.set_safety(False)
+    m.add_all_changes()
+    sql = m.sql
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"#;
+
+/// Runs migra on the same databases; its wall time and peak RSS (KiB).
+fn run_migra(python: &str, from: &str, to: &str) -> Option<(Duration, u64)> {
+    let started = Instant::now();
+    // SQLAlchemy wants the postgresql:// scheme.
+    let sqlalchemy = |url: &str| url.replacen("postgres://", "postgresql://", 1);
+    let out = Command::new(python).args(["-c", MIGRA_SCRIPT, &sqlalchemy(from), &sqlalchemy(to)]).output().ok()?;
+    let elapsed = started.elapsed();
+    if !out.status.success() {
+        eprintln!("migra failed: {}", String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or_default());
+        return None;
+    }
+    let kib = String::from_utf8_lossy(&out.stdout).trim().lines().last()?.parse().ok()?;
+    Some((elapsed, kib))
+}
+
+/// The synthetic schema of `n` tables; `changed` is the variant to migrate to.
+fn generate(n: usize, changed: bool) -> String {
+    let mut sql = String::new();
+    let w = &mut sql;
+    let _ = writeln!(w, "CREATE SCHEMA app;");
+    let statuses = if changed { "'new', 'active', 'paused', 'closed'" } else { "'new', 'active', 'closed'" };
+    let _ = writeln!(w, "CREATE TYPE app.status AS ENUM ({statuses});");
+    let _ = writeln!(w, "CREATE TYPE app.priority AS ENUM ('low', 'mid', 'high');");
+    let _ = writeln!(w, "CREATE TYPE app.kind AS ENUM ('a', 'b', 'c');");
+    for s in 0..(n / 20).max(1) {
+        let increment = if changed && s % 3 == 0 { 10 } else { 1 };
+        let _ = writeln!(w, "CREATE SEQUENCE app.seq_{s} INCREMENT BY {increment};");
+    }
+    // Functions first (views, defaults and triggers use some of them).
+    for f in 0..n / 2 {
+        let body = if changed && f % 10 == 0 { "x * 3" } else { "x * 2" };
+        if f % 2 == 0 {
+            let _ = writeln!(w, "CREATE FUNCTION app.f_{f}(x integer) RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT {body}';");
+        } else {
+            let _ = writeln!(
+                w,
+                "CREATE FUNCTION app.f_{f}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.updated_at := now(); RETURN NEW; END $$;"
+            );
+        }
+    }
+    let dropped = |i: usize| changed && i % 50 == 7;
+    for i in 0..n {
+        if dropped(i) {
+            continue;
+        }
+        let amount_type = if changed && i % 10 == 3 { "numeric(14,2)" } else { "numeric(12,2)" };
+        let code_default = if changed && i % 10 == 5 { "'x'" } else { "''" };
+        let extra = if changed && i % 10 == 1 { ",\n  extra text" } else { "" };
+        let legacy = if changed && i % 10 == 2 { "" } else { ",\n  legacy_flag boolean" };
+        let fk = if i > 0 && !dropped(i - 1) {
+            format!(",\n  parent_id bigint REFERENCES app.t_{}(id) ON DELETE CASCADE", i - 1)
+        } else {
+            String::new()
+        };
+        let check = if changed && i % 10 == 4 { "amount >= 1" } else { "amount >= 0" };
+        let _ = writeln!(
+            w,
+            "CREATE TABLE app.t_{i} (
+  id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+  code text NOT NULL DEFAULT {code_default},
+  name varchar(100),
+  amount {amount_type} CHECK ({check}),
+  quantity integer DEFAULT 0,
+  status app.status NOT NULL DEFAULT 'new',
+  priority app.priority,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz,
+  payload jsonb{legacy}{extra}{fk}
+);"
+        );
+        let _ = writeln!(w, "CREATE INDEX t_{i}_code ON app.t_{i} (code);");
+        if !(changed && i % 10 == 6) {
+            let _ = writeln!(w, "CREATE INDEX t_{i}_status_created ON app.t_{i} (status, created_at) WHERE quantity > 0;");
+        }
+        let _ = writeln!(w, "CREATE UNIQUE INDEX t_{i}_lower_name ON app.t_{i} (lower(name));");
+        let comment = if changed && i % 10 == 8 { "changed" } else { "table" };
+        let _ = writeln!(w, "COMMENT ON TABLE app.t_{i} IS '{comment} {i}';");
+        if i % 10 == 0 && n / 2 > 1 {
+            let f = (i / 10 * 2 + 1) % (n / 2);
+            let f = if f % 2 == 1 { f } else { 1 };
+            let _ = writeln!(w, "CREATE TRIGGER t_{i}_touch BEFORE UPDATE ON app.t_{i} FOR EACH ROW EXECUTE FUNCTION app.f_{f}();");
+        }
+    }
+    for i in 0..n {
+        if dropped(i) || !changed || i % 50 != 9 {
+            continue;
+        }
+        let _ = writeln!(w, "CREATE TABLE app.new_{i} (id bigint PRIMARY KEY, t_id bigint REFERENCES app.t_{i}(id));");
+    }
+    // Views: every other one on the previous view.
+    for v in 0..n / 5 {
+        let t = v * 5;
+        if dropped(t) {
+            continue;
+        }
+        let f = (v * 2) % (n / 2).max(1);
+        let extra = if changed && v % 10 == 1 { ", t.quantity" } else { "" };
+        if v % 2 == 1 && !dropped(t - 5) {
+            let _ = writeln!(
+                w,
+                "CREATE VIEW app.v_{v} AS SELECT p.id, p.code, p.doubled, t.amount{extra} FROM app.v_{} p JOIN app.t_{t} t ON t.id = p.id;",
+                v - 1
+            );
+        } else {
+            let _ = writeln!(
+                w,
+                "CREATE VIEW app.v_{v} AS SELECT t.id, t.code, app.f_{f}(t.quantity) AS doubled{extra} FROM app.t_{t} t WHERE t.status <> 'closed';"
+            );
+        }
+    }
+    // A few partitioned tables.
+    for p in 0..(n / 100).max(1) {
+        let _ = writeln!(
+            w,
+            "CREATE TABLE app.events_{p} (id bigint NOT NULL, at date NOT NULL, kind app.kind, body text) PARTITION BY RANGE (at);"
+        );
+        let years: &[u32] = if changed && p % 2 == 0 { &[2022, 2023, 2024, 2025] } else { &[2021, 2022, 2023, 2024] };
+        for y in years {
+            let _ = writeln!(
+                w,
+                "CREATE TABLE app.events_{p}_{y} PARTITION OF app.events_{p} FOR VALUES FROM ('{y}-01-01') TO ('{}-01-01');",
+                y + 1
+            );
+        }
+        let _ = writeln!(w, "CREATE INDEX events_{p}_at ON app.events_{p} (at);");
+    }
+    sql
+}

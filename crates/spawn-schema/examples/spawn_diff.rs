@@ -6,6 +6,12 @@ use spawn_schema::{diff_urls, Options};
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let mut options = Options::default();
     let mut urls = Vec::new();
     let mut summary = false;

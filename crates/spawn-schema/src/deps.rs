@@ -1,33 +1,42 @@
 //! The dependency graph of one schema, indexed both ways.
+//!
+//! [`Schema::dependencies`] is sorted by dependent, so the dependencies of an object are a
+//! slice found by binary search; a second, sorted index answers "who depends on this".
 
-use std::collections::HashMap;
+use crate::model::{DepKind, Dependency, ObjectId, Schema};
 
-use crate::model::{DepKind, ObjectId, Schema};
-
-/// Who depends on whom in one schema (built from [`Schema::dependencies`]).
+/// Who depends on whom in one schema.
 pub(crate) struct Graph<'a> {
-    dependents: HashMap<&'a ObjectId, Vec<(&'a ObjectId, DepKind)>>,
-    dependencies: HashMap<&'a ObjectId, Vec<(&'a ObjectId, DepKind)>>,
+    /// Sorted by `from` (as the schema keeps them).
+    deps: &'a [Dependency],
+    /// Indices into `deps`, sorted by `to`.
+    by_target: Vec<u32>,
 }
 
 impl<'a> Graph<'a> {
     pub fn new(schema: &'a Schema) -> Self {
-        let mut dependents: HashMap<&ObjectId, Vec<(&ObjectId, DepKind)>> = HashMap::new();
-        let mut dependencies: HashMap<&ObjectId, Vec<(&ObjectId, DepKind)>> = HashMap::new();
-        for dep in &schema.dependencies {
-            dependents.entry(&dep.to).or_default().push((&dep.from, dep.kind));
-            dependencies.entry(&dep.from).or_default().push((&dep.to, dep.kind));
-        }
-        Self { dependents, dependencies }
+        let deps = schema.dependencies.as_slice();
+        let mut by_target: Vec<u32> = (0..deps.len() as u32).collect();
+        by_target.sort_by(|a, b| deps[*a as usize].to.cmp(&deps[*b as usize].to));
+        Self { deps, by_target }
     }
 
-    /// The objects that depend on `id` (sorted by identity: dependencies are sorted).
-    pub fn dependents(&self, id: &ObjectId) -> &[(&'a ObjectId, DepKind)] {
-        self.dependents.get(id).map(Vec::as_slice).unwrap_or(&[])
+    /// The objects that depend on `id`.
+    pub fn dependents<'s>(&'s self, id: &ObjectId) -> impl Iterator<Item = (&'a ObjectId, DepKind)> + 's {
+        let start = self.by_target.partition_point(|i| self.deps[*i as usize].to < *id);
+        let deps = self.deps;
+        let id = id.clone();
+        self.by_target[start..]
+            .iter()
+            .map(move |i| &deps[*i as usize])
+            .take_while(move |d| d.to == id)
+            .map(|d| (&d.from, d.kind))
     }
 
     /// The objects `id` depends on.
-    pub fn dependencies(&self, id: &ObjectId) -> &[(&'a ObjectId, DepKind)] {
-        self.dependencies.get(id).map(Vec::as_slice).unwrap_or(&[])
+    pub fn dependencies(&self, id: &ObjectId) -> impl Iterator<Item = (&'a ObjectId, DepKind)> + 'a {
+        let start = self.deps.partition_point(|d| d.from < *id);
+        let id = id.clone();
+        self.deps[start..].iter().take_while(move |d| d.from == id).map(|d| (&d.to, d.kind))
     }
 }

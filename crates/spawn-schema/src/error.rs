@@ -26,6 +26,9 @@ pub enum SchemaError {
     /// The server is older than PostgreSQL 13.
     #[error("PostgreSQL {0} is not supported (13 or later is needed)")]
     UnsupportedVersion(i32),
+    /// An inspection task panicked or was cancelled.
+    #[error("inspection task failed: {0}")]
+    Task(#[source] tokio::task::JoinError),
     /// Diffing failed.
     #[error(transparent)]
     Diff(#[from] DiffError),

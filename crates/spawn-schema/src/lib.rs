@@ -81,9 +81,19 @@ impl DiffOutcome {
 /// [`DiffOutcome::stdout`] and exits with [`DiffOutcome::exit_code`].
 pub async fn diff_urls(from: &str, to: &str, options: &Options) -> Result<DiffOutcome, SchemaError> {
     let (from_pool, to_pool) = tokio::try_join!(connect(from, "FROM"), connect(to, "TO"))?;
-    let (source, target) = tokio::try_join!(inspect(&from_pool, options), inspect(&to_pool, options))?;
-    from_pool.close().await;
-    to_pool.close().await;
+    // Inspect both at once, each on a task of its own so a multi-threaded runtime runs them
+    // in parallel.
+    let spawn_inspect = |pool: PgPool| {
+        let options = options.clone();
+        tokio::spawn(async move {
+            let schema = inspect(&pool, &options).await;
+            pool.close().await;
+            schema
+        })
+    };
+    let (source, target) = tokio::join!(spawn_inspect(from_pool), spawn_inspect(to_pool));
+    let (source, target) = (source.map_err(SchemaError::Task)?, target.map_err(SchemaError::Task)?);
+    let (source, target) = (source?, target?);
     let plan = source.plan(&target, options);
     let refused = !options.allow_unsafe && !plan.unsafe_statements().is_empty();
     Ok(DiffOutcome { sql: plan.to_sql(), summary: plan.summary(), refused, plan })

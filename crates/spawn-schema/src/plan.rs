@@ -235,6 +235,8 @@ enum Phase {
 }
 
 fn build(source: &Schema, target: &Schema, options: &Options) -> Plan {
+    let started = std::time::Instant::now();
+    let lap = |what: &str| tracing::debug!(what, elapsed_ms = started.elapsed().as_millis() as u64, "plan");
     let renamed;
     let (source, renames) = match options.detect_renames && !options.create_extensions_only {
         true => match diff::renames::detect(source, target) {
@@ -246,15 +248,21 @@ fn build(source: &Schema, target: &Schema, options: &Options) -> Plan {
         },
         false => (source, Vec::new()),
     };
+    lap("renames");
     let ctx = Ctx { source, target, options };
     let mut nodes = classify(&ctx);
+    lap("classified");
+    let (source_graph, target_graph) = (Graph::new(source), Graph::new(target));
     if options.create_extensions_only {
         nodes.retain(|id, n| id.kind == ObjectKind::Extension && n.state == State::Create);
     } else {
-        propagate(&ctx, &mut nodes);
+        propagate(&ctx, &source_graph, &mut nodes);
     }
-    mark_implicit(&ctx, &mut nodes);
+    lap("propagated");
+    mark_implicit(&ctx, &source_graph, &target_graph, &mut nodes);
+    lap("implicit");
     let steps = order(&ctx, &nodes);
+    lap("ordered");
 
     let mut statements = Vec::new();
     let creates_functions = steps
@@ -328,8 +336,7 @@ fn classify(ctx: &Ctx) -> BTreeMap<ObjectId, Node> {
 }
 
 /// Step 2: dependents of dropped or recreated objects are dropped (and recreated).
-fn propagate(ctx: &Ctx, nodes: &mut BTreeMap<ObjectId, Node>) {
-    let graph = Graph::new(ctx.source);
+fn propagate(ctx: &Ctx, graph: &Graph, nodes: &mut BTreeMap<ObjectId, Node>) {
     let mut queue: VecDeque<ObjectId> = nodes
         .iter()
         .filter(|(_, n)| n.drops() || (n.state == State::Alter && n.invalidates))
@@ -338,8 +345,8 @@ fn propagate(ctx: &Ctx, nodes: &mut BTreeMap<ObjectId, Node>) {
     while let Some(x) = queue.pop_front() {
         let Some(xnode) = nodes.get(&x) else { continue };
         let (xstate, x_invalidating) = (xnode.state, xnode.state == State::Alter && xnode.invalidates);
-        for (d, _) in graph.dependents(&x) {
-            let d: &ObjectId = d;
+        let dependents: Vec<&ObjectId> = graph.dependents(&x).map(|(d, _)| d).collect();
+        for d in dependents {
             if let Some(dn) = nodes.get(d) {
                 if dn.drops() || (dn.state == State::Alter && dn.detaches && d.kind == ObjectKind::Sequence) {
                     continue;
@@ -406,9 +413,7 @@ fn stays_child(ctx: &Ctx, nodes: &BTreeMap<ObjectId, Node>, table: &ObjectId, pa
 }
 
 /// Step 2b: which drops and creates happen implicitly with another object's.
-fn mark_implicit(ctx: &Ctx, nodes: &mut BTreeMap<ObjectId, Node>) {
-    let source_graph = Graph::new(ctx.source);
-    let target_graph = Graph::new(ctx.target);
+fn mark_implicit(ctx: &Ctx, source_graph: &Graph, target_graph: &Graph, nodes: &mut BTreeMap<ObjectId, Node>) {
     let mut dropped_with = Vec::new();
     let mut created_by = Vec::new();
     for (id, node) in nodes.iter() {
@@ -416,9 +421,8 @@ fn mark_implicit(ctx: &Ctx, nodes: &mut BTreeMap<ObjectId, Node>) {
             let own_table = table_of(id, ctx.source);
             let owner = source_graph
                 .dependencies(id)
-                .iter()
                 .filter(|(_, kind)| *kind == DepKind::Auto)
-                .map(|(to, _)| *to)
+                .map(|(to, _)| to)
                 .filter(|to| nodes.get(*to).is_some_and(|n| n.drops() && n.state != State::Convert))
                 .find(|to| {
                     // A partition's copy goes with the parent's original only while attached.
@@ -436,7 +440,7 @@ fn mark_implicit(ctx: &Ctx, nodes: &mut BTreeMap<ObjectId, Node>) {
         if node.creates() && node.state != State::Convert {
             let creates = |to: &ObjectId| nodes.get(to).is_some_and(Node::creates);
             let inherited_from = |kind: ObjectKind| {
-                target_graph.dependencies(id).iter().map(|(to, _)| *to).find(|to| to.kind == kind).cloned()
+                target_graph.dependencies(id).map(|(to, _)| to).find(|to| to.kind == kind).cloned()
             };
             let table = table_of(id, ctx.target);
             let creator = match (id.kind, ctx.target.objects.get(id)) {

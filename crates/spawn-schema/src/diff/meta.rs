@@ -84,7 +84,13 @@ pub(crate) fn create_meta(id: &ObjectId, object: &Object, ctx: &Ctx) -> Vec<Stmt
 
 /// Comment, owner and privileges of an object that exists on both sides.
 pub(crate) fn alter_meta(id: &ObjectId, from: &Object, to: &Object, ctx: &Ctx) -> Vec<Stmt> {
-    diff_meta(&designator(id, to), from.meta(), to.meta(), ctx)
+    let (a, b) = (from.meta(), to.meta());
+    let differs = a.comment != b.comment
+        || (ctx.options.with_privileges && (a.owner != b.owner || a.acl != b.acl));
+    if !differs {
+        return Vec::new();
+    }
+    diff_meta(&designator(id, to), a, b, ctx)
 }
 
 fn diff_meta(d: &Designator, from: &Meta, to: &Meta, ctx: &Ctx) -> Vec<Stmt> {

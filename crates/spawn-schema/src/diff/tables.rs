@@ -123,6 +123,14 @@ pub(crate) fn compare_table(id: &ObjectId, a: &Table, b: &Table) -> Change {
 }
 
 pub(crate) fn compare_column(id: &ObjectId, a: &Column, b: &Column, ctx: &Ctx) -> Change {
+    let same = a.data_type == b.data_type
+        && a.not_null == b.not_null
+        && a.collation == b.collation
+        && a.identity == b.identity
+        && a.generated == b.generated;
+    if same {
+        return Change::Same;
+    }
     if a.generated.is_some() && b.generated.is_some() && a.generated != b.generated {
         return Change::Recreate;
     }

@@ -40,7 +40,7 @@ LEFT JOIN pg_depend e ON e.classid = d.refclassid AND e.objid = x.refoid AND e.d
 WHERE d.deptype IN ('n', 'a') AND d.objid >= 16384 AND d.refobjid >= 16384
   AND cardinality($1::text[]) >= 0 AND cardinality($2::text[]) >= 0";
 
-impl Inspector<'_> {
+impl Inspector {
     pub(super) async fn dependencies(&mut self) -> Result<(), SchemaError> {
         let rows = self.fetch("dependencies", DEPEND_SQL).await?;
         let mut deps = std::mem::take(&mut self.extra_deps);

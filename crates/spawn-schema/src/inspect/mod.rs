@@ -16,33 +16,59 @@ mod types;
 use std::collections::HashMap;
 
 use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, PgPool, Row};
+use sqlx::{PgPool, Row};
 use tracing::debug;
 
 use crate::model::{Grant, Meta, Object, ObjectId, Schema};
 use crate::{Options, SchemaError};
 
 /// Reads the schema of the database behind `pool`.
-pub async fn inspect(pool: &PgPool, options: &Options) -> Result<Schema, SchemaError> {
+///
+/// Behaves as `async fn inspect(pool: &PgPool, options: &Options) -> Result<Schema, SchemaError>`;
+/// the future is boxed so that it is `Send` for every lifetime (it can be spawned).
+pub fn inspect<'a>(
+    pool: &'a PgPool,
+    options: &'a Options,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Schema, SchemaError>> + Send + 'a>> {
+    let (pool, options) = (pool.clone(), options.clone());
+    Box::pin(async move { inspect_database(pool, options).await })
+}
+
+/// Opens the read-only snapshot inspection runs in: server version and current user.
+fn begin(
+    pool: PgPool,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<(sqlx::Transaction<'static, sqlx::Postgres>, i32, String), SchemaError>> + Send>,
+> {
+    Box::pin(async move {
+        let mut tx = pool.begin().await.map_err(|source| SchemaError::Query { what: "transaction", source })?;
+        let conn: &mut sqlx::PgConnection = &mut tx;
+        for setting in [
+            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
+            "SELECT set_config('search_path', '', true)",
+        ] {
+            sqlx::query(setting)
+                .execute(&mut *conn)
+                .await
+                .map_err(|source| SchemaError::Query { what: "session settings", source })?;
+        }
+        let (version, user): (i32, String) =
+            sqlx::query_as("SELECT current_setting('server_version_num')::int4, current_user::text")
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(|source| SchemaError::Query { what: "server version", source })?;
+        Ok((tx, version, user))
+    })
+}
+
+async fn inspect_database(pool: PgPool, options: Options) -> Result<Schema, SchemaError> {
     let started = std::time::Instant::now();
-    let mut tx = pool.begin().await.map_err(|source| SchemaError::Query { what: "transaction", source })?;
-    sqlx::raw_sql(
-        "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; \
-         SELECT set_config('search_path', '', true);",
-    )
-    .execute(&mut *tx)
-    .await
-    .map_err(|source| SchemaError::Query { what: "session settings", source })?;
-    let (version, user): (i32, String) =
-        sqlx::query_as("SELECT current_setting('server_version_num')::int4, current_user::text")
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(|source| SchemaError::Query { what: "server version", source })?;
+    let (tx, version, user) = begin(pool).await?;
     if version < 130000 {
         return Err(SchemaError::UnsupportedVersion(version / 10000));
     }
     let mut ins = Inspector {
-        conn: &mut tx,
+        tx,
         options,
         version,
         schema: Schema { current_user: user, server_version: version, ..Schema::default() },
@@ -68,7 +94,7 @@ pub async fn inspect(pool: &PgPool, options: &Options) -> Result<Schema, SchemaE
     ins.policies().await?;
     ins.statistics().await?;
     ins.dependencies().await?;
-    let schema = ins.schema;
+    let Inspector { tx, schema, .. } = ins;
     tx.rollback().await.map_err(|source| SchemaError::Query { what: "transaction", source })?;
     debug!(
         objects = schema.objects.len(),
@@ -115,9 +141,9 @@ impl Catalog {
 }
 
 /// State of one inspection.
-struct Inspector<'c> {
-    conn: &'c mut PgConnection,
-    options: &'c Options,
+struct Inspector {
+    tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    options: Options,
     version: i32,
     schema: Schema,
     /// (catalog, oid, sub-id) → identity, to translate `pg_depend`.
@@ -148,18 +174,27 @@ pub(crate) fn not_extension_member(catalog: &str, oid: &str) -> String {
     )
 }
 
-impl Inspector<'_> {
+impl Inspector {
     /// Runs one catalog query with the schema filters bound as `$1` and `$2`.
-    async fn fetch(&mut self, what: &'static str, sql: &str) -> Result<Vec<PgRow>, SchemaError> {
-        let started = std::time::Instant::now();
-        let rows = sqlx::query(sql)
-            .bind(&self.options.schemas)
-            .bind(&self.options.exclude_schemas)
-            .fetch_all(&mut *self.conn)
-            .await
-            .map_err(|source| SchemaError::Query { what, source })?;
-        debug!(what, rows = rows.len(), elapsed_ms = started.elapsed().as_millis() as u64, "catalog query");
-        Ok(rows)
+    ///
+    /// The future is boxed as `Send` explicitly: without that, rustc cannot prove the
+    /// futures of [`inspect`] `Send` for every lifetime, and they could not be spawned.
+    fn fetch<'a>(
+        &'a mut self,
+        what: &'static str,
+        sql: &'a str,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<PgRow>, SchemaError>> + Send + 'a>> {
+        Box::pin(async move {
+            let started = std::time::Instant::now();
+            let rows = sqlx::query(sql)
+                .bind(&self.options.schemas)
+                .bind(&self.options.exclude_schemas)
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(|source| SchemaError::Query { what, source })?;
+            debug!(what, rows = rows.len(), elapsed_ms = started.elapsed().as_millis() as u64, "catalog query");
+            Ok(rows)
+        })
     }
 
     /// Two select-list expressions: the effective privileges and the default ones, as

@@ -4,7 +4,7 @@ use super::{not_extension_member, ns_filter, Catalog, Cols, Inspector};
 use crate::model::{Extension, Meta, Object, ObjectId, ObjectKind, SchemaDef};
 use crate::SchemaError;
 
-impl Inspector<'_> {
+impl Inspector {
     pub(super) async fn schemas(&mut self) -> Result<(), SchemaError> {
         let sql = format!(
             "SELECT n.oid::int8, n.nspname::text, pg_get_userbyid(n.nspowner)::text, \

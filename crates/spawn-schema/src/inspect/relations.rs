@@ -11,7 +11,7 @@ use crate::model::{
 };
 use crate::SchemaError;
 
-impl Inspector<'_> {
+impl Inspector {
     pub(super) async fn sequences(&mut self) -> Result<(), SchemaError> {
         let sql = format!(
             "SELECT c.oid::int8, n.nspname::text, c.relname::text, format_type(s.seqtypid, NULL), s.seqstart, \
@@ -128,10 +128,12 @@ impl Inspector<'_> {
             "SELECT a.attrelid::int8, a.attnum::int4, n.nspname::text, c.relname::text, a.attname::text, \
              format_type(a.atttypid, a.atttypmod), a.attnotnull, {coll}, a.attidentity::text, a.attgenerated::text, \
              pg_get_expr(ad.adbin, ad.adrelid), a.attislocal, a.attinhcount > 0, \
-             NULL::text, col_description(a.attrelid, a.attnum), {acl} \
+             NULL::text, dsc.description, {acl} \
              FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
              JOIN pg_type t ON t.oid = a.atttypid \
              LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
+             LEFT JOIN pg_description dsc ON dsc.objoid = a.attrelid AND dsc.classoid = 'pg_class'::regclass \
+                  AND dsc.objsubid = a.attnum \
              WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND {ns} AND {ext} \
              ORDER BY a.attrelid, a.attnum",
             coll = collation_expr("a.attcollation", "t.typcollation"),
@@ -233,8 +235,8 @@ impl Inspector<'_> {
              FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace \
              JOIN pg_class tc ON tc.oid = i.indrelid JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
              WHERE tc.relkind IN ('r', 'p', 'm') AND {ns} AND {ext} \
-             AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid \
-                             AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x'))",
+             AND (i.indexrelid, i.indrelid) NOT IN (SELECT k.conindid, k.conrelid FROM pg_constraint k \
+                                                    WHERE k.contype IN ('p', 'u', 'x'))",
             ns = ns_filter("n"),
             ext = not_extension_member("pg_class", "tc.oid"),
         );

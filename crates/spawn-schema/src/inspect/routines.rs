@@ -4,7 +4,7 @@ use super::{not_extension_member, ns_filter, Catalog, Cols, Inspector};
 use crate::model::{Function, Object, ObjectId, ObjectKind};
 use crate::SchemaError;
 
-impl Inspector<'_> {
+impl Inspector {
     pub(super) async fn functions(&mut self) -> Result<(), SchemaError> {
         let sql = format!(
             "SELECT p.oid::int8, n.nspname::text, p.proname::text, \

@@ -7,12 +7,12 @@ use crate::SchemaError;
 /// A collation name, quoted and qualified by the server, when it is not the type's default.
 pub(crate) fn collation_expr(coll: &str, type_coll: &str) -> String {
     format!(
-        "(SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co \
-         JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = {coll} AND {coll} <> {type_coll})"
+        "CASE WHEN {coll} <> {type_coll} THEN (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) \
+         FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = {coll}) END"
     )
 }
 
-impl Inspector<'_> {
+impl Inspector {
     pub(super) async fn collations(&mut self) -> Result<(), SchemaError> {
         let icu_locale = match self.version {
             v if v >= 170000 => "co.colllocale",

@@ -218,10 +218,16 @@ impl Schema {
         })
     }
 
-    /// Whether a type name (as `format_type` prints it) is an enum of this schema.
+    /// The objects of one kind (a range of the ordered map: kinds sort first).
+    pub fn objects_of(&self, kind: ObjectKind) -> impl Iterator<Item = (&ObjectId, &Object)> {
+        let first = ObjectId::new(kind, "", "");
+        self.objects.range(first..).take_while(move |(id, _)| id.kind == kind)
+    }
+
+    /// Whether a type name (as `format_type` prints it, possibly an array) is an enum of
+    /// this schema.
     pub fn is_enum_type(&self, formatted: &str) -> bool {
-        self.objects.iter().any(|(id, o)| {
-            matches!(o, Object::Enum(_)) && crate::render::qualified(&id.schema, &id.name) == formatted
-        })
+        let base = formatted.trim_end_matches("[]");
+        self.objects_of(ObjectKind::Enum).any(|(id, _)| crate::render::qualified(&id.schema, &id.name) == base)
     }
 }
