@@ -50,7 +50,10 @@ fn main() {
              MIGRA_PYTHON=.venv-migra/bin/python cargo bench -p spawn-schema --bench diff"
         );
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     println!(
         "{:>6} {:>9} {:>11} {:>12} {:>11} {:>12} {:>8} {:>7}",
         "N", "objects", "spawn (s)", "spawn MiB", "migra (s)", "migra MiB", "speedup", "memory"
@@ -59,10 +62,16 @@ fn main() {
         let (from, to, objects) = runtime.block_on(prepare(n));
         let spawn_runs: Vec<(Duration, u64)> = (0..RUNS).map(|_| run_spawn(&from, &to)).collect();
         let (spawn_time, spawn_kib) = best(&spawn_runs);
-        let mut line = format!("{n:>6} {objects:>9} {:>11.3} {:>12.1}", spawn_time.as_secs_f64(), spawn_kib as f64 / 1024.0);
+        let mut line = format!(
+            "{n:>6} {objects:>9} {:>11.3} {:>12.1}",
+            spawn_time.as_secs_f64(),
+            spawn_kib as f64 / 1024.0
+        );
         if migra {
             let runs = if n >= 2000 { 1 } else { RUNS };
-            let migra_runs: Vec<(Duration, u64)> = (0..runs).filter_map(|_| run_migra(&python, &from, &to)).collect();
+            let migra_runs: Vec<(Duration, u64)> = (0..runs)
+                .filter_map(|_| run_migra(&python, &from, &to))
+                .collect();
             if migra_runs.is_empty() {
                 line.push_str("      (migra failed)");
             } else {
@@ -98,27 +107,51 @@ async fn prepare(n: usize) -> (String, String, usize) {
         std::fs::write(dir.join(format!("bench_{n}_a.sql")), &a).expect("write the schema");
         std::fs::write(dir.join(format!("bench_{n}_b.sql")), &b).expect("write the schema");
     }
-    sqlx::raw_sql(&a).execute(&from.pool).await.expect("load the source schema");
-    sqlx::raw_sql(&b).execute(&to.pool).await.expect("load the target schema");
-    let schema = inspect(&from.pool, &Options::default()).await.expect("inspect");
-    (libpq_url(&from.url), libpq_url(&to.url), schema.objects.len())
+    sqlx::raw_sql(&a)
+        .execute(&from.pool)
+        .await
+        .expect("load the source schema");
+    sqlx::raw_sql(&b)
+        .execute(&to.pool)
+        .await
+        .expect("load the target schema");
+    let schema = inspect(&from.pool, &Options::default())
+        .await
+        .expect("inspect");
+    (
+        libpq_url(&from.url),
+        libpq_url(&to.url),
+        schema.objects.len(),
+    )
 }
 
 fn libpq_url(url: &str) -> String {
-    url.split_once('?').map_or(url, |(base, _)| base).to_string()
+    url.split_once('?')
+        .map_or(url, |(base, _)| base)
+        .to_string()
 }
 
 /// Runs inspect + diff in a child process; its wall time and peak RSS (KiB).
 fn run_spawn(from: &str, to: &str) -> (Duration, u64) {
     let exe = std::env::current_exe().expect("own executable");
     let started = Instant::now();
-    let out = Command::new(exe).env(CHILD_ENV, format!("{from} {to}")).output().expect("run the child");
+    let out = Command::new(exe)
+        .env(CHILD_ENV, format!("{from} {to}"))
+        .output()
+        .expect("run the child");
     let elapsed = started.elapsed();
-    assert!(out.status.success(), "bench child failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "bench child failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     if std::env::var_os("RUST_LOG").is_some() {
         eprint!("{}", String::from_utf8_lossy(&out.stderr));
     }
-    let kib = String::from_utf8_lossy(&out.stdout).trim().parse().unwrap_or(0);
+    let kib = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .unwrap_or(0);
     (elapsed, kib)
 }
 
@@ -130,27 +163,52 @@ fn child(urls: &str) {
             .with_writer(std::io::stderr)
             .init();
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     runtime.block_on(async {
-        let options = Options { allow_unsafe: true, ..Options::default() };
-        let connect = |url: &str| PgPoolOptions::new().max_connections(1).connect(url.to_string().leak());
+        let options = Options {
+            allow_unsafe: true,
+            ..Options::default()
+        };
+        let connect = |url: &str| {
+            PgPoolOptions::new()
+                .max_connections(1)
+                .connect(url.to_string().leak())
+        };
         let (a, b) = tokio::try_join!(connect(from), connect(to)).expect("connect");
         // Both inspections run at once, on their own tasks (as the CLI's `diff_urls` does).
         let (source, target) = tokio::try_join!(
-            async { tokio::spawn(async move { inspect(&a, &options_of()).await }).await.expect("task") },
-            async { tokio::spawn(async move { inspect(&b, &options_of()).await }).await.expect("task") },
+            async {
+                tokio::spawn(async move { inspect(&a, &options_of()).await })
+                    .await
+                    .expect("task")
+            },
+            async {
+                tokio::spawn(async move { inspect(&b, &options_of()).await })
+                    .await
+                    .expect("task")
+            },
         )
         .expect("inspect");
         let started = Instant::now();
         let plan = source.diff(&target, &options).expect("diff");
-        tracing::debug!(elapsed_ms = started.elapsed().as_millis() as u64, statements = plan.statements.len(), "diffed");
+        tracing::debug!(
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            statements = plan.statements.len(),
+            "diffed"
+        );
         assert!(!plan.to_sql().is_empty());
     });
     println!("{}", peak_rss_kib());
 }
 
 fn options_of() -> Options {
-    Options { allow_unsafe: true, ..Options::default() }
+    Options {
+        allow_unsafe: true,
+        ..Options::default()
+    }
 }
 
 fn peak_rss_kib() -> u64 {
@@ -181,13 +239,27 @@ fn run_migra(python: &str, from: &str, to: &str) -> Option<(Duration, u64)> {
     let started = Instant::now();
     // SQLAlchemy wants the postgresql:// scheme.
     let sqlalchemy = |url: &str| url.replacen("postgres://", "postgresql://", 1);
-    let out = Command::new(python).args(["-c", MIGRA_SCRIPT, &sqlalchemy(from), &sqlalchemy(to)]).output().ok()?;
+    let out = Command::new(python)
+        .args(["-c", MIGRA_SCRIPT, &sqlalchemy(from), &sqlalchemy(to)])
+        .output()
+        .ok()?;
     let elapsed = started.elapsed();
     if !out.status.success() {
-        eprintln!("migra failed: {}", String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or_default());
+        eprintln!(
+            "migra failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+                .lines()
+                .last()
+                .unwrap_or_default()
+        );
         return None;
     }
-    let kib = String::from_utf8_lossy(&out.stdout).trim().lines().last()?.parse().ok()?;
+    let kib = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .lines()
+        .last()?
+        .parse()
+        .ok()?;
     Some((elapsed, kib))
 }
 
@@ -196,9 +268,16 @@ fn generate(n: usize, changed: bool) -> String {
     let mut sql = String::new();
     let w = &mut sql;
     let _ = writeln!(w, "CREATE SCHEMA app;");
-    let statuses = if changed { "'new', 'active', 'paused', 'closed'" } else { "'new', 'active', 'closed'" };
+    let statuses = if changed {
+        "'new', 'active', 'paused', 'closed'"
+    } else {
+        "'new', 'active', 'closed'"
+    };
     let _ = writeln!(w, "CREATE TYPE app.status AS ENUM ({statuses});");
-    let _ = writeln!(w, "CREATE TYPE app.priority AS ENUM ('low', 'mid', 'high');");
+    let _ = writeln!(
+        w,
+        "CREATE TYPE app.priority AS ENUM ('low', 'mid', 'high');"
+    );
     let _ = writeln!(w, "CREATE TYPE app.kind AS ENUM ('a', 'b', 'c');");
     for s in 0..(n / 20).max(1) {
         let increment = if changed && s % 3 == 0 { 10 } else { 1 };
@@ -206,7 +285,11 @@ fn generate(n: usize, changed: bool) -> String {
     }
     // Functions first (views, defaults and triggers use some of them).
     for f in 0..n / 2 {
-        let body = if changed && f % 10 == 0 { "x * 3" } else { "x * 2" };
+        let body = if changed && f % 10 == 0 {
+            "x * 3"
+        } else {
+            "x * 2"
+        };
         if f % 2 == 0 {
             let _ = writeln!(w, "CREATE FUNCTION app.f_{f}(x integer) RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT {body}';");
         } else {
@@ -221,16 +304,35 @@ fn generate(n: usize, changed: bool) -> String {
         if dropped(i) {
             continue;
         }
-        let amount_type = if changed && i % 10 == 3 { "numeric(14,2)" } else { "numeric(12,2)" };
+        let amount_type = if changed && i % 10 == 3 {
+            "numeric(14,2)"
+        } else {
+            "numeric(12,2)"
+        };
         let code_default = if changed && i % 10 == 5 { "'x'" } else { "''" };
-        let extra = if changed && i % 10 == 1 { ",\n  extra text" } else { "" };
-        let legacy = if changed && i % 10 == 2 { "" } else { ",\n  legacy_flag boolean" };
+        let extra = if changed && i % 10 == 1 {
+            ",\n  extra text"
+        } else {
+            ""
+        };
+        let legacy = if changed && i % 10 == 2 {
+            ""
+        } else {
+            ",\n  legacy_flag boolean"
+        };
         let fk = if i > 0 && !dropped(i - 1) {
-            format!(",\n  parent_id bigint REFERENCES app.t_{}(id) ON DELETE CASCADE", i - 1)
+            format!(
+                ",\n  parent_id bigint REFERENCES app.t_{}(id) ON DELETE CASCADE",
+                i - 1
+            )
         } else {
             String::new()
         };
-        let check = if changed && i % 10 == 4 { "amount >= 1" } else { "amount >= 0" };
+        let check = if changed && i % 10 == 4 {
+            "amount >= 1"
+        } else {
+            "amount >= 0"
+        };
         let _ = writeln!(
             w,
             "CREATE TABLE app.t_{i} (
@@ -250,8 +352,15 @@ fn generate(n: usize, changed: bool) -> String {
         if !(changed && i % 10 == 6) {
             let _ = writeln!(w, "CREATE INDEX t_{i}_status_created ON app.t_{i} (status, created_at) WHERE quantity > 0;");
         }
-        let _ = writeln!(w, "CREATE UNIQUE INDEX t_{i}_lower_name ON app.t_{i} (lower(name));");
-        let comment = if changed && i % 10 == 8 { "changed" } else { "table" };
+        let _ = writeln!(
+            w,
+            "CREATE UNIQUE INDEX t_{i}_lower_name ON app.t_{i} (lower(name));"
+        );
+        let comment = if changed && i % 10 == 8 {
+            "changed"
+        } else {
+            "table"
+        };
         let _ = writeln!(w, "COMMENT ON TABLE app.t_{i} IS '{comment} {i}';");
         if i % 10 == 0 && n / 2 > 1 {
             let f = (i / 10 * 2 + 1) % (n / 2);
@@ -272,7 +381,11 @@ fn generate(n: usize, changed: bool) -> String {
             continue;
         }
         let f = (v * 2) % (n / 2).max(1);
-        let extra = if changed && v % 10 == 1 { ", t.quantity" } else { "" };
+        let extra = if changed && v % 10 == 1 {
+            ", t.quantity"
+        } else {
+            ""
+        };
         if v % 2 == 1 && !dropped(t - 5) {
             let _ = writeln!(
                 w,
@@ -292,7 +405,11 @@ fn generate(n: usize, changed: bool) -> String {
             w,
             "CREATE TABLE app.events_{p} (id bigint NOT NULL, at date NOT NULL, kind app.kind, body text) PARTITION BY RANGE (at);"
         );
-        let years: &[u32] = if changed && p % 2 == 0 { &[2022, 2023, 2024, 2025] } else { &[2021, 2022, 2023, 2024] };
+        let years: &[u32] = if changed && p % 2 == 0 {
+            &[2022, 2023, 2024, 2025]
+        } else {
+            &[2021, 2022, 2023, 2024]
+        };
         for y in years {
             let _ = writeln!(
                 w,

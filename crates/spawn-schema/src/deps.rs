@@ -22,8 +22,13 @@ impl<'a> Graph<'a> {
     }
 
     /// The objects that depend on `id`.
-    pub fn dependents<'s>(&'s self, id: &ObjectId) -> impl Iterator<Item = (&'a ObjectId, DepKind)> + 's {
-        let start = self.by_target.partition_point(|i| self.deps[*i as usize].to < *id);
+    pub fn dependents<'s>(
+        &'s self,
+        id: &ObjectId,
+    ) -> impl Iterator<Item = (&'a ObjectId, DepKind)> + 's {
+        let start = self
+            .by_target
+            .partition_point(|i| self.deps[*i as usize].to < *id);
         let deps = self.deps;
         let id = id.clone();
         self.by_target[start..]
@@ -34,9 +39,15 @@ impl<'a> Graph<'a> {
     }
 
     /// The objects `id` depends on.
-    pub fn dependencies(&self, id: &ObjectId) -> impl Iterator<Item = (&'a ObjectId, DepKind)> + 'a {
+    pub fn dependencies(
+        &self,
+        id: &ObjectId,
+    ) -> impl Iterator<Item = (&'a ObjectId, DepKind)> + 'a {
         let start = self.deps.partition_point(|d| d.from < *id);
         let id = id.clone();
-        self.deps[start..].iter().take_while(move |d| d.from == id).map(|d| (&d.to, d.kind))
+        self.deps[start..]
+            .iter()
+            .take_while(move |d| d.from == id)
+            .map(|d| (&d.to, d.kind))
     }
 }

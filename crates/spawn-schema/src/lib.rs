@@ -79,7 +79,11 @@ impl DiffOutcome {
 ///
 /// This is the whole job of `spawn diff FROM TO`; the caller prints
 /// [`DiffOutcome::stdout`] and exits with [`DiffOutcome::exit_code`].
-pub async fn diff_urls(from: &str, to: &str, options: &Options) -> Result<DiffOutcome, SchemaError> {
+pub async fn diff_urls(
+    from: &str,
+    to: &str,
+    options: &Options,
+) -> Result<DiffOutcome, SchemaError> {
     let (from_pool, to_pool) = tokio::try_join!(connect(from, "FROM"), connect(to, "TO"))?;
     // Inspect both at once, each on a task of its own so a multi-threaded runtime runs them
     // in parallel.
@@ -92,11 +96,19 @@ pub async fn diff_urls(from: &str, to: &str, options: &Options) -> Result<DiffOu
         })
     };
     let (source, target) = tokio::join!(spawn_inspect(from_pool), spawn_inspect(to_pool));
-    let (source, target) = (source.map_err(SchemaError::Task)?, target.map_err(SchemaError::Task)?);
+    let (source, target) = (
+        source.map_err(SchemaError::Task)?,
+        target.map_err(SchemaError::Task)?,
+    );
     let (source, target) = (source?, target?);
     let plan = source.plan(&target, options);
     let refused = !options.allow_unsafe && !plan.unsafe_statements().is_empty();
-    Ok(DiffOutcome { sql: plan.to_sql(), summary: plan.summary(), refused, plan })
+    Ok(DiffOutcome {
+        sql: plan.to_sql(),
+        summary: plan.summary(),
+        refused,
+        plan,
+    })
 }
 
 async fn connect(url: &str, which: &'static str) -> Result<PgPool, SchemaError> {
@@ -105,7 +117,11 @@ async fn connect(url: &str, which: &'static str) -> Result<PgPool, SchemaError> 
         .acquire_timeout(std::time::Duration::from_secs(10))
         .connect(url)
         .await
-        .map_err(|source| SchemaError::Connect { which, url: redact(url), source })
+        .map_err(|source| SchemaError::Connect {
+            which,
+            url: redact(url),
+            source,
+        })
 }
 
 /// The URL without its password, for error messages.
@@ -114,7 +130,12 @@ fn redact(url: &str) -> String {
         (Some(scheme), Some(at)) if at > scheme => {
             let creds = &url[scheme + 3..at];
             match creds.find(':') {
-                Some(colon) => format!("{}{}:***{}", &url[..scheme + 3], &creds[..colon], &url[at..]),
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme + 3],
+                    &creds[..colon],
+                    &url[at..]
+                ),
                 None => url.to_string(),
             }
         }

@@ -93,7 +93,10 @@ impl Plan {
 
     /// The statements that may lose data.
     pub fn unsafe_statements(&self) -> Vec<&PlannedStatement> {
-        self.statements.iter().filter(|s| s.unsafe_reason.is_some()).collect()
+        self.statements
+            .iter()
+            .filter(|s| s.unsafe_reason.is_some())
+            .collect()
     }
 
     /// `Err` listing the unsafe statements, if there are any.
@@ -102,14 +105,23 @@ impl Plan {
         if risky.is_empty() {
             Ok(())
         } else {
-            Err(DiffError::Unsafe { count: risky.len(), list: self.refusal_list() })
+            Err(DiffError::Unsafe {
+                count: risky.len(),
+                list: self.refusal_list(),
+            })
         }
     }
 
     fn refusal_list(&self) -> String {
         self.unsafe_statements()
             .iter()
-            .map(|s| format!("  {};  -- {}", s.sql.lines().next().unwrap_or_default(), s.unsafe_reason.as_deref().unwrap_or_default()))
+            .map(|s| {
+                format!(
+                    "  {};  -- {}",
+                    s.sql.lines().next().unwrap_or_default(),
+                    s.unsafe_reason.as_deref().unwrap_or_default()
+                )
+            })
             .collect::<Vec<_>>()
             .join("\n")
     }
@@ -153,7 +165,13 @@ impl Plan {
                 Action::Recreate => '±',
                 _ => '~',
             };
-            let _ = write!(out, "{sign} {} {} {}", c.action.label(), c.object.kind.label(), c.object);
+            let _ = write!(
+                out,
+                "{sign} {} {} {}",
+                c.action.label(),
+                c.object.kind.label(),
+                c.object
+            );
             if let Some(reasons) = risky.get(&c.object) {
                 let _ = write!(out, "  [unsafe: {}]", reasons.join("; "));
             }
@@ -236,7 +254,13 @@ enum Phase {
 
 fn build(source: &Schema, target: &Schema, options: &Options) -> Plan {
     let started = std::time::Instant::now();
-    let lap = |what: &str| tracing::debug!(what, elapsed_ms = started.elapsed().as_millis() as u64, "plan");
+    let lap = |what: &str| {
+        tracing::debug!(
+            what,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "plan"
+        )
+    };
     let renamed;
     let (source, renames) = match options.detect_renames && !options.create_extensions_only {
         true => match diff::renames::detect(source, target) {
@@ -249,7 +273,11 @@ fn build(source: &Schema, target: &Schema, options: &Options) -> Plan {
         false => (source, Vec::new()),
     };
     lap("renames");
-    let ctx = Ctx { source, target, options };
+    let ctx = Ctx {
+        source,
+        target,
+        options,
+    };
     let mut nodes = classify(&ctx);
     lap("classified");
     let (source_graph, target_graph) = (Graph::new(source), Graph::new(target));
@@ -265,9 +293,11 @@ fn build(source: &Schema, target: &Schema, options: &Options) -> Plan {
     lap("ordered");
 
     let mut statements = Vec::new();
-    let creates_functions = steps
-        .iter()
-        .any(|s| s.id.kind == ObjectKind::Function && matches!(s.phase, Phase::Create | Phase::Alter) && !s.stmts.is_empty());
+    let creates_functions = steps.iter().any(|s| {
+        s.id.kind == ObjectKind::Function
+            && matches!(s.phase, Phase::Create | Phase::Alter)
+            && !s.stmts.is_empty()
+    });
     if creates_functions {
         statements.push(PlannedStatement {
             sql: "SET check_function_bodies = false".into(),
@@ -278,8 +308,16 @@ fn build(source: &Schema, target: &Schema, options: &Options) -> Plan {
     }
     let mut changes: Vec<ObjectChange> = Vec::new();
     for (id, stmt) in renames {
-        changes.push(ObjectChange { object: id.clone(), action: Action::Rename });
-        statements.push(PlannedStatement { sql: stmt.sql, object: Some(id), action: Action::Rename, unsafe_reason: None });
+        changes.push(ObjectChange {
+            object: id.clone(),
+            action: Action::Rename,
+        });
+        statements.push(PlannedStatement {
+            sql: stmt.sql,
+            object: Some(id),
+            action: Action::Rename,
+            unsafe_reason: None,
+        });
     }
     for step in steps {
         let action = match step.phase {
@@ -305,9 +343,15 @@ fn build(source: &Schema, target: &Schema, options: &Options) -> Plan {
             State::Alter => Action::Alter,
             State::Recreate | State::Convert => Action::Recreate,
         };
-        changes.push(ObjectChange { object: id.clone(), action });
+        changes.push(ObjectChange {
+            object: id.clone(),
+            action,
+        });
     }
-    Plan { statements, changes }
+    Plan {
+        statements,
+        changes,
+    }
 }
 
 /// Step 1: what happens to each object on its own.
@@ -318,9 +362,16 @@ fn classify(ctx: &Ctx) -> BTreeMap<ObjectId, Node> {
             None => Node::new(State::Drop),
             Some(to) => match diff::compare(id, from, to, ctx) {
                 Change::Same => continue,
-                Change::Alter { stmts, invalidates, detaches } => {
-                    Node { alter: stmts, invalidates, detaches, ..Node::new(State::Alter) }
-                }
+                Change::Alter {
+                    stmts,
+                    invalidates,
+                    detaches,
+                } => Node {
+                    alter: stmts,
+                    invalidates,
+                    detaches,
+                    ..Node::new(State::Alter)
+                },
                 Change::Recreate => Node::new(State::Recreate),
                 Change::ConvertEnum => Node::new(State::Convert),
             },
@@ -344,16 +395,27 @@ fn propagate(ctx: &Ctx, graph: &Graph, nodes: &mut BTreeMap<ObjectId, Node>) {
         .collect();
     while let Some(x) = queue.pop_front() {
         let Some(xnode) = nodes.get(&x) else { continue };
-        let (xstate, x_invalidating) = (xnode.state, xnode.state == State::Alter && xnode.invalidates);
+        let (xstate, x_invalidating) = (
+            xnode.state,
+            xnode.state == State::Alter && xnode.invalidates,
+        );
         let dependents: Vec<&ObjectId> = graph.dependents(&x).map(|(d, _)| d).collect();
         for d in dependents {
             if let Some(dn) = nodes.get(d) {
-                if dn.drops() || (dn.state == State::Alter && dn.detaches && d.kind == ObjectKind::Sequence) {
+                if dn.drops()
+                    || (dn.state == State::Alter && dn.detaches && d.kind == ObjectKind::Sequence)
+                {
                     continue;
                 }
             }
             if x_invalidating
-                && matches!(d.kind, ObjectKind::Index | ObjectKind::Constraint | ObjectKind::Statistics | ObjectKind::Sequence)
+                && matches!(
+                    d.kind,
+                    ObjectKind::Index
+                        | ObjectKind::Constraint
+                        | ObjectKind::Statistics
+                        | ObjectKind::Sequence
+                )
             {
                 // PostgreSQL rebuilds these itself when a column's type changes.
                 continue;
@@ -363,19 +425,29 @@ fn propagate(ctx: &Ctx, graph: &Graph, nodes: &mut BTreeMap<ObjectId, Node>) {
                     (ctx.source.objects.get(d), ctx.target.objects.get(d))
                 {
                     if from.data_type == to.data_type {
-                        let reason = match (ctx.source.objects.get(&x), ctx.target.objects.get(&x)) {
-                            (Some(Object::Enum(a)), Some(Object::Enum(b))) => diff::types_enum_reason(&x, a, b),
+                        let reason = match (ctx.source.objects.get(&x), ctx.target.objects.get(&x))
+                        {
+                            (Some(Object::Enum(a)), Some(Object::Enum(b))) => {
+                                diff::types_enum_reason(&x, a, b)
+                            }
                             _ => None,
                         };
-                        let node = nodes.entry(d.clone()).or_insert_with(|| Node::new(State::Alter));
-                        node.alter.insert(0, diff::enum_convert_column(d, &to.data_type, reason));
+                        let node = nodes
+                            .entry(d.clone())
+                            .or_insert_with(|| Node::new(State::Alter));
+                        node.alter
+                            .insert(0, diff::enum_convert_column(d, &to.data_type, reason));
                         node.invalidates = true;
                         queue.push_back(d.clone());
                         continue;
                     }
                 }
             }
-            let state = if ctx.target.objects.contains_key(d) { State::Recreate } else { State::Drop };
+            let state = if ctx.target.objects.contains_key(d) {
+                State::Recreate
+            } else {
+                State::Drop
+            };
             let node = nodes.entry(d.clone()).or_insert_with(|| Node::new(state));
             node.state = state;
             node.alter.clear();
@@ -400,11 +472,20 @@ fn table_of(id: &ObjectId, schema: &Schema) -> Option<ObjectId> {
 }
 
 /// Whether `table` is a partition or child of `parent` on both sides, without being detached.
-fn stays_child(ctx: &Ctx, nodes: &BTreeMap<ObjectId, Node>, table: &ObjectId, parent: &ObjectId) -> bool {
+fn stays_child(
+    ctx: &Ctx,
+    nodes: &BTreeMap<ObjectId, Node>,
+    table: &ObjectId,
+    parent: &ObjectId,
+) -> bool {
     let attached = |schema: &Schema| match schema.objects.get(table) {
         Some(Object::Table(t)) => {
-            t.partition_of.as_ref().is_some_and(|p| p.parent_schema == parent.schema && p.parent == parent.name)
-                || t.inherits.iter().any(|(s, n)| *s == parent.schema && *n == parent.name)
+            t.partition_of
+                .as_ref()
+                .is_some_and(|p| p.parent_schema == parent.schema && p.parent == parent.name)
+                || t.inherits
+                    .iter()
+                    .any(|(s, n)| *s == parent.schema && *n == parent.name)
         }
         _ => false,
     };
@@ -413,7 +494,12 @@ fn stays_child(ctx: &Ctx, nodes: &BTreeMap<ObjectId, Node>, table: &ObjectId, pa
 }
 
 /// Step 2b: which drops and creates happen implicitly with another object's.
-fn mark_implicit(ctx: &Ctx, source_graph: &Graph, target_graph: &Graph, nodes: &mut BTreeMap<ObjectId, Node>) {
+fn mark_implicit(
+    ctx: &Ctx,
+    source_graph: &Graph,
+    target_graph: &Graph,
+    nodes: &mut BTreeMap<ObjectId, Node>,
+) {
     let mut dropped_with = Vec::new();
     let mut created_by = Vec::new();
     for (id, node) in nodes.iter() {
@@ -423,11 +509,17 @@ fn mark_implicit(ctx: &Ctx, source_graph: &Graph, target_graph: &Graph, nodes: &
                 .dependencies(id)
                 .filter(|(_, kind)| *kind == DepKind::Auto)
                 .map(|(to, _)| to)
-                .filter(|to| nodes.get(*to).is_some_and(|n| n.drops() && n.state != State::Convert))
+                .filter(|to| {
+                    nodes
+                        .get(*to)
+                        .is_some_and(|n| n.drops() && n.state != State::Convert)
+                })
                 .find(|to| {
                     // A partition's copy goes with the parent's original only while attached.
                     match (&own_table, table_of(to, ctx.source)) {
-                        (Some(mine), Some(theirs)) if *mine != theirs && to.kind != ObjectKind::Table => {
+                        (Some(mine), Some(theirs))
+                            if *mine != theirs && to.kind != ObjectKind::Table =>
+                        {
                             stays_child(ctx, nodes, mine, &theirs)
                         }
                         _ => true,
@@ -440,19 +532,28 @@ fn mark_implicit(ctx: &Ctx, source_graph: &Graph, target_graph: &Graph, nodes: &
         if node.creates() && node.state != State::Convert {
             let creates = |to: &ObjectId| nodes.get(to).is_some_and(Node::creates);
             let inherited_from = |kind: ObjectKind| {
-                target_graph.dependencies(id).map(|(to, _)| to).find(|to| to.kind == kind).cloned()
+                target_graph
+                    .dependencies(id)
+                    .map(|(to, _)| to)
+                    .find(|to| to.kind == kind)
+                    .cloned()
             };
             let table = table_of(id, ctx.target);
             let creator = match (id.kind, ctx.target.objects.get(id)) {
-                (ObjectKind::Column, Some(Object::Column(c))) => match table.clone().filter(|t| creates(t)) {
-                    Some(t) => Some(Some(t)),
-                    None if !c.is_local && c.inherited => inherited_from(ObjectKind::Column)
-                        .filter(|parent| {
-                            table.as_ref().zip(parent.owning_table()).is_some_and(|(t, p)| stays_child(ctx, nodes, t, &p))
-                        })
-                        .map(|parent| creates(&parent).then_some(parent)),
-                    None => None,
-                },
+                (ObjectKind::Column, Some(Object::Column(c))) => {
+                    match table.clone().filter(|t| creates(t)) {
+                        Some(t) => Some(Some(t)),
+                        None if !c.is_local && c.inherited => inherited_from(ObjectKind::Column)
+                            .filter(|parent| {
+                                table
+                                    .as_ref()
+                                    .zip(parent.owning_table())
+                                    .is_some_and(|(t, p)| stays_child(ctx, nodes, t, &p))
+                            })
+                            .map(|parent| creates(&parent).then_some(parent)),
+                        None => None,
+                    }
+                }
                 (ObjectKind::Index, Some(Object::Index(i))) if i.inherited => {
                     Some(inherited_from(ObjectKind::Index).filter(|p| creates(p)))
                 }
@@ -493,12 +594,21 @@ fn order(ctx: &Ctx, nodes: &BTreeMap<ObjectId, Node>) -> Vec<Step> {
     for (id, node) in nodes {
         let mut push = |phase: Phase, stmts: Vec<Stmt>| {
             index.insert((id, phase), steps.len());
-            steps.push(Step { id: id.clone(), phase, stmts });
+            steps.push(Step {
+                id: id.clone(),
+                phase,
+                stmts,
+            });
         };
         match node.state {
             State::Convert => {
                 push(Phase::Drop, vec![diff::enum_rename_away(id)]);
-                let create = ctx.target.objects.get(id).map(|o| diff::create(id, o, ctx, false)).unwrap_or_default();
+                let create = ctx
+                    .target
+                    .objects
+                    .get(id)
+                    .map(|o| diff::create(id, o, ctx, false))
+                    .unwrap_or_default();
                 push(Phase::Create, create);
                 push(Phase::Cleanup, vec![diff::enum_drop_old(id)]);
                 continue;
@@ -557,7 +667,9 @@ fn order(ctx: &Ctx, nodes: &BTreeMap<ObjectId, Node>) -> Vec<Step> {
 
     // Drops follow the source's dependencies: dependents first.
     for dep in &ctx.source.dependencies {
-        let (Some(x), Some(y)) = (nodes.get(&dep.from), nodes.get(&dep.to)) else { continue };
+        let (Some(x), Some(y)) = (nodes.get(&dep.from), nodes.get(&dep.to)) else {
+            continue;
+        };
         let (rx, ry) = (drop_root(&dep.from), drop_root(&dep.to));
         if x.drops() && y.drops() && rx != ry {
             add(step(&rx, Phase::Drop), step(&ry, Phase::Drop));
@@ -575,7 +687,9 @@ fn order(ctx: &Ctx, nodes: &BTreeMap<ObjectId, Node>) -> Vec<Step> {
     }
     // Creates follow the target's dependencies: what is needed first.
     for dep in &ctx.target.dependencies {
-        let (Some(x), Some(y)) = (nodes.get(&dep.from), nodes.get(&dep.to)) else { continue };
+        let (Some(x), Some(y)) = (nodes.get(&dep.from), nodes.get(&dep.to)) else {
+            continue;
+        };
         let (rx, ry) = (create_root(&dep.from), create_root(&dep.to));
         if x.creates() && y.creates() && rx != ry {
             add(step(&ry, Phase::Create), step(&rx, Phase::Create));
@@ -595,7 +709,10 @@ fn order(ctx: &Ctx, nodes: &BTreeMap<ObjectId, Node>) -> Vec<Step> {
     let mut names: HashMap<(String, String), Vec<ObjectId>> = HashMap::new();
     for (id, node) in nodes {
         if node.drops() && node.creates() {
-            add(step(&drop_root(id), Phase::Drop), step(&create_root(id), Phase::Create));
+            add(
+                step(&drop_root(id), Phase::Drop),
+                step(&create_root(id), Phase::Create),
+            );
         }
         if node.state == State::Convert {
             add(step(id, Phase::Create), step(id, Phase::Cleanup));
@@ -612,7 +729,10 @@ fn order(ctx: &Ctx, nodes: &BTreeMap<ObjectId, Node>) -> Vec<Step> {
         }
         if let Some(others) = relation_name(id, ctx.target).and_then(|key| names.get(&key)) {
             for other in others.iter().filter(|o| *o != id) {
-                add(step(&drop_root(other), Phase::Drop), step(&create_root(id), Phase::Create));
+                add(
+                    step(&drop_root(other), Phase::Drop),
+                    step(&create_root(id), Phase::Create),
+                );
             }
         }
     }
@@ -665,7 +785,10 @@ fn order(ctx: &Ctx, nodes: &BTreeMap<ObjectId, Node>) -> Vec<Step> {
                 let parent = ObjectId::new(ObjectKind::Table, &p.parent_schema, &p.parent);
                 let child = ObjectId::new(ObjectKind::Table, &id.schema, &id.name);
                 for table in [&parent, &child] {
-                    for s in column_steps(ctx.target, table).into_iter().chain(column_steps(ctx.source, table)) {
+                    for s in column_steps(ctx.target, table)
+                        .into_iter()
+                        .chain(column_steps(ctx.source, table))
+                    {
                         add(Some(s), step(id, Phase::Create));
                     }
                 }
@@ -712,8 +835,10 @@ fn topological(steps: Vec<Step>, mut edges: Vec<Vec<usize>>) -> Vec<Step> {
         }
     }
     let key = |i: usize| (steps[i].phase, &steps[i].id, i);
-    let mut ready: BinaryHeap<Reverse<(Phase, &ObjectId, usize)>> =
-        (0..n).filter(|&i| indegree[i] == 0).map(|i| Reverse(key(i))).collect();
+    let mut ready: BinaryHeap<Reverse<(Phase, &ObjectId, usize)>> = (0..n)
+        .filter(|&i| indegree[i] == 0)
+        .map(|i| Reverse(key(i)))
+        .collect();
     let mut done = vec![false; n];
     let mut order = Vec::with_capacity(n);
     while order.len() < n {
@@ -721,7 +846,9 @@ fn topological(steps: Vec<Step>, mut edges: Vec<Vec<usize>>) -> Vec<Step> {
             Some(Reverse((_, _, i))) => i,
             None => {
                 // A cycle: take the smallest remaining step and carry on.
-                let Some(i) = (0..n).filter(|&i| !done[i]).min_by_key(|&i| key(i)) else { break };
+                let Some(i) = (0..n).filter(|&i| !done[i]).min_by_key(|&i| key(i)) else {
+                    break;
+                };
                 warn!(object = %steps[i].id, "dependency cycle; ordering by identity");
                 i
             }

@@ -25,7 +25,9 @@ pub fn type_change_reason(id: &ObjectId, from: &str, to: &str) -> Option<String>
     if is_widening(from, to) {
         None
     } else {
-        Some(format!("changes the type of {id} from {from} to {to}, which may fail or lose data"))
+        Some(format!(
+            "changes the type of {id} from {from} to {to}, which may fail or lose data"
+        ))
     }
 }
 
@@ -43,7 +45,9 @@ fn is_widening(from: &str, to: &str) -> bool {
         return true;
     }
     let text_like = |t: &str| t == "text" || t == "character varying";
-    if (from.starts_with("character varying") || from.starts_with("character(") || from == "character")
+    if (from.starts_with("character varying")
+        || from.starts_with("character(")
+        || from == "character")
         && text_like(to)
     {
         return true;
@@ -61,7 +65,10 @@ fn is_widening(from: &str, to: &str) -> bool {
 }
 
 fn varchar_len(t: &str) -> Option<u32> {
-    t.strip_prefix("character varying(")?.strip_suffix(')')?.parse().ok()
+    t.strip_prefix("character varying(")?
+        .strip_suffix(')')?
+        .parse()
+        .ok()
 }
 
 fn numeric_spec(t: &str) -> Option<(i64, i64)> {
@@ -81,7 +88,9 @@ mod tests {
         let id = ObjectId::part(ObjectKind::Column, "public", "t", "c");
         assert!(type_change_reason(&id, "integer", "bigint").is_none());
         assert!(type_change_reason(&id, "character varying(10)", "text").is_none());
-        assert!(type_change_reason(&id, "character varying(10)", "character varying(20)").is_none());
+        assert!(
+            type_change_reason(&id, "character varying(10)", "character varying(20)").is_none()
+        );
         assert!(type_change_reason(&id, "numeric(10,2)", "numeric(12,2)").is_none());
         assert!(type_change_reason(&id, "bigint", "integer").is_some());
         assert!(type_change_reason(&id, "text", "character varying(5)").is_some());

@@ -9,7 +9,10 @@ use spawn_tests::TestDb;
 async fn db_with(label: &str, sql: &str) -> TestDb {
     let db = TestDb::new(label).await;
     if !sql.is_empty() {
-        sqlx::raw_sql(sql).execute(&db.pool).await.expect("load the schema");
+        sqlx::raw_sql(sql)
+            .execute(&db.pool)
+            .await
+            .expect("load the schema");
     }
     db
 }
@@ -28,22 +31,37 @@ async fn unsafe_statements_are_refused_and_listed() {
     let options = Options::default();
     let source = inspect(&from.pool, &options).await.expect("inspect");
     let target = inspect(&to.pool, &options).await.expect("inspect");
-    let err = source.diff(&target, &options).expect_err("drops must be refused");
+    let err = source
+        .diff(&target, &options)
+        .expect_err("drops must be refused");
     let DiffError::Unsafe { count, list } = err;
     assert_eq!(count, 2, "{list}");
     assert!(list.contains("DROP TABLE public.gone"), "{list}");
     assert!(list.contains("DROP COLUMN note"), "{list}");
 
-    let allowed = Options { allow_unsafe: true, ..Options::default() };
+    let allowed = Options {
+        allow_unsafe: true,
+        ..Options::default()
+    };
     let plan = source.diff(&target, &allowed).expect("allowed");
     assert_eq!(plan.unsafe_statements().len(), 2);
     // int → bigint is a widening: not unsafe.
-    assert!(plan.statements.iter().any(|s| s.sql.contains("TYPE bigint") && s.unsafe_reason.is_none()));
+    assert!(plan
+        .statements
+        .iter()
+        .any(|s| s.sql.contains("TYPE bigint") && s.unsafe_reason.is_none()));
     // The view is dropped before the column it uses, and created after.
-    let pos = |needle: &str| plan.statements.iter().position(|s| s.sql.contains(needle)).unwrap_or(usize::MAX);
+    let pos = |needle: &str| {
+        plan.statements
+            .iter()
+            .position(|s| s.sql.contains(needle))
+            .unwrap_or(usize::MAX)
+    };
     assert!(pos("DROP VIEW public.v") < pos("DROP COLUMN note"));
     assert!(pos("DROP COLUMN note") < pos("CREATE VIEW public.v"));
-    assert!(plan.to_sql().starts_with("SET check_function_bodies = false;\n\n"));
+    assert!(plan
+        .to_sql()
+        .starts_with("SET check_function_bodies = false;\n\n"));
 }
 
 #[tokio::test]
@@ -51,29 +69,64 @@ async fn exit_codes_follow_migra() {
     let from = db_with("api_codes_from", FROM).await;
     let to = db_with("api_codes_to", TO).await;
     let same = db_with("api_codes_same", TO).await;
-    let (f, t, s) = (common::libpq_url(&from.url), common::libpq_url(&to.url), common::libpq_url(&same.url));
+    let (f, t, s) = (
+        common::libpq_url(&from.url),
+        common::libpq_url(&to.url),
+        common::libpq_url(&same.url),
+    );
 
     let refused = diff_urls(&f, &t, &Options::default()).await.expect("diff");
     assert_eq!(refused.exit_code(), 3);
     assert_eq!(refused.stdout(false), "");
-    assert!(refused.refusal_message().expect("message").contains("DROP TABLE public.gone"));
+    assert!(refused
+        .refusal_message()
+        .expect("message")
+        .contains("DROP TABLE public.gone"));
 
-    let allowed = diff_urls(&f, &t, &Options { allow_unsafe: true, ..Options::default() }).await.expect("diff");
+    let allowed = diff_urls(
+        &f,
+        &t,
+        &Options {
+            allow_unsafe: true,
+            ..Options::default()
+        },
+    )
+    .await
+    .expect("diff");
     assert_eq!(allowed.exit_code(), 2);
     assert!(allowed.stdout(false).contains("DROP TABLE public.gone;"));
     let summary = allowed.stdout(true);
-    assert!(summary.contains("- drop table public.gone  [unsafe: drops table public.gone and its rows]"), "{summary}");
-    assert!(summary.contains("+ create function public.f()"), "{summary}");
-    assert!(summary.contains("~ alter column public.keep.amount"), "{summary}");
+    assert!(
+        summary
+            .contains("- drop table public.gone  [unsafe: drops table public.gone and its rows]"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("+ create function public.f()"),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("~ alter column public.keep.amount"),
+        "{summary}"
+    );
 
     let none = diff_urls(&t, &s, &Options::default()).await.expect("diff");
     assert_eq!(none.exit_code(), 0);
     assert_eq!(none.stdout(false), "");
     assert!(none.plan.is_empty());
 
-    let err = diff_urls("postgres://nobody:secret@127.0.0.1:1/x", &t, &Options::default()).await.expect_err("no server");
+    let err = diff_urls(
+        "postgres://nobody:secret@127.0.0.1:1/x",
+        &t,
+        &Options::default(),
+    )
+    .await
+    .expect_err("no server");
     let message = err.to_string();
-    assert!(message.contains("FROM") && !message.contains("secret"), "{message}");
+    assert!(
+        message.contains("FROM") && !message.contains("secret"),
+        "{message}"
+    );
 }
 
 #[tokio::test]
@@ -126,37 +179,91 @@ async fn schema_filters_and_extension_options() {
             source.plan(&target, &options)
         }
     };
-    let only_a = run(Options { schemas: vec!["a".into()], ..Options::default() }).await.to_sql();
-    assert!(only_a.contains("ALTER TABLE a.t ADD COLUMN x integer"), "{only_a}");
+    let only_a = run(Options {
+        schemas: vec!["a".into()],
+        ..Options::default()
+    })
+    .await
+    .to_sql();
+    assert!(
+        only_a.contains("ALTER TABLE a.t ADD COLUMN x integer"),
+        "{only_a}"
+    );
     assert!(!only_a.contains("b.t"), "{only_a}");
 
-    let not_a = run(Options { exclude_schemas: vec!["a".into()], ..Options::default() }).await.to_sql();
-    assert!(not_a.contains("ALTER TABLE b.t ADD COLUMN y integer") && !not_a.contains("a.t"), "{not_a}");
+    let not_a = run(Options {
+        exclude_schemas: vec!["a".into()],
+        ..Options::default()
+    })
+    .await
+    .to_sql();
+    assert!(
+        not_a.contains("ALTER TABLE b.t ADD COLUMN y integer") && !not_a.contains("a.t"),
+        "{not_a}"
+    );
 
     let all = run(Options::default()).await.to_sql();
-    assert!(all.contains("ALTER EXTENSION pg_trgm UPDATE TO '1.4'"), "{all}");
-    assert!(all.contains("CREATE EXTENSION citext WITH SCHEMA public VERSION"), "{all}");
+    assert!(
+        all.contains("ALTER EXTENSION pg_trgm UPDATE TO '1.4'"),
+        "{all}"
+    );
+    assert!(
+        all.contains("CREATE EXTENSION citext WITH SCHEMA public VERSION"),
+        "{all}"
+    );
 
-    let ignoring = run(Options { ignore_extension_versions: true, ..Options::default() }).await.to_sql();
+    let ignoring = run(Options {
+        ignore_extension_versions: true,
+        ..Options::default()
+    })
+    .await
+    .to_sql();
     assert!(!ignoring.contains("UPDATE TO"), "{ignoring}");
-    assert!(ignoring.contains("CREATE EXTENSION citext WITH SCHEMA public;"), "{ignoring}");
+    assert!(
+        ignoring.contains("CREATE EXTENSION citext WITH SCHEMA public;"),
+        "{ignoring}"
+    );
 
-    let extensions_only = run(Options { create_extensions_only: true, ..Options::default() }).await;
-    assert!(extensions_only.statements.iter().all(|s| s.object.as_ref().is_some_and(|o| o.kind == ObjectKind::Extension)
+    let extensions_only = run(Options {
+        create_extensions_only: true,
+        ..Options::default()
+    })
+    .await;
+    assert!(extensions_only.statements.iter().all(|s| s
+        .object
+        .as_ref()
+        .is_some_and(|o| o.kind == ObjectKind::Extension)
         && s.action == Action::Create));
-    assert!(extensions_only.to_sql().starts_with("CREATE EXTENSION citext"), "{}", extensions_only.to_sql());
+    assert!(
+        extensions_only
+            .to_sql()
+            .starts_with("CREATE EXTENSION citext"),
+        "{}",
+        extensions_only.to_sql()
+    );
 }
 
 #[tokio::test]
 async fn renamed_columns_keep_their_data() {
-    let from = db_with("api_rename_from", "create table t(a int, b text); insert into t values (1, 'kept');").await;
+    let from = db_with(
+        "api_rename_from",
+        "create table t(a int, b text); insert into t values (1, 'kept');",
+    )
+    .await;
     let to = db_with("api_rename_to", "create table t(a int, c text);").await;
     let options = Options::default();
     let source = inspect(&from.pool, &options).await.expect("inspect");
     let target = inspect(&to.pool, &options).await.expect("inspect");
     let plan = source.diff(&target, &options).expect("a rename is safe");
-    assert_eq!(plan.to_sql(), "ALTER TABLE public.t RENAME COLUMN b TO c;\n");
-    let no_renames = Options { detect_renames: false, allow_unsafe: true, ..Options::default() };
+    assert_eq!(
+        plan.to_sql(),
+        "ALTER TABLE public.t RENAME COLUMN b TO c;\n"
+    );
+    let no_renames = Options {
+        detect_renames: false,
+        allow_unsafe: true,
+        ..Options::default()
+    };
     let plan = source.diff(&target, &no_renames).expect("diff");
     assert!(plan.to_sql().contains("DROP COLUMN b"));
 }

@@ -46,7 +46,11 @@ fn every_own_case_is_listed() {
     let source = include_str!("roundtrip_own.rs");
     let mut missing = Vec::new();
     for entry in std::fs::read_dir(common::own_fixtures()).expect("read the fixtures") {
-        let name = entry.expect("fixture entry").file_name().to_string_lossy().into_owned();
+        let name = entry
+            .expect("fixture entry")
+            .file_name()
+            .to_string_lossy()
+            .into_owned();
         if !source.contains(&format!("    {name},")) {
             missing.push(name);
         }

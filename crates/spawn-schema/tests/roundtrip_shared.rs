@@ -72,5 +72,8 @@ fn every_shared_case_is_listed() {
             }
         }
     }
-    assert!(missing.is_empty(), "shared cases without a test: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "shared cases without a test: {missing:?}"
+    );
 }

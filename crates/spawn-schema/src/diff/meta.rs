@@ -35,7 +35,11 @@ pub(crate) fn designator(id: &ObjectId, object: &Object) -> Designator {
         }
         (ObjectKind::Function, Object::Function(f)) => {
             let s = format!("{} {}", f.keyword(), super::routines::signature(id, f));
-            let grant = if f.kind == "p" { s.clone() } else { format!("FUNCTION {}", super::routines::signature(id, f)) };
+            let grant = if f.kind == "p" {
+                s.clone()
+            } else {
+                format!("FUNCTION {}", super::routines::signature(id, f))
+            };
             d(s.clone(), Some(s), Some(grant))
         }
         (ObjectKind::Sequence, _) => {
@@ -46,7 +50,11 @@ pub(crate) fn designator(id: &ObjectId, object: &Object) -> Designator {
             let s = format!("TABLE {name}");
             d(s.clone(), Some(s.clone()), Some(s))
         }
-        (ObjectKind::View, _) => d(format!("VIEW {name}"), Some(format!("VIEW {name}")), Some(format!("TABLE {name}"))),
+        (ObjectKind::View, _) => d(
+            format!("VIEW {name}"),
+            Some(format!("VIEW {name}")),
+            Some(format!("TABLE {name}")),
+        ),
         (ObjectKind::MaterializedView, _) => d(
             format!("MATERIALIZED VIEW {name}"),
             Some(format!("MATERIALIZED VIEW {name}")),
@@ -58,7 +66,11 @@ pub(crate) fn designator(id: &ObjectId, object: &Object) -> Designator {
             grant_on: Some(format!("TABLE {name}")),
             column: Some(ident(&id.sub)),
         },
-        (ObjectKind::Constraint, _) => d(format!("CONSTRAINT {} ON {name}", ident(&id.sub)), None, None),
+        (ObjectKind::Constraint, _) => d(
+            format!("CONSTRAINT {} ON {name}", ident(&id.sub)),
+            None,
+            None,
+        ),
         (ObjectKind::Trigger, _) => d(format!("TRIGGER {} ON {name}", ident(&id.sub)), None, None),
         (ObjectKind::Policy, _) => d(format!("POLICY {} ON {name}", ident(&id.sub)), None, None),
         (ObjectKind::Index, _) => d(format!("INDEX {name}"), None, None),
@@ -96,7 +108,10 @@ pub(crate) fn alter_meta(id: &ObjectId, from: &Object, to: &Object, ctx: &Ctx) -
 fn diff_meta(d: &Designator, from: &Meta, to: &Meta, ctx: &Ctx) -> Vec<Stmt> {
     let mut stmts = Vec::new();
     if from.comment != to.comment && !d.comment_on.is_empty() {
-        let value = to.comment.as_deref().map_or_else(|| "NULL".to_string(), literal);
+        let value = to
+            .comment
+            .as_deref()
+            .map_or_else(|| "NULL".to_string(), literal);
         stmts.push(Stmt::new(format!("COMMENT ON {} IS {value}", d.comment_on)));
     }
     if !ctx.options.with_privileges {
@@ -105,7 +120,10 @@ fn diff_meta(d: &Designator, from: &Meta, to: &Meta, ctx: &Ctx) -> Vec<Stmt> {
     let mut from_acl = from.acl.clone();
     if let (Some(owner_of), Some(old), Some(new)) = (&d.owner_of, &from.owner, &to.owner) {
         if old != new {
-            stmts.push(Stmt::new(format!("ALTER {owner_of} OWNER TO {}", role(new))));
+            stmts.push(Stmt::new(format!(
+                "ALTER {owner_of} OWNER TO {}",
+                role(new)
+            )));
             // A new owner takes over the old owner's privileges.
             from_acl = from_acl.map(|acl| {
                 if acl == from.default_acl {
@@ -162,22 +180,42 @@ fn diff_acl(on: &str, column: Option<&str>, from: &[Grant], to: &[Grant]) -> Vec
     let privs = |list: &[&str]| {
         let joined = list.join(", ");
         match column {
-            Some(c) => list.iter().map(|p| format!("{p} ({c})")).collect::<Vec<_>>().join(", "),
+            Some(c) => list
+                .iter()
+                .map(|p| format!("{p} ({c})"))
+                .collect::<Vec<_>>()
+                .join(", "),
             None => joined,
         }
     };
     let mut stmts = Vec::new();
     for (grantee, list) in &revoke_option {
-        stmts.push(Stmt::new(format!("REVOKE GRANT OPTION FOR {} ON {on} FROM {}", privs(list), role(grantee))));
+        stmts.push(Stmt::new(format!(
+            "REVOKE GRANT OPTION FOR {} ON {on} FROM {}",
+            privs(list),
+            role(grantee)
+        )));
     }
     for (grantee, list) in &revoke {
-        stmts.push(Stmt::new(format!("REVOKE {} ON {on} FROM {}", privs(list), role(grantee))));
+        stmts.push(Stmt::new(format!(
+            "REVOKE {} ON {on} FROM {}",
+            privs(list),
+            role(grantee)
+        )));
     }
     for (grantee, list) in &grant {
-        stmts.push(Stmt::new(format!("GRANT {} ON {on} TO {}", privs(list), role(grantee))));
+        stmts.push(Stmt::new(format!(
+            "GRANT {} ON {on} TO {}",
+            privs(list),
+            role(grantee)
+        )));
     }
     for (grantee, list) in &grant_option {
-        stmts.push(Stmt::new(format!("GRANT {} ON {on} TO {} WITH GRANT OPTION", privs(list), role(grantee))));
+        stmts.push(Stmt::new(format!(
+            "GRANT {} ON {on} TO {} WITH GRANT OPTION",
+            privs(list),
+            role(grantee)
+        )));
     }
     stmts
 }

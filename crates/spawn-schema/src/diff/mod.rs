@@ -23,11 +23,17 @@ pub(crate) struct Stmt {
 
 impl Stmt {
     pub fn new(sql: impl Into<String>) -> Self {
-        Self { sql: sql.into(), unsafe_reason: None }
+        Self {
+            sql: sql.into(),
+            unsafe_reason: None,
+        }
     }
 
     pub fn risky(sql: impl Into<String>, reason: Option<String>) -> Self {
-        Self { sql: sql.into(), unsafe_reason: reason }
+        Self {
+            sql: sql.into(),
+            unsafe_reason: reason,
+        }
     }
 }
 
@@ -58,7 +64,11 @@ impl Change {
         if stmts.is_empty() {
             Change::Same
         } else {
-            Change::Alter { stmts, invalidates: false, detaches: false }
+            Change::Alter {
+                stmts,
+                invalidates: false,
+                detaches: false,
+            }
         }
     }
 }
@@ -75,11 +85,13 @@ pub(crate) fn compare(id: &ObjectId, from: &Object, to: &Object, ctx: &Ctx) -> C
     let change = match (from, to) {
         (Object::Schema(_), Object::Schema(_)) => Change::Same,
         (Object::Extension(a), Object::Extension(b)) => types::compare_extension(id, a, b, ctx),
-        (Object::Collation(a), Object::Collation(b)) => recreate_unless(a.provider == b.provider
-            && a.lc_collate == b.lc_collate
-            && a.lc_ctype == b.lc_ctype
-            && a.locale == b.locale
-            && a.deterministic == b.deterministic),
+        (Object::Collation(a), Object::Collation(b)) => recreate_unless(
+            a.provider == b.provider
+                && a.lc_collate == b.lc_collate
+                && a.lc_ctype == b.lc_ctype
+                && a.locale == b.locale
+                && a.deterministic == b.deterministic,
+        ),
         (Object::Enum(a), Object::Enum(b)) => types::compare_enum(id, a, b),
         (Object::Domain(a), Object::Domain(b)) => types::compare_domain(id, a, b),
         (Object::Composite(a), Object::Composite(b)) => types::compare_composite(id, a, b),
@@ -112,7 +124,9 @@ pub(crate) fn compare(id: &ObjectId, from: &Object, to: &Object, ctx: &Ctx) -> C
                 && a.using == b.using
                 && a.with_check == b.with_check,
         ),
-        (Object::Statistics(a), Object::Statistics(b)) => recreate_unless(a.definition == b.definition),
+        (Object::Statistics(a), Object::Statistics(b)) => {
+            recreate_unless(a.definition == b.definition)
+        }
         _ => Change::Recreate,
     };
     // Owner, comment and privileges are altered in place unless the object is recreated
@@ -122,9 +136,17 @@ pub(crate) fn compare(id: &ObjectId, from: &Object, to: &Object, ctx: &Ctx) -> C
             let extra = meta::alter_meta(id, from, to, ctx);
             match change {
                 Change::Same => Change::alter(extra),
-                Change::Alter { mut stmts, invalidates, detaches } => {
+                Change::Alter {
+                    mut stmts,
+                    invalidates,
+                    detaches,
+                } => {
                     stmts.extend(extra);
-                    Change::Alter { stmts, invalidates, detaches }
+                    Change::Alter {
+                        stmts,
+                        invalidates,
+                        detaches,
+                    }
                 }
                 other => other,
             }
@@ -205,17 +227,29 @@ pub(crate) fn drop(id: &ObjectId, object: &Object) -> Vec<Stmt> {
         (ObjectKind::Schema, _) => format!("DROP SCHEMA {}", ident(&id.name)),
         (ObjectKind::Extension, _) => format!("DROP EXTENSION {}", ident(&id.name)),
         (ObjectKind::Collation, _) => format!("DROP COLLATION {name}"),
-        (ObjectKind::Enum | ObjectKind::Composite | ObjectKind::Range, _) => format!("DROP TYPE {name}"),
+        (ObjectKind::Enum | ObjectKind::Composite | ObjectKind::Range, _) => {
+            format!("DROP TYPE {name}")
+        }
         (ObjectKind::Domain, _) => format!("DROP DOMAIN {name}"),
-        (ObjectKind::Function, Object::Function(f)) => format!("DROP {} {}", f.keyword(), routines::signature(id, f)),
+        (ObjectKind::Function, Object::Function(f)) => {
+            format!("DROP {} {}", f.keyword(), routines::signature(id, f))
+        }
         (ObjectKind::Sequence, _) => format!("DROP SEQUENCE {name}"),
         (ObjectKind::Table, _) => format!("DROP TABLE {name}"),
         (ObjectKind::Column, _) => format!("ALTER TABLE {name} DROP COLUMN {}", ident(&id.sub)),
-        (ObjectKind::ColumnDefault, _) => format!("ALTER TABLE {name} ALTER COLUMN {} DROP DEFAULT", ident(&id.sub)),
+        (ObjectKind::ColumnDefault, _) => format!(
+            "ALTER TABLE {name} ALTER COLUMN {} DROP DEFAULT",
+            ident(&id.sub)
+        ),
         (ObjectKind::Partition, Object::Partition(p)) => {
-            format!("ALTER TABLE {} DETACH PARTITION {name}", qualified(&p.parent_schema, &p.parent))
+            format!(
+                "ALTER TABLE {} DETACH PARTITION {name}",
+                qualified(&p.parent_schema, &p.parent)
+            )
         }
-        (ObjectKind::Constraint, _) => format!("ALTER TABLE {name} DROP CONSTRAINT {}", ident(&id.sub)),
+        (ObjectKind::Constraint, _) => {
+            format!("ALTER TABLE {name} DROP CONSTRAINT {}", ident(&id.sub))
+        }
         (ObjectKind::Index, _) => format!("DROP INDEX {name}"),
         (ObjectKind::View, _) => format!("DROP VIEW {name}"),
         (ObjectKind::MaterializedView, _) => format!("DROP MATERIALIZED VIEW {name}"),
@@ -246,12 +280,23 @@ pub(crate) fn enum_rename_away(id: &ObjectId) -> Stmt {
 
 /// For an enum being converted: drop the renamed old type.
 pub(crate) fn enum_drop_old(id: &ObjectId) -> Stmt {
-    Stmt::new(format!("DROP TYPE {}", qualified(&id.schema, &enum_old_name(id))))
+    Stmt::new(format!(
+        "DROP TYPE {}",
+        qualified(&id.schema, &enum_old_name(id))
+    ))
 }
 
 /// For a column whose enum type is converted: change it to the new type through text.
-pub(crate) fn enum_convert_column(column: &ObjectId, data_type: &str, reason: Option<String>) -> Stmt {
-    let via = if data_type.ends_with("[]") { "text[]" } else { "text" };
+pub(crate) fn enum_convert_column(
+    column: &ObjectId,
+    data_type: &str,
+    reason: Option<String>,
+) -> Stmt {
+    let via = if data_type.ends_with("[]") {
+        "text[]"
+    } else {
+        "text"
+    };
     Stmt::risky(
         format!(
             "ALTER TABLE {} ALTER COLUMN {} TYPE {data_type} USING {}::{via}::{data_type}",

@@ -39,15 +39,22 @@ pub(crate) fn detect(source: &Schema, target: &Schema) -> Option<(Schema, Vec<(O
             }
         }
     }
-    let default_of = |schema: &Schema, id: &ObjectId| match schema.objects.get(&ObjectId { kind: ObjectKind::ColumnDefault, ..id.clone() }) {
+    let default_of = |schema: &Schema, id: &ObjectId| match schema.objects.get(&ObjectId {
+        kind: ObjectKind::ColumnDefault,
+        ..id.clone()
+    }) {
         Some(Object::ColumnDefault(d)) => Some(d.expression.clone()),
         _ => None,
     };
     let mut renames: HashMap<ObjectId, ObjectId> = HashMap::new();
     for (key, olds) in &dropped {
-        let (Some(news), [old]) = (added.get(key), olds.as_slice()) else { continue };
+        let (Some(news), [old]) = (added.get(key), olds.as_slice()) else {
+            continue;
+        };
         let [new] = news.as_slice() else { continue };
-        let (Some(Object::Column(a)), Some(Object::Column(b))) = (source.objects.get(*old), target.objects.get(*new)) else {
+        let (Some(Object::Column(a)), Some(Object::Column(b))) =
+            (source.objects.get(*old), target.objects.get(*new))
+        else {
             continue;
         };
         let same = a.data_type == b.data_type
@@ -65,9 +72,15 @@ pub(crate) fn detect(source: &Schema, target: &Schema) -> Option<(Schema, Vec<(O
     }
     let rename_id = |id: &ObjectId| -> ObjectId {
         if matches!(id.kind, ObjectKind::Column | ObjectKind::ColumnDefault) {
-            let column = ObjectId { kind: ObjectKind::Column, ..id.clone() };
+            let column = ObjectId {
+                kind: ObjectKind::Column,
+                ..id.clone()
+            };
             if let Some(new) = renames.get(&column) {
-                return ObjectId { kind: id.kind, ..new.clone() };
+                return ObjectId {
+                    kind: id.kind,
+                    ..new.clone()
+                };
             }
         }
         id.clone()

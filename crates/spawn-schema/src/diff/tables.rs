@@ -47,7 +47,10 @@ pub(crate) fn create_table(id: &ObjectId, t: &Table, ctx: &Ctx) -> Vec<Stmt> {
             columns.join(",\n")
         ));
         if columns.is_empty() {
-            sql = format!("CREATE {}TABLE {name} ()", if t.unlogged { "UNLOGGED " } else { "" });
+            sql = format!(
+                "CREATE {}TABLE {name} ()",
+                if t.unlogged { "UNLOGGED " } else { "" }
+            );
         }
         if !t.inherits.is_empty() {
             let parents: Vec<String> = t.inherits.iter().map(|(s, n)| qualified(s, n)).collect();
@@ -65,10 +68,14 @@ pub(crate) fn create_table(id: &ObjectId, t: &Table, ctx: &Ctx) -> Vec<Stmt> {
     }
     let mut stmts = vec![Stmt::new(sql)];
     if t.rls_enabled {
-        stmts.push(Stmt::new(format!("ALTER TABLE {name} ENABLE ROW LEVEL SECURITY")));
+        stmts.push(Stmt::new(format!(
+            "ALTER TABLE {name} ENABLE ROW LEVEL SECURITY"
+        )));
     }
     if t.rls_forced {
-        stmts.push(Stmt::new(format!("ALTER TABLE {name} FORCE ROW LEVEL SECURITY")));
+        stmts.push(Stmt::new(format!(
+            "ALTER TABLE {name} FORCE ROW LEVEL SECURITY"
+        )));
     }
     // USING INDEX comes with the index (see `create_index`).
     if t.replica_identity != "d" && t.replica_identity != "i" {
@@ -97,26 +104,42 @@ pub(crate) fn compare_table(id: &ObjectId, a: &Table, b: &Table) -> Change {
         let to = if b.unlogged { "UNLOGGED" } else { "LOGGED" };
         stmts.push(Stmt::new(format!("ALTER TABLE {name} SET {to}")));
     }
-    stmts.extend(storage_options(&format!("ALTER TABLE {name}"), &a.options, &b.options));
+    stmts.extend(storage_options(
+        &format!("ALTER TABLE {name}"),
+        &a.options,
+        &b.options,
+    ));
     if a.rls_enabled != b.rls_enabled {
         let what = if b.rls_enabled { "ENABLE" } else { "DISABLE" };
-        stmts.push(Stmt::new(format!("ALTER TABLE {name} {what} ROW LEVEL SECURITY")));
+        stmts.push(Stmt::new(format!(
+            "ALTER TABLE {name} {what} ROW LEVEL SECURITY"
+        )));
     }
     if a.rls_forced != b.rls_forced {
         let what = if b.rls_forced { "FORCE" } else { "NO FORCE" };
-        stmts.push(Stmt::new(format!("ALTER TABLE {name} {what} ROW LEVEL SECURITY")));
+        stmts.push(Stmt::new(format!(
+            "ALTER TABLE {name} {what} ROW LEVEL SECURITY"
+        )));
     }
-    if a.replica_identity != b.replica_identity || a.replica_identity_index != b.replica_identity_index {
+    if a.replica_identity != b.replica_identity
+        || a.replica_identity_index != b.replica_identity_index
+    {
         stmts.push(replica_identity(&name, b));
     }
     for (s, n) in &a.inherits {
         if !b.inherits.contains(&(s.clone(), n.clone())) {
-            stmts.push(Stmt::new(format!("ALTER TABLE {name} NO INHERIT {}", qualified(s, n))));
+            stmts.push(Stmt::new(format!(
+                "ALTER TABLE {name} NO INHERIT {}",
+                qualified(s, n)
+            )));
         }
     }
     for (s, n) in &b.inherits {
         if !a.inherits.contains(&(s.clone(), n.clone())) {
-            stmts.push(Stmt::new(format!("ALTER TABLE {name} INHERIT {}", qualified(s, n))));
+            stmts.push(Stmt::new(format!(
+                "ALTER TABLE {name} INHERIT {}",
+                qualified(s, n)
+            )));
         }
     }
     Change::alter(stmts)
@@ -151,8 +174,13 @@ pub(crate) fn compare_column(id: &ObjectId, a: &Column, b: &Column, ctx: &Ctx) -
         stmts.push(alter("DROP IDENTITY".into()));
     }
     if (a.data_type != b.data_type || a.collation != b.collation) && !follows_parent {
-        let collate = b.collation.as_ref().map(|c| format!(" COLLATE {c}")).unwrap_or_default();
-        let via = if ctx.source.is_enum_type(&a.data_type) || ctx.target.is_enum_type(&b.data_type) {
+        let collate = b
+            .collation
+            .as_ref()
+            .map(|c| format!(" COLLATE {c}"))
+            .unwrap_or_default();
+        let via = if ctx.source.is_enum_type(&a.data_type) || ctx.target.is_enum_type(&b.data_type)
+        {
             "::text"
         } else {
             ""
@@ -177,9 +205,15 @@ pub(crate) fn compare_column(id: &ObjectId, a: &Column, b: &Column, ctx: &Ctx) -
     }
     let identity_kind = |k: &str| if k == "a" { "ALWAYS" } else { "BY DEFAULT" };
     if a.identity.is_empty() && !b.identity.is_empty() {
-        stmts.push(alter(format!("ADD GENERATED {} AS IDENTITY", identity_kind(&b.identity))));
+        stmts.push(alter(format!(
+            "ADD GENERATED {} AS IDENTITY",
+            identity_kind(&b.identity)
+        )));
     } else if !a.identity.is_empty() && !b.identity.is_empty() && a.identity != b.identity {
-        stmts.push(alter(format!("SET GENERATED {}", identity_kind(&b.identity))));
+        stmts.push(alter(format!(
+            "SET GENERATED {}",
+            identity_kind(&b.identity)
+        )));
     }
     if !b.not_null && not_null_before && !follows_parent {
         stmts.push(alter("DROP NOT NULL".into()));
@@ -187,7 +221,11 @@ pub(crate) fn compare_column(id: &ObjectId, a: &Column, b: &Column, ctx: &Ctx) -
     if stmts.is_empty() {
         Change::Same
     } else {
-        Change::Alter { stmts, invalidates, detaches: false }
+        Change::Alter {
+            stmts,
+            invalidates,
+            detaches: false,
+        }
     }
 }
 
@@ -212,7 +250,11 @@ fn enable_trigger(id: &ObjectId, enabled: &str) -> Stmt {
         "A" => "ENABLE ALWAYS",
         _ => "ENABLE",
     };
-    Stmt::new(format!("ALTER TABLE {} {what} TRIGGER {}", qualified(&id.schema, &id.name), ident(&id.sub)))
+    Stmt::new(format!(
+        "ALTER TABLE {} {what} TRIGGER {}",
+        qualified(&id.schema, &id.name),
+        ident(&id.sub)
+    ))
 }
 
 pub(crate) fn create_trigger(id: &ObjectId, t: &Trigger) -> Vec<Stmt> {
@@ -238,7 +280,11 @@ pub(crate) fn create_policy(id: &ObjectId, p: &Policy) -> Stmt {
         "CREATE POLICY {} ON {} AS {} FOR {}",
         ident(&id.sub),
         qualified(&id.schema, &id.name),
-        if p.permissive { "PERMISSIVE" } else { "RESTRICTIVE" },
+        if p.permissive {
+            "PERMISSIVE"
+        } else {
+            "RESTRICTIVE"
+        },
         p.command
     );
     if !p.roles.is_empty() {
@@ -262,7 +308,10 @@ pub(crate) fn storage_options(alter: &str, from: &[String], to: &[String]) -> Ve
     }
     let mut stmts = Vec::new();
     if !from.is_empty() {
-        let keys: Vec<&str> = from.iter().map(|o| o.split('=').next().unwrap_or_default()).collect();
+        let keys: Vec<&str> = from
+            .iter()
+            .map(|o| o.split('=').next().unwrap_or_default())
+            .collect();
         stmts.push(Stmt::new(format!("{alter} RESET ({})", keys.join(", "))));
     }
     if !to.is_empty() {
@@ -272,12 +321,22 @@ pub(crate) fn storage_options(alter: &str, from: &[String], to: &[String]) -> Ve
 }
 
 /// `CREATE INDEX`, and `REPLICA IDENTITY USING INDEX` when the target's table uses it.
-pub(crate) fn create_index(id: &ObjectId, index: &crate::model::Index, ctx: &super::Ctx) -> Vec<Stmt> {
+pub(crate) fn create_index(
+    id: &ObjectId,
+    index: &crate::model::Index,
+    ctx: &super::Ctx,
+) -> Vec<Stmt> {
     // An index on a partitioned table is created with its partitions' copies.
     let mut stmts = vec![Stmt::new(index.definition.replacen(" ON ONLY ", " ON ", 1))];
-    let table = ObjectId::new(crate::model::ObjectKind::Table, &index.table.0, &index.table.1);
+    let table = ObjectId::new(
+        crate::model::ObjectKind::Table,
+        &index.table.0,
+        &index.table.1,
+    );
     if let Some(crate::model::Object::Table(t)) = ctx.target.objects.get(&table) {
-        if t.replica_identity == "i" && t.replica_identity_index.as_deref() == Some(id.name.as_str()) {
+        if t.replica_identity == "i"
+            && t.replica_identity_index.as_deref() == Some(id.name.as_str())
+        {
             stmts.push(replica_identity(&qualified(&table.schema, &table.name), t));
         }
     }

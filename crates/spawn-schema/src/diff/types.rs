@@ -5,7 +5,11 @@ use crate::model::{Collation, Composite, Domain, EnumType, Extension, ObjectId, 
 use crate::render::{ident, literal, qualified};
 
 pub(crate) fn create_extension(id: &ObjectId, e: &Extension, ctx: &Ctx) -> Stmt {
-    let mut sql = format!("CREATE EXTENSION {} WITH SCHEMA {}", ident(&id.name), ident(&e.schema));
+    let mut sql = format!(
+        "CREATE EXTENSION {} WITH SCHEMA {}",
+        ident(&id.name),
+        ident(&e.schema)
+    );
     if !ctx.options.ignore_extension_versions {
         sql.push_str(&format!(" VERSION {}", literal(&e.version)));
     }
@@ -20,10 +24,18 @@ pub(crate) fn compare_extension(id: &ObjectId, a: &Extension, b: &Extension, ctx
     }
     let mut stmts = Vec::new();
     if a.schema != b.schema {
-        stmts.push(Stmt::new(format!("ALTER EXTENSION {} SET SCHEMA {}", ident(&id.name), ident(&b.schema))));
+        stmts.push(Stmt::new(format!(
+            "ALTER EXTENSION {} SET SCHEMA {}",
+            ident(&id.name),
+            ident(&b.schema)
+        )));
     }
     if version_changes {
-        stmts.push(Stmt::new(format!("ALTER EXTENSION {} UPDATE TO {}", ident(&id.name), literal(&b.version))));
+        stmts.push(Stmt::new(format!(
+            "ALTER EXTENSION {} UPDATE TO {}",
+            ident(&id.name),
+            literal(&b.version)
+        )));
     }
     Change::alter(stmts)
 }
@@ -33,7 +45,10 @@ pub(crate) fn create_collation(id: &ObjectId, c: &Collation) -> Stmt {
     match c.provider.as_str() {
         "i" => {
             opts.push("provider = icu".to_string());
-            opts.push(format!("locale = {}", literal(c.locale.as_deref().unwrap_or_default())));
+            opts.push(format!(
+                "locale = {}",
+                literal(c.locale.as_deref().unwrap_or_default())
+            ));
         }
         _ => {
             opts.push("provider = libc".to_string());
@@ -50,12 +65,20 @@ pub(crate) fn create_collation(id: &ObjectId, c: &Collation) -> Stmt {
     if !c.deterministic {
         opts.push("deterministic = false".to_string());
     }
-    Stmt::new(format!("CREATE COLLATION {} ({})", qualified(&id.schema, &id.name), opts.join(", ")))
+    Stmt::new(format!(
+        "CREATE COLLATION {} ({})",
+        qualified(&id.schema, &id.name),
+        opts.join(", ")
+    ))
 }
 
 pub(crate) fn create_enum(id: &ObjectId, e: &EnumType) -> Stmt {
     let labels: Vec<String> = e.labels.iter().map(|l| literal(l)).collect();
-    Stmt::new(format!("CREATE TYPE {} AS ENUM ({})", qualified(&id.schema, &id.name), labels.join(", ")))
+    Stmt::new(format!(
+        "CREATE TYPE {} AS ENUM ({})",
+        qualified(&id.schema, &id.name),
+        labels.join(", ")
+    ))
 }
 
 pub(crate) fn compare_enum(id: &ObjectId, a: &EnumType, b: &EnumType) -> Change {
@@ -81,7 +104,10 @@ pub(crate) fn compare_enum(id: &ObjectId, a: &EnumType, b: &EnumType) -> Change 
                 None => String::new(),
             },
         };
-        stmts.push(Stmt::new(format!("ALTER TYPE {name} ADD VALUE {}{place}", literal(label))));
+        stmts.push(Stmt::new(format!(
+            "ALTER TYPE {name} ADD VALUE {}{place}",
+            literal(label)
+        )));
     }
     Change::alter(stmts)
 }
@@ -93,12 +119,19 @@ pub(crate) fn enum_removal_reason(id: &ObjectId, a: &EnumType, b: &EnumType) -> 
         None
     } else {
         let list: Vec<String> = removed.iter().map(|l| literal(l)).collect();
-        Some(format!("removes value(s) {} of enum {id}; rows using them make the conversion fail", list.join(", ")))
+        Some(format!(
+            "removes value(s) {} of enum {id}; rows using them make the conversion fail",
+            list.join(", ")
+        ))
     }
 }
 
 pub(crate) fn create_domain(id: &ObjectId, d: &Domain) -> Stmt {
-    let mut sql = format!("CREATE DOMAIN {} AS {}", qualified(&id.schema, &id.name), d.base_type);
+    let mut sql = format!(
+        "CREATE DOMAIN {} AS {}",
+        qualified(&id.schema, &id.name),
+        d.base_type
+    );
     if let Some(c) = &d.collation {
         sql.push_str(&format!(" COLLATE {c}"));
     }
@@ -132,12 +165,18 @@ pub(crate) fn compare_domain(id: &ObjectId, a: &Domain, b: &Domain) -> Change {
     }
     for (cname, def) in &a.constraints {
         if !b.constraints.iter().any(|(n, d)| n == cname && d == def) {
-            stmts.push(Stmt::new(format!("ALTER DOMAIN {name} DROP CONSTRAINT {}", ident(cname))));
+            stmts.push(Stmt::new(format!(
+                "ALTER DOMAIN {name} DROP CONSTRAINT {}",
+                ident(cname)
+            )));
         }
     }
     for (cname, def) in &b.constraints {
         if !a.constraints.iter().any(|(n, d)| n == cname && d == def) {
-            stmts.push(Stmt::new(format!("ALTER DOMAIN {name} ADD CONSTRAINT {} {def}", ident(cname))));
+            stmts.push(Stmt::new(format!(
+                "ALTER DOMAIN {name} ADD CONSTRAINT {} {def}",
+                ident(cname)
+            )));
         }
     }
     Change::alter(stmts)
@@ -153,7 +192,11 @@ fn attribute_sql(a: &crate::model::Attribute) -> String {
 
 pub(crate) fn create_composite(id: &ObjectId, c: &Composite) -> Stmt {
     let attrs: Vec<String> = c.attributes.iter().map(attribute_sql).collect();
-    Stmt::new(format!("CREATE TYPE {} AS ({})", qualified(&id.schema, &id.name), attrs.join(", ")))
+    Stmt::new(format!(
+        "CREATE TYPE {} AS ({})",
+        qualified(&id.schema, &id.name),
+        attrs.join(", ")
+    ))
 }
 
 pub(crate) fn compare_composite(id: &ObjectId, a: &Composite, b: &Composite) -> Change {
@@ -161,11 +204,18 @@ pub(crate) fn compare_composite(id: &ObjectId, a: &Composite, b: &Composite) -> 
         return Change::Same;
     }
     // Attributes only appended: ADD ATTRIBUTE in place.
-    if b.attributes.len() > a.attributes.len() && b.attributes[..a.attributes.len()] == a.attributes[..] {
+    if b.attributes.len() > a.attributes.len()
+        && b.attributes[..a.attributes.len()] == a.attributes[..]
+    {
         let name = qualified(&id.schema, &id.name);
         let stmts = b.attributes[a.attributes.len()..]
             .iter()
-            .map(|attr| Stmt::new(format!("ALTER TYPE {name} ADD ATTRIBUTE {} CASCADE", attribute_sql(attr))))
+            .map(|attr| {
+                Stmt::new(format!(
+                    "ALTER TYPE {name} ADD ATTRIBUTE {} CASCADE",
+                    attribute_sql(attr)
+                ))
+            })
             .collect();
         return Change::alter(stmts);
     }
@@ -209,9 +259,22 @@ pub(crate) fn create_sequence(id: &ObjectId, s: &Sequence) -> Vec<Stmt> {
 pub(crate) fn compare_sequence(id: &ObjectId, a: &Sequence, b: &Sequence) -> Change {
     let name = qualified(&id.schema, &id.name);
     let mut stmts = Vec::new();
-    let options_of = |s: &Sequence| (s.data_type.clone(), s.increment, s.min, s.max, s.start, s.cache, s.cycle);
+    let options_of = |s: &Sequence| {
+        (
+            s.data_type.clone(),
+            s.increment,
+            s.min,
+            s.max,
+            s.start,
+            s.cache,
+            s.cycle,
+        )
+    };
     if options_of(a) != options_of(b) {
-        stmts.push(Stmt::new(format!("ALTER SEQUENCE {name} {}", sequence_options(b))));
+        stmts.push(Stmt::new(format!(
+            "ALTER SEQUENCE {name} {}",
+            sequence_options(b)
+        )));
     }
     if a.unlogged != b.unlogged {
         let what = if b.unlogged { "UNLOGGED" } else { "LOGGED" };
@@ -224,6 +287,10 @@ pub(crate) fn compare_sequence(id: &ObjectId, a: &Sequence, b: &Sequence) -> Cha
     if stmts.is_empty() {
         Change::Same
     } else {
-        Change::Alter { stmts, invalidates: false, detaches }
+        Change::Alter {
+            stmts,
+            invalidates: false,
+            detaches,
+        }
     }
 }

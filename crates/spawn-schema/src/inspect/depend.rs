@@ -46,7 +46,11 @@ impl Inspector {
         let mut deps = std::mem::take(&mut self.extra_deps);
         for (id, catalog, parent) in std::mem::take(&mut self.inherited_from) {
             if let Some(to) = self.oids.get(&(catalog, parent, 0)) {
-                deps.push(Dependency { from: id, to: to.clone(), kind: DepKind::Auto });
+                deps.push(Dependency {
+                    from: id,
+                    to: to.clone(),
+                    kind: DepKind::Auto,
+                });
             }
         }
         deps.reserve(rows.len());
@@ -61,11 +65,17 @@ impl Inspector {
             if from == to {
                 continue;
             }
-            let kind = if c.get::<String>(6)? == "a" { DepKind::Auto } else { DepKind::Normal };
+            let kind = if c.get::<String>(6)? == "a" {
+                DepKind::Auto
+            } else {
+                DepKind::Normal
+            };
             deps.push(Dependency { from, to, kind });
         }
         deps.retain(|d| {
-            d.from != d.to && self.schema.objects.contains_key(&d.from) && self.schema.objects.contains_key(&d.to)
+            d.from != d.to
+                && self.schema.objects.contains_key(&d.from)
+                && self.schema.objects.contains_key(&d.to)
         });
         deps.sort();
         // One edge per pair: an automatic dependency wins over a normal one (it is dropped
@@ -79,7 +89,13 @@ impl Inspector {
         let catalog = Catalog::from_name(catalog)?;
         self.oids
             .get(&(catalog, oid, sub))
-            .or_else(|| if sub != 0 { self.oids.get(&(catalog, oid, 0)) } else { None })
+            .or_else(|| {
+                if sub != 0 {
+                    self.oids.get(&(catalog, oid, 0))
+                } else {
+                    None
+                }
+            })
             .cloned()
     }
 }

@@ -35,13 +35,14 @@ pub fn inspect<'a>(
 }
 
 /// Opens the read-only snapshot inspection runs in: server version and current user.
-fn begin(
+async fn begin(
     pool: PgPool,
-) -> std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<(sqlx::Transaction<'static, sqlx::Postgres>, i32, String), SchemaError>> + Send>,
-> {
-    Box::pin(async move {
-        let mut tx = pool.begin().await.map_err(|source| SchemaError::Query { what: "transaction", source })?;
+) -> Result<(sqlx::Transaction<'static, sqlx::Postgres>, i32, String), SchemaError> {
+    {
+        let mut tx = pool.begin().await.map_err(|source| SchemaError::Query {
+            what: "transaction",
+            source,
+        })?;
         let conn: &mut sqlx::PgConnection = &mut tx;
         for setting in [
             "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
@@ -50,15 +51,22 @@ fn begin(
             sqlx::query(setting)
                 .execute(&mut *conn)
                 .await
-                .map_err(|source| SchemaError::Query { what: "session settings", source })?;
+                .map_err(|source| SchemaError::Query {
+                    what: "session settings",
+                    source,
+                })?;
         }
-        let (version, user): (i32, String) =
-            sqlx::query_as("SELECT current_setting('server_version_num')::int4, current_user::text")
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(|source| SchemaError::Query { what: "server version", source })?;
+        let (version, user): (i32, String) = sqlx::query_as(
+            "SELECT current_setting('server_version_num')::int4, current_user::text",
+        )
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(|source| SchemaError::Query {
+            what: "server version",
+            source,
+        })?;
         Ok((tx, version, user))
-    })
+    }
 }
 
 async fn inspect_database(pool: PgPool, options: Options) -> Result<Schema, SchemaError> {
@@ -71,7 +79,11 @@ async fn inspect_database(pool: PgPool, options: Options) -> Result<Schema, Sche
         tx,
         options,
         version,
-        schema: Schema { current_user: user, server_version: version, ..Schema::default() },
+        schema: Schema {
+            current_user: user,
+            server_version: version,
+            ..Schema::default()
+        },
         oids: HashMap::new(),
         extra_deps: Vec::new(),
         inherited_from: Vec::new(),
@@ -95,7 +107,10 @@ async fn inspect_database(pool: PgPool, options: Options) -> Result<Schema, Sche
     ins.statistics().await?;
     ins.dependencies().await?;
     let Inspector { tx, schema, .. } = ins;
-    tx.rollback().await.map_err(|source| SchemaError::Query { what: "transaction", source })?;
+    tx.rollback().await.map_err(|source| SchemaError::Query {
+        what: "transaction",
+        source,
+    })?;
     debug!(
         objects = schema.objects.len(),
         dependencies = schema.dependencies.len(),
@@ -183,7 +198,9 @@ impl Inspector {
         &'a mut self,
         what: &'static str,
         sql: &'a str,
-    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<PgRow>, SchemaError>> + Send + 'a>> {
+    ) -> std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Vec<PgRow>, SchemaError>> + Send + 'a>,
+    > {
         Box::pin(async move {
             let started = std::time::Instant::now();
             let rows = sqlx::query(sql)
@@ -192,7 +209,12 @@ impl Inspector {
                 .fetch_all(&mut *self.tx)
                 .await
                 .map_err(|source| SchemaError::Query { what, source })?;
-            debug!(what, rows = rows.len(), elapsed_ms = started.elapsed().as_millis() as u64, "catalog query");
+            debug!(
+                what,
+                rows = rows.len(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "catalog query"
+            );
             Ok(rows)
         })
     }
@@ -236,7 +258,12 @@ impl<'r> Cols<'r> {
     where
         T: sqlx::Decode<'r, sqlx::Postgres> + sqlx::Type<sqlx::Postgres>,
     {
-        self.row.try_get(index).map_err(|source| SchemaError::Query { what: self.what, source })
+        self.row
+            .try_get(index)
+            .map_err(|source| SchemaError::Query {
+                what: self.what,
+                source,
+            })
     }
 
     /// Owner, comment, acl, default acl at `index`, `index + 1`, `index + 2`, `index + 3`.
@@ -260,7 +287,11 @@ fn parse_grants(items: &[String]) -> Vec<Grant> {
             let grantee = parts.next()?.to_string();
             let privilege = parts.next()?.to_string();
             let grantable = parts.next()? == "true";
-            Some(Grant { grantee, privilege, grantable })
+            Some(Grant {
+                grantee,
+                privilege,
+                grantable,
+            })
         })
         .collect();
     grants.sort();

@@ -18,7 +18,8 @@ impl Inspector {
             let c = Cols::new(&row, "schemas");
             let name: String = c.get(1)?;
             let id = ObjectId::new(ObjectKind::Schema, "", &name);
-            self.oids.insert((Catalog::Namespace, c.get(0)?, 0), id.clone());
+            self.oids
+                .insert((Catalog::Namespace, c.get(0)?, 0), id.clone());
             self.insert(id, Object::Schema(SchemaDef { meta: c.meta(2)? }));
         }
         Ok(())
@@ -37,12 +38,16 @@ impl Inspector {
             let c = Cols::new(&row, "extensions");
             let name: String = c.get(1)?;
             let id = ObjectId::new(ObjectKind::Extension, "", &name);
-            self.oids.insert((Catalog::Extension, c.get(0)?, 0), id.clone());
+            self.oids
+                .insert((Catalog::Extension, c.get(0)?, 0), id.clone());
             let ext = Extension {
                 schema: c.get(2)?,
                 version: c.get(3)?,
                 update_targets: c.get(5)?,
-                meta: Meta { comment: c.get(4)?, ..Meta::default() },
+                meta: Meta {
+                    comment: c.get(4)?,
+                    ..Meta::default()
+                },
             };
             self.insert(id, Object::Extension(ext));
         }

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use super::types::collation_expr;
 use super::{not_extension_member, ns_filter, split_us, Catalog, Cols, Inspector};
 use crate::model::{
-    Column, ColumnDefault, Constraint, DepKind, Dependency, Index, Meta, Object, ObjectId, ObjectKind, PartitionOf,
-    Policy, Sequence, Statistics, Table, Trigger, View,
+    Column, ColumnDefault, Constraint, DepKind, Dependency, Index, Meta, Object, ObjectId,
+    ObjectKind, PartitionOf, Policy, Sequence, Statistics, Table, Trigger, View,
 };
 use crate::SchemaError;
 
@@ -31,11 +31,19 @@ impl Inspector {
         );
         for row in self.fetch("sequences", &sql).await? {
             let c = Cols::new(&row, "sequences");
-            let id = ObjectId::new(ObjectKind::Sequence, c.get::<String>(1)?, c.get::<String>(2)?);
+            let id = ObjectId::new(
+                ObjectKind::Sequence,
+                c.get::<String>(1)?,
+                c.get::<String>(2)?,
+            );
             self.oids.insert((Catalog::Class, c.get(0)?, 0), id.clone());
             let owned_by = c.get::<Option<String>>(11)?.map(|s| {
                 let p = split_us(&s);
-                (p[0].clone(), p.get(1).cloned().unwrap_or_default(), p.get(2).cloned().unwrap_or_default())
+                (
+                    p[0].clone(),
+                    p.get(1).cloned().unwrap_or_default(),
+                    p.get(2).cloned().unwrap_or_default(),
+                )
             });
             let seq = Sequence {
                 data_type: c.get(3)?,
@@ -99,8 +107,15 @@ impl Inspector {
             };
             if let Some(p) = &partition_of {
                 let pid = ObjectId::new(ObjectKind::Partition, &schema, &name);
-                for to in [id.clone(), ObjectId::new(ObjectKind::Table, &p.parent_schema, &p.parent)] {
-                    self.extra_deps.push(Dependency { from: pid.clone(), to, kind: DepKind::Auto });
+                for to in [
+                    id.clone(),
+                    ObjectId::new(ObjectKind::Table, &p.parent_schema, &p.parent),
+                ] {
+                    self.extra_deps.push(Dependency {
+                        from: pid.clone(),
+                        to,
+                        kind: DepKind::Auto,
+                    });
                 }
                 self.insert(pid, Object::Partition(p.clone()));
             }
@@ -150,11 +165,20 @@ impl Inspector {
             let (schema, table, name): (String, String, String) = (c.get(2)?, c.get(3)?, c.get(4)?);
             let table_id = ObjectId::new(ObjectKind::Table, &schema, &table);
             let id = ObjectId::part(ObjectKind::Column, &schema, &table, &name);
-            self.oids.insert((Catalog::Class, relid, c.get(1)?), id.clone());
+            self.oids
+                .insert((Catalog::Class, relid, c.get(1)?), id.clone());
             let generated: String = c.get(9)?;
             // A generated column's expression is an attrdef too: it stands for the column.
-            let attrdef_id = if generated.is_empty() { ObjectId { kind: ObjectKind::ColumnDefault, ..id.clone() } } else { id.clone() };
-            self.oids.insert((Catalog::AttrDef, relid, c.get(1)?), attrdef_id);
+            let attrdef_id = if generated.is_empty() {
+                ObjectId {
+                    kind: ObjectKind::ColumnDefault,
+                    ..id.clone()
+                }
+            } else {
+                id.clone()
+            };
+            self.oids
+                .insert((Catalog::AttrDef, relid, c.get(1)?), attrdef_id);
             let position = positions.entry(relid).or_insert(0);
             *position += 1;
             let expression: Option<String> = c.get(10)?;
@@ -166,16 +190,37 @@ impl Inspector {
                 not_null: c.get(6)?,
                 collation: c.get(7)?,
                 identity: c.get(8)?,
-                generated: if generated.is_empty() { None } else { expression.clone() },
+                generated: if generated.is_empty() {
+                    None
+                } else {
+                    expression.clone()
+                },
                 is_local,
                 inherited: is_inherited,
                 meta: c.meta(13)?,
             };
-            self.extra_deps.push(Dependency { from: id.clone(), to: table_id.clone(), kind: DepKind::Auto });
+            self.extra_deps.push(Dependency {
+                from: id.clone(),
+                to: table_id.clone(),
+                kind: DepKind::Auto,
+            });
             if let (true, Some(expression)) = (generated.is_empty(), expression) {
-                let did = ObjectId { kind: ObjectKind::ColumnDefault, ..id.clone() };
-                self.extra_deps.push(Dependency { from: did.clone(), to: id.clone(), kind: DepKind::Auto });
-                self.insert(did, Object::ColumnDefault(ColumnDefault { expression, meta: Meta::default() }));
+                let did = ObjectId {
+                    kind: ObjectKind::ColumnDefault,
+                    ..id.clone()
+                };
+                self.extra_deps.push(Dependency {
+                    from: did.clone(),
+                    to: id.clone(),
+                    kind: DepKind::Auto,
+                });
+                self.insert(
+                    did,
+                    Object::ColumnDefault(ColumnDefault {
+                        expression,
+                        meta: Meta::default(),
+                    }),
+                );
             }
             if let Some(Object::Table(t)) = self.schema.objects.get_mut(&table_id) {
                 t.columns.push(name.clone());
@@ -186,14 +231,21 @@ impl Inspector {
                         .map(|p| (p.parent_schema.clone(), p.parent.clone()))
                         .chain(t.inherits.iter().cloned());
                     for (ps, pn) in parents {
-                        inherited.push((id.clone(), ObjectId::part(ObjectKind::Column, ps, pn, &name)));
+                        inherited.push((
+                            id.clone(),
+                            ObjectId::part(ObjectKind::Column, ps, pn, &name),
+                        ));
                     }
                 }
             }
             self.insert(id, Object::Column(column));
         }
         for (from, to) in inherited {
-            self.extra_deps.push(Dependency { from, to, kind: DepKind::Auto });
+            self.extra_deps.push(Dependency {
+                from,
+                to,
+                kind: DepKind::Auto,
+            });
         }
         Ok(())
     }
@@ -211,17 +263,29 @@ impl Inspector {
         );
         for row in self.fetch("constraints", &sql).await? {
             let c = Cols::new(&row, "constraints");
-            let id = ObjectId::part(ObjectKind::Constraint, c.get::<String>(2)?, c.get::<String>(3)?, c.get::<String>(4)?);
+            let id = ObjectId::part(
+                ObjectKind::Constraint,
+                c.get::<String>(2)?,
+                c.get::<String>(3)?,
+                c.get::<String>(4)?,
+            );
             let kind: String = c.get(5)?;
-            self.oids.insert((Catalog::Constraint, c.get(0)?, 0), id.clone());
+            self.oids
+                .insert((Catalog::Constraint, c.get(0)?, 0), id.clone());
             if matches!(kind.as_str(), "p" | "u" | "x") {
                 self.oids.insert((Catalog::Class, c.get(1)?, 0), id.clone());
             }
             let parent: i64 = c.get(11)?;
             if parent != 0 {
-                self.inherited_from.push((id.clone(), Catalog::Constraint, parent));
+                self.inherited_from
+                    .push((id.clone(), Catalog::Constraint, parent));
             }
-            let con = Constraint { kind, definition: c.get(6)?, inherited: parent != 0, meta: c.meta(7)? };
+            let con = Constraint {
+                kind,
+                definition: c.get(6)?,
+                inherited: parent != 0,
+                meta: c.meta(7)?,
+            };
             self.insert(id, Object::Constraint(con));
         }
         Ok(())
@@ -246,7 +310,8 @@ impl Inspector {
             self.oids.insert((Catalog::Class, c.get(0)?, 0), id.clone());
             let parent: Option<i64> = c.get(10)?;
             if let Some(parent) = parent {
-                self.inherited_from.push((id.clone(), Catalog::Class, parent));
+                self.inherited_from
+                    .push((id.clone(), Catalog::Class, parent));
             }
             let index = Index {
                 table: (c.get(3)?, c.get(4)?),
@@ -274,7 +339,11 @@ impl Inspector {
         );
         for row in self.fetch("views", &sql).await? {
             let c = Cols::new(&row, "views");
-            let kind = if c.get::<String>(4)? == "m" { ObjectKind::MaterializedView } else { ObjectKind::View };
+            let kind = if c.get::<String>(4)? == "m" {
+                ObjectKind::MaterializedView
+            } else {
+                ObjectKind::View
+            };
             let id = ObjectId::new(kind, c.get::<String>(2)?, c.get::<String>(3)?);
             self.oids.insert((Catalog::Class, c.get(0)?, 0), id.clone());
             self.oids.insert((Catalog::Type, c.get(1)?, 0), id.clone());
@@ -310,9 +379,19 @@ impl Inspector {
         );
         for row in self.fetch("triggers", &sql).await? {
             let c = Cols::new(&row, "triggers");
-            let id = ObjectId::part(ObjectKind::Trigger, c.get::<String>(1)?, c.get::<String>(2)?, c.get::<String>(3)?);
-            self.oids.insert((Catalog::Trigger, c.get(0)?, 0), id.clone());
-            let trigger = Trigger { definition: c.get(4)?, enabled: c.get(5)?, meta: c.meta(6)? };
+            let id = ObjectId::part(
+                ObjectKind::Trigger,
+                c.get::<String>(1)?,
+                c.get::<String>(2)?,
+                c.get::<String>(3)?,
+            );
+            self.oids
+                .insert((Catalog::Trigger, c.get(0)?, 0), id.clone());
+            let trigger = Trigger {
+                definition: c.get(4)?,
+                enabled: c.get(5)?,
+                meta: c.meta(6)?,
+            };
             self.insert(id, Object::Trigger(trigger));
         }
         Ok(())
@@ -331,8 +410,14 @@ impl Inspector {
         );
         for row in self.fetch("policies", &sql).await? {
             let c = Cols::new(&row, "policies");
-            let id = ObjectId::part(ObjectKind::Policy, c.get::<String>(1)?, c.get::<String>(2)?, c.get::<String>(3)?);
-            self.oids.insert((Catalog::Policy, c.get(0)?, 0), id.clone());
+            let id = ObjectId::part(
+                ObjectKind::Policy,
+                c.get::<String>(1)?,
+                c.get::<String>(2)?,
+                c.get::<String>(3)?,
+            );
+            self.oids
+                .insert((Catalog::Policy, c.get(0)?, 0), id.clone());
             let command = match c.get::<String>(5)?.as_str() {
                 "r" => "SELECT",
                 "a" => "INSERT",
@@ -363,9 +448,17 @@ impl Inspector {
         );
         for row in self.fetch("statistics", &sql).await? {
             let c = Cols::new(&row, "statistics");
-            let id = ObjectId::new(ObjectKind::Statistics, c.get::<String>(1)?, c.get::<String>(2)?);
-            self.oids.insert((Catalog::StatisticExt, c.get(0)?, 0), id.clone());
-            let stats = Statistics { definition: c.get(3)?, meta: c.meta(4)? };
+            let id = ObjectId::new(
+                ObjectKind::Statistics,
+                c.get::<String>(1)?,
+                c.get::<String>(2)?,
+            );
+            self.oids
+                .insert((Catalog::StatisticExt, c.get(0)?, 0), id.clone());
+            let stats = Statistics {
+                definition: c.get(3)?,
+                meta: c.meta(4)?,
+            };
             self.insert(id, Object::Statistics(stats));
         }
         Ok(())

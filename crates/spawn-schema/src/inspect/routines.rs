@@ -24,7 +24,12 @@ impl Inspector {
         );
         for row in self.fetch("functions", &sql).await? {
             let c = Cols::new(&row, "functions");
-            let id = ObjectId::part(ObjectKind::Function, c.get::<String>(1)?, c.get::<String>(2)?, c.get::<String>(3)?);
+            let id = ObjectId::part(
+                ObjectKind::Function,
+                c.get::<String>(1)?,
+                c.get::<String>(2)?,
+                c.get::<String>(3)?,
+            );
             self.oids.insert((Catalog::Proc, c.get(0)?, 0), id.clone());
             let definition: Option<String> = c.get(5)?;
             let function = Function {

@@ -1,7 +1,9 @@
 //! Collations, enums, domains, composite types and range types.
 
 use super::{not_extension_member, ns_filter, split_us, Catalog, Cols, Inspector};
-use crate::model::{Attribute, Collation, Composite, Domain, EnumType, Object, ObjectId, ObjectKind, RangeType};
+use crate::model::{
+    Attribute, Collation, Composite, Domain, EnumType, Object, ObjectId, ObjectKind, RangeType,
+};
 use crate::SchemaError;
 
 /// A collation name, quoted and qualified by the server, when it is not the type's default.
@@ -30,8 +32,13 @@ impl Inspector {
         );
         for row in self.fetch("collations", &sql).await? {
             let c = Cols::new(&row, "collations");
-            let id = ObjectId::new(ObjectKind::Collation, c.get::<String>(1)?, c.get::<String>(2)?);
-            self.oids.insert((Catalog::Collation, c.get(0)?, 0), id.clone());
+            let id = ObjectId::new(
+                ObjectKind::Collation,
+                c.get::<String>(1)?,
+                c.get::<String>(2)?,
+            );
+            self.oids
+                .insert((Catalog::Collation, c.get(0)?, 0), id.clone());
             let provider: String = c.get(3)?;
             let coll = Collation {
                 lc_collate: if provider == "i" { None } else { c.get(4)? },
@@ -61,7 +68,13 @@ impl Inspector {
             let c = Cols::new(&row, "enums");
             let id = ObjectId::new(ObjectKind::Enum, c.get::<String>(2)?, c.get::<String>(3)?);
             self.type_oids(&id, c.get(0)?, c.get(1)?);
-            self.insert(id, Object::Enum(EnumType { labels: c.get(4)?, meta: c.meta(5)? }));
+            self.insert(
+                id,
+                Object::Enum(EnumType {
+                    labels: c.get(4)?,
+                    meta: c.meta(5)?,
+                }),
+            );
         }
         Ok(())
     }
@@ -126,7 +139,11 @@ impl Inspector {
         );
         for row in self.fetch("composite types", &sql).await? {
             let c = Cols::new(&row, "composite types");
-            let id = ObjectId::new(ObjectKind::Composite, c.get::<String>(3)?, c.get::<String>(4)?);
+            let id = ObjectId::new(
+                ObjectKind::Composite,
+                c.get::<String>(3)?,
+                c.get::<String>(4)?,
+            );
             self.type_oids(&id, c.get(0)?, c.get(1)?);
             self.oids.insert((Catalog::Class, c.get(2)?, 0), id.clone());
             let attributes = c
@@ -141,7 +158,13 @@ impl Inspector {
                     }
                 })
                 .collect();
-            self.insert(id, Object::Composite(Composite { attributes, meta: c.meta(6)? }));
+            self.insert(
+                id,
+                Object::Composite(Composite {
+                    attributes,
+                    meta: c.meta(6)?,
+                }),
+            );
         }
         Ok(())
     }
@@ -185,7 +208,13 @@ impl Inspector {
             for oid in c.get::<Vec<Option<i64>>>(5)?.into_iter().flatten() {
                 self.oids.insert((Catalog::Type, oid, 0), id.clone());
             }
-            self.insert(id, Object::Range(RangeType { options: c.get(4)?, meta: c.meta(6)? }));
+            self.insert(
+                id,
+                Object::Range(RangeType {
+                    options: c.get(4)?,
+                    meta: c.meta(6)?,
+                }),
+            );
         }
         Ok(())
     }

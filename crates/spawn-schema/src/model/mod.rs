@@ -122,7 +122,12 @@ pub struct ObjectId {
 impl ObjectId {
     /// A top-level object in a schema.
     pub fn new(kind: ObjectKind, schema: impl Into<String>, name: impl Into<String>) -> Self {
-        Self { kind, schema: schema.into(), name: name.into(), sub: String::new() }
+        Self {
+            kind,
+            schema: schema.into(),
+            name: name.into(),
+            sub: String::new(),
+        }
     }
 
     /// A part of a table (or a function with its signature).
@@ -132,7 +137,12 @@ impl ObjectId {
         name: impl Into<String>,
         sub: impl Into<String>,
     ) -> Self {
-        Self { kind, schema: schema.into(), name: name.into(), sub: sub.into() }
+        Self {
+            kind,
+            schema: schema.into(),
+            name: name.into(),
+            sub: sub.into(),
+        }
     }
 
     /// The table (or materialized view) this object is a part of, for columns, defaults,
@@ -144,7 +154,9 @@ impl ObjectId {
             | ObjectKind::Constraint
             | ObjectKind::Trigger
             | ObjectKind::Policy
-            | ObjectKind::Partition => Some(ObjectId::new(ObjectKind::Table, &self.schema, &self.name)),
+            | ObjectKind::Partition => {
+                Some(ObjectId::new(ObjectKind::Table, &self.schema, &self.name))
+            }
             _ => None,
         }
     }
@@ -204,7 +216,10 @@ impl Schema {
     }
 
     /// The columns of a table in their order.
-    pub fn columns_of<'a>(&'a self, table: &'a ObjectId) -> impl Iterator<Item = (&'a ObjectId, &'a Column)> + 'a {
+    pub fn columns_of<'a>(
+        &'a self,
+        table: &'a ObjectId,
+    ) -> impl Iterator<Item = (&'a ObjectId, &'a Column)> + 'a {
         let names: &[String] = match self.objects.get(table) {
             Some(Object::Table(t)) => &t.columns,
             _ => &[],
@@ -221,13 +236,16 @@ impl Schema {
     /// The objects of one kind (a range of the ordered map: kinds sort first).
     pub fn objects_of(&self, kind: ObjectKind) -> impl Iterator<Item = (&ObjectId, &Object)> {
         let first = ObjectId::new(kind, "", "");
-        self.objects.range(first..).take_while(move |(id, _)| id.kind == kind)
+        self.objects
+            .range(first..)
+            .take_while(move |(id, _)| id.kind == kind)
     }
 
     /// Whether a type name (as `format_type` prints it, possibly an array) is an enum of
     /// this schema.
     pub fn is_enum_type(&self, formatted: &str) -> bool {
         let base = formatted.trim_end_matches("[]");
-        self.objects_of(ObjectKind::Enum).any(|(id, _)| crate::render::qualified(&id.schema, &id.name) == base)
+        self.objects_of(ObjectKind::Enum)
+            .any(|(id, _)| crate::render::qualified(&id.schema, &id.name) == base)
     }
 }

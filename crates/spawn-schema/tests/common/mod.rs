@@ -26,22 +26,41 @@ pub fn own_fixtures() -> PathBuf {
 
 /// The options the oracle diffs with.
 pub fn oracle_options() -> Options {
-    Options { with_privileges: true, allow_unsafe: true, ..Options::default() }
+    Options {
+        with_privileges: true,
+        allow_unsafe: true,
+        ..Options::default()
+    }
 }
 
 fn tool(name: &str) -> PathBuf {
-    server().cluster().map(|c| c.binaries().tool(name)).unwrap_or_else(|| PathBuf::from(name))
+    server()
+        .cluster()
+        .map(|c| c.binaries().tool(name))
+        .unwrap_or_else(|| PathBuf::from(name))
 }
 
 fn run(mut cmd: Command, what: &str) -> Output {
-    let out = cmd.output().unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("{what}: cannot run: {e}"));
     out
 }
 
 /// A URL libpq understands: sqlx's URLs carry parameters of their own, which psql rejects.
 pub fn libpq_url(url: &str) -> String {
-    let Some((base, query)) = url.split_once('?') else { return url.to_string() };
-    const KNOWN: [&str; 7] = ["host", "port", "user", "password", "sslmode", "dbname", "application_name"];
+    let Some((base, query)) = url.split_once('?') else {
+        return url.to_string();
+    };
+    const KNOWN: [&str; 7] = [
+        "host",
+        "port",
+        "user",
+        "password",
+        "sslmode",
+        "dbname",
+        "application_name",
+    ];
     let kept: Vec<&str> = query
         .split('&')
         .filter(|kv| KNOWN.contains(&kv.split('=').next().unwrap_or_default()))
@@ -107,9 +126,18 @@ fn apply(db: &TestDb, sql: &str, artifact: &Path) -> Result<(), String> {
 /// `pg_dump --schema-only` of a database, normalised, with the extension versions appended.
 async fn normalised_dump(db: &TestDb) -> String {
     let mut cmd = Command::new(tool("pg_dump"));
-    cmd.args(["--schema-only", "--no-tablespaces", "-d", &libpq_url(&db.url)]);
+    cmd.args([
+        "--schema-only",
+        "--no-tablespaces",
+        "-d",
+        &libpq_url(&db.url),
+    ]);
     let out = run(cmd, "pg_dump");
-    assert!(out.status.success(), "pg_dump failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "pg_dump failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let versions: Vec<(String,)> =
         sqlx::query_as("SELECT extname || ' ' || extversion FROM pg_extension ORDER BY 1")
             .fetch_all(&db.pool)
@@ -171,17 +199,29 @@ fn parse_dump(text: &str) -> Vec<Entry> {
 }
 
 fn parse_header(line: &str) -> Option<Entry> {
-    let rest = line.strip_prefix("-- Data for Name: ").or_else(|| line.strip_prefix("-- Name: "))?;
+    let rest = line
+        .strip_prefix("-- Data for Name: ")
+        .or_else(|| line.strip_prefix("-- Name: "))?;
     let (name, rest) = rest.split_once("; Type: ")?;
     let (kind, rest) = rest.split_once("; Schema: ")?;
     let (schema, owner) = rest.split_once("; Owner: ")?;
-    Some(Entry { kind: kind.into(), schema: schema.into(), name: name.into(), owner: owner.into(), body: Vec::new() })
+    Some(Entry {
+        kind: kind.into(),
+        schema: schema.into(),
+        name: name.into(),
+        owner: owner.into(),
+        body: Vec::new(),
+    })
 }
 
 fn is_inter_entry_set(line: &str) -> bool {
-    ["SET default_tablespace = ", "SET default_table_access_method = ", "SET default_with_oids = "]
-        .iter()
-        .any(|p| line.starts_with(p))
+    [
+        "SET default_tablespace = ",
+        "SET default_table_access_method = ",
+        "SET default_with_oids = ",
+    ]
+    .iter()
+    .any(|p| line.starts_with(p))
         && line.ends_with(';')
 }
 
@@ -190,9 +230,14 @@ fn sort_table_columns(body: &[String]) -> Vec<String> {
     let mut out = Vec::new();
     let mut i = 0;
     let is_create = |l: &str| {
-        ["CREATE TABLE ", "CREATE UNLOGGED TABLE ", "CREATE FOREIGN TABLE ", "CREATE TEMPORARY TABLE "]
-            .iter()
-            .any(|p| l.starts_with(p))
+        [
+            "CREATE TABLE ",
+            "CREATE UNLOGGED TABLE ",
+            "CREATE FOREIGN TABLE ",
+            "CREATE TEMPORARY TABLE ",
+        ]
+        .iter()
+        .any(|p| l.starts_with(p))
             && l.ends_with('(')
     };
     while i < body.len() {
@@ -224,17 +269,33 @@ pub fn normalise(dump: &str, extension_versions: &[String]) -> String {
     let mut blocks: Vec<(String, String, String, String)> = parse_dump(dump)
         .into_iter()
         .map(|e| {
-            let body = if e.kind == "TABLE" { sort_table_columns(&e.body) } else { e.body };
+            let body = if e.kind == "TABLE" {
+                sort_table_columns(&e.body)
+            } else {
+                e.body
+            };
             let head = format!("-- {} {}.{} (owner {})", e.kind, e.schema, e.name, e.owner);
-            let text = std::iter::once(head).chain(body).collect::<Vec<_>>().join("\n");
+            let text = std::iter::once(head)
+                .chain(body)
+                .collect::<Vec<_>>()
+                .join("\n");
             (e.kind, e.schema, e.name, text)
         })
         .collect();
     for v in extension_versions {
-        blocks.push(("EXTENSION VERSION".into(), "-".into(), v.clone(), format!("-- EXTENSION VERSION {v}")));
+        blocks.push((
+            "EXTENSION VERSION".into(),
+            "-".into(),
+            v.clone(),
+            format!("-- EXTENSION VERSION {v}"),
+        ));
     }
     blocks.sort();
-    let mut out = blocks.into_iter().map(|b| b.3).collect::<Vec<_>>().join("\n");
+    let mut out = blocks
+        .into_iter()
+        .map(|b| b.3)
+        .collect::<Vec<_>>()
+        .join("\n");
     out.push('\n');
     out
 }
@@ -260,14 +321,22 @@ fn text_diff(expected: &str, actual: &str) -> String {
 async fn drop_db(db: TestDb) {
     db.pool.close().await;
     let mut admin = server().admin_connection().await;
-    let _ = sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", db.name))
-        .execute(&mut admin)
-        .await;
+    let _ = sqlx::raw_sql(&format!(
+        "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+        db.name
+    ))
+    .execute(&mut admin)
+    .await;
 }
 
 /// One direction of the oracle: migrate a database holding `from` (None: empty) to `to`.
 /// Returns a description of the failure, if any.
-pub async fn roundtrip(label: &str, dir: &Path, from: Option<&Path>, to: Option<&Path>) -> Result<(), String> {
+pub async fn roundtrip(
+    label: &str,
+    dir: &Path,
+    from: Option<&Path>,
+    to: Option<&Path>,
+) -> Result<(), String> {
     run_setup(dir);
     let options = oracle_options();
     let db_a = TestDb::new(&format!("{label}_a")).await;
@@ -275,20 +344,30 @@ pub async fn roundtrip(label: &str, dir: &Path, from: Option<&Path>, to: Option<
     load(&db_a, from);
     load(&db_b, to);
     let result = async {
-        let source = inspect(&db_a.pool, &options).await.map_err(|e| format!("inspect from: {e}"))?;
-        let target = inspect(&db_b.pool, &options).await.map_err(|e| format!("inspect to: {e}"))?;
+        let source = inspect(&db_a.pool, &options)
+            .await
+            .map_err(|e| format!("inspect from: {e}"))?;
+        let target = inspect(&db_b.pool, &options)
+            .await
+            .map_err(|e| format!("inspect to: {e}"))?;
         let plan = source.plan(&target, &options);
         let sql = plan.to_sql();
         let artifact = std::env::temp_dir().join(format!("{}.sql", db_a.name));
-        apply(&db_a, &sql, &artifact).map_err(|e| format!("apply failed: {e}\n--- plan:\n{sql}"))?;
+        apply(&db_a, &sql, &artifact)
+            .map_err(|e| format!("apply failed: {e}\n--- plan:\n{sql}"))?;
         let _ = std::fs::remove_file(&artifact);
-        let after = inspect(&db_a.pool, &options).await.map_err(|e| format!("re-inspect: {e}"))?;
+        let after = inspect(&db_a.pool, &options)
+            .await
+            .map_err(|e| format!("re-inspect: {e}"))?;
         let second = after.plan(&target, &options);
         let dump_a = normalised_dump(&db_a).await;
         let dump_b = normalised_dump(&db_b).await;
         let mut problems = Vec::new();
         if dump_a != dump_b {
-            problems.push(format!("schema differs after apply:\n{}", text_diff(&dump_b, &dump_a)));
+            problems.push(format!(
+                "schema differs after apply:\n{}",
+                text_diff(&dump_b, &dump_a)
+            ));
         }
         if !second.is_empty() {
             problems.push(format!("second diff not empty:\n{}", second.to_sql()));
@@ -309,7 +388,11 @@ pub async fn roundtrip(label: &str, dir: &Path, from: Option<&Path>, to: Option<
 pub async fn check_case(dir: &Path) {
     let a = dir.join("a.sql");
     let b = dir.join("b.sql");
-    let label = dir.file_name().and_then(|n| n.to_str()).unwrap_or("case").to_string();
+    let label = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("case")
+        .to_string();
     let mut failures = Vec::new();
     let directions: [(&str, Option<&Path>, Option<&Path>); 4] = [
         ("a_to_b", Some(&a), Some(&b)),
