@@ -29,7 +29,8 @@ pub struct Report {
     /// Wall time of the whole run, lock wait included.
     pub total: Duration,
     /// Query messages sent to the server on the migrator's connection (a batch of
-    /// migrations is one message). A run with nothing to do sends 3.
+    /// migrations is one message). A run with nothing to do sends 3 when the lock is free
+    /// (one more per extra attempt to take it).
     pub round_trips: usize,
     /// Attempts needed to take the migration lock (1 when it was free).
     pub lock_attempts: u32,
