@@ -188,7 +188,12 @@ async fn the_lock_is_released_after_a_panic() {
     let pool = db.new_pool(2).await;
     let task = {
         // The subscriber is this thread's, and the task runs on this thread.
+        // With a single registered dispatcher, tracing computes a callsite's interest from
+        // the default of whichever thread hits it first (another test's: none). A second
+        // registered dispatcher makes it ask every registered one.
+        let _second = tracing::Dispatch::new(PanicOnBatch);
         let _guard = tracing::subscriber::set_default(PanicOnBatch);
+        tracing::callsite::rebuild_interest_cache();
         let task = tokio::spawn(async move {
             let ms = one();
             migrator(&ms).run(&pool).await
