@@ -15,6 +15,9 @@
 //! The modules are usable on their own, which is how the `spawn` CLI renders and pins:
 //! [`project::Project`] is the pipeline for one project.
 
+// The examples are build scripts, where `fn main` is the point.
+#![allow(clippy::needless_doctest_main)]
+
 pub mod analyze;
 pub mod checksum;
 mod codegen;

@@ -96,13 +96,11 @@ impl Project {
         if let Some(s) = self.snapshots.get(root) {
             return Ok(s.clone());
         }
-        let snapshot = self
-            .store
-            .snapshot(root)
-            .map_err(|source| BuildError::Pin { migration: migration.to_owned(), source })?;
+        let snapshot =
+            self.store.snapshot(root).map_err(|source| BuildError::Pin { migration: migration.to_owned(), source })?;
         let snapshot = Arc::new(snapshot);
         self.files_read.extend(snapshot.object_paths());
-        self.snapshots.insert(root.clone(), snapshot.clone());
+        self.snapshots.insert(*root, snapshot.clone());
         Ok(snapshot)
     }
 
@@ -164,9 +162,5 @@ impl Project {
 
 /// The component that produced rendered line `line`, if known.
 pub fn origin_of(origins: &[(u32, Option<String>)], line: u32) -> Option<String> {
-    origins
-        .iter()
-        .take_while(|(first, _)| *first <= line)
-        .last()
-        .and_then(|(_, c)| c.clone())
+    origins.iter().take_while(|(first, _)| *first <= line).last().and_then(|(_, c)| c.clone())
 }

@@ -70,7 +70,11 @@ pub fn prepare_root(project_dir: &Path) -> Result<PathBuf> {
     tracing::info!(
         "the project-local database lives in {} ({})",
         external.display(),
-        if reachable { "the project path is too long for a unix socket" } else { "the postgres user cannot enter the project folder" }
+        if reachable {
+            "the project path is too long for a unix socket"
+        } else {
+            "the postgres user cannot enter the project folder"
+        }
     );
     Ok(external)
 }
@@ -106,8 +110,10 @@ pub fn binaries() -> Result<PgBinaries> {
 
 /// Opens the project's cluster (creating it on first use).
 pub fn open_or_create(project_dir: &Path) -> Result<Cluster> {
+    let binaries = binaries()?; // before anything is created under the project
     let root = prepare_root(project_dir)?;
-    Cluster::open(binaries()?, &root).map_err(|e| anyhow!("creating the project-local database in {}: {e}", root.display()))
+    Cluster::open(binaries, &root)
+        .map_err(|e| anyhow!("creating the project-local database in {}: {e}", root.display()))
 }
 
 /// Opens the project's existing cluster, if there is one.
@@ -115,7 +121,8 @@ pub fn open_existing(project_dir: &Path) -> Result<Option<Cluster>> {
     match existing_root(project_dir) {
         None => Ok(None),
         Some(root) => Ok(Some(
-            Cluster::open(binaries()?, &root).map_err(|e| anyhow!("opening the project-local database in {}: {e}", root.display()))?,
+            Cluster::open(binaries()?, &root)
+                .map_err(|e| anyhow!("opening the project-local database in {}: {e}", root.display()))?,
         )),
     }
 }

@@ -5,6 +5,10 @@ use std::process::Command;
 
 use crate::{LocalDbError, Result};
 
+/// The environment variable naming the folder of the PostgreSQL binaries to use (to pick one
+/// of several installed versions).
+pub const BINDIR_ENV: &str = "SPAWN_PG_BINDIR";
+
 /// A folder holding `initdb`, `pg_ctl` and `postgres`.
 #[derive(Debug, Clone)]
 pub struct PgBinaries {
@@ -22,9 +26,18 @@ impl PgBinaries {
         }
     }
 
-    /// Finds the binaries: `$PATH`, then `pg_config --bindir`, then the newest
-    /// `/usr/lib/postgresql/<version>/bin` (Debian's layout, whose bindir is not on `$PATH`).
+    /// Finds the binaries: `$SPAWN_PG_BINDIR` when it is set (and then only there), else
+    /// `$PATH`, then `pg_config --bindir`, then the newest `/usr/lib/postgresql/<version>/bin`
+    /// (Debian's layout, whose bindir is not on `$PATH`).
     pub fn find() -> Result<Self> {
+        if let Some(dir) = std::env::var_os(BINDIR_ENV).filter(|d| !d.is_empty()) {
+            let dir = PathBuf::from(dir);
+            return if has_server_binaries(&dir) {
+                Ok(Self { bindir: dir })
+            } else {
+                Err(LocalDbError::BinariesNotIn { variable: BINDIR_ENV, dir })
+            };
+        }
         if let Some(path) = std::env::var_os("PATH") {
             for dir in std::env::split_paths(&path) {
                 if has_server_binaries(&dir) {
@@ -57,10 +70,7 @@ impl PgBinaries {
             })
             .collect();
         versions.sort();
-        versions
-            .pop()
-            .map(|(_, bindir)| Self { bindir })
-            .ok_or(LocalDbError::BinariesNotFound)
+        versions.pop().map(|(_, bindir)| Self { bindir }).ok_or(LocalDbError::BinariesNotFound)
     }
 
     /// The folder the binaries are in.

@@ -15,7 +15,7 @@ mod binaries;
 mod cluster;
 mod os_user;
 
-pub use binaries::PgBinaries;
+pub use binaries::{PgBinaries, BINDIR_ENV};
 pub use cluster::Cluster;
 
 /// Everything that can go wrong while finding, creating, starting or stopping a cluster.
@@ -28,6 +28,14 @@ pub enum LocalDbError {
     )]
     BinariesNotFound,
     #[error(
+        "{variable} is {dir}, which holds no PostgreSQL server binaries (initdb, pg_ctl). Point \
+         {variable} at a folder that does (e.g. /usr/lib/postgresql/15/bin) or unset it to search $PATH; \
+         without PostgreSQL installed, install it (`apt-get install postgresql` on Debian/Ubuntu, \
+         `brew install postgresql` on macOS) or set DATABASE_URL to an existing server",
+        dir = .dir.display()
+    )]
+    BinariesNotIn { variable: &'static str, dir: std::path::PathBuf },
+    #[error(
         "running as root, but there is no `postgres` OS user to run the server as \
          (initdb and postgres refuse to run as root); create one with `useradd --system postgres`"
     )]
@@ -39,11 +47,7 @@ pub enum LocalDbError {
         source: std::io::Error,
     },
     #[error("{command} failed ({status}); its output:\n{output}")]
-    Command {
-        command: String,
-        status: String,
-        output: String,
-    },
+    Command { command: String, status: String, output: String },
 }
 
 impl LocalDbError {
