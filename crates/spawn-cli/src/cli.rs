@@ -86,6 +86,22 @@ pub struct DiffArgs {
     /// Only these schemas (repeatable).
     #[arg(long = "schema", value_name = "SCHEMA")]
     pub schemas: Vec<String>,
+    /// Never these schemas (repeatable).
+    #[arg(long = "exclude-schema", value_name = "SCHEMA")]
+    pub exclude_schemas: Vec<String>,
+    /// Also compare owners and privileges (GRANT/REVOKE, ALTER … OWNER TO).
+    #[arg(long)]
+    pub with_privileges: bool,
+    /// Ignore extension versions (and create extensions without VERSION).
+    #[arg(long)]
+    pub ignore_extension_versions: bool,
+    /// Print only the CREATE EXTENSION statements.
+    #[arg(long)]
+    pub create_extensions_only: bool,
+    /// Drop and add columns instead of turning a drop + add of the same definition at the same
+    /// position into RENAME COLUMN.
+    #[arg(long)]
+    pub no_renames: bool,
 }
 
 #[derive(Debug, Args)]

@@ -326,6 +326,10 @@ fn build(source: &Schema, target: &Schema, options: &Options) -> Plan {
             Phase::Create => Action::Create,
         };
         for stmt in step.stmts {
+            // Only the CREATE EXTENSION itself, not the comment its control file sets anyway.
+            if options.create_extensions_only && !stmt.sql.starts_with("CREATE EXTENSION") {
+                continue;
+            }
             statements.push(PlannedStatement {
                 sql: stmt.sql,
                 object: Some(step.id.clone()),

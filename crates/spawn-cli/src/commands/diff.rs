@@ -23,7 +23,15 @@ fn url_of(ctx: &Ctx<'_>, what: &str) -> anyhow::Result<String> {
 pub async fn run(ctx: &Ctx<'_>, args: &DiffArgs) -> CmdResult {
     let from = url_of(ctx, &args.from)?;
     let to = url_of(ctx, &args.to)?;
-    let options = spawn_schema::Options { allow_unsafe: args.allow_unsafe, schemas: args.schemas.clone(), ..Default::default() };
+    let options = spawn_schema::Options {
+        allow_unsafe: args.allow_unsafe,
+        schemas: args.schemas.clone(),
+        exclude_schemas: args.exclude_schemas.clone(),
+        with_privileges: args.with_privileges,
+        ignore_extension_versions: args.ignore_extension_versions,
+        create_extensions_only: args.create_extensions_only,
+        detect_renames: !args.no_renames,
+    };
     let outcome = spawn_schema::diff_urls(&from, &to, &options).await.map_err(|e| anyhow!("{}", redact(&e.to_string())))?;
     if let Some(message) = outcome.refusal_message() {
         ctx.out.error(message);
