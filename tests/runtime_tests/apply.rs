@@ -188,20 +188,21 @@ async fn sixteen_concurrent_migrators_apply_each_migration_once() {
         assert_eq!(success_count(&db.pool, &m.name).await, 1, "{}", m.name);
         assert_eq!(rows_of(&db.pool, &m.name).await.len(), 1, "{}: no failed attempts", m.name);
     }
-    let boot: i64 = sqlx::query_scalar("SELECT count(*) FROM _spawn.migration_history h JOIN _spawn.migration m \
-                                         ON m.migration_id = h.migration_id_migration WHERE m.namespace = 'spawn'")
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
+    let boot: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM _spawn.migration_history h JOIN _spawn.migration m \
+                                         ON m.migration_id = h.migration_id_migration WHERE m.namespace = 'spawn'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .unwrap();
     assert_eq!(boot, 1, "one bootstrap row");
 }
 
 #[tokio::test]
 async fn a_noop_start_with_1000_applied_sends_at_most_4_statements() {
     let db = TestDb::new("apply_noop_1000").await;
-    let ms: Vec<Mig> = (0..1000)
-        .map(|i| Mig::new(&format!("20250101{i:06}-t"), &format!("CREATE TABLE t_{i} (id int);")))
-        .collect();
+    let ms: Vec<Mig> =
+        (0..1000).map(|i| Mig::new(&format!("20250101{i:06}-t"), &format!("CREATE TABLE t_{i} (id int);"))).collect();
     let first = migrator(&ms).run(&db.pool).await.expect("apply 1000");
     assert_eq!(first.applied.len(), 1000);
     // lock+probe, re-check, DDL, history, 5 batches of 200, unlock.
@@ -294,7 +295,10 @@ async fn target_stops_at_the_named_migration() {
     assert_eq!(snapshot(&db.pool).await, before);
 
     let report = migrator(&ms).target(&ms[1].name).run(&db.pool).await.expect("run to target");
-    assert_eq!(report.applied.iter().map(|a| a.name.clone()).collect::<Vec<_>>(), vec![ms[0].name.clone(), ms[1].name.clone()]);
+    assert_eq!(
+        report.applied.iter().map(|a| a.name.clone()).collect::<Vec<_>>(),
+        vec![ms[0].name.clone(), ms[1].name.clone()]
+    );
     assert!(!table_exists(&db.pool, "tree").await);
     let rest = migrator(&ms).run(&db.pool).await.expect("the rest");
     assert_eq!(rest.applied.len(), 1);
@@ -310,9 +314,9 @@ async fn adopt_records_pending_migrations_without_running_them() {
         "CREATE TABLE orchard (id int PRIMARY KEY, name text NOT NULL); CREATE INDEX orchard_name ON orchard (name); \
          INSERT INTO orchard VALUES (1, 'by hand'), (2, 'by hand');",
     )
-        .execute(&db.pool)
-        .await
-        .unwrap();
+    .execute(&db.pool)
+    .await
+    .unwrap();
     let err = migrator(&ms).adopt(&db.pool, "nope").await.unwrap_err();
     assert!(err.to_string().contains("no migration named `nope`"), "{err}");
 
@@ -332,7 +336,8 @@ async fn adopt_records_pending_migrations_without_running_them() {
         assert_eq!(rows[0].execution_secs, 0.0);
     }
     // The adopted migrations did not run (the first would have inserted its own rows).
-    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM orchard ORDER BY id").fetch_all(&db.pool).await.unwrap();
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT name FROM orchard ORDER BY id").fetch_all(&db.pool).await.unwrap();
     assert_eq!(names, ["by hand", "by hand"]);
     let again = migrator(&ms).adopt(&db.pool, &ms[1].name).await.expect("adopt again");
     assert!(again.adopted.is_empty(), "already adopted ones are not adopted twice");
@@ -344,4 +349,25 @@ async fn adopt_records_pending_migrations_without_running_them() {
     let changed = vec![ms[0].with_sql("CREATE TABLE orchard (id bigint);"), ms[1].clone(), ms[2].clone()];
     let err = migrator(&changed).run(&db.pool).await.unwrap_err();
     assert!(matches!(err, spawn_runtime::MigrateError::ChecksumMismatch { .. }), "{err}");
+}
+
+#[tokio::test]
+async fn adopt_with_description_writes_it_into_the_adopt_rows() {
+    let db = TestDb::new("apply_adopt_description").await;
+    let ms = orchard();
+    let text = "applied by hand in ticket OPS-1 ('night' run, C:\\ops\\notes)";
+    let report = migrator(&ms).adopt_with_description(&db.pool, &ms[1].name, text).await.expect("adopt");
+    assert_eq!(report.adopted, vec![ms[0].name.clone(), ms[1].name.clone()]);
+    for m in &ms[..2] {
+        let rows = rows_of(&db.pool, &m.name).await;
+        assert_eq!(rows.len(), 1, "one row per migration, description included: {rows:#?}");
+        assert_eq!((rows[0].activity.as_str(), rows[0].description.as_str()), ("ADOPT", text));
+    }
+    // A dry run writes nothing; plain adopt() leaves the description empty.
+    let before = snapshot(&db.pool).await;
+    let dry = migrator(&ms).dry_run(true).adopt_with_description(&db.pool, &ms[2].name, "x").await.expect("dry");
+    assert_eq!(dry.planned, vec![ms[2].name.clone()]);
+    assert_eq!(snapshot(&db.pool).await, before);
+    migrator(&ms).adopt(&db.pool, &ms[2].name).await.expect("adopt the third");
+    assert_eq!(rows_of(&db.pool, &ms[2].name).await[0].description, "");
 }

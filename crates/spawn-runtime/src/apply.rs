@@ -100,21 +100,7 @@ pub(crate) async fn create_tracking_tables(
     if present.all() {
         return Ok(());
     }
-    let full = tracking.full_ddl();
-    let (sha256, _) = Migration::checksums_of(&full);
-    let row = tracking.insert_row(&NewRow {
-        name: BOOTSTRAP_MIGRATION,
-        namespace: SPAWN_NAMESPACE,
-        activity: "APPLY",
-        status: "SUCCESS",
-        created_by: ctx.created_by,
-        description: "",
-        status_note: "",
-        checksum: &sha256,
-        pin_hash: None,
-        execution_time: ExecTime::SinceT0,
-        unless_succeeded: true,
-    });
+    let row = bootstrap_row(ctx, ExecTime::SinceT0);
     let sql = format!(
         "BEGIN;\nSELECT pg_catalog.set_config('spawn.t0', pg_catalog.clock_timestamp()::text, true);\n{}{row};\nCOMMIT;",
         tracking.ddl(present)
@@ -128,10 +114,11 @@ pub(crate) async fn create_tracking_tables(
     Ok(())
 }
 
-/// Records the bootstrap row when the tables exist without it (made by other means).
-pub(crate) async fn record_bootstrap(session: &mut Session, ctx: &Ctx<'_>) -> Result<(), MigrateError> {
+/// The `INSERT` of the bootstrap row (`001-base-migration-table`, namespace `spawn`), unless
+/// it is recorded already; its checksum covers the full bootstrap DDL.
+fn bootstrap_row(ctx: &Ctx<'_>, execution_time: ExecTime) -> String {
     let (sha256, _) = Migration::checksums_of(&ctx.tracking.full_ddl());
-    let sql = ctx.tracking.insert_row(&NewRow {
+    ctx.tracking.insert_row(&NewRow {
         name: BOOTSTRAP_MIGRATION,
         namespace: SPAWN_NAMESPACE,
         activity: "APPLY",
@@ -141,9 +128,14 @@ pub(crate) async fn record_bootstrap(session: &mut Session, ctx: &Ctx<'_>) -> Re
         status_note: "",
         checksum: &sha256,
         pin_hash: None,
-        execution_time: ExecTime::Seconds(0.0),
+        execution_time,
         unless_succeeded: true,
-    });
+    })
+}
+
+/// Records the bootstrap row when the tables exist without it (made by other means).
+pub(crate) async fn record_bootstrap(session: &mut Session, ctx: &Ctx<'_>) -> Result<(), MigrateError> {
+    let sql = bootstrap_row(ctx, ExecTime::Seconds(0.0));
     session
         .execute(&sql)
         .await
@@ -515,7 +507,10 @@ async fn apply_no_transaction(
                     error: Some(error.to_string()),
                 };
                 let secs = started.elapsed().as_secs_f64();
-                let sql = format!("RESET lock_timeout; RESET statement_timeout; {}", row("FAILURE", &progress.to_note(), secs));
+                let sql = format!(
+                    "RESET lock_timeout; RESET statement_timeout; {}",
+                    row("FAILURE", &progress.to_note(), secs)
+                );
                 session.execute(&sql).await.map_err(db("recording the failure"))?;
                 tracing::warn!(migration = m.name, statement = i + 1, error = %error.message, "migration failed");
                 return Err(MigrateError::Failed(Box::new(MigrationFailure {
@@ -548,8 +543,14 @@ async fn apply_no_transaction(
     Ok(())
 }
 
-/// Records migrations as applied without running them (activity ADOPT), in one transaction.
-pub(crate) async fn adopt(session: &mut Session, ctx: &Ctx<'_>, ms: &[&Migration<'_>]) -> Result<(), MigrateError> {
+/// Records migrations as applied without running them (activity ADOPT, `description` in
+/// every row), in one transaction.
+pub(crate) async fn adopt(
+    session: &mut Session,
+    ctx: &Ctx<'_>,
+    ms: &[&Migration<'_>],
+    description: &str,
+) -> Result<(), MigrateError> {
     if ms.is_empty() {
         return Ok(());
     }
@@ -561,7 +562,7 @@ pub(crate) async fn adopt(session: &mut Session, ctx: &Ctx<'_>, ms: &[&Migration
             activity: "ADOPT",
             status: "SUCCESS",
             created_by: ctx.created_by,
-            description: "",
+            description,
             status_note: "",
             checksum: &m.sha256,
             pin_hash: m.pin_hash,

@@ -73,7 +73,7 @@ pub struct Migrator<'a> {
 
 enum Mode<'m> {
     Run,
-    Adopt(&'m str),
+    Adopt { up_to: &'m str, description: &'m str },
 }
 
 impl<'a> Migrator<'a> {
@@ -187,9 +187,22 @@ impl<'a> Migrator<'a> {
     /// Records the pending migrations up to and including `up_to` as applied without running
     /// them (activity `ADOPT`). Unlike the original spawn, which writes an empty checksum,
     /// the row carries the migration's SHA-256, so later runs still detect a changed SQL.
-    /// Failed and partly applied migrations count as pending here.
+    /// Failed and partly applied migrations count as pending here. The rows' `description`
+    /// is empty; see [`adopt_with_description`](Migrator::adopt_with_description).
     pub async fn adopt(&self, pool: &PgPool, up_to: &str) -> Result<Report, MigrateError> {
-        self.execute(pool, Mode::Adopt(up_to), self.dry_run).await
+        self.adopt_with_description(pool, up_to, "").await
+    }
+
+    /// [`adopt`](Migrator::adopt), with `description` (why the migrations are adopted, like
+    /// the original's `--description`) written into every ADOPT row, in the same statement
+    /// and transaction that records them.
+    pub async fn adopt_with_description(
+        &self,
+        pool: &PgPool,
+        up_to: &str,
+        description: &str,
+    ) -> Result<Report, MigrateError> {
+        self.execute(pool, Mode::Adopt { up_to, description }, self.dry_run).await
     }
 
     /// The state of every migration (and of recorded ones missing from the set). Takes no
@@ -201,9 +214,8 @@ impl<'a> Migrator<'a> {
         let context = || format!("reading the migration status from schema `{}`", self.tracking_schema);
         let mut conn = pool.acquire().await.map_err(MigrateError::db(context()))?;
         let probe = format!("SELECT {}", TablesState::probe_columns(&tracking));
-        let rows = sqlx::Executor::fetch_all(&mut *conn, sqlx::raw_sql(&probe))
-            .await
-            .map_err(MigrateError::db(context()))?;
+        let rows =
+            sqlx::Executor::fetch_all(&mut *conn, sqlx::raw_sql(&probe)).await.map_err(MigrateError::db(context()))?;
         let tables = match rows.first() {
             Some(row) => TablesState::from_row(row).map_err(MigrateError::db(context()))?,
             None => TablesState::default(),
@@ -270,17 +282,13 @@ impl<'a> Migrator<'a> {
         validate_schema(&self.tracking_schema)?;
         let target = match &mode {
             Mode::Run => self.target.as_deref().map(|t| find(&migrations, t, "Migrator::target()")).transpose()?,
-            Mode::Adopt(up_to) => Some(find(&migrations, up_to, "adopt()")?),
+            Mode::Adopt { up_to, .. } => Some(find(&migrations, up_to, "adopt()")?),
         };
         let tracking = Tracking::new(&self.tracking_schema);
         let key = advisory_lock_key(&self.tracking_schema);
         let app = self.app_name();
-        let mut report = Report {
-            dry_run,
-            environment,
-            tracking_schema: self.tracking_schema.clone(),
-            ..Report::default()
-        };
+        let mut report =
+            Report { dry_run, environment, tracking_schema: self.tracking_schema.clone(), ..Report::default() };
         let mut session = Session::connect(pool, &app, key).await?;
         let probe = match session.lock(&tracking, self.lock_wait).await {
             Ok(probe) => probe,
@@ -374,7 +382,7 @@ impl<'a> Migrator<'a> {
                 }
                 apply::apply(session, ctx, &plan.steps, applied).await
             }
-            Mode::Adopt(_) => {
+            Mode::Adopt { description, .. } => {
                 let last = target.unwrap_or(0);
                 let mut to_adopt: Vec<&Migration<'_>> = Vec::new();
                 for (i, m) in migrations.iter().enumerate() {
@@ -391,7 +399,7 @@ impl<'a> Migrator<'a> {
                 if !history.bootstrap_recorded {
                     apply::record_bootstrap(session, ctx).await?;
                 }
-                apply::adopt(session, ctx, &to_adopt).await?;
+                apply::adopt(session, ctx, &to_adopt, description).await?;
                 report.adopted = report.planned.clone();
                 Ok(())
             }
@@ -431,12 +439,8 @@ fn find(migrations: &[Migration<'_>], name: &str, context: &'static str) -> Resu
         // Suggest names sharing the longest prefix with the one asked for.
         let common = |m: &&Migration<'_>| m.name.chars().zip(name.chars()).take_while(|(a, b)| a == b).count();
         let best = migrations.iter().map(|m| common(&m)).max().unwrap_or(0);
-        let known: Vec<String> = migrations
-            .iter()
-            .filter(|m| common(m) == best)
-            .take(3)
-            .map(|m| m.name.to_string())
-            .collect();
+        let known: Vec<String> =
+            migrations.iter().filter(|m| common(m) == best).take(3).map(|m| m.name.to_string()).collect();
         MigrateError::UnknownMigration { name: name.to_string(), context, count: migrations.len(), known }
     })
 }
@@ -467,6 +471,7 @@ mod tests {
         assert_send(&migrator.plan(pool));
         assert_send(&migrator.status(pool));
         assert_send(&migrator.adopt(pool, "x"));
+        assert_send(&migrator.adopt_with_description(pool, "x", "y"));
         assert_send(&set.run(pool));
         assert_send(&set.status(pool));
         assert_send(&set.adopt(pool, "x"));

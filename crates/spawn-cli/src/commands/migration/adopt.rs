@@ -1,10 +1,10 @@
 //! `spawn migration adopt`: record pending migrations as applied without running them (they
 //! were applied by hand). Asks for a description and a confirmation only on a terminal;
-//! never opens an editor.
+//! never opens an editor. The description is written with the ADOPT rows, in the same
+//! statement (`Migrator::adopt_with_description`).
 
 use std::path::Path;
 
-use anyhow::anyhow;
 use serde_json::json;
 use spawn_runtime::Migrator;
 
@@ -39,14 +39,7 @@ pub async fn run(
     result
 }
 
-async fn adopt(
-    ctx: &Ctx<'_>,
-    migration: Option<&str>,
-    description: &str,
-    yes: bool,
-    p: &Prepared,
-    m: Migrator<'_>,
-) -> CmdResult {
+async fn adopt(ctx: &Ctx<'_>, migration: Option<&str>, description: &str, yes: bool, p: &Prepared, m: Migrator<'_>) -> CmdResult {
     let out = ctx.out;
     let up_to = match migration {
         Some(name) => Path::new(name.trim_end_matches('/')).file_name().and_then(|n| n.to_str()).unwrap_or(name).to_owned(),
@@ -84,10 +77,7 @@ async fn adopt(
             return Err(Exit::Code(exit::ERROR));
         }
     }
-    let report = m.adopt(&p.pool, &up_to).await.map_err(migrate_error)?;
-    record_description(&p.pool, &p.target.spawn_schema, &report.adopted, description)
-        .await
-        .map_err(|e| anyhow!("the migrations were adopted, but recording the description failed: {e}"))?;
+    let report = m.adopt_with_description(&p.pool, &up_to, description).await.map_err(migrate_error)?;
     if out.json {
         out.json_value(&json!({ "adopted": report.adopted, "already_applied": report.already_applied, "description": description }));
     } else {
@@ -96,23 +86,5 @@ async fn adopt(
             out.line(format!("  {name}"));
         }
     }
-    Ok(())
-}
-
-/// Writes `description` into the ADOPT rows just recorded (the original's `--description`).
-async fn record_description(pool: &sqlx::PgPool, schema: &str, names: &[String], description: &str) -> Result<(), sqlx::Error> {
-    if names.is_empty() {
-        return Ok(());
-    }
-    let q = format!("\"{}\"", schema.replace('"', "\"\""));
-    let sql = format!(
-        "UPDATE {q}.migration_history h SET description = $1 \
-         FROM {q}.migration m \
-         WHERE m.migration_id = h.migration_id_migration AND m.namespace = 'default' AND m.name = ANY($2) \
-           AND h.activity_id_activity = 'ADOPT' AND h.description = '' \
-           AND h.migration_history_id = (SELECT max(x.migration_history_id) FROM {q}.migration_history x \
-                                         WHERE x.migration_id_migration = m.migration_id)"
-    );
-    sqlx::query(&sql).bind(description).bind(names).execute(pool).await?;
     Ok(())
 }
