@@ -3,17 +3,10 @@
 //! `--create-extensions-only`, `--no-renames`, `--unsafe` and `--summary`, with migra's exit
 //! codes (0 equal, 2 different, 3 unsafe statements refused).
 
-use assert_cmd::Command;
 use spawn_tests::TestDb;
 
-fn spawn() -> Command {
-    let mut c = Command::cargo_bin("spawn").expect("the spawn binary");
-    c.env("NO_COLOR", "1");
-    for v in ["SPAWN_TARGET", "SPAWN_CONFIG", "DATABASE_URL", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"] {
-        c.env_remove(v);
-    }
-    c
-}
+mod common;
+use common::spawn;
 
 /// Two fresh databases loaded with `a` and `b`.
 async fn pair(label: &str, a: &str, b: &str) -> (TestDb, TestDb) {

@@ -2,44 +2,15 @@
 //! the psql command line (after e.g. fetching credentials), `append` adds to it, and the
 //! connection settings are read from the result. Also the provider's failures.
 
-use std::path::PathBuf;
-
-use assert_cmd::Command;
 use predicates::prelude::*;
 use spawn_tests::TestDb;
 
-fn spawn() -> Command {
-    let mut c = Command::cargo_bin("spawn").expect("the spawn binary");
-    c.env("NO_COLOR", "1");
-    for v in [
-        "SPAWN_TARGET",
-        "SPAWN_CONFIG",
-        "DATABASE_URL",
-        "SPAWN_TEST_URL",
-        "PGHOST",
-        "PGPORT",
-        "PGUSER",
-        "PGPASSWORD",
-        "PGDATABASE",
-    ] {
-        c.env_remove(v);
-    }
-    c
-}
+mod common;
+use common::{project, spawn};
 
 /// A copy of the original-style fixture project whose default target's `command` is `command`.
 fn original_project(command: &str) -> tempfile::TempDir {
-    let from = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/original");
-    let dir = tempfile::tempdir().expect("tempdir");
-    for entry in walkdir::WalkDir::new(&from) {
-        let entry = entry.expect("walk");
-        let dest = dir.path().join(entry.path().strip_prefix(&from).expect("prefix"));
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).expect("mkdir");
-        } else {
-            std::fs::copy(entry.path(), &dest).expect("copy");
-        }
-    }
+    let dir = project("original");
     let toml_path = dir.path().join("spawn.toml");
     let toml = std::fs::read_to_string(&toml_path).expect("read spawn.toml");
     let direct = r#"command = { kind = "direct", direct = ["docker", "exec", "-i", "postgres-db", "psql", "-U", "postgres", "postgres"] }"#;

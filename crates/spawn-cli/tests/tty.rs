@@ -2,40 +2,23 @@
 //! `apply` and `adopt`, the description question of `adopt`, and colour. The rest of the CLI
 //! tests run without a terminal, where the same commands refuse to ask.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use rexpect::session::{spawn_command, PtySession};
 use spawn_tests::TestDb;
 
+mod common;
+use common::{adopt_description, project, AMBIENT_ENV};
+
 /// Generous bound for one expected line: a hung prompt fails the test instead of hanging it.
 const EXPECT_MS: u64 = 60_000;
-
-fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
-}
-
-/// A copy of a fixture project in a temporary folder.
-fn project(name: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let from = fixture(name);
-    for entry in walkdir::WalkDir::new(&from) {
-        let entry = entry.expect("walk");
-        let dest = dir.path().join(entry.path().strip_prefix(&from).expect("prefix"));
-        if entry.file_type().is_dir() {
-            std::fs::create_dir_all(&dest).expect("mkdir");
-        } else {
-            std::fs::copy(entry.path(), &dest).expect("copy");
-        }
-    }
-    dir
-}
 
 /// `spawn <args>` on a pseudo-terminal (stdin, stdout and stderr all on it).
 fn spawn_on_tty(dir: &Path, url: &str, args: &[&str], colour: bool) -> PtySession {
     let mut c = Command::new(env!("CARGO_BIN_EXE_spawn"));
     c.current_dir(dir).args(args).env("SPAWN_TEST_URL", url).env("TERM", "xterm");
-    for v in ["SPAWN_TARGET", "SPAWN_CONFIG", "DATABASE_URL", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"] {
+    for v in AMBIENT_ENV.iter().filter(|v| **v != "SPAWN_TEST_URL") {
         c.env_remove(v);
     }
     if colour {
@@ -113,13 +96,7 @@ async fn adopt_asks_for_a_description_and_a_confirmation_on_a_terminal() {
     s.exp_string("adopted 1").expect("the result is reported");
     assert_eq!(exit_code(s), 0);
 
-    let description: String = sqlx::query_scalar(
-        "SELECT h.description FROM _spawn.migration_history h JOIN _spawn.migration m ON m.migration_id = h.migration_id_migration \
-         WHERE m.name = '20250101000000-create-people' AND h.activity_id_activity = 'ADOPT'",
-    )
-    .fetch_one(&db.pool)
-    .await
-    .expect("the ADOPT row");
+    let description = adopt_description(&db.pool, "20250101000000-create-people").await;
     assert_eq!(description, "created by the DBA on 2026-11-01");
     assert!(!table_exists(&db, "public.people").await, "adopt ran the migration");
 }
@@ -138,7 +115,6 @@ async fn colour_only_on_a_terminal() {
         .args(["migration", "status"])
         .env("SPAWN_TEST_URL", &db.url)
         .env_remove("NO_COLOR")
-        .env_remove("SPAWN_TARGET")
         .output()
         .expect("run spawn");
     let text = String::from_utf8_lossy(&piped.stdout);

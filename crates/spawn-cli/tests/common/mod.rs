@@ -1,0 +1,56 @@
+//! Helpers shared by the spawn-cli integration tests: the `spawn` command with a clean
+//! environment, copies of fixture projects, and reading the tracking tables.
+#![allow(dead_code)] // each test binary uses its own subset
+
+use std::path::{Path, PathBuf};
+
+/// Environment variables that would point `spawn` somewhere other than where a test says.
+pub const AMBIENT_ENV: [&str; 9] =
+    ["SPAWN_TARGET", "SPAWN_CONFIG", "DATABASE_URL", "SPAWN_TEST_URL", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"];
+
+/// `spawn` (assert_cmd) without colour and without the ambient variables.
+pub fn spawn() -> assert_cmd::Command {
+    let mut c = assert_cmd::Command::cargo_bin("spawn").expect("the spawn binary");
+    c.env("NO_COLOR", "1");
+    for v in AMBIENT_ENV {
+        c.env_remove(v);
+    }
+    c
+}
+
+/// A fixture project under tests/fixtures.
+pub fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+}
+
+/// Copies the folder `from` into `to` (created as needed).
+pub fn copy_dir(from: &Path, to: &Path) {
+    for entry in walkdir::WalkDir::new(from) {
+        let entry = entry.expect("walk");
+        let dest = to.join(entry.path().strip_prefix(from).expect("prefix"));
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&dest).expect("mkdir");
+        } else {
+            std::fs::copy(entry.path(), &dest).expect("copy");
+        }
+    }
+}
+
+/// A copy of a fixture project in a temporary folder.
+pub fn project(name: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    copy_dir(&fixture(name), dir.path());
+    dir
+}
+
+/// The description of `migration`'s ADOPT row in `_spawn`.
+pub async fn adopt_description(pool: &sqlx::PgPool, migration: &str) -> String {
+    sqlx::query_scalar(
+        "SELECT h.description FROM _spawn.migration_history h JOIN _spawn.migration m ON m.migration_id = h.migration_id_migration \
+         WHERE m.name = $1 AND h.activity_id_activity = 'ADOPT'",
+    )
+    .bind(migration)
+    .fetch_one(pool)
+    .await
+    .expect("the ADOPT row")
+}
