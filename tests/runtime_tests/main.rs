@@ -8,5 +8,7 @@ mod compat;
 mod embedded;
 mod failures;
 mod lock;
+mod progress;
 mod refusals;
+mod split;
 mod status;

@@ -12,6 +12,8 @@
 //! ;
 //! EXECUTE <history row: SUCCESS, execution_time = clock_timestamp() - spawn.t0>;
 //! COMMIT;
+//! SELECT <k> AS spawn_committed_<token>;  -- marker: migration k of the batch committed
+//! DO $spawn$BEGIN RAISE INFO '…'; END$spawn$;  -- with an observer: flush (see crate::progress)
 //! ```
 //!
 //! (the history row's INSERT is prepared once at the start of the batch's message)
@@ -31,21 +33,30 @@
 //! statements one by one in a transaction that is rolled back to find the failing statement,
 //! records a FAILURE row and returns [`MigrateError::Failed`].
 //!
+//! The message's results are streamed: each marker row reports a commit as it happens
+//! (progress events), and `<token>`, random per run, keeps a migration's own result rows from
+//! being taken for markers. With a stop handle, batches hold one migration each.
+//!
 //! No-transaction migrations run statement by statement outside a transaction; after each
 //! statement an ATTEMPTED row records the progress (`{"statements_done": k, "of": n, …}`),
 //! so a rerun resumes after the last statement that succeeded.
+//!
+//! With the tracking tables in another database, transactional migrations go one at a time
+//! through [`crate::split`]; the statements run on the target connection and the history rows
+//! are written on the tracking connection ([`Conns`]).
 
-use std::collections::HashMap;
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt;
 use sqlx::postgres::{PgDatabaseError, PgErrorPosition};
-use sqlx::Row;
+use sqlx::{Either, Row};
 
 use crate::error::{FailedStatement, MigrateError, MigrationFailure, PgMessage};
 use crate::lock::Session;
 use crate::migration::{Migration, Statement, TransactionMode};
 use crate::plan::{prefix_sha256, statements_of, Progress, Step};
+use crate::progress::Hooks;
 use crate::report::AppliedMigration;
 use crate::tracking::{
     quote_literal, ExecTime, History, NewRow, TablesState, Tracking, BOOTSTRAP_MIGRATION, DEFAULT_NAMESPACE,
@@ -61,10 +72,46 @@ pub(crate) struct Ctx<'c> {
     pub statement_timeout: &'c str,
     pub max_batch_migrations: usize,
     pub max_batch_bytes: usize,
+    pub hooks: &'c Hooks,
+    /// `current_database()` of the target connection.
+    pub target_database: &'c str,
+    /// Whether the target has PL/pgSQL (for the `DO` that flushes progress markers).
+    pub has_plpgsql: bool,
+}
+
+/// The run's dedicated connections: the target's, and the tracking database's when the
+/// tracking tables live elsewhere (see [`crate::split`]).
+pub(crate) struct Conns {
+    pub target: Session,
+    pub tracking: Option<Session>,
+}
+
+impl Conns {
+    /// Where the migrations run.
+    pub fn t(&mut self) -> &mut Session {
+        &mut self.target
+    }
+
+    /// Where the tracking tables are.
+    pub fn k(&mut self) -> &mut Session {
+        match &mut self.tracking {
+            Some(k) => k,
+            None => &mut self.target,
+        }
+    }
+
+    pub fn is_split(&self) -> bool {
+        self.tracking.is_some()
+    }
+
+    /// Messages sent on both connections.
+    pub fn sent(&self) -> usize {
+        self.target.sent + self.tracking.as_ref().map_or(0, |k| k.sent)
+    }
 }
 
 impl Ctx<'_> {
-    fn timeouts<'m>(&'m self, m: &'m Migration<'_>) -> (&'m str, &'m str) {
+    pub(crate) fn timeouts<'m>(&'m self, m: &'m Migration<'_>) -> (&'m str, &'m str) {
         (m.lock_timeout.unwrap_or(self.lock_timeout), m.statement_timeout.unwrap_or(self.statement_timeout))
     }
 }
@@ -144,25 +191,37 @@ pub(crate) async fn record_bootstrap(session: &mut Session, ctx: &Ctx<'_>) -> Re
 }
 
 /// Applies the plan's steps in order; what was applied is pushed to `applied` as it commits.
+/// Returns `true` when it stopped early because a stop was requested (at a migration
+/// boundary: nothing is half-applied).
 pub(crate) async fn apply(
-    session: &mut Session,
+    c: &mut Conns,
     ctx: &Ctx<'_>,
     steps: &[Step<'_, '_>],
     applied: &mut Vec<AppliedMigration>,
-) -> Result<(), MigrateError> {
+) -> Result<bool, MigrateError> {
+    let total = steps.len();
+    // With a stop handle, one migration per message so that a stop takes effect at the next
+    // migration; with the tracking tables elsewhere, one at a time anyway.
+    let max_migrations = if ctx.hooks.stop.is_some() { 1 } else { ctx.max_batch_migrations.max(1) };
     let mut i = 0;
     while i < steps.len() {
+        if ctx.hooks.stop_requested() {
+            tracing::info!(applied = i, of = total, next = steps[i].migration.name, "stopping on request");
+            return Ok(true);
+        }
         if steps[i].migration.mode == TransactionMode::NoTransaction {
-            apply_no_transaction(session, ctx, &steps[i], applied).await?;
+            apply_no_transaction(c, ctx, &steps[i], i, total, applied).await?;
+            i += 1;
+            continue;
+        }
+        if c.is_split() {
+            crate::split::apply_one(c, ctx, steps[i].migration, i, total, applied).await?;
             i += 1;
             continue;
         }
         let mut j = i;
         let mut bytes = 0;
-        while j < steps.len()
-            && steps[j].migration.mode == TransactionMode::Transactional
-            && j - i < ctx.max_batch_migrations.max(1)
-        {
+        while j < steps.len() && steps[j].migration.mode == TransactionMode::Transactional && j - i < max_migrations {
             let len = steps[j].migration.body.len() + 1024;
             if j > i && bytes + len > ctx.max_batch_bytes {
                 break;
@@ -171,10 +230,10 @@ pub(crate) async fn apply(
             j += 1;
         }
         let batch: Vec<&Migration<'_>> = steps[i..j].iter().map(|s| s.migration).collect();
-        apply_transactional(session, ctx, &batch, applied).await?;
+        apply_transactional(c.t(), ctx, &batch, i, total, applied).await?;
         i = j;
     }
-    Ok(())
+    Ok(false)
 }
 
 /// One batch of transactional migrations, sent as one message.
@@ -183,15 +242,23 @@ struct Batch {
     /// Character range (PostgreSQL error positions count characters) of each migration's
     /// part of `sql`.
     chars: Vec<Range<usize>>,
+    /// Column name of the rows returned by the history rows (name, execution time).
+    applied_column: String,
+    /// Column name of the marker row after each COMMIT (the migration's index in the batch).
+    committed_column: String,
 }
 
 fn build_batch(ctx: &Ctx<'_>, ms: &[&Migration<'_>], id: usize) -> Batch {
-    let capacity = ms.iter().map(|m| m.body.len() + 512).sum::<usize>() + 1024;
+    let capacity = ms.iter().map(|m| m.body.len() + 640).sum::<usize>() + 1024;
     let mut sql = String::with_capacity(capacity);
+    let token = &ctx.hooks.token;
+    // Flush each commit's results at once (an INFO message makes the server send what it
+    // has buffered) when someone follows the progress; the last one is flushed anyway.
+    let flush = ctx.hooks.observer.is_some() && ctx.has_plpgsql;
     // The history row's INSERT is planned once per batch. The statement lives on the
     // migrator's own connection only (closed after the run), under a name unique per batch.
     let statement = format!("spawn_history_row_{id}");
-    sql.push_str(&ctx.tracking.prepare_success_row(&statement, ctx.created_by));
+    sql.push_str(&ctx.tracking.prepare_success_row(&statement, ctx.created_by, token));
     sql.push_str(";\n");
     let mut at = sql.chars().count();
     let mut chars = Vec::with_capacity(ms.len());
@@ -213,21 +280,33 @@ fn build_batch(ctx: &Ctx<'_>, ms: &[&Migration<'_>], id: usize) -> Batch {
         // A trailing `--` comment or a missing `;` cannot swallow the history row.
         sql.push_str("\n;\n");
         sql.push_str(&Tracking::execute_success_row(&statement, m.name, &m.sha256, m.pin_hash));
-        sql.push_str(";\nCOMMIT;\n");
+        sql.push_str(&format!(";\nCOMMIT;\nSELECT {k} AS spawn_committed_{token};\n"));
+        if flush && k + 1 < ms.len() {
+            sql.push_str("DO $spawn$BEGIN RAISE INFO 'spawn: migration committed'; END$spawn$;\n");
+        }
         let part = &sql[start..];
         let n = if part.is_ascii() { part.len() } else { part.chars().count() };
         chars.push(at..at + n);
         at += n;
     }
     sql.push_str(&format!("DEALLOCATE {statement};"));
-    Batch { sql, chars }
+    Batch {
+        sql,
+        chars,
+        applied_column: format!("spawn_applied_{token}"),
+        committed_column: format!("spawn_committed_{token}"),
+    }
 }
 
-/// Applies `ms` (transactional, in order) as one batch; on failure diagnoses it.
+/// Applies `ms` (transactional, in order; `first` is the index of `ms[0]` among the `total`
+/// of the run) as one batch, following its commits as they stream in; on failure diagnoses
+/// it.
 async fn apply_transactional(
     session: &mut Session,
     ctx: &Ctx<'_>,
     ms: &[&Migration<'_>],
+    first: usize,
+    total: usize,
     applied: &mut Vec<AppliedMigration>,
 ) -> Result<(), MigrateError> {
     if ms.is_empty() {
@@ -241,35 +320,59 @@ async fn apply_transactional(
         first = ms[0].name,
         "sending a batch of migrations"
     );
-    match session.fetch_all(&batch.sql).await {
-        Ok(rows) => {
-            let mut secs: HashMap<String, f64> = HashMap::new();
-            for row in &rows {
-                if row.columns().first().map(sqlx::Column::name) == Some("spawn_applied") {
-                    if let (Ok(name), Ok(s)) = (row.try_get::<String, _>(0), row.try_get::<f64, _>(1)) {
-                        secs.insert(name, s);
-                    }
-                }
+    let mut done = 0;
+    let mut secs: Option<f64> = None;
+    let commit = |done: &mut usize, secs: Option<f64>, applied: &mut Vec<AppliedMigration>| {
+        let m = ms[*done];
+        let duration = secs.map(seconds).unwrap_or_default();
+        tracing::info!(migration = m.name, ?duration, "applied migration");
+        applied.push(AppliedMigration { name: m.name.to_string(), duration });
+        ctx.hooks.committed(m.name, first + *done, total, duration);
+        *done += 1;
+        if let Some(next) = ms.get(*done) {
+            ctx.hooks.started(next.name, first + *done, total);
+        }
+    };
+    ctx.hooks.started(ms[0].name, first, total);
+    let outcome: Result<(), sqlx::Error> = async {
+        let mut stream = session.stream(&batch.sql)?;
+        while let Some(item) = stream.next().await {
+            let Either::Right(row) = item? else { continue };
+            let column = row.columns().first().map(sqlx::Column::name);
+            if column == Some(batch.applied_column.as_str()) {
+                secs = row.try_get::<f64, _>(1).ok();
+            } else if column == Some(batch.committed_column.as_str()) && done < ms.len() {
+                commit(&mut done, secs.take(), applied);
             }
-            for m in ms {
-                let duration = secs.get(m.name).copied().map(seconds).unwrap_or_default();
-                tracing::info!(migration = m.name, ?duration, "applied migration");
-                applied.push(AppliedMigration { name: m.name.to_string(), duration });
+        }
+        Ok(())
+    }
+    .await;
+    match outcome {
+        Ok(()) => {
+            // The whole message succeeded, so every migration committed (the markers say so
+            // too; this only guards against a marker that was not seen).
+            while done < ms.len() {
+                commit(&mut done, None, applied);
             }
             Ok(())
         }
-        Err(err) => diagnose(session, ctx, ms, &batch, err, applied).await,
+        Err(err) => diagnose(session, ctx, ms, &batch, err, done, first, total, applied).await,
     }
 }
 
 /// Finds out what a failed batch did and which migration and statement failed; always
-/// returns an error.
+/// returns an error. `done` migrations of the batch were seen committing already.
+#[allow(clippy::too_many_arguments)]
 async fn diagnose(
     session: &mut Session,
     ctx: &Ctx<'_>,
     ms: &[&Migration<'_>],
     batch: &Batch,
     err: sqlx::Error,
+    done: usize,
+    first_index: usize,
+    total: usize,
     applied: &mut Vec<AppliedMigration>,
 ) -> Result<(), MigrateError> {
     let range = format!("`{}`..`{}`", ms[0].name, ms[ms.len() - 1].name);
@@ -289,12 +392,13 @@ async fn diagnose(
         .map_err(MigrateError::db(format!("rolling back after a failure in migrations {range}")))?;
     let history = read_history(session, ctx.tracking).await?;
     let mut first = None;
-    for (k, m) in ms.iter().enumerate() {
+    for (k, m) in ms.iter().enumerate().skip(done) {
         match history.rows.get(m.name) {
             Some(r) if r.status == "SUCCESS" && r.activity == "APPLY" && r.checksum == m.sha256 => {
                 let duration = seconds(r.exec_secs);
                 tracing::info!(migration = m.name, ?duration, "applied migration");
                 applied.push(AppliedMigration { name: m.name.to_string(), duration });
+                ctx.hooks.committed(m.name, first_index + k, total, duration);
             }
             _ => {
                 first = Some(k);
@@ -313,17 +417,13 @@ async fn diagnose(
         if x > first {
             // A parse error in migration x failed the whole message before anything ran:
             // the migrations before it are fine, apply them on their own.
-            Box::pin(apply_transactional(session, ctx, &ms[first..x], applied)).await?;
+            Box::pin(apply_transactional(session, ctx, &ms[first..x], first_index + first, total, applied)).await?;
             culprit = x;
         }
     }
     let m = ms[culprit];
     let (statement, replay_error) = replay(session, ctx, m).await?;
-    let remark = (statement.is_none() && replay_error.is_none()).then(|| {
-        "each of its statements succeeded when replayed: it failed at COMMIT (e.g. a deferred constraint) \
-         or while its history row was recorded"
-            .to_string()
-    });
+    let remark = (statement.is_none() && replay_error.is_none()).then(failed_at_commit);
     let error = replay_error.unwrap_or(batch_error);
     tracing::warn!(migration = m.name, error = %error.message, "migration failed");
     record_failure(session, ctx, m, &error.to_string(), 0.0).await?;
@@ -335,6 +435,13 @@ async fn diagnose(
         remark,
         applied_before: Vec::new(),
     })))
+}
+
+/// The remark of a failure that no statement can be blamed for.
+pub(crate) fn failed_at_commit() -> String {
+    "each of its statements succeeded when replayed: it failed at COMMIT (e.g. a deferred constraint) \
+     or while its history row was recorded"
+        .to_string()
 }
 
 /// Which part of the batch an error's position falls into.
@@ -352,7 +459,7 @@ fn error_migration(err: &sqlx::Error, chars: &[Range<usize>]) -> Option<usize> {
 /// Runs the statements of `m` one by one in a transaction that is rolled back, to find the
 /// one that fails. Returns the statement and its error, or `(None, None)` if none failed
 /// (the failure was then at COMMIT, e.g. a deferred constraint).
-async fn replay(
+pub(crate) async fn replay(
     session: &mut Session,
     ctx: &Ctx<'_>,
     m: &Migration<'_>,
@@ -413,7 +520,7 @@ fn failed_statement(m: &Migration<'_>, statements: &[Statement], i: usize) -> Fa
 }
 
 /// Records a FAILURE row in its own short transaction.
-async fn record_failure(
+pub(crate) async fn record_failure(
     session: &mut Session,
     ctx: &Ctx<'_>,
     m: &Migration<'_>,
@@ -442,17 +549,20 @@ async fn record_failure(
 
 /// A no-transaction migration: statement by statement, progress recorded after each.
 async fn apply_no_transaction(
-    session: &mut Session,
+    c: &mut Conns,
     ctx: &Ctx<'_>,
     step: &Step<'_, '_>,
+    index: usize,
+    total: usize,
     applied: &mut Vec<AppliedMigration>,
 ) -> Result<(), MigrateError> {
     let m = step.migration;
+    ctx.hooks.started(m.name, index, total);
     let statements = statements_of(m);
     let n = statements.len();
     let (lock_timeout, statement_timeout) = ctx.timeouts(m);
     let db = |what: &str| MigrateError::db(format!("{what} of no-transaction migration `{}`", m.name));
-    session
+    c.t()
         .execute(&format!(
             "SET lock_timeout = {}; SET statement_timeout = {}",
             quote_literal(lock_timeout),
@@ -482,7 +592,7 @@ async fn apply_no_transaction(
     for i in step.resume_at..n {
         let s = &statements[i];
         tracing::debug!(migration = m.name, statement = i + 1, of = n, line = s.line, "running statement");
-        match session.execute(m.statement_sql(s)).await {
+        match c.t().execute(m.statement_sql(s)).await {
             Ok(_) => {
                 if i + 1 < n {
                     let progress = Progress {
@@ -492,7 +602,7 @@ async fn apply_no_transaction(
                         error: None,
                     };
                     let secs = started.elapsed().as_secs_f64();
-                    session
+                    c.k()
                         .execute(&row("ATTEMPTED", &progress.to_note(), secs))
                         .await
                         .map_err(db("recording the progress"))?;
@@ -507,11 +617,9 @@ async fn apply_no_transaction(
                     error: Some(error.to_string()),
                 };
                 let secs = started.elapsed().as_secs_f64();
-                let sql = format!(
-                    "RESET lock_timeout; RESET statement_timeout; {}",
-                    row("FAILURE", &progress.to_note(), secs)
-                );
-                session.execute(&sql).await.map_err(db("recording the failure"))?;
+                reset_and_record(c, &row("FAILURE", &progress.to_note(), secs))
+                    .await
+                    .map_err(db("recording the failure"))?;
                 tracing::warn!(migration = m.name, statement = i + 1, error = %error.message, "migration failed");
                 return Err(MigrateError::Failed(Box::new(MigrationFailure {
                     name: m.name.to_string(),
@@ -536,10 +644,23 @@ async fn apply_no_transaction(
         }
     }
     let duration = started.elapsed();
-    let sql = format!("RESET lock_timeout; RESET statement_timeout; {}", row("SUCCESS", "", duration.as_secs_f64()));
-    session.execute(&sql).await.map_err(db("recording the success"))?;
+    reset_and_record(c, &row("SUCCESS", "", duration.as_secs_f64())).await.map_err(db("recording the success"))?;
     tracing::info!(migration = m.name, ?duration, "applied migration (no transaction)");
     applied.push(AppliedMigration { name: m.name.to_string(), duration });
+    ctx.hooks.committed(m.name, index, total, duration);
+    Ok(())
+}
+
+/// Resets the session timeouts of a no-transaction migration and records a history row: one
+/// message in a single database, one on each connection otherwise.
+async fn reset_and_record(c: &mut Conns, row: &str) -> Result<(), sqlx::Error> {
+    const RESET: &str = "RESET lock_timeout; RESET statement_timeout";
+    if c.is_split() {
+        c.t().execute(RESET).await?;
+        c.k().execute(row).await?;
+    } else {
+        c.t().execute(&format!("{RESET}; {row}")).await?;
+    }
     Ok(())
 }
 

@@ -99,6 +99,28 @@ pub enum MigrateError {
     )]
     PartialChanged { name: String, done: usize, of: usize, reason: String },
 
+    /// With the tracking tables in another database: a migration's transaction that was
+    /// about to commit, according to the history, is still running in the target database.
+    #[error(
+        "migration `{name}` was being applied by transaction {xid} in database `{database}`, and that \
+         transaction is still in progress, so whether it commits is not known yet. Nothing was applied. \
+         Let it finish or end it (SELECT pid FROM pg_stat_activity WHERE backend_xid::text::bigint = \
+         {xid} % 4294967296 finds it; pg_terminate_backend(pid) rolls it back), then run again"
+    )]
+    AttemptInProgress { name: String, xid: u64, database: String },
+
+    /// With the tracking tables in another database: a migration was attempted by a run whose
+    /// migrations ran in a different database than this run's, so its outcome cannot be
+    /// checked from here.
+    #[error(
+        "migration `{name}` has an unfinished attempt in schema `{schema}` (transaction {xid}) made by a \
+         run whose migrations ran in database `{recorded_database}`, but this run's migrations run in \
+         `{target_database}`; whether it committed can only be found out in `{recorded_database}`. \
+         Nothing was applied. Run once against `{recorded_database}` (that records the outcome), or, if \
+         that database is gone, delete that ATTEMPTED row from `{schema}`.migration_history"
+    )]
+    AttemptElsewhere { name: String, xid: u64, schema: String, recorded_database: String, target_database: String },
+
     /// A migration failed while it was applied.
     #[error(transparent)]
     Failed(Box<MigrationFailure>),

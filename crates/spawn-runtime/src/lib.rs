@@ -36,6 +36,42 @@
 //!   rerun resumes after the last statement that succeeded.
 //! * Nothing pending costs 3 statements.
 //!
+//! # Following and stopping a run
+//!
+//! [`Migrator::on_progress`] calls an observer with a [`MigrationEvent`] as each migration
+//! starts and commits, also inside a batch (a marker row after each `COMMIT`, flushed by the
+//! server at once; no extra round trip). [`Migrator::stop_handle`] takes a [`StopHandle`]:
+//! [`StopHandle::stop`] makes the run stop at the next migration boundary (the migration in
+//! flight commits, a no-transaction one runs to its end; a wait for the lock ends at once),
+//! and the run returns a [`Report`] with `stopped` set, listing what it applied. With a stop
+//! handle, migrations go one per message instead of in batches, one round trip each (the
+//! price of stopping between any two of them). To stop *now*, drop the run's future: its
+//! connection is closed and the migration in flight rolls back.
+//!
+//! ```ignore
+//! let stop = spawn_runtime::StopHandle::new();
+//! tokio::spawn({ let stop = stop.clone(); async move { shutdown_signal().await; stop.stop() } });
+//! let report = MIGRATIONS.migrator().stop_handle(stop).on_progress(|e| tracing::info!(?e)).run(&pool).await?;
+//! if report.stopped { /* report.not_applied() are still pending */ }
+//! ```
+//!
+//! # Tracking tables in another database
+//!
+//! [`Migrator::tracking_pool`] keeps the tracking tables in another database than the one
+//! the migrations run in (the original spawn's `spawn_database`). The run takes the lock in
+//! the target database (where the original takes it) and then in the tracking database. A
+//! migration and its history row cannot share a transaction there, so each transactional
+//! migration runs in the target up to its `COMMIT`, an `ATTEMPTED` row records the target
+//! transaction's id (`pg_current_xact_id()`) and database, the target commits, and the
+//! `SUCCESS` row follows. A run interrupted between the two commits leaves the `ATTEMPTED`
+//! row as the migration's newest; the next run resolves it first with `pg_xact_status()` in
+//! the target: committed → recorded as applied ([`Report::recovered`]), rolled back or
+//! unknown → recorded as failed and applied again, still running → refused
+//! ([`MigrateError::AttemptInProgress`]). Nothing is applied half-way, and nothing is
+//! recorded as applied that did not commit. [`Migrator::status`] resolves the same way
+//! without writing. The price: four round trips per migration, no batches; PostgreSQL 13 or
+//! later in the target.
+//!
 //! Checksums: spawn records SHA-256 (32 bytes) of the rendered SQL; rows written by the
 //! original spawn carry XXH3-128 (16 bytes) and are compared with that; empty checksums
 //! (the original's ADOPT rows) are not compared.
@@ -48,7 +84,9 @@ mod error;
 mod lock;
 mod migrator;
 mod plan;
+mod progress;
 mod report;
+mod split;
 mod status;
 mod tracking;
 
@@ -60,12 +98,13 @@ pub use migrator::{
     Migrator, DEFAULT_LOCK_WAIT, DEFAULT_STATEMENT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, DEFAULT_TRACKING_SCHEMA,
 };
 pub use plan::ChecksumKind;
+pub use progress::{MigrationEvent, StopHandle};
 pub use report::{AppliedMigration, Report};
-pub use status::{MigrationStatus, State};
-pub use tracking::{BOOTSTRAP_MIGRATION, DEFAULT_NAMESPACE, SPAWN_NAMESPACE};
 pub use spawn_macros::embed_migrations;
 /// The sqlx version this crate is built on, re-exported so applications use the same one.
 pub use sqlx;
+pub use status::{MigrationStatus, State};
+pub use tracking::{BOOTSTRAP_MIGRATION, DEFAULT_NAMESPACE, SPAWN_NAMESPACE};
 
 /// Items used by the code that `embed_migrations!()` generates. Not a public API.
 #[doc(hidden)]

@@ -26,14 +26,19 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::{Duration, Instant};
 
+use futures_util::stream::BoxStream;
 use sqlx::postgres::{PgConnectOptions, PgQueryResult, PgRow};
-use sqlx::{ConnectOptions, Connection, PgConnection, PgPool, Row};
+use sqlx::{ConnectOptions, Connection, Either, PgConnection, PgPool, Row};
 
 use crate::error::{LockHolder, LockTimeout, MigrateError};
+use crate::progress::StopHandle;
 use crate::tracking::{quote_literal, TablesState, Tracking};
 
 /// A boxed `Send` future.
 pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// The results of one message, streamed: each statement's completion or row.
+pub(crate) type Results<'s> = BoxStream<'s, Result<Either<PgQueryResult, PgRow>, sqlx::Error>>;
 
 /// The original spawn's advisory lock key (for the tracking schema `_spawn`).
 pub const ORIGINAL_LOCK_KEY: i64 = -6823468568242361246;
@@ -55,6 +60,10 @@ pub fn advisory_lock_key(schema: &str) -> i64 {
 pub(crate) struct Probe {
     pub tables: TablesState,
     pub role: String,
+    /// `current_database()` of the connection.
+    pub database: String,
+    /// Whether PL/pgSQL is installed (`DO` blocks work).
+    pub has_plpgsql: bool,
 }
 
 /// The dedicated connection of one run, with a count of the statements sent on it.
@@ -75,16 +84,18 @@ pub(crate) struct Session {
 }
 
 impl Session {
-    /// Opens the dedicated connection.
-    pub async fn connect(pool: &PgPool, app: &str, key: i64) -> Result<Session, MigrateError> {
+    /// Opens the dedicated connection; `role` says which one it is in messages (`target`,
+    /// `tracking`).
+    pub async fn connect(pool: &PgPool, app: &str, key: i64, role: &str) -> Result<Session, MigrateError> {
         let base: &PgConnectOptions = &pool.connect_options();
         let mut options = base.clone().disable_statement_logging();
         if base.get_application_name().is_none() {
             options = options.application_name(&format!("spawn-migrator ({app})"));
         }
-        let conn = PgConnection::connect_with(&options)
-            .await
-            .map_err(MigrateError::db("connecting the migrator's dedicated connection"))?;
+        let conn = PgConnection::connect_with(&options).await.map_err(MigrateError::db(format!(
+            "connecting the migrator's dedicated connection to the {role} database `{}`",
+            base.get_database().unwrap_or(base.get_username())
+        )))?;
         Ok(Session {
             conn: Some(conn),
             pool: pool.clone(),
@@ -98,9 +109,7 @@ impl Session {
     }
 
     fn conn(&mut self) -> Result<&mut PgConnection, sqlx::Error> {
-        self.conn
-            .as_mut()
-            .ok_or_else(|| sqlx::Error::Protocol("the migrator's connection is already closed".into()))
+        self.conn.as_mut().ok_or_else(|| sqlx::Error::Protocol("the migrator's connection is already closed".into()))
     }
 
     /// Sends one simple-query message (any number of statements).
@@ -123,9 +132,22 @@ impl Session {
         })
     }
 
+    /// Sends one simple-query message and streams its results as they arrive.
+    pub fn stream<'s>(&'s mut self, sql: &'s str) -> Result<Results<'s>, sqlx::Error> {
+        self.sent += 1;
+        let conn = self.conn()?;
+        Ok(sqlx::Executor::fetch_many(conn, sqlx::raw_sql(sql)))
+    }
+
     /// Takes the advisory lock, waiting up to `wait`; returns what the tracking tables look
-    /// like (probed in the same statement as the successful attempt).
-    pub async fn lock(&mut self, tracking: &Tracking, wait: Duration) -> Result<Probe, MigrateError> {
+    /// like (probed in the same statement as the successful attempt), or `None` when `stop`
+    /// was requested while waiting.
+    pub async fn lock(
+        &mut self,
+        tracking: &Tracking,
+        wait: Duration,
+        stop: Option<&StopHandle>,
+    ) -> Result<Option<Probe>, MigrateError> {
         let key = self.key;
         let sql = probe_sql(tracking, key);
         let started = Instant::now();
@@ -153,7 +175,12 @@ impl Session {
                     waited = ?started.elapsed(),
                     "took spawn's migration lock"
                 );
-                return Ok(Probe { tables: probe.tables, role: probe.role });
+                return Ok(Some(Probe {
+                    tables: probe.tables,
+                    role: probe.role,
+                    database: probe.database,
+                    has_plpgsql: probe.has_plpgsql,
+                }));
             }
             self.locked = false;
             let waited = started.elapsed();
@@ -184,7 +211,15 @@ impl Session {
                 }
             }
             let pause = (backoff + jitter(backoff)).min(wait.saturating_sub(waited));
-            tokio::time::sleep(pause).await;
+            match stop {
+                Some(stop) => {
+                    if stop.sleep_unless_stopped(pause).await {
+                        tracing::info!(schema = %tracking.schema, "stop requested while waiting for the migration lock");
+                        return Ok(None);
+                    }
+                }
+                None => tokio::time::sleep(pause).await,
+            }
             backoff = (backoff * 2).min(Duration::from_millis(250));
         }
     }
@@ -249,6 +284,8 @@ struct ProbeRow {
     role: String,
     pid: i32,
     backend_start: Option<String>,
+    database: String,
+    has_plpgsql: bool,
 }
 
 /// One statement: try the lock; if busy, who holds it; the tracking tables; the role.
@@ -259,6 +296,8 @@ fn probe_sql(tracking: &Tracking, key: i64) -> String {
         "SELECT s.got, h.pid AS holder_pid, h.application_name AS holder_app, h.usename AS holder_user, \
          h.client_addr AS holder_addr, h.backend_start AS holder_start, h.state AS holder_state, \
          {tables}, current_user::text AS role, pg_catalog.pg_backend_pid() AS own_pid, \
+         pg_catalog.current_database()::text AS own_db, \
+         EXISTS (SELECT 1 FROM pg_catalog.pg_language WHERE lanname = 'plpgsql') AS has_plpgsql, \
          (SELECT a.backend_start::text FROM pg_catalog.pg_stat_activity a \
           WHERE a.pid = pg_catalog.pg_backend_pid()) AS own_start \
          FROM (SELECT pg_catalog.pg_try_advisory_lock({key}) AS got OFFSET 0) s \
@@ -292,15 +331,16 @@ fn read_probe(row: &PgRow) -> Result<ProbeRow, sqlx::Error> {
         role: row.try_get("role")?,
         pid: row.try_get("own_pid")?,
         backend_start: row.try_get("own_start")?,
+        database: row.try_get("own_db")?,
+        has_plpgsql: row.try_get("has_plpgsql")?,
     })
 }
 
 /// Up to half of `base`, from the clock's nanoseconds (spreads out concurrent waiters).
 fn jitter(base: Duration) -> Duration {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0) as u64;
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0)
+            as u64;
     let half = (base.as_nanos() as u64 / 2).max(1);
     Duration::from_nanos(nanos % half)
 }

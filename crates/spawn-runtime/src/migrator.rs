@@ -11,19 +11,25 @@
 //!    migrations statement by statement;
 //! 5. release the lock.
 //!
-//! With nothing pending that is 3 statements.
+//! With nothing pending that is 3 statements. With the tracking tables in another database
+//! ([`Migrator::tracking_pool`]) there are two dedicated connections, each locked (target
+//! first), the history is read on the tracking one, and interrupted attempts are resolved
+//! before planning (see [`crate::split`]): 5 statements with nothing pending.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 
-use crate::apply::{self, Ctx};
+use crate::apply::{self, Conns, Ctx};
 use crate::embedded::{EmbeddedMigration, Migrations};
 use crate::error::MigrateError;
 use crate::lock::{advisory_lock_key, Session};
 use crate::migration::Migration;
 use crate::plan::{self, classify, Checks, Class};
+use crate::progress::{run_token, Hooks, MigrationEvent, Observer, StopHandle};
 use crate::report::Report;
+use crate::split;
 use crate::status::{statuses, MigrationStatus};
 use crate::tracking::{History, TablesState, Tracking};
 
@@ -69,6 +75,9 @@ pub struct Migrator<'a> {
     created_by_app: Option<String>,
     max_batch_migrations: usize,
     max_batch_bytes: usize,
+    observer: Option<Observer>,
+    stop: Option<StopHandle>,
+    tracking_pool: Option<PgPool>,
 }
 
 enum Mode<'m> {
@@ -98,6 +107,9 @@ impl<'a> Migrator<'a> {
             created_by_app: None,
             max_batch_migrations: 200,
             max_batch_bytes: 4 << 20,
+            observer: None,
+            stop: None,
+            tracking_pool: None,
         }
     }
 
@@ -174,6 +186,37 @@ impl<'a> Migrator<'a> {
         self
     }
 
+    /// Calls `observer` as each migration starts and commits (see [`MigrationEvent`]), from
+    /// the task running the migrator: keep it short (update a progress bar, send to a
+    /// channel). Within a batch, commits are observed as they happen: each is followed by a
+    /// marker row and a `DO` block that makes the server send its results at once (no extra
+    /// round trip; without PL/pgSQL in the target database, a batch's events arrive when the
+    /// batch ends).
+    pub fn on_progress(mut self, observer: impl Fn(&MigrationEvent) + Send + Sync + 'static) -> Self {
+        self.observer = Some(Observer(Arc::new(observer)));
+        self
+    }
+
+    /// Lets `handle` stop the run at the next migration boundary (see [`StopHandle`]); the
+    /// report then has `stopped` set. The trade-off: with a stop handle, transactional
+    /// migrations are sent one per message instead of in batches (a batch, once sent, runs
+    /// to its end), one round trip each.
+    pub fn stop_handle(mut self, handle: StopHandle) -> Self {
+        self.stop = Some(handle);
+        self
+    }
+
+    /// Keeps the tracking tables in the database of `pool` while the migrations run in the
+    /// database of the pool given to [`run`](Migrator::run) (the original spawn's
+    /// `spawn_database`). Applies to run, plan, status and adopt. Each transactional
+    /// migration then commits in the target first and is recorded afterwards, with an
+    /// attempt row that lets the next run find out whether an interrupted migration committed
+    /// (see the crate docs, "Tracking tables in another database").
+    pub fn tracking_pool(mut self, pool: PgPool) -> Self {
+        self.tracking_pool = Some(pool);
+        self
+    }
+
     /// Applies what is pending (see the crate docs for the checks that make it refuse).
     pub async fn run(&self, pool: &PgPool) -> Result<Report, MigrateError> {
         self.execute(pool, Mode::Run, self.dry_run).await
@@ -207,12 +250,17 @@ impl<'a> Migrator<'a> {
 
     /// The state of every migration (and of recorded ones missing from the set). Takes no
     /// lock and changes nothing.
+    ///
+    /// With a [`tracking_pool`](Migrator::tracking_pool), the history is read there, and an
+    /// interrupted attempt is checked in the target database (`pg_xact_status`): committed
+    /// shows as applied, rolled back as failed, still running as pending.
     pub async fn status(&self, pool: &PgPool) -> Result<Vec<MigrationStatus>, MigrateError> {
         let (migrations, _) = self.resolve()?;
         validate_schema(&self.tracking_schema)?;
         let tracking = Tracking::new(&self.tracking_schema);
         let context = || format!("reading the migration status from schema `{}`", self.tracking_schema);
-        let mut conn = pool.acquire().await.map_err(MigrateError::db(context()))?;
+        let tracking_pool = self.tracking_pool.as_ref().unwrap_or(pool);
+        let mut conn = tracking_pool.acquire().await.map_err(MigrateError::db(context()))?;
         let probe = format!("SELECT {}", TablesState::probe_columns(&tracking));
         let rows =
             sqlx::Executor::fetch_all(&mut *conn, sqlx::raw_sql(&probe)).await.map_err(MigrateError::db(context()))?;
@@ -229,6 +277,26 @@ impl<'a> Migrator<'a> {
         } else {
             History::default()
         };
+        drop(conn);
+        let mut history = history;
+        let attempts = split::in_doubt(&history);
+        if !attempts.is_empty() {
+            let context = || "checking interrupted migrations in the target database".to_string();
+            let mut conn = pool.acquire().await.map_err(MigrateError::db(context()))?;
+            let database: String = sqlx::query_scalar("SELECT pg_catalog.current_database()::text")
+                .fetch_one(&mut *conn)
+                .await
+                .map_err(MigrateError::db(context()))?;
+            // Attempts made against another database cannot be checked from here: left as they are.
+            let here: Vec<split::InDoubt> = attempts.into_iter().filter(|a| a.database == database).collect();
+            if !here.is_empty() {
+                let rows = sqlx::Executor::fetch_all(&mut *conn, sqlx::raw_sql(&split::xact_status_query(&here)))
+                    .await
+                    .map_err(MigrateError::db(context()))?;
+                let outcomes = split::read_outcomes(&rows).map_err(MigrateError::db(context()))?;
+                split::apply_outcomes(&mut history, &here, &outcomes);
+            }
+        }
         Ok(statuses(&migrations, &history))
     }
 
@@ -287,51 +355,87 @@ impl<'a> Migrator<'a> {
         let tracking = Tracking::new(&self.tracking_schema);
         let key = advisory_lock_key(&self.tracking_schema);
         let app = self.app_name();
+        let hooks = Hooks { observer: self.observer.clone(), stop: self.stop.clone(), token: run_token() };
         let mut report =
             Report { dry_run, environment, tracking_schema: self.tracking_schema.clone(), ..Report::default() };
-        let mut session = Session::connect(pool, &app, key).await?;
-        let probe = match session.lock(&tracking, self.lock_wait).await {
-            Ok(probe) => probe,
+        // The target's lock first (where the original spawn takes it), then the tracking
+        // database's: every migrator takes them in this order.
+        let mut conns = Conns { target: Session::connect(pool, &app, key, "target").await?, tracking: None };
+        let probe = match conns.target.lock(&tracking, self.lock_wait, hooks.stop.as_ref()).await {
+            Ok(Some(probe)) => Some(probe),
+            Ok(None) => None,
             Err(e) => {
                 // Not holding the lock: just close the connection.
-                let _ = session.release(false).await;
+                let _ = conns.target.release(false).await;
                 return Err(e);
             }
         };
-        let created_by = format!("{} ({app})", probe.role);
-        let ctx = Ctx {
-            tracking: &tracking,
-            created_by: &created_by,
-            lock_timeout: &self.statement_lock_timeout,
-            statement_timeout: &self.statement_timeout,
-            max_batch_migrations: self.max_batch_migrations,
-            max_batch_bytes: self.max_batch_bytes,
-        };
-        let mut applied = Vec::new();
-        let result = self
-            .locked(&mut session, &ctx, probe.tables, &migrations, &mode, target, dry_run, &mut report, &mut applied)
-            .await;
-        if let Err(e) = session.release(result.is_err()).await {
-            tracing::warn!("releasing the migration lock failed ({e}); its connection is closed instead");
+        let mut tables = probe.as_ref().map(|p| p.tables).unwrap_or_default();
+        let mut locked = probe.is_some();
+        if let (Some(tracking_pool), true) = (&self.tracking_pool, locked) {
+            let result = match Session::connect(tracking_pool, &app, key, "tracking").await {
+                Ok(session) => {
+                    let session = conns.tracking.insert(session);
+                    session.lock(&tracking, self.lock_wait, hooks.stop.as_ref()).await
+                }
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(Some(k)) => tables = k.tables,
+                Ok(None) => locked = false,
+                Err(e) => {
+                    release(&mut conns, false).await;
+                    return Err(e);
+                }
+            }
         }
-        report.lock_attempts = session.lock_attempts;
-        report.round_trips = session.sent;
+        let result = match (&probe, locked) {
+            (Some(probe), true) => {
+                let created_by = format!("{} ({app})", probe.role);
+                let ctx = Ctx {
+                    tracking: &tracking,
+                    created_by: &created_by,
+                    lock_timeout: &self.statement_lock_timeout,
+                    statement_timeout: &self.statement_timeout,
+                    max_batch_migrations: self.max_batch_migrations,
+                    max_batch_bytes: self.max_batch_bytes,
+                    hooks: &hooks,
+                    target_database: &probe.database,
+                    has_plpgsql: probe.has_plpgsql,
+                };
+                let mut applied = Vec::new();
+                let result = self
+                    .locked(&mut conns, &ctx, tables, &migrations, &mode, target, dry_run, &mut report, &mut applied)
+                    .await;
+                report.applied = applied;
+                result
+            }
+            _ => {
+                // A stop was requested while waiting for a lock: nothing was started.
+                report.stopped = true;
+                Ok(())
+            }
+        };
+        release(&mut conns, result.is_err()).await;
+        report.lock_attempts = conns.target.lock_attempts.max(conns.tracking.as_ref().map_or(0, |k| k.lock_attempts));
+        report.round_trips = conns.sent();
         report.total = started.elapsed();
         match result {
             Ok(()) => {
-                report.applied = applied;
                 tracing::info!(
                     applied = report.applied.len(),
                     adopted = report.adopted.len(),
+                    recovered = report.recovered.len(),
                     already_applied = report.already_applied,
                     dry_run = report.dry_run,
+                    stopped = report.stopped,
                     total = ?report.total,
                     "spawn migrations done"
                 );
                 Ok(report)
             }
             Err(MigrateError::Failed(mut failure)) => {
-                failure.applied_before = applied.into_iter().map(|a| a.name).collect();
+                failure.applied_before = report.applied.into_iter().map(|a| a.name).collect();
                 Err(MigrateError::Failed(failure))
             }
             Err(e) => Err(e),
@@ -341,7 +445,7 @@ impl<'a> Migrator<'a> {
     #[allow(clippy::too_many_arguments)]
     async fn locked(
         &self,
-        session: &mut Session,
+        conns: &mut Conns,
         ctx: &Ctx<'_>,
         tables: TablesState,
         migrations: &[Migration<'a>],
@@ -353,10 +457,12 @@ impl<'a> Migrator<'a> {
     ) -> Result<(), MigrateError> {
         let mut readable = tables.all();
         if !readable && !dry_run {
-            apply::create_tracking_tables(session, ctx, tables).await?;
+            apply::create_tracking_tables(conns.k(), ctx, tables).await?;
             readable = true;
         }
-        let history = if readable { apply::read_history(session, ctx.tracking).await? } else { History::default() };
+        let mut history =
+            if readable { apply::read_history(conns.k(), ctx.tracking).await? } else { History::default() };
+        report.recovered = split::resolve(conns, ctx, &mut history, !dry_run).await?;
         match mode {
             Mode::Run => {
                 let checks = Checks {
@@ -377,10 +483,16 @@ impl<'a> Migrator<'a> {
                 if dry_run || plan.steps.is_empty() {
                     return Ok(());
                 }
-                if !history.bootstrap_recorded {
-                    apply::record_bootstrap(session, ctx).await?;
+                if ctx.hooks.stop_requested() {
+                    tracing::info!(pending = plan.steps.len(), "stopping on request before the first migration");
+                    report.stopped = true;
+                    return Ok(());
                 }
-                apply::apply(session, ctx, &plan.steps, applied).await
+                if !history.bootstrap_recorded {
+                    apply::record_bootstrap(conns.k(), ctx).await?;
+                }
+                report.stopped = apply::apply(conns, ctx, &plan.steps, applied).await?;
+                Ok(())
             }
             Mode::Adopt { description, .. } => {
                 let last = target.unwrap_or(0);
@@ -397,12 +509,27 @@ impl<'a> Migrator<'a> {
                     return Ok(());
                 }
                 if !history.bootstrap_recorded {
-                    apply::record_bootstrap(session, ctx).await?;
+                    apply::record_bootstrap(conns.k(), ctx).await?;
                 }
-                apply::adopt(session, ctx, &to_adopt, description).await?;
+                apply::adopt(conns.k(), ctx, &to_adopt, description).await?;
                 report.adopted = report.planned.clone();
                 Ok(())
             }
+        }
+    }
+}
+
+/// Releases both sessions (rolling back first on the target after an error); a failure only
+/// closes the connection, whose backend is then terminated.
+async fn release(conns: &mut Conns, rollback_first: bool) {
+    if let Err(e) = conns.target.release(rollback_first).await {
+        tracing::warn!("releasing the migration lock failed ({e}); its connection is closed instead");
+    }
+    if let Some(k) = &mut conns.tracking {
+        if let Err(e) = k.release(rollback_first).await {
+            tracing::warn!(
+                "releasing the migration lock in the tracking database failed ({e}); its connection is closed instead"
+            );
         }
     }
 }
@@ -472,6 +599,9 @@ mod tests {
         assert_send(&migrator.status(pool));
         assert_send(&migrator.adopt(pool, "x"));
         assert_send(&migrator.adopt_with_description(pool, "x", "y"));
+        let hooked = migrator.clone().on_progress(|_| {}).stop_handle(StopHandle::new()).tracking_pool(pool.clone());
+        assert_send(&hooked.run(pool));
+        assert_send(&hooked.status(pool));
         assert_send(&set.run(pool));
         assert_send(&set.status(pool));
         assert_send(&set.adopt(pool, "x"));

@@ -95,7 +95,7 @@ impl ChecksumKind {
 /// A migration's state, from its newest history row.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Class {
-    /// No row (or reverted).
+    /// No row (or reverted), or an attempt whose outcome is not known yet.
     Pending,
     /// Newest row SUCCESS and the checksum matches (or there is none to compare).
     Applied { adopted: bool },
@@ -142,6 +142,9 @@ pub(crate) fn classify(m: &Migration<'_>, row: Option<&HistoryRow>) -> Class {
             };
             Class::Partial { done: p.statements_done, of: p.of, problem }
         }
+        // An attempt whose outcome is not known here (tracking tables in another database:
+        // still in progress, or made against another target): not applied as far as is known.
+        _ if row.status == "ATTEMPTED" => Class::Pending,
         _ => Class::Failed,
     }
 }
@@ -237,10 +240,7 @@ pub(crate) fn plan<'p, 'a>(
         }
         if let Some(newest) = newest_applied {
             if m.name < newest && !checks.allow_out_of_order {
-                return Err(MigrateError::OutOfOrder {
-                    name: m.name.to_string(),
-                    newest_applied: newest.to_string(),
-                });
+                return Err(MigrateError::OutOfOrder { name: m.name.to_string(), newest_applied: newest.to_string() });
             }
         }
         steps.push(Step { migration: m, resume_at });

@@ -38,12 +38,31 @@ pub struct Report {
     pub environment: Option<String>,
     /// The tracking schema.
     pub tracking_schema: String,
+    /// The run stopped early because its [`StopHandle`](crate::StopHandle) asked it to:
+    /// `applied` is what it applied, the rest of `planned` was not started.
+    pub stopped: bool,
+    /// Migrations found committed in the target database whose SUCCESS row was missing (a
+    /// run with the tracking tables in another database was interrupted between the two
+    /// commits); this run recorded them (and did not apply them again).
+    pub recovered: Vec<String>,
 }
 
 impl Report {
     /// Whether the run changed nothing (nothing pending, or a dry run).
     pub fn is_noop(&self) -> bool {
-        self.applied.is_empty() && self.adopted.is_empty()
+        self.applied.is_empty() && self.adopted.is_empty() && self.recovered.is_empty()
+    }
+
+    /// The planned migrations that were not applied (after a stop).
+    pub fn not_applied(&self) -> Vec<&str> {
+        if self.dry_run {
+            return self.planned.iter().map(String::as_str).collect();
+        }
+        self.planned
+            .iter()
+            .map(String::as_str)
+            .filter(|n| !self.applied.iter().any(|a| a.name == *n) && !self.adopted.iter().any(|a| a == n))
+            .collect()
     }
 }
 
@@ -66,7 +85,35 @@ impl fmt::Display for Report {
             }
             return Ok(());
         }
-        if self.is_noop() {
+        if !self.recovered.is_empty() {
+            write!(f, "recorded {} migration(s) found committed:", self.recovered.len())?;
+            for name in &self.recovered {
+                write!(f, "\n  {name}")?;
+            }
+            if !(self.applied.is_empty() && self.adopted.is_empty() && !self.stopped) {
+                writeln!(f)?;
+            }
+        }
+        if self.stopped {
+            let rest = self.not_applied();
+            write!(
+                f,
+                "stopped on request{env} after applying {} of {} migration(s)",
+                self.applied.len(),
+                self.planned.len()
+            )?;
+            for m in &self.applied {
+                write!(f, "\n  {}  {:.1?}", m.name, m.duration)?;
+            }
+            if !rest.is_empty() {
+                write!(f, "\nnot applied: {}", rest.join(", "))?;
+            }
+            return Ok(());
+        }
+        if self.applied.is_empty() && self.adopted.is_empty() {
+            if !self.recovered.is_empty() {
+                return Ok(());
+            }
             return write!(
                 f,
                 "nothing to apply{env}: {} migration(s) already applied ({:.1?})",

@@ -205,9 +205,10 @@ impl Tracking {
 
     /// `PREPARE <statement>(name text, checksum bytea, pin_hash text)`: the SUCCESS row of
     /// an applied transactional migration (as [`Tracking::insert_row`] with
-    /// [`ExecTime::SinceT0`], returning the name and execution time), planned once per batch
-    /// instead of once per migration.
-    pub fn prepare_success_row(&self, statement: &str, created_by: &str) -> String {
+    /// [`ExecTime::SinceT0`], returning the name and the execution time in seconds, in
+    /// column `spawn_applied_<token>` and a second column), planned once per batch instead of
+    /// once per migration.
+    pub fn prepare_success_row(&self, statement: &str, created_by: &str, token: &str) -> String {
         format!(
             "PREPARE {statement}(text, bytea, text) AS \
              WITH m AS (INSERT INTO {mt} (name, namespace) VALUES ($1, 'default') \
@@ -216,7 +217,7 @@ impl Tracking {
              status_note, status_id_status, checksum, pin_hash, execution_time) \
              SELECT m.migration_id, 'APPLY', {by}, '', '', 'SUCCESS', $2, $3, \
              pg_catalog.clock_timestamp() - pg_catalog.current_setting('spawn.t0')::timestamptz FROM m \
-             RETURNING $1 AS spawn_applied, extract(epoch FROM execution_time)::float8 AS spawn_secs",
+             RETURNING $1 AS spawn_applied_{token}, extract(epoch FROM execution_time)::float8 AS spawn_secs",
             mt = self.table("migration"),
             ht = self.table("migration_history"),
             by = quote_literal(created_by),

@@ -1,0 +1,431 @@
+//! Tracking tables in another database than the migrations (the original spawn's
+//! `spawn_database`): [`Migrator::tracking_pool`](crate::Migrator::tracking_pool).
+//!
+//! The migrations run in the *target* database (the pool given to `run`), the history lives
+//! in the *tracking* database. The run holds the advisory lock (same key) on a dedicated
+//! connection to each: on the target first (where the original spawn takes it, so the two
+//! tools exclude each other), then on the tracking database (so runs sharing those tables
+//! exclude each other). Every run takes them in that order.
+//!
+//! A migration and its history row cannot commit in one transaction across two databases,
+//! so each transactional migration goes like this (four messages):
+//!
+//! 1. target: `BEGIN`, the body, `SELECT pg_current_xact_id()` (the transaction's id, which
+//!    also makes sure it has one);
+//! 2. tracking: an `ATTEMPTED` row whose `status_note` is
+//!    `{"target_xid":"<xid>","target_database":"<name>"}` (commits on its own);
+//! 3. target: `COMMIT`;
+//! 4. tracking: the `SUCCESS` row.
+//!
+//! A failure in 1 or at the `COMMIT` records a `FAILURE` row (the transaction rolled back).
+//! If the run is interrupted between 2 and 4 (crash, lost connection, dropped future), the
+//! newest row of the migration is that `ATTEMPTED` row. Every run, under the locks and
+//! before it plans, resolves such rows with `pg_xact_status(xid)` in the target database
+//! (one query for all of them):
+//!
+//! * `committed`: the migration is applied: a `SUCCESS` row is written (its checksum and pin
+//!   are the attempt's, its note says it was recovered) and the run does not apply it again
+//!   ([`Report::recovered`](crate::Report::recovered));
+//! * `aborted`, or unknown (`NULL`: the transaction is too old for the server to remember):
+//!   a `FAILURE` row; the migration is pending and is applied again;
+//! * `in progress`: the run refuses ([`MigrateError::AttemptInProgress`]), applying
+//!   nothing;
+//! * an attempt made in another database than this run's target cannot be checked: the run
+//!   refuses ([`MigrateError::AttemptElsewhere`]).
+//!
+//! So nothing is applied half-way, and no migration is recorded as applied unless its
+//! transaction committed. [`Migrator::status`](crate::Migrator::status) does the same
+//! resolution without writing (an in-progress attempt shows as pending). A dry run resolves
+//! without writing too.
+//!
+//! No-transaction migrations run statement by statement in the target database as in a
+//! single database, with their progress rows in the tracking database: a crash between a
+//! statement and its progress row means that statement runs again on the next run (the same
+//! as in a single database, where the progress row is also written after the statement).
+//!
+//! The cost: four round trips per transactional migration (one migration per message, no
+//! batches), and migrations are followed by their `SUCCESS` row only after their commit.
+//! Transaction ids need PostgreSQL 13 or later in the target database.
+
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+use crate::apply::{failed_at_commit, record_failure, replay, Conns, Ctx};
+use crate::error::{MigrateError, MigrationFailure, PgMessage};
+use crate::migration::Migration;
+use crate::report::AppliedMigration;
+use crate::tracking::{quote_literal, ExecTime, History, NewRow, DEFAULT_NAMESPACE};
+
+/// The `status_note` of an attempt's `ATTEMPTED` row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Attempt {
+    /// `pg_current_xact_id()` of the migration's transaction, as text.
+    pub target_xid: String,
+    /// `current_database()` of the target.
+    pub target_database: String,
+}
+
+impl Attempt {
+    pub fn parse(note: &str) -> Option<Attempt> {
+        serde_json::from_str(note).ok()
+    }
+
+    pub fn to_note(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// The transaction id, when it is a number (anything else is not ours).
+    pub fn xid(&self) -> Option<u64> {
+        self.target_xid.parse().ok()
+    }
+}
+
+/// What became of an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Committed,
+    Aborted,
+    /// Too old for `pg_xact_status` to know.
+    Unknown,
+    InProgress,
+}
+
+/// One unresolved attempt: the newest row of a migration is `ATTEMPTED` with an [`Attempt`].
+#[derive(Debug, Clone)]
+pub(crate) struct InDoubt {
+    pub name: String,
+    pub xid: u64,
+    pub database: String,
+}
+
+/// The unresolved attempts of the history, in name order.
+pub(crate) fn in_doubt(history: &History) -> Vec<InDoubt> {
+    let mut out: Vec<InDoubt> = history
+        .rows
+        .values()
+        .filter(|r| r.status == "ATTEMPTED")
+        .filter_map(|r| {
+            let a = Attempt::parse(&r.status_note)?;
+            Some(InDoubt { name: r.name.clone(), xid: a.xid()?, database: a.target_database })
+        })
+        .collect();
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out
+}
+
+/// ONE query, run in the target database: the status of each transaction id.
+pub(crate) fn xact_status_query(attempts: &[InDoubt]) -> String {
+    let values: Vec<String> = attempts.iter().map(|a| format!("('{}')", a.xid)).collect();
+    format!(
+        "SELECT x.xid AS xid, pg_catalog.pg_xact_status(x.xid::xid8)::text AS status \
+         FROM (VALUES {}) x(xid)",
+        values.join(", ")
+    )
+}
+
+/// Reads the rows of [`xact_status_query`].
+pub(crate) fn read_outcomes(rows: &[sqlx::postgres::PgRow]) -> Result<Vec<(u64, Outcome)>, sqlx::Error> {
+    rows.iter()
+        .map(|row| {
+            let xid: String = row.try_get("xid")?;
+            let status: Option<String> = row.try_get("status")?;
+            let outcome = match status.as_deref() {
+                Some("committed") => Outcome::Committed,
+                Some("aborted") => Outcome::Aborted,
+                Some(_) => Outcome::InProgress,
+                None => Outcome::Unknown,
+            };
+            Ok((xid.parse().unwrap_or(0), outcome))
+        })
+        .collect()
+}
+
+/// Refuses attempts made against another database than `target_database`.
+pub(crate) fn check_databases(attempts: &[InDoubt], target_database: &str, schema: &str) -> Result<(), MigrateError> {
+    match attempts.iter().find(|a| a.database != target_database) {
+        Some(a) => Err(MigrateError::AttemptElsewhere {
+            name: a.name.clone(),
+            xid: a.xid,
+            schema: schema.to_string(),
+            recorded_database: a.database.clone(),
+            target_database: target_database.to_string(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// The note of a resolved attempt.
+fn resolution_note(a: &InDoubt, outcome: Outcome) -> String {
+    match outcome {
+        Outcome::Committed => format!(
+            "recovered: transaction {} committed in database `{}`; this SUCCESS row was written by a later run",
+            a.xid, a.database
+        ),
+        Outcome::Aborted => format!(
+            "the run stopped before recording the outcome; transaction {} rolled back in database `{}`",
+            a.xid, a.database
+        ),
+        Outcome::Unknown => format!(
+            "the run stopped before recording the outcome; transaction {} in database `{}` is too old for \
+             its status to be known, treated as not applied",
+            a.xid, a.database
+        ),
+        Outcome::InProgress => format!("transaction {} is in progress in database `{}`", a.xid, a.database),
+    }
+}
+
+/// Applies the outcomes to the history in memory: committed → SUCCESS, aborted/unknown →
+/// FAILURE (notes explain), in progress → left ATTEMPTED with a note.
+pub(crate) fn apply_outcomes(history: &mut History, attempts: &[InDoubt], outcomes: &[(u64, Outcome)]) {
+    for a in attempts {
+        let outcome = outcomes.iter().find(|(x, _)| *x == a.xid).map(|(_, o)| *o).unwrap_or(Outcome::Unknown);
+        if let Some(row) = history.rows.get_mut(&a.name) {
+            row.status = match outcome {
+                Outcome::Committed => "SUCCESS",
+                Outcome::Aborted | Outcome::Unknown => "FAILURE",
+                Outcome::InProgress => "ATTEMPTED",
+            }
+            .to_string();
+            row.status_note = resolution_note(a, outcome);
+        }
+    }
+}
+
+/// Resolves the unresolved attempts at the start of a run (under the locks): refuses
+/// in-progress and foreign ones, writes SUCCESS/FAILURE rows (unless `write` is false) and
+/// updates `history`. Returns the migrations found committed.
+pub(crate) async fn resolve(
+    c: &mut Conns,
+    ctx: &Ctx<'_>,
+    history: &mut History,
+    write: bool,
+) -> Result<Vec<String>, MigrateError> {
+    let attempts = in_doubt(history);
+    if attempts.is_empty() {
+        return Ok(Vec::new());
+    }
+    check_databases(&attempts, ctx.target_database, &ctx.tracking.schema)?;
+    let rows = c.t().fetch_all(&xact_status_query(&attempts)).await.map_err(MigrateError::db(format!(
+        "finding out in database `{}` whether the transactions of {} interrupted migration(s) committed",
+        ctx.target_database,
+        attempts.len()
+    )))?;
+    let outcomes = read_outcomes(&rows).map_err(MigrateError::db("reading pg_xact_status()"))?;
+    let outcome_of =
+        |a: &InDoubt| outcomes.iter().find(|(x, _)| *x == a.xid).map(|(_, o)| *o).unwrap_or(Outcome::Unknown);
+    if let Some(a) = attempts.iter().find(|a| outcome_of(a) == Outcome::InProgress) {
+        return Err(MigrateError::AttemptInProgress { name: a.name.clone(), xid: a.xid, database: a.database.clone() });
+    }
+    let mut recovered = Vec::new();
+    let mut sql = String::from("BEGIN;\n");
+    for a in &attempts {
+        let Some(row) = history.rows.get(&a.name) else { continue };
+        let outcome = outcome_of(a);
+        match outcome {
+            Outcome::Committed => {
+                tracing::warn!(
+                    migration = %a.name,
+                    xid = a.xid,
+                    database = %a.database,
+                    "recovered: the migration committed but its SUCCESS row was missing (interrupted run); recording it"
+                );
+                recovered.push(a.name.clone());
+            }
+            _ => tracing::warn!(
+                migration = %a.name,
+                xid = a.xid,
+                database = %a.database,
+                ?outcome,
+                "an interrupted attempt did not commit; the migration is pending"
+            ),
+        }
+        let note = resolution_note(a, outcome);
+        sql.push_str(&ctx.tracking.insert_row(&NewRow {
+            name: &a.name,
+            namespace: DEFAULT_NAMESPACE,
+            activity: "APPLY",
+            status: if outcome == Outcome::Committed { "SUCCESS" } else { "FAILURE" },
+            created_by: ctx.created_by,
+            description: "",
+            status_note: &note,
+            checksum: &row.checksum,
+            pin_hash: row.pin_hash.as_deref(),
+            execution_time: ExecTime::Seconds(row.exec_secs),
+            unless_succeeded: false,
+        }));
+        sql.push_str(";\n");
+    }
+    sql.push_str("COMMIT;");
+    if write {
+        c.k().execute(&sql).await.map_err(MigrateError::db(format!(
+            "recording the outcome of {} interrupted migration(s) in schema `{}`",
+            attempts.len(),
+            ctx.tracking.schema
+        )))?;
+    }
+    apply_outcomes(history, &attempts, &outcomes);
+    Ok(recovered)
+}
+
+/// Applies one transactional migration with the history in the other database (see the
+/// module docs).
+pub(crate) async fn apply_one(
+    c: &mut Conns,
+    ctx: &Ctx<'_>,
+    m: &Migration<'_>,
+    index: usize,
+    total: usize,
+    applied: &mut Vec<AppliedMigration>,
+) -> Result<(), MigrateError> {
+    ctx.hooks.started(m.name, index, total);
+    let started = Instant::now();
+    let (lock_timeout, statement_timeout) = ctx.timeouts(m);
+    let xid_column = format!("spawn_xid_{}", ctx.hooks.token);
+    let sql = format!(
+        "BEGIN;\nSELECT pg_catalog.set_config('spawn.t0', pg_catalog.clock_timestamp()::text, true) AS spawn_t0;\n\
+         SET LOCAL lock_timeout = {};\nSET LOCAL statement_timeout = {};\n{}\n;\n\
+         SELECT pg_catalog.pg_current_xact_id()::text AS {xid_column}, \
+         extract(epoch FROM pg_catalog.clock_timestamp() - pg_catalog.current_setting('spawn.t0')::timestamptz)::float8 \
+         AS spawn_secs",
+        quote_literal(lock_timeout),
+        quote_literal(statement_timeout),
+        m.body_sql(),
+    );
+    tracing::debug!(migration = m.name, bytes = sql.len(), "sending a migration (tracking in another database)");
+    let rows = match c.t().fetch_all(&sql).await {
+        Ok(rows) => rows,
+        Err(e) if e.as_database_error().is_some() => return fail(c, ctx, m, &e, started).await,
+        Err(e) => {
+            return Err(MigrateError::Database {
+                context: format!(
+                    "applying migration `{}` in database `{}`: the connection failed before it committed, so \
+                     nothing of it was applied; run again",
+                    m.name, ctx.target_database
+                ),
+                source: e,
+            })
+        }
+    };
+    let found = rows
+        .iter()
+        .rev()
+        .find(|r| r.columns().first().map(sqlx::Column::name) == Some(xid_column.as_str()))
+        .and_then(|r| Some((r.try_get::<String, _>(0).ok()?, r.try_get::<Option<f64>, _>(1).ok()?.unwrap_or(0.0))));
+    let Some((xid, secs)) = found else {
+        let _ = c.t().execute("ROLLBACK").await;
+        return Err(MigrateError::Database {
+            context: format!(
+                "applying migration `{}`: its transaction id was not returned (nothing was applied; was \
+                 the transaction ended inside the migration?)",
+                m.name
+            ),
+            source: sqlx::Error::RowNotFound,
+        });
+    };
+    let attempt = Attempt { target_xid: xid.clone(), target_database: ctx.target_database.to_string() };
+    let row = |status: &'static str, note: &str| {
+        ctx.tracking.insert_row(&NewRow {
+            name: m.name,
+            namespace: DEFAULT_NAMESPACE,
+            activity: "APPLY",
+            status,
+            created_by: ctx.created_by,
+            description: "",
+            status_note: note,
+            checksum: &m.sha256,
+            pin_hash: m.pin_hash,
+            execution_time: ExecTime::Seconds(secs),
+            unless_succeeded: false,
+        })
+    };
+    if let Err(e) = c.k().execute(&row("ATTEMPTED", &attempt.to_note())).await {
+        let _ = c.t().execute("ROLLBACK").await;
+        return Err(MigrateError::Database {
+            context: format!(
+                "recording the attempt of migration `{}` in schema `{}` of the tracking database; the migration \
+                 was rolled back, nothing of it was applied",
+                m.name, ctx.tracking.schema
+            ),
+            source: e,
+        });
+    }
+    match c.t().execute("COMMIT").await {
+        Ok(_) => {}
+        Err(e) if e.as_database_error().is_some() => return fail(c, ctx, m, &e, started).await,
+        Err(e) => {
+            return Err(MigrateError::Database {
+                context: format!(
+                    "committing migration `{}` in database `{}`: the connection failed, so whether it committed \
+                     is not known here; its attempt is recorded with transaction {xid}, and the next run finds \
+                     out and records the outcome",
+                    m.name, ctx.target_database
+                ),
+                source: e,
+            })
+        }
+    }
+    if let Err(e) = c.k().execute(&row("SUCCESS", "")).await {
+        return Err(MigrateError::Database {
+            context: format!(
+                "migration `{}` committed in database `{}`, but recording its success in schema `{}` failed; \
+                 the next run records it (its attempt names transaction {xid})",
+                m.name, ctx.target_database, ctx.tracking.schema
+            ),
+            source: e,
+        });
+    }
+    let duration = seconds(secs);
+    tracing::info!(migration = m.name, ?duration, "applied migration");
+    applied.push(AppliedMigration { name: m.name.to_string(), duration });
+    ctx.hooks.committed(m.name, index, total, duration);
+    Ok(())
+}
+
+/// The migration's transaction failed (in its body or at COMMIT): rolls back, finds the
+/// failing statement, records FAILURE; always returns an error.
+async fn fail(
+    c: &mut Conns,
+    ctx: &Ctx<'_>,
+    m: &Migration<'_>,
+    err: &sqlx::Error,
+    started: Instant,
+) -> Result<(), MigrateError> {
+    c.t().execute("ROLLBACK").await.map_err(MigrateError::db(format!("rolling back migration `{}`", m.name)))?;
+    let (statement, replay_error) = replay(c.t(), ctx, m).await?;
+    let remark = (statement.is_none() && replay_error.is_none()).then(failed_at_commit);
+    let error = replay_error.unwrap_or_else(|| PgMessage::from_sqlx(err));
+    tracing::warn!(migration = m.name, error = %error.message, "migration failed");
+    record_failure(c.k(), ctx, m, &error.to_string(), started.elapsed().as_secs_f64()).await?;
+    Err(MigrateError::Failed(Box::new(MigrationFailure {
+        name: m.name.to_string(),
+        statement,
+        error,
+        no_transaction_done: None,
+        remark,
+        applied_before: Vec::new(),
+    })))
+}
+
+fn seconds(s: f64) -> Duration {
+    if s.is_finite() && s >= 0.0 {
+        Duration::from_secs_f64(s)
+    } else {
+        Duration::ZERO
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attempt_notes_round_trip_and_differ_from_progress_notes() {
+        let a = Attempt { target_xid: "123".into(), target_database: "app".into() };
+        assert_eq!(a.to_note(), r#"{"target_xid":"123","target_database":"app"}"#);
+        assert_eq!(Attempt::parse(&a.to_note()), Some(a));
+        assert_eq!(Attempt::parse(r#"{"statements_done":1,"of":2,"done_sha256":"x"}"#), None);
+        assert_eq!(Attempt { target_xid: "x".into(), target_database: String::new() }.xid(), None);
+    }
+}
