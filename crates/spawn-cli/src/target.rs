@@ -9,6 +9,10 @@
 //!   database are read from the psql arguments (after running the provider);
 //! * otherwise libpq's variables `PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE`.
 //!
+//! `spawn_database` keeps the original spawn's meaning: when it names another database than
+//! the connection's, the tracking tables live there (same server and credentials) while the
+//! migrations run in the connection's database ([`ResolvedTarget::tracking_connection`]).
+//!
 //! Passwords are registered with [`crate::output::register_secret`] as soon as they are seen
 //! and URLs are only ever shown through [`Connection::display`], which has none.
 
@@ -56,12 +60,7 @@ pub struct Connection {
 }
 
 /// Picks the target: `--target` / `SPAWN_TARGET`, else spawn.toml's `target`, else its only one.
-pub fn resolve(
-    config: &SpawnToml,
-    requested: Option<&str>,
-    environment: Option<&str>,
-    variables: Option<&Path>,
-) -> Result<ResolvedTarget> {
+pub fn resolve(config: &SpawnToml, requested: Option<&str>, environment: Option<&str>, variables: Option<&Path>) -> Result<ResolvedTarget> {
     let target: Option<&Target> = match requested {
         Some(name) => Some(config.targets.get(name).ok_or_else(|| {
             anyhow!(
@@ -73,10 +72,8 @@ pub fn resolve(
         })?),
         None => config.default_target(),
     };
-    let environment = environment
-        .map(str::to_owned)
-        .or_else(|| target.map(|t| t.environment.clone()))
-        .unwrap_or_else(|| DEFAULT_ENVIRONMENT.to_owned());
+    let environment =
+        environment.map(str::to_owned).or_else(|| target.map(|t| t.environment.clone())).unwrap_or_else(|| DEFAULT_ENVIRONMENT.to_owned());
     let variables = match variables {
         Some(v) => Some(project_path(config, v)?),
         None => target
@@ -170,9 +167,7 @@ impl ResolvedTarget {
                 Connection { origin: format!("the project-local database (target `{name}`)"), ..url }
             }
             Source::Command(spec) => {
-                let argv = command_argv(spec)
-                    .await
-                    .with_context(|| format!("{file}: [targets.{name}] command"))?;
+                let argv = command_argv(spec).await.with_context(|| format!("{file}: [targets.{name}] command"))?;
                 let conn = from_psql_args(&argv)?;
                 Connection { origin: format!("the psql arguments of target `{name}`'s command"), ..conn }
             }
@@ -191,30 +186,70 @@ impl ResolvedTarget {
                 }
             }
         };
-        if let Some(spawn_db) = &self.spawn_database {
-            let db = conn.options.get_database().map(str::to_owned).unwrap_or_else(|| conn.options.get_username().to_owned());
-            if *spawn_db != db {
-                bail!(
-                    "{file}: [targets.{name}] has spawn_database = \"{spawn_db}\" but connects to database \
-                     `{db}`. spawn records each migration in the same transaction as the migration itself, \
-                     so the tracking tables must be in the database the migrations run in: set \
-                     spawn_database = \"{db}\" (or remove it), or connect to `{spawn_db}`"
-                );
-            }
-        }
         Ok(conn)
     }
 
-    /// Connects a small pool.
-    pub async fn connect(&self) -> Result<(PgPool, Connection)> {
+    /// Where the tracking tables are when `spawn_database` names another database than the
+    /// connection's: the same server and credentials, that database.
+    pub fn tracking_connection(&self, conn: &Connection) -> Option<Connection> {
+        let spawn_db = self.spawn_database.as_deref()?;
+        if spawn_db == connection_database(conn) {
+            return None;
+        }
+        let options = conn.options.clone().database(spawn_db);
+        Some(Connection { display: display_of(&options), options, origin: format!("spawn_database of {}", self.label()) })
+    }
+
+    /// Connects a small pool, and one to the tracking database when `spawn_database` is
+    /// another database (see [`ResolvedTarget::tracking_connection`]).
+    pub async fn connect(&self) -> Result<(PgPool, Connection, Option<(PgPool, Connection)>)> {
         let conn = self.connection().await?;
+        let pool = self.connect_pool(&conn).await?;
+        let tracking = match self.tracking_connection(&conn) {
+            None => None,
+            Some(tracking) => match self.connect_tracking(&conn, &tracking).await {
+                Ok(tracking_pool) => Some((tracking_pool, tracking)),
+                Err(e) => {
+                    pool.close().await;
+                    return Err(e);
+                }
+            },
+        };
+        Ok((pool, conn, tracking))
+    }
+
+    async fn connect_tracking(&self, conn: &Connection, tracking: &Connection) -> Result<PgPool> {
+        let spawn_db = connection_database(tracking);
+        let target_db = connection_database(conn);
+        tracing::debug!(url = %tracking.display, "connecting to the tracking database (spawn_database)");
+        let result =
+            PgPoolOptions::new().max_connections(2).acquire_timeout(Duration::from_secs(20)).connect_with(tracking.options.clone()).await;
+        result.map_err(|e| {
+            let file = self.config_path.display();
+            let name = self.name.as_deref().unwrap_or("(none)");
+            let missing = e.as_database_error().and_then(|d| d.code()).is_some_and(|c| c == "3D000");
+            if missing {
+                anyhow!(
+                    "{file}: [targets.{name}] has spawn_database = \"{spawn_db}\", but there is no database \
+                     `{spawn_db}` on {} (spawn keeps its tracking tables there, while the migrations run in \
+                     `{target_db}`). Nothing was applied. Create it (CREATE DATABASE \"{spawn_db}\"), or remove \
+                     spawn_database to keep the tracking tables in `{target_db}`",
+                    server_of(&tracking.options)
+                )
+            } else {
+                anyhow!(
+                    "cannot connect to the tracking database {} (spawn_database of target `{name}` in {file}): {}",
+                    tracking.display,
+                    redact(&e.to_string())
+                )
+            }
+        })
+    }
+
+    async fn connect_pool(&self, conn: &Connection) -> Result<PgPool> {
         tracing::debug!(url = %conn.display, origin = %conn.origin, "connecting");
-        let pool = PgPoolOptions::new()
-            .max_connections(3)
-            .acquire_timeout(Duration::from_secs(20))
-            .connect_with(conn.options.clone())
-            .await
-            .map_err(|e| {
+        PgPoolOptions::new().max_connections(3).acquire_timeout(Duration::from_secs(20)).connect_with(conn.options.clone()).await.map_err(
+            |e| {
                 let hint = if self.is_local() {
                     "is it running? `spawn db status` tells; `spawn db start` starts it".to_owned()
                 } else {
@@ -224,9 +259,21 @@ impl ResolvedTarget {
                     )
                 };
                 anyhow!("cannot connect to {} (from {}): {}; {hint}", conn.display, conn.origin, redact(&e.to_string()))
-            })?;
-        Ok((pool, conn))
+            },
+        )
     }
+}
+
+/// The database a connection goes to (libpq's default: the user name).
+pub fn connection_database(conn: &Connection) -> &str {
+    conn.options.get_database().unwrap_or(conn.options.get_username())
+}
+
+/// `host:port` of a connection, for messages.
+fn server_of(o: &PgConnectOptions) -> String {
+    let host = o.get_host();
+    let host = if host.starts_with('/') { format!("[socket {host}]") } else { host.to_owned() };
+    format!("the server at {host}:{}", o.get_port())
 }
 
 /// Parses a postgres URL, registering its password as a secret.
@@ -239,9 +286,8 @@ pub fn from_url(url: &str) -> Result<Connection> {
             }
         }
     }
-    let options: PgConnectOptions = url
-        .parse()
-        .map_err(|e: sqlx::Error| anyhow!("not a valid postgres URL ({}): {}", redact(url), redact(&e.to_string())))?;
+    let options: PgConnectOptions =
+        url.parse().map_err(|e: sqlx::Error| anyhow!("not a valid postgres URL ({}): {}", redact(url), redact(&e.to_string())))?;
     Ok(Connection { display: display_of(&options), options, origin: "a URL".into() })
 }
 
@@ -279,7 +325,8 @@ pub fn expand_env(text: &str) -> Result<String> {
         let after = &rest[start + 2..];
         let end = after.find('}').ok_or_else(|| anyhow!("unclosed `${{` (write `${{VAR}}`)"))?;
         let name = &after[..end];
-        let value = std::env::var(name).map_err(|_| anyhow!("environment variable {name} is not set (used as `${{{name}}}`); export it"))?;
+        let value =
+            std::env::var(name).map_err(|_| anyhow!("environment variable {name} is not set (used as `${{{name}}}`); export it"))?;
         out.push_str(&value);
         rest = &after[end + 1..];
     }
@@ -355,8 +402,20 @@ pub fn from_psql_args(argv: &[String]) -> Result<Connection> {
             };
             let with_value = matches!(
                 key,
-                "host" | "port" | "username" | "dbname" | "command" | "file" | "log-file" | "output" | "pset"
-                    | "record-separator" | "table-attr" | "variable" | "set" | "field-separator"
+                "host"
+                    | "port"
+                    | "username"
+                    | "dbname"
+                    | "command"
+                    | "file"
+                    | "log-file"
+                    | "output"
+                    | "pset"
+                    | "record-separator"
+                    | "table-attr"
+                    | "variable"
+                    | "set"
+                    | "field-separator"
             );
             let value = if with_value && inline.is_none() {
                 i += 1;

@@ -14,11 +14,7 @@ static APP_MIGRATIONS: spawn_runtime::Migrations = spawn_runtime::embed_migratio
 
 fn spawn() -> Command {
     let mut c = Command::cargo_bin("spawn").expect("the spawn binary");
-    c.env_remove("SPAWN_TARGET")
-        .env_remove("SPAWN_CONFIG")
-        .env_remove("DATABASE_URL")
-        .env_remove("SPAWN_TEST_URL")
-        .env("NO_COLOR", "1");
+    c.env_remove("SPAWN_TARGET").env_remove("SPAWN_CONFIG").env_remove("DATABASE_URL").env_remove("SPAWN_TEST_URL").env("NO_COLOR", "1");
     for v in ["PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"] {
         c.env_remove(v);
     }
@@ -77,12 +73,7 @@ fn init_creates_the_project_and_never_overwrites() {
     }
     assert!(std::fs::read_to_string(dir.path().join(".gitignore")).expect("gitignore").contains(".spawn/"));
     std::fs::write(dir.path().join("spawn.toml"), "# mine\n").expect("write");
-    spawn()
-        .current_dir(dir.path())
-        .args(["init", "--local"])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("already exists"));
+    spawn().current_dir(dir.path()).args(["init", "--local"]).assert().code(1).stderr(predicate::str::contains("already exists"));
     assert_eq!(std::fs::read_to_string(dir.path().join("spawn.toml")).expect("read"), "# mine\n");
 
     // With a server configured, the default target points at it (no password written).
@@ -177,7 +168,12 @@ fn build_pin_and_check() {
     let m4 = dir.join("db/migrations/20250104000000-more");
     std::fs::create_dir_all(&m4).expect("mkdir");
     std::fs::write(m4.join("up.sql"), "{% include \"functions/greet.sql\" %}\n").expect("write");
-    spawn().current_dir(dir).args(["migration", "build", "20250104000000-more", "--pinned"]).assert().code(1).stderr(predicate::str::contains("not pinned"));
+    spawn()
+        .current_dir(dir)
+        .args(["migration", "build", "20250104000000-more", "--pinned"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("not pinned"));
     spawn().current_dir(dir).arg("check").assert().code(2).stderr(predicate::str::contains("spawn migration pin 20250104000000-more"));
     let lock_before = std::fs::read_to_string(dir.join(format!("db/migrations/{m1}/lock.toml"))).expect("lock");
     spawn().current_dir(dir).args(["migration", "pin", "--all"]).assert().success().stdout(predicate::str::contains("20250104000000-more"));
@@ -187,12 +183,9 @@ fn build_pin_and_check() {
     // psql meta-commands and statements that cannot run in a transaction are errors (exit 1),
     // every problem listed.
     std::fs::write(m4.join("up.sql"), "\\c other\nCREATE INDEX CONCURRENTLY i ON people (id);\n").expect("write");
-    spawn()
-        .current_dir(dir)
-        .arg("check")
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("\\c").and(predicate::str::contains("CONCURRENTLY")).and(predicate::str::contains("20250104000000-more")));
+    spawn().current_dir(dir).arg("check").assert().code(1).stderr(
+        predicate::str::contains("\\c").and(predicate::str::contains("CONCURRENTLY")).and(predicate::str::contains("20250104000000-more")),
+    );
 }
 
 #[test]
@@ -237,7 +230,8 @@ fn pin_gc_diff_and_checkout() {
 
     // gc: nothing to delete while all three old pins are used; after re-pinning all, the
     // old objects go (dry run first).
-    let count = || walkdir::WalkDir::new(dir.join("db/pinned")).into_iter().filter(|e| e.as_ref().is_ok_and(|e| e.file_type().is_file())).count();
+    let count =
+        || walkdir::WalkDir::new(dir.join("db/pinned")).into_iter().filter(|e| e.as_ref().is_ok_and(|e| e.file_type().is_file())).count();
     let before = count();
     spawn().current_dir(dir).args(["pin", "gc"]).assert().success().stdout(predicate::str::contains("0 unreferenced"));
     for m in ["20250101000000-create-people", "20250102000000-seed-people"] {
@@ -308,7 +302,8 @@ async fn apply_status_and_their_refusals() {
     run(&["migration", "apply"]).assert().code(1).stderr(predicate::str::contains("--yes"));
     // Dry run: lists, changes nothing (not even the tracking tables).
     run(&["migration", "apply", "--dry-run"]).assert().success().stdout(predicate::str::contains("would apply 3"));
-    let tables: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_namespace WHERE nspname = '_spawn'").fetch_one(&db.pool).await.expect("q");
+    let tables: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM pg_namespace WHERE nspname = '_spawn'").fetch_one(&db.pool).await.expect("q");
     assert_eq!(tables, 0);
     // Up to a migration, then the rest.
     run(&["migration", "apply", "--yes", "20250101000000-create-people"]).assert().success().stdout(predicate::str::contains("applied 1"));
@@ -333,7 +328,8 @@ async fn apply_status_and_their_refusals() {
     run(&["migration", "apply", "--yes"]).assert().code(1).stderr(predicate::str::contains("20250102000000-seed-people"));
 
     // A migration deleted from disk: Missing.
-    std::fs::write(&up, std::fs::read_to_string(fixture("app").join("db/migrations/20250102000000-seed-people/up.sql")).expect("r")).expect("w");
+    std::fs::write(&up, std::fs::read_to_string(fixture("app").join("db/migrations/20250102000000-seed-people/up.sql")).expect("r"))
+        .expect("w");
     std::fs::remove_dir_all(dir.join("db/migrations/20250103000000-people-name-index")).expect("rm");
     let v = status_json(dir, &db.url);
     assert_eq!(states(&v), ["Applied", "Applied", "Missing"]);
@@ -461,14 +457,19 @@ async fn libpq_variables_and_original_psql_command_targets() {
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM variety").fetch_one(&db2.pool).await.expect("seeded");
     assert_eq!(count, 3);
     spawn().current_dir(p.path()).args(["migration", "status", "--exit-code"]).assert().success();
-    // A spawn_database other than the connection's database is explained.
-    std::fs::write(p.path().join("spawn.toml"), toml.replace(&format!("spawn_database = \"{}\"", db2.name), "spawn_database = \"elsewhere\"")).expect("w");
+    // A spawn_database other than the connection's database holds the tracking tables; one
+    // that does not exist is explained.
+    std::fs::write(
+        p.path().join("spawn.toml"),
+        toml.replace(&format!("spawn_database = \"{}\"", db2.name), "spawn_database = \"elsewhere\""),
+    )
+    .expect("w");
     spawn()
         .current_dir(p.path())
         .args(["migration", "status"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("spawn_database = \"elsewhere\""));
+        .stderr(predicate::str::contains("spawn_database = \"elsewhere\"").and(predicate::str::contains("no database `elsewhere`")));
 }
 
 /// A database migrated by the CLI is up to date for an app embedding the same migrations,
@@ -569,14 +570,246 @@ async fn diff_between_two_databases() {
     let migrated = TestDb::new("cli_diff_b").await;
     APP_MIGRATIONS.run(&migrated.pool).await.expect("migrate");
     let p = project("app");
-    let out = spawn()
-        .current_dir(p.path())
-        .env("SPAWN_TEST_URL", &migrated.url)
-        .args(["diff", &empty.url, "app"])
-        .output()
-        .expect("run");
+    let out = spawn().current_dir(p.path()).env("SPAWN_TEST_URL", &migrated.url).args(["diff", &empty.url, "app"]).output().expect("run");
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     let sql = String::from_utf8_lossy(&out.stdout);
     assert!(sql.contains("people"), "{sql}");
     spawn().current_dir(p.path()).args(["diff", &migrated.url, &migrated.url]).assert().success();
+}
+
+// ---------------------------------------------------------------- spawn_database
+
+/// The app fixture with `spawn_database` set in its default target.
+fn project_with_spawn_database(spawn_database: &str) -> tempfile::TempDir {
+    let p = project("app");
+    let path = p.path().join("spawn.toml");
+    let toml = std::fs::read_to_string(&path).expect("read");
+    let toml = toml.replacen(
+        "url = \"${SPAWN_TEST_URL}\"\n",
+        &format!("url = \"${{SPAWN_TEST_URL}}\"\nspawn_database = \"{spawn_database}\"\n"),
+        1,
+    );
+    std::fs::write(&path, toml).expect("write");
+    p
+}
+
+async fn has_schema(pool: &sqlx::PgPool, schema: &str) -> bool {
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)").bind(schema).fetch_one(pool).await.expect("q")
+}
+
+/// `spawn_database` naming another database: the migrations run in the target, the tracking
+/// tables live in spawn_database; apply, status and adopt all work there.
+#[tokio::test]
+async fn spawn_database_keeps_the_tracking_tables_in_another_database() {
+    let target = TestDb::new("cli_split_target").await;
+    let tracking = TestDb::new("cli_split_tracking").await;
+    let p = project_with_spawn_database(&tracking.name);
+    let dir = p.path();
+    let run = |args: &[&str]| {
+        let mut c = spawn();
+        c.current_dir(dir).env("SPAWN_TEST_URL", &target.url).args(args);
+        c
+    };
+    let v = status_json(dir, &target.url);
+    assert_eq!(states(&v), ["Pending", "Pending", "Pending"]);
+    assert_eq!(v["tracking_database"], tracking.name.as_str());
+    run(&["migration", "apply", "--yes", "20250101000000-create-people"]).assert().success().stdout(
+        predicate::str::contains("applied 1").and(predicate::str::contains(format!("tracking tables in database `{}`", tracking.name))),
+    );
+    run(&["migration", "adopt", "20250102000000-seed-people", "--description", "seeded by hand", "--yes"]).assert().success();
+    run(&["migration", "apply", "--yes"]).assert().success().stdout(predicate::str::contains("applied 1"));
+    assert_eq!(states(&status_json(dir, &target.url)), ["Applied", "Adopted", "Applied"]);
+    run(&["migration", "status"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(format!("tracking tables in database {}", tracking.name)));
+    run(&["migration", "status", "--exit-code"]).assert().success();
+    // Where everything is: the schema in the target (no seed: adopted), the history in spawn_database only.
+    let people: i64 = sqlx::query_scalar("SELECT count(*) FROM people").fetch_one(&target.pool).await.expect("people");
+    assert_eq!(people, 0, "adopt did not run the seed");
+    assert!(has_schema(&tracking.pool, "_spawn").await);
+    assert!(!has_schema(&target.pool, "_spawn").await, "no tracking tables in the target");
+    let description: String = sqlx::query_scalar(
+        "SELECT h.description FROM _spawn.migration_history h JOIN _spawn.migration m ON m.migration_id = h.migration_id_migration \
+         WHERE m.name = '20250102000000-seed-people'",
+    )
+    .fetch_one(&tracking.pool)
+    .await
+    .expect("adopt row");
+    assert_eq!(description, "seeded by hand");
+    run(&["migration", "apply", "--yes"]).assert().success().stdout(predicate::str::contains("nothing to apply"));
+}
+
+/// A run interrupted between the target's COMMIT and its SUCCESS row (simulated by hand): the
+/// status already shows it applied, and the next apply records it without running it again.
+#[tokio::test]
+async fn spawn_database_an_interrupted_commit_is_recovered() {
+    let target = TestDb::new("cli_split_recover_target").await;
+    let tracking = TestDb::new("cli_split_recover_tracking").await;
+    let p = project_with_spawn_database(&tracking.name);
+    let dir = p.path();
+    spawn()
+        .current_dir(dir)
+        .env("SPAWN_TEST_URL", &target.url)
+        .args(["migration", "apply", "--yes", "20250101000000-create-people"])
+        .assert()
+        .success();
+    // The seed, exactly as the CLI renders it (the embedded app agrees with the CLI).
+    let ms = APP_MIGRATIONS.for_environment("dev").expect("dev renders");
+    let seed = &ms[1];
+    assert_eq!(seed.name, "20250102000000-seed-people");
+    let mut conn = target.pool.acquire().await.expect("conn");
+    sqlx::raw_sql("BEGIN").execute(&mut *conn).await.expect("begin");
+    sqlx::raw_sql(seed.body_sql()).execute(&mut *conn).await.expect("the seed");
+    let xid: String = sqlx::query_scalar("SELECT pg_current_xact_id()::text").fetch_one(&mut *conn).await.expect("xid");
+    sqlx::query(
+        "WITH m AS (INSERT INTO _spawn.migration (name, namespace) VALUES ($1, 'default') \
+         ON CONFLICT (name, namespace) DO UPDATE SET name = EXCLUDED.name RETURNING migration_id) \
+         INSERT INTO _spawn.migration_history (migration_id_migration, activity_id_activity, created_by, description, \
+         status_note, status_id_status, checksum, execution_time) \
+         SELECT migration_id, 'APPLY', 'test', '', $2, 'ATTEMPTED', $3, '0 seconds' FROM m",
+    )
+    .bind(seed.name)
+    .bind(format!(r#"{{"target_xid":"{xid}","target_database":"{}"}}"#, target.name))
+    .bind(seed.sha256.to_vec())
+    .execute(&tracking.pool)
+    .await
+    .expect("ATTEMPTED row");
+    sqlx::raw_sql("COMMIT").execute(&mut *conn).await.expect("commit");
+    drop(conn);
+
+    assert_eq!(states(&status_json(dir, &target.url)), ["Applied", "Applied", "Pending"]);
+    spawn()
+        .current_dir(dir)
+        .env("SPAWN_TEST_URL", &target.url)
+        .args(["migration", "apply", "--yes"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("applied 1"))
+        .stderr(predicate::str::contains("20250102000000-seed-people had committed in an interrupted run"));
+    let people: i64 = sqlx::query_scalar("SELECT count(*) FROM people").fetch_one(&target.pool).await.expect("people");
+    assert_eq!(people, 1, "the seed ran once");
+    let v = status_json(dir, &target.url);
+    assert_eq!(states(&v), ["Applied", "Applied", "Applied"]);
+    assert_eq!(v["migrations"][1]["checksum"], "ok");
+}
+
+/// A spawn_database that does not exist: a clear error naming spawn.toml, the target and the
+/// fix; nothing is applied or created anywhere.
+#[tokio::test]
+async fn spawn_database_that_does_not_exist_is_explained() {
+    let target = TestDb::new("cli_split_missing").await;
+    let p = project_with_spawn_database("spawn_tracking_nowhere");
+    for args in
+        [vec!["migration", "apply", "--yes"], vec!["migration", "status"], vec!["migration", "adopt", "--description", "x", "--yes"]]
+    {
+        let out = spawn().current_dir(p.path()).env("SPAWN_TEST_URL", &target.url).args(&args).output().expect("run");
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        for needle in [
+            "spawn.toml",
+            "[targets.app]",
+            "spawn_database = \"spawn_tracking_nowhere\"",
+            "no database `spawn_tracking_nowhere`",
+            &format!("the migrations run in `{}`", target.name),
+            "Nothing was applied",
+            "CREATE DATABASE \"spawn_tracking_nowhere\"",
+            "remove spawn_database",
+        ] {
+            assert!(stderr.contains(needle), "{args:?}: missing {needle:?} in {stderr}");
+        }
+    }
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')",
+    )
+    .fetch_one(&target.pool)
+    .await
+    .expect("q");
+    assert_eq!(tables, 0, "nothing was created in the target");
+}
+
+/// A second Ctrl-C drops the run: the migration in flight (blocked here on a lock the test
+/// holds) rolls back; exit 130 with what was applied; the next run applies the rest.
+#[tokio::test]
+async fn a_second_ctrl_c_rolls_back_the_migration_in_flight() {
+    use std::io::BufRead;
+    let db = TestDb::new("cli_ctrl_c_twice").await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("spawn.toml"), "[targets.t]\nurl = \"${SPAWN_TEST_URL}\"\n").expect("toml");
+    for (name, sql) in [
+        ("20250101000000-quick", "CREATE TABLE t1 (id int);\n"),
+        ("20250102000000-gated", "CREATE TABLE t2 (id int);\nLOCK TABLE gate IN ACCESS EXCLUSIVE MODE;\n"),
+        ("20250103000000-last", "CREATE TABLE t3 (id int);\n"),
+    ] {
+        let m = dir.path().join("migrations").join(name);
+        std::fs::create_dir_all(&m).expect("mkdir");
+        std::fs::write(m.join("up.sql"), sql).expect("write");
+    }
+    sqlx::raw_sql("CREATE TABLE gate (id int)").execute(&db.pool).await.expect("gate");
+    let mut gate = db.pool.acquire().await.expect("conn");
+    sqlx::raw_sql("BEGIN; LOCK TABLE gate IN ACCESS SHARE MODE").execute(&mut *gate).await.expect("hold the gate");
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("spawn"))
+        .current_dir(dir.path())
+        .env("SPAWN_TEST_URL", &db.url)
+        .env("NO_COLOR", "1")
+        .args(["migration", "apply", "--yes", "--no-pin"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    // The second migration is waiting for the gate: the first committed.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let waiting: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%LOCK TABLE gate%')",
+        )
+        .fetch_one(&db.pool)
+        .await
+        .expect("q");
+        if waiting {
+            break;
+        }
+        assert!(child.try_wait().expect("try_wait").is_none(), "spawn ended early");
+        assert!(std::time::Instant::now() < deadline, "the gated migration never started");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let pid = child.id() as i32;
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    let stderr = child.stderr.take().expect("stderr");
+    let (status, text) = tokio::task::spawn_blocking(move || {
+        let mut text = String::new();
+        let mut lines = std::io::BufReader::new(stderr).lines();
+        // The first Ctrl-C was seen (the run is stopping at the next boundary): the second one.
+        for line in lines.by_ref() {
+            let line = line.expect("read");
+            text.push_str(&line);
+            text.push('\n');
+            if line.contains("Ctrl-C: stopping after the migration in flight commits") {
+                // SAFETY: as above.
+                unsafe { libc::kill(pid, libc::SIGINT) };
+                break;
+            }
+        }
+        for line in lines {
+            text.push_str(&line.expect("read"));
+            text.push('\n');
+        }
+        (child.wait().expect("wait"), text)
+    })
+    .await
+    .expect("join");
+    assert_eq!(status.code(), Some(130), "{text}");
+    assert!(text.contains("stopping now: the migration in flight is rolled back"), "{text}");
+    assert!(
+        text.contains("interrupted: applied 1 of 3") && text.contains("not applied: 20250102000000-gated, 20250103000000-last"),
+        "{text}"
+    );
+    assert_eq!(states(&status_json(dir.path(), &db.url)), ["Applied", "Pending", "Pending"]);
+    let t2: bool = sqlx::query_scalar("SELECT to_regclass('public.t2') IS NOT NULL").fetch_one(&db.pool).await.expect("q");
+    assert!(!t2, "the migration in flight was rolled back");
+    sqlx::raw_sql("COMMIT").execute(&mut *gate).await.expect("open the gate");
+    spawn().current_dir(dir.path()).env("SPAWN_TEST_URL", &db.url).args(["migration", "apply", "--yes", "--no-pin"]).assert().success();
+    assert_eq!(states(&status_json(dir.path(), &db.url)), ["Applied", "Applied", "Applied"]);
 }

@@ -35,7 +35,7 @@ pub async fn run(
     let pins = if no_pin { Pins::WorkingTreeIfUnpinned } else { Pins::Required };
     let p = prepare(ctx, variables, pins).await?;
     let result = with_migrator!(p, |m| adopt(ctx, migration, &description, yes, &p, m).await);
-    p.pool.close().await;
+    p.close().await;
     result
 }
 
@@ -49,7 +49,7 @@ async fn adopt(ctx: &Ctx<'_>, migration: Option<&str>, description: &str, yes: b
         },
     };
     let plan = m.clone().dry_run(true).adopt(&p.pool, &up_to).await.map_err(migrate_error)?;
-    let where_ = format!("{} ({}, environment {})", p.conn.display, p.target.label(), p.target.environment);
+    let where_ = p.where_();
     if plan.planned.is_empty() {
         if out.json {
             out.json_value(&json!({ "adopted": [], "already_applied": plan.already_applied }));

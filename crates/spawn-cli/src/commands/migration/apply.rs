@@ -3,10 +3,10 @@
 //! transaction with its history row).
 //!
 //! Confirmation is asked on a terminal only; without one `--yes` is required. A progress bar
-//! follows the batch (read from the history as migrations commit). Ctrl-C stops after the
-//! migration in flight commits (a second Ctrl-C stops at once: the migration in flight is
-//! rolled back); either way nothing is half-applied, and the command exits 130 saying what
-//! was applied.
+//! follows the runtime's progress events (`Migrator::on_progress`). Ctrl-C asks the runtime
+//! to stop after the migration in flight commits (`StopHandle`; with it, migrations go one
+//! per message); a second Ctrl-C drops the run, so the migration in flight is rolled back.
+//! Either way nothing is half-applied, and the command exits 130 saying what was applied.
 
 use std::path::Path;
 use std::time::Duration;
@@ -14,8 +14,7 @@ use std::time::Duration;
 use anyhow::anyhow;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
-use spawn_runtime::{Migrator, Report, State};
-use sqlx::PgPool;
+use spawn_runtime::{MigrationEvent, Migrator, Report, State, StopHandle};
 
 use crate::commands::migration::session::{migrate_error, prepare, Prepared};
 use crate::commands::Ctx;
@@ -42,7 +41,7 @@ pub async fn run(ctx: &Ctx<'_>, o: &Options<'_>) -> CmdResult {
     }
     let p = prepare(ctx, o.variables, pins).await?;
     let result = with_migrator!(p, |m| apply(ctx, o, &p, m).await);
-    p.pool.close().await;
+    p.close().await;
     result
 }
 
@@ -54,7 +53,7 @@ async fn apply(ctx: &Ctx<'_>, o: &Options<'_>, p: &Prepared, m: Migrator<'_>) ->
         m = m.target(name);
     }
     let plan = m.plan(&p.pool).await.map_err(migrate_error)?;
-    let where_ = format!("{} ({}, environment {})", p.conn.display, p.target.label(), p.target.environment);
+    let where_ = p.where_();
     if plan.planned.is_empty() || o.dry_run {
         if out.json {
             out.json_value(&report_json(&plan));
@@ -96,41 +95,48 @@ async fn apply(ctx: &Ctx<'_>, o: &Options<'_>, p: &Prepared, m: Migrator<'_>) ->
         ProgressBar::hidden()
     };
 
+    // The bar follows the runtime's events; Ctrl-C asks the runtime to stop at the next
+    // migration boundary (the second one drops the run: the migration in flight rolls back).
+    let stop = StopHandle::new();
+    let (events, mut received) = tokio::sync::mpsc::unbounded_channel::<MigrationEvent>();
+    let m = m.stop_handle(stop.clone()).on_progress(move |e| {
+        // The receiver outlives the run; a send can only fail once the command is ending.
+        let _ = events.send(e.clone());
+    });
     let mut running = Box::pin(m.run(&p.pool));
     let mut ctrl_c = Box::pin(tokio::signal::ctrl_c());
-    let mut tick = tokio::time::interval(Duration::from_millis(250));
-    let mut stop_after: Option<usize> = None;
     let outcome = loop {
         tokio::select! {
             result = &mut running => break Some(result),
+            Some(event) = received.recv() => match event {
+                MigrationEvent::Started { name, .. } => bar.set_message(name),
+                MigrationEvent::Committed { .. } => bar.inc(1),
+                _ => {}
+            },
             _ = &mut ctrl_c => {
-                if stop_after.is_some() {
+                if stop.is_stopped() {
                     bar.suspend(|| eprintln!("stopping now: the migration in flight is rolled back"));
                     break None;
                 }
-                let done = applied_count(&m, &p.pool, &plan.planned).await;
-                stop_after = Some(done);
+                stop.stop();
                 bar.suspend(|| eprintln!("Ctrl-C: stopping after the migration in flight commits (Ctrl-C again to roll it back and stop now)"));
                 ctrl_c = Box::pin(tokio::signal::ctrl_c());
-            }
-            _ = tick.tick() => {
-                if bar.is_hidden() && stop_after.is_none() {
-                    continue;
-                }
-                let done = applied_count(&m, &p.pool, &plan.planned).await;
-                bar.set_position(done as u64);
-                if stop_after.is_some_and(|k| done > k) {
-                    break None;
-                }
             }
         }
     };
     bar.finish_and_clear();
     match outcome {
+        Some(Ok(report)) if report.stopped => {
+            let applied: Vec<&str> = report.applied.iter().map(|a| a.name.as_str()).collect();
+            interrupted(ctx, &plan.planned, &applied)
+        }
         Some(Ok(report)) => {
             if out.json {
                 out.json_value(&report_json(&report));
             } else {
+                for name in &report.recovered {
+                    out.note(format!("{name} had committed in an interrupted run: recorded as applied now"));
+                }
                 out.success(format!(
                     "applied {} migration(s) to {where_} in {:.1?} ({} already applied)",
                     report.applied.len(),
@@ -143,13 +149,12 @@ async fn apply(ctx: &Ctx<'_>, o: &Options<'_>, p: &Prepared, m: Migrator<'_>) ->
             }
             Ok(())
         }
-        Some(Err(e)) => Err(Exit::Error(anyhow!(
-            "{}\nSee `spawn migration status`; after fixing, run `spawn migration apply` again",
-            migrate_error(e)
-        ))),
+        Some(Err(e)) => {
+            Err(Exit::Error(anyhow!("{}\nSee `spawn migration status`; after fixing, run `spawn migration apply` again", migrate_error(e))))
+        }
         None => {
-            drop(running); // ends the migrator's session: the transaction in flight rolls back
-            wait_for_lock_release(&p.pool, &p.target.spawn_schema).await;
+            drop(running); // ends the migrator's sessions: the transaction in flight rolls back
+            wait_for_lock_release(p).await;
             let statuses = m.status(&p.pool).await.map_err(migrate_error)?;
             let applied: Vec<&str> = plan
                 .planned
@@ -157,54 +162,51 @@ async fn apply(ctx: &Ctx<'_>, o: &Options<'_>, p: &Prepared, m: Migrator<'_>) ->
                 .filter(|n| statuses.iter().any(|s| &s.name == *n && matches!(s.state, State::Applied | State::Adopted)))
                 .map(String::as_str)
                 .collect();
-            let rest: Vec<&str> = plan.planned.iter().map(String::as_str).filter(|n| !applied.contains(n)).collect();
-            if out.json {
-                out.json_value(&json!({ "interrupted": true, "applied": applied, "not_applied": rest }));
-            }
-            eprintln!(
-                "interrupted: applied {} of {} migration(s){}{}.\nNothing is half-applied. Run `spawn migration apply` to apply the rest.",
-                applied.len(),
-                plan.planned.len(),
-                if applied.is_empty() { String::new() } else { format!(" ({})", applied.join(", ")) },
-                if rest.is_empty() { String::new() } else { format!("; not applied: {}", rest.join(", ")) },
-            );
-            Err(Exit::Code(exit::INTERRUPTED))
+            interrupted(ctx, &plan.planned, &applied)
         }
     }
 }
 
-/// How many of `planned` the history shows as applied now.
-async fn applied_count(m: &Migrator<'_>, pool: &PgPool, planned: &[String]) -> usize {
-    match m.status(pool).await {
-        Ok(statuses) => statuses
-            .iter()
-            .filter(|s| planned.contains(&s.name) && matches!(s.state, State::Applied | State::Adopted))
-            .count(),
-        Err(e) => {
-            tracing::debug!("reading progress failed: {e}");
-            0
-        }
+/// Says what an interrupted run applied; exit 130.
+fn interrupted(ctx: &Ctx<'_>, planned: &[String], applied: &[&str]) -> CmdResult {
+    let rest: Vec<&str> = planned.iter().map(String::as_str).filter(|n| !applied.contains(n)).collect();
+    if ctx.out.json {
+        ctx.out.json_value(&json!({ "interrupted": true, "applied": applied, "not_applied": rest }));
     }
-}
-
-/// Waits (up to 15 s) until no session holds the migration lock of `schema`, i.e. until the
-/// dropped run's backend is gone and its open transaction rolled back.
-async fn wait_for_lock_release(pool: &PgPool, schema: &str) {
-    let key = spawn_runtime::advisory_lock_key(schema);
-    let (classid, objid) = (((key as u64) >> 32) as u32, (key as u64 & 0xffff_ffff) as u32);
-    let sql = format!(
-        "SELECT count(*) FROM pg_catalog.pg_locks WHERE locktype = 'advisory' AND classid = {classid} \
-         AND objid = {objid} AND objsubid = 1 AND granted"
+    eprintln!(
+        "interrupted: applied {} of {} migration(s){}{}.\nNothing is half-applied. Run `spawn migration apply` to apply the rest.",
+        applied.len(),
+        planned.len(),
+        if applied.is_empty() { String::new() } else { format!(" ({})", applied.join(", ")) },
+        if rest.is_empty() { String::new() } else { format!("; not applied: {}", rest.join(", ")) },
     );
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-    while tokio::time::Instant::now() < deadline {
-        match sqlx::query_scalar::<_, i64>(&sql).fetch_one(pool).await {
-            Ok(0) => return,
-            Ok(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-            Err(e) => {
-                tracing::debug!("checking the migration lock: {e}");
-                return;
+    Err(Exit::Code(exit::INTERRUPTED))
+}
+
+/// After the run was dropped: waits until its sessions are gone (their transactions rolled
+/// back), by taking the migration lock in each database and releasing it at once. The wait
+/// happens in the server (`pg_advisory_lock` under a 15 s `lock_timeout`), so the status read
+/// next sees the outcome.
+async fn wait_for_lock_release(p: &Prepared) {
+    let key = spawn_runtime::advisory_lock_key(&p.target.spawn_schema);
+    let sql = format!(
+        "SET lock_timeout = '15s'; SELECT pg_catalog.pg_advisory_lock({key}); \
+         SELECT pg_catalog.pg_advisory_unlock({key}); RESET lock_timeout"
+    );
+    let pools = std::iter::once(&p.pool).chain(p.tracking.as_ref().map(|(pool, _)| pool));
+    for pool in pools {
+        let result = async {
+            let mut conn = pool.acquire().await?;
+            let done = sqlx::Executor::execute(&mut *conn, sqlx::raw_sql(&sql)).await;
+            if done.is_err() {
+                // Never return a connection to the pool in an unknown state.
+                conn.detach();
             }
+            done
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::debug!("waiting for the interrupted run's sessions to end: {e}");
         }
     }
 }
@@ -218,5 +220,6 @@ fn report_json(r: &Report) -> serde_json::Value {
         "already_applied": r.already_applied,
         "environment": r.environment,
         "tracking_schema": r.tracking_schema,
+        "recovered": r.recovered,
     })
 }

@@ -1,5 +1,6 @@
 //! `spawn migration status`: one row per migration: on disk, pinned, in the database,
-//! checksum, status. `--json` for scripts; `--exit-code` exits 2 when work is pending.
+//! checksum, status (read from `spawn_database` when the tracking tables live there).
+//! `--json` for scripts; `--exit-code` exits 2 when work is pending.
 
 use std::path::Path;
 
@@ -16,7 +17,7 @@ use crate::with_migrator;
 pub async fn run(ctx: &Ctx<'_>, exit_code: bool, variables: Option<&Path>) -> CmdResult {
     let p = prepare(ctx, variables, Pins::WorkingTreeIfUnpinned).await?;
     let statuses: Vec<MigrationStatus> = with_migrator!(p, |m| m.status(&p.pool).await.map_err(migrate_error))?;
-    p.pool.close().await;
+    p.close().await;
     let out = ctx.out;
     let pinned_of = |name: &str| p.rendered.iter().find(|r| r.name == name).map(|r| r.pin.clone());
 
@@ -46,12 +47,17 @@ pub async fn run(ctx: &Ctx<'_>, exit_code: bool, variables: Option<&Path>) -> Cm
             "environment": p.target.environment,
             "database": p.conn.display,
             "tracking_schema": p.target.spawn_schema,
+            "tracking_database": p.tracking.as_ref().map(|(_, t)| crate::target::connection_database(t)),
             "migrations": rows,
             "pending": statuses.iter().filter(|s| s.state == State::Pending).count(),
             "up_to_date": !needs_work,
         }));
     } else {
-        out.note(format!("{} · environment {} · {}", p.target.label(), p.target.environment, p.conn.display));
+        let tracking = match &p.tracking {
+            Some((_, t)) => format!(" · tracking tables in database {}", crate::target::connection_database(t)),
+            None => String::new(),
+        };
+        out.note(format!("{} · environment {} · {}{tracking}", p.target.label(), p.target.environment, p.conn.display));
         let mut table = out.table(&["Migration", "Filesystem", "Pinned", "Database", "Checksum", "Status"]);
         for s in &statuses {
             let pin = pinned_of(&s.name);
@@ -89,10 +95,7 @@ pub async fn run(ctx: &Ctx<'_>, exit_code: bool, variables: Option<&Path>) -> Cm
             out.line(format!("{pending} migration(s) to apply: `spawn migration apply`"));
         }
         for s in statuses.iter().filter(|s| s.state == State::Changed) {
-            out.warn(format!(
-                "migration {} changed since it was applied: restore it and put the change into a new migration",
-                s.name
-            ));
+            out.warn(format!("migration {} changed since it was applied: restore it and put the change into a new migration", s.name));
         }
         for s in statuses.iter().filter(|s| s.state == State::Missing) {
             out.warn(format!(
