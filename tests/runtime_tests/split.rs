@@ -298,3 +298,104 @@ async fn both_databases_are_locked_during_a_split_run() {
     let report = migrator(&ms).tracking_pool(tracking.pool.clone()).run(&target.pool).await.expect("run");
     assert_eq!(report.applied.len(), 3);
 }
+
+/// Fails the INSERT of history rows of `name` with status `status` in the tracking database
+/// (a stand-in for a crash at that point of the run).
+async fn fail_rows(tracking: &PgPool, status: &str) {
+    sqlx::raw_sql(&format!(
+        "CREATE FUNCTION public.refuse_row() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN \
+         IF NEW.status_id_status = '{status}' THEN RAISE EXCEPTION 'simulated failure writing a {status} row'; END IF; \
+         RETURN NEW; END$$; \
+         CREATE TRIGGER refuse_row BEFORE INSERT ON _spawn.migration_history FOR EACH ROW EXECUTE FUNCTION public.refuse_row();"
+    ))
+    .execute(tracking)
+    .await
+    .expect("trigger");
+}
+
+async fn stop_failing(tracking: &PgPool) {
+    sqlx::raw_sql("DROP TRIGGER refuse_row ON _spawn.migration_history; DROP FUNCTION public.refuse_row()")
+        .execute(tracking)
+        .await
+        .expect("drop trigger");
+}
+
+#[tokio::test]
+async fn a_failure_after_the_target_commit_is_recovered_by_the_next_run() {
+    let (target, tracking) = pair("split_success_fails").await;
+    let ms = three();
+    migrator(&ms[..1]).tracking_pool(tracking.pool.clone()).run(&target.pool).await.expect("first migration");
+    fail_rows(&tracking.pool, "SUCCESS").await;
+    let err = migrator(&ms).tracking_pool(tracking.pool.clone()).run(&target.pool).await.unwrap_err();
+    let text = err.to_string();
+    for needle in [
+        "migration `20250101000001-seed` committed in database",
+        "recording its success in schema `_spawn` failed",
+        "the next run records it",
+        "simulated failure writing a SUCCESS row",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in {text}");
+    }
+    // It did commit in the target; the history has only its attempt; the third did not start.
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM orders").fetch_one(&target.pool).await.unwrap();
+    assert_eq!(n, 2);
+    assert_eq!(
+        rows_of(&tracking.pool, &ms[1].name).await.iter().map(|r| r.status.as_str()).collect::<Vec<_>>(),
+        ["ATTEMPTED"]
+    );
+    assert!(!table_exists(&target.pool, "orders_id").await);
+    assert_eq!(states(&ms, &target, &tracking).await, [State::Applied, State::Applied, State::Pending]);
+
+    stop_failing(&tracking.pool).await;
+    let report = migrator(&ms).tracking_pool(tracking.pool.clone()).run(&target.pool).await.expect("next run");
+    assert_eq!(report.recovered, [ms[1].name.clone()]);
+    assert_eq!(report.applied.iter().map(|a| a.name.as_str()).collect::<Vec<_>>(), [ms[2].name.as_str()]);
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM orders").fetch_one(&target.pool).await.unwrap();
+    assert_eq!(n, 2, "not applied twice");
+}
+
+#[tokio::test]
+async fn a_failure_recording_the_attempt_rolls_the_migration_back() {
+    let (target, tracking) = pair("split_attempt_fails").await;
+    let ms = three();
+    migrator(&ms[..1]).tracking_pool(tracking.pool.clone()).run(&target.pool).await.expect("first migration");
+    fail_rows(&tracking.pool, "ATTEMPTED").await;
+    let (t_before, k_before) = (snapshot(&target.pool).await, snapshot(&tracking.pool).await);
+    let err = migrator(&ms).tracking_pool(tracking.pool.clone()).run(&target.pool).await.unwrap_err();
+    let text = err.to_string();
+    for needle in [
+        "recording the attempt of migration `20250101000001-seed`",
+        "the migration was rolled back, nothing of it was applied",
+        "simulated failure writing a ATTEMPTED row",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in {text}");
+    }
+    assert_eq!((snapshot(&target.pool).await, snapshot(&tracking.pool).await), (t_before, k_before));
+    stop_failing(&tracking.pool).await;
+    let report = migrator(&ms).tracking_pool(tracking.pool.clone()).run(&target.pool).await.expect("next run");
+    assert_eq!(report.applied.len(), 2);
+}
+
+#[tokio::test]
+async fn a_split_run_stops_at_a_migration_boundary() {
+    let (target, tracking) = pair("split_stop").await;
+    let ms = three();
+    let stop = spawn_runtime::StopHandle::new();
+    let trigger = stop.clone();
+    let report = migrator(&ms)
+        .tracking_pool(tracking.pool.clone())
+        .stop_handle(stop)
+        .on_progress(move |e| {
+            if let spawn_runtime::MigrationEvent::Committed { index: 0, .. } = e {
+                trigger.stop();
+            }
+        })
+        .run(&target.pool)
+        .await
+        .expect("run");
+    assert!(report.stopped);
+    assert_eq!(report.applied.len(), 1);
+    assert_eq!(states(&ms, &target, &tracking).await, [State::Applied, State::Pending, State::Pending]);
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM orders").fetch_one(&target.pool).await.unwrap();
+    assert_eq!(n, 0);
+}

@@ -679,14 +679,31 @@ async fn spawn_database_an_interrupted_commit_is_recovered() {
     drop(conn);
 
     assert_eq!(states(&status_json(dir, &target.url)), ["Applied", "Applied", "Pending"]);
-    spawn()
-        .current_dir(dir)
-        .env("SPAWN_TEST_URL", &target.url)
-        .args(["migration", "apply", "--yes"])
+    let apply = |args: &[&str]| {
+        let mut c = spawn();
+        c.current_dir(dir).env("SPAWN_TEST_URL", &target.url).args(["migration", "apply"]).args(args);
+        c
+    };
+    apply(&["--dry-run"])
         .assert()
         .success()
-        .stdout(predicate::str::contains("applied 1"))
+        .stdout(predicate::str::contains("would apply 1"))
+        .stderr(predicate::str::contains("20250102000000-seed-people committed in an interrupted run"));
+    // Up to the seed there is nothing to apply, yet the run records the seed.
+    apply(&["--yes", "20250102000000-seed-people"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("applied 0"))
         .stderr(predicate::str::contains("20250102000000-seed-people had committed in an interrupted run"));
+    let statuses: Vec<String> = sqlx::query_scalar(
+        "SELECT h.status_id_status FROM _spawn.migration_history h JOIN _spawn.migration m ON m.migration_id = h.migration_id_migration \
+         WHERE m.name = '20250102000000-seed-people' ORDER BY h.migration_history_id",
+    )
+    .fetch_all(&tracking.pool)
+    .await
+    .expect("rows");
+    assert_eq!(statuses, ["ATTEMPTED", "SUCCESS"]);
+    apply(&["--yes"]).assert().success().stdout(predicate::str::contains("applied 1"));
     let people: i64 = sqlx::query_scalar("SELECT count(*) FROM people").fetch_one(&target.pool).await.expect("people");
     assert_eq!(people, 1, "the seed ran once");
     let v = status_json(dir, &target.url);

@@ -43,7 +43,8 @@ pub struct Report {
     pub stopped: bool,
     /// Migrations found committed in the target database whose SUCCESS row was missing (a
     /// run with the tracking tables in another database was interrupted between the two
-    /// commits); this run recorded them (and did not apply them again).
+    /// commits); this run recorded them (and did not apply them again). In a dry run: the
+    /// ones a real run would record.
     pub recovered: Vec<String>,
 }
 

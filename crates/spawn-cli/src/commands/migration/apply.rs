@@ -54,7 +54,12 @@ async fn apply(ctx: &Ctx<'_>, o: &Options<'_>, p: &Prepared, m: Migrator<'_>) ->
     }
     let plan = m.plan(&p.pool).await.map_err(migrate_error)?;
     let where_ = p.where_();
-    if plan.planned.is_empty() || o.dry_run {
+    // Nothing to apply, but a migration found committed by an interrupted run (tracking
+    // tables in spawn_database) is still recorded by the real run below.
+    if (plan.planned.is_empty() && plan.recovered.is_empty()) || o.dry_run {
+        for name in &plan.recovered {
+            out.note(format!("{name} committed in an interrupted run: `spawn migration apply` records it as applied"));
+        }
         if out.json {
             out.json_value(&report_json(&plan));
         } else if plan.planned.is_empty() {
@@ -67,10 +72,10 @@ async fn apply(ctx: &Ctx<'_>, o: &Options<'_>, p: &Prepared, m: Migrator<'_>) ->
         }
         return Ok(());
     }
-    if !o.yes && !prompt::interactive() {
+    if !plan.planned.is_empty() && !o.yes && !prompt::interactive() {
         crate::fail!("refusing to apply migrations without confirmation: stdin is not a terminal. Pass --yes to confirm");
     }
-    if !o.yes {
+    if !plan.planned.is_empty() && !o.yes {
         eprintln!("{}", crate::output::redact(&format!("About to apply {} migration(s) to {where_}:", plan.planned.len())));
         for name in &plan.planned {
             eprintln!("  {name}");
