@@ -44,9 +44,12 @@ async fn begin(
             source,
         })?;
         let conn: &mut sqlx::PgConnection = &mut tx;
+        // No JIT (compiling the bigger catalog queries costs more than running them), and
+        // enough memory for their sorts and hashes.
         for setting in [
             "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
-            "SELECT set_config('search_path', '', true)",
+            "SELECT set_config('search_path', '', true), set_config('jit', 'off', true), \
+             set_config('work_mem', '64MB', true)",
         ] {
             sqlx::query(setting)
                 .execute(&mut *conn)
@@ -84,10 +87,16 @@ async fn inspect_database(pool: PgPool, options: Options) -> Result<Schema, Sche
             server_version: version,
             ..Schema::default()
         },
-        oids: HashMap::new(),
+        oids: HashMap::default(),
+        members: Vec::new(),
+        member_of: HashMap::default(),
+        raw_deps: Vec::new(),
         extra_deps: Vec::new(),
         inherited_from: Vec::new(),
     };
+    // First: pg_depend, which also tells which objects belong to extensions (left out of
+    // every other query).
+    ins.read_dependencies().await?;
     ins.schemas().await?;
     ins.extensions().await?;
     ins.collations().await?;
@@ -105,7 +114,7 @@ async fn inspect_database(pool: PgPool, options: Options) -> Result<Schema, Sche
     ins.triggers().await?;
     ins.policies().await?;
     ins.statistics().await?;
-    ins.dependencies().await?;
+    ins.dependencies()?;
     let Inspector { tx, schema, .. } = ins;
     tx.rollback().await.map_err(|source| SchemaError::Query {
         what: "transaction",
@@ -137,23 +146,28 @@ pub(crate) enum Catalog {
 }
 
 impl Catalog {
-    fn from_name(name: &str) -> Option<Self> {
-        Some(match name {
-            "pg_class" => Catalog::Class,
-            "pg_type" => Catalog::Type,
-            "pg_proc" => Catalog::Proc,
-            "pg_namespace" => Catalog::Namespace,
-            "pg_constraint" => Catalog::Constraint,
-            "pg_attrdef" => Catalog::AttrDef,
-            "pg_trigger" => Catalog::Trigger,
-            "pg_extension" => Catalog::Extension,
-            "pg_collation" => Catalog::Collation,
-            "pg_policy" => Catalog::Policy,
-            "pg_statistic_ext" => Catalog::StatisticExt,
+    /// The catalog with this OID. System catalogs have fixed OIDs (`CATALOG(pg_class,1259,…)`
+    /// in the server's headers), the same in every PostgreSQL version.
+    fn from_oid(oid: i64) -> Option<Self> {
+        Some(match oid {
+            1259 => Catalog::Class,
+            1247 => Catalog::Type,
+            1255 => Catalog::Proc,
+            2615 => Catalog::Namespace,
+            2606 => Catalog::Constraint,
+            2604 => Catalog::AttrDef,
+            2620 => Catalog::Trigger,
+            3079 => Catalog::Extension,
+            3456 => Catalog::Collation,
+            3256 => Catalog::Policy,
+            3381 => Catalog::StatisticExt,
             _ => return None,
         })
     }
 }
+
+/// A hash map with a fast, non-cryptographic hasher (keys are OIDs, not attacker-controlled).
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// State of one inspection.
 struct Inspector {
@@ -162,7 +176,15 @@ struct Inspector {
     version: i32,
     schema: Schema,
     /// (catalog, oid, sub-id) → identity, to translate `pg_depend`.
-    oids: HashMap<(Catalog, i64, i32), ObjectId>,
+    oids: FastMap<(Catalog, i64, i32), ObjectId>,
+    /// Members of extensions as `catalog OID << 32 | object OID`, sorted: bound as `$3` of
+    /// every query, which leaves them out (see [`not_extension_member`]).
+    members: Vec<i64>,
+    /// (catalog OID, object OID) of extension members (and of their types' array types) →
+    /// the extension's OID.
+    member_of: FastMap<(i64, i64), i64>,
+    /// `pg_depend` as read, translated once every object is known.
+    raw_deps: Vec<depend::RawDep>,
     /// Dependencies known without `pg_depend` (a column on its table, …).
     extra_deps: Vec<crate::model::Dependency>,
     /// Partitions' copies of indexes and constraints, and the OID of the parent's original.
@@ -181,11 +203,18 @@ pub(crate) fn ns_filter(alias: &str) -> String {
     )
 }
 
-/// The filter leaving out members of extensions.
+/// The filter leaving out members of extensions (`$3`, read beforehand from `pg_depend`, so
+/// that no query probes `pg_depend` once per row).
 pub(crate) fn not_extension_member(catalog: &str, oid: &str) -> String {
+    format!("NOT (('{catalog}'::regclass::oid::int8 << 32 | {oid}::int8) = ANY($3::int8[]))")
+}
+
+/// A join of an object's comment: `dsc.description` (what `obj_description` returns, without
+/// calling a SQL function per row).
+pub(crate) fn description_join(catalog: &str, oid: &str) -> String {
     format!(
-        "NOT EXISTS (SELECT 1 FROM pg_depend ext WHERE ext.classid = '{catalog}'::regclass \
-         AND ext.objid = {oid} AND ext.deptype = 'e')"
+        "LEFT JOIN pg_description dsc ON dsc.objoid = {oid} \
+         AND dsc.classoid = '{catalog}'::regclass AND dsc.objsubid = 0"
     )
 }
 
@@ -206,6 +235,7 @@ impl Inspector {
             let rows = sqlx::query(sql)
                 .bind(&self.options.schemas)
                 .bind(&self.options.exclude_schemas)
+                .bind(&self.members)
                 .fetch_all(&mut *self.tx)
                 .await
                 .map_err(|source| SchemaError::Query { what, source })?;

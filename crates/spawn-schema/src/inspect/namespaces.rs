@@ -1,6 +1,6 @@
 //! Schemas and extensions.
 
-use super::{not_extension_member, ns_filter, Catalog, Cols, Inspector};
+use super::{description_join, not_extension_member, ns_filter, Catalog, Cols, Inspector};
 use crate::model::{Extension, Meta, Object, ObjectId, ObjectKind, SchemaDef};
 use crate::SchemaError;
 
@@ -8,8 +8,9 @@ impl Inspector {
     pub(super) async fn schemas(&mut self) -> Result<(), SchemaError> {
         let sql = format!(
             "SELECT n.oid::int8, n.nspname::text, pg_get_userbyid(n.nspowner)::text, \
-             obj_description(n.oid, 'pg_namespace'), {acl} \
-             FROM pg_namespace n WHERE {ns} AND {ext}",
+             dsc.description, {acl} \
+             FROM pg_namespace n {dsc} WHERE {ns} AND {ext}",
+            dsc = description_join("pg_namespace", "n.oid"),
             acl = self.acl_columns("n.nspacl", 'n', "n.nspowner"),
             ns = ns_filter("n"),
             ext = not_extension_member("pg_namespace", "n.oid"),
@@ -33,7 +34,7 @@ impl Inspector {
              FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace \
              WHERE e.extname <> 'plpgsql' \
              AND (cardinality($1::text[]) = 0 OR n.nspname = ANY($1::text[])) \
-             AND NOT (n.nspname = ANY($2::text[]))";
+             AND NOT (n.nspname = ANY($2::text[])) AND cardinality($3::int8[]) >= 0";
         for row in self.fetch("extensions", sql).await? {
             let c = Cols::new(&row, "extensions");
             let name: String = c.get(1)?;

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::types::collation_expr;
-use super::{not_extension_member, ns_filter, split_us, Catalog, Cols, Inspector};
+use super::{description_join, not_extension_member, ns_filter, split_us, Catalog, Cols, Inspector};
 use crate::model::{
     Column, ColumnDefault, Constraint, DepKind, Dependency, Index, Meta, Object, ObjectId,
     ObjectKind, PartitionOf, Policy, Sequence, Statistics, Table, Trigger, View,
@@ -21,11 +21,12 @@ impl Inspector {
               JOIN pg_attribute ta ON ta.attrelid = d.refobjid AND ta.attnum = d.refobjsubid \
               WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass \
               AND d.deptype = 'a' AND d.refobjsubid > 0 LIMIT 1), \
-             pg_get_userbyid(c.relowner)::text, obj_description(c.oid, 'pg_class'), {acl} \
-             FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             pg_get_userbyid(c.relowner)::text, dsc.description, {acl} \
+             FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace {dsc} \
              WHERE {ns} AND {ext} AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass \
                AND d.objid = c.oid AND d.deptype = 'i')",
             acl = self.acl_columns("c.relacl", 's', "c.relowner"),
+            dsc = description_join("pg_class", "c.oid"),
             ns = ns_filter("n"),
             ext = not_extension_member("pg_class", "c.oid"),
         );
@@ -73,10 +74,12 @@ impl Inspector {
                    JOIN pg_namespace pn ON pn.oid = pc.relnamespace WHERE ih.inhrelid = c.oid ORDER BY ih.inhseqno), \
              c.relispartition, CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END, \
              (SELECT am.amname::text FROM pg_am am WHERE am.oid = c.relam AND am.amname <> 'heap'), \
-             pg_get_userbyid(c.relowner)::text, obj_description(c.oid, 'pg_class'), {acl} \
+             pg_get_userbyid(c.relowner)::text, dsc.description, {acl}, rt.typarray::int8 \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             LEFT JOIN pg_type rt ON rt.oid = c.reltype {dsc} \
              WHERE c.relkind IN ('r', 'p') AND {ns} AND {ext}",
             acl = self.acl_columns("c.relacl", 'r', "c.relowner"),
+            dsc = description_join("pg_class", "c.oid"),
             ns = ns_filter("n"),
             ext = not_extension_member("pg_class", "c.oid"),
         );
@@ -85,7 +88,7 @@ impl Inspector {
             let (schema, name): (String, String) = (c.get(2)?, c.get(3)?);
             let id = ObjectId::new(ObjectKind::Table, &schema, &name);
             self.oids.insert((Catalog::Class, c.get(0)?, 0), id.clone());
-            self.oids.insert((Catalog::Type, c.get(1)?, 0), id.clone());
+            self.type_oids(&id, c.get(1)?, c.get::<Option<i64>>(19)?.unwrap_or(0));
             let options: Vec<String> = c.get(6)?;
             let parents: Vec<(String, String)> = c
                 .get::<Vec<String>>(11)?
@@ -139,11 +142,13 @@ impl Inspector {
     }
 
     pub(super) async fn columns(&mut self) -> Result<(), SchemaError> {
+        // Defaults cannot refer to columns, so they are deparsed without their table (which
+        // would make the server open every table); generated columns' expressions need it.
         let sql = format!(
             "SELECT a.attrelid::int8, a.attnum::int4, n.nspname::text, c.relname::text, a.attname::text, \
              format_type(a.atttypid, a.atttypmod), a.attnotnull, {coll}, a.attidentity::text, a.attgenerated::text, \
-             pg_get_expr(ad.adbin, ad.adrelid), a.attislocal, a.attinhcount > 0, \
-             NULL::text, dsc.description, {acl} \
+             pg_get_expr(ad.adbin, CASE WHEN a.attgenerated = '' THEN 0 ELSE ad.adrelid END), \
+             a.attislocal, a.attinhcount > 0, NULL::text, dsc.description, {acl}, ad.oid::int8 \
              FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
              JOIN pg_type t ON t.oid = a.atttypid \
              LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
@@ -177,8 +182,9 @@ impl Inspector {
             } else {
                 id.clone()
             };
-            self.oids
-                .insert((Catalog::AttrDef, relid, c.get(1)?), attrdef_id);
+            if let Some(attrdef) = c.get::<Option<i64>>(17)? {
+                self.oids.insert((Catalog::AttrDef, attrdef, 0), attrdef_id);
+            }
             let position = positions.entry(relid).or_insert(0);
             *position += 1;
             let expression: Option<String> = c.get(10)?;
@@ -253,11 +259,13 @@ impl Inspector {
     pub(super) async fn constraints(&mut self) -> Result<(), SchemaError> {
         let sql = format!(
             "SELECT co.oid::int8, co.conindid::int8, n.nspname::text, c.relname::text, co.conname::text, co.contype::text, \
-             pg_get_constraintdef(co.oid), NULL::text, obj_description(co.oid, 'pg_constraint'), NULL::text[], NULL::text[], \
+             pg_get_constraintdef(co.oid), NULL::text, dsc.description, NULL::text[], NULL::text[], \
              co.conparentid::int8 \
              FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             {dsc} \
              WHERE co.contype IN ('p', 'u', 'f', 'c', 'x') AND (co.conislocal OR co.conparentid <> 0) \
              AND c.relkind IN ('r', 'p') AND {ns} AND {ext}",
+            dsc = description_join("pg_constraint", "co.oid"),
             ns = ns_filter("n"),
             ext = not_extension_member("pg_class", "c.oid"),
         );
@@ -294,13 +302,15 @@ impl Inspector {
     pub(super) async fn indexes(&mut self) -> Result<(), SchemaError> {
         let sql = format!(
             "SELECT ic.oid::int8, n.nspname::text, ic.relname::text, tn.nspname::text, tc.relname::text, \
-             pg_get_indexdef(ic.oid), NULL::text, obj_description(ic.oid, 'pg_class'), NULL::text[], NULL::text[], \
+             pg_get_indexdef(ic.oid), NULL::text, dsc.description, NULL::text[], NULL::text[], \
              (SELECT h.inhparent::int8 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid) \
              FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace \
              JOIN pg_class tc ON tc.oid = i.indrelid JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
+             {dsc} \
              WHERE tc.relkind IN ('r', 'p', 'm') AND {ns} AND {ext} \
-             AND (i.indexrelid, i.indrelid) NOT IN (SELECT k.conindid, k.conrelid FROM pg_constraint k \
-                                                    WHERE k.contype IN ('p', 'u', 'x'))",
+             AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid \
+                             AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x'))",
+            dsc = description_join("pg_class", "ic.oid"),
             ns = ns_filter("n"),
             ext = not_extension_member("pg_class", "tc.oid"),
         );
@@ -330,10 +340,12 @@ impl Inspector {
              pg_get_viewdef(c.oid), coalesce(c.reloptions, '{{}}'), \
              ARRAY(SELECT a.attname || chr(31) || format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
                    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum), \
-             pg_get_userbyid(c.relowner)::text, obj_description(c.oid, 'pg_class'), {acl} \
+             pg_get_userbyid(c.relowner)::text, dsc.description, {acl}, rt.typarray::int8 \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             LEFT JOIN pg_type rt ON rt.oid = c.reltype {dsc} \
              WHERE c.relkind IN ('v', 'm') AND {ns} AND {ext}",
             acl = self.acl_columns("c.relacl", 'r', "c.relowner"),
+            dsc = description_join("pg_class", "c.oid"),
             ns = ns_filter("n"),
             ext = not_extension_member("pg_class", "c.oid"),
         );
@@ -346,7 +358,7 @@ impl Inspector {
             };
             let id = ObjectId::new(kind, c.get::<String>(2)?, c.get::<String>(3)?);
             self.oids.insert((Catalog::Class, c.get(0)?, 0), id.clone());
-            self.oids.insert((Catalog::Type, c.get(1)?, 0), id.clone());
+            self.type_oids(&id, c.get(1)?, c.get::<Option<i64>>(12)?.unwrap_or(0));
             let definition: String = c.get(5)?;
             let options: Vec<String> = c.get(6)?;
             let columns = c
@@ -371,9 +383,11 @@ impl Inspector {
     pub(super) async fn triggers(&mut self) -> Result<(), SchemaError> {
         let sql = format!(
             "SELECT tg.oid::int8, n.nspname::text, c.relname::text, tg.tgname::text, pg_get_triggerdef(tg.oid), \
-             tg.tgenabled::text, NULL::text, obj_description(tg.oid, 'pg_trigger'), NULL::text[], NULL::text[] \
+             tg.tgenabled::text, NULL::text, dsc.description, NULL::text[], NULL::text[] \
              FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             {dsc} \
              WHERE NOT tg.tgisinternal AND tg.tgparentid = 0 AND {ns} AND {ext}",
+            dsc = description_join("pg_trigger", "tg.oid"),
             ns = ns_filter("n"),
             ext = not_extension_member("pg_class", "c.oid"),
         );
@@ -402,9 +416,10 @@ impl Inspector {
             "SELECT p.oid::int8, n.nspname::text, c.relname::text, p.polname::text, p.polpermissive, p.polcmd::text, \
              ARRAY(SELECT coalesce(pg_get_userbyid(nullif(r, 0))::text, '') FROM unnest(p.polroles) r ORDER BY 1), \
              pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), \
-             NULL::text, obj_description(p.oid, 'pg_policy'), NULL::text[], NULL::text[] \
+             NULL::text, dsc.description, NULL::text[], NULL::text[] \
              FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE {ns} AND {ext}",
+             {dsc} WHERE {ns} AND {ext}",
+            dsc = description_join("pg_policy", "p.oid"),
             ns = ns_filter("n"),
             ext = not_extension_member("pg_class", "c.oid"),
         );
@@ -441,8 +456,10 @@ impl Inspector {
     pub(super) async fn statistics(&mut self) -> Result<(), SchemaError> {
         let sql = format!(
             "SELECT s.oid::int8, n.nspname::text, s.stxname::text, pg_get_statisticsobjdef(s.oid), \
-             pg_get_userbyid(s.stxowner)::text, obj_description(s.oid, 'pg_statistic_ext'), NULL::text[], NULL::text[] \
-             FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace WHERE {ns} AND {ext}",
+             pg_get_userbyid(s.stxowner)::text, dsc.description, NULL::text[], NULL::text[] \
+             FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace \
+             {dsc} WHERE {ns} AND {ext}",
+            dsc = description_join("pg_statistic_ext", "s.oid"),
             ns = ns_filter("n"),
             ext = not_extension_member("pg_statistic_ext", "s.oid"),
         );

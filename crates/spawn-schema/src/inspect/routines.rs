@@ -1,6 +1,6 @@
 //! Functions, procedures and aggregates (every language but C and internal).
 
-use super::{not_extension_member, ns_filter, Catalog, Cols, Inspector};
+use super::{description_join, not_extension_member, ns_filter, Catalog, Cols, Inspector};
 use crate::model::{Function, Object, ObjectId, ObjectKind};
 use crate::SchemaError;
 
@@ -13,12 +13,13 @@ impl Inspector {
              p.prokind::text, \
              CASE WHEN p.prokind = 'a' THEN {aggregate} ELSE pg_get_functiondef(p.oid) END, \
              pg_get_function_arguments(p.oid), pg_get_function_result(p.oid), \
-             pg_get_userbyid(p.proowner)::text, obj_description(p.oid, 'pg_proc'), {acl} \
+             pg_get_userbyid(p.proowner)::text, dsc.description, {acl} \
              FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang \
-             LEFT JOIN pg_aggregate ag ON ag.aggfnoid = p.oid \
+             LEFT JOIN pg_aggregate ag ON ag.aggfnoid = p.oid {dsc} \
              WHERE (p.prokind = 'a' OR l.lanname NOT IN ('c', 'internal')) AND {ns} AND {ext}",
             aggregate = AGGREGATE_DEF,
             acl = self.acl_columns("p.proacl", 'f', "p.proowner"),
+            dsc = description_join("pg_proc", "p.oid"),
             ns = ns_filter("n"),
             ext = not_extension_member("pg_proc", "p.oid"),
         );
