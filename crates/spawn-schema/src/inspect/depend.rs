@@ -4,7 +4,7 @@
 //! extension, which every later query leaves out. Its rows are translated into identities
 //! at the end, once every object's OID is known.
 
-use super::{Catalog, Cols, Inspector};
+use super::{Catalog, Cols, FastMap, Inspector};
 use crate::model::{DepKind, Dependency, ObjectId};
 use crate::SchemaError;
 
@@ -71,53 +71,67 @@ impl Inspector {
     }
 
     /// Translates the dependencies read by [`Inspector::read_dependencies`] into identities.
+    ///
+    /// Objects are numbered in identity order, so edges are sorted and deduplicated as pairs
+    /// of integers (no string comparisons) and come out in the order [`Schema::dependencies`]
+    /// promises. Edges to or from objects that were not inspected are left out.
+    ///
+    /// [`Schema::dependencies`]: crate::model::Schema::dependencies
     pub(super) fn dependencies(&mut self) -> Result<(), SchemaError> {
-        let mut deps = std::mem::take(&mut self.extra_deps);
-        for (id, catalog, parent) in std::mem::take(&mut self.inherited_from) {
-            if let Some(to) = self.oids.get(&(catalog, parent, 0)) {
-                deps.push(Dependency {
-                    from: id,
-                    to: to.clone(),
-                    kind: DepKind::Auto,
-                });
-            }
-        }
+        let ids: Vec<&ObjectId> = self.schema.objects.keys().collect();
+        let rank: FastMap<&ObjectId, u32> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (*id, i as u32))
+            .collect();
+        let extra = std::mem::take(&mut self.extra_deps);
+        let inherited = std::mem::take(&mut self.inherited_from);
         let raw = std::mem::take(&mut self.raw_deps);
-        deps.reserve(raw.len());
+        let mut edges: Vec<(u32, u32, DepKind)> =
+            Vec::with_capacity(extra.len() + inherited.len() + raw.len());
+        let mut push = |from: Option<&ObjectId>, to: Option<&ObjectId>, kind: DepKind| {
+            if let (Some(from), Some(to)) = (from.and_then(|f| rank.get(f)), to.and_then(|t| rank.get(t))) {
+                if from != to {
+                    edges.push((*from, *to, kind));
+                }
+            }
+        };
+        for dep in &extra {
+            push(Some(&dep.from), Some(&dep.to), dep.kind);
+        }
+        for (id, catalog, parent) in &inherited {
+            push(Some(id), self.oids.get(&(*catalog, *parent, 0)), DepKind::Auto);
+        }
         for dep in &raw {
-            let Some(from) = self.resolve(dep.from) else {
-                continue;
-            };
             // What belongs to an extension stands for the extension.
             let to = match self.member_of.get(&(dep.to.0, dep.to.1)) {
-                Some(ext) => self.oids.get(&(Catalog::Extension, *ext, 0)).cloned(),
+                Some(ext) => self.oids.get(&(Catalog::Extension, *ext, 0)),
                 None => self.resolve(dep.to),
             };
-            let Some(to) = to else { continue };
-            if from == to {
-                continue;
-            }
             let kind = if dep.automatic {
                 DepKind::Auto
             } else {
                 DepKind::Normal
             };
-            deps.push(Dependency { from, to, kind });
+            push(self.resolve(dep.from), to, kind);
         }
-        deps.retain(|d| {
-            d.from != d.to
-                && self.schema.objects.contains_key(&d.from)
-                && self.schema.objects.contains_key(&d.to)
-        });
-        deps.sort();
-        // One edge per pair: an automatic dependency wins over a normal one (it is dropped
-        // together with what it depends on).
-        deps.dedup_by(|later, earlier| later.from == earlier.from && later.to == earlier.to);
-        self.schema.dependencies = deps;
+        edges.sort_unstable();
+        // One edge per pair: the first in (from, to, kind) order, so a normal dependency
+        // wins over an automatic one.
+        edges.dedup_by(|later, earlier| later.0 == earlier.0 && later.1 == earlier.1);
+        let dependencies = edges
+            .into_iter()
+            .map(|(from, to, kind)| Dependency {
+                from: ids[from as usize].clone(),
+                to: ids[to as usize].clone(),
+                kind,
+            })
+            .collect();
+        self.schema.dependencies = dependencies;
         Ok(())
     }
 
-    fn resolve(&self, (catalog, oid, sub): (i64, i64, i32)) -> Option<ObjectId> {
+    fn resolve(&self, (catalog, oid, sub): (i64, i64, i32)) -> Option<&ObjectId> {
         let catalog = Catalog::from_oid(catalog)?;
         self.oids
             .get(&(catalog, oid, sub))
@@ -128,6 +142,5 @@ impl Inspector {
                     None
                 }
             })
-            .cloned()
     }
 }

@@ -70,13 +70,15 @@ impl Inspector {
              c.relrowsecurity, c.relforcerowsecurity, c.relreplident::text, \
              (SELECT ic.relname::text FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
               WHERE i.indrelid = c.oid AND i.indisreplident LIMIT 1), \
-             ARRAY(SELECT pn.nspname || chr(31) || pc.relname FROM pg_inherits ih JOIN pg_class pc ON pc.oid = ih.inhparent \
-                   JOIN pg_namespace pn ON pn.oid = pc.relnamespace WHERE ih.inhrelid = c.oid ORDER BY ih.inhseqno), \
+             coalesce(inh.parents, '{{}}'), \
              c.relispartition, CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END, \
              (SELECT am.amname::text FROM pg_am am WHERE am.oid = c.relam AND am.amname <> 'heap'), \
              pg_get_userbyid(c.relowner)::text, dsc.description, {acl}, rt.typarray::int8 \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
              LEFT JOIN pg_type rt ON rt.oid = c.reltype {dsc} \
+             LEFT JOIN (SELECT ih.inhrelid, array_agg(pn.nspname || chr(31) || pc.relname ORDER BY ih.inhseqno) AS parents \
+                        FROM pg_inherits ih JOIN pg_class pc ON pc.oid = ih.inhparent \
+                        JOIN pg_namespace pn ON pn.oid = pc.relnamespace GROUP BY ih.inhrelid) inh ON inh.inhrelid = c.oid \
              WHERE c.relkind IN ('r', 'p') AND {ns} AND {ext}",
             acl = self.acl_columns("c.relacl", 'r', "c.relowner"),
             dsc = description_join("pg_class", "c.oid"),
@@ -303,10 +305,10 @@ impl Inspector {
         let sql = format!(
             "SELECT ic.oid::int8, n.nspname::text, ic.relname::text, tn.nspname::text, tc.relname::text, \
              pg_get_indexdef(ic.oid), NULL::text, dsc.description, NULL::text[], NULL::text[], \
-             (SELECT h.inhparent::int8 FROM pg_inherits h WHERE h.inhrelid = i.indexrelid) \
+             h.inhparent::int8 \
              FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace \
              JOIN pg_class tc ON tc.oid = i.indrelid JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
-             {dsc} \
+             LEFT JOIN pg_inherits h ON h.inhrelid = i.indexrelid {dsc} \
              WHERE tc.relkind IN ('r', 'p', 'm') AND {ns} AND {ext} \
              AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid \
                              AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x'))",
