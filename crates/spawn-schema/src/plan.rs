@@ -21,7 +21,7 @@ use tracing::warn;
 
 use crate::deps::Graph;
 use crate::diff::{self, Change, Ctx, Stmt};
-use crate::model::{DepKind, Object, ObjectId, ObjectKind, Schema};
+use crate::model::{DepKind, Name, Object, ObjectId, ObjectKind, Schema};
 use crate::{DiffError, Options};
 
 /// What a statement (or a change) does to its object.
@@ -486,10 +486,10 @@ fn stays_child(
         Some(Object::Table(t)) => {
             t.partition_of
                 .as_ref()
-                .is_some_and(|p| p.parent_schema == parent.schema && p.parent == parent.name)
+                .is_some_and(|p| *p.parent_schema == *parent.schema && *p.parent == *parent.name)
                 || t.inherits
                     .iter()
-                    .any(|(s, n)| *s == parent.schema && *n == parent.name)
+                    .any(|(s, n)| **s == *parent.schema && **n == *parent.name)
         }
         _ => false,
     };
@@ -710,7 +710,7 @@ fn order(ctx: &Ctx, nodes: &BTreeMap<ObjectId, Node>) -> Vec<Step> {
     }
     // An object is dropped before it is created again; a converted enum is cleaned up last.
     // Objects sharing a name (a table replaced by a view) likewise.
-    let mut names: HashMap<(String, String), Vec<ObjectId>> = HashMap::new();
+    let mut names: HashMap<(Name, Name), Vec<ObjectId>> = HashMap::new();
     for (id, node) in nodes {
         if node.drops() && node.creates() {
             add(
@@ -814,7 +814,7 @@ fn order(ctx: &Ctx, nodes: &BTreeMap<ObjectId, Node>) -> Vec<Step> {
 
 /// The shared name of relations and types in a schema (constraints backed by an index use
 /// the index's name).
-fn relation_name(id: &ObjectId, schema: &Schema) -> Option<(String, String)> {
+fn relation_name(id: &ObjectId, schema: &Schema) -> Option<(Name, Name)> {
     if id.kind.in_relation_namespace() {
         return Some((id.schema.clone(), id.name.clone()));
     }

@@ -95,7 +95,7 @@ pub(crate) fn detect(source: &Schema, target: &Schema) -> Option<(Schema, Vec<(O
                 for c in &mut t.columns {
                     let old = ObjectId::part(ObjectKind::Column, &id.schema, &id.name, c.as_str());
                     if let Some(new) = renames.get(&old) {
-                        *c = new.sub.clone();
+                        *c = new.sub.to_string();
                     }
                 }
             }

@@ -9,7 +9,7 @@ pub(crate) fn signature(id: &ObjectId, f: &Function) -> String {
     let args = if f.kind == "a" && id.sub.is_empty() {
         "*"
     } else {
-        id.sub.as_str()
+        &*id.sub
     };
     format!("{}({args})", qualified(&id.schema, &id.name))
 }

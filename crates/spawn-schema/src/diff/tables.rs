@@ -335,7 +335,7 @@ pub(crate) fn create_index(
     );
     if let Some(crate::model::Object::Table(t)) = ctx.target.objects.get(&table) {
         if t.replica_identity == "i"
-            && t.replica_identity_index.as_deref() == Some(id.name.as_str())
+            && t.replica_identity_index.as_deref() == Some(&*id.name)
         {
             stmts.push(replica_identity(&qualified(&table.schema, &table.name), t));
         }

@@ -19,7 +19,7 @@ use sqlx::postgres::PgRow;
 use sqlx::{PgPool, Row};
 use tracing::debug;
 
-use crate::model::{Grant, Meta, Object, ObjectId, Schema};
+use crate::model::{Grant, Meta, Name, Object, ObjectId, ObjectKind, Schema};
 use crate::{Options, SchemaError};
 
 /// Reads the schema of the database behind `pool`.
@@ -88,6 +88,7 @@ async fn inspect_database(pool: PgPool, options: Options) -> Result<Schema, Sche
             ..Schema::default()
         },
         oids: HashMap::default(),
+        names: Default::default(),
         members: Vec::new(),
         member_of: HashMap::default(),
         raw_deps: Vec::new(),
@@ -177,6 +178,8 @@ struct Inspector {
     schema: Schema,
     /// (catalog, oid, sub-id) → identity, to translate `pg_depend`.
     oids: FastMap<(Catalog, i64, i32), ObjectId>,
+    /// Every name read so far, shared by the identities that repeat it (see [`Inspector::name`]).
+    names: std::collections::HashSet<Name, foldhash::fast::RandomState>,
     /// Members of extensions as `catalog OID << 32 | object OID`, sorted: bound as `$3` of
     /// every query, which leaves them out (see [`not_extension_member`]).
     members: Vec<i64>,
@@ -266,6 +269,23 @@ impl Inspector {
             explode(format!("coalesce({acl}, acldefault('{kind}', {owner}))")),
             explode(format!("acldefault('{kind}', {owner})"))
         )
+    }
+
+    /// The shared copy of a name: schema, table and column names repeat across thousands of
+    /// identities, which then hold one allocation each.
+    fn name(&mut self, name: &str) -> Name {
+        if let Some(shared) = self.names.get(name) {
+            return shared.clone();
+        }
+        let shared = Name::from(name);
+        self.names.insert(shared.clone());
+        shared
+    }
+
+    /// An identity with shared names (`sub` empty for top-level objects).
+    fn id(&mut self, kind: ObjectKind, schema: &str, name: &str, sub: &str) -> ObjectId {
+        let (schema, name, sub) = (self.name(schema), self.name(name), self.name(sub));
+        ObjectId::part(kind, schema, name, sub)
     }
 
     fn insert(&mut self, id: ObjectId, object: Object) {

@@ -88,7 +88,7 @@ impl Inspector {
         for row in self.fetch("tables", &sql).await? {
             let c = Cols::new(&row, "tables");
             let (schema, name): (String, String) = (c.get(2)?, c.get(3)?);
-            let id = ObjectId::new(ObjectKind::Table, &schema, &name);
+            let id = self.id(ObjectKind::Table, &schema, &name, "");
             self.oids.insert((Catalog::Class, c.get(0)?, 0), id.clone());
             self.type_oids(&id, c.get(1)?, c.get::<Option<i64>>(19)?.unwrap_or(0));
             let options: Vec<String> = c.get(6)?;
@@ -170,8 +170,8 @@ impl Inspector {
             let c = Cols::new(&row, "columns");
             let relid: i64 = c.get(0)?;
             let (schema, table, name): (String, String, String) = (c.get(2)?, c.get(3)?, c.get(4)?);
-            let table_id = ObjectId::new(ObjectKind::Table, &schema, &table);
-            let id = ObjectId::part(ObjectKind::Column, &schema, &table, &name);
+            let table_id = self.id(ObjectKind::Table, &schema, &table, "");
+            let id = self.id(ObjectKind::Column, &schema, &table, &name);
             self.oids
                 .insert((Catalog::Class, relid, c.get(1)?), id.clone());
             let generated: String = c.get(9)?;
@@ -273,11 +273,11 @@ impl Inspector {
         );
         for row in self.fetch("constraints", &sql).await? {
             let c = Cols::new(&row, "constraints");
-            let id = ObjectId::part(
+            let id = self.id(
                 ObjectKind::Constraint,
-                c.get::<String>(2)?,
-                c.get::<String>(3)?,
-                c.get::<String>(4)?,
+                c.get(2)?,
+                c.get(3)?,
+                c.get(4)?,
             );
             let kind: String = c.get(5)?;
             self.oids
@@ -318,7 +318,7 @@ impl Inspector {
         );
         for row in self.fetch("indexes", &sql).await? {
             let c = Cols::new(&row, "indexes");
-            let id = ObjectId::new(ObjectKind::Index, c.get::<String>(1)?, c.get::<String>(2)?);
+            let id = self.id(ObjectKind::Index, c.get(1)?, c.get(2)?, "");
             self.oids.insert((Catalog::Class, c.get(0)?, 0), id.clone());
             let parent: Option<i64> = c.get(10)?;
             if let Some(parent) = parent {
@@ -358,7 +358,7 @@ impl Inspector {
             } else {
                 ObjectKind::View
             };
-            let id = ObjectId::new(kind, c.get::<String>(2)?, c.get::<String>(3)?);
+            let id = self.id(kind, c.get(2)?, c.get(3)?, "");
             self.oids.insert((Catalog::Class, c.get(0)?, 0), id.clone());
             self.type_oids(&id, c.get(1)?, c.get::<Option<i64>>(12)?.unwrap_or(0));
             let definition: String = c.get(5)?;

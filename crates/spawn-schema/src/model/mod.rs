@@ -10,6 +10,47 @@ pub use objects::*;
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
+
+/// A name in an [`ObjectId`]: shared, so identities clone without allocating and the
+/// many identities that repeat a schema or table name hold it once.
+pub type Name = Arc<str>;
+
+/// What an [`ObjectId`] constructor takes as a name: a string, or a [`Name`] to share.
+pub trait IntoName {
+    /// The shared name.
+    fn into_name(self) -> Name;
+}
+
+impl IntoName for &str {
+    fn into_name(self) -> Name {
+        Name::from(self)
+    }
+}
+
+impl IntoName for String {
+    fn into_name(self) -> Name {
+        Name::from(self)
+    }
+}
+
+impl IntoName for &String {
+    fn into_name(self) -> Name {
+        Name::from(self.as_str())
+    }
+}
+
+impl IntoName for Name {
+    fn into_name(self) -> Name {
+        self
+    }
+}
+
+impl IntoName for &Name {
+    fn into_name(self) -> Name {
+        self.clone()
+    }
+}
 
 /// The kind of a schema object. The order of the variants is the tie-break order of plans.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -112,36 +153,36 @@ pub struct ObjectId {
     /// What kind of object.
     pub kind: ObjectKind,
     /// The schema (empty for schemas and extensions).
-    pub schema: String,
+    pub schema: Name,
     /// The object's name (the table, for parts of a table).
-    pub name: String,
+    pub name: Name,
     /// The part's name or the function's signature; empty otherwise.
-    pub sub: String,
+    pub sub: Name,
 }
 
 impl ObjectId {
     /// A top-level object in a schema.
-    pub fn new(kind: ObjectKind, schema: impl Into<String>, name: impl Into<String>) -> Self {
+    pub fn new(kind: ObjectKind, schema: impl IntoName, name: impl IntoName) -> Self {
         Self {
             kind,
-            schema: schema.into(),
-            name: name.into(),
-            sub: String::new(),
+            schema: schema.into_name(),
+            name: name.into_name(),
+            sub: Name::from(""),
         }
     }
 
     /// A part of a table (or a function with its signature).
     pub fn part(
         kind: ObjectKind,
-        schema: impl Into<String>,
-        name: impl Into<String>,
-        sub: impl Into<String>,
+        schema: impl IntoName,
+        name: impl IntoName,
+        sub: impl IntoName,
     ) -> Self {
         Self {
             kind,
-            schema: schema.into(),
-            name: name.into(),
-            sub: sub.into(),
+            schema: schema.into_name(),
+            name: name.into_name(),
+            sub: sub.into_name(),
         }
     }
 
@@ -155,7 +196,11 @@ impl ObjectId {
             | ObjectKind::Trigger
             | ObjectKind::Policy
             | ObjectKind::Partition => {
-                Some(ObjectId::new(ObjectKind::Table, &self.schema, &self.name))
+                Some(ObjectId::new(
+                    ObjectKind::Table,
+                    self.schema.clone(),
+                    self.name.clone(),
+                ))
             }
             _ => None,
         }
