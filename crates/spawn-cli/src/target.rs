@@ -278,17 +278,29 @@ fn server_of(o: &PgConnectOptions) -> String {
 
 /// Parses a postgres URL, registering its password as a secret.
 pub fn from_url(url: &str) -> Result<Connection> {
-    if let Ok(parsed) = url::Url::parse(url) {
-        if let Some(pw) = parsed.password() {
-            register_secret(pw);
-            if let Ok(decoded) = percent_decode(pw) {
-                register_secret(&decoded);
-            }
+    // Also for a URL too malformed to parse (a bad port or host): the error below shows it.
+    let parsed = url::Url::parse(url).ok();
+    let passwords = [parsed.as_ref().and_then(|u| u.password()), raw_password(url)];
+    for pw in passwords.into_iter().flatten() {
+        register_secret(pw);
+        if let Ok(decoded) = percent_decode(pw) {
+            register_secret(&decoded);
         }
     }
     let options: PgConnectOptions =
         url.parse().map_err(|e: sqlx::Error| anyhow!("not a valid postgres URL ({}): {}", redact(url), redact(&e.to_string())))?;
     Ok(Connection { display: display_of(&options), options, origin: "a URL".into() })
+}
+
+/// The password of `scheme://user:password@host…` read without parsing the URL (so it is
+/// found in a URL a parser rejects): what lies between the first `:` of the user info and
+/// the last `@` (before the query string, unless the `@` is only found after a `?`).
+fn raw_password(url: &str) -> Option<&str> {
+    let rest = &url[url.find("://")? + 3..];
+    let before_query = rest.split_once('?').map_or(rest, |(before, _)| before);
+    let rest = if before_query.contains('@') { before_query } else { rest };
+    let userinfo = &rest[..rest.rfind('@')?];
+    userinfo.split_once(':').map(|(_, pw)| pw).filter(|pw| !pw.is_empty())
 }
 
 fn percent_decode(s: &str) -> Result<String, ()> {
@@ -552,6 +564,16 @@ mod tests {
         assert_eq!(c.options.get_database(), Some("x"));
         assert!(!c.display.contains("sekr3t"));
         assert_eq!(redact("sekr3t"), "***");
+    }
+
+    #[test]
+    fn the_password_of_a_malformed_url_is_never_shown() {
+        let err = from_url("postgres://app:Unparsable-pw@host:notaport/db").expect_err("a bad port");
+        assert!(!format!("{err:#}").contains("Unparsable-pw"), "{err:#}");
+        assert_eq!(raw_password("postgres://u:p@ss@h:1/d?x=@y"), Some("p@ss"));
+        assert_eq!(raw_password("postgres://u@h/d"), None);
+        assert_eq!(raw_password("postgres://h/d"), None);
+        assert_eq!(raw_password("postgres://u:pa?ss@h/d"), Some("pa?ss"));
     }
 
     #[test]
