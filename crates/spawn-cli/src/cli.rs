@@ -2,12 +2,13 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand};
 
 const AFTER_HELP: &str = "\
 Exit codes:
   0    success
-  1    error (the message names the file, the migration and what to run next)
+  1    error (the message names the file, the migration and what to run next), or a wrong
+       command line
   2    differences or work pending: `spawn check` found only unpinned migrations,
        `spawn migration status --exit-code` found migrations to apply (or changed, missing,
        failed ones), `spawn diff` found differences, `spawn db status`: not running
@@ -131,9 +132,9 @@ pub enum MigrationCommand {
         variables: Option<PathBuf>,
     },
     /// Pin a migration to the current components/ (writes lock.toml and pinned/).
+    #[command(group(ArgGroup::new("which").required(true).args(["migration", "all"])))]
     Pin {
         /// The migration folder name (re-pins it if it is pinned already).
-        #[arg(required_unless_present = "all", conflicts_with = "all")]
         migration: Option<String>,
         /// Pin every migration that is not pinned yet.
         #[arg(long)]
@@ -141,6 +142,7 @@ pub enum MigrationCommand {
     },
     /// Apply pending migrations (up to and including <MIGRATION> when given).
     Apply {
+        /// Apply pending migrations up to and including this one (default: all pending).
         migration: Option<String>,
         /// Do not ask for confirmation (required when stdin is not a terminal).
         #[arg(short = 'y', long)]
@@ -200,9 +202,15 @@ pub enum PinCommand {
         dry_run: bool,
     },
     /// Unified diff of the component trees two migrations are pinned to.
-    Diff { from: String, to: String },
+    Diff {
+        /// A pinned migration (its tree is the `a/` side).
+        from: String,
+        /// A pinned migration (its tree is the `b/` side).
+        to: String,
+    },
     /// Write the components a migration is pinned to into a folder.
     Checkout {
+        /// A pinned migration.
         migration: String,
         /// A folder that does not exist yet or is empty.
         dir: PathBuf,

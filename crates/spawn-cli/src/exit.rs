@@ -4,9 +4,9 @@ use std::fmt;
 
 /// Success.
 pub const OK: u8 = 0;
-/// An error: the message says what failed and what to run next.
+/// An error (the message says what failed and what to run next), or a wrong command line.
 pub const ERROR: u8 = 1;
-/// Differences found or work pending (`check`, `status --exit-code`, `pin verify`).
+/// Differences found or work pending (`check`, `status --exit-code`, `diff`, `db status`).
 pub const DIFFERENCES: u8 = 2;
 /// Interrupted by Ctrl-C.
 pub const INTERRUPTED: u8 = 130;

@@ -20,7 +20,15 @@ use crate::exit::Exit;
 use crate::output::Out;
 
 fn main() -> ExitCode {
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version exit 0; a wrong command line is an error (1), never 2,
+            // which scripts read as "differences or work pending".
+            let _ = e.print();
+            return ExitCode::from(if e.exit_code() == 0 { exit::OK } else { exit::ERROR });
+        }
+    };
     init_tracing(cli.verbose, cli.quiet);
     let out = Out::new(cli.quiet, cli.json);
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {

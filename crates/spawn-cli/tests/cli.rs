@@ -161,7 +161,7 @@ fn build_pin_and_check() {
         .code(1)
         .stderr(predicate::str::contains("no migration folder").and(predicate::str::contains("migrations/nope")));
     spawn().current_dir(dir).args(["migration", "pin", "20250101000000"]).assert().code(1).stderr(predicate::str::contains(m1));
-    spawn().current_dir(dir).args(["migration", "pin"]).assert().code(2); // usage error (clap)
+    spawn().current_dir(dir).args(["migration", "pin"]).assert().code(1).stderr(predicate::str::contains("--all")); // usage error
     spawn().current_dir(dir).arg("check").assert().success();
 
     // A new, unpinned migration: check exits 2 (work pending), pin --all pins only it.
@@ -221,6 +221,17 @@ fn pin_gc_diff_and_checkout() {
     assert!(diff.contains("+SELECT 'v2';") && diff.contains("-  RETURN 'hello, ' || who;"), "{diff}");
     assert!(diff.contains("--- /dev/null") && diff.contains("+++ b/functions/new.sql"), "{diff}");
     spawn().current_dir(dir).args(["pin", "diff", "20250101000000-create-people", "nope"]).assert().code(1);
+    // An unpinned migration has no snapshot to diff or check out: the error says how to pin it.
+    let unpinned = "20250104000000-unpinned";
+    std::fs::create_dir_all(dir.join("db/migrations").join(unpinned)).expect("mkdir");
+    std::fs::write(dir.join("db/migrations").join(unpinned).join("up.sql"), "SELECT 1;\n").expect("write");
+    for args in [["pin", "diff", last, unpinned], ["pin", "checkout", unpinned, "unpinned-out"]] {
+        spawn().current_dir(dir).args(args).assert().code(1).stderr(
+            predicate::str::contains("not pinned").and(predicate::str::contains(format!("spawn migration pin {unpinned}"))),
+        );
+    }
+    assert!(!dir.join("unpinned-out").exists());
+    std::fs::remove_dir_all(dir.join("db/migrations").join(unpinned)).expect("rm");
 
     // checkout materialises the old snapshot; refuses a non-empty folder.
     let out = dir.join("old");
@@ -277,6 +288,28 @@ fn help_documents_the_exit_codes() {
         .assert()
         .success()
         .stdout(predicate::str::contains("Exit codes").and(predicate::str::contains("130")).and(predicate::str::contains("  2 ")));
+    spawn().arg("--version").assert().success();
+    // A wrong command line is an error (1), never 2 ("work pending" to a script).
+    spawn().args(["migration", "status", "--exit-code", "--bogus"]).assert().code(1).stderr(predicate::str::contains("--bogus"));
+    spawn().assert().code(1).stderr(predicate::str::contains("Usage"));
+}
+
+#[test]
+fn target_spawn_target_and_quiet() {
+    let p = project("app");
+    let dir = p.path();
+    let seed = "20250102000000-seed-people";
+    // The default target `app` renders `dev`; --target and SPAWN_TARGET pick `prod`.
+    let dev = stdout_of(spawn().current_dir(dir).args(["migration", "build", seed, "--pinned"]));
+    assert!(dev.contains("INSERT"), "{dev}");
+    let prod = stdout_of(spawn().current_dir(dir).args(["--target", "prod", "migration", "build", seed, "--pinned"]));
+    assert!(!prod.contains("INSERT") && prod.contains("'people of the prod environment'"), "{prod}");
+    let via_env = stdout_of(spawn().current_dir(dir).env("SPAWN_TARGET", "prod").args(["migration", "build", seed, "--pinned"]));
+    assert_eq!(via_env, prod);
+    // --quiet: nothing but what the command exists to print.
+    spawn().current_dir(dir).args(["-q", "check"]).assert().success().stdout("").stderr("");
+    spawn().current_dir(dir).args(["--quiet", "migration", "pin", "--all"]).assert().success().stdout("").stderr("");
+    assert_eq!(stdout_of(spawn().current_dir(dir).args(["-q", "migration", "build", seed, "--pinned"])), dev);
 }
 
 // ---------------------------------------------------------------- against PostgreSQL
@@ -421,6 +454,48 @@ async fn a_password_never_appears_in_any_output() {
     let out = spawn().current_dir(dir).env("SPAWN_TEST_URL", &bad).args(["migration", "status"]).output().expect("run");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains(encoded) && !stderr.contains("p@ss/w0rd"), "{stderr}");
+    // A URL too malformed to parse (a bad port): the error quotes it, without the password.
+    let malformed = format!("postgres://app:{secret}@127.0.0.1:notaport/app");
+    for args in [vec!["migration", "status"], vec!["diff", &malformed, &malformed]] {
+        let out = spawn().current_dir(dir).env("SPAWN_TEST_URL", &malformed).args(&args).output().expect("run");
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains("not a valid postgres URL") && !stderr.contains(secret), "{args:?}: {stderr}");
+    }
+}
+
+/// A migration that fails: apply exits 1 naming the migration, its file and what to run
+/// next; status shows it Failed (exit 2 with --exit-code); the one before it stays applied.
+#[tokio::test]
+async fn a_failing_migration_names_its_file_and_shows_as_failed() {
+    let db = TestDb::new("cli_failed").await;
+    let p = project("app");
+    let dir = p.path();
+    let bad = "20250104000000-divide-by-zero";
+    let up = dir.join("db/migrations").join(bad).join("up.sql");
+    std::fs::create_dir_all(up.parent().expect("folder")).expect("mkdir");
+    std::fs::write(&up, "CREATE TABLE never_created (id int);\nSELECT 1/0;\n").expect("write");
+    let run = |args: &[&str]| {
+        let mut c = spawn();
+        c.current_dir(dir).env("SPAWN_TEST_URL", &db.url).args(args);
+        c
+    };
+    run(&["migration", "apply", "--yes", "--no-pin"]).assert().code(1).stderr(
+        predicate::str::contains(format!("migration `{bad}` failed"))
+            .and(predicate::str::contains("division by zero"))
+            .and(predicate::str::contains(format!("{bad}/up.sql")))
+            .and(predicate::str::contains("spawn migration apply")),
+    );
+    let v = status_json(dir, &db.url);
+    assert_eq!(states(&v), ["Applied", "Applied", "Applied", "Failed"]);
+    run(&["migration", "status"]).assert().success().stdout(predicate::str::contains("Failed"));
+    run(&["migration", "status", "--exit-code"]).assert().code(2);
+    let created: bool = sqlx::query_scalar("SELECT to_regclass('public.never_created') IS NOT NULL").fetch_one(&db.pool).await.expect("q");
+    assert!(!created, "the failed migration must leave nothing behind");
+    // Fixed: the failed migration is retried and applies.
+    std::fs::write(&up, "CREATE TABLE created_now (id int);\n").expect("write");
+    run(&["migration", "apply", "--yes", "--no-pin"]).assert().success().stdout(predicate::str::contains("applied 1"));
+    assert_eq!(states(&status_json(dir, &db.url)), ["Applied", "Applied", "Applied", "Applied"]);
 }
 
 /// Libpq variables when the target has no url; original psql-command targets.

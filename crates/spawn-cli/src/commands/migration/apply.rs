@@ -155,7 +155,21 @@ async fn apply(ctx: &Ctx<'_>, o: &Options<'_>, p: &Prepared, m: Migrator<'_>) ->
             Ok(())
         }
         Some(Err(e)) => {
-            Err(Exit::Error(anyhow!("{}\nSee `spawn migration status`; after fixing, run `spawn migration apply` again", migrate_error(e))))
+            // A failed migration: name its file too (the runtime knows only its name).
+            let file = e
+                .failure()
+                .and_then(|f| ctx.project().ok().map(|proj| (f.name.clone(), proj.project.layout.migration(&f.name).up_sql())))
+                .map(|(name, up_sql)| {
+                    format!(
+                        "\nIts file: {} (if it is pinned, re-pin after the fix: `spawn migration pin {name}`).",
+                        up_sql.display()
+                    )
+                })
+                .unwrap_or_default();
+            Err(Exit::Error(anyhow!(
+                "{}{file}\nSee `spawn migration status`; after fixing, run `spawn migration apply` again",
+                migrate_error(e)
+            )))
         }
         None => {
             drop(running); // ends the migrator's sessions: the transaction in flight rolls back
