@@ -267,3 +267,55 @@ async fn renamed_columns_keep_their_data() {
     let plan = source.diff(&target, &no_renames).expect("diff");
     assert!(plan.to_sql().contains("DROP COLUMN b"));
 }
+
+/// Inspection reads half of the catalogs on a second connection sharing the first one's
+/// snapshot; where no second connection can be had (here: a role limited to one), it reads
+/// everything on one, with the same result.
+#[tokio::test]
+async fn inspection_on_one_connection_equals_inspection_on_two() {
+    let db = db_with(
+        "api_one_connection",
+        "create type mood as enum ('ok', 'meh');
+         create table parent(id int primary key, m mood default 'ok', note text check (note <> ''));
+         create table child(id int primary key, parent_id int references parent(id), note text);
+         create index child_note on child (lower(note)) where note is not null;
+         create view v as select p.id, c.note from parent p join child c on c.parent_id = p.id;
+         create function touch() returns trigger language plpgsql as $$ begin return new; end $$;
+         create trigger child_touch before update on child for each row execute function touch();
+         comment on index child_note is 'partial';",
+    )
+    .await;
+    let role = spawn_tests::unique_name("one_conn");
+    sqlx::raw_sql(&format!(
+        "CREATE ROLE {role} LOGIN CONNECTION LIMIT 1; GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"
+    ))
+    .execute(&db.pool)
+    .await
+    .expect("create the limited role");
+    let limited = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect_with(spawn_tests::server().options(&db.name).username(&role))
+        .await
+        .expect("connect as the limited role");
+
+    let options = Options {
+        with_privileges: true,
+        ..Options::default()
+    };
+    let two = inspect(&db.pool, &options)
+        .await
+        .expect("inspect on two connections");
+    let one = inspect(&limited, &options)
+        .await
+        .expect("inspect on one connection");
+    limited.close().await;
+    sqlx::raw_sql(&format!("DROP OWNED BY {role}; DROP ROLE {role}"))
+        .execute(&db.pool)
+        .await
+        .expect("drop the role");
+
+    assert!(two.objects.len() > 10, "{:?}", two.objects.keys());
+    assert_eq!(one.objects, two.objects);
+    assert_eq!(one.dependencies, two.dependencies);
+    assert!(one.plan(&two, &options).is_empty());
+}

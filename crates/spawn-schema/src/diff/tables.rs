@@ -334,9 +334,7 @@ pub(crate) fn create_index(
         &index.table.1,
     );
     if let Some(crate::model::Object::Table(t)) = ctx.target.objects.get(&table) {
-        if t.replica_identity == "i"
-            && t.replica_identity_index.as_deref() == Some(&*id.name)
-        {
+        if t.replica_identity == "i" && t.replica_identity_index.as_deref() == Some(&*id.name) {
             stmts.push(replica_identity(&qualified(&table.schema, &table.name), t));
         }
     }

@@ -90,7 +90,9 @@ impl Inspector {
         let mut edges: Vec<(u32, u32, DepKind)> =
             Vec::with_capacity(extra.len() + inherited.len() + raw.len());
         let mut push = |from: Option<&ObjectId>, to: Option<&ObjectId>, kind: DepKind| {
-            if let (Some(from), Some(to)) = (from.and_then(|f| rank.get(f)), to.and_then(|t| rank.get(t))) {
+            if let (Some(from), Some(to)) =
+                (from.and_then(|f| rank.get(f)), to.and_then(|t| rank.get(t)))
+            {
                 if from != to {
                     edges.push((*from, *to, kind));
                 }
@@ -100,7 +102,11 @@ impl Inspector {
             push(Some(&dep.from), Some(&dep.to), dep.kind);
         }
         for (id, catalog, parent) in &inherited {
-            push(Some(id), self.oids.get(&(*catalog, *parent, 0)), DepKind::Auto);
+            push(
+                Some(id),
+                self.oids.get(&(*catalog, *parent, 0)),
+                DepKind::Auto,
+            );
         }
         for dep in &raw {
             // What belongs to an extension stands for the extension.
@@ -133,14 +139,12 @@ impl Inspector {
 
     fn resolve(&self, (catalog, oid, sub): (i64, i64, i32)) -> Option<&ObjectId> {
         let catalog = Catalog::from_oid(catalog)?;
-        self.oids
-            .get(&(catalog, oid, sub))
-            .or_else(|| {
-                if sub != 0 {
-                    self.oids.get(&(catalog, oid, 0))
-                } else {
-                    None
-                }
-            })
+        self.oids.get(&(catalog, oid, sub)).or_else(|| {
+            if sub != 0 {
+                self.oids.get(&(catalog, oid, 0))
+            } else {
+                None
+            }
+        })
     }
 }

@@ -16,6 +16,7 @@ mod types;
 use std::collections::HashMap;
 
 use sqlx::postgres::PgRow;
+use sqlx::Connection;
 use sqlx::{PgPool, Row};
 use tracing::debug;
 
@@ -34,93 +35,198 @@ pub fn inspect<'a>(
     Box::pin(async move { inspect_database(pool, options).await })
 }
 
-/// Opens the read-only snapshot inspection runs in: server version and current user.
-async fn begin(
-    pool: PgPool,
-) -> Result<(sqlx::Transaction<'static, sqlx::Postgres>, i32, String), SchemaError> {
-    {
-        let mut tx = pool.begin().await.map_err(|source| SchemaError::Query {
-            what: "transaction",
-            source,
-        })?;
-        let conn: &mut sqlx::PgConnection = &mut tx;
-        // No JIT (compiling the bigger catalog queries costs more than running them), and
-        // enough memory for their sorts and hashes.
-        for setting in [
-            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY",
-            "SELECT set_config('search_path', '', true), set_config('jit', 'off', true), \
-             set_config('work_mem', '64MB', true)",
-        ] {
-            sqlx::query(setting)
-                .execute(&mut *conn)
-                .await
-                .map_err(|source| SchemaError::Query {
-                    what: "session settings",
-                    source,
-                })?;
+/// The connection an [`Inspector`] reads on, inside its read-only transaction.
+enum Reader {
+    /// A connection of the caller's pool, in a transaction sqlx rolls back if it is dropped.
+    Pooled(sqlx::Transaction<'static, sqlx::Postgres>),
+    /// A connection of our own, in a transaction begun by hand; closed when done (never
+    /// handed to a pool, so its transaction cannot outlive it).
+    Own(sqlx::PgConnection),
+}
+
+impl std::ops::Deref for Reader {
+    type Target = sqlx::PgConnection;
+
+    fn deref(&self) -> &Self::Target {
+        match self {
+            Reader::Pooled(tx) => tx,
+            Reader::Own(conn) => conn,
         }
-        let (version, user): (i32, String) = sqlx::query_as(
-            "SELECT current_setting('server_version_num')::int4, current_user::text",
-        )
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(|source| SchemaError::Query {
-            what: "server version",
-            source,
-        })?;
-        Ok((tx, version, user))
     }
 }
 
+impl std::ops::DerefMut for Reader {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        match self {
+            Reader::Pooled(tx) => &mut *tx,
+            Reader::Own(conn) => conn,
+        }
+    }
+}
+
+impl Reader {
+    /// Ends the transaction (nothing was written) and gives the connection back.
+    async fn finish(self) -> Result<(), SchemaError> {
+        let result = match self {
+            Reader::Pooled(tx) => tx.rollback().await,
+            Reader::Own(conn) => conn.close().await,
+        };
+        result.map_err(|source| SchemaError::Query {
+            what: "transaction",
+            source,
+        })
+    }
+}
+
+fn query_error(what: &'static str) -> impl FnOnce(sqlx::Error) -> SchemaError {
+    move |source| SchemaError::Query { what, source }
+}
+
+/// Opens the read-only snapshot inspection runs in, on a connection of `pool`: the reader,
+/// the server version and the current user.
+fn begin(pool: &PgPool) -> BoxFuture<'_, Result<(Reader, i32, String), SchemaError>> {
+    Box::pin(async move {
+        let mut tx = pool.begin().await.map_err(query_error("transaction"))?;
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            .execute(&mut *tx)
+            .await
+            .map_err(query_error("session settings"))?;
+        let mut reader = Reader::Pooled(tx);
+        settings(&mut reader).await?;
+        let (version, user): (i32, String) = sqlx::query_as(
+            "SELECT current_setting('server_version_num')::int4, current_user::text",
+        )
+        .fetch_one(&mut *reader)
+        .await
+        .map_err(query_error("server version"))?;
+        Ok((reader, version, user))
+    })
+}
+
+/// The session settings every reader runs with: an empty `search_path` (so the server's
+/// deparsers qualify every name), no JIT (compiling the bigger catalog queries costs more than
+/// running them), and enough memory for their sorts and hashes.
+fn settings(reader: &mut Reader) -> BoxFuture<'_, Result<(), SchemaError>> {
+    Box::pin(async move {
+        sqlx::query(
+            "SELECT set_config('search_path', '', true), set_config('jit', 'off', true), \
+         set_config('work_mem', '64MB', true)",
+        )
+        .execute(&mut **reader)
+        .await
+        .map_err(query_error("session settings"))?;
+        Ok(())
+    })
+}
+
+/// A second connection reading the same snapshot as `first`, so that the heavier half of the
+/// catalog queries runs on another server process at the same time. `None` (and the
+/// inspection runs on one connection) when it cannot be had: no free connection slot, a
+/// server that cannot export snapshots, … It is opened once, without the retries of a pool.
+fn second_reader<'a>(
+    pool: &'a PgPool,
+    first: &'a mut Inspector,
+) -> BoxFuture<'a, Option<Inspector>> {
+    Box::pin(async move {
+        let attempt = async {
+            let snapshot = export_snapshot(&mut first.tx).await?;
+            // `SET TRANSACTION SNAPSHOT` takes no parameters; the identifier is the server's own
+            // (hex digits and dashes), checked before it is spliced in.
+            if !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+                return Err(SchemaError::Query {
+                    what: "snapshot",
+                    source: sqlx::Error::Protocol(format!(
+                        "unexpected snapshot identifier {snapshot:?}"
+                    )),
+                });
+            }
+            let mut conn = sqlx::PgConnection::connect_with(&pool.connect_options())
+                .await
+                .map_err(query_error("second connection"))?;
+            let sql = [
+                "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY".to_string(),
+                format!("SET TRANSACTION SNAPSHOT '{snapshot}'"),
+            ];
+            if let Err(source) = execute(&mut conn, &sql).await {
+                let _ = conn.close().await;
+                return Err(SchemaError::Query {
+                    what: "snapshot",
+                    source,
+                });
+            }
+            let mut reader = Reader::Own(conn);
+            settings(&mut reader).await?;
+            Ok(reader)
+        };
+        match attempt.await {
+            Ok(reader) => Some(Inspector::new(
+                reader,
+                first.options.clone(),
+                first.version,
+                String::new(),
+                first.members.clone(),
+            )),
+            Err(error) => {
+                debug!(%error, "inspecting on one connection");
+                None
+            }
+        }
+    })
+}
+
+fn export_snapshot(conn: &mut sqlx::PgConnection) -> BoxFuture<'_, Result<String, SchemaError>> {
+    Box::pin(async move {
+        let (snapshot,): (String,) = sqlx::query_as("SELECT pg_export_snapshot()")
+            .fetch_one(conn)
+            .await
+            .map_err(query_error("snapshot"))?;
+        Ok(snapshot)
+    })
+}
+
+/// Runs statements one after the other (no parameters, no rows).
+fn execute<'a>(
+    conn: &'a mut sqlx::PgConnection,
+    statements: &'a [String],
+) -> BoxFuture<'a, Result<(), sqlx::Error>> {
+    Box::pin(async move {
+        for sql in statements {
+            sqlx::query(sql).execute(&mut *conn).await?;
+        }
+        Ok(())
+    })
+}
+
+/// A boxed `Send` future: rustc cannot prove the futures of [`inspect`] `Send` for every
+/// lifetime without this.
+type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
 async fn inspect_database(pool: PgPool, options: Options) -> Result<Schema, SchemaError> {
     let started = std::time::Instant::now();
-    let (tx, version, user) = begin(pool).await?;
+    let (tx, version, user) = begin(&pool).await?;
     if version < 130000 {
         return Err(SchemaError::UnsupportedVersion(version / 10000));
     }
-    let mut ins = Inspector {
-        tx,
-        options,
-        version,
-        schema: Schema {
-            current_user: user,
-            server_version: version,
-            ..Schema::default()
-        },
-        oids: HashMap::default(),
-        names: Default::default(),
-        members: Vec::new(),
-        member_of: HashMap::default(),
-        raw_deps: Vec::new(),
-        extra_deps: Vec::new(),
-        inherited_from: Vec::new(),
-    };
+    let mut ins = Inspector::new(tx, options, version, user, Vec::new());
     // First: pg_depend, which also tells which objects belong to extensions (left out of
     // every other query).
     ins.read_dependencies().await?;
-    ins.schemas().await?;
-    ins.extensions().await?;
-    ins.collations().await?;
-    ins.enums().await?;
-    ins.domains().await?;
-    ins.composites().await?;
-    ins.ranges().await?;
-    ins.functions().await?;
-    ins.sequences().await?;
-    ins.tables().await?;
-    ins.columns().await?;
-    ins.constraints().await?;
-    ins.indexes().await?;
-    ins.views().await?;
-    ins.triggers().await?;
-    ins.policies().await?;
-    ins.statistics().await?;
+    match second_reader(&pool, &mut ins).await {
+        Some(mut second) => {
+            let (first_half, second_half) =
+                tokio::join!(ins.read_first_half(), second.read_second_half());
+            first_half?;
+            second_half?;
+            ins.absorb(second).await;
+        }
+        None => {
+            ins.read_first_half().await?;
+            ins.read_second_half().await?;
+        }
+    }
     ins.dependencies()?;
     let Inspector { tx, schema, .. } = ins;
-    tx.rollback().await.map_err(|source| SchemaError::Query {
-        what: "transaction",
-        source,
-    })?;
+    tx.finish().await?;
     debug!(
         objects = schema.objects.len(),
         dependencies = schema.dependencies.len(),
@@ -128,6 +234,73 @@ async fn inspect_database(pool: PgPool, options: Options) -> Result<Schema, Sche
         "inspected"
     );
     Ok(schema)
+}
+
+impl Inspector {
+    fn new(
+        tx: Reader,
+        options: Options,
+        version: i32,
+        current_user: String,
+        members: Vec<i64>,
+    ) -> Self {
+        Inspector {
+            tx,
+            options,
+            version,
+            schema: Schema {
+                current_user,
+                server_version: version,
+                ..Schema::default()
+            },
+            oids: HashMap::default(),
+            names: Default::default(),
+            members,
+            member_of: HashMap::default(),
+            raw_deps: Vec::new(),
+            extra_deps: Vec::new(),
+            inherited_from: Vec::new(),
+        }
+    }
+
+    /// Types, routines, sequences, tables and their columns. Columns need their tables.
+    async fn read_first_half(&mut self) -> Result<(), SchemaError> {
+        self.schemas().await?;
+        self.extensions().await?;
+        self.collations().await?;
+        self.enums().await?;
+        self.domains().await?;
+        self.composites().await?;
+        self.ranges().await?;
+        self.functions().await?;
+        self.sequences().await?;
+        self.tables().await?;
+        self.columns().await?;
+        self.views().await?;
+        Ok(())
+    }
+
+    /// Constraints, indexes, triggers, policies and statistics: each only adds objects of
+    /// its own, so it can be read on a second connection and absorbed afterwards.
+    async fn read_second_half(&mut self) -> Result<(), SchemaError> {
+        self.constraints().await?;
+        self.indexes().await?;
+        self.triggers().await?;
+        self.policies().await?;
+        self.statistics().await?;
+        Ok(())
+    }
+
+    /// Takes in what a [`second_reader`] read, and ends its transaction.
+    async fn absorb(&mut self, mut other: Inspector) {
+        self.schema.objects.append(&mut other.schema.objects);
+        self.oids.extend(other.oids.drain());
+        self.extra_deps.append(&mut other.extra_deps);
+        self.inherited_from.append(&mut other.inherited_from);
+        if let Err(error) = other.tx.finish().await {
+            debug!(%error, "ending the second reader's transaction");
+        }
+    }
 }
 
 /// A catalog kind an OID belongs to (the `classid` of `pg_depend`).
@@ -172,7 +345,7 @@ pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 /// State of one inspection.
 struct Inspector {
-    tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    tx: Reader,
     options: Options,
     version: i32,
     schema: Schema,

@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 
 use super::types::collation_expr;
-use super::{description_join, not_extension_member, ns_filter, split_us, Catalog, Cols, Inspector};
+use super::{
+    description_join, not_extension_member, ns_filter, split_us, Catalog, Cols, Inspector,
+};
 use crate::model::{
     Column, ColumnDefault, Constraint, DepKind, Dependency, Index, Meta, Object, ObjectId,
     ObjectKind, PartitionOf, Policy, Sequence, Statistics, Table, Trigger, View,
@@ -273,12 +275,7 @@ impl Inspector {
         );
         for row in self.fetch("constraints", &sql).await? {
             let c = Cols::new(&row, "constraints");
-            let id = self.id(
-                ObjectKind::Constraint,
-                c.get(2)?,
-                c.get(3)?,
-                c.get(4)?,
-            );
+            let id = self.id(ObjectKind::Constraint, c.get(2)?, c.get(3)?, c.get(4)?);
             let kind: String = c.get(5)?;
             self.oids
                 .insert((Catalog::Constraint, c.get(0)?, 0), id.clone());

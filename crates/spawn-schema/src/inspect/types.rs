@@ -1,6 +1,8 @@
 //! Collations, enums, domains, composite types and range types.
 
-use super::{description_join, not_extension_member, ns_filter, split_us, Catalog, Cols, Inspector};
+use super::{
+    description_join, not_extension_member, ns_filter, split_us, Catalog, Cols, Inspector,
+};
 use crate::model::{
     Attribute, Collation, Composite, Domain, EnumType, Object, ObjectId, ObjectKind, RangeType,
 };

@@ -195,13 +195,11 @@ impl ObjectId {
             | ObjectKind::Constraint
             | ObjectKind::Trigger
             | ObjectKind::Policy
-            | ObjectKind::Partition => {
-                Some(ObjectId::new(
-                    ObjectKind::Table,
-                    self.schema.clone(),
-                    self.name.clone(),
-                ))
-            }
+            | ObjectKind::Partition => Some(ObjectId::new(
+                ObjectKind::Table,
+                self.schema.clone(),
+                self.name.clone(),
+            )),
             _ => None,
         }
     }
