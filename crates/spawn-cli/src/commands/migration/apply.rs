@@ -108,8 +108,11 @@ async fn apply(ctx: &Ctx<'_>, o: &Options<'_>, p: &Prepared, m: Migrator<'_>) ->
         // The receiver outlives the run; a send can only fail once the command is ending.
         let _ = events.send(e.clone());
     });
+    // One SIGINT stream for the whole run (registered now, not when first polled), so a
+    // second Ctrl-C arriving right after the first is never missed.
+    let mut interrupts = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
+        .map_err(|e| anyhow!("cannot listen for Ctrl-C: {e}; nothing was applied"))?;
     let mut running = Box::pin(m.run(&p.pool));
-    let mut ctrl_c = Box::pin(tokio::signal::ctrl_c());
     let outcome = loop {
         tokio::select! {
             result = &mut running => break Some(result),
@@ -118,14 +121,13 @@ async fn apply(ctx: &Ctx<'_>, o: &Options<'_>, p: &Prepared, m: Migrator<'_>) ->
                 MigrationEvent::Committed { .. } => bar.inc(1),
                 _ => {}
             },
-            _ = &mut ctrl_c => {
+            Some(()) = interrupts.recv() => {
                 if stop.is_stopped() {
                     bar.suspend(|| eprintln!("stopping now: the migration in flight is rolled back"));
                     break None;
                 }
                 stop.stop();
                 bar.suspend(|| eprintln!("Ctrl-C: stopping after the migration in flight commits (Ctrl-C again to roll it back and stop now)"));
-                ctrl_c = Box::pin(tokio::signal::ctrl_c());
             }
         }
     };
