@@ -140,7 +140,7 @@ impl Inspector {
                 access_method: c.get(14)?,
                 meta: c.meta(15)?,
             };
-            self.insert(id, Object::Table(table));
+            self.insert(id, Object::Table(Box::new(table)));
         }
         Ok(())
     }

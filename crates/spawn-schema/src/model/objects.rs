@@ -46,8 +46,8 @@ pub enum Object {
     Function(Function),
     /// A sequence.
     Sequence(Sequence),
-    /// A table.
-    Table(Table),
+    /// A table (boxed: by far the largest variant, and tables are few beside their parts).
+    Table(Box<Table>),
     /// A column.
     Column(Column),
     /// A column default.
