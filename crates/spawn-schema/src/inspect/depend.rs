@@ -8,26 +8,32 @@ use super::{Catalog, Cols, FastMap, Inspector};
 use crate::model::{DepKind, Dependency, ObjectId};
 use crate::SchemaError;
 
-/// Every normal, automatic and extension dependency between user objects (OIDs ≥ 16384).
-/// Rules stand for their relation. For members of extensions (`deptype = 'e'`), the array
-/// type of a member type comes along: it belongs to the extension too.
+/// Every normal, automatic and extension dependency between user objects (OIDs ≥ 16384), as
+/// bare OIDs: no joins, so the plan cannot go wrong on catalogs that were never analysed.
 const DEPEND_SQL: &str = "\
-SELECT
-  CASE WHEN r.oid IS NULL THEN d.classid::int8 ELSE 1259 END,
-  coalesce(r.ev_class, d.objid)::int8,
-  CASE WHEN r.oid IS NULL THEN d.objsubid ELSE 0 END,
-  CASE WHEN rr.oid IS NULL THEN d.refclassid::int8 ELSE 1259 END,
-  coalesce(rr.ev_class, d.refobjid)::int8,
-  CASE WHEN rr.oid IS NULL THEN d.refobjsubid ELSE 0 END,
-  d.deptype::text,
-  mt.typarray::int8
+SELECT d.classid::int8, d.objid::int8, d.objsubid, d.refclassid::int8, d.refobjid::int8,
+  d.refobjsubid, d.deptype::text
 FROM pg_depend d
-LEFT JOIN pg_rewrite r ON d.classid = 'pg_rewrite'::regclass AND r.oid = d.objid
-LEFT JOIN pg_rewrite rr ON d.refclassid = 'pg_rewrite'::regclass AND rr.oid = d.refobjid
-LEFT JOIN pg_type mt ON d.deptype = 'e' AND d.classid = 'pg_type'::regclass AND mt.oid = d.objid
 WHERE d.deptype IN ('n', 'a', 'e') AND d.objid >= 16384 AND d.refobjid >= 16384
   AND cardinality($1::text[]) >= 0 AND cardinality($2::text[]) >= 0
   AND cardinality($3::int8[]) >= 0";
+
+/// What the rows of `pg_depend` need translated: the relation of each rewrite rule (a view's
+/// dependencies are its rule's), and the array type of each type that belongs to an
+/// extension (`$3` holds the members), which belongs to the extension too.
+const DEPEND_AUX_SQL: &str = "\
+SELECT 'r', r.oid::int8, r.ev_class::int8 FROM pg_rewrite r
+WHERE r.oid >= 16384 AND cardinality($1::text[]) >= 0 AND cardinality($2::text[]) >= 0
+UNION ALL
+SELECT 't', t.oid::int8, t.typarray::int8 FROM pg_type t
+WHERE t.typarray <> 0 AND ('pg_type'::regclass::oid::int8 << 32 | t.oid::int8) = ANY($3::int8[])";
+
+/// `pg_rewrite`'s OID: a rule stands for its relation.
+const PG_REWRITE: i64 = 2618;
+/// `pg_class`'s OID.
+const PG_CLASS: i64 = 1259;
+/// `pg_type`'s OID.
+const PG_TYPE: i64 = 1247;
 
 /// One row of `pg_depend`: (catalog OID, object OID, sub-id) of both ends.
 #[derive(Debug, Clone, Copy)]
@@ -50,9 +56,6 @@ impl Inspector {
             match c.get::<&str>(6)? {
                 "e" => {
                     self.member_of.insert((from.0, from.1), to.1);
-                    if let Some(array) = c.get::<Option<i64>>(7)?.filter(|a| *a != 0) {
-                        self.member_of.insert((from.0, array), to.1);
-                    }
                 }
                 kind => self.raw_deps.push(RawDep {
                     from,
@@ -61,12 +64,37 @@ impl Inspector {
                 }),
             }
         }
+        drop(rows);
         self.members = self
             .member_of
             .keys()
             .map(|(catalog, oid)| catalog << 32 | oid)
             .collect();
         self.members.sort_unstable();
+
+        let mut rule_relation: FastMap<i64, i64> = FastMap::default();
+        for row in self.fetch("rules and array types", DEPEND_AUX_SQL).await? {
+            let c = Cols::new(&row, "rules and array types");
+            let (oid, other): (i64, i64) = (c.get(1)?, c.get(2)?);
+            if c.get::<&str>(0)? == "r" {
+                rule_relation.insert(oid, other);
+            } else if let Some(extension) = self.member_of.get(&(PG_TYPE, oid)).copied() {
+                self.member_of.insert((PG_TYPE, other), extension);
+                self.members.push(PG_TYPE << 32 | other);
+            }
+        }
+        self.members.sort_unstable();
+        let as_relation = |end: &mut (i64, i64, i32)| {
+            if end.0 == PG_REWRITE {
+                if let Some(relation) = rule_relation.get(&end.1) {
+                    *end = (PG_CLASS, *relation, 0);
+                }
+            }
+        };
+        for dep in &mut self.raw_deps {
+            as_relation(&mut dep.from);
+            as_relation(&mut dep.to);
+        }
         Ok(())
     }
 

@@ -159,13 +159,17 @@ fn second_reader<'a>(
             Ok(reader)
         };
         match attempt.await {
-            Ok(reader) => Some(Inspector::new(
-                reader,
-                first.options.clone(),
-                first.version,
-                String::new(),
-                first.members.clone(),
-            )),
+            Ok(reader) => {
+                let mut second = Inspector::new(
+                    reader,
+                    first.options.clone(),
+                    first.version,
+                    String::new(),
+                    first.members.clone(),
+                );
+                second.comments = first.comments.clone();
+                Some(second)
+            }
             Err(error) => {
                 debug!(%error, "inspecting on one connection");
                 None
@@ -211,6 +215,7 @@ async fn inspect_database(pool: PgPool, options: Options) -> Result<Schema, Sche
     // First: pg_depend, which also tells which objects belong to extensions (left out of
     // every other query).
     ins.read_dependencies().await?;
+    ins.read_comments().await?;
     match second_reader(&pool, &mut ins).await {
         Some(mut second) => {
             let (first_half, second_half) =
@@ -255,6 +260,7 @@ impl Inspector {
             },
             oids: HashMap::default(),
             names: Default::default(),
+            comments: Default::default(),
             members,
             member_of: HashMap::default(),
             raw_deps: Vec::new(),
@@ -351,6 +357,8 @@ struct Inspector {
     schema: Schema,
     /// (catalog, oid, sub-id) → identity, to translate `pg_depend`.
     oids: FastMap<(Catalog, i64, i32), ObjectId>,
+    /// Comments by (catalog, OID, sub-id), read once (see [`Inspector::read_comments`]).
+    comments: std::sync::Arc<FastMap<(Catalog, i64, i32), String>>,
     /// Every name read so far, shared by the identities that repeat it (see [`Inspector::name`]).
     names: std::collections::HashSet<Name, foldhash::fast::RandomState>,
     /// Members of extensions as `catalog OID << 32 | object OID`, sorted: bound as `$3` of
@@ -383,15 +391,6 @@ pub(crate) fn ns_filter(alias: &str) -> String {
 /// that no query probes `pg_depend` once per row).
 pub(crate) fn not_extension_member(catalog: &str, oid: &str) -> String {
     format!("NOT (('{catalog}'::regclass::oid::int8 << 32 | {oid}::int8) = ANY($3::int8[]))")
-}
-
-/// A join of an object's comment: `dsc.description` (what `obj_description` returns, without
-/// calling a SQL function per row).
-pub(crate) fn description_join(catalog: &str, oid: &str) -> String {
-    format!(
-        "LEFT JOIN pg_description dsc ON dsc.objoid = {oid} \
-         AND dsc.classoid = '{catalog}'::regclass AND dsc.objsubid = 0"
-    )
 }
 
 impl Inspector {
@@ -444,6 +443,33 @@ impl Inspector {
         )
     }
 
+    /// The comment on an object (`sub`: a column's number, else 0).
+    fn comment(&self, catalog: Catalog, oid: i64, sub: i32) -> Option<String> {
+        self.comments.get(&(catalog, oid, sub)).cloned()
+    }
+
+    /// Reads every comment on a user object (one query; a join per object kind would be
+    /// planned badly on catalogs that were never analysed, as in a freshly created database).
+    async fn read_comments(&mut self) -> Result<(), SchemaError> {
+        let rows = self
+            .fetch(
+                "comments",
+                "SELECT classoid::int8, objoid::int8, objsubid, description FROM pg_description \
+                 WHERE (objoid >= 16384 OR classoid = 'pg_namespace'::regclass) AND cardinality($1::text[]) >= 0 \
+                 AND cardinality($2::text[]) >= 0 AND cardinality($3::int8[]) >= 0",
+            )
+            .await?;
+        let mut comments = FastMap::default();
+        for row in &rows {
+            let c = Cols::new(row, "comments");
+            if let Some(catalog) = Catalog::from_oid(c.get(0)?) {
+                comments.insert((catalog, c.get(1)?, c.get(2)?), c.get(3)?);
+            }
+        }
+        self.comments = std::sync::Arc::new(comments);
+        Ok(())
+    }
+
     /// The shared copy of a name: schema, table and column names repeat across thousands of
     /// identities, which then hold one allocation each.
     fn name(&mut self, name: &str) -> Name {
@@ -489,13 +515,14 @@ impl<'r> Cols<'r> {
             })
     }
 
-    /// Owner, comment, acl, default acl at `index`, `index + 1`, `index + 2`, `index + 3`.
-    pub(crate) fn meta(&self, index: usize) -> Result<Meta, SchemaError> {
+    /// Owner, acl, default acl at `index`, `index + 2`, `index + 3` (`index + 1` is the
+    /// place of the comment, which comes from [`Inspector::comment`]).
+    pub(crate) fn meta(&self, index: usize, comment: Option<String>) -> Result<Meta, SchemaError> {
         let acl: Option<Vec<String>> = self.get(index + 2)?;
         let default_acl: Option<Vec<String>> = self.get(index + 3)?;
         Ok(Meta {
             owner: self.get(index)?,
-            comment: self.get(index + 1)?,
+            comment,
             acl: acl.map(|a| parse_grants(&a)),
             default_acl: default_acl.map(|a| parse_grants(&a)).unwrap_or_default(),
         })

@@ -1,6 +1,6 @@
 //! Schemas and extensions.
 
-use super::{description_join, not_extension_member, ns_filter, Catalog, Cols, Inspector};
+use super::{not_extension_member, ns_filter, Catalog, Cols, Inspector};
 use crate::model::{Extension, Meta, Object, ObjectId, ObjectKind, SchemaDef};
 use crate::SchemaError;
 
@@ -8,9 +8,8 @@ impl Inspector {
     pub(super) async fn schemas(&mut self) -> Result<(), SchemaError> {
         let sql = format!(
             "SELECT n.oid::int8, n.nspname::text, pg_get_userbyid(n.nspowner)::text, \
-             dsc.description, {acl} \
-             FROM pg_namespace n {dsc} WHERE {ns} AND {ext}",
-            dsc = description_join("pg_namespace", "n.oid"),
+             NULL::text, {acl} \
+             FROM pg_namespace n WHERE {ns} AND {ext}",
             acl = self.acl_columns("n.nspacl", 'n', "n.nspowner"),
             ns = ns_filter("n"),
             ext = not_extension_member("pg_namespace", "n.oid"),
@@ -21,7 +20,12 @@ impl Inspector {
             let id = ObjectId::new(ObjectKind::Schema, "", &name);
             self.oids
                 .insert((Catalog::Namespace, c.get(0)?, 0), id.clone());
-            self.insert(id, Object::Schema(SchemaDef { meta: c.meta(2)? }));
+            self.insert(
+                id,
+                Object::Schema(SchemaDef {
+                    meta: c.meta(2, self.comment(Catalog::Namespace, c.get(0)?, 0))?,
+                }),
+            );
         }
         Ok(())
     }

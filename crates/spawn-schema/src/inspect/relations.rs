@@ -4,9 +4,7 @@
 use std::collections::HashMap;
 
 use super::types::collation_expr;
-use super::{
-    description_join, not_extension_member, ns_filter, split_us, Catalog, Cols, Inspector,
-};
+use super::{not_extension_member, ns_filter, split_us, Catalog, Cols, Inspector};
 use crate::model::{
     Column, ColumnDefault, Constraint, DepKind, Dependency, Index, Meta, Object, ObjectId,
     ObjectKind, PartitionOf, Policy, Sequence, Statistics, Table, Trigger, View,
@@ -23,12 +21,11 @@ impl Inspector {
               JOIN pg_attribute ta ON ta.attrelid = d.refobjid AND ta.attnum = d.refobjsubid \
               WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass \
               AND d.deptype = 'a' AND d.refobjsubid > 0 LIMIT 1), \
-             pg_get_userbyid(c.relowner)::text, dsc.description, {acl} \
-             FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace {dsc} \
+             pg_get_userbyid(c.relowner)::text, NULL::text, {acl} \
+             FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE {ns} AND {ext} AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass \
                AND d.objid = c.oid AND d.deptype = 'i')",
             acl = self.acl_columns("c.relacl", 's', "c.relowner"),
-            dsc = description_join("pg_class", "c.oid"),
             ns = ns_filter("n"),
             ext = not_extension_member("pg_class", "c.oid"),
         );
@@ -58,7 +55,7 @@ impl Inspector {
                 cycle: c.get(9)?,
                 unlogged: c.get(10)?,
                 owned_by,
-                meta: c.meta(12)?,
+                meta: c.meta(12, self.comment(Catalog::Class, c.get(0)?, 0))?,
             };
             self.insert(id, Object::Sequence(seq));
         }
@@ -75,15 +72,14 @@ impl Inspector {
              coalesce(inh.parents, '{{}}'), \
              c.relispartition, CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END, \
              (SELECT am.amname::text FROM pg_am am WHERE am.oid = c.relam AND am.amname <> 'heap'), \
-             pg_get_userbyid(c.relowner)::text, dsc.description, {acl}, rt.typarray::int8 \
+             pg_get_userbyid(c.relowner)::text, NULL::text, {acl}, rt.typarray::int8 \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-             LEFT JOIN pg_type rt ON rt.oid = c.reltype {dsc} \
+             LEFT JOIN pg_type rt ON rt.oid = c.reltype \
              LEFT JOIN (SELECT ih.inhrelid, array_agg(pn.nspname || chr(31) || pc.relname ORDER BY ih.inhseqno) AS parents \
                         FROM pg_inherits ih JOIN pg_class pc ON pc.oid = ih.inhparent \
                         JOIN pg_namespace pn ON pn.oid = pc.relnamespace GROUP BY ih.inhrelid) inh ON inh.inhrelid = c.oid \
              WHERE c.relkind IN ('r', 'p') AND {ns} AND {ext}",
             acl = self.acl_columns("c.relacl", 'r', "c.relowner"),
-            dsc = description_join("pg_class", "c.oid"),
             ns = ns_filter("n"),
             ext = not_extension_member("pg_class", "c.oid"),
         );
@@ -138,7 +134,7 @@ impl Inspector {
                 inherits: if is_partition { Vec::new() } else { parents },
                 partition_of,
                 access_method: c.get(14)?,
-                meta: c.meta(15)?,
+                meta: c.meta(15, self.comment(Catalog::Class, c.get(0)?, 0))?,
             };
             self.insert(id, Object::Table(Box::new(table)));
         }
@@ -152,12 +148,10 @@ impl Inspector {
             "SELECT a.attrelid::int8, a.attnum::int4, n.nspname::text, c.relname::text, a.attname::text, \
              format_type(a.atttypid, a.atttypmod), a.attnotnull, {coll}, a.attidentity::text, a.attgenerated::text, \
              pg_get_expr(ad.adbin, CASE WHEN a.attgenerated = '' THEN 0 ELSE ad.adrelid END), \
-             a.attislocal, a.attinhcount > 0, NULL::text, dsc.description, {acl}, ad.oid::int8 \
+             a.attislocal, a.attinhcount > 0, NULL::text, NULL::text, {acl}, ad.oid::int8 \
              FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
              JOIN pg_type t ON t.oid = a.atttypid \
              LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
-             LEFT JOIN pg_description dsc ON dsc.objoid = a.attrelid AND dsc.classoid = 'pg_class'::regclass \
-                  AND dsc.objsubid = a.attnum \
              WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND {ns} AND {ext} \
              ORDER BY a.attrelid, a.attnum",
             coll = collation_expr("a.attcollation", "t.typcollation"),
@@ -207,7 +201,7 @@ impl Inspector {
                 },
                 is_local,
                 inherited: is_inherited,
-                meta: c.meta(13)?,
+                meta: c.meta(13, self.comment(Catalog::Class, relid, c.get(1)?))?,
             };
             self.extra_deps.push(Dependency {
                 from: id.clone(),
@@ -263,13 +257,12 @@ impl Inspector {
     pub(super) async fn constraints(&mut self) -> Result<(), SchemaError> {
         let sql = format!(
             "SELECT co.oid::int8, co.conindid::int8, n.nspname::text, c.relname::text, co.conname::text, co.contype::text, \
-             pg_get_constraintdef(co.oid), NULL::text, dsc.description, NULL::text[], NULL::text[], \
+             pg_get_constraintdef(co.oid), NULL::text, NULL::text, NULL::text[], NULL::text[], \
              co.conparentid::int8 \
              FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-             {dsc} \
+             \
              WHERE co.contype IN ('p', 'u', 'f', 'c', 'x') AND (co.conislocal OR co.conparentid <> 0) \
              AND c.relkind IN ('r', 'p') AND {ns} AND {ext}",
-            dsc = description_join("pg_constraint", "co.oid"),
             ns = ns_filter("n"),
             ext = not_extension_member("pg_class", "c.oid"),
         );
@@ -291,7 +284,7 @@ impl Inspector {
                 kind,
                 definition: c.get(6)?,
                 inherited: parent != 0,
-                meta: c.meta(7)?,
+                meta: c.meta(7, self.comment(Catalog::Constraint, c.get(0)?, 0))?,
             };
             self.insert(id, Object::Constraint(con));
         }
@@ -301,15 +294,14 @@ impl Inspector {
     pub(super) async fn indexes(&mut self) -> Result<(), SchemaError> {
         let sql = format!(
             "SELECT ic.oid::int8, n.nspname::text, ic.relname::text, tn.nspname::text, tc.relname::text, \
-             pg_get_indexdef(ic.oid), NULL::text, dsc.description, NULL::text[], NULL::text[], \
+             pg_get_indexdef(ic.oid), NULL::text, NULL::text, NULL::text[], NULL::text[], \
              h.inhparent::int8 \
              FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace \
              JOIN pg_class tc ON tc.oid = i.indrelid JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
-             LEFT JOIN pg_inherits h ON h.inhrelid = i.indexrelid {dsc} \
+             LEFT JOIN pg_inherits h ON h.inhrelid = i.indexrelid \
              WHERE tc.relkind IN ('r', 'p', 'm') AND {ns} AND {ext} \
              AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid \
                              AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x'))",
-            dsc = description_join("pg_class", "ic.oid"),
             ns = ns_filter("n"),
             ext = not_extension_member("pg_class", "tc.oid"),
         );
@@ -326,7 +318,7 @@ impl Inspector {
                 table: (c.get(3)?, c.get(4)?),
                 definition: c.get(5)?,
                 inherited: parent.is_some(),
-                meta: c.meta(6)?,
+                meta: c.meta(6, self.comment(Catalog::Class, c.get(0)?, 0))?,
             };
             self.insert(id, Object::Index(index));
         }
@@ -339,12 +331,11 @@ impl Inspector {
              pg_get_viewdef(c.oid), coalesce(c.reloptions, '{{}}'), \
              ARRAY(SELECT a.attname || chr(31) || format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
                    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum), \
-             pg_get_userbyid(c.relowner)::text, dsc.description, {acl}, rt.typarray::int8 \
+             pg_get_userbyid(c.relowner)::text, NULL::text, {acl}, rt.typarray::int8 \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-             LEFT JOIN pg_type rt ON rt.oid = c.reltype {dsc} \
+             LEFT JOIN pg_type rt ON rt.oid = c.reltype \
              WHERE c.relkind IN ('v', 'm') AND {ns} AND {ext}",
             acl = self.acl_columns("c.relacl", 'r', "c.relowner"),
-            dsc = description_join("pg_class", "c.oid"),
             ns = ns_filter("n"),
             ext = not_extension_member("pg_class", "c.oid"),
         );
@@ -372,7 +363,7 @@ impl Inspector {
                 definition: definition.trim_end().trim_end_matches(';').to_string(),
                 columns,
                 options,
-                meta: c.meta(8)?,
+                meta: c.meta(8, self.comment(Catalog::Class, c.get(0)?, 0))?,
             };
             self.insert(id, Object::View(view));
         }
@@ -382,11 +373,10 @@ impl Inspector {
     pub(super) async fn triggers(&mut self) -> Result<(), SchemaError> {
         let sql = format!(
             "SELECT tg.oid::int8, n.nspname::text, c.relname::text, tg.tgname::text, pg_get_triggerdef(tg.oid), \
-             tg.tgenabled::text, NULL::text, dsc.description, NULL::text[], NULL::text[] \
+             tg.tgenabled::text, NULL::text, NULL::text, NULL::text[], NULL::text[] \
              FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-             {dsc} \
+             \
              WHERE NOT tg.tgisinternal AND tg.tgparentid = 0 AND {ns} AND {ext}",
-            dsc = description_join("pg_trigger", "tg.oid"),
             ns = ns_filter("n"),
             ext = not_extension_member("pg_class", "c.oid"),
         );
@@ -403,7 +393,7 @@ impl Inspector {
             let trigger = Trigger {
                 definition: c.get(4)?,
                 enabled: c.get(5)?,
-                meta: c.meta(6)?,
+                meta: c.meta(6, self.comment(Catalog::Trigger, c.get(0)?, 0))?,
             };
             self.insert(id, Object::Trigger(trigger));
         }
@@ -415,10 +405,9 @@ impl Inspector {
             "SELECT p.oid::int8, n.nspname::text, c.relname::text, p.polname::text, p.polpermissive, p.polcmd::text, \
              ARRAY(SELECT coalesce(pg_get_userbyid(nullif(r, 0))::text, '') FROM unnest(p.polroles) r ORDER BY 1), \
              pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), \
-             NULL::text, dsc.description, NULL::text[], NULL::text[] \
+             NULL::text, NULL::text, NULL::text[], NULL::text[] \
              FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-             {dsc} WHERE {ns} AND {ext}",
-            dsc = description_join("pg_policy", "p.oid"),
+             WHERE {ns} AND {ext}",
             ns = ns_filter("n"),
             ext = not_extension_member("pg_class", "c.oid"),
         );
@@ -445,7 +434,7 @@ impl Inspector {
                 roles: c.get(6)?,
                 using: c.get(7)?,
                 with_check: c.get(8)?,
-                meta: c.meta(9)?,
+                meta: c.meta(9, self.comment(Catalog::Policy, c.get(0)?, 0))?,
             };
             self.insert(id, Object::Policy(policy));
         }
@@ -455,10 +444,9 @@ impl Inspector {
     pub(super) async fn statistics(&mut self) -> Result<(), SchemaError> {
         let sql = format!(
             "SELECT s.oid::int8, n.nspname::text, s.stxname::text, pg_get_statisticsobjdef(s.oid), \
-             pg_get_userbyid(s.stxowner)::text, dsc.description, NULL::text[], NULL::text[] \
+             pg_get_userbyid(s.stxowner)::text, NULL::text, NULL::text[], NULL::text[] \
              FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace \
-             {dsc} WHERE {ns} AND {ext}",
-            dsc = description_join("pg_statistic_ext", "s.oid"),
+             WHERE {ns} AND {ext}",
             ns = ns_filter("n"),
             ext = not_extension_member("pg_statistic_ext", "s.oid"),
         );
@@ -473,7 +461,7 @@ impl Inspector {
                 .insert((Catalog::StatisticExt, c.get(0)?, 0), id.clone());
             let stats = Statistics {
                 definition: c.get(3)?,
-                meta: c.meta(4)?,
+                meta: c.meta(4, self.comment(Catalog::StatisticExt, c.get(0)?, 0))?,
             };
             self.insert(id, Object::Statistics(stats));
         }

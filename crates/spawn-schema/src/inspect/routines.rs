@@ -1,6 +1,6 @@
 //! Functions, procedures and aggregates (every language but C and internal).
 
-use super::{description_join, not_extension_member, ns_filter, Catalog, Cols, Inspector};
+use super::{not_extension_member, ns_filter, Catalog, Cols, Inspector};
 use crate::model::{Function, Object, ObjectId, ObjectKind};
 use crate::SchemaError;
 
@@ -13,13 +13,12 @@ impl Inspector {
              p.prokind::text, \
              CASE WHEN p.prokind = 'a' THEN {aggregate} ELSE pg_get_functiondef(p.oid) END, \
              pg_get_function_arguments(p.oid), pg_get_function_result(p.oid), \
-             pg_get_userbyid(p.proowner)::text, dsc.description, {acl} \
+             pg_get_userbyid(p.proowner)::text, NULL::text, {acl} \
              FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang \
-             LEFT JOIN pg_aggregate ag ON ag.aggfnoid = p.oid {dsc} \
+             LEFT JOIN pg_aggregate ag ON ag.aggfnoid = p.oid \
              WHERE (p.prokind = 'a' OR l.lanname NOT IN ('c', 'internal')) AND {ns} AND {ext}",
             aggregate = AGGREGATE_DEF,
             acl = self.acl_columns("p.proacl", 'f', "p.proowner"),
-            dsc = description_join("pg_proc", "p.oid"),
             ns = ns_filter("n"),
             ext = not_extension_member("pg_proc", "p.oid"),
         );
@@ -38,7 +37,7 @@ impl Inspector {
                 definition: definition.unwrap_or_default().trim_end().to_string(),
                 arguments: c.get(6)?,
                 result: c.get(7)?,
-                meta: c.meta(8)?,
+                meta: c.meta(8, self.comment(Catalog::Proc, c.get(0)?, 0))?,
             };
             self.insert(id, Object::Function(function));
         }
