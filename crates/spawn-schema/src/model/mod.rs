@@ -148,7 +148,12 @@ impl ObjectKind {
 /// * functions: `sub` is the list of argument types, e.g. `integer, text[]`;
 /// * parts of a table (columns, defaults, constraints, triggers, policies): `name` is the
 ///   table and `sub` the part's own name.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+///
+/// Identities compare by kind, then schema, name and sub as strings; names shared by the
+/// same inspection (one allocation) compare equal without reading them.
+// Hash reads the strings, and equality is string equality (pointers only short-cut it).
+#[allow(clippy::derived_hash_with_manual_eq)]
+#[derive(Debug, Clone, Hash, serde::Serialize)]
 pub struct ObjectId {
     /// What kind of object.
     pub kind: ObjectKind,
@@ -167,7 +172,7 @@ impl ObjectId {
             kind,
             schema: schema.into_name(),
             name: name.into_name(),
-            sub: Name::from(""),
+            sub: empty_name(),
         }
     }
 
@@ -202,6 +207,49 @@ impl ObjectId {
             )),
             _ => None,
         }
+    }
+}
+
+/// The empty name (of schemas, extensions and top-level objects' `sub`), allocated once.
+fn empty_name() -> Name {
+    static EMPTY: std::sync::LazyLock<Name> = std::sync::LazyLock::new(|| Name::from(""));
+    EMPTY.clone()
+}
+
+/// Two names in order, by pointer first: interned names are equal when they are the same.
+fn cmp_names(a: &Name, b: &Name) -> std::cmp::Ordering {
+    if Arc::ptr_eq(a, b) {
+        std::cmp::Ordering::Equal
+    } else {
+        a.cmp(b)
+    }
+}
+
+impl PartialEq for ObjectId {
+    fn eq(&self, other: &Self) -> bool {
+        let same = |a: &Name, b: &Name| Arc::ptr_eq(a, b) || a == b;
+        self.kind == other.kind
+            && same(&self.name, &other.name)
+            && same(&self.sub, &other.sub)
+            && same(&self.schema, &other.schema)
+    }
+}
+
+impl Eq for ObjectId {}
+
+impl Ord for ObjectId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.kind
+            .cmp(&other.kind)
+            .then_with(|| cmp_names(&self.schema, &other.schema))
+            .then_with(|| cmp_names(&self.name, &other.name))
+            .then_with(|| cmp_names(&self.sub, &other.sub))
+    }
+}
+
+impl PartialOrd for ObjectId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
     }
 }
 
