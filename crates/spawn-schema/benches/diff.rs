@@ -3,8 +3,9 @@
 //! Generates a synthetic schema of N tables (about ten mixed-type columns each, primary and
 //! foreign keys, indexes, checks, enums, sequences, N/5 views with views on views, N/2
 //! functions, triggers, comments, a few partitioned tables) and a changed variant, loads both,
-//! and times `inspect` of both plus `diff` — each run in a child process, so its peak memory is
-//! its own — beside migra on the same databases.
+//! analyses them (`VACUUM ANALYZE`, so that autovacuum does not run in the middle of the
+//! timings), and times `inspect` of both plus `diff` — each run in a child process, so its
+//! peak memory is its own — beside migra on the same databases.
 //!
 //!     cargo bench -p spawn-schema --bench diff
 //!     SPAWN_BENCH_SIZES=100,500,2000 cargo bench -p spawn-schema --bench diff
@@ -115,6 +116,14 @@ async fn prepare(n: usize) -> (String, String, usize) {
         .execute(&to.pool)
         .await
         .expect("load the target schema");
+    // Both tools are timed on analysed catalogs, as autovacuum leaves them: otherwise its
+    // workers analyse the freshly loaded catalogs in the middle of the runs.
+    for db in [&from, &to] {
+        sqlx::raw_sql("VACUUM ANALYZE")
+            .execute(&db.pool)
+            .await
+            .expect("vacuum analyze");
+    }
     let schema = inspect(&from.pool, &Options::default())
         .await
         .expect("inspect");
