@@ -1,8 +1,6 @@
 //! Tables, columns, defaults, constraints, indexes, views, materialized views, sequences,
 //! triggers, policies and extended statistics.
 
-use std::collections::HashMap;
-
 use super::types::collation_expr;
 use super::{not_extension_member, ns_filter, split_us, Catalog, Cols, Inspector};
 use crate::model::{
@@ -144,71 +142,92 @@ impl Inspector {
     pub(super) async fn columns(&mut self) -> Result<(), SchemaError> {
         // Defaults cannot refer to columns, so they are deparsed without their table (which
         // would make the server open every table); generated columns' expressions need it.
+        // The table of a column is known by its OID (tables are read first), and the rows
+        // are put in order here rather than sorted by the server.
         let sql = format!(
-            "SELECT a.attrelid::int8, a.attnum::int4, n.nspname::text, c.relname::text, a.attname::text, \
+            "SELECT a.attrelid::int8, a.attnum::int4, a.attname::text, \
              format_type(a.atttypid, a.atttypmod), a.attnotnull, {coll}, a.attidentity::text, a.attgenerated::text, \
              pg_get_expr(ad.adbin, CASE WHEN a.attgenerated = '' THEN 0 ELSE ad.adrelid END), \
              a.attislocal, a.attinhcount > 0, NULL::text, NULL::text, {acl}, ad.oid::int8 \
              FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
              JOIN pg_type t ON t.oid = a.atttypid \
              LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
-             WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND {ns} AND {ext} \
-             ORDER BY a.attrelid, a.attnum",
+             WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND {ns} AND {ext}",
             coll = collation_expr("a.attcollation", "t.typcollation"),
             acl = self.acl_columns("a.attacl", 'c', "c.relowner"),
             ns = ns_filter("n"),
             ext = not_extension_member("pg_class", "c.oid"),
         );
-        let mut positions: HashMap<i64, i32> = HashMap::new();
+        let rows = self.fetch("columns", &sql).await?;
+        let key = |row: &sqlx::postgres::PgRow| -> Result<(i64, i32), SchemaError> {
+            let c = Cols::new(row, "columns");
+            Ok((c.get(0)?, c.get(1)?))
+        };
+        let mut keyed = Vec::with_capacity(rows.len());
+        for (index, row) in rows.iter().enumerate() {
+            keyed.push((key(row)?, index));
+        }
+        keyed.sort_unstable();
+        let mut position = 0;
+        let mut current: Option<(i64, ObjectId)> = None;
         // Inherited columns depend on the same column of each parent.
         let mut inherited: Vec<(ObjectId, ObjectId)> = Vec::new();
-        for row in self.fetch("columns", &sql).await? {
-            let c = Cols::new(&row, "columns");
-            let relid: i64 = c.get(0)?;
-            let (schema, table, name): (String, String, String) = (c.get(2)?, c.get(3)?, c.get(4)?);
-            let table_id = self.id(ObjectKind::Table, &schema, &table, "");
-            let id = self.id(ObjectKind::Column, &schema, &table, &name);
-            self.oids
-                .insert((Catalog::Class, relid, c.get(1)?), id.clone());
-            let generated: String = c.get(9)?;
+        for ((relid, attnum), index) in keyed {
+            let c = Cols::new(&rows[index], "columns");
+            let table_id = match &current {
+                Some((rel, id)) if *rel == relid => id.clone(),
+                _ => {
+                    let Some(id) = self.oids.get(&(Catalog::Class, relid, 0)).cloned() else {
+                        continue;
+                    };
+                    position = 0;
+                    current = Some((relid, id.clone()));
+                    id
+                }
+            };
+            let name = self.name(c.get(2)?);
+            let id = ObjectId::part(
+                ObjectKind::Column,
+                table_id.schema.clone(),
+                table_id.name.clone(),
+                name.clone(),
+            );
+            self.oids.insert((Catalog::Class, relid, attnum), id.clone());
+            let generated: &str = c.get(7)?;
+            let generated = !generated.is_empty();
             // A generated column's expression is an attrdef too: it stands for the column.
-            let attrdef_id = if generated.is_empty() {
+            let attrdef_id = if generated {
+                id.clone()
+            } else {
                 ObjectId {
                     kind: ObjectKind::ColumnDefault,
                     ..id.clone()
                 }
-            } else {
-                id.clone()
             };
-            if let Some(attrdef) = c.get::<Option<i64>>(17)? {
+            if let Some(attrdef) = c.get::<Option<i64>>(15)? {
                 self.oids.insert((Catalog::AttrDef, attrdef, 0), attrdef_id);
             }
-            let position = positions.entry(relid).or_insert(0);
-            *position += 1;
-            let expression: Option<String> = c.get(10)?;
-            let is_inherited: bool = c.get(12)?;
-            let is_local: bool = c.get(11)?;
+            position += 1;
+            let expression: Option<String> = c.get(8)?;
+            let is_inherited: bool = c.get(10)?;
+            let is_local: bool = c.get(9)?;
             let column = Column {
-                position: *position,
-                data_type: c.get(5)?,
-                not_null: c.get(6)?,
-                collation: c.get(7)?,
-                identity: c.get(8)?,
-                generated: if generated.is_empty() {
-                    None
-                } else {
-                    expression.clone()
-                },
+                position,
+                data_type: c.get(3)?,
+                not_null: c.get(4)?,
+                collation: c.get(5)?,
+                identity: c.get(6)?,
+                generated: if generated { expression.clone() } else { None },
                 is_local,
                 inherited: is_inherited,
-                meta: c.meta(13, self.comment(Catalog::Class, relid, c.get(1)?))?,
+                meta: c.meta(11, self.comment(Catalog::Class, relid, attnum))?,
             };
             self.extra_deps.push(Dependency {
                 from: id.clone(),
                 to: table_id.clone(),
                 kind: DepKind::Auto,
             });
-            if let (true, Some(expression)) = (generated.is_empty(), expression) {
+            if let (false, Some(expression)) = (generated, expression) {
                 let did = ObjectId {
                     kind: ObjectKind::ColumnDefault,
                     ..id.clone()
@@ -227,7 +246,7 @@ impl Inspector {
                 );
             }
             if let Some(Object::Table(t)) = self.schema.objects.get_mut(&table_id) {
-                t.columns.push(name.clone());
+                t.columns.push(name.to_string());
                 if is_inherited && !is_local {
                     let parents = t
                         .partition_of
@@ -237,7 +256,7 @@ impl Inspector {
                     for (ps, pn) in parents {
                         inherited.push((
                             id.clone(),
-                            ObjectId::part(ObjectKind::Column, ps, pn, &name),
+                            ObjectId::part(ObjectKind::Column, ps, pn, name.clone()),
                         ));
                     }
                 }
