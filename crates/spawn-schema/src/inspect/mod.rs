@@ -6,6 +6,12 @@
 //! schema-qualified and the two databases of a diff are rendered the same way. Objects that
 //! belong to an extension are left out (the extension stands for them), and so are the system
 //! schemas.
+//!
+//! `pg_depend` and the comments are read first; then a second connection, joined to the same
+//! snapshot (`pg_export_snapshot`), reads constraints, indexes, triggers, policies and
+//! statistics while the first reads the rest, so that the server deparses on two processes at
+//! once. Without a second connection (a connection limit, a server that cannot export
+//! snapshots) everything is read on the first.
 
 mod depend;
 mod namespaces;
@@ -269,7 +275,8 @@ impl Inspector {
         }
     }
 
-    /// Types, routines, sequences, tables and their columns. Columns need their tables.
+    /// Schemas, extensions, types, routines, sequences, tables, their columns (which need
+    /// their tables) and views.
     async fn read_first_half(&mut self) -> Result<(), SchemaError> {
         self.schemas().await?;
         self.extensions().await?;
