@@ -31,6 +31,10 @@ use crate::{Options, SchemaError};
 
 /// Reads the schema of the database behind `pool`.
 ///
+/// Uses one connection of `pool`, plus, for the time of the inspection, one connection of its
+/// own opened with the pool's connect options (see the module documentation); when that one
+/// cannot be opened, everything is read on the pool's connection.
+///
 /// Behaves as `async fn inspect(pool: &PgPool, options: &Options) -> Result<Schema, SchemaError>`;
 /// the future is boxed so that it is `Send` for every lifetime (it can be spawned).
 pub fn inspect<'a>(
