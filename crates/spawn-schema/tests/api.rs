@@ -319,3 +319,35 @@ async fn inspection_on_one_connection_equals_inspection_on_two() {
     assert_eq!(one.dependencies, two.dependencies);
     assert!(one.plan(&two, &options).is_empty());
 }
+
+/// Columns are compared by their place among live columns: a column dropped in the middle of
+/// one table leaves no difference with a table created without it, and comments on columns
+/// follow their column.
+#[tokio::test]
+async fn dropped_columns_leave_no_gap() {
+    let from = db_with(
+        "api_dropped_from",
+        "create table t(a int, b int, c text default 'x');
+         alter table t drop column b;
+         comment on column t.c is 'kept';",
+    )
+    .await;
+    let to = db_with(
+        "api_dropped_to",
+        "create table t(a int, c text default 'x'); comment on column t.c is 'kept';",
+    )
+    .await;
+    let options = Options::default();
+    let source = inspect(&from.pool, &options).await.expect("inspect");
+    let target = inspect(&to.pool, &options).await.expect("inspect");
+    let plan = source.diff(&target, &options).expect("diff");
+    assert!(plan.is_empty(), "{}", plan.to_sql());
+    let column = source
+        .columns_of(&spawn_schema::ObjectId::new(ObjectKind::Table, "public", "t"))
+        .map(|(id, c)| (id.sub.to_string(), c.position, c.meta.comment.clone()))
+        .collect::<Vec<_>>();
+    assert_eq!(
+        column,
+        vec![("a".into(), 1, None), ("c".into(), 2, Some("kept".to_string()))]
+    );
+}
