@@ -484,7 +484,10 @@ async fn a_failing_migration_names_its_file_and_shows_as_failed() {
         predicate::str::contains(format!("migration `{bad}` failed"))
             .and(predicate::str::contains("division by zero"))
             .and(predicate::str::contains(format!("{bad}/up.sql")))
-            .and(predicate::str::contains("spawn migration apply")),
+            .and(predicate::str::contains("spawn migration apply"))
+            // The failed transaction is rolled back once: no second ROLLBACK for the server to
+            // warn about.
+            .and(predicate::str::contains("no transaction in progress").not()),
     );
     let v = status_json(dir, &db.url);
     assert_eq!(states(&v), ["Applied", "Applied", "Applied", "Failed"]);

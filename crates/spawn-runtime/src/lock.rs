@@ -224,11 +224,29 @@ impl Session {
         }
     }
 
+    /// Whether the session is inside a transaction, open or failed (so that a ROLLBACK outside
+    /// one does not make the server warn). A statement outside a transaction runs in one of its
+    /// own that starts with it, so `now()` (the transaction's start) equals its start; a failed
+    /// transaction refuses the statement; a broken connection answers `true`, and the ROLLBACK
+    /// then reports the error.
+    async fn in_transaction(&mut self) -> bool {
+        match self
+            .fetch_all("SELECT pg_catalog.now() = pg_catalog.statement_timestamp()")
+            .await
+        {
+            Ok(rows) => !rows
+                .first()
+                .and_then(|row| sqlx::Row::try_get::<bool, _>(row, 0).ok())
+                .unwrap_or(false),
+            Err(_) => true,
+        }
+    }
+
     /// Ends the run cleanly: rolls back a transaction left open by a failure (when asked),
     /// releases the lock and closes the connection. If that fails, dropping the session
     /// closes the connection and terminates its backend.
     pub async fn release(&mut self, rollback_first: bool) -> Result<(), sqlx::Error> {
-        if rollback_first {
+        if rollback_first && self.in_transaction().await {
             self.execute("ROLLBACK").await?;
         }
         if self.locked {
