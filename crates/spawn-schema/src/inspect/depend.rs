@@ -4,7 +4,7 @@
 //! extension, which every later query leaves out. Its rows are translated into identities
 //! at the end, once every object's OID is known.
 
-use super::{Catalog, Cols, FastMap, Inspector};
+use super::{Catalog, Cols, FastMap, Inspector, PG_CLASS, PG_TYPE};
 use crate::model::{DepKind, Dependency, ObjectId};
 use crate::SchemaError;
 
@@ -30,10 +30,6 @@ WHERE t.typarray <> 0 AND ('pg_type'::regclass::oid::int8 << 32 | t.oid::int8) =
 
 /// `pg_rewrite`'s OID: a rule stands for its relation.
 const PG_REWRITE: i64 = 2618;
-/// `pg_class`'s OID.
-const PG_CLASS: i64 = 1259;
-/// `pg_type`'s OID.
-const PG_TYPE: i64 = 1247;
 
 /// One row of `pg_depend`: (catalog OID, object OID, sub-id) of both ends.
 #[derive(Debug, Clone, Copy)]

@@ -230,9 +230,9 @@ async fn inspect_database(pool: PgPool, options: Options) -> Result<Schema, Sche
         Some(mut second) => {
             let (first_half, second_half) =
                 tokio::join!(ins.read_first_half(), second.read_second_half());
-            first_half?;
-            second_half?;
+            // The second connection is closed whatever happened.
             ins.absorb(second).await;
+            first_half.and(second_half)?;
         }
         None => {
             ins.read_first_half().await?;
@@ -320,6 +320,11 @@ impl Inspector {
     }
 }
 
+/// `pg_class`'s OID (system catalogs have fixed OIDs, the same in every version).
+pub(crate) const PG_CLASS: i64 = 1259;
+/// `pg_type`'s OID.
+pub(crate) const PG_TYPE: i64 = 1247;
+
 /// A catalog kind an OID belongs to (the `classid` of `pg_depend`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum Catalog {
@@ -341,8 +346,8 @@ impl Catalog {
     /// in the server's headers), the same in every PostgreSQL version.
     fn from_oid(oid: i64) -> Option<Self> {
         Some(match oid {
-            1259 => Catalog::Class,
-            1247 => Catalog::Type,
+            PG_CLASS => Catalog::Class,
+            PG_TYPE => Catalog::Type,
             1255 => Catalog::Proc,
             2615 => Catalog::Namespace,
             2606 => Catalog::Constraint,
