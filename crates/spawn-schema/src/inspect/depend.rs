@@ -66,7 +66,6 @@ impl Inspector {
             .keys()
             .map(|(catalog, oid)| catalog << 32 | oid)
             .collect();
-        self.members.sort_unstable();
 
         let mut rule_relation: FastMap<i64, i64> = FastMap::default();
         for row in self.fetch("rules and array types", DEPEND_AUX_SQL).await? {
