@@ -343,11 +343,18 @@ async fn dropped_columns_leave_no_gap() {
     let plan = source.diff(&target, &options).expect("diff");
     assert!(plan.is_empty(), "{}", plan.to_sql());
     let column = source
-        .columns_of(&spawn_schema::ObjectId::new(ObjectKind::Table, "public", "t"))
+        .columns_of(&spawn_schema::ObjectId::new(
+            ObjectKind::Table,
+            "public",
+            "t",
+        ))
         .map(|(id, c)| (id.sub.to_string(), c.position, c.meta.comment.clone()))
         .collect::<Vec<_>>();
     assert_eq!(
         column,
-        vec![("a".into(), 1, None), ("c".into(), 2, Some("kept".to_string()))]
+        vec![
+            ("a".into(), 1, None),
+            ("c".into(), 2, Some("kept".to_string()))
+        ]
     );
 }

@@ -10,8 +10,8 @@
 //! `pg_depend` and the comments are read first; then a second connection, joined to the same
 //! snapshot (`pg_export_snapshot`), reads constraints, indexes, triggers, policies and
 //! statistics while the first reads the rest, so that the server deparses on two processes at
-//! once. Without a second connection (a connection limit, a server that cannot export
-//! snapshots) everything is read on the first.
+//! once. Without a second connection (a connection limit, no free slot) everything is read
+//! on the first.
 
 mod depend;
 mod namespaces;
@@ -132,24 +132,28 @@ fn settings(reader: &mut Reader) -> BoxFuture<'_, Result<(), SchemaError>> {
 /// A second connection reading the same snapshot as `first`, so that the heavier half of the
 /// catalog queries runs on another server process at the same time. `None` (and the
 /// inspection runs on one connection) when it cannot be had: no free connection slot, a
-/// server that cannot export snapshots, … It is opened once, without the retries of a pool.
+/// role's connection limit, … It is opened once, without the retries of a pool.
+///
+/// Exporting the snapshot (which PostgreSQL 13 and later allow on primaries and standbys
+/// alike) is the one step that could leave `first`'s transaction failed, so its failure is
+/// an error, not a fallback.
 fn second_reader<'a>(
     pool: &'a PgPool,
     first: &'a mut Inspector,
-) -> BoxFuture<'a, Option<Inspector>> {
+) -> BoxFuture<'a, Result<Option<Inspector>, SchemaError>> {
     Box::pin(async move {
+        let snapshot = export_snapshot(&mut first.tx).await?;
+        // `SET TRANSACTION SNAPSHOT` takes no parameters; the identifier is the server's own
+        // (hex digits and dashes), checked before it is spliced in.
+        if !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            return Err(SchemaError::Query {
+                what: "snapshot",
+                source: sqlx::Error::Protocol(format!(
+                    "unexpected snapshot identifier {snapshot:?}"
+                )),
+            });
+        }
         let attempt = async {
-            let snapshot = export_snapshot(&mut first.tx).await?;
-            // `SET TRANSACTION SNAPSHOT` takes no parameters; the identifier is the server's own
-            // (hex digits and dashes), checked before it is spliced in.
-            if !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-                return Err(SchemaError::Query {
-                    what: "snapshot",
-                    source: sqlx::Error::Protocol(format!(
-                        "unexpected snapshot identifier {snapshot:?}"
-                    )),
-                });
-            }
             let mut conn = sqlx::PgConnection::connect_with(&pool.connect_options())
                 .await
                 .map_err(query_error("second connection"))?;
@@ -168,7 +172,7 @@ fn second_reader<'a>(
             settings(&mut reader).await?;
             Ok(reader)
         };
-        match attempt.await {
+        Ok(match attempt.await {
             Ok(reader) => {
                 let mut second = Inspector::new(
                     reader,
@@ -184,7 +188,7 @@ fn second_reader<'a>(
                 debug!(%error, "inspecting on one connection");
                 None
             }
-        }
+        })
     })
 }
 
@@ -226,7 +230,7 @@ async fn inspect_database(pool: PgPool, options: Options) -> Result<Schema, Sche
     // every other query).
     ins.read_dependencies().await?;
     ins.read_comments().await?;
-    match second_reader(&pool, &mut ins).await {
+    match second_reader(&pool, &mut ins).await? {
         Some(mut second) => {
             let (first_half, second_half) =
                 tokio::join!(ins.read_first_half(), second.read_second_half());

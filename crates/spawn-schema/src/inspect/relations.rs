@@ -192,7 +192,8 @@ impl Inspector {
                 table_id.name.clone(),
                 name.clone(),
             );
-            self.oids.insert((Catalog::Class, relid, attnum), id.clone());
+            self.oids
+                .insert((Catalog::Class, relid, attnum), id.clone());
             let generated: &str = c.get(7)?;
             let generated = !generated.is_empty();
             // A generated column's expression is an attrdef too: it stands for the column.
