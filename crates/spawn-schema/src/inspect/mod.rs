@@ -468,6 +468,12 @@ impl Inspector {
         self.comments.get(&(catalog, oid, sub)).cloned()
     }
 
+    /// The meta of a row whose first column is the object's OID in `catalog` (see
+    /// [`Cols::meta`]).
+    fn meta(&self, c: &Cols<'_>, index: usize, catalog: Catalog) -> Result<Meta, SchemaError> {
+        c.meta(index, self.comment(catalog, c.get(0)?, 0))
+    }
+
     /// Reads every comment on a user object (one query; a join per object kind would be
     /// planned badly on catalogs that were never analysed, as in a freshly created database).
     async fn read_comments(&mut self) -> Result<(), SchemaError> {
@@ -535,11 +541,11 @@ impl<'r> Cols<'r> {
             })
     }
 
-    /// Owner, acl, default acl at `index`, `index + 2`, `index + 3` (`index + 1` is the
-    /// place of the comment, which comes from [`Inspector::comment`]).
+    /// Owner, acl and default acl at `index`, `index + 1`, `index + 2`, with the comment from
+    /// [`Inspector::comment`].
     pub(crate) fn meta(&self, index: usize, comment: Option<String>) -> Result<Meta, SchemaError> {
-        let acl: Option<Vec<String>> = self.get(index + 2)?;
-        let default_acl: Option<Vec<String>> = self.get(index + 3)?;
+        let acl: Option<Vec<String>> = self.get(index + 1)?;
+        let default_acl: Option<Vec<String>> = self.get(index + 2)?;
         Ok(Meta {
             owner: self.get(index)?,
             comment,

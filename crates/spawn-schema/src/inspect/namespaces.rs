@@ -7,8 +7,7 @@ use crate::SchemaError;
 impl Inspector {
     pub(super) async fn schemas(&mut self) -> Result<(), SchemaError> {
         let sql = format!(
-            "SELECT n.oid::int8, n.nspname::text, pg_get_userbyid(n.nspowner)::text, \
-             NULL::text, {acl} \
+            "SELECT n.oid::int8, n.nspname::text, pg_get_userbyid(n.nspowner)::text, {acl} \
              FROM pg_namespace n WHERE {ns} AND {ext}",
             acl = self.acl_columns("n.nspacl", 'n', "n.nspowner"),
             ns = ns_filter("n"),
@@ -23,7 +22,7 @@ impl Inspector {
             self.insert(
                 id,
                 Object::Schema(SchemaDef {
-                    meta: c.meta(2, self.comment(Catalog::Namespace, c.get(0)?, 0))?,
+                    meta: self.meta(&c, 2, Catalog::Namespace)?,
                 }),
             );
         }
@@ -32,7 +31,6 @@ impl Inspector {
 
     pub(super) async fn extensions(&mut self) -> Result<(), SchemaError> {
         let sql = "SELECT e.oid::int8, e.extname::text, n.nspname::text, e.extversion, \
-             obj_description(e.oid, 'pg_extension'), \
              ARRAY(SELECT u.target FROM pg_extension_update_paths(e.extname) u \
                    WHERE u.source = e.extversion AND u.path IS NOT NULL ORDER BY 1) \
              FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace \
@@ -48,9 +46,9 @@ impl Inspector {
             let ext = Extension {
                 schema: c.get(2)?,
                 version: c.get(3)?,
-                update_targets: c.get(5)?,
+                update_targets: c.get(4)?,
                 meta: Meta {
-                    comment: c.get(4)?,
+                    comment: self.comment(Catalog::Extension, c.get(0)?, 0),
                     ..Meta::default()
                 },
             };

@@ -19,7 +19,7 @@ impl Inspector {
               JOIN pg_attribute ta ON ta.attrelid = d.refobjid AND ta.attnum = d.refobjsubid \
               WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass \
               AND d.deptype = 'a' AND d.refobjsubid > 0 LIMIT 1), \
-             pg_get_userbyid(c.relowner)::text, NULL::text, {acl} \
+             pg_get_userbyid(c.relowner)::text, {acl} \
              FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE {ns} AND {ext} AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass \
                AND d.objid = c.oid AND d.deptype = 'i')",
@@ -53,7 +53,7 @@ impl Inspector {
                 cycle: c.get(9)?,
                 unlogged: c.get(10)?,
                 owned_by,
-                meta: c.meta(12, self.comment(Catalog::Class, c.get(0)?, 0))?,
+                meta: self.meta(&c, 12, Catalog::Class)?,
             };
             self.insert(id, Object::Sequence(seq));
         }
@@ -70,7 +70,7 @@ impl Inspector {
              coalesce(inh.parents, '{{}}'), \
              c.relispartition, CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END, \
              (SELECT am.amname::text FROM pg_am am WHERE am.oid = c.relam AND am.amname <> 'heap'), \
-             pg_get_userbyid(c.relowner)::text, NULL::text, {acl}, rt.typarray::int8 \
+             pg_get_userbyid(c.relowner)::text, {acl}, rt.typarray::int8 \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
              LEFT JOIN pg_type rt ON rt.oid = c.reltype \
              LEFT JOIN (SELECT ih.inhrelid, array_agg(pn.nspname || chr(31) || pc.relname ORDER BY ih.inhseqno) AS parents \
@@ -86,7 +86,7 @@ impl Inspector {
             let (schema, name): (String, String) = (c.get(2)?, c.get(3)?);
             let id = self.id(ObjectKind::Table, &schema, &name, "");
             self.oids.insert((Catalog::Class, c.get(0)?, 0), id.clone());
-            self.type_oids(&id, c.get(1)?, c.get::<Option<i64>>(19)?.unwrap_or(0));
+            self.type_oids(&id, c.get(1)?, c.get::<Option<i64>>(18)?.unwrap_or(0));
             let options: Vec<String> = c.get(6)?;
             let parents: Vec<(String, String)> = c
                 .get::<Vec<String>>(11)?
@@ -132,7 +132,7 @@ impl Inspector {
                 inherits: if is_partition { Vec::new() } else { parents },
                 partition_of,
                 access_method: c.get(14)?,
-                meta: c.meta(15, self.comment(Catalog::Class, c.get(0)?, 0))?,
+                meta: self.meta(&c, 15, Catalog::Class)?,
             };
             self.insert(id, Object::Table(Box::new(table)));
         }
@@ -148,7 +148,7 @@ impl Inspector {
             "SELECT a.attrelid::int8, a.attnum::int4, a.attname::text, \
              format_type(a.atttypid, a.atttypmod), a.attnotnull, {coll}, a.attidentity::text, a.attgenerated::text, \
              pg_get_expr(ad.adbin, CASE WHEN a.attgenerated = '' THEN 0 ELSE ad.adrelid END), \
-             a.attislocal, a.attinhcount > 0, NULL::text, NULL::text, {acl}, ad.oid::int8 \
+             a.attislocal, a.attinhcount > 0, NULL::text, {acl}, ad.oid::int8 \
              FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
              JOIN pg_type t ON t.oid = a.atttypid \
              LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
@@ -205,7 +205,7 @@ impl Inspector {
                     ..id.clone()
                 }
             };
-            if let Some(attrdef) = c.get::<Option<i64>>(15)? {
+            if let Some(attrdef) = c.get::<Option<i64>>(14)? {
                 self.oids.insert((Catalog::AttrDef, attrdef, 0), attrdef_id);
             }
             position += 1;
@@ -277,7 +277,7 @@ impl Inspector {
     pub(super) async fn constraints(&mut self) -> Result<(), SchemaError> {
         let sql = format!(
             "SELECT co.oid::int8, co.conindid::int8, n.nspname::text, c.relname::text, co.conname::text, co.contype::text, \
-             pg_get_constraintdef(co.oid), NULL::text, NULL::text, NULL::text[], NULL::text[], \
+             pg_get_constraintdef(co.oid), NULL::text, NULL::text[], NULL::text[], \
              co.conparentid::int8 \
              FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
              \
@@ -295,7 +295,7 @@ impl Inspector {
             if matches!(kind.as_str(), "p" | "u" | "x") {
                 self.oids.insert((Catalog::Class, c.get(1)?, 0), id.clone());
             }
-            let parent: i64 = c.get(11)?;
+            let parent: i64 = c.get(10)?;
             if parent != 0 {
                 self.inherited_from
                     .push((id.clone(), Catalog::Constraint, parent));
@@ -304,7 +304,7 @@ impl Inspector {
                 kind,
                 definition: c.get(6)?,
                 inherited: parent != 0,
-                meta: c.meta(7, self.comment(Catalog::Constraint, c.get(0)?, 0))?,
+                meta: self.meta(&c, 7, Catalog::Constraint)?,
             };
             self.insert(id, Object::Constraint(con));
         }
@@ -314,7 +314,7 @@ impl Inspector {
     pub(super) async fn indexes(&mut self) -> Result<(), SchemaError> {
         let sql = format!(
             "SELECT ic.oid::int8, n.nspname::text, ic.relname::text, tn.nspname::text, tc.relname::text, \
-             pg_get_indexdef(ic.oid), NULL::text, NULL::text, NULL::text[], NULL::text[], \
+             pg_get_indexdef(ic.oid), NULL::text, NULL::text[], NULL::text[], \
              h.inhparent::int8 \
              FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace \
              JOIN pg_class tc ON tc.oid = i.indrelid JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
@@ -329,7 +329,7 @@ impl Inspector {
             let c = Cols::new(&row, "indexes");
             let id = self.id(ObjectKind::Index, c.get(1)?, c.get(2)?, "");
             self.oids.insert((Catalog::Class, c.get(0)?, 0), id.clone());
-            let parent: Option<i64> = c.get(10)?;
+            let parent: Option<i64> = c.get(9)?;
             if let Some(parent) = parent {
                 self.inherited_from
                     .push((id.clone(), Catalog::Class, parent));
@@ -338,7 +338,7 @@ impl Inspector {
                 table: (c.get(3)?, c.get(4)?),
                 definition: c.get(5)?,
                 inherited: parent.is_some(),
-                meta: c.meta(6, self.comment(Catalog::Class, c.get(0)?, 0))?,
+                meta: self.meta(&c, 6, Catalog::Class)?,
             };
             self.insert(id, Object::Index(index));
         }
@@ -351,7 +351,7 @@ impl Inspector {
              pg_get_viewdef(c.oid), coalesce(c.reloptions, '{{}}'), \
              ARRAY(SELECT a.attname || chr(31) || format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
                    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum), \
-             pg_get_userbyid(c.relowner)::text, NULL::text, {acl}, rt.typarray::int8 \
+             pg_get_userbyid(c.relowner)::text, {acl}, rt.typarray::int8 \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
              LEFT JOIN pg_type rt ON rt.oid = c.reltype \
              WHERE c.relkind IN ('v', 'm') AND {ns} AND {ext}",
@@ -368,7 +368,7 @@ impl Inspector {
             };
             let id = self.id(kind, c.get(2)?, c.get(3)?, "");
             self.oids.insert((Catalog::Class, c.get(0)?, 0), id.clone());
-            self.type_oids(&id, c.get(1)?, c.get::<Option<i64>>(12)?.unwrap_or(0));
+            self.type_oids(&id, c.get(1)?, c.get::<Option<i64>>(11)?.unwrap_or(0));
             let definition: String = c.get(5)?;
             let options: Vec<String> = c.get(6)?;
             let columns = c
@@ -383,7 +383,7 @@ impl Inspector {
                 definition: definition.trim_end().trim_end_matches(';').to_string(),
                 columns,
                 options,
-                meta: c.meta(8, self.comment(Catalog::Class, c.get(0)?, 0))?,
+                meta: self.meta(&c, 8, Catalog::Class)?,
             };
             self.insert(id, Object::View(view));
         }
@@ -393,7 +393,7 @@ impl Inspector {
     pub(super) async fn triggers(&mut self) -> Result<(), SchemaError> {
         let sql = format!(
             "SELECT tg.oid::int8, n.nspname::text, c.relname::text, tg.tgname::text, pg_get_triggerdef(tg.oid), \
-             tg.tgenabled::text, NULL::text, NULL::text, NULL::text[], NULL::text[] \
+             tg.tgenabled::text, NULL::text, NULL::text[], NULL::text[] \
              FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
              \
              WHERE NOT tg.tgisinternal AND tg.tgparentid = 0 AND {ns} AND {ext}",
@@ -413,7 +413,7 @@ impl Inspector {
             let trigger = Trigger {
                 definition: c.get(4)?,
                 enabled: c.get(5)?,
-                meta: c.meta(6, self.comment(Catalog::Trigger, c.get(0)?, 0))?,
+                meta: self.meta(&c, 6, Catalog::Trigger)?,
             };
             self.insert(id, Object::Trigger(trigger));
         }
@@ -425,7 +425,7 @@ impl Inspector {
             "SELECT p.oid::int8, n.nspname::text, c.relname::text, p.polname::text, p.polpermissive, p.polcmd::text, \
              ARRAY(SELECT coalesce(pg_get_userbyid(nullif(r, 0))::text, '') FROM unnest(p.polroles) r ORDER BY 1), \
              pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), \
-             NULL::text, NULL::text, NULL::text[], NULL::text[] \
+             NULL::text, NULL::text[], NULL::text[] \
              FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE {ns} AND {ext}",
             ns = ns_filter("n"),
@@ -454,7 +454,7 @@ impl Inspector {
                 roles: c.get(6)?,
                 using: c.get(7)?,
                 with_check: c.get(8)?,
-                meta: c.meta(9, self.comment(Catalog::Policy, c.get(0)?, 0))?,
+                meta: self.meta(&c, 9, Catalog::Policy)?,
             };
             self.insert(id, Object::Policy(policy));
         }
@@ -464,7 +464,7 @@ impl Inspector {
     pub(super) async fn statistics(&mut self) -> Result<(), SchemaError> {
         let sql = format!(
             "SELECT s.oid::int8, n.nspname::text, s.stxname::text, pg_get_statisticsobjdef(s.oid), \
-             pg_get_userbyid(s.stxowner)::text, NULL::text, NULL::text[], NULL::text[] \
+             pg_get_userbyid(s.stxowner)::text, NULL::text[], NULL::text[] \
              FROM pg_statistic_ext s JOIN pg_namespace n ON n.oid = s.stxnamespace \
              WHERE {ns} AND {ext}",
             ns = ns_filter("n"),
@@ -481,7 +481,7 @@ impl Inspector {
                 .insert((Catalog::StatisticExt, c.get(0)?, 0), id.clone());
             let stats = Statistics {
                 definition: c.get(3)?,
-                meta: c.meta(4, self.comment(Catalog::StatisticExt, c.get(0)?, 0))?,
+                meta: self.meta(&c, 4, Catalog::StatisticExt)?,
             };
             self.insert(id, Object::Statistics(stats));
         }

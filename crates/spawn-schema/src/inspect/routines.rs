@@ -13,7 +13,7 @@ impl Inspector {
              p.prokind::text, \
              CASE WHEN p.prokind = 'a' THEN {aggregate} ELSE pg_get_functiondef(p.oid) END, \
              pg_get_function_arguments(p.oid), pg_get_function_result(p.oid), \
-             pg_get_userbyid(p.proowner)::text, NULL::text, {acl} \
+             pg_get_userbyid(p.proowner)::text, {acl} \
              FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang \
              LEFT JOIN pg_aggregate ag ON ag.aggfnoid = p.oid \
              WHERE (p.prokind = 'a' OR l.lanname NOT IN ('c', 'internal')) AND {ns} AND {ext}",
@@ -37,7 +37,7 @@ impl Inspector {
                 definition: definition.unwrap_or_default().trim_end().to_string(),
                 arguments: c.get(6)?,
                 result: c.get(7)?,
-                meta: c.meta(8, self.comment(Catalog::Proc, c.get(0)?, 0))?,
+                meta: self.meta(&c, 8, Catalog::Proc)?,
             };
             self.insert(id, Object::Function(function));
         }

@@ -24,7 +24,7 @@ impl Inspector {
         let sql = format!(
             "SELECT co.oid::int8, n.nspname::text, co.collname::text, co.collprovider::text, \
              co.collcollate::text, co.collctype::text, {icu_locale}::text, co.collisdeterministic, \
-             pg_get_userbyid(co.collowner)::text, NULL::text, NULL::text[], NULL::text[] \
+             pg_get_userbyid(co.collowner)::text, NULL::text[], NULL::text[] \
              FROM pg_collation co JOIN pg_namespace n ON n.oid = co.collnamespace \
              WHERE {ns} AND {ext}",
             ns = ns_filter("n"),
@@ -46,7 +46,7 @@ impl Inspector {
                 locale: if provider == "i" { c.get(6)? } else { None },
                 provider,
                 deterministic: c.get(7)?,
-                meta: c.meta(8, self.comment(Catalog::Collation, c.get(0)?, 0))?,
+                meta: self.meta(&c, 8, Catalog::Collation)?,
             };
             self.insert(id, Object::Collation(coll));
         }
@@ -57,7 +57,7 @@ impl Inspector {
         let sql = format!(
             "SELECT t.oid::int8, t.typarray::int8, n.nspname::text, t.typname::text, \
              ARRAY(SELECT e.enumlabel::text FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder), \
-             pg_get_userbyid(t.typowner)::text, NULL::text, {acl} \
+             pg_get_userbyid(t.typowner)::text, {acl} \
              FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
              WHERE t.typtype = 'e' AND {ns} AND {ext}",
             acl = self.acl_columns("t.typacl", 'T', "t.typowner"),
@@ -72,7 +72,7 @@ impl Inspector {
                 id,
                 Object::Enum(EnumType {
                     labels: c.get(4)?,
-                    meta: c.meta(5, self.comment(Catalog::Type, c.get(0)?, 0))?,
+                    meta: self.meta(&c, 5, Catalog::Type)?,
                 }),
             );
         }
@@ -86,7 +86,7 @@ impl Inspector {
              ARRAY(SELECT k.conname || chr(31) || pg_get_constraintdef(k.oid) FROM pg_constraint k \
                    WHERE k.contypid = t.oid AND k.contype = 'c' ORDER BY k.conname), \
              ARRAY(SELECT k.oid::int8 FROM pg_constraint k WHERE k.contypid = t.oid), \
-             pg_get_userbyid(t.typowner)::text, NULL::text, {acl} \
+             pg_get_userbyid(t.typowner)::text, {acl} \
              FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_type bt ON bt.oid = t.typbasetype \
              WHERE t.typtype = 'd' AND {ns} AND {ext}",
             coll = collation_expr("t.typcollation", "bt.typcollation"),
@@ -116,7 +116,7 @@ impl Inspector {
                 default: c.get(6)?,
                 not_null: c.get(7)?,
                 constraints,
-                meta: c.meta(10, self.comment(Catalog::Type, c.get(0)?, 0))?,
+                meta: self.meta(&c, 10, Catalog::Type)?,
             };
             self.insert(id, Object::Domain(domain));
         }
@@ -129,7 +129,7 @@ impl Inspector {
              ARRAY(SELECT a.attname || chr(31) || format_type(a.atttypid, a.atttypmod) || chr(31) || \
                    coalesce({coll}, '') FROM pg_attribute a JOIN pg_type at ON at.oid = a.atttypid \
                    WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum), \
-             pg_get_userbyid(t.typowner)::text, NULL::text, {acl} \
+             pg_get_userbyid(t.typowner)::text, {acl} \
              FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_class c ON c.oid = t.typrelid \
              WHERE t.typtype = 'c' AND c.relkind = 'c' AND {ns} AND {ext}",
             coll = collation_expr("a.attcollation", "at.typcollation"),
@@ -162,7 +162,7 @@ impl Inspector {
                 id,
                 Object::Composite(Composite {
                     attributes,
-                    meta: c.meta(6, self.comment(Catalog::Type, c.get(0)?, 0))?,
+                    meta: self.meta(&c, 6, Catalog::Type)?,
                 }),
             );
         }
@@ -192,7 +192,7 @@ impl Inspector {
                CASE WHEN r.rngsubdiff <> 0 THEN 'SUBTYPE_DIFF = ' || r.rngsubdiff::regproc::text END \
                {multirange}), \
              {multi_oids}, \
-             pg_get_userbyid(t.typowner)::text, NULL::text, {acl} \
+             pg_get_userbyid(t.typowner)::text, {acl} \
              FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace JOIN pg_range r ON r.rngtypid = t.oid \
              JOIN pg_type st ON st.oid = r.rngsubtype \
              WHERE t.typtype = 'r' AND {ns} AND {ext}",
@@ -212,7 +212,7 @@ impl Inspector {
                 id,
                 Object::Range(RangeType {
                     options: c.get(4)?,
-                    meta: c.meta(6, self.comment(Catalog::Type, c.get(0)?, 0))?,
+                    meta: self.meta(&c, 6, Catalog::Type)?,
                 }),
             );
         }
