@@ -173,17 +173,7 @@ fn second_reader<'a>(
             Ok(reader)
         };
         Ok(match attempt.await {
-            Ok(reader) => {
-                let mut second = Inspector::new(
-                    reader,
-                    first.options.clone(),
-                    first.version,
-                    String::new(),
-                    first.members.clone(),
-                );
-                second.comments = first.comments.clone();
-                Some(second)
-            }
+            Ok(reader) => Some(first.sibling(reader)),
             Err(error) => {
                 debug!(%error, "inspecting on one connection");
                 None
@@ -225,7 +215,7 @@ async fn inspect_database(pool: PgPool, options: Options) -> Result<Schema, Sche
     if version < 130000 {
         return Err(SchemaError::UnsupportedVersion(version / 10000));
     }
-    let mut ins = Inspector::new(tx, options, version, user, Vec::new());
+    let mut ins = Inspector::new(tx, options, version, user);
     // First: pg_depend, which also tells which objects belong to extensions (left out of
     // every other query).
     ins.read_dependencies().await?;
@@ -256,13 +246,7 @@ async fn inspect_database(pool: PgPool, options: Options) -> Result<Schema, Sche
 }
 
 impl Inspector {
-    fn new(
-        tx: Reader,
-        options: Options,
-        version: i32,
-        current_user: String,
-        members: Vec<i64>,
-    ) -> Self {
+    fn new(tx: Reader, options: Options, version: i32, current_user: String) -> Self {
         Inspector {
             tx,
             options,
@@ -275,12 +259,21 @@ impl Inspector {
             oids: HashMap::default(),
             names: Default::default(),
             comments: Default::default(),
-            members,
+            members: Vec::new(),
             member_of: HashMap::default(),
             raw_deps: Vec::new(),
             extra_deps: Vec::new(),
             inherited_from: Vec::new(),
         }
+    }
+
+    /// An inspector reading on `reader` what this one knows before the split: the options,
+    /// the extension members and the comments (its objects are absorbed afterwards).
+    fn sibling(&self, reader: Reader) -> Self {
+        let mut sibling = Inspector::new(reader, self.options.clone(), self.version, String::new());
+        sibling.members = self.members.clone();
+        sibling.comments = self.comments.clone();
+        sibling
     }
 
     /// Schemas, extensions, types, routines, sequences, tables, their columns (which need
