@@ -26,6 +26,7 @@ own_cases! {
     enum_add_values,
     enum_remove_and_reorder,
     identity_generated,
+    index_definitions,
     inheritance,
     matview_indexes,
     partitions,

@@ -14,6 +14,8 @@
 //! on the first.
 
 mod depend;
+mod indexdef;
+mod indexes;
 mod namespaces;
 mod relations;
 mod routines;
@@ -120,7 +122,7 @@ fn settings(reader: &mut Reader) -> BoxFuture<'_, Result<(), SchemaError>> {
     Box::pin(async move {
         sqlx::query(
             "SELECT set_config('search_path', '', true), set_config('jit', 'off', true), \
-         set_config('work_mem', '64MB', true)",
+         set_config('work_mem', '64MB', true), set_config('quote_all_identifiers', 'off', true)",
         )
         .execute(&mut **reader)
         .await
@@ -233,6 +235,7 @@ async fn inspect_database(pool: PgPool, options: Options) -> Result<Schema, Sche
             ins.read_second_half().await?;
         }
     }
+    ins.finish_indexes().await?;
     ins.dependencies()?;
     let Inspector { tx, schema, .. } = ins;
     tx.finish().await?;
@@ -264,6 +267,9 @@ impl Inspector {
             raw_deps: Vec::new(),
             extra_deps: Vec::new(),
             inherited_from: Vec::new(),
+            column_facts: FastMap::default(),
+            index_support: indexdef::Support::default(),
+            pending_indexes: Vec::new(),
         }
     }
 
@@ -298,6 +304,7 @@ impl Inspector {
     /// its own, so it can be read on a second connection and absorbed afterwards.
     async fn read_second_half(&mut self) -> Result<(), SchemaError> {
         self.constraints().await?;
+        self.index_support().await?;
         self.indexes().await?;
         self.triggers().await?;
         self.policies().await?;
@@ -311,6 +318,8 @@ impl Inspector {
         self.oids.extend(other.oids.drain());
         self.extra_deps.append(&mut other.extra_deps);
         self.inherited_from.append(&mut other.inherited_from);
+        self.pending_indexes.append(&mut other.pending_indexes);
+        self.index_support = std::mem::take(&mut other.index_support);
         if let Err(error) = other.tx.finish().await {
             debug!(%error, "ending the second reader's transaction");
         }
@@ -386,6 +395,12 @@ struct Inspector {
     extra_deps: Vec<crate::model::Dependency>,
     /// Partitions' copies of indexes and constraints, and the OID of the parent's original.
     inherited_from: Vec<(ObjectId, Catalog, i64)>,
+    /// Table columns by (table OID, number), for the index definitions.
+    column_facts: FastMap<(i64, i32), indexdef::ColumnFacts>,
+    /// Operator classes and reserved words, for the index definitions.
+    index_support: indexdef::Support,
+    /// Indexes read, waiting for their definitions ([`Inspector::finish_indexes`]).
+    pending_indexes: Vec<(ObjectId, crate::model::Index, indexdef::RawIndex)>,
 }
 
 /// The filter on a namespace alias: no system schemas, and the schema options
@@ -433,6 +448,18 @@ impl Inspector {
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "catalog query"
             );
+            Ok(rows)
+        })
+    }
+
+    /// Runs one catalog query that takes no parameters (not filtered by schema).
+    fn fetch_unfiltered<'a>(&'a mut self, what: &'static str, sql: &'a str) -> BoxFuture<'a, Result<Vec<PgRow>, SchemaError>> {
+        Box::pin(async move {
+            let rows = sqlx::query(sql)
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(|source| SchemaError::Query { what, source })?;
+            debug!(what, rows = rows.len(), "catalog query");
             Ok(rows)
         })
     }

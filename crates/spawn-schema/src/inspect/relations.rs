@@ -1,10 +1,11 @@
 //! Tables, columns, defaults, constraints, indexes, views, materialized views, sequences,
 //! triggers, policies and extended statistics.
 
+use super::indexdef::ColumnFacts;
 use super::types::collation_expr;
 use super::{not_extension_member, ns_filter, split_us, Catalog, Cols, Inspector};
 use crate::model::{
-    Column, ColumnDefault, Constraint, DepKind, Dependency, Index, Meta, Object, ObjectId,
+    Column, ColumnDefault, Constraint, DepKind, Dependency, Meta, Object, ObjectId,
     ObjectKind, PartitionOf, Policy, Sequence, Statistics, Table, Trigger, View,
 };
 use crate::SchemaError;
@@ -148,7 +149,8 @@ impl Inspector {
             "SELECT a.attrelid::int8, a.attnum::int4, a.attname::text, \
              format_type(a.atttypid, a.atttypmod), a.attnotnull, {coll}, a.attidentity::text, a.attgenerated::text, \
              pg_get_expr(ad.adbin, CASE WHEN a.attgenerated = '' THEN 0 ELSE ad.adrelid END), \
-             a.attislocal, a.attinhcount > 0, NULL::text, {acl}, ad.oid::int8 \
+             a.attislocal, a.attinhcount > 0, NULL::text, {acl}, ad.oid::int8, \
+             a.atttypid::int8, a.attcollation::int8 \
              FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
              JOIN pg_type t ON t.oid = a.atttypid \
              LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
@@ -186,6 +188,14 @@ impl Inspector {
                 }
             };
             let name = self.name(c.get(2)?);
+            self.column_facts.insert(
+                (relid, attnum),
+                ColumnFacts {
+                    name: name.clone(),
+                    type_oid: c.get(15)?,
+                    collation: c.get(16)?,
+                },
+            );
             let id = ObjectId::part(
                 ObjectKind::Column,
                 table_id.schema.clone(),
@@ -307,40 +317,6 @@ impl Inspector {
                 meta: self.meta(&c, 7, Catalog::Constraint)?,
             };
             self.insert(id, Object::Constraint(con));
-        }
-        Ok(())
-    }
-
-    pub(super) async fn indexes(&mut self) -> Result<(), SchemaError> {
-        let sql = format!(
-            "SELECT ic.oid::int8, n.nspname::text, ic.relname::text, tn.nspname::text, tc.relname::text, \
-             pg_get_indexdef(ic.oid), NULL::text, NULL::text[], NULL::text[], \
-             h.inhparent::int8 \
-             FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace \
-             JOIN pg_class tc ON tc.oid = i.indrelid JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
-             LEFT JOIN pg_inherits h ON h.inhrelid = i.indexrelid \
-             WHERE tc.relkind IN ('r', 'p', 'm') AND {ns} AND {ext} \
-             AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid \
-                             AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x'))",
-            ns = ns_filter("n"),
-            ext = not_extension_member("pg_class", "tc.oid"),
-        );
-        for row in self.fetch("indexes", &sql).await? {
-            let c = Cols::new(&row, "indexes");
-            let id = self.id(ObjectKind::Index, c.get(1)?, c.get(2)?, "");
-            self.oids.insert((Catalog::Class, c.get(0)?, 0), id.clone());
-            let parent: Option<i64> = c.get(9)?;
-            if let Some(parent) = parent {
-                self.inherited_from
-                    .push((id.clone(), Catalog::Class, parent));
-            }
-            let index = Index {
-                table: (c.get(3)?, c.get(4)?),
-                definition: c.get(5)?,
-                inherited: parent.is_some(),
-                meta: self.meta(&c, 6, Catalog::Class)?,
-            };
-            self.insert(id, Object::Index(index));
         }
         Ok(())
     }

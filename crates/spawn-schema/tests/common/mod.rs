@@ -350,6 +350,8 @@ pub async fn roundtrip(
         let target = inspect(&db_b.pool, &options)
             .await
             .map_err(|e| format!("inspect to: {e}"))?;
+        check_index_definitions(&db_a, &source).await?;
+        check_index_definitions(&db_b, &target).await?;
         let plan = source.plan(&target, &options);
         let sql = plan.to_sql();
         let artifact = std::env::temp_dir().join(format!("{}.sql", db_a.name));
@@ -382,6 +384,48 @@ pub async fn roundtrip(
     drop_db(db_a).await;
     drop_db(db_b).await;
     result
+}
+
+/// Requires every index definition inspection composed to be `pg_get_indexdef`'s, byte for
+/// byte (with the empty `search_path` inspection runs with).
+pub async fn check_index_definitions(
+    db: &TestDb,
+    schema: &spawn_schema::Schema,
+) -> Result<(), String> {
+    let mut tx = db.pool.begin().await.map_err(|e| e.to_string())?;
+    sqlx::query("SET LOCAL search_path = ''")
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| e.to_string())?;
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT n.nspname::text, c.relname::text, pg_get_indexdef(c.oid) FROM pg_index i \
+         JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(|e| e.to_string())?;
+    let server: std::collections::HashMap<(String, String), String> = rows
+        .into_iter()
+        .map(|(schema, name, definition)| ((schema, name), definition))
+        .collect();
+    let mut problems = Vec::new();
+    for (id, object) in &schema.objects {
+        if let spawn_schema::model::Object::Index(index) = object {
+            let key = (id.schema.to_string(), id.name.to_string());
+            match server.get(&key) {
+                Some(expected) if *expected == index.definition => {}
+                expected => problems.push(format!(
+                    "index {}.{}: composed {:?}, pg_get_indexdef {:?}",
+                    key.0, key.1, index.definition, expected
+                )),
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
 }
 
 /// Every direction of the oracle for one fixture folder: a→b, b→a, empty→b, b→empty.

@@ -1,0 +1,267 @@
+//! Indexes: read as their catalog parts on either connection, their definitions composed
+//! once the table columns are known (see [`indexdef`](super::indexdef)), and asked of
+//! `pg_get_indexdef` only where composing cannot be sure.
+
+use super::indexdef::{Needs, OpClass, Outcome, RawIndex, Support, TypeFacts};
+use super::{not_extension_member, ns_filter, query_error, Catalog, Cols, Inspector};
+use crate::model::{Index, Object, ObjectKind};
+use crate::SchemaError;
+
+/// An `int2vector` or `oidvector` (sent as text: as arrays they would start at 0, which the
+/// driver does not decode).
+fn numbers<T: std::str::FromStr>(c: &Cols<'_>, index: usize) -> Result<Vec<T>, SchemaError> {
+    let text: String = c.get(index)?;
+    text.split_whitespace()
+        .map(|n| {
+            n.parse().map_err(|_| SchemaError::Query {
+                what: "indexes",
+                source: sqlx::Error::Decode(format!("unexpected vector element {n:?}").into()),
+            })
+        })
+        .collect()
+}
+
+/// Rounds of facts read on demand (a domain over a domain needs one per level) before the
+/// server is asked instead.
+const FACT_ROUNDS: usize = 3;
+
+impl Inspector {
+    /// The operator classes and reserved words index definitions are composed with (see
+    /// [`indexdef`](super::indexdef)).
+    pub(super) async fn index_support(&mut self) -> Result<(), SchemaError> {
+        let rows = self
+            .fetch_unfiltered(
+                "operator classes",
+                "SELECT oc.oid::int8, oc.opcmethod::int8, oc.opcintype::int8, oc.opcdefault, oc.opckeytype <> 0, \
+                 CASE WHEN n.nspname = 'pg_catalog' THEN quote_ident(oc.opcname) \
+                      ELSE quote_ident(n.nspname) || '.' || quote_ident(oc.opcname) END, \
+                 t.typtype = 'd', \
+                 CASE WHEN t.typtype = 'p' AND t.typnamespace = 'pg_catalog'::regnamespace THEN t.typname::text END, \
+                 t.typcategory::text, t.typispreferred \
+                 FROM pg_opclass oc JOIN pg_namespace n ON n.oid = oc.opcnamespace \
+                 JOIN pg_type t ON t.oid = oc.opcintype",
+            )
+            .await?;
+        let mut opclasses = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let c = Cols::new(row, "operator classes");
+            opclasses.push((
+                c.get(0)?,
+                OpClass {
+                    method: c.get(1)?,
+                    input_type: c.get(2)?,
+                    is_default: c.get(3)?,
+                    has_key_type: c.get(4)?,
+                    printed: c.get(5)?,
+                    input_is_domain: c.get(6)?,
+                    input_pseudo: c.get(7)?,
+                    input_category: c.get(8)?,
+                    input_preferred: c.get(9)?,
+                },
+            ));
+        }
+        let keywords = self
+            .fetch_unfiltered(
+                "keywords",
+                "SELECT word FROM pg_get_keywords() WHERE catcode <> 'U'",
+            )
+            .await?
+            .iter()
+            .map(|row| Cols::new(row, "keywords").get::<String>(0))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.index_support = Support::new(opclasses, keywords);
+        Ok(())
+    }
+
+    /// Indexes not backing a constraint, read as their parts: their definitions are composed
+    /// once the table columns are known too ([`Inspector::finish_indexes`]).
+    pub(super) async fn indexes(&mut self) -> Result<(), SchemaError> {
+        let nulls_not_distinct = if self.version >= 150000 {
+            "i.indnullsnotdistinct"
+        } else {
+            "false"
+        };
+        let sql = format!(
+            "SELECT ic.oid::int8, n.nspname::text, ic.relname::text, tn.nspname::text, tc.relname::text, \
+             NULL::text, NULL::text[], NULL::text[], \
+             h.inhparent::int8, i.indrelid::int8, i.indisunique, {nulls_not_distinct}, am.amname::text, \
+             ic.relkind = 'I', i.indnkeyatts::int4, i.indkey::text, i.indclass::text, \
+             i.indcollation::text, i.indoption::text, \
+             CASE WHEN i.indexprs IS NOT NULL THEN ARRAY(SELECT CASE WHEN i.indkey[k - 1] = 0 \
+               THEN pg_get_indexdef(i.indexrelid, k, false) END FROM generate_series(1, i.indnkeyatts::int4) k) END, \
+             ARRAY(SELECT CASE WHEN a.attoptions IS NULL THEN a.atttypid::int8 ELSE -1 END FROM pg_attribute a \
+               WHERE a.attrelid = i.indexrelid AND a.attnum > 0 ORDER BY a.attnum), \
+             i.indexprs::text, pg_get_expr(i.indpred, i.indrelid), ic.reloptions IS NOT NULL \
+             FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace \
+             JOIN pg_class tc ON tc.oid = i.indrelid JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
+             JOIN pg_am am ON am.oid = ic.relam \
+             LEFT JOIN pg_inherits h ON h.inhrelid = i.indexrelid \
+             WHERE tc.relkind IN ('r', 'p', 'm') AND {ns} AND {ext} \
+             AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.indexrelid \
+                             AND k.conrelid = i.indrelid AND k.contype IN ('p', 'u', 'x'))",
+            ns = ns_filter("n"),
+            ext = not_extension_member("pg_class", "tc.oid"),
+        );
+        for row in self.fetch("indexes", &sql).await? {
+            let c = Cols::new(&row, "indexes");
+            let oid: i64 = c.get(0)?;
+            let (schema, name): (String, String) = (c.get(1)?, c.get(2)?);
+            let id = self.id(ObjectKind::Index, &schema, &name, "");
+            self.oids.insert((Catalog::Class, oid, 0), id.clone());
+            let parent: Option<i64> = c.get(8)?;
+            if let Some(parent) = parent {
+                self.inherited_from
+                    .push((id.clone(), Catalog::Class, parent));
+            }
+            let attribute_types: Vec<i64> = c.get(20)?;
+            let raw = RawIndex {
+                oid,
+                name,
+                table_schema: c.get(3)?,
+                table_name: c.get(4)?,
+                table_oid: c.get(9)?,
+                unique: c.get(10)?,
+                nulls_not_distinct: c.get(11)?,
+                access_method: c.get(12)?,
+                partitioned: c.get(13)?,
+                key_count: usize::try_from(c.get::<i32>(14)?).unwrap_or(0),
+                keys: numbers(&c, 15)?,
+                classes: numbers(&c, 16)?,
+                collations: numbers(&c, 17)?,
+                options: numbers(&c, 18)?,
+                expressions: c.get::<Option<Vec<Option<String>>>>(19)?.unwrap_or_default(),
+                has_options: c.get::<bool>(23)? || attribute_types.contains(&-1),
+                attribute_types,
+                expression_tree: c.get(21)?,
+                predicate: c.get(22)?,
+            };
+            let index = Index {
+                table: (raw.table_schema.clone(), raw.table_name.clone()),
+                definition: String::new(),
+                inherited: parent.is_some(),
+                meta: self.meta(&c, 5, Catalog::Class)?,
+            };
+            self.pending_indexes.push((id, index, raw));
+        }
+        Ok(())
+    }
+
+    /// Composes the definitions of the indexes read, reading the facts they wait for, and
+    /// asks `pg_get_indexdef` for the rest; then adds the indexes to the schema.
+    pub(super) async fn finish_indexes(&mut self) -> Result<(), SchemaError> {
+        let mut todo = std::mem::take(&mut self.pending_indexes);
+        let total = todo.len();
+        let mut by_server = Vec::new();
+        for round in 0..=FACT_ROUNDS {
+            let mut needs = Needs::default();
+            let mut waiting = Vec::new();
+            for (id, mut index, raw) in todo {
+                match self.index_support.compose(&raw, &self.column_facts, &mut needs) {
+                    Outcome::Done(definition) => {
+                        index.definition = definition;
+                        self.insert(id, Object::Index(index));
+                    }
+                    Outcome::Waiting if round < FACT_ROUNDS => waiting.push((id, index, raw)),
+                    Outcome::Waiting | Outcome::Server => by_server.push((id, index, raw.oid)),
+                }
+            }
+            todo = waiting;
+            if todo.is_empty() {
+                break;
+            }
+            self.read_index_facts(needs).await?;
+        }
+        tracing::debug!(
+            composed = total - by_server.len(),
+            by_server = by_server.len(),
+            "index definitions"
+        );
+        if by_server.is_empty() {
+            return Ok(());
+        }
+        let oids: Vec<i64> = by_server.iter().map(|(_, _, oid)| *oid).collect();
+        let rows = sqlx::query(
+            "SELECT o, pg_get_indexdef(o::oid) FROM unnest($1::int8[]) o",
+        )
+        .bind(&oids)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(query_error("index definitions"))?;
+        let mut definitions = super::FastMap::default();
+        for row in &rows {
+            let c = Cols::new(row, "index definitions");
+            definitions.insert(c.get::<i64>(0)?, c.get::<String>(1)?);
+        }
+        for (id, mut index, oid) in by_server {
+            tracing::trace!(index = %id.name, "index definition asked of the server");
+            index.definition = definitions.remove(&oid).unwrap_or_default();
+            self.insert(id, Object::Index(index));
+        }
+        Ok(())
+    }
+
+    /// Reads the type facts and collation names composing waits for.
+    async fn read_index_facts(&mut self, mut needs: Needs) -> Result<(), SchemaError> {
+        if needs.is_empty() {
+            return Ok(());
+        }
+        for list in [&mut needs.types, &mut needs.collations] {
+            list.sort_unstable();
+            list.dedup();
+        }
+        if !needs.types.is_empty() {
+            let is_array = if self.version >= 140000 {
+                "t.typelem <> 0 AND t.typsubscript = 'array_subscript_handler'::regproc"
+            } else {
+                "t.typelem <> 0 AND t.typlen = -1"
+            };
+            let sql = format!(
+                "SELECT t.oid::int8, t.typtype::text, t.typcategory::text, t.typbasetype::int8, \
+                 {is_array}, t.typrelid <> 0, \
+                 coalesce((SELECT e.typrelid <> 0 FROM pg_type e WHERE e.oid = t.typelem AND {is_array}), false), \
+                 ARRAY(SELECT c.casttarget::int8 FROM pg_cast c WHERE c.castsource = t.oid \
+                       AND c.castmethod = 'b' AND c.castcontext = 'i') \
+                 FROM pg_type t WHERE t.oid = ANY($1::int8[]::oid[])"
+            );
+            let rows = sqlx::query(&sql)
+                .bind(&needs.types)
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(query_error("index key types"))?;
+            for row in &rows {
+                let c = Cols::new(row, "index key types");
+                self.index_support.types.insert(
+                    c.get(0)?,
+                    TypeFacts {
+                        typtype: c.get(1)?,
+                        category: c.get(2)?,
+                        base_type: c.get(3)?,
+                        is_array: c.get(4)?,
+                        is_composite: c.get(5)?,
+                        is_composite_array: c.get(6)?,
+                        binary_casts: c.get(7)?,
+                    },
+                );
+            }
+        }
+        if !needs.collations.is_empty() {
+            let rows = sqlx::query(
+                "SELECT c.oid::int8, CASE WHEN n.nspname = 'pg_catalog' THEN quote_ident(c.collname) \
+                 ELSE quote_ident(n.nspname) || '.' || quote_ident(c.collname) END \
+                 FROM pg_collation c JOIN pg_namespace n ON n.oid = c.collnamespace \
+                 WHERE c.oid = ANY($1::int8[]::oid[])",
+            )
+            .bind(&needs.collations)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(query_error("index collations"))?;
+            for row in &rows {
+                let c = Cols::new(row, "index collations");
+                self.index_support
+                    .collations
+                    .insert(c.get(0)?, c.get(1)?);
+            }
+        }
+        Ok(())
+    }
+}
