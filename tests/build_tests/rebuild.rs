@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 struct Fixture {
@@ -70,13 +73,29 @@ fn main() {
 "#,
         )
         .unwrap();
-        std::fs::write(root.join("spawn.toml"), "spawn_folder = \"db\"\nvariables = \"vars.json\"\n").unwrap();
+        std::fs::write(
+            root.join("spawn.toml"),
+            "spawn_folder = \"db\"\nvariables = \"vars.json\"\n",
+        )
+        .unwrap();
         std::fs::write(root.join("vars.json"), r#"{"greeting": "hello"}"#).unwrap();
-        write(root, "db/components/f.sql", "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n");
-        write(root, "db/migrations/20250101000000-one/up.sql", "{% include \"f.sql\" %}\nSELECT {{ variables.greeting }};\n");
+        write(
+            root,
+            "db/components/f.sql",
+            "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n",
+        );
+        write(
+            root,
+            "db/migrations/20250101000000-one/up.sql",
+            "{% include \"f.sql\" %}\nSELECT {{ variables.greeting }};\n",
+        );
         // A shared target dir for all fixtures of all runs: dependencies build once.
         let target = workspace().join("target").join("rebuild-fixture");
-        Self { dir, target, name: name.to_owned() }
+        Self {
+            dir,
+            target,
+            name: name.to_owned(),
+        }
     }
 
     fn root(&self) -> &Path {
@@ -93,13 +112,18 @@ fn main() {
             .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "cargo build failed:\n{stderr}");
-        let script_ran = stderr
-            .lines()
-            .any(|l| l.contains("Running") && l.contains(self.name.as_str()) && l.contains("build-script-build"));
+        let script_ran = stderr.lines().any(|l| {
+            l.contains("Running")
+                && l.contains(self.name.as_str())
+                && l.contains("build-script-build")
+        });
         let bin = self.target.join("debug").join(&self.name);
         let run = Command::new(bin).output().unwrap();
         assert!(run.status.success());
-        Build { script_ran, embedded: String::from_utf8_lossy(&run.stdout).into_owned() }
+        Build {
+            script_ran,
+            embedded: String::from_utf8_lossy(&run.stdout).into_owned(),
+        }
     }
 }
 
@@ -122,39 +146,72 @@ fn embedded_set_follows_every_kind_of_change() {
     // Iterating on unpinned migrations: everything a migration reads is watched.
     let fx = Fixture::new("rebuild-fixture-unpinned", false);
     let first = fx.build();
-    assert!(first.embedded.contains("20250101000000-one prod"), "{first:?}");
+    assert!(
+        first.embedded.contains("20250101000000-one prod"),
+        "{first:?}"
+    );
 
     let noop = fx.build();
     assert!(!noop.script_ran, "a no-op build reran the build script");
     assert_eq!(noop.embedded, first.embedded);
 
-    let (before, after) = around(&fx, |r| write(r, "db/migrations/20250102000000-two/up.sql", "SELECT 2;\n"));
-    assert!(after.embedded.contains("20250102000000-two"), "adding a migration: {before:?} -> {after:?}");
+    let (before, after) = around(&fx, |r| {
+        write(r, "db/migrations/20250102000000-two/up.sql", "SELECT 2;\n")
+    });
+    assert!(
+        after.embedded.contains("20250102000000-two"),
+        "adding a migration: {before:?} -> {after:?}"
+    );
 
-    let (before, after) = around(&fx, |r| write(r, "db/migrations/20250102000000-two/up.sql", "SELECT 22;\n"));
+    let (before, after) = around(&fx, |r| {
+        write(r, "db/migrations/20250102000000-two/up.sql", "SELECT 22;\n")
+    });
     assert_ne!(before.embedded, after.embedded, "editing a migration");
 
     let (_, after) = around(&fx, |r| {
-        std::fs::rename(r.join("db/migrations/20250102000000-two"), r.join("db/migrations/20250103000000-three")).unwrap()
+        std::fs::rename(
+            r.join("db/migrations/20250102000000-two"),
+            r.join("db/migrations/20250103000000-three"),
+        )
+        .unwrap()
     });
     assert!(
-        after.embedded.contains("20250103000000-three") && !after.embedded.contains("20250102000000-two"),
+        after.embedded.contains("20250103000000-three")
+            && !after.embedded.contains("20250102000000-two"),
         "renaming a migration: {after:?}"
     );
 
-    let (_, after) = around(&fx, |r| std::fs::remove_dir_all(r.join("db/migrations/20250103000000-three")).unwrap());
-    assert!(!after.embedded.contains("20250103000000-three"), "removing a migration: {after:?}");
+    let (_, after) = around(&fx, |r| {
+        std::fs::remove_dir_all(r.join("db/migrations/20250103000000-three")).unwrap()
+    });
+    assert!(
+        !after.embedded.contains("20250103000000-three"),
+        "removing a migration: {after:?}"
+    );
 
     let (before, after) = around(&fx, |r| {
-        write(r, "db/components/f.sql", "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 2 $$;\n")
+        write(
+            r,
+            "db/components/f.sql",
+            "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 2 $$;\n",
+        )
     });
-    assert_ne!(before.embedded, after.embedded, "editing a component the migration uses");
+    assert_ne!(
+        before.embedded, after.embedded,
+        "editing a component the migration uses"
+    );
 
     let (before, after) = around(&fx, |r| write(r, "vars.json", r#"{"greeting": "bonjour"}"#));
-    assert_ne!(before.embedded, after.embedded, "editing the variables file");
+    assert_ne!(
+        before.embedded, after.embedded,
+        "editing the variables file"
+    );
 
     let noop = fx.build();
-    assert!(!noop.script_ran, "a no-op build after the changes reran the build script");
+    assert!(
+        !noop.script_ran,
+        "a no-op build after the changes reran the build script"
+    );
 }
 
 #[test]
@@ -169,5 +226,8 @@ fn pinned_migrations_ignore_component_edits_and_debug_builds_pin() {
     assert_eq!(first.embedded, after.embedded);
     // Settle: a no-op build after pinning does not rerun the script.
     fx.build();
-    assert!(!fx.build().script_ran, "a no-op build of a pinned project reran the build script");
+    assert!(
+        !fx.build().script_ran,
+        "a no-op build of a pinned project reran the build script"
+    );
 }

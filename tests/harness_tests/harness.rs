@@ -11,7 +11,10 @@ async fn each_test_database_is_separate_and_templates_clone() {
         .unwrap();
     a.close().await;
     let b = TestDb::from_template("harness_b", &a.name).await;
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM t").fetch_one(&b.pool).await.unwrap();
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM t")
+        .fetch_one(&b.pool)
+        .await
+        .unwrap();
     assert_eq!(n, 2);
     let c = TestDb::new("harness_c").await;
     let exists: bool = sqlx::query_scalar("SELECT to_regclass('t') IS NOT NULL")

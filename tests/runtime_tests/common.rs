@@ -42,7 +42,10 @@ impl Mig {
 
     /// A no-transaction migration.
     pub fn no_tx(name: &str, sql: &str) -> Self {
-        Mig { mode: TransactionMode::NoTransaction, ..Mig::new(name, sql) }
+        Mig {
+            mode: TransactionMode::NoTransaction,
+            ..Mig::new(name, sql)
+        }
     }
 
     pub fn pinned(mut self, pin: &str) -> Self {
@@ -67,7 +70,11 @@ impl Mig {
 
     /// The same migration with other SQL.
     pub fn with_sql(&self, sql: &str) -> Self {
-        Mig { sql: sql.to_string(), statements: split(sql), ..self.clone() }
+        Mig {
+            sql: sql.to_string(),
+            statements: split(sql),
+            ..self.clone()
+        }
     }
 
     pub fn migration(&self) -> Migration<'_> {
@@ -114,7 +121,11 @@ pub fn split(sql: &str) -> Vec<Statement> {
         let e = s + sql[s..e].trim_end().len();
         if s < e {
             let line = 1 + sql[..s].matches('\n').count() as u32;
-            out.push(Statement { start: s, end: e, line });
+            out.push(Statement {
+                start: s,
+                end: e,
+                line,
+            });
         }
     };
     while i < b.len() {
@@ -123,12 +134,18 @@ pub fn split(sql: &str) -> Vec<Statement> {
             continue;
         }
         if sql[i..].starts_with("$$") {
-            i = sql[i + 2..].find("$$").map(|n| i + 2 + n + 2).unwrap_or(b.len());
+            i = sql[i + 2..]
+                .find("$$")
+                .map(|n| i + 2 + n + 2)
+                .unwrap_or(b.len());
             continue;
         }
         match b[i] {
             b'\'' => {
-                i = sql[i + 1..].find('\'').map(|n| i + 1 + n + 1).unwrap_or(b.len());
+                i = sql[i + 1..]
+                    .find('\'')
+                    .map(|n| i + 1 + n + 1)
+                    .unwrap_or(b.len());
                 continue;
             }
             b';' => {
@@ -155,10 +172,11 @@ pub async fn snapshot(pool: &PgPool) -> Vec<String> {
     .fetch_all(pool)
     .await
     .expect("snapshot of the catalog");
-    let has_tracking: bool = sqlx::query_scalar("SELECT to_regclass('_spawn.migration_history') IS NOT NULL")
-        .fetch_one(pool)
-        .await
-        .expect("tracking tables?");
+    let has_tracking: bool =
+        sqlx::query_scalar("SELECT to_regclass('_spawn.migration_history') IS NOT NULL")
+            .fetch_one(pool)
+            .await
+            .expect("tracking tables?");
     if has_tracking {
         for table in ["migration", "migration_history", "activity", "status"] {
             let rows: Vec<String> =
@@ -231,16 +249,28 @@ pub async fn history(pool: &PgPool) -> Vec<HistRow> {
 
 /// History rows of one user migration, oldest first.
 pub async fn rows_of(pool: &PgPool, name: &str) -> Vec<HistRow> {
-    history(pool).await.into_iter().filter(|r| r.name == name && r.namespace == "default").collect()
+    history(pool)
+        .await
+        .into_iter()
+        .filter(|r| r.name == name && r.namespace == "default")
+        .collect()
 }
 
 /// SUCCESS rows per user migration name.
 pub async fn success_count(pool: &PgPool, name: &str) -> usize {
-    rows_of(pool, name).await.iter().filter(|r| r.status == "SUCCESS").count()
+    rows_of(pool, name)
+        .await
+        .iter()
+        .filter(|r| r.status == "SUCCESS")
+        .count()
 }
 
 pub async fn table_exists(pool: &PgPool, name: &str) -> bool {
-    sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL").bind(name).fetch_one(pool).await.expect("to_regclass")
+    sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
+        .bind(name)
+        .fetch_one(pool)
+        .await
+        .expect("to_regclass")
 }
 
 /// A pool of one connection as `role` (the test cluster trusts local connections).
@@ -255,7 +285,10 @@ pub async fn pool_as(db: &spawn_tests::TestDb, role: &str) -> PgPool {
 /// Waits (bounded, polling a condition) until `query` returns true.
 pub async fn wait_until(pool: &PgPool, query: &str, what: &str) {
     for _ in 0..2000 {
-        let ok: bool = sqlx::query_scalar(query).fetch_one(pool).await.expect("condition query");
+        let ok: bool = sqlx::query_scalar(query)
+            .fetch_one(pool)
+            .await
+            .expect("condition query");
         if ok {
             return;
         }
@@ -267,11 +300,17 @@ pub async fn wait_until(pool: &PgPool, query: &str, what: &str) {
 /// Whether the advisory lock `key` is free right now (tried from a fresh connection).
 pub async fn lock_is_free(pool: &PgPool, key: i64) -> bool {
     let mut conn = pool.acquire().await.expect("connection");
-    let got: bool =
-        sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(key).fetch_one(&mut *conn).await.expect("try");
+    let got: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+        .bind(key)
+        .fetch_one(&mut *conn)
+        .await
+        .expect("try");
     if got {
-        let _: bool =
-            sqlx::query_scalar("SELECT pg_advisory_unlock($1)").bind(key).fetch_one(&mut *conn).await.expect("unlock");
+        let _: bool = sqlx::query_scalar("SELECT pg_advisory_unlock($1)")
+            .bind(key)
+            .fetch_one(&mut *conn)
+            .await
+            .expect("unlock");
     }
     got
 }

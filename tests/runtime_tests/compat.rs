@@ -29,10 +29,15 @@ fn xxh3_checksums_match_the_original_vectors() {
     for line in tsv.lines().skip(1).filter(|l| !l.is_empty()) {
         let cols: Vec<&str> = line.split('\t').collect();
         let (project, migration, env, expected) = (cols[0], cols[1], cols[2], cols[5]);
-        let sql = std::fs::read_to_string(dir.join(format!("expected/{project}/{migration}.{env}.sql"))).unwrap();
+        let sql =
+            std::fs::read_to_string(dir.join(format!("expected/{project}/{migration}.{env}.sql")))
+                .unwrap();
         let (sha256, xxh3) = Migration::checksums_of(&sql);
         assert_eq!(hex(&xxh3), expected, "{project} {migration} {env}");
-        let normalised = sql.strip_prefix('\u{feff}').unwrap_or(&sql).replace("\r\n", "\n");
+        let normalised = sql
+            .strip_prefix('\u{feff}')
+            .unwrap_or(&sql)
+            .replace("\r\n", "\n");
         assert_eq!(sha256, Migration::checksums_of(&normalised).0);
         checked += 1;
     }
@@ -68,7 +73,14 @@ INSERT INTO _spawn.status (status_id) VALUES ('SUCCESS'), ('ATTEMPTED'), ('FAILU
 ";
 
 /// One recording, the way the original writes it.
-fn original_row(name: &str, namespace: &str, activity: &str, status: &str, checksum_hex: &str, secs: &str) -> String {
+fn original_row(
+    name: &str,
+    namespace: &str,
+    activity: &str,
+    status: &str,
+    checksum_hex: &str,
+    secs: &str,
+) -> String {
     format!(
         "BEGIN; WITH m AS (INSERT INTO _spawn.migration (name, namespace) VALUES ('{name}', '{namespace}') \
          ON CONFLICT (name, namespace) DO UPDATE SET name = EXCLUDED.name RETURNING migration_id) \
@@ -88,11 +100,17 @@ fn original_migrations() -> (Mig, Mig) {
     (
         Mig::new(
             "20250301080000-create-orchard",
-            &read("20250301080000-create-orchard.prod.sql", "CREATE TABLE orchard_block (block_id int);"),
+            &read(
+                "20250301080000-create-orchard.prod.sql",
+                "CREATE TABLE orchard_block (block_id int);",
+            ),
         ),
         Mig::new(
             "20250301080100-seed-varieties",
-            &read("20250301080100-seed-varieties.prod.sql", "INSERT INTO orchard_block VALUES (1);"),
+            &read(
+                "20250301080100-seed-varieties.prod.sql",
+                "INSERT INTO orchard_block VALUES (1);",
+            ),
         ),
     )
 }
@@ -101,24 +119,72 @@ fn original_migrations() -> (Mig, Mig) {
 async fn a_database_migrated_by_the_original_is_recognised() {
     let db = TestDb::new("compat_original_db").await;
     let (a, b) = original_migrations();
-    let x = Mig::new("20250301080050-adopted-by-hand", "CREATE TABLE by_hand (id int);");
+    let x = Mig::new(
+        "20250301080050-adopted-by-hand",
+        "CREATE TABLE by_hand (id int);",
+    );
     // What the original did: bootstrap, then each migration in its own session, then a row.
     sqlx::raw_sql(ORIGINAL_DDL).execute(&db.pool).await.unwrap();
-    sqlx::raw_sql(&original_row("001-base-migration-table", "spawn", "APPLY", "SUCCESS", "2d5ee724f48b00e8a8cb974a5d0e3204", "0.012")).execute(&db.pool).await.unwrap();
+    sqlx::raw_sql(&original_row(
+        "001-base-migration-table",
+        "spawn",
+        "APPLY",
+        "SUCCESS",
+        "2d5ee724f48b00e8a8cb974a5d0e3204",
+        "0.012",
+    ))
+    .execute(&db.pool)
+    .await
+    .unwrap();
     sqlx::raw_sql(&a.sql).execute(&db.pool).await.unwrap();
-    sqlx::raw_sql(&original_row(&a.name, "default", "APPLY", "SUCCESS", &hex(&a.xxh3()), "0.0312")).execute(&db.pool).await.unwrap();
-    sqlx::raw_sql("CREATE TABLE by_hand (id int)").execute(&db.pool).await.unwrap();
-    sqlx::raw_sql(&original_row(&x.name, "default", "ADOPT", "SUCCESS", "", "0")).execute(&db.pool).await.unwrap();
+    sqlx::raw_sql(&original_row(
+        &a.name,
+        "default",
+        "APPLY",
+        "SUCCESS",
+        &hex(&a.xxh3()),
+        "0.0312",
+    ))
+    .execute(&db.pool)
+    .await
+    .unwrap();
+    sqlx::raw_sql("CREATE TABLE by_hand (id int)")
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    sqlx::raw_sql(&original_row(
+        &x.name, "default", "ADOPT", "SUCCESS", "", "0",
+    ))
+    .execute(&db.pool)
+    .await
+    .unwrap();
     sqlx::raw_sql(&b.sql).execute(&db.pool).await.unwrap();
-    sqlx::raw_sql(&original_row(&b.name, "default", "APPLY", "SUCCESS", &hex(&b.xxh3()), "0.02")).execute(&db.pool).await.unwrap();
+    sqlx::raw_sql(&original_row(
+        &b.name,
+        "default",
+        "APPLY",
+        "SUCCESS",
+        &hex(&b.xxh3()),
+        "0.02",
+    ))
+    .execute(&db.pool)
+    .await
+    .unwrap();
     if let Some(dir) = compat_dir() {
         // The checksums are the original's own, from its vectors.
         let tsv = std::fs::read_to_string(dir.join("vectors.tsv")).unwrap();
-        assert!(tsv.contains(&format!("{}\tprod\t-\t3c9035096da0374a13055e4b2e489938\t{}", a.name, hex(&a.xxh3()))));
+        assert!(tsv.contains(&format!(
+            "{}\tprod\t-\t3c9035096da0374a13055e4b2e489938\t{}",
+            a.name,
+            hex(&a.xxh3())
+        )));
     }
 
     let set = vec![a.clone(), x.clone(), b.clone()];
-    let noop = migrator(&set).run(&db.pool).await.expect("recognised as applied");
+    let noop = migrator(&set)
+        .run(&db.pool)
+        .await
+        .expect("recognised as applied");
     assert!(noop.applied.is_empty());
     assert_eq!(noop.already_applied, 3);
     assert_eq!(noop.round_trips, 3);
@@ -132,20 +198,46 @@ async fn a_database_migrated_by_the_original_is_recognised() {
     assert_eq!(status[2].state, State::Applied);
 
     // A new migration is applied next to the original's rows; no second bootstrap row.
-    let c = Mig::new("20250301080300-irrigation", "CREATE TABLE irrigation (block_id int);");
+    let c = Mig::new(
+        "20250301080300-irrigation",
+        "CREATE TABLE irrigation (block_id int);",
+    );
     let set = vec![a.clone(), x.clone(), b.clone(), c.clone()];
-    let report = migrator(&set).run(&db.pool).await.expect("apply the new one");
-    assert_eq!(report.applied.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), [c.name.as_str()]);
+    let report = migrator(&set)
+        .run(&db.pool)
+        .await
+        .expect("apply the new one");
+    assert_eq!(
+        report
+            .applied
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect::<Vec<_>>(),
+        [c.name.as_str()]
+    );
     let rows = history(&db.pool).await;
     assert_eq!(rows.iter().filter(|r| r.namespace == "spawn").count(), 1);
     let last = rows.last().unwrap();
-    assert_eq!((last.name.as_str(), last.checksum.len()), (c.name.as_str(), 32));
+    assert_eq!(
+        (last.name.as_str(), last.checksum.len()),
+        (c.name.as_str(), 32)
+    );
 
     // A changed migration that the original recorded is refused (XXH3 compared with XXH3).
-    let changed = vec![a.clone(), x.clone(), b.with_sql(&format!("{}\n-- edited", b.sql)), c.clone()];
+    let changed = vec![
+        a.clone(),
+        x.clone(),
+        b.with_sql(&format!("{}\n-- edited", b.sql)),
+        c.clone(),
+    ];
     let err = migrator(&changed).run(&db.pool).await.unwrap_err();
     match &err {
-        MigrateError::ChecksumMismatch { name, recorded, recorded_kind, .. } => {
+        MigrateError::ChecksumMismatch {
+            name,
+            recorded,
+            recorded_kind,
+            ..
+        } => {
             assert_eq!(name, &b.name);
             assert_eq!(recorded, &hex(&b.xxh3()));
             assert!(recorded_kind.contains("XXH3-128"), "{recorded_kind}");
@@ -153,6 +245,14 @@ async fn a_database_migrated_by_the_original_is_recognised() {
         other => panic!("expected a checksum mismatch, got {other}"),
     }
     // An adopted row of the original (empty checksum) is never compared.
-    let x_changed = vec![a.clone(), x.with_sql("CREATE TABLE by_hand (id bigint);"), b.clone(), c.clone()];
-    migrator(&x_changed).run(&db.pool).await.expect("empty checksums are not compared");
+    let x_changed = vec![
+        a.clone(),
+        x.with_sql("CREATE TABLE by_hand (id bigint);"),
+        b.clone(),
+        c.clone(),
+    ];
+    migrator(&x_changed)
+        .run(&db.pool)
+        .await
+        .expect("empty checksums are not compared");
 }

@@ -33,16 +33,28 @@ fn embedded_set() -> &'static Migrations {
             name: "20250306130000-feature-flags",
             pin_hash: Some("9d05484214dd6d3964fd0f2f434f873a"),
             renders: Box::leak(Box::new([
-                render("dev", "CREATE TABLE flags (env text);\nINSERT INTO flags VALUES ('dev');".into()),
-                render("prod", "CREATE TABLE flags (env text);\nINSERT INTO flags VALUES ('prod');".into()),
+                render(
+                    "dev",
+                    "CREATE TABLE flags (env text);\nINSERT INTO flags VALUES ('dev');".into(),
+                ),
+                render(
+                    "prod",
+                    "CREATE TABLE flags (env text);\nINSERT INTO flags VALUES ('prod');".into(),
+                ),
             ])),
         },
         EmbeddedMigration {
             name: "20250306130100-flag-tuning",
             pin_hash: None,
             renders: Box::leak(Box::new([
-                render("dev", "ALTER TABLE flags ADD COLUMN tuned bool DEFAULT true;".into()),
-                render("prod", "ALTER TABLE flags ADD COLUMN tuned bool DEFAULT false;".into()),
+                render(
+                    "dev",
+                    "ALTER TABLE flags ADD COLUMN tuned bool DEFAULT true;".into(),
+                ),
+                render(
+                    "prod",
+                    "ALTER TABLE flags ADD COLUMN tuned bool DEFAULT false;".into(),
+                ),
             ])),
         },
     ];
@@ -54,7 +66,10 @@ fn embedded_set() -> &'static Migrations {
 }
 
 async fn env_of(db: &TestDb) -> String {
-    sqlx::query_scalar("SELECT env FROM flags").fetch_one(&db.pool).await.unwrap()
+    sqlx::query_scalar("SELECT env FROM flags")
+        .fetch_one(&db.pool)
+        .await
+        .unwrap()
 }
 
 /// One test, because it changes SPAWN_ENV.
@@ -80,23 +95,49 @@ async fn embedded_sets_choose_their_environment() {
     .unwrap();
     assert_eq!(pin.as_deref(), Some("9d05484214dd6d3964fd0f2f434f873a"));
     let status = set.status(&db.pool).await.unwrap();
-    assert!(status.iter().all(|s| s.state == State::Applied), "{status:#?}");
+    assert!(
+        status.iter().all(|s| s.state == State::Applied),
+        "{status:#?}"
+    );
     // The prod renders are applied; the dev ones differ.
-    let dev_status = set.migrator().environment("dev").status(&db.pool).await.unwrap();
-    assert!(dev_status.iter().all(|s| s.state == State::Changed), "{dev_status:#?}");
+    let dev_status = set
+        .migrator()
+        .environment("dev")
+        .status(&db.pool)
+        .await
+        .unwrap();
+    assert!(
+        dev_status.iter().all(|s| s.state == State::Changed),
+        "{dev_status:#?}"
+    );
 
     // Chosen in code.
     let db = TestDb::new("embedded_dev").await;
-    let report = set.migrator().environment("dev").run(&db.pool).await.expect("dev run");
+    let report = set
+        .migrator()
+        .environment("dev")
+        .run(&db.pool)
+        .await
+        .expect("dev run");
     assert_eq!(report.environment.as_deref(), Some("dev"));
     assert_eq!(env_of(&db).await, "dev");
 
     // Not compiled in: an error listing the ones that are; nothing happens.
     let db = TestDb::new("embedded_unknown").await;
-    let err = set.migrator().environment("staging").run(&db.pool).await.unwrap_err();
+    let err = set
+        .migrator()
+        .environment("staging")
+        .run(&db.pool)
+        .await
+        .unwrap_err();
     assert!(matches!(err, MigrateError::UnknownEnvironment { .. }));
     let text = err.to_string();
-    assert!(text.contains("environment `staging` was not compiled into this binary (compiled in: `dev`, `prod`)"), "{text}");
+    assert!(
+        text.contains(
+            "environment `staging` was not compiled into this binary (compiled in: `dev`, `prod`)"
+        ),
+        "{text}"
+    );
     assert!(text.contains("SPAWN_ENV"), "{text}");
     let schema: bool = sqlx::query_scalar("SELECT to_regnamespace('app_tracking') IS NOT NULL")
         .fetch_one(&db.pool)
@@ -108,27 +149,57 @@ async fn embedded_sets_choose_their_environment() {
     std::env::set_var("SPAWN_ENV", "dev");
     let result = set.run(&db.pool).await;
     std::env::remove_var("SPAWN_ENV");
-    assert_eq!(result.expect("SPAWN_ENV=dev").environment.as_deref(), Some("dev"));
+    assert_eq!(
+        result.expect("SPAWN_ENV=dev").environment.as_deref(),
+        Some("dev")
+    );
     assert_eq!(env_of(&db).await, "dev");
 
     // adopt through the set.
     let db = TestDb::new("embedded_adopt").await;
-    let report = set.adopt(&db.pool, "20250306130000-feature-flags").await.expect("adopt");
+    let report = set
+        .adopt(&db.pool, "20250306130000-feature-flags")
+        .await
+        .expect("adopt");
     assert_eq!(report.adopted, ["20250306130000-feature-flags"]);
     let status = set.status(&db.pool).await.unwrap();
-    assert_eq!(status.iter().map(|s| s.state).collect::<Vec<_>>(), [State::Adopted, State::Pending]);
+    assert_eq!(
+        status.iter().map(|s| s.state).collect::<Vec<_>>(),
+        [State::Adopted, State::Pending]
+    );
 }
 
 #[tokio::test]
 async fn rendered_sets_reject_environment_and_duplicates() {
     let db = TestDb::new("embedded_rendered_errors").await;
     let ms = [Mig::new("20250101000000-a", "SELECT 1;")];
-    let err = Migrator::new(ms.iter().map(Mig::migration).collect()).environment("dev").run(&db.pool).await.unwrap_err();
-    assert!(matches!(err, MigrateError::EnvironmentNotSelectable { .. }), "{err}");
-    assert!(err.to_string().contains("render them for `dev` instead"), "{err}");
+    let err = Migrator::new(ms.iter().map(Mig::migration).collect())
+        .environment("dev")
+        .run(&db.pool)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, MigrateError::EnvironmentNotSelectable { .. }),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("render them for `dev` instead"),
+        "{err}"
+    );
     let dup = [ms[0].clone(), ms[0].with_sql("SELECT 2;")];
-    let err = Migrator::new(dup.iter().map(Mig::migration).collect()).run(&db.pool).await.unwrap_err();
-    assert!(err.to_string().contains("migration `20250101000000-a` appears twice"), "{err}");
-    let err = Migrator::new(Vec::new()).tracking_schema("").run(&db.pool).await.unwrap_err();
+    let err = Migrator::new(dup.iter().map(Mig::migration).collect())
+        .run(&db.pool)
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("migration `20250101000000-a` appears twice"),
+        "{err}"
+    );
+    let err = Migrator::new(Vec::new())
+        .tracking_schema("")
+        .run(&db.pool)
+        .await
+        .unwrap_err();
     assert!(matches!(err, MigrateError::InvalidSchema { .. }), "{err}");
 }

@@ -11,10 +11,19 @@ use crate::common::{lock_is_free, migrator, snapshot, success_count, wait_until,
 
 /// A session that holds `key`, as the original CLI's psql would.
 async fn holder(db: &TestDb, app: &str, key: i64) -> (PgConnection, i32) {
-    let options = spawn_tests::server().options(&db.name).application_name(app);
+    let options = spawn_tests::server()
+        .options(&db.name)
+        .application_name(app);
     let mut conn = PgConnection::connect_with(&options).await.unwrap();
-    let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()").fetch_one(&mut conn).await.unwrap();
-    sqlx::query("SELECT pg_advisory_lock($1)").bind(key).execute(&mut conn).await.unwrap();
+    let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(key)
+        .execute(&mut conn)
+        .await
+        .unwrap();
     (conn, pid)
 }
 
@@ -28,8 +37,14 @@ async fn a_held_lock_times_out_with_an_error_naming_the_holder() {
     let (_conn, pid) = holder(&db, "original-spawn-psql", ORIGINAL_LOCK_KEY).await;
     let before = snapshot(&db.pool).await;
     let ms = one();
-    let err = migrator(&ms).lock_timeout(Duration::from_millis(200)).run(&db.pool).await.unwrap_err();
-    let MigrateError::LockTimeout(timeout) = &err else { panic!("expected a lock timeout, got {err}") };
+    let err = migrator(&ms)
+        .lock_timeout(Duration::from_millis(200))
+        .run(&db.pool)
+        .await
+        .unwrap_err();
+    let MigrateError::LockTimeout(timeout) = &err else {
+        panic!("expected a lock timeout, got {err}")
+    };
     assert_eq!(timeout.key, ORIGINAL_LOCK_KEY);
     assert_eq!(timeout.holder.as_ref().map(|h| h.pid), Some(pid));
     let text = err.to_string();
@@ -43,9 +58,17 @@ async fn a_held_lock_times_out_with_an_error_naming_the_holder() {
     ] {
         assert!(text.contains(&needle), "missing {needle:?} in {text}");
     }
-    assert_eq!(snapshot(&db.pool).await, before, "nothing created while waiting");
+    assert_eq!(
+        snapshot(&db.pool).await,
+        before,
+        "nothing created while waiting"
+    );
     // Another tracking schema has its own key, so it is not blocked.
-    let other = migrator(&ms).tracking_schema("app_tracking").lock_timeout(Duration::ZERO).run(&db.pool).await;
+    let other = migrator(&ms)
+        .tracking_schema("app_tracking")
+        .lock_timeout(Duration::ZERO)
+        .run(&db.pool)
+        .await;
     assert_eq!(other.expect("other schema").applied.len(), 1);
     assert!(lock_is_free(&db.pool, advisory_lock_key("app_tracking")).await);
 }
@@ -57,7 +80,11 @@ async fn a_migrator_waits_for_the_lock_and_then_proceeds() {
     let pool = db.new_pool(2).await;
     let task = tokio::spawn(async move {
         let ms = one();
-        migrator(&ms).created_by_app("waiter").lock_timeout(Duration::from_secs(60)).run(&pool).await
+        migrator(&ms)
+            .created_by_app("waiter")
+            .lock_timeout(Duration::from_secs(60))
+            .run(&pool)
+            .await
     });
     // The waiter has tried at least once (and failed: the lock is held).
     wait_until(
@@ -67,11 +94,23 @@ async fn a_migrator_waits_for_the_lock_and_then_proceeds() {
         "the migrator tried the lock",
     )
     .await;
-    assert_eq!(success_count_or_zero(&db).await, 0, "nothing applied while waiting");
-    sqlx::query("SELECT pg_advisory_unlock($1)").bind(ORIGINAL_LOCK_KEY).execute(&mut conn).await.unwrap();
+    assert_eq!(
+        success_count_or_zero(&db).await,
+        0,
+        "nothing applied while waiting"
+    );
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(ORIGINAL_LOCK_KEY)
+        .execute(&mut conn)
+        .await
+        .unwrap();
     let report = task.await.unwrap().expect("proceeds once the lock is free");
     assert_eq!(report.applied.len(), 1);
-    assert!(report.lock_attempts >= 2, "it waited: {} attempts", report.lock_attempts);
+    assert!(
+        report.lock_attempts >= 2,
+        "it waited: {} attempts",
+        report.lock_attempts
+    );
 }
 
 async fn success_count_or_zero(db: &TestDb) -> usize {
@@ -85,19 +124,35 @@ async fn success_count_or_zero(db: &TestDb) -> usize {
 #[tokio::test]
 async fn the_lock_is_released_after_errors() {
     let db = TestDb::new("lock_after_errors").await;
-    let bad = vec![Mig::new("20250101000000-a", "CREATE TABLE a (id int);\nSELECT 1/0;")];
+    let bad = vec![Mig::new(
+        "20250101000000-a",
+        "CREATE TABLE a (id int);\nSELECT 1/0;",
+    )];
     migrator(&bad).run(&db.pool).await.unwrap_err();
-    assert!(lock_is_free(&db.pool, ORIGINAL_LOCK_KEY).await, "after a failed migration");
+    assert!(
+        lock_is_free(&db.pool, ORIGINAL_LOCK_KEY).await,
+        "after a failed migration"
+    );
     let bad_nt = vec![Mig::no_tx("20250101000000-a", "SELECT 1/0;")];
     migrator(&bad_nt).run(&db.pool).await.unwrap_err();
-    assert!(lock_is_free(&db.pool, ORIGINAL_LOCK_KEY).await, "after a failed no-transaction migration");
+    assert!(
+        lock_is_free(&db.pool, ORIGINAL_LOCK_KEY).await,
+        "after a failed no-transaction migration"
+    );
     let good = vec![Mig::new("20250101000000-a", "CREATE TABLE a (id int);")];
     migrator(&good).run(&db.pool).await.unwrap();
     let changed = vec![good[0].with_sql("CREATE TABLE a (id bigint);")];
     migrator(&changed).run(&db.pool).await.unwrap_err();
-    assert!(lock_is_free(&db.pool, ORIGINAL_LOCK_KEY).await, "after a refusal");
+    assert!(
+        lock_is_free(&db.pool, ORIGINAL_LOCK_KEY).await,
+        "after a refusal"
+    );
     // A second migrator takes it at its first attempt.
-    let report = migrator(&good).lock_timeout(Duration::ZERO).run(&db.pool).await.expect("lock is free");
+    let report = migrator(&good)
+        .lock_timeout(Duration::ZERO)
+        .run(&db.pool)
+        .await
+        .expect("lock is free");
     assert_eq!(report.lock_attempts, 1);
 }
 
@@ -109,7 +164,10 @@ async fn the_lock_is_released_when_the_run_is_dropped() {
     let (_blocker, _) = holder(&db, "blocker", 4242).await;
     let blocking = vec![
         Mig::new("20250101000000-a", "CREATE TABLE a (id int);"),
-        Mig::new("20250101000100-b", "SELECT pg_advisory_xact_lock(4242);\nCREATE TABLE b (id int);"),
+        Mig::new(
+            "20250101000100-b",
+            "SELECT pg_advisory_xact_lock(4242);\nCREATE TABLE b (id int);",
+        ),
     ];
     let pool = db.new_pool(2).await;
     let m = migrator(&blocking);
@@ -137,14 +195,24 @@ async fn the_lock_is_released_when_the_run_is_dropped() {
     )
     .await;
     let other_pool = db.new_pool(2).await;
-    let unblocked = vec![blocking[0].clone(), blocking[1].with_sql("CREATE TABLE b (id int);")];
+    let unblocked = vec![
+        blocking[0].clone(),
+        blocking[1].with_sql("CREATE TABLE b (id int);"),
+    ];
     let report = migrator(&unblocked)
         .lock_timeout(Duration::ZERO)
         .run(&other_pool)
         .await
         .expect("a second migrator takes the lock at once");
     // a committed before the drop; b was rolled back with the terminated backend.
-    assert_eq!(report.applied.iter().map(|m| m.name.as_str()).collect::<Vec<_>>(), ["20250101000100-b"]);
+    assert_eq!(
+        report
+            .applied
+            .iter()
+            .map(|m| m.name.as_str())
+            .collect::<Vec<_>>(),
+        ["20250101000100-b"]
+    );
     assert_eq!(success_count(&db.pool, "20250101000000-a").await, 1);
     assert_eq!(success_count(&db.pool, "20250101000100-b").await, 1);
 }
@@ -214,6 +282,10 @@ async fn the_lock_is_released_after_a_panic() {
         "spawn's lock is released",
     )
     .await;
-    let report = migrator(&ms).lock_timeout(Duration::ZERO).run(&db.pool).await.expect("lock is free");
+    let report = migrator(&ms)
+        .lock_timeout(Duration::ZERO)
+        .run(&db.pool)
+        .await
+        .expect("lock is free");
     assert_eq!(report.applied.len(), 1);
 }

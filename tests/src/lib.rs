@@ -29,7 +29,11 @@ impl TestServer {
 
     /// A URL of `database` on this server.
     pub fn url(&self, database: &str) -> String {
-        self.admin.clone().database(database).to_url_lossy().to_string()
+        self.admin
+            .clone()
+            .database(database)
+            .to_url_lossy()
+            .to_string()
     }
 
     /// Options of a connection to `database` on this server.
@@ -51,13 +55,19 @@ pub fn server() -> &'static TestServer {
     SERVER.get_or_init(|| match std::env::var("DATABASE_URL") {
         Ok(url) => TestServer {
             cluster: None,
-            admin: url.parse().expect("DATABASE_URL is not a valid postgres URL"),
+            admin: url
+                .parse()
+                .expect("DATABASE_URL is not a valid postgres URL"),
         },
         Err(_) => {
-            let cluster = spawn_localdb::Cluster::start_temporary()
-                .unwrap_or_else(|e| panic!("cannot start a throwaway PostgreSQL for the tests: {e}"));
+            let cluster = spawn_localdb::Cluster::start_temporary().unwrap_or_else(|e| {
+                panic!("cannot start a throwaway PostgreSQL for the tests: {e}")
+            });
             let admin: PgConnectOptions = cluster.url("postgres").parse().expect("cluster URL");
-            TestServer { cluster: Some(cluster), admin }
+            TestServer {
+                cluster: Some(cluster),
+                admin,
+            }
         }
     })
 }
@@ -85,16 +95,22 @@ impl TestDb {
         let name = unique_name(label);
         let server = server();
         let mut admin = server.admin_connection().await;
-        sqlx::raw_sql(&format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""))
-            .execute(&mut admin)
-            .await
-            .unwrap_or_else(|e| panic!("CREATE DATABASE {name} TEMPLATE {template}: {e}"));
+        sqlx::raw_sql(&format!(
+            "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
+        ))
+        .execute(&mut admin)
+        .await
+        .unwrap_or_else(|e| panic!("CREATE DATABASE {name} TEMPLATE {template}: {e}"));
         let pool = PgPoolOptions::new()
             .max_connections(20)
             .connect_with(server.options(&name))
             .await
             .expect("connect to the test database");
-        Self { url: server.url(&name), name, pool }
+        Self {
+            url: server.url(&name),
+            name,
+            pool,
+        }
     }
 
     /// A new pool to this database (for simulating several application instances).
@@ -117,8 +133,18 @@ pub fn unique_name(label: &str) -> String {
     static COUNTER: AtomicU32 = AtomicU32::new(0);
     let clean: String = label
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
         .take(30)
         .collect();
-    format!("t_{clean}_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "t_{clean}_{}_{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }

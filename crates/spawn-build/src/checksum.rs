@@ -33,7 +33,10 @@ mod tests {
     fn crlf_and_bom_do_not_change_the_sha256() {
         let lf = sha256_normalized("CREATE TABLE t ();\nSELECT 1;\n");
         assert_eq!(lf, sha256_normalized("CREATE TABLE t ();\r\nSELECT 1;\r\n"));
-        assert_eq!(lf, sha256_normalized("\u{feff}CREATE TABLE t ();\r\nSELECT 1;\n"));
+        assert_eq!(
+            lf,
+            sha256_normalized("\u{feff}CREATE TABLE t ();\r\nSELECT 1;\n")
+        );
         assert_ne!(lf, sha256_normalized("CREATE TABLE t ();\nSELECT 2;\n"));
         assert_eq!(
             hex::encode(sha256_normalized("")),
@@ -44,6 +47,9 @@ mod tests {
     #[test]
     fn xxh3_matches_the_original_test_value() {
         // From ../shared/compat/PINS.md: the empty input.
-        assert_eq!(hex::encode(xxh3_128("")), "99aa06d3014798d86001c324468d497f");
+        assert_eq!(
+            hex::encode(xxh3_128("")),
+            "99aa06d3014798d86001c324468d497f"
+        );
     }
 }

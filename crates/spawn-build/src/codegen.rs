@@ -34,15 +34,26 @@ pub fn write(
     for (index, m) in migrations.iter().enumerate() {
         let _ = writeln!(src, "    ::spawn_runtime::__private::EmbeddedMigration {{");
         let _ = writeln!(src, "        name: {:?},", m.name);
-        let _ = writeln!(src, "        pin_hash: {},", opt_str(m.pin.as_ref().map(|p| p.to_string()).as_deref()));
+        let _ = writeln!(
+            src,
+            "        pin_hash: {},",
+            opt_str(m.pin.as_ref().map(|p| p.to_string()).as_deref())
+        );
         let _ = writeln!(src, "        renders: &[");
         for r in &m.renders {
             let file = sql_dir.join(format!("{index:05}-{}.sql", sanitize(&r.environment)));
             write_if_changed(&file, r.sql.as_bytes())?;
             let a = &r.analysis;
-            let _ = writeln!(src, "            ::spawn_runtime::__private::EmbeddedRender {{");
+            let _ = writeln!(
+                src,
+                "            ::spawn_runtime::__private::EmbeddedRender {{"
+            );
             let _ = writeln!(src, "                environment: {:?},", r.environment);
-            let _ = writeln!(src, "                sql: include_str!({:?}),", file.to_string_lossy());
+            let _ = writeln!(
+                src,
+                "                sql: include_str!({:?}),",
+                file.to_string_lossy()
+            );
             let _ = writeln!(src, "                body_start: {},", a.body.start);
             let _ = writeln!(src, "                body_end: {},", a.body.end);
             let _ = writeln!(src, "                sha256: {:?},", r.sha256);
@@ -51,10 +62,17 @@ pub fn write(
                 TransactionMode::Transactional => "Transactional",
                 TransactionMode::NoTransaction => "NoTransaction",
             };
-            let _ = writeln!(src, "                mode: ::spawn_runtime::TransactionMode::{mode},");
+            let _ = writeln!(
+                src,
+                "                mode: ::spawn_runtime::TransactionMode::{mode},"
+            );
             src.push_str("                statements: &[");
             for s in &a.statements {
-                let _ = write!(src, "::spawn_runtime::Statement {{ start: {}, end: {}, line: {} }}, ", s.start, s.end, s.line);
+                let _ = write!(
+                    src,
+                    "::spawn_runtime::Statement {{ start: {}, end: {}, line: {} }}, ",
+                    s.start, s.end, s.line
+                );
             }
             src.push_str("],\n                origins: &[");
             for (line, component) in &r.origins {
@@ -65,8 +83,16 @@ pub fn write(
                 );
             }
             src.push_str("],\n");
-            let _ = writeln!(src, "                lock_timeout: {},", opt_str(a.lock_timeout.as_deref()));
-            let _ = writeln!(src, "                statement_timeout: {},", opt_str(a.statement_timeout.as_deref()));
+            let _ = writeln!(
+                src,
+                "                lock_timeout: {},",
+                opt_str(a.lock_timeout.as_deref())
+            );
+            let _ = writeln!(
+                src,
+                "                statement_timeout: {},",
+                opt_str(a.statement_timeout.as_deref())
+            );
             let _ = writeln!(src, "            }},");
         }
         let _ = writeln!(src, "        ],");
@@ -87,12 +113,24 @@ fn opt_str(s: Option<&str>) -> String {
 
 /// An environment name usable in a file name.
 fn sanitize(env: &str) -> String {
-    env.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
+    env.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 fn write_if_changed(path: &Path, bytes: &[u8]) -> Result<(), BuildError> {
     if std::fs::read(path).ok().as_deref() == Some(bytes) {
         return Ok(());
     }
-    std::fs::write(path, bytes).map_err(|source| BuildError::Io { action: "writing", path: path.to_path_buf(), source })
+    std::fs::write(path, bytes).map_err(|source| BuildError::Io {
+        action: "writing",
+        path: path.to_path_buf(),
+        source,
+    })
 }

@@ -110,7 +110,11 @@ impl Config {
             Some(dir) if p.is_relative() => dir.join(p),
             _ => p.to_path_buf(),
         };
-        let spawn_toml = relative_to_crate(self.spawn_toml.as_deref().unwrap_or(Path::new("spawn.toml")));
+        let spawn_toml = relative_to_crate(
+            self.spawn_toml
+                .as_deref()
+                .unwrap_or(Path::new("spawn.toml")),
+        );
         let out_dir = match (&self.out_dir, std::env::var_os("OUT_DIR")) {
             (Some(dir), _) => dir.clone(),
             (None, Some(dir)) => PathBuf::from(dir),
@@ -120,7 +124,9 @@ impl Config {
                 ))
             }
         };
-        let cargo_output = self.cargo_output.unwrap_or_else(|| std::env::var_os("CARGO").is_some() && self.out_dir.is_none());
+        let cargo_output = self
+            .cargo_output
+            .unwrap_or_else(|| std::env::var_os("CARGO").is_some() && self.out_dir.is_none());
         let locked = self.locked.unwrap_or_else(default_locked);
 
         let mut project = Project::open(&spawn_toml)?;
@@ -139,7 +145,9 @@ impl Config {
             let pin = match project.pin_of(&dir) {
                 Ok(Some(pin)) => Some(pin),
                 Ok(None) if locked => {
-                    errors.push(BuildError::NotPinned { migration: dir.name.clone() });
+                    errors.push(BuildError::NotPinned {
+                        migration: dir.name.clone(),
+                    });
                     continue;
                 }
                 Ok(None) if !self.auto_pin.unwrap_or(true) => None,
@@ -176,16 +184,28 @@ impl Config {
                     Err(e) => errors.push(e),
                 }
             }
-            migrations.push(CompiledMigration { name: dir.name.clone(), pin, renders });
+            migrations.push(CompiledMigration {
+                name: dir.name.clone(),
+                pin,
+                renders,
+            });
         }
 
         // Tell cargo what to watch even when failing, so fixing a file reruns the script.
         let mut watched = project.files_read.clone();
         let migrations_dir = project.layout.migrations_dir();
-        watched.insert(if migrations_dir.is_dir() { migrations_dir } else { project.layout.spawn_folder.clone() });
+        watched.insert(if migrations_dir.is_dir() {
+            migrations_dir
+        } else {
+            project.layout.spawn_folder.clone()
+        });
         if any_unpinned {
             let components = project.layout.components_dir();
-            watched.insert(if components.is_dir() { components } else { project.layout.spawn_folder.clone() });
+            watched.insert(if components.is_dir() {
+                components
+            } else {
+                project.layout.spawn_folder.clone()
+            });
         }
         if cargo_output {
             for path in &watched {
@@ -210,14 +230,23 @@ impl Config {
             project.config.default_environment(),
             project.config.default_spawn_schema(),
         )?;
-        Ok(Compiled { migrations, newly_pinned, generated, watched })
+        Ok(Compiled {
+            migrations,
+            newly_pinned,
+            generated,
+            watched,
+        })
     }
 }
 
 /// Locked unless this is a debug build outside CI.
 fn default_locked() -> bool {
-    let ci = std::env::var("CI").map(|v| !v.is_empty() && v != "0" && v != "false").unwrap_or(false);
-    let debug = std::env::var("PROFILE").map(|p| p == "debug").unwrap_or(true);
+    let ci = std::env::var("CI")
+        .map(|v| !v.is_empty() && v != "0" && v != "false")
+        .unwrap_or(false);
+    let debug = std::env::var("PROFILE")
+        .map(|p| p == "debug")
+        .unwrap_or(true);
     ci || !debug
 }
 

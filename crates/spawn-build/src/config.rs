@@ -37,7 +37,11 @@ pub enum ConfigError {
     #[error("{}: {message}", path.display())]
     Parse { path: PathBuf, message: String },
     #[error("{}: the default target `{name}` has no [targets.{name}] section (targets defined: {defined})", path.display())]
-    UnknownTarget { path: PathBuf, name: String, defined: String },
+    UnknownTarget {
+        path: PathBuf,
+        name: String,
+        defined: String,
+    },
 }
 
 /// A parsed `spawn.toml` with every path resolved.
@@ -110,7 +114,11 @@ impl SpawnToml {
             message: toml_error_message(text, &e),
         })?;
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        let base = if base.as_os_str().is_empty() { PathBuf::from(".") } else { base };
+        let base = if base.as_os_str().is_empty() {
+            PathBuf::from(".")
+        } else {
+            base
+        };
         let resolve = |p: &str| resolve_path(&base, p);
         let spawn_folder = resolve(raw.spawn_folder.as_deref().unwrap_or("."));
         let targets = raw
@@ -119,8 +127,12 @@ impl SpawnToml {
             .map(|(name, t)| {
                 let target = Target {
                     name: name.clone(),
-                    environment: t.environment.unwrap_or_else(|| DEFAULT_ENVIRONMENT.to_owned()),
-                    spawn_schema: t.spawn_schema.unwrap_or_else(|| DEFAULT_SPAWN_SCHEMA.to_owned()),
+                    environment: t
+                        .environment
+                        .unwrap_or_else(|| DEFAULT_ENVIRONMENT.to_owned()),
+                    spawn_schema: t
+                        .spawn_schema
+                        .unwrap_or_else(|| DEFAULT_SPAWN_SCHEMA.to_owned()),
                     spawn_database: t.spawn_database,
                     variables: t.variables.as_deref().map(resolve),
                     url: t.url,
@@ -181,7 +193,11 @@ impl SpawnToml {
 
     /// Every environment named by the targets (just `prod` without targets).
     pub fn environments(&self) -> BTreeSet<String> {
-        let mut envs: BTreeSet<String> = self.targets.values().map(|t| t.environment.clone()).collect();
+        let mut envs: BTreeSet<String> = self
+            .targets
+            .values()
+            .map(|t| t.environment.clone())
+            .collect();
         if envs.is_empty() {
             envs.insert(DEFAULT_ENVIRONMENT.to_owned());
         }
@@ -191,10 +207,16 @@ impl SpawnToml {
     /// The variables file for `environment`: that of the default target if it has this
     /// environment, else of the first target (by name) with it, else the project-wide one.
     pub fn variables_for(&self, environment: &str) -> Option<&Path> {
-        let default = self.default_target().filter(|t| t.environment == environment);
+        let default = self
+            .default_target()
+            .filter(|t| t.environment == environment);
         default
             .into_iter()
-            .chain(self.targets.values().filter(|t| t.environment == environment))
+            .chain(
+                self.targets
+                    .values()
+                    .filter(|t| t.environment == environment),
+            )
             .find_map(|t| t.variables.as_deref())
             .or(self.variables.as_deref())
     }
@@ -203,7 +225,11 @@ impl SpawnToml {
 /// `p` relative to `base` unless absolute; a trailing slash changes nothing.
 pub fn resolve_path(base: &Path, p: &str) -> PathBuf {
     let trimmed = p.trim_end_matches('/');
-    let trimmed = if trimmed.is_empty() && p.starts_with('/') { "/" } else { trimmed };
+    let trimmed = if trimmed.is_empty() && p.starts_with('/') {
+        "/"
+    } else {
+        trimmed
+    };
     let path = Path::new(trimmed);
     if path.is_absolute() {
         path.to_path_buf()
@@ -265,31 +291,51 @@ environment = "dev"
 variables = "vars/dev.json"
 "#;
         let c = SpawnToml::parse(Path::new("/p/spawn.toml"), text).unwrap();
-        assert_eq!(c.spawn_folder, Path::new("/p/db"), "a trailing slash changes nothing");
+        assert_eq!(
+            c.spawn_folder,
+            Path::new("/p/db"),
+            "a trailing slash changes nothing"
+        );
         assert_eq!(c.default_target().unwrap().name, "compat");
         assert!(c.targets["compat"].other.contains_key("command"));
-        assert_eq!(c.environments().into_iter().collect::<Vec<_>>(), ["dev", "prod"]);
+        assert_eq!(
+            c.environments().into_iter().collect::<Vec<_>>(),
+            ["dev", "prod"]
+        );
         assert_eq!(c.variables_for("dev"), Some(Path::new("/p/vars/dev.json")));
         assert_eq!(c.variables_for("prod"), None);
     }
 
     #[test]
     fn absolute_paths_stay_absolute() {
-        let c = SpawnToml::parse(Path::new("rel/spawn.toml"), "spawn_folder = \"/abs/x\"\nvariables = \"v.yaml\"").unwrap();
+        let c = SpawnToml::parse(
+            Path::new("rel/spawn.toml"),
+            "spawn_folder = \"/abs/x\"\nvariables = \"v.yaml\"",
+        )
+        .unwrap();
         assert_eq!(c.spawn_folder, Path::new("/abs/x"));
         assert_eq!(c.variables.as_deref(), Some(Path::new("rel/v.yaml")));
     }
 
     #[test]
     fn syntax_error_names_file_and_line() {
-        let err = SpawnToml::parse(Path::new("/p/spawn.toml"), "a = 1\nspawn_folder = = 2\n").unwrap_err();
+        let err = SpawnToml::parse(Path::new("/p/spawn.toml"), "a = 1\nspawn_folder = = 2\n")
+            .unwrap_err();
         let msg = err.to_string();
         assert!(msg.starts_with("/p/spawn.toml: line 2,"), "{msg}");
     }
 
     #[test]
     fn unknown_default_target_is_an_error() {
-        let err = SpawnToml::parse(Path::new("/p/spawn.toml"), "target = \"nope\"\n[targets.a]\n").unwrap_err();
-        assert!(err.to_string().contains("`nope` has no [targets.nope] section (targets defined: a)"), "{err}");
+        let err = SpawnToml::parse(
+            Path::new("/p/spawn.toml"),
+            "target = \"nope\"\n[targets.a]\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("`nope` has no [targets.nope] section (targets defined: a)"),
+            "{err}"
+        );
     }
 }

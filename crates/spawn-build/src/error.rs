@@ -76,7 +76,10 @@ fn format_analyze(
         if problems.len() == 1 { "" } else { "s" }
     );
     for (e, component) in problems {
-        out.push_str(&format!("\n  rendered line {}, column {}", e.line, e.column));
+        out.push_str(&format!(
+            "\n  rendered line {}, column {}",
+            e.line, e.column
+        ));
         if let Some(c) = component {
             out.push_str(&format!(" (from component {c})"));
         }

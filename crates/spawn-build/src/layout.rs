@@ -55,7 +55,9 @@ impl MigrationDir {
 
 impl Layout {
     pub fn new(spawn_folder: impl Into<PathBuf>) -> Self {
-        Self { spawn_folder: spawn_folder.into() }
+        Self {
+            spawn_folder: spawn_folder.into(),
+        }
     }
 
     pub fn components_dir(&self) -> PathBuf {
@@ -76,7 +78,10 @@ impl Layout {
 
     /// The folder of migration `name` (whether or not it exists).
     pub fn migration(&self, name: &str) -> MigrationDir {
-        MigrationDir { name: name.to_owned(), dir: self.migrations_dir().join(name) }
+        MigrationDir {
+            name: name.to_owned(),
+            dir: self.migrations_dir().join(name),
+        }
     }
 
     /// Every migration folder, in apply order (byte-wise by name). Hidden folders and plain
@@ -91,21 +96,32 @@ impl Layout {
         };
         let mut found = Vec::new();
         for entry in entries {
-            let entry = entry.map_err(|source| LayoutError::ListMigrations { path: dir.clone(), source })?;
+            let entry = entry.map_err(|source| LayoutError::ListMigrations {
+                path: dir.clone(),
+                source,
+            })?;
             let path = entry.path();
             if !path.is_dir() {
                 continue;
             }
             let name = entry.file_name();
             let Some(name) = name.to_str() else {
-                return Err(LayoutError::NonUtf8Name { dir, name: name.to_string_lossy().into_owned() });
+                return Err(LayoutError::NonUtf8Name {
+                    dir,
+                    name: name.to_string_lossy().into_owned(),
+                });
             };
             if name.starts_with('.') {
                 continue;
             }
-            let migration = MigrationDir { name: name.to_owned(), dir: path };
+            let migration = MigrationDir {
+                name: name.to_owned(),
+                dir: path,
+            };
             if !migration.up_sql().is_file() {
-                return Err(LayoutError::MissingUpSql { path: migration.dir });
+                return Err(LayoutError::MissingUpSql {
+                    path: migration.dir,
+                });
             }
             found.push(migration);
         }
@@ -123,15 +139,23 @@ pub fn validate_migration_name(name: &str) -> Result<(), String> {
     if name.starts_with('.') {
         return Err(format!("migration name {name:?} cannot start with `.`"));
     }
-    if let Some(c) = name.chars().find(|c| matches!(c, '/' | '\\') || c.is_whitespace() || c.is_control()) {
-        return Err(format!("migration name {name:?} cannot contain {c:?}; use letters, digits, `-` and `_`"));
+    if let Some(c) = name
+        .chars()
+        .find(|c| matches!(c, '/' | '\\') || c.is_whitespace() || c.is_control())
+    {
+        return Err(format!(
+            "migration name {name:?} cannot contain {c:?}; use letters, digits, `-` and `_`"
+        ));
     }
     Ok(())
 }
 
 /// `path` relative to `base` for messages, or as it is when it is not below `base`.
 pub fn display_relative(path: &Path, base: &Path) -> String {
-    path.strip_prefix(base).unwrap_or(path).display().to_string()
+    path.strip_prefix(base)
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
 
 #[cfg(test)]
@@ -147,7 +171,12 @@ mod tests {
             std::fs::write(layout.migrations_dir().join(name).join("up.sql"), "").unwrap();
         }
         std::fs::write(layout.migrations_dir().join("README.md"), "").unwrap();
-        let names: Vec<_> = layout.migrations().unwrap().into_iter().map(|m| m.name).collect();
+        let names: Vec<_> = layout
+            .migrations()
+            .unwrap()
+            .into_iter()
+            .map(|m| m.name)
+            .collect();
         assert_eq!(names, ["B-1", "a-3", "b-2"]);
     }
 

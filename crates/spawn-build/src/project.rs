@@ -64,7 +64,14 @@ impl Project {
         let store = PinStore::new(layout.pinned_dir());
         let mut files_read = BTreeSet::new();
         files_read.insert(spawn_toml.to_path_buf());
-        Ok(Self { config, layout, store, snapshots: HashMap::new(), variables: HashMap::new(), files_read })
+        Ok(Self {
+            config,
+            layout,
+            store,
+            snapshots: HashMap::new(),
+            variables: HashMap::new(),
+            files_read,
+        })
     }
 
     /// Every migration folder, in apply order.
@@ -80,24 +87,42 @@ impl Project {
         if lock.is_file() {
             self.files_read.insert(lock.clone());
         }
-        pin::read_lock(&lock).map_err(|source| BuildError::Pin { migration: migration.name.clone(), source })
+        pin::read_lock(&lock).map_err(|source| BuildError::Pin {
+            migration: migration.name.clone(),
+            source,
+        })
     }
 
     /// Pins the current `components/` for `migration`: writes the objects and lock.toml.
     pub fn pin(&mut self, migration: &MigrationDir) -> Result<ObjectHash, BuildError> {
-        let wrap = |source| BuildError::Pin { migration: migration.name.clone(), source };
-        let root = self.store.pin(&self.layout.components_dir()).map_err(wrap)?;
+        let wrap = |source| BuildError::Pin {
+            migration: migration.name.clone(),
+            source,
+        };
+        let root = self
+            .store
+            .pin(&self.layout.components_dir())
+            .map_err(wrap)?;
         pin::write_lock(&migration.lock_toml(), &root).map_err(wrap)?;
         Ok(root)
     }
 
     /// The snapshot of `root`, verified, cached for this run.
-    pub fn snapshot(&mut self, migration: &str, root: &ObjectHash) -> Result<Arc<Snapshot>, BuildError> {
+    pub fn snapshot(
+        &mut self,
+        migration: &str,
+        root: &ObjectHash,
+    ) -> Result<Arc<Snapshot>, BuildError> {
         if let Some(s) = self.snapshots.get(root) {
             return Ok(s.clone());
         }
-        let snapshot =
-            self.store.snapshot(root).map_err(|source| BuildError::Pin { migration: migration.to_owned(), source })?;
+        let snapshot = self
+            .store
+            .snapshot(root)
+            .map_err(|source| BuildError::Pin {
+                migration: migration.to_owned(),
+                source,
+            })?;
         let snapshot = Arc::new(snapshot);
         self.files_read.extend(snapshot.object_paths());
         self.snapshots.insert(*root, snapshot.clone());
@@ -135,7 +160,10 @@ impl Project {
             environment,
             variables,
         })
-        .map_err(|source| BuildError::Render { environment: environment.to_owned(), source })?;
+        .map_err(|source| BuildError::Render {
+            environment: environment.to_owned(),
+            source,
+        })?;
         self.files_read.extend(rendered.files_read.iter().cloned());
         let analysis = analyze::analyze(&rendered.sql).map_err(|errors| BuildError::Analyze {
             migration: migration.name.clone(),
@@ -162,5 +190,9 @@ impl Project {
 
 /// The component that produced rendered line `line`, if known.
 pub fn origin_of(origins: &[(u32, Option<String>)], line: u32) -> Option<String> {
-    origins.iter().take_while(|(first, _)| *first <= line).last().and_then(|(_, c)| c.clone())
+    origins
+        .iter()
+        .take_while(|(first, _)| *first <= line)
+        .last()
+        .and_then(|(_, c)| c.clone())
 }

@@ -11,7 +11,9 @@ struct Project {
 
 impl Project {
     fn new() -> Self {
-        let p = Self { dir: tempfile::tempdir().unwrap() };
+        let p = Self {
+            dir: tempfile::tempdir().unwrap(),
+        };
         p.write("spawn.toml", "spawn_folder = \"db\"\n");
         p.write("db/components/ok.sql", "SELECT 1;\n");
         p
@@ -43,7 +45,10 @@ impl Project {
             .locked(false);
         configure(&mut config);
         let err = config.compile().expect_err("compile() should fail");
-        assert!(!self.out().join("spawn_migrations.rs").exists(), "nothing is written on failure");
+        assert!(
+            !self.out().join("spawn_migrations.rs").exists(),
+            "nothing is written on failure"
+        );
         // Debug is what `compile().unwrap()` shows in cargo's output: it must be as readable.
         let debug = format!("{err:?}");
         assert!(debug.contains(&err.to_string()), "{debug}");
@@ -71,17 +76,34 @@ fn assert_has(haystack: &str, needles: &[&str]) {
 #[test]
 fn template_syntax_error_names_file_and_line() {
     let p = Project::new();
-    p.migration("20250101000000-grid", "SELECT 1;\nSELECT '{{1,2},{3,4}}';\n");
+    p.migration(
+        "20250101000000-grid",
+        "SELECT 1;\nSELECT '{{1,2},{3,4}}';\n",
+    );
     let err = p.fail(|_| {});
-    assert_has(&err, &["migration 20250101000000-grid", "up.sql:2", "syntax error", "raw"]);
+    assert_has(
+        &err,
+        &[
+            "migration 20250101000000-grid",
+            "up.sql:2",
+            "syntax error",
+            "raw",
+        ],
+    );
 }
 
 #[test]
 fn unknown_include_names_the_component() {
     let p = Project::new();
-    p.migration("20250101000000-inc", "{% include \"views/missing.sql\" %}\n");
+    p.migration(
+        "20250101000000-inc",
+        "{% include \"views/missing.sql\" %}\n",
+    );
     let err = p.fail(|_| {});
-    assert_has(&err, &["20250101000000-inc", "up.sql:1", "views/missing.sql"]);
+    assert_has(
+        &err,
+        &["20250101000000-inc", "up.sql:1", "views/missing.sql"],
+    );
 }
 
 #[test]
@@ -95,7 +117,10 @@ fn include_escaping_components_is_refused() {
 #[test]
 fn undefined_filter_names_the_filter() {
     let p = Project::new();
-    p.migration("20250101000000-filter", "SELECT 1;\nSELECT {{ 1 | tojson }};\n");
+    p.migration(
+        "20250101000000-filter",
+        "SELECT 1;\nSELECT {{ 1 | tojson }};\n",
+    );
     let err = p.fail(|_| {});
     assert_has(&err, &["20250101000000-filter", "up.sql:2", "tojson"]);
 }
@@ -103,7 +128,10 @@ fn undefined_filter_names_the_filter() {
 #[test]
 fn bad_variables_file_names_file_and_line() {
     let p = Project::new();
-    p.write("spawn.toml", "spawn_folder = \"db\"\nvariables = \"vars.json\"\n");
+    p.write(
+        "spawn.toml",
+        "spawn_folder = \"db\"\nvariables = \"vars.json\"\n",
+    );
     p.write("vars.json", "{\n  \"a\": 1,\n  \"b\": \n}\n");
     p.migration("20250101000000-v", "SELECT {{ variables.a }};\n");
     let err = p.fail(|_| {});
@@ -113,7 +141,10 @@ fn bad_variables_file_names_file_and_line() {
 #[test]
 fn variables_file_with_unknown_extension_says_which_work() {
     let p = Project::new();
-    p.write("spawn.toml", "spawn_folder = \"db\"\nvariables = \"vars.ini\"\n");
+    p.write(
+        "spawn.toml",
+        "spawn_folder = \"db\"\nvariables = \"vars.ini\"\n",
+    );
     p.write("vars.ini", "a=1\n");
     p.migration("20250101000000-v", "SELECT 1;\n");
     let err = p.fail(|_| {});
@@ -151,10 +182,19 @@ fn tampered_pin_names_object_and_migration() {
 #[test]
 fn lexer_problems_name_rendered_line_and_component() {
     let p = Project::new();
-    p.write("db/components/idx.sql", "CREATE INDEX CONCURRENTLY i ON t (x);\n");
-    p.migration("20250101000000-idx", "CREATE TABLE t (x int);\n{% include \"idx.sql\" %}\n");
+    p.write(
+        "db/components/idx.sql",
+        "CREATE INDEX CONCURRENTLY i ON t (x);\n",
+    );
+    p.migration(
+        "20250101000000-idx",
+        "CREATE TABLE t (x int);\n{% include \"idx.sql\" %}\n",
+    );
     let err = p.fail(|_| {});
-    assert_has(&err, &["20250101000000-idx", "line 2", "idx.sql", "no-transaction"]);
+    assert_has(
+        &err,
+        &["20250101000000-idx", "line 2", "idx.sql", "no-transaction"],
+    );
 }
 
 #[test]
@@ -168,7 +208,10 @@ fn psql_meta_commands_are_refused() {
 #[test]
 fn unterminated_dollar_quote_is_refused() {
     let p = Project::new();
-    p.migration("20250101000000-dollar", "SELECT 1;\nCREATE FUNCTION f() RETURNS int AS $$ SELECT 1;\n");
+    p.migration(
+        "20250101000000-dollar",
+        "SELECT 1;\nCREATE FUNCTION f() RETURNS int AS $$ SELECT 1;\n",
+    );
     let err = p.fail(|_| {});
     assert_has(&err, &["20250101000000-dollar", "line 2"]);
 }
@@ -180,8 +223,15 @@ fn locked_build_refuses_unpinned_migrations_with_the_command_to_run() {
     let err = p.fail(|c| {
         c.locked(true);
     });
-    assert_has(&err, &["migration 20250101000000-a is not pinned; run `spawn migration pin 20250101000000-a`"]);
-    assert!(!p.dir.path().join("db/migrations/20250101000000-a/lock.toml").exists());
+    assert_has(
+        &err,
+        &["migration 20250101000000-a is not pinned; run `spawn migration pin 20250101000000-a`"],
+    );
+    assert!(!p
+        .dir
+        .path()
+        .join("db/migrations/20250101000000-a/lock.toml")
+        .exists());
 }
 
 #[test]
@@ -221,7 +271,10 @@ fn environments_come_from_the_targets_and_render_their_branches() {
         "spawn.toml",
         "spawn_folder = \"db\"\ntarget = \"local\"\n[targets.local]\nenvironment = \"dev\"\n[targets.prod]\n",
     );
-    p.migration("20250101000000-seed", "{% if env == \"dev\" %}INSERT INTO t VALUES (1);{% endif %}SELECT 1;\n");
+    p.migration(
+        "20250101000000-seed",
+        "{% if env == \"dev\" %}INSERT INTO t VALUES (1);{% endif %}SELECT 1;\n",
+    );
     let compiled = p.ok();
     let m = &compiled.migrations[0];
     let envs: Vec<_> = m.renders.iter().map(|r| r.environment.as_str()).collect();
@@ -229,17 +282,26 @@ fn environments_come_from_the_targets_and_render_their_branches() {
     assert!(m.renders[0].sql.contains("INSERT"));
     assert!(!m.renders[1].sql.contains("INSERT"));
     let generated = std::fs::read_to_string(&compiled.generated).unwrap();
-    assert!(generated.contains("\"dev\", \"_spawn\")"), "default environment is the default target's");
+    assert!(
+        generated.contains("\"dev\", \"_spawn\")"),
+        "default environment is the default target's"
+    );
 }
 
 #[test]
 fn wrapped_migrations_run_without_their_wrapper() {
     let p = Project::new();
-    p.migration("20250101000000-wrapped", "BEGIN;\nCREATE TABLE t (x int);\nCOMMIT;\n");
+    p.migration(
+        "20250101000000-wrapped",
+        "BEGIN;\nCREATE TABLE t (x int);\nCOMMIT;\n",
+    );
     let compiled = p.ok();
     let r = &compiled.migrations[0].renders[0];
     let body = &r.sql[r.analysis.body.clone()];
-    assert!(body.contains("CREATE TABLE") && !body.contains("BEGIN") && !body.contains("COMMIT"), "{body:?}");
+    assert!(
+        body.contains("CREATE TABLE") && !body.contains("BEGIN") && !body.contains("COMMIT"),
+        "{body:?}"
+    );
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {

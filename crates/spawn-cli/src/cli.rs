@@ -26,7 +26,13 @@ Environment:
 #[command(name = "spawn", version, about, after_help = AFTER_HELP, propagate_version = true)]
 pub struct Cli {
     /// The project file (default: spawn.toml in the current folder or the nearest parent).
-    #[arg(short = 'c', long = "config-file", global = true, value_name = "FILE", env = "SPAWN_CONFIG")]
+    #[arg(
+        short = 'c',
+        long = "config-file",
+        global = true,
+        value_name = "FILE",
+        env = "SPAWN_CONFIG"
+    )]
     pub config_file: Option<PathBuf>,
 
     /// The [targets.<name>] of spawn.toml to use (default: spawn.toml's `target`).
@@ -233,4 +239,3 @@ pub enum DbCommand {
         args: Vec<String>,
     },
 }
-

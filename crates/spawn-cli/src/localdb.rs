@@ -28,7 +28,10 @@ pub fn spawn_dir(project_dir: &Path) -> PathBuf {
 pub fn existing_root(project_dir: &Path) -> Option<PathBuf> {
     let link = spawn_dir(project_dir).join("db");
     let root = std::fs::canonicalize(&link).ok()?;
-    root.join("data").join("PG_VERSION").is_file().then_some(root)
+    root.join("data")
+        .join("PG_VERSION")
+        .is_file()
+        .then_some(root)
 }
 
 /// The cluster folder, created (empty) if needed, with `.spawn/` set up.
@@ -39,8 +42,11 @@ pub fn prepare_root(project_dir: &Path) -> Result<PathBuf> {
     std::fs::create_dir_all(&spawn).with_context(|| format!("creating {}", spawn.display()))?;
     let ignore = spawn.join(".gitignore");
     if !ignore.exists() {
-        std::fs::write(&ignore, "# spawn's local state (the project-local database); never commit it\n*\n")
-            .with_context(|| format!("writing {}", ignore.display()))?;
+        std::fs::write(
+            &ignore,
+            "# spawn's local state (the project-local database); never commit it\n*\n",
+        )
+        .with_context(|| format!("writing {}", ignore.display()))?;
     }
     let link = spawn.join("db");
     if let Ok(target) = std::fs::canonicalize(&link) {
@@ -48,7 +54,8 @@ pub fn prepare_root(project_dir: &Path) -> Result<PathBuf> {
     }
     if std::fs::symlink_metadata(&link).is_ok() {
         // A dangling link (the /var/tmp folder was cleaned): start over.
-        std::fs::remove_file(&link).with_context(|| format!("removing the dangling link {}", link.display()))?;
+        std::fs::remove_file(&link)
+            .with_context(|| format!("removing the dangling link {}", link.display()))?;
     }
     let server = server_user();
     let reachable = server.is_none_or(|ids| ancestors_traversable(&project_dir, ids));
@@ -64,7 +71,8 @@ pub fn prepare_root(project_dir: &Path) -> Result<PathBuf> {
     }
     let hash = hex::encode(&Sha256::digest(project_dir.as_os_str().as_encoded_bytes())[..8]);
     let external = PathBuf::from(format!("/var/tmp/spawn-db-{hash}"));
-    std::fs::create_dir_all(&external).with_context(|| format!("creating {}", external.display()))?;
+    std::fs::create_dir_all(&external)
+        .with_context(|| format!("creating {}", external.display()))?;
     std::os::unix::fs::symlink(&external, &link)
         .with_context(|| format!("linking {} to {}", link.display(), external.display()))?;
     tracing::info!(
@@ -88,7 +96,8 @@ fn server_user() -> Option<(u32, u32)> {
     let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
     passwd.lines().find_map(|line| {
         let f: Vec<&str> = line.split(':').collect();
-        (f.first() == Some(&"postgres") && f.len() > 3).then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))?
+        (f.first() == Some(&"postgres") && f.len() > 3)
+            .then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))?
     })
 }
 
@@ -97,7 +106,9 @@ fn ancestors_traversable(dir: &Path, (uid, gid): (u32, u32)) -> bool {
     dir.ancestors().all(|a| match std::fs::metadata(a) {
         Ok(m) => {
             let mode = m.mode();
-            mode & 0o001 != 0 || (m.uid() == uid && mode & 0o100 != 0) || (m.gid() == gid && mode & 0o010 != 0)
+            mode & 0o001 != 0
+                || (m.uid() == uid && mode & 0o100 != 0)
+                || (m.gid() == gid && mode & 0o010 != 0)
         }
         Err(_) => false,
     })
@@ -112,18 +123,24 @@ pub fn binaries() -> Result<PgBinaries> {
 pub fn open_or_create(project_dir: &Path) -> Result<Cluster> {
     let binaries = binaries()?; // before anything is created under the project
     let root = prepare_root(project_dir)?;
-    Cluster::open(binaries, &root)
-        .map_err(|e| anyhow!("creating the project-local database in {}: {e}", root.display()))
+    Cluster::open(binaries, &root).map_err(|e| {
+        anyhow!(
+            "creating the project-local database in {}: {e}",
+            root.display()
+        )
+    })
 }
 
 /// Opens the project's existing cluster, if there is one.
 pub fn open_existing(project_dir: &Path) -> Result<Option<Cluster>> {
     match existing_root(project_dir) {
         None => Ok(None),
-        Some(root) => Ok(Some(
-            Cluster::open(binaries()?, &root)
-                .map_err(|e| anyhow!("opening the project-local database in {}: {e}", root.display()))?,
-        )),
+        Some(root) => Ok(Some(Cluster::open(binaries()?, &root).map_err(|e| {
+            anyhow!(
+                "opening the project-local database in {}: {e}",
+                root.display()
+            )
+        })?)),
     }
 }
 

@@ -26,12 +26,20 @@ fn main() -> ExitCode {
             // --help and --version exit 0; a wrong command line is an error (1), never 2,
             // which scripts read as "differences or work pending".
             let _ = e.print();
-            return ExitCode::from(if e.exit_code() == 0 { exit::OK } else { exit::ERROR });
+            return ExitCode::from(if e.exit_code() == 0 {
+                exit::OK
+            } else {
+                exit::ERROR
+            });
         }
     };
     init_tracing(cli.verbose, cli.quiet);
     let out = Out::new(cli.quiet, cli.json);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             out.error(format!("cannot start the async runtime: {e}"));
@@ -63,7 +71,9 @@ fn init_tracing(verbose: u8, quiet: bool) {
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         EnvFilter::new(format!("{level},sqlx=warn,hyper=warn")).add_directive(
-            format!("spawn={}", if verbose > 0 { level } else { "warn" }).parse().unwrap_or_else(|_| "spawn=warn".parse().expect("static directive")),
+            format!("spawn={}", if verbose > 0 { level } else { "warn" })
+                .parse()
+                .unwrap_or_else(|_| "spawn=warn".parse().expect("static directive")),
         )
     });
     let _ = tracing_subscriber::fmt()

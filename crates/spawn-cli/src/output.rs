@@ -86,7 +86,11 @@ impl Out {
     pub fn success(&self, text: impl AsRef<str>) {
         if !self.quiet && !self.json {
             let text = redact(text.as_ref());
-            let text = if self.colour_out { Style::new().green().apply_to(text).to_string() } else { text };
+            let text = if self.colour_out {
+                Style::new().green().apply_to(text).to_string()
+            } else {
+                text
+            };
             println!("{text}");
         }
     }
@@ -106,7 +110,15 @@ impl Out {
 
     /// A warning on stderr (kept by --quiet: warnings matter).
     pub fn warn(&self, text: impl AsRef<str>) {
-        let label = if self.colour_err { Style::new().yellow().bold().apply_to("warning:").to_string() } else { "warning:".into() };
+        let label = if self.colour_err {
+            Style::new()
+                .yellow()
+                .bold()
+                .apply_to("warning:")
+                .to_string()
+        } else {
+            "warning:".into()
+        };
         eprintln!("{label} {}", redact(text.as_ref()));
     }
 
@@ -119,7 +131,11 @@ impl Out {
 
     /// An error on stderr.
     pub fn error(&self, text: impl AsRef<str>) {
-        let label = if self.colour_err { Style::new().red().bold().apply_to("error:").to_string() } else { "error:".into() };
+        let label = if self.colour_err {
+            Style::new().red().bold().apply_to("error:").to_string()
+        } else {
+            "error:".into()
+        };
         eprintln!("{label} {}", redact(text.as_ref()));
     }
 
@@ -172,6 +188,9 @@ mod tests {
     #[test]
     fn secrets_are_scrubbed_plain_and_percent_encoded() {
         register_secret("p@ss w0rd");
-        assert_eq!(redact("postgres://u:p%40ss%20w0rd@h/db and p@ss w0rd"), "postgres://u:***@h/db and ***");
+        assert_eq!(
+            redact("postgres://u:p%40ss%20w0rd@h/db and p@ss w0rd"),
+            "postgres://u:***@h/db and ***"
+        );
     }
 }

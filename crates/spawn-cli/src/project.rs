@@ -21,7 +21,10 @@ pub fn find_spawn_toml(explicit: Option<&Path>) -> Result<PathBuf> {
     if let Some(p) = explicit {
         let p = cwd.join(p);
         if !p.is_file() {
-            bail!("{} does not exist; create it with `spawn init`, or pass the right file with -c", p.display());
+            bail!(
+                "{} does not exist; create it with `spawn init`, or pass the right file with -c",
+                p.display()
+            );
         }
         return Ok(p);
     }
@@ -54,7 +57,10 @@ impl Proj {
     pub fn migration(&self, name: &str) -> Result<MigrationDir> {
         let name = name.trim_end_matches('/');
         // Accept a path to the folder (tab completion gives `migrations/<name>/`).
-        let name = Path::new(name).file_name().and_then(|n| n.to_str()).unwrap_or(name);
+        let name = Path::new(name)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or(name);
         let all = self.migrations()?;
         if let Some(m) = all.iter().find(|m| m.name == name) {
             return Ok(m.clone());
@@ -66,9 +72,19 @@ impl Proj {
             .take(5)
             .collect();
         let hint = if close.is_empty() {
-            format!("`spawn migration status` lists the {} migration(s)", all.len())
+            format!(
+                "`spawn migration status` lists the {} migration(s)",
+                all.len()
+            )
         } else {
-            format!("did you mean {}?", close.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", "))
+            format!(
+                "did you mean {}?",
+                close
+                    .iter()
+                    .map(|c| format!("`{c}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
         };
         bail!(
             "there is no migration folder {}; {hint} (create one with `spawn migration new <name>`)",
@@ -85,7 +101,11 @@ impl Proj {
     pub fn variables(&mut self, path: Option<&Path>) -> Result<Option<minijinja::Value>> {
         match path {
             None => Ok(None),
-            Some(p) => self.project.variables(p).map(Some).map_err(|e| anyhow!("{e}")),
+            Some(p) => self
+                .project
+                .variables(p)
+                .map(Some)
+                .map_err(|e| anyhow!("{e}")),
         }
     }
 }
@@ -114,9 +134,18 @@ impl Rendered {
             .analysis
             .statements
             .iter()
-            .map(|s| Statement { start: s.start, end: s.end, line: s.line })
+            .map(|s| Statement {
+                start: s.start,
+                end: s.end,
+                line: s.line,
+            })
             .collect();
-        Self { name, pin, render, statements }
+        Self {
+            name,
+            pin,
+            render,
+            statements,
+        }
     }
 
     /// The line origins in the runtime's form (borrowing from `self`).
@@ -124,7 +153,10 @@ impl Rendered {
         self.render
             .origins
             .iter()
-            .map(|(line, component)| LineOrigin { first_line: *line, component: component.as_deref() })
+            .map(|(line, component)| LineOrigin {
+                first_line: *line,
+                component: component.as_deref(),
+            })
             .collect()
     }
 
@@ -151,7 +183,12 @@ impl Rendered {
 }
 
 /// Renders (and analyses) every migration for `environment`. Collects every problem.
-pub fn render_all(proj: &mut Proj, environment: &str, variables: Option<&Path>, pins: Pins) -> Result<Vec<Rendered>> {
+pub fn render_all(
+    proj: &mut Proj,
+    environment: &str,
+    variables: Option<&Path>,
+    pins: Pins,
+) -> Result<Vec<Rendered>> {
     let vars = proj.variables(variables)?;
     let mut out = Vec::new();
     let mut problems = Vec::new();
@@ -173,7 +210,10 @@ pub fn render_all(proj: &mut Proj, environment: &str, variables: Option<&Path>, 
             ));
             continue;
         }
-        match proj.project.compile_render(&m, pin.as_ref(), environment, vars.as_ref()) {
+        match proj
+            .project
+            .compile_render(&m, pin.as_ref(), environment, vars.as_ref())
+        {
             Ok(r) => out.push(Rendered::new(m.name.clone(), pin.map(|p| p.to_string()), r)),
             Err(e) => problems.push(format!("{e}")),
         }

@@ -18,7 +18,10 @@ pub fn confirm(question: &str, flag: &str, what: &str) -> Result<bool> {
     let _ = std::io::stderr().flush();
     let mut answer = String::new();
     std::io::stdin().lock().read_line(&mut answer)?;
-    Ok(matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
 }
 
 /// Asks for one line of text; without a terminal it is an error telling to pass `flag`.

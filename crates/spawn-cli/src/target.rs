@@ -60,7 +60,12 @@ pub struct Connection {
 }
 
 /// Picks the target: `--target` / `SPAWN_TARGET`, else spawn.toml's `target`, else its only one.
-pub fn resolve(config: &SpawnToml, requested: Option<&str>, environment: Option<&str>, variables: Option<&Path>) -> Result<ResolvedTarget> {
+pub fn resolve(
+    config: &SpawnToml,
+    requested: Option<&str>,
+    environment: Option<&str>,
+    variables: Option<&Path>,
+) -> Result<ResolvedTarget> {
     let target: Option<&Target> = match requested {
         Some(name) => Some(config.targets.get(name).ok_or_else(|| {
             anyhow!(
@@ -72,8 +77,10 @@ pub fn resolve(config: &SpawnToml, requested: Option<&str>, environment: Option<
         })?),
         None => config.default_target(),
     };
-    let environment =
-        environment.map(str::to_owned).or_else(|| target.map(|t| t.environment.clone())).unwrap_or_else(|| DEFAULT_ENVIRONMENT.to_owned());
+    let environment = environment
+        .map(str::to_owned)
+        .or_else(|| target.map(|t| t.environment.clone()))
+        .unwrap_or_else(|| DEFAULT_ENVIRONMENT.to_owned());
     let variables = match variables {
         Some(v) => Some(project_path(config, v)?),
         None => target
@@ -87,7 +94,12 @@ pub fn resolve(config: &SpawnToml, requested: Option<&str>, environment: Option<
             if let Some(url) = &t.url {
                 Source::Url(url.clone())
             } else if t.other.get("local").and_then(toml::Value::as_bool) == Some(true) {
-                let database = t.other.get("database").and_then(toml::Value::as_str).unwrap_or("postgres").to_owned();
+                let database = t
+                    .other
+                    .get("database")
+                    .and_then(toml::Value::as_str)
+                    .unwrap_or("postgres")
+                    .to_owned();
                 Source::Local { database }
             } else if let Some(cmd) = t.other.get("command") {
                 Source::Command(cmd.clone())
@@ -99,7 +111,9 @@ pub fn resolve(config: &SpawnToml, requested: Option<&str>, environment: Option<
     Ok(ResolvedTarget {
         name: target.map(|t| t.name.clone()),
         environment,
-        spawn_schema: target.map(|t| t.spawn_schema.clone()).unwrap_or_else(|| DEFAULT_SPAWN_SCHEMA.to_owned()),
+        spawn_schema: target
+            .map(|t| t.spawn_schema.clone())
+            .unwrap_or_else(|| DEFAULT_SPAWN_SCHEMA.to_owned()),
         spawn_database: target.and_then(|t| t.spawn_database.clone()),
         variables,
         source,
@@ -118,8 +132,14 @@ fn project_path(config: &SpawnToml, p: &Path) -> Result<PathBuf> {
     if in_project.exists() {
         return Ok(in_project);
     }
-    let from_cwd = std::env::current_dir().context("reading the current folder")?.join(p);
-    Ok(if from_cwd.exists() { from_cwd } else { in_project })
+    let from_cwd = std::env::current_dir()
+        .context("reading the current folder")?
+        .join(p);
+    Ok(if from_cwd.exists() {
+        from_cwd
+    } else {
+        in_project
+    })
 }
 
 impl ResolvedTarget {
@@ -141,11 +161,16 @@ impl ResolvedTarget {
         let name = self.name.as_deref().unwrap_or("(none)");
         match &self.source {
             Source::Url(raw) => {
-                let url = expand_env(raw).with_context(|| format!("{}: [targets.{name}] url", self.config_path.display()))?;
+                let url = expand_env(raw).with_context(|| {
+                    format!("{}: [targets.{name}] url", self.config_path.display())
+                })?;
                 from_url(&url)?;
                 Ok(url)
             }
-            Source::Local { database } => crate::localdb::running_url(self.config_path.parent().unwrap_or(Path::new(".")), database),
+            Source::Local { database } => crate::localdb::running_url(
+                self.config_path.parent().unwrap_or(Path::new(".")),
+                database,
+            ),
             _ => bail!("target `{name}` has no `url`: give a postgres URL instead"),
         }
     }
@@ -156,20 +181,33 @@ impl ResolvedTarget {
         let file = self.config_path.display();
         let conn = match &self.source {
             Source::Url(raw) => {
-                let expanded = expand_env(raw).with_context(|| format!("{file}: [targets.{name}] url"))?;
-                let url = from_url(&expanded).with_context(|| format!("{file}: [targets.{name}] url"))?;
-                Connection { origin: format!("`url` of target `{name}`"), ..url }
+                let expanded =
+                    expand_env(raw).with_context(|| format!("{file}: [targets.{name}] url"))?;
+                let url =
+                    from_url(&expanded).with_context(|| format!("{file}: [targets.{name}] url"))?;
+                Connection {
+                    origin: format!("`url` of target `{name}`"),
+                    ..url
+                }
             }
             Source::Local { database } => {
                 let project_dir = self.config_path.parent().unwrap_or(Path::new("."));
                 let url = crate::localdb::running_url(project_dir, database)?;
                 let url = from_url(&url)?;
-                Connection { origin: format!("the project-local database (target `{name}`)"), ..url }
+                Connection {
+                    origin: format!("the project-local database (target `{name}`)"),
+                    ..url
+                }
             }
             Source::Command(spec) => {
-                let argv = command_argv(spec).await.with_context(|| format!("{file}: [targets.{name}] command"))?;
+                let argv = command_argv(spec)
+                    .await
+                    .with_context(|| format!("{file}: [targets.{name}] command"))?;
                 let conn = from_psql_args(&argv)?;
-                Connection { origin: format!("the psql arguments of target `{name}`'s command"), ..conn }
+                Connection {
+                    origin: format!("the psql arguments of target `{name}`'s command"),
+                    ..conn
+                }
             }
             Source::Libpq => {
                 if let Ok(pw) = std::env::var("PGPASSWORD") {
@@ -180,7 +218,9 @@ impl ResolvedTarget {
                     display: display_of(&options),
                     options,
                     origin: match &self.name {
-                        Some(n) => format!("libpq environment variables (target `{n}` has no `url`)"),
+                        Some(n) => {
+                            format!("libpq environment variables (target `{n}` has no `url`)")
+                        }
                         None => "libpq environment variables (spawn.toml has no target)".to_owned(),
                     },
                 }
@@ -197,7 +237,11 @@ impl ResolvedTarget {
             return None;
         }
         let options = conn.options.clone().database(spawn_db);
-        Some(Connection { display: display_of(&options), options, origin: format!("spawn_database of {}", self.label()) })
+        Some(Connection {
+            display: display_of(&options),
+            options,
+            origin: format!("spawn_database of {}", self.label()),
+        })
     }
 
     /// Connects a small pool, and one to the tracking database when `spawn_database` is
@@ -222,8 +266,11 @@ impl ResolvedTarget {
         let spawn_db = connection_database(tracking);
         let target_db = connection_database(conn);
         tracing::debug!(url = %tracking.display, "connecting to the tracking database (spawn_database)");
-        let result =
-            PgPoolOptions::new().max_connections(2).acquire_timeout(Duration::from_secs(20)).connect_with(tracking.options.clone()).await;
+        let result = PgPoolOptions::new()
+            .max_connections(2)
+            .acquire_timeout(Duration::from_secs(20))
+            .connect_with(tracking.options.clone())
+            .await;
         result.map_err(|e| {
             let file = self.config_path.display();
             let name = self.name.as_deref().unwrap_or("(none)");
@@ -266,13 +313,19 @@ impl ResolvedTarget {
 
 /// The database a connection goes to (libpq's default: the user name).
 pub fn connection_database(conn: &Connection) -> &str {
-    conn.options.get_database().unwrap_or(conn.options.get_username())
+    conn.options
+        .get_database()
+        .unwrap_or(conn.options.get_username())
 }
 
 /// `host:port` of a connection, for messages.
 fn server_of(o: &PgConnectOptions) -> String {
     let host = o.get_host();
-    let host = if host.starts_with('/') { format!("[socket {host}]") } else { host.to_owned() };
+    let host = if host.starts_with('/') {
+        format!("[socket {host}]")
+    } else {
+        host.to_owned()
+    };
     format!("the server at {host}:{}", o.get_port())
 }
 
@@ -280,16 +333,28 @@ fn server_of(o: &PgConnectOptions) -> String {
 pub fn from_url(url: &str) -> Result<Connection> {
     // Also for a URL too malformed to parse (a bad port or host): the error below shows it.
     let parsed = url::Url::parse(url).ok();
-    let passwords = [parsed.as_ref().and_then(|u| u.password()), raw_password(url)];
+    let passwords = [
+        parsed.as_ref().and_then(|u| u.password()),
+        raw_password(url),
+    ];
     for pw in passwords.into_iter().flatten() {
         register_secret(pw);
         if let Ok(decoded) = percent_decode(pw) {
             register_secret(&decoded);
         }
     }
-    let options: PgConnectOptions =
-        url.parse().map_err(|e: sqlx::Error| anyhow!("not a valid postgres URL ({}): {}", redact(url), redact(&e.to_string())))?;
-    Ok(Connection { display: display_of(&options), options, origin: "a URL".into() })
+    let options: PgConnectOptions = url.parse().map_err(|e: sqlx::Error| {
+        anyhow!(
+            "not a valid postgres URL ({}): {}",
+            redact(url),
+            redact(&e.to_string())
+        )
+    })?;
+    Ok(Connection {
+        display: display_of(&options),
+        options,
+        origin: "a URL".into(),
+    })
 }
 
 /// The password of `scheme://user:password@host…` read without parsing the URL (so it is
@@ -298,9 +363,16 @@ pub fn from_url(url: &str) -> Result<Connection> {
 fn raw_password(url: &str) -> Option<&str> {
     let rest = &url[url.find("://")? + 3..];
     let before_query = rest.split_once('?').map_or(rest, |(before, _)| before);
-    let rest = if before_query.contains('@') { before_query } else { rest };
+    let rest = if before_query.contains('@') {
+        before_query
+    } else {
+        rest
+    };
     let userinfo = &rest[..rest.rfind('@')?];
-    userinfo.split_once(':').map(|(_, pw)| pw).filter(|pw| !pw.is_empty())
+    userinfo
+        .split_once(':')
+        .map(|(_, pw)| pw)
+        .filter(|pw| !pw.is_empty())
 }
 
 fn percent_decode(s: &str) -> Result<String, ()> {
@@ -323,9 +395,19 @@ fn percent_decode(s: &str) -> Result<String, ()> {
 /// `postgres://user@host:port/db` (never a password).
 pub fn display_of(o: &PgConnectOptions) -> String {
     let host = o.get_host();
-    let host = if host.starts_with('/') { format!("[socket {host}]") } else { host.to_owned() };
+    let host = if host.starts_with('/') {
+        format!("[socket {host}]")
+    } else {
+        host.to_owned()
+    };
     let db = o.get_database().unwrap_or(o.get_username());
-    format!("postgres://{}@{}:{}/{}", o.get_username(), host, o.get_port(), db)
+    format!(
+        "postgres://{}@{}:{}/{}",
+        o.get_username(),
+        host,
+        o.get_port(),
+        db
+    )
 }
 
 /// `${VAR}` replaced by the variable's value; an unset variable is an error naming it.
@@ -335,10 +417,13 @@ pub fn expand_env(text: &str) -> Result<String> {
     while let Some(start) = rest.find("${") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
-        let end = after.find('}').ok_or_else(|| anyhow!("unclosed `${{` (write `${{VAR}}`)"))?;
+        let end = after
+            .find('}')
+            .ok_or_else(|| anyhow!("unclosed `${{` (write `${{VAR}}`)"))?;
         let name = &after[..end];
-        let value =
-            std::env::var(name).map_err(|_| anyhow!("environment variable {name} is not set (used as `${{{name}}}`); export it"))?;
+        let value = std::env::var(name).map_err(|_| {
+            anyhow!("environment variable {name} is not set (used as `${{{name}}}`); export it")
+        })?;
         out.push_str(&value);
         rest = &after[end + 1..];
     }
@@ -348,7 +433,9 @@ pub fn expand_env(text: &str) -> Result<String> {
 
 /// The argv of an original-style `command`, running the provider when there is one.
 async fn command_argv(spec: &toml::Value) -> Result<Vec<String>> {
-    let table = spec.as_table().ok_or_else(|| anyhow!("`command` must be a table like {{ kind = \"direct\", direct = [\"psql\", …] }}"))?;
+    let table = spec.as_table().ok_or_else(|| {
+        anyhow!("`command` must be a table like {{ kind = \"direct\", direct = [\"psql\", …] }}")
+    })?;
     let strings = |key: &str| -> Result<Vec<String>> {
         match table.get(key) {
             None => Ok(Vec::new()),
@@ -356,7 +443,11 @@ async fn command_argv(spec: &toml::Value) -> Result<Vec<String>> {
                 .as_array()
                 .ok_or_else(|| anyhow!("`{key}` must be an array of strings"))?
                 .iter()
-                .map(|s| s.as_str().map(str::to_owned).ok_or_else(|| anyhow!("`{key}` must be an array of strings")))
+                .map(|s| {
+                    s.as_str()
+                        .map(str::to_owned)
+                        .ok_or_else(|| anyhow!("`{key}` must be an array of strings"))
+                })
                 .collect(),
         }
     };
@@ -364,7 +455,9 @@ async fn command_argv(spec: &toml::Value) -> Result<Vec<String>> {
         Some("direct") => Ok(strings("direct")?),
         Some("provider") => {
             let provider = strings("provider")?;
-            let Some((program, args)) = provider.split_first() else { bail!("`provider` is empty") };
+            let Some((program, args)) = provider.split_first() else {
+                bail!("`provider` is empty")
+            };
             let output = tokio::process::Command::new(program)
                 .args(args)
                 .stdin(std::process::Stdio::null())
@@ -378,8 +471,10 @@ async fn command_argv(spec: &toml::Value) -> Result<Vec<String>> {
                     redact(String::from_utf8_lossy(&output.stderr).trim())
                 );
             }
-            let stdout = String::from_utf8(output.stdout).context("the provider's output is not UTF-8")?;
-            let mut argv = shlex::split(stdout.trim()).ok_or_else(|| anyhow!("cannot split the provider's output into arguments"))?;
+            let stdout =
+                String::from_utf8(output.stdout).context("the provider's output is not UTF-8")?;
+            let mut argv = shlex::split(stdout.trim())
+                .ok_or_else(|| anyhow!("cannot split the provider's output into arguments"))?;
             argv.extend(strings("append")?);
             Ok(argv)
         }
@@ -393,7 +488,12 @@ async fn command_argv(spec: &toml::Value) -> Result<Vec<String>> {
 pub fn from_psql_args(argv: &[String]) -> Result<Connection> {
     let start = argv
         .iter()
-        .position(|a| Path::new(a).file_name().and_then(|n| n.to_str()).is_some_and(|n| n == "psql"))
+        .position(|a| {
+            Path::new(a)
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n == "psql")
+        })
         .map(|i| i + 1)
         .unwrap_or(0);
     let args = &argv[start..];
@@ -516,7 +616,10 @@ pub fn from_psql_args(argv: &[String]) -> Result<Connection> {
         options = options.host(&h);
     }
     if let Some(p) = port {
-        options = options.port(p.parse().map_err(|_| anyhow!("psql port `{p}` is not a number"))?);
+        options = options.port(
+            p.parse()
+                .map_err(|_| anyhow!("psql port `{p}` is not a number"))?,
+        );
     }
     if let Some(u) = user {
         options = options.username(&u);
@@ -527,7 +630,11 @@ pub fn from_psql_args(argv: &[String]) -> Result<Connection> {
     if let Some(pw) = password {
         options = options.password(&pw);
     }
-    Ok(Connection { display: display_of(&options), options, origin: "psql arguments".into() })
+    Ok(Connection {
+        display: display_of(&options),
+        options,
+        origin: "psql arguments".into(),
+    })
 }
 
 fn list<'a>(names: impl Iterator<Item = &'a String>) -> String {
@@ -549,15 +656,34 @@ mod tests {
 
     #[test]
     fn psql_arguments_of_the_original_format() {
-        let c = from_psql_args(&args(&["docker", "exec", "-i", "pg", "psql", "-U", "postgres", "mydb"])).unwrap();
+        let c = from_psql_args(&args(&[
+            "docker", "exec", "-i", "pg", "psql", "-U", "postgres", "mydb",
+        ]))
+        .unwrap();
         assert_eq!(c.options.get_username(), "postgres");
         assert_eq!(c.options.get_database(), Some("mydb"));
-        let c = from_psql_args(&args(&["psql", "-h127.0.0.1", "--port=6543", "--username", "app", "-d", "shop", "-X"])).unwrap();
+        let c = from_psql_args(&args(&[
+            "psql",
+            "-h127.0.0.1",
+            "--port=6543",
+            "--username",
+            "app",
+            "-d",
+            "shop",
+            "-X",
+        ]))
+        .unwrap();
         assert_eq!(c.options.get_host(), "127.0.0.1");
         assert_eq!(c.options.get_port(), 6543);
         assert_eq!(c.options.get_username(), "app");
         assert_eq!(c.options.get_database(), Some("shop"));
-        let c = from_psql_args(&args(&["/usr/bin/psql", "-v", "ON_ERROR_STOP=1", "host=db port=5433 user=u dbname=d"])).unwrap();
+        let c = from_psql_args(&args(&[
+            "/usr/bin/psql",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "host=db port=5433 user=u dbname=d",
+        ]))
+        .unwrap();
         assert_eq!((c.options.get_host(), c.options.get_port()), ("db", 5433));
         assert_eq!(c.options.get_database(), Some("d"));
         let c = from_psql_args(&args(&["psql", "postgres://u:sekr3t@h:7/x"])).unwrap();
@@ -568,7 +694,8 @@ mod tests {
 
     #[test]
     fn the_password_of_a_malformed_url_is_never_shown() {
-        let err = from_url("postgres://app:Unparsable-pw@host:notaport/db").expect_err("a bad port");
+        let err =
+            from_url("postgres://app:Unparsable-pw@host:notaport/db").expect_err("a bad port");
         assert!(!format!("{err:#}").contains("Unparsable-pw"), "{err:#}");
         assert_eq!(raw_password("postgres://u:p@ss@h:1/d?x=@y"), Some("p@ss"));
         assert_eq!(raw_password("postgres://u@h/d"), None);
@@ -580,6 +707,9 @@ mod tests {
     fn env_expansion() {
         std::env::set_var("SPAWN_TEST_EXPAND", "v");
         assert_eq!(expand_env("a${SPAWN_TEST_EXPAND}b").unwrap(), "avb");
-        assert!(expand_env("${SPAWN_TEST_UNSET_X}").unwrap_err().to_string().contains("SPAWN_TEST_UNSET_X"));
+        assert!(expand_env("${SPAWN_TEST_UNSET_X}")
+            .unwrap_err()
+            .to_string()
+            .contains("SPAWN_TEST_UNSET_X"));
     }
 }

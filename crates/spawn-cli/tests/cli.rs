@@ -14,7 +14,11 @@ static APP_MIGRATIONS: spawn_runtime::Migrations = spawn_runtime::embed_migratio
 
 fn spawn() -> Command {
     let mut c = Command::cargo_bin("spawn").expect("the spawn binary");
-    c.env_remove("SPAWN_TARGET").env_remove("SPAWN_CONFIG").env_remove("DATABASE_URL").env_remove("SPAWN_TEST_URL").env("NO_COLOR", "1");
+    c.env_remove("SPAWN_TARGET")
+        .env_remove("SPAWN_CONFIG")
+        .env_remove("DATABASE_URL")
+        .env_remove("SPAWN_TEST_URL")
+        .env("NO_COLOR", "1");
     for v in ["PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"] {
         c.env_remove(v);
     }
@@ -22,7 +26,9 @@ fn spawn() -> Command {
 }
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -51,13 +57,27 @@ fn stdout_of(cmd: &mut Command) -> String {
 }
 
 fn status_json(dir: &Path, url: &str) -> serde_json::Value {
-    let out = spawn().current_dir(dir).env("SPAWN_TEST_URL", url).args(["migration", "status", "--json"]).output().expect("run");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = spawn()
+        .current_dir(dir)
+        .env("SPAWN_TEST_URL", url)
+        .args(["migration", "status", "--json"])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("status --json is JSON")
 }
 
 fn states(v: &serde_json::Value) -> Vec<String> {
-    v["migrations"].as_array().expect("migrations").iter().map(|m| m["status"].as_str().expect("status").to_owned()).collect()
+    v["migrations"]
+        .as_array()
+        .expect("migrations")
+        .iter()
+        .map(|m| m["status"].as_str().expect("status").to_owned())
+        .collect()
 }
 
 // ---------------------------------------------------------------- offline commands
@@ -65,25 +85,55 @@ fn states(v: &serde_json::Value) -> Vec<String> {
 #[test]
 fn init_creates_the_project_and_never_overwrites() {
     let dir = tempfile::tempdir().expect("tempdir");
-    spawn().current_dir(dir.path()).arg("init").assert().success().stdout(predicate::str::contains("spawn db start"));
+    spawn()
+        .current_dir(dir.path())
+        .arg("init")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("spawn db start"));
     let toml = std::fs::read_to_string(dir.path().join("spawn.toml")).expect("spawn.toml");
     assert!(toml.contains("local = true"), "{toml}");
     for sub in ["components", "migrations", "tests", "pinned"] {
         assert!(dir.path().join("spawn").join(sub).is_dir(), "{sub}/");
     }
-    assert!(std::fs::read_to_string(dir.path().join(".gitignore")).expect("gitignore").contains(".spawn/"));
+    assert!(std::fs::read_to_string(dir.path().join(".gitignore"))
+        .expect("gitignore")
+        .contains(".spawn/"));
     std::fs::write(dir.path().join("spawn.toml"), "# mine\n").expect("write");
-    spawn().current_dir(dir.path()).args(["init", "--local"]).assert().code(1).stderr(predicate::str::contains("already exists"));
-    assert_eq!(std::fs::read_to_string(dir.path().join("spawn.toml")).expect("read"), "# mine\n");
+    spawn()
+        .current_dir(dir.path())
+        .args(["init", "--local"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("already exists"));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("spawn.toml")).expect("read"),
+        "# mine\n"
+    );
 
     // With a server configured, the default target points at it (no password written).
     let dir = tempfile::tempdir().expect("tempdir");
-    spawn().current_dir(dir.path()).env("DATABASE_URL", "postgres://u:pw@h/db").arg("init").assert().success();
+    spawn()
+        .current_dir(dir.path())
+        .env("DATABASE_URL", "postgres://u:pw@h/db")
+        .arg("init")
+        .assert()
+        .success();
     let toml = std::fs::read_to_string(dir.path().join("spawn.toml")).expect("spawn.toml");
-    assert!(toml.contains("url = \"${DATABASE_URL}\"") && !toml.contains("pw"), "{toml}");
+    assert!(
+        toml.contains("url = \"${DATABASE_URL}\"") && !toml.contains("pw"),
+        "{toml}"
+    );
     let dir = tempfile::tempdir().expect("tempdir");
-    spawn().current_dir(dir.path()).env("DATABASE_URL", "postgres://u@h/db").args(["init", "--local"]).assert().success();
-    assert!(std::fs::read_to_string(dir.path().join("spawn.toml")).expect("toml").contains("local = true"));
+    spawn()
+        .current_dir(dir.path())
+        .env("DATABASE_URL", "postgres://u@h/db")
+        .args(["init", "--local"])
+        .assert()
+        .success();
+    assert!(std::fs::read_to_string(dir.path().join("spawn.toml"))
+        .expect("toml")
+        .contains("local = true"));
 }
 
 #[test]
@@ -94,14 +144,24 @@ fn commands_outside_a_project_say_how_to_create_one() {
         .arg("check")
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("no spawn.toml").and(predicate::str::contains("spawn init")));
+        .stderr(
+            predicate::str::contains("no spawn.toml").and(predicate::str::contains("spawn init")),
+        );
 }
 
 #[test]
 fn migration_new_validates_names_and_never_overwrites() {
     let dir = tempfile::tempdir().expect("tempdir");
-    spawn().current_dir(dir.path()).args(["init", "--local"]).assert().success();
-    let out = stdout_of(spawn().current_dir(dir.path()).args(["migration", "new", "add-users"]));
+    spawn()
+        .current_dir(dir.path())
+        .args(["init", "--local"])
+        .assert()
+        .success();
+    let out = stdout_of(
+        spawn()
+            .current_dir(dir.path())
+            .args(["migration", "new", "add-users"]),
+    );
     assert!(out.contains("-add-users/up.sql"), "{out}");
     let migrations = dir.path().join("spawn/migrations");
     let made: Vec<String> = std::fs::read_dir(&migrations)
@@ -114,10 +174,18 @@ fn migration_new_validates_names_and_never_overwrites() {
     assert_eq!((stamp.len(), name), (14, "add-users"));
     assert!(stamp.chars().all(|c| c.is_ascii_digit()));
     // The new migration renders to nothing but whitespace and passes `build`.
-    let sql = stdout_of(spawn().current_dir(dir.path()).args(["migration", "build", &made[0]]));
+    let sql = stdout_of(
+        spawn()
+            .current_dir(dir.path())
+            .args(["migration", "build", &made[0]]),
+    );
     assert!(sql.trim().is_empty(), "{sql:?}");
     for bad in ["a/b", "with space", "", ".hidden"] {
-        spawn().current_dir(dir.path()).args(["migration", "new", bad]).assert().code(1);
+        spawn()
+            .current_dir(dir.path())
+            .args(["migration", "new", bad])
+            .assert()
+            .code(1);
     }
     spawn()
         .current_dir(dir.path())
@@ -133,11 +201,30 @@ fn build_pin_and_check() {
     let dir = p.path();
     let m1 = "20250101000000-create-people";
     // Pinned build from a subfolder: paths are relative to spawn.toml.
-    let sql = stdout_of(spawn().current_dir(dir.join("db")).args(["migration", "build", m1, "--pinned"]));
-    assert!(sql.contains("CREATE OR REPLACE FUNCTION greet") && sql.ends_with("$$;\n"), "{sql}");
+    let sql =
+        stdout_of(
+            spawn()
+                .current_dir(dir.join("db"))
+                .args(["migration", "build", m1, "--pinned"]),
+        );
+    assert!(
+        sql.contains("CREATE OR REPLACE FUNCTION greet") && sql.ends_with("$$;\n"),
+        "{sql}"
+    );
     // Edit the component: the pinned build is unchanged, the unpinned one shows the edit and warns.
-    std::fs::write(dir.join("db/components/functions/greet.sql"), "SELECT 'edited';\n").expect("write");
-    assert_eq!(stdout_of(spawn().current_dir(dir).args(["migration", "build", m1, "--pinned"])), sql);
+    std::fs::write(
+        dir.join("db/components/functions/greet.sql"),
+        "SELECT 'edited';\n",
+    )
+    .expect("write");
+    assert_eq!(
+        stdout_of(
+            spawn()
+                .current_dir(dir)
+                .args(["migration", "build", m1, "--pinned"])
+        ),
+        sql
+    );
     spawn()
         .current_dir(dir)
         .args(["migration", "build", m1])
@@ -147,10 +234,26 @@ fn build_pin_and_check() {
         .stderr(predicate::str::contains("is pinned").and(predicate::str::contains("--pinned")));
     // -e and --variables.
     let seed = "20250102000000-seed-people";
-    let prod = stdout_of(spawn().current_dir(dir).args(["migration", "build", seed, "-e", "prod", "--pinned"]));
-    assert!(!prod.contains("INSERT") && prod.contains("'people of the prod environment'"), "{prod}");
+    let prod = stdout_of(spawn().current_dir(dir).args([
+        "migration",
+        "build",
+        seed,
+        "-e",
+        "prod",
+        "--pinned",
+    ]));
+    assert!(
+        !prod.contains("INSERT") && prod.contains("'people of the prod environment'"),
+        "{prod}"
+    );
     std::fs::write(dir.join("other.json"), r#"{"first_person": "Grace"}"#).expect("write");
-    let dev = stdout_of(spawn().current_dir(dir).args(["migration", "build", seed, "--variables", "other.json"]));
+    let dev = stdout_of(spawn().current_dir(dir).args([
+        "migration",
+        "build",
+        seed,
+        "--variables",
+        "other.json",
+    ]));
     assert!(dev.contains("VALUES ('Grace')"), "{dev}");
 
     // Refusals: unknown migration (build and pin), --pinned build of an unpinned migration.
@@ -159,9 +262,22 @@ fn build_pin_and_check() {
         .args(["migration", "build", "nope"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("no migration folder").and(predicate::str::contains("migrations/nope")));
-    spawn().current_dir(dir).args(["migration", "pin", "20250101000000"]).assert().code(1).stderr(predicate::str::contains(m1));
-    spawn().current_dir(dir).args(["migration", "pin"]).assert().code(1).stderr(predicate::str::contains("--all")); // usage error
+        .stderr(
+            predicate::str::contains("no migration folder")
+                .and(predicate::str::contains("migrations/nope")),
+        );
+    spawn()
+        .current_dir(dir)
+        .args(["migration", "pin", "20250101000000"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(m1));
+    spawn()
+        .current_dir(dir)
+        .args(["migration", "pin"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--all")); // usage error
     spawn().current_dir(dir).arg("check").assert().success();
 
     // A new, unpinned migration: check exits 2 (work pending), pin --all pins only it.
@@ -174,18 +290,45 @@ fn build_pin_and_check() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("not pinned"));
-    spawn().current_dir(dir).arg("check").assert().code(2).stderr(predicate::str::contains("spawn migration pin 20250104000000-more"));
-    let lock_before = std::fs::read_to_string(dir.join(format!("db/migrations/{m1}/lock.toml"))).expect("lock");
-    spawn().current_dir(dir).args(["migration", "pin", "--all"]).assert().success().stdout(predicate::str::contains("20250104000000-more"));
-    assert_eq!(std::fs::read_to_string(dir.join(format!("db/migrations/{m1}/lock.toml"))).expect("lock"), lock_before);
+    spawn()
+        .current_dir(dir)
+        .arg("check")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "spawn migration pin 20250104000000-more",
+        ));
+    let lock_before =
+        std::fs::read_to_string(dir.join(format!("db/migrations/{m1}/lock.toml"))).expect("lock");
+    spawn()
+        .current_dir(dir)
+        .args(["migration", "pin", "--all"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("20250104000000-more"));
+    assert_eq!(
+        std::fs::read_to_string(dir.join(format!("db/migrations/{m1}/lock.toml"))).expect("lock"),
+        lock_before
+    );
     spawn().current_dir(dir).arg("check").assert().success();
 
     // psql meta-commands and statements that cannot run in a transaction are errors (exit 1),
     // every problem listed.
-    std::fs::write(m4.join("up.sql"), "\\c other\nCREATE INDEX CONCURRENTLY i ON people (id);\n").expect("write");
-    spawn().current_dir(dir).arg("check").assert().code(1).stderr(
-        predicate::str::contains("\\c").and(predicate::str::contains("CONCURRENTLY")).and(predicate::str::contains("20250104000000-more")),
-    );
+    std::fs::write(
+        m4.join("up.sql"),
+        "\\c other\nCREATE INDEX CONCURRENTLY i ON people (id);\n",
+    )
+    .expect("write");
+    spawn()
+        .current_dir(dir)
+        .arg("check")
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("\\c")
+                .and(predicate::str::contains("CONCURRENTLY"))
+                .and(predicate::str::contains("20250104000000-more")),
+        );
 }
 
 #[test]
@@ -199,35 +342,99 @@ fn broken_pins_are_found_by_check_and_pin_verify() {
         .expect("an object")
         .into_path();
     std::fs::write(&object, "tampered").expect("write");
-    spawn().current_dir(dir).args(["pin", "verify"]).assert().code(1).stderr(predicate::str::contains("corrupt"));
-    spawn().current_dir(dir).arg("check").assert().code(1).stderr(predicate::str::contains("corrupt"));
+    spawn()
+        .current_dir(dir)
+        .args(["pin", "verify"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("corrupt"));
+    spawn()
+        .current_dir(dir)
+        .arg("check")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("corrupt"));
     std::fs::remove_file(&object).expect("rm");
-    spawn().current_dir(dir).arg("check").assert().code(1).stderr(predicate::str::contains("missing"));
-    spawn().current_dir(dir).args(["pin", "gc"]).assert().code(1).stderr(predicate::str::contains("Nothing was deleted"));
+    spawn()
+        .current_dir(dir)
+        .arg("check")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("missing"));
+    spawn()
+        .current_dir(dir)
+        .args(["pin", "gc"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("Nothing was deleted"));
 }
 
 #[test]
 fn pin_gc_diff_and_checkout() {
     let p = project("app");
     let dir = p.path();
-    spawn().current_dir(dir).args(["pin", "verify"]).assert().success();
+    spawn()
+        .current_dir(dir)
+        .args(["pin", "verify"])
+        .assert()
+        .success();
     // Pin the last migration again after editing the component: two different pins.
-    std::fs::write(dir.join("db/components/functions/greet.sql"), "SELECT 'v2';\n").expect("write");
-    std::fs::write(dir.join("db/components/functions/new.sql"), "SELECT 'new';\n").expect("write");
+    std::fs::write(
+        dir.join("db/components/functions/greet.sql"),
+        "SELECT 'v2';\n",
+    )
+    .expect("write");
+    std::fs::write(
+        dir.join("db/components/functions/new.sql"),
+        "SELECT 'new';\n",
+    )
+    .expect("write");
     let last = "20250103000000-people-name-index";
-    spawn().current_dir(dir).args(["migration", "pin", last]).assert().success().stderr(predicate::str::contains("re-pinned"));
-    let diff = stdout_of(spawn().current_dir(dir).args(["pin", "diff", "20250101000000-create-people", last]));
-    assert!(diff.contains("--- a/functions/greet.sql") && diff.contains("+++ b/functions/greet.sql"), "{diff}");
-    assert!(diff.contains("+SELECT 'v2';") && diff.contains("-  RETURN 'hello, ' || who;"), "{diff}");
-    assert!(diff.contains("--- /dev/null") && diff.contains("+++ b/functions/new.sql"), "{diff}");
-    spawn().current_dir(dir).args(["pin", "diff", "20250101000000-create-people", "nope"]).assert().code(1);
+    spawn()
+        .current_dir(dir)
+        .args(["migration", "pin", last])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("re-pinned"));
+    let diff = stdout_of(spawn().current_dir(dir).args([
+        "pin",
+        "diff",
+        "20250101000000-create-people",
+        last,
+    ]));
+    assert!(
+        diff.contains("--- a/functions/greet.sql") && diff.contains("+++ b/functions/greet.sql"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("+SELECT 'v2';") && diff.contains("-  RETURN 'hello, ' || who;"),
+        "{diff}"
+    );
+    assert!(
+        diff.contains("--- /dev/null") && diff.contains("+++ b/functions/new.sql"),
+        "{diff}"
+    );
+    spawn()
+        .current_dir(dir)
+        .args(["pin", "diff", "20250101000000-create-people", "nope"])
+        .assert()
+        .code(1);
     // An unpinned migration has no snapshot to diff or check out: the error says how to pin it.
     let unpinned = "20250104000000-unpinned";
     std::fs::create_dir_all(dir.join("db/migrations").join(unpinned)).expect("mkdir");
-    std::fs::write(dir.join("db/migrations").join(unpinned).join("up.sql"), "SELECT 1;\n").expect("write");
-    for args in [["pin", "diff", last, unpinned], ["pin", "checkout", unpinned, "unpinned-out"]] {
+    std::fs::write(
+        dir.join("db/migrations").join(unpinned).join("up.sql"),
+        "SELECT 1;\n",
+    )
+    .expect("write");
+    for args in [
+        ["pin", "diff", last, unpinned],
+        ["pin", "checkout", unpinned, "unpinned-out"],
+    ] {
         spawn().current_dir(dir).args(args).assert().code(1).stderr(
-            predicate::str::contains("not pinned").and(predicate::str::contains(format!("spawn migration pin {unpinned}"))),
+            predicate::str::contains("not pinned").and(predicate::str::contains(format!(
+                "spawn migration pin {unpinned}"
+            ))),
         );
     }
     assert!(!dir.join("unpinned-out").exists());
@@ -235,24 +442,62 @@ fn pin_gc_diff_and_checkout() {
 
     // checkout materialises the old snapshot; refuses a non-empty folder.
     let out = dir.join("old");
-    spawn().current_dir(dir).args(["pin", "checkout", "20250101000000-create-people", "old"]).assert().success();
-    assert!(std::fs::read_to_string(out.join("functions/greet.sql")).expect("file").contains("hello, "));
-    spawn().current_dir(dir).args(["pin", "checkout", last, "old"]).assert().code(1).stderr(predicate::str::contains("not empty"));
+    spawn()
+        .current_dir(dir)
+        .args(["pin", "checkout", "20250101000000-create-people", "old"])
+        .assert()
+        .success();
+    assert!(std::fs::read_to_string(out.join("functions/greet.sql"))
+        .expect("file")
+        .contains("hello, "));
+    spawn()
+        .current_dir(dir)
+        .args(["pin", "checkout", last, "old"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("not empty"));
 
     // gc: nothing to delete while all three old pins are used; after re-pinning all, the
     // old objects go (dry run first).
-    let count =
-        || walkdir::WalkDir::new(dir.join("db/pinned")).into_iter().filter(|e| e.as_ref().is_ok_and(|e| e.file_type().is_file())).count();
+    let count = || {
+        walkdir::WalkDir::new(dir.join("db/pinned"))
+            .into_iter()
+            .filter(|e| e.as_ref().is_ok_and(|e| e.file_type().is_file()))
+            .count()
+    };
     let before = count();
-    spawn().current_dir(dir).args(["pin", "gc"]).assert().success().stdout(predicate::str::contains("0 unreferenced"));
+    spawn()
+        .current_dir(dir)
+        .args(["pin", "gc"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("0 unreferenced"));
     for m in ["20250101000000-create-people", "20250102000000-seed-people"] {
-        spawn().current_dir(dir).args(["migration", "pin", m]).assert().success();
+        spawn()
+            .current_dir(dir)
+            .args(["migration", "pin", m])
+            .assert()
+            .success();
     }
-    spawn().current_dir(dir).args(["pin", "gc", "--dry-run"]).assert().success().stdout(predicate::str::contains("would delete 3"));
+    spawn()
+        .current_dir(dir)
+        .args(["pin", "gc", "--dry-run"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("would delete 3"));
     assert_eq!(count(), before);
-    spawn().current_dir(dir).args(["pin", "gc"]).assert().success().stdout(predicate::str::contains("deleted 3"));
+    spawn()
+        .current_dir(dir)
+        .args(["pin", "gc"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("deleted 3"));
     assert_eq!(count(), before - 3);
-    spawn().current_dir(dir).args(["pin", "verify"]).assert().success();
+    spawn()
+        .current_dir(dir)
+        .args(["pin", "verify"])
+        .assert()
+        .success();
     spawn().current_dir(dir).arg("check").assert().success();
 }
 
@@ -264,7 +509,10 @@ fn unknown_target_is_refused_with_the_defined_ones() {
         .args(["--target", "nope", "migration", "status"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("no [targets.nope]").and(predicate::str::contains("app, prod")));
+        .stderr(
+            predicate::str::contains("no [targets.nope]")
+                .and(predicate::str::contains("app, prod")),
+        );
     spawn()
         .current_dir(p.path())
         .env("SPAWN_TARGET", "nope")
@@ -278,20 +526,29 @@ fn unknown_target_is_refused_with_the_defined_ones() {
         .args(["migration", "status"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("SPAWN_TEST_URL").and(predicate::str::contains("spawn.toml")));
+        .stderr(
+            predicate::str::contains("SPAWN_TEST_URL").and(predicate::str::contains("spawn.toml")),
+        );
 }
 
 #[test]
 fn help_documents_the_exit_codes() {
-    spawn()
-        .arg("--help")
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("Exit codes").and(predicate::str::contains("130")).and(predicate::str::contains("  2 ")));
+    spawn().arg("--help").assert().success().stdout(
+        predicate::str::contains("Exit codes")
+            .and(predicate::str::contains("130"))
+            .and(predicate::str::contains("  2 ")),
+    );
     spawn().arg("--version").assert().success();
     // A wrong command line is an error (1), never 2 ("work pending" to a script).
-    spawn().args(["migration", "status", "--exit-code", "--bogus"]).assert().code(1).stderr(predicate::str::contains("--bogus"));
-    spawn().assert().code(1).stderr(predicate::str::contains("Usage"));
+    spawn()
+        .args(["migration", "status", "--exit-code", "--bogus"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--bogus"));
+    spawn()
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("Usage"));
 }
 
 #[test]
@@ -300,16 +557,54 @@ fn target_spawn_target_and_quiet() {
     let dir = p.path();
     let seed = "20250102000000-seed-people";
     // The default target `app` renders `dev`; --target and SPAWN_TARGET pick `prod`.
-    let dev = stdout_of(spawn().current_dir(dir).args(["migration", "build", seed, "--pinned"]));
+    let dev = stdout_of(
+        spawn()
+            .current_dir(dir)
+            .args(["migration", "build", seed, "--pinned"]),
+    );
     assert!(dev.contains("INSERT"), "{dev}");
-    let prod = stdout_of(spawn().current_dir(dir).args(["--target", "prod", "migration", "build", seed, "--pinned"]));
-    assert!(!prod.contains("INSERT") && prod.contains("'people of the prod environment'"), "{prod}");
-    let via_env = stdout_of(spawn().current_dir(dir).env("SPAWN_TARGET", "prod").args(["migration", "build", seed, "--pinned"]));
+    let prod = stdout_of(spawn().current_dir(dir).args([
+        "--target",
+        "prod",
+        "migration",
+        "build",
+        seed,
+        "--pinned",
+    ]));
+    assert!(
+        !prod.contains("INSERT") && prod.contains("'people of the prod environment'"),
+        "{prod}"
+    );
+    let via_env = stdout_of(spawn().current_dir(dir).env("SPAWN_TARGET", "prod").args([
+        "migration",
+        "build",
+        seed,
+        "--pinned",
+    ]));
     assert_eq!(via_env, prod);
     // --quiet: nothing but what the command exists to print.
-    spawn().current_dir(dir).args(["-q", "check"]).assert().success().stdout("").stderr("");
-    spawn().current_dir(dir).args(["--quiet", "migration", "pin", "--all"]).assert().success().stdout("").stderr("");
-    assert_eq!(stdout_of(spawn().current_dir(dir).args(["-q", "migration", "build", seed, "--pinned"])), dev);
+    spawn()
+        .current_dir(dir)
+        .args(["-q", "check"])
+        .assert()
+        .success()
+        .stdout("")
+        .stderr("");
+    spawn()
+        .current_dir(dir)
+        .args(["--quiet", "migration", "pin", "--all"])
+        .assert()
+        .success()
+        .stdout("")
+        .stderr("");
+    assert_eq!(
+        stdout_of(
+            spawn()
+                .current_dir(dir)
+                .args(["-q", "migration", "build", seed, "--pinned"])
+        ),
+        dev
+    );
 }
 
 // ---------------------------------------------------------------- against PostgreSQL
@@ -328,42 +623,100 @@ async fn apply_status_and_their_refusals() {
     let v = status_json(dir, &db.url);
     assert_eq!(states(&v), ["Pending", "Pending", "Pending"]);
     run(&["migration", "status"]).assert().success().stdout(
-        predicate::str::contains("| Migration").and(predicate::str::contains("Filesystem")).and(predicate::str::contains("Checksum")),
+        predicate::str::contains("| Migration")
+            .and(predicate::str::contains("Filesystem"))
+            .and(predicate::str::contains("Checksum")),
     );
-    run(&["migration", "status", "--exit-code"]).assert().code(2);
+    run(&["migration", "status", "--exit-code"])
+        .assert()
+        .code(2);
     // No terminal, no --yes: refused, nothing applied.
-    run(&["migration", "apply"]).assert().code(1).stderr(predicate::str::contains("--yes"));
+    run(&["migration", "apply"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--yes"));
     // Dry run: lists, changes nothing (not even the tracking tables).
-    run(&["migration", "apply", "--dry-run"]).assert().success().stdout(predicate::str::contains("would apply 3"));
+    run(&["migration", "apply", "--dry-run"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("would apply 3"));
     let tables: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM pg_namespace WHERE nspname = '_spawn'").fetch_one(&db.pool).await.expect("q");
+        sqlx::query_scalar("SELECT count(*) FROM pg_namespace WHERE nspname = '_spawn'")
+            .fetch_one(&db.pool)
+            .await
+            .expect("q");
     assert_eq!(tables, 0);
     // Up to a migration, then the rest.
-    run(&["migration", "apply", "--yes", "20250101000000-create-people"]).assert().success().stdout(predicate::str::contains("applied 1"));
-    assert_eq!(states(&status_json(dir, &db.url)), ["Applied", "Pending", "Pending"]);
-    run(&["migration", "apply", "nope", "--yes"]).assert().code(1).stderr(predicate::str::contains("no migration folder"));
-    run(&["migration", "apply", "--yes"]).assert().success().stdout(predicate::str::contains("applied 2"));
+    run(&[
+        "migration",
+        "apply",
+        "--yes",
+        "20250101000000-create-people",
+    ])
+    .assert()
+    .success()
+    .stdout(predicate::str::contains("applied 1"));
+    assert_eq!(
+        states(&status_json(dir, &db.url)),
+        ["Applied", "Pending", "Pending"]
+    );
+    run(&["migration", "apply", "nope", "--yes"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no migration folder"));
+    run(&["migration", "apply", "--yes"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("applied 2"));
     let v = status_json(dir, &db.url);
     assert_eq!(states(&v), ["Applied", "Applied", "Applied"]);
     assert_eq!(v["up_to_date"], true);
-    run(&["migration", "status", "--exit-code"]).assert().success();
-    run(&["migration", "apply", "--yes"]).assert().success().stdout(predicate::str::contains("nothing to apply"));
-    let name: String = sqlx::query_scalar("SELECT name FROM people").fetch_one(&db.pool).await.expect("seeded");
+    run(&["migration", "status", "--exit-code"])
+        .assert()
+        .success();
+    run(&["migration", "apply", "--yes"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("nothing to apply"));
+    let name: String = sqlx::query_scalar("SELECT name FROM people")
+        .fetch_one(&db.pool)
+        .await
+        .expect("seeded");
     assert_eq!(name, "Ada O'Hara");
 
     // An applied migration changes: status says Changed (exit 2), apply refuses.
     let up = dir.join("db/migrations/20250102000000-seed-people/up.sql");
-    std::fs::write(&up, format!("{}\nSELECT 1;\n", std::fs::read_to_string(&up).expect("read"))).expect("write");
+    std::fs::write(
+        &up,
+        format!(
+            "{}\nSELECT 1;\n",
+            std::fs::read_to_string(&up).expect("read")
+        ),
+    )
+    .expect("write");
     let v = status_json(dir, &db.url);
     assert_eq!(states(&v)[1], "Changed");
     assert_eq!(v["migrations"][1]["checksum"], "changed");
-    run(&["migration", "status", "--exit-code"]).assert().code(2).stderr(predicate::str::contains("changed since it was applied"));
-    run(&["migration", "apply", "--yes"]).assert().code(1).stderr(predicate::str::contains("20250102000000-seed-people"));
+    run(&["migration", "status", "--exit-code"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("changed since it was applied"));
+    run(&["migration", "apply", "--yes"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("20250102000000-seed-people"));
 
     // A migration deleted from disk: Missing.
-    std::fs::write(&up, std::fs::read_to_string(fixture("app").join("db/migrations/20250102000000-seed-people/up.sql")).expect("r"))
-        .expect("w");
-    std::fs::remove_dir_all(dir.join("db/migrations/20250103000000-people-name-index")).expect("rm");
+    std::fs::write(
+        &up,
+        std::fs::read_to_string(
+            fixture("app").join("db/migrations/20250102000000-seed-people/up.sql"),
+        )
+        .expect("r"),
+    )
+    .expect("w");
+    std::fs::remove_dir_all(dir.join("db/migrations/20250103000000-people-name-index"))
+        .expect("rm");
     let v = status_json(dir, &db.url);
     assert_eq!(states(&v), ["Applied", "Applied", "Missing"]);
     assert_eq!(v["migrations"][2]["filesystem"], false);
@@ -384,7 +737,12 @@ async fn unpinned_migrations_need_no_pin_to_apply() {
         .assert()
         .code(1)
         .stderr(predicate::str::contains("not pinned").and(predicate::str::contains("--no-pin")));
-    spawn().current_dir(dir).env("SPAWN_TEST_URL", &db.url).args(["migration", "apply", "--yes", "--no-pin"]).assert().success();
+    spawn()
+        .current_dir(dir)
+        .env("SPAWN_TEST_URL", &db.url)
+        .args(["migration", "apply", "--yes", "--no-pin"])
+        .assert()
+        .success();
     let v = status_json(dir, &db.url);
     assert_eq!(v["migrations"][0]["pinned"], false);
     assert_eq!(states(&v), ["Applied", "Applied", "Applied"]);
@@ -400,15 +758,31 @@ async fn adopt_records_without_running_and_never_prompts_without_a_terminal() {
         c.current_dir(dir).env("SPAWN_TEST_URL", &db.url).args(args);
         c
     };
-    run(&["migration", "adopt", "--yes"]).assert().code(1).stderr(predicate::str::contains("--description"));
-    run(&["migration", "adopt", "--description", "by hand"]).assert().code(1).stderr(predicate::str::contains("--yes"));
-    run(&["migration", "adopt", "20250101000000-create-people", "--description", "created by hand", "--yes"])
+    run(&["migration", "adopt", "--yes"])
         .assert()
-        .success()
-        .stdout(predicate::str::contains("adopted 1"));
+        .code(1)
+        .stderr(predicate::str::contains("--description"));
+    run(&["migration", "adopt", "--description", "by hand"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("--yes"));
+    run(&[
+        "migration",
+        "adopt",
+        "20250101000000-create-people",
+        "--description",
+        "created by hand",
+        "--yes",
+    ])
+    .assert()
+    .success()
+    .stdout(predicate::str::contains("adopted 1"));
     let v = status_json(dir, &db.url);
     assert_eq!(states(&v), ["Adopted", "Pending", "Pending"]);
-    let exists: bool = sqlx::query_scalar("SELECT to_regclass('public.people') IS NOT NULL").fetch_one(&db.pool).await.expect("q");
+    let exists: bool = sqlx::query_scalar("SELECT to_regclass('public.people') IS NOT NULL")
+        .fetch_one(&db.pool)
+        .await
+        .expect("q");
     assert!(!exists, "adopt must not run the migration");
     let description: String = sqlx::query_scalar(
         "SELECT h.description FROM _spawn.migration_history h JOIN _spawn.migration m ON m.migration_id = h.migration_id_migration \
@@ -427,40 +801,87 @@ async fn a_password_never_appears_in_any_output() {
     let p = project("app");
     let dir = p.path();
     // Trust authentication ignores the password: the commands succeed, with -vv logging.
-    let url = db.url.replacen("postgres://postgres@", &format!("postgres://postgres:{secret}@"), 1);
-    assert!(url.contains(secret), "the test server URL has an unexpected form: {}", db.url);
+    let url = db.url.replacen(
+        "postgres://postgres@",
+        &format!("postgres://postgres:{secret}@"),
+        1,
+    );
+    assert!(
+        url.contains(secret),
+        "the test server URL has an unexpected form: {}",
+        db.url
+    );
     for args in [
         vec!["-vv", "migration", "status"],
         vec!["-vv", "migration", "apply", "--yes"],
         vec!["migration", "status", "--json"],
         vec!["migration", "apply", "--dry-run"],
     ] {
-        let out = spawn().current_dir(dir).env("SPAWN_TEST_URL", &url).args(&args).output().expect("run");
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        let out = spawn()
+            .current_dir(dir)
+            .env("SPAWN_TEST_URL", &url)
+            .args(&args)
+            .output()
+            .expect("run");
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         for text in [&out.stdout, &out.stderr] {
             let text = String::from_utf8_lossy(text);
-            assert!(!text.contains(secret), "{args:?} printed the password:\n{text}");
+            assert!(
+                !text.contains(secret),
+                "{args:?} printed the password:\n{text}"
+            );
         }
     }
     // A server that is not there: the error names the URL without the password.
     let closed = format!("postgres://app:{secret}@127.0.0.1:1/app");
-    let out = spawn().current_dir(dir).env("SPAWN_TEST_URL", &closed).args(["-vv", "migration", "status"]).output().expect("run");
+    let out = spawn()
+        .current_dir(dir)
+        .env("SPAWN_TEST_URL", &closed)
+        .args(["-vv", "migration", "status"])
+        .output()
+        .expect("run");
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("postgres://app@127.0.0.1:1/app") && !stderr.contains(secret), "{stderr}");
+    assert!(
+        stderr.contains("postgres://app@127.0.0.1:1/app") && !stderr.contains(secret),
+        "{stderr}"
+    );
     // Percent-encoded and in a malformed URL.
     let encoded = "p%40ss%2Fw0rd";
     let bad = format!("postgres://app:{encoded}@127.0.0.1:1/app?sslmode=bogus");
-    let out = spawn().current_dir(dir).env("SPAWN_TEST_URL", &bad).args(["migration", "status"]).output().expect("run");
+    let out = spawn()
+        .current_dir(dir)
+        .env("SPAWN_TEST_URL", &bad)
+        .args(["migration", "status"])
+        .output()
+        .expect("run");
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains(encoded) && !stderr.contains("p@ss/w0rd"), "{stderr}");
+    assert!(
+        !stderr.contains(encoded) && !stderr.contains("p@ss/w0rd"),
+        "{stderr}"
+    );
     // A URL too malformed to parse (a bad port): the error quotes it, without the password.
     let malformed = format!("postgres://app:{secret}@127.0.0.1:notaport/app");
-    for args in [vec!["migration", "status"], vec!["diff", &malformed, &malformed]] {
-        let out = spawn().current_dir(dir).env("SPAWN_TEST_URL", &malformed).args(&args).output().expect("run");
+    for args in [
+        vec!["migration", "status"],
+        vec!["diff", &malformed, &malformed],
+    ] {
+        let out = spawn()
+            .current_dir(dir)
+            .env("SPAWN_TEST_URL", &malformed)
+            .args(&args)
+            .output()
+            .expect("run");
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.contains("not a valid postgres URL") && !stderr.contains(secret), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("not a valid postgres URL") && !stderr.contains(secret),
+            "{args:?}: {stderr}"
+        );
     }
 }
 
@@ -480,25 +901,43 @@ async fn a_failing_migration_names_its_file_and_shows_as_failed() {
         c.current_dir(dir).env("SPAWN_TEST_URL", &db.url).args(args);
         c
     };
-    run(&["migration", "apply", "--yes", "--no-pin"]).assert().code(1).stderr(
-        predicate::str::contains(format!("migration `{bad}` failed"))
-            .and(predicate::str::contains("division by zero"))
-            .and(predicate::str::contains(format!("{bad}/up.sql")))
-            .and(predicate::str::contains("spawn migration apply"))
-            // The failed transaction is rolled back once: no second ROLLBACK for the server to
-            // warn about.
-            .and(predicate::str::contains("no transaction in progress").not()),
-    );
+    run(&["migration", "apply", "--yes", "--no-pin"])
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains(format!("migration `{bad}` failed"))
+                .and(predicate::str::contains("division by zero"))
+                .and(predicate::str::contains(format!("{bad}/up.sql")))
+                .and(predicate::str::contains("spawn migration apply"))
+                // The failed transaction is rolled back once: no second ROLLBACK for the server to
+                // warn about.
+                .and(predicate::str::contains("no transaction in progress").not()),
+        );
     let v = status_json(dir, &db.url);
     assert_eq!(states(&v), ["Applied", "Applied", "Applied", "Failed"]);
-    run(&["migration", "status"]).assert().success().stdout(predicate::str::contains("Failed"));
-    run(&["migration", "status", "--exit-code"]).assert().code(2);
-    let created: bool = sqlx::query_scalar("SELECT to_regclass('public.never_created') IS NOT NULL").fetch_one(&db.pool).await.expect("q");
+    run(&["migration", "status"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Failed"));
+    run(&["migration", "status", "--exit-code"])
+        .assert()
+        .code(2);
+    let created: bool =
+        sqlx::query_scalar("SELECT to_regclass('public.never_created') IS NOT NULL")
+            .fetch_one(&db.pool)
+            .await
+            .expect("q");
     assert!(!created, "the failed migration must leave nothing behind");
     // Fixed: the failed migration is retried and applies.
     std::fs::write(&up, "CREATE TABLE created_now (id int);\n").expect("write");
-    run(&["migration", "apply", "--yes", "--no-pin"]).assert().success().stdout(predicate::str::contains("applied 1"));
-    assert_eq!(states(&status_json(dir, &db.url)), ["Applied", "Applied", "Applied", "Applied"]);
+    run(&["migration", "apply", "--yes", "--no-pin"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("applied 1"));
+    assert_eq!(
+        states(&status_json(dir, &db.url)),
+        ["Applied", "Applied", "Applied", "Applied"]
+    );
 }
 
 /// Libpq variables when the target has no url; original psql-command targets.
@@ -506,15 +945,26 @@ async fn a_failing_migration_names_its_file_and_shows_as_failed() {
 async fn libpq_variables_and_original_psql_command_targets() {
     let db = TestDb::new("cli_libpq").await;
     let options = spawn_tests::server().options(&db.name);
-    let (host, port, user) = (options.get_host().to_owned(), options.get_port().to_string(), options.get_username().to_owned());
+    let (host, port, user) = (
+        options.get_host().to_owned(),
+        options.get_port().to_string(),
+        options.get_username().to_owned(),
+    );
 
     // The app fixture with a url-less target: PGHOST & co.
     let p = project("app");
-    let toml = std::fs::read_to_string(p.path().join("spawn.toml")).expect("read").replace("url = \"${SPAWN_TEST_URL}\"\n", "");
+    let toml = std::fs::read_to_string(p.path().join("spawn.toml"))
+        .expect("read")
+        .replace("url = \"${SPAWN_TEST_URL}\"\n", "");
     std::fs::write(p.path().join("spawn.toml"), toml).expect("write");
     spawn()
         .current_dir(p.path())
-        .envs([("PGHOST", &host), ("PGPORT", &port), ("PGUSER", &user), ("PGDATABASE", &db.name)])
+        .envs([
+            ("PGHOST", &host),
+            ("PGPORT", &port),
+            ("PGUSER", &user),
+            ("PGDATABASE", &db.name),
+        ])
         .args(["migration", "apply", "--yes"])
         .assert()
         .success()
@@ -527,19 +977,40 @@ async fn libpq_variables_and_original_psql_command_targets() {
     let toml = toml
         .replace(
             r#"["docker", "exec", "-i", "postgres-db", "psql", "-U", "postgres", "postgres"]"#,
-            &format!(r#"["psql", "-h", "{host}", "-p", "{port}", "-U", "{user}", "{}"]"#, db2.name),
+            &format!(
+                r#"["psql", "-h", "{host}", "-p", "{port}", "-U", "{user}", "{}"]"#,
+                db2.name
+            ),
         )
-        .replace("spawn_database = \"postgres\"", &format!("spawn_database = \"{}\"", db2.name));
+        .replace(
+            "spawn_database = \"postgres\"",
+            &format!("spawn_database = \"{}\"", db2.name),
+        );
     std::fs::write(p.path().join("spawn.toml"), &toml).expect("write");
-    spawn().current_dir(p.path()).args(["migration", "apply", "--yes"]).assert().success().stdout(predicate::str::contains("applied 3"));
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM variety").fetch_one(&db2.pool).await.expect("seeded");
+    spawn()
+        .current_dir(p.path())
+        .args(["migration", "apply", "--yes"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("applied 3"));
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM variety")
+        .fetch_one(&db2.pool)
+        .await
+        .expect("seeded");
     assert_eq!(count, 3);
-    spawn().current_dir(p.path()).args(["migration", "status", "--exit-code"]).assert().success();
+    spawn()
+        .current_dir(p.path())
+        .args(["migration", "status", "--exit-code"])
+        .assert()
+        .success();
     // A spawn_database other than the connection's database holds the tracking tables; one
     // that does not exist is explained.
     std::fs::write(
         p.path().join("spawn.toml"),
-        toml.replace(&format!("spawn_database = \"{}\"", db2.name), "spawn_database = \"elsewhere\""),
+        toml.replace(
+            &format!("spawn_database = \"{}\"", db2.name),
+            "spawn_database = \"elsewhere\"",
+        ),
     )
     .expect("w");
     spawn()
@@ -547,7 +1018,10 @@ async fn libpq_variables_and_original_psql_command_targets() {
         .args(["migration", "status"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("spawn_database = \"elsewhere\"").and(predicate::str::contains("no database `elsewhere`")));
+        .stderr(
+            predicate::str::contains("spawn_database = \"elsewhere\"")
+                .and(predicate::str::contains("no database `elsewhere`")),
+        );
 }
 
 /// A database migrated by the CLI is up to date for an app embedding the same migrations,
@@ -558,19 +1032,41 @@ async fn the_cli_and_an_embedded_app_agree() {
     let dir = p.path();
 
     let by_cli = TestDb::new("cli_then_app").await;
-    spawn().current_dir(dir).env("SPAWN_TEST_URL", &by_cli.url).args(["migration", "apply", "--yes"]).assert().success();
-    let statuses = APP_MIGRATIONS.status(&by_cli.pool).await.expect("app status");
-    assert!(statuses.iter().all(|s| s.state == spawn_runtime::State::Applied), "{statuses:?}");
+    spawn()
+        .current_dir(dir)
+        .env("SPAWN_TEST_URL", &by_cli.url)
+        .args(["migration", "apply", "--yes"])
+        .assert()
+        .success();
+    let statuses = APP_MIGRATIONS
+        .status(&by_cli.pool)
+        .await
+        .expect("app status");
+    assert!(
+        statuses
+            .iter()
+            .all(|s| s.state == spawn_runtime::State::Applied),
+        "{statuses:?}"
+    );
     let report = APP_MIGRATIONS.run(&by_cli.pool).await.expect("app run");
     assert!(report.is_noop() && report.already_applied == 3, "{report}");
 
     let by_app = TestDb::new("app_then_cli").await;
     let report = APP_MIGRATIONS.run(&by_app.pool).await.expect("app run");
     assert_eq!(report.applied.len(), 3);
-    spawn().current_dir(dir).env("SPAWN_TEST_URL", &by_app.url).args(["migration", "status", "--exit-code"]).assert().success();
+    spawn()
+        .current_dir(dir)
+        .env("SPAWN_TEST_URL", &by_app.url)
+        .args(["migration", "status", "--exit-code"])
+        .assert()
+        .success();
     let v = status_json(dir, &by_app.url);
     assert_eq!(states(&v), ["Applied", "Applied", "Applied"]);
-    assert!(v["migrations"].as_array().expect("a").iter().all(|m| m["checksum"] == "ok"));
+    assert!(v["migrations"]
+        .as_array()
+        .expect("a")
+        .iter()
+        .all(|m| m["checksum"] == "ok"));
     spawn()
         .current_dir(dir)
         .env("SPAWN_TEST_URL", &by_app.url)
@@ -586,11 +1082,21 @@ async fn the_cli_and_an_embedded_app_agree() {
 async fn ctrl_c_stops_after_the_migration_in_flight() {
     let db = TestDb::new("cli_ctrl_c").await;
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("spawn.toml"), "[targets.t]\nurl = \"${SPAWN_TEST_URL}\"\n").expect("toml");
+    std::fs::write(
+        dir.path().join("spawn.toml"),
+        "[targets.t]\nurl = \"${SPAWN_TEST_URL}\"\n",
+    )
+    .expect("toml");
     for (name, sql) in [
         ("20250101000000-quick", "CREATE TABLE t1 (id int);\n"),
-        ("20250102000000-slow", "CREATE TABLE t2 (id int);\nSELECT pg_sleep(2);\n"),
-        ("20250103000000-slow-too", "CREATE TABLE t3 (id int);\nSELECT pg_sleep(4);\n"),
+        (
+            "20250102000000-slow",
+            "CREATE TABLE t2 (id int);\nSELECT pg_sleep(2);\n",
+        ),
+        (
+            "20250103000000-slow-too",
+            "CREATE TABLE t3 (id int);\nSELECT pg_sleep(4);\n",
+        ),
     ] {
         let m = dir.path().join("migrations").join(name);
         std::fs::create_dir_all(&m).expect("mkdir");
@@ -608,16 +1114,23 @@ async fn ctrl_c_stops_after_the_migration_in_flight() {
     // Wait until the first migration committed (the slow one is then running), interrupt.
     let deadline = std::time::Instant::now() + Duration::from_secs(20);
     loop {
-        let t1: bool = sqlx::query_scalar("SELECT to_regclass('public.t1') IS NOT NULL").fetch_one(&db.pool).await.expect("q");
+        let t1: bool = sqlx::query_scalar("SELECT to_regclass('public.t1') IS NOT NULL")
+            .fetch_one(&db.pool)
+            .await
+            .expect("q");
         if t1 {
             break;
         }
         if let Some(status) = child.try_wait().expect("try_wait") {
             let mut stderr = String::new();
-            std::io::Read::read_to_string(child.stderr.as_mut().expect("stderr"), &mut stderr).expect("read");
+            std::io::Read::read_to_string(child.stderr.as_mut().expect("stderr"), &mut stderr)
+                .expect("read");
             panic!("spawn ended early ({status}): {stderr}");
         }
-        assert!(std::time::Instant::now() < deadline, "the first migration never committed");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first migration never committed"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // SAFETY: kill(2) on our own child's pid.
@@ -625,20 +1138,33 @@ async fn ctrl_c_stops_after_the_migration_in_flight() {
     let out = tokio::task::spawn_blocking(move || {
         let status = child.wait().expect("wait");
         let mut stderr = String::new();
-        std::io::Read::read_to_string(child.stderr.as_mut().expect("stderr"), &mut stderr).expect("read");
+        std::io::Read::read_to_string(child.stderr.as_mut().expect("stderr"), &mut stderr)
+            .expect("read");
         (status, stderr)
     })
     .await
     .expect("join");
     let (status, stderr) = out;
     assert_eq!(status.code(), Some(130), "{stderr}");
-    assert!(stderr.contains("interrupted: applied 2 of 3") && stderr.contains("not applied: 20250103000000-slow-too"), "{stderr}");
+    assert!(
+        stderr.contains("interrupted: applied 2 of 3")
+            && stderr.contains("not applied: 20250103000000-slow-too"),
+        "{stderr}"
+    );
     let v = status_json(dir.path(), &db.url);
     assert_eq!(states(&v), ["Applied", "Applied", "Pending"]);
-    let t3: bool = sqlx::query_scalar("SELECT to_regclass('public.t3') IS NOT NULL").fetch_one(&db.pool).await.expect("q");
+    let t3: bool = sqlx::query_scalar("SELECT to_regclass('public.t3') IS NOT NULL")
+        .fetch_one(&db.pool)
+        .await
+        .expect("q");
     assert!(!t3, "the interrupted migration must leave nothing behind");
     // The lock was released: the rest applies.
-    spawn().current_dir(dir.path()).env("SPAWN_TEST_URL", &db.url).args(["migration", "apply", "--yes", "--no-pin"]).assert().success();
+    spawn()
+        .current_dir(dir.path())
+        .env("SPAWN_TEST_URL", &db.url)
+        .args(["migration", "apply", "--yes", "--no-pin"])
+        .assert()
+        .success();
 }
 
 /// `spawn diff` (spawn-schema) between two databases, by URL and by target name.
@@ -648,11 +1174,25 @@ async fn diff_between_two_databases() {
     let migrated = TestDb::new("cli_diff_b").await;
     APP_MIGRATIONS.run(&migrated.pool).await.expect("migrate");
     let p = project("app");
-    let out = spawn().current_dir(p.path()).env("SPAWN_TEST_URL", &migrated.url).args(["diff", &empty.url, "app"]).output().expect("run");
-    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = spawn()
+        .current_dir(p.path())
+        .env("SPAWN_TEST_URL", &migrated.url)
+        .args(["diff", &empty.url, "app"])
+        .output()
+        .expect("run");
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let sql = String::from_utf8_lossy(&out.stdout);
     assert!(sql.contains("people"), "{sql}");
-    spawn().current_dir(p.path()).args(["diff", &migrated.url, &migrated.url]).assert().success();
+    spawn()
+        .current_dir(p.path())
+        .args(["diff", &migrated.url, &migrated.url])
+        .assert()
+        .success();
 }
 
 // ---------------------------------------------------------------- spawn_database
@@ -672,7 +1212,11 @@ fn project_with_spawn_database(spawn_database: &str) -> tempfile::TempDir {
 }
 
 async fn has_schema(pool: &sqlx::PgPool, schema: &str) -> bool {
-    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)").bind(schema).fetch_one(pool).await.expect("q")
+    sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)")
+        .bind(schema)
+        .fetch_one(pool)
+        .await
+        .expect("q")
 }
 
 /// `spawn_database` naming another database: the migrations run in the target, the tracking
@@ -685,28 +1229,67 @@ async fn spawn_database_keeps_the_tracking_tables_in_another_database() {
     let dir = p.path();
     let run = |args: &[&str]| {
         let mut c = spawn();
-        c.current_dir(dir).env("SPAWN_TEST_URL", &target.url).args(args);
+        c.current_dir(dir)
+            .env("SPAWN_TEST_URL", &target.url)
+            .args(args);
         c
     };
     let v = status_json(dir, &target.url);
     assert_eq!(states(&v), ["Pending", "Pending", "Pending"]);
     assert_eq!(v["tracking_database"], tracking.name.as_str());
-    run(&["migration", "apply", "--yes", "20250101000000-create-people"]).assert().success().stdout(
-        predicate::str::contains("applied 1").and(predicate::str::contains(format!("tracking tables in database `{}`", tracking.name))),
+    run(&[
+        "migration",
+        "apply",
+        "--yes",
+        "20250101000000-create-people",
+    ])
+    .assert()
+    .success()
+    .stdout(
+        predicate::str::contains("applied 1").and(predicate::str::contains(format!(
+            "tracking tables in database `{}`",
+            tracking.name
+        ))),
     );
-    run(&["migration", "adopt", "20250102000000-seed-people", "--description", "seeded by hand", "--yes"]).assert().success();
-    run(&["migration", "apply", "--yes"]).assert().success().stdout(predicate::str::contains("applied 1"));
-    assert_eq!(states(&status_json(dir, &target.url)), ["Applied", "Adopted", "Applied"]);
+    run(&[
+        "migration",
+        "adopt",
+        "20250102000000-seed-people",
+        "--description",
+        "seeded by hand",
+        "--yes",
+    ])
+    .assert()
+    .success();
+    run(&["migration", "apply", "--yes"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("applied 1"));
+    assert_eq!(
+        states(&status_json(dir, &target.url)),
+        ["Applied", "Adopted", "Applied"]
+    );
     run(&["migration", "status"])
         .assert()
         .success()
-        .stderr(predicate::str::contains(format!("tracking tables in database {}", tracking.name)));
-    run(&["migration", "status", "--exit-code"]).assert().success();
+        .stderr(predicate::str::contains(format!(
+            "tracking tables in database {}",
+            tracking.name
+        )));
+    run(&["migration", "status", "--exit-code"])
+        .assert()
+        .success();
     // Where everything is: the schema in the target (no seed: adopted), the history in spawn_database only.
-    let people: i64 = sqlx::query_scalar("SELECT count(*) FROM people").fetch_one(&target.pool).await.expect("people");
+    let people: i64 = sqlx::query_scalar("SELECT count(*) FROM people")
+        .fetch_one(&target.pool)
+        .await
+        .expect("people");
     assert_eq!(people, 0, "adopt did not run the seed");
     assert!(has_schema(&tracking.pool, "_spawn").await);
-    assert!(!has_schema(&target.pool, "_spawn").await, "no tracking tables in the target");
+    assert!(
+        !has_schema(&target.pool, "_spawn").await,
+        "no tracking tables in the target"
+    );
     let description: String = sqlx::query_scalar(
         "SELECT h.description FROM _spawn.migration_history h JOIN _spawn.migration m ON m.migration_id = h.migration_id_migration \
          WHERE m.name = '20250102000000-seed-people'",
@@ -715,7 +1298,10 @@ async fn spawn_database_keeps_the_tracking_tables_in_another_database() {
     .await
     .expect("adopt row");
     assert_eq!(description, "seeded by hand");
-    run(&["migration", "apply", "--yes"]).assert().success().stdout(predicate::str::contains("nothing to apply"));
+    run(&["migration", "apply", "--yes"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("nothing to apply"));
 }
 
 /// A run interrupted between the target's COMMIT and its SUCCESS row (simulated by hand): the
@@ -729,7 +1315,12 @@ async fn spawn_database_an_interrupted_commit_is_recovered() {
     spawn()
         .current_dir(dir)
         .env("SPAWN_TEST_URL", &target.url)
-        .args(["migration", "apply", "--yes", "20250101000000-create-people"])
+        .args([
+            "migration",
+            "apply",
+            "--yes",
+            "20250101000000-create-people",
+        ])
         .assert()
         .success();
     // The seed, exactly as the CLI renders it (the embedded app agrees with the CLI).
@@ -737,9 +1328,18 @@ async fn spawn_database_an_interrupted_commit_is_recovered() {
     let seed = &ms[1];
     assert_eq!(seed.name, "20250102000000-seed-people");
     let mut conn = target.pool.acquire().await.expect("conn");
-    sqlx::raw_sql("BEGIN").execute(&mut *conn).await.expect("begin");
-    sqlx::raw_sql(seed.body_sql()).execute(&mut *conn).await.expect("the seed");
-    let xid: String = sqlx::query_scalar("SELECT pg_current_xact_id()::text").fetch_one(&mut *conn).await.expect("xid");
+    sqlx::raw_sql("BEGIN")
+        .execute(&mut *conn)
+        .await
+        .expect("begin");
+    sqlx::raw_sql(seed.body_sql())
+        .execute(&mut *conn)
+        .await
+        .expect("the seed");
+    let xid: String = sqlx::query_scalar("SELECT pg_current_xact_id()::text")
+        .fetch_one(&mut *conn)
+        .await
+        .expect("xid");
     sqlx::query(
         "WITH m AS (INSERT INTO _spawn.migration (name, namespace) VALUES ($1, 'default') \
          ON CONFLICT (name, namespace) DO UPDATE SET name = EXCLUDED.name RETURNING migration_id) \
@@ -753,26 +1353,39 @@ async fn spawn_database_an_interrupted_commit_is_recovered() {
     .execute(&tracking.pool)
     .await
     .expect("ATTEMPTED row");
-    sqlx::raw_sql("COMMIT").execute(&mut *conn).await.expect("commit");
+    sqlx::raw_sql("COMMIT")
+        .execute(&mut *conn)
+        .await
+        .expect("commit");
     drop(conn);
 
-    assert_eq!(states(&status_json(dir, &target.url)), ["Applied", "Applied", "Pending"]);
+    assert_eq!(
+        states(&status_json(dir, &target.url)),
+        ["Applied", "Applied", "Pending"]
+    );
     let apply = |args: &[&str]| {
         let mut c = spawn();
-        c.current_dir(dir).env("SPAWN_TEST_URL", &target.url).args(["migration", "apply"]).args(args);
+        c.current_dir(dir)
+            .env("SPAWN_TEST_URL", &target.url)
+            .args(["migration", "apply"])
+            .args(args);
         c
     };
     apply(&["--dry-run"])
         .assert()
         .success()
         .stdout(predicate::str::contains("would apply 1"))
-        .stderr(predicate::str::contains("20250102000000-seed-people committed in an interrupted run"));
+        .stderr(predicate::str::contains(
+            "20250102000000-seed-people committed in an interrupted run",
+        ));
     // Up to the seed there is nothing to apply, yet the run records the seed.
     apply(&["--yes", "20250102000000-seed-people"])
         .assert()
         .success()
         .stdout(predicate::str::contains("applied 0"))
-        .stderr(predicate::str::contains("20250102000000-seed-people had committed in an interrupted run"));
+        .stderr(predicate::str::contains(
+            "20250102000000-seed-people had committed in an interrupted run",
+        ));
     let statuses: Vec<String> = sqlx::query_scalar(
         "SELECT h.status_id_status FROM _spawn.migration_history h JOIN _spawn.migration m ON m.migration_id = h.migration_id_migration \
          WHERE m.name = '20250102000000-seed-people' ORDER BY h.migration_history_id",
@@ -781,8 +1394,14 @@ async fn spawn_database_an_interrupted_commit_is_recovered() {
     .await
     .expect("rows");
     assert_eq!(statuses, ["ATTEMPTED", "SUCCESS"]);
-    apply(&["--yes"]).assert().success().stdout(predicate::str::contains("applied 1"));
-    let people: i64 = sqlx::query_scalar("SELECT count(*) FROM people").fetch_one(&target.pool).await.expect("people");
+    apply(&["--yes"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("applied 1"));
+    let people: i64 = sqlx::query_scalar("SELECT count(*) FROM people")
+        .fetch_one(&target.pool)
+        .await
+        .expect("people");
     assert_eq!(people, 1, "the seed ran once");
     let v = status_json(dir, &target.url);
     assert_eq!(states(&v), ["Applied", "Applied", "Applied"]);
@@ -795,10 +1414,17 @@ async fn spawn_database_an_interrupted_commit_is_recovered() {
 async fn spawn_database_that_does_not_exist_is_explained() {
     let target = TestDb::new("cli_split_missing").await;
     let p = project_with_spawn_database("spawn_tracking_nowhere");
-    for args in
-        [vec!["migration", "apply", "--yes"], vec!["migration", "status"], vec!["migration", "adopt", "--description", "x", "--yes"]]
-    {
-        let out = spawn().current_dir(p.path()).env("SPAWN_TEST_URL", &target.url).args(&args).output().expect("run");
+    for args in [
+        vec!["migration", "apply", "--yes"],
+        vec!["migration", "status"],
+        vec!["migration", "adopt", "--description", "x", "--yes"],
+    ] {
+        let out = spawn()
+            .current_dir(p.path())
+            .env("SPAWN_TEST_URL", &target.url)
+            .args(&args)
+            .output()
+            .expect("run");
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         let stderr = String::from_utf8_lossy(&out.stderr);
         for needle in [
@@ -811,7 +1437,10 @@ async fn spawn_database_that_does_not_exist_is_explained() {
             "CREATE DATABASE \"spawn_tracking_nowhere\"",
             "remove spawn_database",
         ] {
-            assert!(stderr.contains(needle), "{args:?}: missing {needle:?} in {stderr}");
+            assert!(
+                stderr.contains(needle),
+                "{args:?}: missing {needle:?} in {stderr}"
+            );
         }
     }
     let tables: i64 = sqlx::query_scalar(
@@ -831,19 +1460,32 @@ async fn a_second_ctrl_c_rolls_back_the_migration_in_flight() {
     use std::io::BufRead;
     let db = TestDb::new("cli_ctrl_c_twice").await;
     let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(dir.path().join("spawn.toml"), "[targets.t]\nurl = \"${SPAWN_TEST_URL}\"\n").expect("toml");
+    std::fs::write(
+        dir.path().join("spawn.toml"),
+        "[targets.t]\nurl = \"${SPAWN_TEST_URL}\"\n",
+    )
+    .expect("toml");
     for (name, sql) in [
         ("20250101000000-quick", "CREATE TABLE t1 (id int);\n"),
-        ("20250102000000-gated", "CREATE TABLE t2 (id int);\nLOCK TABLE gate IN ACCESS EXCLUSIVE MODE;\n"),
+        (
+            "20250102000000-gated",
+            "CREATE TABLE t2 (id int);\nLOCK TABLE gate IN ACCESS EXCLUSIVE MODE;\n",
+        ),
         ("20250103000000-last", "CREATE TABLE t3 (id int);\n"),
     ] {
         let m = dir.path().join("migrations").join(name);
         std::fs::create_dir_all(&m).expect("mkdir");
         std::fs::write(m.join("up.sql"), sql).expect("write");
     }
-    sqlx::raw_sql("CREATE TABLE gate (id int)").execute(&db.pool).await.expect("gate");
+    sqlx::raw_sql("CREATE TABLE gate (id int)")
+        .execute(&db.pool)
+        .await
+        .expect("gate");
     let mut gate = db.pool.acquire().await.expect("conn");
-    sqlx::raw_sql("BEGIN; LOCK TABLE gate IN ACCESS SHARE MODE").execute(&mut *gate).await.expect("hold the gate");
+    sqlx::raw_sql("BEGIN; LOCK TABLE gate IN ACCESS SHARE MODE")
+        .execute(&mut *gate)
+        .await
+        .expect("hold the gate");
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("spawn"))
         .current_dir(dir.path())
         .env("SPAWN_TEST_URL", &db.url)
@@ -865,8 +1507,14 @@ async fn a_second_ctrl_c_rolls_back_the_migration_in_flight() {
         if waiting {
             break;
         }
-        assert!(child.try_wait().expect("try_wait").is_none(), "spawn ended early");
-        assert!(std::time::Instant::now() < deadline, "the gated migration never started");
+        assert!(
+            child.try_wait().expect("try_wait").is_none(),
+            "spawn ended early"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the gated migration never started"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let pid = child.id() as i32;
@@ -896,15 +1544,36 @@ async fn a_second_ctrl_c_rolls_back_the_migration_in_flight() {
     .await
     .expect("join");
     assert_eq!(status.code(), Some(130), "{text}");
-    assert!(text.contains("stopping now: the migration in flight is rolled back"), "{text}");
     assert!(
-        text.contains("interrupted: applied 1 of 3") && text.contains("not applied: 20250102000000-gated, 20250103000000-last"),
+        text.contains("stopping now: the migration in flight is rolled back"),
         "{text}"
     );
-    assert_eq!(states(&status_json(dir.path(), &db.url)), ["Applied", "Pending", "Pending"]);
-    let t2: bool = sqlx::query_scalar("SELECT to_regclass('public.t2') IS NOT NULL").fetch_one(&db.pool).await.expect("q");
+    assert!(
+        text.contains("interrupted: applied 1 of 3")
+            && text.contains("not applied: 20250102000000-gated, 20250103000000-last"),
+        "{text}"
+    );
+    assert_eq!(
+        states(&status_json(dir.path(), &db.url)),
+        ["Applied", "Pending", "Pending"]
+    );
+    let t2: bool = sqlx::query_scalar("SELECT to_regclass('public.t2') IS NOT NULL")
+        .fetch_one(&db.pool)
+        .await
+        .expect("q");
     assert!(!t2, "the migration in flight was rolled back");
-    sqlx::raw_sql("COMMIT").execute(&mut *gate).await.expect("open the gate");
-    spawn().current_dir(dir.path()).env("SPAWN_TEST_URL", &db.url).args(["migration", "apply", "--yes", "--no-pin"]).assert().success();
-    assert_eq!(states(&status_json(dir.path(), &db.url)), ["Applied", "Applied", "Applied"]);
+    sqlx::raw_sql("COMMIT")
+        .execute(&mut *gate)
+        .await
+        .expect("open the gate");
+    spawn()
+        .current_dir(dir.path())
+        .env("SPAWN_TEST_URL", &db.url)
+        .args(["migration", "apply", "--yes", "--no-pin"])
+        .assert()
+        .success();
+    assert_eq!(
+        states(&status_json(dir.path(), &db.url)),
+        ["Applied", "Applied", "Applied"]
+    );
 }

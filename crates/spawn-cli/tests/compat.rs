@@ -8,7 +8,10 @@ use assert_cmd::Command;
 
 fn spawn() -> Command {
     let mut c = Command::cargo_bin("spawn").expect("the spawn binary");
-    c.env_remove("SPAWN_TARGET").env_remove("SPAWN_CONFIG").env_remove("DATABASE_URL").env("NO_COLOR", "1");
+    c.env_remove("SPAWN_TARGET")
+        .env_remove("SPAWN_CONFIG")
+        .env_remove("DATABASE_URL")
+        .env("NO_COLOR", "1");
     c
 }
 
@@ -23,9 +26,15 @@ fn compat_dir() -> Option<PathBuf> {
 }
 
 /// Runs `spawn migration build <m> --pinned -e <env> [--variables <file>]` in `project`.
-fn build(project: &Path, migration: &str, env: &str, variables: Option<&str>) -> assert_cmd::assert::Assert {
+fn build(
+    project: &Path,
+    migration: &str,
+    env: &str,
+    variables: Option<&str>,
+) -> assert_cmd::assert::Assert {
     let mut cmd = spawn();
-    cmd.current_dir(project).args(["migration", "build", migration, "--pinned", "-e", env]);
+    cmd.current_dir(project)
+        .args(["migration", "build", migration, "--pinned", "-e", env]);
     if let Some(v) = variables {
         cmd.args(["--variables", v]);
     }
@@ -46,11 +55,24 @@ fn golden_vectors_of_the_original_cli_build_byte_identical() {
         let dir = compat.join("projects").join(project);
         let vars = (vars != "-").then_some(vars);
         // Run from a subfolder: paths must be relative to spawn.toml, not the current folder.
-        let out = build(&dir.join("migrations"), migration, env, vars).success().get_output().stdout.clone();
-        let expected = std::fs::read(compat.join("expected").join(project).join(format!("{migration}.{env}.sql"))).expect("expected");
+        let out = build(&dir.join("migrations"), migration, env, vars)
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let expected = std::fs::read(
+            compat
+                .join("expected")
+                .join(project)
+                .join(format!("{migration}.{env}.sql")),
+        )
+        .expect("expected");
         let mut expected_stdout = expected.clone();
         expected_stdout.push(b'\n');
-        assert!(out == expected_stdout, "{project} {migration} {env}: the pinned build differs from the original's");
+        assert!(
+            out == expected_stdout,
+            "{project} {migration} {env}: the pinned build differs from the original's"
+        );
         checked += 1;
     }
     let errors = std::fs::read_to_string(compat.join("errors.tsv")).expect("errors.tsv");
@@ -72,9 +94,18 @@ fn golden_vector_projects_pass_check_and_pin_verify() {
     };
     // Projects whose every migration renders: check passes (their failing migrations are the
     // point of the others).
-    for project in ["s03-macros", "s04-extends-blocks", "s06-env-branches", "s11-edit-between-pins"] {
+    for project in [
+        "s03-macros",
+        "s04-extends-blocks",
+        "s06-env-branches",
+        "s11-edit-between-pins",
+    ] {
         let dir = compat.join("projects").join(project);
-        spawn().current_dir(&dir).args(["pin", "verify"]).assert().success();
+        spawn()
+            .current_dir(&dir)
+            .args(["pin", "verify"])
+            .assert()
+            .success();
     }
 }
 
@@ -87,17 +118,35 @@ fn own_original_style_fixture_builds_its_expected_output() {
     let mut n = 0;
     for entry in std::fs::read_dir(&expected_dir).expect("expected/") {
         let path = entry.expect("entry").path();
-        let file = path.file_name().and_then(|f| f.to_str()).expect("name").to_owned();
-        let Some(stem) = file.strip_suffix(".sql") else { continue };
+        let file = path
+            .file_name()
+            .and_then(|f| f.to_str())
+            .expect("name")
+            .to_owned();
+        let Some(stem) = file.strip_suffix(".sql") else {
+            continue;
+        };
         let (migration, env) = stem.rsplit_once('.').expect("<migration>.<env>.sql");
-        let out = build(&dir, migration, env, None).success().get_output().stdout.clone();
+        let out = build(&dir, migration, env, None)
+            .success()
+            .get_output()
+            .stdout
+            .clone();
         let mut expected = std::fs::read(&path).expect("read");
         expected.push(b'\n');
-        assert!(out == expected, "{file}: got\n{}", String::from_utf8_lossy(&out));
+        assert!(
+            out == expected,
+            "{file}: got\n{}",
+            String::from_utf8_lossy(&out)
+        );
         n += 1;
     }
     assert_eq!(n, 6);
-    spawn().current_dir(&dir).args(["pin", "verify"]).assert().success();
+    spawn()
+        .current_dir(&dir)
+        .args(["pin", "verify"])
+        .assert()
+        .success();
     spawn().current_dir(&dir).arg("check").assert().success();
 }
 
@@ -115,10 +164,22 @@ fn regenerate_original_fixture() {
     for entry in std::fs::read_dir(dir.join("migrations")).expect("migrations") {
         let m = entry.expect("entry").path();
         write_lock(&m.join("lock.toml"), &root).expect("lock");
-        let name = m.file_name().and_then(|n| n.to_str()).expect("name").to_owned();
+        let name = m
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("name")
+            .to_owned();
         for env in ["dev", "prod"] {
-            let out = build(&dir, &name, env, None).success().get_output().stdout.clone();
-            std::fs::write(expected_dir.join(format!("{name}.{env}.sql")), &out[..out.len() - 1]).expect("write");
+            let out = build(&dir, &name, env, None)
+                .success()
+                .get_output()
+                .stdout
+                .clone();
+            std::fs::write(
+                expected_dir.join(format!("{name}.{env}.sql")),
+                &out[..out.len() - 1],
+            )
+            .expect("write");
         }
     }
 }

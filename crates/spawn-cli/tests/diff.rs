@@ -10,7 +10,10 @@ use common::spawn;
 
 /// Two fresh databases loaded with `a` and `b`.
 async fn pair(label: &str, a: &str, b: &str) -> (TestDb, TestDb) {
-    let (da, db) = (TestDb::new(&format!("{label}_a")).await, TestDb::new(&format!("{label}_b")).await);
+    let (da, db) = (
+        TestDb::new(&format!("{label}_a")).await,
+        TestDb::new(&format!("{label}_b")).await,
+    );
     sqlx::raw_sql(a).execute(&da.pool).await.expect("load a");
     sqlx::raw_sql(b).execute(&db.pool).await.expect("load b");
     (da, db)
@@ -19,7 +22,14 @@ async fn pair(label: &str, a: &str, b: &str) -> (TestDb, TestDb) {
 /// Runs `spawn diff a b <flags>` from a folder without spawn.toml: (exit code, stdout, stderr).
 fn diff(a: &TestDb, b: &TestDb, flags: &[&str]) -> (i32, String, String) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let out = spawn().current_dir(dir.path()).arg("diff").arg(&a.url).arg(&b.url).args(flags).output().expect("run spawn");
+    let out = spawn()
+        .current_dir(dir.path())
+        .arg("diff")
+        .arg(&a.url)
+        .arg(&b.url)
+        .args(flags)
+        .output()
+        .expect("run spawn");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -47,7 +57,11 @@ async fn schema_filters() {
     assert_eq!(code, 2, "{err}");
     assert!(sql.contains("app.t") && !sql.contains("audit"), "{sql}");
 
-    let (code, sql, err) = diff(&a, &b, &["--exclude-schema", "audit", "--exclude-schema", "app"]);
+    let (code, sql, err) = diff(
+        &a,
+        &b,
+        &["--exclude-schema", "audit", "--exclude-schema", "app"],
+    );
     assert_eq!((code, sql.as_str()), (0, ""), "{err}");
 }
 
@@ -64,7 +78,11 @@ async fn privileges_only_with_the_flag() {
     )
     .await;
     let (code, sql, err) = diff(&a, &b, &[]);
-    assert_eq!((code, sql.as_str()), (0, ""), "privileges compared without --with-privileges: {err}");
+    assert_eq!(
+        (code, sql.as_str()),
+        (0, ""),
+        "privileges compared without --with-privileges: {err}"
+    );
     let (code, sql, err) = diff(&a, &b, &["--with-privileges"]);
     assert_eq!(code, 2, "{err}");
     assert!(sql.contains("GRANT SELECT") && sql.contains(&role), "{sql}");
@@ -80,19 +98,34 @@ async fn extension_switches() {
     .await;
     let (code, sql, err) = diff(&a, &b, &[]);
     assert_eq!(code, 2, "{err}");
-    assert!(sql.contains("hstore") && sql.contains("UPDATE"), "the version change is missing: {sql}");
+    assert!(
+        sql.contains("hstore") && sql.contains("UPDATE"),
+        "the version change is missing: {sql}"
+    );
     assert!(sql.contains("pg_trgm") && sql.contains("kv"), "{sql}");
 
     let (code, sql, err) = diff(&a, &b, &["--ignore-extension-versions"]);
     assert_eq!(code, 2, "{err}");
-    assert!(!sql.contains("UPDATE") && !sql.contains("VERSION"), "versions compared anyway: {sql}");
+    assert!(
+        !sql.contains("UPDATE") && !sql.contains("VERSION"),
+        "versions compared anyway: {sql}"
+    );
     assert!(sql.contains("pg_trgm"), "{sql}");
 
     let (code, sql, err) = diff(&a, &b, &["--create-extensions-only"]);
     assert_eq!(code, 2, "{err}");
-    assert!(sql.contains("pg_trgm") && !sql.contains("kv"), "more than CREATE EXTENSION: {sql}");
-    for line in sql.lines().filter(|l| !l.trim().is_empty() && !l.starts_with("--")) {
-        assert!(line.to_ascii_uppercase().starts_with("CREATE EXTENSION"), "{line}");
+    assert!(
+        sql.contains("pg_trgm") && !sql.contains("kv"),
+        "more than CREATE EXTENSION: {sql}"
+    );
+    for line in sql
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with("--"))
+    {
+        assert!(
+            line.to_ascii_uppercase().starts_with("CREATE EXTENSION"),
+            "{line}"
+        );
     }
 }
 
@@ -111,15 +144,27 @@ async fn renames_unsafe_and_summary() {
     // Without rename detection the column is dropped: refused unless --unsafe (exit 3).
     let (code, sql, err) = diff(&a, &b, &["--no-renames"]);
     assert_eq!(code, 3, "{sql}");
-    assert!(err.contains("full_name"), "the refusal names the statement: {err}");
+    assert!(
+        err.contains("full_name"),
+        "the refusal names the statement: {err}"
+    );
     let (code, sql, err) = diff(&a, &b, &["--no-renames", "--unsafe"]);
     assert_eq!(code, 2, "{err}");
-    assert!(sql.contains("DROP COLUMN") && !sql.contains("RENAME"), "{sql}");
+    assert!(
+        sql.contains("DROP COLUMN") && !sql.contains("RENAME"),
+        "{sql}"
+    );
 
     let (code, text, err) = diff(&a, &b, &["--summary"]);
     assert_eq!(code, 2, "{err}");
-    assert!(text.contains("people") && !text.contains("ALTER TABLE"), "{text}");
+    assert!(
+        text.contains("people") && !text.contains("ALTER TABLE"),
+        "{text}"
+    );
     // Nothing was applied to either database.
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM people WHERE full_name = 'Ada'").fetch_one(&a.pool).await.expect("a intact");
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM people WHERE full_name = 'Ada'")
+        .fetch_one(&a.pool)
+        .await
+        .expect("a intact");
     assert_eq!(n, 1);
 }

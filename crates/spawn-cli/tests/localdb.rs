@@ -26,8 +26,18 @@ fn db_start_twice_use_stop_and_restart_from_a_clean_checkout() {
     let dir = project.path();
     spawn().current_dir(dir).arg("init").assert().success();
     // Not there yet: url and status say how to start it.
-    spawn().current_dir(dir).args(["db", "url"]).assert().code(1).stderr(predicate::str::contains("spawn db start"));
-    spawn().current_dir(dir).args(["db", "status"]).assert().code(2).stdout(predicate::str::contains("spawn db start"));
+    spawn()
+        .current_dir(dir)
+        .args(["db", "url"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("spawn db start"));
+    spawn()
+        .current_dir(dir)
+        .args(["db", "status"])
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("spawn db start"));
     spawn()
         .current_dir(dir)
         .args(["migration", "status"])
@@ -49,24 +59,53 @@ fn db_start_twice_use_stop_and_restart_from_a_clean_checkout() {
             .assert()
             .success()
             .stdout(predicate::str::contains("already running"));
-        assert!(std::fs::read_to_string(dir.join(".spawn/.gitignore")).expect(".spawn/.gitignore").contains('*'));
-        let url = String::from_utf8(spawn().current_dir(dir).args(["db", "url"]).output().expect("url").stdout)
-            .expect("utf8");
-        assert!(url.starts_with("postgres://postgres@127.0.0.1:") && url.ends_with("/postgres\n"), "{url}");
-        spawn().current_dir(dir).args(["db", "status"]).assert().success().stdout(predicate::str::contains(url.trim()));
-        let json = spawn().current_dir(dir).args(["db", "status", "--json"]).output().expect("status");
+        assert!(std::fs::read_to_string(dir.join(".spawn/.gitignore"))
+            .expect(".spawn/.gitignore")
+            .contains('*'));
+        let url = String::from_utf8(
+            spawn()
+                .current_dir(dir)
+                .args(["db", "url"])
+                .output()
+                .expect("url")
+                .stdout,
+        )
+        .expect("utf8");
+        assert!(
+            url.starts_with("postgres://postgres@127.0.0.1:") && url.ends_with("/postgres\n"),
+            "{url}"
+        );
+        spawn()
+            .current_dir(dir)
+            .args(["db", "status"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(url.trim()));
+        let json = spawn()
+            .current_dir(dir)
+            .args(["db", "status", "--json"])
+            .output()
+            .expect("status");
         let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("json");
         assert_eq!(v["running"], true);
 
         // The default target of `spawn init` is this database.
-        spawn().current_dir(dir).args(["migration", "new", "first"]).assert().success();
+        spawn()
+            .current_dir(dir)
+            .args(["migration", "new", "first"])
+            .assert()
+            .success();
         let m = std::fs::read_dir(dir.join("spawn/migrations"))
             .expect("ls")
             .map(|e| e.expect("e").path())
             .find(|p| p.is_dir())
             .expect("migration");
         std::fs::write(m.join("up.sql"), "CREATE TABLE kept (id int);\n").expect("write");
-        spawn().current_dir(dir).args(["migration", "pin", "--all"]).assert().success();
+        spawn()
+            .current_dir(dir)
+            .args(["migration", "pin", "--all"])
+            .assert()
+            .success();
         spawn()
             .current_dir(dir)
             .args(["migration", "apply", "--yes"])
@@ -80,23 +119,58 @@ fn db_start_twice_use_stop_and_restart_from_a_clean_checkout() {
             .success()
             .stdout(predicate::str::contains("psql works"));
 
-        spawn().current_dir(dir).args(["db", "stop"]).assert().success().stdout(predicate::str::contains("stopped"));
+        spawn()
+            .current_dir(dir)
+            .args(["db", "stop"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("stopped"));
         spawn()
             .current_dir(dir)
             .args(["db", "stop"])
             .assert()
             .success()
             .stdout(predicate::str::contains("not running"));
-        spawn().current_dir(dir).args(["db", "status"]).assert().code(2).stdout(predicate::str::contains("stopped"));
-        spawn().current_dir(dir).args(["db", "url"]).assert().code(1).stderr(predicate::str::contains("not running"));
+        spawn()
+            .current_dir(dir)
+            .args(["db", "status"])
+            .assert()
+            .code(2)
+            .stdout(predicate::str::contains("stopped"));
+        spawn()
+            .current_dir(dir)
+            .args(["db", "url"])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("not running"));
 
         // Started again: same port, data kept.
-        spawn().current_dir(dir).args(["db", "start"]).assert().success().stdout(predicate::str::contains("started"));
-        let again = String::from_utf8(spawn().current_dir(dir).args(["db", "url"]).output().expect("url").stdout)
-            .expect("utf8");
+        spawn()
+            .current_dir(dir)
+            .args(["db", "start"])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("started"));
+        let again = String::from_utf8(
+            spawn()
+                .current_dir(dir)
+                .args(["db", "url"])
+                .output()
+                .expect("url")
+                .stdout,
+        )
+        .expect("utf8");
         assert_eq!(again, url);
-        spawn().current_dir(dir).args(["migration", "status", "--exit-code"]).assert().success();
-        spawn().current_dir(dir).args(["db", "stop"]).assert().success();
+        spawn()
+            .current_dir(dir)
+            .args(["migration", "status", "--exit-code"])
+            .assert()
+            .success();
+        spawn()
+            .current_dir(dir)
+            .args(["db", "stop"])
+            .assert()
+            .success();
     });
     // Never leave a server behind, even when an assertion failed.
     let _ = spawn().current_dir(dir).args(["db", "stop"]).output();
@@ -114,10 +188,21 @@ fn db_start_without_postgresql_binaries_says_how_to_install_them() {
     let dir = project.path();
     spawn().current_dir(dir).arg("init").assert().success();
     let empty = tempfile::tempdir().expect("tempdir");
-    spawn().current_dir(dir).env("SPAWN_PG_BINDIR", empty.path()).args(["db", "start"]).assert().code(1).stderr(
-        predicate::str::contains("SPAWN_PG_BINDIR")
-            .and(predicate::str::contains("holds no PostgreSQL server binaries"))
-            .and(predicate::str::contains("apt-get install postgresql")),
+    spawn()
+        .current_dir(dir)
+        .env("SPAWN_PG_BINDIR", empty.path())
+        .args(["db", "start"])
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("SPAWN_PG_BINDIR")
+                .and(predicate::str::contains(
+                    "holds no PostgreSQL server binaries",
+                ))
+                .and(predicate::str::contains("apt-get install postgresql")),
+        );
+    assert!(
+        !dir.join(".spawn").exists(),
+        "a failed start left .spawn/ behind"
     );
-    assert!(!dir.join(".spawn").exists(), "a failed start left .spawn/ behind");
 }

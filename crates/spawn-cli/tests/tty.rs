@@ -17,7 +17,10 @@ const EXPECT_MS: u64 = 60_000;
 /// `spawn <args>` on a pseudo-terminal (stdin, stdout and stderr all on it).
 fn spawn_on_tty(dir: &Path, url: &str, args: &[&str], colour: bool) -> PtySession {
     let mut c = Command::new(env!("CARGO_BIN_EXE_spawn"));
-    c.current_dir(dir).args(args).env("SPAWN_TEST_URL", url).env("TERM", "xterm");
+    c.current_dir(dir)
+        .args(args)
+        .env("SPAWN_TEST_URL", url)
+        .env("TERM", "xterm");
     for v in AMBIENT_ENV.iter().filter(|v| **v != "SPAWN_TEST_URL") {
         c.env_remove(v);
     }
@@ -69,26 +72,39 @@ async fn apply_asks_on_a_terminal_and_no_applies_nothing() {
     let p = project("app");
 
     let mut s = spawn_on_tty(p.path(), &db.url, &["migration", "apply"], false);
-    s.exp_string("About to apply 3 migration(s)").expect("the plan is shown");
-    s.exp_string("20250103000000-people-name-index").expect("the plan lists the migrations");
-    s.exp_string("Apply them? [y/N]").expect("a confirmation is asked");
+    s.exp_string("About to apply 3 migration(s)")
+        .expect("the plan is shown");
+    s.exp_string("20250103000000-people-name-index")
+        .expect("the plan lists the migrations");
+    s.exp_string("Apply them? [y/N]")
+        .expect("a confirmation is asked");
     s.send_line("n").expect("answer");
-    s.exp_string("nothing was applied").expect("the refusal is confirmed");
+    s.exp_string("nothing was applied")
+        .expect("the refusal is confirmed");
     assert_eq!(exit_code(s), 1);
-    assert!(!table_exists(&db, "public.people").await, "answering no applied something");
-    assert!(!table_exists(&db, "_spawn.migration_history").await, "answering no wrote the history");
+    assert!(
+        !table_exists(&db, "public.people").await,
+        "answering no applied something"
+    );
+    assert!(
+        !table_exists(&db, "_spawn.migration_history").await,
+        "answering no wrote the history"
+    );
 
     // Just Enter is no, too.
     let mut s = spawn_on_tty(p.path(), &db.url, &["migration", "apply"], false);
-    s.exp_string("Apply them? [y/N]").expect("a confirmation is asked");
+    s.exp_string("Apply them? [y/N]")
+        .expect("a confirmation is asked");
     s.send_line("").expect("answer");
     assert_eq!(exit_code(s), 1);
     assert!(!table_exists(&db, "public.people").await);
 
     let mut s = spawn_on_tty(p.path(), &db.url, &["migration", "apply"], false);
-    s.exp_string("Apply them? [y/N]").expect("a confirmation is asked");
+    s.exp_string("Apply them? [y/N]")
+        .expect("a confirmation is asked");
     s.send_line("y").expect("answer");
-    s.exp_string("applied 3 migration(s)").expect("the result is reported");
+    s.exp_string("applied 3 migration(s)")
+        .expect("the result is reported");
     assert_eq!(exit_code(s), 0);
     assert!(table_exists(&db, "public.people").await);
 }
@@ -102,24 +118,45 @@ async fn adopt_asks_for_a_description_and_a_confirmation_on_a_terminal() {
     let p = project("app");
 
     // An empty description is refused before anything is asked of the database.
-    let mut s = spawn_on_tty(p.path(), &db.url, &["migration", "adopt", "20250101000000-create-people"], false);
-    s.exp_string("a description of why the migrations are adopted:").expect("the description is asked");
+    let mut s = spawn_on_tty(
+        p.path(),
+        &db.url,
+        &["migration", "adopt", "20250101000000-create-people"],
+        false,
+    );
+    s.exp_string("a description of why the migrations are adopted:")
+        .expect("the description is asked");
     s.send_line("   ").expect("answer");
-    s.exp_string("needs a description").expect("an empty description is refused");
+    s.exp_string("needs a description")
+        .expect("an empty description is refused");
     assert_eq!(exit_code(s), 1);
-    assert!(!table_exists(&db, "_spawn.migration_history").await, "a refused adopt wrote the history");
+    assert!(
+        !table_exists(&db, "_spawn.migration_history").await,
+        "a refused adopt wrote the history"
+    );
 
-    let mut s = spawn_on_tty(p.path(), &db.url, &["migration", "adopt", "20250101000000-create-people"], false);
-    s.exp_string("a description of why the migrations are adopted:").expect("the description is asked");
-    s.send_line("created by the DBA on 2026-11-01").expect("answer");
-    s.exp_string("WITHOUT running them").expect("the plan is shown");
+    let mut s = spawn_on_tty(
+        p.path(),
+        &db.url,
+        &["migration", "adopt", "20250101000000-create-people"],
+        false,
+    );
+    s.exp_string("a description of why the migrations are adopted:")
+        .expect("the description is asked");
+    s.send_line("created by the DBA on 2026-11-01")
+        .expect("answer");
+    s.exp_string("WITHOUT running them")
+        .expect("the plan is shown");
     s.send_line("yes").expect("answer");
     s.exp_string("adopted 1").expect("the result is reported");
     assert_eq!(exit_code(s), 0);
 
     let description = adopt_description(&db.pool, "20250101000000-create-people").await;
     assert_eq!(description, "created by the DBA on 2026-11-01");
-    assert!(!table_exists(&db, "public.people").await, "adopt ran the migration");
+    assert!(
+        !table_exists(&db, "public.people").await,
+        "adopt ran the migration"
+    );
 }
 
 #[tokio::test]
@@ -132,7 +169,10 @@ async fn colour_only_on_a_terminal() {
     let mut s = spawn_on_tty(p.path(), &db.url, &["migration", "status"], true);
     let out = s.exp_eof().expect("status output");
     assert!(out.contains("Pending"), "{out}");
-    assert!(out.contains("\u{1b}[33mPending"), "the status is not coloured on a terminal: {out:?}");
+    assert!(
+        out.contains("\u{1b}[33mPending"),
+        "the status is not coloured on a terminal: {out:?}"
+    );
 
     let piped = Command::new(env!("CARGO_BIN_EXE_spawn"))
         .current_dir(p.path())

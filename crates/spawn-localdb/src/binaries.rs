@@ -35,7 +35,10 @@ impl PgBinaries {
             return if has_server_binaries(&dir) {
                 Ok(Self { bindir: dir })
             } else {
-                Err(LocalDbError::BinariesNotIn { variable: BINDIR_ENV, dir })
+                Err(LocalDbError::BinariesNotIn {
+                    variable: BINDIR_ENV,
+                    dir,
+                })
             };
         }
         if let Some(path) = std::env::var_os("PATH") {
@@ -70,7 +73,10 @@ impl PgBinaries {
             })
             .collect();
         versions.sort();
-        versions.pop().map(|(_, bindir)| Self { bindir }).ok_or(LocalDbError::BinariesNotFound)
+        versions
+            .pop()
+            .map(|(_, bindir)| Self { bindir })
+            .ok_or(LocalDbError::BinariesNotFound)
     }
 
     /// The folder the binaries are in.

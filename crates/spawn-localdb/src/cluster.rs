@@ -38,7 +38,9 @@ impl Cluster {
         let dir = tempfile::Builder::new()
             .prefix("spawn-pg-")
             .tempdir()
-            .map_err(LocalDbError::io("creating a temporary folder for PostgreSQL"))?;
+            .map_err(LocalDbError::io(
+                "creating a temporary folder for PostgreSQL",
+            ))?;
         let root = dir.path().to_path_buf();
         let port = free_port()?;
         init(&binaries, user, &root, port)?;
@@ -69,7 +71,13 @@ impl Cluster {
                 port
             }
         };
-        Ok(Self { binaries, root, port, user, temporary: None })
+        Ok(Self {
+            binaries,
+            root,
+            port,
+            user,
+            temporary: None,
+        })
     }
 
     /// Starts the server unless it is already running (idempotent).
@@ -165,12 +173,23 @@ impl Cluster {
 /// Runs initdb into `<root>/data` and writes the server settings.
 fn init(binaries: &PgBinaries, user: Option<ServerUser>, root: &Path, port: u16) -> Result<()> {
     let socket = root.join("socket");
-    std::fs::create_dir_all(&socket).map_err(LocalDbError::io(format!("creating {}", socket.display())))?;
+    std::fs::create_dir_all(&socket)
+        .map_err(LocalDbError::io(format!("creating {}", socket.display())))?;
     give_to(user, root)?;
     run(command_as(user, &binaries.tool("initdb"))
         .arg("-D")
         .arg(root.join("data"))
-        .args(["-U", SUPERUSER, "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"]))?;
+        .args([
+            "-U",
+            SUPERUSER,
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+            "--no-instructions",
+        ]))?;
     let conf = root.join("data").join("postgresql.auto.conf");
     let settings = format!(
         "# written by spawn-localdb\n\
@@ -205,7 +224,8 @@ fn read_port(root: &Path) -> Option<u16> {
 /// the server and deletes the folder, so a test binary that exits without dropping its
 /// cluster (statics are never dropped) leaves nothing behind.
 fn spawn_reaper(binaries: &PgBinaries, user: Option<ServerUser>, root: &Path) -> Result<Child> {
-    let script = r#"read _ignored; "$1" stop -m immediate -w -D "$2/data" >/dev/null 2>&1; rm -rf "$2""#;
+    let script =
+        r#"read _ignored; "$1" stop -m immediate -w -D "$2/data" >/dev/null 2>&1; rm -rf "$2""#;
     command_as(user, Path::new("/bin/sh"))
         .arg("-c")
         .arg(script)
@@ -220,7 +240,8 @@ fn spawn_reaper(binaries: &PgBinaries, user: Option<ServerUser>, root: &Path) ->
 }
 
 fn free_port() -> Result<u16> {
-    let listener = TcpListener::bind("127.0.0.1:0").map_err(LocalDbError::io("finding a free TCP port"))?;
+    let listener =
+        TcpListener::bind("127.0.0.1:0").map_err(LocalDbError::io("finding a free TCP port"))?;
     listener
         .local_addr()
         .map(|a| a.port())
@@ -241,7 +262,10 @@ fn run(cmd: &mut Command) -> Result<()> {
         command: format!(
             "{} {}",
             cmd.get_program().to_string_lossy(),
-            cmd.get_args().map(|a| a.to_string_lossy()).collect::<Vec<_>>().join(" ")
+            cmd.get_args()
+                .map(|a| a.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join(" ")
         ),
         status: output.status.to_string(),
         output: text,

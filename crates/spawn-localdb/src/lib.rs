@@ -34,7 +34,10 @@ pub enum LocalDbError {
          `brew install postgresql` on macOS) or set DATABASE_URL to an existing server",
         dir = .dir.display()
     )]
-    BinariesNotIn { variable: &'static str, dir: std::path::PathBuf },
+    BinariesNotIn {
+        variable: &'static str,
+        dir: std::path::PathBuf,
+    },
     #[error(
         "running as root, but there is no `postgres` OS user to run the server as \
          (initdb and postgres refuse to run as root); create one with `useradd --system postgres`"
@@ -47,7 +50,11 @@ pub enum LocalDbError {
         source: std::io::Error,
     },
     #[error("{command} failed ({status}); its output:\n{output}")]
-    Command { command: String, status: String, output: String },
+    Command {
+        command: String,
+        status: String,
+        output: String,
+    },
 }
 
 impl LocalDbError {

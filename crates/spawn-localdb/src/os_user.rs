@@ -18,7 +18,8 @@ pub(crate) fn server_user() -> Result<Option<ServerUser>> {
     if unsafe { libc::geteuid() } != 0 {
         return Ok(None);
     }
-    let passwd = std::fs::read_to_string("/etc/passwd").map_err(LocalDbError::io("reading /etc/passwd"))?;
+    let passwd =
+        std::fs::read_to_string("/etc/passwd").map_err(LocalDbError::io("reading /etc/passwd"))?;
     passwd
         .lines()
         .find_map(|line| {
@@ -38,8 +39,9 @@ pub(crate) fn server_user() -> Result<Option<ServerUser>> {
 pub(crate) fn give_to(user: Option<ServerUser>, path: &Path) -> Result<()> {
     let Some(user) = user else { return Ok(()) };
     for entry in walk(path) {
-        std::os::unix::fs::chown(&entry, Some(user.uid), Some(user.gid))
-            .map_err(LocalDbError::io(format!("giving {} to the postgres user", entry.display())))?;
+        std::os::unix::fs::chown(&entry, Some(user.uid), Some(user.gid)).map_err(
+            LocalDbError::io(format!("giving {} to the postgres user", entry.display())),
+        )?;
     }
     Ok(())
 }

@@ -32,7 +32,11 @@ fn persistent_cluster_start_is_idempotent_and_stop_stops() {
     assert!(cluster.is_running());
     let port = cluster.port();
     let again = spawn_localdb::Cluster::open(binaries, &root).unwrap();
-    assert_eq!(again.port(), port, "the port is kept in the cluster's configuration");
+    assert_eq!(
+        again.port(),
+        port,
+        "the port is kept in the cluster's configuration"
+    );
     again.stop().unwrap();
     assert!(!cluster.is_running());
 }

@@ -44,7 +44,7 @@ pub fn embed_migrations(input: TokenStream) -> TokenStream {
         );
     }
     let path = path.to_string_lossy().into_owned();
-    quote!( include!(#path) ).into()
+    quote!(include!(#path)).into()
 }
 
 fn error(span_of: proc_macro2::TokenStream, message: &str) -> TokenStream {

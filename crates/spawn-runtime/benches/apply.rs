@@ -51,7 +51,11 @@ fn split(sql: &str) -> Vec<Statement> {
             let s = start + (piece.len() - piece.trim_start().len());
             let e = start + piece.trim_end().len();
             if s < e {
-                out.push(Statement { start: s, end: e, line: 1 + sql[..s].matches('\n').count() as u32 });
+                out.push(Statement {
+                    start: s,
+                    end: e,
+                    line: 1 + sql[..s].matches('\n').count() as u32,
+                });
             }
             start = (i + 1).min(sql.len());
         }
@@ -94,13 +98,23 @@ fn server_cpu() -> Option<Duration> {
     let fields = |pid: &str| -> Option<Vec<u64>> {
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
         let rest = &stat[stat.rfind(')')? + 1..];
-        Some(rest.split_whitespace().skip(1).map(|f| f.parse().unwrap_or(0)).collect())
+        Some(
+            rest.split_whitespace()
+                .skip(1)
+                .map(|f| f.parse().unwrap_or(0))
+                .collect(),
+        )
     };
     let own = fields(&postmaster.to_string())?;
     let mut ticks = own.get(10..14)?.iter().sum::<u64>();
     for entry in std::fs::read_dir("/proc").ok()?.flatten() {
         let name = entry.file_name();
-        let Some(pid) = name.to_str().filter(|n| n.bytes().all(|b| b.is_ascii_digit())) else { continue };
+        let Some(pid) = name
+            .to_str()
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
         if let Some(f) = fields(pid) {
             if f.first() == Some(&(postmaster as u64)) {
                 ticks += f.get(10..12).map(|t| t.iter().sum::<u64>()).unwrap_or(0);
@@ -125,7 +139,10 @@ fn median_f(mut v: Vec<f64>) -> f64 {
 }
 
 fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -134,7 +151,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let n = env_usize("SPAWN_BENCH_N", 1000);
     let reps = env_usize("SPAWN_BENCH_REPS", 3).max(1);
     let owned = generate(n);
-    let all_sql: String = owned.iter().map(|o| o.sql.as_str()).collect::<Vec<_>>().join("\n");
+    let all_sql: String = owned
+        .iter()
+        .map(|o| o.sql.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
     let file = tempfile::NamedTempFile::new()?;
     std::fs::write(file.path(), &all_sql)?;
     let psql = spawn_localdb::PgBinaries::find()?.tool("psql");
@@ -152,7 +173,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for rep in 0..reps {
         // The three runs of one repetition are adjacent in time, in a rotating order, so
         // their ratios are meaningful even when the machine's load drifts.
-        let (mut floor, mut psql_t, mut migrator_t) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+        let (mut floor, mut psql_t, mut migrator_t) =
+            (Duration::ZERO, Duration::ZERO, Duration::ZERO);
         for k in 0..3 {
             match (k + rep) % 3 {
                 0 => {
@@ -179,7 +201,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     psql_t = t.elapsed();
                     c_psql.extend(cpu_since(cpu));
                     if !out.status.success() {
-                        return Err(format!("psql failed: {}", String::from_utf8_lossy(&out.stderr)).into());
+                        return Err(format!(
+                            "psql failed: {}",
+                            String::from_utf8_lossy(&out.stderr)
+                        )
+                        .into());
                     }
                     db.close().await;
                 }
@@ -187,7 +213,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     // The migrator, then a no-op start on the same database.
                     let db = TestDb::new(&format!("bench_migrator_{rep}")).await;
                     let mut migrator = Migrator::new(migrations(&owned)).created_by_app("bench");
-                    if let Some(batch) = std::env::var("SPAWN_BENCH_BATCH").ok().and_then(|v| v.parse().ok()) {
+                    if let Some(batch) = std::env::var("SPAWN_BENCH_BATCH")
+                        .ok()
+                        .and_then(|v| v.parse().ok())
+                    {
                         migrator = migrator.batch_limits(batch, 64 << 20);
                     }
                     let (t, cpu) = (Instant::now(), server_cpu());
@@ -214,23 +243,46 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         t_psql.push(psql_t);
         t_migrator.push(migrator_t);
     }
-    let (floor, psql_t, migrator_t, noop_t) = (median(t_floor), median(t_psql), median(t_migrator), median(t_noop));
+    let (floor, psql_t, migrator_t, noop_t) = (
+        median(t_floor),
+        median(t_psql),
+        median(t_migrator),
+        median(t_noop),
+    );
     println!("medians (ratios: median of the per-run ratios to that run's floor):");
-    println!("  one simple-query message (floor) {:>10.1?}   1.00x", floor);
-    println!("  psql -1 -f                       {:>10.1?}   {:.2}x", psql_t, median_f(r_psql));
+    println!(
+        "  one simple-query message (floor) {:>10.1?}   1.00x",
+        floor
+    );
+    println!(
+        "  psql -1 -f                       {:>10.1?}   {:.2}x",
+        psql_t,
+        median_f(r_psql)
+    );
     println!(
         "  spawn migrator                   {:>10.1?}   {:.2}x  ({apply_round_trips} round trips; goal <= 1.15x)",
         migrator_t,
         median_f(r_migrator)
     );
-    println!("  no-op start with {n} applied     {:>10.1?}   {noop_statements} statements (goal <= 4)", noop_t);
+    println!(
+        "  no-op start with {n} applied     {:>10.1?}   {noop_statements} statements (goal <= 4)",
+        noop_t
+    );
     if c_floor.len() == reps && c_psql.len() == reps && c_migrator.len() == reps {
         let (cf, cp, cm) = (median(c_floor), median(c_psql), median(c_migrator));
         let r = |d: Duration| d.as_secs_f64() / cf.as_secs_f64();
         println!("server CPU time (load-independent), medians:");
         println!("  one simple-query message (floor) {:>10.1?}   1.00x", cf);
-        println!("  psql -1 -f                       {:>10.1?}   {:.2}x", cp, r(cp));
-        println!("  spawn migrator                   {:>10.1?}   {:.2}x", cm, r(cm));
+        println!(
+            "  psql -1 -f                       {:>10.1?}   {:.2}x",
+            cp,
+            r(cp)
+        );
+        println!(
+            "  spawn migrator                   {:>10.1?}   {:.2}x",
+            cm,
+            r(cm)
+        );
     }
     Ok(())
 }

@@ -59,8 +59,8 @@ use crate::plan::{prefix_sha256, statements_of, Progress, Step};
 use crate::progress::Hooks;
 use crate::report::AppliedMigration;
 use crate::tracking::{
-    quote_literal, ExecTime, History, NewRow, TablesState, Tracking, BOOTSTRAP_MIGRATION, DEFAULT_NAMESPACE,
-    SPAWN_NAMESPACE,
+    quote_literal, ExecTime, History, NewRow, TablesState, Tracking, BOOTSTRAP_MIGRATION,
+    DEFAULT_NAMESPACE, SPAWN_NAMESPACE,
 };
 
 /// What applying needs besides the migrations.
@@ -112,18 +112,29 @@ impl Conns {
 
 impl Ctx<'_> {
     pub(crate) fn timeouts<'m>(&'m self, m: &'m Migration<'_>) -> (&'m str, &'m str) {
-        (m.lock_timeout.unwrap_or(self.lock_timeout), m.statement_timeout.unwrap_or(self.statement_timeout))
+        (
+            m.lock_timeout.unwrap_or(self.lock_timeout),
+            m.statement_timeout.unwrap_or(self.statement_timeout),
+        )
     }
 }
 
 /// Reads the history (one query).
-pub(crate) async fn read_history(session: &mut Session, tracking: &Tracking) -> Result<History, MigrateError> {
+pub(crate) async fn read_history(
+    session: &mut Session,
+    tracking: &Tracking,
+) -> Result<History, MigrateError> {
     let rows = session
         .fetch_all(&tracking.history_query())
         .await
-        .map_err(MigrateError::db(format!("reading the migration history in schema `{}`", tracking.schema)))?;
-    History::from_rows(&rows)
-        .map_err(MigrateError::db(format!("decoding the migration history in schema `{}`", tracking.schema)))
+        .map_err(MigrateError::db(format!(
+            "reading the migration history in schema `{}`",
+            tracking.schema
+        )))?;
+    History::from_rows(&rows).map_err(MigrateError::db(format!(
+        "decoding the migration history in schema `{}`",
+        tracking.schema
+    )))
 }
 
 /// Creates whatever is missing of the tracking tables, with the bootstrap row. `present` is
@@ -141,7 +152,8 @@ pub(crate) async fn create_tracking_tables(
             .await
             .map_err(MigrateError::db("checking the tracking tables"))?;
         if let Some(row) = rows.first() {
-            present = TablesState::from_row(row).map_err(MigrateError::db("checking the tracking tables"))?;
+            present = TablesState::from_row(row)
+                .map_err(MigrateError::db("checking the tracking tables"))?;
         }
     }
     if present.all() {
@@ -181,12 +193,18 @@ fn bootstrap_row(ctx: &Ctx<'_>, execution_time: ExecTime) -> String {
 }
 
 /// Records the bootstrap row when the tables exist without it (made by other means).
-pub(crate) async fn record_bootstrap(session: &mut Session, ctx: &Ctx<'_>) -> Result<(), MigrateError> {
+pub(crate) async fn record_bootstrap(
+    session: &mut Session,
+    ctx: &Ctx<'_>,
+) -> Result<(), MigrateError> {
     let sql = bootstrap_row(ctx, ExecTime::Seconds(0.0));
     session
         .execute(&sql)
         .await
-        .map_err(MigrateError::db(format!("recording `{BOOTSTRAP_MIGRATION}` in schema `{}`", ctx.tracking.schema)))?;
+        .map_err(MigrateError::db(format!(
+            "recording `{BOOTSTRAP_MIGRATION}` in schema `{}`",
+            ctx.tracking.schema
+        )))?;
     Ok(())
 }
 
@@ -202,11 +220,20 @@ pub(crate) async fn apply(
     let total = steps.len();
     // With a stop handle, one migration per message so that a stop takes effect at the next
     // migration; with the tracking tables elsewhere, one at a time anyway.
-    let max_migrations = if ctx.hooks.stop.is_some() { 1 } else { ctx.max_batch_migrations.max(1) };
+    let max_migrations = if ctx.hooks.stop.is_some() {
+        1
+    } else {
+        ctx.max_batch_migrations.max(1)
+    };
     let mut i = 0;
     while i < steps.len() {
         if ctx.hooks.stop_requested() {
-            tracing::info!(applied = i, of = total, next = steps[i].migration.name, "stopping on request");
+            tracing::info!(
+                applied = i,
+                of = total,
+                next = steps[i].migration.name,
+                "stopping on request"
+            );
             return Ok(true);
         }
         if steps[i].migration.mode == TransactionMode::NoTransaction {
@@ -221,7 +248,10 @@ pub(crate) async fn apply(
         }
         let mut j = i;
         let mut bytes = 0;
-        while j < steps.len() && steps[j].migration.mode == TransactionMode::Transactional && j - i < max_migrations {
+        while j < steps.len()
+            && steps[j].migration.mode == TransactionMode::Transactional
+            && j - i < max_migrations
+        {
             let len = steps[j].migration.body.len() + 1024;
             if j > i && bytes + len > ctx.max_batch_bytes {
                 break;
@@ -258,7 +288,10 @@ fn build_batch(ctx: &Ctx<'_>, ms: &[&Migration<'_>], id: usize) -> Batch {
     // The history row's INSERT is planned once per batch. The statement lives on the
     // migrator's own connection only (closed after the run), under a name unique per batch.
     let statement = format!("spawn_history_row_{id}");
-    sql.push_str(&ctx.tracking.prepare_success_row(&statement, ctx.created_by, token));
+    sql.push_str(
+        &ctx.tracking
+            .prepare_success_row(&statement, ctx.created_by, token),
+    );
     sql.push_str(";\n");
     let mut at = sql.chars().count();
     let mut chars = Vec::with_capacity(ms.len());
@@ -279,13 +312,21 @@ fn build_batch(ctx: &Ctx<'_>, ms: &[&Migration<'_>], id: usize) -> Batch {
         sql.push_str(m.body_sql());
         // A trailing `--` comment or a missing `;` cannot swallow the history row.
         sql.push_str("\n;\n");
-        sql.push_str(&Tracking::execute_success_row(&statement, m.name, &m.sha256, m.pin_hash));
-        sql.push_str(&format!(";\nCOMMIT;\nSELECT {k} AS spawn_committed_{token};\n"));
+        sql.push_str(&Tracking::execute_success_row(
+            &statement, m.name, &m.sha256, m.pin_hash,
+        ));
+        sql.push_str(&format!(
+            ";\nCOMMIT;\nSELECT {k} AS spawn_committed_{token};\n"
+        ));
         if flush && k + 1 < ms.len() {
             sql.push_str("DO $spawn$BEGIN RAISE INFO 'spawn: migration committed'; END$spawn$;\n");
         }
         let part = &sql[start..];
-        let n = if part.is_ascii() { part.len() } else { part.chars().count() };
+        let n = if part.is_ascii() {
+            part.len()
+        } else {
+            part.chars().count()
+        };
         chars.push(at..at + n);
         at += n;
     }
@@ -326,7 +367,10 @@ async fn apply_transactional(
         let m = ms[*done];
         let duration = secs.map(seconds).unwrap_or_default();
         tracing::info!(migration = m.name, ?duration, "applied migration");
-        applied.push(AppliedMigration { name: m.name.to_string(), duration });
+        applied.push(AppliedMigration {
+            name: m.name.to_string(),
+            duration,
+        });
         ctx.hooks.committed(m.name, first + *done, total, duration);
         *done += 1;
         if let Some(next) = ms.get(*done) {
@@ -389,7 +433,9 @@ async fn diagnose(
     session
         .execute("ROLLBACK")
         .await
-        .map_err(MigrateError::db(format!("rolling back after a failure in migrations {range}")))?;
+        .map_err(MigrateError::db(format!(
+            "rolling back after a failure in migrations {range}"
+        )))?;
     let history = read_history(session, ctx.tracking).await?;
     let mut first = None;
     for (k, m) in ms.iter().enumerate().skip(done) {
@@ -397,8 +443,12 @@ async fn diagnose(
             Some(r) if r.status == "SUCCESS" && r.activity == "APPLY" && r.checksum == m.sha256 => {
                 let duration = seconds(r.exec_secs);
                 tracing::info!(migration = m.name, ?duration, "applied migration");
-                applied.push(AppliedMigration { name: m.name.to_string(), duration });
-                ctx.hooks.committed(m.name, first_index + k, total, duration);
+                applied.push(AppliedMigration {
+                    name: m.name.to_string(),
+                    duration,
+                });
+                ctx.hooks
+                    .committed(m.name, first_index + k, total, duration);
             }
             _ => {
                 first = Some(k);
@@ -417,7 +467,15 @@ async fn diagnose(
         if x > first {
             // A parse error in migration x failed the whole message before anything ran:
             // the migrations before it are fine, apply them on their own.
-            Box::pin(apply_transactional(session, ctx, &ms[first..x], first_index + first, total, applied)).await?;
+            Box::pin(apply_transactional(
+                session,
+                ctx,
+                &ms[first..x],
+                first_index + first,
+                total,
+                applied,
+            ))
+            .await?;
             culprit = x;
         }
     }
@@ -446,7 +504,9 @@ pub(crate) fn failed_at_commit() -> String {
 
 /// Which part of the batch an error's position falls into.
 fn error_migration(err: &sqlx::Error, chars: &[Range<usize>]) -> Option<usize> {
-    let pg = err.as_database_error()?.try_downcast_ref::<PgDatabaseError>()?;
+    let pg = err
+        .as_database_error()?
+        .try_downcast_ref::<PgDatabaseError>()?;
     match pg.position()? {
         PgErrorPosition::Original(p) => {
             let at = p.checked_sub(1)?;
@@ -464,7 +524,12 @@ pub(crate) async fn replay(
     ctx: &Ctx<'_>,
     m: &Migration<'_>,
 ) -> Result<(Option<FailedStatement>, Option<PgMessage>), MigrateError> {
-    let context = || format!("replaying migration `{}` to find its failing statement", m.name);
+    let context = || {
+        format!(
+            "replaying migration `{}` to find its failing statement",
+            m.name
+        )
+    };
     let statements = statements_of(m);
     let (lock_timeout, statement_timeout) = ctx.timeouts(m);
     let setup = format!(
@@ -474,7 +539,10 @@ pub(crate) async fn replay(
     );
     if let Err(e) = session.execute(&setup).await {
         if e.as_database_error().is_none() {
-            return Err(MigrateError::Database { context: context(), source: e });
+            return Err(MigrateError::Database {
+                context: context(),
+                source: e,
+            });
         }
         let mut error = PgMessage::from_sqlx(&e);
         error.message = format!(
@@ -482,7 +550,10 @@ pub(crate) async fn replay(
              {statement_timeout:?}): {}",
             error.message
         );
-        session.execute("ROLLBACK").await.map_err(MigrateError::db(context()))?;
+        session
+            .execute("ROLLBACK")
+            .await
+            .map_err(MigrateError::db(context()))?;
         return Ok((None, Some(error)));
     }
     let mut found = None;
@@ -490,13 +561,24 @@ pub(crate) async fn replay(
         match session.execute(m.statement_sql(s)).await {
             Ok(_) => {}
             Err(e) if e.as_database_error().is_some() => {
-                found = Some((failed_statement(m, &statements, i), PgMessage::from_sqlx(&e)));
+                found = Some((
+                    failed_statement(m, &statements, i),
+                    PgMessage::from_sqlx(&e),
+                ));
                 break;
             }
-            Err(e) => return Err(MigrateError::Database { context: context(), source: e }),
+            Err(e) => {
+                return Err(MigrateError::Database {
+                    context: context(),
+                    source: e,
+                })
+            }
         }
     }
-    session.execute("ROLLBACK").await.map_err(MigrateError::db(context()))?;
+    session
+        .execute("ROLLBACK")
+        .await
+        .map_err(MigrateError::db(context()))?;
     Ok(match found {
         Some((statement, error)) => (Some(statement), Some(error)),
         None => (None, None),
@@ -543,7 +625,10 @@ pub(crate) async fn record_failure(
     session
         .execute(&sql)
         .await
-        .map_err(MigrateError::db(format!("recording the failure of migration `{}`", m.name)))?;
+        .map_err(MigrateError::db(format!(
+            "recording the failure of migration `{}`",
+            m.name
+        )))?;
     Ok(())
 }
 
@@ -561,7 +646,8 @@ async fn apply_no_transaction(
     let statements = statements_of(m);
     let n = statements.len();
     let (lock_timeout, statement_timeout) = ctx.timeouts(m);
-    let db = |what: &str| MigrateError::db(format!("{what} of no-transaction migration `{}`", m.name));
+    let db =
+        |what: &str| MigrateError::db(format!("{what} of no-transaction migration `{}`", m.name));
     c.t()
         .execute(&format!(
             "SET lock_timeout = {}; SET statement_timeout = {}",
@@ -571,7 +657,12 @@ async fn apply_no_transaction(
         .await
         .map_err(db("setting the timeouts"))?;
     if step.resume_at > 0 {
-        tracing::info!(migration = m.name, resume_at = step.resume_at + 1, of = n, "resuming no-transaction migration");
+        tracing::info!(
+            migration = m.name,
+            resume_at = step.resume_at + 1,
+            of = n,
+            "resuming no-transaction migration"
+        );
     }
     let started = Instant::now();
     let row = |status: &'static str, note: &str, secs: f64| {
@@ -591,7 +682,13 @@ async fn apply_no_transaction(
     };
     for i in step.resume_at..n {
         let s = &statements[i];
-        tracing::debug!(migration = m.name, statement = i + 1, of = n, line = s.line, "running statement");
+        tracing::debug!(
+            migration = m.name,
+            statement = i + 1,
+            of = n,
+            line = s.line,
+            "running statement"
+        );
         match c.t().execute(m.statement_sql(s)).await {
             Ok(_) => {
                 if i + 1 < n {
@@ -644,9 +741,18 @@ async fn apply_no_transaction(
         }
     }
     let duration = started.elapsed();
-    reset_and_record(c, &row("SUCCESS", "", duration.as_secs_f64())).await.map_err(db("recording the success"))?;
-    tracing::info!(migration = m.name, ?duration, "applied migration (no transaction)");
-    applied.push(AppliedMigration { name: m.name.to_string(), duration });
+    reset_and_record(c, &row("SUCCESS", "", duration.as_secs_f64()))
+        .await
+        .map_err(db("recording the success"))?;
+    tracing::info!(
+        migration = m.name,
+        ?duration,
+        "applied migration (no transaction)"
+    );
+    applied.push(AppliedMigration {
+        name: m.name.to_string(),
+        duration,
+    });
     ctx.hooks.committed(m.name, index, total, duration);
     Ok(())
 }
@@ -693,13 +799,19 @@ pub(crate) async fn adopt(
         sql.push_str(";\n");
     }
     sql.push_str("COMMIT;");
-    session.execute(&sql).await.map_err(MigrateError::db(format!(
-        "recording migrations `{}`..`{}` as adopted",
-        ms[0].name,
-        ms[ms.len() - 1].name
-    )))?;
+    session
+        .execute(&sql)
+        .await
+        .map_err(MigrateError::db(format!(
+            "recording migrations `{}`..`{}` as adopted",
+            ms[0].name,
+            ms[ms.len() - 1].name
+        )))?;
     for m in ms {
-        tracing::info!(migration = m.name, "adopted migration (recorded as applied without running it)");
+        tracing::info!(
+            migration = m.name,
+            "adopted migration (recorded as applied without running it)"
+        );
     }
     Ok(())
 }

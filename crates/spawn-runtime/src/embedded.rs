@@ -42,7 +42,11 @@ impl Migrations {
         default_environment: &'static str,
         tracking_schema: &'static str,
     ) -> Self {
-        Self { migrations, default_environment, tracking_schema }
+        Self {
+            migrations,
+            default_environment,
+            tracking_schema,
+        }
     }
 
     /// Every embedded migration, in apply order.

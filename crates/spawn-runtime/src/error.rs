@@ -15,7 +15,10 @@ pub enum MigrateError {
          `{environment}` to spawn.toml and rebuild",
         list(available)
     )]
-    UnknownEnvironment { environment: String, available: Vec<String> },
+    UnknownEnvironment {
+        environment: String,
+        available: Vec<String>,
+    },
 
     /// `Migrator::environment()` was used on a migrator built from rendered migrations.
     #[error(
@@ -26,7 +29,9 @@ pub enum MigrateError {
     EnvironmentNotSelectable { environment: String },
 
     /// Two migrations of the set have the same name.
-    #[error("migration `{name}` appears twice in the migration set; rename one of the two folders")]
+    #[error(
+        "migration `{name}` appears twice in the migration set; rename one of the two folders"
+    )]
     DuplicateMigration { name: String },
 
     /// A migration named by `target()` or `adopt()` is not in the set.
@@ -47,7 +52,10 @@ pub enum MigrateError {
 
     /// The tracking schema name is unusable.
     #[error("invalid tracking schema name {schema:?}: {reason}; choose a plain schema name such as `_spawn`")]
-    InvalidSchema { schema: String, reason: &'static str },
+    InvalidSchema {
+        schema: String,
+        reason: &'static str,
+    },
 
     /// The advisory lock stayed busy for longer than `lock_timeout`.
     #[error(transparent)]
@@ -87,7 +95,10 @@ pub enum MigrateError {
          `{newest_applied}`, or run with Migrator::allow_out_of_order(true) if the order does \
          not matter"
     )]
-    OutOfOrder { name: String, newest_applied: String },
+    OutOfOrder {
+        name: String,
+        newest_applied: String,
+    },
 
     /// A partly applied no-transaction migration changed since its statements ran.
     #[error(
@@ -97,7 +108,12 @@ pub enum MigrateError {
          record it with adopt()",
         next = done + 1
     )]
-    PartialChanged { name: String, done: usize, of: usize, reason: String },
+    PartialChanged {
+        name: String,
+        done: usize,
+        of: usize,
+        reason: String,
+    },
 
     /// With the tracking tables in another database: a migration's transaction that was
     /// about to commit, according to the history, is still running in the target database.
@@ -107,7 +123,11 @@ pub enum MigrateError {
          Let it finish or end it (SELECT pid FROM pg_stat_activity WHERE backend_xid::text::bigint = \
          {xid} % 4294967296 finds it; pg_terminate_backend(pid) rolls it back), then run again"
     )]
-    AttemptInProgress { name: String, xid: u64, database: String },
+    AttemptInProgress {
+        name: String,
+        xid: u64,
+        database: String,
+    },
 
     /// With the tracking tables in another database: a migration was attempted by a run whose
     /// migrations ran in a different database than this run's, so its outcome cannot be
@@ -119,7 +139,13 @@ pub enum MigrateError {
          Nothing was applied. Run once against `{recorded_database}` (that records the outcome), or, if \
          that database is gone, delete that ATTEMPTED row from `{schema}`.migration_history"
     )]
-    AttemptElsewhere { name: String, xid: u64, schema: String, recorded_database: String, target_database: String },
+    AttemptElsewhere {
+        name: String,
+        xid: u64,
+        schema: String,
+        recorded_database: String,
+        target_database: String,
+    },
 
     /// A migration failed while it was applied.
     #[error(transparent)]
@@ -269,7 +295,10 @@ impl PgMessage {
                 ..PgMessage::default()
             };
         }
-        PgMessage { message: err.to_string(), ..PgMessage::default() }
+        PgMessage {
+            message: err.to_string(),
+            ..PgMessage::default()
+        }
     }
 }
 
@@ -313,7 +342,11 @@ impl fmt::Display for MigrationFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "migration `{}` failed", self.name)?;
         if let Some(s) = &self.statement {
-            write!(f, " at statement {} of {} (line {} of the rendered SQL", s.index, s.of, s.line)?;
+            write!(
+                f,
+                " at statement {} of {} (line {} of the rendered SQL",
+                s.index, s.of, s.line
+            )?;
             if let Some(c) = &s.component {
                 write!(f, ", from component `{c}`")?;
             }

@@ -91,11 +91,14 @@ mod status;
 mod tracking;
 
 pub use embedded::Migrations;
-pub use error::{FailedStatement, LockHolder, LockTimeout, MigrateError, MigrationFailure, PgMessage};
+pub use error::{
+    FailedStatement, LockHolder, LockTimeout, MigrateError, MigrationFailure, PgMessage,
+};
 pub use lock::{advisory_lock_key, ORIGINAL_LOCK_KEY};
 pub use migration::{LineOrigin, Migration, Statement, TransactionMode};
 pub use migrator::{
-    Migrator, DEFAULT_LOCK_WAIT, DEFAULT_STATEMENT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT, DEFAULT_TRACKING_SCHEMA,
+    Migrator, DEFAULT_LOCK_WAIT, DEFAULT_STATEMENT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT,
+    DEFAULT_TRACKING_SCHEMA,
 };
 pub use plan::ChecksumKind;
 pub use progress::{MigrationEvent, StopHandle};

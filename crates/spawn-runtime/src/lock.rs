@@ -86,16 +86,23 @@ pub(crate) struct Session {
 impl Session {
     /// Opens the dedicated connection; `role` says which one it is in messages (`target`,
     /// `tracking`).
-    pub async fn connect(pool: &PgPool, app: &str, key: i64, role: &str) -> Result<Session, MigrateError> {
+    pub async fn connect(
+        pool: &PgPool,
+        app: &str,
+        key: i64,
+        role: &str,
+    ) -> Result<Session, MigrateError> {
         let base: &PgConnectOptions = &pool.connect_options();
         let mut options = base.clone().disable_statement_logging();
         if base.get_application_name().is_none() {
             options = options.application_name(&format!("spawn-migrator ({app})"));
         }
-        let conn = PgConnection::connect_with(&options).await.map_err(MigrateError::db(format!(
-            "connecting the migrator's dedicated connection to the {role} database `{}`",
-            base.get_database().unwrap_or(base.get_username())
-        )))?;
+        let conn = PgConnection::connect_with(&options)
+            .await
+            .map_err(MigrateError::db(format!(
+                "connecting the migrator's dedicated connection to the {role} database `{}`",
+                base.get_database().unwrap_or(base.get_username())
+            )))?;
         Ok(Session {
             conn: Some(conn),
             pool: pool.clone(),
@@ -109,13 +116,18 @@ impl Session {
     }
 
     fn conn(&mut self) -> Result<&mut PgConnection, sqlx::Error> {
-        self.conn.as_mut().ok_or_else(|| sqlx::Error::Protocol("the migrator's connection is already closed".into()))
+        self.conn.as_mut().ok_or_else(|| {
+            sqlx::Error::Protocol("the migrator's connection is already closed".into())
+        })
     }
 
     /// Sends one simple-query message (any number of statements).
     ///
     /// (Boxed futures here keep the callers' futures provably `Send`.)
-    pub fn execute<'s>(&'s mut self, sql: &'s str) -> BoxFuture<'s, Result<PgQueryResult, sqlx::Error>> {
+    pub fn execute<'s>(
+        &'s mut self,
+        sql: &'s str,
+    ) -> BoxFuture<'s, Result<PgQueryResult, sqlx::Error>> {
         self.sent += 1;
         Box::pin(async move {
             let conn = self.conn()?;
@@ -124,7 +136,10 @@ impl Session {
     }
 
     /// Sends one simple-query message and collects the rows of all its statements.
-    pub fn fetch_all<'s>(&'s mut self, sql: &'s str) -> BoxFuture<'s, Result<Vec<PgRow>, sqlx::Error>> {
+    pub fn fetch_all<'s>(
+        &'s mut self,
+        sql: &'s str,
+    ) -> BoxFuture<'s, Result<Vec<PgRow>, sqlx::Error>> {
         self.sent += 1;
         Box::pin(async move {
             let conn = self.conn()?;
@@ -160,7 +175,9 @@ impl Session {
             let rows = self
                 .fetch_all(&sql)
                 .await
-                .map_err(MigrateError::db(format!("trying to take spawn's migration lock ({key})")))?;
+                .map_err(MigrateError::db(format!(
+                    "trying to take spawn's migration lock ({key})"
+                )))?;
             let row = rows.first().ok_or_else(|| MigrateError::Database {
                 context: "trying to take spawn's migration lock".into(),
                 source: sqlx::Error::RowNotFound,
@@ -276,8 +293,12 @@ impl Drop for Session {
             "the migration run ended without releasing its lock (error, panic or dropped \
              future): its connection was closed and its backend is being terminated"
         );
-        let Some((pid, backend_start)) = self.backend.clone() else { return };
-        let Ok(handle) = tokio::runtime::Handle::try_current() else { return };
+        let Some((pid, backend_start)) = self.backend.clone() else {
+            return;
+        };
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
         let pool = self.pool.clone();
         handle.spawn(async move {
             // The backend may still be busy with a statement (it only notices the closed
@@ -356,9 +377,10 @@ fn read_probe(row: &PgRow) -> Result<ProbeRow, sqlx::Error> {
 
 /// Up to half of `base`, from the clock's nanoseconds (spreads out concurrent waiters).
 fn jitter(base: Duration) -> Duration {
-    let nanos =
-        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0)
-            as u64;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0) as u64;
     let half = (base.as_nanos() as u64 / 2).max(1);
     Duration::from_nanos(nanos % half)
 }

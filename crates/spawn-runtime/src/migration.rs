@@ -102,6 +102,10 @@ impl Migration<'_> {
     /// The component that produced `line` (1-based, of the rendered SQL), if known:
     /// `Some(None)` for the migration's own `up.sql`, `None` when there are no origins.
     pub fn origin_of_line(&self, line: u32) -> Option<Option<&str>> {
-        self.origins.iter().rev().find(|o| o.first_line <= line).map(|o| o.component)
+        self.origins
+            .iter()
+            .rev()
+            .find(|o| o.first_line <= line)
+            .map(|o| o.component)
     }
 }

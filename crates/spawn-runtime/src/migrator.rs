@@ -44,7 +44,10 @@ pub const DEFAULT_TRACKING_SCHEMA: &str = "_spawn";
 
 #[derive(Debug, Clone)]
 enum Source<'a> {
-    Embedded { migrations: &'static [EmbeddedMigration], default_environment: &'static str },
+    Embedded {
+        migrations: &'static [EmbeddedMigration],
+        default_environment: &'static str,
+    },
     Rendered(Vec<Migration<'a>>),
 }
 
@@ -82,7 +85,10 @@ pub struct Migrator<'a> {
 
 enum Mode<'m> {
     Run,
-    Adopt { up_to: &'m str, description: &'m str },
+    Adopt {
+        up_to: &'m str,
+        description: &'m str,
+    },
 }
 
 impl<'a> Migrator<'a> {
@@ -192,7 +198,10 @@ impl<'a> Migrator<'a> {
     /// marker row and a `DO` block that makes the server send its results at once (no extra
     /// round trip; without PL/pgSQL in the target database, a batch's events arrive when the
     /// batch ends).
-    pub fn on_progress(mut self, observer: impl Fn(&MigrationEvent) + Send + Sync + 'static) -> Self {
+    pub fn on_progress(
+        mut self,
+        observer: impl Fn(&MigrationEvent) + Send + Sync + 'static,
+    ) -> Self {
         self.observer = Some(Observer(Arc::new(observer)));
         self
     }
@@ -245,7 +254,8 @@ impl<'a> Migrator<'a> {
         up_to: &str,
         description: &str,
     ) -> Result<Report, MigrateError> {
-        self.execute(pool, Mode::Adopt { up_to, description }, self.dry_run).await
+        self.execute(pool, Mode::Adopt { up_to, description }, self.dry_run)
+            .await
     }
 
     /// The state of every migration (and of recorded ones missing from the set). Takes no
@@ -258,12 +268,21 @@ impl<'a> Migrator<'a> {
         let (migrations, _) = self.resolve()?;
         validate_schema(&self.tracking_schema)?;
         let tracking = Tracking::new(&self.tracking_schema);
-        let context = || format!("reading the migration status from schema `{}`", self.tracking_schema);
+        let context = || {
+            format!(
+                "reading the migration status from schema `{}`",
+                self.tracking_schema
+            )
+        };
         let tracking_pool = self.tracking_pool.as_ref().unwrap_or(pool);
-        let mut conn = tracking_pool.acquire().await.map_err(MigrateError::db(context()))?;
+        let mut conn = tracking_pool
+            .acquire()
+            .await
+            .map_err(MigrateError::db(context()))?;
         let probe = format!("SELECT {}", TablesState::probe_columns(&tracking));
-        let rows =
-            sqlx::Executor::fetch_all(&mut *conn, sqlx::raw_sql(&probe)).await.map_err(MigrateError::db(context()))?;
+        let rows = sqlx::Executor::fetch_all(&mut *conn, sqlx::raw_sql(&probe))
+            .await
+            .map_err(MigrateError::db(context()))?;
         let tables = match rows.first() {
             Some(row) => TablesState::from_row(row).map_err(MigrateError::db(context()))?,
             None => TablesState::default(),
@@ -288,11 +307,17 @@ impl<'a> Migrator<'a> {
                 .await
                 .map_err(MigrateError::db(context()))?;
             // Attempts made against another database cannot be checked from here: left as they are.
-            let here: Vec<split::InDoubt> = attempts.into_iter().filter(|a| a.database == database).collect();
+            let here: Vec<split::InDoubt> = attempts
+                .into_iter()
+                .filter(|a| a.database == database)
+                .collect();
             if !here.is_empty() {
-                let rows = sqlx::Executor::fetch_all(&mut *conn, sqlx::raw_sql(&split::xact_status_query(&here)))
-                    .await
-                    .map_err(MigrateError::db(context()))?;
+                let rows = sqlx::Executor::fetch_all(
+                    &mut *conn,
+                    sqlx::raw_sql(&split::xact_status_query(&here)),
+                )
+                .await
+                .map_err(MigrateError::db(context()))?;
                 let outcomes = split::read_outcomes(&rows).map_err(MigrateError::db(context()))?;
                 split::apply_outcomes(&mut history, &here, &outcomes);
             }
@@ -305,12 +330,21 @@ impl<'a> Migrator<'a> {
         let (mut migrations, environment) = match &self.source {
             Source::Rendered(ms) => {
                 if let Some(env) = &self.environment {
-                    return Err(MigrateError::EnvironmentNotSelectable { environment: env.clone() });
+                    return Err(MigrateError::EnvironmentNotSelectable {
+                        environment: env.clone(),
+                    });
                 }
                 (ms.clone(), None)
             }
-            Source::Embedded { migrations, default_environment } => {
-                let set = Migrations::__from_embedded(migrations, default_environment, DEFAULT_TRACKING_SCHEMA);
+            Source::Embedded {
+                migrations,
+                default_environment,
+            } => {
+                let set = Migrations::__from_embedded(
+                    migrations,
+                    default_environment,
+                    DEFAULT_TRACKING_SCHEMA,
+                );
                 let env = self
                     .environment
                     .clone()
@@ -329,7 +363,9 @@ impl<'a> Migrator<'a> {
         };
         migrations.sort_by(|a, b| a.name.cmp(b.name));
         if let Some(w) = migrations.windows(2).find(|w| w[0].name == w[1].name) {
-            return Err(MigrateError::DuplicateMigration { name: w[0].name.to_string() });
+            return Err(MigrateError::DuplicateMigration {
+                name: w[0].name.to_string(),
+            });
         }
         Ok((migrations, environment))
     }
@@ -344,24 +380,48 @@ impl<'a> Migrator<'a> {
         })
     }
 
-    async fn execute(&self, pool: &PgPool, mode: Mode<'_>, dry_run: bool) -> Result<Report, MigrateError> {
+    async fn execute(
+        &self,
+        pool: &PgPool,
+        mode: Mode<'_>,
+        dry_run: bool,
+    ) -> Result<Report, MigrateError> {
         let started = Instant::now();
         let (migrations, environment) = self.resolve()?;
         validate_schema(&self.tracking_schema)?;
         let target = match &mode {
-            Mode::Run => self.target.as_deref().map(|t| find(&migrations, t, "Migrator::target()")).transpose()?,
+            Mode::Run => self
+                .target
+                .as_deref()
+                .map(|t| find(&migrations, t, "Migrator::target()"))
+                .transpose()?,
             Mode::Adopt { up_to, .. } => Some(find(&migrations, up_to, "adopt()")?),
         };
         let tracking = Tracking::new(&self.tracking_schema);
         let key = advisory_lock_key(&self.tracking_schema);
         let app = self.app_name();
-        let hooks = Hooks { observer: self.observer.clone(), stop: self.stop.clone(), token: run_token() };
-        let mut report =
-            Report { dry_run, environment, tracking_schema: self.tracking_schema.clone(), ..Report::default() };
+        let hooks = Hooks {
+            observer: self.observer.clone(),
+            stop: self.stop.clone(),
+            token: run_token(),
+        };
+        let mut report = Report {
+            dry_run,
+            environment,
+            tracking_schema: self.tracking_schema.clone(),
+            ..Report::default()
+        };
         // The target's lock first (where the original spawn takes it), then the tracking
         // database's: every migrator takes them in this order.
-        let mut conns = Conns { target: Session::connect(pool, &app, key, "target").await?, tracking: None };
-        let probe = match conns.target.lock(&tracking, self.lock_wait, hooks.stop.as_ref()).await {
+        let mut conns = Conns {
+            target: Session::connect(pool, &app, key, "target").await?,
+            tracking: None,
+        };
+        let probe = match conns
+            .target
+            .lock(&tracking, self.lock_wait, hooks.stop.as_ref())
+            .await
+        {
             Ok(Some(probe)) => Some(probe),
             Ok(None) => None,
             Err(e) => {
@@ -376,7 +436,9 @@ impl<'a> Migrator<'a> {
             let result = match Session::connect(tracking_pool, &app, key, "tracking").await {
                 Ok(session) => {
                     let session = conns.tracking.insert(session);
-                    session.lock(&tracking, self.lock_wait, hooks.stop.as_ref()).await
+                    session
+                        .lock(&tracking, self.lock_wait, hooks.stop.as_ref())
+                        .await
                 }
                 Err(e) => Err(e),
             };
@@ -405,7 +467,17 @@ impl<'a> Migrator<'a> {
                 };
                 let mut applied = Vec::new();
                 let result = self
-                    .locked(&mut conns, &ctx, tables, &migrations, &mode, target, dry_run, &mut report, &mut applied)
+                    .locked(
+                        &mut conns,
+                        &ctx,
+                        tables,
+                        &migrations,
+                        &mode,
+                        target,
+                        dry_run,
+                        &mut report,
+                        &mut applied,
+                    )
                     .await;
                 report.applied = applied;
                 result
@@ -417,7 +489,10 @@ impl<'a> Migrator<'a> {
             }
         };
         release(&mut conns, result.is_err()).await;
-        report.lock_attempts = conns.target.lock_attempts.max(conns.tracking.as_ref().map_or(0, |k| k.lock_attempts));
+        report.lock_attempts = conns
+            .target
+            .lock_attempts
+            .max(conns.tracking.as_ref().map_or(0, |k| k.lock_attempts));
         report.round_trips = conns.sent();
         report.total = started.elapsed();
         match result {
@@ -460,8 +535,11 @@ impl<'a> Migrator<'a> {
             apply::create_tracking_tables(conns.k(), ctx, tables).await?;
             readable = true;
         }
-        let mut history =
-            if readable { apply::read_history(conns.k(), ctx.tracking).await? } else { History::default() };
+        let mut history = if readable {
+            apply::read_history(conns.k(), ctx.tracking).await?
+        } else {
+            History::default()
+        };
         report.recovered = split::resolve(conns, ctx, &mut history, !dry_run).await?;
         match mode {
             Mode::Run => {
@@ -473,7 +551,11 @@ impl<'a> Migrator<'a> {
                 };
                 let plan = plan::plan(migrations, &history, &checks)?;
                 report.already_applied = plan.already_applied;
-                report.planned = plan.steps.iter().map(|s| s.migration.name.to_string()).collect();
+                report.planned = plan
+                    .steps
+                    .iter()
+                    .map(|s| s.migration.name.to_string())
+                    .collect();
                 tracing::debug!(
                     pending = plan.steps.len(),
                     already_applied = plan.already_applied,
@@ -484,7 +566,10 @@ impl<'a> Migrator<'a> {
                     return Ok(());
                 }
                 if ctx.hooks.stop_requested() {
-                    tracing::info!(pending = plan.steps.len(), "stopping on request before the first migration");
+                    tracing::info!(
+                        pending = plan.steps.len(),
+                        "stopping on request before the first migration"
+                    );
                     report.stopped = true;
                     return Ok(());
                 }
@@ -499,8 +584,12 @@ impl<'a> Migrator<'a> {
                 let mut to_adopt: Vec<&Migration<'_>> = Vec::new();
                 for (i, m) in migrations.iter().enumerate() {
                     match classify(m, history.rows.get(m.name)) {
-                        Class::Applied { .. } | Class::Changed { .. } => report.already_applied += 1,
-                        Class::Pending | Class::Failed | Class::Partial { .. } if i <= last => to_adopt.push(m),
+                        Class::Applied { .. } | Class::Changed { .. } => {
+                            report.already_applied += 1
+                        }
+                        Class::Pending | Class::Failed | Class::Partial { .. } if i <= last => {
+                            to_adopt.push(m)
+                        }
                         _ => {}
                     }
                 }
@@ -523,7 +612,9 @@ impl<'a> Migrator<'a> {
 /// closes the connection, whose backend is then terminated.
 async fn release(conns: &mut Conns, rollback_first: bool) {
     if let Err(e) = conns.target.release(rollback_first).await {
-        tracing::warn!("releasing the migration lock failed ({e}); its connection is closed instead");
+        tracing::warn!(
+            "releasing the migration lock failed ({e}); its connection is closed instead"
+        );
     }
     if let Some(k) = &mut conns.tracking {
         if let Err(e) = k.release(rollback_first).await {
@@ -539,7 +630,10 @@ impl Migrations {
     /// `SPAWN_ENV`) and its tracking schema.
     pub fn migrator(&self) -> Migrator<'static> {
         Migrator::with_source(
-            Source::Embedded { migrations: self.embedded(), default_environment: self.default_environment() },
+            Source::Embedded {
+                migrations: self.embedded(),
+                default_environment: self.default_environment(),
+            },
             self.tracking_schema(),
         )
     }
@@ -561,15 +655,37 @@ impl Migrations {
     }
 }
 
-fn find(migrations: &[Migration<'_>], name: &str, context: &'static str) -> Result<usize, MigrateError> {
-    migrations.iter().position(|m| m.name == name).ok_or_else(|| {
-        // Suggest names sharing the longest prefix with the one asked for.
-        let common = |m: &&Migration<'_>| m.name.chars().zip(name.chars()).take_while(|(a, b)| a == b).count();
-        let best = migrations.iter().map(|m| common(&m)).max().unwrap_or(0);
-        let known: Vec<String> =
-            migrations.iter().filter(|m| common(m) == best).take(3).map(|m| m.name.to_string()).collect();
-        MigrateError::UnknownMigration { name: name.to_string(), context, count: migrations.len(), known }
-    })
+fn find(
+    migrations: &[Migration<'_>],
+    name: &str,
+    context: &'static str,
+) -> Result<usize, MigrateError> {
+    migrations
+        .iter()
+        .position(|m| m.name == name)
+        .ok_or_else(|| {
+            // Suggest names sharing the longest prefix with the one asked for.
+            let common = |m: &&Migration<'_>| {
+                m.name
+                    .chars()
+                    .zip(name.chars())
+                    .take_while(|(a, b)| a == b)
+                    .count()
+            };
+            let best = migrations.iter().map(|m| common(&m)).max().unwrap_or(0);
+            let known: Vec<String> = migrations
+                .iter()
+                .filter(|m| common(m) == best)
+                .take(3)
+                .map(|m| m.name.to_string())
+                .collect();
+            MigrateError::UnknownMigration {
+                name: name.to_string(),
+                context,
+                count: migrations.len(),
+                known,
+            }
+        })
 }
 
 fn validate_schema(schema: &str) -> Result<(), MigrateError> {
@@ -582,7 +698,10 @@ fn validate_schema(schema: &str) -> Result<(), MigrateError> {
     } else {
         return Ok(());
     };
-    Err(MigrateError::InvalidSchema { schema: schema.to_string(), reason })
+    Err(MigrateError::InvalidSchema {
+        schema: schema.to_string(),
+        reason,
+    })
 }
 
 #[cfg(test)]
@@ -599,7 +718,11 @@ mod tests {
         assert_send(&migrator.status(pool));
         assert_send(&migrator.adopt(pool, "x"));
         assert_send(&migrator.adopt_with_description(pool, "x", "y"));
-        let hooked = migrator.clone().on_progress(|_| {}).stop_handle(StopHandle::new()).tracking_pool(pool.clone());
+        let hooked = migrator
+            .clone()
+            .on_progress(|_| {})
+            .stop_handle(StopHandle::new())
+            .tracking_pool(pool.clone());
         assert_send(&hooked.run(pool));
         assert_send(&hooked.status(pool));
         assert_send(&set.run(pool));

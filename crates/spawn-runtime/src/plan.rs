@@ -45,8 +45,16 @@ pub(crate) fn statements_of(m: &Migration<'_>) -> Vec<Statement> {
     if !m.statements.is_empty() {
         return m.statements.to_vec();
     }
-    let line = 1 + m.sql.get(..m.body.start).map(|s| s.matches('\n').count()).unwrap_or(0) as u32;
-    vec![Statement { start: m.body.start, end: m.body.end, line }]
+    let line = 1 + m
+        .sql
+        .get(..m.body.start)
+        .map(|s| s.matches('\n').count())
+        .unwrap_or(0) as u32;
+    vec![Statement {
+        start: m.body.start,
+        end: m.body.end,
+        line,
+    }]
 }
 
 /// SHA-256 (hex) of the first `k` statements' text (CRLF as LF), each followed by a NUL.
@@ -100,16 +108,26 @@ pub(crate) enum Class {
     /// Newest row SUCCESS and the checksum matches (or there is none to compare).
     Applied { adopted: bool },
     /// Newest row SUCCESS but the SQL changed.
-    Changed { recorded: String, kind: ChecksumKind, current: String },
+    Changed {
+        recorded: String,
+        kind: ChecksumKind,
+        current: String,
+    },
     /// Newest row FAILURE/ATTEMPTED and nothing of it stays applied: retried from the start.
     Failed,
     /// A no-transaction migration of which `done` statements ran.
-    Partial { done: usize, of: usize, problem: Option<String> },
+    Partial {
+        done: usize,
+        of: usize,
+        problem: Option<String>,
+    },
 }
 
 /// Classifies one migration against its newest history row.
 pub(crate) fn classify(m: &Migration<'_>, row: Option<&HistoryRow>) -> Class {
-    let Some(row) = row else { return Class::Pending };
+    let Some(row) = row else {
+        return Class::Pending;
+    };
     if row.activity == "REVERT" {
         return Class::Pending;
     }
@@ -118,18 +136,31 @@ pub(crate) fn classify(m: &Migration<'_>, row: Option<&HistoryRow>) -> Class {
         let current: &[u8] = match kind {
             ChecksumKind::Sha256 => &m.sha256,
             ChecksumKind::Xxh3_128 => &m.xxh3_128,
-            ChecksumKind::Empty => return Class::Applied { adopted: row.activity == "ADOPT" },
+            ChecksumKind::Empty => {
+                return Class::Applied {
+                    adopted: row.activity == "ADOPT",
+                }
+            }
             ChecksumKind::Other(_) => &m.sha256,
         };
         if row.checksum == current {
-            return Class::Applied { adopted: row.activity == "ADOPT" };
+            return Class::Applied {
+                adopted: row.activity == "ADOPT",
+            };
         }
-        return Class::Changed { recorded: hex(&row.checksum), kind, current: hex(current) };
+        return Class::Changed {
+            recorded: hex(&row.checksum),
+            kind,
+            current: hex(current),
+        };
     }
     match Progress::parse(&row.status_note) {
         Some(p) if p.statements_done > 0 => {
             let problem = if m.mode != TransactionMode::NoTransaction {
-                Some("is now a transactional migration, which would run its statements again".to_string())
+                Some(
+                    "is now a transactional migration, which would run its statements again"
+                        .to_string(),
+                )
             } else {
                 let statements = statements_of(m);
                 if p.statements_done > statements.len() {
@@ -140,7 +171,11 @@ pub(crate) fn classify(m: &Migration<'_>, row: Option<&HistoryRow>) -> Class {
                     None
                 }
             };
-            Class::Partial { done: p.statements_done, of: p.of, problem }
+            Class::Partial {
+                done: p.statements_done,
+                of: p.of,
+                problem,
+            }
         }
         // An attempt whose outcome is not known here (tracking tables in another database:
         // still in progress, or made against another target): not applied as far as is known.
@@ -180,11 +215,19 @@ pub(crate) fn plan<'p, 'a>(
     history: &History,
     checks: &Checks<'_>,
 ) -> Result<Plan<'p, 'a>, MigrateError> {
-    let classes: Vec<Class> = migrations.iter().map(|m| classify(m, history.rows.get(m.name))).collect();
+    let classes: Vec<Class> = migrations
+        .iter()
+        .map(|m| classify(m, history.rows.get(m.name)))
+        .collect();
 
     // 1. Applied migrations must not have changed.
     for (m, class) in migrations.iter().zip(&classes) {
-        if let Class::Changed { recorded, kind, current } = class {
+        if let Class::Changed {
+            recorded,
+            kind,
+            current,
+        } = class
+        {
             return Err(MigrateError::ChecksumMismatch {
                 name: m.name.to_string(),
                 recorded: recorded.clone(),
@@ -195,7 +238,12 @@ pub(crate) fn plan<'p, 'a>(
     }
     // 2. Partly applied no-transaction migrations must still start with what ran.
     for (m, class) in migrations.iter().zip(&classes) {
-        if let Class::Partial { done, of, problem: Some(reason) } = class {
+        if let Class::Partial {
+            done,
+            of,
+            problem: Some(reason),
+        } = class
+        {
             return Err(MigrateError::PartialChanged {
                 name: m.name.to_string(),
                 done: *done,
@@ -214,7 +262,10 @@ pub(crate) fn plan<'p, 'a>(
         .collect();
     missing.sort();
     if !missing.is_empty() && !checks.ignore_missing {
-        return Err(MigrateError::MissingMigrations { schema: checks.schema.to_string(), names: missing });
+        return Err(MigrateError::MissingMigrations {
+            schema: checks.schema.to_string(),
+            names: missing,
+        });
     }
     // 4. Nothing pending may sort before the newest applied migration.
     let newest_applied: Option<&str> = history
@@ -240,12 +291,21 @@ pub(crate) fn plan<'p, 'a>(
         }
         if let Some(newest) = newest_applied {
             if m.name < newest && !checks.allow_out_of_order {
-                return Err(MigrateError::OutOfOrder { name: m.name.to_string(), newest_applied: newest.to_string() });
+                return Err(MigrateError::OutOfOrder {
+                    name: m.name.to_string(),
+                    newest_applied: newest.to_string(),
+                });
             }
         }
-        steps.push(Step { migration: m, resume_at });
+        steps.push(Step {
+            migration: m,
+            resume_at,
+        });
     }
-    Ok(Plan { steps, already_applied })
+    Ok(Plan {
+        steps,
+        already_applied,
+    })
 }
 
 /// Whether a recorded migration counts as (at least partly) applied.
@@ -253,5 +313,6 @@ pub(crate) fn counts_as_applied(row: &HistoryRow) -> bool {
     if row.activity == "REVERT" {
         return false;
     }
-    row.status == "SUCCESS" || Progress::parse(&row.status_note).is_some_and(|p| p.statements_done > 0)
+    row.status == "SUCCESS"
+        || Progress::parse(&row.status_note).is_some_and(|p| p.statements_done > 0)
 }

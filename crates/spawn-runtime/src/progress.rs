@@ -29,7 +29,11 @@ use tokio::sync::Notify;
 pub enum MigrationEvent {
     /// The migration is being sent to the server (within a batch: the previous one
     /// committed).
-    Started { name: String, index: usize, total: usize },
+    Started {
+        name: String,
+        index: usize,
+        total: usize,
+    },
     /// The migration committed together with its history row.
     Committed {
         name: String,
@@ -125,13 +129,22 @@ impl Hooks {
 
     pub fn started(&self, name: &str, index: usize, total: usize) {
         if self.observer.is_some() {
-            self.emit(MigrationEvent::Started { name: name.to_string(), index, total });
+            self.emit(MigrationEvent::Started {
+                name: name.to_string(),
+                index,
+                total,
+            });
         }
     }
 
     pub fn committed(&self, name: &str, index: usize, total: usize, duration: Duration) {
         if self.observer.is_some() {
-            self.emit(MigrationEvent::Committed { name: name.to_string(), index, total, duration });
+            self.emit(MigrationEvent::Committed {
+                name: name.to_string(),
+                index,
+                total,
+                duration,
+            });
         }
     }
 
@@ -145,9 +158,19 @@ impl Hooks {
 pub(crate) fn run_token() -> String {
     use std::sync::atomic::AtomicU64;
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
-    let seed = format!("{nanos}:{}:{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed));
-    format!("{:016x}", xxhash_rust::xxh64::xxh64(seed.as_bytes(), 0x5eed))
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let seed = format!(
+        "{nanos}:{}:{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    );
+    format!(
+        "{:016x}",
+        xxhash_rust::xxh64::xxh64(seed.as_bytes(), 0x5eed)
+    )
 }
 
 #[cfg(test)]
@@ -164,10 +187,14 @@ mod tests {
     async fn a_stop_ends_a_sleep() {
         let h = StopHandle::new();
         let h2 = h.clone();
-        let task = tokio::spawn(async move { h2.sleep_unless_stopped(Duration::from_secs(3600)).await });
+        let task =
+            tokio::spawn(async move { h2.sleep_unless_stopped(Duration::from_secs(3600)).await });
         tokio::task::yield_now().await;
         h.stop();
         assert!(task.await.expect("join"));
-        assert!(h.sleep_unless_stopped(Duration::from_secs(3600)).await, "already stopped: returns at once");
+        assert!(
+            h.sleep_unless_stopped(Duration::from_secs(3600)).await,
+            "already stopped: returns at once"
+        );
     }
 }

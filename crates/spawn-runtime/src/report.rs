@@ -62,17 +62,27 @@ impl Report {
         self.planned
             .iter()
             .map(String::as_str)
-            .filter(|n| !self.applied.iter().any(|a| a.name == *n) && !self.adopted.iter().any(|a| a == n))
+            .filter(|n| {
+                !self.applied.iter().any(|a| a.name == *n) && !self.adopted.iter().any(|a| a == n)
+            })
             .collect()
     }
 }
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let env = self.environment.as_deref().map(|e| format!(" ({e})")).unwrap_or_default();
+        let env = self
+            .environment
+            .as_deref()
+            .map(|e| format!(" ({e})"))
+            .unwrap_or_default();
         if self.dry_run {
             if self.planned.is_empty() {
-                write!(f, "dry run{env}: nothing to do ({} already applied)", self.already_applied)?;
+                write!(
+                    f,
+                    "dry run{env}: nothing to do ({} already applied)",
+                    self.already_applied
+                )?;
             } else {
                 write!(
                     f,
@@ -87,7 +97,11 @@ impl fmt::Display for Report {
             return Ok(());
         }
         if !self.recovered.is_empty() {
-            write!(f, "recorded {} migration(s) found committed:", self.recovered.len())?;
+            write!(
+                f,
+                "recorded {} migration(s) found committed:",
+                self.recovered.len()
+            )?;
             for name in &self.recovered {
                 write!(f, "\n  {name}")?;
             }
@@ -137,7 +151,11 @@ impl fmt::Display for Report {
             if !self.applied.is_empty() {
                 writeln!(f)?;
             }
-            write!(f, "adopted {} migration(s){env} without running them:", self.adopted.len())?;
+            write!(
+                f,
+                "adopted {} migration(s){env} without running them:",
+                self.adopted.len()
+            )?;
             for name in &self.adopted {
                 write!(f, "\n  {name}")?;
             }

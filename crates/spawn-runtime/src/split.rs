@@ -108,7 +108,11 @@ pub(crate) fn in_doubt(history: &History) -> Vec<InDoubt> {
         .filter(|r| r.status == "ATTEMPTED")
         .filter_map(|r| {
             let a = Attempt::parse(&r.status_note)?;
-            Some(InDoubt { name: r.name.clone(), xid: a.xid()?, database: a.target_database })
+            Some(InDoubt {
+                name: r.name.clone(),
+                xid: a.xid()?,
+                database: a.target_database,
+            })
         })
         .collect();
     out.sort_by(|a, b| a.name.cmp(&b.name));
@@ -126,7 +130,9 @@ pub(crate) fn xact_status_query(attempts: &[InDoubt]) -> String {
 }
 
 /// Reads the rows of [`xact_status_query`].
-pub(crate) fn read_outcomes(rows: &[sqlx::postgres::PgRow]) -> Result<Vec<(u64, Outcome)>, sqlx::Error> {
+pub(crate) fn read_outcomes(
+    rows: &[sqlx::postgres::PgRow],
+) -> Result<Vec<(u64, Outcome)>, sqlx::Error> {
     rows.iter()
         .map(|row| {
             let xid: String = row.try_get("xid")?;
@@ -143,7 +149,11 @@ pub(crate) fn read_outcomes(rows: &[sqlx::postgres::PgRow]) -> Result<Vec<(u64, 
 }
 
 /// Refuses attempts made against another database than `target_database`.
-pub(crate) fn check_databases(attempts: &[InDoubt], target_database: &str, schema: &str) -> Result<(), MigrateError> {
+pub(crate) fn check_databases(
+    attempts: &[InDoubt],
+    target_database: &str,
+    schema: &str,
+) -> Result<(), MigrateError> {
     match attempts.iter().find(|a| a.database != target_database) {
         Some(a) => Err(MigrateError::AttemptElsewhere {
             name: a.name.clone(),
@@ -178,9 +188,17 @@ fn resolution_note(a: &InDoubt, outcome: Outcome) -> String {
 
 /// Applies the outcomes to the history in memory: committed → SUCCESS, aborted/unknown →
 /// FAILURE (notes explain), in progress → left ATTEMPTED with a note.
-pub(crate) fn apply_outcomes(history: &mut History, attempts: &[InDoubt], outcomes: &[(u64, Outcome)]) {
+pub(crate) fn apply_outcomes(
+    history: &mut History,
+    attempts: &[InDoubt],
+    outcomes: &[(u64, Outcome)],
+) {
     for a in attempts {
-        let outcome = outcomes.iter().find(|(x, _)| *x == a.xid).map(|(_, o)| *o).unwrap_or(Outcome::Unknown);
+        let outcome = outcomes
+            .iter()
+            .find(|(x, _)| *x == a.xid)
+            .map(|(_, o)| *o)
+            .unwrap_or(Outcome::Unknown);
         if let Some(row) = history.rows.get_mut(&a.name) {
             row.status = match outcome {
                 Outcome::Committed => "SUCCESS",
@@ -213,15 +231,29 @@ pub(crate) async fn resolve(
         attempts.len()
     )))?;
     let outcomes = read_outcomes(&rows).map_err(MigrateError::db("reading pg_xact_status()"))?;
-    let outcome_of =
-        |a: &InDoubt| outcomes.iter().find(|(x, _)| *x == a.xid).map(|(_, o)| *o).unwrap_or(Outcome::Unknown);
-    if let Some(a) = attempts.iter().find(|a| outcome_of(a) == Outcome::InProgress) {
-        return Err(MigrateError::AttemptInProgress { name: a.name.clone(), xid: a.xid, database: a.database.clone() });
+    let outcome_of = |a: &InDoubt| {
+        outcomes
+            .iter()
+            .find(|(x, _)| *x == a.xid)
+            .map(|(_, o)| *o)
+            .unwrap_or(Outcome::Unknown)
+    };
+    if let Some(a) = attempts
+        .iter()
+        .find(|a| outcome_of(a) == Outcome::InProgress)
+    {
+        return Err(MigrateError::AttemptInProgress {
+            name: a.name.clone(),
+            xid: a.xid,
+            database: a.database.clone(),
+        });
     }
     let mut recovered = Vec::new();
     let mut sql = String::from("BEGIN;\n");
     for a in &attempts {
-        let Some(row) = history.rows.get(&a.name) else { continue };
+        let Some(row) = history.rows.get(&a.name) else {
+            continue;
+        };
         let outcome = outcome_of(a);
         match outcome {
             Outcome::Committed => {
@@ -246,7 +278,11 @@ pub(crate) async fn resolve(
             name: &a.name,
             namespace: DEFAULT_NAMESPACE,
             activity: "APPLY",
-            status: if outcome == Outcome::Committed { "SUCCESS" } else { "FAILURE" },
+            status: if outcome == Outcome::Committed {
+                "SUCCESS"
+            } else {
+                "FAILURE"
+            },
             created_by: ctx.created_by,
             description: "",
             status_note: &note,
@@ -293,7 +329,11 @@ pub(crate) async fn apply_one(
         quote_literal(statement_timeout),
         m.body_sql(),
     );
-    tracing::debug!(migration = m.name, bytes = sql.len(), "sending a migration (tracking in another database)");
+    tracing::debug!(
+        migration = m.name,
+        bytes = sql.len(),
+        "sending a migration (tracking in another database)"
+    );
     let rows = match c.t().fetch_all(&sql).await {
         Ok(rows) => rows,
         Err(e) if e.as_database_error().is_some() => return fail(c, ctx, m, &e, started).await,
@@ -312,7 +352,12 @@ pub(crate) async fn apply_one(
         .iter()
         .rev()
         .find(|r| r.columns().first().map(sqlx::Column::name) == Some(xid_column.as_str()))
-        .and_then(|r| Some((r.try_get::<String, _>(0).ok()?, r.try_get::<Option<f64>, _>(1).ok()?.unwrap_or(0.0))));
+        .and_then(|r| {
+            Some((
+                r.try_get::<String, _>(0).ok()?,
+                r.try_get::<Option<f64>, _>(1).ok()?.unwrap_or(0.0),
+            ))
+        });
     let Some((xid, secs)) = found else {
         let _ = c.t().execute("ROLLBACK").await;
         return Err(MigrateError::Database {
@@ -324,7 +369,10 @@ pub(crate) async fn apply_one(
             source: sqlx::Error::RowNotFound,
         });
     };
-    let attempt = Attempt { target_xid: xid.clone(), target_database: ctx.target_database.to_string() };
+    let attempt = Attempt {
+        target_xid: xid.clone(),
+        target_database: ctx.target_database.to_string(),
+    };
     let row = |status: &'static str, note: &str| {
         ctx.tracking.insert_row(&NewRow {
             name: m.name,
@@ -378,7 +426,10 @@ pub(crate) async fn apply_one(
     }
     let duration = seconds(secs);
     tracing::info!(migration = m.name, ?duration, "applied migration");
-    applied.push(AppliedMigration { name: m.name.to_string(), duration });
+    applied.push(AppliedMigration {
+        name: m.name.to_string(),
+        duration,
+    });
     ctx.hooks.committed(m.name, index, total, duration);
     Ok(())
 }
@@ -392,12 +443,25 @@ async fn fail(
     err: &sqlx::Error,
     started: Instant,
 ) -> Result<(), MigrateError> {
-    c.t().execute("ROLLBACK").await.map_err(MigrateError::db(format!("rolling back migration `{}`", m.name)))?;
+    c.t()
+        .execute("ROLLBACK")
+        .await
+        .map_err(MigrateError::db(format!(
+            "rolling back migration `{}`",
+            m.name
+        )))?;
     let (statement, replay_error) = replay(c.t(), ctx, m).await?;
     let remark = (statement.is_none() && replay_error.is_none()).then(failed_at_commit);
     let error = replay_error.unwrap_or_else(|| PgMessage::from_sqlx(err));
     tracing::warn!(migration = m.name, error = %error.message, "migration failed");
-    record_failure(c.k(), ctx, m, &error.to_string(), started.elapsed().as_secs_f64()).await?;
+    record_failure(
+        c.k(),
+        ctx,
+        m,
+        &error.to_string(),
+        started.elapsed().as_secs_f64(),
+    )
+    .await?;
     Err(MigrateError::Failed(Box::new(MigrationFailure {
         name: m.name.to_string(),
         statement,
@@ -422,10 +486,26 @@ mod tests {
 
     #[test]
     fn attempt_notes_round_trip_and_differ_from_progress_notes() {
-        let a = Attempt { target_xid: "123".into(), target_database: "app".into() };
-        assert_eq!(a.to_note(), r#"{"target_xid":"123","target_database":"app"}"#);
+        let a = Attempt {
+            target_xid: "123".into(),
+            target_database: "app".into(),
+        };
+        assert_eq!(
+            a.to_note(),
+            r#"{"target_xid":"123","target_database":"app"}"#
+        );
         assert_eq!(Attempt::parse(&a.to_note()), Some(a));
-        assert_eq!(Attempt::parse(r#"{"statements_done":1,"of":2,"done_sha256":"x"}"#), None);
-        assert_eq!(Attempt { target_xid: "x".into(), target_database: String::new() }.xid(), None);
+        assert_eq!(
+            Attempt::parse(r#"{"statements_done":1,"of":2,"done_sha256":"x"}"#),
+            None
+        );
+        assert_eq!(
+            Attempt {
+                target_xid: "x".into(),
+                target_database: String::new()
+            }
+            .xid(),
+            None
+        );
     }
 }

@@ -89,7 +89,13 @@ fn base(name: &str, state: State, row: Option<&HistoryRow>) -> MigrationStatus {
         created_by: row.map(|r| r.created_by.clone()),
         pin_hash: row.and_then(|r| r.pin_hash.clone()),
         execution_time: row
-            .map(|r| if r.exec_secs.is_finite() && r.exec_secs >= 0.0 { r.exec_secs } else { 0.0 })
+            .map(|r| {
+                if r.exec_secs.is_finite() && r.exec_secs >= 0.0 {
+                    r.exec_secs
+                } else {
+                    0.0
+                }
+            })
             .map(Duration::from_secs_f64),
         progress: None,
         note: row.map(|r| r.status_note.clone()).filter(|n| !n.is_empty()),

@@ -53,7 +53,10 @@ impl TablesState {
     /// The `SELECT` list items that compute this state (columns `t_schema`, `t_migration`, …).
     pub fn probe_columns(t: &Tracking) -> String {
         let reg = |table: &str| {
-            format!("pg_catalog.to_regclass({}) IS NOT NULL", quote_literal(&format!("{}.{}", t.q, quote_ident(table))))
+            format!(
+                "pg_catalog.to_regclass({}) IS NOT NULL",
+                quote_literal(&format!("{}.{}", t.q, quote_ident(table)))
+            )
         };
         format!(
             "pg_catalog.to_regnamespace({}) IS NOT NULL AS t_schema, {} AS t_migration, \
@@ -113,7 +116,10 @@ pub(crate) struct NewRow<'r> {
 
 impl Tracking {
     pub fn new(schema: &str) -> Self {
-        Tracking { schema: schema.to_string(), q: quote_ident(schema) }
+        Tracking {
+            schema: schema.to_string(),
+            q: quote_ident(schema),
+        }
     }
 
     fn table(&self, table: &str) -> String {
@@ -225,12 +231,19 @@ impl Tracking {
     }
 
     /// `EXECUTE` of a statement made by [`Tracking::prepare_success_row`].
-    pub fn execute_success_row(statement: &str, name: &str, checksum: &[u8], pin_hash: Option<&str>) -> String {
+    pub fn execute_success_row(
+        statement: &str,
+        name: &str,
+        checksum: &[u8],
+        pin_hash: Option<&str>,
+    ) -> String {
         format!(
             "EXECUTE {statement}({}, pg_catalog.decode('{}', 'hex'), {})",
             quote_literal(name),
             hex(checksum),
-            pin_hash.map(quote_literal).unwrap_or_else(|| "NULL".to_string())
+            pin_hash
+                .map(quote_literal)
+                .unwrap_or_else(|| "NULL".to_string())
         )
     }
 
@@ -245,7 +258,10 @@ impl Tracking {
                 format!("'{s:.6} seconds'::interval")
             }
         };
-        let pin = row.pin_hash.map(quote_literal).unwrap_or_else(|| "NULL".to_string());
+        let pin = row
+            .pin_hash
+            .map(quote_literal)
+            .unwrap_or_else(|| "NULL".to_string());
         let guard = if row.unless_succeeded {
             format!(
                 " WHERE NOT EXISTS (SELECT 1 FROM {h} x WHERE x.migration_id_migration = m.migration_id \
@@ -305,14 +321,17 @@ impl History {
     pub fn from_rows(rows: &[PgRow]) -> Result<Self, sqlx::Error> {
         let mut history = History::default();
         for row in rows {
-            let Some(name): Option<String> = row.try_get("name")? else { continue };
+            let Some(name): Option<String> = row.try_get("name")? else {
+                continue;
+            };
             let namespace: String = row.try_get("namespace")?;
             let checksum_hex: String = row.try_get("checksum")?;
             let r = HistoryRow {
                 name: name.clone(),
                 activity: row.try_get("activity")?,
                 status: row.try_get("status")?,
-                checksum: hex::decode(&checksum_hex).map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+                checksum: hex::decode(&checksum_hex)
+                    .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
                 pin_hash: row.try_get("pin_hash")?,
                 status_note: row.try_get("status_note")?,
                 created_by: row.try_get("created_by")?,
@@ -343,10 +362,21 @@ mod tests {
     #[test]
     fn ddl_skips_what_exists() {
         let t = Tracking::new("_spawn");
-        let all = TablesState { schema: true, migration: true, activity: true, status: true, history: true };
+        let all = TablesState {
+            schema: true,
+            migration: true,
+            activity: true,
+            status: true,
+            history: true,
+        };
         assert_eq!(t.ddl(all), "");
         let no_schema = t.full_ddl();
         assert!(no_schema.starts_with("CREATE SCHEMA IF NOT EXISTS \"_spawn\";"));
-        assert!(!t.ddl(TablesState { schema: true, ..TablesState::default() }).contains("CREATE SCHEMA"));
+        assert!(!t
+            .ddl(TablesState {
+                schema: true,
+                ..TablesState::default()
+            })
+            .contains("CREATE SCHEMA"));
     }
 }

@@ -17,6 +17,7 @@ mod error;
 mod inspect;
 pub mod model;
 mod options;
+mod pairs;
 mod plan;
 mod render;
 mod safety;

@@ -22,6 +22,7 @@ use tracing::warn;
 use crate::deps::Graph;
 use crate::diff::{self, Change, Ctx, Stmt};
 use crate::model::{DepKind, Name, Object, ObjectId, ObjectKind, Schema};
+use crate::pairs::{dependencies_of_keys, pair_up};
 use crate::{DiffError, Options};
 
 /// What a statement (or a change) does to its object.
@@ -278,9 +279,16 @@ fn build(source: &Schema, target: &Schema, options: &Options) -> Plan {
         target,
         options,
     };
-    let mut nodes = classify(&ctx);
+    // The graphs are indexed on another thread while the objects are compared.
+    let (mut nodes, (source_graph, target_graph)) = std::thread::scope(|scope| {
+        let graphs = scope.spawn(|| (Graph::new(source), Graph::new(target)));
+        let nodes = classify(&ctx);
+        let graphs = graphs
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (nodes, graphs)
+    });
     lap("classified");
-    let (source_graph, target_graph) = (Graph::new(source), Graph::new(target));
     if options.create_extensions_only {
         nodes.retain(|id, n| id.kind == ObjectKind::Extension && n.state == State::Create);
     } else {
@@ -360,11 +368,14 @@ fn build(source: &Schema, target: &Schema, options: &Options) -> Plan {
 
 /// Step 1: what happens to each object on its own.
 fn classify(ctx: &Ctx) -> BTreeMap<ObjectId, Node> {
-    let mut nodes = BTreeMap::new();
-    for (id, from) in &ctx.source.objects {
-        let node = match ctx.target.objects.get(id) {
-            None => Node::new(State::Drop),
-            Some(to) => match diff::compare(id, from, to, ctx) {
+    // Both schemas are walked in identity order: the nodes come out sorted, and the map is
+    // built from them in one go.
+    let mut nodes = Vec::new();
+    for (id, from, to) in pair_up(&ctx.source.objects, &ctx.target.objects) {
+        let node = match (from, to) {
+            (Some(_), None) => Node::new(State::Drop),
+            (None, _) => Node::new(State::Create),
+            (Some(from), Some(to)) => match diff::compare(id, from, to, ctx) {
                 Change::Same => continue,
                 Change::Alter {
                     stmts,
@@ -380,14 +391,9 @@ fn classify(ctx: &Ctx) -> BTreeMap<ObjectId, Node> {
                 Change::ConvertEnum => Node::new(State::Convert),
             },
         };
-        nodes.insert(id.clone(), node);
+        nodes.push((id.clone(), node));
     }
-    for id in ctx.target.objects.keys() {
-        if !ctx.source.objects.contains_key(id) {
-            nodes.insert(id.clone(), Node::new(State::Create));
-        }
-    }
-    nodes
+    nodes.into_iter().collect()
 }
 
 /// Step 2: dependents of dropped or recreated objects are dropped (and recreated).
@@ -670,8 +676,8 @@ fn order(ctx: &Ctx, nodes: &BTreeMap<ObjectId, Node>) -> Vec<Step> {
     let step = |id: &ObjectId, phase: Phase| index.get(&(id, phase)).copied();
 
     // Drops follow the source's dependencies: dependents first.
-    for dep in &ctx.source.dependencies {
-        let (Some(x), Some(y)) = (nodes.get(&dep.from), nodes.get(&dep.to)) else {
+    for (dep, x) in dependencies_of_keys(&ctx.source.dependencies, nodes) {
+        let Some(y) = nodes.get(&dep.to) else {
             continue;
         };
         let (rx, ry) = (drop_root(&dep.from), drop_root(&dep.to));
@@ -690,8 +696,8 @@ fn order(ctx: &Ctx, nodes: &BTreeMap<ObjectId, Node>) -> Vec<Step> {
         }
     }
     // Creates follow the target's dependencies: what is needed first.
-    for dep in &ctx.target.dependencies {
-        let (Some(x), Some(y)) = (nodes.get(&dep.from), nodes.get(&dep.to)) else {
+    for (dep, x) in dependencies_of_keys(&ctx.target.dependencies, nodes) {
+        let Some(y) = nodes.get(&dep.to) else {
             continue;
         };
         let (rx, ry) = (create_root(&dep.from), create_root(&dep.to));

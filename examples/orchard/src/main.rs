@@ -27,7 +27,10 @@ async fn main() -> anyhow::Result<()> {
             (cluster.url("postgres"), Some(cluster))
         }
     };
-    let pool = PgPoolOptions::new().max_connections(5).connect(&url).await?;
+    let pool = PgPoolOptions::new()
+        .max_connections(5)
+        .connect(&url)
+        .await?;
 
     let report = MIGRATIONS.run(&pool).await?;
     println!("{report}");

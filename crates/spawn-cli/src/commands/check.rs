@@ -30,7 +30,11 @@ pub fn run(ctx: &Ctx<'_>) -> CmdResult {
     let migrations = match proj.migrations() {
         Ok(m) => m,
         Err(e) => {
-            problems.push(Problem { migration: None, kind: "config", message: e.to_string() });
+            problems.push(Problem {
+                migration: None,
+                kind: "config",
+                message: e.to_string(),
+            });
             Vec::new()
         }
     };
@@ -38,7 +42,11 @@ pub fn run(ctx: &Ctx<'_>) -> CmdResult {
         let pin = match proj.pin_of(m) {
             Ok(p) => p,
             Err(e) => {
-                problems.push(Problem { migration: Some(m.name.clone()), kind: "pin", message: e.to_string() });
+                problems.push(Problem {
+                    migration: Some(m.name.clone()),
+                    kind: "pin",
+                    message: e.to_string(),
+                });
                 continue;
             }
         };
@@ -80,19 +88,33 @@ pub fn run(ctx: &Ctx<'_>) -> CmdResult {
             }
         }
         for env in &environments {
-            let vars_path = proj.project.config.variables_for(env).map(Path::to_path_buf);
+            let vars_path = proj
+                .project
+                .config
+                .variables_for(env)
+                .map(Path::to_path_buf);
             let vars = match proj.variables(vars_path.as_deref()) {
                 Ok(v) => v,
                 Err(e) => {
-                    problems.push(Problem { migration: Some(m.name.clone()), kind: "render", message: e.to_string() });
+                    problems.push(Problem {
+                        migration: Some(m.name.clone()),
+                        kind: "render",
+                        message: e.to_string(),
+                    });
                     continue;
                 }
             };
-            if let Err(e) = proj.project.compile_render(m, pin.as_ref(), env, vars.as_ref()) {
+            if let Err(e) = proj
+                .project
+                .compile_render(m, pin.as_ref(), env, vars.as_ref())
+            {
                 problems.push(Problem {
                     migration: Some(m.name.clone()),
                     kind: "render",
-                    message: format!("migration {}: {e}", m.name).replace(&format!("migration {}: migration {}", m.name, m.name), &format!("migration {}", m.name)),
+                    message: format!("migration {}: {e}", m.name).replace(
+                        &format!("migration {}: migration {}", m.name, m.name),
+                        &format!("migration {}", m.name),
+                    ),
                 });
             }
         }
@@ -119,7 +141,11 @@ pub fn run(ctx: &Ctx<'_>) -> CmdResult {
         for p in &problems {
             out.error(&p.message);
         }
-        out.note(format!("{} problem(s) in {} migration(s)", problems.len(), migrations.len()));
+        out.note(format!(
+            "{} problem(s) in {} migration(s)",
+            problems.len(),
+            migrations.len()
+        ));
     }
     if broken {
         Err(Exit::Code(exit::ERROR))

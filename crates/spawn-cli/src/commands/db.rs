@@ -22,7 +22,12 @@ fn database_name(ctx: &Ctx<'_>) -> String {
                 .targets
                 .values()
                 .find(|t| t.other.get("local").and_then(toml::Value::as_bool) == Some(true))
-                .and_then(|t| t.other.get("database").and_then(toml::Value::as_str).map(str::to_owned))
+                .and_then(|t| {
+                    t.other
+                        .get("database")
+                        .and_then(toml::Value::as_str)
+                        .map(str::to_owned)
+                })
         })
         .unwrap_or_else(|| "postgres".to_owned())
 }
@@ -30,8 +35,13 @@ fn database_name(ctx: &Ctx<'_>) -> String {
 /// The folder of the project (holding spawn.toml), or the current folder without one.
 fn project_dir(ctx: &Ctx<'_>) -> Result<PathBuf> {
     match crate::project::find_spawn_toml(ctx.cli.config_file.as_deref()) {
-        Ok(p) => Ok(p.parent().map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."))),
-        Err(e) => Err(anyhow!("{e}\n(`spawn db` keeps the database in the project's .spawn/ folder)")),
+        Ok(p) => Ok(p
+            .parent()
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("."))),
+        Err(e) => Err(anyhow!(
+            "{e}\n(`spawn db` keeps the database in the project's .spawn/ folder)"
+        )),
     }
 }
 
@@ -47,7 +57,9 @@ pub async fn run(ctx: &Ctx<'_>, cmd: &DbCommand) -> CmdResult {
                 move || -> Result<_> {
                     let cluster = localdb::open_or_create(&dir)?;
                     let was_running = cluster.is_running();
-                    cluster.start().map_err(|e| anyhow!("starting the project-local database: {e}"))?;
+                    cluster
+                        .start()
+                        .map_err(|e| anyhow!("starting the project-local database: {e}"))?;
                     Ok((cluster, was_running))
                 }
             })
@@ -60,8 +72,14 @@ pub async fn run(ctx: &Ctx<'_>, cmd: &DbCommand) -> CmdResult {
             } else if was_running {
                 out.success(format!("already running: {url}"));
             } else {
-                out.success(format!("{} and started: {url}", if created { "created" } else { "started" }));
-                out.line(format!("data in {} (git-ignored); stop it with `spawn db stop`", cluster.root().display()));
+                out.success(format!(
+                    "{} and started: {url}",
+                    if created { "created" } else { "started" }
+                ));
+                out.line(format!(
+                    "data in {} (git-ignored); stop it with `spawn db stop`",
+                    cluster.root().display()
+                ));
             }
             Ok(())
         }
@@ -70,10 +88,18 @@ pub async fn run(ctx: &Ctx<'_>, cmd: &DbCommand) -> CmdResult {
                 None => out.success("the project-local database does not exist; nothing to stop"),
                 Some(cluster) => {
                     let was_running = cluster.is_running();
-                    tokio::task::spawn_blocking(move || cluster.stop().map_err(|e| anyhow!("stopping the project-local database: {e}")))
-                        .await
-                        .context("the stop task failed")??;
-                    out.success(if was_running { "stopped" } else { "not running; nothing to stop" });
+                    tokio::task::spawn_blocking(move || {
+                        cluster
+                            .stop()
+                            .map_err(|e| anyhow!("stopping the project-local database: {e}"))
+                    })
+                    .await
+                    .context("the stop task failed")??;
+                    out.success(if was_running {
+                        "stopped"
+                    } else {
+                        "not running; nothing to stop"
+                    });
                 }
             }
             Ok(())
@@ -91,9 +117,18 @@ pub async fn run(ctx: &Ctx<'_>, cmd: &DbCommand) -> CmdResult {
                 }));
             } else {
                 match (&cluster, running) {
-                    (None, _) => out.line("not created yet: `spawn db start` creates and starts it"),
-                    (Some(c), true) => out.success(format!("running: {}  (data in {})", c.url(&db), c.root().display())),
-                    (Some(c), false) => out.line(format!("stopped (data in {}): `spawn db start` starts it", c.root().display())),
+                    (None, _) => {
+                        out.line("not created yet: `spawn db start` creates and starts it")
+                    }
+                    (Some(c), true) => out.success(format!(
+                        "running: {}  (data in {})",
+                        c.url(&db),
+                        c.root().display()
+                    )),
+                    (Some(c), false) => out.line(format!(
+                        "stopped (data in {}): `spawn db start` starts it",
+                        c.root().display()
+                    )),
                 }
             }
             // Scripts can tell a stopped database by the exit code too.
@@ -114,15 +149,22 @@ pub async fn run(ctx: &Ctx<'_>, cmd: &DbCommand) -> CmdResult {
         }
         DbCommand::Psql { args } => {
             let url = localdb::running_url(&dir, &db)?;
-            let cluster = localdb::open_existing(&dir)?.ok_or_else(|| anyhow!("the project-local database disappeared"))?;
+            let cluster = localdb::open_existing(&dir)?
+                .ok_or_else(|| anyhow!("the project-local database disappeared"))?;
             let bundled = cluster.binaries().tool("psql");
-            let psql = if bundled.is_file() { bundled } else { PathBuf::from("psql") };
+            let psql = if bundled.is_file() {
+                bundled
+            } else {
+                PathBuf::from("psql")
+            };
             let status = tokio::process::Command::new(&psql)
                 .arg(&url)
                 .args(args)
                 .status()
                 .await
-                .with_context(|| format!("running {} (install the PostgreSQL client)", psql.display()))?;
+                .with_context(|| {
+                    format!("running {} (install the PostgreSQL client)", psql.display())
+                })?;
             match status.code() {
                 Some(0) => Ok(()),
                 Some(c) => Err(Exit::Code(u8::try_from(c).unwrap_or(exit::ERROR))),

@@ -32,13 +32,19 @@ pub async fn run(ctx: &Ctx<'_>, args: &DiffArgs) -> CmdResult {
         create_extensions_only: args.create_extensions_only,
         detect_renames: !args.no_renames,
     };
-    let outcome = spawn_schema::diff_urls(&from, &to, &options).await.map_err(|e| anyhow!("{}", redact(&e.to_string())))?;
+    let outcome = spawn_schema::diff_urls(&from, &to, &options)
+        .await
+        .map_err(|e| anyhow!("{}", redact(&e.to_string())))?;
     if let Some(message) = outcome.refusal_message() {
         ctx.out.error(message);
     }
     let text = outcome.stdout(args.summary);
     if !text.is_empty() {
-        ctx.out.data(if text.ends_with('\n') { text.to_owned() } else { format!("{text}\n") });
+        ctx.out.data(if text.ends_with('\n') {
+            text.to_owned()
+        } else {
+            format!("{text}\n")
+        });
     }
     match outcome.exit_code() {
         0 => Ok(()),

@@ -66,7 +66,8 @@ pub fn run(ctx: &Ctx<'_>, args: &InitArgs) -> CmdResult {
         .create_new(true)
         .open(&path)
         .with_context(|| format!("creating {}", path.display()))?;
-    file.write_all(text.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+    file.write_all(text.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
 
     let spawn_folder = dir.join("spawn");
     let mut created = Vec::new();
@@ -82,7 +83,10 @@ pub fn run(ctx: &Ctx<'_>, args: &InitArgs) -> CmdResult {
     add_to_gitignore(&dir)?;
 
     let out = ctx.out;
-    out.success(format!("Created {} (default target `{target}`)", path.display()));
+    out.success(format!(
+        "Created {} (default target `{target}`)",
+        path.display()
+    ));
     for c in &created {
         out.line(format!("  {c}"));
     }
@@ -100,7 +104,10 @@ pub fn run(ctx: &Ctx<'_>, args: &InitArgs) -> CmdResult {
 fn add_to_gitignore(dir: &std::path::Path) -> anyhow::Result<()> {
     let path = dir.join(".gitignore");
     let existing = std::fs::read_to_string(&path).unwrap_or_default();
-    if existing.lines().any(|l| matches!(l.trim(), ".spawn" | ".spawn/" | "/.spawn" | "/.spawn/")) {
+    if existing
+        .lines()
+        .any(|l| matches!(l.trim(), ".spawn" | ".spawn/" | "/.spawn" | "/.spawn/"))
+    {
         return Ok(());
     }
     let mut text = String::new();
@@ -113,6 +120,7 @@ fn add_to_gitignore(dir: &std::path::Path) -> anyhow::Result<()> {
         .create(true)
         .open(&path)
         .with_context(|| format!("opening {}", path.display()))?;
-    f.write_all(text.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+    f.write_all(text.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }

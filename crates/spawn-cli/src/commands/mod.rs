@@ -31,7 +31,12 @@ impl Ctx<'_> {
 
     /// The target chosen by --target / SPAWN_TARGET / spawn.toml, with -e applied.
     pub fn target(&self, proj: &Proj, variables: Option<&Path>) -> Result<ResolvedTarget> {
-        target::resolve(&proj.project.config, self.cli.target.as_deref(), self.cli.environment.as_deref(), variables)
+        target::resolve(
+            &proj.project.config,
+            self.cli.target.as_deref(),
+            self.cli.environment.as_deref(),
+            variables,
+        )
     }
 }
 

@@ -34,7 +34,9 @@ fn pinned_snapshot(proj: &mut Proj, name: &str) -> Result<Arc<Snapshot>> {
             m.name
         )
     })?;
-    proj.project.snapshot(&m.name, &root).map_err(|e| anyhow!("{e}"))
+    proj.project
+        .snapshot(&m.name, &root)
+        .map_err(|e| anyhow!("{e}"))
 }
 
 /// Every object file under pinned/ (temporary files included), sorted.
@@ -111,7 +113,11 @@ fn verify(ctx: &Ctx<'_>) -> CmdResult {
     if out.json {
         out.json_value(&json!({ "ok": problems.is_empty(), "pins": pins, "objects": files.len(), "problems": problems }));
     } else if problems.is_empty() {
-        out.success(format!("ok: {pins} pin(s) and {} object(s) in {} are intact", files.len(), pinned_dir.display()));
+        out.success(format!(
+            "ok: {pins} pin(s) and {} object(s) in {} are intact",
+            files.len(),
+            pinned_dir.display()
+        ));
     } else {
         for p in &problems {
             out.error(p);
@@ -129,7 +135,9 @@ fn gc(ctx: &Ctx<'_>, dry_run: bool) -> CmdResult {
     let pinned_dir = proj.project.layout.pinned_dir();
     let mut keep: BTreeSet<PathBuf> = BTreeSet::new();
     for m in proj.migrations()? {
-        let Some(root) = proj.pin_of(&m)? else { continue };
+        let Some(root) = proj.pin_of(&m)? else {
+            continue;
+        };
         let snapshot = proj.project.snapshot(&m.name, &root).map_err(|e| {
             anyhow!("{e}\nNothing was deleted: gc only runs when every pin is intact (see `spawn pin verify`)")
         })?;
@@ -152,10 +160,16 @@ fn gc(ctx: &Ctx<'_>, dry_run: bool) -> CmdResult {
     }
     let out = ctx.out;
     if out.json {
-        out.json_value(&json!({ "dry_run": dry_run, "removed": removed, "bytes": bytes, "kept": keep.len() }));
+        out.json_value(
+            &json!({ "dry_run": dry_run, "removed": removed, "bytes": bytes, "kept": keep.len() }),
+        );
     } else {
         for f in &removed {
-            out.line(format!("{} {}", if dry_run { "would delete" } else { "deleted" }, f.display()));
+            out.line(format!(
+                "{} {}",
+                if dry_run { "would delete" } else { "deleted" },
+                f.display()
+            ));
         }
         out.success(format!(
             "{} {} unreferenced object(s) ({bytes} bytes); {} object(s) are in use",
@@ -171,7 +185,11 @@ fn diff(ctx: &Ctx<'_>, from: &str, to: &str) -> CmdResult {
     let mut proj = ctx.project()?;
     let a = pinned_snapshot(&mut proj, from)?;
     let b = pinned_snapshot(&mut proj, to)?;
-    let paths: BTreeSet<&str> = a.files().map(|(p, _)| p).chain(b.files().map(|(p, _)| p)).collect();
+    let paths: BTreeSet<&str> = a
+        .files()
+        .map(|(p, _)| p)
+        .chain(b.files().map(|(p, _)| p))
+        .collect();
     let mut text = String::new();
     for path in paths {
         if a.hash_of(path) == b.hash_of(path) {
@@ -179,15 +197,28 @@ fn diff(ctx: &Ctx<'_>, from: &str, to: &str) -> CmdResult {
         }
         let old = a.get(path).map_err(|e| anyhow!("{e}"))?;
         let new = b.get(path).map_err(|e| anyhow!("{e}"))?;
-        let old_name = if old.is_some() { format!("a/{path}") } else { "/dev/null".to_owned() };
-        let new_name = if new.is_some() { format!("b/{path}") } else { "/dev/null".to_owned() };
+        let old_name = if old.is_some() {
+            format!("a/{path}")
+        } else {
+            "/dev/null".to_owned()
+        };
+        let new_name = if new.is_some() {
+            format!("b/{path}")
+        } else {
+            "/dev/null".to_owned()
+        };
         let old = old.unwrap_or_default();
         let new = new.unwrap_or_default();
         match (std::str::from_utf8(&old), std::str::from_utf8(&new)) {
             (Ok(o), Ok(n)) => {
                 text.push_str(&format!("diff a/{path} b/{path}\n"));
                 let d = similar::TextDiff::from_lines(o, n);
-                text.push_str(&d.unified_diff().context_radius(3).header(&old_name, &new_name).to_string());
+                text.push_str(
+                    &d.unified_diff()
+                        .context_radius(3)
+                        .header(&old_name, &new_name)
+                        .to_string(),
+                );
                 if !text.ends_with('\n') {
                     text.push_str("\n\\ No newline at end of file\n");
                 }
@@ -196,9 +227,13 @@ fn diff(ctx: &Ctx<'_>, from: &str, to: &str) -> CmdResult {
         }
     }
     if ctx.out.json {
-        ctx.out.json_value(&json!({ "from": from, "to": to, "identical": text.is_empty(), "diff": text }));
+        ctx.out.json_value(
+            &json!({ "from": from, "to": to, "identical": text.is_empty(), "diff": text }),
+        );
     } else if text.is_empty() {
-        ctx.out.note(format!("{from} and {to} are pinned to identical components"));
+        ctx.out.note(format!(
+            "{from} and {to} are pinned to identical components"
+        ));
     } else {
         ctx.out.data(text);
     }
@@ -208,24 +243,38 @@ fn diff(ctx: &Ctx<'_>, from: &str, to: &str) -> CmdResult {
 fn checkout(ctx: &Ctx<'_>, migration: &str, dir: &Path) -> CmdResult {
     let mut proj = ctx.project()?;
     let snapshot = pinned_snapshot(&mut proj, migration)?;
-    let dir = std::env::current_dir().context("reading the current folder")?.join(dir);
+    let dir = std::env::current_dir()
+        .context("reading the current folder")?
+        .join(dir);
     if dir.exists() {
-        let mut entries = std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?;
+        let mut entries =
+            std::fs::read_dir(&dir).with_context(|| format!("reading {}", dir.display()))?;
         if entries.next().is_some() {
-            crate::fail!("{} is not empty: choose a new folder (checkout never overwrites files)", dir.display());
+            crate::fail!(
+                "{} is not empty: choose a new folder (checkout never overwrites files)",
+                dir.display()
+            );
         }
     }
     let mut n = 0;
     for (path, _) in snapshot.files() {
-        let bytes = snapshot.get(path).map_err(|e| anyhow!("{e}"))?.unwrap_or_default();
+        let bytes = snapshot
+            .get(path)
+            .map_err(|e| anyhow!("{e}"))?
+            .unwrap_or_default();
         let target = dir.join(path);
         if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("creating {}", parent.display()))?;
         }
         std::fs::write(&target, bytes).with_context(|| format!("writing {}", target.display()))?;
         n += 1;
     }
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    ctx.out.success(format!("wrote the {n} component file(s) {migration} is pinned to ({}) into {}", snapshot.root(), dir.display()));
+    ctx.out.success(format!(
+        "wrote the {n} component file(s) {migration} is pinned to ({}) into {}",
+        snapshot.root(),
+        dir.display()
+    ));
     Ok(())
 }

@@ -5,8 +5,17 @@
 use std::path::{Path, PathBuf};
 
 /// Environment variables that would point `spawn` somewhere other than where a test says.
-pub const AMBIENT_ENV: [&str; 9] =
-    ["SPAWN_TARGET", "SPAWN_CONFIG", "DATABASE_URL", "SPAWN_TEST_URL", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE"];
+pub const AMBIENT_ENV: [&str; 9] = [
+    "SPAWN_TARGET",
+    "SPAWN_CONFIG",
+    "DATABASE_URL",
+    "SPAWN_TEST_URL",
+    "PGHOST",
+    "PGPORT",
+    "PGUSER",
+    "PGPASSWORD",
+    "PGDATABASE",
+];
 
 /// `spawn` (assert_cmd) without colour and without the ambient variables.
 pub fn spawn() -> assert_cmd::Command {
@@ -20,7 +29,9 @@ pub fn spawn() -> assert_cmd::Command {
 
 /// A fixture project under tests/fixtures.
 pub fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 /// Copies the folder `from` into `to` (created as needed).

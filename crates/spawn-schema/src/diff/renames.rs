@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::Stmt;
 use crate::model::{Object, ObjectId, ObjectKind, Schema};
+use crate::pairs::pair_up;
 use crate::render::{ident, qualified};
 
 /// Finds renamed columns. Returns the source with those columns renamed (so the rest of the
@@ -18,26 +19,23 @@ pub(crate) fn detect(source: &Schema, target: &Schema) -> Option<(Schema, Vec<(O
     // (table, position) → dropped / added column ids
     let mut dropped: BTreeMap<(ObjectId, i32), Vec<&ObjectId>> = BTreeMap::new();
     let mut added: BTreeMap<(ObjectId, i32), Vec<&ObjectId>> = BTreeMap::new();
-    for (id, object) in &source.objects {
-        if let Object::Column(c) = object {
-            if c.is_local && !target.objects.contains_key(id) {
+    for (id, from, to) in pair_up(&source.objects, &target.objects) {
+        match (from, to) {
+            (Some(Object::Column(c)), None) if c.is_local => {
                 if let Some(table) = id.owning_table().filter(|t| target.objects.contains_key(t)) {
                     dropped.entry((table, c.position)).or_default().push(id);
                 }
             }
-        }
-    }
-    if dropped.is_empty() {
-        return None;
-    }
-    for (id, object) in &target.objects {
-        if let Object::Column(c) = object {
-            if c.is_local && !source.objects.contains_key(id) {
+            (None, Some(Object::Column(c))) if c.is_local => {
                 if let Some(table) = id.owning_table() {
                     added.entry((table, c.position)).or_default().push(id);
                 }
             }
+            _ => {}
         }
+    }
+    if dropped.is_empty() {
+        return None;
     }
     let default_of = |schema: &Schema, id: &ObjectId| match schema.objects.get(&ObjectId {
         kind: ObjectKind::ColumnDefault,

@@ -425,7 +425,12 @@ pub(crate) fn expression_collations(tree: &str) -> Vec<Option<i64>> {
             b' ' | b'\n' | b'\t' | b'\r' => i += 1,
             _ => {
                 let start = i;
-                while i < bytes.len() && !matches!(bytes[i], b' ' | b'\n' | b'\t' | b'\r' | b'{' | b'}' | b'(' | b')') {
+                while i < bytes.len()
+                    && !matches!(
+                        bytes[i],
+                        b' ' | b'\n' | b'\t' | b'\r' | b'{' | b'}' | b'(' | b')'
+                    )
+                {
                     if bytes[i] == b'\\' {
                         i += 1;
                     }
@@ -484,7 +489,8 @@ mod tests {
 
     #[test]
     fn reads_the_collation_of_each_expression() {
-        let tree = "({FUNCEXPR :funcid 870 :funcresulttype 25 :funcretset false :funcvariadic false \
+        let tree =
+            "({FUNCEXPR :funcid 870 :funcresulttype 25 :funcretset false :funcvariadic false \
             :funcformat 0 :funccollid 100 :inputcollid 100 :args ({RELABELTYPE :arg {VAR :varno 1 \
             :varattno 3 :vartype 1043 :vartypmod 104 :varcollid 950 :varlevelsup 0 :varnosyn 1 \
             :varattnosyn 3 :location 60} :resulttype 25 :resulttypmod -1 :resultcollid 950 \

@@ -129,7 +129,9 @@ impl Inspector {
                 classes: numbers(&c, 16)?,
                 collations: numbers(&c, 17)?,
                 options: numbers(&c, 18)?,
-                expressions: c.get::<Option<Vec<Option<String>>>>(19)?.unwrap_or_default(),
+                expressions: c
+                    .get::<Option<Vec<Option<String>>>>(19)?
+                    .unwrap_or_default(),
                 has_options: c.get::<bool>(23)? || attribute_types.contains(&-1),
                 attribute_types,
                 expression_tree: c.get(21)?,
@@ -156,7 +158,10 @@ impl Inspector {
             let mut needs = Needs::default();
             let mut waiting = Vec::new();
             for (id, mut index, raw) in todo {
-                match self.index_support.compose(&raw, &self.column_facts, &mut needs) {
+                match self
+                    .index_support
+                    .compose(&raw, &self.column_facts, &mut needs)
+                {
                     Outcome::Done(definition) => {
                         index.definition = definition;
                         self.insert(id, Object::Index(index));
@@ -180,13 +185,11 @@ impl Inspector {
             return Ok(());
         }
         let oids: Vec<i64> = by_server.iter().map(|(_, _, oid)| *oid).collect();
-        let rows = sqlx::query(
-            "SELECT o, pg_get_indexdef(o::oid) FROM unnest($1::int8[]) o",
-        )
-        .bind(&oids)
-        .fetch_all(&mut *self.tx)
-        .await
-        .map_err(query_error("index definitions"))?;
+        let rows = sqlx::query("SELECT o, pg_get_indexdef(o::oid) FROM unnest($1::int8[]) o")
+            .bind(&oids)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(query_error("index definitions"))?;
         let mut definitions = super::FastMap::default();
         for row in &rows {
             let c = Cols::new(row, "index definitions");
@@ -257,9 +260,7 @@ impl Inspector {
             .map_err(query_error("index collations"))?;
             for row in &rows {
                 let c = Cols::new(row, "index collations");
-                self.index_support
-                    .collations
-                    .insert(c.get(0)?, c.get(1)?);
+                self.index_support.collations.insert(c.get(0)?, c.get(1)?);
             }
         }
         Ok(())

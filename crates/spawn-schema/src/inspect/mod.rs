@@ -224,8 +224,17 @@ async fn inspect_database(pool: PgPool, options: Options) -> Result<Schema, Sche
     ins.read_comments().await?;
     match second_reader(&pool, &mut ins).await? {
         Some(mut second) => {
-            let (first_half, second_half) =
-                tokio::join!(ins.read_first_half(), second.read_second_half());
+            // On a task of its own, so that its rows are decoded on another thread while
+            // this one decodes the first half's.
+            let second_task = tokio::spawn(async move {
+                let result = second.read_second_half().await;
+                (second, result)
+            });
+            let first_half = ins.read_first_half().await;
+            let (second, second_half) = second_task.await.map_err(|e| SchemaError::Query {
+                what: "second connection",
+                source: sqlx::Error::Protocol(format!("the second reader's task failed: {e}")),
+            })?;
             // The second connection is closed whatever happened.
             ins.absorb(second).await;
             first_half.and(second_half)?;
@@ -453,7 +462,11 @@ impl Inspector {
     }
 
     /// Runs one catalog query that takes no parameters (not filtered by schema).
-    fn fetch_unfiltered<'a>(&'a mut self, what: &'static str, sql: &'a str) -> BoxFuture<'a, Result<Vec<PgRow>, SchemaError>> {
+    fn fetch_unfiltered<'a>(
+        &'a mut self,
+        what: &'static str,
+        sql: &'a str,
+    ) -> BoxFuture<'a, Result<Vec<PgRow>, SchemaError>> {
         Box::pin(async move {
             let rows = sqlx::query(sql)
                 .fetch_all(&mut *self.tx)

@@ -5,8 +5,8 @@ use super::indexdef::ColumnFacts;
 use super::types::collation_expr;
 use super::{not_extension_member, ns_filter, split_us, Catalog, Cols, Inspector};
 use crate::model::{
-    Column, ColumnDefault, Constraint, DepKind, Dependency, Meta, Object, ObjectId,
-    ObjectKind, PartitionOf, Policy, Sequence, Statistics, Table, Trigger, View,
+    Column, ColumnDefault, Constraint, DepKind, Dependency, Meta, Object, ObjectId, ObjectKind,
+    PartitionOf, Policy, Sequence, Statistics, Table, Trigger, View,
 };
 use crate::SchemaError;
 

@@ -27,34 +27,61 @@ pub async fn run(
     }
     let description = match description {
         Some(d) => d.to_owned(),
-        None => prompt::ask_line("a description of why the migrations are adopted", "--description TEXT")?,
+        None => prompt::ask_line(
+            "a description of why the migrations are adopted",
+            "--description TEXT",
+        )?,
     };
     if description.trim().is_empty() {
         crate::fail!("the adoption needs a description: pass --description TEXT");
     }
-    let pins = if no_pin { Pins::WorkingTreeIfUnpinned } else { Pins::Required };
+    let pins = if no_pin {
+        Pins::WorkingTreeIfUnpinned
+    } else {
+        Pins::Required
+    };
     let p = prepare(ctx, variables, pins).await?;
     let result = with_migrator!(p, |m| adopt(ctx, migration, &description, yes, &p, m).await);
     p.close().await;
     result
 }
 
-async fn adopt(ctx: &Ctx<'_>, migration: Option<&str>, description: &str, yes: bool, p: &Prepared, m: Migrator<'_>) -> CmdResult {
+async fn adopt(
+    ctx: &Ctx<'_>,
+    migration: Option<&str>,
+    description: &str,
+    yes: bool,
+    p: &Prepared,
+    m: Migrator<'_>,
+) -> CmdResult {
     let out = ctx.out;
     let up_to = match migration {
-        Some(name) => Path::new(name.trim_end_matches('/')).file_name().and_then(|n| n.to_str()).unwrap_or(name).to_owned(),
+        Some(name) => Path::new(name.trim_end_matches('/'))
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or(name)
+            .to_owned(),
         None => match p.rendered.last() {
             Some(r) => r.name.clone(),
-            None => crate::fail!("there are no migrations to adopt; create one with `spawn migration new <name>`"),
+            None => crate::fail!(
+                "there are no migrations to adopt; create one with `spawn migration new <name>`"
+            ),
         },
     };
-    let plan = m.clone().dry_run(true).adopt(&p.pool, &up_to).await.map_err(migrate_error)?;
+    let plan = m
+        .clone()
+        .dry_run(true)
+        .adopt(&p.pool, &up_to)
+        .await
+        .map_err(migrate_error)?;
     let where_ = p.where_();
     if plan.planned.is_empty() {
         if out.json {
             out.json_value(&json!({ "adopted": [], "already_applied": plan.already_applied }));
         } else {
-            out.success(format!("nothing to adopt in {where_}: no pending migration up to {up_to}"));
+            out.success(format!(
+                "nothing to adopt in {where_}: no pending migration up to {up_to}"
+            ));
         }
         return Ok(());
     }
@@ -77,11 +104,17 @@ async fn adopt(ctx: &Ctx<'_>, migration: Option<&str>, description: &str, yes: b
             return Err(Exit::Code(exit::ERROR));
         }
     }
-    let report = m.adopt_with_description(&p.pool, &up_to, description).await.map_err(migrate_error)?;
+    let report = m
+        .adopt_with_description(&p.pool, &up_to, description)
+        .await
+        .map_err(migrate_error)?;
     if out.json {
         out.json_value(&json!({ "adopted": report.adopted, "already_applied": report.already_applied, "description": description }));
     } else {
-        out.success(format!("adopted {} migration(s) in {where_} without running them:", report.adopted.len()));
+        out.success(format!(
+            "adopted {} migration(s) in {where_} without running them:",
+            report.adopted.len()
+        ));
         for name in &report.adopted {
             out.line(format!("  {name}"));
         }

@@ -34,7 +34,11 @@ pub struct Options<'a> {
 }
 
 pub async fn run(ctx: &Ctx<'_>, o: &Options<'_>) -> CmdResult {
-    let pins = if o.no_pin { Pins::WorkingTreeIfUnpinned } else { Pins::Required };
+    let pins = if o.no_pin {
+        Pins::WorkingTreeIfUnpinned
+    } else {
+        Pins::Required
+    };
     if let Some(name) = o.migration {
         // A clear error (with suggestions) for a name that has no folder.
         ctx.project()?.migration(name)?;
@@ -47,9 +51,14 @@ pub async fn run(ctx: &Ctx<'_>, o: &Options<'_>) -> CmdResult {
 
 async fn apply(ctx: &Ctx<'_>, o: &Options<'_>, p: &Prepared, m: Migrator<'_>) -> CmdResult {
     let out = ctx.out;
-    let mut m = m.allow_out_of_order(o.allow_out_of_order).ignore_missing(o.ignore_missing);
+    let mut m = m
+        .allow_out_of_order(o.allow_out_of_order)
+        .ignore_missing(o.ignore_missing);
     if let Some(name) = o.migration {
-        let name = Path::new(name.trim_end_matches('/')).file_name().and_then(|n| n.to_str()).unwrap_or(name);
+        let name = Path::new(name.trim_end_matches('/'))
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or(name);
         m = m.target(name);
     }
     let plan = m.plan(&p.pool).await.map_err(migrate_error)?;
@@ -63,9 +72,15 @@ async fn apply(ctx: &Ctx<'_>, o: &Options<'_>, p: &Prepared, m: Migrator<'_>) ->
         if out.json {
             out.json_value(&report_json(&plan));
         } else if plan.planned.is_empty() {
-            out.success(format!("nothing to apply to {where_}: {} migration(s) already applied", plan.already_applied));
+            out.success(format!(
+                "nothing to apply to {where_}: {} migration(s) already applied",
+                plan.already_applied
+            ));
         } else {
-            out.line(format!("dry run: would apply {} migration(s) to {where_}:", plan.planned.len()));
+            out.line(format!(
+                "dry run: would apply {} migration(s) to {where_}:",
+                plan.planned.len()
+            ));
             for name in &plan.planned {
                 out.line(format!("  {name}"));
             }
@@ -76,7 +91,13 @@ async fn apply(ctx: &Ctx<'_>, o: &Options<'_>, p: &Prepared, m: Migrator<'_>) ->
         crate::fail!("refusing to apply migrations without confirmation: stdin is not a terminal. Pass --yes to confirm");
     }
     if !plan.planned.is_empty() && !o.yes {
-        eprintln!("{}", crate::output::redact(&format!("About to apply {} migration(s) to {where_}:", plan.planned.len())));
+        eprintln!(
+            "{}",
+            crate::output::redact(&format!(
+                "About to apply {} migration(s) to {where_}:",
+                plan.planned.len()
+            ))
+        );
         for name in &plan.planned {
             eprintln!("  {name}");
         }
@@ -90,9 +111,11 @@ async fn apply(ctx: &Ctx<'_>, o: &Options<'_>, p: &Prepared, m: Migrator<'_>) ->
     let bar = if out.progress_allowed() {
         let bar = ProgressBar::new(total);
         bar.set_style(
-            ProgressStyle::with_template("{spinner} [{bar:30}] {pos}/{len} applied  {elapsed}  {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{spinner} [{bar:30}] {pos}/{len} applied  {elapsed}  {msg}",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
         );
         bar.enable_steady_tick(Duration::from_millis(120));
         bar
@@ -142,7 +165,9 @@ async fn apply(ctx: &Ctx<'_>, o: &Options<'_>, p: &Prepared, m: Migrator<'_>) ->
                 out.json_value(&report_json(&report));
             } else {
                 for name in &report.recovered {
-                    out.note(format!("{name} had committed in an interrupted run: recorded as applied now"));
+                    out.note(format!(
+                        "{name} had committed in an interrupted run: recorded as applied now"
+                    ));
                 }
                 out.success(format!(
                     "applied {} migration(s) to {where_} in {:.1?} ({} already applied)",
@@ -180,7 +205,11 @@ async fn apply(ctx: &Ctx<'_>, o: &Options<'_>, p: &Prepared, m: Migrator<'_>) ->
             let applied: Vec<&str> = plan
                 .planned
                 .iter()
-                .filter(|n| statuses.iter().any(|s| &s.name == *n && matches!(s.state, State::Applied | State::Adopted)))
+                .filter(|n| {
+                    statuses.iter().any(|s| {
+                        &s.name == *n && matches!(s.state, State::Applied | State::Adopted)
+                    })
+                })
                 .map(String::as_str)
                 .collect();
             interrupted(ctx, &plan.planned, &applied)
@@ -190,9 +219,14 @@ async fn apply(ctx: &Ctx<'_>, o: &Options<'_>, p: &Prepared, m: Migrator<'_>) ->
 
 /// Says what an interrupted run applied; exit 130.
 fn interrupted(ctx: &Ctx<'_>, planned: &[String], applied: &[&str]) -> CmdResult {
-    let rest: Vec<&str> = planned.iter().map(String::as_str).filter(|n| !applied.contains(n)).collect();
+    let rest: Vec<&str> = planned
+        .iter()
+        .map(String::as_str)
+        .filter(|n| !applied.contains(n))
+        .collect();
     if ctx.out.json {
-        ctx.out.json_value(&json!({ "interrupted": true, "applied": applied, "not_applied": rest }));
+        ctx.out
+            .json_value(&json!({ "interrupted": true, "applied": applied, "not_applied": rest }));
     }
     eprintln!(
         "interrupted: applied {} of {} migration(s){}{}.\nNothing is half-applied. Run `spawn migration apply` to apply the rest.",

@@ -51,7 +51,10 @@ pub fn run(ctx: &Ctx<'_>, migration: &str, pinned: bool, variables: Option<&Path
             let from = spawn_build::project::origin_of(&rendered.origins, p.line)
                 .map(|c| format!(" (from component {c})"))
                 .unwrap_or_default();
-            ctx.out.warn(format!("migration {}: rendered {p}{from}; `spawn check` lists every problem", m.name));
+            ctx.out.warn(format!(
+                "migration {}: rendered {p}{from}; `spawn check` lists every problem",
+                m.name
+            ));
         }
     }
     Ok(())

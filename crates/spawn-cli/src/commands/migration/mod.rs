@@ -15,9 +15,21 @@ use crate::exit::CmdResult;
 pub async fn run(ctx: &Ctx<'_>, cmd: &MigrationCommand) -> CmdResult {
     match cmd {
         MigrationCommand::New { name } => new::run(ctx, name),
-        MigrationCommand::Build { migration, pinned, variables } => build::run(ctx, migration, *pinned, variables.as_deref()),
+        MigrationCommand::Build {
+            migration,
+            pinned,
+            variables,
+        } => build::run(ctx, migration, *pinned, variables.as_deref()),
         MigrationCommand::Pin { migration, all } => pin::run(ctx, migration.as_deref(), *all),
-        MigrationCommand::Apply { migration, yes, dry_run, no_pin, variables, allow_out_of_order, ignore_missing } => {
+        MigrationCommand::Apply {
+            migration,
+            yes,
+            dry_run,
+            no_pin,
+            variables,
+            allow_out_of_order,
+            ignore_missing,
+        } => {
             apply::run(
                 ctx,
                 &apply::Options {
@@ -32,9 +44,26 @@ pub async fn run(ctx: &Ctx<'_>, cmd: &MigrationCommand) -> CmdResult {
             )
             .await
         }
-        MigrationCommand::Status { exit_code, variables } => status::run(ctx, *exit_code, variables.as_deref()).await,
-        MigrationCommand::Adopt { migration, description, yes, no_pin, variables } => {
-            adopt::run(ctx, migration.as_deref(), description.as_deref(), *yes, *no_pin, variables.as_deref()).await
+        MigrationCommand::Status {
+            exit_code,
+            variables,
+        } => status::run(ctx, *exit_code, variables.as_deref()).await,
+        MigrationCommand::Adopt {
+            migration,
+            description,
+            yes,
+            no_pin,
+            variables,
+        } => {
+            adopt::run(
+                ctx,
+                migration.as_deref(),
+                description.as_deref(),
+                *yes,
+                *no_pin,
+                variables.as_deref(),
+            )
+            .await
         }
     }
 }

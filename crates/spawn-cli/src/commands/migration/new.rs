@@ -10,7 +10,10 @@ pub fn run(ctx: &Ctx<'_>, name: &str) -> CmdResult {
     validate_migration_name(name).map_err(|e| anyhow!("{e}"))?;
     let proj = ctx.project()?;
     let existing = proj.migrations()?;
-    if let Some(dup) = existing.iter().find(|m| m.name == name || m.name.split_once('-').is_some_and(|(_, rest)| rest == name)) {
+    if let Some(dup) = existing
+        .iter()
+        .find(|m| m.name == name || m.name.split_once('-').is_some_and(|(_, rest)| rest == name))
+    {
         crate::fail!(
             "a migration named `{name}` exists already ({}); choose another name",
             dup.dir.display()
@@ -23,7 +26,10 @@ pub fn run(ctx: &Ctx<'_>, name: &str) -> CmdResult {
     std::fs::create_dir_all(&parent).with_context(|| format!("creating {}", parent.display()))?;
     // create_dir (not _all): fails instead of reusing a folder that appeared meanwhile.
     std::fs::create_dir(&m.dir).map_err(|e| {
-        anyhow!("cannot create {}: {e}; nothing was overwritten. Wait a second and run it again", m.dir.display())
+        anyhow!(
+            "cannot create {}: {e}; nothing was overwritten. Wait a second and run it again",
+            m.dir.display()
+        )
     })?;
     let up = m.up_sql();
     // A template comment ({# … #}) renders to nothing, so the new migration is empty SQL.
@@ -39,7 +45,8 @@ pub fn run(ctx: &Ctx<'_>, name: &str) -> CmdResult {
         .and_then(|mut f| std::io::Write::write_all(&mut f, text.as_bytes()))
         .with_context(|| format!("writing {}", up.display()))?;
     if ctx.out.json {
-        ctx.out.json_value(&serde_json::json!({ "migration": folder, "up_sql": up }));
+        ctx.out
+            .json_value(&serde_json::json!({ "migration": folder, "up_sql": up }));
     } else {
         ctx.out.success(format!("Created {}", up.display()));
         ctx.out.line(format!(

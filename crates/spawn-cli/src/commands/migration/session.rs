@@ -25,10 +25,18 @@ impl Prepared {
     /// `<url> (target `x`, environment e[; tracking tables in database `d`])` for messages.
     pub fn where_(&self) -> String {
         let tracking = match &self.tracking {
-            Some((_, t)) => format!("; tracking tables in database `{}`", crate::target::connection_database(t)),
+            Some((_, t)) => format!(
+                "; tracking tables in database `{}`",
+                crate::target::connection_database(t)
+            ),
             None => String::new(),
         };
-        format!("{} ({}, environment {}{tracking})", self.conn.display, self.target.label(), self.target.environment)
+        format!(
+            "{} ({}, environment {}{tracking})",
+            self.conn.display,
+            self.target.label(),
+            self.target.environment
+        )
     }
 
     /// Closes the pools.
@@ -44,17 +52,33 @@ impl Prepared {
 pub async fn prepare(ctx: &Ctx<'_>, variables: Option<&Path>, pins: Pins) -> Result<Prepared> {
     let mut proj = ctx.project()?;
     let target = ctx.target(&proj, variables)?;
-    let rendered = render_all(&mut proj, &target.environment, target.variables.as_deref(), pins)?;
+    let rendered = render_all(
+        &mut proj,
+        &target.environment,
+        target.variables.as_deref(),
+        pins,
+    )?;
     let (pool, conn, tracking) = target.connect().await?;
     tracing::debug!(migrations = rendered.len(), environment = %target.environment, "rendered");
-    Ok(Prepared { target, rendered, pool, conn, tracking })
+    Ok(Prepared {
+        target,
+        rendered,
+        pool,
+        conn,
+        tracking,
+    })
 }
 
 /// Builds the runtime's migrator over `migrations` for `p`'s target (the same migrator an app
 /// embeds: same lock, same checks, same tracking tables, in `spawn_database` when that is
 /// another database).
-pub fn migrator<'a>(p: &Prepared, migrations: Vec<spawn_runtime::Migration<'a>>) -> spawn_runtime::Migrator<'a> {
-    let m = spawn_runtime::Migrator::new(migrations).tracking_schema(&p.target.spawn_schema).created_by_app("spawn");
+pub fn migrator<'a>(
+    p: &Prepared,
+    migrations: Vec<spawn_runtime::Migration<'a>>,
+) -> spawn_runtime::Migrator<'a> {
+    let m = spawn_runtime::Migrator::new(migrations)
+        .tracking_schema(&p.target.spawn_schema)
+        .created_by_app("spawn");
     match &p.tracking {
         Some((pool, _)) => m.tracking_pool(pool.clone()),
         None => m,
@@ -66,8 +90,14 @@ pub fn migrator<'a>(p: &Prepared, migrations: Vec<spawn_runtime::Migration<'a>>)
 #[macro_export]
 macro_rules! with_migrator {
     ($prepared:expr, |$m:ident| $body:expr) => {{
-        let origins: Vec<Vec<spawn_runtime::LineOrigin<'_>>> = $prepared.rendered.iter().map(|r| r.origins()).collect();
-        let migrations: Vec<spawn_runtime::Migration<'_>> = $prepared.rendered.iter().zip(&origins).map(|(r, o)| r.migration(o)).collect();
+        let origins: Vec<Vec<spawn_runtime::LineOrigin<'_>>> =
+            $prepared.rendered.iter().map(|r| r.origins()).collect();
+        let migrations: Vec<spawn_runtime::Migration<'_>> = $prepared
+            .rendered
+            .iter()
+            .zip(&origins)
+            .map(|(r, o)| r.migration(o))
+            .collect();
         let $m = $crate::commands::migration::session::migrator(&$prepared, migrations);
         $body
     }};

@@ -16,12 +16,20 @@ use crate::with_migrator;
 
 pub async fn run(ctx: &Ctx<'_>, exit_code: bool, variables: Option<&Path>) -> CmdResult {
     let p = prepare(ctx, variables, Pins::WorkingTreeIfUnpinned).await?;
-    let statuses: Vec<MigrationStatus> = with_migrator!(p, |m| m.status(&p.pool).await.map_err(migrate_error))?;
+    let statuses: Vec<MigrationStatus> =
+        with_migrator!(p, |m| m.status(&p.pool).await.map_err(migrate_error))?;
     p.close().await;
     let out = ctx.out;
-    let pinned_of = |name: &str| p.rendered.iter().find(|r| r.name == name).map(|r| r.pin.clone());
+    let pinned_of = |name: &str| {
+        p.rendered
+            .iter()
+            .find(|r| r.name == name)
+            .map(|r| r.pin.clone())
+    };
 
-    let needs_work = statuses.iter().any(|s| !matches!(s.state, State::Applied | State::Adopted));
+    let needs_work = statuses
+        .iter()
+        .any(|s| !matches!(s.state, State::Applied | State::Adopted));
     if out.json {
         let rows: Vec<_> = statuses
             .iter()
@@ -54,14 +62,33 @@ pub async fn run(ctx: &Ctx<'_>, exit_code: bool, variables: Option<&Path>) -> Cm
         }));
     } else {
         let tracking = match &p.tracking {
-            Some((_, t)) => format!(" · tracking tables in database {}", crate::target::connection_database(t)),
+            Some((_, t)) => format!(
+                " · tracking tables in database {}",
+                crate::target::connection_database(t)
+            ),
             None => String::new(),
         };
-        out.note(format!("{} · environment {} · {}{tracking}", p.target.label(), p.target.environment, p.conn.display));
-        let mut table = out.table(&["Migration", "Filesystem", "Pinned", "Database", "Checksum", "Status"]);
+        out.note(format!(
+            "{} · environment {} · {}{tracking}",
+            p.target.label(),
+            p.target.environment,
+            p.conn.display
+        ));
+        let mut table = out.table(&[
+            "Migration",
+            "Filesystem",
+            "Pinned",
+            "Database",
+            "Checksum",
+            "Status",
+        ]);
         for s in &statuses {
             let pin = pinned_of(&s.name);
-            let fs = if pin.is_some() { out.paint("yes", Paint::Good) } else { out.paint("missing", Paint::Bad) };
+            let fs = if pin.is_some() {
+                out.paint("yes", Paint::Good)
+            } else {
+                out.paint("missing", Paint::Bad)
+            };
             let pinned = match &pin {
                 Some(Some(_)) => out.paint("yes", Paint::Good),
                 Some(None) => out.paint("no", Paint::Attention),
@@ -83,16 +110,28 @@ pub async fn run(ctx: &Ctx<'_>, exit_code: bool, variables: Option<&Path>) -> Cm
             if let Some((done, of)) = s.progress {
                 status.push_str(&format!(" ({done}/{of})"));
             }
-            table.add_row(vec![s.name.clone(), fs, pinned, database_label(s), checksum, status]);
+            table.add_row(vec![
+                s.name.clone(),
+                fs,
+                pinned,
+                database_label(s),
+                checksum,
+                status,
+            ]);
         }
         if statuses.is_empty() {
             out.line("no migrations yet: create one with `spawn migration new <name>`");
         } else {
             out.print_table(&table);
         }
-        let pending = statuses.iter().filter(|s| matches!(s.state, State::Pending | State::Failed | State::Partial)).count();
+        let pending = statuses
+            .iter()
+            .filter(|s| matches!(s.state, State::Pending | State::Failed | State::Partial))
+            .count();
         if pending > 0 {
-            out.line(format!("{pending} migration(s) to apply: `spawn migration apply`"));
+            out.line(format!(
+                "{pending} migration(s) to apply: `spawn migration apply`"
+            ));
         }
         for s in statuses.iter().filter(|s| s.state == State::Changed) {
             out.warn(format!("migration {} changed since it was applied: restore it and put the change into a new migration", s.name));
@@ -123,7 +162,10 @@ fn status_label(state: State) -> &'static str {
 }
 
 fn database_label(s: &MigrationStatus) -> String {
-    let when = s.applied_at.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default();
+    let when = s
+        .applied_at
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+        .unwrap_or_default();
     match (s.state, s.activity.as_deref()) {
         (State::Pending, None) => "-".into(),
         (State::Failed, _) => format!("failed {when}"),
