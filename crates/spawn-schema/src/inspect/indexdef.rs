@@ -154,7 +154,7 @@ impl Support {
     }
 
     /// `quote_identifier`, with the server's own reserved words.
-    fn ident(&self, name: &str) -> String {
+    pub fn ident(&self, name: &str) -> String {
         let plain = name
             .bytes()
             .next()

@@ -13,6 +13,7 @@
 //! once. Without a second connection (a connection limit, no free slot) everything is read
 //! on the first.
 
+mod constraintdef;
 mod depend;
 mod indexdef;
 mod indexes;
@@ -245,6 +246,7 @@ async fn inspect_database(pool: PgPool, options: Options) -> Result<Schema, Sche
         }
     }
     ins.finish_indexes().await?;
+    ins.finish_constraints().await?;
     ins.dependencies()?;
     let Inspector { tx, schema, .. } = ins;
     tx.finish().await?;
@@ -279,6 +281,7 @@ impl Inspector {
             column_facts: FastMap::default(),
             index_support: indexdef::Support::default(),
             pending_indexes: Vec::new(),
+            pending_constraints: Vec::new(),
         }
     }
 
@@ -328,6 +331,8 @@ impl Inspector {
         self.extra_deps.append(&mut other.extra_deps);
         self.inherited_from.append(&mut other.inherited_from);
         self.pending_indexes.append(&mut other.pending_indexes);
+        self.pending_constraints
+            .append(&mut other.pending_constraints);
         self.index_support = std::mem::take(&mut other.index_support);
         if let Err(error) = other.tx.finish().await {
             debug!(%error, "ending the second reader's transaction");
@@ -410,6 +415,8 @@ struct Inspector {
     index_support: indexdef::Support,
     /// Indexes read, waiting for their definitions ([`Inspector::finish_indexes`]).
     pending_indexes: Vec<(ObjectId, crate::model::Index, indexdef::RawIndex)>,
+    /// Keys read without a definition ([`Inspector::finish_constraints`]).
+    pending_constraints: Vec<constraintdef::PendingConstraint>,
 }
 
 /// The filter on a namespace alias: no system schemas, and the schema options

@@ -1,6 +1,7 @@
 //! Tables, columns, defaults, constraints, indexes, views, materialized views, sequences,
 //! triggers, policies and extended statistics.
 
+use super::constraintdef::RawKey;
 use super::indexdef::ColumnFacts;
 use super::types::collation_expr;
 use super::{not_extension_member, ns_filter, split_us, Catalog, Cols, Inspector};
@@ -284,24 +285,41 @@ impl Inspector {
         Ok(())
     }
 
+    /// Constraints. Keys and foreign keys of the common shapes come without a definition,
+    /// which [`Inspector::finish_constraints`] composes; the rest have the server's.
     pub(super) async fn constraints(&mut self) -> Result<(), SchemaError> {
+        let (nulls_not_distinct, set_columns) = if self.version >= 150000 {
+            ("ci.indnullsnotdistinct", "co.confdelsetcols IS NOT NULL")
+        } else {
+            ("false", "false")
+        };
         let sql = format!(
             "SELECT co.oid::int8, co.conindid::int8, n.nspname::text, c.relname::text, co.conname::text, co.contype::text, \
-             pg_get_constraintdef(co.oid), NULL::text, NULL::text[], NULL::text[], \
-             co.conparentid::int8 \
+             CASE WHEN co.contype = 'f' AND NOT {set_columns} THEN NULL \
+                  WHEN co.contype IN ('p', 'u') AND ci.indnatts = ci.indnkeyatts AND NOT {nulls_not_distinct} \
+                       AND cic.reltablespace = 0 THEN NULL \
+                  ELSE pg_get_constraintdef(co.oid) END, \
+             NULL::text, NULL::text[], NULL::text[], \
+             co.conparentid::int8, co.conrelid::int8, co.conkey, co.confrelid::int8, co.confkey, \
+             co.confmatchtype::text, co.confupdtype::text, co.confdeltype::text, \
+             co.condeferrable, co.condeferred, co.convalidated, \
+             CASE WHEN co.contype IN ('p', 'u') THEN (SELECT string_agg(quote_ident(split_part(o, '=', 1)) || '=' \
+               || quote_literal(substr(o, strpos(o, '=') + 1)), ', ') FROM unnest(cic.reloptions) o) END \
              FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-             \
+             LEFT JOIN pg_index ci ON ci.indexrelid = co.conindid AND co.contype IN ('p', 'u') \
+             LEFT JOIN pg_class cic ON cic.oid = ci.indexrelid \
              WHERE co.contype IN ('p', 'u', 'f', 'c', 'x') AND (co.conislocal OR co.conparentid <> 0) \
              AND c.relkind IN ('r', 'p') AND {ns} AND {ext}",
             ns = ns_filter("n"),
             ext = not_extension_member("pg_class", "c.oid"),
         );
+        let first = |text: String| text.chars().next().unwrap_or(' ');
         for row in self.fetch("constraints", &sql).await? {
             let c = Cols::new(&row, "constraints");
+            let oid: i64 = c.get(0)?;
             let id = self.id(ObjectKind::Constraint, c.get(2)?, c.get(3)?, c.get(4)?);
             let kind: String = c.get(5)?;
-            self.oids
-                .insert((Catalog::Constraint, c.get(0)?, 0), id.clone());
+            self.oids.insert((Catalog::Constraint, oid, 0), id.clone());
             if matches!(kind.as_str(), "p" | "u" | "x") {
                 self.oids.insert((Catalog::Class, c.get(1)?, 0), id.clone());
             }
@@ -310,13 +328,40 @@ impl Inspector {
                 self.inherited_from
                     .push((id.clone(), Catalog::Constraint, parent));
             }
+            let definition: Option<String> = c.get(6)?;
+            // `pg_get_constraintdef` leaves out the storage parameters of a key's index.
+            let storage: Option<String> = c.get(21)?;
+            let deferrable: bool = c.get(18)?;
+            let definition = definition.map(|d| match &storage {
+                Some(storage) => with_storage(&d, storage, deferrable),
+                None => d,
+            });
             let con = Constraint {
                 kind,
-                definition: c.get(6)?,
+                definition: definition.clone().unwrap_or_default(),
                 inherited: parent != 0,
                 meta: self.meta(&c, 7, Catalog::Constraint)?,
             };
-            self.insert(id, Object::Constraint(con));
+            if definition.is_some() {
+                self.insert(id, Object::Constraint(con));
+                continue;
+            }
+            let key = RawKey {
+                oid,
+                kind: first(con.kind.clone()),
+                table: c.get(11)?,
+                columns: c.get::<Option<Vec<i16>>>(12)?.unwrap_or_default(),
+                referenced_table: c.get(13)?,
+                referenced_columns: c.get::<Option<Vec<i16>>>(14)?.unwrap_or_default(),
+                match_type: first(c.get(15)?),
+                on_update: first(c.get(16)?),
+                on_delete: first(c.get(17)?),
+                deferrable,
+                deferred: c.get(19)?,
+                validated: c.get(20)?,
+                storage,
+            };
+            self.pending_constraints.push((id, con, key));
         }
         Ok(())
     }
@@ -463,4 +508,18 @@ impl Inspector {
         }
         Ok(())
     }
+}
+
+/// A key's definition with `WITH (storage parameters)` where the grammar has it: before
+/// `DEFERRABLE` and what follows it.
+fn with_storage(definition: &str, storage: &str, deferrable: bool) -> String {
+    let at = deferrable
+        .then(|| definition.rfind(" DEFERRABLE"))
+        .flatten()
+        .unwrap_or(definition.len());
+    format!(
+        "{} WITH ({storage}){}",
+        &definition[..at],
+        &definition[at..]
+    )
 }

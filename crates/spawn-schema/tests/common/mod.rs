@@ -386,8 +386,8 @@ pub async fn roundtrip(
     result
 }
 
-/// Requires every index definition inspection composed to be `pg_get_indexdef`'s, byte for
-/// byte (with the empty `search_path` inspection runs with).
+/// Requires every index and constraint definition inspection composed to be the server's
+/// (`pg_get_indexdef`, `pg_get_constraintdef`), byte for byte (with the empty `search_path` inspection runs with).
 pub async fn check_index_definitions(
     db: &TestDb,
     schema: &spawn_schema::Schema,
@@ -408,8 +408,48 @@ pub async fn check_index_definitions(
         .into_iter()
         .map(|(schema, name, definition)| ((schema, name), definition))
         .collect();
+    let constraint_rows: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT n.nspname::text, c.relname::text, co.conname::text, pg_get_constraintdef(co.oid) \
+         FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace",
+    )
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(|e| e.to_string())?;
+    let constraints: std::collections::HashMap<(String, String, String), String> = constraint_rows
+        .into_iter()
+        .map(|(schema, table, name, definition)| ((schema, table, name), definition))
+        .collect();
     let mut problems = Vec::new();
     for (id, object) in &schema.objects {
+        if let spawn_schema::model::Object::Constraint(constraint) = object {
+            let key = (
+                id.schema.to_string(),
+                id.name.to_string(),
+                id.sub.to_string(),
+            );
+            // Storage parameters are added to keys (the server leaves them out).
+            let ours = match constraint
+                .definition
+                .split_once(" WITH (")
+                .filter(|_| matches!(constraint.kind.as_str(), "p" | "u"))
+            {
+                Some((head, tail)) => {
+                    format!(
+                        "{head}{}",
+                        tail.split_once(')').map_or("", |(_, rest)| rest)
+                    )
+                }
+                None => constraint.definition.clone(),
+            };
+            match constraints.get(&key) {
+                Some(expected) if *expected == ours => {}
+                expected => problems.push(format!(
+                    "constraint {} on {}.{}: composed {:?}, pg_get_constraintdef {:?}",
+                    key.2, key.0, key.1, constraint.definition, expected
+                )),
+            }
+        }
         if let spawn_schema::model::Object::Index(index) = object {
             let key = (id.schema.to_string(), id.name.to_string());
             match server.get(&key) {

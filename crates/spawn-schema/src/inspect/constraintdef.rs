@@ -1,0 +1,154 @@
+//! Primary key, unique and foreign key definitions put together from `pg_constraint`, byte
+//! for byte as `pg_get_constraintdef` prints them.
+//!
+//! Their definitions are lists of column names, which `pg_get_constraintdef` looks up one
+//! catalog row at a time; the names are known here already (the columns query), so these
+//! constraints are composed once both connections are done. CHECK and exclusion constraints,
+//! and keys with a tablespace, INCLUDE columns, NULLS NOT DISTINCT or `ON DELETE SET NULL
+//! (columns)`, keep the server's definition (the query asks for it). The round-trip tests
+//! compare every composed definition with `pg_get_constraintdef`.
+//!
+//! Unlike `pg_get_constraintdef`, a key's definition here includes its index's storage
+//! parameters (`WITH (fillfactor = …)`), so that they are created and compared too.
+
+use super::indexdef::{ColumnFacts, Support};
+use super::{query_error, Catalog, Cols, FastMap, Inspector};
+use crate::model::{Constraint, Object, ObjectId};
+use crate::SchemaError;
+
+/// What a key or foreign key's definition is made of.
+#[derive(Debug)]
+pub(crate) struct RawKey {
+    pub oid: i64,
+    pub kind: char,
+    pub table: i64,
+    pub columns: Vec<i16>,
+    pub referenced_table: i64,
+    pub referenced_columns: Vec<i16>,
+    pub match_type: char,
+    pub on_update: char,
+    pub on_delete: char,
+    pub deferrable: bool,
+    pub deferred: bool,
+    pub validated: bool,
+    /// The index's storage parameters, as `WITH` takes them (keys only).
+    pub storage: Option<String>,
+}
+
+/// The definition of `key`, or `None` when a name is not known here.
+pub(crate) fn compose(
+    key: &RawKey,
+    support: &Support,
+    columns: &FastMap<(i64, i32), ColumnFacts>,
+    table_name: impl Fn(i64) -> Option<(String, String)>,
+) -> Option<String> {
+    let names = |table: i64, numbers: &[i16]| -> Option<String> {
+        let mut list = Vec::with_capacity(numbers.len());
+        for number in numbers {
+            list.push(support.ident(&columns.get(&(table, i32::from(*number)))?.name));
+        }
+        Some(list.join(", "))
+    };
+    let mut sql = match key.kind {
+        'p' => format!("PRIMARY KEY ({})", names(key.table, &key.columns)?),
+        'u' => format!("UNIQUE ({})", names(key.table, &key.columns)?),
+        'f' => {
+            let (schema, name) = table_name(key.referenced_table)?;
+            let mut sql = format!(
+                "FOREIGN KEY ({}) REFERENCES {}.{}({})",
+                names(key.table, &key.columns)?,
+                support.ident(&schema),
+                support.ident(&name),
+                names(key.referenced_table, &key.referenced_columns)?
+            );
+            match key.match_type {
+                'f' => sql.push_str(" MATCH FULL"),
+                'p' => sql.push_str(" MATCH PARTIAL"),
+                _ => {}
+            }
+            for (clause, action) in [
+                (" ON UPDATE ", key.on_update),
+                (" ON DELETE ", key.on_delete),
+            ] {
+                let action = match action {
+                    'r' => "RESTRICT",
+                    'c' => "CASCADE",
+                    'n' => "SET NULL",
+                    'd' => "SET DEFAULT",
+                    _ => continue,
+                };
+                sql.push_str(clause);
+                sql.push_str(action);
+            }
+            sql
+        }
+        _ => return None,
+    };
+    if let Some(storage) = &key.storage {
+        sql.push_str(" WITH (");
+        sql.push_str(storage);
+        sql.push(')');
+    }
+    if key.deferrable {
+        sql.push_str(" DEFERRABLE");
+    }
+    if key.deferred {
+        sql.push_str(" INITIALLY DEFERRED");
+    }
+    if !key.validated {
+        sql.push_str(" NOT VALID");
+    }
+    Some(sql)
+}
+
+impl Inspector {
+    /// Composes the definitions of the keys read without one, and asks
+    /// `pg_get_constraintdef` for those it cannot; then adds them to the schema.
+    pub(super) async fn finish_constraints(&mut self) -> Result<(), SchemaError> {
+        let pending = std::mem::take(&mut self.pending_constraints);
+        let total = pending.len();
+        let mut by_server = Vec::new();
+        for (id, mut constraint, key) in pending {
+            let table_name = |oid: i64| {
+                self.oids
+                    .get(&(Catalog::Class, oid, 0))
+                    .map(|t| (t.schema.to_string(), t.name.to_string()))
+            };
+            match compose(&key, &self.index_support, &self.column_facts, table_name) {
+                Some(definition) => {
+                    constraint.definition = definition;
+                    self.insert(id, Object::Constraint(constraint));
+                }
+                None => by_server.push((id, constraint, key.oid)),
+            }
+        }
+        tracing::debug!(
+            composed = total - by_server.len(),
+            by_server = by_server.len(),
+            "constraint definitions"
+        );
+        if by_server.is_empty() {
+            return Ok(());
+        }
+        let oids: Vec<i64> = by_server.iter().map(|(_, _, oid)| *oid).collect();
+        let rows = sqlx::query("SELECT o, pg_get_constraintdef(o::oid) FROM unnest($1::int8[]) o")
+            .bind(&oids)
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(query_error("constraint definitions"))?;
+        let mut definitions = FastMap::default();
+        for row in &rows {
+            let c = Cols::new(row, "constraint definitions");
+            definitions.insert(c.get::<i64>(0)?, c.get::<String>(1)?);
+        }
+        for (id, mut constraint, oid) in by_server {
+            tracing::trace!(constraint = %id, "constraint definition asked of the server");
+            constraint.definition = definitions.remove(&oid).unwrap_or_default();
+            self.insert(id, Object::Constraint(constraint));
+        }
+        Ok(())
+    }
+}
+
+/// A constraint waiting for its definition.
+pub(crate) type PendingConstraint = (ObjectId, Constraint, RawKey);
