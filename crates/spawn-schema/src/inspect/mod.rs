@@ -12,6 +12,11 @@
 //! statistics while the first reads the rest, so that the server deparses on two processes at
 //! once. Without a second connection (a connection limit, no free slot) everything is read
 //! on the first.
+//!
+//! Index definitions and the definitions of keys and foreign keys are not deparsed by the
+//! server one by one: they are composed from their catalog rows once both halves are read
+//! ([`indexdef`], [`constraintdef`]), the server's deparser being asked only for what cannot
+//! be composed with certainty.
 
 mod constraintdef;
 mod depend;
@@ -118,7 +123,8 @@ fn begin(pool: &PgPool) -> BoxFuture<'_, Result<(Reader, i32, String), SchemaErr
 
 /// The session settings every reader runs with: an empty `search_path` (so the server's
 /// deparsers qualify every name), no JIT (compiling the bigger catalog queries costs more than
-/// running them), and enough memory for their sorts and hashes.
+/// running them), enough memory for their sorts and hashes, and `quote_all_identifiers` off
+/// (definitions composed here quote names as the server does by default).
 fn settings(reader: &mut Reader) -> BoxFuture<'_, Result<(), SchemaError>> {
     Box::pin(async move {
         sqlx::query(
