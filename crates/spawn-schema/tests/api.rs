@@ -358,3 +358,37 @@ async fn dropped_columns_leave_no_gap() {
         ]
     );
 }
+
+/// A foreign key to a table of a schema left out of the inspection cannot be composed (the
+/// referenced column names were not read): the server's definition stands, byte for byte.
+#[tokio::test]
+async fn keys_referencing_a_left_out_schema_keep_the_servers_definition() {
+    let db = db_with(
+        "api_fk_left_out",
+        "create schema other;
+         create table other.parent (a int, \"B\" text, primary key (a, \"B\"));
+         create table child (a int, b text, foreign key (a, b) references other.parent (a, \"B\") on delete cascade);
+         create index child_a on child (a);",
+    )
+    .await;
+    let options = Options {
+        exclude_schemas: vec!["other".into()],
+        ..Options::default()
+    };
+    let schema = inspect(&db.pool, &options).await.expect("inspect");
+    let definitions: Vec<&str> = schema
+        .objects
+        .values()
+        .filter_map(|o| match o {
+            spawn_schema::Object::Constraint(c) => Some(c.definition.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        definitions,
+        vec!["FOREIGN KEY (a, b) REFERENCES other.parent(a, \"B\") ON DELETE CASCADE"]
+    );
+    common::check_index_definitions(&db, &schema)
+        .await
+        .expect("the definitions are the server's");
+}

@@ -12,7 +12,7 @@
 //! parameters (`WITH (fillfactor = …)`), so that they are created and compared too.
 
 use super::indexdef::{ColumnFacts, Support};
-use super::{query_error, Catalog, Cols, FastMap, Inspector};
+use super::{Catalog, FastMap, Inspector};
 use crate::model::{Constraint, Object, ObjectId};
 use crate::SchemaError;
 
@@ -131,16 +131,9 @@ impl Inspector {
             return Ok(());
         }
         let oids: Vec<i64> = by_server.iter().map(|(_, _, oid)| *oid).collect();
-        let rows = sqlx::query("SELECT o, pg_get_constraintdef(o::oid) FROM unnest($1::int8[]) o")
-            .bind(&oids)
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(query_error("constraint definitions"))?;
-        let mut definitions = FastMap::default();
-        for row in &rows {
-            let c = Cols::new(row, "constraint definitions");
-            definitions.insert(c.get::<i64>(0)?, c.get::<String>(1)?);
-        }
+        let mut definitions = self
+            .server_definitions("constraint definitions", "pg_get_constraintdef", &oids)
+            .await?;
         for (id, mut constraint, oid) in by_server {
             tracing::trace!(constraint = %id, "constraint definition asked of the server");
             constraint.definition = definitions.remove(&oid).unwrap_or_default();

@@ -185,16 +185,9 @@ impl Inspector {
             return Ok(());
         }
         let oids: Vec<i64> = by_server.iter().map(|(_, _, oid)| *oid).collect();
-        let rows = sqlx::query("SELECT o, pg_get_indexdef(o::oid) FROM unnest($1::int8[]) o")
-            .bind(&oids)
-            .fetch_all(&mut *self.tx)
-            .await
-            .map_err(query_error("index definitions"))?;
-        let mut definitions = super::FastMap::default();
-        for row in &rows {
-            let c = Cols::new(row, "index definitions");
-            definitions.insert(c.get::<i64>(0)?, c.get::<String>(1)?);
-        }
+        let mut definitions = self
+            .server_definitions("index definitions", "pg_get_indexdef", &oids)
+            .await?;
         for (id, mut index, oid) in by_server {
             tracing::trace!(index = %id.name, "index definition asked of the server");
             index.definition = definitions.remove(&oid).unwrap_or_default();

@@ -490,6 +490,30 @@ impl Inspector {
         })
     }
 
+    /// What the server's deparser `function` (`pg_get_indexdef`, `pg_get_constraintdef`)
+    /// prints for each OID: the definitions that could not be composed here.
+    fn server_definitions<'a>(
+        &'a mut self,
+        what: &'static str,
+        function: &'static str,
+        oids: &'a [i64],
+    ) -> BoxFuture<'a, Result<FastMap<i64, String>, SchemaError>> {
+        Box::pin(async move {
+            let sql = format!("SELECT o, {function}(o::oid) FROM unnest($1::int8[]) o");
+            let rows = sqlx::query(&sql)
+                .bind(oids)
+                .fetch_all(&mut *self.tx)
+                .await
+                .map_err(query_error(what))?;
+            let mut definitions = FastMap::default();
+            for row in &rows {
+                let c = Cols::new(row, what);
+                definitions.insert(c.get::<i64>(0)?, c.get::<String>(1)?);
+            }
+            Ok(definitions)
+        })
+    }
+
     /// Two select-list expressions: the effective privileges and the default ones, as
     /// `grantee<US>privilege<US>grantable` strings (NULL when privileges are not inspected).
     fn acl_columns(&self, acl: &str, kind: char, owner: &str) -> String {
