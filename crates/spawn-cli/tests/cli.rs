@@ -1081,6 +1081,58 @@ async fn the_cli_and_an_embedded_app_agree() {
 #[tokio::test]
 async fn ctrl_c_stops_after_the_migration_in_flight() {
     let db = TestDb::new("cli_ctrl_c").await;
+    let (dir, mut gate) = gated_project(&db).await;
+    let mut child = apply_in_background(dir.path(), &db.url);
+    wait_at_the_gate(&db, &mut child).await;
+    let pid = child.id() as i32;
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(pid, libc::SIGINT) };
+    let stderr = child.stderr.take().expect("stderr");
+    let (seen, rest) = tokio::task::spawn_blocking(move || read_until_stopping(stderr))
+        .await
+        .expect("join");
+    // The run has taken the Ctrl-C: let the migration in flight finish.
+    sqlx::raw_sql("COMMIT")
+        .execute(&mut *gate)
+        .await
+        .expect("open the gate");
+    let (status, text) = tokio::task::spawn_blocking(move || {
+        let text = seen + &rest();
+        (child.wait().expect("wait"), text)
+    })
+    .await
+    .expect("join");
+    assert_eq!(status.code(), Some(130), "{text}");
+    assert!(
+        text.contains("interrupted: applied 2 of 3")
+            && text.contains("not applied: 20250103000000-last"),
+        "{text}"
+    );
+    let v = status_json(dir.path(), &db.url);
+    assert_eq!(states(&v), ["Applied", "Applied", "Pending"]);
+    let t3: bool = sqlx::query_scalar("SELECT to_regclass('public.t3') IS NOT NULL")
+        .fetch_one(&db.pool)
+        .await
+        .expect("q");
+    assert!(!t3, "the migration after the interrupt must not start");
+    // The rest applies.
+    spawn()
+        .current_dir(dir.path())
+        .env("SPAWN_TEST_URL", &db.url)
+        .args(["migration", "apply", "--yes", "--no-pin"])
+        .assert()
+        .success();
+}
+
+/// A project of three migrations whose second waits for the table `gate`, which the
+/// returned connection holds locked until the test commits it: the test decides when the
+/// migration in flight can finish, without timing.
+async fn gated_project(
+    db: &TestDb,
+) -> (
+    tempfile::TempDir,
+    sqlx::pool::PoolConnection<sqlx::Postgres>,
+) {
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(
         dir.path().join("spawn.toml"),
@@ -1090,81 +1142,89 @@ async fn ctrl_c_stops_after_the_migration_in_flight() {
     for (name, sql) in [
         ("20250101000000-quick", "CREATE TABLE t1 (id int);\n"),
         (
-            "20250102000000-slow",
-            "CREATE TABLE t2 (id int);\nSELECT pg_sleep(2);\n",
+            "20250102000000-gated",
+            "CREATE TABLE t2 (id int);\nLOCK TABLE gate IN ACCESS EXCLUSIVE MODE;\n",
         ),
-        (
-            "20250103000000-slow-too",
-            "CREATE TABLE t3 (id int);\nSELECT pg_sleep(4);\n",
-        ),
+        ("20250103000000-last", "CREATE TABLE t3 (id int);\n"),
     ] {
         let m = dir.path().join("migrations").join(name);
         std::fs::create_dir_all(&m).expect("mkdir");
         std::fs::write(m.join("up.sql"), sql).expect("write");
     }
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("spawn"))
-        .current_dir(dir.path())
-        .env("SPAWN_TEST_URL", &db.url)
+    sqlx::raw_sql("CREATE TABLE gate (id int)")
+        .execute(&db.pool)
+        .await
+        .expect("gate");
+    let mut gate = db.pool.acquire().await.expect("conn");
+    sqlx::raw_sql("BEGIN; LOCK TABLE gate IN ACCESS SHARE MODE")
+        .execute(&mut *gate)
+        .await
+        .expect("hold the gate");
+    (dir, gate)
+}
+
+/// `spawn migration apply` of the project in `dir`, with its stderr piped.
+fn apply_in_background(dir: &Path, url: &str) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("spawn"))
+        .current_dir(dir)
+        .env("SPAWN_TEST_URL", url)
         .env("NO_COLOR", "1")
         .args(["migration", "apply", "--yes", "--no-pin"])
-        .stdout(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .expect("spawn");
-    // Wait until the first migration committed (the slow one is then running), interrupt.
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        .expect("spawn")
+}
+
+/// Waits until the gated migration waits for the gate (so the first one committed), by
+/// asking the server; fails if spawn ends first or nothing happens within a minute.
+async fn wait_at_the_gate(db: &TestDb, child: &mut std::process::Child) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
-        let t1: bool = sqlx::query_scalar("SELECT to_regclass('public.t1') IS NOT NULL")
-            .fetch_one(&db.pool)
-            .await
-            .expect("q");
-        if t1 {
-            break;
-        }
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            let mut stderr = String::new();
-            std::io::Read::read_to_string(child.stderr.as_mut().expect("stderr"), &mut stderr)
-                .expect("read");
-            panic!("spawn ended early ({status}): {stderr}");
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the first migration never committed"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    // SAFETY: kill(2) on our own child's pid.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
-    let out = tokio::task::spawn_blocking(move || {
-        let status = child.wait().expect("wait");
-        let mut stderr = String::new();
-        std::io::Read::read_to_string(child.stderr.as_mut().expect("stderr"), &mut stderr)
-            .expect("read");
-        (status, stderr)
-    })
-    .await
-    .expect("join");
-    let (status, stderr) = out;
-    assert_eq!(status.code(), Some(130), "{stderr}");
-    assert!(
-        stderr.contains("interrupted: applied 2 of 3")
-            && stderr.contains("not applied: 20250103000000-slow-too"),
-        "{stderr}"
-    );
-    let v = status_json(dir.path(), &db.url);
-    assert_eq!(states(&v), ["Applied", "Applied", "Pending"]);
-    let t3: bool = sqlx::query_scalar("SELECT to_regclass('public.t3') IS NOT NULL")
+        let waiting: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%LOCK TABLE gate%')",
+        )
         .fetch_one(&db.pool)
         .await
         .expect("q");
-    assert!(!t3, "the interrupted migration must leave nothing behind");
-    // The lock was released: the rest applies.
-    spawn()
-        .current_dir(dir.path())
-        .env("SPAWN_TEST_URL", &db.url)
-        .args(["migration", "apply", "--yes", "--no-pin"])
-        .assert()
-        .success();
+        if waiting {
+            return;
+        }
+        assert!(
+            child.try_wait().expect("try_wait").is_none(),
+            "spawn ended early"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the gated migration never started"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Reads spawn's stderr up to the line saying the first Ctrl-C was taken. Returns what was
+/// read, and a reader of the rest (to call once the run can end).
+fn read_until_stopping(stderr: std::process::ChildStderr) -> (String, impl FnOnce() -> String) {
+    use std::io::BufRead;
+    let mut text = String::new();
+    let mut lines = std::io::BufReader::new(stderr).lines();
+    for line in lines.by_ref() {
+        let line = line.expect("read");
+        text.push_str(&line);
+        text.push('\n');
+        if line.contains("Ctrl-C: stopping after the migration in flight commits") {
+            break;
+        }
+    }
+    let rest = move || {
+        let mut rest = String::new();
+        for line in lines {
+            rest.push_str(&line.expect("read"));
+            rest.push('\n');
+        }
+        rest
+    };
+    (text, rest)
 }
 
 /// `spawn diff` (spawn-schema) between two databases, by URL and by target name.
@@ -1457,88 +1517,20 @@ async fn spawn_database_that_does_not_exist_is_explained() {
 /// holds) rolls back; exit 130 with what was applied; the next run applies the rest.
 #[tokio::test]
 async fn a_second_ctrl_c_rolls_back_the_migration_in_flight() {
-    use std::io::BufRead;
     let db = TestDb::new("cli_ctrl_c_twice").await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(
-        dir.path().join("spawn.toml"),
-        "[targets.t]\nurl = \"${SPAWN_TEST_URL}\"\n",
-    )
-    .expect("toml");
-    for (name, sql) in [
-        ("20250101000000-quick", "CREATE TABLE t1 (id int);\n"),
-        (
-            "20250102000000-gated",
-            "CREATE TABLE t2 (id int);\nLOCK TABLE gate IN ACCESS EXCLUSIVE MODE;\n",
-        ),
-        ("20250103000000-last", "CREATE TABLE t3 (id int);\n"),
-    ] {
-        let m = dir.path().join("migrations").join(name);
-        std::fs::create_dir_all(&m).expect("mkdir");
-        std::fs::write(m.join("up.sql"), sql).expect("write");
-    }
-    sqlx::raw_sql("CREATE TABLE gate (id int)")
-        .execute(&db.pool)
-        .await
-        .expect("gate");
-    let mut gate = db.pool.acquire().await.expect("conn");
-    sqlx::raw_sql("BEGIN; LOCK TABLE gate IN ACCESS SHARE MODE")
-        .execute(&mut *gate)
-        .await
-        .expect("hold the gate");
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("spawn"))
-        .current_dir(dir.path())
-        .env("SPAWN_TEST_URL", &db.url)
-        .env("NO_COLOR", "1")
-        .args(["migration", "apply", "--yes", "--no-pin"])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    // The second migration is waiting for the gate: the first committed.
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let waiting: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%LOCK TABLE gate%')",
-        )
-        .fetch_one(&db.pool)
-        .await
-        .expect("q");
-        if waiting {
-            break;
-        }
-        assert!(
-            child.try_wait().expect("try_wait").is_none(),
-            "spawn ended early"
-        );
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the gated migration never started"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let (dir, mut gate) = gated_project(&db).await;
+    let mut child = apply_in_background(dir.path(), &db.url);
+    wait_at_the_gate(&db, &mut child).await;
     let pid = child.id() as i32;
     // SAFETY: kill(2) on our own child's pid.
     unsafe { libc::kill(pid, libc::SIGINT) };
     let stderr = child.stderr.take().expect("stderr");
     let (status, text) = tokio::task::spawn_blocking(move || {
-        let mut text = String::new();
-        let mut lines = std::io::BufReader::new(stderr).lines();
-        // The first Ctrl-C was seen (the run is stopping at the next boundary): the second one.
-        for line in lines.by_ref() {
-            let line = line.expect("read");
-            text.push_str(&line);
-            text.push('\n');
-            if line.contains("Ctrl-C: stopping after the migration in flight commits") {
-                // SAFETY: as above.
-                unsafe { libc::kill(pid, libc::SIGINT) };
-                break;
-            }
-        }
-        for line in lines {
-            text.push_str(&line.expect("read"));
-            text.push('\n');
-        }
+        let (seen, rest) = read_until_stopping(stderr);
+        // The first Ctrl-C was taken (the run is stopping at the next boundary): the second.
+        // SAFETY: as above.
+        unsafe { libc::kill(pid, libc::SIGINT) };
+        let text = seen + &rest();
         (child.wait().expect("wait"), text)
     })
     .await
