@@ -388,7 +388,7 @@ async fn keys_referencing_a_left_out_schema_keep_the_servers_definition() {
         definitions,
         vec!["FOREIGN KEY (a, b) REFERENCES other.parent(a, \"B\") ON DELETE CASCADE"]
     );
-    common::check_index_definitions(&db, &schema)
+    common::check_composed_definitions(&db, &schema)
         .await
         .expect("the definitions are the server's");
 }

@@ -101,6 +101,20 @@ pub(crate) fn compose(
     Some(sql)
 }
 
+/// A key's definition with `WITH (storage parameters)` where the grammar has it: before
+/// `DEFERRABLE` and what follows it.
+pub(crate) fn with_storage(definition: &str, storage: &str, deferrable: bool) -> String {
+    let at = deferrable
+        .then(|| definition.rfind(" DEFERRABLE"))
+        .flatten()
+        .unwrap_or(definition.len());
+    format!(
+        "{} WITH ({storage}){}",
+        &definition[..at],
+        &definition[at..]
+    )
+}
+
 impl Inspector {
     /// Composes the definitions of the keys read without one, and asks
     /// `pg_get_constraintdef` for those it cannot; then adds them to the schema.

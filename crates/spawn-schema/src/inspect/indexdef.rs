@@ -389,8 +389,9 @@ fn binary_coercible(facts: &TypeFacts, class: &OpClass) -> bool {
 pub(crate) fn expression_collations(tree: &str) -> Vec<Option<i64>> {
     let mut result = Vec::new();
     let mut depth = 0usize;
-    // The current top-level node: its name, the field awaiting its value, and the collation.
-    let mut name: Option<String> = None;
+    // The current top-level node: whether its name was read, the field awaiting its value,
+    // and the collation.
+    let mut named = false;
     let mut field: Option<String> = None;
     let mut collation: Option<i64> = None;
     let mut fields_of_node: Option<(&str, Option<i64>)> = None;
@@ -401,7 +402,7 @@ pub(crate) fn expression_collations(tree: &str) -> Vec<Option<i64>> {
         match b {
             b'{' | b'(' => {
                 if depth == 1 && b == b'{' {
-                    name = None;
+                    named = false;
                     collation = None;
                     fields_of_node = None;
                 }
@@ -440,8 +441,8 @@ pub(crate) fn expression_collations(tree: &str) -> Vec<Option<i64>> {
                 if depth != 2 {
                     continue;
                 }
-                if name.is_none() {
-                    name = Some(token.to_string());
+                if !named {
+                    named = true;
                     fields_of_node = collation_field(token);
                 } else if let Some(stripped) = token.strip_prefix(':') {
                     field = Some(stripped.to_string());

@@ -1,7 +1,7 @@
 //! Tables, columns, defaults, constraints, indexes, views, materialized views, sequences,
 //! triggers, policies and extended statistics.
 
-use super::constraintdef::RawKey;
+use super::constraintdef::{with_storage, RawKey};
 use super::indexdef::ColumnFacts;
 use super::types::collation_expr;
 use super::{not_extension_member, ns_filter, split_us, Catalog, Cols, Inspector};
@@ -508,18 +508,4 @@ impl Inspector {
         }
         Ok(())
     }
-}
-
-/// A key's definition with `WITH (storage parameters)` where the grammar has it: before
-/// `DEFERRABLE` and what follows it.
-fn with_storage(definition: &str, storage: &str, deferrable: bool) -> String {
-    let at = deferrable
-        .then(|| definition.rfind(" DEFERRABLE"))
-        .flatten()
-        .unwrap_or(definition.len());
-    format!(
-        "{} WITH ({storage}){}",
-        &definition[..at],
-        &definition[at..]
-    )
 }

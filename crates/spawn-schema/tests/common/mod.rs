@@ -350,8 +350,8 @@ pub async fn roundtrip(
         let target = inspect(&db_b.pool, &options)
             .await
             .map_err(|e| format!("inspect to: {e}"))?;
-        check_index_definitions(&db_a, &source).await?;
-        check_index_definitions(&db_b, &target).await?;
+        check_composed_definitions(&db_a, &source).await?;
+        check_composed_definitions(&db_b, &target).await?;
         let plan = source.plan(&target, &options);
         let sql = plan.to_sql();
         let artifact = std::env::temp_dir().join(format!("{}.sql", db_a.name));
@@ -388,7 +388,7 @@ pub async fn roundtrip(
 
 /// Requires every index and constraint definition inspection composed to be the server's
 /// (`pg_get_indexdef`, `pg_get_constraintdef`), byte for byte (with the empty `search_path` inspection runs with).
-pub async fn check_index_definitions(
+pub async fn check_composed_definitions(
     db: &TestDb,
     schema: &spawn_schema::Schema,
 ) -> Result<(), String> {
