@@ -43,24 +43,26 @@ impl Inspector {
     /// Reads `pg_depend`: keeps the dependencies for [`Inspector::dependencies`] and records
     /// the members of extensions.
     pub(super) async fn read_dependencies(&mut self) -> Result<(), SchemaError> {
-        let rows = self.fetch("dependencies", DEPEND_SQL).await?;
+        let rows = self
+            .fetch_map("dependencies", DEPEND_SQL, |c| {
+                let from = (c.get(0)?, c.get(1)?, c.get(2)?);
+                let to = (c.get(3)?, c.get(4)?, c.get(5)?);
+                Ok((from, to, c.get::<&str>(6)?.as_bytes().first().copied()))
+            })
+            .await?;
         self.raw_deps.reserve(rows.len());
-        for row in &rows {
-            let c = Cols::new(row, "dependencies");
-            let from = (c.get(0)?, c.get(1)?, c.get(2)?);
-            let to = (c.get(3)?, c.get(4)?, c.get(5)?);
-            match c.get::<&str>(6)? {
-                "e" => {
+        for (from, to, kind) in rows {
+            match kind {
+                Some(b'e') => {
                     self.member_of.insert((from.0, from.1), to.1);
                 }
                 kind => self.raw_deps.push(RawDep {
                     from,
                     to,
-                    automatic: kind == "a",
+                    automatic: kind == Some(b'a'),
                 }),
             }
         }
-        drop(rows);
         self.members = self
             .member_of
             .keys()

@@ -474,6 +474,44 @@ impl Inspector {
         })
     }
 
+    /// Runs one catalog query like [`Inspector::fetch`], decoding each row with `decode` as it
+    /// arrives (so that the rows are not all held at once).
+    fn fetch_map<'a, T, F>(
+        &'a mut self,
+        what: &'static str,
+        sql: &'a str,
+        mut decode: F,
+    ) -> BoxFuture<'a, Result<Vec<T>, SchemaError>>
+    where
+        T: Send + 'a,
+        F: FnMut(&Cols<'_>) -> Result<T, SchemaError> + Send + 'a,
+    {
+        Box::pin(async move {
+            use futures_util::TryStreamExt;
+            let started = std::time::Instant::now();
+            let mut rows = sqlx::query(sql)
+                .bind(&self.options.schemas)
+                .bind(&self.options.exclude_schemas)
+                .bind(&self.members)
+                .fetch(&mut *self.tx);
+            let mut values = Vec::new();
+            while let Some(row) = rows
+                .try_next()
+                .await
+                .map_err(|source| SchemaError::Query { what, source })?
+            {
+                values.push(decode(&Cols::new(&row, what))?);
+            }
+            debug!(
+                what,
+                rows = values.len(),
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "catalog query"
+            );
+            Ok(values)
+        })
+    }
+
     /// Runs one catalog query that takes no parameters (not filtered by schema).
     fn fetch_unfiltered<'a>(
         &'a mut self,

@@ -141,6 +141,7 @@ impl Inspector {
         Ok(())
     }
 
+    /// Table columns, their defaults and generation expressions.
     pub(super) async fn columns(&mut self) -> Result<(), SchemaError> {
         // Defaults cannot refer to columns, so they are deparsed without their table (which
         // would make the server open every table); generated columns' expressions need it.
@@ -161,22 +162,45 @@ impl Inspector {
             ns = ns_filter("n"),
             ext = not_extension_member("pg_class", "c.oid"),
         );
-        let rows = self.fetch("columns", &sql).await?;
-        let key = |row: &sqlx::postgres::PgRow| -> Result<(i64, i32), SchemaError> {
-            let c = Cols::new(row, "columns");
-            Ok((c.get(0)?, c.get(1)?))
-        };
-        let mut keyed = Vec::with_capacity(rows.len());
-        for (index, row) in rows.iter().enumerate() {
-            keyed.push((key(row)?, index));
-        }
-        keyed.sort_unstable();
+        let mut rows = self
+            .fetch_map("columns", &sql, |c| {
+                Ok(ColumnRow {
+                    table: c.get(0)?,
+                    number: c.get(1)?,
+                    name: c.get(2)?,
+                    generated: !c.get::<&str>(7)?.is_empty(),
+                    expression: c.get(8)?,
+                    attrdef: c.get(14)?,
+                    type_oid: c.get(15)?,
+                    collation_oid: c.get(16)?,
+                    column: Column {
+                        position: 0,
+                        data_type: c.get(3)?,
+                        not_null: c.get(4)?,
+                        collation: c.get(5)?,
+                        identity: c.get(6)?,
+                        generated: None,
+                        is_local: c.get(9)?,
+                        inherited: c.get(10)?,
+                        meta: c.meta(11, None)?,
+                    },
+                })
+            })
+            .await?;
+        rows.sort_unstable_by_key(|r| (r.table, r.number));
         let mut position = 0;
         let mut current: Option<(i64, ObjectId)> = None;
         // Inherited columns depend on the same column of each parent.
         let mut inherited: Vec<(ObjectId, ObjectId)> = Vec::new();
-        for ((relid, attnum), index) in keyed {
-            let c = Cols::new(&rows[index], "columns");
+        for row in rows {
+            let ColumnRow {
+                table: relid,
+                number: attnum,
+                generated,
+                expression,
+                mut column,
+                ..
+            } = row;
             let table_id = match &current {
                 Some((rel, id)) if *rel == relid => id.clone(),
                 _ => {
@@ -188,13 +212,13 @@ impl Inspector {
                     id
                 }
             };
-            let name = self.name(c.get(2)?);
+            let name = self.name(&row.name);
             self.column_facts.insert(
                 (relid, attnum),
                 ColumnFacts {
                     name: name.clone(),
-                    type_oid: c.get(15)?,
-                    collation: c.get(16)?,
+                    type_oid: row.type_oid,
+                    collation: row.collation_oid,
                 },
             );
             let id = ObjectId::part(
@@ -205,8 +229,6 @@ impl Inspector {
             );
             self.oids
                 .insert((Catalog::Class, relid, attnum), id.clone());
-            let generated: &str = c.get(7)?;
-            let generated = !generated.is_empty();
             // A generated column's expression is an attrdef too: it stands for the column.
             let attrdef_id = if generated {
                 id.clone()
@@ -216,24 +238,14 @@ impl Inspector {
                     ..id.clone()
                 }
             };
-            if let Some(attrdef) = c.get::<Option<i64>>(14)? {
+            if let Some(attrdef) = row.attrdef {
                 self.oids.insert((Catalog::AttrDef, attrdef, 0), attrdef_id);
             }
             position += 1;
-            let expression: Option<String> = c.get(8)?;
-            let is_inherited: bool = c.get(10)?;
-            let is_local: bool = c.get(9)?;
-            let column = Column {
-                position,
-                data_type: c.get(3)?,
-                not_null: c.get(4)?,
-                collation: c.get(5)?,
-                identity: c.get(6)?,
-                generated: if generated { expression.clone() } else { None },
-                is_local,
-                inherited: is_inherited,
-                meta: c.meta(11, self.comment(Catalog::Class, relid, attnum))?,
-            };
+            let (is_inherited, is_local) = (column.inherited, column.is_local);
+            column.position = position;
+            column.generated = if generated { expression.clone() } else { None };
+            column.meta.comment = self.comment(Catalog::Class, relid, attnum);
             self.extra_deps.push(Dependency {
                 from: id.clone(),
                 to: table_id.clone(),
@@ -508,4 +520,18 @@ impl Inspector {
         }
         Ok(())
     }
+}
+
+/// One row of the columns query, decoded as it arrives (the rows are put in order after).
+struct ColumnRow {
+    table: i64,
+    number: i32,
+    name: String,
+    generated: bool,
+    expression: Option<String>,
+    attrdef: Option<i64>,
+    type_oid: i64,
+    collation_oid: i64,
+    /// Everything but the position, generation expression and comment, set in order.
+    column: Column,
 }
