@@ -23,8 +23,7 @@ use std::fmt::Write as _;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use spawn_schema::{inspect, Options};
-use sqlx::postgres::PgPoolOptions;
+use spawn_schema::{diff_urls, inspect, Options};
 
 const CHILD_ENV: &str = "SPAWN_BENCH_CHILD";
 const RUNS: usize = 3;
@@ -177,47 +176,21 @@ fn child(urls: &str) {
         .build()
         .expect("tokio runtime");
     runtime.block_on(async {
+        // What `spawn diff FROM TO --unsafe` runs: connect, inspect both at once, plan, render.
         let options = Options {
             allow_unsafe: true,
             ..Options::default()
         };
-        let connect = |url: &str| {
-            PgPoolOptions::new()
-                .max_connections(1)
-                .connect(url.to_string().leak())
-        };
-        let (a, b) = tokio::try_join!(connect(from), connect(to)).expect("connect");
-        // Both inspections run at once, on their own tasks (as the CLI's `diff_urls` does).
-        let (source, target) = tokio::try_join!(
-            async {
-                tokio::spawn(async move { inspect(&a, &options_of()).await })
-                    .await
-                    .expect("task")
-            },
-            async {
-                tokio::spawn(async move { inspect(&b, &options_of()).await })
-                    .await
-                    .expect("task")
-            },
-        )
-        .expect("inspect");
         let started = Instant::now();
-        let plan = source.diff(&target, &options).expect("diff");
+        let outcome = diff_urls(from, to, &options).await.expect("diff");
         tracing::debug!(
             elapsed_ms = started.elapsed().as_millis() as u64,
-            statements = plan.statements.len(),
+            statements = outcome.plan.statements.len(),
             "diffed"
         );
-        assert!(!plan.to_sql().is_empty());
+        assert!(!outcome.sql.is_empty());
     });
     println!("{}", peak_rss_kib());
-}
-
-fn options_of() -> Options {
-    Options {
-        allow_unsafe: true,
-        ..Options::default()
-    }
 }
 
 fn peak_rss_kib() -> u64 {

@@ -104,6 +104,15 @@ pub async fn diff_urls(
     let (source, target) = (source?, target?);
     let plan = source.plan(&target, options);
     let refused = !options.allow_unsafe && !plan.unsafe_statements().is_empty();
+    // Freeing two models of tens of thousands of objects takes a while: a thread of its own
+    // does it while the caller prints the result (inline if no thread can be had).
+    let schemas = (source, target);
+    if let Err(error) = std::thread::Builder::new()
+        .name("spawn-schema-drop".into())
+        .spawn(move || drop(schemas))
+    {
+        tracing::debug!(%error, "freeing the schemas on this thread");
+    }
     Ok(DiffOutcome {
         sql: plan.to_sql(),
         summary: plan.summary(),
