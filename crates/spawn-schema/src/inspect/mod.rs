@@ -8,8 +8,8 @@
 //! schemas.
 //!
 //! `pg_depend` and the comments are read first; then a second connection, joined to the same
-//! snapshot (`pg_export_snapshot`), reads constraints, indexes, triggers, policies and
-//! statistics while the first reads the rest, so that the server deparses on two processes at
+//! snapshot (`pg_export_snapshot`), reads constraints, indexes, views, triggers, policies
+//! and statistics while the first reads the rest, so that the server deparses on two processes at
 //! once. Without a second connection (a connection limit, no free slot) everything is read
 //! on the first.
 //!
@@ -300,8 +300,8 @@ impl Inspector {
         sibling
     }
 
-    /// Schemas, extensions, types, routines, sequences, tables, their columns (which need
-    /// their tables) and views.
+    /// Schemas, extensions, types, routines, sequences, tables and their columns (which need
+    /// their tables).
     async fn read_first_half(&mut self) -> Result<(), SchemaError> {
         self.schemas().await?;
         self.extensions().await?;
@@ -314,16 +314,18 @@ impl Inspector {
         self.sequences().await?;
         self.tables().await?;
         self.columns().await?;
-        self.views().await?;
         Ok(())
     }
 
-    /// Constraints, indexes, triggers, policies and statistics: each only adds objects of
-    /// its own, so it can be read on a second connection and absorbed afterwards.
+    /// Constraints, indexes, views, triggers, policies and statistics: each only adds objects
+    /// of its own, so it can be read on a second connection and absorbed afterwards. Views
+    /// come after the constraints: deparsing CHECK constraints has opened the tables the
+    /// views read, so `pg_get_viewdef` finds them in this server process's cache.
     async fn read_second_half(&mut self) -> Result<(), SchemaError> {
         self.constraints().await?;
         self.index_support().await?;
         self.indexes().await?;
+        self.views().await?;
         self.triggers().await?;
         self.policies().await?;
         self.statistics().await?;
