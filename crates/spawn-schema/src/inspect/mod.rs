@@ -334,7 +334,10 @@ impl Inspector {
 
     /// Takes in what a [`second_reader`] read, and ends its transaction.
     async fn absorb(&mut self, mut other: Inspector) {
-        self.schema.objects.append(&mut other.schema.objects);
+        // Inserted one by one: `append` would rebuild the whole tree, moving every object.
+        self.schema
+            .objects
+            .extend(std::mem::take(&mut other.schema.objects));
         self.oids.extend(other.oids.drain());
         self.extra_deps.append(&mut other.extra_deps);
         self.inherited_from.append(&mut other.inherited_from);
