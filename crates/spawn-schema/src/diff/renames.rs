@@ -37,10 +37,10 @@ pub(crate) fn detect(source: &Schema, target: &Schema) -> Option<(Schema, Vec<(O
     if dropped.is_empty() {
         return None;
     }
-    let default_of = |schema: &Schema, id: &ObjectId| match schema.objects.get(&ObjectId {
-        kind: ObjectKind::ColumnDefault,
-        ..id.clone()
-    }) {
+    let default_of = |schema: &Schema, id: &ObjectId| match schema
+        .objects
+        .get(&id.with_kind(ObjectKind::ColumnDefault))
+    {
         Some(Object::ColumnDefault(d)) => Some(d.expression.clone()),
         _ => None,
     };
@@ -70,15 +70,9 @@ pub(crate) fn detect(source: &Schema, target: &Schema) -> Option<(Schema, Vec<(O
     }
     let rename_id = |id: &ObjectId| -> ObjectId {
         if matches!(id.kind, ObjectKind::Column | ObjectKind::ColumnDefault) {
-            let column = ObjectId {
-                kind: ObjectKind::Column,
-                ..id.clone()
-            };
+            let column = id.with_kind(ObjectKind::Column);
             if let Some(new) = renames.get(&column) {
-                return ObjectId {
-                    kind: id.kind,
-                    ..new.clone()
-                };
+                return new.with_kind(id.kind);
             }
         }
         id.clone()

@@ -233,10 +233,7 @@ impl Inspector {
             let attrdef_id = if generated {
                 id.clone()
             } else {
-                ObjectId {
-                    kind: ObjectKind::ColumnDefault,
-                    ..id.clone()
-                }
+                id.with_kind(ObjectKind::ColumnDefault)
             };
             if let Some(attrdef) = row.attrdef {
                 self.oids.insert((Catalog::AttrDef, attrdef, 0), attrdef_id);
@@ -252,10 +249,7 @@ impl Inspector {
                 kind: DepKind::Auto,
             });
             if let (false, Some(expression)) = (generated, expression) {
-                let did = ObjectId {
-                    kind: ObjectKind::ColumnDefault,
-                    ..id.clone()
-                };
+                let did = id.with_kind(ObjectKind::ColumnDefault);
                 self.extra_deps.push(Dependency {
                     from: did.clone(),
                     to: id.clone(),

@@ -149,12 +149,17 @@ impl ObjectKind {
 /// * parts of a table (columns, defaults, constraints, triggers, policies): `name` is the
 ///   table and `sub` the part's own name.
 ///
-/// Identities compare by kind, then schema, name and sub as strings; names shared by the
-/// same inspection (one allocation) compare equal without reading them.
-// Hash reads the strings, and equality is string equality (pointers only short-cut it).
-#[allow(clippy::derived_hash_with_manual_eq)]
-#[derive(Debug, Clone, Hash, serde::Serialize)]
-pub struct ObjectId {
+/// The parts ([`IdParts`], read through `Deref`: `id.kind`, `id.name`, …) are shared: a clone
+/// is one reference count, and the tens of thousands of dependencies of a big schema name
+/// their ends without copying them. Identities compare by kind, then schema, name and sub
+/// as strings; the same identity (or names shared by one inspection) compare equal without
+/// reading the strings.
+#[derive(Clone)]
+pub struct ObjectId(Arc<IdParts>);
+
+/// What an [`ObjectId`] is made of.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct IdParts {
     /// What kind of object.
     pub kind: ObjectKind,
     /// The schema (empty for schemas and extensions).
@@ -165,15 +170,39 @@ pub struct ObjectId {
     pub sub: Name,
 }
 
+impl std::ops::Deref for ObjectId {
+    type Target = IdParts;
+
+    fn deref(&self) -> &IdParts {
+        &self.0
+    }
+}
+
+impl fmt::Debug for ObjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl serde::Serialize for ObjectId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.0.serialize(serializer)
+    }
+}
+
+impl std::hash::Hash for ObjectId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.kind.hash(state);
+        self.schema.hash(state);
+        self.name.hash(state);
+        self.sub.hash(state);
+    }
+}
+
 impl ObjectId {
     /// A top-level object in a schema.
     pub fn new(kind: ObjectKind, schema: impl IntoName, name: impl IntoName) -> Self {
-        Self {
-            kind,
-            schema: schema.into_name(),
-            name: name.into_name(),
-            sub: empty_name(),
-        }
+        Self::part(kind, schema, name, empty_name())
     }
 
     /// A part of a table (or a function with its signature).
@@ -183,12 +212,22 @@ impl ObjectId {
         name: impl IntoName,
         sub: impl IntoName,
     ) -> Self {
-        Self {
+        Self(Arc::new(IdParts {
             kind,
             schema: schema.into_name(),
             name: name.into_name(),
             sub: sub.into_name(),
-        }
+        }))
+    }
+
+    /// The same names under another kind (a column's default, a default's column).
+    pub fn with_kind(&self, kind: ObjectKind) -> Self {
+        Self::part(
+            kind,
+            self.schema.clone(),
+            self.name.clone(),
+            self.sub.clone(),
+        )
     }
 
     /// The table (or materialized view) this object is a part of, for columns, defaults,
@@ -228,10 +267,11 @@ fn cmp_names(a: &Name, b: &Name) -> std::cmp::Ordering {
 impl PartialEq for ObjectId {
     fn eq(&self, other: &Self) -> bool {
         let same = |a: &Name, b: &Name| Arc::ptr_eq(a, b) || a == b;
-        self.kind == other.kind
-            && same(&self.name, &other.name)
-            && same(&self.sub, &other.sub)
-            && same(&self.schema, &other.schema)
+        Arc::ptr_eq(&self.0, &other.0)
+            || (self.kind == other.kind
+                && same(&self.name, &other.name)
+                && same(&self.sub, &other.sub)
+                && same(&self.schema, &other.schema))
     }
 }
 
@@ -239,6 +279,9 @@ impl Eq for ObjectId {}
 
 impl Ord for ObjectId {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        if Arc::ptr_eq(&self.0, &other.0) {
+            return std::cmp::Ordering::Equal;
+        }
         self.kind
             .cmp(&other.kind)
             .then_with(|| cmp_names(&self.schema, &other.schema))
