@@ -5,7 +5,7 @@
 //! at the end, once every object's OID is known.
 
 use super::{Catalog, Cols, FastMap, Inspector, PG_CLASS, PG_TYPE};
-use crate::model::{DepKind, Dependency, ObjectId};
+use crate::model::{DepKind, Dependency, IdParts, ObjectId};
 use crate::SchemaError;
 
 /// Every normal, automatic and extension dependency between user objects (OIDs ≥ 16384), as
@@ -104,22 +104,29 @@ impl Inspector {
     /// [`Schema::dependencies`]: crate::model::Schema::dependencies
     pub(super) fn dependencies(&mut self) -> Result<(), SchemaError> {
         let ids: Vec<&ObjectId> = self.schema.objects.keys().collect();
-        let rank: FastMap<&ObjectId, u32> = ids
+        // Nearly every edge names its ends by the very identities the objects were stored
+        // under (clones share their parts): found by address, without reading a name. An
+        // equal identity made elsewhere is found by its place in the sorted list.
+        let by_address: FastMap<*const IdParts, u32> = ids
             .iter()
             .enumerate()
-            .map(|(i, id)| (*id, i as u32))
+            .map(|(i, id)| (id.address(), i as u32))
             .collect();
+        let rank = |id: &ObjectId| -> Option<u32> {
+            by_address
+                .get(&id.address())
+                .copied()
+                .or_else(|| ids.binary_search(&id).ok().map(|i| i as u32))
+        };
         let extra = std::mem::take(&mut self.extra_deps);
         let inherited = std::mem::take(&mut self.inherited_from);
         let raw = std::mem::take(&mut self.raw_deps);
         let mut edges: Vec<(u32, u32, DepKind)> =
             Vec::with_capacity(extra.len() + inherited.len() + raw.len());
         let mut push = |from: Option<&ObjectId>, to: Option<&ObjectId>, kind: DepKind| {
-            if let (Some(from), Some(to)) =
-                (from.and_then(|f| rank.get(f)), to.and_then(|t| rank.get(t)))
-            {
+            if let (Some(from), Some(to)) = (from.and_then(rank), to.and_then(rank)) {
                 if from != to {
-                    edges.push((*from, *to, kind));
+                    edges.push((from, to, kind));
                 }
             }
         };

@@ -220,6 +220,11 @@ impl ObjectId {
         }))
     }
 
+    /// Where the shared parts live: the same identity, not merely an equal one.
+    pub(crate) fn address(&self) -> *const IdParts {
+        Arc::as_ptr(&self.0)
+    }
+
     /// The same names under another kind (a column's default, a default's column).
     pub fn with_kind(&self, kind: ObjectKind) -> Self {
         Self::part(
