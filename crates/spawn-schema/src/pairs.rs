@@ -42,17 +42,34 @@ pub(crate) fn dependencies_of_keys<'a, V>(
 ) -> impl Iterator<Item = (&'a Dependency, &'a V)> {
     let mut keys: Peekable<_> = map.iter().peekable();
     let mut deps = dependencies.iter();
+    // The dependencies of one object are consecutive and share its identity: the answer for
+    // the first holds for the rest, without comparing names again.
+    let mut last: Option<(&'a ObjectId, Option<&'a V>)> = None;
     std::iter::from_fn(move || loop {
         let dep = deps.next()?;
-        loop {
-            let (key, value) = keys.peek()?;
+        if let Some((from, found)) = last {
+            if from.same(&dep.from) {
+                match found {
+                    Some(value) => return Some((dep, value)),
+                    None => continue,
+                }
+            }
+        }
+        let found = loop {
+            let Some((key, value)) = keys.peek() else {
+                break None;
+            };
             match (*key).cmp(&dep.from) {
                 Ordering::Less => {
                     keys.next();
                 }
-                Ordering::Equal => return Some((dep, *value)),
-                Ordering::Greater => break,
+                Ordering::Equal => break Some(*value),
+                Ordering::Greater => break None,
             }
+        };
+        last = Some((&dep.from, found));
+        if let Some(value) = found {
+            return Some((dep, value));
         }
     })
 }

@@ -225,6 +225,11 @@ impl ObjectId {
         Arc::as_ptr(&self.0)
     }
 
+    /// Whether both are the very same identity (clones of one another), which implies equal.
+    pub(crate) fn same(&self, other: &ObjectId) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
     /// The same names under another kind (a column's default, a default's column).
     pub fn with_kind(&self, kind: ObjectKind) -> Self {
         Self::part(
