@@ -348,15 +348,12 @@ async fn per_migration_timeouts_are_applied() {
         Some("55P03"),
         "{err}"
     );
-    sqlx::raw_sql("ROLLBACK")
-        .execute(&mut *blocker)
-        .await
-        .unwrap();
-    drop(blocker);
-
+    // A statement that waits (here for the same lock, with no lock_timeout) is cancelled by
+    // statement_timeout.
     let slow = vec![
         ms[0].clone(),
-        Mig::new("20250101000200-slow", "SELECT pg_sleep(30);").statement_timeout("50ms"),
+        Mig::new("20250101000200-slow", "ALTER TABLE t ADD COLUMN y int;")
+            .statement_timeout("50ms"),
     ];
     let err = migrator(&slow).run(&db.pool).await.unwrap_err();
     assert_eq!(
@@ -366,7 +363,7 @@ async fn per_migration_timeouts_are_applied() {
     );
     let slow_nt = vec![
         ms[0].clone(),
-        Mig::no_tx("20250101000200-slow", "SELECT pg_sleep(30);"),
+        Mig::no_tx("20250101000200-slow", "ALTER TABLE t ADD COLUMN y int;"),
     ];
     let err = migrator(&slow_nt)
         .statement_timeout("50ms")
@@ -378,6 +375,11 @@ async fn per_migration_timeouts_are_applied() {
         Some("57014"),
         "{err}"
     );
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut *blocker)
+        .await
+        .unwrap();
+    drop(blocker);
     // A bad setting is reported, naming the migration.
     let bad = vec![
         ms[0].clone(),
