@@ -13,6 +13,7 @@ macro_rules! own_cases {
 }
 
 own_cases! {
+    check_expressions,
     collations,
     column_type_change_with_dependents,
     comments,

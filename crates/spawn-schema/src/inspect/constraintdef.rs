@@ -1,17 +1,22 @@
-//! Primary key, unique and foreign key definitions put together from `pg_constraint`, byte
-//! for byte as `pg_get_constraintdef` prints them.
+//! Primary key, unique, foreign key and CHECK definitions put together from `pg_constraint`,
+//! byte for byte as `pg_get_constraintdef` prints them.
 //!
-//! Their definitions are lists of column names, which `pg_get_constraintdef` looks up one
+//! Key definitions are lists of column names, which `pg_get_constraintdef` looks up one
 //! catalog row at a time; the names are known here already (the columns query), so these
-//! constraints are composed once both connections are done. CHECK and exclusion constraints,
-//! and keys with a tablespace, INCLUDE columns, NULLS NOT DISTINCT or `ON DELETE SET NULL
-//! (columns)`, keep the server's definition (the query asks for it). The round-trip tests
-//! compare every composed definition with `pg_get_constraintdef`.
+//! constraints are composed once both connections are done. A CHECK constraint's expression
+//! is deparsed from its node tree ([`super::exprdef`]): the server would open its table to do
+//! it. Exclusion constraints, keys with a tablespace, INCLUDE columns, NULLS NOT DISTINCT or
+//! `ON DELETE SET NULL (columns)`, and expressions outside what [`super::exprdef`] composes,
+//! keep the server's definition. The round-trip tests compare every composed definition with
+//! `pg_get_constraintdef`.
 //!
 //! Unlike `pg_get_constraintdef`, a key's definition here includes its index's storage
 //! parameters (`WITH (fillfactor = …)`), so that they are created and compared too.
 
-use super::indexdef::{ColumnFacts, Support};
+use super::exprdef::{Deparsed, Deparser};
+use super::indexdef::{ColumnFacts, Needs, Outcome, Support};
+use super::indexes::FACT_ROUNDS;
+use super::nodetree::{self, Node, Tree};
 use super::{Catalog, FastMap, Inspector};
 use crate::model::{Constraint, Object, ObjectId};
 use crate::SchemaError;
@@ -33,10 +38,68 @@ pub(crate) struct RawKey {
     pub validated: bool,
     /// The index's storage parameters, as `WITH` takes them (keys only).
     pub storage: Option<String>,
+    /// A CHECK constraint's expression (`conbin`) and whether it is `NO INHERIT`.
+    pub check: Option<String>,
+    pub no_inherit: bool,
 }
 
-/// The definition of `key`, or `None` when a name is not known here.
+/// The definition of `key`, or what it waits for.
 pub(crate) fn compose(
+    key: &RawKey,
+    check: Option<&Tree<'_>>,
+    support: &Support,
+    columns: &FastMap<(i64, i32), ColumnFacts>,
+    table_name: impl Fn(i64) -> Option<(String, String)>,
+    needs: &mut Needs,
+) -> Outcome {
+    if key.kind == 'c' {
+        return match check {
+            Some(Tree::Node(expression)) => compose_check(key, expression, support, columns, needs),
+            _ => Outcome::Server,
+        };
+    }
+    match compose_key(key, support, columns, table_name) {
+        Some(sql) => Outcome::Done(sql),
+        None => Outcome::Server,
+    }
+}
+
+/// `CHECK (expression)`, as the server prints it.
+fn compose_check(
+    key: &RawKey,
+    expression: &Node<'_>,
+    support: &Support,
+    columns: &FastMap<(i64, i32), ColumnFacts>,
+    needs: &mut Needs,
+) -> Outcome {
+    let quote = |name: &str| support.ident(name);
+    let column = |attnum: i64| {
+        let attnum = i32::try_from(attnum).ok()?;
+        columns.get(&(key.table, attnum)).map(|c| &*c.name)
+    };
+    let deparser = Deparser {
+        facts: &support.expressions,
+        quote: &quote,
+        column: &column,
+    };
+    match deparser.expression(expression, &mut needs.expressions) {
+        Deparsed::Done(expression) => {
+            let mut sql = format!("CHECK ({expression})");
+            if key.no_inherit {
+                sql.push_str(" NO INHERIT");
+            }
+            if !key.validated {
+                sql.push_str(" NOT VALID");
+            }
+            Outcome::Done(sql)
+        }
+        Deparsed::Waiting => Outcome::Waiting,
+        Deparsed::Server => Outcome::Server,
+    }
+}
+
+/// A key or foreign key's definition, or `None` when a name is not known here.
+fn compose_key(
     key: &RawKey,
     support: &Support,
     columns: &FastMap<(i64, i32), ColumnFacts>,
@@ -121,19 +184,56 @@ impl Inspector {
     pub(super) async fn finish_constraints(&mut self) -> Result<(), SchemaError> {
         let pending = std::mem::take(&mut self.pending_constraints);
         let total = pending.len();
+        // A CHECK constraint's tree, read once for all the rounds.
+        let checks: Vec<Option<Tree<'_>>> = pending
+            .iter()
+            .map(|(_, _, key)| {
+                key.check
+                    .as_deref()
+                    .and_then(|text| nodetree::parse(text).ok())
+            })
+            .collect();
+        let mut outcomes: Vec<Option<Outcome>> = Vec::new();
+        outcomes.resize_with(total, || None);
+        for round in 0..=FACT_ROUNDS {
+            let mut needs = Needs::default();
+            let mut waiting = false;
+            for (i, outcome) in outcomes.iter_mut().enumerate() {
+                if outcome.is_some() {
+                    continue;
+                }
+                let table_name = |oid: i64| {
+                    self.oids
+                        .get(&(Catalog::Class, oid, 0))
+                        .map(|t| (t.schema.to_string(), t.name.to_string()))
+                };
+                match compose(
+                    &pending[i].2,
+                    checks[i].as_ref(),
+                    &self.index_support,
+                    &self.column_facts,
+                    table_name,
+                    &mut needs,
+                ) {
+                    Outcome::Waiting if round < FACT_ROUNDS => waiting = true,
+                    Outcome::Waiting => *outcome = Some(Outcome::Server),
+                    decided => *outcome = Some(decided),
+                }
+            }
+            if !waiting {
+                break;
+            }
+            self.read_facts(needs).await?;
+        }
+        drop(checks);
         let mut by_server = Vec::new();
-        for (id, mut constraint, key) in pending {
-            let table_name = |oid: i64| {
-                self.oids
-                    .get(&(Catalog::Class, oid, 0))
-                    .map(|t| (t.schema.to_string(), t.name.to_string()))
-            };
-            match compose(&key, &self.index_support, &self.column_facts, table_name) {
-                Some(definition) => {
+        for ((id, mut constraint, key), outcome) in pending.into_iter().zip(outcomes) {
+            match outcome {
+                Some(Outcome::Done(definition)) => {
                     constraint.definition = definition;
                     self.insert(id, Object::Constraint(constraint));
                 }
-                None => by_server.push((id, constraint, key.oid)),
+                _ => by_server.push((id, constraint, key.oid)),
             }
         }
         tracing::debug!(

@@ -6,8 +6,8 @@
 //! column; with thousands of indexes that is most of an inspection's server time. Here the
 //! operator classes are read once, the decision is made in Rust (following the server's rules:
 //! an exact match, else the one binary-coercible class, preferred types first), and the
-//! statement is assembled from the catalog row. Only the parts that need the server's deparser
-//! (expressions, predicates) are still deparsed by it.
+//! statement is assembled from the catalog row; expressions and predicates are deparsed
+//! from their node trees ([`super::exprdef`]).
 //!
 //! Whatever cannot be decided with certainty — an access method of an extension, operator
 //! class options, storage parameters, an index on a materialized view, a type the rounds of
@@ -16,6 +16,8 @@
 
 use std::collections::HashSet;
 
+use super::exprdef::{self, Deparsed, Deparser, ExprNeeds};
+use super::nodetree::{self, Node, Tree};
 use super::FastMap;
 use crate::model::Name;
 
@@ -38,15 +40,49 @@ pub(crate) struct RawIndex {
     pub classes: Vec<i64>,
     pub collations: Vec<i64>,
     pub options: Vec<i16>,
-    /// Each expression column's text (`pg_get_indexdef(index, column, false)`), by column.
-    pub expressions: Vec<Option<String>>,
     /// The index's own attribute types (the expressions' types), by column.
     pub attribute_types: Vec<i64>,
-    /// `pg_index.indexprs` as text, to read the expressions' collations from.
+    /// `pg_index.indexprs`: the expression columns' node trees, in order.
     pub expression_tree: Option<String>,
+    /// `pg_index.indpred`: the predicate's node tree.
     pub predicate: Option<String>,
     /// Storage parameters or operator class options, which only the server prints.
     pub has_options: bool,
+}
+
+/// An index's node trees, read once for all the rounds of composing its definition.
+pub(crate) struct IndexTrees<'a> {
+    /// The expression columns in order; `None` when the text could not be read.
+    expressions: Option<Vec<Node<'a>>>,
+    /// The predicate, if any; `Some(None)` when it could not be read.
+    predicate: Option<Option<Node<'a>>>,
+}
+
+impl<'a> IndexTrees<'a> {
+    pub fn read(index: &'a RawIndex) -> Self {
+        let expressions = match index.expression_tree.as_deref().map(nodetree::parse) {
+            None => Some(Vec::new()),
+            Some(Ok(Tree::List(items))) => items
+                .into_iter()
+                .map(|item| match item {
+                    Tree::Node(node) => Some(node),
+                    _ => None,
+                })
+                .collect(),
+            Some(_) => None,
+        };
+        let predicate = index
+            .predicate
+            .as_deref()
+            .map(|text| match nodetree::parse(text) {
+                Ok(Tree::Node(node)) => Some(node),
+                _ => None,
+            });
+        IndexTrees {
+            expressions,
+            predicate,
+        }
+    }
 }
 
 /// A table column an index can name.
@@ -100,6 +136,8 @@ pub(crate) struct Support {
     pub types: FastMap<i64, TypeFacts>,
     /// Collation OID → its name as printed.
     pub collations: FastMap<i64, String>,
+    /// What expressions use (functions, operators, types).
+    pub expressions: exprdef::Facts,
 }
 
 /// Facts a definition is waiting for.
@@ -107,11 +145,12 @@ pub(crate) struct Support {
 pub(crate) struct Needs {
     pub types: Vec<i64>,
     pub collations: Vec<i64>,
+    pub expressions: ExprNeeds,
 }
 
 impl Needs {
     pub fn is_empty(&self) -> bool {
-        self.types.is_empty() && self.collations.is_empty()
+        self.types.is_empty() && self.collations.is_empty() && self.expressions.is_empty()
     }
 }
 
@@ -174,6 +213,7 @@ impl Support {
     pub fn compose(
         &self,
         index: &RawIndex,
+        trees: &IndexTrees<'_>,
         columns: &FastMap<(i64, i32), ColumnFacts>,
         needs: &mut Needs,
     ) -> Outcome {
@@ -200,11 +240,19 @@ impl Support {
             self.ident(&index.table_name),
             self.ident(&index.access_method),
         );
-        let collations = index
-            .expression_tree
-            .as_deref()
-            .map(expression_collations)
-            .unwrap_or_default();
+        let Some(expressions) = &trees.expressions else {
+            return Outcome::Server;
+        };
+        let quote = |name: &str| self.ident(name);
+        let column = |attnum: i64| {
+            let attnum = i32::try_from(attnum).ok()?;
+            columns.get(&(index.table_oid, attnum)).map(|c| &*c.name)
+        };
+        let deparser = Deparser {
+            facts: &self.expressions,
+            quote: &quote,
+            column: &column,
+        };
         let mut expression_number = 0;
         let mut waiting = false;
         for column in 0..columns_count {
@@ -221,12 +269,23 @@ impl Support {
                 sql.push_str(&self.ident(&facts.name));
                 (facts.type_oid, Some(facts.collation))
             } else {
-                let Some(Some(text)) = index.expressions.get(column) else {
+                let Some(expression) = expressions.get(expression_number) else {
                     return Outcome::Server;
                 };
-                sql.push_str(text);
-                let collation = collations.get(expression_number).copied().flatten();
                 expression_number += 1;
+                match deparser.expression(expression, &mut needs.expressions) {
+                    Deparsed::Done(text) if exprdef::looks_like_function(expression) => {
+                        sql.push_str(&text)
+                    }
+                    Deparsed::Done(text) => {
+                        sql.push('(');
+                        sql.push_str(&text);
+                        sql.push(')');
+                    }
+                    Deparsed::Waiting => waiting = true,
+                    Deparsed::Server => return Outcome::Server,
+                }
+                let collation = node_collation(expression);
                 // The index's attribute holds the expression's type unless the access method
                 // or the operator class store another one.
                 let stored = index.attribute_types.get(column).copied();
@@ -303,9 +362,18 @@ impl Support {
         if index.nulls_not_distinct {
             sql.push_str(" NULLS NOT DISTINCT");
         }
-        if let Some(predicate) = &index.predicate {
-            sql.push_str(" WHERE ");
-            sql.push_str(predicate);
+        if let Some(predicate) = &trees.predicate {
+            let Some(predicate) = predicate else {
+                return Outcome::Server;
+            };
+            match deparser.expression(predicate, &mut needs.expressions) {
+                Deparsed::Done(text) => {
+                    sql.push_str(" WHERE ");
+                    sql.push_str(&text);
+                }
+                Deparsed::Waiting => return Outcome::Waiting,
+                Deparsed::Server => return Outcome::Server,
+            }
         }
         Outcome::Done(sql)
     }
@@ -384,79 +452,12 @@ fn binary_coercible(facts: &TypeFacts, class: &OpClass) -> bool {
     polymorphic || facts.binary_casts.contains(&class.input_type)
 }
 
-/// The collation of each top-level expression of a `pg_node_tree` list, where the node says
-/// it (`None` for a node kind not known here).
-pub(crate) fn expression_collations(tree: &str) -> Vec<Option<i64>> {
-    let mut result = Vec::new();
-    let mut depth = 0usize;
-    // The current top-level node: whether its name was read, the field awaiting its value,
-    // and the collation.
-    let mut named = false;
-    let mut field: Option<String> = None;
-    let mut collation: Option<i64> = None;
-    let mut fields_of_node: Option<(&str, Option<i64>)> = None;
-    let bytes = tree.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        match b {
-            b'{' | b'(' => {
-                if depth == 1 && b == b'{' {
-                    named = false;
-                    collation = None;
-                    fields_of_node = None;
-                }
-                depth += 1;
-                field = None;
-                i += 1;
-            }
-            b'}' | b')' => {
-                depth = depth.saturating_sub(1);
-                if depth == 1 && b == b'}' {
-                    let value = match fields_of_node {
-                        Some((_, Some(fixed))) => Some(fixed),
-                        Some((_, None)) => collation,
-                        None => None,
-                    };
-                    result.push(value);
-                }
-                field = None;
-                i += 1;
-            }
-            b' ' | b'\n' | b'\t' | b'\r' => i += 1,
-            _ => {
-                let start = i;
-                while i < bytes.len()
-                    && !matches!(
-                        bytes[i],
-                        b' ' | b'\n' | b'\t' | b'\r' | b'{' | b'}' | b'(' | b')'
-                    )
-                {
-                    if bytes[i] == b'\\' {
-                        i += 1;
-                    }
-                    i += 1;
-                }
-                let token = &tree[start..i.min(tree.len())];
-                if depth != 2 {
-                    continue;
-                }
-                if !named {
-                    named = true;
-                    fields_of_node = collation_field(token);
-                } else if let Some(stripped) = token.strip_prefix(':') {
-                    field = Some(stripped.to_string());
-                } else if let Some(f) = field.take() {
-                    if let Some((wanted, None)) = fields_of_node {
-                        if f == wanted {
-                            collation = token.parse().ok();
-                        }
-                    }
-                }
-            }
-        }
+/// An expression's collation, where its node says it (`None` for a node kind not known here).
+fn node_collation(node: &Node<'_>) -> Option<i64> {
+    match collation_field(node.tag)? {
+        (_, Some(fixed)) => Some(fixed),
+        (field, None) => node.int(field),
     }
-    result
 }
 
 /// The field holding a node's result collation, or the collation itself for nodes whose
@@ -499,15 +500,16 @@ mod tests {
             :opresulttype 23 :opretset false :opcollid 0 :inputcollid 0 :args ({VAR :varno 1} \
             {CONST :consttype 23 :constvalue 4 [ 1 0 0 0 0 0 0 0 ]}) :location 3} \
             {NULLTEST :arg {VAR :varcollid 7} :nulltesttype 0} {WINDOWFUNC :wincollid 5})";
-        assert_eq!(
-            expression_collations(tree),
-            vec![Some(100), Some(0), Some(0), None]
-        );
-    }
-
-    #[test]
-    fn escaped_brackets_do_not_count() {
-        let tree = r#"({CONST :constcollid 100 :constvalue "a\}b\)c"} {VAR :varcollid 950})"#;
-        assert_eq!(expression_collations(tree), vec![Some(100), Some(950)]);
+        let Ok(Tree::List(items)) = nodetree::parse(tree) else {
+            panic!("a list")
+        };
+        let collations: Vec<Option<i64>> = items
+            .iter()
+            .map(|item| match item {
+                Tree::Node(node) => node_collation(node),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(collations, vec![Some(100), Some(0), Some(0), None]);
     }
 }

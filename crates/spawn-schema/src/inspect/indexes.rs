@@ -2,7 +2,8 @@
 //! once the table columns are known (see [`indexdef`](super::indexdef)), and asked of
 //! `pg_get_indexdef` only where composing cannot be sure.
 
-use super::indexdef::{Needs, OpClass, Outcome, RawIndex, Support, TypeFacts};
+use super::exprdef::{ExprNeeds, Routine, TypeInfo};
+use super::indexdef::{IndexTrees, Needs, OpClass, Outcome, RawIndex, Support, TypeFacts};
 use super::{not_extension_member, ns_filter, query_error, Catalog, Cols, Inspector};
 use crate::model::{Index, Object, ObjectKind};
 use crate::SchemaError;
@@ -23,7 +24,7 @@ fn numbers<T: std::str::FromStr>(c: &Cols<'_>, index: usize) -> Result<Vec<T>, S
 
 /// Rounds of facts read on demand (a domain over a domain needs one per level) before the
 /// server is asked instead.
-const FACT_ROUNDS: usize = 3;
+pub(super) const FACT_ROUNDS: usize = 3;
 
 impl Inspector {
     /// The operator classes and reserved words index definitions are composed with (see
@@ -87,11 +88,9 @@ impl Inspector {
              h.inhparent::int8, i.indrelid::int8, i.indisunique, {nulls_not_distinct}, am.amname::text, \
              ic.relkind = 'I', i.indnkeyatts::int4, i.indkey::text, i.indclass::text, \
              i.indcollation::text, i.indoption::text, \
-             CASE WHEN i.indexprs IS NOT NULL THEN ARRAY(SELECT CASE WHEN i.indkey[k - 1] = 0 \
-               THEN pg_get_indexdef(i.indexrelid, k, false) END FROM generate_series(1, i.indnkeyatts::int4) k) END, \
              ARRAY(SELECT CASE WHEN a.attoptions IS NULL THEN a.atttypid::int8 ELSE -1 END FROM pg_attribute a \
                WHERE a.attrelid = i.indexrelid AND a.attnum > 0 ORDER BY a.attnum), \
-             i.indexprs::text, pg_get_expr(i.indpred, i.indrelid), ic.reloptions IS NOT NULL \
+             i.indexprs::text, i.indpred::text, ic.reloptions IS NOT NULL \
              FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace \
              JOIN pg_class tc ON tc.oid = i.indrelid JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
              JOIN pg_am am ON am.oid = ic.relam \
@@ -113,7 +112,7 @@ impl Inspector {
                 self.inherited_from
                     .push((id.clone(), Catalog::Class, parent));
             }
-            let attribute_types: Vec<i64> = c.get(20)?;
+            let attribute_types: Vec<i64> = c.get(19)?;
             let raw = RawIndex {
                 oid,
                 name,
@@ -129,13 +128,10 @@ impl Inspector {
                 classes: numbers(&c, 16)?,
                 collations: numbers(&c, 17)?,
                 options: numbers(&c, 18)?,
-                expressions: c
-                    .get::<Option<Vec<Option<String>>>>(19)?
-                    .unwrap_or_default(),
-                has_options: c.get::<bool>(23)? || attribute_types.contains(&-1),
+                has_options: c.get::<bool>(22)? || attribute_types.contains(&-1),
                 attribute_types,
-                expression_tree: c.get(21)?,
-                predicate: c.get(22)?,
+                expression_tree: c.get(20)?,
+                predicate: c.get(21)?,
             };
             let index = Index {
                 table: (raw.table_schema.clone(), raw.table_name.clone()),
@@ -151,30 +147,47 @@ impl Inspector {
     /// Composes the definitions of the indexes read, reading the facts they wait for, and
     /// asks `pg_get_indexdef` for the rest; then adds the indexes to the schema.
     pub(super) async fn finish_indexes(&mut self) -> Result<(), SchemaError> {
-        let mut todo = std::mem::take(&mut self.pending_indexes);
-        let total = todo.len();
-        let mut by_server = Vec::new();
+        let pending = std::mem::take(&mut self.pending_indexes);
+        let total = pending.len();
+        let trees: Vec<IndexTrees<'_>> = pending
+            .iter()
+            .map(|(_, _, raw)| IndexTrees::read(raw))
+            .collect();
+        let mut outcomes: Vec<Option<Outcome>> = Vec::new();
+        outcomes.resize_with(total, || None);
         for round in 0..=FACT_ROUNDS {
             let mut needs = Needs::default();
-            let mut waiting = Vec::new();
-            for (id, mut index, raw) in todo {
-                match self
-                    .index_support
-                    .compose(&raw, &self.column_facts, &mut needs)
-                {
-                    Outcome::Done(definition) => {
-                        index.definition = definition;
-                        self.insert(id, Object::Index(index));
-                    }
-                    Outcome::Waiting if round < FACT_ROUNDS => waiting.push((id, index, raw)),
-                    Outcome::Waiting | Outcome::Server => by_server.push((id, index, raw.oid)),
+            let mut waiting = false;
+            for (i, outcome) in outcomes.iter_mut().enumerate() {
+                if outcome.is_some() {
+                    continue;
+                }
+                match self.index_support.compose(
+                    &pending[i].2,
+                    &trees[i],
+                    &self.column_facts,
+                    &mut needs,
+                ) {
+                    Outcome::Waiting if round < FACT_ROUNDS => waiting = true,
+                    Outcome::Waiting => *outcome = Some(Outcome::Server),
+                    decided => *outcome = Some(decided),
                 }
             }
-            todo = waiting;
-            if todo.is_empty() {
+            if !waiting {
                 break;
             }
-            self.read_index_facts(needs).await?;
+            self.read_facts(needs).await?;
+        }
+        drop(trees);
+        let mut by_server = Vec::new();
+        for ((id, mut index, raw), outcome) in pending.into_iter().zip(outcomes) {
+            match outcome {
+                Some(Outcome::Done(definition)) => {
+                    index.definition = definition;
+                    self.insert(id, Object::Index(index));
+                }
+                _ => by_server.push((id, index, raw.oid)),
+            }
         }
         tracing::debug!(
             composed = total - by_server.len(),
@@ -196,8 +209,9 @@ impl Inspector {
         Ok(())
     }
 
-    /// Reads the type facts and collation names composing waits for.
-    async fn read_index_facts(&mut self, mut needs: Needs) -> Result<(), SchemaError> {
+    /// Reads the facts composed definitions wait for: key types, collation names, and what
+    /// expressions use.
+    pub(super) async fn read_facts(&mut self, mut needs: Needs) -> Result<(), SchemaError> {
         if needs.is_empty() {
             return Ok(());
         }
@@ -205,6 +219,8 @@ impl Inspector {
             list.sort_unstable();
             list.dedup();
         }
+        self.read_expression_facts(std::mem::take(&mut needs.expressions))
+            .await?;
         if !needs.types.is_empty() {
             let is_array = if self.version >= 140000 {
                 "t.typelem <> 0 AND t.typsubscript = 'array_subscript_handler'::regproc"
@@ -254,6 +270,78 @@ impl Inspector {
             for row in &rows {
                 let c = Cols::new(row, "index collations");
                 self.index_support.collations.insert(c.get(0)?, c.get(1)?);
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads the functions, operators and types the expressions being composed use, in one
+    /// query.
+    async fn read_expression_facts(&mut self, mut needs: ExprNeeds) -> Result<(), SchemaError> {
+        if needs.is_empty() {
+            return Ok(());
+        }
+        for list in [&mut needs.functions, &mut needs.operators] {
+            list.sort_unstable();
+            list.dedup();
+        }
+        needs.types.sort_unstable();
+        needs.types.dedup();
+        let (type_oids, typmods): (Vec<i64>, Vec<i32>) = needs.types.iter().copied().unzip();
+        let rows = sqlx::query(
+            "SELECT 'f', p.oid::int8, 0, p.proname::text, n.nspname::text, ARRAY(SELECT unnest(p.proargtypes)::int8), \
+             p.prokind = 'f' AND p.provariadic = 0 \
+             FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.oid = ANY($1::int8[]::oid[]) \
+             UNION ALL \
+             SELECT 'o', o.oid::int8, 0, o.oprname::text, n.nspname::text, ARRAY[o.oprleft, o.oprright]::int8[], \
+             o.oprkind IN ('b', 'l') \
+             FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace WHERE o.oid = ANY($2::int8[]::oid[]) \
+             UNION ALL \
+             SELECT 't', t.oid::int8, m.typmod, format_type(t.oid, m.typmod), t.typtype::text, \
+             ARRAY[CASE WHEN t.typtype = 'b' AND t.typlen = -1 THEN t.typelem ELSE 0 END, t.typcollation]::int8[], true \
+             FROM unnest($3::int8[], $4::int4[]) m(oid, typmod) JOIN pg_type t ON t.oid = m.oid::oid",
+        )
+        .bind(&needs.functions)
+        .bind(&needs.operators)
+        .bind(&type_oids)
+        .bind(&typmods)
+        .fetch_all(&mut *self.tx)
+        .await
+        .map_err(query_error("expression facts"))?;
+        let facts = &mut self.index_support.expressions;
+        for row in &rows {
+            let c = Cols::new(row, "expression facts");
+            let kind: &str = c.get(0)?;
+            let oid: i64 = c.get(1)?;
+            let name: String = c.get(3)?;
+            let schema: String = c.get(4)?;
+            let numbers: Vec<i64> = c.get(5)?;
+            let plain: bool = c.get(6)?;
+            match kind {
+                "t" => {
+                    facts.type_names.insert((oid, c.get(2)?), name);
+                    facts.types.insert(
+                        oid,
+                        TypeInfo {
+                            typtype: schema,
+                            element: numbers.first().copied().unwrap_or(0),
+                            collation: numbers.get(1).copied().unwrap_or(0),
+                        },
+                    );
+                }
+                kind => {
+                    let routine = Routine {
+                        name,
+                        schema,
+                        arg_types: numbers,
+                        plain,
+                    };
+                    if kind == "f" {
+                        facts.functions.insert(oid, routine);
+                    } else {
+                        facts.operators.insert(oid, routine);
+                    }
+                }
             }
         }
         Ok(())

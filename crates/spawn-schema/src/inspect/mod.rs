@@ -20,9 +20,11 @@
 
 mod constraintdef;
 mod depend;
+mod exprdef;
 mod indexdef;
 mod indexes;
 mod namespaces;
+mod nodetree;
 mod relations;
 mod routines;
 mod types;

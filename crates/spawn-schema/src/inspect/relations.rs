@@ -302,6 +302,7 @@ impl Inspector {
         let sql = format!(
             "SELECT co.oid::int8, co.conindid::int8, n.nspname::text, c.relname::text, co.conname::text, co.contype::text, \
              CASE WHEN co.contype = 'f' AND NOT {set_columns} THEN NULL \
+                  WHEN co.contype = 'c' THEN NULL \
                   WHEN co.contype IN ('p', 'u') AND ci.indnatts = ci.indnkeyatts AND NOT {nulls_not_distinct} \
                        AND cic.reltablespace = 0 THEN NULL \
                   ELSE pg_get_constraintdef(co.oid) END, \
@@ -310,7 +311,8 @@ impl Inspector {
              co.confmatchtype::text, co.confupdtype::text, co.confdeltype::text, \
              co.condeferrable, co.condeferred, co.convalidated, \
              CASE WHEN co.contype IN ('p', 'u') THEN (SELECT string_agg(quote_ident(split_part(o, '=', 1)) || '=' \
-               || quote_literal(substr(o, strpos(o, '=') + 1)), ', ') FROM unnest(cic.reloptions) o) END \
+               || quote_literal(substr(o, strpos(o, '=') + 1)), ', ') FROM unnest(cic.reloptions) o) END, \
+             CASE WHEN co.contype = 'c' THEN co.conbin::text END, co.connoinherit \
              FROM pg_constraint co JOIN pg_class c ON c.oid = co.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
              LEFT JOIN pg_index ci ON ci.indexrelid = co.conindid AND co.contype IN ('p', 'u') \
              LEFT JOIN pg_class cic ON cic.oid = ci.indexrelid \
@@ -366,6 +368,8 @@ impl Inspector {
                 deferred: c.get(19)?,
                 validated: c.get(20)?,
                 storage,
+                check: c.get(22)?,
+                no_inherit: c.get(23)?,
             };
             self.pending_constraints.push((id, con, key));
         }
