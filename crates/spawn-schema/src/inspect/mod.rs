@@ -13,10 +13,10 @@
 //! once. Without a second connection (a connection limit, no free slot) everything is read
 //! on the first.
 //!
-//! Index definitions and the definitions of keys and foreign keys are not deparsed by the
-//! server one by one: they are composed from their catalog rows once both halves are read
-//! ([`indexdef`], [`constraintdef`]), the server's deparser being asked only for what cannot
-//! be composed with certainty.
+//! Index definitions and the definitions of keys, foreign keys and CHECK constraints are not
+//! deparsed by the server one by one: they are composed from their catalog rows and node
+//! trees once both halves are read ([`indexdef`], [`constraintdef`], [`exprdef`]), the
+//! server's deparser being asked only for what cannot be composed with certainty.
 
 mod constraintdef;
 mod depend;
@@ -320,9 +320,9 @@ impl Inspector {
     }
 
     /// Constraints, indexes, views, triggers, policies and statistics: each only adds objects
-    /// of its own, so it can be read on a second connection and absorbed afterwards. Views
-    /// come after the constraints: deparsing CHECK constraints has opened the tables the
-    /// views read, so `pg_get_viewdef` finds them in this server process's cache.
+    /// of its own, so it can be read on a second connection and absorbed afterwards. (Views
+    /// read on the first connection, after the columns, made the whole slower: 0.687 vs
+    /// 0.661 s at N = 2,000.)
     async fn read_second_half(&mut self) -> Result<(), SchemaError> {
         self.constraints().await?;
         self.index_support().await?;
