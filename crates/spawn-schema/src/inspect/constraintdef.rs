@@ -15,7 +15,6 @@
 
 use super::exprdef::{Deparsed, Deparser};
 use super::indexdef::{ColumnFacts, Needs, Outcome, Support};
-use super::indexes::FACT_ROUNDS;
 use super::nodetree::{self, Node, Tree};
 use super::{Catalog, FastMap, Inspector};
 use crate::model::{Constraint, Object, ObjectId};
@@ -193,43 +192,27 @@ impl Inspector {
                     .and_then(|text| nodetree::parse(text).ok())
             })
             .collect();
-        let mut outcomes: Vec<Option<Outcome>> = Vec::new();
-        outcomes.resize_with(total, || None);
-        for round in 0..=FACT_ROUNDS {
-            let mut needs = Needs::default();
-            let mut waiting = false;
-            for (i, outcome) in outcomes.iter_mut().enumerate() {
-                if outcome.is_some() {
-                    continue;
-                }
-                let table_name = |oid: i64| {
-                    self.oids
-                        .get(&(Catalog::Class, oid, 0))
-                        .map(|t| (t.schema.to_string(), t.name.to_string()))
-                };
-                match compose(
-                    &pending[i].2,
-                    checks[i].as_ref(),
-                    &self.index_support,
-                    &self.column_facts,
-                    table_name,
-                    &mut needs,
-                ) {
-                    Outcome::Waiting if round < FACT_ROUNDS => waiting = true,
-                    Outcome::Waiting => *outcome = Some(Outcome::Server),
-                    decided => *outcome = Some(decided),
-                }
-            }
-            if !waiting {
-                break;
-            }
-            self.read_facts(needs).await?;
-        }
+        let compose_one = |ins: &Inspector, i: usize, needs: &mut Needs| {
+            let table_name = |oid: i64| {
+                ins.oids
+                    .get(&(Catalog::Class, oid, 0))
+                    .map(|t| (t.schema.to_string(), t.name.to_string()))
+            };
+            compose(
+                &pending[i].2,
+                checks[i].as_ref(),
+                &ins.index_support,
+                &ins.column_facts,
+                table_name,
+                needs,
+            )
+        };
+        let outcomes = self.compose_all(total, compose_one).await?;
         drop(checks);
         let mut by_server = Vec::new();
         for ((id, mut constraint, key), outcome) in pending.into_iter().zip(outcomes) {
             match outcome {
-                Some(Outcome::Done(definition)) => {
+                Outcome::Done(definition) => {
                     constraint.definition = definition;
                     self.insert(id, Object::Constraint(constraint));
                 }

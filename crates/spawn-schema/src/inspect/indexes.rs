@@ -24,7 +24,11 @@ fn numbers<T: std::str::FromStr>(c: &Cols<'_>, index: usize) -> Result<Vec<T>, S
 
 /// Rounds of facts read on demand (a domain over a domain needs one per level) before the
 /// server is asked instead.
-pub(super) const FACT_ROUNDS: usize = 3;
+const FACT_ROUNDS: usize = 3;
+
+/// How many definitions [`Inspector::compose_all`] composes first, to learn the facts most of
+/// the others wait for too.
+const SAMPLE: usize = 100;
 
 impl Inspector {
     /// The operator classes and reserved words index definitions are composed with (see
@@ -153,36 +157,16 @@ impl Inspector {
             .iter()
             .map(|(_, _, raw)| IndexTrees::read(raw))
             .collect();
-        let mut outcomes: Vec<Option<Outcome>> = Vec::new();
-        outcomes.resize_with(total, || None);
-        for round in 0..=FACT_ROUNDS {
-            let mut needs = Needs::default();
-            let mut waiting = false;
-            for (i, outcome) in outcomes.iter_mut().enumerate() {
-                if outcome.is_some() {
-                    continue;
-                }
-                match self.index_support.compose(
-                    &pending[i].2,
-                    &trees[i],
-                    &self.column_facts,
-                    &mut needs,
-                ) {
-                    Outcome::Waiting if round < FACT_ROUNDS => waiting = true,
-                    Outcome::Waiting => *outcome = Some(Outcome::Server),
-                    decided => *outcome = Some(decided),
-                }
-            }
-            if !waiting {
-                break;
-            }
-            self.read_facts(needs).await?;
-        }
+        let compose_one = |ins: &Inspector, i: usize, needs: &mut Needs| {
+            ins.index_support
+                .compose(&pending[i].2, &trees[i], &ins.column_facts, needs)
+        };
+        let outcomes = self.compose_all(total, compose_one).await?;
         drop(trees);
         let mut by_server = Vec::new();
         for ((id, mut index, raw), outcome) in pending.into_iter().zip(outcomes) {
             match outcome {
-                Some(Outcome::Done(definition)) => {
+                Outcome::Done(definition) => {
                     index.definition = definition;
                     self.insert(id, Object::Index(index));
                 }
@@ -207,6 +191,43 @@ impl Inspector {
             self.insert(id, Object::Index(index));
         }
         Ok(())
+    }
+
+    /// Composes `count` definitions with `compose`, reading the facts they wait for between
+    /// passes; a definition still waiting after [`FACT_ROUNDS`] is left to the server. A
+    /// sample goes first: the facts it waits for are most often what the others need too, so
+    /// that these are composed in one pass rather than waiting once each.
+    pub(super) async fn compose_all(
+        &mut self,
+        count: usize,
+        compose: impl Fn(&Inspector, usize, &mut Needs) -> Outcome,
+    ) -> Result<Vec<Outcome>, SchemaError> {
+        let mut outcomes: Vec<Option<Outcome>> = Vec::new();
+        outcomes.resize_with(count, || None);
+        for limit in [SAMPLE.min(count), count] {
+            for round in 0..=FACT_ROUNDS {
+                let mut needs = Needs::default();
+                let mut waiting = false;
+                for (i, outcome) in outcomes[..limit].iter_mut().enumerate() {
+                    if outcome.is_some() {
+                        continue;
+                    }
+                    match compose(self, i, &mut needs) {
+                        Outcome::Waiting if round < FACT_ROUNDS => waiting = true,
+                        Outcome::Waiting => *outcome = Some(Outcome::Server),
+                        decided => *outcome = Some(decided),
+                    }
+                }
+                if !waiting {
+                    break;
+                }
+                self.read_facts(needs).await?;
+            }
+        }
+        Ok(outcomes
+            .into_iter()
+            .map(|outcome| outcome.unwrap_or(Outcome::Server))
+            .collect())
     }
 
     /// Reads the facts composed definitions wait for: key types, collation names, and what
