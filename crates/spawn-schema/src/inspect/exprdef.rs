@@ -1,6 +1,6 @@
 //! Expressions put back into SQL from their node trees, byte for byte as the server's
 //! deparser prints them with `pretty` off (`pg_get_constraintdef`, `pg_get_expr`,
-//! `pg_get_indexdef`).
+//! `pg_get_indexdef`), with one deliberate difference (below).
 //!
 //! Why: to deparse an expression the server opens its table and builds the table's cache
 //! entry, for every table with a CHECK constraint, an expression index or a partial index;
@@ -13,6 +13,11 @@
 //! tests, `= ANY (ARRAY[…])`, COALESCE, GREATEST/LEAST, NULLIF and IS DISTINCT FROM. Anything
 //! else ([`Deparsed::Server`]) is left to the server's deparser, and the round-trip tests
 //! compare every composed text with the server's.
+//!
+//! The difference: in `x = ANY (…)`, an array literal's implicit cast to another array type
+//! is left out (`x IN ('a', 'b')` on a varchar column), because the server's text for it,
+//! `(ARRAY[…])::text[]`, reads back as another expression: a plan that created it would
+//! never converge.
 //!
 //! Node trees hold datums in the server's byte order. They are read as little-endian, and
 //! a value that does not check out that way (the unused bytes of an integer are not its sign,
@@ -584,7 +589,20 @@ impl Deparser<'_> {
         out.sql.push(' ');
         out.sql.push_str(any);
         out.sql.push_str(" (");
-        self.expr(out, right, true)?;
+        // `x IN ('a', 'b')` on a varchar column is stored with the list cast to text[] by
+        // an implicit array coercion, which the server prints `(ARRAY[…])::text[]`. Read
+        // back, that cast applies to each element instead, and the constraint's text changes:
+        // a diff applied would never converge. The array alone reads back as the original.
+        match right.node("arg") {
+            Some(array)
+                if right.tag == "ARRAYCOERCEEXPR"
+                    && right.int("coerceformat") == Some(IMPLICIT_CAST)
+                    && array.tag == "ARRAYEXPR" =>
+            {
+                self.expr(out, array, true)?
+            }
+            _ => self.expr(out, right, true)?,
+        }
         out.sql.push_str("))");
         Ok(())
     }
@@ -871,6 +889,36 @@ mod tests {
                 "((name = ANY (ARRAY['a'::text, 'it''s'::text])) OR (NOT (name IS NOT NULL)))"
                     .into()
             )
+        );
+    }
+
+    #[test]
+    fn an_array_literal_keeps_its_elements_types_not_its_implicit_cast() {
+        let varchar_text = text("x").replace(":consttype 25", ":consttype 1043");
+        let tree = format!(
+            "{{SCALARARRAYOPEXPR :opno 98 :opfuncid 67 :hashfuncid 0 :negfuncid 0 :useOr true \
+             :inputcollid 100 :args ({VAR_TEXT} {{ARRAYCOERCEEXPR :arg {{ARRAYEXPR \
+             :array_typeid 1015 :array_collid 100 :element_typeid 1043 :elements ({varchar_text}) \
+             :multidims false :location 20}} :elemexpr {{RELABELTYPE :arg {{CASETESTEXPR}} \
+             :resulttype 25 :resulttypmod -1 :resultcollid 100 :relabelformat 2 :location -1}} \
+             :resulttype 1009 :resulttypmod -1 :resultcollid 100 :coerceformat 2 :location -1}}) \
+             :location 10}}"
+        );
+        let mut facts = facts();
+        facts
+            .type_names
+            .insert((VARCHAR, -1), "character varying".into());
+        facts.types.insert(
+            VARCHAR,
+            TypeInfo {
+                typtype: "b".into(),
+                element: 0,
+                collation: 100,
+            },
+        );
+        assert_eq!(
+            deparse(&tree, &facts).0,
+            Deparsed::Done("(name = ANY (ARRAY['x'::character varying]))".into())
         );
     }
 
