@@ -60,7 +60,15 @@ fn main() {
     );
     for n in sizes {
         let (from, to, objects) = runtime.block_on(prepare(n));
-        let spawn_runs: Vec<(Duration, u64)> = (0..RUNS).map(|_| run_spawn(&from, &to)).collect();
+        // Alternating runs, so that a change in the host's speed weighs on both alike.
+        let mut spawn_runs = Vec::new();
+        let mut migra_runs = Vec::new();
+        for _ in 0..RUNS {
+            spawn_runs.push(run_spawn(&from, &to));
+            if migra {
+                migra_runs.extend(run_migra(&python, &from, &to));
+            }
+        }
         let (spawn_time, spawn_kib) = best(&spawn_runs);
         let mut line = format!(
             "{n:>6} {objects:>9} {:>11.3} {:>12.1}",
@@ -68,10 +76,6 @@ fn main() {
             spawn_kib as f64 / 1024.0
         );
         if migra {
-            let runs = if n >= 2000 { 1 } else { RUNS };
-            let migra_runs: Vec<(Duration, u64)> = (0..runs)
-                .filter_map(|_| run_migra(&python, &from, &to))
-                .collect();
             if migra_runs.is_empty() {
                 line.push_str("      (migra failed)");
             } else {
@@ -88,7 +92,7 @@ fn main() {
         }
         println!("{line}");
     }
-    println!("(best of {RUNS} runs; migra once at N >= 2000; memory = spawn's peak RSS / migra's)");
+    println!("(best of {RUNS} alternating runs of each; memory = spawn's peak RSS / migra's)");
 }
 
 fn best(runs: &[(Duration, u64)]) -> (Duration, u64) {

@@ -1,23 +1,37 @@
 //! The dependency graph of one schema, indexed both ways.
 //!
 //! [`Schema::dependencies`] is sorted by dependent, so the dependencies of an object are a
-//! slice found by binary search; a second, sorted index answers "who depends on this".
+//! slice found by binary search; a second index, sorted by a hash of the dependency's target,
+//! answers "who depends on this" (sorting by hash is a sort of integers; comparing the
+//! targets themselves would compare their names).
+
+use std::hash::BuildHasher;
 
 use crate::model::{DepKind, Dependency, ObjectId, Schema};
+
+/// A fixed seed: the order of dependents must not change from one run to the next.
+fn target_hash(id: &ObjectId) -> u64 {
+    foldhash::fast::FixedState::with_seed(0).hash_one(id)
+}
 
 /// Who depends on whom in one schema.
 pub(crate) struct Graph<'a> {
     /// Sorted by `from` (as the schema keeps them).
     deps: &'a [Dependency],
-    /// Indices into `deps`, sorted by `to`.
-    by_target: Vec<u32>,
+    /// (hash of `to`, index into `deps`), sorted: the dependents of an object are found in
+    /// the run of its hash, in the order of `deps`.
+    by_target: Vec<(u64, u32)>,
 }
 
 impl<'a> Graph<'a> {
     pub fn new(schema: &'a Schema) -> Self {
         let deps = schema.dependencies.as_slice();
-        let mut by_target: Vec<u32> = (0..deps.len() as u32).collect();
-        by_target.sort_by(|a, b| deps[*a as usize].to.cmp(&deps[*b as usize].to));
+        let mut by_target: Vec<(u64, u32)> = deps
+            .iter()
+            .enumerate()
+            .map(|(i, d)| (target_hash(&d.to), i as u32))
+            .collect();
+        by_target.sort_unstable();
         Self { deps, by_target }
     }
 
@@ -26,15 +40,15 @@ impl<'a> Graph<'a> {
         &'s self,
         id: &ObjectId,
     ) -> impl Iterator<Item = (&'a ObjectId, DepKind)> + 's {
-        let start = self
-            .by_target
-            .partition_point(|i| self.deps[*i as usize].to < *id);
+        let hash = target_hash(id);
+        let start = self.by_target.partition_point(|(h, _)| *h < hash);
         let deps = self.deps;
         let id = id.clone();
         self.by_target[start..]
             .iter()
-            .map(move |i| &deps[*i as usize])
-            .take_while(move |d| d.to == id)
+            .take_while(move |(h, _)| *h == hash)
+            .map(move |(_, i)| &deps[*i as usize])
+            .filter(move |d| d.to == id)
             .map(|d| (&d.from, d.kind))
     }
 
