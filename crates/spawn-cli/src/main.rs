@@ -20,6 +20,7 @@ use crate::exit::Exit;
 use crate::output::Out;
 
 fn main() -> ExitCode {
+    spawn_schema::reserve_heap_headroom();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {

@@ -168,6 +168,8 @@ fn run_spawn(from: &str, to: &str) -> (Duration, u64) {
 }
 
 fn child(urls: &str) {
+    // As `spawn diff` starts.
+    spawn_schema::reserve_heap_headroom();
     let (from, to) = urls.split_once(' ').expect("two URLs");
     if std::env::var_os("RUST_LOG").is_some() {
         tracing_subscriber::fmt()

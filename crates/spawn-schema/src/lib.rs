@@ -14,6 +14,7 @@
 mod deps;
 mod diff;
 mod error;
+mod heap;
 mod inspect;
 pub mod model;
 mod options;
@@ -23,6 +24,7 @@ mod render;
 mod safety;
 
 pub use error::{DiffError, SchemaError};
+pub use heap::reserve_heap_headroom;
 pub use inspect::inspect;
 pub use model::{Object, ObjectId, ObjectKind, Schema};
 pub use options::Options;
