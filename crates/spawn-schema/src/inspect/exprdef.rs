@@ -7,7 +7,8 @@
 //! with thousands of tables that is a large part of an inspection's server time. The node
 //! trees themselves are cheap to read (`conbin`, `indexprs`, `indpred`).
 //!
-//! Only a well-understood subset is composed: columns, constants of the common scalar types,
+//! Only a well-understood subset is composed: columns, constants of the common scalar types
+//! (integers, numerics, booleans, text),
 //! operators and functions that resolve without a search (from `pg_catalog` with exactly
 //! their declared argument types, or schema-qualified), casts, AND/OR/NOT, NULL and boolean
 //! tests, `= ANY (ARRAY[…])`, COALESCE, GREATEST/LEAST, NULLIF and IS DISTINCT FROM. Anything
@@ -92,6 +93,7 @@ const INT8: i64 = 20;
 const INT2: i64 = 21;
 const INT4: i64 = 23;
 const TEXT: i64 = 25;
+const NUMERIC: i64 = 1700;
 const BPCHAR: i64 = 1042;
 const VARCHAR: i64 = 1043;
 const RECORD: i64 = 2249;
@@ -291,6 +293,16 @@ impl Deparser<'_> {
                     _ => return Err(Unsupported),
                 });
                 label = false;
+            }
+            NUMERIC => {
+                let text = numeric_datum(bytes).ok_or(Unsupported)?;
+                // Bare when it reads back as a numeric (it has a point and no sign).
+                if text.starts_with(|c: char| c.is_ascii_digit()) && text.contains('.') {
+                    out.sql.push_str(&text);
+                    label = typmod >= 0;
+                } else {
+                    quote_literal(&mut out.sql, &text);
+                }
             }
             TEXT | VARCHAR | BPCHAR => {
                 let text = text_datum(bytes).ok_or(Unsupported)?;
@@ -679,32 +691,123 @@ fn int_datum(bytes: &[u8], width: usize) -> Option<i64> {
     (value == whole).then_some(value)
 }
 
-/// A text datum (a varlena with a 1- or 4-byte header), if it is plain ASCII without
-/// backslashes (whose quoting depends on `standard_conforming_strings`).
-fn text_datum(bytes: &[u8]) -> Option<&str> {
+/// A varlena's data (after its 1- or 4-byte header), if it is stored plainly (neither
+/// compressed nor a TOAST pointer) and its length checks out.
+fn varlena_payload(bytes: &[u8]) -> Option<&[u8]> {
     let first = *bytes.first()?;
-    let data = if first & 0x01 == 0x01 {
+    if first & 0x01 == 0x01 {
         // A 1-byte header; 0x01 alone marks a TOAST pointer.
         let length = usize::from(first >> 1);
         if first == 0x01 || length != bytes.len() {
             return None;
         }
-        &bytes[1..]
+        Some(&bytes[1..])
     } else if first & 0x03 == 0 {
         let header: [u8; 4] = bytes.get(..4)?.try_into().ok()?;
         let length = usize::try_from(u32::from_le_bytes(header) >> 2).ok()?;
         if length != bytes.len() {
             return None;
         }
-        &bytes[4..]
+        Some(&bytes[4..])
     } else {
         // Compressed.
-        return None;
-    };
+        None
+    }
+}
+
+/// A text datum, if it is plain ASCII without backslashes (whose quoting depends on
+/// `standard_conforming_strings`).
+fn text_datum(bytes: &[u8]) -> Option<&str> {
+    let data = varlena_payload(bytes)?;
     if data.iter().any(|&b| b == 0 || b == b'\\' || !b.is_ascii()) {
         return None;
     }
     std::str::from_utf8(data).ok()
+}
+
+/// A numeric datum as `numeric_out` prints it, if it is a finite number: base-10000 digits
+/// after a short (2-byte) or long (4-byte) header of sign, display scale and weight.
+fn numeric_datum(bytes: &[u8]) -> Option<String> {
+    use std::fmt::Write as _;
+    let payload = varlena_payload(bytes)?;
+    let word = |at: usize| -> Option<u16> {
+        Some(u16::from_le_bytes([
+            *payload.get(at)?,
+            *payload.get(at + 1)?,
+        ]))
+    };
+    let header = word(0)?;
+    let (negative, scale, weight, digits_at) = match header & 0xC000 {
+        // Short: sign, 6-bit scale, 7-bit signed weight.
+        0x8000 => {
+            let magnitude = (header & 0x003F) as i16;
+            let weight = if header & 0x0040 != 0 {
+                magnitude | !0x003F
+            } else {
+                magnitude
+            };
+            (
+                header & 0x2000 != 0,
+                usize::from((header & 0x1F80) >> 7),
+                i32::from(weight),
+                2,
+            )
+        }
+        // Long: sign and 14-bit scale, then a 16-bit weight.
+        0x0000 | 0x4000 => (
+            header & 0x4000 != 0,
+            usize::from(header & 0x3FFF),
+            i32::from(word(2)? as i16),
+            4,
+        ),
+        // NaN and the infinities.
+        _ => return None,
+    };
+    let digits: Vec<i32> = payload
+        .get(digits_at..)?
+        .chunks(2)
+        .map(|pair| match pair {
+            [low, high] => Some(i32::from(i16::from_le_bytes([*low, *high]))),
+            _ => None,
+        })
+        .collect::<Option<_>>()?;
+    if digits.iter().any(|d| !(0..10_000).contains(d)) {
+        return None;
+    }
+    let digit = |at: i32| {
+        usize::try_from(at)
+            .ok()
+            .and_then(|at| digits.get(at))
+            .copied()
+            .unwrap_or(0)
+    };
+    let mut text = String::new();
+    if negative {
+        text.push('-');
+    }
+    let mut next = weight + 1;
+    if weight < 0 {
+        text.push('0');
+    } else {
+        for at in 0..=weight {
+            // The first group without its leading zeros.
+            let _ = if at == 0 {
+                write!(text, "{}", digit(at))
+            } else {
+                write!(text, "{:04}", digit(at))
+            };
+        }
+    }
+    if scale > 0 {
+        text.push('.');
+        let start = text.len();
+        while text.len() - start < scale {
+            let _ = write!(text, "{:04}", digit(next));
+            next += 1;
+        }
+        text.truncate(start + scale);
+    }
+    Some(text)
 }
 
 /// `simple_quote_literal` (the text has no backslashes).
@@ -961,11 +1064,43 @@ mod tests {
             "{CASEEXPR :casetype 25}",
             "{VAR :varno 2 :varattno 1 :vartype 23 :varlevelsup 0 :varnosyn 2 :varattnosyn 1}",
             "{VAR :varno 1 :varattno 0 :vartype 23 :varlevelsup 0 :varnosyn 1 :varattnosyn 0}",
-            "{CONST :consttype 1700 :consttypmod -1 :constcollid 0 :constisnull false :constvalue 8 [ 8 0 0 0 0 0 0 0 ]}",
+            "{CONST :consttype 1700 :consttypmod -1 :constcollid 0 :constisnull false :constvalue 8 [ 9 0 0 0 0 0 0 0 ]}",
             "{OPEXPR :opno 521 :args",
         ] {
             assert_eq!(deparse(tree, &facts).0, Deparsed::Server, "{tree}");
         }
+    }
+
+    #[test]
+    fn numeric_constants_print_as_numeric_out_does() {
+        // Datums as the server stores them in `conbin`, and the constants it prints.
+        let cases = [
+            ("32 0 0 0 -1 -128 -120 19", "0.5"),
+            ("40 0 0 0 0 -95 12 0 -60 9", "'-12.25'::numeric"),
+            (
+                "64 0 0 0 2 -125 1 0 41 9 -123 26 0 0 100 0",
+                "123456789.000001",
+            ),
+            ("32 0 0 0 127 -126 1 0", "0.0001"),
+            ("32 0 0 0 5 -128 1 0", "'100000000000000000000'::numeric"),
+            ("24 0 0 0 0 -127", "0.00"),
+        ];
+        for (bytes, expected) in cases {
+            let length = bytes.split(' ').count();
+            let tree = format!(
+                "{{CONST :consttype 1700 :consttypmod -1 :constcollid 0 :constlen -1 \
+                 :constbyval false :constisnull false :location 1 :constvalue {length} [ {bytes} ]}}"
+            );
+            assert_eq!(
+                deparse(&tree, &facts()).0,
+                Deparsed::Done(expected.into()),
+                "{bytes}"
+            );
+        }
+        // NaN is left to the server.
+        let nan = "{CONST :consttype 1700 :consttypmod -1 :constcollid 0 :constisnull false \
+                   :constvalue 6 [ 24 0 0 0 0 -64 ]}";
+        assert_eq!(deparse(nan, &facts()).0, Deparsed::Server);
     }
 
     #[test]
