@@ -8,9 +8,9 @@
 //! trees themselves are cheap to read (`conbin`, `indexprs`, `indpred`).
 //!
 //! Only a well-understood subset is composed: columns, constants of the common scalar types
-//! (integers, numerics, booleans, text),
-//! operators and functions that resolve without a search (from `pg_catalog` with exactly
-//! their declared argument types, or schema-qualified), casts, AND/OR/NOT, NULL and boolean
+//! (integers, numerics, booleans, text), operators and functions that resolve without a
+//! search (from `pg_catalog` with exactly their declared argument types, or
+//! schema-qualified), casts, AND/OR/NOT, NULL and boolean
 //! tests, `= ANY (ARRAY[…])`, COALESCE, GREATEST/LEAST, NULLIF and IS DISTINCT FROM. Anything
 //! else ([`Deparsed::Server`]) is left to the server's deparser, and the round-trip tests
 //! compare every composed text with the server's.
