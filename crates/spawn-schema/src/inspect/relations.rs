@@ -6,8 +6,8 @@ use super::indexdef::ColumnFacts;
 use super::types::collation_expr;
 use super::{not_extension_member, ns_filter, split_us, Catalog, Cols, Inspector};
 use crate::model::{
-    Column, ColumnDefault, Constraint, DepKind, Dependency, Meta, Object, ObjectId, ObjectKind,
-    PartitionOf, Policy, Sequence, Statistics, Table, Trigger, View,
+    Column, ColumnDefault, Constraint, DepKind, Dependency, Meta, Name, Object, ObjectId,
+    ObjectKind, PartitionOf, Policy, Sequence, Statistics, Table, Trigger, View,
 };
 use crate::SchemaError;
 
@@ -189,7 +189,10 @@ impl Inspector {
             .await?;
         rows.sort_unstable_by_key(|r| (r.table, r.number));
         let mut position = 0;
-        let mut current: Option<(i64, ObjectId)> = None;
+        // The table of the rows at hand, and the names of its columns so far (stored in the
+        // table when its rows are done: one lookup per table).
+        let mut current: Option<TableAtHand> = None;
+        let mut column_names: Vec<String> = Vec::new();
         // Inherited columns depend on the same column of each parent.
         let mut inherited: Vec<(ObjectId, ObjectId)> = Vec::new();
         for row in rows {
@@ -202,13 +205,33 @@ impl Inspector {
                 ..
             } = row;
             let table_id = match &current {
-                Some((rel, id)) if *rel == relid => id.clone(),
+                Some(table) if table.oid == relid => table.id.clone(),
                 _ => {
                     let Some(id) = self.oids.get(&(Catalog::Class, relid, 0)).cloned() else {
                         continue;
                     };
+                    if let Some(previous) = current.take() {
+                        self.set_table_columns(&previous.id, std::mem::take(&mut column_names));
+                    }
+                    let parents: Vec<(String, String)> = match self.schema.objects.get(&id) {
+                        Some(Object::Table(t)) => t
+                            .partition_of
+                            .iter()
+                            .map(|p| (p.parent_schema.clone(), p.parent.clone()))
+                            .chain(t.inherits.iter().cloned())
+                            .collect(),
+                        _ => Vec::new(),
+                    };
+                    let parents = parents
+                        .iter()
+                        .map(|(schema, name)| (self.name(schema), self.name(name)))
+                        .collect();
                     position = 0;
-                    current = Some((relid, id.clone()));
+                    current = Some(TableAtHand {
+                        oid: relid,
+                        id: id.clone(),
+                        parents,
+                    });
                     id
                 }
             };
@@ -263,23 +286,26 @@ impl Inspector {
                     }),
                 );
             }
-            if let Some(Object::Table(t)) = self.schema.objects.get_mut(&table_id) {
-                t.columns.push(name.to_string());
-                if is_inherited && !is_local {
-                    let parents = t
-                        .partition_of
-                        .iter()
-                        .map(|p| (p.parent_schema.clone(), p.parent.clone()))
-                        .chain(t.inherits.iter().cloned());
-                    for (ps, pn) in parents {
+            column_names.push(name.to_string());
+            if is_inherited && !is_local {
+                if let Some(table) = &current {
+                    for (ps, pn) in &table.parents {
                         inherited.push((
                             id.clone(),
-                            ObjectId::part(ObjectKind::Column, ps, pn, name.clone()),
+                            ObjectId::part(
+                                ObjectKind::Column,
+                                ps.clone(),
+                                pn.clone(),
+                                name.clone(),
+                            ),
                         ));
                     }
                 }
             }
             self.insert(id, Object::Column(column));
+        }
+        if let Some(last) = current.take() {
+            self.set_table_columns(&last.id, column_names);
         }
         for (from, to) in inherited {
             self.extra_deps.push(Dependency {
@@ -289,6 +315,13 @@ impl Inspector {
             });
         }
         Ok(())
+    }
+
+    /// Stores the names of a table's columns, in order.
+    fn set_table_columns(&mut self, table: &ObjectId, columns: Vec<String>) {
+        if let Some(Object::Table(t)) = self.schema.objects.get_mut(table) {
+            t.columns = columns;
+        }
     }
 
     /// Constraints. Keys and foreign keys of the common shapes come without a definition,
@@ -532,4 +565,11 @@ struct ColumnRow {
     collation_oid: i64,
     /// Everything but the position, generation expression and comment, set in order.
     column: Column,
+}
+
+/// The table whose columns are being read: its OID, identity, and parents (schema, name).
+struct TableAtHand {
+    oid: i64,
+    id: ObjectId,
+    parents: Vec<(Name, Name)>,
 }
