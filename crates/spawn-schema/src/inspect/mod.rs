@@ -19,6 +19,7 @@
 //! server's deparser being asked only for what cannot be composed with certainty.
 
 mod constraintdef;
+mod copyout;
 mod depend;
 mod exprdef;
 mod indexdef;
@@ -125,13 +126,15 @@ fn begin(pool: &PgPool) -> BoxFuture<'_, Result<(Reader, i32, String), SchemaErr
 
 /// The session settings every reader runs with: an empty `search_path` (so the server's
 /// deparsers qualify every name), no JIT (compiling the bigger catalog queries costs more than
-/// running them), enough memory for their sorts and hashes, and `quote_all_identifiers` off
-/// (definitions composed here quote names as the server does by default).
+/// running them), enough memory for their sorts and hashes, `quote_all_identifiers` off
+/// (definitions composed here quote names as the server does by default), and
+/// `standard_conforming_strings` on (literals written into COPY statements rely on it).
 fn settings(reader: &mut Reader) -> BoxFuture<'_, Result<(), SchemaError>> {
     Box::pin(async move {
         sqlx::query(
             "SELECT set_config('search_path', '', true), set_config('jit', 'off', true), \
-         set_config('work_mem', '64MB', true), set_config('quote_all_identifiers', 'off', true)",
+         set_config('work_mem', '64MB', true), set_config('quote_all_identifiers', 'off', true), \
+         set_config('standard_conforming_strings', 'on', true)",
         )
         .execute(&mut **reader)
         .await
@@ -201,6 +204,29 @@ fn export_snapshot(conn: &mut sqlx::PgConnection) -> BoxFuture<'_, Result<String
             .map_err(query_error("snapshot"))?;
         Ok(snapshot)
     })
+}
+
+/// `sql` with the parameters every filtered catalog query takes (`$1` the schemas to read,
+/// `$2` those to leave out, `$3` the extension members) written in as literals, for a COPY
+/// (which takes no parameters). Names become string literals, which the session reads with
+/// `standard_conforming_strings` on (see [`settings`]).
+fn inline_parameters(
+    sql: &str,
+    schemas: &[String],
+    excluded: &[String],
+    members: &[i64],
+) -> String {
+    let texts = |items: &[String]| {
+        let quoted: Vec<String> = items
+            .iter()
+            .map(|item| format!("'{}'", item.replace('\'', "''")))
+            .collect();
+        format!("(ARRAY[{}]::text[])", quoted.join(", "))
+    };
+    let numbers: Vec<String> = members.iter().map(i64::to_string).collect();
+    sql.replace("$3", &format!("(ARRAY[{}]::int8[])", numbers.join(", ")))
+        .replace("$2", &texts(excluded))
+        .replace("$1", &texts(schemas))
 }
 
 /// Runs statements one after the other (no parameters, no rows).
@@ -481,8 +507,8 @@ impl Inspector {
         })
     }
 
-    /// Runs one catalog query like [`Inspector::fetch`], decoding each row with `decode` as it
-    /// arrives (so that the rows are not all held at once).
+    /// Runs one of the biggest catalog queries like [`Inspector::fetch`], but through a binary
+    /// COPY ([`copyout`]), decoding each row with `decode`.
     fn fetch_map<'a, T, F>(
         &'a mut self,
         what: &'static str,
@@ -491,23 +517,34 @@ impl Inspector {
     ) -> BoxFuture<'a, Result<Vec<T>, SchemaError>>
     where
         T: Send + 'a,
-        F: FnMut(&Cols<'_>) -> Result<T, SchemaError> + Send + 'a,
+        F: FnMut(&copyout::CopyCols<'_>) -> Result<T, SchemaError> + Send + 'a,
     {
         Box::pin(async move {
             use futures_util::TryStreamExt;
             let started = std::time::Instant::now();
-            let mut rows = sqlx::query(sql)
-                .bind(&self.options.schemas)
-                .bind(&self.options.exclude_schemas)
-                .bind(&self.members)
-                .fetch(&mut *self.tx);
-            let mut values = Vec::new();
-            while let Some(row) = rows
-                .try_next()
-                .await
-                .map_err(|source| SchemaError::Query { what, source })?
+            let copy = format!(
+                "COPY ({}) TO STDOUT (FORMAT binary)",
+                self.inline_parameters(sql)
+            );
+            let mut data = Vec::new();
             {
-                values.push(decode(&Cols::new(&row, what))?);
+                let mut chunks = self
+                    .tx
+                    .copy_out_raw(&copy)
+                    .await
+                    .map_err(|source| SchemaError::Query { what, source })?;
+                while let Some(chunk) = chunks
+                    .try_next()
+                    .await
+                    .map_err(|source| SchemaError::Query { what, source })?
+                {
+                    data.extend_from_slice(&chunk);
+                }
+            }
+            let mut rows = copyout::CopyRows::new(data, what)?;
+            let mut values = Vec::new();
+            while let Some(row) = rows.next_row()? {
+                values.push(decode(&row)?);
             }
             debug!(
                 what,
@@ -517,6 +554,15 @@ impl Inspector {
             );
             Ok(values)
         })
+    }
+
+    fn inline_parameters(&self, sql: &str) -> String {
+        inline_parameters(
+            sql,
+            &self.options.schemas,
+            &self.options.exclude_schemas,
+            &self.members,
+        )
     }
 
     /// Runs one catalog query that takes no parameters (not filtered by schema).
@@ -678,7 +724,7 @@ impl<'r> Cols<'r> {
     }
 }
 
-fn parse_grants(items: &[String]) -> Vec<Grant> {
+pub(crate) fn parse_grants(items: &[String]) -> Vec<Grant> {
     let mut grants: Vec<Grant> = items
         .iter()
         .filter_map(|item| {
@@ -701,4 +747,17 @@ fn parse_grants(items: &[String]) -> Vec<Grant> {
 /// Splits a `a<US>b<US>c` string.
 pub(crate) fn split_us(value: &str) -> Vec<String> {
     value.split('\u{1f}').map(str::to_string).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn parameters_are_inlined_as_literals() {
+        let sql = "WHERE n = ANY($1) AND NOT n = ANY($2) AND o <> ALL($3)";
+        assert_eq!(
+            super::inline_parameters(sql, &["app".into(), "it's".into()], &[], &[5, 6]),
+            "WHERE n = ANY((ARRAY['app', 'it''s']::text[])) AND NOT n = ANY((ARRAY[]::text[])) \
+             AND o <> ALL((ARRAY[5, 6]::int8[]))"
+        );
+    }
 }
