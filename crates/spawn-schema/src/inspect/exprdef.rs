@@ -363,13 +363,13 @@ impl Deparser<'_> {
             [left, right] => {
                 self.expr(out, left, true)?;
                 out.sql.push(' ');
-                let types = [expr_type(left)?, expr_type(right)?];
+                let types = [result_type(left)?, result_type(right)?];
                 self.operator_name(out, opno, &types)?;
                 out.sql.push(' ');
                 self.expr(out, right, true)?;
             }
             [operand] => {
-                self.operator_name(out, opno, &[0, expr_type(operand)?])?;
+                self.operator_name(out, opno, &[0, result_type(operand)?])?;
                 out.sql.push(' ');
                 self.expr(out, operand, true)?;
             }
@@ -444,7 +444,7 @@ impl Deparser<'_> {
         let funcid = node.int("funcid").ok_or(Unsupported)?;
         let arg_types = args
             .iter()
-            .map(|a| expr_type(a))
+            .map(|a| result_type(a))
             .collect::<Result<Vec<_>, _>>()?;
         match self.facts.functions.get(&funcid) {
             None => {
@@ -550,7 +550,7 @@ impl Deparser<'_> {
         let row_as_scalar = if node.bool("argisrow").ok_or(Unsupported)? {
             false
         } else {
-            let type_oid = expr_type(operand)?;
+            let type_oid = result_type(operand)?;
             if type_oid == RECORD {
                 true
             } else {
@@ -586,7 +586,7 @@ impl Deparser<'_> {
             Some(Tree::Atom("false")) => "ALL",
             _ => return Err(Unsupported),
         };
-        let array_type = expr_type(right)?;
+        let array_type = result_type(right)?;
         out.sql.push('(');
         self.expr(out, left, true)?;
         out.sql.push(' ');
@@ -596,7 +596,7 @@ impl Deparser<'_> {
                 out.waiting = true;
             }
             Some(info) if info.element == 0 => return Err(Unsupported),
-            Some(info) => self.operator_name(out, opno, &[expr_type(left)?, info.element])?,
+            Some(info) => self.operator_name(out, opno, &[result_type(left)?, info.element])?,
         }
         out.sql.push(' ');
         out.sql.push_str(any);
@@ -655,8 +655,13 @@ fn typmod(value: i64) -> Result<i32, Unsupported> {
     i32::try_from(value).map_err(|_| Unsupported)
 }
 
+/// The type an expression yields, if its node is one of those composed here.
+pub(crate) fn expr_type(node: &Node<'_>) -> Option<i64> {
+    result_type(node).ok()
+}
+
 /// `exprType`: the type an expression yields.
-fn expr_type(node: &Node<'_>) -> Result<i64, Unsupported> {
+fn result_type(node: &Node<'_>) -> Result<i64, Unsupported> {
     let field = match node.tag {
         "VAR" => "vartype",
         "CONST" => "consttype",

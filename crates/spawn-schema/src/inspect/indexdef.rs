@@ -40,13 +40,11 @@ pub(crate) struct RawIndex {
     pub classes: Vec<i64>,
     pub collations: Vec<i64>,
     pub options: Vec<i16>,
-    /// The index's own attribute types (the expressions' types), by column.
-    pub attribute_types: Vec<i64>,
     /// `pg_index.indexprs`: the expression columns' node trees, in order.
     pub expression_tree: Option<String>,
     /// `pg_index.indpred`: the predicate's node tree.
     pub predicate: Option<String>,
-    /// Storage parameters or operator class options, which only the server prints.
+    /// Storage parameters, which only the server prints.
     pub has_options: bool,
 }
 
@@ -101,6 +99,9 @@ pub(crate) struct OpClass {
     pub is_default: bool,
     /// It stores another type than it indexes (`opckeytype`).
     pub has_key_type: bool,
+    /// Its family has the access method's options support function: an index column of this
+    /// class may have options (`pg_attribute.attoptions`).
+    pub takes_options: bool,
     /// As `pg_get_indexdef` prints it (qualified unless in `pg_catalog`).
     pub printed: String,
     /// The input type's facts: a domain, a polymorphic pseudo-type's name, the category and
@@ -286,15 +287,14 @@ impl Support {
                     Deparsed::Server => return Outcome::Server,
                 }
                 let collation = node_collation(expression);
-                // The index's attribute holds the expression's type unless the access method
-                // or the operator class store another one.
-                let stored = index.attribute_types.get(column).copied();
+                // The key type is the expression's unless the access method or the operator
+                // class store another one.
                 let class_stores_other = index
                     .classes
                     .get(column)
                     .and_then(|c| self.opclasses.get(c))
                     .is_none_or(|c| c.has_key_type);
-                match stored {
+                match exprdef::expr_type(expression) {
                     Some(t) if !class_stores_other && index.access_method != "hash" => {
                         (t, collation)
                     }
@@ -327,6 +327,11 @@ impl Support {
             let Some(class) = self.opclasses.get(&index.classes[column]) else {
                 return Outcome::Server;
             };
+            // Its options (`gist_trgm_ops(siglen = 32)`) are not read: only the server prints
+            // them.
+            if class.takes_options {
+                return Outcome::Server;
+            }
             let printed = if class.is_default {
                 match self.default_opclass(class.method, key_type, needs) {
                     Lookup::Found(default) => default != Some(index.classes[column]),

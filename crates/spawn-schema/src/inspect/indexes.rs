@@ -42,7 +42,11 @@ impl Inspector {
                       ELSE quote_ident(n.nspname) || '.' || quote_ident(oc.opcname) END, \
                  t.typtype = 'd', \
                  CASE WHEN t.typtype = 'p' AND t.typnamespace = 'pg_catalog'::regnamespace THEN t.typname::text END, \
-                 t.typcategory::text, t.typispreferred \
+                 t.typcategory::text, t.typispreferred, \
+                 EXISTS (SELECT FROM pg_amproc p JOIN pg_am a ON a.oid = oc.opcmethod \
+                         WHERE p.amprocfamily = oc.opcfamily AND p.amprocnum = CASE a.amname \
+                           WHEN 'btree' THEN 5 WHEN 'hash' THEN 3 WHEN 'gist' THEN 10 \
+                           WHEN 'gin' THEN 7 WHEN 'spgist' THEN 7 WHEN 'brin' THEN 5 END) \
                  FROM pg_opclass oc JOIN pg_namespace n ON n.oid = oc.opcnamespace \
                  JOIN pg_type t ON t.oid = oc.opcintype",
             )
@@ -62,6 +66,7 @@ impl Inspector {
                     input_pseudo: c.get(7)?,
                     input_category: c.get(8)?,
                     input_preferred: c.get(9)?,
+                    takes_options: c.get(10)?,
                 },
             ));
         }
@@ -92,8 +97,6 @@ impl Inspector {
              h.inhparent::int8, i.indrelid::int8, i.indisunique, {nulls_not_distinct}, am.amname::text, \
              ic.relkind = 'I', i.indnkeyatts::int4, i.indkey::text, i.indclass::text, \
              i.indcollation::text, i.indoption::text, \
-             ARRAY(SELECT CASE WHEN a.attoptions IS NULL THEN a.atttypid::int8 ELSE -1 END FROM pg_attribute a \
-               WHERE a.attrelid = i.indexrelid AND a.attnum > 0 ORDER BY a.attnum), \
              i.indexprs::text, i.indpred::text, ic.reloptions IS NOT NULL \
              FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace \
              JOIN pg_class tc ON tc.oid = i.indrelid JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
@@ -116,7 +119,6 @@ impl Inspector {
                 self.inherited_from
                     .push((id.clone(), Catalog::Class, parent));
             }
-            let attribute_types: Vec<i64> = c.get(19)?;
             let raw = RawIndex {
                 oid,
                 name,
@@ -132,10 +134,9 @@ impl Inspector {
                 classes: numbers(&c, 16)?,
                 collations: numbers(&c, 17)?,
                 options: numbers(&c, 18)?,
-                has_options: c.get::<bool>(22)? || attribute_types.contains(&-1),
-                attribute_types,
-                expression_tree: c.get(20)?,
-                predicate: c.get(21)?,
+                has_options: c.get(21)?,
+                expression_tree: c.get(19)?,
+                predicate: c.get(20)?,
             };
             let index = Index {
                 table: (raw.table_schema.clone(), raw.table_name.clone()),
