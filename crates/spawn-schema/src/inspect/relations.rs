@@ -67,8 +67,8 @@ impl Inspector {
             "SELECT c.oid::int8, c.reltype::int8, n.nspname::text, c.relname::text, c.relpersistence = 'u', \
              CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END, coalesce(c.reloptions, '{{}}'), \
              c.relrowsecurity, c.relforcerowsecurity, c.relreplident::text, \
-             (SELECT ic.relname::text FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid \
-              WHERE i.indrelid = c.oid AND i.indisreplident LIMIT 1), \
+             CASE WHEN c.relreplident = 'i' THEN (SELECT ic.relname::text FROM pg_index i \
+              JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = c.oid AND i.indisreplident LIMIT 1) END, \
              coalesce(inh.parents, '{{}}'), \
              c.relispartition, CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END, \
              (SELECT am.amname::text FROM pg_am am WHERE am.oid = c.relam AND am.amname <> 'heap'), \
