@@ -5,7 +5,8 @@
 //! functions, triggers, comments, a few partitioned tables) and a changed variant, loads both,
 //! analyses them (`VACUUM ANALYZE`, so that autovacuum does not run in the middle of the
 //! timings), and times `inspect` of both plus `diff` — each run in a child process, so its
-//! peak memory is its own — beside migra on the same databases.
+//! peak memory is its own — beside migra on the same databases. Each tool runs five times,
+//! the two alternating; the best time of each is compared.
 //!
 //!     cargo bench -p spawn-schema --bench diff
 //!     SPAWN_BENCH_SIZES=100,500,2000 cargo bench -p spawn-schema --bench diff
@@ -26,7 +27,10 @@ use std::time::{Duration, Instant};
 use spawn_schema::{diff_urls, inspect, Options};
 
 const CHILD_ENV: &str = "SPAWN_BENCH_CHILD";
-const RUNS: usize = 3;
+/// Runs of each tool per size, alternating; the best of each is compared. The host's speed
+/// drifts (the same run can take 0.55 or 0.75 s at N = 2,000), so a single run compares
+/// little.
+const RUNS: usize = 5;
 
 fn main() {
     if let Ok(urls) = std::env::var(CHILD_ENV) {
