@@ -214,7 +214,7 @@ impl Inspector {
             match outcome {
                 Outcome::Done(definition) => {
                     constraint.definition = definition;
-                    self.insert(id, Object::Constraint(constraint));
+                    self.insert(id, Object::Constraint(Box::new(constraint)));
                 }
                 _ => by_server.push((id, constraint, key.oid)),
             }
@@ -234,7 +234,7 @@ impl Inspector {
         for (id, mut constraint, oid) in by_server {
             tracing::trace!(constraint = %id, "constraint definition asked of the server");
             constraint.definition = definitions.remove(&oid).unwrap_or_default();
-            self.insert(id, Object::Constraint(constraint));
+            self.insert(id, Object::Constraint(Box::new(constraint)));
         }
         Ok(())
     }

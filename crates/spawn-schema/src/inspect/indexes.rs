@@ -169,7 +169,7 @@ impl Inspector {
             match outcome {
                 Outcome::Done(definition) => {
                     index.definition = definition;
-                    self.insert(id, Object::Index(index));
+                    self.insert(id, Object::Index(Box::new(index)));
                 }
                 _ => by_server.push((id, index, raw.oid)),
             }
@@ -189,7 +189,7 @@ impl Inspector {
         for (id, mut index, oid) in by_server {
             tracing::trace!(index = %id.name, "index definition asked of the server");
             index.definition = definitions.remove(&oid).unwrap_or_default();
-            self.insert(id, Object::Index(index));
+            self.insert(id, Object::Index(Box::new(index)));
         }
         Ok(())
     }

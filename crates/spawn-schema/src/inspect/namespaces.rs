@@ -21,9 +21,9 @@ impl Inspector {
                 .insert((Catalog::Namespace, c.get(0)?, 0), id.clone());
             self.insert(
                 id,
-                Object::Schema(SchemaDef {
+                Object::Schema(Box::new(SchemaDef {
                     meta: self.meta(&c, 2, Catalog::Namespace)?,
-                }),
+                })),
             );
         }
         Ok(())
@@ -52,7 +52,7 @@ impl Inspector {
                     ..Meta::default()
                 },
             };
-            self.insert(id, Object::Extension(ext));
+            self.insert(id, Object::Extension(Box::new(ext)));
         }
         Ok(())
     }

@@ -57,7 +57,7 @@ impl Inspector {
                 owned_by,
                 meta: self.meta(&c, 12, Catalog::Class)?,
             };
-            self.insert(id, Object::Sequence(seq));
+            self.insert(id, Object::Sequence(Box::new(seq)));
         }
         Ok(())
     }
@@ -120,7 +120,7 @@ impl Inspector {
                         kind: DepKind::Auto,
                     });
                 }
-                self.insert(pid, Object::Partition(p.clone()));
+                self.insert(pid, Object::Partition(Box::new(p.clone())));
             }
             let table = Table {
                 columns: Vec::new(),
@@ -280,10 +280,10 @@ impl Inspector {
                 });
                 self.insert(
                     did,
-                    Object::ColumnDefault(ColumnDefault {
+                    Object::ColumnDefault(Box::new(ColumnDefault {
                         expression,
                         meta: Meta::default(),
-                    }),
+                    })),
                 );
             }
             column_names.push(name.to_string());
@@ -302,7 +302,7 @@ impl Inspector {
                     }
                 }
             }
-            self.insert(id, Object::Column(column));
+            self.insert(id, Object::Column(Box::new(column)));
         }
         if let Some(last) = current.take() {
             self.set_table_columns(&last.id, column_names);
@@ -384,7 +384,7 @@ impl Inspector {
                 meta: self.meta(&c, 7, Catalog::Constraint)?,
             };
             if definition.is_some() {
-                self.insert(id, Object::Constraint(con));
+                self.insert(id, Object::Constraint(Box::new(con)));
                 continue;
             }
             let key = RawKey {
@@ -449,7 +449,7 @@ impl Inspector {
                 options,
                 meta: self.meta(&c, 8, Catalog::Class)?,
             };
-            self.insert(id, Object::View(view));
+            self.insert(id, Object::View(Box::new(view)));
         }
         Ok(())
     }
@@ -479,7 +479,7 @@ impl Inspector {
                 enabled: c.get(5)?,
                 meta: self.meta(&c, 6, Catalog::Trigger)?,
             };
-            self.insert(id, Object::Trigger(trigger));
+            self.insert(id, Object::Trigger(Box::new(trigger)));
         }
         Ok(())
     }
@@ -520,7 +520,7 @@ impl Inspector {
                 with_check: c.get(8)?,
                 meta: self.meta(&c, 9, Catalog::Policy)?,
             };
-            self.insert(id, Object::Policy(policy));
+            self.insert(id, Object::Policy(Box::new(policy)));
         }
         Ok(())
     }
@@ -547,7 +547,7 @@ impl Inspector {
                 definition: c.get(3)?,
                 meta: self.meta(&c, 4, Catalog::StatisticExt)?,
             };
-            self.insert(id, Object::Statistics(stats));
+            self.insert(id, Object::Statistics(Box::new(stats)));
         }
         Ok(())
     }

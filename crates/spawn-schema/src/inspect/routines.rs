@@ -39,7 +39,7 @@ impl Inspector {
                 result: c.get(7)?,
                 meta: self.meta(&c, 8, Catalog::Proc)?,
             };
-            self.insert(id, Object::Function(function));
+            self.insert(id, Object::Function(Box::new(function)));
         }
         Ok(())
     }

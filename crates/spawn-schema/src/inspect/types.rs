@@ -48,7 +48,7 @@ impl Inspector {
                 deterministic: c.get(7)?,
                 meta: self.meta(&c, 8, Catalog::Collation)?,
             };
-            self.insert(id, Object::Collation(coll));
+            self.insert(id, Object::Collation(Box::new(coll)));
         }
         Ok(())
     }
@@ -70,10 +70,10 @@ impl Inspector {
             self.type_oids(&id, c.get(0)?, c.get(1)?);
             self.insert(
                 id,
-                Object::Enum(EnumType {
+                Object::Enum(Box::new(EnumType {
                     labels: c.get(4)?,
                     meta: self.meta(&c, 5, Catalog::Type)?,
-                }),
+                })),
             );
         }
         Ok(())
@@ -118,7 +118,7 @@ impl Inspector {
                 constraints,
                 meta: self.meta(&c, 10, Catalog::Type)?,
             };
-            self.insert(id, Object::Domain(domain));
+            self.insert(id, Object::Domain(Box::new(domain)));
         }
         Ok(())
     }
@@ -160,10 +160,10 @@ impl Inspector {
                 .collect();
             self.insert(
                 id,
-                Object::Composite(Composite {
+                Object::Composite(Box::new(Composite {
                     attributes,
                     meta: self.meta(&c, 6, Catalog::Type)?,
-                }),
+                })),
             );
         }
         Ok(())
@@ -210,10 +210,10 @@ impl Inspector {
             }
             self.insert(
                 id,
-                Object::Range(RangeType {
+                Object::Range(Box::new(RangeType {
                     options: c.get(4)?,
                     meta: self.meta(&c, 6, Catalog::Type)?,
-                }),
+                })),
             );
         }
         Ok(())

@@ -371,7 +371,7 @@ impl Schema {
         names.iter().filter_map(move |c| {
             let id = ObjectId::part(ObjectKind::Column, &table.schema, &table.name, c);
             match self.objects.get_key_value(&id) {
-                Some((id, Object::Column(col))) => Some((id, col)),
+                Some((id, Object::Column(col))) => Some((id, &**col)),
                 _ => None,
             }
         })

@@ -25,47 +25,48 @@ pub struct Meta {
     pub default_acl: Vec<Grant>,
 }
 
-/// Any object of the model.
+/// Any object of the model. Each kind is boxed: the schema's map moves and holds objects as
+/// one pointer each (tens of thousands of them, of up to a few hundred bytes).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Object {
     /// A schema.
-    Schema(SchemaDef),
+    Schema(Box<SchemaDef>),
     /// An extension.
-    Extension(Extension),
+    Extension(Box<Extension>),
     /// A collation.
-    Collation(Collation),
+    Collation(Box<Collation>),
     /// An enum type.
-    Enum(EnumType),
+    Enum(Box<EnumType>),
     /// A domain.
-    Domain(Domain),
+    Domain(Box<Domain>),
     /// A composite type.
-    Composite(Composite),
+    Composite(Box<Composite>),
     /// A range type.
-    Range(RangeType),
+    Range(Box<RangeType>),
     /// A function, procedure or aggregate.
-    Function(Function),
+    Function(Box<Function>),
     /// A sequence.
-    Sequence(Sequence),
-    /// A table (boxed: by far the largest variant, and tables are few beside their parts).
+    Sequence(Box<Sequence>),
+    /// A table.
     Table(Box<Table>),
     /// A column.
-    Column(Column),
+    Column(Box<Column>),
     /// A column default.
-    ColumnDefault(ColumnDefault),
+    ColumnDefault(Box<ColumnDefault>),
     /// A partition's attachment.
-    Partition(PartitionOf),
+    Partition(Box<PartitionOf>),
     /// A table constraint.
-    Constraint(Constraint),
+    Constraint(Box<Constraint>),
     /// An index.
-    Index(Index),
+    Index(Box<Index>),
     /// A view or materialized view.
-    View(View),
+    View(Box<View>),
     /// A trigger.
-    Trigger(Trigger),
+    Trigger(Box<Trigger>),
     /// A policy.
-    Policy(Policy),
+    Policy(Box<Policy>),
     /// Extended statistics.
-    Statistics(Statistics),
+    Statistics(Box<Statistics>),
 }
 
 impl Object {
