@@ -2,6 +2,7 @@
 //! once the table columns are known (see [`indexdef`](super::indexdef)), and asked of
 //! `pg_get_indexdef` only where composing cannot be sure.
 
+use super::copyout::CopyCols;
 use super::exprdef::{ExprNeeds, Routine, TypeInfo};
 use super::indexdef::{IndexTrees, Needs, OpClass, Outcome, RawIndex, Support, TypeFacts};
 use super::{not_extension_member, ns_filter, query_error, Catalog, Cols, Inspector};
@@ -10,7 +11,7 @@ use crate::SchemaError;
 
 /// An `int2vector` or `oidvector` (sent as text: as arrays they would start at 0, which the
 /// driver does not decode).
-fn numbers<T: std::str::FromStr>(c: &Cols<'_>, index: usize) -> Result<Vec<T>, SchemaError> {
+fn numbers<T: std::str::FromStr>(c: &CopyCols<'_>, index: usize) -> Result<Vec<T>, SchemaError> {
     let text: String = c.get(index)?;
     text.split_whitespace()
         .map(|n| {
@@ -108,8 +109,8 @@ impl Inspector {
             ns = ns_filter("n"),
             ext = not_extension_member("pg_class", "tc.oid"),
         );
-        for row in self.fetch("indexes", &sql).await? {
-            let c = Cols::new(&row, "indexes");
+        let mut rows = self.fetch_copy("indexes", &sql).await?;
+        while let Some(c) = rows.next_row()? {
             let oid: i64 = c.get(0)?;
             let (schema, name): (String, String) = (c.get(1)?, c.get(2)?);
             let id = self.id(ObjectKind::Index, &schema, &name, "");
@@ -142,7 +143,7 @@ impl Inspector {
                 table: (raw.table_schema.clone(), raw.table_name.clone()),
                 definition: String::new(),
                 inherited: parent.is_some(),
-                meta: self.meta(&c, 5, Catalog::Class)?,
+                meta: self.copy_meta(&c, 5, Catalog::Class)?,
             };
             self.pending_indexes.push((id, index, raw));
         }

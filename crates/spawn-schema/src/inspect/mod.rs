@@ -520,6 +520,23 @@ impl Inspector {
         F: FnMut(&copyout::CopyCols<'_>) -> Result<T, SchemaError> + Send + 'a,
     {
         Box::pin(async move {
+            let mut rows = self.fetch_copy(what, sql).await?;
+            let mut values = Vec::new();
+            while let Some(row) = rows.next_row()? {
+                values.push(decode(&row)?);
+            }
+            Ok(values)
+        })
+    }
+
+    /// Runs one of the bigger catalog queries like [`Inspector::fetch`], but through a binary
+    /// COPY ([`copyout`]): its rows, to be read one after the other.
+    fn fetch_copy<'a>(
+        &'a mut self,
+        what: &'static str,
+        sql: &'a str,
+    ) -> BoxFuture<'a, Result<copyout::CopyRows, SchemaError>> {
+        Box::pin(async move {
             use futures_util::TryStreamExt;
             let started = std::time::Instant::now();
             let copy = format!(
@@ -541,18 +558,13 @@ impl Inspector {
                     data.extend_from_slice(&chunk);
                 }
             }
-            let mut rows = copyout::CopyRows::new(data, what)?;
-            let mut values = Vec::new();
-            while let Some(row) = rows.next_row()? {
-                values.push(decode(&row)?);
-            }
             debug!(
                 what,
-                rows = values.len(),
+                bytes = data.len(),
                 elapsed_ms = started.elapsed().as_millis() as u64,
                 "catalog query"
             );
-            Ok(values)
+            copyout::CopyRows::new(data, what)
         })
     }
 
@@ -632,6 +644,16 @@ impl Inspector {
     /// The meta of a row whose first column is the object's OID in `catalog` (see
     /// [`Cols::meta`]).
     fn meta(&self, c: &Cols<'_>, index: usize, catalog: Catalog) -> Result<Meta, SchemaError> {
+        c.meta(index, self.comment(catalog, c.get(0)?, 0))
+    }
+
+    /// [`Inspector::meta`] of a row read through a COPY.
+    fn copy_meta(
+        &self,
+        c: &copyout::CopyCols<'_>,
+        index: usize,
+        catalog: Catalog,
+    ) -> Result<Meta, SchemaError> {
         c.meta(index, self.comment(catalog, c.get(0)?, 0))
     }
 

@@ -83,8 +83,8 @@ impl Inspector {
             ns = ns_filter("n"),
             ext = not_extension_member("pg_class", "c.oid"),
         );
-        for row in self.fetch("tables", &sql).await? {
-            let c = Cols::new(&row, "tables");
+        let mut rows = self.fetch_copy("tables", &sql).await?;
+        while let Some(c) = rows.next_row()? {
             let (schema, name): (String, String) = (c.get(2)?, c.get(3)?);
             let id = self.id(ObjectKind::Table, &schema, &name, "");
             self.oids.insert((Catalog::Class, c.get(0)?, 0), id.clone());
@@ -134,7 +134,7 @@ impl Inspector {
                 inherits: if is_partition { Vec::new() } else { parents },
                 partition_of,
                 access_method: c.get(14)?,
-                meta: self.meta(&c, 15, Catalog::Class)?,
+                meta: self.copy_meta(&c, 15, Catalog::Class)?,
             };
             self.insert(id, Object::Table(Box::new(table)));
         }
@@ -355,8 +355,8 @@ impl Inspector {
             ext = not_extension_member("pg_class", "c.oid"),
         );
         let first = |text: String| text.chars().next().unwrap_or(' ');
-        for row in self.fetch("constraints", &sql).await? {
-            let c = Cols::new(&row, "constraints");
+        let mut rows = self.fetch_copy("constraints", &sql).await?;
+        while let Some(c) = rows.next_row()? {
             let oid: i64 = c.get(0)?;
             let id = self.id(ObjectKind::Constraint, c.get(2)?, c.get(3)?, c.get(4)?);
             let kind: String = c.get(5)?;
@@ -381,7 +381,7 @@ impl Inspector {
                 kind,
                 definition: definition.clone().unwrap_or_default(),
                 inherited: parent != 0,
-                meta: self.meta(&c, 7, Catalog::Constraint)?,
+                meta: self.copy_meta(&c, 7, Catalog::Constraint)?,
             };
             if definition.is_some() {
                 self.insert(id, Object::Constraint(Box::new(con)));
@@ -423,8 +423,8 @@ impl Inspector {
             ns = ns_filter("n"),
             ext = not_extension_member("pg_class", "c.oid"),
         );
-        for row in self.fetch("views", &sql).await? {
-            let c = Cols::new(&row, "views");
+        let mut rows = self.fetch_copy("views", &sql).await?;
+        while let Some(c) = rows.next_row()? {
             let kind = if c.get::<String>(4)? == "m" {
                 ObjectKind::MaterializedView
             } else {
@@ -447,7 +447,7 @@ impl Inspector {
                 definition: definition.trim_end().trim_end_matches(';').to_string(),
                 columns,
                 options,
-                meta: self.meta(&c, 8, Catalog::Class)?,
+                meta: self.copy_meta(&c, 8, Catalog::Class)?,
             };
             self.insert(id, Object::View(Box::new(view)));
         }
