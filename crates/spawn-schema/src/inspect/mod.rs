@@ -17,6 +17,9 @@
 //! deparsed by the server one by one: they are composed from their catalog rows and node
 //! trees once both halves are read ([`indexdef`], [`constraintdef`], [`exprdef`]), the
 //! server's deparser being asked only for what cannot be composed with certainty.
+//!
+//! The bigger queries (`pg_depend`, tables, columns, constraints, indexes, views) are read
+//! through a binary COPY ([`copyout`]), which costs the client much less per row.
 
 mod constraintdef;
 mod copyout;
