@@ -392,3 +392,35 @@ async fn keys_referencing_a_left_out_schema_keep_the_servers_definition() {
         .await
         .expect("the definitions are the server's");
 }
+
+/// The schema filters are written into the catalog queries as literals (COPY takes no
+/// parameters): a name with a quote, or one that looks like a parameter, is still just a name.
+#[tokio::test]
+async fn schema_filters_take_any_name() {
+    let schema = r#"create schema "it's $1"; create schema "$1";"#;
+    let from = db_with(
+        "api_odd_filters_from",
+        &format!(r#"{schema} create table "it's $1".t(id int); create table "$1".t(id int);"#),
+    )
+    .await;
+    let to = db_with(
+        "api_odd_filters_to",
+        &format!(
+            r#"{schema} create table "it's $1".t(id int, x int); create table "$1".t(id int, y int);"#
+        ),
+    )
+    .await;
+    let options = Options {
+        schemas: vec!["it's $1".into()],
+        exclude_schemas: vec!["$1".into()],
+        ..Options::default()
+    };
+    let source = inspect(&from.pool, &options).await.expect("inspect");
+    let target = inspect(&to.pool, &options).await.expect("inspect");
+    let sql = source.plan(&target, &options).to_sql();
+    assert!(
+        sql.contains(r#"ALTER TABLE "it's $1".t ADD COLUMN x integer"#),
+        "{sql}"
+    );
+    assert!(!sql.contains(r#""$1".t"#), "{sql}");
+}

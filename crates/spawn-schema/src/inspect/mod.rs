@@ -227,9 +227,33 @@ fn inline_parameters(
         format!("(ARRAY[{}]::text[])", quoted.join(", "))
     };
     let numbers: Vec<String> = members.iter().map(i64::to_string).collect();
-    sql.replace("$3", &format!("(ARRAY[{}]::int8[])", numbers.join(", ")))
-        .replace("$2", &texts(excluded))
-        .replace("$1", &texts(schemas))
+    let values = [
+        texts(schemas),
+        texts(excluded),
+        format!("(ARRAY[{}]::int8[])", numbers.join(", ")),
+    ];
+    // One pass over the query's own text: a name that looks like `$2` stays a name.
+    let mut out = String::with_capacity(sql.len());
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let digits = rest[at + 1..]
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count();
+        let token = &rest[at..at + 1 + digits];
+        match token[1..]
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| values.get(n.wrapping_sub(1)))
+        {
+            Some(value) => out.push_str(value),
+            None => out.push_str(token),
+        }
+        rest = &rest[at + 1 + digits..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Runs statements one after the other (no parameters, no rows).
@@ -779,6 +803,11 @@ mod tests {
     #[test]
     fn parameters_are_inlined_as_literals() {
         let sql = "WHERE n = ANY($1) AND NOT n = ANY($2) AND o <> ALL($3)";
+        // A name that looks like a parameter is not replaced in turn.
+        assert_eq!(
+            super::inline_parameters("x = ANY($2)", &[], &["a$1".into()], &[]),
+            "x = ANY((ARRAY['a$1']::text[]))"
+        );
         assert_eq!(
             super::inline_parameters(sql, &["app".into(), "it's".into()], &[], &[5, 6]),
             "WHERE n = ANY((ARRAY['app', 'it''s']::text[])) AND NOT n = ANY((ARRAY[]::text[])) \
