@@ -297,6 +297,21 @@ pub async fn wait_until(pool: &PgPool, query: &str, what: &str) {
     panic!("timed out waiting until {what}");
 }
 
+/// A session of its own that holds the advisory lock `key` (as the original CLI's psql
+/// would), until it is dropped or unlocks.
+pub async fn hold_lock(options: sqlx::postgres::PgConnectOptions, key: i64) -> sqlx::PgConnection {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect_with(&options)
+        .await
+        .expect("connect");
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(key)
+        .execute(&mut conn)
+        .await
+        .expect("lock");
+    conn
+}
+
 /// Whether the advisory lock `key` is free right now (tried from a fresh connection).
 pub async fn lock_is_free(pool: &PgPool, key: i64) -> bool {
     let mut conn = pool.acquire().await.expect("connection");

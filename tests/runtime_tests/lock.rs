@@ -5,23 +5,18 @@ use std::time::Duration;
 
 use spawn_runtime::{advisory_lock_key, MigrateError, ORIGINAL_LOCK_KEY};
 use spawn_tests::TestDb;
-use sqlx::{Connection, PgConnection};
+use sqlx::PgConnection;
 
-use crate::common::{lock_is_free, migrator, snapshot, success_count, wait_until, Mig};
+use crate::common::{hold_lock, lock_is_free, migrator, snapshot, success_count, wait_until, Mig};
 
 /// A session that holds `key`, as the original CLI's psql would.
 async fn holder(db: &TestDb, app: &str, key: i64) -> (PgConnection, i32) {
     let options = spawn_tests::server()
         .options(&db.name)
         .application_name(app);
-    let mut conn = PgConnection::connect_with(&options).await.unwrap();
+    let mut conn = hold_lock(options, key).await;
     let pid: i32 = sqlx::query_scalar("SELECT pg_backend_pid()")
         .fetch_one(&mut conn)
-        .await
-        .unwrap();
-    sqlx::query("SELECT pg_advisory_lock($1)")
-        .bind(key)
-        .execute(&mut conn)
         .await
         .unwrap();
     (conn, pid)

@@ -10,7 +10,7 @@ use spawn_tests::TestDb;
 use sqlx::{Connection, PgConnection};
 
 use crate::common::{
-    lock_is_free, migrator, snapshot, success_count, table_exists, wait_until, Mig,
+    hold_lock, lock_is_free, migrator, snapshot, success_count, table_exists, wait_until, Mig,
 };
 
 /// A generous bound that turns a hang into a failure (never a timing assertion).
@@ -301,14 +301,7 @@ async fn a_no_transaction_migration_runs_to_its_end_before_a_stop() {
 #[tokio::test]
 async fn a_stop_ends_the_wait_for_the_lock() {
     let db = TestDb::new("progress_stop_lock").await;
-    let mut holder = PgConnection::connect_with(&spawn_tests::server().options(&db.name))
-        .await
-        .expect("connect");
-    sqlx::query("SELECT pg_advisory_lock($1)")
-        .bind(ORIGINAL_LOCK_KEY)
-        .execute(&mut holder)
-        .await
-        .expect("lock");
+    let _holder = hold_lock(spawn_tests::server().options(&db.name), ORIGINAL_LOCK_KEY).await;
     let before = snapshot(&db.pool).await;
     let stop = StopHandle::new();
     let pool = db.pool.clone();

@@ -7,7 +7,7 @@ use spawn_tests::TestDb;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection, PgPool};
 
-use crate::common::{lock_is_free, migrator, rows_of, snapshot, table_exists, Mig};
+use crate::common::{hold_lock, lock_is_free, migrator, rows_of, snapshot, table_exists, Mig};
 
 fn three() -> Vec<Mig> {
     vec![
@@ -480,14 +480,11 @@ async fn both_databases_are_locked_during_a_split_run() {
     let (target, tracking) = pair("split_locks").await;
     let ms = three();
     // The original spawn (psql on the target) holds the lock: the split run waits on the target.
-    let mut holder = PgConnection::connect_with(&spawn_tests::server().options(&target.name))
-        .await
-        .expect("connect");
-    sqlx::query("SELECT pg_advisory_lock($1)")
-        .bind(ORIGINAL_LOCK_KEY)
-        .execute(&mut holder)
-        .await
-        .expect("lock");
+    let mut holder = hold_lock(
+        spawn_tests::server().options(&target.name),
+        ORIGINAL_LOCK_KEY,
+    )
+    .await;
     let err = migrator(&ms)
         .tracking_pool(tracking.pool.clone())
         .lock_timeout(std::time::Duration::ZERO)
@@ -505,14 +502,11 @@ async fn both_databases_are_locked_during_a_split_run() {
         .await
         .expect("unlock");
     // Another migrator of the same tracking tables holds the tracking database's lock.
-    let mut other = PgConnection::connect_with(&spawn_tests::server().options(&tracking.name))
-        .await
-        .expect("connect");
-    sqlx::query("SELECT pg_advisory_lock($1)")
-        .bind(ORIGINAL_LOCK_KEY)
-        .execute(&mut other)
-        .await
-        .expect("lock");
+    let mut other = hold_lock(
+        spawn_tests::server().options(&tracking.name),
+        ORIGINAL_LOCK_KEY,
+    )
+    .await;
     let err = migrator(&ms)
         .tracking_pool(tracking.pool.clone())
         .lock_timeout(std::time::Duration::ZERO)
