@@ -13,7 +13,6 @@
 //! the data) and per field a 32-bit length (-1 for NULL) and the value in its binary send
 //! form, all big-endian. COPY takes no parameters: the caller inlines them as literals.
 
-use super::Meta;
 use crate::SchemaError;
 
 /// The signature a binary COPY starts with.
@@ -119,21 +118,6 @@ impl<'r> CopyCols<'r> {
             .ok_or_else(|| decode_error(self.what, "a row has fewer fields than read"))?;
         let value = field.map(|(start, length)| &self.data[start..start + length]);
         T::read(value).map_err(|message| decode_error(self.what, &message))
-    }
-
-    /// Owner, acl and default acl at `index`, `index + 1`, `index + 2` (as
-    /// [`super::Cols::meta`]).
-    pub fn meta(&self, index: usize, comment: Option<String>) -> Result<Meta, SchemaError> {
-        let acl: Option<Vec<String>> = self.get(index + 1)?;
-        let default_acl: Option<Vec<String>> = self.get(index + 2)?;
-        Ok(Meta {
-            owner: self.get(index)?,
-            comment,
-            acl: acl.map(|a| super::parse_grants(&a)),
-            default_acl: default_acl
-                .map(|a| super::parse_grants(&a))
-                .unwrap_or_default(),
-        })
     }
 }
 

@@ -143,7 +143,7 @@ impl Inspector {
                 table: (raw.table_schema.clone(), raw.table_name.clone()),
                 definition: String::new(),
                 inherited: parent.is_some(),
-                meta: self.copy_meta(&c, 5, Catalog::Class)?,
+                meta: self.meta(&c, 5, Catalog::Class)?,
             };
             self.pending_indexes.push((id, index, raw));
         }

@@ -669,19 +669,9 @@ impl Inspector {
     }
 
     /// The meta of a row whose first column is the object's OID in `catalog` (see
-    /// [`Cols::meta`]).
-    fn meta(&self, c: &Cols<'_>, index: usize, catalog: Catalog) -> Result<Meta, SchemaError> {
-        c.meta(index, self.comment(catalog, c.get(0)?, 0))
-    }
-
-    /// [`Inspector::meta`] of a row read through a COPY.
-    fn copy_meta(
-        &self,
-        c: &copyout::CopyCols<'_>,
-        index: usize,
-        catalog: Catalog,
-    ) -> Result<Meta, SchemaError> {
-        c.meta(index, self.comment(catalog, c.get(0)?, 0))
+    /// [`MetaRow::meta`]).
+    fn meta(&self, c: &impl MetaRow, index: usize, catalog: Catalog) -> Result<Meta, SchemaError> {
+        c.meta(index, self.comment(catalog, c.oid()?, 0))
     }
 
     /// Reads every comment on a user object (one query; a join per object kind would be
@@ -758,14 +748,22 @@ impl<'r> Cols<'r> {
             source,
         })
     }
+}
 
-    /// Owner, acl and default acl at `index`, `index + 1`, `index + 2`, with the comment from
-    /// [`Inspector::comment`].
-    pub(crate) fn meta(&self, index: usize, comment: Option<String>) -> Result<Meta, SchemaError> {
-        let acl: Option<Vec<String>> = self.get(index + 1)?;
-        let default_acl: Option<Vec<String>> = self.get(index + 2)?;
+/// A catalog row with an object's OID first and, somewhere, its owner, privileges and default
+/// privileges side by side: read through sqlx ([`Cols`]) or a COPY ([`copyout::CopyCols`]).
+pub(crate) trait MetaRow {
+    /// The OID in the first column.
+    fn oid(&self) -> Result<i64, SchemaError>;
+
+    /// The owner, privileges and default privileges at `index`, `index + 1`, `index + 2`.
+    fn owner_and_grants(&self, index: usize) -> Result<OwnerAndGrants, SchemaError>;
+
+    /// Owner, acl and default acl at `index`, `index + 1`, `index + 2`, with `comment`.
+    fn meta(&self, index: usize, comment: Option<String>) -> Result<Meta, SchemaError> {
+        let (owner, acl, default_acl) = self.owner_and_grants(index)?;
         Ok(Meta {
-            owner: self.get(index)?,
+            owner,
             comment,
             acl: acl.map(|a| parse_grants(&a)),
             default_acl: default_acl.map(|a| parse_grants(&a)).unwrap_or_default(),
@@ -773,7 +771,30 @@ impl<'r> Cols<'r> {
     }
 }
 
-pub(crate) fn parse_grants(items: &[String]) -> Vec<Grant> {
+/// What [`MetaRow::owner_and_grants`] reads.
+pub(crate) type OwnerAndGrants = (Option<String>, Option<Vec<String>>, Option<Vec<String>>);
+
+impl MetaRow for Cols<'_> {
+    fn oid(&self) -> Result<i64, SchemaError> {
+        self.get(0)
+    }
+
+    fn owner_and_grants(&self, index: usize) -> Result<OwnerAndGrants, SchemaError> {
+        Ok((self.get(index)?, self.get(index + 1)?, self.get(index + 2)?))
+    }
+}
+
+impl MetaRow for copyout::CopyCols<'_> {
+    fn oid(&self) -> Result<i64, SchemaError> {
+        self.get(0)
+    }
+
+    fn owner_and_grants(&self, index: usize) -> Result<OwnerAndGrants, SchemaError> {
+        Ok((self.get(index)?, self.get(index + 1)?, self.get(index + 2)?))
+    }
+}
+
+fn parse_grants(items: &[String]) -> Vec<Grant> {
     let mut grants: Vec<Grant> = items
         .iter()
         .filter_map(|item| {

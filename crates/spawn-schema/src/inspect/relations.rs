@@ -4,7 +4,7 @@
 use super::constraintdef::{with_storage, RawKey};
 use super::indexdef::ColumnFacts;
 use super::types::collation_expr;
-use super::{not_extension_member, ns_filter, split_us, Catalog, Cols, Inspector};
+use super::{not_extension_member, ns_filter, split_us, Catalog, Cols, Inspector, MetaRow};
 use crate::model::{
     Column, ColumnDefault, Constraint, DepKind, Dependency, Meta, Name, Object, ObjectId,
     ObjectKind, PartitionOf, Policy, Sequence, Statistics, Table, Trigger, View,
@@ -134,7 +134,7 @@ impl Inspector {
                 inherits: if is_partition { Vec::new() } else { parents },
                 partition_of,
                 access_method: c.get(14)?,
-                meta: self.copy_meta(&c, 15, Catalog::Class)?,
+                meta: self.meta(&c, 15, Catalog::Class)?,
             };
             self.insert(id, Object::Table(Box::new(table)));
         }
@@ -381,7 +381,7 @@ impl Inspector {
                 kind,
                 definition: definition.clone().unwrap_or_default(),
                 inherited: parent != 0,
-                meta: self.copy_meta(&c, 7, Catalog::Constraint)?,
+                meta: self.meta(&c, 7, Catalog::Constraint)?,
             };
             if definition.is_some() {
                 self.insert(id, Object::Constraint(Box::new(con)));
@@ -447,7 +447,7 @@ impl Inspector {
                 definition: definition.trim_end().trim_end_matches(';').to_string(),
                 columns,
                 options,
-                meta: self.copy_meta(&c, 8, Catalog::Class)?,
+                meta: self.meta(&c, 8, Catalog::Class)?,
             };
             self.insert(id, Object::View(Box::new(view)));
         }
