@@ -297,6 +297,11 @@ pub async fn wait_until(pool: &PgPool, query: &str, what: &str) {
     panic!("timed out waiting until {what}");
 }
 
+/// The names of the migrations a run applied, in order.
+pub fn applied_names(report: &spawn_runtime::Report) -> Vec<&str> {
+    report.applied.iter().map(|a| a.name.as_str()).collect()
+}
+
 /// A session of its own that holds the advisory lock `key` (as the original CLI's psql
 /// would), until it is dropped or unlocks.
 pub async fn hold_lock(options: sqlx::postgres::PgConnectOptions, key: i64) -> sqlx::PgConnection {

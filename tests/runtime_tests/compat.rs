@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use spawn_runtime::{ChecksumKind, MigrateError, Migration, State};
 use spawn_tests::TestDb;
 
-use crate::common::{history, migrator, Mig};
+use crate::common::{applied_names, history, migrator, Mig};
 
 /// `shared/compat` beside the repository, when it is there.
 fn compat_dir() -> Option<PathBuf> {
@@ -207,14 +207,7 @@ async fn a_database_migrated_by_the_original_is_recognised() {
         .run(&db.pool)
         .await
         .expect("apply the new one");
-    assert_eq!(
-        report
-            .applied
-            .iter()
-            .map(|m| m.name.as_str())
-            .collect::<Vec<_>>(),
-        [c.name.as_str()]
-    );
+    assert_eq!(applied_names(&report), [c.name.as_str()]);
     let rows = history(&db.pool).await;
     assert_eq!(rows.iter().filter(|r| r.namespace == "spawn").count(), 1);
     let last = rows.last().unwrap();

@@ -4,7 +4,7 @@
 use spawn_runtime::{LineOrigin, MigrateError, State};
 use spawn_tests::TestDb;
 
-use crate::common::{migrator, rows_of, success_count, table_exists, Mig};
+use crate::common::{applied_names, migrator, rows_of, success_count, table_exists, Mig};
 
 const RAISE: &str = "DO $$ BEGIN RAISE EXCEPTION 'orchard is full' \
                      USING DETAIL = 'every row is planted', HINT = 'plant fewer trees'; END $$";
@@ -108,14 +108,7 @@ async fn a_migration_failing_half_way_leaves_nothing_and_is_retried_after_a_fix(
         .run(&db.pool)
         .await
         .expect("rerun after the fix");
-    assert_eq!(
-        report
-            .applied
-            .iter()
-            .map(|x| x.name.as_str())
-            .collect::<Vec<_>>(),
-        [b.name.as_str(), c.name.as_str()]
-    );
+    assert_eq!(applied_names(&report), [b.name.as_str(), c.name.as_str()]);
     assert!(table_exists(&db.pool, "b").await && table_exists(&db.pool, "c").await);
     let b_rows = rows_of(&db.pool, &b.name).await;
     assert_eq!(
@@ -248,11 +241,7 @@ async fn a_no_transaction_migration_resumes_after_the_last_statement_that_succee
     let fixed = vec![before.clone(), fixed_nt, after.clone()];
     let report = migrator(&fixed).run(&db.pool).await.expect("resume");
     assert_eq!(
-        report
-            .applied
-            .iter()
-            .map(|a| a.name.as_str())
-            .collect::<Vec<_>>(),
+        applied_names(&report),
         [nt.name.as_str(), after.name.as_str()]
     );
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM nt")

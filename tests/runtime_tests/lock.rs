@@ -7,7 +7,9 @@ use spawn_runtime::{advisory_lock_key, MigrateError, ORIGINAL_LOCK_KEY};
 use spawn_tests::TestDb;
 use sqlx::PgConnection;
 
-use crate::common::{hold_lock, lock_is_free, migrator, snapshot, success_count, wait_until, Mig};
+use crate::common::{
+    applied_names, hold_lock, lock_is_free, migrator, snapshot, success_count, wait_until, Mig,
+};
 
 /// A session that holds `key`, as the original CLI's psql would.
 async fn holder(db: &TestDb, app: &str, key: i64) -> (PgConnection, i32) {
@@ -200,14 +202,7 @@ async fn the_lock_is_released_when_the_run_is_dropped() {
         .await
         .expect("a second migrator takes the lock at once");
     // a committed before the drop; b was rolled back with the terminated backend.
-    assert_eq!(
-        report
-            .applied
-            .iter()
-            .map(|m| m.name.as_str())
-            .collect::<Vec<_>>(),
-        ["20250101000100-b"]
-    );
+    assert_eq!(applied_names(&report), ["20250101000100-b"]);
     assert_eq!(success_count(&db.pool, "20250101000000-a").await, 1);
     assert_eq!(success_count(&db.pool, "20250101000100-b").await, 1);
 }

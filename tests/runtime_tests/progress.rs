@@ -10,7 +10,8 @@ use spawn_tests::TestDb;
 use sqlx::{Connection, PgConnection};
 
 use crate::common::{
-    hold_lock, lock_is_free, migrator, snapshot, success_count, table_exists, wait_until, Mig,
+    applied_names, hold_lock, lock_is_free, migrator, snapshot, success_count, table_exists,
+    wait_until, Mig,
 };
 
 /// A generous bound that turns a hang into a failure (never a timing assertion).
@@ -271,11 +272,7 @@ async fn a_no_transaction_migration_runs_to_its_end_before_a_stop() {
         .expect("run");
     assert!(report.stopped);
     assert_eq!(
-        report
-            .applied
-            .iter()
-            .map(|a| a.name.as_str())
-            .collect::<Vec<_>>(),
+        applied_names(&report),
         [ms[0].name.as_str(), ms[1].name.as_str()]
     );
     assert!(

@@ -7,7 +7,9 @@ use spawn_tests::TestDb;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{Connection, PgConnection, PgPool};
 
-use crate::common::{hold_lock, lock_is_free, migrator, rows_of, snapshot, table_exists, Mig};
+use crate::common::{
+    applied_names, hold_lock, lock_is_free, migrator, rows_of, snapshot, table_exists, Mig,
+};
 
 fn three() -> Vec<Mig> {
     vec![
@@ -274,14 +276,7 @@ async fn an_interruption_after_the_target_commit_is_recovered() {
         .await
         .expect("run");
     assert_eq!(report.recovered, [ms[1].name.clone()]);
-    assert_eq!(
-        report
-            .applied
-            .iter()
-            .map(|a| a.name.as_str())
-            .collect::<Vec<_>>(),
-        [ms[2].name.as_str()]
-    );
+    assert_eq!(applied_names(&report), [ms[2].name.as_str()]);
     assert!(
         report
             .to_string()
@@ -606,14 +601,7 @@ async fn a_failure_after_the_target_commit_is_recovered_by_the_next_run() {
         .await
         .expect("next run");
     assert_eq!(report.recovered, [ms[1].name.clone()]);
-    assert_eq!(
-        report
-            .applied
-            .iter()
-            .map(|a| a.name.as_str())
-            .collect::<Vec<_>>(),
-        [ms[2].name.as_str()]
-    );
+    assert_eq!(applied_names(&report), [ms[2].name.as_str()]);
     let n: i64 = sqlx::query_scalar("SELECT count(*) FROM orders")
         .fetch_one(&target.pool)
         .await
