@@ -48,8 +48,8 @@ spawn-build = {{ path = {build:?} }}
 [workspace]
 "#,
                 name = name,
-                runtime = ws.join("crates/spawn-runtime"),
-                build = ws.join("crates/spawn-build"),
+                runtime = ws.join("spawn-runtime"),
+                build = ws.join("spawn-build"),
             ),
         )
         .unwrap();

@@ -10,8 +10,7 @@ use crate::common::{applied_names, history, migrator, Mig};
 
 /// `shared/compat` beside the repository, when it is there.
 fn compat_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/compat");
-    dir.join("vectors.tsv").is_file().then_some(dir)
+    spawn_tests::shared_dir("compat")
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -21,7 +20,6 @@ fn hex(bytes: &[u8]) -> String {
 #[test]
 fn xxh3_checksums_match_the_original_vectors() {
     let Some(dir) = compat_dir() else {
-        eprintln!("shared/compat not found beside the repository: vectors not checked");
         return;
     };
     let tsv = std::fs::read_to_string(dir.join("vectors.tsv")).unwrap();

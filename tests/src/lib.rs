@@ -148,3 +148,25 @@ pub fn unique_name(label: &str) -> String {
         COUNTER.fetch_add(1, Ordering::Relaxed)
     )
 }
+
+/// `../shared/<relative>` beside the repository (the project's shared data), if it is there.
+///
+/// Outside CI a missing folder prints "skipped" and returns `None`, so a contributor without
+/// `../shared` can still run the suite. With `CI` set it panics instead: a wrong path must
+/// never pass silently as a skip.
+pub fn shared_dir(relative: &str) -> Option<std::path::PathBuf> {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
+    let dir = root.join(relative);
+    if dir.is_dir() {
+        return Some(dir);
+    }
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "0" && v != "false");
+    assert!(
+        !ci,
+        "{} not found, and CI is set: the shared data must be beside the repository \
+         (a missing ../shared fails in CI rather than skipping)",
+        dir.display()
+    );
+    println!("skipped: {} not found", dir.display());
+    None
+}

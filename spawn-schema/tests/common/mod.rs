@@ -15,8 +15,8 @@ use spawn_schema::{inspect, Options};
 use spawn_tests::{server, TestDb};
 
 /// The shared fixtures (`../shared/fixtures/diff` from the repository root).
-pub fn shared_fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/fixtures/diff")
+pub fn shared_fixtures() -> Option<PathBuf> {
+    spawn_tests::shared_dir("fixtures/diff")
 }
 
 /// This crate's own fixtures.

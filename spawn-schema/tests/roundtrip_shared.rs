@@ -7,11 +7,9 @@ macro_rules! shared_cases {
     ($($test:ident => $case:literal),* $(,)?) => {$(
         #[tokio::test]
         async fn $test() {
-            let dir = common::shared_fixtures();
-            if !dir.is_dir() {
-                println!("skipped: ../shared/fixtures/diff not found");
+            let Some(dir) = common::shared_fixtures() else {
                 return;
-            }
+            };
             common::check_case(&dir.join($case)).await;
         }
     )*};
@@ -56,11 +54,9 @@ shared_cases! {
 /// Every shared case has a test above (a new case must be added to the list).
 #[test]
 fn every_shared_case_is_listed() {
-    let dir = common::shared_fixtures();
-    if !dir.is_dir() {
-        println!("skipped: ../shared/fixtures/diff not found");
+    let Some(dir) = common::shared_fixtures() else {
         return;
-    }
+    };
     let source = include_str!("roundtrip_shared.rs");
     let mut missing = Vec::new();
     for entry in std::fs::read_dir(&dir).expect("read the fixtures") {

@@ -21,8 +21,7 @@ fn manifest_dir() -> PathBuf {
 
 /// `../shared/compat` seen from the workspace root.
 fn compat_dir() -> Option<PathBuf> {
-    let dir = manifest_dir().join("../../../shared/compat");
-    dir.join("vectors.tsv").is_file().then_some(dir)
+    spawn_tests::shared_dir("compat")
 }
 
 /// Runs `spawn migration build <m> --pinned -e <env> [--variables <file>]` in `project`.
@@ -44,7 +43,6 @@ fn build(
 #[test]
 fn golden_vectors_of_the_original_cli_build_byte_identical() {
     let Some(compat) = compat_dir() else {
-        println!("skipped: ../shared/compat not found");
         return;
     };
     let vectors = std::fs::read_to_string(compat.join("vectors.tsv")).expect("vectors.tsv");
@@ -89,7 +87,6 @@ fn golden_vectors_of_the_original_cli_build_byte_identical() {
 #[test]
 fn golden_vector_projects_pass_check_and_pin_verify() {
     let Some(compat) = compat_dir() else {
-        println!("skipped: ../shared/compat not found");
         return;
     };
     // Projects whose every migration renders: check passes (their failing migrations are the

@@ -16,14 +16,9 @@ use spawn_build::render::{render, ComponentSource, RenderRequest, Rendered};
 use spawn_build::variables::load_variables;
 
 fn compat_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("SPAWN_COMPAT_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/compat"));
-    if dir.join("vectors.tsv").is_file() {
-        Some(dir)
-    } else {
-        println!("skipped: ../shared/compat not found");
-        None
+    match std::env::var_os("SPAWN_COMPAT_DIR") {
+        Some(dir) => Some(PathBuf::from(dir)),
+        None => spawn_tests::shared_dir("compat"),
     }
 }
 
