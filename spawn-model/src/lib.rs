@@ -1,0 +1,27 @@
+//! spawn-model: the compiled migration, defined once.
+//!
+//! A spawn migration is a template; compiling it for one environment gives a [`Migration`]:
+//! the rendered SQL, its checksums, how it runs ([`TransactionMode`]), where its statements
+//! are ([`Statement`]) and which component wrote which lines ([`LineOrigin`]). The build
+//! pipeline (`spawn-build`) produces these values, embeds them into an application as static
+//! data, and the CLI hands them to the migrator directly; the runtime (`spawn-runtime`)
+//! applies them. Because all three use this one model, they cannot disagree about what a
+//! migration is, how it is checksummed or where a failing line came from.
+//!
+//! The crate is deliberately small: no template engine, no database driver. Its types hold
+//! `Cow<'static, …>` data, so a [`Migration`] can be static (borrowed from the binary) or
+//! owned (rendered at run time) without a lifetime parameter, and derive serde's traits so
+//! the build pipeline can cache them.
+
+pub mod checksum;
+mod migration;
+mod origin;
+mod statement;
+
+pub use migration::Migration;
+pub use origin::{component_of_line, LineOrigin};
+pub use statement::{Statement, TransactionMode};
+
+/// The file, below `OUT_DIR`, that `spawn_build::compile()` writes the compiled migration
+/// set to and `embed_migrations!()` includes.
+pub const GENERATED_FILE: &str = "spawn_migrations.rs";
