@@ -5,9 +5,7 @@
 
 use proc_macro::TokenStream;
 use quote::quote;
-
-/// The file name `spawn_build::compile()` writes below `OUT_DIR`. Keep in sync with spawn-build.
-const GENERATED_FILE: &str = "spawn_migrations.rs";
+use spawn_model::GENERATED_FILE;
 
 /// Embeds the migrations compiled by `spawn_build::compile()` as a `spawn_runtime::Migrations`.
 ///
