@@ -19,7 +19,6 @@
 #![allow(clippy::needless_doctest_main)]
 
 pub mod analyze;
-pub mod checksum;
 mod codegen;
 mod compile;
 pub mod config;
@@ -32,3 +31,5 @@ pub mod variables;
 
 pub use compile::{compile, Compiled, Config};
 pub use error::BuildError;
+/// Checksums of rendered migrations (the model's, re-exported).
+pub use spawn_model::checksum;

@@ -2,9 +2,12 @@
 //! analyses its migrations. `compile()` and the `spawn` CLI both go through here, so they
 //! never disagree about what a migration renders to.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+
+use spawn_model::{component_of_line, LineOrigin, Migration};
 
 use crate::analyze::{self, Analysis};
 use crate::checksum;
@@ -32,8 +35,36 @@ pub struct CompiledRender {
     pub analysis: Analysis,
     pub sha256: [u8; 32],
     pub xxh3_128: [u8; 16],
-    /// `(first rendered line, component)` runs; `None` = the migration's own up.sql.
-    pub origins: Vec<(u32, Option<String>)>,
+    /// Which component produced which rendered lines, in line order (may be empty).
+    pub origins: Vec<LineOrigin>,
+}
+
+impl CompiledRender {
+    /// This render of migration `name` (rendered from `pin`, if pinned) in the form the
+    /// migrator applies: what the CLI runs and what `embed_migrations!()` embeds.
+    #[must_use]
+    pub fn into_migration(self, name: &str, pin: Option<&ObjectHash>) -> Migration {
+        let Analysis {
+            mode,
+            body,
+            statements,
+            lock_timeout,
+            statement_timeout,
+        } = self.analysis;
+        Migration {
+            name: Cow::Owned(name.to_owned()),
+            sql: Cow::Owned(self.sql),
+            body,
+            sha256: self.sha256,
+            xxh3_128: self.xxh3_128,
+            pin_hash: pin.map(|p| Cow::Owned(p.to_string())),
+            mode,
+            statements: Cow::Owned(statements),
+            origins: Cow::Owned(self.origins),
+            lock_timeout: lock_timeout.map(Cow::Owned),
+            statement_timeout: statement_timeout.map(Cow::Owned),
+        }
+    }
 }
 
 /// One migration with its renders.
@@ -188,11 +219,10 @@ impl Project {
     }
 }
 
-/// The component that produced rendered line `line`, if known.
-pub fn origin_of(origins: &[(u32, Option<String>)], line: u32) -> Option<String> {
-    origins
-        .iter()
-        .take_while(|(first, _)| *first <= line)
-        .last()
-        .and_then(|(_, c)| c.clone())
+/// The component that produced rendered line `line`, if known (see
+/// [`spawn_model::component_of_line`]).
+pub fn origin_of(origins: &[LineOrigin], line: u32) -> Option<String> {
+    component_of_line(origins, line)
+        .flatten()
+        .map(str::to_owned)
 }

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use spawn_build::pin::{read_lock, HashAlgorithm, ObjectHash, PinStore};
 use spawn_build::render::{render, ComponentSource, RenderRequest, Rendered};
 use spawn_build::variables::load_variables;
+use spawn_model::LineOrigin;
 
 fn compat_dir() -> Option<PathBuf> {
     match std::env::var_os("SPAWN_COMPAT_DIR") {
@@ -546,7 +547,13 @@ mod fixture {
             variables: None,
         })
         .expect("render");
-        assert_eq!(r.origins, vec![(1, None), (2, Some("ids.sql".to_owned()))]);
+        assert_eq!(
+            r.origins,
+            vec![
+                LineOrigin::from_up_sql(1),
+                LineOrigin::from_component(2, "ids.sql")
+            ]
+        );
     }
 
     /// The origin of the first rendered line containing `needle`.
@@ -557,11 +564,7 @@ mod fixture {
             .position(|l| l.contains(needle))
             .map(|i| i as u32 + 1)
             .unwrap_or_else(|| panic!("{needle:?} not rendered"));
-        r.origins
-            .iter()
-            .take_while(|(first, _)| *first <= line)
-            .last()
-            .and_then(|(_, o)| o.clone())
+        spawn_build::project::origin_of(&r.origins, line)
     }
 
     /// Renders `up_sql` in a scratch project whose components are `files`.

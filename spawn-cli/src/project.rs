@@ -1,14 +1,14 @@
 //! Opening the project (`spawn.toml`) and rendering its migrations through
-//! `spawn_build::project::Project`, the same pipeline `build.rs` uses, then handing them to
-//! `spawn_runtime::Migrator` in the form the embedded migrator uses.
+//! `spawn_build::project::Project`, the same pipeline `build.rs` uses, into the
+//! `spawn_runtime::Migration`s that `spawn_runtime::Migrator` applies, as the embedded
+//! migrator does.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
-use spawn_build::analyze::TransactionMode as BuildMode;
 use spawn_build::layout::MigrationDir;
-use spawn_build::project::{CompiledRender, Project};
-use spawn_runtime::{LineOrigin, Migration, Statement, TransactionMode};
+use spawn_build::project::Project;
+use spawn_runtime::Migration;
 
 /// An opened project.
 pub struct Proj {
@@ -119,76 +119,13 @@ pub enum Pins {
     WorkingTreeIfUnpinned,
 }
 
-/// One migration rendered for one environment, owning what a `Migration` borrows.
-#[derive(Debug, Clone)]
-pub struct Rendered {
-    pub name: String,
-    pub pin: Option<String>,
-    pub render: CompiledRender,
-    statements: Vec<Statement>,
-}
-
-impl Rendered {
-    fn new(name: String, pin: Option<String>, render: CompiledRender) -> Self {
-        let statements = render
-            .analysis
-            .statements
-            .iter()
-            .map(|s| Statement {
-                start: s.start,
-                end: s.end,
-                line: s.line,
-            })
-            .collect();
-        Self {
-            name,
-            pin,
-            render,
-            statements,
-        }
-    }
-
-    /// The line origins in the runtime's form (borrowing from `self`).
-    pub fn origins(&self) -> Vec<LineOrigin<'_>> {
-        self.render
-            .origins
-            .iter()
-            .map(|(line, component)| LineOrigin {
-                first_line: *line,
-                component: component.as_deref(),
-            })
-            .collect()
-    }
-
-    /// The migration in the runtime's form; `origins` is [`Rendered::origins`] of `self`.
-    pub fn migration<'a>(&'a self, origins: &'a [LineOrigin<'a>]) -> Migration<'a> {
-        let a = &self.render.analysis;
-        Migration {
-            name: &self.name,
-            sql: &self.render.sql,
-            body: a.body.clone(),
-            sha256: self.render.sha256,
-            xxh3_128: self.render.xxh3_128,
-            pin_hash: self.pin.as_deref(),
-            mode: match a.mode {
-                BuildMode::Transactional => TransactionMode::Transactional,
-                BuildMode::NoTransaction => TransactionMode::NoTransaction,
-            },
-            statements: &self.statements,
-            origins,
-            lock_timeout: a.lock_timeout.as_deref(),
-            statement_timeout: a.statement_timeout.as_deref(),
-        }
-    }
-}
-
 /// Renders (and analyses) every migration for `environment`. Collects every problem.
 pub fn render_all(
     proj: &mut Proj,
     environment: &str,
     variables: Option<&Path>,
     pins: Pins,
-) -> Result<Vec<Rendered>> {
+) -> Result<Vec<Migration>> {
     let vars = proj.variables(variables)?;
     let mut out = Vec::new();
     let mut problems = Vec::new();
@@ -214,7 +151,7 @@ pub fn render_all(
             .project
             .compile_render(&m, pin.as_ref(), environment, vars.as_ref())
         {
-            Ok(r) => out.push(Rendered::new(m.name.clone(), pin.map(|p| p.to_string()), r)),
+            Ok(r) => out.push(r.into_migration(&m.name, pin.as_ref())),
             Err(e) => problems.push(format!("{e}")),
         }
     }

@@ -1407,7 +1407,7 @@ async fn spawn_database_an_interrupted_commit_is_recovered() {
          status_note, status_id_status, checksum, execution_time) \
          SELECT migration_id, 'APPLY', 'test', '', $2, 'ATTEMPTED', $3, '0 seconds' FROM m",
     )
-    .bind(seed.name)
+    .bind(&*seed.name)
     .bind(format!(r#"{{"target_xid":"{xid}","target_database":"{}"}}"#, target.name))
     .bind(seed.sha256.to_vec())
     .execute(&tracking.pool)

@@ -169,7 +169,11 @@ mod tests {
             body: 5..500,
             ..STATIC.clone()
         };
-        assert_eq!(broken.body_sql(), SQL, "an invalid body falls back to the SQL");
+        assert_eq!(
+            broken.body_sql(),
+            SQL,
+            "an invalid body falls back to the SQL"
+        );
     }
 
     #[test]

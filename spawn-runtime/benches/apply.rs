@@ -15,7 +15,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use spawn_runtime::{Migration, Migrator, Statement, TransactionMode};
+use spawn_runtime::{Migration, Migrator, Statement};
 use spawn_tests::TestDb;
 
 struct Owned {
@@ -63,25 +63,10 @@ fn split(sql: &str) -> Vec<Statement> {
     out
 }
 
-fn migrations(owned: &[Owned]) -> Vec<Migration<'_>> {
+fn migrations(owned: &[Owned]) -> Vec<Migration> {
     owned
         .iter()
-        .map(|o| {
-            let (sha256, xxh3_128) = Migration::checksums_of(&o.sql);
-            Migration {
-                name: &o.name,
-                sql: &o.sql,
-                body: 0..o.sql.len(),
-                sha256,
-                xxh3_128,
-                pin_hash: None,
-                mode: TransactionMode::Transactional,
-                statements: &o.statements,
-                origins: &[],
-                lock_timeout: None,
-                statement_timeout: None,
-            }
-        })
+        .map(|o| Migration::new(o.name.clone(), o.sql.clone(), o.statements.clone()))
         .collect()
 }
 

@@ -54,7 +54,6 @@ use sqlx::{Either, Row};
 
 use crate::error::{FailedStatement, MigrateError, MigrationFailure, PgMessage};
 use crate::lock::Session;
-use crate::migration::{Migration, Statement, TransactionMode};
 use crate::plan::{prefix_sha256, statements_of, Progress, Step};
 use crate::progress::Hooks;
 use crate::report::AppliedMigration;
@@ -62,6 +61,7 @@ use crate::tracking::{
     quote_literal, ExecTime, History, NewRow, TablesState, Tracking, BOOTSTRAP_MIGRATION,
     DEFAULT_NAMESPACE, SPAWN_NAMESPACE,
 };
+use crate::{Migration, Statement, TransactionMode};
 
 /// What applying needs besides the migrations.
 #[derive(Debug, Clone)]
@@ -111,10 +111,12 @@ impl Conns {
 }
 
 impl Ctx<'_> {
-    pub(crate) fn timeouts<'m>(&'m self, m: &'m Migration<'_>) -> (&'m str, &'m str) {
+    pub(crate) fn timeouts<'m>(&'m self, m: &'m Migration) -> (&'m str, &'m str) {
         (
-            m.lock_timeout.unwrap_or(self.lock_timeout),
-            m.statement_timeout.unwrap_or(self.statement_timeout),
+            m.lock_timeout.as_deref().unwrap_or(self.lock_timeout),
+            m.statement_timeout
+                .as_deref()
+                .unwrap_or(self.statement_timeout),
         )
     }
 }
@@ -214,7 +216,7 @@ pub(crate) async fn record_bootstrap(
 pub(crate) async fn apply(
     c: &mut Conns,
     ctx: &Ctx<'_>,
-    steps: &[Step<'_, '_>],
+    steps: &[Step<'_>],
     applied: &mut Vec<AppliedMigration>,
 ) -> Result<bool, MigrateError> {
     let total = steps.len();
@@ -231,7 +233,7 @@ pub(crate) async fn apply(
             tracing::info!(
                 applied = i,
                 of = total,
-                next = steps[i].migration.name,
+                next = &*steps[i].migration.name,
                 "stopping on request"
             );
             return Ok(true);
@@ -259,7 +261,7 @@ pub(crate) async fn apply(
             bytes += len;
             j += 1;
         }
-        let batch: Vec<&Migration<'_>> = steps[i..j].iter().map(|s| s.migration).collect();
+        let batch: Vec<&Migration> = steps[i..j].iter().map(|s| s.migration).collect();
         apply_transactional(c.t(), ctx, &batch, i, total, applied).await?;
         i = j;
     }
@@ -278,7 +280,7 @@ struct Batch {
     committed_column: String,
 }
 
-fn build_batch(ctx: &Ctx<'_>, ms: &[&Migration<'_>], id: usize) -> Batch {
+fn build_batch(ctx: &Ctx<'_>, ms: &[&Migration], id: usize) -> Batch {
     let capacity = ms.iter().map(|m| m.body.len() + 640).sum::<usize>() + 1024;
     let mut sql = String::with_capacity(capacity);
     let token = &ctx.hooks.token;
@@ -313,7 +315,10 @@ fn build_batch(ctx: &Ctx<'_>, ms: &[&Migration<'_>], id: usize) -> Batch {
         // A trailing `--` comment or a missing `;` cannot swallow the history row.
         sql.push_str("\n;\n");
         sql.push_str(&Tracking::execute_success_row(
-            &statement, m.name, &m.sha256, m.pin_hash,
+            &statement,
+            &m.name,
+            &m.sha256,
+            m.pin_hash.as_deref(),
         ));
         sql.push_str(&format!(
             ";\nCOMMIT;\nSELECT {k} AS spawn_committed_{token};\n"
@@ -345,7 +350,7 @@ fn build_batch(ctx: &Ctx<'_>, ms: &[&Migration<'_>], id: usize) -> Batch {
 async fn apply_transactional(
     session: &mut Session,
     ctx: &Ctx<'_>,
-    ms: &[&Migration<'_>],
+    ms: &[&Migration],
     first: usize,
     total: usize,
     applied: &mut Vec<AppliedMigration>,
@@ -358,7 +363,7 @@ async fn apply_transactional(
     tracing::debug!(
         migrations = ms.len(),
         bytes = batch.sql.len(),
-        first = ms[0].name,
+        first = &*ms[0].name,
         "sending a batch of migrations"
     );
     let mut done = 0;
@@ -366,18 +371,18 @@ async fn apply_transactional(
     let commit = |done: &mut usize, secs: Option<f64>, applied: &mut Vec<AppliedMigration>| {
         let m = ms[*done];
         let duration = secs.map(seconds).unwrap_or_default();
-        tracing::info!(migration = m.name, ?duration, "applied migration");
+        tracing::info!(migration = &*m.name, ?duration, "applied migration");
         applied.push(AppliedMigration {
             name: m.name.to_string(),
             duration,
         });
-        ctx.hooks.committed(m.name, first + *done, total, duration);
+        ctx.hooks.committed(&m.name, first + *done, total, duration);
         *done += 1;
         if let Some(next) = ms.get(*done) {
-            ctx.hooks.started(next.name, first + *done, total);
+            ctx.hooks.started(&next.name, first + *done, total);
         }
     };
-    ctx.hooks.started(ms[0].name, first, total);
+    ctx.hooks.started(&ms[0].name, first, total);
     let outcome: Result<(), sqlx::Error> = async {
         let mut stream = session.stream(&batch.sql)?;
         while let Some(item) = stream.next().await {
@@ -411,7 +416,7 @@ async fn apply_transactional(
 async fn diagnose(
     session: &mut Session,
     ctx: &Ctx<'_>,
-    ms: &[&Migration<'_>],
+    ms: &[&Migration],
     batch: &Batch,
     err: sqlx::Error,
     done: usize,
@@ -439,16 +444,16 @@ async fn diagnose(
     let history = read_history(session, ctx.tracking).await?;
     let mut first = None;
     for (k, m) in ms.iter().enumerate().skip(done) {
-        match history.rows.get(m.name) {
+        match history.rows.get(&*m.name) {
             Some(r) if r.status == "SUCCESS" && r.activity == "APPLY" && r.checksum == m.sha256 => {
                 let duration = seconds(r.exec_secs);
-                tracing::info!(migration = m.name, ?duration, "applied migration");
+                tracing::info!(migration = &*m.name, ?duration, "applied migration");
                 applied.push(AppliedMigration {
                     name: m.name.to_string(),
                     duration,
                 });
                 ctx.hooks
-                    .committed(m.name, first_index + k, total, duration);
+                    .committed(&m.name, first_index + k, total, duration);
             }
             _ => {
                 first = Some(k);
@@ -483,7 +488,7 @@ async fn diagnose(
     let (statement, replay_error) = replay(session, ctx, m).await?;
     let remark = (statement.is_none() && replay_error.is_none()).then(failed_at_commit);
     let error = replay_error.unwrap_or(batch_error);
-    tracing::warn!(migration = m.name, error = %error.message, "migration failed");
+    tracing::warn!(migration = &*m.name, error = %error.message, "migration failed");
     record_failure(session, ctx, m, &error.to_string(), 0.0).await?;
     Err(MigrateError::Failed(Box::new(MigrationFailure {
         name: m.name.to_string(),
@@ -522,7 +527,7 @@ fn error_migration(err: &sqlx::Error, chars: &[Range<usize>]) -> Option<usize> {
 pub(crate) async fn replay(
     session: &mut Session,
     ctx: &Ctx<'_>,
-    m: &Migration<'_>,
+    m: &Migration,
 ) -> Result<(Option<FailedStatement>, Option<PgMessage>), MigrateError> {
     let context = || {
         format!(
@@ -585,7 +590,7 @@ pub(crate) async fn replay(
     })
 }
 
-fn failed_statement(m: &Migration<'_>, statements: &[Statement], i: usize) -> FailedStatement {
+fn failed_statement(m: &Migration, statements: &[Statement], i: usize) -> FailedStatement {
     let s = &statements[i];
     let text = m.statement_sql(s).trim_start();
     let mut first_line: String = text.lines().next().unwrap_or("").trim_end().to_string();
@@ -605,12 +610,12 @@ fn failed_statement(m: &Migration<'_>, statements: &[Statement], i: usize) -> Fa
 pub(crate) async fn record_failure(
     session: &mut Session,
     ctx: &Ctx<'_>,
-    m: &Migration<'_>,
+    m: &Migration,
     note: &str,
     secs: f64,
 ) -> Result<(), MigrateError> {
     let sql = ctx.tracking.insert_row(&NewRow {
-        name: m.name,
+        name: &m.name,
         namespace: DEFAULT_NAMESPACE,
         activity: "APPLY",
         status: "FAILURE",
@@ -618,7 +623,7 @@ pub(crate) async fn record_failure(
         description: "",
         status_note: note,
         checksum: &m.sha256,
-        pin_hash: m.pin_hash,
+        pin_hash: m.pin_hash.as_deref(),
         execution_time: ExecTime::Seconds(secs),
         unless_succeeded: false,
     });
@@ -636,13 +641,13 @@ pub(crate) async fn record_failure(
 async fn apply_no_transaction(
     c: &mut Conns,
     ctx: &Ctx<'_>,
-    step: &Step<'_, '_>,
+    step: &Step<'_>,
     index: usize,
     total: usize,
     applied: &mut Vec<AppliedMigration>,
 ) -> Result<(), MigrateError> {
     let m = step.migration;
-    ctx.hooks.started(m.name, index, total);
+    ctx.hooks.started(&m.name, index, total);
     let statements = statements_of(m);
     let n = statements.len();
     let (lock_timeout, statement_timeout) = ctx.timeouts(m);
@@ -658,7 +663,7 @@ async fn apply_no_transaction(
         .map_err(db("setting the timeouts"))?;
     if step.resume_at > 0 {
         tracing::info!(
-            migration = m.name,
+            migration = &*m.name,
             resume_at = step.resume_at + 1,
             of = n,
             "resuming no-transaction migration"
@@ -667,7 +672,7 @@ async fn apply_no_transaction(
     let started = Instant::now();
     let row = |status: &'static str, note: &str, secs: f64| {
         ctx.tracking.insert_row(&NewRow {
-            name: m.name,
+            name: &m.name,
             namespace: DEFAULT_NAMESPACE,
             activity: "APPLY",
             status,
@@ -675,7 +680,7 @@ async fn apply_no_transaction(
             description: "",
             status_note: note,
             checksum: &m.sha256,
-            pin_hash: m.pin_hash,
+            pin_hash: m.pin_hash.as_deref(),
             execution_time: ExecTime::Seconds(secs),
             unless_succeeded: false,
         })
@@ -683,7 +688,7 @@ async fn apply_no_transaction(
     for i in step.resume_at..n {
         let s = &statements[i];
         tracing::debug!(
-            migration = m.name,
+            migration = &*m.name,
             statement = i + 1,
             of = n,
             line = s.line,
@@ -717,7 +722,7 @@ async fn apply_no_transaction(
                 reset_and_record(c, &row("FAILURE", &progress.to_note(), secs))
                     .await
                     .map_err(db("recording the failure"))?;
-                tracing::warn!(migration = m.name, statement = i + 1, error = %error.message, "migration failed");
+                tracing::warn!(migration = &*m.name, statement = i + 1, error = %error.message, "migration failed");
                 return Err(MigrateError::Failed(Box::new(MigrationFailure {
                     name: m.name.to_string(),
                     statement: Some(failed_statement(m, &statements, i)),
@@ -745,7 +750,7 @@ async fn apply_no_transaction(
         .await
         .map_err(db("recording the success"))?;
     tracing::info!(
-        migration = m.name,
+        migration = &*m.name,
         ?duration,
         "applied migration (no transaction)"
     );
@@ -753,7 +758,7 @@ async fn apply_no_transaction(
         name: m.name.to_string(),
         duration,
     });
-    ctx.hooks.committed(m.name, index, total, duration);
+    ctx.hooks.committed(&m.name, index, total, duration);
     Ok(())
 }
 
@@ -775,7 +780,7 @@ async fn reset_and_record(c: &mut Conns, row: &str) -> Result<(), sqlx::Error> {
 pub(crate) async fn adopt(
     session: &mut Session,
     ctx: &Ctx<'_>,
-    ms: &[&Migration<'_>],
+    ms: &[&Migration],
     description: &str,
 ) -> Result<(), MigrateError> {
     if ms.is_empty() {
@@ -784,7 +789,7 @@ pub(crate) async fn adopt(
     let mut sql = String::from("BEGIN;\n");
     for m in ms {
         sql.push_str(&ctx.tracking.insert_row(&NewRow {
-            name: m.name,
+            name: &m.name,
             namespace: DEFAULT_NAMESPACE,
             activity: "ADOPT",
             status: "SUCCESS",
@@ -792,7 +797,7 @@ pub(crate) async fn adopt(
             description,
             status_note: "",
             checksum: &m.sha256,
-            pin_hash: m.pin_hash,
+            pin_hash: m.pin_hash.as_deref(),
             execution_time: ExecTime::Seconds(0.0),
             unless_succeeded: false,
         }));
@@ -809,7 +814,7 @@ pub(crate) async fn adopt(
         )))?;
     for m in ms {
         tracing::info!(
-            migration = m.name,
+            migration = &*m.name,
             "adopted migration (recorded as applied without running it)"
         );
     }

@@ -77,7 +77,6 @@
 //! (the original's ADOPT rows) are not compared.
 
 pub mod embedded;
-pub mod migration;
 
 mod apply;
 mod error;
@@ -95,7 +94,6 @@ pub use error::{
     FailedStatement, LockHolder, LockTimeout, MigrateError, MigrationFailure, PgMessage,
 };
 pub use lock::{advisory_lock_key, ORIGINAL_LOCK_KEY};
-pub use migration::{LineOrigin, Migration, Statement, TransactionMode};
 pub use migrator::{
     Migrator, DEFAULT_LOCK_WAIT, DEFAULT_STATEMENT_LOCK_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT,
     DEFAULT_TRACKING_SCHEMA,
@@ -104,6 +102,7 @@ pub use plan::ChecksumKind;
 pub use progress::{MigrationEvent, StopHandle};
 pub use report::{AppliedMigration, Report};
 pub use spawn_macros::embed_migrations;
+pub use spawn_model::{LineOrigin, Migration, Statement, TransactionMode};
 /// The sqlx version this crate is built on, re-exported so applications use the same one.
 pub use sqlx;
 pub use status::{MigrationStatus, State};
@@ -113,4 +112,5 @@ pub use tracking::{BOOTSTRAP_MIGRATION, DEFAULT_NAMESPACE, SPAWN_NAMESPACE};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::embedded::{EmbeddedMigration, EmbeddedRender};
+    pub use std::borrow::Cow;
 }

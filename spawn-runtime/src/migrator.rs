@@ -16,6 +16,7 @@
 //! first), the history is read on the tracking one, and interrupted attempts are resolved
 //! before planning (see [`crate::split`]): 5 statements with nothing pending.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -25,13 +26,13 @@ use crate::apply::{self, Conns, Ctx};
 use crate::embedded::{EmbeddedMigration, Migrations};
 use crate::error::MigrateError;
 use crate::lock::{advisory_lock_key, Session};
-use crate::migration::Migration;
 use crate::plan::{self, classify, Checks, Class};
 use crate::progress::{run_token, Hooks, MigrationEvent, Observer, StopHandle};
 use crate::report::Report;
 use crate::split;
 use crate::status::{statuses, MigrationStatus};
 use crate::tracking::{History, TablesState, Tracking};
+use crate::Migration;
 
 /// Default wait for the migration lock.
 pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(60);
@@ -43,12 +44,13 @@ pub const DEFAULT_STATEMENT_TIMEOUT: &str = "0";
 pub const DEFAULT_TRACKING_SCHEMA: &str = "_spawn";
 
 #[derive(Debug, Clone)]
-enum Source<'a> {
+enum Source {
     Embedded {
         migrations: &'static [EmbeddedMigration],
         default_environment: &'static str,
     },
-    Rendered(Vec<Migration<'a>>),
+    /// In name order (sorted once, when the migrator is built); shared by its clones.
+    Rendered(Arc<[Migration]>),
 }
 
 /// Applies a set of migrations to a database: a builder, then [`run`](Migrator::run),
@@ -64,8 +66,8 @@ enum Source<'a> {
 /// `PgConnectOptions::options`) apply to the migrations; `after_connect` hooks of the pool do
 /// not. [`status`](Migrator::status) uses a pooled connection and takes no lock.
 #[derive(Debug, Clone)]
-pub struct Migrator<'a> {
-    source: Source<'a>,
+pub struct Migrator {
+    source: Source,
     environment: Option<String>,
     tracking_schema: String,
     lock_wait: Duration,
@@ -91,14 +93,15 @@ enum Mode<'m> {
     },
 }
 
-impl<'a> Migrator<'a> {
+impl Migrator {
     /// A migrator for migrations that are already rendered (what the CLI does), in any
     /// order (they are applied in name order). Tracking schema `_spawn`.
-    pub fn new(migrations: Vec<Migration<'a>>) -> Self {
-        Self::with_source(Source::Rendered(migrations), DEFAULT_TRACKING_SCHEMA)
+    pub fn new(mut migrations: Vec<Migration>) -> Self {
+        migrations.sort_by(|a, b| a.name.cmp(&b.name));
+        Self::with_source(Source::Rendered(migrations.into()), DEFAULT_TRACKING_SCHEMA)
     }
 
-    fn with_source(source: Source<'a>, schema: &str) -> Self {
+    fn with_source(source: Source, schema: &str) -> Self {
         Migrator {
             source,
             environment: None,
@@ -326,15 +329,15 @@ impl<'a> Migrator<'a> {
     }
 
     /// The migrations for the chosen environment, in name order.
-    fn resolve(&self) -> Result<(Vec<Migration<'a>>, Option<String>), MigrateError> {
-        let (mut migrations, environment) = match &self.source {
+    fn resolve(&self) -> Result<(Cow<'_, [Migration]>, Option<String>), MigrateError> {
+        let (migrations, environment) = match &self.source {
             Source::Rendered(ms) => {
                 if let Some(env) = &self.environment {
                     return Err(MigrateError::EnvironmentNotSelectable {
                         environment: env.clone(),
                     });
                 }
-                (ms.clone(), None)
+                (Cow::Borrowed(&ms[..]), None)
             }
             Source::Embedded {
                 migrations,
@@ -351,7 +354,10 @@ impl<'a> Migrator<'a> {
                     .or_else(|| std::env::var("SPAWN_ENV").ok().filter(|e| !e.is_empty()))
                     .unwrap_or_else(|| default_environment.to_string());
                 match set.for_environment(&env) {
-                    Some(ms) => (ms, Some(env)),
+                    Some(mut ms) => {
+                        ms.sort_by(|a, b| a.name.cmp(&b.name));
+                        (Cow::Owned(ms), Some(env))
+                    }
                     None => {
                         return Err(MigrateError::UnknownEnvironment {
                             environment: env,
@@ -361,7 +367,6 @@ impl<'a> Migrator<'a> {
                 }
             }
         };
-        migrations.sort_by(|a, b| a.name.cmp(b.name));
         if let Some(w) = migrations.windows(2).find(|w| w[0].name == w[1].name) {
             return Err(MigrateError::DuplicateMigration {
                 name: w[0].name.to_string(),
@@ -523,7 +528,7 @@ impl<'a> Migrator<'a> {
         conns: &mut Conns,
         ctx: &Ctx<'_>,
         tables: TablesState,
-        migrations: &[Migration<'a>],
+        migrations: &[Migration],
         mode: &Mode<'_>,
         target: Option<usize>,
         dry_run: bool,
@@ -581,9 +586,9 @@ impl<'a> Migrator<'a> {
             }
             Mode::Adopt { description, .. } => {
                 let last = target.unwrap_or(0);
-                let mut to_adopt: Vec<&Migration<'_>> = Vec::new();
+                let mut to_adopt: Vec<&Migration> = Vec::new();
                 for (i, m) in migrations.iter().enumerate() {
-                    match classify(m, history.rows.get(m.name)) {
+                    match classify(m, history.rows.get(&*m.name)) {
                         Class::Applied { .. } | Class::Changed { .. } => {
                             report.already_applied += 1
                         }
@@ -628,7 +633,7 @@ async fn release(conns: &mut Conns, rollback_first: bool) {
 impl Migrations {
     /// A [`Migrator`] preloaded with the embedded set, its default environment (or
     /// `SPAWN_ENV`) and its tracking schema.
-    pub fn migrator(&self) -> Migrator<'static> {
+    pub fn migrator(&self) -> Migrator {
         Migrator::with_source(
             Source::Embedded {
                 migrations: self.embedded(),
@@ -656,7 +661,7 @@ impl Migrations {
 }
 
 fn find(
-    migrations: &[Migration<'_>],
+    migrations: &[Migration],
     name: &str,
     context: &'static str,
 ) -> Result<usize, MigrateError> {
@@ -665,7 +670,7 @@ fn find(
         .position(|m| m.name == name)
         .ok_or_else(|| {
             // Suggest names sharing the longest prefix with the one asked for.
-            let common = |m: &&Migration<'_>| {
+            let common = |m: &&Migration| {
                 m.name
                     .chars()
                     .zip(name.chars())
@@ -712,7 +717,7 @@ mod tests {
 
     /// Compiled, never called: the futures of the public API are `Send`.
     #[allow(dead_code)]
-    fn the_futures_are_send(migrator: &Migrator<'_>, set: &Migrations, pool: &PgPool) {
+    fn the_futures_are_send(migrator: &Migrator, set: &Migrations, pool: &PgPool) {
         assert_send(&migrator.run(pool));
         assert_send(&migrator.plan(pool));
         assert_send(&migrator.status(pool));

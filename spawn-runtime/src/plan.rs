@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::error::MigrateError;
-use crate::migration::{Migration, Statement, TransactionMode};
 use crate::tracking::{hex, History, HistoryRow};
+use crate::{Migration, Statement, TransactionMode};
 
 /// Progress of a no-transaction migration, kept as JSON in `status_note` of its ATTEMPTED
 /// and FAILURE rows.
@@ -41,7 +41,7 @@ impl Progress {
 }
 
 /// The statements a migration runs: its spans, or its whole body as one statement.
-pub(crate) fn statements_of(m: &Migration<'_>) -> Vec<Statement> {
+pub(crate) fn statements_of(m: &Migration) -> Vec<Statement> {
     if !m.statements.is_empty() {
         return m.statements.to_vec();
     }
@@ -58,7 +58,7 @@ pub(crate) fn statements_of(m: &Migration<'_>) -> Vec<Statement> {
 }
 
 /// SHA-256 (hex) of the first `k` statements' text (CRLF as LF), each followed by a NUL.
-pub(crate) fn prefix_sha256(m: &Migration<'_>, statements: &[Statement], k: usize) -> String {
+pub(crate) fn prefix_sha256(m: &Migration, statements: &[Statement], k: usize) -> String {
     let mut hasher = Sha256::new();
     for s in statements.iter().take(k) {
         hasher.update(m.statement_sql(s).replace("\r\n", "\n").as_bytes());
@@ -124,7 +124,7 @@ pub(crate) enum Class {
 }
 
 /// Classifies one migration against its newest history row.
-pub(crate) fn classify(m: &Migration<'_>, row: Option<&HistoryRow>) -> Class {
+pub(crate) fn classify(m: &Migration, row: Option<&HistoryRow>) -> Class {
     let Some(row) = row else {
         return Class::Pending;
     };
@@ -196,28 +196,28 @@ pub(crate) struct Checks<'o> {
 
 /// One migration to apply.
 #[derive(Debug, Clone)]
-pub(crate) struct Step<'p, 'a> {
-    pub migration: &'p Migration<'a>,
+pub(crate) struct Step<'p> {
+    pub migration: &'p Migration,
     /// Statements already done (no-transaction migrations being resumed).
     pub resume_at: usize,
 }
 
 /// What a run will do.
 #[derive(Debug, Clone)]
-pub(crate) struct Plan<'p, 'a> {
-    pub steps: Vec<Step<'p, 'a>>,
+pub(crate) struct Plan<'p> {
+    pub steps: Vec<Step<'p>>,
     pub already_applied: usize,
 }
 
 /// Runs every check and returns the plan; an error means nothing may be applied.
-pub(crate) fn plan<'p, 'a>(
-    migrations: &'p [Migration<'a>],
+pub(crate) fn plan<'p>(
+    migrations: &'p [Migration],
     history: &History,
     checks: &Checks<'_>,
-) -> Result<Plan<'p, 'a>, MigrateError> {
+) -> Result<Plan<'p>, MigrateError> {
     let classes: Vec<Class> = migrations
         .iter()
-        .map(|m| classify(m, history.rows.get(m.name)))
+        .map(|m| classify(m, history.rows.get(&*m.name)))
         .collect();
 
     // 1. Applied migrations must not have changed.
@@ -253,7 +253,7 @@ pub(crate) fn plan<'p, 'a>(
         }
     }
     // 3. Everything recorded as (partly) applied must be in the set.
-    let names: HashSet<&str> = migrations.iter().map(|m| m.name).collect();
+    let names: HashSet<&str> = migrations.iter().map(|m| &*m.name).collect();
     let mut missing: Vec<String> = history
         .rows
         .values()
@@ -290,7 +290,7 @@ pub(crate) fn plan<'p, 'a>(
             continue;
         }
         if let Some(newest) = newest_applied {
-            if m.name < newest && !checks.allow_out_of_order {
+            if &*m.name < newest && !checks.allow_out_of_order {
                 return Err(MigrateError::OutOfOrder {
                     name: m.name.to_string(),
                     newest_applied: newest.to_string(),

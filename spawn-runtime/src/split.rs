@@ -54,9 +54,9 @@ use sqlx::Row;
 
 use crate::apply::{failed_at_commit, record_failure, replay, Conns, Ctx};
 use crate::error::{MigrateError, MigrationFailure, PgMessage};
-use crate::migration::Migration;
 use crate::report::AppliedMigration;
 use crate::tracking::{quote_literal, ExecTime, History, NewRow, DEFAULT_NAMESPACE};
+use crate::Migration;
 
 /// The `status_note` of an attempt's `ATTEMPTED` row.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -310,12 +310,12 @@ pub(crate) async fn resolve(
 pub(crate) async fn apply_one(
     c: &mut Conns,
     ctx: &Ctx<'_>,
-    m: &Migration<'_>,
+    m: &Migration,
     index: usize,
     total: usize,
     applied: &mut Vec<AppliedMigration>,
 ) -> Result<(), MigrateError> {
-    ctx.hooks.started(m.name, index, total);
+    ctx.hooks.started(&m.name, index, total);
     let started = Instant::now();
     let (lock_timeout, statement_timeout) = ctx.timeouts(m);
     let xid_column = format!("spawn_xid_{}", ctx.hooks.token);
@@ -330,7 +330,7 @@ pub(crate) async fn apply_one(
         m.body_sql(),
     );
     tracing::debug!(
-        migration = m.name,
+        migration = &*m.name,
         bytes = sql.len(),
         "sending a migration (tracking in another database)"
     );
@@ -375,7 +375,7 @@ pub(crate) async fn apply_one(
     };
     let row = |status: &'static str, note: &str| {
         ctx.tracking.insert_row(&NewRow {
-            name: m.name,
+            name: &m.name,
             namespace: DEFAULT_NAMESPACE,
             activity: "APPLY",
             status,
@@ -383,7 +383,7 @@ pub(crate) async fn apply_one(
             description: "",
             status_note: note,
             checksum: &m.sha256,
-            pin_hash: m.pin_hash,
+            pin_hash: m.pin_hash.as_deref(),
             execution_time: ExecTime::Seconds(secs),
             unless_succeeded: false,
         })
@@ -425,12 +425,12 @@ pub(crate) async fn apply_one(
         });
     }
     let duration = seconds(secs);
-    tracing::info!(migration = m.name, ?duration, "applied migration");
+    tracing::info!(migration = &*m.name, ?duration, "applied migration");
     applied.push(AppliedMigration {
         name: m.name.to_string(),
         duration,
     });
-    ctx.hooks.committed(m.name, index, total, duration);
+    ctx.hooks.committed(&m.name, index, total, duration);
     Ok(())
 }
 
@@ -439,7 +439,7 @@ pub(crate) async fn apply_one(
 async fn fail(
     c: &mut Conns,
     ctx: &Ctx<'_>,
-    m: &Migration<'_>,
+    m: &Migration,
     err: &sqlx::Error,
     started: Instant,
 ) -> Result<(), MigrateError> {
@@ -453,7 +453,7 @@ async fn fail(
     let (statement, replay_error) = replay(c.t(), ctx, m).await?;
     let remark = (statement.is_none() && replay_error.is_none()).then(failed_at_commit);
     let error = replay_error.unwrap_or_else(|| PgMessage::from_sqlx(err));
-    tracing::warn!(migration = m.name, error = %error.message, "migration failed");
+    tracing::warn!(migration = &*m.name, error = %error.message, "migration failed");
     record_failure(
         c.k(),
         ctx,

@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use sqlx::types::chrono::{DateTime, Utc};
 
-use crate::migration::Migration;
 use crate::plan::{classify, counts_as_applied, ChecksumKind, Class, Progress};
 use crate::tracking::{History, HistoryRow};
+use crate::Migration;
 
 /// The state of one migration in the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -104,11 +104,11 @@ fn base(name: &str, state: State, row: Option<&HistoryRow>) -> MigrationStatus {
 
 /// The state of every migration of the set, then of the recorded ones that are missing
 /// from it, all in name order.
-pub(crate) fn statuses(migrations: &[Migration<'_>], history: &History) -> Vec<MigrationStatus> {
+pub(crate) fn statuses(migrations: &[Migration], history: &History) -> Vec<MigrationStatus> {
     let mut out: Vec<MigrationStatus> = migrations
         .iter()
         .map(|m| {
-            let row = history.rows.get(m.name);
+            let row = history.rows.get(&*m.name);
             let class = classify(m, row);
             let state = match &class {
                 Class::Pending => State::Pending,
@@ -118,14 +118,14 @@ pub(crate) fn statuses(migrations: &[Migration<'_>], history: &History) -> Vec<M
                 Class::Failed => State::Failed,
                 Class::Partial { .. } => State::Partial,
             };
-            let mut status = base(m.name, state, row);
+            let mut status = base(&m.name, state, row);
             if let Class::Partial { done, of, .. } = class {
                 status.progress = Some((done, of));
             }
             status
         })
         .collect();
-    let names: std::collections::HashSet<&str> = migrations.iter().map(|m| m.name).collect();
+    let names: std::collections::HashSet<&str> = migrations.iter().map(|m| &*m.name).collect();
     for row in history.rows.values() {
         if !names.contains(row.name.as_str()) && counts_as_applied(row) {
             let mut status = base(&row.name, State::Missing, Some(row));

@@ -65,7 +65,7 @@ spawn-build = {{ path = {build:?} }}
 fn main() {
     for m in MIGRATIONS.embedded() {
         for r in m.renders {
-            let hex: String = r.sha256.iter().map(|b| format!("{b:02x}")).collect();
+            let hex: String = r.migration.sha256.iter().map(|b| format!("{b:02x}")).collect();
             println!("{} {} {}", m.name, r.environment, hex);
         }
     }

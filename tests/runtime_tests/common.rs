@@ -20,7 +20,7 @@ pub struct Mig {
     pub statements: Vec<Statement>,
     pub mode: TransactionMode,
     pub pin_hash: Option<String>,
-    pub origins: Vec<LineOrigin<'static>>,
+    pub origins: Vec<LineOrigin>,
     pub lock_timeout: Option<String>,
     pub statement_timeout: Option<String>,
 }
@@ -53,7 +53,7 @@ impl Mig {
         self
     }
 
-    pub fn origins(mut self, origins: Vec<LineOrigin<'static>>) -> Self {
+    pub fn origins(mut self, origins: Vec<LineOrigin>) -> Self {
         self.origins = origins;
         self
     }
@@ -77,20 +77,14 @@ impl Mig {
         }
     }
 
-    pub fn migration(&self) -> Migration<'_> {
-        let (sha256, xxh3_128) = Migration::checksums_of(&self.sql);
+    pub fn migration(&self) -> Migration {
         Migration {
-            name: &self.name,
-            sql: &self.sql,
-            body: 0..self.sql.len(),
-            sha256,
-            xxh3_128,
-            pin_hash: self.pin_hash.as_deref(),
+            pin_hash: self.pin_hash.clone().map(Into::into),
             mode: self.mode,
-            statements: &self.statements,
-            origins: &self.origins,
-            lock_timeout: self.lock_timeout.as_deref(),
-            statement_timeout: self.statement_timeout.as_deref(),
+            origins: self.origins.clone().into(),
+            lock_timeout: self.lock_timeout.clone().map(Into::into),
+            statement_timeout: self.statement_timeout.clone().map(Into::into),
+            ..Migration::new(self.name.clone(), self.sql.clone(), self.statements.clone())
         }
     }
 
@@ -104,7 +98,7 @@ impl Mig {
 }
 
 /// A migrator over `ms` with the tests' app name.
-pub fn migrator(ms: &[Mig]) -> Migrator<'_> {
+pub fn migrator(ms: &[Mig]) -> Migrator {
     Migrator::new(ms.iter().map(Mig::migration).collect()).created_by_app(APP)
 }
 

@@ -2,26 +2,27 @@
 //! the build's tracking schema, and the shortcuts run / status / adopt.
 
 use spawn_runtime::embedded::{EmbeddedMigration, EmbeddedRender};
-use spawn_runtime::{MigrateError, Migration, Migrations, Migrator, State, TransactionMode};
+use spawn_runtime::{MigrateError, Migration, Migrations, Migrator, State};
 use spawn_tests::TestDb;
 
 use crate::common::{split, Mig};
 
-fn render(environment: &'static str, sql: String) -> EmbeddedRender {
-    let sql: &'static str = Box::leak(sql.into_boxed_str());
-    let (sha256, xxh3_128) = Migration::checksums_of(sql);
-    EmbeddedRender {
+/// Migration `name`, pinned at `pin_hash`, rendered for each `(environment, sql)`.
+fn embedded(
+    name: &'static str,
+    pin_hash: Option<&'static str>,
+    renders: [(&'static str, &str); 2],
+) -> EmbeddedMigration {
+    let renders = renders.map(|(environment, sql)| EmbeddedRender {
         environment,
-        sql,
-        body_start: 0,
-        body_end: sql.len(),
-        sha256,
-        xxh3_128,
-        mode: TransactionMode::Transactional,
-        statements: Box::leak(split(sql).into_boxed_slice()),
-        origins: &[],
-        lock_timeout: None,
-        statement_timeout: None,
+        migration: Migration {
+            pin_hash: pin_hash.map(Into::into),
+            ..Migration::new(name, sql.to_owned(), split(sql))
+        },
+    });
+    EmbeddedMigration {
+        name,
+        renders: Box::leak(Box::new(renders)),
     }
 }
 
@@ -29,34 +30,34 @@ fn render(environment: &'static str, sql: String) -> EmbeddedRender {
 /// schema `app_tracking`.
 fn embedded_set() -> &'static Migrations {
     let migrations = vec![
-        EmbeddedMigration {
-            name: "20250306130000-feature-flags",
-            pin_hash: Some("9d05484214dd6d3964fd0f2f434f873a"),
-            renders: Box::leak(Box::new([
-                render(
+        embedded(
+            "20250306130000-feature-flags",
+            Some("9d05484214dd6d3964fd0f2f434f873a"),
+            [
+                (
                     "dev",
-                    "CREATE TABLE flags (env text);\nINSERT INTO flags VALUES ('dev');".into(),
+                    "CREATE TABLE flags (env text);\nINSERT INTO flags VALUES ('dev');",
                 ),
-                render(
+                (
                     "prod",
-                    "CREATE TABLE flags (env text);\nINSERT INTO flags VALUES ('prod');".into(),
+                    "CREATE TABLE flags (env text);\nINSERT INTO flags VALUES ('prod');",
                 ),
-            ])),
-        },
-        EmbeddedMigration {
-            name: "20250306130100-flag-tuning",
-            pin_hash: None,
-            renders: Box::leak(Box::new([
-                render(
+            ],
+        ),
+        embedded(
+            "20250306130100-flag-tuning",
+            None,
+            [
+                (
                     "dev",
-                    "ALTER TABLE flags ADD COLUMN tuned bool DEFAULT true;".into(),
+                    "ALTER TABLE flags ADD COLUMN tuned bool DEFAULT true;",
                 ),
-                render(
+                (
                     "prod",
-                    "ALTER TABLE flags ADD COLUMN tuned bool DEFAULT false;".into(),
+                    "ALTER TABLE flags ADD COLUMN tuned bool DEFAULT false;",
                 ),
-            ])),
-        },
+            ],
+        ),
     ];
     Box::leak(Box::new(Migrations::__from_embedded(
         Box::leak(migrations.into_boxed_slice()),

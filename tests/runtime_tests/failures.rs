@@ -20,18 +20,9 @@ async fn a_migration_failing_half_way_leaves_nothing_and_is_retried_after_a_fix(
         "CREATE TABLE b (id int);\nINSERT INTO b VALUES (1);\n-- from the component\n{RAISE};\nCREATE TABLE b2 (id int);\n"
     );
     let b = Mig::new("20250101000100-b", &b_sql).origins(vec![
-        LineOrigin {
-            first_line: 1,
-            component: None,
-        },
-        LineOrigin {
-            first_line: 3,
-            component: Some("checks/raise.sql"),
-        },
-        LineOrigin {
-            first_line: 5,
-            component: None,
-        },
+        LineOrigin::from_up_sql(1),
+        LineOrigin::from_component(3, "checks/raise.sql"),
+        LineOrigin::from_up_sql(5),
     ]);
     let c = Mig::new("20250101000200-c", "CREATE TABLE c (id int);");
     let ms = vec![a.clone(), b.clone(), c.clone()];

@@ -16,8 +16,8 @@
 //! * unknown, misplaced, repeated or malformed `-- spawn:` directives.
 //!
 //! There is no SQL parser behind this: a lexer that knows PostgreSQL's quoting rules
-//! ([`lexer`]) feeds a statement splitter ([`statements`]) that classifies statements by their
-//! first keywords ([`classify`]). It is one pass, linear in the size of the input.
+//! (`lexer`) feeds a statement splitter (`statements`) that classifies statements by their
+//! first keywords (`classify`). It is one pass, linear in the size of the input.
 //!
 //! ```
 //! use spawn_build::analyze::{analyze, TransactionMode};
@@ -42,37 +42,7 @@ mod transaction;
 mod tests;
 
 use position::LineIndex;
-
-/// How a migration is executed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum TransactionMode {
-    /// The whole migration and its history row run in one transaction.
-    Transactional,
-    /// Opted out with `-- spawn:no-transaction` on the first line: statements run one by one,
-    /// each committing on its own.
-    NoTransaction,
-}
-
-/// One statement of a migration.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Statement {
-    /// Byte offset of the statement's first token (leading whitespace and comments are not
-    /// part of the statement).
-    pub start: usize,
-    /// Byte offset one past the statement's last token, before its terminating `;` (trailing
-    /// whitespace and comments are not part of the statement).
-    pub end: usize,
-    /// 1-based line of `start`.
-    pub line: u32,
-}
-
-impl Statement {
-    /// The statement's text in `sql`, the SQL it was found in.
-    #[must_use]
-    pub fn text<'s>(&self, sql: &'s str) -> &'s str {
-        sql.get(self.start..self.end).unwrap_or_default()
-    }
-}
+pub use spawn_model::{Statement, TransactionMode};
 
 /// What the runtime needs to know to execute a migration.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -69,8 +69,8 @@ pub struct RenderRequest<'a> {
 pub struct Rendered {
     /// The SQL, exactly as the original spawn CLI renders it.
     pub sql: String,
-    /// (first_line, component) runs: rendered lines from first_line (1-based) up to the next
-    /// run came from that component (`None` = up.sql). May be empty if unknown.
+    /// Line origins: rendered lines from `first_line` (1-based) up to the next run came from
+    /// that component (`None` = up.sql). May be empty if unknown.
     pub origins: Origins,
     /// Working-tree files that were read (up.sql, and components and data files when
     /// unpinned), for `cargo:rerun-if-changed`. Names that were looked up but not found

@@ -9,7 +9,10 @@
 //! filter measured or mangled a marker, say), no origins are reported: they can never change
 //! the SQL itself.
 
+use std::borrow::Cow;
 use std::sync::{Mutex, PoisonError};
+
+use spawn_model::LineOrigin;
 
 /// Opens a template section: `BEGIN <index> SEP`.
 const BEGIN: char = '\u{F8F0}';
@@ -18,9 +21,9 @@ const SEP: char = '\u{F8F1}';
 const END: char = '\u{F8F2}';
 const END_STR: &str = "\u{F8F2}";
 
-/// Runs of rendered lines: from `first_line` (1-based) on, lines came from `component`
-/// (`None` = the migration's own `up.sql`) until the next run.
-pub type Origins = Vec<(u32, Option<String>)>;
+/// Runs of rendered lines, in line order: from `first_line` (1-based) on, lines came from
+/// `component` (`None` = the migration's own `up.sql`) until the next run.
+pub type Origins = Vec<LineOrigin>;
 
 /// The templates marked so far, by marker index (`None` = `up.sql`).
 #[derive(Debug, Default)]
@@ -175,9 +178,12 @@ pub(crate) fn locate(marked: &str, registry: &MarkRegistry, expected: &str) -> O
             SEP => return Vec::new(),
             c => {
                 if at_line_start {
-                    let origin = stack.last().and_then(|&i| names[i].clone());
-                    if runs.last().map(|(_, o)| o) != Some(&origin) {
-                        runs.push((line, origin));
+                    let component = stack.last().and_then(|&i| names[i].as_deref());
+                    if runs.last().map(|run| run.component.as_deref()) != Some(component) {
+                        runs.push(LineOrigin {
+                            first_line: line,
+                            component: component.map(|c| Cow::Owned(c.to_owned())),
+                        });
                     }
                     at_line_start = false;
                 }
@@ -217,7 +223,11 @@ mod tests {
         let expected = "top\nA1\nA2\nmid B1\nend";
         assert_eq!(
             locate(&marked, &reg, expected),
-            vec![(1, None), (2, Some("a.sql".to_owned())), (4, None)]
+            vec![
+                LineOrigin::from_up_sql(1),
+                LineOrigin::from_component(2, "a.sql"),
+                LineOrigin::from_up_sql(4)
+            ]
         );
         assert!(locate(&marked, &reg, "something else").is_empty());
     }

@@ -12,7 +12,7 @@ use crate::commands::migration::session::{migrate_error, prepare, Prepared};
 use crate::commands::Ctx;
 use crate::exit::{self, CmdResult, Exit};
 use crate::project::Pins;
-use crate::{prompt, with_migrator};
+use crate::prompt;
 
 pub async fn run(
     ctx: &Ctx<'_>,
@@ -41,7 +41,7 @@ pub async fn run(
         Pins::Required
     };
     let p = prepare(ctx, variables, pins).await?;
-    let result = with_migrator!(p, |m| adopt(ctx, migration, &description, yes, &p, m).await);
+    let result = adopt(ctx, migration, &description, yes, &p, p.migrator()).await;
     p.close().await;
     result
 }
@@ -52,7 +52,7 @@ async fn adopt(
     description: &str,
     yes: bool,
     p: &Prepared,
-    m: Migrator<'_>,
+    m: Migrator,
 ) -> CmdResult {
     let out = ctx.out;
     let up_to = match migration {
@@ -62,7 +62,7 @@ async fn adopt(
             .unwrap_or(name)
             .to_owned(),
         None => match p.rendered.last() {
-            Some(r) => r.name.clone(),
+            Some(r) => r.name.to_string(),
             None => crate::fail!(
                 "there are no migrations to adopt; create one with `spawn migration new <name>`"
             ),

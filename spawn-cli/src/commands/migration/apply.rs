@@ -20,7 +20,7 @@ use crate::commands::migration::session::{migrate_error, prepare, Prepared};
 use crate::commands::Ctx;
 use crate::exit::{self, CmdResult, Exit};
 use crate::project::Pins;
-use crate::{prompt, with_migrator};
+use crate::prompt;
 
 /// The flags of `apply`.
 pub struct Options<'a> {
@@ -44,12 +44,12 @@ pub async fn run(ctx: &Ctx<'_>, o: &Options<'_>) -> CmdResult {
         ctx.project()?.migration(name)?;
     }
     let p = prepare(ctx, o.variables, pins).await?;
-    let result = with_migrator!(p, |m| apply(ctx, o, &p, m).await);
+    let result = apply(ctx, o, &p, p.migrator()).await;
     p.close().await;
     result
 }
 
-async fn apply(ctx: &Ctx<'_>, o: &Options<'_>, p: &Prepared, m: Migrator<'_>) -> CmdResult {
+async fn apply(ctx: &Ctx<'_>, o: &Options<'_>, p: &Prepared, m: Migrator) -> CmdResult {
     let out = ctx.out;
     let mut m = m
         .allow_out_of_order(o.allow_out_of_order)

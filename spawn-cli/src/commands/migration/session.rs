@@ -5,16 +5,18 @@
 use std::path::Path;
 
 use anyhow::Result;
+use spawn_runtime::{Migration, Migrator};
 use sqlx::PgPool;
 
 use crate::commands::Ctx;
-use crate::project::{render_all, Pins, Rendered};
+use crate::project::{render_all, Pins};
 use crate::target::{Connection, ResolvedTarget};
 
 /// A project rendered for one target, connected.
 pub struct Prepared {
     pub target: ResolvedTarget,
-    pub rendered: Vec<Rendered>,
+    /// Every migration, rendered for the target's environment.
+    pub rendered: Vec<Migration>,
     pub pool: PgPool,
     pub conn: Connection,
     /// The tracking database when `spawn_database` is another database.
@@ -37,6 +39,19 @@ impl Prepared {
             self.target.label(),
             self.target.environment
         )
+    }
+
+    /// The runtime's migrator over the rendered migrations for the target (the same migrator
+    /// an app embeds: same lock, same checks, same tracking tables, in `spawn_database` when
+    /// that is another database).
+    pub fn migrator(&self) -> Migrator {
+        let m = Migrator::new(self.rendered.clone())
+            .tracking_schema(&self.target.spawn_schema)
+            .created_by_app("spawn");
+        match &self.tracking {
+            Some((pool, _)) => m.tracking_pool(pool.clone()),
+            None => m,
+        }
     }
 
     /// Closes the pools.
@@ -67,40 +82,6 @@ pub async fn prepare(ctx: &Ctx<'_>, variables: Option<&Path>, pins: Pins) -> Res
         conn,
         tracking,
     })
-}
-
-/// Builds the runtime's migrator over `migrations` for `p`'s target (the same migrator an app
-/// embeds: same lock, same checks, same tracking tables, in `spawn_database` when that is
-/// another database).
-pub fn migrator<'a>(
-    p: &Prepared,
-    migrations: Vec<spawn_runtime::Migration<'a>>,
-) -> spawn_runtime::Migrator<'a> {
-    let m = spawn_runtime::Migrator::new(migrations)
-        .tracking_schema(&p.target.spawn_schema)
-        .created_by_app("spawn");
-    match &p.tracking {
-        Some((pool, _)) => m.tracking_pool(pool.clone()),
-        None => m,
-    }
-}
-
-/// Calls `$body` with `$m`, a migrator over `$prepared`'s migrations (the borrowed
-/// `Migration`s need their line origins kept alive alongside).
-#[macro_export]
-macro_rules! with_migrator {
-    ($prepared:expr, |$m:ident| $body:expr) => {{
-        let origins: Vec<Vec<spawn_runtime::LineOrigin<'_>>> =
-            $prepared.rendered.iter().map(|r| r.origins()).collect();
-        let migrations: Vec<spawn_runtime::Migration<'_>> = $prepared
-            .rendered
-            .iter()
-            .zip(&origins)
-            .map(|(r, o)| r.migration(o))
-            .collect();
-        let $m = $crate::commands::migration::session::migrator(&$prepared, migrations);
-        $body
-    }};
 }
 
 /// A runtime error, scrubbed of secrets.

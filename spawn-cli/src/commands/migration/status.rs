@@ -12,19 +12,18 @@ use crate::commands::Ctx;
 use crate::exit::{self, CmdResult, Exit};
 use crate::output::Paint;
 use crate::project::Pins;
-use crate::with_migrator;
 
 pub async fn run(ctx: &Ctx<'_>, exit_code: bool, variables: Option<&Path>) -> CmdResult {
     let p = prepare(ctx, variables, Pins::WorkingTreeIfUnpinned).await?;
     let statuses: Vec<MigrationStatus> =
-        with_migrator!(p, |m| m.status(&p.pool).await.map_err(migrate_error))?;
+        p.migrator().status(&p.pool).await.map_err(migrate_error)?;
     p.close().await;
     let out = ctx.out;
     let pinned_of = |name: &str| {
         p.rendered
             .iter()
             .find(|r| r.name == name)
-            .map(|r| r.pin.clone())
+            .map(|r| r.pin_hash.clone())
     };
 
     let needs_work = statuses

@@ -1,0 +1,174 @@
+//! Lays out generated tokens as readable Rust source.
+//!
+//! `TokenStream`'s own `Display` puts everything on one line with a space between any two
+//! tokens (`:: spawn_runtime :: Migration { name : … }`). The generated file is read by
+//! people debugging a build, so this prints it the way it would be written by hand: paths,
+//! calls and ranges without inner spaces, and lists of structs and structs holding structs
+//! or lists one item a line, indented. It knows only the token shapes codegen emits: paths,
+//! struct literals, calls, macro calls, arrays, references, ranges and literals.
+
+use proc_macro2::{Delimiter, Group, Spacing, TokenStream, TokenTree};
+
+/// One indentation level.
+const INDENT: &str = "    ";
+
+/// `tokens` as Rust source.
+pub(super) fn source(tokens: TokenStream) -> String {
+    let mut printer = Printer::default();
+    printer.stream(tokens, false);
+    printer.out
+}
+
+/// What was printed last, which decides what goes before the next token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Last {
+    /// Nothing yet, or a token the next one sticks to: `&`, `!`, a joint punctuation (the
+    /// first `:` of `::`), or the end of `::` or `..`.
+    Glue,
+    /// An identifier, a literal or a group.
+    Word,
+    /// A lone `:` (a struct field's).
+    Colon,
+    /// A `,`.
+    Comma,
+}
+
+#[derive(Debug, Default)]
+struct Printer {
+    out: String,
+    depth: usize,
+}
+
+impl Printer {
+    /// Prints `tokens`, one item a line if `one_per_line`.
+    fn stream(&mut self, tokens: TokenStream, one_per_line: bool) {
+        let mut last = Last::Glue;
+        let mut joint = None;
+        for token in tokens {
+            let after_joint = joint.take();
+            match (last, &token) {
+                (Last::Comma, _) if one_per_line => self.newline(),
+                (Last::Comma | Last::Colon, _) => self.out.push(' '),
+                (Last::Glue, _) => {}
+                (Last::Word, TokenTree::Punct(p))
+                    if matches!(p.as_char(), ',' | ':' | '.' | '!') => {}
+                (Last::Word, TokenTree::Group(g)) if g.delimiter() != Delimiter::Brace => {}
+                (Last::Word, _) => self.out.push(' '),
+            }
+            last = match token {
+                TokenTree::Group(group) => {
+                    self.group(&group);
+                    Last::Word
+                }
+                TokenTree::Ident(ident) => {
+                    self.out.push_str(&ident.to_string());
+                    Last::Word
+                }
+                TokenTree::Literal(literal) => {
+                    self.out.push_str(&literal.to_string());
+                    Last::Word
+                }
+                TokenTree::Punct(punct) => {
+                    let c = punct.as_char();
+                    self.out.push(c);
+                    let completes = after_joint == Some(c) && matches!(c, ':' | '.');
+                    if punct.spacing() == Spacing::Joint {
+                        joint = Some(c);
+                    }
+                    match c {
+                        _ if completes || punct.spacing() == Spacing::Joint => Last::Glue,
+                        '&' | '!' => Last::Glue,
+                        ':' => Last::Colon,
+                        ',' => Last::Comma,
+                        _ => Last::Word,
+                    }
+                }
+            };
+        }
+    }
+
+    /// Prints a delimited group: lists of structs, and structs holding structs or lists,
+    /// one item a line; everything else on one line.
+    fn group(&mut self, group: &Group) {
+        let (open, close) = match group.delimiter() {
+            Delimiter::Parenthesis => ("(", ")"),
+            Delimiter::Bracket => ("[", "]"),
+            Delimiter::Brace => ("{", "}"),
+            Delimiter::None => ("", ""),
+        };
+        let inner = group.stream();
+        let holds = |delimiters: &[Delimiter]| {
+            inner
+                .clone()
+                .into_iter()
+                .any(|t| matches!(t, TokenTree::Group(g) if delimiters.contains(&g.delimiter())))
+        };
+        let one_per_line = match group.delimiter() {
+            Delimiter::Bracket => holds(&[Delimiter::Brace]),
+            Delimiter::Brace => holds(&[Delimiter::Brace, Delimiter::Bracket]),
+            Delimiter::Parenthesis | Delimiter::None => false,
+        };
+        self.out.push_str(open);
+        if one_per_line {
+            self.depth += 1;
+            self.newline();
+            self.stream(inner, true);
+            self.depth -= 1;
+            self.newline();
+        } else if group.delimiter() == Delimiter::Brace && !inner.is_empty() {
+            self.out.push(' ');
+            self.stream(inner, false);
+            self.out.push(' ');
+        } else {
+            self.stream(inner, false);
+        }
+        self.out.push_str(close);
+    }
+
+    fn newline(&mut self) {
+        self.out.push('\n');
+        for _ in 0..self.depth {
+            self.out.push_str(INDENT);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::source;
+
+    #[test]
+    fn paths_calls_ranges_and_references_have_no_inner_spaces() {
+        let tokens = quote! {
+            ::a::f(&[1, 2], ::core::include_str!("x.sql"), 0..10, ::core::option::Option::None)
+        };
+        assert_eq!(
+            source(tokens),
+            r#"::a::f(&[1, 2], ::core::include_str!("x.sql"), 0..10, ::core::option::Option::None)"#
+        );
+    }
+
+    #[test]
+    fn lists_of_structs_and_nested_structs_take_a_line_an_item() {
+        let tokens = quote! {
+            ::a::f(&[::a::M {
+                name: "m",
+                list: &[::a::S { start: 0, line: 1 }, ::a::S { start: 5, line: 2 },],
+                empty: &[],
+            },], "dev", "_spawn")
+        };
+        let expected = r#"::a::f(&[
+    ::a::M {
+        name: "m",
+        list: &[
+            ::a::S { start: 0, line: 1 },
+            ::a::S { start: 5, line: 2 },
+        ],
+        empty: &[],
+    },
+], "dev", "_spawn")"#;
+        assert_eq!(source(tokens), expected);
+    }
+}
