@@ -13,6 +13,8 @@
 //! owned (rendered at run time) without a lifetime parameter, and derive serde's traits so
 //! the build pipeline can cache them.
 
+#![warn(missing_docs)]
+
 pub mod checksum;
 mod migration;
 mod origin;
