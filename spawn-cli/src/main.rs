@@ -5,6 +5,7 @@
 mod cli;
 mod commands;
 mod exit;
+mod heap;
 mod localdb;
 mod output;
 mod project;
@@ -20,7 +21,7 @@ use crate::exit::Exit;
 use crate::output::Out;
 
 fn main() -> ExitCode {
-    spawn_schema::reserve_heap_headroom();
+    heap::reserve_heap_headroom();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
