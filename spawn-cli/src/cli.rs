@@ -6,7 +6,7 @@ use clap::{ArgGroup, Args, Parser, Subcommand};
 
 const AFTER_HELP: &str = "\
 Exit codes:
-  0    success
+  0    success, also when the reader of stdout stopped early (`spawn … | head -1`)
   1    error (the message names the file, the migration and what to run next), or a wrong
        command line
   2    differences or work pending: `spawn check` found only unpinned migrations,
