@@ -1,4 +1,9 @@
 //! The command line: every command, flag and help text (clap derive).
+//!
+//! The doc comments below are the help text `spawn --help` prints, word for word, so their
+//! placeholders (`<name>`, `<MIGRATION>`) are written as a user reads them, not as rustdoc's
+//! HTML.
+#![allow(rustdoc::invalid_html_tags)]
 
 use std::path::PathBuf;
 
