@@ -1,4 +1,9 @@
 //! The command line: every command, flag and help text (clap derive).
+//!
+//! The doc comments below are the help text `spawn --help` prints, word for word, so their
+//! placeholders (`<name>`, `<MIGRATION>`) are written as a user reads them, not as rustdoc's
+//! HTML.
+#![allow(rustdoc::invalid_html_tags)]
 
 use std::path::PathBuf;
 
@@ -6,7 +11,7 @@ use clap::{ArgGroup, Args, Parser, Subcommand};
 
 const AFTER_HELP: &str = "\
 Exit codes:
-  0    success
+  0    success, also when the reader of stdout stopped early (`spawn … | head -1`)
   1    error (the message names the file, the migration and what to run next), or a wrong
        command line
   2    differences or work pending: `spawn check` found only unpinned migrations,

@@ -8,6 +8,8 @@ pub const OK: u8 = 0;
 pub const ERROR: u8 = 1;
 /// Differences found or work pending (`check`, `status --exit-code`, `diff`, `db status`).
 pub const DIFFERENCES: u8 = 2;
+/// `spawn diff`: statements that may lose data were refused (pass --unsafe).
+pub const UNSAFE_REFUSED: u8 = 3;
 /// Interrupted by Ctrl-C.
 pub const INTERRUPTED: u8 = 130;
 

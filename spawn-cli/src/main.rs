@@ -5,6 +5,7 @@
 mod cli;
 mod commands;
 mod exit;
+mod heap;
 mod localdb;
 mod output;
 mod project;
@@ -17,21 +18,30 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use crate::exit::Exit;
-use crate::output::Out;
+use crate::output::{Out, StdoutError};
 
 fn main() -> ExitCode {
-    spawn_schema::reserve_heap_headroom();
+    heap::reserve_heap_headroom();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             // --help and --version exit 0; a wrong command line is an error (1), never 2,
             // which scripts read as "differences or work pending".
-            let _ = e.print();
-            return ExitCode::from(if e.exit_code() == 0 {
+            let mut code = if e.exit_code() == 0 {
                 exit::OK
             } else {
                 exit::ERROR
-            });
+            };
+            // Help and the version go to stdout: help whose reader stopped early
+            // (`spawn --help | head -1`) is no error, help that cannot be written is.
+            let printed = e.print();
+            if let (false, Err(write)) = (e.use_stderr(), printed) {
+                if let error @ StdoutError::Write(_) = StdoutError::from(write) {
+                    Out::new(false, false).error(error.to_string());
+                    code = exit::ERROR;
+                }
+            }
+            return ExitCode::from(code);
         }
     };
     init_tracing(cli.verbose, cli.quiet);
@@ -50,13 +60,26 @@ fn main() -> ExitCode {
     let result = runtime.block_on(commands::run(&cli, &out));
     // Do not wait for stray tasks (a progress poller) at exit.
     runtime.shutdown_timeout(std::time::Duration::from_millis(200));
-    match result {
-        Ok(()) => ExitCode::from(exit::OK),
-        Err(Exit::Code(code)) => ExitCode::from(code),
+    let stdout = out.stdout_error();
+    if let Some(StdoutError::Closed(_)) = stdout {
+        // The reader stopped early (`spawn --json migration status | head -1`): it read all it
+        // wanted, so the command ends quietly, whatever it found.
+        return ExitCode::from(exit::OK);
+    }
+    let code = match result {
+        Ok(()) => exit::OK,
+        Err(Exit::Code(code)) => code,
         Err(Exit::Error(e)) => {
             out.error(format!("{e:#}"));
+            exit::ERROR
+        }
+    };
+    match stdout {
+        Some(e) => {
+            out.error(e.to_string());
             ExitCode::from(exit::ERROR)
         }
+        None => ExitCode::from(code),
     }
 }
 

@@ -1,8 +1,13 @@
 //! Everything the CLI prints: human text (colour only on a terminal), tables, JSON, and the
 //! password scrubbing every line goes through.
+//!
+//! Every write to stdout goes through [`Out`], which never panics on a failed write: a reader
+//! that stopped early (`spawn --json migration status | head -1`) closes the pipe, and from
+//! then on the output is dropped and `main` ends the process quietly with exit 0 (see
+//! [`StdoutError`]). Failed writes to stderr are ignored: there is nowhere left to report them.
 
-use std::io::{IsTerminal, Write};
-use std::sync::Mutex;
+use std::io::{self, IsTerminal, Write};
+use std::sync::{Mutex, PoisonError};
 
 use comfy_table::{presets, ContentArrangement, Table};
 use console::Style;
@@ -50,13 +55,37 @@ fn percent_encode(s: &str) -> String {
     out
 }
 
+/// Why stdout took no more output.
+#[derive(Debug, thiserror::Error)]
+pub enum StdoutError {
+    /// Its reader went away: the pipe was closed early (`spawn … | head -1`). Not a failure
+    /// of the command: the reader read all it wanted.
+    #[error("stdout was closed by its reader: {0}")]
+    Closed(#[source] io::Error),
+    /// A write failed otherwise (a full disk, an I/O error).
+    #[error("cannot write to stdout: {0}")]
+    Write(#[source] io::Error),
+}
+
+impl From<io::Error> for StdoutError {
+    fn from(e: io::Error) -> Self {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            StdoutError::Closed(e)
+        } else {
+            StdoutError::Write(e)
+        }
+    }
+}
+
 /// How to print, from the global flags.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Out {
     pub quiet: bool,
     pub json: bool,
     colour_out: bool,
     colour_err: bool,
+    /// The first failed write to stdout; once set, stdout output is dropped.
+    stdout_error: Mutex<Option<StdoutError>>,
 }
 
 impl Out {
@@ -66,7 +95,39 @@ impl Out {
             json,
             colour_out: console::colors_enabled() && std::io::stdout().is_terminal(),
             colour_err: console::colors_enabled_stderr() && std::io::stderr().is_terminal(),
+            stdout_error: Mutex::new(None),
         }
+    }
+
+    /// Writes `text` (already scrubbed) to stdout and flushes it, so a failed write is seen
+    /// here. Once a write has failed, nothing more is written (see [`Out::stdout_error`]).
+    fn stdout(&self, text: &str) {
+        let mut error = self
+            .stdout_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if error.is_some() {
+            return;
+        }
+        let mut out = io::stdout().lock();
+        if let Err(e) = out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+            *error = Some(e.into());
+        }
+    }
+
+    /// Writes a line (already scrubbed) to stderr. A failed write is ignored: stderr is where
+    /// failures are reported, so there is nowhere left to report it.
+    fn stderr_line(&self, line: &str) {
+        let _ = writeln!(io::stderr().lock(), "{line}");
+    }
+
+    /// Why stdout stopped taking output, if it did, taken for `main` to decide how the
+    /// process ends.
+    pub fn stdout_error(&self) -> Option<StdoutError> {
+        self.stdout_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
     }
 
     /// Whether stderr is a terminal a progress bar can be drawn on.
@@ -77,8 +138,7 @@ impl Out {
     /// A line of human output on stdout (suppressed by --quiet and --json).
     pub fn line(&self, text: impl AsRef<str>) {
         if !self.quiet && !self.json {
-            let mut out = std::io::stdout().lock();
-            let _ = writeln!(out, "{}", redact(text.as_ref()));
+            self.stdout(&format!("{}\n", redact(text.as_ref())));
         }
     }
 
@@ -91,21 +151,19 @@ impl Out {
             } else {
                 text
             };
-            println!("{text}");
+            self.stdout(&format!("{text}\n"));
         }
     }
 
     /// Data a command exists to print (SQL, a URL): always printed, never coloured.
     pub fn data(&self, text: impl AsRef<str>) {
-        let mut out = std::io::stdout().lock();
-        let _ = out.write_all(redact(text.as_ref()).as_bytes());
-        let _ = out.flush();
+        self.stdout(&redact(text.as_ref()));
     }
 
     /// A JSON document on stdout.
     pub fn json_value(&self, value: &serde_json::Value) {
         let text = serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".into());
-        println!("{}", redact(&text));
+        self.stdout(&format!("{}\n", redact(&text)));
     }
 
     /// A warning on stderr (kept by --quiet: warnings matter).
@@ -119,13 +177,13 @@ impl Out {
         } else {
             "warning:".into()
         };
-        eprintln!("{label} {}", redact(text.as_ref()));
+        self.stderr_line(&format!("{label} {}", redact(text.as_ref())));
     }
 
     /// A note on stderr (suppressed by --quiet).
     pub fn note(&self, text: impl AsRef<str>) {
         if !self.quiet {
-            eprintln!("{}", redact(text.as_ref()));
+            self.stderr_line(&redact(text.as_ref()));
         }
     }
 
@@ -136,7 +194,7 @@ impl Out {
         } else {
             "error:".into()
         };
-        eprintln!("{label} {}", redact(text.as_ref()));
+        self.stderr_line(&format!("{label} {}", redact(text.as_ref())));
     }
 
     /// `text` in the colour of `status` on stdout (for table cells).

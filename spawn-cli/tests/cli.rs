@@ -9,8 +9,9 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use spawn_tests::TestDb;
 
-/// The fixture app: `tests/fixtures/app`, compiled by build.rs like an application's.
-static APP_MIGRATIONS: spawn_runtime::Migrations = spawn_runtime::embed_migrations!();
+/// The fixture app: `tests/fixtures/app`, compiled like an application's (by the build script
+/// of the `spawn-cli-fixture-app` test crate).
+use spawn_cli_fixture_app::MIGRATIONS as APP_MIGRATIONS;
 
 fn spawn() -> Command {
     let mut c = Command::cargo_bin("spawn").expect("the spawn binary");

@@ -148,6 +148,12 @@ async fn renames_unsafe_and_summary() {
         err.contains("full_name"),
         "the refusal names the statement: {err}"
     );
+    assert!(
+        err.contains(
+            "1 statement(s) may lose data and were refused (run with --unsafe to allow them):"
+        ),
+        "the refusal says which flag allows it: {err}"
+    );
     let (code, sql, err) = diff(&a, &b, &["--no-renames", "--unsafe"]);
     assert_eq!(code, 2, "{err}");
     assert!(
@@ -167,4 +173,33 @@ async fn renames_unsafe_and_summary() {
         .await
         .expect("a intact");
     assert_eq!(n, 1);
+}
+
+/// A database that cannot be reached is named by its argument, FROM or TO, without its
+/// password; exit 1 (an error, not "differences").
+#[tokio::test]
+async fn an_unreachable_database_is_named_by_its_argument() {
+    let db = TestDb::new("diff_unreachable").await;
+    let nowhere = "postgres://nobody:secret@127.0.0.1:1/x";
+    for (from, to, argument) in [
+        (nowhere, db.url.as_str(), "FROM"),
+        (db.url.as_str(), nowhere, "TO"),
+    ] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = spawn()
+            .current_dir(dir.path())
+            .args(["diff", from, to])
+            .output()
+            .expect("run spawn");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert!(
+            err.starts_with(&format!(
+                "error: cannot connect to the {argument} database (postgres://nobody:***@127.0.0.1:1/x): "
+            )),
+            "{err}"
+        );
+        assert!(!err.contains("secret"), "{err}");
+        assert!(out.stdout.is_empty());
+    }
 }

@@ -1,13 +1,34 @@
 //! Errors of inspection and diffing.
 
+use std::fmt;
+
+/// One of the two databases of a diff.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Side {
+    /// The database as it is: the plan starts from its schema (`from` of [`crate::diff_urls`]).
+    Source,
+    /// The database as it should be: the plan ends at its schema (`to` of
+    /// [`crate::diff_urls`]).
+    Target,
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Side::Source => "source",
+            Side::Target => "target",
+        })
+    }
+}
+
 /// An error while connecting to or reading a database.
 #[derive(Debug, thiserror::Error)]
 pub enum SchemaError {
     /// Connecting to one of the databases failed.
-    #[error("cannot connect to the {which} database ({url}): {source}")]
+    #[error("cannot connect to the {side} database ({url}): {source}")]
     Connect {
-        /// `FROM` or `TO`.
-        which: &'static str,
+        /// Which of the two databases.
+        side: Side,
         /// The URL, without its password.
         url: String,
         /// The driver's error.
@@ -37,8 +58,9 @@ pub enum SchemaError {
 /// An error while computing a plan.
 #[derive(Debug, thiserror::Error)]
 pub enum DiffError {
-    /// Unsafe statements were found and `allow_unsafe` is off (see [`crate::Plan::check_safe`]).
-    #[error("{count} unsafe statement(s) refused (use --unsafe to allow them):\n{list}")]
+    /// Unsafe statements were found and [`crate::Options::allow_unsafe`] is off (see
+    /// [`crate::Plan::check_safe`]).
+    #[error("{count} statement(s) may lose data and were refused (allow_unsafe is off):\n{list}")]
     Unsafe {
         /// How many statements were refused.
         count: usize,

@@ -9,12 +9,15 @@
 //! 3. [`Plan::to_sql`] / [`Plan::summary`] render it, and [`Plan::unsafe_statements`] lists the
 //!    statements that may lose data.
 //!
-//! [`diff_urls`] does the whole job of the `spawn diff` command for two database URLs.
+//! [`diff_urls`] does all three for two database URLs, inspecting both at once.
+//!
+//! The library reports what happened with typed values: a refused plan is
+//! [`DiffError::Unsafe`], a failed connection names the [`Side`] it belongs to. What to print,
+//! how to exit and which flag to suggest are the caller's business (the `spawn` CLI's).
 
 mod deps;
 mod diff;
 mod error;
-mod heap;
 mod inspect;
 pub mod model;
 mod options;
@@ -23,8 +26,7 @@ mod plan;
 mod render;
 mod safety;
 
-pub use error::{DiffError, SchemaError};
-pub use heap::reserve_heap_headroom;
+pub use error::{DiffError, SchemaError, Side};
 pub use inspect::inspect;
 pub use model::{Object, ObjectId, ObjectKind, Schema};
 pub use options::Options;
@@ -33,61 +35,15 @@ pub use plan::{Action, Plan, PlannedStatement};
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 
-/// What `spawn diff` prints and how it exits, for two databases.
-#[derive(Debug, Clone)]
-pub struct DiffOutcome {
-    /// The full plan (including unsafe statements, if any).
-    pub plan: Plan,
-    /// The migration SQL (empty when there are no differences).
-    pub sql: String,
-    /// A human-readable list of the changes.
-    pub summary: String,
-    /// Whether unsafe statements were refused (the plan has some and `allow_unsafe` is off).
-    pub refused: bool,
-}
-
-impl DiffOutcome {
-    /// The process exit code with migra's convention: 0 when there are no differences,
-    /// 2 when there are, 3 when unsafe statements were refused.
-    pub fn exit_code(&self) -> i32 {
-        if self.refused {
-            3
-        } else if self.plan.is_empty() {
-            0
-        } else {
-            2
-        }
-    }
-
-    /// What the command prints to stdout: the SQL, or the summary when `summary` is set.
-    /// When unsafe statements were refused, nothing is printed to stdout; see
-    /// [`DiffOutcome::refusal_message`].
-    pub fn stdout(&self, summary: bool) -> &str {
-        if self.refused {
-            ""
-        } else if summary {
-            &self.summary
-        } else {
-            &self.sql
-        }
-    }
-
-    /// The message listing the refused statements (for stderr), when there are some.
-    pub fn refusal_message(&self) -> Option<String> {
-        self.refused.then(|| self.plan.refusal_message())
-    }
-}
-
-/// Connects to both databases, inspects them, and diffs `from` into `to`.
+/// Connects to both databases, inspects them at once, and plans turning `from` (the
+/// [`Side::Source`]) into `to` (the [`Side::Target`]).
 ///
-/// This is the whole job of `spawn diff FROM TO`; the caller prints
-/// [`DiffOutcome::stdout`] and exits with [`DiffOutcome::exit_code`].
-pub async fn diff_urls(
-    from: &str,
-    to: &str,
-    options: &Options,
-) -> Result<DiffOutcome, SchemaError> {
-    let (from_pool, to_pool) = tokio::try_join!(connect(from, "FROM"), connect(to, "TO"))?;
+/// Like [`Schema::diff`], the plan is refused with [`DiffError::Unsafe`] (as
+/// [`SchemaError::Diff`]) when it has statements that may lose data and
+/// [`Options::allow_unsafe`] is off. Render it with [`Plan::to_sql`] or [`Plan::summary`].
+pub async fn diff_urls(from: &str, to: &str, options: &Options) -> Result<Plan, SchemaError> {
+    let (from_pool, to_pool) =
+        tokio::try_join!(connect(from, Side::Source), connect(to, Side::Target))?;
     // Inspect both at once, each on a task of its own so a multi-threaded runtime runs them
     // in parallel.
     let spawn_inspect = |pool: PgPool| {
@@ -105,9 +61,8 @@ pub async fn diff_urls(
     );
     let (source, target) = (source?, target?);
     let plan = source.plan(&target, options);
-    let refused = !options.allow_unsafe && !plan.unsafe_statements().is_empty();
     // Freeing two models of tens of thousands of objects takes a while: a thread of its own
-    // does it while the caller prints the result (inline if no thread can be had).
+    // does it while the caller renders the result (inline if no thread can be had).
     let schemas = (source, target);
     if let Err(error) = std::thread::Builder::new()
         .name("spawn-schema-drop".into())
@@ -115,22 +70,21 @@ pub async fn diff_urls(
     {
         tracing::debug!(%error, "freeing the schemas on this thread");
     }
-    Ok(DiffOutcome {
-        sql: plan.to_sql(),
-        summary: plan.summary(),
-        refused,
-        plan,
-    })
+    if !options.allow_unsafe {
+        plan.check_safe()?;
+    }
+    Ok(plan)
 }
 
-async fn connect(url: &str, which: &'static str) -> Result<PgPool, SchemaError> {
+/// A pool of one connection to the database of `side`.
+async fn connect(url: &str, side: Side) -> Result<PgPool, SchemaError> {
     PgPoolOptions::new()
         .max_connections(1)
         .acquire_timeout(std::time::Duration::from_secs(10))
         .connect(url)
         .await
         .map_err(|source| SchemaError::Connect {
-            which,
+            side,
             url: redact(url),
             source,
         })

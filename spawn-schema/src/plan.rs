@@ -113,6 +113,7 @@ impl Plan {
         }
     }
 
+    /// One line per unsafe statement: its first line and why it may lose data.
     fn refusal_list(&self) -> String {
         self.unsafe_statements()
             .iter()
@@ -125,15 +126,6 @@ impl Plan {
             })
             .collect::<Vec<_>>()
             .join("\n")
-    }
-
-    /// The message `spawn diff` prints when it refuses unsafe statements.
-    pub fn refusal_message(&self) -> String {
-        format!(
-            "{} statement(s) may lose data and were refused (run with --unsafe to allow them):\n{}\n",
-            self.unsafe_statements().len(),
-            self.refusal_list()
-        )
     }
 
     /// The plan as one SQL script (empty when there is nothing to do).

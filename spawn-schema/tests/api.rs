@@ -3,7 +3,7 @@
 
 mod common;
 
-use spawn_schema::{diff_urls, inspect, Action, DiffError, ObjectKind, Options};
+use spawn_schema::{diff_urls, inspect, Action, DiffError, ObjectKind, Options, SchemaError, Side};
 use spawn_tests::TestDb;
 
 async fn db_with(label: &str, sql: &str) -> TestDb {
@@ -64,8 +64,10 @@ async fn unsafe_statements_are_refused_and_listed() {
         .starts_with("SET check_function_bodies = false;\n\n"));
 }
 
+/// `diff_urls` reports in typed values what `spawn diff` turns into its exit codes (0 equal,
+/// 2 different, 3 refused) and messages (spawn-cli's tests check those).
 #[tokio::test]
-async fn exit_codes_follow_migra() {
+async fn diff_urls_refuses_plans_and_names_the_side_it_cannot_reach() {
     let from = db_with("api_codes_from", FROM).await;
     let to = db_with("api_codes_to", TO).await;
     let same = db_with("api_codes_same", TO).await;
@@ -75,13 +77,14 @@ async fn exit_codes_follow_migra() {
         common::libpq_url(&same.url),
     );
 
-    let refused = diff_urls(&f, &t, &Options::default()).await.expect("diff");
-    assert_eq!(refused.exit_code(), 3);
-    assert_eq!(refused.stdout(false), "");
-    assert!(refused
-        .refusal_message()
-        .expect("message")
-        .contains("DROP TABLE public.gone"));
+    let refused = diff_urls(&f, &t, &Options::default())
+        .await
+        .expect_err("drops must be refused");
+    let SchemaError::Diff(DiffError::Unsafe { count, list }) = refused else {
+        panic!("not a refusal: {refused}");
+    };
+    assert_eq!(count, 2, "{list}");
+    assert!(list.contains("DROP TABLE public.gone"), "{list}");
 
     let allowed = diff_urls(
         &f,
@@ -93,9 +96,9 @@ async fn exit_codes_follow_migra() {
     )
     .await
     .expect("diff");
-    assert_eq!(allowed.exit_code(), 2);
-    assert!(allowed.stdout(false).contains("DROP TABLE public.gone;"));
-    let summary = allowed.stdout(true);
+    assert!(!allowed.is_empty());
+    assert!(allowed.to_sql().contains("DROP TABLE public.gone;"));
+    let summary = allowed.summary();
     assert!(
         summary
             .contains("- drop table public.gone  [unsafe: drops table public.gone and its rows]"),
@@ -111,22 +114,34 @@ async fn exit_codes_follow_migra() {
     );
 
     let none = diff_urls(&t, &s, &Options::default()).await.expect("diff");
-    assert_eq!(none.exit_code(), 0);
-    assert_eq!(none.stdout(false), "");
-    assert!(none.plan.is_empty());
+    assert!(none.is_empty());
+    assert_eq!(none.to_sql(), "");
 
-    let err = diff_urls(
-        "postgres://nobody:secret@127.0.0.1:1/x",
-        &t,
-        &Options::default(),
-    )
-    .await
-    .expect_err("no server");
-    let message = err.to_string();
-    assert!(
-        message.contains("FROM") && !message.contains("secret"),
-        "{message}"
-    );
+    for (from, to, side) in [
+        (
+            "postgres://nobody:secret@127.0.0.1:1/x",
+            t.as_str(),
+            Side::Source,
+        ),
+        (
+            t.as_str(),
+            "postgres://nobody:secret@127.0.0.1:1/x",
+            Side::Target,
+        ),
+    ] {
+        let err = diff_urls(from, to, &Options::default())
+            .await
+            .expect_err("no server");
+        let message = err.to_string();
+        assert!(
+            matches!(&err, SchemaError::Connect { side: s, url, .. } if *s == side && url == "postgres://nobody:***@127.0.0.1:1/x"),
+            "{err:?}"
+        );
+        assert!(
+            message.contains(&format!("the {side} database")) && !message.contains("secret"),
+            "{message}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -1,8 +1,13 @@
 //! `spawn diff FROM TO`: the schema diff of spawn-schema between two databases, given as
 //! URLs or target names. Exit 0 when equal, 2 when they differ, 3 when statements that may
 //! lose data were refused.
+//!
+//! spawn-schema reports what happened in typed values ([`spawn_schema::Plan`],
+//! [`SchemaError`]); this command turns them into the messages, the `--unsafe` hint and the
+//! exit codes, and names the argument (`FROM` or `TO`) a database it cannot reach came from.
 
 use anyhow::anyhow;
+use spawn_schema::{DiffError, SchemaError, Side};
 
 use crate::cli::DiffArgs;
 use crate::commands::Ctx;
@@ -32,23 +37,46 @@ pub async fn run(ctx: &Ctx<'_>, args: &DiffArgs) -> CmdResult {
         create_extensions_only: args.create_extensions_only,
         detect_renames: !args.no_renames,
     };
-    let outcome = spawn_schema::diff_urls(&from, &to, &options)
-        .await
-        .map_err(|e| anyhow!("{}", redact(&e.to_string())))?;
-    if let Some(message) = outcome.refusal_message() {
-        ctx.out.error(message);
-    }
-    let text = outcome.stdout(args.summary);
+    let plan = match spawn_schema::diff_urls(&from, &to, &options).await {
+        Ok(plan) => plan,
+        Err(SchemaError::Diff(DiffError::Unsafe { count, list })) => {
+            ctx.out.error(format!(
+                "{count} statement(s) may lose data and were refused (run with --unsafe to allow them):\n{list}\n"
+            ));
+            return Err(Exit::Code(exit::UNSAFE_REFUSED));
+        }
+        Err(e) => return Err(Exit::Error(anyhow!("{}", redact(&message(&e))))),
+    };
+    let text = if args.summary {
+        plan.summary()
+    } else {
+        plan.to_sql()
+    };
     if !text.is_empty() {
         ctx.out.data(if text.ends_with('\n') {
-            text.to_owned()
+            text
         } else {
             format!("{text}\n")
         });
     }
-    match outcome.exit_code() {
-        0 => Ok(()),
-        2 => Err(Exit::Code(exit::DIFFERENCES)),
-        c => Err(Exit::Code(u8::try_from(c).unwrap_or(exit::ERROR))),
+    if plan.is_empty() {
+        Ok(())
+    } else {
+        Err(Exit::Code(exit::DIFFERENCES))
+    }
+}
+
+/// The message of a failed diff, in the command line's terms: a database that cannot be
+/// reached is named by its argument.
+fn message(e: &SchemaError) -> String {
+    match e {
+        SchemaError::Connect { side, url, source } => {
+            let argument = match side {
+                Side::Source => "FROM",
+                Side::Target => "TO",
+            };
+            format!("cannot connect to the {argument} database ({url}): {source}")
+        }
+        other => other.to_string(),
     }
 }

@@ -19,12 +19,24 @@ pub const AMBIENT_ENV: [&str; 9] = [
 
 /// `spawn` (assert_cmd) without colour and without the ambient variables.
 pub fn spawn() -> assert_cmd::Command {
-    let mut c = assert_cmd::Command::cargo_bin("spawn").expect("the spawn binary");
-    c.env("NO_COLOR", "1");
-    for v in AMBIENT_ENV {
-        c.env_remove(v);
-    }
+    assert_cmd::Command::from_std(spawn_process())
+}
+
+/// `spawn` as a plain [`std::process::Command`] (for tests that set up its stdout
+/// themselves), without colour and without the ambient variables.
+pub fn spawn_process() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_spawn"));
+    clean_env(&mut c);
     c
+}
+
+/// `command` without colour and without the ambient variables (for `spawn` run by a shell).
+pub fn clean_env(command: &mut std::process::Command) -> &mut std::process::Command {
+    command.env("NO_COLOR", "1");
+    for v in AMBIENT_ENV {
+        command.env_remove(v);
+    }
+    command
 }
 
 /// A fixture project under tests/fixtures.
