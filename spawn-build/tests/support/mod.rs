@@ -1,4 +1,5 @@
-//! What the property tests of this crate share: their proptest configuration.
+//! What the property tests of this crate share: their proptest configuration, and
+//! [`toml_text`] for the parsers of TOML files.
 //!
 //! Every property test runs a fixed number of cases so that CI stays fast and predictable;
 //! the `PROPTEST_*` environment variables still override it (`PROPTEST_CASES=100000` for a
@@ -7,7 +8,13 @@
 //! `<test file>.proptest-regressions` beside the test file: commit that file, and the case
 //! is replayed first on every later run.
 
-use proptest::test_runner::{contextualize_config, Config, FileFailurePersistence};
+use proptest::strategy::Strategy;
+use proptest::test_runner::{
+    contextualize_config, Config, FileFailurePersistence, TestCaseResult, TestRunner,
+};
+
+#[allow(dead_code)] // Not every property test reads TOML.
+pub mod toml_text;
 
 /// The configuration of a property test with `cases` cases (unless `PROPTEST_CASES` is set).
 pub fn config(cases: u32) -> Config {
@@ -18,4 +25,23 @@ pub fn config(cases: u32) -> Config {
         ))),
         ..Config::default()
     })
+}
+
+/// Runs `test` on `cases` values of `strategy` as `proptest!` would, for a test that sets
+/// something up once for all its cases (a temporary folder, a database). `source_file` is
+/// the caller's `file!()`, which names the file failures are saved to.
+#[allow(dead_code)] // Not every test file sets something up.
+pub fn run<S: Strategy>(
+    cases: u32,
+    source_file: &'static str,
+    strategy: S,
+    test: impl Fn(S::Value) -> TestCaseResult,
+) {
+    let mut runner = TestRunner::new(Config {
+        source_file: Some(source_file),
+        ..config(cases)
+    });
+    if let Err(failure) = runner.run(&strategy, test) {
+        panic!("{failure}\n{runner}");
+    }
 }
