@@ -181,12 +181,7 @@ const TRICKY: &[&str] = &[
 ];
 
 fn tricky_text() -> impl Strategy<Value = String> {
-    let piece = prop_oneof![
-        4 => select(TRICKY).prop_map(str::to_owned),
-        1 => any::<char>().prop_map(String::from),
-        1 => "[a-z ]{1,5}",
-    ];
-    vec(piece, 0..8).prop_map(|pieces| pieces.concat())
+    support::text_of(TRICKY, 8)
 }
 
 /// `'…'` strings, plain or with a `B`, `X`, `N` or `U&` prefix: `'` doubled, `\` ordinary.

@@ -23,7 +23,6 @@ use std::cell::RefCell;
 
 use proptest::collection::vec;
 use proptest::prelude::*;
-use proptest::sample::select;
 use spawn_build::render::escape::{quote_identifier, quote_literal};
 use sqlx::{Column, PgConnection, Row};
 
@@ -40,12 +39,7 @@ const TRICKY: &[&str] = &[
 
 /// Any text without NUL, often full of [`TRICKY`] pieces.
 fn text(max_pieces: usize) -> impl Strategy<Value = String> {
-    let piece = prop_oneof![
-        3 => select(TRICKY).prop_map(str::to_owned),
-        2 => any::<char>().prop_filter("NUL", |&c| c != '\0').prop_map(String::from),
-        1 => "[a-zA-Z0-9_]{1,8}",
-    ];
-    vec(piece, 0..max_pieces).prop_map(|pieces| pieces.concat())
+    support::text_of(TRICKY, max_pieces).prop_map(|text| text.replace('\0', ""))
 }
 
 /// The name PostgreSQL gives an identifier: at most 63 bytes, cut at a character boundary.

@@ -1,5 +1,6 @@
-//! What the property tests of this crate share: their proptest configuration, and
-//! [`toml_text`] for the parsers of TOML files.
+//! What the property tests of this crate share: their proptest configuration, text made of
+//! the pieces that matter to the code under test, and [`toml_text`] for the parsers of TOML
+//! files.
 //!
 //! Every property test runs a fixed number of cases so that CI stays fast and predictable;
 //! the `PROPTEST_*` environment variables still override it (`PROPTEST_CASES=100000` for a
@@ -8,7 +9,9 @@
 //! `<test file>.proptest-regressions` beside the test file: commit that file, and the case
 //! is replayed first on every later run.
 
-use proptest::strategy::Strategy;
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::sample::select;
 use proptest::test_runner::{
     contextualize_config, Config, FileFailurePersistence, TestCaseResult, TestRunner,
 };
@@ -25,6 +28,20 @@ pub fn config(cases: u32) -> Config {
         ))),
         ..Config::default()
     })
+}
+
+/// Text of up to `max_pieces` pieces: mostly some of `pieces` (what the code under test
+/// treats specially), else any character or a few letters.
+pub fn text_of(
+    pieces: &'static [&'static str],
+    max_pieces: usize,
+) -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        3 => select(pieces).prop_map(str::to_owned),
+        1 => any::<char>().prop_map(String::from),
+        1 => "[a-zA-Z0-9_ ]{1,6}",
+    ];
+    vec(piece, 0..max_pieces).prop_map(|pieces| pieces.concat())
 }
 
 /// Runs `test` on `cases` values of `strategy` as `proptest!` would, for a test that sets

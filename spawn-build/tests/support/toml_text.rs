@@ -15,12 +15,7 @@ const PIECES: &[&str] = &[
 ];
 
 fn junk() -> impl Strategy<Value = String> {
-    let piece = prop_oneof![
-        3 => select(PIECES).prop_map(str::to_owned),
-        1 => any::<char>().prop_map(String::from),
-        1 => "[a-z0-9]{1,4}",
-    ];
-    vec(piece, 0..6).prop_map(|pieces| pieces.concat())
+    super::text_of(PIECES, 6)
 }
 
 /// A string value: basic, literal or multi-line, with valid and invalid escapes.
