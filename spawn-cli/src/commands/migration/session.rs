@@ -5,10 +5,11 @@
 use std::path::Path;
 
 use anyhow::Result;
+use spawn_build::project::PinPolicy;
 use sqlx::PgPool;
 
 use crate::commands::Ctx;
-use crate::project::{render_all, Pins, Rendered};
+use crate::project::{render_all, Rendered};
 use crate::target::{Connection, ResolvedTarget};
 
 /// A project rendered for one target, connected.
@@ -49,14 +50,18 @@ impl Prepared {
 }
 
 /// Renders every migration (through spawn-build) and connects to the target.
-pub async fn prepare(ctx: &Ctx<'_>, variables: Option<&Path>, pins: Pins) -> Result<Prepared> {
+pub async fn prepare(
+    ctx: &Ctx<'_>,
+    variables: Option<&Path>,
+    policy: PinPolicy,
+) -> Result<Prepared> {
     let mut proj = ctx.project()?;
     let target = ctx.target(&proj, variables)?;
     let rendered = render_all(
         &mut proj,
         &target.environment,
         target.variables.as_deref(),
-        pins,
+        policy,
     )?;
     let (pool, conn, tracking) = target.connect().await?;
     tracing::debug!(migrations = rendered.len(), environment = %target.environment, "rendered");
