@@ -96,6 +96,8 @@ pub(crate) struct RenderCache {
     current: HashMap<String, Record>,
     /// The hash of `components/`, once computed (`Some(None)`: it could not be read).
     components: Option<Option<String>>,
+    /// How many records this run reused.
+    hits: usize,
 }
 
 impl RenderCache {
@@ -132,6 +134,7 @@ impl RenderCache {
             previous,
             current: HashMap::new(),
             components: None,
+            hits: 0,
         })
     }
 
@@ -170,6 +173,17 @@ impl RenderCache {
     /// Keeps `record` under `key` for the next run.
     pub(crate) fn keep(&mut self, key: String, record: Record) {
         self.current.insert(key, record);
+    }
+
+    /// Keeps `record`, taken with [`RenderCache::take`] and reused, under `key`.
+    pub(crate) fn keep_reused(&mut self, key: String, record: Record) {
+        self.hits += 1;
+        self.keep(key, record);
+    }
+
+    /// How many records this run reused.
+    pub(crate) fn hits(&self) -> usize {
+        self.hits
     }
 
     /// Writes the records this run used or made (the others are dropped), atomically.

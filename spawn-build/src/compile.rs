@@ -46,6 +46,9 @@ pub struct Compiled {
     pub migrations: Vec<CompiledMigration>,
     /// Migrations pinned by this run (debug builds only).
     pub newly_pinned: Vec<String>,
+    /// How many renders came from the render cache of the last run in the same `OUT_DIR`
+    /// (their inputs were unchanged) instead of being rendered again.
+    pub reused: usize,
     /// The generated Rust file `embed_migrations!()` includes.
     pub generated: PathBuf,
     /// Every file and folder cargo was told to watch.
@@ -155,6 +158,7 @@ impl Config {
         let Renders {
             migrations,
             newly_pinned,
+            reused,
             mut problems,
             ..
         } = project.render_all(&RenderOptions::new(policy, environments).variables(variables));
@@ -206,6 +210,7 @@ impl Config {
         Ok(Compiled {
             migrations,
             newly_pinned,
+            reused,
             generated,
             watched,
         })

@@ -94,6 +94,8 @@ pub struct Renders {
     pub newly_pinned: Vec<String>,
     /// Migrations rendered from the working tree because they have no pin.
     pub unpinned: Vec<String>,
+    /// How many renders came from the render cache instead of being rendered again.
+    pub reused: usize,
     /// Every problem, grouped: nothing above is complete unless this is empty.
     pub problems: Problems,
 }
@@ -279,9 +281,12 @@ impl Project {
         };
         let environments =
             self.env_variables(&options.environments, &options.variables, &mut out.problems);
+        let hits = |project: &Self| project.cache.as_ref().map_or(0, RenderCache::hits);
+        let hits_before = hits(self);
         for m in &migrations {
             self.render_migration(m, options.policy, &environments, &mut out);
         }
+        out.reused = hits(self) - hits_before;
         out
     }
 
@@ -469,7 +474,7 @@ impl Project {
             }
         }
         if let Some(cache) = self.cache.as_mut() {
-            cache.keep(key.to_owned(), record.clone());
+            cache.keep_reused(key.to_owned(), record.clone());
         }
         let rendered = record.into_rendered();
         self.files_read.extend(rendered.files_read.iter().cloned());
