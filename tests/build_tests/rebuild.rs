@@ -127,3 +127,36 @@ fn pinned_migrations_ignore_component_edits_and_debug_builds_pin() {
         "a no-op build of a pinned project reran the build script"
     );
 }
+
+#[test]
+fn the_build_after_an_auto_pin_is_fresh() {
+    let fx = fixture("rebuild-fixture-autopin", true);
+    let first = fx.build();
+    assert!(
+        fx.root()
+            .join("db/migrations/20250101000000-one/lock.toml")
+            .is_file(),
+        "a debug build pins an unpinned migration"
+    );
+    let next = fx.build();
+    assert!(
+        !next.script_ran && !next.compiled,
+        "the build right after an auto-pin was not Fresh: {next:?}"
+    );
+    assert_eq!(next.embedded, first.embedded);
+
+    // A new migration is pinned by the build that sees it, and the one after is Fresh again.
+    let (_, pinned) = around(&fx, |r| {
+        write(r, "db/migrations/20250102000000-two/up.sql", "SELECT 2;\n")
+    });
+    assert!(pinned.script_ran && pinned.embedded.contains("20250102000000-two"));
+    assert!(fx
+        .root()
+        .join("db/migrations/20250102000000-two/lock.toml")
+        .is_file());
+    let next = fx.build();
+    assert!(
+        !next.script_ran && !next.compiled,
+        "the build after pinning a new migration was not Fresh: {next:?}"
+    );
+}
