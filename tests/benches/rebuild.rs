@@ -29,6 +29,10 @@ fn main() {
     let migrations = numbers.first().copied().unwrap_or(1000);
     let rounds = numbers.get(1).copied().unwrap_or(5).max(1);
 
+    println!(
+        "app: {migrations} migrations x 2 environments, spawn-build from {}",
+        spawn_tests::app::workspace().join("spawn-build").display()
+    );
     let app = generate(migrations);
     let started = Instant::now();
     app.cargo_build();
