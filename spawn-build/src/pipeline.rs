@@ -410,7 +410,7 @@ impl Project {
         .map_err(|source| match source {
             RenderError::Pinned { migration, source } => BuildError::PinnedObject {
                 migrations: vec![migration],
-                source,
+                source: *source,
             },
             source => BuildError::Render {
                 environment: vars.environment.clone(),

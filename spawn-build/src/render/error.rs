@@ -41,7 +41,7 @@ pub enum RenderError {
         migration: String,
         /// The object's problem (it names the object's file).
         #[source]
-        source: crate::pin::PinError,
+        source: Box<crate::pin::PinError>,
     },
 
     /// The template engine failed (syntax, missing include, undefined value, …).

@@ -106,7 +106,7 @@ pub fn render(req: &RenderRequest<'_>) -> Result<Rendered, RenderError> {
         match components.take_pin_failure() {
             Some(pin_error) => RenderError::Pinned {
                 migration: req.migration_name.to_owned(),
-                source: pin_error,
+                source: Box::new(pin_error),
             },
             None => template_error(req, &components, &source, err),
         }
