@@ -55,6 +55,17 @@ impl Project {
         err.to_string()
     }
 
+    /// Compiles as a debug build does, pinning every unpinned migration.
+    fn pin(&self) {
+        Config::new()
+            .spawn_toml(self.dir.path().join("spawn.toml"))
+            .out_dir(self.out())
+            .cargo_output(false)
+            .locked(false)
+            .compile()
+            .unwrap();
+    }
+
     fn ok(&self) -> spawn_build::Compiled {
         Config::new()
             .spawn_toml(self.dir.path().join("spawn.toml"))
@@ -156,13 +167,7 @@ fn tampered_pin_names_object_and_migration() {
     let p = Project::new();
     p.migration("20250101000000-pinned", "{% include \"ok.sql\" %}\n");
     // Pin it (debug behaviour), then tamper with the blob.
-    Config::new()
-        .spawn_toml(p.dir.path().join("spawn.toml"))
-        .out_dir(p.out())
-        .cargo_output(false)
-        .locked(false)
-        .compile()
-        .unwrap();
+    p.pin();
     let pinned = p.dir.path().join("db/pinned");
     let mut tampered = 0;
     for entry in walk(&pinned) {
@@ -369,13 +374,7 @@ fn a_bad_variables_file_is_reported_once() {
 fn a_missing_pinned_object_is_reported_once_with_its_migrations() {
     let p = Project::new();
     three_migrations_two_environments(&p);
-    Config::new()
-        .spawn_toml(p.dir.path().join("spawn.toml"))
-        .out_dir(p.out())
-        .cargo_output(false)
-        .locked(false)
-        .compile()
-        .unwrap();
+    p.pin();
     let blob = walk(&p.dir.path().join("db/pinned"))
         .into_iter()
         .find(|f| std::fs::read(f).unwrap() == b"SELECT 1;\n")

@@ -159,9 +159,10 @@ fn renders_with_random_uuids_are_never_reused() {
 fn a_cached_render_still_checks_the_pinned_objects_it_read() {
     let p = Project::new(2);
     p.compile(true);
-    let blob = walk(&p.dir.path().join("db/pinned"))
+    let blob = walkdir::WalkDir::new(p.dir.path().join("db/pinned"))
         .into_iter()
-        .find(|f| std::fs::read(f).expect("read") == b"id int\n")
+        .map(|e| e.expect("walk").into_path())
+        .find(|f| std::fs::read(f).is_ok_and(|bytes| bytes == b"id int\n"))
         .expect("the pinned component");
     std::fs::write(&blob, "id text\n").expect("tamper");
     let err = Config::new()
@@ -175,17 +176,4 @@ fn a_cached_render_still_checks_the_pinned_objects_it_read() {
     assert!(err.contains("is corrupt"), "{err}");
     assert_eq!(err.matches("is corrupt").count(), 1, "{err}");
     assert!(err.contains("pinned by 2 migrations"), "{err}");
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir(dir).expect("read_dir").flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out
 }
