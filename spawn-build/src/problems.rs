@@ -9,6 +9,8 @@
 //!   migrations and the one command that pins them all;
 //! * every report of the same broken pinned object becomes one [`BuildError::PinnedObject`]
 //!   naming the migrations pinned to it;
+//! * a [`BuildError::Pin`] whose cause was reported already for another migration (pinning
+//!   `components/` failed for each) is dropped;
 //! * any other problem reported again with the same text is dropped.
 
 use std::collections::HashSet;
@@ -68,7 +70,11 @@ impl Problems {
                 }
             }
             other => {
-                if self.seen.insert(other.to_string()) {
+                let key = match &other {
+                    BuildError::Pin { source, .. } => format!("pin: {source}"),
+                    other => other.to_string(),
+                };
+                if self.seen.insert(key) {
                     self.list.push(other);
                 }
             }
@@ -192,6 +198,22 @@ mod tests {
             text.ends_with("(pinned by 4 migrations: a, b, c and 1 more)"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn one_failure_to_pin_components_is_listed_once() {
+        let mut problems = Problems::new();
+        for m in ["a", "b", "c"] {
+            problems.push(BuildError::Pin {
+                migration: m.to_owned(),
+                source: PinError::BackslashInName {
+                    path: "components/x\\y.sql".into(),
+                },
+            });
+        }
+        assert_eq!(problems.len(), 1);
+        let text = problems.iter().map(|p| p.to_string()).collect::<String>();
+        assert!(text.starts_with("migration a: cannot pin"), "{text}");
     }
 
     #[test]
