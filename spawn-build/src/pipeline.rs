@@ -46,7 +46,8 @@ pub enum PinPolicy {
 /// Which variables file each environment renders with.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum VariablesSource {
-    /// The one `spawn.toml` names for the environment ([`SpawnToml::variables_for`]).
+    /// The one `spawn.toml` names for the environment
+    /// ([`SpawnToml::variables_for`](crate::config::SpawnToml::variables_for)).
     #[default]
     SpawnToml,
     /// This file for every environment; `None` renders without variables.
