@@ -50,7 +50,7 @@ pub enum BuildError {
         /// over the store).
         migrations: Vec<String>,
         #[source]
-        source: PinError,
+        source: Box<PinError>,
     },
     #[error("{}", format_analyze(migration, environment, up_sql, problems))]
     Analyze {

@@ -215,7 +215,7 @@ impl Project {
         for (root, migrations) in by_root {
             let broken = |source| BuildError::PinnedObject {
                 migrations: migrations.clone(),
-                source,
+                source: Box::new(source),
             };
             let snapshot = match self.load_snapshot(&root) {
                 Ok(snapshot) => snapshot,
@@ -411,7 +411,7 @@ impl Project {
         .map_err(|source| match source {
             RenderError::Pinned { migration, source } => BuildError::PinnedObject {
                 migrations: vec![migration],
-                source: *source,
+                source,
             },
             source => BuildError::Render {
                 environment: vars.environment.clone(),
@@ -470,7 +470,7 @@ impl Project {
                 self.verify_object(hash)
                     .map_err(|source| BuildError::PinnedObject {
                         migrations: vec![m.name.clone()],
-                        source,
+                        source: Box::new(source),
                     })?;
             }
         }

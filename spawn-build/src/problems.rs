@@ -182,10 +182,10 @@ mod tests {
         let hash = HashAlgorithm::Sha256.hash(b"x");
         let missing = |m: &str| BuildError::PinnedObject {
             migrations: vec![m.to_owned()],
-            source: PinError::MissingObject {
+            source: Box::new(PinError::MissingObject {
                 hash,
                 path: "pinned/2d/711642".into(),
-            },
+            }),
         };
         let mut problems = Problems::new();
         for m in ["a", "b", "a", "c", "d"] {

@@ -152,7 +152,7 @@ impl Project {
         self.load_snapshot(root)
             .map_err(|source| BuildError::PinnedObject {
                 migrations: vec![migration.to_owned()],
-                source,
+                source: Box::new(source),
             })
     }
 

@@ -51,7 +51,7 @@ fn verify(ctx: &Ctx<'_>) -> CmdResult {
     for source in store.problems {
         problems.push(BuildError::PinnedObject {
             migrations: Vec::new(),
-            source,
+            source: Box::new(source),
         });
     }
     let pins = report.pinned;
