@@ -3,13 +3,19 @@
 //! Renders every migration for every environment named by the targets, pins unpinned ones
 //! in debug builds (or refuses them when locked), analyses the SQL, writes the compiled set
 //! to `OUT_DIR` for `embed_migrations!()`, and tells cargo exactly which files to watch.
+//! The pipeline is [`Project::render_all`]; renders whose inputs are unchanged since the last
+//! run come from a cache in `OUT_DIR` ([`crate::cache`]), and the files a pinning run writes
+//! do not make the next build rerun the script ([`crate::settle`]).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use crate::codegen;
-use crate::error::BuildError;
-use crate::project::{CompiledMigration, Project};
+use crate::error::{first_names, BuildError};
+use crate::project::{
+    CompiledMigration, PinPolicy, Project, RenderOptions, Renders, VariablesSource,
+};
+use crate::settle;
 
 /// Options for [`Config::compile`]. `Config::new().compile()` is what [`compile()`] does.
 ///
@@ -40,6 +46,9 @@ pub struct Compiled {
     pub migrations: Vec<CompiledMigration>,
     /// Migrations pinned by this run (debug builds only).
     pub newly_pinned: Vec<String>,
+    /// How many renders came from the render cache of the last run in the same `OUT_DIR`
+    /// (their inputs were unchanged) instead of being rendered again.
+    pub reused: usize,
     /// The generated Rust file `embed_migrations!()` includes.
     pub generated: PathBuf,
     /// Every file and folder cargo was told to watch.
@@ -134,61 +143,27 @@ impl Config {
             Some(envs) => envs.clone(),
             None => project.config.environments().into_iter().collect(),
         };
-        let variables_override = self.variables.as_deref().map(relative_to_crate);
-
-        let mut errors = Vec::new();
-        let mut migrations = Vec::new();
-        let mut newly_pinned = Vec::new();
-        let mut any_unpinned = false;
-        for dir in project.migrations()? {
-            project.files_read.insert(dir.up_sql());
-            let pin = match project.pin_of(&dir) {
-                Ok(Some(pin)) => Some(pin),
-                Ok(None) if locked => {
-                    errors.push(BuildError::NotPinned {
-                        migration: dir.name.clone(),
-                    });
-                    continue;
-                }
-                Ok(None) if !self.auto_pin.unwrap_or(true) => None,
-                Ok(None) => match project.pin(&dir) {
-                    Ok(pin) => {
-                        newly_pinned.push(dir.name.clone());
-                        Some(pin)
-                    }
-                    Err(e) => {
-                        errors.push(e);
-                        continue;
-                    }
-                },
-                Err(e) => {
-                    errors.push(e);
-                    continue;
-                }
-            };
-            any_unpinned |= pin.is_none();
-            let mut renders = Vec::new();
-            for env in &environments {
-                let vars_path = variables_override
-                    .clone()
-                    .or_else(|| project.config.variables_for(env).map(Path::to_path_buf));
-                let vars = match vars_path.map(|p| project.variables(&p)).transpose() {
-                    Ok(v) => v,
-                    Err(e) => {
-                        errors.push(e);
-                        continue;
-                    }
-                };
-                match project.compile_render(&dir, pin.as_ref(), env, vars.as_ref()) {
-                    Ok(r) => renders.push(r),
-                    Err(e) => errors.push(e),
-                }
-            }
-            migrations.push(CompiledMigration {
-                name: dir.name.clone(),
-                pin,
-                renders,
-            });
+        let variables = match &self.variables {
+            Some(path) => VariablesSource::File(Some(relative_to_crate(path))),
+            None => VariablesSource::SpawnToml,
+        };
+        let policy = if locked {
+            PinPolicy::Require
+        } else if self.auto_pin.unwrap_or(true) {
+            PinPolicy::AutoPin
+        } else {
+            PinPolicy::WorkingTreeIfUnpinned
+        };
+        project.cache_renders_in(&out_dir);
+        let Renders {
+            migrations,
+            newly_pinned,
+            reused,
+            mut problems,
+            ..
+        } = project.render_all(&RenderOptions::new(policy, environments).variables(variables));
+        if let Some(start) = settle::script_start(&out_dir) {
+            settle::backdate(project.files_written.iter().map(PathBuf::as_path), start);
         }
 
         // Tell cargo what to watch even when failing, so fixing a file reruns the script.
@@ -199,7 +174,7 @@ impl Config {
         } else {
             project.layout.spawn_folder.clone()
         });
-        if any_unpinned {
+        if migrations.iter().any(|m| m.pin.is_none()) {
             let components = project.layout.components_dir();
             watched.insert(if components.is_dir() {
                 components
@@ -212,17 +187,19 @@ impl Config {
                 println!("cargo:rerun-if-changed={}", path.display());
             }
             println!("cargo:rerun-if-env-changed=CI");
-            for name in &newly_pinned {
-                println!(
-                    "cargo:warning=spawn pinned migration {name}: commit {} and the new files in {}",
-                    project.layout.migration(name).lock_toml().display(),
-                    project.layout.pinned_dir().display()
-                );
+            if let Some(warning) = pinned_warning(&project, &newly_pinned) {
+                println!("cargo:warning={warning}");
             }
         }
-        if let Some(error) = BuildError::from_many(errors) {
-            return Err(error);
+        // What rendered is kept even when something else failed: fixing that renders only it.
+        let saved = project.save_render_cache();
+        if locked {
+            problems.hint_unpinned(
+                "unpinned migrations are pinned automatically only in debug builds outside CI",
+            );
         }
+        problems.into_result()?;
+        saved?;
 
         let generated = codegen::write(
             &out_dir,
@@ -233,9 +210,31 @@ impl Config {
         Ok(Compiled {
             migrations,
             newly_pinned,
+            reused,
             generated,
             watched,
         })
+    }
+}
+
+/// What to commit after this run pinned `newly_pinned`: one line, however many there are.
+fn pinned_warning(project: &Project, newly_pinned: &[String]) -> Option<String> {
+    let pinned = project.layout.pinned_dir();
+    match newly_pinned {
+        [] => None,
+        [name] => Some(format!(
+            "spawn pinned migration {name}: commit {} and the new files in {}",
+            project.layout.migration(name).lock_toml().display(),
+            pinned.display()
+        )),
+        names => Some(format!(
+            "spawn pinned {} migrations ({}): commit their lock.toml files in {} and the new \
+             files in {}",
+            names.len(),
+            first_names(names),
+            project.layout.migrations_dir().display(),
+            pinned.display()
+        )),
     }
 }
 

@@ -34,8 +34,24 @@ pub enum BuildError {
         #[source]
         source: PinError,
     },
-    #[error("migration {migration} is not pinned; run `spawn migration pin {migration}` and commit its lock.toml and pinned/ (unpinned migrations are pinned automatically only in debug builds outside CI)")]
-    NotPinned { migration: String },
+    /// Migrations without a pin where one is required; one error for all of them (see
+    /// [`crate::problems::Problems`]), with the one command that pins them.
+    #[error("{}", not_pinned(migrations, hint.as_deref()))]
+    NotPinned {
+        /// The migrations, in apply order.
+        migrations: Vec<String>,
+        /// What else can be done, for the situation at hand (e.g. `--no-pin`).
+        hint: Option<String>,
+    },
+    /// A pinned object that is missing or corrupt, with every migration pinned to it.
+    #[error("{source}{}", pinned_by(migrations))]
+    PinnedObject {
+        /// The migrations that need the object, in the order found (none: found by a walk
+        /// over the store).
+        migrations: Vec<String>,
+        #[source]
+        source: Box<PinError>,
+    },
     #[error("{}", format_analyze(migration, environment, up_sql, problems))]
     Analyze {
         migration: String,
@@ -61,6 +77,50 @@ impl fmt::Debug for BuildError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "\n{self}\n")
     }
+}
+
+/// How many names are shown before "and N more".
+const NAMES_SHOWN: usize = 3;
+
+/// `a, b, c and 997 more`.
+pub(crate) fn first_names(names: &[String]) -> String {
+    let shown = names[..names.len().min(NAMES_SHOWN)].join(", ");
+    match names.len().saturating_sub(NAMES_SHOWN) {
+        0 => shown,
+        more => format!("{shown} and {more} more"),
+    }
+}
+
+/// ` (pinned by migration a)`, ` (pinned by 3 migrations: a, b, c)`, or nothing.
+fn pinned_by(migrations: &[String]) -> String {
+    match migrations {
+        [] => String::new(),
+        [one] => format!(" (pinned by migration {one})"),
+        _ => format!(
+            " (pinned by {} migrations: {})",
+            migrations.len(),
+            first_names(migrations)
+        ),
+    }
+}
+
+fn not_pinned(migrations: &[String], hint: Option<&str>) -> String {
+    let mut out = match migrations {
+        [one] => format!(
+            "migration {one} is not pinned; run `spawn migration pin {one}` and commit its \
+             lock.toml and pinned/"
+        ),
+        _ => format!(
+            "{} migrations are not pinned ({}); run `spawn migration pin --all` and commit \
+             their lock.toml files and pinned/",
+            migrations.len(),
+            first_names(migrations)
+        ),
+    };
+    if let Some(hint) = hint {
+        out.push_str(&format!(" ({hint})"));
+    }
+    out
 }
 
 fn format_analyze(
@@ -92,6 +152,22 @@ fn format_analyze(
 }
 
 impl BuildError {
+    /// The error with `text` added to its "not pinned" message, saying what else can be done
+    /// (e.g. `--no-pin`); other errors are returned as they are.
+    #[must_use]
+    pub fn hint_unpinned(self, text: &str) -> Self {
+        match self {
+            BuildError::NotPinned { migrations, .. } => BuildError::NotPinned {
+                migrations,
+                hint: Some(text.to_owned()),
+            },
+            BuildError::Many(errors) => {
+                BuildError::Many(errors.into_iter().map(|e| e.hint_unpinned(text)).collect())
+            }
+            other => other,
+        }
+    }
+
     /// One error from several, or the single one.
     pub fn from_many(mut errors: Vec<BuildError>) -> Option<BuildError> {
         match errors.len() {

@@ -13,20 +13,25 @@
 //! ```
 //!
 //! The modules are usable on their own, which is how the `spawn` CLI renders and pins:
-//! [`project::Project`] is the pipeline for one project.
+//! [`project::Project`] is the pipeline for one project (render all migrations or one under a
+//! [`project::PinPolicy`], verify pins), and [`problems::Problems`] groups what went wrong.
 
 // The examples are build scripts, where `fn main` is the point.
 #![allow(clippy::needless_doctest_main)]
 
 pub mod analyze;
+mod cache;
 mod codegen;
 mod compile;
 pub mod config;
 pub mod error;
 pub mod layout;
 pub mod pin;
+mod pipeline;
+pub mod problems;
 pub mod project;
 pub mod render;
+mod settle;
 pub mod variables;
 
 pub use compile::{compile, Compiled, Config};

@@ -1,31 +1,29 @@
 //! A spawn project opened from its `spawn.toml`: the pipeline that renders, pins and
 //! analyses its migrations. `compile()` and the `spawn` CLI both go through here, so they
-//! never disagree about what a migration renders to.
+//! never disagree about what a migration renders to, whether a pin is required, or how a
+//! problem is worded. The pipeline itself ([`Project::render_all`], [`Project::render_sql`],
+//! [`Project::verify_pins`], [`Project::pin_migrations`] and their types) is written in
+//! `pipeline.rs` and re-exported here.
 
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use spawn_model::{component_of_line, LineOrigin, Migration};
 
-use crate::analyze::{self, Analysis};
-use crate::checksum;
+use crate::analyze::Analysis;
+use crate::cache::RenderCache;
 use crate::config::SpawnToml;
 use crate::error::BuildError;
 use crate::layout::{Layout, MigrationDir};
-use crate::pin::{self, ObjectHash, PinStore, Snapshot};
-use crate::render::{self, ComponentSource, RenderRequest};
+use crate::pin::{self, ObjectHash, PinError, PinStore, Snapshot};
+use crate::pipeline::{analysed, EnvVariables};
 use crate::variables;
 
-/// Where a render takes its components from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PinMode {
-    /// From the migration's pin if it has one, else from the working tree.
-    PinnedIfPossible,
-    /// From the working tree, even for a pinned migration.
-    WorkingTree,
-}
+pub use crate::pipeline::{
+    PinPolicy, PinReport, PinnedMigration, RenderOptions, Renders, SqlRender, VariablesSource,
+};
 
 /// One migration rendered for one environment and analysed.
 #[derive(Debug, Clone)]
@@ -83,8 +81,15 @@ pub struct Project {
     pub store: PinStore,
     snapshots: HashMap<ObjectHash, Arc<Snapshot>>,
     variables: HashMap<PathBuf, minijinja::Value>,
+    /// Objects read and verified this run.
+    verified: HashSet<ObjectHash>,
+    /// The pin of `components/` this run made, shared by every migration it pins.
+    new_pin: Option<ObjectHash>,
+    pub(crate) cache: Option<RenderCache>,
     /// Every file read so far (for cargo's rerun-if-changed).
     pub files_read: BTreeSet<PathBuf>,
+    /// Every file and folder written so far: lock files, pinned objects, their folders.
+    pub files_written: BTreeSet<PathBuf>,
 }
 
 impl Project {
@@ -101,7 +106,11 @@ impl Project {
             store,
             snapshots: HashMap::new(),
             variables: HashMap::new(),
+            verified: HashSet::new(),
+            new_pin: None,
+            cache: None,
             files_read,
+            files_written: BTreeSet::new(),
         })
     }
 
@@ -125,17 +134,44 @@ impl Project {
     }
 
     /// Pins the current `components/` for `migration`: writes the objects and lock.toml.
+    /// `components/` is pinned once per run, however many migrations are pinned.
     pub fn pin(&mut self, migration: &MigrationDir) -> Result<ObjectHash, BuildError> {
         let wrap = |source| BuildError::Pin {
             migration: migration.name.clone(),
             source,
         };
-        let root = self
-            .store
-            .pin(&self.layout.components_dir())
-            .map_err(wrap)?;
-        pin::write_lock(&migration.lock_toml(), &root).map_err(wrap)?;
+        let root = match self.new_pin {
+            Some(root) => root,
+            None => {
+                let root = self
+                    .store
+                    .pin(&self.layout.components_dir())
+                    .map_err(wrap)?;
+                self.note_objects_written(&root).map_err(wrap)?;
+                self.new_pin = Some(root);
+                root
+            }
+        };
+        let lock = migration.lock_toml();
+        pin::write_lock(&lock, &root).map_err(wrap)?;
+        self.files_written.insert(lock);
+        self.files_written.insert(migration.dir.clone());
         Ok(root)
+    }
+
+    /// Records the objects of the snapshot `root` and their folders as written (pinning may
+    /// have written any of them).
+    fn note_objects_written(&mut self, root: &ObjectHash) -> Result<(), PinError> {
+        let snapshot = self.load_snapshot(root)?;
+        for object in snapshot.object_paths() {
+            if let Some(folder) = object.parent() {
+                self.files_written.insert(folder.to_path_buf());
+            }
+            self.files_written.insert(object);
+        }
+        self.files_written.insert(self.store.dir().to_path_buf());
+        self.files_written.insert(self.layout.spawn_folder.clone());
+        Ok(())
     }
 
     /// The snapshot of `root`, verified, cached for this run.
@@ -144,20 +180,30 @@ impl Project {
         migration: &str,
         root: &ObjectHash,
     ) -> Result<Arc<Snapshot>, BuildError> {
+        self.load_snapshot(root)
+            .map_err(|source| BuildError::PinnedObject {
+                migrations: vec![migration.to_owned()],
+                source: Box::new(source),
+            })
+    }
+
+    pub(crate) fn load_snapshot(&mut self, root: &ObjectHash) -> Result<Arc<Snapshot>, PinError> {
         if let Some(s) = self.snapshots.get(root) {
             return Ok(s.clone());
         }
-        let snapshot = self
-            .store
-            .snapshot(root)
-            .map_err(|source| BuildError::Pin {
-                migration: migration.to_owned(),
-                source,
-            })?;
-        let snapshot = Arc::new(snapshot);
+        let snapshot = Arc::new(self.store.snapshot(root)?);
         self.files_read.extend(snapshot.object_paths());
         self.snapshots.insert(*root, snapshot.clone());
         Ok(snapshot)
+    }
+
+    /// Reads the object `hash` and checks its bytes, once per run.
+    pub(crate) fn verify_object(&mut self, hash: &ObjectHash) -> Result<(), PinError> {
+        if !self.verified.contains(hash) {
+            self.store.read_object(hash)?;
+            self.verified.insert(*hash);
+        }
+        Ok(())
     }
 
     /// The parsed variables file, cached for this run.
@@ -171,7 +217,7 @@ impl Project {
         Ok(value)
     }
 
-    /// Renders and analyses `migration` for `environment`.
+    /// Renders and analyses `migration` for `environment` from `pin` (or the working tree).
     pub fn compile_render(
         &mut self,
         migration: &MigrationDir,
@@ -179,43 +225,13 @@ impl Project {
         environment: &str,
         variables: Option<&minijinja::Value>,
     ) -> Result<CompiledRender, BuildError> {
-        let components = match pin {
-            Some(root) => ComponentSource::Pinned(self.snapshot(&migration.name, root)?),
-            None => ComponentSource::Directory(self.layout.components_dir()),
+        let vars = EnvVariables {
+            environment: environment.to_owned(),
+            value: variables.cloned(),
+            key: None,
         };
-        let up_sql = migration.up_sql();
-        let rendered = render::render(&RenderRequest {
-            migration_name: &migration.name,
-            up_sql_path: &up_sql,
-            components: &components,
-            environment,
-            variables,
-        })
-        .map_err(|source| BuildError::Render {
-            environment: environment.to_owned(),
-            source,
-        })?;
-        self.files_read.extend(rendered.files_read.iter().cloned());
-        let analysis = analyze::analyze(&rendered.sql).map_err(|errors| BuildError::Analyze {
-            migration: migration.name.clone(),
-            environment: environment.to_owned(),
-            up_sql: up_sql.clone(),
-            problems: errors
-                .into_iter()
-                .map(|e| {
-                    let from = origin_of(&rendered.origins, e.line);
-                    (e, from)
-                })
-                .collect(),
-        })?;
-        Ok(CompiledRender {
-            environment: environment.to_owned(),
-            sha256: checksum::sha256_normalized(&rendered.sql),
-            xxh3_128: checksum::xxh3_128(&rendered.sql),
-            sql: rendered.sql,
-            analysis,
-            origins: rendered.origins,
-        })
+        let rendered = self.render_cached(migration, pin, &vars)?;
+        analysed(migration, environment, rendered)
     }
 }
 

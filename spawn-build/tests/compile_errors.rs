@@ -55,6 +55,17 @@ impl Project {
         err.to_string()
     }
 
+    /// Compiles as a debug build does, pinning every unpinned migration.
+    fn pin(&self) {
+        Config::new()
+            .spawn_toml(self.dir.path().join("spawn.toml"))
+            .out_dir(self.out())
+            .cargo_output(false)
+            .locked(false)
+            .compile()
+            .unwrap();
+    }
+
     fn ok(&self) -> spawn_build::Compiled {
         Config::new()
             .spawn_toml(self.dir.path().join("spawn.toml"))
@@ -156,13 +167,7 @@ fn tampered_pin_names_object_and_migration() {
     let p = Project::new();
     p.migration("20250101000000-pinned", "{% include \"ok.sql\" %}\n");
     // Pin it (debug behaviour), then tamper with the blob.
-    Config::new()
-        .spawn_toml(p.dir.path().join("spawn.toml"))
-        .out_dir(p.out())
-        .cargo_output(false)
-        .locked(false)
-        .compile()
-        .unwrap();
+    p.pin();
     let pinned = p.dir.path().join("db/pinned");
     let mut tampered = 0;
     for entry in walk(&pinned) {
@@ -315,4 +320,84 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+#[test]
+fn a_thousand_unpinned_migrations_are_one_message_with_the_one_command() {
+    let p = Project::new();
+    for i in 0..1000 {
+        p.migration(&format!("2025010100{i:04}-m"), "SELECT 1;\n");
+    }
+    let err = p.fail(|c| {
+        c.locked(true);
+    });
+    assert_eq!(err.matches("not pinned").count(), 1, "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_has(
+        &err,
+        &[
+            "1000 migrations are not pinned (20250101000000-m, 20250101000001-m, \
+             20250101000002-m and 997 more); run `spawn migration pin --all`",
+            "pinned automatically only in debug builds outside CI",
+        ],
+    );
+}
+
+/// Three migrations, two environments: what is wrong with a file they all read is said once.
+fn three_migrations_two_environments(p: &Project) {
+    p.write(
+        "spawn.toml",
+        "spawn_folder = \"db\"\nvariables = \"vars.json\"\n\
+         [targets.dev]\nenvironment = \"dev\"\n[targets.prod]\nenvironment = \"prod\"\n",
+    );
+    p.write("vars.json", r#"{"a": 1}"#);
+    for name in ["20250101000000-a", "20250102000000-b", "20250103000000-c"] {
+        p.migration(
+            name,
+            "{% include \"ok.sql\" %}\nSELECT {{ variables.a }};\n",
+        );
+    }
+}
+
+#[test]
+fn a_bad_variables_file_is_reported_once() {
+    let p = Project::new();
+    three_migrations_two_environments(&p);
+    p.write("vars.json", "{\n  \"a\": \n}\n");
+    let err = p.fail(|_| {});
+    assert_eq!(err.matches("vars.json").count(), 1, "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert_has(&err, &["vars.json:3", "invalid JSON"]);
+}
+
+#[test]
+fn a_missing_pinned_object_is_reported_once_with_its_migrations() {
+    let p = Project::new();
+    three_migrations_two_environments(&p);
+    p.pin();
+    let blob = walk(&p.dir.path().join("db/pinned"))
+        .into_iter()
+        .find(|f| std::fs::read(f).unwrap() == b"SELECT 1;\n")
+        .unwrap();
+    std::fs::remove_file(&blob).unwrap();
+    // Once with the renders cached in OUT_DIR by the first build, once rendering afresh.
+    std::fs::remove_file(p.out().join("spawn_migrations.rs")).unwrap();
+    let cached = p.fail(|c| {
+        c.locked(true);
+    });
+    std::fs::remove_dir_all(p.out()).unwrap();
+    let rendered = p.fail(|c| {
+        c.locked(true);
+    });
+    assert_eq!(cached, rendered);
+    assert_eq!(rendered.matches("is missing").count(), 1, "{rendered}");
+    assert_eq!(rendered.lines().count(), 1, "{rendered}");
+    assert_has(
+        &rendered,
+        &[
+            &blob.display().to_string(),
+            "restore the pinned/ folder",
+            "pinned by 3 migrations: 20250101000000-a, 20250102000000-b, 20250103000000-c",
+        ],
+    );
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 use spawn_build::layout::MigrationDir;
-use spawn_build::project::Project;
+use spawn_build::project::{PinPolicy, Project, RenderOptions, VariablesSource};
 use spawn_runtime::Migration;
 
 /// An opened project.
@@ -96,68 +96,29 @@ impl Proj {
     pub fn pin_of(&mut self, m: &MigrationDir) -> Result<Option<spawn_build::pin::ObjectHash>> {
         self.project.pin_of(m).map_err(|e| anyhow!("{e}"))
     }
-
-    /// The parsed variables file, if any.
-    pub fn variables(&mut self, path: Option<&Path>) -> Result<Option<minijinja::Value>> {
-        match path {
-            None => Ok(None),
-            Some(p) => self
-                .project
-                .variables(p)
-                .map(Some)
-                .map_err(|e| anyhow!("{e}")),
-        }
-    }
 }
 
-/// Whether an unpinned migration may be rendered from the working tree.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Pins {
-    /// Refuse unpinned migrations (what `apply` does without `--no-pin`).
-    Required,
-    /// Pinned ones from their pin, unpinned ones from the working tree.
-    WorkingTreeIfUnpinned,
-}
-
-/// Renders (and analyses) every migration for `environment`. Collects every problem.
+/// Renders (and analyses) every migration for `environment` with the `variables` file, under
+/// `policy` (through `Project::render_all`). Fails listing every problem.
 pub fn render_all(
     proj: &mut Proj,
     environment: &str,
     variables: Option<&Path>,
-    pins: Pins,
+    policy: PinPolicy,
 ) -> Result<Vec<Migration>> {
-    let vars = proj.variables(variables)?;
-    let mut out = Vec::new();
-    let mut problems = Vec::new();
-    for m in proj.migrations()? {
-        let pin = match proj.pin_of(&m) {
-            Ok(p) => p,
-            Err(e) => {
-                problems.push(format!("{e}"));
-                continue;
-            }
-        };
-        if pin.is_none() && pins == Pins::Required {
-            problems.push(format!(
-                "migration {} is not pinned ({} is missing): run `spawn migration pin {}` and commit lock.toml and pinned/, \
-                 or pass --no-pin to use the working tree",
-                m.name,
-                m.lock_toml().display(),
-                m.name
-            ));
-            continue;
-        }
-        match proj
-            .project
-            .compile_render(&m, pin.as_ref(), environment, vars.as_ref())
-        {
-            Ok(r) => out.push(r.into_migration(&m.name, pin.as_ref())),
-            Err(e) => problems.push(format!("{e}")),
-        }
-    }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        bail!("{}", problems.join("\n"))
-    }
+    let options = RenderOptions::new(policy, [environment])
+        .variables(VariablesSource::File(variables.map(Path::to_path_buf)));
+    let mut renders = proj.project.render_all(&options);
+    renders
+        .problems
+        .hint_unpinned("or pass --no-pin to render them from the working tree");
+    renders.problems.into_result().map_err(|e| anyhow!("{e}"))?;
+    Ok(renders
+        .migrations
+        .into_iter()
+        .filter_map(|m| {
+            let render = m.renders.into_iter().next()?;
+            Some(render.into_migration(&m.name, m.pin.as_ref()))
+        })
+        .collect())
 }

@@ -371,6 +371,69 @@ fn broken_pins_are_found_by_check_and_pin_verify() {
 }
 
 #[test]
+fn check_and_pin_verify_report_each_cause_once() {
+    let p = project("app");
+    let dir = p.path();
+    let stderr_of = |args: &[&str], code: i32| {
+        let out = spawn().current_dir(dir).args(args).output().expect("run");
+        assert_eq!(out.status.code(), Some(code), "{args:?}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+
+    // One missing object that all three migrations are pinned to: one message naming them.
+    let greet = walkdir::WalkDir::new(dir.join("db/pinned"))
+        .into_iter()
+        .map(|e| e.expect("walk").into_path())
+        .find(|f| std::fs::read_to_string(f).is_ok_and(|t| t.contains("RETURN 'hello")))
+        .expect("the pinned greet.sql");
+    let bytes = std::fs::read(&greet).expect("read");
+    std::fs::remove_file(&greet).expect("rm");
+    for args in [&["check"][..], &["pin", "verify"]] {
+        let stderr = stderr_of(args, 1);
+        assert_eq!(
+            stderr.matches("is missing").count(),
+            1,
+            "{args:?}: {stderr}"
+        );
+        assert!(
+            stderr.contains("pinned by 3 migrations: 20250101000000-create-people"),
+            "{args:?}: {stderr}"
+        );
+    }
+    std::fs::write(&greet, bytes).expect("restore");
+
+    // A bad variables file, read for every migration: named once.
+    std::fs::write(dir.join("db/vars/dev.json"), "{ \"first_person\": ").expect("write");
+    let stderr = stderr_of(&["check"], 1);
+    assert_eq!(stderr.matches("dev.json").count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("1 problem(s) in 3 migration(s)"),
+        "{stderr}"
+    );
+    std::fs::write(dir.join("db/vars/dev.json"), r#"{ "first_person": "Ada" }"#).expect("write");
+
+    // Twenty-three unpinned migrations: one message with the count and the one command.
+    for m in std::fs::read_dir(dir.join("db/migrations")).expect("ls") {
+        std::fs::remove_file(m.expect("m").path().join("lock.toml")).expect("rm lock");
+    }
+    for i in 0..20 {
+        let m = dir.join(format!("db/migrations/2025020100{i:04}-more"));
+        std::fs::create_dir_all(&m).expect("mkdir");
+        std::fs::write(m.join("up.sql"), "SELECT 1;\n").expect("write");
+    }
+    let stderr = stderr_of(&["check"], 2);
+    assert_eq!(stderr.matches("not pinned").count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(
+            "23 migrations are not pinned (20250101000000-create-people, \
+             20250102000000-seed-people, 20250103000000-people-name-index and 20 more); \
+             run `spawn migration pin --all`"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn pin_gc_diff_and_checkout() {
     let p = project("app");
     let dir = p.path();

@@ -2,139 +2,35 @@
 //! again after each kind of change, and the embedded migrations (names and checksums) must
 //! change exactly when they should. A no-op build must not rerun the build script.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
-fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+use spawn_tests::app::{write, App, Build};
 
-struct Fixture {
-    dir: tempfile::TempDir,
-    target: PathBuf,
-    /// The package (and binary) name: distinct per test, as they share a target dir.
-    name: String,
-}
-
-#[derive(Debug)]
-struct Build {
-    script_ran: bool,
-    embedded: String,
-}
-
-impl Fixture {
-    fn new(name: &str, auto_pin: bool) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let ws = workspace();
-        let root = dir.path();
-        std::fs::write(
-            root.join("Cargo.toml"),
-            format!(
-                r#"[package]
-name = {name:?}
-version = "0.0.0"
-edition = "2021"
-publish = false
-
-[dependencies]
-spawn-runtime = {{ path = {runtime:?} }}
-
-[build-dependencies]
-spawn-build = {{ path = {build:?} }}
-
-[workspace]
-"#,
-                name = name,
-                runtime = ws.join("spawn-runtime"),
-                build = ws.join("spawn-build"),
-            ),
-        )
-        .unwrap();
-        std::fs::write(
-            root.join("build.rs"),
-            format!("fn main() {{ spawn_build::Config::new().auto_pin({auto_pin}).compile().unwrap(); }}\n"),
-        )
-        .unwrap();
-        std::fs::create_dir_all(root.join("src")).unwrap();
-        std::fs::write(
-            root.join("src/main.rs"),
-            r#"static MIGRATIONS: spawn_runtime::Migrations = spawn_runtime::embed_migrations!();
-fn main() {
-    for m in MIGRATIONS.embedded() {
-        for r in m.renders {
-            let hex: String = r.migration.sha256.iter().map(|b| format!("{b:02x}")).collect();
-            println!("{} {} {}", m.name, r.environment, hex);
-        }
-    }
-}
-"#,
-        )
-        .unwrap();
-        std::fs::write(
-            root.join("spawn.toml"),
-            "spawn_folder = \"db\"\nvariables = \"vars.json\"\n",
-        )
-        .unwrap();
-        std::fs::write(root.join("vars.json"), r#"{"greeting": "hello"}"#).unwrap();
-        write(
-            root,
-            "db/components/f.sql",
-            "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n",
-        );
-        write(
-            root,
-            "db/migrations/20250101000000-one/up.sql",
-            "{% include \"f.sql\" %}\nSELECT {{ variables.greeting }};\n",
-        );
-        // A shared target dir for all fixtures of all runs: dependencies build once.
-        let target = workspace().join("target").join("rebuild-fixture");
-        Self {
-            dir,
-            target,
-            name: name.to_owned(),
-        }
-    }
-
-    fn root(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn build(&self) -> Build {
-        let out = Command::new(env!("CARGO"))
-            .args(["build", "-v"])
-            .env("CARGO_TARGET_DIR", &self.target)
-            .env_remove("CI")
-            .current_dir(self.root())
-            .output()
-            .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success(), "cargo build failed:\n{stderr}");
-        let script_ran = stderr.lines().any(|l| {
-            l.contains("Running")
-                && l.contains(self.name.as_str())
-                && l.contains("build-script-build")
-        });
-        let bin = self.target.join("debug").join(&self.name);
-        let run = Command::new(bin).output().unwrap();
-        assert!(run.status.success());
-        Build {
-            script_ran,
-            embedded: String::from_utf8_lossy(&run.stdout).into_owned(),
-        }
-    }
-}
-
-fn write(root: &Path, rel: &str, text: &str) {
-    let path = root.join(rel);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
+/// The fixture app: one migration including a component and reading the variables file.
+/// `auto_pin` is what its build.rs passes to `Config::auto_pin`.
+fn fixture(name: &str, auto_pin: bool) -> App {
+    let app = App::new(
+        name,
+        &format!("spawn_build::Config::new().auto_pin({auto_pin}).compile().unwrap()"),
+    );
+    app.write(
+        "spawn.toml",
+        "spawn_folder = \"db\"\nvariables = \"vars.json\"\n",
+    );
+    app.write("vars.json", r#"{"greeting": "hello"}"#);
+    app.write(
+        "db/components/f.sql",
+        "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;\n",
+    );
+    app.write(
+        "db/migrations/20250101000000-one/up.sql",
+        "{% include \"f.sql\" %}\nSELECT {{ variables.greeting }};\n",
+    );
+    app
 }
 
 /// Builds, applies `change`, builds again; returns (before, after).
-fn around(fixture: &Fixture, change: impl FnOnce(&Path)) -> (Build, Build) {
+fn around(fixture: &App, change: impl FnOnce(&Path)) -> (Build, Build) {
     let before = fixture.build();
     change(fixture.root());
     let after = fixture.build();
@@ -144,7 +40,7 @@ fn around(fixture: &Fixture, change: impl FnOnce(&Path)) -> (Build, Build) {
 #[test]
 fn embedded_set_follows_every_kind_of_change() {
     // Iterating on unpinned migrations: everything a migration reads is watched.
-    let fx = Fixture::new("rebuild-fixture-unpinned", false);
+    let fx = fixture("rebuild-fixture-unpinned", false);
     let first = fx.build();
     assert!(
         first.embedded.contains("20250101000000-one prod"),
@@ -216,7 +112,7 @@ fn embedded_set_follows_every_kind_of_change() {
 
 #[test]
 fn pinned_migrations_ignore_component_edits_and_debug_builds_pin() {
-    let fx = Fixture::new("rebuild-fixture-pinned", true);
+    let fx = fixture("rebuild-fixture-pinned", true);
     let first = fx.build();
     let lock = fx.root().join("db/migrations/20250101000000-one/lock.toml");
     let pin = std::fs::read_to_string(&lock).expect("a debug build pins an unpinned migration");
@@ -229,5 +125,38 @@ fn pinned_migrations_ignore_component_edits_and_debug_builds_pin() {
     assert!(
         !fx.build().script_ran,
         "a no-op build of a pinned project reran the build script"
+    );
+}
+
+#[test]
+fn the_build_after_an_auto_pin_is_fresh() {
+    let fx = fixture("rebuild-fixture-autopin", true);
+    let first = fx.build();
+    assert!(
+        fx.root()
+            .join("db/migrations/20250101000000-one/lock.toml")
+            .is_file(),
+        "a debug build pins an unpinned migration"
+    );
+    let next = fx.build();
+    assert!(
+        !next.script_ran && !next.compiled,
+        "the build right after an auto-pin was not Fresh: {next:?}"
+    );
+    assert_eq!(next.embedded, first.embedded);
+
+    // A new migration is pinned by the build that sees it, and the one after is Fresh again.
+    let (_, pinned) = around(&fx, |r| {
+        write(r, "db/migrations/20250102000000-two/up.sql", "SELECT 2;\n")
+    });
+    assert!(pinned.script_ran && pinned.embedded.contains("20250102000000-two"));
+    assert!(fx
+        .root()
+        .join("db/migrations/20250102000000-two/lock.toml")
+        .is_file());
+    let next = fx.build();
+    assert!(
+        !next.script_ran && !next.compiled,
+        "the build after pinning a new migration was not Fresh: {next:?}"
     );
 }

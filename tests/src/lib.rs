@@ -5,7 +5,10 @@
 //! `spawn_localdb::Cluster::start_temporary`) and removed when the process exits.
 //! [`TestDb::new`] gives each test a database of its own, so tests run in parallel without
 //! clashing; [`TestDb::from_template`] clones a prepared database, which is much faster than
-//! migrating a new one.
+//! migrating a new one. [`app::App`] is a throwaway cargo application embedding a spawn project,
+//! for the rebuild tests and benchmark.
+
+pub mod app;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;

@@ -34,6 +34,16 @@ pub enum PinError {
         path: PathBuf,
     },
 
+    /// A file in the store that is not named like an object.
+    #[error(
+        "{} is not a pinned object (objects are named <2 hex>/<rest of the hash>): remove it",
+        path.display()
+    )]
+    NotAnObject {
+        /// The file.
+        path: PathBuf,
+    },
+
     /// An object's bytes do not hash to its name.
     #[error(
         "pinned object {hash} ({}) is corrupt: its content hashes to {actual}; restore it from \

@@ -12,6 +12,7 @@
 //! * [`tree`] — the exact bytes of tree objects;
 //! * [`store`] — [`PinStore`] (pin, read objects) and [`Snapshot`] (path → verified bytes);
 //! * [`lock`] — reading and writing `lock.toml`;
+//! * [`verify`] — listing and verifying every file of the store ([`StoreReport`]);
 //! * [`error`] — [`PinError`].
 
 pub mod error;
@@ -19,9 +20,11 @@ pub mod hash;
 pub mod lock;
 pub mod store;
 pub mod tree;
+pub mod verify;
 
 pub use error::PinError;
 pub use hash::{HashAlgorithm, ObjectHash, ParseHashError};
 pub use lock::{read_lock, write_lock};
 pub use store::{PinStore, Snapshot};
 pub use tree::{EntryKind, TreeEntry};
+pub use verify::StoreReport;

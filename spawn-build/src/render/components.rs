@@ -26,18 +26,21 @@ pub(crate) enum LookupError {
     Escapes { name: String },
     #[error("could not read {}: {source}", path.display())]
     Io { path: PathBuf, source: io::Error },
-    #[error(transparent)]
-    Pin(#[from] PinError),
+    /// A pinned object could not be read; the [`PinError`] itself is kept by
+    /// [`Components::take_pin_failure`], so the render can report it as such.
+    #[error("{0}")]
+    Pin(String),
 }
 
 type Cached = Option<Arc<[u8]>>;
 
-/// The components one render reads from, with a cache and a record of working-tree files
-/// read.
+/// The components one render reads from, with a cache and a record of what was read.
 pub(crate) struct Components {
     source: ComponentSource,
     cache: Mutex<HashMap<String, Cached>>,
     files_read: Mutex<BTreeSet<PathBuf>>,
+    found: Mutex<BTreeSet<String>>,
+    pin_failure: Mutex<Option<PinError>>,
 }
 
 impl Components {
@@ -46,7 +49,25 @@ impl Components {
             source,
             cache: Mutex::default(),
             files_read: Mutex::default(),
+            found: Mutex::default(),
+            pin_failure: Mutex::default(),
         }
+    }
+
+    /// The names of the components found so far (pinned or not).
+    pub(crate) fn found(&self) -> BTreeSet<String> {
+        self.found
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The first pinned object that could not be read (missing or corrupt), if any.
+    pub(crate) fn take_pin_failure(&self) -> Option<PinError> {
+        self.pin_failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
     }
 
     /// Working-tree files read so far.
@@ -73,7 +94,17 @@ impl Components {
             return Ok(hit.clone());
         }
         let found: Cached = match &self.source {
-            ComponentSource::Pinned(snapshot) => read_pinned(snapshot, name)?,
+            ComponentSource::Pinned(snapshot) => match read_pinned(snapshot, name) {
+                Ok(found) => found,
+                Err(e) => {
+                    let message = e.to_string();
+                    self.pin_failure
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .get_or_insert(e);
+                    return Err(LookupError::Pin(message));
+                }
+            },
             ComponentSource::Directory(root) => match read_from_dir(root, name)? {
                 Some((path, bytes)) => {
                     self.files_read
@@ -85,6 +116,12 @@ impl Components {
                 None => None,
             },
         };
+        if found.is_some() {
+            self.found
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(name.to_owned());
+        }
         self.cache
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -34,6 +34,16 @@ pub enum RenderError {
         source: std::str::Utf8Error,
     },
 
+    /// A pinned object the render needed is missing or corrupt.
+    #[error("migration {migration}: {source}")]
+    Pinned {
+        /// The migration.
+        migration: String,
+        /// The object's problem (it names the object's file).
+        #[source]
+        source: Box<crate::pin::PinError>,
+    },
+
     /// The template engine failed (syntax, missing include, undefined value, …).
     #[error(transparent)]
     Template(Box<TemplateError>),
@@ -63,6 +73,16 @@ pub struct TemplateError {
 }
 
 impl RenderError {
+    /// The migration that could not be rendered.
+    pub fn migration(&self) -> &str {
+        match self {
+            RenderError::ReadTemplate { migration, .. }
+            | RenderError::NotUtf8 { migration, .. }
+            | RenderError::Pinned { migration, .. } => migration,
+            RenderError::Template(err) => &err.migration,
+        }
+    }
+
     /// The minijinja error kind, for template errors.
     pub fn template_error_kind(&self) -> Option<ErrorKind> {
         match self {

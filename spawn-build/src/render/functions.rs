@@ -47,6 +47,12 @@ impl UuidLog {
         value
     }
 
+    /// Whether any random UUID was handed out (so the render is not a function of its inputs).
+    pub(crate) fn drew_any(&self) -> bool {
+        let state = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
+        !state.recorded.is_empty()
+    }
+
     /// A log that replays what this one recorded.
     pub(crate) fn replaying(&self) -> UuidLog {
         let state = self.inner.lock().unwrap_or_else(PoisonError::into_inner);

@@ -77,6 +77,12 @@ pub struct Rendered {
     /// (`ignore missing`, include lists) are not listed: watch `components/` itself to notice
     /// new files. Pinned objects are not listed either; see [`Snapshot::object_paths`].
     pub files_read: BTreeSet<PathBuf>,
+    /// The names of the components the render found and read (pinned or not), e.g.
+    /// `schema/tables/items.sql`.
+    pub components_read: BTreeSet<String>,
+    /// Whether the render drew random UUIDs (`gen_uuid_v4`, `gen_uuid_v7`): rendering the same
+    /// inputs again gives other SQL.
+    pub random: bool,
 }
 
 /// The name `up.sql` is registered under. It can never be a component key (keys never
@@ -94,8 +100,17 @@ pub fn render(req: &RenderRequest<'_>) -> Result<Rendered, RenderError> {
     };
 
     let env = environment(&components, &uuids, None);
-    let sql = render_source(&env, &source, &ctx)
-        .map_err(|err| template_error(req, &components, &source, err))?;
+    let sql = render_source(&env, &source, &ctx).map_err(|err| {
+        // A pinned object that is missing or corrupt is the cause, whatever the template
+        // made of it: report the object.
+        match components.take_pin_failure() {
+            Some(pin_error) => RenderError::Pinned {
+                migration: req.migration_name.to_owned(),
+                source: Box::new(pin_error),
+            },
+            None => template_error(req, &components, &source, err),
+        }
+    })?;
 
     // Second pass, with component markers, for line origins only.
     let registry = Arc::new(MarkRegistry::default());
@@ -116,6 +131,8 @@ pub fn render(req: &RenderRequest<'_>) -> Result<Rendered, RenderError> {
         sql,
         origins,
         files_read,
+        components_read: components.found(),
+        random: uuids.drew_any(),
     })
 }
 

@@ -1,150 +1,72 @@
 //! `spawn check`: every migration renders for every environment, is pinned, and its pin is
 //! intact; the SQL has no psql meta-commands and nothing a transaction cannot run (outside
-//! `-- spawn:no-transaction` migrations). Lists every problem.
+//! `-- spawn:no-transaction` migrations). Lists every problem, each cause once
+//! (`Project::verify_pins`, then `Project::render_all`, whose problems are grouped).
 //!
 //! Exit 0 when all is well, 1 when something is broken (a render, a pin, the SQL), 2 when
 //! the only findings are migrations still to pin.
 
-use std::path::Path;
-
 use serde_json::json;
+use spawn_build::error::BuildError;
+use spawn_build::problems::Problems;
+use spawn_build::project::{PinPolicy, RenderOptions};
 
 use crate::commands::Ctx;
 use crate::exit::{self, CmdResult, Exit};
 
-/// One finding.
-struct Problem {
-    migration: Option<String>,
-    /// `unpinned`, `pin`, `render`, `config`.
-    kind: &'static str,
-    message: String,
-}
-
 pub fn run(ctx: &Ctx<'_>) -> CmdResult {
     let mut proj = ctx.project()?;
-    let mut problems = Vec::new();
     let environments: Vec<String> = match &ctx.cli.environment {
         Some(e) => vec![e.clone()],
         None => proj.project.config.environments().into_iter().collect(),
     };
-    let migrations = match proj.migrations() {
-        Ok(m) => m,
-        Err(e) => {
-            problems.push(Problem {
-                migration: None,
-                kind: "config",
-                message: e.to_string(),
-            });
-            Vec::new()
-        }
-    };
-    for m in &migrations {
-        let pin = match proj.pin_of(m) {
-            Ok(p) => p,
-            Err(e) => {
-                problems.push(Problem {
-                    migration: Some(m.name.clone()),
-                    kind: "pin",
-                    message: e.to_string(),
-                });
-                continue;
-            }
-        };
-        match &pin {
-            None => problems.push(Problem {
-                migration: Some(m.name.clone()),
-                kind: "unpinned",
-                message: format!(
-                    "migration {} is not pinned ({} is missing): run `spawn migration pin {}` and commit lock.toml and pinned/",
-                    m.name,
-                    m.lock_toml().display(),
-                    m.name
-                ),
-            }),
-            Some(root) => {
-                let intact = match proj.project.snapshot(&m.name, root) {
-                    Ok(snapshot) => {
-                        let mut ok = true;
-                        for (path, _) in snapshot.files() {
-                            if let Err(e) = snapshot.get(path) {
-                                ok = false;
-                                problems.push(Problem {
-                                    migration: Some(m.name.clone()),
-                                    kind: "pin",
-                                    message: format!("migration {}: component {path}: {e}", m.name),
-                                });
-                            }
-                        }
-                        ok
-                    }
-                    Err(e) => {
-                        problems.push(Problem { migration: Some(m.name.clone()), kind: "pin", message: e.to_string() });
-                        false
-                    }
-                };
-                if !intact {
-                    continue;
-                }
-            }
-        }
-        for env in &environments {
-            let vars_path = proj
-                .project
-                .config
-                .variables_for(env)
-                .map(Path::to_path_buf);
-            let vars = match proj.variables(vars_path.as_deref()) {
-                Ok(v) => v,
-                Err(e) => {
-                    problems.push(Problem {
-                        migration: Some(m.name.clone()),
-                        kind: "render",
-                        message: e.to_string(),
-                    });
-                    continue;
-                }
-            };
-            if let Err(e) = proj
-                .project
-                .compile_render(m, pin.as_ref(), env, vars.as_ref())
-            {
-                problems.push(Problem {
-                    migration: Some(m.name.clone()),
-                    kind: "render",
-                    message: format!("migration {}: {e}", m.name).replace(
-                        &format!("migration {}: migration {}", m.name, m.name),
-                        &format!("migration {}", m.name),
-                    ),
+    let mut problems = Problems::new();
+    let migrations = proj.migrations().map_or(0, |m| m.len());
+    match proj.project.verify_pins() {
+        Ok(report) => {
+            problems.extend(report.problems);
+            if !report.unpinned.is_empty() {
+                problems.push(BuildError::NotPinned {
+                    migrations: report.unpinned,
+                    hint: None,
                 });
             }
+            // Unpinned migrations render from the working tree: their other problems show too.
+            let options = RenderOptions::new(PinPolicy::WorkingTreeIfUnpinned, &environments);
+            problems.extend(proj.project.render_all(&options).problems);
         }
+        Err(e) => problems.push(e),
     }
 
-    let broken = problems.iter().any(|p| p.kind != "unpinned");
+    let broken = problems.iter().any(|p| kind(p) != "unpinned");
     let out = ctx.out;
     if out.json {
         out.json_value(&json!({
             "ok": problems.is_empty(),
-            "migrations": migrations.len(),
+            "migrations": migrations,
             "environments": environments,
-            "problems": problems.iter().map(|p| json!({
-                "migration": p.migration, "kind": p.kind, "message": p.message,
-            })).collect::<Vec<_>>(),
+            "problems": problems.iter().map(|p| {
+                let names = migrations_of(p);
+                json!({
+                    "migration": if names.len() == 1 { names.first() } else { None },
+                    "migrations": names,
+                    "kind": kind(p),
+                    "message": p.to_string(),
+                })
+            }).collect::<Vec<_>>(),
         }));
     } else if problems.is_empty() {
         out.success(format!(
-            "ok: {} migration(s) render for {} and are pinned with intact pins",
-            migrations.len(),
+            "ok: {migrations} migration(s) render for {} and are pinned with intact pins",
             environments.join(", ")
         ));
     } else {
-        for p in &problems {
-            out.error(&p.message);
+        for p in problems.iter() {
+            out.error(p.to_string());
         }
         out.note(format!(
-            "{} problem(s) in {} migration(s)",
-            problems.len(),
-            migrations.len()
+            "{} problem(s) in {migrations} migration(s)",
+            problems.len()
         ));
     }
     if broken {
@@ -153,5 +75,29 @@ pub fn run(ctx: &Ctx<'_>) -> CmdResult {
         Err(Exit::Code(exit::DIFFERENCES))
     } else {
         Ok(())
+    }
+}
+
+/// What kind of problem `p` is: `unpinned`, `pin`, `config` or `render`.
+fn kind(p: &BuildError) -> &'static str {
+    match p {
+        BuildError::NotPinned { .. } => "unpinned",
+        BuildError::Pin { .. } | BuildError::PinnedObject { .. } => "pin",
+        BuildError::Config(_) | BuildError::Layout(_) => "config",
+        _ => "render",
+    }
+}
+
+/// The migrations a problem is about (none for a variables file, say).
+fn migrations_of(p: &BuildError) -> Vec<String> {
+    match p {
+        BuildError::NotPinned { migrations, .. } | BuildError::PinnedObject { migrations, .. } => {
+            migrations.clone()
+        }
+        BuildError::Pin { migration, .. } | BuildError::Analyze { migration, .. } => {
+            vec![migration.clone()]
+        }
+        BuildError::Render { source, .. } => vec![source.migration().to_owned()],
+        _ => Vec::new(),
     }
 }

@@ -3,11 +3,12 @@
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{anyhow, Context, Result};
 use serde_json::json;
-use spawn_build::pin::{ObjectHash, Snapshot};
-use std::sync::Arc;
+use spawn_build::error::BuildError;
+use spawn_build::pin::Snapshot;
 
 use crate::cli::PinCommand;
 use crate::commands::Ctx;
@@ -28,10 +29,11 @@ fn pinned_snapshot(proj: &mut Proj, name: &str) -> Result<Arc<Snapshot>> {
     let m = proj.migration(name)?;
     let root = proj.pin_of(&m)?.ok_or_else(|| {
         anyhow!(
-            "migration {} is not pinned ({} is missing): run `spawn migration pin {}` first",
-            m.name,
-            m.lock_toml().display(),
-            m.name
+            "{}",
+            BuildError::NotPinned {
+                migrations: vec![m.name.clone()],
+                hint: None,
+            }
         )
     })?;
     proj.project
@@ -39,91 +41,36 @@ fn pinned_snapshot(proj: &mut Proj, name: &str) -> Result<Arc<Snapshot>> {
         .map_err(|e| anyhow!("{e}"))
 }
 
-/// Every object file under pinned/ (temporary files included), sorted.
-fn object_files(pinned: &Path) -> Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    if !pinned.is_dir() {
-        return Ok(files);
-    }
-    for entry in walkdir::WalkDir::new(pinned).min_depth(1) {
-        let entry = entry.with_context(|| format!("listing {}", pinned.display()))?;
-        if entry.file_type().is_file() && entry.file_name() != ".gitkeep" {
-            files.push(entry.into_path());
-        }
-    }
-    files.sort();
-    Ok(files)
-}
-
-/// The hash an object file is named by (`pinned/ab/cdef…` → `abcdef…`).
-fn hash_of_path(pinned: &Path, file: &Path) -> Option<ObjectHash> {
-    let rel = file.strip_prefix(pinned).ok()?;
-    let parts: Vec<&str> = rel.iter().filter_map(|c| c.to_str()).collect();
-    match parts.as_slice() {
-        [dir, rest] if dir.len() == 2 => format!("{dir}{rest}").parse().ok(),
-        _ => None,
-    }
-}
-
+/// Every pin intact (`Project::verify_pins`) and every file of pinned/ an intact object
+/// (`PinStore::verify`); an object both find broken is reported once.
 fn verify(ctx: &Ctx<'_>) -> CmdResult {
     let mut proj = ctx.project()?;
-    let pinned_dir = proj.project.layout.pinned_dir();
-    let mut problems: Vec<String> = Vec::new();
-    let mut pins = 0;
-    for m in proj.migrations()? {
-        let root = match proj.pin_of(&m) {
-            Ok(Some(root)) => root,
-            Ok(None) => continue,
-            Err(e) => {
-                problems.push(e.to_string());
-                continue;
-            }
-        };
-        pins += 1;
-        match proj.project.snapshot(&m.name, &root) {
-            Ok(snapshot) => {
-                for (path, _) in snapshot.files() {
-                    if let Err(e) = snapshot.get(path) {
-                        problems.push(format!("migration {}: component {path}: {e}", m.name));
-                    }
-                }
-            }
-            Err(e) => problems.push(e.to_string()),
-        }
+    let report = proj.project.verify_pins().map_err(|e| anyhow!("{e}"))?;
+    let store = proj.project.store.verify().map_err(|e| anyhow!("{e}"))?;
+    let mut problems = report.problems;
+    for source in store.problems {
+        problems.push(BuildError::PinnedObject {
+            migrations: Vec::new(),
+            source: Box::new(source),
+        });
     }
-    let files = object_files(&pinned_dir)?;
-    for file in &files {
-        match hash_of_path(&pinned_dir, file) {
-            None => problems.push(format!(
-                "{} is not a pinned object (objects are named <2 hex>/<rest of the hash>): remove it",
-                file.display()
-            )),
-            Some(hash) => {
-                let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
-                if !hash.matches(&bytes) {
-                    problems.push(format!(
-                        "{} is corrupt: its content does not hash to {hash}; restore it from version control",
-                        file.display()
-                    ));
-                }
-            }
-        }
-    }
+    let pins = report.pinned;
     let out = ctx.out;
+    let messages: Vec<String> = problems.iter().map(ToString::to_string).collect();
     if out.json {
-        out.json_value(&json!({ "ok": problems.is_empty(), "pins": pins, "objects": files.len(), "problems": problems }));
-    } else if problems.is_empty() {
+        out.json_value(&json!({ "ok": messages.is_empty(), "pins": pins, "objects": store.files.len(), "problems": messages }));
+    } else if messages.is_empty() {
         out.success(format!(
             "ok: {pins} pin(s) and {} object(s) in {} are intact",
-            files.len(),
-            pinned_dir.display()
+            store.files.len(),
+            proj.project.store.dir().display()
         ));
     } else {
-        for p in &problems {
+        for p in &messages {
             out.error(p);
         }
     }
-    if problems.is_empty() {
+    if messages.is_empty() {
         Ok(())
     } else {
         Err(Exit::Code(exit::ERROR))
@@ -132,7 +79,6 @@ fn verify(ctx: &Ctx<'_>) -> CmdResult {
 
 fn gc(ctx: &Ctx<'_>, dry_run: bool) -> CmdResult {
     let mut proj = ctx.project()?;
-    let pinned_dir = proj.project.layout.pinned_dir();
     let mut keep: BTreeSet<PathBuf> = BTreeSet::new();
     for m in proj.migrations()? {
         let Some(root) = proj.pin_of(&m)? else {
@@ -145,7 +91,8 @@ fn gc(ctx: &Ctx<'_>, dry_run: bool) -> CmdResult {
     }
     let mut removed = Vec::new();
     let mut bytes = 0u64;
-    for file in object_files(&pinned_dir)? {
+    let files = proj.project.store.files().map_err(|e| anyhow!("{e}"))?;
+    for file in files {
         if keep.contains(&file) {
             continue;
         }

@@ -6,12 +6,12 @@
 use std::path::Path;
 
 use serde_json::json;
+use spawn_build::project::PinPolicy;
 use spawn_runtime::Migrator;
 
 use crate::commands::migration::session::{migrate_error, prepare, Prepared};
 use crate::commands::Ctx;
 use crate::exit::{self, CmdResult, Exit};
-use crate::project::Pins;
 use crate::prompt;
 
 pub async fn run(
@@ -35,12 +35,12 @@ pub async fn run(
     if description.trim().is_empty() {
         crate::fail!("the adoption needs a description: pass --description TEXT");
     }
-    let pins = if no_pin {
-        Pins::WorkingTreeIfUnpinned
+    let policy = if no_pin {
+        PinPolicy::WorkingTreeIfUnpinned
     } else {
-        Pins::Required
+        PinPolicy::Require
     };
-    let p = prepare(ctx, variables, pins).await?;
+    let p = prepare(ctx, variables, policy).await?;
     let result = adopt(ctx, migration, &description, yes, &p, p.migrator()).await;
     p.close().await;
     result

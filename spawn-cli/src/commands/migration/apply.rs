@@ -14,12 +14,12 @@ use std::time::Duration;
 use anyhow::anyhow;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
+use spawn_build::project::PinPolicy;
 use spawn_runtime::{MigrationEvent, Migrator, Report, State, StopHandle};
 
 use crate::commands::migration::session::{migrate_error, prepare, Prepared};
 use crate::commands::Ctx;
 use crate::exit::{self, CmdResult, Exit};
-use crate::project::Pins;
 use crate::prompt;
 
 /// The flags of `apply`.
@@ -34,16 +34,16 @@ pub struct Options<'a> {
 }
 
 pub async fn run(ctx: &Ctx<'_>, o: &Options<'_>) -> CmdResult {
-    let pins = if o.no_pin {
-        Pins::WorkingTreeIfUnpinned
+    let policy = if o.no_pin {
+        PinPolicy::WorkingTreeIfUnpinned
     } else {
-        Pins::Required
+        PinPolicy::Require
     };
     if let Some(name) = o.migration {
         // A clear error (with suggestions) for a name that has no folder.
         ctx.project()?.migration(name)?;
     }
-    let p = prepare(ctx, o.variables, pins).await?;
+    let p = prepare(ctx, o.variables, policy).await?;
     let result = apply(ctx, o, &p, p.migrator()).await;
     p.close().await;
     result

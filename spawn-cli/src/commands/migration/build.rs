@@ -1,10 +1,11 @@
 //! `spawn migration build <m>`: print the rendered SQL (the render followed by one newline,
-//! as the original spawn printed it).
+//! as the original spawn printed it), from the pin with `--pinned`, else from the working
+//! tree (`Project::render_sql`).
 
 use std::path::Path;
 
 use anyhow::anyhow;
-use spawn_build::render::{self, ComponentSource, RenderRequest};
+use spawn_build::project::{PinPolicy, VariablesSource};
 
 use crate::commands::Ctx;
 use crate::exit::CmdResult;
@@ -13,38 +14,33 @@ pub fn run(ctx: &Ctx<'_>, migration: &str, pinned: bool, variables: Option<&Path
     let mut proj = ctx.project()?;
     let m = proj.migration(migration)?;
     let target = ctx.target(&proj, variables)?;
-    let pin = proj.pin_of(&m)?;
-    let components = if pinned {
-        match &pin {
-            Some(root) => ComponentSource::Pinned(proj.project.snapshot(&m.name, root).map_err(|e| anyhow!("{e}"))?),
-            None => crate::fail!(
-                "migration {} is not pinned ({} is missing), so it has no pinned build: run `spawn migration pin {}`, \
-                 or build it without --pinned",
-                m.name,
-                m.lock_toml().display(),
-                m.name
-            ),
-        }
+    let policy = if pinned {
+        PinPolicy::Require
     } else {
-        if pin.is_some() {
-            ctx.out.warn(format!(
-                "migration {} is pinned, but this build uses the working tree's components/; \
-                 `spawn migration build {} --pinned` shows what `apply` runs",
-                m.name, m.name
-            ));
-        }
-        ComponentSource::Directory(proj.project.layout.components_dir())
+        PinPolicy::WorkingTree
     };
-    let vars = proj.variables(target.variables.as_deref())?;
-    let up_sql = m.up_sql();
-    let rendered = render::render(&RenderRequest {
-        migration_name: &m.name,
-        up_sql_path: &up_sql,
-        components: &components,
-        environment: &target.environment,
-        variables: vars.as_ref(),
-    })
-    .map_err(|e| anyhow!("{e} (environment {})", target.environment))?;
+    let render = proj
+        .project
+        .render_sql(
+            &m,
+            &target.environment,
+            policy,
+            &VariablesSource::File(target.variables.clone()),
+        )
+        .map_err(|e| {
+            anyhow!(
+                "{}",
+                e.hint_unpinned("or build it without --pinned to render it from the working tree")
+            )
+        })?;
+    if !pinned && render.pin.is_some() {
+        ctx.out.warn(format!(
+            "migration {} is pinned, but this build uses the working tree's components/; \
+             `spawn migration build {} --pinned` shows what `apply` runs",
+            m.name, m.name
+        ));
+    }
+    let rendered = render.rendered;
     ctx.out.data(format!("{}\n", rendered.sql));
     if let Err(problems) = spawn_build::analyze::analyze(&rendered.sql) {
         for p in problems {

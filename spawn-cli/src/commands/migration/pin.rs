@@ -1,4 +1,5 @@
-//! `spawn migration pin <m>|--all`: freeze the current components/ for a migration.
+//! `spawn migration pin <m>|--all`: freeze the current components/ for a migration
+//! (`Project::pin_migrations`: components/ is pinned once, however many migrations).
 
 use anyhow::anyhow;
 
@@ -8,32 +9,31 @@ use crate::exit::CmdResult;
 pub fn run(ctx: &Ctx<'_>, migration: Option<&str>, all: bool) -> CmdResult {
     let mut proj = ctx.project()?;
     let targets = if all {
-        let mut unpinned = Vec::new();
-        for m in proj.migrations()? {
-            if proj.pin_of(&m)?.is_none() {
-                unpinned.push(m);
-            }
-        }
-        unpinned
+        proj.project
+            .unpinned_migrations()
+            .map_err(|e| anyhow!("{e}"))?
     } else {
         let name = migration.ok_or_else(|| anyhow!("name a migration, or pass --all"))?;
         vec![proj.migration(name)?]
     };
-    let mut pinned = Vec::new();
-    for m in &targets {
-        let before = proj.pin_of(m)?;
-        let root = proj.project.pin(m).map_err(|e| anyhow!("{e}"))?;
-        match before {
-            Some(old) if old != root => ctx.out.warn(format!(
+    let pinned = proj
+        .project
+        .pin_migrations(&targets)
+        .map_err(|e| anyhow!("{e}"))?;
+    for p in &pinned {
+        if let Some(old) = p.previous.filter(|old| *old != p.pin) {
+            ctx.out.warn(format!(
                 "re-pinned {} (was {old}): if it is applied anywhere already, its SQL may have changed there",
-                m.name
-            )),
-            _ => {}
+                p.name
+            ));
         }
-        ctx.out.success(format!("pinned {} to {root}", m.name));
-        pinned.push(serde_json::json!({ "migration": m.name, "pin": root.to_string() }));
+        ctx.out.success(format!("pinned {} to {}", p.name, p.pin));
     }
     if ctx.out.json {
+        let pinned: Vec<_> = pinned
+            .iter()
+            .map(|p| serde_json::json!({ "migration": p.name, "pin": p.pin.to_string() }))
+            .collect();
         ctx.out.json_value(&serde_json::json!({ "pinned": pinned }));
     } else if targets.is_empty() {
         ctx.out.line("every migration is pinned already");

@@ -9,8 +9,9 @@ use spawn_runtime::{Migration, Migrator};
 use sqlx::PgPool;
 
 use crate::commands::Ctx;
-use crate::project::{render_all, Pins};
+use crate::project::render_all;
 use crate::target::{Connection, ResolvedTarget};
+use spawn_build::project::PinPolicy;
 
 /// A project rendered for one target, connected.
 pub struct Prepared {
@@ -64,14 +65,18 @@ impl Prepared {
 }
 
 /// Renders every migration (through spawn-build) and connects to the target.
-pub async fn prepare(ctx: &Ctx<'_>, variables: Option<&Path>, pins: Pins) -> Result<Prepared> {
+pub async fn prepare(
+    ctx: &Ctx<'_>,
+    variables: Option<&Path>,
+    policy: PinPolicy,
+) -> Result<Prepared> {
     let mut proj = ctx.project()?;
     let target = ctx.target(&proj, variables)?;
     let rendered = render_all(
         &mut proj,
         &target.environment,
         target.variables.as_deref(),
-        pins,
+        policy,
     )?;
     let (pool, conn, tracking) = target.connect().await?;
     tracing::debug!(migrations = rendered.len(), environment = %target.environment, "rendered");

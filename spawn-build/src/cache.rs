@@ -1,0 +1,323 @@
+//! The render cache of [`crate::compile()`]: what each migration rendered to for each
+//! environment, kept in `OUT_DIR` between runs of the build script and keyed by a hash of
+//! everything the render depends on, so that a run renders again only what changed.
+//!
+//! A key covers:
+//!
+//! * the cache's format and the build script itself (spawn-build's version and the size and
+//!   modification time of the running executable, so a rebuilt spawn-build never reuses the
+//!   renders of the old one);
+//! * the content of `spawn.toml`;
+//! * the migration's name and the content of its `up.sql`;
+//! * the environment and the content of its variables file;
+//! * the components: the pin's root hash (a snapshot never changes), or for a render from the
+//!   working tree a hash of every file under `components/`.
+//!
+//! A render that drew random UUIDs is never cached: rendering it again gives other SQL. The
+//! analysis is not cached either (it is quick, and its problems are reported every run). A
+//! hit still reads and verifies the pinned objects the render read (see
+//! [`crate::project::Project`]), so a corrupted pin store fails the build as before. A
+//! missing, unreadable or outdated cache file is an empty cache: the cache can make a build
+//! faster, never fail or change it.
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::error::BuildError;
+use crate::render::Rendered;
+
+/// The file in `OUT_DIR`.
+const FILE_NAME: &str = "spawn_render_cache.json";
+/// Bumped whenever [`Record`] or the key changes meaning.
+const FORMAT: u32 = 1;
+
+#[derive(Serialize, Deserialize)]
+struct CacheFile {
+    format: u32,
+    records: HashMap<String, Record>,
+}
+
+/// One cached render: what [`Rendered`] holds, minus what is never cached.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Record {
+    sql: String,
+    origins: Vec<spawn_model::LineOrigin>,
+    files_read: BTreeSet<PathBuf>,
+    components_read: BTreeSet<String>,
+}
+
+impl Record {
+    pub(crate) fn of(rendered: &Rendered) -> Self {
+        Self {
+            sql: rendered.sql.clone(),
+            origins: rendered.origins.clone(),
+            files_read: rendered.files_read.clone(),
+            components_read: rendered.components_read.clone(),
+        }
+    }
+
+    /// The components the render read (names relative to `components/`).
+    pub(crate) fn components_read(&self) -> &BTreeSet<String> {
+        &self.components_read
+    }
+
+    pub(crate) fn into_rendered(self) -> Rendered {
+        Rendered {
+            sql: self.sql,
+            origins: self.origins,
+            files_read: self.files_read,
+            components_read: self.components_read,
+            random: false,
+        }
+    }
+}
+
+/// What one render read, for its key. Each field is a name or the hex hash of a content.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct KeyInputs<'a> {
+    pub migration: &'a str,
+    pub up_sql: &'a [u8],
+    pub environment: &'a str,
+    /// `none`, or the hash of the variables file ([`file_digest`]).
+    pub variables: &'a str,
+    /// `pin:<root>` or `tree:<hash of components/>`.
+    pub components: &'a str,
+}
+
+/// The cache of one run: the records of the last run, and those this run used or made.
+pub(crate) struct RenderCache {
+    file: PathBuf,
+    /// The hash of what every key shares: format, build script, spawn.toml.
+    base: Vec<u8>,
+    previous: HashMap<String, Record>,
+    current: HashMap<String, Record>,
+    /// The hash of `components/`, once computed (`Some(None)`: it could not be read).
+    components: Option<Option<String>>,
+    /// How many records this run reused.
+    hits: usize,
+}
+
+impl RenderCache {
+    /// The cache kept in `dir`, for the project of `spawn_toml`. `None` when the build script
+    /// or `spawn.toml` cannot be identified: then nothing is cached.
+    pub(crate) fn open(dir: &Path, spawn_toml: &Path) -> Option<Self> {
+        let exe = std::env::current_exe().ok()?;
+        let meta = std::fs::metadata(exe).ok()?;
+        let modified = meta
+            .modified()
+            .ok()?
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?;
+        let mut base = Sha256::new();
+        for part in [
+            FORMAT.to_string().as_bytes(),
+            env!("CARGO_PKG_VERSION").as_bytes(),
+            meta.len().to_string().as_bytes(),
+            modified.as_nanos().to_string().as_bytes(),
+            &std::fs::read(spawn_toml).ok()?,
+        ] {
+            field(&mut base, part);
+        }
+        let file = dir.join(FILE_NAME);
+        let previous = std::fs::read(&file)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<CacheFile>(&bytes).ok())
+            .filter(|cache| cache.format == FORMAT)
+            .map(|cache| cache.records)
+            .unwrap_or_default();
+        Some(Self {
+            file,
+            base: base.finalize().to_vec(),
+            previous,
+            current: HashMap::new(),
+            components: None,
+            hits: 0,
+        })
+    }
+
+    /// The key of one render.
+    pub(crate) fn key(&self, inputs: &KeyInputs<'_>) -> String {
+        let mut hasher = Sha256::new();
+        for part in [
+            &self.base[..],
+            inputs.migration.as_bytes(),
+            inputs.up_sql,
+            inputs.environment.as_bytes(),
+            inputs.variables.as_bytes(),
+            inputs.components.as_bytes(),
+        ] {
+            field(&mut hasher, part);
+        }
+        hex::encode(hasher.finalize())
+    }
+
+    /// `tree:<hash>` of every file under `components_dir` (computed once per run), or `None`
+    /// when a file there cannot be read.
+    pub(crate) fn components_key(&mut self, components_dir: &Path) -> Option<String> {
+        self.components
+            .get_or_insert_with(|| tree_digest(components_dir).map(|d| format!("tree:{d}")))
+            .clone()
+    }
+
+    /// Takes the record of `key` (kept by the last run or this one), if there is one; give it
+    /// back with [`RenderCache::keep`] to keep it.
+    pub(crate) fn take(&mut self, key: &str) -> Option<Record> {
+        self.current
+            .remove(key)
+            .or_else(|| self.previous.remove(key))
+    }
+
+    /// Keeps `record` under `key` for the next run.
+    pub(crate) fn keep(&mut self, key: String, record: Record) {
+        self.current.insert(key, record);
+    }
+
+    /// Keeps `record`, taken with [`RenderCache::take`] and reused, under `key`.
+    pub(crate) fn keep_reused(&mut self, key: String, record: Record) {
+        self.hits += 1;
+        self.keep(key, record);
+    }
+
+    /// How many records this run reused.
+    pub(crate) fn hits(&self) -> usize {
+        self.hits
+    }
+
+    /// Writes the records this run used or made (the others are dropped), atomically.
+    pub(crate) fn save(self) -> Result<(), BuildError> {
+        let io = |action, path: &Path| {
+            let path = path.to_path_buf();
+            move |source| BuildError::Io {
+                action,
+                path,
+                source,
+            }
+        };
+        let bytes = serde_json::to_vec(&CacheFile {
+            format: FORMAT,
+            records: self.current,
+        })
+        .map_err(|e| io("serializing the render cache into", &self.file)(e.into()))?;
+        if let Some(dir) = self.file.parent() {
+            std::fs::create_dir_all(dir).map_err(io("creating", dir))?;
+        }
+        let tmp = self.file.with_extension("json.tmp");
+        std::fs::write(&tmp, bytes).map_err(io("writing", &tmp))?;
+        std::fs::rename(&tmp, &self.file).map_err(io("writing", &self.file))
+    }
+}
+
+/// The hex SHA-256 of a file's content, or `None` if it cannot be read.
+pub(crate) fn file_digest(path: &Path) -> Option<String> {
+    std::fs::read(path)
+        .ok()
+        .map(|bytes| hex::encode(Sha256::digest(bytes)))
+}
+
+/// The hash of every file (path and content) under `dir`, following symbolic links as
+/// pinning does; a missing `dir` hashes as empty.
+fn tree_digest(dir: &Path) -> Option<String> {
+    let mut hasher = Sha256::new();
+    if dir.exists() {
+        for entry in walkdir::WalkDir::new(dir)
+            .follow_links(true)
+            .sort_by_file_name()
+        {
+            let entry = entry.ok()?;
+            if entry.file_type().is_file() {
+                let rel = entry.path().strip_prefix(dir).ok()?;
+                field(&mut hasher, rel.to_string_lossy().as_bytes());
+                field(&mut hasher, &std::fs::read(entry.path()).ok()?);
+            }
+        }
+    }
+    Some(hex::encode(hasher.finalize()))
+}
+
+/// Adds one length-prefixed field, so that no two different inputs hash alike.
+fn field(hasher: &mut Sha256, bytes: &[u8]) {
+    hasher.update((bytes.len() as u64).to_le_bytes());
+    hasher.update(bytes);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inputs<'a>(up_sql: &'a [u8], components: &'a str) -> KeyInputs<'a> {
+        KeyInputs {
+            migration: "m",
+            up_sql,
+            environment: "prod",
+            variables: "none",
+            components,
+        }
+    }
+
+    #[test]
+    fn records_survive_a_save_and_only_used_ones_are_kept() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spawn_toml = dir.path().join("spawn.toml");
+        std::fs::write(&spawn_toml, "").expect("write");
+        let out = dir.path().join("out");
+        let mut cache = RenderCache::open(&out, &spawn_toml).expect("cache");
+        let key = cache.key(&inputs(b"SELECT 1;", "pin:x"));
+        assert_ne!(key, cache.key(&inputs(b"SELECT 2;", "pin:x")));
+        assert_ne!(key, cache.key(&inputs(b"SELECT 1;", "pin:y")));
+        let rendered = Rendered {
+            sql: "SELECT 1;".into(),
+            origins: vec![spawn_model::LineOrigin::from_up_sql(1)],
+            files_read: BTreeSet::new(),
+            components_read: BTreeSet::from(["a.sql".to_owned()]),
+            random: false,
+        };
+        cache.keep(key.clone(), Record::of(&rendered));
+        cache.save().expect("save");
+
+        let mut cache = RenderCache::open(&out, &spawn_toml).expect("cache");
+        let record = cache.take(&key).expect("a hit");
+        cache.keep(key.clone(), record.clone());
+        assert_eq!(record.into_rendered(), rendered);
+        cache.save().expect("save");
+        let cache = RenderCache::open(&out, &spawn_toml).expect("cache");
+        assert!(cache.previous.contains_key(&key), "a used record is kept");
+        cache.save().expect("save");
+        let cache = RenderCache::open(&out, &spawn_toml).expect("cache");
+        assert!(cache.previous.is_empty(), "an unused record is dropped");
+
+        std::fs::write(&spawn_toml, "spawn_folder = \"db\"\n").expect("write");
+        let other = RenderCache::open(&out, &spawn_toml).expect("cache");
+        assert_ne!(
+            other.key(&inputs(b"SELECT 1;", "pin:x")),
+            key,
+            "spawn.toml is part of every key"
+        );
+    }
+
+    #[test]
+    fn a_corrupt_cache_file_is_an_empty_cache() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spawn_toml = dir.path().join("spawn.toml");
+        std::fs::write(&spawn_toml, "").expect("write");
+        std::fs::write(dir.path().join(FILE_NAME), "{ not json").expect("write");
+        let cache = RenderCache::open(dir.path(), &spawn_toml).expect("cache");
+        assert!(cache.previous.is_empty());
+    }
+
+    #[test]
+    fn the_components_hash_follows_names_and_contents() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let a = tree_digest(dir.path()).expect("digest");
+        std::fs::write(dir.path().join("a.sql"), "x").expect("write");
+        let b = tree_digest(dir.path()).expect("digest");
+        std::fs::write(dir.path().join("a.sql"), "y").expect("write");
+        let c = tree_digest(dir.path()).expect("digest");
+        std::fs::rename(dir.path().join("a.sql"), dir.path().join("b.sql")).expect("rename");
+        let d = tree_digest(dir.path()).expect("digest");
+        assert!(a != b && b != c && c != d && a != d);
+        assert_eq!(tree_digest(&dir.path().join("missing")), Some(a));
+    }
+}

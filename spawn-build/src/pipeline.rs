@@ -1,0 +1,512 @@
+//! The pipeline of a [`Project`]: "choose the components under a pin policy → render every
+//! environment → analyse", written once for [`crate::compile()`] and every `spawn` command.
+//!
+//! * [`Project::render_all`] renders every migration for the chosen environments under a
+//!   [`PinPolicy`], and returns what rendered with every problem collected and grouped
+//!   ([`Renders`], [`Problems`]);
+//! * [`Project::render_sql`] renders one migration for one environment, not yet analysed
+//!   (what `spawn migration build` prints);
+//! * [`Project::verify_pins`] checks every migration's pinned snapshot, reading each object
+//!   once; [`PinStore::verify`](crate::pin::PinStore::verify) checks the files of the store;
+//! * [`Project::pin_migrations`] pins `components/` once for any number of migrations.
+//!
+//! With [`Project::cache_renders_in`] (what `compile()` does, in `OUT_DIR`), a render whose
+//! inputs are unchanged since the last run comes from the cache (see [`crate::cache`]).
+//! The types are public as `spawn_build::project::*`.
+
+use std::path::{Path, PathBuf};
+
+use crate::analyze;
+use crate::cache::{self, KeyInputs, Record, RenderCache};
+use crate::checksum;
+use crate::error::BuildError;
+use crate::layout::MigrationDir;
+use crate::pin::ObjectHash;
+use crate::problems::Problems;
+use crate::project::{origin_of, CompiledMigration, CompiledRender, Project};
+use crate::render::{self, ComponentSource, RenderError, RenderRequest, Rendered};
+
+/// What to do with migrations that have no pin (no `lock.toml`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PinPolicy {
+    /// Refuse them: one "not pinned" problem names them all, with the command that pins them
+    /// (locked builds, `spawn migration apply` without `--no-pin`, `build --pinned`).
+    Require,
+    /// Pin the current `components/` for them (writing `lock.toml` and `pinned/`) and render
+    /// from the new pin (debug builds outside CI).
+    AutoPin,
+    /// Render them from the working tree's `components/`, pinned ones from their pin
+    /// (`--no-pin`, `Config::auto_pin(false)`, `spawn check`, `spawn migration status`).
+    WorkingTreeIfUnpinned,
+    /// Render every migration from the working tree's `components/`, pinned or not
+    /// (`spawn migration build` without `--pinned`).
+    WorkingTree,
+}
+
+/// Which variables file each environment renders with.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum VariablesSource {
+    /// The one `spawn.toml` names for the environment
+    /// ([`SpawnToml::variables_for`](crate::config::SpawnToml::variables_for)).
+    #[default]
+    SpawnToml,
+    /// This file for every environment; `None` renders without variables.
+    File(Option<PathBuf>),
+}
+
+/// What [`Project::render_all`] renders, and how.
+#[derive(Debug, Clone)]
+pub struct RenderOptions {
+    pub policy: PinPolicy,
+    /// The environments, in the order each migration's renders are listed.
+    pub environments: Vec<String>,
+    pub variables: VariablesSource,
+}
+
+impl RenderOptions {
+    /// `environments` under `policy`, with the variables files spawn.toml names.
+    pub fn new<I, S>(policy: PinPolicy, environments: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        Self {
+            policy,
+            environments: environments.into_iter().map(Into::into).collect(),
+            variables: VariablesSource::SpawnToml,
+        }
+    }
+
+    /// Renders with `variables` instead.
+    #[must_use]
+    pub fn variables(mut self, variables: VariablesSource) -> Self {
+        self.variables = variables;
+        self
+    }
+}
+
+/// What [`Project::render_all`] rendered, and every problem it met.
+#[derive(Debug, Default)]
+pub struct Renders {
+    /// Every migration whose components could be chosen, in apply order, with the renders
+    /// that succeeded.
+    pub migrations: Vec<CompiledMigration>,
+    /// Migrations pinned by this run ([`PinPolicy::AutoPin`]).
+    pub newly_pinned: Vec<String>,
+    /// Migrations rendered from the working tree because they have no pin.
+    pub unpinned: Vec<String>,
+    /// How many renders came from the render cache instead of being rendered again.
+    pub reused: usize,
+    /// Every problem, grouped: nothing above is complete unless this is empty.
+    pub problems: Problems,
+}
+
+/// One migration rendered for one environment by [`Project::render_sql`], not analysed.
+#[derive(Debug, Clone)]
+pub struct SqlRender {
+    /// The migration's pin (from its lock.toml), whether or not this render used it.
+    pub pin: Option<ObjectHash>,
+    /// Whether the components came from the pin (else from the working tree).
+    pub from_pin: bool,
+    pub rendered: Rendered,
+}
+
+/// What [`Project::verify_pins`] found.
+#[derive(Debug, Default)]
+pub struct PinReport {
+    /// How many migrations have a pin.
+    pub pinned: usize,
+    /// The migrations without one, in apply order.
+    pub unpinned: Vec<String>,
+    /// Unreadable lock files, and missing or corrupt objects (each once, with the migrations
+    /// pinned to it).
+    pub problems: Problems,
+}
+
+/// One migration pinned by [`Project::pin_migrations`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PinnedMigration {
+    pub name: String,
+    pub pin: ObjectHash,
+    /// Its pin before, if it had one.
+    pub previous: Option<ObjectHash>,
+}
+
+/// Where one migration's components come from, as [`Project::choose_components`] decided.
+struct Choice {
+    /// The pin in its lock.toml (after pinning, for a migration this run pinned).
+    lock: Option<ObjectHash>,
+    /// The pin to render from; `None`: the working tree.
+    render_from: Option<ObjectHash>,
+    newly_pinned: bool,
+}
+
+/// The variables of one environment, loaded once per run.
+pub(crate) struct EnvVariables {
+    pub(crate) environment: String,
+    pub(crate) value: Option<minijinja::Value>,
+    /// `none` or the hash of the file, for the render cache; `None` when unknown (no caching).
+    pub(crate) key: Option<String>,
+}
+
+impl Project {
+    /// Takes renders whose inputs are unchanged from the cache in `dir` (kept by the last
+    /// run), and keeps this run's there with [`Project::save_render_cache`].
+    pub fn cache_renders_in(&mut self, dir: &Path) {
+        self.cache = RenderCache::open(dir, &self.config.path);
+    }
+
+    /// Writes the render cache (what this run rendered or reused), if there is one.
+    pub fn save_render_cache(&mut self) -> Result<(), BuildError> {
+        match self.cache.take() {
+            Some(cache) => cache.save(),
+            None => Ok(()),
+        }
+    }
+
+    /// The migrations without a pin, in apply order.
+    pub fn unpinned_migrations(&mut self) -> Result<Vec<MigrationDir>, BuildError> {
+        let mut unpinned = Vec::new();
+        for m in self.migrations()? {
+            if self.pin_of(&m)?.is_none() {
+                unpinned.push(m);
+            }
+        }
+        Ok(unpinned)
+    }
+
+    /// Pins `migrations` (see [`Project::pin`]).
+    pub fn pin_migrations(
+        &mut self,
+        migrations: &[MigrationDir],
+    ) -> Result<Vec<PinnedMigration>, BuildError> {
+        migrations
+            .iter()
+            .map(|m| {
+                let previous = self.pin_of(m)?;
+                Ok(PinnedMigration {
+                    name: m.name.clone(),
+                    pin: self.pin(m)?,
+                    previous,
+                })
+            })
+            .collect()
+    }
+
+    /// Checks every migration's pin: its lock.toml, and every tree and file of its snapshot.
+    /// Each snapshot and each object is read once, and a broken object is one problem naming
+    /// the migrations pinned to it. `Err` only when the migrations cannot be listed.
+    pub fn verify_pins(&mut self) -> Result<PinReport, BuildError> {
+        let mut report = PinReport::default();
+        let mut by_root: Vec<(ObjectHash, Vec<String>)> = Vec::new();
+        for m in self.migrations()? {
+            match self.pin_of(&m) {
+                Ok(Some(root)) => {
+                    report.pinned += 1;
+                    match by_root.iter_mut().find(|(r, _)| *r == root) {
+                        Some((_, names)) => names.push(m.name),
+                        None => by_root.push((root, vec![m.name])),
+                    }
+                }
+                Ok(None) => report.unpinned.push(m.name),
+                Err(e) => report.problems.push(e),
+            }
+        }
+        for (root, migrations) in by_root {
+            let broken = |source| BuildError::PinnedObject {
+                migrations: migrations.clone(),
+                source: Box::new(source),
+            };
+            let snapshot = match self.load_snapshot(&root) {
+                Ok(snapshot) => snapshot,
+                Err(e) => {
+                    report.problems.push(broken(e));
+                    continue;
+                }
+            };
+            for (_, hash) in snapshot.files() {
+                if let Err(e) = self.verify_object(hash) {
+                    report.problems.push(broken(e));
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// The variables of each environment. An environment whose file cannot be loaded is left
+    /// out, with one problem per file.
+    fn env_variables(
+        &mut self,
+        environments: &[String],
+        source: &VariablesSource,
+        problems: &mut Problems,
+    ) -> Vec<EnvVariables> {
+        let mut loaded = Vec::new();
+        for environment in environments {
+            let path = match source {
+                VariablesSource::SpawnToml => self
+                    .config
+                    .variables_for(environment)
+                    .map(Path::to_path_buf),
+                VariablesSource::File(path) => path.clone(),
+            };
+            let Some(path) = path else {
+                loaded.push(EnvVariables {
+                    environment: environment.clone(),
+                    value: None,
+                    key: Some("none".to_owned()),
+                });
+                continue;
+            };
+            match self.variables(&path) {
+                Ok(value) => loaded.push(EnvVariables {
+                    environment: environment.clone(),
+                    value: Some(value),
+                    key: self.cache.as_ref().and_then(|_| cache::file_digest(&path)),
+                }),
+                Err(e) => problems.push(e),
+            }
+        }
+        loaded
+    }
+
+    /// Renders and analyses every migration for every environment of `options`.
+    pub fn render_all(&mut self, options: &RenderOptions) -> Renders {
+        let mut out = Renders::default();
+        let migrations = match self.migrations() {
+            Ok(migrations) => migrations,
+            Err(e) => {
+                out.problems.push(e);
+                return out;
+            }
+        };
+        let environments =
+            self.env_variables(&options.environments, &options.variables, &mut out.problems);
+        let hits = |project: &Self| project.cache.as_ref().map_or(0, RenderCache::hits);
+        let hits_before = hits(self);
+        for m in &migrations {
+            self.render_migration(m, options.policy, &environments, &mut out);
+        }
+        out.reused = hits(self) - hits_before;
+        out
+    }
+
+    fn render_migration(
+        &mut self,
+        m: &MigrationDir,
+        policy: PinPolicy,
+        environments: &[EnvVariables],
+        out: &mut Renders,
+    ) {
+        self.files_read.insert(m.up_sql());
+        let choice = match self.choose_components(m, policy) {
+            Ok(choice) => choice,
+            Err(e) => {
+                out.problems.push(e);
+                return;
+            }
+        };
+        if choice.newly_pinned {
+            out.newly_pinned.push(m.name.clone());
+        }
+        if choice.lock.is_none() {
+            out.unpinned.push(m.name.clone());
+        }
+        let mut renders = Vec::new();
+        for vars in environments {
+            let compiled = self
+                .render_cached(m, choice.render_from.as_ref(), vars)
+                .and_then(|rendered| analysed(m, &vars.environment, rendered));
+            match compiled {
+                Ok(render) => renders.push(render),
+                Err(e) => out.problems.push(e),
+            }
+        }
+        out.migrations.push(CompiledMigration {
+            name: m.name.clone(),
+            pin: choice.render_from,
+            renders,
+        });
+    }
+
+    /// Renders `migration` for `environment` under `policy` with `variables`; the SQL is not
+    /// analysed (see [`analyze::analyze`]).
+    pub fn render_sql(
+        &mut self,
+        migration: &MigrationDir,
+        environment: &str,
+        policy: PinPolicy,
+        variables: &VariablesSource,
+    ) -> Result<SqlRender, BuildError> {
+        let choice = self.choose_components(migration, policy)?;
+        let mut problems = Problems::new();
+        let vars = self.env_variables(&[environment.to_owned()], variables, &mut problems);
+        problems.into_result()?;
+        let Some(vars) = vars.first() else {
+            return Err(BuildError::Environment(format!(
+                "no variables for environment {environment}"
+            )));
+        };
+        let rendered = self.render_cached(migration, choice.render_from.as_ref(), vars)?;
+        Ok(SqlRender {
+            pin: choice.lock,
+            from_pin: choice.render_from.is_some(),
+            rendered,
+        })
+    }
+
+    /// Where `m`'s components come from under `policy` (pinning it for
+    /// [`PinPolicy::AutoPin`]), or why it cannot be rendered.
+    fn choose_components(
+        &mut self,
+        m: &MigrationDir,
+        policy: PinPolicy,
+    ) -> Result<Choice, BuildError> {
+        let lock = self.pin_of(m)?;
+        let choice = |render_from: Option<ObjectHash>, newly_pinned| Choice {
+            lock: render_from.or(lock),
+            render_from,
+            newly_pinned,
+        };
+        Ok(match (policy, lock) {
+            (PinPolicy::WorkingTree, _) => choice(None, false),
+            (_, Some(root)) => choice(Some(root), false),
+            (PinPolicy::Require, None) => {
+                return Err(BuildError::NotPinned {
+                    migrations: vec![m.name.clone()],
+                    hint: None,
+                })
+            }
+            (PinPolicy::AutoPin, None) => choice(Some(self.pin(m)?), true),
+            (PinPolicy::WorkingTreeIfUnpinned, None) => choice(None, false),
+        })
+    }
+
+    /// Renders `m` from `pin` (or the working tree), from the render cache when its inputs
+    /// are unchanged.
+    pub(crate) fn render_cached(
+        &mut self,
+        m: &MigrationDir,
+        pin: Option<&ObjectHash>,
+        vars: &EnvVariables,
+    ) -> Result<Rendered, BuildError> {
+        let components = match pin {
+            Some(root) => ComponentSource::Pinned(self.snapshot(&m.name, root)?),
+            None => ComponentSource::Directory(self.layout.components_dir()),
+        };
+        let key = self.cache_key(m, pin, vars);
+        if let Some(key) = &key {
+            if let Some(rendered) = self.cached(m, key, &components)? {
+                return Ok(rendered);
+            }
+        }
+        let up_sql = m.up_sql();
+        let rendered = render::render(&RenderRequest {
+            migration_name: &m.name,
+            up_sql_path: &up_sql,
+            components: &components,
+            environment: &vars.environment,
+            variables: vars.value.as_ref(),
+        })
+        .map_err(|source| match source {
+            RenderError::Pinned { migration, source } => BuildError::PinnedObject {
+                migrations: vec![migration],
+                source,
+            },
+            source => BuildError::Render {
+                environment: vars.environment.clone(),
+                source,
+            },
+        })?;
+        self.files_read.extend(rendered.files_read.iter().cloned());
+        if let (Some(key), Some(cache)) = (key, self.cache.as_mut()) {
+            // Random UUIDs make a render that the same inputs do not give again.
+            if !rendered.random {
+                cache.keep(key, Record::of(&rendered));
+            }
+        }
+        Ok(rendered)
+    }
+
+    /// The render cache's key for `m` (`None`: not cacheable, or no cache).
+    fn cache_key(
+        &mut self,
+        m: &MigrationDir,
+        pin: Option<&ObjectHash>,
+        vars: &EnvVariables,
+    ) -> Option<String> {
+        let variables = vars.key.as_deref()?;
+        let components_dir = self.layout.components_dir();
+        let cache = self.cache.as_mut()?;
+        let components = match pin {
+            Some(root) => format!("pin:{root}"),
+            None => cache.components_key(&components_dir)?,
+        };
+        let up_sql = std::fs::read(m.up_sql()).ok()?;
+        Some(cache.key(&KeyInputs {
+            migration: &m.name,
+            up_sql: &up_sql,
+            environment: &vars.environment,
+            variables,
+            components: &components,
+        }))
+    }
+
+    /// The cached render of `key`, once the pinned objects it read are verified.
+    fn cached(
+        &mut self,
+        m: &MigrationDir,
+        key: &str,
+        components: &ComponentSource,
+    ) -> Result<Option<Rendered>, BuildError> {
+        let Some(record) = self.cache.as_mut().and_then(|c| c.take(key)) else {
+            return Ok(None);
+        };
+        if let ComponentSource::Pinned(snapshot) = components {
+            for name in record.components_read() {
+                let Some(hash) = snapshot.hash_of(name) else {
+                    return Ok(None);
+                };
+                self.verify_object(hash)
+                    .map_err(|source| BuildError::PinnedObject {
+                        migrations: vec![m.name.clone()],
+                        source: Box::new(source),
+                    })?;
+            }
+        }
+        if let Some(cache) = self.cache.as_mut() {
+            cache.keep_reused(key.to_owned(), record.clone());
+        }
+        let rendered = record.into_rendered();
+        self.files_read.extend(rendered.files_read.iter().cloned());
+        Ok(Some(rendered))
+    }
+}
+
+/// Analyses a render of `m` for `environment`.
+pub(crate) fn analysed(
+    m: &MigrationDir,
+    environment: &str,
+    rendered: Rendered,
+) -> Result<CompiledRender, BuildError> {
+    let analysis = analyze::analyze(&rendered.sql).map_err(|errors| BuildError::Analyze {
+        migration: m.name.clone(),
+        environment: environment.to_owned(),
+        up_sql: m.up_sql(),
+        problems: errors
+            .into_iter()
+            .map(|e| {
+                let from = origin_of(&rendered.origins, e.line);
+                (e, from)
+            })
+            .collect(),
+    })?;
+    Ok(CompiledRender {
+        environment: environment.to_owned(),
+        sha256: checksum::sha256_normalized(&rendered.sql),
+        xxh3_128: checksum::xxh3_128(&rendered.sql),
+        sql: rendered.sql,
+        analysis,
+        origins: rendered.origins,
+    })
+}
