@@ -78,13 +78,18 @@
 
 pub mod embedded;
 
-mod apply;
+mod batch;
+mod diagnose;
 mod error;
 mod lock;
 mod migrator;
+mod no_transaction;
 mod plan;
 mod progress;
+mod record;
 mod report;
+mod run;
+mod session;
 mod split;
 mod status;
 mod tracking;

@@ -1,20 +1,9 @@
 //! The [`Migrator`] builder and the three things it does: [`Migrator::run`],
 //! [`Migrator::status`] and [`Migrator::adopt`] (plus [`Migrator::plan`], a dry run).
 //!
-//! A run, in statements sent on its own connection:
-//!
-//! 1. take the advisory lock, probing the tracking tables and the role in the same
-//!    statement (polling with backoff while another migrator holds it);
-//! 2. create the tracking tables if they are missing (first run only);
-//! 3. read the history (one query), check everything, plan;
-//! 4. apply: batches of transactional migrations, one message each; no-transaction
-//!    migrations statement by statement;
-//! 5. release the lock.
-//!
-//! With nothing pending that is 3 statements. With the tracking tables in another database
-//! ([`Migrator::tracking_pool`]) there are two dedicated connections, each locked (target
-//! first), the history is read on the tracking one, and interrupted attempts are resolved
-//! before planning (see [`crate::split`]): 5 statements with nothing pending.
+//! The builder chooses the migrations (the environment's renders of an embedded set, or
+//! migrations rendered at run time) and the options; a run itself goes step by step in
+//! [`crate::run`], the status is read in [`crate::status`].
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -22,16 +11,15 @@ use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 
-use crate::apply::{self, Conns, Ctx};
 use crate::embedded::{EmbeddedMigration, Migrations};
 use crate::error::MigrateError;
-use crate::lock::{advisory_lock_key, Session};
-use crate::plan::{self, classify, Checks, Class};
+use crate::plan::Checks;
 use crate::progress::{run_token, Hooks, MigrationEvent, Observer, StopHandle};
 use crate::report::Report;
-use crate::split;
-use crate::status::{statuses, MigrationStatus};
-use crate::tracking::{History, TablesState, Tracking};
+use crate::run::{Adoption, Run, Task};
+use crate::session::{BatchLimits, Pools, Timeouts};
+use crate::status::{self, MigrationStatus};
+use crate::tracking::Tracking;
 use crate::Migration;
 
 /// Default wait for the migration lock.
@@ -78,8 +66,7 @@ pub struct Migrator {
     statement_lock_timeout: String,
     statement_timeout: String,
     created_by_app: Option<String>,
-    max_batch_migrations: usize,
-    max_batch_bytes: usize,
+    batch_limits: BatchLimits,
     observer: Option<Observer>,
     stop: Option<StopHandle>,
     tracking_pool: Option<PgPool>,
@@ -114,8 +101,10 @@ impl Migrator {
             statement_lock_timeout: DEFAULT_STATEMENT_LOCK_TIMEOUT.to_string(),
             statement_timeout: DEFAULT_STATEMENT_TIMEOUT.to_string(),
             created_by_app: None,
-            max_batch_migrations: 200,
-            max_batch_bytes: 4 << 20,
+            batch_limits: BatchLimits {
+                max_migrations: 200,
+                max_bytes: 4 << 20,
+            },
             observer: None,
             stop: None,
             tracking_pool: None,
@@ -190,8 +179,10 @@ impl Migrator {
     /// Limits of one batch (one round trip) of transactional migrations; defaults 200
     /// migrations and 4 MiB.
     pub fn batch_limits(mut self, max_migrations: usize, max_bytes: usize) -> Self {
-        self.max_batch_migrations = max_migrations.max(1);
-        self.max_batch_bytes = max_bytes.max(1);
+        self.batch_limits = BatchLimits {
+            max_migrations: max_migrations.max(1),
+            max_bytes: max_bytes.max(1),
+        };
         self
     }
 
@@ -271,61 +262,14 @@ impl Migrator {
         let (migrations, _) = self.resolve()?;
         validate_schema(&self.tracking_schema)?;
         let tracking = Tracking::new(&self.tracking_schema);
-        let context = || {
-            format!(
-                "reading the migration status from schema `{}`",
-                self.tracking_schema
-            )
-        };
-        let tracking_pool = self.tracking_pool.as_ref().unwrap_or(pool);
-        let mut conn = tracking_pool
-            .acquire()
-            .await
-            .map_err(MigrateError::db(context()))?;
-        let probe = format!("SELECT {}", TablesState::probe_columns(&tracking));
-        let rows = sqlx::Executor::fetch_all(&mut *conn, sqlx::raw_sql(&probe))
-            .await
-            .map_err(MigrateError::db(context()))?;
-        let tables = match rows.first() {
-            Some(row) => TablesState::from_row(row).map_err(MigrateError::db(context()))?,
-            None => TablesState::default(),
-        };
-        let history = if tables.all() {
-            let query = tracking.history_query();
-            let rows = sqlx::Executor::fetch_all(&mut *conn, sqlx::raw_sql(&query))
-                .await
-                .map_err(MigrateError::db(context()))?;
-            History::from_rows(&rows).map_err(MigrateError::db(context()))?
-        } else {
-            History::default()
-        };
-        drop(conn);
-        let mut history = history;
-        let attempts = split::in_doubt(&history);
-        if !attempts.is_empty() {
-            let context = || "checking interrupted migrations in the target database".to_string();
-            let mut conn = pool.acquire().await.map_err(MigrateError::db(context()))?;
-            let database: String = sqlx::query_scalar("SELECT pg_catalog.current_database()::text")
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(MigrateError::db(context()))?;
-            // Attempts made against another database cannot be checked from here: left as they are.
-            let here: Vec<split::InDoubt> = attempts
-                .into_iter()
-                .filter(|a| a.database == database)
-                .collect();
-            if !here.is_empty() {
-                let rows = sqlx::Executor::fetch_all(
-                    &mut *conn,
-                    sqlx::raw_sql(&split::xact_status_query(&here)),
-                )
-                .await
-                .map_err(MigrateError::db(context()))?;
-                let outcomes = split::read_outcomes(&rows).map_err(MigrateError::db(context()))?;
-                split::apply_outcomes(&mut history, &here, &outcomes);
-            }
+        status::read(self.pools(pool), &tracking, &migrations).await
+    }
+
+    fn pools<'p>(&'p self, target: &'p PgPool) -> Pools<'p> {
+        Pools {
+            target,
+            tracking: self.tracking_pool.as_ref(),
         }
-        Ok(statuses(&migrations, &history))
     }
 
     /// The migrations for the chosen environment, in name order.
@@ -394,21 +338,39 @@ impl Migrator {
         let started = Instant::now();
         let (migrations, environment) = self.resolve()?;
         validate_schema(&self.tracking_schema)?;
-        let target = match &mode {
-            Mode::Run => self
-                .target
-                .as_deref()
-                .map(|t| find(&migrations, t, "Migrator::target()"))
-                .transpose()?,
-            Mode::Adopt { up_to, .. } => Some(find(&migrations, up_to, "adopt()")?),
+        let task = match mode {
+            Mode::Run => Task::Apply(Checks {
+                schema: &self.tracking_schema,
+                allow_out_of_order: self.allow_out_of_order,
+                ignore_missing: self.ignore_missing,
+                last: self
+                    .target
+                    .as_deref()
+                    .map(|t| find(&migrations, t, "Migrator::target()"))
+                    .transpose()?,
+            }),
+            Mode::Adopt { up_to, description } => Task::Adopt(Adoption {
+                last: find(&migrations, up_to, "adopt()")?,
+                description,
+            }),
         };
-        let tracking = Tracking::new(&self.tracking_schema);
-        let key = advisory_lock_key(&self.tracking_schema);
-        let app = self.app_name();
-        let hooks = Hooks {
-            observer: self.observer.clone(),
-            stop: self.stop.clone(),
-            token: run_token(),
+        let run = Run {
+            migrations: &migrations,
+            task,
+            tracking: Tracking::new(&self.tracking_schema),
+            app: self.app_name(),
+            lock_wait: self.lock_wait,
+            default_timeouts: Timeouts {
+                lock: &self.statement_lock_timeout,
+                statement: &self.statement_timeout,
+            },
+            batch_limits: self.batch_limits,
+            hooks: Hooks {
+                observer: self.observer.clone(),
+                stop: self.stop.clone(),
+                token: run_token(),
+            },
+            dry_run,
         };
         let mut report = Report {
             dry_run,
@@ -416,89 +378,7 @@ impl Migrator {
             tracking_schema: self.tracking_schema.clone(),
             ..Report::default()
         };
-        // The target's lock first (where the original spawn takes it), then the tracking
-        // database's: every migrator takes them in this order.
-        let mut conns = Conns {
-            target: Session::connect(pool, &app, key, "target").await?,
-            tracking: None,
-        };
-        let probe = match conns
-            .target
-            .lock(&tracking, self.lock_wait, hooks.stop.as_ref())
-            .await
-        {
-            Ok(Some(probe)) => Some(probe),
-            Ok(None) => None,
-            Err(e) => {
-                // Not holding the lock: just close the connection.
-                let _ = conns.target.release(false).await;
-                return Err(e);
-            }
-        };
-        let mut tables = probe.as_ref().map(|p| p.tables).unwrap_or_default();
-        let mut locked = probe.is_some();
-        if let (Some(tracking_pool), true) = (&self.tracking_pool, locked) {
-            let result = match Session::connect(tracking_pool, &app, key, "tracking").await {
-                Ok(session) => {
-                    let session = conns.tracking.insert(session);
-                    session
-                        .lock(&tracking, self.lock_wait, hooks.stop.as_ref())
-                        .await
-                }
-                Err(e) => Err(e),
-            };
-            match result {
-                Ok(Some(k)) => tables = k.tables,
-                Ok(None) => locked = false,
-                Err(e) => {
-                    release(&mut conns, false).await;
-                    return Err(e);
-                }
-            }
-        }
-        let result = match (&probe, locked) {
-            (Some(probe), true) => {
-                let created_by = format!("{} ({app})", probe.role);
-                let ctx = Ctx {
-                    tracking: &tracking,
-                    created_by: &created_by,
-                    lock_timeout: &self.statement_lock_timeout,
-                    statement_timeout: &self.statement_timeout,
-                    max_batch_migrations: self.max_batch_migrations,
-                    max_batch_bytes: self.max_batch_bytes,
-                    hooks: &hooks,
-                    target_database: &probe.database,
-                    has_plpgsql: probe.has_plpgsql,
-                };
-                let mut applied = Vec::new();
-                let result = self
-                    .locked(
-                        &mut conns,
-                        &ctx,
-                        tables,
-                        &migrations,
-                        &mode,
-                        target,
-                        dry_run,
-                        &mut report,
-                        &mut applied,
-                    )
-                    .await;
-                report.applied = applied;
-                result
-            }
-            _ => {
-                // A stop was requested while waiting for a lock: nothing was started.
-                report.stopped = true;
-                Ok(())
-            }
-        };
-        release(&mut conns, result.is_err()).await;
-        report.lock_attempts = conns
-            .target
-            .lock_attempts
-            .max(conns.tracking.as_ref().map_or(0, |k| k.lock_attempts));
-        report.round_trips = conns.sent();
+        let result = run.execute(self.pools(pool), &mut report).await;
         report.total = started.elapsed();
         match result {
             Ok(()) => {
@@ -519,113 +399,6 @@ impl Migrator {
                 Err(MigrateError::Failed(failure))
             }
             Err(e) => Err(e),
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    async fn locked(
-        &self,
-        conns: &mut Conns,
-        ctx: &Ctx<'_>,
-        tables: TablesState,
-        migrations: &[Migration],
-        mode: &Mode<'_>,
-        target: Option<usize>,
-        dry_run: bool,
-        report: &mut Report,
-        applied: &mut Vec<crate::report::AppliedMigration>,
-    ) -> Result<(), MigrateError> {
-        let mut readable = tables.all();
-        if !readable && !dry_run {
-            apply::create_tracking_tables(conns.k(), ctx, tables).await?;
-            readable = true;
-        }
-        let mut history = if readable {
-            apply::read_history(conns.k(), ctx.tracking).await?
-        } else {
-            History::default()
-        };
-        report.recovered = split::resolve(conns, ctx, &mut history, !dry_run).await?;
-        match mode {
-            Mode::Run => {
-                let checks = Checks {
-                    schema: &self.tracking_schema,
-                    allow_out_of_order: self.allow_out_of_order,
-                    ignore_missing: self.ignore_missing,
-                    target,
-                };
-                let plan = plan::plan(migrations, &history, &checks)?;
-                report.already_applied = plan.already_applied;
-                report.planned = plan
-                    .steps
-                    .iter()
-                    .map(|s| s.migration.name.to_string())
-                    .collect();
-                tracing::debug!(
-                    pending = plan.steps.len(),
-                    already_applied = plan.already_applied,
-                    dry_run,
-                    "planned the migration run"
-                );
-                if dry_run || plan.steps.is_empty() {
-                    return Ok(());
-                }
-                if ctx.hooks.stop_requested() {
-                    tracing::info!(
-                        pending = plan.steps.len(),
-                        "stopping on request before the first migration"
-                    );
-                    report.stopped = true;
-                    return Ok(());
-                }
-                if !history.bootstrap_recorded {
-                    apply::record_bootstrap(conns.k(), ctx).await?;
-                }
-                report.stopped = apply::apply(conns, ctx, &plan.steps, applied).await?;
-                Ok(())
-            }
-            Mode::Adopt { description, .. } => {
-                let last = target.unwrap_or(0);
-                let mut to_adopt: Vec<&Migration> = Vec::new();
-                for (i, m) in migrations.iter().enumerate() {
-                    match classify(m, history.rows.get(&*m.name)) {
-                        Class::Applied { .. } | Class::Changed { .. } => {
-                            report.already_applied += 1
-                        }
-                        Class::Pending | Class::Failed | Class::Partial { .. } if i <= last => {
-                            to_adopt.push(m)
-                        }
-                        _ => {}
-                    }
-                }
-                report.planned = to_adopt.iter().map(|m| m.name.to_string()).collect();
-                if dry_run || to_adopt.is_empty() {
-                    return Ok(());
-                }
-                if !history.bootstrap_recorded {
-                    apply::record_bootstrap(conns.k(), ctx).await?;
-                }
-                apply::adopt(conns.k(), ctx, &to_adopt, description).await?;
-                report.adopted = report.planned.clone();
-                Ok(())
-            }
-        }
-    }
-}
-
-/// Releases both sessions (rolling back first on the target after an error); a failure only
-/// closes the connection, whose backend is then terminated.
-async fn release(conns: &mut Conns, rollback_first: bool) {
-    if let Err(e) = conns.target.release(rollback_first).await {
-        tracing::warn!(
-            "releasing the migration lock failed ({e}); its connection is closed instead"
-        );
-    }
-    if let Some(k) = &mut conns.tracking {
-        if let Err(e) = k.release(rollback_first).await {
-            tracing::warn!(
-                "releasing the migration lock in the tracking database failed ({e}); its connection is closed instead"
-            );
         }
     }
 }
