@@ -22,7 +22,7 @@
 //!
 //! * One dedicated connection holds a session advisory lock for the whole run (the original
 //!   spawn's key for `_spawn`, see [`advisory_lock_key`]); other migrators wait for it
-//!   (bounded, [`Migrator::lock_timeout`]).
+//!   (bounded, [`Migrator::lock_wait`]).
 //! * The history is read in one query, and the run refuses to start, applying nothing, when
 //!   an applied migration's SQL changed, when an applied migration is missing from the set
 //!   ([`Migrator::ignore_missing`]), when a pending migration sorts before the newest applied
@@ -96,7 +96,7 @@ mod tracking;
 
 pub use embedded::Migrations;
 pub use error::{
-    FailedStatement, LockHolder, LockTimeout, MigrateError, MigrationFailure, PgMessage,
+    FailedStatement, LockHolder, LockWaitTimeout, MigrateError, MigrationFailure, PgMessage,
 };
 pub use lock::{advisory_lock_key, ORIGINAL_LOCK_KEY};
 pub use migrator::{

@@ -1,5 +1,6 @@
 //! The [`Migrator`] builder and the three things it does: [`Migrator::run`],
-//! [`Migrator::status`] and [`Migrator::adopt`] (plus [`Migrator::plan`], a dry run).
+//! [`Migrator::status`] and [`Migrator::adopt`] (the first and the last also as a dry run,
+//! [`Migrator::dry_run`]).
 //!
 //! The builder chooses the migrations (the environment's renders of an embedded set, or
 //! migrations rendered at run time) and the options; a run itself goes step by step in
@@ -42,7 +43,7 @@ enum Source {
 }
 
 /// Applies a set of migrations to a database: a builder, then [`run`](Migrator::run),
-/// [`status`](Migrator::status), [`adopt`](Migrator::adopt) or [`plan`](Migrator::plan).
+/// [`status`](Migrator::status) or [`adopt`](Migrator::adopt).
 ///
 /// ```ignore
 /// let report = MIGRATIONS.migrator().target("20250301080100-seed").run(&pool).await?;
@@ -59,7 +60,7 @@ pub struct Migrator {
     environment: Option<String>,
     tracking_schema: String,
     lock_wait: Duration,
-    target: Option<String>,
+    up_to: Option<String>,
     dry_run: bool,
     allow_out_of_order: bool,
     ignore_missing: bool,
@@ -94,7 +95,7 @@ impl Migrator {
             environment: None,
             tracking_schema: schema.to_string(),
             lock_wait: DEFAULT_LOCK_WAIT,
-            target: None,
+            up_to: None,
             dry_run: false,
             allow_out_of_order: false,
             ignore_missing: false,
@@ -125,20 +126,24 @@ impl Migrator {
         self
     }
 
-    /// How long to wait for the migration lock held by another migrator (default 60 s).
-    pub fn lock_timeout(mut self, wait: Duration) -> Self {
+    /// How long to wait for the migration lock (the advisory lock that serialises
+    /// migrators) while another migrator holds it (default 60 s); then the run fails with
+    /// [`MigrateError::LockWaitTimeout`]. Not PostgreSQL's `lock_timeout`, which
+    /// [`statement_lock_timeout`](Migrator::statement_lock_timeout) sets for the migrations.
+    pub fn lock_wait(mut self, wait: Duration) -> Self {
         self.lock_wait = wait;
         self
     }
 
     /// Applies pending migrations up to and including `name` only.
-    pub fn target(mut self, name: &str) -> Self {
-        self.target = Some(name.to_string());
+    pub fn up_to(mut self, name: &str) -> Self {
+        self.up_to = Some(name.to_string());
         self
     }
 
-    /// Only plans: returns what would be applied, and changes nothing (the tracking tables
-    /// are not even created).
+    /// Only plans: [`run`](Migrator::run) and [`adopt`](Migrator::adopt) return what they
+    /// would do ([`Report::planned`], with [`Report::dry_run`] set) and change nothing (the
+    /// tracking tables are not even created).
     pub fn dry_run(mut self, dry_run: bool) -> Self {
         self.dry_run = dry_run;
         self
@@ -211,7 +216,7 @@ impl Migrator {
 
     /// Keeps the tracking tables in the database of `pool` while the migrations run in the
     /// database of the pool given to [`run`](Migrator::run) (the original spawn's
-    /// `spawn_database`). Applies to run, plan, status and adopt. Each transactional
+    /// `spawn_database`). Applies to run, status and adopt. Each transactional
     /// migration then commits in the target first and is recorded afterwards, with an
     /// attempt row that lets the next run find out whether an interrupted migration committed
     /// (see the crate docs, "Tracking tables in another database").
@@ -222,12 +227,7 @@ impl Migrator {
 
     /// Applies what is pending (see the crate docs for the checks that make it refuse).
     pub async fn run(&self, pool: &PgPool) -> Result<Report, MigrateError> {
-        self.execute(pool, Mode::Run, self.dry_run).await
-    }
-
-    /// What [`run`](Migrator::run) would do, as a dry-run report; changes nothing.
-    pub async fn plan(&self, pool: &PgPool) -> Result<Report, MigrateError> {
-        self.execute(pool, Mode::Run, true).await
+        self.execute(pool, Mode::Run).await
     }
 
     /// Records the pending migrations up to and including `up_to` as applied without running
@@ -248,8 +248,7 @@ impl Migrator {
         up_to: &str,
         description: &str,
     ) -> Result<Report, MigrateError> {
-        self.execute(pool, Mode::Adopt { up_to, description }, self.dry_run)
-            .await
+        self.execute(pool, Mode::Adopt { up_to, description }).await
     }
 
     /// The state of every migration (and of recorded ones missing from the set). Takes no
@@ -329,12 +328,7 @@ impl Migrator {
         })
     }
 
-    async fn execute(
-        &self,
-        pool: &PgPool,
-        mode: Mode<'_>,
-        dry_run: bool,
-    ) -> Result<Report, MigrateError> {
+    async fn execute(&self, pool: &PgPool, mode: Mode<'_>) -> Result<Report, MigrateError> {
         let started = Instant::now();
         let (migrations, environment) = self.resolve()?;
         validate_schema(&self.tracking_schema)?;
@@ -344,9 +338,9 @@ impl Migrator {
                 allow_out_of_order: self.allow_out_of_order,
                 ignore_missing: self.ignore_missing,
                 last: self
-                    .target
+                    .up_to
                     .as_deref()
-                    .map(|t| find(&migrations, t, "Migrator::target()"))
+                    .map(|name| find(&migrations, name, "Migrator::up_to()"))
                     .transpose()?,
             }),
             Mode::Adopt { up_to, description } => Task::Adopt(Adoption {
@@ -370,10 +364,10 @@ impl Migrator {
                 stop: self.stop.clone(),
                 token: run_token(),
             },
-            dry_run,
+            dry_run: self.dry_run,
         };
         let mut report = Report {
-            dry_run,
+            dry_run: self.dry_run,
             environment,
             tracking_schema: self.tracking_schema.clone(),
             ..Report::default()
@@ -492,7 +486,9 @@ mod tests {
     #[allow(dead_code)]
     fn the_futures_are_send(migrator: &Migrator, set: &Migrations, pool: &PgPool) {
         assert_send(&migrator.run(pool));
-        assert_send(&migrator.plan(pool));
+        let dry_run = migrator.clone().dry_run(true);
+        assert_send(&dry_run.run(pool));
+        assert_send(&dry_run.adopt(pool, "x"));
         assert_send(&migrator.status(pool));
         assert_send(&migrator.adopt(pool, "x"));
         assert_send(&migrator.adopt_with_description(pool, "x", "y"));

@@ -55,7 +55,9 @@ impl fmt::Display for State {
 /// One migration's state, with what its newest history row says.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MigrationStatus {
+    /// The migration's name.
     pub name: String,
+    /// Its state.
     pub state: State,
     /// When the newest history row was written (for applied ones: when it was applied).
     pub applied_at: Option<DateTime<Utc>>,
@@ -67,7 +69,9 @@ pub struct MigrationStatus {
     pub activity: Option<String>,
     /// `created_by` of the newest row (`role (app)`, or `unused` for the original spawn).
     pub created_by: Option<String>,
+    /// The root hash of the pin it was rendered from, as recorded.
     pub pin_hash: Option<String>,
+    /// Its execution time, as recorded.
     pub execution_time: Option<Duration>,
     /// For a partly applied no-transaction migration: `(statements done, of)`.
     pub progress: Option<(usize, usize)>,
