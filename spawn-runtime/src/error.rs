@@ -179,6 +179,7 @@ impl MigrateError {
 
 /// The session holding the migration lock, as seen in `pg_locks` and `pg_stat_activity`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LockHolder {
     /// Its backend's process id.
     pub pid: i32,
@@ -220,6 +221,7 @@ impl fmt::Display for LockHolder {
 /// The migration lock (an advisory lock) could not be taken within the wait set with
 /// `Migrator::lock_wait()`.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct LockWaitTimeout {
     /// The tracking schema whose lock it is.
     pub schema: String,
@@ -259,6 +261,7 @@ impl std::error::Error for LockWaitTimeout {}
 
 /// The statement of a migration that failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct FailedStatement {
     /// 1-based index among the migration's statements.
     pub index: usize,
@@ -275,6 +278,7 @@ pub struct FailedStatement {
 
 /// What PostgreSQL said about a failure.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PgMessage {
     /// SQLSTATE, e.g. `23505`.
     pub code: Option<String>,
@@ -335,6 +339,7 @@ impl fmt::Display for PgMessage {
 
 /// A migration failed while it was applied.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct MigrationFailure {
     /// The migration that failed.
     pub name: String,

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 /// One migration applied by a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AppliedMigration {
     /// The migration's name.
     pub name: String,
@@ -17,6 +18,7 @@ pub struct AppliedMigration {
 /// [`Migrator::adopt`](crate::Migrator::adopt), or of a [dry run](crate::Migrator::dry_run)
 /// of either.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Report {
     /// Migrations applied, in order.
     pub applied: Vec<AppliedMigration>,

@@ -54,6 +54,7 @@ impl fmt::Display for State {
 
 /// One migration's state, with what its newest history row says.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct MigrationStatus {
     /// The migration's name.
     pub name: String,
