@@ -45,8 +45,19 @@ enum Source {
 /// Applies a set of migrations to a database: a builder, then [`run`](Migrator::run),
 /// [`status`](Migrator::status) or [`adopt`](Migrator::adopt).
 ///
-/// ```ignore
-/// let report = MIGRATIONS.migrator().target("20250301080100-seed").run(&pool).await?;
+/// ```no_run
+/// use std::time::Duration;
+/// # use spawn_runtime::{MigrateError, Migrations};
+/// # static MIGRATIONS: Migrations = Migrations::__from_embedded(&[], "dev", "_spawn");
+///
+/// # async fn f(pool: spawn_runtime::sqlx::PgPool) -> Result<(), MigrateError> {
+/// let report = MIGRATIONS
+///     .migrator()
+///     .up_to("20250301080100-seed")
+///     .lock_wait(Duration::from_secs(10))
+///     .run(&pool)
+///     .await?;
+/// # Ok(()) }
 /// ```
 ///
 /// A run opens one connection of its own with the pool's connect options (so the lock it
