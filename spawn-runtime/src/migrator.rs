@@ -343,6 +343,24 @@ impl Migrator {
         let started = Instant::now();
         let (migrations, environment) = self.resolve()?;
         validate_schema(&self.tracking_schema)?;
+        let run = self.run_of(&migrations, mode)?;
+        let mut report = Report {
+            dry_run: self.dry_run,
+            environment,
+            tracking_schema: self.tracking_schema.clone(),
+            ..Report::default()
+        };
+        let result = run.execute(self.pools(pool), &mut report).await;
+        report.total = started.elapsed();
+        finish(report, result)
+    }
+
+    /// The run that `mode` asks for over `migrations` (the set, in name order).
+    fn run_of<'r>(
+        &'r self,
+        migrations: &'r [Migration],
+        mode: Mode<'r>,
+    ) -> Result<Run<'r>, MigrateError> {
         let task = match mode {
             Mode::Run => Task::Apply(Checks {
                 schema: &self.tracking_schema,
@@ -351,16 +369,16 @@ impl Migrator {
                 last: self
                     .up_to
                     .as_deref()
-                    .map(|name| find(&migrations, name, "Migrator::up_to()"))
+                    .map(|name| find(migrations, name, "Migrator::up_to()"))
                     .transpose()?,
             }),
             Mode::Adopt { up_to, description } => Task::Adopt(Adoption {
-                last: find(&migrations, up_to, "adopt()")?,
+                last: find(migrations, up_to, "adopt()")?,
                 description,
             }),
         };
-        let run = Run {
-            migrations: &migrations,
+        Ok(Run {
+            migrations,
             task,
             tracking: Tracking::new(&self.tracking_schema),
             app: self.app_name(),
@@ -376,35 +394,32 @@ impl Migrator {
                 token: run_token(),
             },
             dry_run: self.dry_run,
-        };
-        let mut report = Report {
-            dry_run: self.dry_run,
-            environment,
-            tracking_schema: self.tracking_schema.clone(),
-            ..Report::default()
-        };
-        let result = run.execute(self.pools(pool), &mut report).await;
-        report.total = started.elapsed();
-        match result {
-            Ok(()) => {
-                tracing::info!(
-                    applied = report.applied.len(),
-                    adopted = report.adopted.len(),
-                    recovered = report.recovered.len(),
-                    already_applied = report.already_applied,
-                    dry_run = report.dry_run,
-                    stopped = report.stopped,
-                    total = ?report.total,
-                    "spawn migrations done"
-                );
-                Ok(report)
-            }
-            Err(MigrateError::Failed(mut failure)) => {
-                failure.applied_before = report.applied.into_iter().map(|a| a.name).collect();
-                Err(MigrateError::Failed(failure))
-            }
-            Err(e) => Err(e),
+        })
+    }
+}
+
+/// The outcome of a run: its report, logged; or its error, a failed migration naming what
+/// the run applied before it.
+fn finish(report: Report, result: Result<(), MigrateError>) -> Result<Report, MigrateError> {
+    match result {
+        Ok(()) => {
+            tracing::info!(
+                applied = report.applied.len(),
+                adopted = report.adopted.len(),
+                recovered = report.recovered.len(),
+                already_applied = report.already_applied,
+                dry_run = report.dry_run,
+                stopped = report.stopped,
+                total = ?report.total,
+                "spawn migrations done"
+            );
+            Ok(report)
         }
+        Err(MigrateError::Failed(mut failure)) => {
+            failure.applied_before = report.applied.into_iter().map(|a| a.name).collect();
+            Err(MigrateError::Failed(failure))
+        }
+        Err(e) => Err(e),
     }
 }
 
