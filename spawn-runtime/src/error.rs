@@ -34,7 +34,7 @@ pub enum MigrateError {
     )]
     DuplicateMigration { name: String },
 
-    /// A migration named by `target()` or `adopt()` is not in the set.
+    /// A migration named by `up_to()` or `adopt()` is not in the set.
     #[error(
         "no migration named `{name}` in this migration set (asked for by {context}); \
          give the full folder name of one of its {count} migrations{}",
@@ -42,7 +42,7 @@ pub enum MigrateError {
     )]
     UnknownMigration {
         name: String,
-        /// `"Migrator::target()"` or `"adopt()"`.
+        /// `"Migrator::up_to()"` or `"adopt()"`.
         context: &'static str,
         /// How many migrations the set has.
         count: usize,
@@ -57,9 +57,10 @@ pub enum MigrateError {
         reason: &'static str,
     },
 
-    /// The advisory lock stayed busy for longer than `lock_timeout`.
+    /// The migration lock stayed busy for longer than the wait set with
+    /// `Migrator::lock_wait()`.
     #[error(transparent)]
-    LockTimeout(Box<LockTimeout>),
+    LockWaitTimeout(Box<LockWaitTimeout>),
 
     /// An applied migration's SQL changed since it was applied.
     #[error(
@@ -178,10 +179,15 @@ impl MigrateError {
 
 /// The session holding the migration lock, as seen in `pg_locks` and `pg_stat_activity`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LockHolder {
+    /// Its backend's process id.
     pub pid: i32,
+    /// Its `application_name`.
     pub application_name: Option<String>,
+    /// Its role.
     pub user: Option<String>,
+    /// The client's address (`None` for a Unix socket).
     pub client_addr: Option<String>,
     /// When that session connected (server time, as text).
     pub backend_start: Option<String>,
@@ -212,17 +218,22 @@ impl fmt::Display for LockHolder {
     }
 }
 
-/// The advisory lock could not be taken in time.
+/// The migration lock (an advisory lock) could not be taken within the wait set with
+/// `Migrator::lock_wait()`.
 #[derive(Debug, Clone)]
-pub struct LockTimeout {
+#[non_exhaustive]
+pub struct LockWaitTimeout {
+    /// The tracking schema whose lock it is.
     pub schema: String,
+    /// The advisory lock key ([`advisory_lock_key`](crate::advisory_lock_key)).
     pub key: i64,
+    /// How long the run waited.
     pub waited: Duration,
     /// Who held the lock at the last attempt (`None` if it could not be seen).
     pub holder: Option<LockHolder>,
 }
 
-impl fmt::Display for LockTimeout {
+impl fmt::Display for LockWaitTimeout {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
@@ -234,22 +245,23 @@ impl fmt::Display for LockTimeout {
             Some(h) => write!(
                 f,
                 "held by {h}. Nothing was applied. Let that session finish, end it with \
-                 SELECT pg_terminate_backend({}), or wait longer with Migrator::lock_timeout()",
+                 SELECT pg_terminate_backend({}), or wait longer with Migrator::lock_wait()",
                 h.pid
             ),
             None => write!(
                 f,
                 "held by a session that is not visible to this role. Nothing was applied. Let \
-                 the other migrator finish, or wait longer with Migrator::lock_timeout()"
+                 the other migrator finish, or wait longer with Migrator::lock_wait()"
             ),
         }
     }
 }
 
-impl std::error::Error for LockTimeout {}
+impl std::error::Error for LockWaitTimeout {}
 
 /// The statement of a migration that failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct FailedStatement {
     /// 1-based index among the migration's statements.
     pub index: usize,
@@ -266,11 +278,15 @@ pub struct FailedStatement {
 
 /// What PostgreSQL said about a failure.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PgMessage {
     /// SQLSTATE, e.g. `23505`.
     pub code: Option<String>,
+    /// The primary message.
     pub message: String,
+    /// `DETAIL`.
     pub detail: Option<String>,
+    /// `HINT`.
     pub hint: Option<String>,
     /// `where` context (PL/pgSQL call stack and the like).
     pub context: Option<String>,
@@ -323,6 +339,7 @@ impl fmt::Display for PgMessage {
 
 /// A migration failed while it was applied.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct MigrationFailure {
     /// The migration that failed.
     pub name: String,

@@ -4,9 +4,20 @@
 //! [`embed_migrations!`] puts the result into the binary as a [`Migrations`] value, and
 //! [`Migrations::run`] applies whatever is pending at start-up:
 //!
-//! ```ignore
-//! static MIGRATIONS: spawn_runtime::Migrations = spawn_runtime::embed_migrations!();
-//! let report = MIGRATIONS.run(&pool).await?;
+//! ```no_run
+//! use spawn_runtime::Migrations;
+//!
+//! # // `embed_migrations!()` needs spawn's build script: this test stands in an empty set.
+//! # static MIGRATIONS: Migrations = Migrations::__from_embedded(&[], "dev", "_spawn");
+//! # /*
+//! static MIGRATIONS: Migrations = spawn_runtime::embed_migrations!();
+//! # */
+//!
+//! async fn start(pool: spawn_runtime::sqlx::PgPool) -> Result<(), spawn_runtime::MigrateError> {
+//!     let report = MIGRATIONS.run(&pool).await?;
+//!     println!("{report}");
+//!     Ok(())
+//! }
 //! ```
 //!
 //! This crate has no template engine in its dependency tree: everything it needs was computed
@@ -22,7 +33,7 @@
 //!
 //! * One dedicated connection holds a session advisory lock for the whole run (the original
 //!   spawn's key for `_spawn`, see [`advisory_lock_key`]); other migrators wait for it
-//!   (bounded, [`Migrator::lock_timeout`]).
+//!   (bounded, [`Migrator::lock_wait`]).
 //! * The history is read in one query, and the run refuses to start, applying nothing, when
 //!   an applied migration's SQL changed, when an applied migration is missing from the set
 //!   ([`Migrator::ignore_missing`]), when a pending migration sorts before the newest applied
@@ -36,6 +47,30 @@
 //!   rerun resumes after the last statement that succeeded.
 //! * Nothing pending costs 3 statements.
 //!
+//! [`Migrator::up_to`] stops after a given migration, and [`Migrator::dry_run`] makes
+//! [`run`](Migrator::run) and [`adopt`](Migrator::adopt) only report what they would do.
+//! Migrations rendered at run time (what the spawn CLI does) go through [`Migrator::new`]:
+//!
+//! ```no_run
+//! use spawn_runtime::{Migration, Migrator, Statement};
+//!
+//! # async fn f(pool: spawn_runtime::sqlx::PgPool) -> Result<(), spawn_runtime::MigrateError> {
+//! // One statement spanning the whole SQL (spawn's build finds the statements of real ones).
+//! let sql = "CREATE TABLE fruit (id bigint PRIMARY KEY, name text NOT NULL)";
+//! let statements = vec![Statement { start: 0, end: sql.len(), line: 1 }];
+//! let fruit = Migration::new("20250301080000-create-fruit", sql, statements);
+//! let migrator = Migrator::new(vec![fruit]);
+//!
+//! let plan = migrator.clone().dry_run(true).run(&pool).await?;
+//! println!("would apply: {:?}", plan.planned);
+//! let report = migrator.up_to("20250301080000-create-fruit").run(&pool).await?;
+//! println!("{report}");
+//! # Ok(()) }
+//! ```
+//!
+//! What a run returns ([`Report`], [`MigrationStatus`], the errors' [`MigrationFailure`] and
+//! the like) is `#[non_exhaustive]`: read its fields, which later versions may add to.
+//!
 //! # Following and stopping a run
 //!
 //! [`Migrator::on_progress`] calls an observer with a [`MigrationEvent`] as each migration
@@ -48,11 +83,31 @@
 //! price of stopping between any two of them). To stop *now*, drop the run's future: its
 //! connection is closed and the migration in flight rolls back.
 //!
-//! ```ignore
-//! let stop = spawn_runtime::StopHandle::new();
-//! tokio::spawn({ let stop = stop.clone(); async move { shutdown_signal().await; stop.stop() } });
-//! let report = MIGRATIONS.migrator().stop_handle(stop).on_progress(|e| tracing::info!(?e)).run(&pool).await?;
-//! if report.stopped { /* report.not_applied() are still pending */ }
+//! ```no_run
+//! use spawn_runtime::StopHandle;
+//!
+//! # static MIGRATIONS: spawn_runtime::Migrations =
+//! #     spawn_runtime::Migrations::__from_embedded(&[], "dev", "_spawn");
+//! # async fn f(pool: spawn_runtime::sqlx::PgPool) -> Result<(), spawn_runtime::MigrateError> {
+//! let stop = StopHandle::new();
+//! tokio::spawn({
+//!     let stop = stop.clone();
+//!     async move {
+//!         if tokio::signal::ctrl_c().await.is_ok() {
+//!             stop.stop();
+//!         }
+//!     }
+//! });
+//! let report = MIGRATIONS
+//!     .migrator()
+//!     .stop_handle(stop)
+//!     .on_progress(|event| tracing::info!(?event, "migrating"))
+//!     .run(&pool)
+//!     .await?;
+//! if report.stopped {
+//!     println!("stopped; still pending: {:?}", report.not_applied());
+//! }
+//! # Ok(()) }
 //! ```
 //!
 //! # Tracking tables in another database
@@ -78,20 +133,25 @@
 
 pub mod embedded;
 
-mod apply;
+mod batch;
+mod diagnose;
 mod error;
 mod lock;
 mod migrator;
+mod no_transaction;
 mod plan;
 mod progress;
+mod record;
 mod report;
+mod run;
+mod session;
 mod split;
 mod status;
 mod tracking;
 
 pub use embedded::Migrations;
 pub use error::{
-    FailedStatement, LockHolder, LockTimeout, MigrateError, MigrationFailure, PgMessage,
+    FailedStatement, LockHolder, LockWaitTimeout, MigrateError, MigrationFailure, PgMessage,
 };
 pub use lock::{advisory_lock_key, ORIGINAL_LOCK_KEY};
 pub use migrator::{

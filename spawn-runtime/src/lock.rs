@@ -30,7 +30,7 @@ use futures_util::stream::BoxStream;
 use sqlx::postgres::{PgConnectOptions, PgQueryResult, PgRow};
 use sqlx::{ConnectOptions, Connection, Either, PgConnection, PgPool, Row};
 
-use crate::error::{LockHolder, LockTimeout, MigrateError};
+use crate::error::{LockHolder, LockWaitTimeout, MigrateError};
 use crate::progress::StopHandle;
 use crate::tracking::{quote_literal, TablesState, Tracking};
 
@@ -202,7 +202,7 @@ impl Session {
             self.locked = false;
             let waited = started.elapsed();
             if waited >= wait {
-                return Err(MigrateError::LockTimeout(Box::new(LockTimeout {
+                return Err(MigrateError::LockWaitTimeout(Box::new(LockWaitTimeout {
                     schema: tracking.schema.clone(),
                     key,
                     waited,

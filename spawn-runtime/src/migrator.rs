@@ -1,20 +1,10 @@
 //! The [`Migrator`] builder and the three things it does: [`Migrator::run`],
-//! [`Migrator::status`] and [`Migrator::adopt`] (plus [`Migrator::plan`], a dry run).
+//! [`Migrator::status`] and [`Migrator::adopt`] (the first and the last also as a dry run,
+//! [`Migrator::dry_run`]).
 //!
-//! A run, in statements sent on its own connection:
-//!
-//! 1. take the advisory lock, probing the tracking tables and the role in the same
-//!    statement (polling with backoff while another migrator holds it);
-//! 2. create the tracking tables if they are missing (first run only);
-//! 3. read the history (one query), check everything, plan;
-//! 4. apply: batches of transactional migrations, one message each; no-transaction
-//!    migrations statement by statement;
-//! 5. release the lock.
-//!
-//! With nothing pending that is 3 statements. With the tracking tables in another database
-//! ([`Migrator::tracking_pool`]) there are two dedicated connections, each locked (target
-//! first), the history is read on the tracking one, and interrupted attempts are resolved
-//! before planning (see [`crate::split`]): 5 statements with nothing pending.
+//! The builder chooses the migrations (the environment's renders of an embedded set, or
+//! migrations rendered at run time) and the options; a run itself goes step by step in
+//! [`crate::run`], the status is read in [`crate::status`].
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -22,16 +12,15 @@ use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 
-use crate::apply::{self, Conns, Ctx};
 use crate::embedded::{EmbeddedMigration, Migrations};
 use crate::error::MigrateError;
-use crate::lock::{advisory_lock_key, Session};
-use crate::plan::{self, classify, Checks, Class};
+use crate::plan::Checks;
 use crate::progress::{run_token, Hooks, MigrationEvent, Observer, StopHandle};
 use crate::report::Report;
-use crate::split;
-use crate::status::{statuses, MigrationStatus};
-use crate::tracking::{History, TablesState, Tracking};
+use crate::run::{Adoption, Run, Task};
+use crate::session::{BatchLimits, Pools, Timeouts};
+use crate::status::{self, MigrationStatus};
+use crate::tracking::Tracking;
 use crate::Migration;
 
 /// Default wait for the migration lock.
@@ -54,10 +43,21 @@ enum Source {
 }
 
 /// Applies a set of migrations to a database: a builder, then [`run`](Migrator::run),
-/// [`status`](Migrator::status), [`adopt`](Migrator::adopt) or [`plan`](Migrator::plan).
+/// [`status`](Migrator::status) or [`adopt`](Migrator::adopt).
 ///
-/// ```ignore
-/// let report = MIGRATIONS.migrator().target("20250301080100-seed").run(&pool).await?;
+/// ```no_run
+/// use std::time::Duration;
+/// # use spawn_runtime::{MigrateError, Migrations};
+/// # static MIGRATIONS: Migrations = Migrations::__from_embedded(&[], "dev", "_spawn");
+///
+/// # async fn f(pool: spawn_runtime::sqlx::PgPool) -> Result<(), MigrateError> {
+/// let report = MIGRATIONS
+///     .migrator()
+///     .up_to("20250301080100-seed")
+///     .lock_wait(Duration::from_secs(10))
+///     .run(&pool)
+///     .await?;
+/// # Ok(()) }
 /// ```
 ///
 /// A run opens one connection of its own with the pool's connect options (so the lock it
@@ -71,15 +71,14 @@ pub struct Migrator {
     environment: Option<String>,
     tracking_schema: String,
     lock_wait: Duration,
-    target: Option<String>,
+    up_to: Option<String>,
     dry_run: bool,
     allow_out_of_order: bool,
     ignore_missing: bool,
     statement_lock_timeout: String,
     statement_timeout: String,
     created_by_app: Option<String>,
-    max_batch_migrations: usize,
-    max_batch_bytes: usize,
+    batch_limits: BatchLimits,
     observer: Option<Observer>,
     stop: Option<StopHandle>,
     tracking_pool: Option<PgPool>,
@@ -107,15 +106,17 @@ impl Migrator {
             environment: None,
             tracking_schema: schema.to_string(),
             lock_wait: DEFAULT_LOCK_WAIT,
-            target: None,
+            up_to: None,
             dry_run: false,
             allow_out_of_order: false,
             ignore_missing: false,
             statement_lock_timeout: DEFAULT_STATEMENT_LOCK_TIMEOUT.to_string(),
             statement_timeout: DEFAULT_STATEMENT_TIMEOUT.to_string(),
             created_by_app: None,
-            max_batch_migrations: 200,
-            max_batch_bytes: 4 << 20,
+            batch_limits: BatchLimits {
+                max_migrations: 200,
+                max_bytes: 4 << 20,
+            },
             observer: None,
             stop: None,
             tracking_pool: None,
@@ -136,20 +137,24 @@ impl Migrator {
         self
     }
 
-    /// How long to wait for the migration lock held by another migrator (default 60 s).
-    pub fn lock_timeout(mut self, wait: Duration) -> Self {
+    /// How long to wait for the migration lock (the advisory lock that serialises
+    /// migrators) while another migrator holds it (default 60 s); then the run fails with
+    /// [`MigrateError::LockWaitTimeout`]. Not PostgreSQL's `lock_timeout`, which
+    /// [`statement_lock_timeout`](Migrator::statement_lock_timeout) sets for the migrations.
+    pub fn lock_wait(mut self, wait: Duration) -> Self {
         self.lock_wait = wait;
         self
     }
 
     /// Applies pending migrations up to and including `name` only.
-    pub fn target(mut self, name: &str) -> Self {
-        self.target = Some(name.to_string());
+    pub fn up_to(mut self, name: &str) -> Self {
+        self.up_to = Some(name.to_string());
         self
     }
 
-    /// Only plans: returns what would be applied, and changes nothing (the tracking tables
-    /// are not even created).
+    /// Only plans: [`run`](Migrator::run) and [`adopt`](Migrator::adopt) return what they
+    /// would do ([`Report::planned`], with [`Report::dry_run`] set) and change nothing (the
+    /// tracking tables are not even created).
     pub fn dry_run(mut self, dry_run: bool) -> Self {
         self.dry_run = dry_run;
         self
@@ -190,8 +195,10 @@ impl Migrator {
     /// Limits of one batch (one round trip) of transactional migrations; defaults 200
     /// migrations and 4 MiB.
     pub fn batch_limits(mut self, max_migrations: usize, max_bytes: usize) -> Self {
-        self.max_batch_migrations = max_migrations.max(1);
-        self.max_batch_bytes = max_bytes.max(1);
+        self.batch_limits = BatchLimits {
+            max_migrations: max_migrations.max(1),
+            max_bytes: max_bytes.max(1),
+        };
         self
     }
 
@@ -220,7 +227,7 @@ impl Migrator {
 
     /// Keeps the tracking tables in the database of `pool` while the migrations run in the
     /// database of the pool given to [`run`](Migrator::run) (the original spawn's
-    /// `spawn_database`). Applies to run, plan, status and adopt. Each transactional
+    /// `spawn_database`). Applies to run, status and adopt. Each transactional
     /// migration then commits in the target first and is recorded afterwards, with an
     /// attempt row that lets the next run find out whether an interrupted migration committed
     /// (see the crate docs, "Tracking tables in another database").
@@ -231,12 +238,7 @@ impl Migrator {
 
     /// Applies what is pending (see the crate docs for the checks that make it refuse).
     pub async fn run(&self, pool: &PgPool) -> Result<Report, MigrateError> {
-        self.execute(pool, Mode::Run, self.dry_run).await
-    }
-
-    /// What [`run`](Migrator::run) would do, as a dry-run report; changes nothing.
-    pub async fn plan(&self, pool: &PgPool) -> Result<Report, MigrateError> {
-        self.execute(pool, Mode::Run, true).await
+        self.execute(pool, Mode::Run).await
     }
 
     /// Records the pending migrations up to and including `up_to` as applied without running
@@ -257,8 +259,7 @@ impl Migrator {
         up_to: &str,
         description: &str,
     ) -> Result<Report, MigrateError> {
-        self.execute(pool, Mode::Adopt { up_to, description }, self.dry_run)
-            .await
+        self.execute(pool, Mode::Adopt { up_to, description }).await
     }
 
     /// The state of every migration (and of recorded ones missing from the set). Takes no
@@ -271,61 +272,14 @@ impl Migrator {
         let (migrations, _) = self.resolve()?;
         validate_schema(&self.tracking_schema)?;
         let tracking = Tracking::new(&self.tracking_schema);
-        let context = || {
-            format!(
-                "reading the migration status from schema `{}`",
-                self.tracking_schema
-            )
-        };
-        let tracking_pool = self.tracking_pool.as_ref().unwrap_or(pool);
-        let mut conn = tracking_pool
-            .acquire()
-            .await
-            .map_err(MigrateError::db(context()))?;
-        let probe = format!("SELECT {}", TablesState::probe_columns(&tracking));
-        let rows = sqlx::Executor::fetch_all(&mut *conn, sqlx::raw_sql(&probe))
-            .await
-            .map_err(MigrateError::db(context()))?;
-        let tables = match rows.first() {
-            Some(row) => TablesState::from_row(row).map_err(MigrateError::db(context()))?,
-            None => TablesState::default(),
-        };
-        let history = if tables.all() {
-            let query = tracking.history_query();
-            let rows = sqlx::Executor::fetch_all(&mut *conn, sqlx::raw_sql(&query))
-                .await
-                .map_err(MigrateError::db(context()))?;
-            History::from_rows(&rows).map_err(MigrateError::db(context()))?
-        } else {
-            History::default()
-        };
-        drop(conn);
-        let mut history = history;
-        let attempts = split::in_doubt(&history);
-        if !attempts.is_empty() {
-            let context = || "checking interrupted migrations in the target database".to_string();
-            let mut conn = pool.acquire().await.map_err(MigrateError::db(context()))?;
-            let database: String = sqlx::query_scalar("SELECT pg_catalog.current_database()::text")
-                .fetch_one(&mut *conn)
-                .await
-                .map_err(MigrateError::db(context()))?;
-            // Attempts made against another database cannot be checked from here: left as they are.
-            let here: Vec<split::InDoubt> = attempts
-                .into_iter()
-                .filter(|a| a.database == database)
-                .collect();
-            if !here.is_empty() {
-                let rows = sqlx::Executor::fetch_all(
-                    &mut *conn,
-                    sqlx::raw_sql(&split::xact_status_query(&here)),
-                )
-                .await
-                .map_err(MigrateError::db(context()))?;
-                let outcomes = split::read_outcomes(&rows).map_err(MigrateError::db(context()))?;
-                split::apply_outcomes(&mut history, &here, &outcomes);
-            }
+        status::read(self.pools(pool), &tracking, &migrations).await
+    }
+
+    fn pools<'p>(&'p self, target: &'p PgPool) -> Pools<'p> {
+        Pools {
+            target,
+            tracking: self.tracking_pool.as_ref(),
         }
-        Ok(statuses(&migrations, &history))
     }
 
     /// The migrations for the chosen environment, in name order.
@@ -385,248 +339,87 @@ impl Migrator {
         })
     }
 
-    async fn execute(
-        &self,
-        pool: &PgPool,
-        mode: Mode<'_>,
-        dry_run: bool,
-    ) -> Result<Report, MigrateError> {
+    async fn execute(&self, pool: &PgPool, mode: Mode<'_>) -> Result<Report, MigrateError> {
         let started = Instant::now();
         let (migrations, environment) = self.resolve()?;
         validate_schema(&self.tracking_schema)?;
-        let target = match &mode {
-            Mode::Run => self
-                .target
-                .as_deref()
-                .map(|t| find(&migrations, t, "Migrator::target()"))
-                .transpose()?,
-            Mode::Adopt { up_to, .. } => Some(find(&migrations, up_to, "adopt()")?),
-        };
-        let tracking = Tracking::new(&self.tracking_schema);
-        let key = advisory_lock_key(&self.tracking_schema);
-        let app = self.app_name();
-        let hooks = Hooks {
-            observer: self.observer.clone(),
-            stop: self.stop.clone(),
-            token: run_token(),
-        };
+        let run = self.run_of(&migrations, mode)?;
         let mut report = Report {
-            dry_run,
+            dry_run: self.dry_run,
             environment,
             tracking_schema: self.tracking_schema.clone(),
             ..Report::default()
         };
-        // The target's lock first (where the original spawn takes it), then the tracking
-        // database's: every migrator takes them in this order.
-        let mut conns = Conns {
-            target: Session::connect(pool, &app, key, "target").await?,
-            tracking: None,
-        };
-        let probe = match conns
-            .target
-            .lock(&tracking, self.lock_wait, hooks.stop.as_ref())
-            .await
-        {
-            Ok(Some(probe)) => Some(probe),
-            Ok(None) => None,
-            Err(e) => {
-                // Not holding the lock: just close the connection.
-                let _ = conns.target.release(false).await;
-                return Err(e);
-            }
-        };
-        let mut tables = probe.as_ref().map(|p| p.tables).unwrap_or_default();
-        let mut locked = probe.is_some();
-        if let (Some(tracking_pool), true) = (&self.tracking_pool, locked) {
-            let result = match Session::connect(tracking_pool, &app, key, "tracking").await {
-                Ok(session) => {
-                    let session = conns.tracking.insert(session);
-                    session
-                        .lock(&tracking, self.lock_wait, hooks.stop.as_ref())
-                        .await
-                }
-                Err(e) => Err(e),
-            };
-            match result {
-                Ok(Some(k)) => tables = k.tables,
-                Ok(None) => locked = false,
-                Err(e) => {
-                    release(&mut conns, false).await;
-                    return Err(e);
-                }
-            }
-        }
-        let result = match (&probe, locked) {
-            (Some(probe), true) => {
-                let created_by = format!("{} ({app})", probe.role);
-                let ctx = Ctx {
-                    tracking: &tracking,
-                    created_by: &created_by,
-                    lock_timeout: &self.statement_lock_timeout,
-                    statement_timeout: &self.statement_timeout,
-                    max_batch_migrations: self.max_batch_migrations,
-                    max_batch_bytes: self.max_batch_bytes,
-                    hooks: &hooks,
-                    target_database: &probe.database,
-                    has_plpgsql: probe.has_plpgsql,
-                };
-                let mut applied = Vec::new();
-                let result = self
-                    .locked(
-                        &mut conns,
-                        &ctx,
-                        tables,
-                        &migrations,
-                        &mode,
-                        target,
-                        dry_run,
-                        &mut report,
-                        &mut applied,
-                    )
-                    .await;
-                report.applied = applied;
-                result
-            }
-            _ => {
-                // A stop was requested while waiting for a lock: nothing was started.
-                report.stopped = true;
-                Ok(())
-            }
-        };
-        release(&mut conns, result.is_err()).await;
-        report.lock_attempts = conns
-            .target
-            .lock_attempts
-            .max(conns.tracking.as_ref().map_or(0, |k| k.lock_attempts));
-        report.round_trips = conns.sent();
+        let result = run.execute(self.pools(pool), &mut report).await;
         report.total = started.elapsed();
-        match result {
-            Ok(()) => {
-                tracing::info!(
-                    applied = report.applied.len(),
-                    adopted = report.adopted.len(),
-                    recovered = report.recovered.len(),
-                    already_applied = report.already_applied,
-                    dry_run = report.dry_run,
-                    stopped = report.stopped,
-                    total = ?report.total,
-                    "spawn migrations done"
-                );
-                Ok(report)
-            }
-            Err(MigrateError::Failed(mut failure)) => {
-                failure.applied_before = report.applied.into_iter().map(|a| a.name).collect();
-                Err(MigrateError::Failed(failure))
-            }
-            Err(e) => Err(e),
-        }
+        finish(report, result)
     }
 
-    #[allow(clippy::too_many_arguments)]
-    async fn locked(
-        &self,
-        conns: &mut Conns,
-        ctx: &Ctx<'_>,
-        tables: TablesState,
-        migrations: &[Migration],
-        mode: &Mode<'_>,
-        target: Option<usize>,
-        dry_run: bool,
-        report: &mut Report,
-        applied: &mut Vec<crate::report::AppliedMigration>,
-    ) -> Result<(), MigrateError> {
-        let mut readable = tables.all();
-        if !readable && !dry_run {
-            apply::create_tracking_tables(conns.k(), ctx, tables).await?;
-            readable = true;
-        }
-        let mut history = if readable {
-            apply::read_history(conns.k(), ctx.tracking).await?
-        } else {
-            History::default()
+    /// The run that `mode` asks for over `migrations` (the set, in name order).
+    fn run_of<'r>(
+        &'r self,
+        migrations: &'r [Migration],
+        mode: Mode<'r>,
+    ) -> Result<Run<'r>, MigrateError> {
+        let task = match mode {
+            Mode::Run => Task::Apply(Checks {
+                schema: &self.tracking_schema,
+                allow_out_of_order: self.allow_out_of_order,
+                ignore_missing: self.ignore_missing,
+                last: self
+                    .up_to
+                    .as_deref()
+                    .map(|name| find(migrations, name, "Migrator::up_to()"))
+                    .transpose()?,
+            }),
+            Mode::Adopt { up_to, description } => Task::Adopt(Adoption {
+                last: find(migrations, up_to, "adopt()")?,
+                description,
+            }),
         };
-        report.recovered = split::resolve(conns, ctx, &mut history, !dry_run).await?;
-        match mode {
-            Mode::Run => {
-                let checks = Checks {
-                    schema: &self.tracking_schema,
-                    allow_out_of_order: self.allow_out_of_order,
-                    ignore_missing: self.ignore_missing,
-                    target,
-                };
-                let plan = plan::plan(migrations, &history, &checks)?;
-                report.already_applied = plan.already_applied;
-                report.planned = plan
-                    .steps
-                    .iter()
-                    .map(|s| s.migration.name.to_string())
-                    .collect();
-                tracing::debug!(
-                    pending = plan.steps.len(),
-                    already_applied = plan.already_applied,
-                    dry_run,
-                    "planned the migration run"
-                );
-                if dry_run || plan.steps.is_empty() {
-                    return Ok(());
-                }
-                if ctx.hooks.stop_requested() {
-                    tracing::info!(
-                        pending = plan.steps.len(),
-                        "stopping on request before the first migration"
-                    );
-                    report.stopped = true;
-                    return Ok(());
-                }
-                if !history.bootstrap_recorded {
-                    apply::record_bootstrap(conns.k(), ctx).await?;
-                }
-                report.stopped = apply::apply(conns, ctx, &plan.steps, applied).await?;
-                Ok(())
-            }
-            Mode::Adopt { description, .. } => {
-                let last = target.unwrap_or(0);
-                let mut to_adopt: Vec<&Migration> = Vec::new();
-                for (i, m) in migrations.iter().enumerate() {
-                    match classify(m, history.rows.get(&*m.name)) {
-                        Class::Applied { .. } | Class::Changed { .. } => {
-                            report.already_applied += 1
-                        }
-                        Class::Pending | Class::Failed | Class::Partial { .. } if i <= last => {
-                            to_adopt.push(m)
-                        }
-                        _ => {}
-                    }
-                }
-                report.planned = to_adopt.iter().map(|m| m.name.to_string()).collect();
-                if dry_run || to_adopt.is_empty() {
-                    return Ok(());
-                }
-                if !history.bootstrap_recorded {
-                    apply::record_bootstrap(conns.k(), ctx).await?;
-                }
-                apply::adopt(conns.k(), ctx, &to_adopt, description).await?;
-                report.adopted = report.planned.clone();
-                Ok(())
-            }
-        }
+        Ok(Run {
+            migrations,
+            task,
+            tracking: Tracking::new(&self.tracking_schema),
+            app: self.app_name(),
+            lock_wait: self.lock_wait,
+            default_timeouts: Timeouts {
+                lock: &self.statement_lock_timeout,
+                statement: &self.statement_timeout,
+            },
+            batch_limits: self.batch_limits,
+            hooks: Hooks {
+                observer: self.observer.clone(),
+                stop: self.stop.clone(),
+                token: run_token(),
+            },
+            dry_run: self.dry_run,
+        })
     }
 }
 
-/// Releases both sessions (rolling back first on the target after an error); a failure only
-/// closes the connection, whose backend is then terminated.
-async fn release(conns: &mut Conns, rollback_first: bool) {
-    if let Err(e) = conns.target.release(rollback_first).await {
-        tracing::warn!(
-            "releasing the migration lock failed ({e}); its connection is closed instead"
-        );
-    }
-    if let Some(k) = &mut conns.tracking {
-        if let Err(e) = k.release(rollback_first).await {
-            tracing::warn!(
-                "releasing the migration lock in the tracking database failed ({e}); its connection is closed instead"
+/// The outcome of a run: its report, logged; or its error, a failed migration naming what
+/// the run applied before it.
+fn finish(report: Report, result: Result<(), MigrateError>) -> Result<Report, MigrateError> {
+    match result {
+        Ok(()) => {
+            tracing::info!(
+                applied = report.applied.len(),
+                adopted = report.adopted.len(),
+                recovered = report.recovered.len(),
+                already_applied = report.already_applied,
+                dry_run = report.dry_run,
+                stopped = report.stopped,
+                total = ?report.total,
+                "spawn migrations done"
             );
+            Ok(report)
         }
+        Err(MigrateError::Failed(mut failure)) => {
+            failure.applied_before = report.applied.into_iter().map(|a| a.name).collect();
+            Err(MigrateError::Failed(failure))
+        }
+        Err(e) => Err(e),
     }
 }
 
@@ -719,7 +512,9 @@ mod tests {
     #[allow(dead_code)]
     fn the_futures_are_send(migrator: &Migrator, set: &Migrations, pool: &PgPool) {
         assert_send(&migrator.run(pool));
-        assert_send(&migrator.plan(pool));
+        let dry_run = migrator.clone().dry_run(true);
+        assert_send(&dry_run.run(pool));
+        assert_send(&dry_run.adopt(pool, "x"));
         assert_send(&migrator.status(pool));
         assert_send(&migrator.adopt(pool, "x"));
         assert_send(&migrator.adopt_with_description(pool, "x", "y"));

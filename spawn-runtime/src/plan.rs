@@ -191,7 +191,7 @@ pub(crate) struct Checks<'o> {
     pub allow_out_of_order: bool,
     pub ignore_missing: bool,
     /// Index (in the sorted set) of the last migration to apply.
-    pub target: Option<usize>,
+    pub last: Option<usize>,
 }
 
 /// One migration to apply.
@@ -274,7 +274,7 @@ pub(crate) fn plan<'p>(
         .filter(|r| r.status == "SUCCESS" && r.activity != "REVERT")
         .map(|r| r.name.as_str())
         .max();
-    let last = checks.target.unwrap_or(migrations.len().saturating_sub(1));
+    let last = checks.last.unwrap_or(migrations.len().saturating_sub(1));
     let mut steps = Vec::new();
     let mut already_applied = 0;
     for (i, (m, class)) in migrations.iter().zip(&classes).enumerate() {
@@ -306,6 +306,34 @@ pub(crate) fn plan<'p>(
         steps,
         already_applied,
     })
+}
+
+/// What an adoption up to index `last` records as applied: the migrations up to it that
+/// are not applied (failed and partly applied ones count as not applied). No checks run:
+/// adopting is how a database is brought in line with the set.
+pub(crate) fn adoption<'p>(
+    migrations: &'p [Migration],
+    history: &History,
+    last: usize,
+) -> Plan<'p> {
+    let mut steps = Vec::new();
+    let mut already_applied = 0;
+    for (i, m) in migrations.iter().enumerate() {
+        match classify(m, history.rows.get(&*m.name)) {
+            Class::Applied { .. } | Class::Changed { .. } => already_applied += 1,
+            Class::Pending | Class::Failed | Class::Partial { .. } if i <= last => {
+                steps.push(Step {
+                    migration: m,
+                    resume_at: 0,
+                })
+            }
+            _ => {}
+        }
+    }
+    Plan {
+        steps,
+        already_applied,
+    }
 }
 
 /// Whether a recorded migration counts as (at least partly) applied.

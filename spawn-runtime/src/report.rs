@@ -5,16 +5,20 @@ use std::time::Duration;
 
 /// One migration applied by a run.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct AppliedMigration {
+    /// The migration's name.
     pub name: String,
     /// Execution time of the migration itself (measured by the server for transactional
     /// migrations; as recorded in `migration_history.execution_time`).
     pub duration: Duration,
 }
 
-/// The outcome of [`Migrator::run`](crate::Migrator::run), [`Migrator::adopt`](crate::Migrator::adopt)
-/// or [`Migrator::plan`](crate::Migrator::plan).
+/// The outcome of [`Migrator::run`](crate::Migrator::run) or
+/// [`Migrator::adopt`](crate::Migrator::adopt), or of a [dry run](crate::Migrator::dry_run)
+/// of either.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Report {
     /// Migrations applied, in order.
     pub applied: Vec<AppliedMigration>,

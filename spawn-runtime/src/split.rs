@@ -47,15 +47,16 @@
 //! batches), and migrations are followed by their `SUCCESS` row only after their commit.
 //! Transaction ids need PostgreSQL 13 or later in the target database.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
-use crate::apply::{failed_at_commit, record_failure, replay, Conns, Ctx};
-use crate::error::{MigrateError, MigrationFailure, PgMessage};
-use crate::report::AppliedMigration;
-use crate::tracking::{quote_literal, ExecTime, History, NewRow, DEFAULT_NAMESPACE};
+use crate::diagnose::transaction_failed;
+use crate::error::{MigrateError, PgMessage};
+use crate::record::apply_row;
+use crate::session::{Connections, Ledger, RunContext};
+use crate::tracking::{quote_literal, seconds, ExecTime, History, NewRow, DEFAULT_NAMESPACE};
 use crate::Migration;
 
 /// The `status_note` of an attempt's `ATTEMPTED` row.
@@ -215,8 +216,8 @@ pub(crate) fn apply_outcomes(
 /// in-progress and foreign ones, writes SUCCESS/FAILURE rows (unless `write` is false) and
 /// updates `history`. Returns the migrations found committed.
 pub(crate) async fn resolve(
-    c: &mut Conns,
-    ctx: &Ctx<'_>,
+    conns: &mut Connections,
+    ctx: &RunContext<'_>,
     history: &mut History,
     write: bool,
 ) -> Result<Vec<String>, MigrateError> {
@@ -224,8 +225,8 @@ pub(crate) async fn resolve(
     if attempts.is_empty() {
         return Ok(Vec::new());
     }
-    check_databases(&attempts, ctx.target_database, &ctx.tracking.schema)?;
-    let rows = c.t().fetch_all(&xact_status_query(&attempts)).await.map_err(MigrateError::db(format!(
+    check_databases(&attempts, &ctx.target_database, &ctx.tracking.schema)?;
+    let rows = conns.target().fetch_all(&xact_status_query(&attempts)).await.map_err(MigrateError::db(format!(
         "finding out in database `{}` whether the transactions of {} interrupted migration(s) committed",
         ctx.target_database,
         attempts.len()
@@ -283,7 +284,7 @@ pub(crate) async fn resolve(
             } else {
                 "FAILURE"
             },
-            created_by: ctx.created_by,
+            created_by: &ctx.created_by,
             description: "",
             status_note: &note,
             checksum: &row.checksum,
@@ -295,29 +296,102 @@ pub(crate) async fn resolve(
     }
     sql.push_str("COMMIT;");
     if write {
-        c.k().execute(&sql).await.map_err(MigrateError::db(format!(
-            "recording the outcome of {} interrupted migration(s) in schema `{}`",
-            attempts.len(),
-            ctx.tracking.schema
-        )))?;
+        conns
+            .tracking()
+            .execute(&sql)
+            .await
+            .map_err(MigrateError::db(format!(
+                "recording the outcome of {} interrupted migration(s) in schema `{}`",
+                attempts.len(),
+                ctx.tracking.schema
+            )))?;
     }
     apply_outcomes(history, &attempts, &outcomes);
     Ok(recovered)
 }
 
-/// Applies one transactional migration with the history in the other database (see the
-/// module docs).
+/// Applies one transactional migration (the next one of the run) with the history in the
+/// other database (see the module docs).
 pub(crate) async fn apply_one(
-    c: &mut Conns,
-    ctx: &Ctx<'_>,
+    conns: &mut Connections,
+    ctx: &RunContext<'_>,
     m: &Migration,
-    index: usize,
-    total: usize,
-    applied: &mut Vec<AppliedMigration>,
+    ledger: &mut Ledger,
 ) -> Result<(), MigrateError> {
-    ctx.hooks.started(&m.name, index, total);
+    ledger.started(ctx, m);
     let started = Instant::now();
-    let (lock_timeout, statement_timeout) = ctx.timeouts(m);
+    // 1. The body, up to the COMMIT.
+    let (xid, secs) = match run_until_commit(conns, ctx, m).await? {
+        Body::Ran { xid, secs } => (xid, secs),
+        Body::Refused(e) => return Err(fail(conns, ctx, m, &e, started).await),
+    };
+    // 2. The attempt, recorded before the commit.
+    let attempt = Attempt {
+        target_xid: xid.clone(),
+        target_database: ctx.target_database.clone(),
+    };
+    let attempted = apply_row(ctx, m, "ATTEMPTED", &attempt.to_note(), secs);
+    if let Err(e) = conns.tracking().execute(&attempted).await {
+        let _ = conns.target().execute("ROLLBACK").await;
+        return Err(MigrateError::Database {
+            context: format!(
+                "recording the attempt of migration `{}` in schema `{}` of the tracking database; the migration \
+                 was rolled back, nothing of it was applied",
+                m.name, ctx.tracking.schema
+            ),
+            source: e,
+        });
+    }
+    // 3. The commit.
+    match conns.target().execute("COMMIT").await {
+        Ok(_) => {}
+        Err(e) if e.as_database_error().is_some() => {
+            return Err(fail(conns, ctx, m, &e, started).await)
+        }
+        Err(e) => {
+            return Err(MigrateError::Database {
+                context: format!(
+                    "committing migration `{}` in database `{}`: the connection failed, so whether it committed \
+                     is not known here; its attempt is recorded with transaction {xid}, and the next run finds \
+                     out and records the outcome",
+                    m.name, ctx.target_database
+                ),
+                source: e,
+            })
+        }
+    }
+    // 4. The success.
+    let success = apply_row(ctx, m, "SUCCESS", "", secs);
+    if let Err(e) = conns.tracking().execute(&success).await {
+        return Err(MigrateError::Database {
+            context: format!(
+                "migration `{}` committed in database `{}`, but recording its success in schema `{}` failed; \
+                 the next run records it (its attempt names transaction {xid})",
+                m.name, ctx.target_database, ctx.tracking.schema
+            ),
+            source: e,
+        });
+    }
+    ledger.committed(ctx, m, seconds(secs));
+    Ok(())
+}
+
+/// What became of a migration's body sent by [`run_until_commit`].
+enum Body {
+    /// It ran; its transaction is open, with id `xid`, after `secs` seconds.
+    Ran { xid: String, secs: f64 },
+    /// The server refused it (the transaction failed).
+    Refused(sqlx::Error),
+}
+
+/// Sends `BEGIN`, the body of `m` and the query of its transaction's id and execution time,
+/// leaving the transaction open.
+async fn run_until_commit(
+    conns: &mut Connections,
+    ctx: &RunContext<'_>,
+    m: &Migration,
+) -> Result<Body, MigrateError> {
+    let timeouts = ctx.timeouts(m);
     let xid_column = format!("spawn_xid_{}", ctx.hooks.token);
     let sql = format!(
         "BEGIN;\nSELECT pg_catalog.set_config('spawn.t0', pg_catalog.clock_timestamp()::text, true) AS spawn_t0;\n\
@@ -325,8 +399,8 @@ pub(crate) async fn apply_one(
          SELECT pg_catalog.pg_current_xact_id()::text AS {xid_column}, \
          extract(epoch FROM pg_catalog.clock_timestamp() - pg_catalog.current_setting('spawn.t0')::timestamptz)::float8 \
          AS spawn_secs",
-        quote_literal(lock_timeout),
-        quote_literal(statement_timeout),
+        quote_literal(timeouts.lock),
+        quote_literal(timeouts.statement),
         m.body_sql(),
     );
     tracing::debug!(
@@ -334,9 +408,9 @@ pub(crate) async fn apply_one(
         bytes = sql.len(),
         "sending a migration (tracking in another database)"
     );
-    let rows = match c.t().fetch_all(&sql).await {
+    let rows = match conns.target().fetch_all(&sql).await {
         Ok(rows) => rows,
-        Err(e) if e.as_database_error().is_some() => return fail(c, ctx, m, &e, started).await,
+        Err(e) if e.as_database_error().is_some() => return Ok(Body::Refused(e)),
         Err(e) => {
             return Err(MigrateError::Database {
                 context: format!(
@@ -358,126 +432,35 @@ pub(crate) async fn apply_one(
                 r.try_get::<Option<f64>, _>(1).ok()?.unwrap_or(0.0),
             ))
         });
-    let Some((xid, secs)) = found else {
-        let _ = c.t().execute("ROLLBACK").await;
-        return Err(MigrateError::Database {
-            context: format!(
-                "applying migration `{}`: its transaction id was not returned (nothing was applied; was \
-                 the transaction ended inside the migration?)",
-                m.name
-            ),
-            source: sqlx::Error::RowNotFound,
-        });
-    };
-    let attempt = Attempt {
-        target_xid: xid.clone(),
-        target_database: ctx.target_database.to_string(),
-    };
-    let row = |status: &'static str, note: &str| {
-        ctx.tracking.insert_row(&NewRow {
-            name: &m.name,
-            namespace: DEFAULT_NAMESPACE,
-            activity: "APPLY",
-            status,
-            created_by: ctx.created_by,
-            description: "",
-            status_note: note,
-            checksum: &m.sha256,
-            pin_hash: m.pin_hash.as_deref(),
-            execution_time: ExecTime::Seconds(secs),
-            unless_succeeded: false,
-        })
-    };
-    if let Err(e) = c.k().execute(&row("ATTEMPTED", &attempt.to_note())).await {
-        let _ = c.t().execute("ROLLBACK").await;
-        return Err(MigrateError::Database {
-            context: format!(
-                "recording the attempt of migration `{}` in schema `{}` of the tracking database; the migration \
-                 was rolled back, nothing of it was applied",
-                m.name, ctx.tracking.schema
-            ),
-            source: e,
-        });
-    }
-    match c.t().execute("COMMIT").await {
-        Ok(_) => {}
-        Err(e) if e.as_database_error().is_some() => return fail(c, ctx, m, &e, started).await,
-        Err(e) => {
-            return Err(MigrateError::Database {
+    match found {
+        Some((xid, secs)) => Ok(Body::Ran { xid, secs }),
+        None => {
+            let _ = conns.target().execute("ROLLBACK").await;
+            Err(MigrateError::Database {
                 context: format!(
-                    "committing migration `{}` in database `{}`: the connection failed, so whether it committed \
-                     is not known here; its attempt is recorded with transaction {xid}, and the next run finds \
-                     out and records the outcome",
-                    m.name, ctx.target_database
+                    "applying migration `{}`: its transaction id was not returned (nothing was applied; was \
+                     the transaction ended inside the migration?)",
+                    m.name
                 ),
-                source: e,
+                source: sqlx::Error::RowNotFound,
             })
         }
     }
-    if let Err(e) = c.k().execute(&row("SUCCESS", "")).await {
-        return Err(MigrateError::Database {
-            context: format!(
-                "migration `{}` committed in database `{}`, but recording its success in schema `{}` failed; \
-                 the next run records it (its attempt names transaction {xid})",
-                m.name, ctx.target_database, ctx.tracking.schema
-            ),
-            source: e,
-        });
-    }
-    let duration = seconds(secs);
-    tracing::info!(migration = &*m.name, ?duration, "applied migration");
-    applied.push(AppliedMigration {
-        name: m.name.to_string(),
-        duration,
-    });
-    ctx.hooks.committed(&m.name, index, total, duration);
-    Ok(())
 }
 
-/// The migration's transaction failed (in its body or at COMMIT): rolls back, finds the
-/// failing statement, records FAILURE; always returns an error.
+/// The migration's transaction failed (in its body or at COMMIT): rolls back and has it
+/// diagnosed and recorded; returns the error to report.
 async fn fail(
-    c: &mut Conns,
-    ctx: &Ctx<'_>,
+    conns: &mut Connections,
+    ctx: &RunContext<'_>,
     m: &Migration,
     err: &sqlx::Error,
     started: Instant,
-) -> Result<(), MigrateError> {
-    c.t()
-        .execute("ROLLBACK")
-        .await
-        .map_err(MigrateError::db(format!(
-            "rolling back migration `{}`",
-            m.name
-        )))?;
-    let (statement, replay_error) = replay(c.t(), ctx, m).await?;
-    let remark = (statement.is_none() && replay_error.is_none()).then(failed_at_commit);
-    let error = replay_error.unwrap_or_else(|| PgMessage::from_sqlx(err));
-    tracing::warn!(migration = &*m.name, error = %error.message, "migration failed");
-    record_failure(
-        c.k(),
-        ctx,
-        m,
-        &error.to_string(),
-        started.elapsed().as_secs_f64(),
-    )
-    .await?;
-    Err(MigrateError::Failed(Box::new(MigrationFailure {
-        name: m.name.to_string(),
-        statement,
-        error,
-        no_transaction_done: None,
-        remark,
-        applied_before: Vec::new(),
-    })))
-}
-
-fn seconds(s: f64) -> Duration {
-    if s.is_finite() && s >= 0.0 {
-        Duration::from_secs_f64(s)
-    } else {
-        Duration::ZERO
+) -> MigrateError {
+    if let Err(e) = conns.target().execute("ROLLBACK").await {
+        return MigrateError::db(format!("rolling back migration `{}`", m.name))(e);
     }
+    transaction_failed(conns, ctx, m, PgMessage::from_sqlx(err), Some(started)).await
 }
 
 #[cfg(test)]

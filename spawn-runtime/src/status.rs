@@ -1,12 +1,22 @@
-//! The state of every migration, for `status()`.
+//! The state of every migration, for [`Migrator::status`](crate::Migrator::status): the
+//! history read on a pooled connection, without a lock and without writing anything.
+//!
+//! With the tracking tables in another database, an interrupted attempt (see
+//! [`crate::split`]) is checked in the target database (`pg_xact_status`): committed shows
+//! as applied, rolled back as failed, still running as pending.
 
 use std::fmt;
 use std::time::Duration;
 
+use sqlx::postgres::PgRow;
 use sqlx::types::chrono::{DateTime, Utc};
+use sqlx::{PgConnection, PgPool};
 
+use crate::error::MigrateError;
 use crate::plan::{classify, counts_as_applied, ChecksumKind, Class, Progress};
-use crate::tracking::{History, HistoryRow};
+use crate::session::Pools;
+use crate::split::{apply_outcomes, in_doubt, read_outcomes, xact_status_query, InDoubt};
+use crate::tracking::{seconds, History, HistoryRow, TablesState, Tracking};
 use crate::Migration;
 
 /// The state of one migration in the database.
@@ -44,8 +54,11 @@ impl fmt::Display for State {
 
 /// One migration's state, with what its newest history row says.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct MigrationStatus {
+    /// The migration's name.
     pub name: String,
+    /// Its state.
     pub state: State,
     /// When the newest history row was written (for applied ones: when it was applied).
     pub applied_at: Option<DateTime<Utc>>,
@@ -57,7 +70,9 @@ pub struct MigrationStatus {
     pub activity: Option<String>,
     /// `created_by` of the newest row (`role (app)`, or `unused` for the original spawn).
     pub created_by: Option<String>,
+    /// The root hash of the pin it was rendered from, as recorded.
     pub pin_hash: Option<String>,
+    /// Its execution time, as recorded.
     pub execution_time: Option<Duration>,
     /// For a partly applied no-transaction migration: `(statements done, of)`.
     pub progress: Option<(usize, usize)>,
@@ -88,18 +103,91 @@ fn base(name: &str, state: State, row: Option<&HistoryRow>) -> MigrationStatus {
         activity: row.map(|r| r.activity.clone()),
         created_by: row.map(|r| r.created_by.clone()),
         pin_hash: row.and_then(|r| r.pin_hash.clone()),
-        execution_time: row
-            .map(|r| {
-                if r.exec_secs.is_finite() && r.exec_secs >= 0.0 {
-                    r.exec_secs
-                } else {
-                    0.0
-                }
-            })
-            .map(Duration::from_secs_f64),
+        execution_time: row.map(|r| seconds(r.exec_secs)),
         progress: None,
         note: row.map(|r| r.status_note.clone()).filter(|n| !n.is_empty()),
     }
+}
+
+/// The state of every migration of `migrations` (in name order) and of the recorded ones
+/// missing from it. Takes no lock and changes nothing.
+pub(crate) async fn read(
+    pools: Pools<'_>,
+    tracking: &Tracking,
+    migrations: &[Migration],
+) -> Result<Vec<MigrationStatus>, MigrateError> {
+    let context = || {
+        format!(
+            "reading the migration status from schema `{}`",
+            tracking.schema
+        )
+    };
+    let mut conn = pools
+        .tracking
+        .unwrap_or(pools.target)
+        .acquire()
+        .await
+        .map_err(MigrateError::db(context()))?;
+    let history = read_history(&mut conn, tracking)
+        .await
+        .map_err(MigrateError::db(context()))?;
+    drop(conn);
+    let mut history = history;
+    let attempts = in_doubt(&history);
+    if !attempts.is_empty() {
+        resolve_attempts(pools.target, &mut history, attempts)
+            .await
+            .map_err(MigrateError::db(
+                "checking interrupted migrations in the target database",
+            ))?;
+    }
+    Ok(statuses(migrations, &history))
+}
+
+/// The history, or none when the tracking tables are missing.
+async fn read_history(
+    conn: &mut PgConnection,
+    tracking: &Tracking,
+) -> Result<History, sqlx::Error> {
+    let probe = format!("SELECT {}", TablesState::probe_columns(tracking));
+    let rows = fetch_all(conn, &probe).await?;
+    let tables = match rows.first() {
+        Some(row) => TablesState::from_row(row)?,
+        None => TablesState::default(),
+    };
+    if !tables.all() {
+        return Ok(History::default());
+    }
+    let rows = fetch_all(conn, &tracking.history_query()).await?;
+    History::from_rows(&rows)
+}
+
+/// Updates `history` with what became of the interrupted `attempts` made in the target
+/// database; attempts made against another database cannot be checked from here and are
+/// left as they are.
+async fn resolve_attempts(
+    target: &PgPool,
+    history: &mut History,
+    attempts: Vec<InDoubt>,
+) -> Result<(), sqlx::Error> {
+    let mut conn = target.acquire().await?;
+    let database: String = sqlx::query_scalar("SELECT pg_catalog.current_database()::text")
+        .fetch_one(&mut *conn)
+        .await?;
+    let here: Vec<InDoubt> = attempts
+        .into_iter()
+        .filter(|a| a.database == database)
+        .collect();
+    if !here.is_empty() {
+        let rows = fetch_all(&mut conn, &xact_status_query(&here)).await?;
+        let outcomes = read_outcomes(&rows)?;
+        apply_outcomes(history, &here, &outcomes);
+    }
+    Ok(())
+}
+
+async fn fetch_all(conn: &mut PgConnection, sql: &str) -> Result<Vec<PgRow>, sqlx::Error> {
+    sqlx::Executor::fetch_all(conn, sqlx::raw_sql(sql)).await
 }
 
 /// The state of every migration of the set, then of the recorded ones that are missing

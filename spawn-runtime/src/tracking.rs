@@ -5,6 +5,7 @@
 //! value is inlined as a quoted literal ([`quote_literal`], [`quote_ident`]).
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use sqlx::postgres::PgRow;
 use sqlx::Row;
@@ -27,6 +28,16 @@ pub(crate) fn quote_literal(s: &str) -> String {
         format!("E'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
     } else {
         format!("'{}'", s.replace('\'', "''"))
+    }
+}
+
+/// A duration from seconds, as measured or recorded (`execution_time`): zero for anything
+/// negative or not a number.
+pub(crate) fn seconds(s: f64) -> Duration {
+    if s.is_finite() && s >= 0.0 {
+        Duration::from_secs_f64(s)
+    } else {
+        Duration::ZERO
     }
 }
 

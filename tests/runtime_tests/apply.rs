@@ -463,7 +463,11 @@ async fn a_dry_run_changes_nothing() {
         .await
         .expect("apply the first");
     let before = snapshot(&db.pool).await;
-    let plan = migrator(&ms).plan(&db.pool).await.expect("plan");
+    let plan = migrator(&ms)
+        .dry_run(true)
+        .run(&db.pool)
+        .await
+        .expect("plan");
     assert!(plan.dry_run);
     assert_eq!(plan.planned, vec![ms[1].name.clone(), ms[2].name.clone()]);
     assert_eq!(plan.already_applied, 1);
@@ -476,7 +480,7 @@ async fn target_stops_at_the_named_migration() {
     let ms = orchard();
     let before = snapshot(&db.pool).await;
     let err = migrator(&ms)
-        .target("20250301080100-index")
+        .up_to("20250301080100-index")
         .run(&db.pool)
         .await
         .unwrap_err();
@@ -492,7 +496,7 @@ async fn target_stops_at_the_named_migration() {
     assert_eq!(snapshot(&db.pool).await, before);
 
     let report = migrator(&ms)
-        .target(&ms[1].name)
+        .up_to(&ms[1].name)
         .run(&db.pool)
         .await
         .expect("run to target");

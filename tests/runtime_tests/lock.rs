@@ -35,11 +35,11 @@ async fn a_held_lock_times_out_with_an_error_naming_the_holder() {
     let before = snapshot(&db.pool).await;
     let ms = one();
     let err = migrator(&ms)
-        .lock_timeout(Duration::from_millis(200))
+        .lock_wait(Duration::from_millis(200))
         .run(&db.pool)
         .await
         .unwrap_err();
-    let MigrateError::LockTimeout(timeout) = &err else {
+    let MigrateError::LockWaitTimeout(timeout) = &err else {
         panic!("expected a lock timeout, got {err}")
     };
     assert_eq!(timeout.key, ORIGINAL_LOCK_KEY);
@@ -50,7 +50,7 @@ async fn a_held_lock_times_out_with_an_error_naming_the_holder() {
         "connected since".to_string(),
         "tracking schema `_spawn`".to_string(),
         format!("pg_terminate_backend({pid})"),
-        "Migrator::lock_timeout()".to_string(),
+        "Migrator::lock_wait()".to_string(),
         "Nothing was applied".to_string(),
     ] {
         assert!(text.contains(&needle), "missing {needle:?} in {text}");
@@ -63,7 +63,7 @@ async fn a_held_lock_times_out_with_an_error_naming_the_holder() {
     // Another tracking schema has its own key, so it is not blocked.
     let other = migrator(&ms)
         .tracking_schema("app_tracking")
-        .lock_timeout(Duration::ZERO)
+        .lock_wait(Duration::ZERO)
         .run(&db.pool)
         .await;
     assert_eq!(other.expect("other schema").applied.len(), 1);
@@ -79,7 +79,7 @@ async fn a_migrator_waits_for_the_lock_and_then_proceeds() {
         let ms = one();
         migrator(&ms)
             .created_by_app("waiter")
-            .lock_timeout(Duration::from_secs(60))
+            .lock_wait(Duration::from_secs(60))
             .run(&pool)
             .await
     });
@@ -146,7 +146,7 @@ async fn the_lock_is_released_after_errors() {
     );
     // A second migrator takes it at its first attempt.
     let report = migrator(&good)
-        .lock_timeout(Duration::ZERO)
+        .lock_wait(Duration::ZERO)
         .run(&db.pool)
         .await
         .expect("lock is free");
@@ -197,7 +197,7 @@ async fn the_lock_is_released_when_the_run_is_dropped() {
         blocking[1].with_sql("CREATE TABLE b (id int);"),
     ];
     let report = migrator(&unblocked)
-        .lock_timeout(Duration::ZERO)
+        .lock_wait(Duration::ZERO)
         .run(&other_pool)
         .await
         .expect("a second migrator takes the lock at once");
@@ -273,7 +273,7 @@ async fn the_lock_is_released_after_a_panic() {
     )
     .await;
     let report = migrator(&ms)
-        .lock_timeout(Duration::ZERO)
+        .lock_wait(Duration::ZERO)
         .run(&db.pool)
         .await
         .expect("lock is free");

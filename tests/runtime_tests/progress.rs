@@ -308,7 +308,7 @@ async fn a_stop_ends_the_wait_for_the_lock() {
         migrator(&ms)
             .created_by_app("stopped-waiter")
             .stop_handle(handle)
-            .lock_timeout(HANG)
+            .lock_wait(HANG)
             .run(&pool)
             .await
     });

@@ -123,7 +123,7 @@ async fn an_out_of_order_migration_is_refused_unless_allowed() {
     assert_eq!(snapshot(&db.pool).await, before);
     // The dry run refuses the same way.
     assert!(matches!(
-        migrator(&set).plan(&db.pool).await,
+        migrator(&set).dry_run(true).run(&db.pool).await,
         Err(MigrateError::OutOfOrder { .. })
     ));
     let report = migrator(&set)

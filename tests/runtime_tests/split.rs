@@ -95,11 +95,7 @@ async fn split_apply_status_and_adopt() {
         "a dry run creates nothing"
     );
 
-    let report = m()
-        .target(&ms[1].name)
-        .run(&target.pool)
-        .await
-        .expect("run");
+    let report = m().up_to(&ms[1].name).run(&target.pool).await.expect("run");
     assert_eq!(report.applied.len(), 2);
     let ids: Vec<i32> = sqlx::query_scalar("SELECT id FROM orders ORDER BY id")
         .fetch_all(&target.pool)
@@ -482,11 +478,11 @@ async fn both_databases_are_locked_during_a_split_run() {
     .await;
     let err = migrator(&ms)
         .tracking_pool(tracking.pool.clone())
-        .lock_timeout(std::time::Duration::ZERO)
+        .lock_wait(std::time::Duration::ZERO)
         .run(&target.pool)
         .await
         .unwrap_err();
-    assert!(matches!(err, MigrateError::LockTimeout(_)), "{err}");
+    assert!(matches!(err, MigrateError::LockWaitTimeout(_)), "{err}");
     assert!(
         !table_exists(&tracking.pool, "_spawn.migration").await,
         "nothing written while waiting"
@@ -504,11 +500,11 @@ async fn both_databases_are_locked_during_a_split_run() {
     .await;
     let err = migrator(&ms)
         .tracking_pool(tracking.pool.clone())
-        .lock_timeout(std::time::Duration::ZERO)
+        .lock_wait(std::time::Duration::ZERO)
         .run(&target.pool)
         .await
         .unwrap_err();
-    assert!(matches!(err, MigrateError::LockTimeout(_)), "{err}");
+    assert!(matches!(err, MigrateError::LockWaitTimeout(_)), "{err}");
     assert!(
         lock_is_free(&target.pool, ORIGINAL_LOCK_KEY).await,
         "the target's lock was released"

@@ -59,9 +59,14 @@ async fn apply(ctx: &Ctx<'_>, o: &Options<'_>, p: &Prepared, m: Migrator) -> Cmd
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or(name);
-        m = m.target(name);
+        m = m.up_to(name);
     }
-    let plan = m.plan(&p.pool).await.map_err(migrate_error)?;
+    let plan = m
+        .clone()
+        .dry_run(true)
+        .run(&p.pool)
+        .await
+        .map_err(migrate_error)?;
     let where_ = p.where_();
     // Nothing to apply, but a migration found committed by an interrupted run (tracking
     // tables in spawn_database) is still recorded by the real run below.

@@ -1,0 +1,229 @@
+//! One run of the migrator ([`Migrator::run`](crate::Migrator::run) or
+//! [`Migrator::adopt`](crate::Migrator::adopt)), step by step. In statements sent on its own
+//! connection:
+//!
+//! 1. take the advisory lock, probing the tracking tables and the role in the same
+//!    statement (polling with backoff while another migrator holds it);
+//! 2. create the tracking tables if they are missing (first run only);
+//! 3. read the history (one query), check everything, plan;
+//! 4. apply: batches of transactional migrations, one message each ([`crate::batch`]);
+//!    no-transaction migrations statement by statement ([`crate::no_transaction`]);
+//! 5. release the lock.
+//!
+//! With nothing pending that is 3 statements. With the tracking tables in another database
+//! ([`Migrator::tracking_pool`](crate::Migrator::tracking_pool)) there are two dedicated
+//! connections, each locked (target first), the history is read on the tracking one,
+//! interrupted attempts are resolved before planning, and transactional migrations go one
+//! at a time (see [`crate::split`]): 5 statements with nothing pending. Which of the two
+//! ways applies transactional migrations is decided in one place, [`apply_steps`].
+
+use std::time::Duration;
+
+use crate::error::MigrateError;
+use crate::lock::Probe;
+use crate::plan::{self, Checks, Step};
+use crate::progress::Hooks;
+use crate::record::{create_tracking_tables, read_history, record_adoption, record_bootstrap};
+use crate::report::Report;
+use crate::session::{BatchLimits, Connections, Ledger, LockRequest, Pools, RunContext, Timeouts};
+use crate::tracking::{History, TablesState, Tracking};
+use crate::{batch, no_transaction, split, Migration, TransactionMode};
+
+/// What a run does once it holds the lock.
+#[derive(Debug)]
+pub(crate) enum Task<'t> {
+    /// Applies what is pending, if the checks pass (up to `last` of the checks).
+    Apply(Checks<'t>),
+    /// Records pending migrations as applied without running them.
+    Adopt(Adoption<'t>),
+}
+
+/// Which migrations to adopt, and why.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Adoption<'a> {
+    /// Index of the last migration to adopt (the pending ones up to it are adopted).
+    pub last: usize,
+    /// The rows' `description`.
+    pub description: &'a str,
+}
+
+/// A run, as the [`Migrator`](crate::Migrator) set it up.
+#[derive(Debug)]
+pub(crate) struct Run<'r> {
+    /// The migration set, in name order.
+    pub migrations: &'r [Migration],
+    pub task: Task<'r>,
+    pub tracking: Tracking,
+    /// The application named in `created_by` and in the connections' `application_name`.
+    pub app: String,
+    /// How long to wait for the migration lock.
+    pub lock_wait: Duration,
+    pub default_timeouts: Timeouts<'r>,
+    pub batch_limits: BatchLimits,
+    pub hooks: Hooks,
+    /// Only plan: change nothing.
+    pub dry_run: bool,
+}
+
+impl Run<'_> {
+    /// Takes the lock, does the task, releases the lock; fills in `report` as it goes (also
+    /// when it fails: what was applied before).
+    pub async fn execute(&self, pools: Pools<'_>, report: &mut Report) -> Result<(), MigrateError> {
+        let lock = LockRequest {
+            tracking: &self.tracking,
+            app: &self.app,
+            wait: self.lock_wait,
+            stop: self.hooks.stop.as_ref(),
+        };
+        let (mut conns, probe) = Connections::open(pools, lock).await?;
+        let result = match probe {
+            Some(probe) => self.locked(&mut conns, probe, report).await,
+            None => {
+                // A stop was requested while waiting for a lock: nothing was started.
+                report.stopped = true;
+                Ok(())
+            }
+        };
+        conns.release(result.is_err()).await;
+        report.lock_attempts = conns.lock_attempts();
+        report.round_trips = conns.sent();
+        result
+    }
+
+    /// The task, under the lock.
+    async fn locked(
+        &self,
+        conns: &mut Connections,
+        probe: Probe,
+        report: &mut Report,
+    ) -> Result<(), MigrateError> {
+        let ctx = RunContext {
+            tracking: &self.tracking,
+            created_by: format!("{} ({})", probe.role, self.app),
+            default_timeouts: self.default_timeouts,
+            batch_limits: self.batch_limits,
+            hooks: &self.hooks,
+            target_database: probe.database,
+            has_plpgsql: probe.has_plpgsql,
+        };
+        let history = self.history(conns, &ctx, probe.tables, report).await?;
+        let plan = match &self.task {
+            Task::Apply(checks) => plan::plan(self.migrations, &history, checks)?,
+            Task::Adopt(adoption) => plan::adoption(self.migrations, &history, adoption.last),
+        };
+        report.already_applied = plan.already_applied;
+        report.planned = plan
+            .steps
+            .iter()
+            .map(|s| s.migration.name.to_string())
+            .collect();
+        tracing::debug!(
+            pending = plan.steps.len(),
+            already_applied = plan.already_applied,
+            dry_run = self.dry_run,
+            "planned the migration run"
+        );
+        if self.dry_run || plan.steps.is_empty() {
+            return Ok(());
+        }
+        self.carry_out(conns, &ctx, history.bootstrap_recorded, &plan.steps, report)
+            .await
+    }
+
+    /// Applies or adopts the planned `steps` (after recording the bootstrap row unless it
+    /// is).
+    async fn carry_out(
+        &self,
+        conns: &mut Connections,
+        ctx: &RunContext<'_>,
+        bootstrap_recorded: bool,
+        steps: &[Step<'_>],
+        report: &mut Report,
+    ) -> Result<(), MigrateError> {
+        if matches!(self.task, Task::Apply(_)) && ctx.hooks.stop_requested() {
+            tracing::info!(
+                pending = steps.len(),
+                "stopping on request before the first migration"
+            );
+            report.stopped = true;
+            return Ok(());
+        }
+        if !bootstrap_recorded {
+            record_bootstrap(conns.tracking(), ctx).await?;
+        }
+        match &self.task {
+            Task::Apply(_) => {
+                let mut ledger = Ledger::new(steps.len());
+                let result = apply_steps(conns, ctx, steps, &mut ledger).await;
+                report.applied = ledger.into_applied();
+                report.stopped = result?;
+            }
+            Task::Adopt(adoption) => {
+                let migrations: Vec<&Migration> = steps.iter().map(|s| s.migration).collect();
+                record_adoption(conns.tracking(), ctx, &migrations, adoption.description).await?;
+                report.adopted = report.planned.clone();
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates the tracking tables if they are missing (not in a dry run), reads the history
+    /// and resolves interrupted attempts (see [`crate::split`]).
+    async fn history(
+        &self,
+        conns: &mut Connections,
+        ctx: &RunContext<'_>,
+        tables: TablesState,
+        report: &mut Report,
+    ) -> Result<History, MigrateError> {
+        let mut readable = tables.all();
+        if !readable && !self.dry_run {
+            create_tracking_tables(conns.tracking(), ctx, tables).await?;
+            readable = true;
+        }
+        let mut history = if readable {
+            read_history(conns.tracking(), ctx.tracking).await?
+        } else {
+            History::default()
+        };
+        report.recovered = split::resolve(conns, ctx, &mut history, !self.dry_run).await?;
+        Ok(history)
+    }
+}
+
+/// Applies the plan's steps in order; `ledger` records each as it commits. Returns `true`
+/// when it stopped early because a stop was requested (at a migration boundary: nothing is
+/// half-applied).
+///
+/// The one place where the way of applying is chosen: no-transaction migrations statement
+/// by statement; transactional ones in batches when their history rows can commit with them
+/// (one database), one at a time with an attempt row otherwise (tracking tables elsewhere).
+async fn apply_steps(
+    conns: &mut Connections,
+    ctx: &RunContext<'_>,
+    steps: &[Step<'_>],
+    ledger: &mut Ledger,
+) -> Result<bool, MigrateError> {
+    let mut i = 0;
+    while let Some(step) = steps.get(i) {
+        if ctx.hooks.stop_requested() {
+            tracing::info!(
+                applied = i,
+                of = steps.len(),
+                next = &*step.migration.name,
+                "stopping on request"
+            );
+            return Ok(true);
+        }
+        i += if step.migration.mode == TransactionMode::NoTransaction {
+            no_transaction::apply(conns, ctx, step, ledger).await?;
+            1
+        } else if conns.is_split() {
+            split::apply_one(conns, ctx, step.migration, ledger).await?;
+            1
+        } else {
+            batch::apply_next(conns, ctx, &steps[i..], ledger).await?
+        };
+    }
+    Ok(false)
+}

@@ -1,0 +1,259 @@
+//! What every step of a run shares: its dedicated connections ([`Connections`]: where the
+//! migrations run and where they are recorded), what it was told and found out when it took
+//! the lock ([`RunContext`]), and what it applied so far ([`Ledger`]).
+//!
+//! With the tracking tables in the target database (the usual case) one connection plays
+//! both roles. With [`Migrator::tracking_pool`](crate::Migrator::tracking_pool) there are two
+//! dedicated connections, each holding the advisory lock, taken target first (see
+//! [`crate::split`]).
+
+use std::time::Duration;
+
+use sqlx::PgPool;
+
+use crate::error::MigrateError;
+use crate::lock::{advisory_lock_key, Probe, Session};
+use crate::progress::{Hooks, StopHandle};
+use crate::report::AppliedMigration;
+use crate::tracking::Tracking;
+use crate::{Migration, TransactionMode};
+
+/// The pools a run connects with: the target's, and the tracking database's when the
+/// tracking tables live elsewhere.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pools<'p> {
+    pub target: &'p PgPool,
+    pub tracking: Option<&'p PgPool>,
+}
+
+/// How to take the migration lock.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LockRequest<'l> {
+    pub tracking: &'l Tracking,
+    /// Names the application in the connections' `application_name`.
+    pub app: &'l str,
+    /// How long to wait for a lock held by another migrator.
+    pub wait: Duration,
+    /// Ends the wait when a stop is requested.
+    pub stop: Option<&'l StopHandle>,
+}
+
+/// The run's dedicated connections: the target's, and the tracking database's when the
+/// tracking tables live elsewhere (see [`crate::split`]).
+pub(crate) struct Connections {
+    target: Session,
+    tracking: Option<Session>,
+}
+
+impl Connections {
+    /// Connects to the target and takes the lock there (where the original spawn takes it),
+    /// then, with a tracking pool, the same in the tracking database: every migrator takes
+    /// them in this order. The probe is `None` when a stop was requested while waiting;
+    /// the connections are returned even then, to be [released](Connections::release). On an
+    /// error nothing stays held.
+    pub async fn open(
+        pools: Pools<'_>,
+        lock: LockRequest<'_>,
+    ) -> Result<(Connections, Option<Probe>), MigrateError> {
+        let key = advisory_lock_key(&lock.tracking.schema);
+        let mut conns = Connections {
+            target: Session::connect(pools.target, lock.app, key, "target").await?,
+            tracking: None,
+        };
+        let mut probe = match conns.target.lock(lock.tracking, lock.wait, lock.stop).await {
+            Ok(Some(probe)) => probe,
+            Ok(None) => return Ok((conns, None)),
+            Err(e) => {
+                // Not holding the lock: just close the connection.
+                let _ = conns.target.release(false).await;
+                return Err(e);
+            }
+        };
+        let Some(tracking_pool) = pools.tracking else {
+            return Ok((conns, Some(probe)));
+        };
+        let locked = match Session::connect(tracking_pool, lock.app, key, "tracking").await {
+            Ok(session) => {
+                let session = conns.tracking.insert(session);
+                session.lock(lock.tracking, lock.wait, lock.stop).await
+            }
+            Err(e) => Err(e),
+        };
+        match locked {
+            Ok(Some(tracking)) => {
+                // The tracking tables are the tracking database's; the rest is the target's.
+                probe.tables = tracking.tables;
+                Ok((conns, Some(probe)))
+            }
+            Ok(None) => Ok((conns, None)),
+            Err(e) => {
+                conns.release(false).await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Where the migrations run.
+    pub fn target(&mut self) -> &mut Session {
+        &mut self.target
+    }
+
+    /// Where the tracking tables are (the target's connection in a single database).
+    pub fn tracking(&mut self) -> &mut Session {
+        match &mut self.tracking {
+            Some(tracking) => tracking,
+            None => &mut self.target,
+        }
+    }
+
+    /// Whether the tracking tables are in another database than the migrations.
+    pub fn is_split(&self) -> bool {
+        self.tracking.is_some()
+    }
+
+    /// Sends `on_target` to the target and then `on_tracking` to the tracking tables' database:
+    /// one message when they are one connection, one on each otherwise.
+    pub async fn execute_on_each(
+        &mut self,
+        on_target: &str,
+        on_tracking: &str,
+    ) -> Result<(), sqlx::Error> {
+        match &mut self.tracking {
+            Some(tracking) => {
+                self.target.execute(on_target).await?;
+                tracking.execute(on_tracking).await?;
+            }
+            None => {
+                self.target
+                    .execute(&format!("{on_target}; {on_tracking}"))
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Messages sent on both connections.
+    pub fn sent(&self) -> usize {
+        self.target.sent + self.tracking.as_ref().map_or(0, |t| t.sent)
+    }
+
+    /// Attempts needed to take the lock (the larger count of the two connections).
+    pub fn lock_attempts(&self) -> u32 {
+        self.target
+            .lock_attempts
+            .max(self.tracking.as_ref().map_or(0, |t| t.lock_attempts))
+    }
+
+    /// Releases both sessions (rolling back first after an error); a failure only closes
+    /// the connection, whose backend is then terminated.
+    pub async fn release(&mut self, rollback_first: bool) {
+        if let Err(e) = self.target.release(rollback_first).await {
+            tracing::warn!(
+                "releasing the migration lock failed ({e}); its connection is closed instead"
+            );
+        }
+        if let Some(tracking) = &mut self.tracking {
+            if let Err(e) = tracking.release(rollback_first).await {
+                tracing::warn!(
+                    "releasing the migration lock in the tracking database failed ({e}); its connection is closed instead"
+                );
+            }
+        }
+    }
+}
+
+/// `lock_timeout` and `statement_timeout` of migrations that set none.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Timeouts<'t> {
+    pub lock: &'t str,
+    pub statement: &'t str,
+}
+
+/// Limits of one batch (one message) of transactional migrations.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BatchLimits {
+    pub max_migrations: usize,
+    pub max_bytes: usize,
+}
+
+/// What applying needs besides the migrations and the connections.
+#[derive(Debug, Clone)]
+pub(crate) struct RunContext<'r> {
+    pub tracking: &'r Tracking,
+    /// `created_by` of the history rows: `role (app)`.
+    pub created_by: String,
+    pub default_timeouts: Timeouts<'r>,
+    pub batch_limits: BatchLimits,
+    pub hooks: &'r Hooks,
+    /// `current_database()` of the target connection.
+    pub target_database: String,
+    /// Whether the target has PL/pgSQL (for the `DO` that flushes progress markers).
+    pub has_plpgsql: bool,
+}
+
+impl RunContext<'_> {
+    /// The timeouts `m` runs with: its own, or the defaults.
+    pub fn timeouts<'m>(&'m self, m: &'m Migration) -> Timeouts<'m> {
+        Timeouts {
+            lock: m
+                .lock_timeout
+                .as_deref()
+                .unwrap_or(self.default_timeouts.lock),
+            statement: m
+                .statement_timeout
+                .as_deref()
+                .unwrap_or(self.default_timeouts.statement),
+        }
+    }
+}
+
+/// The migrations a run applied, in order, out of the `total` it set out to apply. The
+/// migration being applied is always the next one, at index [`Ledger::next_index`]: each one
+/// either commits (and is entered here) or ends the run.
+#[derive(Debug)]
+pub(crate) struct Ledger {
+    applied: Vec<AppliedMigration>,
+    total: usize,
+}
+
+impl Ledger {
+    pub fn new(total: usize) -> Self {
+        Ledger {
+            applied: Vec::new(),
+            total,
+        }
+    }
+
+    /// The index, among the run's migrations, of the next one to apply.
+    pub fn next_index(&self) -> usize {
+        self.applied.len()
+    }
+
+    /// `m`, the next migration, is being sent.
+    pub fn started(&self, ctx: &RunContext<'_>, m: &Migration) {
+        ctx.hooks.started(&m.name, self.next_index(), self.total);
+    }
+
+    /// `m`, the next migration, committed with its history row.
+    pub fn committed(&mut self, ctx: &RunContext<'_>, m: &Migration, duration: Duration) {
+        if m.mode == TransactionMode::NoTransaction {
+            tracing::info!(
+                migration = &*m.name,
+                ?duration,
+                "applied migration (no transaction)"
+            );
+        } else {
+            tracing::info!(migration = &*m.name, ?duration, "applied migration");
+        }
+        let index = self.next_index();
+        self.applied.push(AppliedMigration {
+            name: m.name.to_string(),
+            duration,
+        });
+        ctx.hooks.committed(&m.name, index, self.total, duration);
+    }
+
+    pub fn into_applied(self) -> Vec<AppliedMigration> {
+        self.applied
+    }
+}
