@@ -7,7 +7,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::analyze::AnalyzeError;
-use crate::config::ConfigError;
+use crate::spawn_toml::ConfigError;
 use crate::layout::LayoutError;
 use crate::pin::PinError;
 use crate::render::RenderError;

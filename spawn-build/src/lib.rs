@@ -23,7 +23,7 @@ pub mod analyze;
 mod cache;
 mod codegen;
 mod compile;
-pub mod config;
+pub mod spawn_toml;
 pub mod error;
 pub mod layout;
 pub mod pin;

@@ -47,7 +47,7 @@ pub enum PinPolicy {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub enum VariablesSource {
     /// The one `spawn.toml` names for the environment
-    /// ([`SpawnToml::variables_for`](crate::config::SpawnToml::variables_for)).
+    /// ([`SpawnToml::variables_for`](crate::spawn_toml::SpawnToml::variables_for)).
     #[default]
     SpawnToml,
     /// This file for every environment; `None` renders without variables.

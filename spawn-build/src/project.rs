@@ -14,7 +14,7 @@ use spawn_model::{component_of_line, LineOrigin, Migration};
 
 use crate::analyze::Analysis;
 use crate::cache::RenderCache;
-use crate::config::SpawnToml;
+use crate::spawn_toml::SpawnToml;
 use crate::error::BuildError;
 use crate::layout::{Layout, MigrationDir};
 use crate::pin::{self, ObjectHash, PinError, PinStore, Snapshot};

@@ -19,7 +19,7 @@ use std::path::Path;
 use proptest::collection::{btree_map, vec};
 use proptest::option;
 use proptest::prelude::*;
-use spawn_build::config::{ConfigError, SpawnToml, DEFAULT_ENVIRONMENT, DEFAULT_SPAWN_SCHEMA};
+use spawn_build::spawn_toml::{ConfigError, SpawnToml, DEFAULT_ENVIRONMENT, DEFAULT_SPAWN_SCHEMA};
 use support::toml_text::toml_text;
 
 const KEYS: &[&str] = &[

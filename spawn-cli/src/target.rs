@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
-use spawn_build::config::{SpawnToml, Target, DEFAULT_ENVIRONMENT, DEFAULT_SPAWN_SCHEMA};
+use spawn_build::spawn_toml::{SpawnToml, Target, DEFAULT_ENVIRONMENT, DEFAULT_SPAWN_SCHEMA};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 
