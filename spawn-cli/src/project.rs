@@ -11,7 +11,7 @@ use spawn_build::project::{PinPolicy, Project, RenderOptions, VariablesSource};
 use spawn_runtime::Migration;
 
 /// An opened project.
-pub struct Proj {
+pub struct CliProject {
     pub project: Project,
 }
 
@@ -40,7 +40,7 @@ pub fn find_spawn_toml(explicit: Option<&Path>) -> Result<PathBuf> {
     )
 }
 
-impl Proj {
+impl CliProject {
     pub fn open(explicit: Option<&Path>) -> Result<Self> {
         let path = find_spawn_toml(explicit)?;
         let project = Project::open(&path).map_err(|e| anyhow!("{e}"))?;
@@ -101,7 +101,7 @@ impl Proj {
 /// Renders (and analyses) every migration for `environment` with the `variables` file, under
 /// `policy` (through `Project::render_all`). Fails listing every problem.
 pub fn render_all(
-    proj: &mut Proj,
+    proj: &mut CliProject,
     environment: &str,
     variables: Option<&Path>,
     policy: PinPolicy,

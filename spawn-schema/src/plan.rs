@@ -20,7 +20,7 @@ use std::fmt::Write as _;
 use tracing::warn;
 
 use crate::deps::Graph;
-use crate::diff::{self, Change, Ctx, Stmt};
+use crate::diff::{self, Change, DiffContext, Stmt};
 use crate::model::{DepKind, Name, Object, ObjectId, ObjectKind, Schema};
 use crate::pairs::{dependencies_of_keys, pair_up};
 use crate::{DiffError, Options};
@@ -266,7 +266,7 @@ fn build(source: &Schema, target: &Schema, options: &Options) -> Plan {
         false => (source, Vec::new()),
     };
     lap("renames");
-    let ctx = Ctx {
+    let ctx = DiffContext {
         source,
         target,
         options,
@@ -359,7 +359,7 @@ fn build(source: &Schema, target: &Schema, options: &Options) -> Plan {
 }
 
 /// Step 1: what happens to each object on its own.
-fn classify(ctx: &Ctx) -> BTreeMap<ObjectId, Node> {
+fn classify(ctx: &DiffContext) -> BTreeMap<ObjectId, Node> {
     // Both schemas are walked in identity order: the nodes come out sorted, and the map is
     // built from them in one go.
     let mut nodes = Vec::new();
@@ -389,7 +389,7 @@ fn classify(ctx: &Ctx) -> BTreeMap<ObjectId, Node> {
 }
 
 /// Step 2: dependents of dropped or recreated objects are dropped (and recreated).
-fn propagate(ctx: &Ctx, graph: &Graph, nodes: &mut BTreeMap<ObjectId, Node>) {
+fn propagate(ctx: &DiffContext, graph: &Graph, nodes: &mut BTreeMap<ObjectId, Node>) {
     let mut queue: VecDeque<ObjectId> = nodes
         .iter()
         .filter(|(_, n)| n.drops() || (n.state == State::Alter && n.invalidates))
@@ -475,7 +475,7 @@ fn table_of(id: &ObjectId, schema: &Schema) -> Option<ObjectId> {
 
 /// Whether `table` is a partition or child of `parent` on both sides, without being detached.
 fn stays_child(
-    ctx: &Ctx,
+    ctx: &DiffContext,
     nodes: &BTreeMap<ObjectId, Node>,
     table: &ObjectId,
     parent: &ObjectId,
@@ -497,7 +497,7 @@ fn stays_child(
 
 /// Step 2b: which drops and creates happen implicitly with another object's.
 fn mark_implicit(
-    ctx: &Ctx,
+    ctx: &DiffContext,
     source_graph: &Graph,
     target_graph: &Graph,
     nodes: &mut BTreeMap<ObjectId, Node>,
@@ -590,7 +590,7 @@ struct Step {
 }
 
 /// Step 3: the steps, and their topological order.
-fn order(ctx: &Ctx, nodes: &BTreeMap<ObjectId, Node>) -> Vec<Step> {
+fn order(ctx: &DiffContext, nodes: &BTreeMap<ObjectId, Node>) -> Vec<Step> {
     let mut steps: Vec<Step> = Vec::new();
     let mut index: HashMap<(&ObjectId, Phase), usize> = HashMap::new();
     for (id, node) in nodes {

@@ -11,10 +11,10 @@ use spawn_build::error::BuildError;
 use spawn_build::problems::Problems;
 use spawn_build::project::{PinPolicy, RenderOptions};
 
-use crate::commands::Ctx;
+use crate::commands::CommandContext;
 use crate::exit::{self, CmdResult, Exit};
 
-pub fn run(ctx: &Ctx<'_>) -> CmdResult {
+pub fn run(ctx: &CommandContext<'_>) -> CmdResult {
     let mut proj = ctx.project()?;
     let environments: Vec<String> = match &ctx.cli.environment {
         Some(e) => vec![e.clone()],

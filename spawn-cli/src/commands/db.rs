@@ -8,12 +8,12 @@ use anyhow::{anyhow, Context, Result};
 use serde_json::json;
 
 use crate::cli::DbCommand;
-use crate::commands::Ctx;
+use crate::commands::CommandContext;
 use crate::exit::{self, CmdResult, Exit};
 use crate::localdb;
 
 /// The database `url` and `psql` use: the local target's `database`, else `postgres`.
-fn database_name(ctx: &Ctx<'_>) -> String {
+fn database_name(ctx: &CommandContext<'_>) -> String {
     ctx.project()
         .ok()
         .and_then(|p| {
@@ -33,7 +33,7 @@ fn database_name(ctx: &Ctx<'_>) -> String {
 }
 
 /// The folder of the project (holding spawn.toml), or the current folder without one.
-fn project_dir(ctx: &Ctx<'_>) -> Result<PathBuf> {
+fn project_dir(ctx: &CommandContext<'_>) -> Result<PathBuf> {
     match crate::project::find_spawn_toml(ctx.cli.config_file.as_deref()) {
         Ok(p) => Ok(p
             .parent()
@@ -45,7 +45,7 @@ fn project_dir(ctx: &Ctx<'_>) -> Result<PathBuf> {
     }
 }
 
-pub async fn run(ctx: &Ctx<'_>, cmd: &DbCommand) -> CmdResult {
+pub async fn run(ctx: &CommandContext<'_>, cmd: &DbCommand) -> CmdResult {
     let dir = project_dir(ctx)?;
     let out = ctx.out;
     let db = database_name(ctx);

@@ -10,13 +10,13 @@ use anyhow::anyhow;
 use spawn_schema::{DiffError, SchemaError, Side};
 
 use crate::cli::DiffArgs;
-use crate::commands::Ctx;
+use crate::commands::CommandContext;
 use crate::exit::{self, CmdResult, Exit};
 use crate::output::redact;
 use crate::target;
 
 /// A URL as it is, or a target's URL.
-fn url_of(ctx: &Ctx<'_>, what: &str) -> anyhow::Result<String> {
+fn url_of(ctx: &CommandContext<'_>, what: &str) -> anyhow::Result<String> {
     if what.contains("://") {
         target::from_url(what)?; // registers the password for scrubbing
         return Ok(what.to_owned());
@@ -25,7 +25,7 @@ fn url_of(ctx: &Ctx<'_>, what: &str) -> anyhow::Result<String> {
     target::resolve(&proj.project.config, Some(what), None, None)?.url()
 }
 
-pub async fn run(ctx: &Ctx<'_>, args: &DiffArgs) -> CmdResult {
+pub async fn run(ctx: &CommandContext<'_>, args: &DiffArgs) -> CmdResult {
     let from = url_of(ctx, &args.from)?;
     let to = url_of(ctx, &args.to)?;
     let options = spawn_schema::Options {

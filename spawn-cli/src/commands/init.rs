@@ -6,10 +6,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 
 use crate::cli::InitArgs;
-use crate::commands::Ctx;
+use crate::commands::CommandContext;
 use crate::exit::CmdResult;
 
-pub fn run(ctx: &Ctx<'_>, args: &InitArgs) -> CmdResult {
+pub fn run(ctx: &CommandContext<'_>, args: &InitArgs) -> CmdResult {
     let cwd = std::env::current_dir().context("reading the current folder")?;
     let path = match &ctx.cli.config_file {
         Some(p) => cwd.join(p),

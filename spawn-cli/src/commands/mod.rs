@@ -14,23 +14,23 @@ use anyhow::Result;
 use crate::cli::{Cli, Command};
 use crate::exit::CmdResult;
 use crate::output::Out;
-use crate::project::Proj;
+use crate::project::CliProject;
 use crate::target::{self, ResolvedTarget};
 
 /// What every command gets: the parsed command line and the printer.
-pub struct Ctx<'a> {
+pub struct CommandContext<'a> {
     pub cli: &'a Cli,
     pub out: &'a Out,
 }
 
-impl Ctx<'_> {
+impl CommandContext<'_> {
     /// Opens the project (spawn.toml from -c, or found upwards from the current folder).
-    pub fn project(&self) -> Result<Proj> {
-        Proj::open(self.cli.config_file.as_deref())
+    pub fn project(&self) -> Result<CliProject> {
+        CliProject::open(self.cli.config_file.as_deref())
     }
 
     /// The target chosen by --target / SPAWN_TARGET / spawn.toml, with -e applied.
-    pub fn target(&self, proj: &Proj, variables: Option<&Path>) -> Result<ResolvedTarget> {
+    pub fn target(&self, proj: &CliProject, variables: Option<&Path>) -> Result<ResolvedTarget> {
         target::resolve(
             &proj.project.config,
             self.cli.target.as_deref(),
@@ -42,7 +42,7 @@ impl Ctx<'_> {
 
 /// Runs the command of `cli`.
 pub async fn run(cli: &Cli, out: &Out) -> CmdResult {
-    let ctx = Ctx { cli, out };
+    let ctx = CommandContext { cli, out };
     match &cli.command {
         Command::Init(args) => init::run(&ctx, args),
         Command::Check => check::run(&ctx),

@@ -11,11 +11,11 @@ use spawn_build::error::BuildError;
 use spawn_build::pin::Snapshot;
 
 use crate::cli::PinCommand;
-use crate::commands::Ctx;
+use crate::commands::CommandContext;
 use crate::exit::{self, CmdResult, Exit};
-use crate::project::Proj;
+use crate::project::CliProject;
 
-pub fn run(ctx: &Ctx<'_>, cmd: &PinCommand) -> CmdResult {
+pub fn run(ctx: &CommandContext<'_>, cmd: &PinCommand) -> CmdResult {
     match cmd {
         PinCommand::Verify => verify(ctx),
         PinCommand::Gc { dry_run } => gc(ctx, *dry_run),
@@ -25,7 +25,7 @@ pub fn run(ctx: &Ctx<'_>, cmd: &PinCommand) -> CmdResult {
 }
 
 /// The snapshot a migration is pinned to; an error telling how to pin it when it is not.
-fn pinned_snapshot(proj: &mut Proj, name: &str) -> Result<Arc<Snapshot>> {
+fn pinned_snapshot(proj: &mut CliProject, name: &str) -> Result<Arc<Snapshot>> {
     let m = proj.migration(name)?;
     let root = proj.pin_of(&m)?.ok_or_else(|| {
         anyhow!(
@@ -43,7 +43,7 @@ fn pinned_snapshot(proj: &mut Proj, name: &str) -> Result<Arc<Snapshot>> {
 
 /// Every pin intact (`Project::verify_pins`) and every file of pinned/ an intact object
 /// (`PinStore::verify`); an object both find broken is reported once.
-fn verify(ctx: &Ctx<'_>) -> CmdResult {
+fn verify(ctx: &CommandContext<'_>) -> CmdResult {
     let mut proj = ctx.project()?;
     let report = proj.project.verify_pins().map_err(|e| anyhow!("{e}"))?;
     let store = proj.project.store.verify().map_err(|e| anyhow!("{e}"))?;
@@ -77,7 +77,7 @@ fn verify(ctx: &Ctx<'_>) -> CmdResult {
     }
 }
 
-fn gc(ctx: &Ctx<'_>, dry_run: bool) -> CmdResult {
+fn gc(ctx: &CommandContext<'_>, dry_run: bool) -> CmdResult {
     let mut proj = ctx.project()?;
     let mut keep: BTreeSet<PathBuf> = BTreeSet::new();
     for m in proj.migrations()? {
@@ -128,7 +128,7 @@ fn gc(ctx: &Ctx<'_>, dry_run: bool) -> CmdResult {
     Ok(())
 }
 
-fn diff(ctx: &Ctx<'_>, from: &str, to: &str) -> CmdResult {
+fn diff(ctx: &CommandContext<'_>, from: &str, to: &str) -> CmdResult {
     let mut proj = ctx.project()?;
     let a = pinned_snapshot(&mut proj, from)?;
     let b = pinned_snapshot(&mut proj, to)?;
@@ -187,7 +187,7 @@ fn diff(ctx: &Ctx<'_>, from: &str, to: &str) -> CmdResult {
     Ok(())
 }
 
-fn checkout(ctx: &Ctx<'_>, migration: &str, dir: &Path) -> CmdResult {
+fn checkout(ctx: &CommandContext<'_>, migration: &str, dir: &Path) -> CmdResult {
     let mut proj = ctx.project()?;
     let snapshot = pinned_snapshot(&mut proj, migration)?;
     let dir = std::env::current_dir()

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{Ctx, Stmt};
+use super::{DiffContext, Stmt};
 use crate::model::{Grant, Meta, Object, ObjectId, ObjectKind};
 use crate::render::{ident, literal, qualified, role, Designator};
 
@@ -83,7 +83,7 @@ pub(crate) fn designator(id: &ObjectId, object: &Object) -> Designator {
 }
 
 /// Comment, owner and privileges of a newly created object.
-pub(crate) fn create_meta(id: &ObjectId, object: &Object, ctx: &Ctx) -> Vec<Stmt> {
+pub(crate) fn create_meta(id: &ObjectId, object: &Object, ctx: &DiffContext) -> Vec<Stmt> {
     let to = object.meta();
     let baseline = Meta {
         owner: Some(ctx.source.current_user.clone()),
@@ -95,7 +95,12 @@ pub(crate) fn create_meta(id: &ObjectId, object: &Object, ctx: &Ctx) -> Vec<Stmt
 }
 
 /// Comment, owner and privileges of an object that exists on both sides.
-pub(crate) fn alter_meta(id: &ObjectId, from: &Object, to: &Object, ctx: &Ctx) -> Vec<Stmt> {
+pub(crate) fn alter_meta(
+    id: &ObjectId,
+    from: &Object,
+    to: &Object,
+    ctx: &DiffContext,
+) -> Vec<Stmt> {
     let (a, b) = (from.meta(), to.meta());
     let differs = a.comment != b.comment
         || (ctx.options.with_privileges && (a.owner != b.owner || a.acl != b.acl));
@@ -105,7 +110,7 @@ pub(crate) fn alter_meta(id: &ObjectId, from: &Object, to: &Object, ctx: &Ctx) -
     diff_meta(&designator(id, to), a, b, ctx)
 }
 
-fn diff_meta(d: &Designator, from: &Meta, to: &Meta, ctx: &Ctx) -> Vec<Stmt> {
+fn diff_meta(d: &Designator, from: &Meta, to: &Meta, ctx: &DiffContext) -> Vec<Stmt> {
     let mut stmts = Vec::new();
     if from.comment != to.comment && !d.comment_on.is_empty() {
         let value = to

@@ -74,14 +74,14 @@ impl Change {
 }
 
 /// What renderers need: both schemas and the options.
-pub(crate) struct Ctx<'a> {
+pub(crate) struct DiffContext<'a> {
     pub source: &'a Schema,
     pub target: &'a Schema,
     pub options: &'a Options,
 }
 
 /// Compares an object present in both schemas.
-pub(crate) fn compare(id: &ObjectId, from: &Object, to: &Object, ctx: &Ctx) -> Change {
+pub(crate) fn compare(id: &ObjectId, from: &Object, to: &Object, ctx: &DiffContext) -> Change {
     let change = match (from, to) {
         (Object::Schema(_), Object::Schema(_)) => Change::Same,
         (Object::Extension(a), Object::Extension(b)) => types::compare_extension(id, a, b, ctx),
@@ -166,7 +166,12 @@ fn recreate_unless(same: bool) -> Change {
 /// The statements that create an object. `implicit` means the object itself comes into being
 /// with another statement (a column inside `CREATE TABLE`, a partition created `PARTITION OF`):
 /// only its comment, owner and privileges are set.
-pub(crate) fn create(id: &ObjectId, object: &Object, ctx: &Ctx, implicit: bool) -> Vec<Stmt> {
+pub(crate) fn create(
+    id: &ObjectId,
+    object: &Object,
+    ctx: &DiffContext,
+    implicit: bool,
+) -> Vec<Stmt> {
     let mut stmts = if implicit {
         Vec::new()
     } else {

@@ -1,6 +1,6 @@
 //! Tables and their parts: columns, constraints, triggers, policies.
 
-use super::{Change, Ctx, Stmt};
+use super::{Change, DiffContext, Stmt};
 use crate::model::{Column, Constraint, ObjectId, Policy, Table, Trigger};
 use crate::render::{ident, qualified, role};
 use crate::safety;
@@ -25,7 +25,7 @@ pub(crate) fn column_definition(name: &str, c: &Column) -> String {
     def
 }
 
-pub(crate) fn create_table(id: &ObjectId, t: &Table, ctx: &Ctx) -> Vec<Stmt> {
+pub(crate) fn create_table(id: &ObjectId, t: &Table, ctx: &DiffContext) -> Vec<Stmt> {
     let name = qualified(&id.schema, &id.name);
     let mut sql = String::new();
     if let Some(p) = &t.partition_of {
@@ -145,7 +145,7 @@ pub(crate) fn compare_table(id: &ObjectId, a: &Table, b: &Table) -> Change {
     Change::alter(stmts)
 }
 
-pub(crate) fn compare_column(id: &ObjectId, a: &Column, b: &Column, ctx: &Ctx) -> Change {
+pub(crate) fn compare_column(id: &ObjectId, a: &Column, b: &Column, ctx: &DiffContext) -> Change {
     let same = a.data_type == b.data_type
         && a.not_null == b.not_null
         && a.collation == b.collation
@@ -324,7 +324,7 @@ pub(crate) fn storage_options(alter: &str, from: &[String], to: &[String]) -> Ve
 pub(crate) fn create_index(
     id: &ObjectId,
     index: &crate::model::Index,
-    ctx: &super::Ctx,
+    ctx: &super::DiffContext,
 ) -> Vec<Stmt> {
     // An index on a partitioned table is created with its partitions' copies.
     let mut stmts = vec![Stmt::new(index.definition.replacen(" ON ONLY ", " ON ", 1))];

@@ -1,10 +1,10 @@
 //! Extensions, collations, enums, domains, composite types and sequences.
 
-use super::{Change, Ctx, Stmt};
+use super::{Change, DiffContext, Stmt};
 use crate::model::{Collation, Composite, Domain, EnumType, Extension, ObjectId, Sequence};
 use crate::render::{ident, literal, qualified};
 
-pub(crate) fn create_extension(id: &ObjectId, e: &Extension, ctx: &Ctx) -> Stmt {
+pub(crate) fn create_extension(id: &ObjectId, e: &Extension, ctx: &DiffContext) -> Stmt {
     let mut sql = format!(
         "CREATE EXTENSION {} WITH SCHEMA {}",
         ident(&id.name),
@@ -16,7 +16,12 @@ pub(crate) fn create_extension(id: &ObjectId, e: &Extension, ctx: &Ctx) -> Stmt 
     Stmt::new(sql)
 }
 
-pub(crate) fn compare_extension(id: &ObjectId, a: &Extension, b: &Extension, ctx: &Ctx) -> Change {
+pub(crate) fn compare_extension(
+    id: &ObjectId,
+    a: &Extension,
+    b: &Extension,
+    ctx: &DiffContext,
+) -> Change {
     let version_changes = a.version != b.version && !ctx.options.ignore_extension_versions;
     if version_changes && !a.update_targets.contains(&b.version) {
         // No update path (e.g. a downgrade): drop and create again.

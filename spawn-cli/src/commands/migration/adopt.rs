@@ -10,12 +10,12 @@ use spawn_build::project::PinPolicy;
 use spawn_runtime::Migrator;
 
 use crate::commands::migration::session::{migrate_error, prepare, Prepared};
-use crate::commands::Ctx;
+use crate::commands::CommandContext;
 use crate::exit::{self, CmdResult, Exit};
 use crate::prompt;
 
 pub async fn run(
-    ctx: &Ctx<'_>,
+    ctx: &CommandContext<'_>,
     migration: Option<&str>,
     description: Option<&str>,
     yes: bool,
@@ -47,7 +47,7 @@ pub async fn run(
 }
 
 async fn adopt(
-    ctx: &Ctx<'_>,
+    ctx: &CommandContext<'_>,
     migration: Option<&str>,
     description: &str,
     yes: bool,

@@ -18,7 +18,7 @@ use spawn_build::project::PinPolicy;
 use spawn_runtime::{MigrationEvent, Migrator, Report, State, StopHandle};
 
 use crate::commands::migration::session::{migrate_error, prepare, Prepared};
-use crate::commands::Ctx;
+use crate::commands::CommandContext;
 use crate::exit::{self, CmdResult, Exit};
 use crate::prompt;
 
@@ -33,7 +33,7 @@ pub struct Options<'a> {
     pub ignore_missing: bool,
 }
 
-pub async fn run(ctx: &Ctx<'_>, o: &Options<'_>) -> CmdResult {
+pub async fn run(ctx: &CommandContext<'_>, o: &Options<'_>) -> CmdResult {
     let policy = if o.no_pin {
         PinPolicy::WorkingTreeIfUnpinned
     } else {
@@ -49,7 +49,7 @@ pub async fn run(ctx: &Ctx<'_>, o: &Options<'_>) -> CmdResult {
     result
 }
 
-async fn apply(ctx: &Ctx<'_>, o: &Options<'_>, p: &Prepared, m: Migrator) -> CmdResult {
+async fn apply(ctx: &CommandContext<'_>, o: &Options<'_>, p: &Prepared, m: Migrator) -> CmdResult {
     let out = ctx.out;
     let mut m = m
         .allow_out_of_order(o.allow_out_of_order)
@@ -223,7 +223,7 @@ async fn apply(ctx: &Ctx<'_>, o: &Options<'_>, p: &Prepared, m: Migrator) -> Cmd
 }
 
 /// Says what an interrupted run applied; exit 130.
-fn interrupted(ctx: &Ctx<'_>, planned: &[String], applied: &[&str]) -> CmdResult {
+fn interrupted(ctx: &CommandContext<'_>, planned: &[String], applied: &[&str]) -> CmdResult {
     let rest: Vec<&str> = planned
         .iter()
         .map(String::as_str)

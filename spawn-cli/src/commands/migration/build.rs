@@ -7,10 +7,15 @@ use std::path::Path;
 use anyhow::anyhow;
 use spawn_build::project::{PinPolicy, VariablesSource};
 
-use crate::commands::Ctx;
+use crate::commands::CommandContext;
 use crate::exit::CmdResult;
 
-pub fn run(ctx: &Ctx<'_>, migration: &str, pinned: bool, variables: Option<&Path>) -> CmdResult {
+pub fn run(
+    ctx: &CommandContext<'_>,
+    migration: &str,
+    pinned: bool,
+    variables: Option<&Path>,
+) -> CmdResult {
     let mut proj = ctx.project()?;
     let m = proj.migration(migration)?;
     let target = ctx.target(&proj, variables)?;

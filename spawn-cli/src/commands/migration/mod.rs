@@ -9,10 +9,10 @@ pub mod session;
 pub mod status;
 
 use crate::cli::MigrationCommand;
-use crate::commands::Ctx;
+use crate::commands::CommandContext;
 use crate::exit::CmdResult;
 
-pub async fn run(ctx: &Ctx<'_>, cmd: &MigrationCommand) -> CmdResult {
+pub async fn run(ctx: &CommandContext<'_>, cmd: &MigrationCommand) -> CmdResult {
     match cmd {
         MigrationCommand::New { name } => new::run(ctx, name),
         MigrationCommand::Build {

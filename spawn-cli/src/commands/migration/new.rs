@@ -3,10 +3,10 @@
 use anyhow::{anyhow, Context};
 use spawn_build::layout::validate_migration_name;
 
-use crate::commands::Ctx;
+use crate::commands::CommandContext;
 use crate::exit::CmdResult;
 
-pub fn run(ctx: &Ctx<'_>, name: &str) -> CmdResult {
+pub fn run(ctx: &CommandContext<'_>, name: &str) -> CmdResult {
     validate_migration_name(name).map_err(|e| anyhow!("{e}"))?;
     let proj = ctx.project()?;
     let existing = proj.migrations()?;

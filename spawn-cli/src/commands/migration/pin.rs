@@ -3,10 +3,10 @@
 
 use anyhow::anyhow;
 
-use crate::commands::Ctx;
+use crate::commands::CommandContext;
 use crate::exit::CmdResult;
 
-pub fn run(ctx: &Ctx<'_>, migration: Option<&str>, all: bool) -> CmdResult {
+pub fn run(ctx: &CommandContext<'_>, migration: Option<&str>, all: bool) -> CmdResult {
     let mut proj = ctx.project()?;
     let targets = if all {
         proj.project

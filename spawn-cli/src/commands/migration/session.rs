@@ -8,7 +8,7 @@ use anyhow::Result;
 use spawn_runtime::{Migration, Migrator};
 use sqlx::PgPool;
 
-use crate::commands::Ctx;
+use crate::commands::CommandContext;
 use crate::project::render_all;
 use crate::target::{Connection, ResolvedTarget};
 use spawn_build::project::PinPolicy;
@@ -66,7 +66,7 @@ impl Prepared {
 
 /// Renders every migration (through spawn-build) and connects to the target.
 pub async fn prepare(
-    ctx: &Ctx<'_>,
+    ctx: &CommandContext<'_>,
     variables: Option<&Path>,
     policy: PinPolicy,
 ) -> Result<Prepared> {

@@ -9,11 +9,11 @@ use spawn_build::project::PinPolicy;
 use spawn_runtime::{ChecksumKind, MigrationStatus, State};
 
 use crate::commands::migration::session::{migrate_error, prepare};
-use crate::commands::Ctx;
+use crate::commands::CommandContext;
 use crate::exit::{self, CmdResult, Exit};
 use crate::output::Paint;
 
-pub async fn run(ctx: &Ctx<'_>, exit_code: bool, variables: Option<&Path>) -> CmdResult {
+pub async fn run(ctx: &CommandContext<'_>, exit_code: bool, variables: Option<&Path>) -> CmdResult {
     let p = prepare(ctx, variables, PinPolicy::WorkingTreeIfUnpinned).await?;
     let statuses: Vec<MigrationStatus> =
         p.migrator().status(&p.pool).await.map_err(migrate_error)?;
