@@ -198,10 +198,7 @@ fn child(urls: &str) {
         .expect("tokio runtime");
     runtime.block_on(async {
         // What `spawn diff FROM TO --unsafe` runs: connect, inspect both at once, plan, render.
-        let options = Options {
-            allow_unsafe: true,
-            ..Options::default()
-        };
+        let options = Options::default().allow_unsafe(true);
         let started = Instant::now();
         let plan = diff_urls(from, to, &options).await.expect("diff");
         let sql = plan.to_sql();

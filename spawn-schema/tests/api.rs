@@ -39,10 +39,7 @@ async fn unsafe_statements_are_refused_and_listed() {
     assert!(list.contains("DROP TABLE public.gone"), "{list}");
     assert!(list.contains("DROP COLUMN note"), "{list}");
 
-    let allowed = Options {
-        allow_unsafe: true,
-        ..Options::default()
-    };
+    let allowed = Options::default().allow_unsafe(true);
     let plan = source.diff(&target, &allowed).expect("allowed");
     assert_eq!(plan.unsafe_statements().len(), 2);
     // int → bigint is a widening: not unsafe.
@@ -86,16 +83,9 @@ async fn diff_urls_refuses_plans_and_names_the_side_it_cannot_reach() {
     assert_eq!(count, 2, "{list}");
     assert!(list.contains("DROP TABLE public.gone"), "{list}");
 
-    let allowed = diff_urls(
-        &f,
-        &t,
-        &Options {
-            allow_unsafe: true,
-            ..Options::default()
-        },
-    )
-    .await
-    .expect("diff");
+    let allowed = diff_urls(&f, &t, &Options::default().allow_unsafe(true))
+        .await
+        .expect("diff");
     assert!(!allowed.is_empty());
     assert!(allowed.to_sql().contains("DROP TABLE public.gone;"));
     let summary = allowed.summary();
@@ -194,24 +184,16 @@ async fn schema_filters_and_extension_options() {
             source.plan(&target, &options)
         }
     };
-    let only_a = run(Options {
-        schemas: vec!["a".into()],
-        ..Options::default()
-    })
-    .await
-    .to_sql();
+    let only_a = run(Options::default().schemas(["a"])).await.to_sql();
     assert!(
         only_a.contains("ALTER TABLE a.t ADD COLUMN x integer"),
         "{only_a}"
     );
     assert!(!only_a.contains("b.t"), "{only_a}");
 
-    let not_a = run(Options {
-        exclude_schemas: vec!["a".into()],
-        ..Options::default()
-    })
-    .await
-    .to_sql();
+    let not_a = run(Options::default().exclude_schemas(["a"]))
+        .await
+        .to_sql();
     assert!(
         not_a.contains("ALTER TABLE b.t ADD COLUMN y integer") && !not_a.contains("a.t"),
         "{not_a}"
@@ -227,23 +209,16 @@ async fn schema_filters_and_extension_options() {
         "{all}"
     );
 
-    let ignoring = run(Options {
-        ignore_extension_versions: true,
-        ..Options::default()
-    })
-    .await
-    .to_sql();
+    let ignoring = run(Options::default().ignore_extension_versions(true))
+        .await
+        .to_sql();
     assert!(!ignoring.contains("UPDATE TO"), "{ignoring}");
     assert!(
         ignoring.contains("CREATE EXTENSION citext WITH SCHEMA public;"),
         "{ignoring}"
     );
 
-    let extensions_only = run(Options {
-        create_extensions_only: true,
-        ..Options::default()
-    })
-    .await;
+    let extensions_only = run(Options::default().create_extensions_only(true)).await;
     assert!(extensions_only.statements.iter().all(|s| s
         .object
         .as_ref()
@@ -274,11 +249,7 @@ async fn renamed_columns_keep_their_data() {
         plan.to_sql(),
         "ALTER TABLE public.t RENAME COLUMN b TO c;\n"
     );
-    let no_renames = Options {
-        detect_renames: false,
-        allow_unsafe: true,
-        ..Options::default()
-    };
+    let no_renames = Options::default().detect_renames(false).allow_unsafe(true);
     let plan = source.diff(&target, &no_renames).expect("diff");
     assert!(plan.to_sql().contains("DROP COLUMN b"));
 }
@@ -313,10 +284,7 @@ async fn inspection_on_one_connection_equals_inspection_on_two() {
         .await
         .expect("connect as the limited role");
 
-    let options = Options {
-        with_privileges: true,
-        ..Options::default()
-    };
+    let options = Options::default().with_privileges(true);
     let two = inspect(&db.pool, &options)
         .await
         .expect("inspect on two connections");
@@ -386,10 +354,7 @@ async fn keys_referencing_a_left_out_schema_keep_the_servers_definition() {
          create index child_a on child (a);",
     )
     .await;
-    let options = Options {
-        exclude_schemas: vec!["other".into()],
-        ..Options::default()
-    };
+    let options = Options::default().exclude_schemas(["other"]);
     let schema = inspect(&db.pool, &options).await.expect("inspect");
     let definitions: Vec<&str> = schema
         .objects
@@ -425,11 +390,9 @@ async fn schema_filters_take_any_name() {
         ),
     )
     .await;
-    let options = Options {
-        schemas: vec!["it's $1".into()],
-        exclude_schemas: vec!["$1".into()],
-        ..Options::default()
-    };
+    let options = Options::default()
+        .schemas(["it's $1"])
+        .exclude_schemas(["$1"]);
     let source = inspect(&from.pool, &options).await.expect("inspect");
     let target = inspect(&to.pool, &options).await.expect("inspect");
     let sql = source.plan(&target, &options).to_sql();

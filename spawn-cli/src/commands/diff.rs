@@ -28,15 +28,14 @@ fn url_of(ctx: &CommandContext<'_>, what: &str) -> anyhow::Result<String> {
 pub async fn run(ctx: &CommandContext<'_>, args: &DiffArgs) -> CmdResult {
     let from = url_of(ctx, &args.from)?;
     let to = url_of(ctx, &args.to)?;
-    let options = spawn_schema::Options {
-        allow_unsafe: args.allow_unsafe,
-        schemas: args.schemas.clone(),
-        exclude_schemas: args.exclude_schemas.clone(),
-        with_privileges: args.with_privileges,
-        ignore_extension_versions: args.ignore_extension_versions,
-        create_extensions_only: args.create_extensions_only,
-        detect_renames: !args.no_renames,
-    };
+    let options = spawn_schema::Options::default()
+        .allow_unsafe(args.allow_unsafe)
+        .schemas(args.schemas.clone())
+        .exclude_schemas(args.exclude_schemas.clone())
+        .with_privileges(args.with_privileges)
+        .ignore_extension_versions(args.ignore_extension_versions)
+        .create_extensions_only(args.create_extensions_only)
+        .detect_renames(!args.no_renames);
     let plan = match spawn_schema::diff_urls(&from, &to, &options).await {
         Ok(plan) => plan,
         Err(SchemaError::Diff(DiffError::Unsafe { count, list })) => {

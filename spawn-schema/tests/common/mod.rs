@@ -26,11 +26,7 @@ pub fn own_fixtures() -> PathBuf {
 
 /// The options the oracle diffs with.
 pub fn oracle_options() -> Options {
-    Options {
-        with_privileges: true,
-        allow_unsafe: true,
-        ..Options::default()
-    }
+    Options::default().with_privileges(true).allow_unsafe(true)
 }
 
 fn tool(name: &str) -> PathBuf {
