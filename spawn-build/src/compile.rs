@@ -42,6 +42,7 @@ pub struct Config {
 
 /// What [`Config::compile`] produced.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Compiled {
     pub migrations: Vec<CompiledMigration>,
     /// Migrations pinned by this run (debug builds only).

@@ -56,6 +56,7 @@ pub enum VariablesSource {
 
 /// What [`Project::render_all`] renders, and how.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct RenderOptions {
     pub policy: PinPolicy,
     /// The environments, in the order each migration's renders are listed.
@@ -87,6 +88,7 @@ impl RenderOptions {
 
 /// What [`Project::render_all`] rendered, and every problem it met.
 #[derive(Debug, Default)]
+#[non_exhaustive]
 pub struct Renders {
     /// Every migration whose components could be chosen, in apply order, with the renders
     /// that succeeded.
@@ -103,6 +105,7 @@ pub struct Renders {
 
 /// One migration rendered for one environment by [`Project::render_sql`], not analysed.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct SqlRender {
     /// The migration's pin (from its lock.toml), whether or not this render used it.
     pub pin: Option<ObjectHash>,
@@ -113,6 +116,7 @@ pub struct SqlRender {
 
 /// What [`Project::verify_pins`] found.
 #[derive(Debug, Default)]
+#[non_exhaustive]
 pub struct PinReport {
     /// How many migrations have a pin.
     pub pinned: usize,
@@ -125,6 +129,7 @@ pub struct PinReport {
 
 /// One migration pinned by [`Project::pin_migrations`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PinnedMigration {
     pub name: String,
     pub pin: ObjectHash,

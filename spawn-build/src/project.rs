@@ -27,6 +27,7 @@ pub use crate::pipeline::{
 
 /// One migration rendered for one environment and analysed.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct CompiledRender {
     pub environment: String,
     pub sql: String,
@@ -67,6 +68,7 @@ impl CompiledRender {
 
 /// One migration with its renders.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct CompiledMigration {
     pub name: String,
     /// The pin it was rendered from (`None` when rendered from the working tree).

@@ -12,6 +12,7 @@ use super::store::PinStore;
 
 /// What [`PinStore::verify`] found.
 #[derive(Debug, Default)]
+#[non_exhaustive]
 pub struct StoreReport {
     /// Every file under `pinned/` (temporary files too, `.gitkeep` not), sorted.
     pub files: Vec<PathBuf>,
