@@ -7,10 +7,10 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::analyze::AnalyzeError;
-use crate::spawn_toml::ConfigError;
 use crate::layout::LayoutError;
 use crate::pin::PinError;
 use crate::render::RenderError;
+use crate::spawn_toml::ConfigError;
 use crate::variables::VariablesError;
 
 /// Why compiling the migrations failed.

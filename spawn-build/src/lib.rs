@@ -23,7 +23,6 @@ pub mod analyze;
 mod cache;
 mod codegen;
 mod compile;
-pub mod spawn_toml;
 pub mod error;
 pub mod layout;
 pub mod pin;
@@ -32,6 +31,7 @@ pub mod problems;
 pub mod project;
 pub mod render;
 mod settle;
+pub mod spawn_toml;
 pub mod variables;
 
 pub use compile::{compile, Compiled, Config};

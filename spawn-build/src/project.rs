@@ -14,11 +14,11 @@ use spawn_model::{component_of_line, LineOrigin, Migration};
 
 use crate::analyze::Analysis;
 use crate::cache::RenderCache;
-use crate::spawn_toml::SpawnToml;
 use crate::error::BuildError;
 use crate::layout::{Layout, MigrationDir};
 use crate::pin::{self, ObjectHash, PinError, PinStore, Snapshot};
 use crate::pipeline::{analysed, EnvVariables};
+use crate::spawn_toml::SpawnToml;
 use crate::variables;
 
 pub use crate::pipeline::{

@@ -1,4 +1,4 @@
-// A crate without spawn's build script cannot embed migrations.
+//! A crate without spawn's build script cannot embed migrations.
 static MIGRATIONS: spawn_runtime::Migrations = spawn_runtime::embed_migrations!();
 
 fn main() {
