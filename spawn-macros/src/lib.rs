@@ -1,7 +1,28 @@
-//! spawn-macros: `embed_migrations!()`, which embeds the migration set that
-//! `spawn_build::compile()` wrote to `OUT_DIR` from the crate's `build.rs`.
+//! spawn-macros: `embed_migrations!()`, the runtime side of spawn's build. It embeds the
+//! migration set that `spawn_build::compile()` wrote to `OUT_DIR` from the crate's
+//! `build.rs` into the binary, as a `spawn_runtime::Migrations` value.
 //!
-//! Use it through `spawn_runtime::embed_migrations!()`.
+//! Use it through `spawn_runtime::embed_migrations!()` (spawn-runtime re-exports it, with
+//! the types it expands to); this crate is not a dependency of its own:
+//!
+//! ```text
+//! // build.rs (spawn-build under [build-dependencies])
+//! fn main() { spawn_build::compile().unwrap() }
+//!
+//! // src/main.rs (spawn-runtime under [dependencies])
+//! static MIGRATIONS: spawn_runtime::Migrations = spawn_runtime::embed_migrations!();
+//!
+//! let report = MIGRATIONS.run(&pool).await?;   // pool: sqlx::PgPool
+//! ```
+//!
+//! The macro cannot run without that build script, so the compiled version of this example
+//! is in [spawn-runtime's documentation](../spawn_runtime/index.html), and the whole flow,
+//! from `cargo new` to the first run, in [spawn-build's](../spawn_build/index.html).
+//!
+//! The expansion is an `include!` of the generated file: static data only (each migration's
+//! SQL for every environment, with its statements, checksums and line origins), no template
+//! engine and no file access at run time. Without the build script, or with arguments, the macro fails to compile with a
+//! message saying what to add to `build.rs` or `Cargo.toml`.
 
 use proc_macro::TokenStream;
 use quote::quote;
@@ -9,9 +30,12 @@ use spawn_model::GENERATED_FILE;
 
 /// Embeds the migrations compiled by `spawn_build::compile()` as a `spawn_runtime::Migrations`.
 ///
-/// ```ignore
+/// ```text
 /// static MIGRATIONS: spawn_runtime::Migrations = spawn_runtime::embed_migrations!();
 /// ```
+///
+/// Takes no arguments: the project is configured in `build.rs` (`spawn_build::Config`). See
+/// [spawn-runtime's compiled example](../spawn_runtime/index.html).
 #[proc_macro]
 pub fn embed_migrations(input: TokenStream) -> TokenStream {
     let input = proc_macro2::TokenStream::from(input);

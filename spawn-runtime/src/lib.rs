@@ -21,7 +21,9 @@
 //! ```
 //!
 //! This crate has no template engine in its dependency tree: everything it needs was computed
-//! at compile time.
+//! at compile time. [spawn-build's documentation](../spawn_build/index.html) walks through
+//! setting a project up: `Cargo.toml`, `spawn.toml`, components, migrations, `build.rs`, and
+//! the `lock.toml` and `pinned/` files to commit.
 //!
 //! # What a run does
 //!
