@@ -30,6 +30,17 @@ pub struct Options {
     pub detect_renames: bool,
 }
 
+/// A builder-style setter `fn name(self, on: bool) -> Self` for each boolean option.
+macro_rules! switches {
+    ($($(#[$doc:meta])* $name:ident,)*) => {$(
+        $(#[$doc])*
+        pub fn $name(mut self, on: bool) -> Self {
+            self.$name = on;
+            self
+        }
+    )*};
+}
+
 impl Default for Options {
     fn default() -> Self {
         Self {
@@ -60,35 +71,18 @@ impl Options {
         self
     }
 
-    /// Also compare owners and privileges.
-    pub fn with_privileges(mut self, yes: bool) -> Self {
-        self.with_privileges = yes;
-        self
-    }
-
-    /// Ignore differences of extension versions.
-    pub fn ignore_extension_versions(mut self, yes: bool) -> Self {
-        self.ignore_extension_versions = yes;
-        self
-    }
-
-    /// Only output `CREATE EXTENSION` statements.
-    pub fn create_extensions_only(mut self, yes: bool) -> Self {
-        self.create_extensions_only = yes;
-        self
-    }
-
-    /// Allow statements that may lose data.
-    pub fn allow_unsafe(mut self, yes: bool) -> Self {
-        self.allow_unsafe = yes;
-        self
-    }
-
-    /// Turn a dropped and an added column of the same definition into `RENAME COLUMN`
-    /// (default: on).
-    pub fn detect_renames(mut self, yes: bool) -> Self {
-        self.detect_renames = yes;
-        self
+    switches! {
+        /// Also compare owners and privileges.
+        with_privileges,
+        /// Ignore differences of extension versions.
+        ignore_extension_versions,
+        /// Only output `CREATE EXTENSION` statements.
+        create_extensions_only,
+        /// Allow statements that may lose data.
+        allow_unsafe,
+        /// Turn a dropped and an added column of the same definition into `RENAME COLUMN`
+        /// (default: on).
+        detect_renames,
     }
 
     /// Whether a schema is inspected under these options.
