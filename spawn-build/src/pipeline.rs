@@ -24,7 +24,7 @@ use crate::layout::MigrationDir;
 use crate::pin::ObjectHash;
 use crate::problems::Problems;
 use crate::project::{origin_of, CompiledMigration, CompiledRender, Project};
-use crate::render::{self, ComponentSource, RenderError, RenderRequest, Rendered};
+use crate::render::{self, ComponentSource, RenderError, RenderRequest, Rendered, TemplateError};
 
 /// What to do with migrations that have no pin (no `lock.toml`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -132,6 +132,17 @@ pub struct PinnedMigration {
     pub previous: Option<ObjectHash>,
 }
 
+/// What [`Project::pin_migrations`] pinned, and what it refused to pin.
+#[derive(Debug, Default)]
+pub struct Pinning {
+    /// The migrations pinned, in the order given.
+    pub pinned: Vec<PinnedMigration>,
+    /// The migrations left as they were because they do not render (or could not be pinned).
+    pub refused: Vec<String>,
+    /// Why, grouped.
+    pub problems: Problems,
+}
+
 /// Where one migration's components come from, as [`Project::choose_components`] decided.
 struct Choice {
     /// The pin in its lock.toml (after pinning, for a migration this run pinned).
@@ -175,22 +186,46 @@ impl Project {
         Ok(unpinned)
     }
 
-    /// Pins `migrations` (see [`Project::pin`]).
+    /// Pins each of `migrations` that renders from the working tree's `components/` for every
+    /// environment of `options` (its policy is not used; see [`Project::pin`]). A migration
+    /// that does not render is not pinned: nothing is written for it, and why is in
+    /// [`Pinning::problems`] with its name in [`Pinning::refused`].
     pub fn pin_migrations(
         &mut self,
         migrations: &[MigrationDir],
-    ) -> Result<Vec<PinnedMigration>, BuildError> {
-        migrations
-            .iter()
-            .map(|m| {
-                let previous = self.pin_of(m)?;
+        options: &RenderOptions,
+    ) -> Pinning {
+        let mut out = Pinning::default();
+        let environments =
+            self.env_variables(&options.environments, &options.variables, &mut out.problems);
+        if !out.problems.is_empty() {
+            // Without every environment's variables, nothing can be shown to render.
+            out.refused = migrations.iter().map(|m| m.name.clone()).collect();
+            return out;
+        }
+        for m in migrations {
+            let problems = self.working_tree_problems(m, &environments);
+            if !problems.is_empty() {
+                out.problems.extend(problems);
+                out.refused.push(m.name.clone());
+                continue;
+            }
+            let pinned = self.pin_of(m).and_then(|previous| {
                 Ok(PinnedMigration {
                     name: m.name.clone(),
                     pin: self.pin(m)?,
                     previous,
                 })
-            })
-            .collect()
+            });
+            match pinned {
+                Ok(pinned) => out.pinned.push(pinned),
+                Err(e) => {
+                    out.problems.push(e);
+                    out.refused.push(m.name.clone());
+                }
+            }
+        }
+        out
     }
 
     /// Checks every migration's pin: its lock.toml, and every tree and file of its snapshot.
@@ -299,6 +334,16 @@ impl Project {
         out: &mut Renders,
     ) {
         self.files_read.insert(m.up_sql());
+        if policy == PinPolicy::AutoPin && !matches!(self.pin_of(m), Ok(Some(_))) {
+            // Never pin what does not render: a pin of components/ that this migration cannot
+            // render from would only have to be replaced.
+            let problems = self.working_tree_problems(m, environments);
+            if !problems.is_empty() {
+                out.problems.extend(problems);
+                out.unpinned.push(m.name.clone());
+                return;
+            }
+        }
         let choice = match self.choose_components(m, policy) {
             Ok(choice) => choice,
             Err(e) => {
@@ -327,6 +372,25 @@ impl Project {
             pin: choice.render_from,
             renders,
         });
+    }
+
+    /// Every problem rendering and analysing `m` from the working tree's `components/` for
+    /// each of `environments` (what pinning it now would freeze).
+    fn working_tree_problems(
+        &mut self,
+        m: &MigrationDir,
+        environments: &[EnvVariables],
+    ) -> Problems {
+        let mut problems = Problems::new();
+        for vars in environments {
+            if let Err(e) = self
+                .render_cached(m, None, vars)
+                .and_then(|rendered| analysed(m, &vars.environment, rendered))
+            {
+                problems.push(e);
+            }
+        }
+        problems
     }
 
     /// Renders `migration` for `environment` under `policy` with `variables`; the SQL is not
@@ -415,7 +479,12 @@ impl Project {
             },
             source => BuildError::Render {
                 environment: vars.environment.clone(),
-                source,
+                source: match (pin, source) {
+                    (Some(root), RenderError::Template(err)) => {
+                        RenderError::Template(self.hint_repin(m, root, vars, err))
+                    }
+                    (_, source) => source,
+                },
             },
         })?;
         self.files_read.extend(rendered.files_read.iter().cloned());
@@ -426,6 +495,39 @@ impl Project {
             }
         }
         Ok(rendered)
+    }
+
+    /// `err`, from rendering `m` from its pin `root`, with a hint to re-pin when the pin is
+    /// the cause: the working tree's `components/` render `m` (e.g. they have a component
+    /// the snapshot lacks).
+    fn hint_repin(
+        &self,
+        m: &MigrationDir,
+        root: &ObjectHash,
+        vars: &EnvVariables,
+        mut err: Box<TemplateError>,
+    ) -> Box<TemplateError> {
+        let up_sql = m.up_sql();
+        let working_tree = render::render(&RenderRequest {
+            migration_name: &m.name,
+            up_sql_path: &up_sql,
+            components: &ComponentSource::Directory(self.layout.components_dir()),
+            environment: &vars.environment,
+            variables: vars.value.as_ref(),
+        });
+        if working_tree.is_ok() {
+            let repin = format!(
+                "components/ renders it, but {} is pinned to the snapshot {root}, which differs: \
+                 re-pin it with `spawn migration pin {}` (if it is applied anywhere already, \
+                 its SQL may change there)",
+                m.name, m.name
+            );
+            err.hint = Some(match err.hint.take() {
+                Some(hint) => format!("{hint}; {repin}"),
+                None => repin,
+            });
+        }
+        err
     }
 
     /// The render cache's key for `m` (`None`: not cacheable, or no cache).

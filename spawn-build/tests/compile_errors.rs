@@ -401,3 +401,48 @@ fn a_missing_pinned_object_is_reported_once_with_its_migrations() {
         ],
     );
 }
+
+#[test]
+fn a_debug_build_never_pins_a_migration_that_does_not_render() {
+    let p = Project::new();
+    let m = "20250101000000-uses-missing";
+    p.migration(m, "{% include \"later.sql\" %}\n");
+    let err = p.fail(|c| {
+        c.auto_pin(true);
+    });
+    assert!(err.contains("later.sql") && err.contains(m), "{err}");
+    let lock = p.dir.path().join(format!("db/migrations/{m}/lock.toml"));
+    assert!(
+        !lock.exists(),
+        "a migration that does not render is not pinned"
+    );
+    assert!(
+        !p.dir.path().join("db/pinned").exists(),
+        "nothing is pinned"
+    );
+    // Once the component exists, the build pins the migration and renders from the pin.
+    p.write("db/components/later.sql", "SELECT 2;\n");
+    p.pin();
+    assert!(lock.is_file());
+}
+
+#[test]
+fn a_pin_without_a_component_the_working_tree_has_says_to_re_pin() {
+    let p = Project::new();
+    let m = "20250101000000-grows";
+    p.migration(m, "SELECT 1;\n");
+    p.pin();
+    std::fs::remove_dir_all(p.out()).unwrap();
+    p.write("db/components/new.sql", "SELECT 2;\n");
+    p.migration(m, "{% include \"new.sql\" %}\n");
+    let err = p.fail(|_| {});
+    assert!(err.contains("looked up in the pinned snapshot"), "{err}");
+    assert!(
+        err.contains(&format!("re-pin it with `spawn migration pin {m}`")),
+        "{err}"
+    );
+    // A component missing everywhere is no reason to re-pin.
+    p.migration(m, "{% include \"nowhere.sql\" %}\n");
+    let err = p.fail(|_| {});
+    assert!(!err.contains("re-pin"), "{err}");
+}

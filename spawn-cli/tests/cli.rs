@@ -434,6 +434,40 @@ fn check_and_pin_verify_report_each_cause_once() {
 }
 
 #[test]
+fn pin_refuses_a_migration_that_does_not_render() {
+    let p = project("app");
+    let dir = p.path();
+    let broken = "20250104000000-broken";
+    let up = dir.join(format!("db/migrations/{broken}/up.sql"));
+    std::fs::create_dir_all(up.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&up, "{% include \"tables/later.sql\" %}\n").expect("write");
+    let objects = |dir: &Path| {
+        walkdir::WalkDir::new(dir.join("db/pinned"))
+            .into_iter()
+            .count()
+    };
+    let before = objects(dir);
+    spawn()
+        .current_dir(dir)
+        .args(["migration", "pin", "--all"])
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("tables/later.sql").and(predicate::str::contains(format!(
+                "not pinned (nothing was written for them): {broken}"
+            ))),
+        );
+    assert!(!up.with_file_name("lock.toml").exists());
+    assert_eq!(objects(dir), before, "nothing is written to pinned/");
+    spawn()
+        .current_dir(dir)
+        .args(["migration", "pin", broken])
+        .assert()
+        .code(1);
+    assert!(!up.with_file_name("lock.toml").exists());
+}
+
+#[test]
 fn pin_gc_diff_and_checkout() {
     let p = project("app");
     let dir = p.path();
