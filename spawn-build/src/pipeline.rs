@@ -10,17 +10,22 @@
 //!   once; [`PinStore::verify`](crate::pin::PinStore::verify) checks the files of the store;
 //! * [`Project::pin_migrations`] pins `components/` once for any number of migrations.
 //!
+//! A migration folder whose name breaks [`layout::check_migration_folder`] is an error in
+//! [`Project::render_all`] and [`Project::pin_migrations`] (it is neither rendered, pinned
+//! nor applied), with the rename to make.
+//!
 //! With [`Project::cache_renders_in`] (what `compile()` does, in `OUT_DIR`), a render whose
 //! inputs are unchanged since the last run comes from the cache (see [`crate::cache`]).
 //! The types are public as `spawn_build::project::*`.
 
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use crate::analyze;
 use crate::cache::{self, KeyInputs, Record, RenderCache};
 use crate::checksum;
 use crate::error::BuildError;
-use crate::layout::MigrationDir;
+use crate::layout::{self, MigrationDir};
 use crate::pin::ObjectHash;
 use crate::problems::Problems;
 use crate::project::{origin_of, CompiledMigration, CompiledRender, Project};
@@ -203,7 +208,13 @@ impl Project {
             out.refused = migrations.iter().map(|m| m.name.clone()).collect();
             return out;
         }
+        let now = layout::timestamp(SystemTime::now());
         for m in migrations {
+            if let Err(e) = layout::check_migration_folder(&m.name, &now) {
+                out.problems.push(BuildError::Layout(e.into()));
+                out.refused.push(m.name.clone());
+                continue;
+            }
             let problems = self.working_tree_problems(m, &environments);
             if !problems.is_empty() {
                 out.problems.extend(problems);
@@ -319,8 +330,13 @@ impl Project {
             self.env_variables(&options.environments, &options.variables, &mut out.problems);
         let hits = |project: &Self| project.cache.as_ref().map_or(0, RenderCache::hits);
         let hits_before = hits(self);
+        let now = layout::timestamp(SystemTime::now());
         for m in &migrations {
-            self.render_migration(m, options.policy, &environments, &mut out);
+            // A misnamed folder is neither rendered nor pinned (nor applied).
+            match layout::check_migration_folder(&m.name, &now) {
+                Ok(()) => self.render_migration(m, options.policy, &environments, &mut out),
+                Err(e) => out.problems.push(BuildError::Layout(e.into())),
+            }
         }
         out.reused = hits(self) - hits_before;
         out

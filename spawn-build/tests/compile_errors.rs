@@ -446,3 +446,31 @@ fn a_pin_without_a_component_the_working_tree_has_says_to_re_pin() {
     let err = p.fail(|_| {});
     assert!(!err.contains("re-pin"), "{err}");
 }
+
+#[test]
+fn misnamed_migration_folders_fail_the_build_with_the_rename_to_make() {
+    let p = Project::new();
+    p.migration("create-foo", "SELECT 1;\n");
+    p.migration("20250101000000-has space", "SELECT 1;\n");
+    let err = p.fail(|c| {
+        c.auto_pin(true);
+    });
+    assert!(
+        err.contains(
+            "rename `migrations/20250101000000-has space` to `migrations/20250101000000-has-space`"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("rename `migrations/create-foo` to `migrations/"),
+        "{err}"
+    );
+    assert!(err.contains("-create-foo`"), "{err}");
+    assert!(
+        !p.dir
+            .path()
+            .join("db/migrations/create-foo/lock.toml")
+            .exists(),
+        "a misnamed migration is not pinned"
+    );
+}

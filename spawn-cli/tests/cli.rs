@@ -468,6 +468,46 @@ fn pin_refuses_a_migration_that_does_not_render() {
 }
 
 #[test]
+fn misnamed_migration_folders_are_refused_with_the_rename_to_make() {
+    let p = project("app");
+    let dir = p.path();
+    for folder in ["create-foo", "20250105000000-has space"] {
+        let up = dir.join(format!("db/migrations/{folder}/up.sql"));
+        std::fs::create_dir_all(up.parent().expect("parent")).expect("mkdir");
+        std::fs::write(&up, "SELECT 1;\n").expect("write");
+    }
+    let renames =
+        || {
+            predicate::str::contains(
+        "rename `migrations/20250105000000-has space` to `migrations/20250105000000-has-space`",
+    )
+    .and(predicate::str::contains("rename `migrations/create-foo` to `migrations/"))
+        .and(predicate::str::is_match("to `migrations/[0-9]{14}-create-foo`").expect("regex"))
+        };
+    spawn()
+        .current_dir(dir)
+        .arg("check")
+        .assert()
+        .code(1)
+        .stderr(renames());
+    spawn()
+        .current_dir(dir)
+        .args(["migration", "pin", "--all"])
+        .assert()
+        .code(1)
+        .stderr(renames());
+    assert!(!dir.join("db/migrations/create-foo/lock.toml").exists());
+    // apply refuses before connecting (nothing listens on port 1).
+    spawn()
+        .current_dir(dir)
+        .env("SPAWN_TEST_URL", "postgres://127.0.0.1:1/none")
+        .args(["migration", "apply", "-y", "--no-pin"])
+        .assert()
+        .code(1)
+        .stderr(renames());
+}
+
+#[test]
 fn pin_gc_diff_and_checkout() {
     let p = project("app");
     let dir = p.path();
