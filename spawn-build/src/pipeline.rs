@@ -3,7 +3,8 @@
 //!
 //! * [`Project::render_all`] renders every migration for the chosen environments under a
 //!   [`PinPolicy`], and returns what rendered with every problem collected and grouped
-//!   ([`Renders`], [`Problems`]);
+//!   ([`Renders`], [`Problems`]), and every undefined name printed as nothing, once per file
+//!   and name ([`UndefinedVariable`]);
 //! * [`Project::render_sql`] renders one migration for one environment, not yet analysed
 //!   (what `spawn migration build` prints);
 //! * [`Project::verify_pins`] checks every migration's pinned snapshot, reading each object
@@ -18,6 +19,7 @@
 //! inputs are unchanged since the last run comes from the cache (see [`crate::cache`]).
 //! The types are public as `spawn_build::project::*`.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
@@ -29,7 +31,9 @@ use crate::layout::{self, MigrationDir};
 use crate::pin::ObjectHash;
 use crate::problems::Problems;
 use crate::project::{origin_of, CompiledMigration, CompiledRender, Project};
-use crate::render::{self, ComponentSource, RenderError, RenderRequest, Rendered, TemplateError};
+use crate::render::{
+    self, ComponentSource, RenderError, RenderRequest, Rendered, TemplateError, UndefinedUse,
+};
 
 /// What to do with migrations that have no pin (no `lock.toml`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +108,59 @@ pub struct Renders {
     pub reused: usize,
     /// Every problem, grouped: nothing above is complete unless this is empty.
     pub problems: Problems,
+    /// Undefined names printed as nothing, each name of each file once, in the order found.
+    pub warnings: Vec<UndefinedVariable>,
+}
+
+/// An undefined name that a migration's `{{ … }}` printed as nothing (as the original spawn
+/// did): the render succeeds, and the SQL is probably broken (`VALUES (, 3)`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UndefinedVariable {
+    pub migration: String,
+    /// Where it is printed, and the name.
+    pub at: UndefinedUse,
+    /// The environments it is undefined in.
+    pub environments: Vec<String>,
+}
+
+impl fmt::Display for UndefinedVariable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.at.line {
+            Some(line) => write!(f, "{}:{line}: ", self.at.file)?,
+            None => write!(f, "{}: ", self.at.file)?,
+        }
+        write!(
+            f,
+            "`{}` is undefined and renders as nothing (migration {}, environment {}); define \
+             it in the variables file, or guard it with `is defined` or `|default(…)`",
+            self.at.name,
+            self.migration,
+            self.environments.join(", ")
+        )
+    }
+}
+
+impl Renders {
+    /// Notes the undefined names of a render of `migration` for `environment`, merging one
+    /// already noted for another environment.
+    fn note_undefined(&mut self, migration: &str, environment: &str, uses: &[UndefinedUse]) {
+        for used in uses {
+            let same = self.warnings.iter_mut().find(|w| {
+                w.migration == migration && w.at.file == used.file && w.at.name == used.name
+            });
+            match same {
+                Some(w) if !w.environments.iter().any(|e| e == environment) => {
+                    w.environments.push(environment.to_owned());
+                }
+                Some(_) => {}
+                None => self.warnings.push(UndefinedVariable {
+                    migration: migration.to_owned(),
+                    at: used.clone(),
+                    environments: vec![environment.to_owned()],
+                }),
+            }
+        }
+    }
 }
 
 /// One migration rendered for one environment by [`Project::render_sql`], not analysed.
@@ -377,7 +434,10 @@ impl Project {
         for vars in environments {
             let compiled = self
                 .render_cached(m, choice.render_from.as_ref(), vars)
-                .and_then(|rendered| analysed(m, &vars.environment, rendered));
+                .and_then(|rendered| {
+                    out.note_undefined(&m.name, &vars.environment, &rendered.undefined);
+                    analysed(m, &vars.environment, rendered)
+                });
             match compiled {
                 Ok(render) => renders.push(render),
                 Err(e) => out.problems.push(e),
@@ -505,8 +565,9 @@ impl Project {
         })?;
         self.files_read.extend(rendered.files_read.iter().cloned());
         if let (Some(key), Some(cache)) = (key, self.cache.as_mut()) {
-            // Random UUIDs make a render that the same inputs do not give again.
-            if !rendered.random {
+            // Random UUIDs make a render that the same inputs do not give again; undefined
+            // names are not kept, so a render with some is rendered (and reported) again.
+            if !rendered.random && rendered.undefined.is_empty() {
                 cache.keep(key, Record::of(&rendered));
             }
         }

@@ -23,7 +23,7 @@ use crate::variables;
 
 pub use crate::pipeline::{
     PinPolicy, PinReport, PinnedMigration, Pinning, RenderOptions, Renders, SqlRender,
-    VariablesSource,
+    UndefinedVariable, VariablesSource,
 };
 
 /// One migration rendered for one environment and analysed.

@@ -474,3 +474,50 @@ fn misnamed_migration_folders_fail_the_build_with_the_rename_to_make() {
         "a misnamed migration is not pinned"
     );
 }
+
+#[test]
+fn undefined_variables_render_as_nothing_and_are_warned_of_once_per_file() {
+    let p = Project::new();
+    let vars = p.write("vars.json", "{\"n\": 3}\n");
+    let m = "20250101000000-uses-nope";
+    p.migration(
+        m,
+        "SELECT 1;\nINSERT INTO t VALUES ({{ variables.nope }}, {{ variables.n }});\n",
+    );
+    let compiled = Config::new()
+        .spawn_toml(p.dir.path().join("spawn.toml"))
+        .out_dir(p.out())
+        .cargo_output(false)
+        .auto_pin(false)
+        .locked(false)
+        .variables(&vars)
+        .environments(["dev", "prod"])
+        .compile()
+        .expect("an undefined name renders, as in the original spawn");
+    // Byte-identical to the original spawn: the undefined value prints as nothing.
+    let renders = &compiled.migrations[0].renders;
+    assert_eq!(renders.len(), 2);
+    for render in renders {
+        assert_eq!(render.sql, "SELECT 1;\nINSERT INTO t VALUES (, 3);");
+    }
+    assert_eq!(compiled.warnings.len(), 1, "{:?}", compiled.warnings);
+    let warning = &compiled.warnings[0];
+    assert_eq!(warning.at.name, "variables.nope");
+    assert_eq!(warning.environments, ["dev", "prod"]);
+    let text = warning.to_string();
+    let up_sql = format!("{m}/up.sql:2: ");
+    assert!(text.contains(&up_sql), "{text}");
+    assert!(text.contains("`variables.nope` is undefined"), "{text}");
+    // A render with an undefined name is not cached: the next build warns again.
+    let again = Config::new()
+        .spawn_toml(p.dir.path().join("spawn.toml"))
+        .out_dir(p.out())
+        .cargo_output(false)
+        .auto_pin(false)
+        .locked(false)
+        .variables(&vars)
+        .environments(["dev", "prod"])
+        .compile()
+        .expect("compile");
+    assert_eq!(again.warnings, compiled.warnings);
+}

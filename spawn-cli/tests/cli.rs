@@ -508,6 +508,37 @@ fn misnamed_migration_folders_are_refused_with_the_rename_to_make() {
 }
 
 #[test]
+fn check_warns_of_undefined_variables_and_fails_on_them_when_strict() {
+    let p = project("app");
+    let dir = p.path();
+    let m = "20250104000000-uses-nope";
+    let up = dir.join(format!("db/migrations/{m}/up.sql"));
+    std::fs::create_dir_all(up.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&up, "SELECT {{ variables.nope }} AS x;\n").expect("write");
+    // It renders (as nothing, as in the original spawn), so it can be pinned.
+    spawn()
+        .current_dir(dir)
+        .args(["migration", "pin", m])
+        .assert()
+        .success();
+    let out = spawn().current_dir(dir).arg("check").output().expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        stderr.matches("`variables.nope` is undefined").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(stderr.contains(&format!("{m}/up.sql:1: ")), "{stderr}");
+    spawn()
+        .current_dir(dir)
+        .args(["check", "--strict"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("`variables.nope` is undefined"));
+}
+
+#[test]
 fn pin_gc_diff_and_checkout() {
     let p = project("app");
     let dir = p.path();
