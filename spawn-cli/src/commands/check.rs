@@ -12,6 +12,7 @@
 
 use serde_json::json;
 use spawn_build::error::BuildError;
+use spawn_build::layout::LayoutError;
 use spawn_build::problems::Problems;
 use spawn_build::project::{PinPolicy, RenderOptions};
 
@@ -45,12 +46,14 @@ pub fn run(ctx: &Ctx<'_>, strict: bool) -> CmdResult {
         Err(e) => problems.push(e),
     }
 
-    let broken = problems.iter().any(|p| kind(p) != "unpinned") || (strict && !warnings.is_empty());
+    // Under --strict, a warning fails the check like any problem.
+    let warnings_fail = strict && !warnings.is_empty();
+    let broken = warnings_fail || problems.iter().any(|p| kind(p) != "unpinned");
     let warnings: Vec<String> = warnings.iter().map(ToString::to_string).collect();
     let out = ctx.out;
     if out.json {
         out.json_value(&json!({
-            "ok": problems.is_empty() && !(strict && !warnings.is_empty()),
+            "ok": problems.is_empty() && !warnings_fail,
             "migrations": migrations,
             "environments": environments,
             "warnings": warnings,
@@ -64,7 +67,7 @@ pub fn run(ctx: &Ctx<'_>, strict: bool) -> CmdResult {
                 })
             }).collect::<Vec<_>>(),
         }));
-    } else if problems.is_empty() && (warnings.is_empty() || !strict) {
+    } else if problems.is_empty() && !warnings_fail {
         for w in &warnings {
             out.warn(w);
         }
@@ -115,6 +118,7 @@ fn migrations_of(p: &BuildError) -> Vec<String> {
             vec![migration.clone()]
         }
         BuildError::Render { source, .. } => vec![source.migration().to_owned()],
+        BuildError::Layout(LayoutError::Naming(e)) => vec![e.folder.clone()],
         _ => Vec::new(),
     }
 }
