@@ -34,8 +34,8 @@ impl Project {
         self.dir.path().join("out")
     }
 
-    /// Compiles with auto-pinning off unless `locked`; returns the error text.
-    fn fail(&self, configure: impl FnOnce(&mut Config)) -> String {
+    /// The unlocked build, with auto-pinning off.
+    fn config(&self) -> Config {
         let mut config = Config::new();
         config
             .spawn_toml(self.dir.path().join("spawn.toml"))
@@ -43,6 +43,12 @@ impl Project {
             .cargo_output(false)
             .auto_pin(false)
             .locked(false);
+        config
+    }
+
+    /// Compiles with auto-pinning off unless `locked`; returns the error text.
+    fn fail(&self, configure: impl FnOnce(&mut Config)) -> String {
+        let mut config = self.config();
         configure(&mut config);
         let err = config.compile().expect_err("compile() should fail");
         assert!(
@@ -67,14 +73,7 @@ impl Project {
     }
 
     fn ok(&self) -> spawn_build::Compiled {
-        Config::new()
-            .spawn_toml(self.dir.path().join("spawn.toml"))
-            .out_dir(self.out())
-            .cargo_output(false)
-            .auto_pin(false)
-            .locked(false)
-            .compile()
-            .expect("compile")
+        self.config().compile().expect("compile")
     }
 }
 
@@ -484,16 +483,13 @@ fn undefined_variables_render_as_nothing_and_are_warned_of_once_per_file() {
         m,
         "SELECT 1;\nINSERT INTO t VALUES ({{ variables.nope }}, {{ variables.n }});\n",
     );
-    let compiled = Config::new()
-        .spawn_toml(p.dir.path().join("spawn.toml"))
-        .out_dir(p.out())
-        .cargo_output(false)
-        .auto_pin(false)
-        .locked(false)
-        .variables(&vars)
-        .environments(["dev", "prod"])
-        .compile()
-        .expect("an undefined name renders, as in the original spawn");
+    let compile = || {
+        p.config()
+            .variables(&vars)
+            .environments(["dev", "prod"])
+            .compile()
+    };
+    let compiled = compile().expect("an undefined name renders, as in the original spawn");
     // Byte-identical to the original spawn: the undefined value prints as nothing.
     let renders = &compiled.migrations[0].renders;
     assert_eq!(renders.len(), 2);
@@ -509,15 +505,6 @@ fn undefined_variables_render_as_nothing_and_are_warned_of_once_per_file() {
     assert!(text.contains(&up_sql), "{text}");
     assert!(text.contains("`variables.nope` is undefined"), "{text}");
     // A render with an undefined name is not cached: the next build warns again.
-    let again = Config::new()
-        .spawn_toml(p.dir.path().join("spawn.toml"))
-        .out_dir(p.out())
-        .cargo_output(false)
-        .auto_pin(false)
-        .locked(false)
-        .variables(&vars)
-        .environments(["dev", "prod"])
-        .compile()
-        .expect("compile");
+    let again = compile().expect("compile");
     assert_eq!(again.warnings, compiled.warnings);
 }

@@ -52,6 +52,14 @@ fn project(name: &str) -> tempfile::TempDir {
     dir
 }
 
+/// Writes `db/migrations/<name>/up.sql` of the project in `dir`; returns its path.
+fn write_migration(dir: &Path, name: &str, sql: &str) -> PathBuf {
+    let up = dir.join(format!("db/migrations/{name}/up.sql"));
+    std::fs::create_dir_all(up.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&up, sql).expect("write");
+    up
+}
+
 fn stdout_of(cmd: &mut Command) -> String {
     let out = cmd.output().expect("run spawn");
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -438,9 +446,7 @@ fn pin_refuses_a_migration_that_does_not_render() {
     let p = project("app");
     let dir = p.path();
     let broken = "20250104000000-broken";
-    let up = dir.join(format!("db/migrations/{broken}/up.sql"));
-    std::fs::create_dir_all(up.parent().expect("parent")).expect("mkdir");
-    std::fs::write(&up, "{% include \"tables/later.sql\" %}\n").expect("write");
+    let up = write_migration(dir, broken, "{% include \"tables/later.sql\" %}\n");
     let objects = |dir: &Path| {
         walkdir::WalkDir::new(dir.join("db/pinned"))
             .into_iter()
@@ -472,9 +478,7 @@ fn misnamed_migration_folders_are_refused_with_the_rename_to_make() {
     let p = project("app");
     let dir = p.path();
     for folder in ["create-foo", "20250105000000-has space"] {
-        let up = dir.join(format!("db/migrations/{folder}/up.sql"));
-        std::fs::create_dir_all(up.parent().expect("parent")).expect("mkdir");
-        std::fs::write(&up, "SELECT 1;\n").expect("write");
+        write_migration(dir, folder, "SELECT 1;\n");
     }
     let renames =
         || {
@@ -512,9 +516,7 @@ fn check_warns_of_undefined_variables_and_fails_on_them_when_strict() {
     let p = project("app");
     let dir = p.path();
     let m = "20250104000000-uses-nope";
-    let up = dir.join(format!("db/migrations/{m}/up.sql"));
-    std::fs::create_dir_all(up.parent().expect("parent")).expect("mkdir");
-    std::fs::write(&up, "SELECT {{ variables.nope }} AS x;\n").expect("write");
+    write_migration(dir, m, "SELECT {{ variables.nope }} AS x;\n");
     // It renders (as nothing, as in the original spawn), so it can be pinned.
     spawn()
         .current_dir(dir)

@@ -145,16 +145,7 @@ pub fn render(req: &RenderRequest<'_>) -> Result<Rendered, RenderError> {
     let undefined = printed_in
         .iter()
         .flat_map(|name| {
-            let (file, text) = if name == UP_SQL_TEMPLATE {
-                (req.up_sql_path.display().to_string(), Some(source.clone()))
-            } else {
-                let text = components
-                    .read(name)
-                    .ok()
-                    .flatten()
-                    .and_then(|bytes| String::from_utf8(bytes.to_vec()).ok());
-                (components.display_name(name), text)
-            };
+            let (file, text) = template_text(req, &components, &source, Some(name));
             text.map(|text| undefined::find(&env, &file, &text, req.variables))
                 .unwrap_or_default()
         })
@@ -286,7 +277,28 @@ fn locate(
     up_sql: &str,
     err: &minijinja::Error,
 ) -> (Location, Option<String>) {
-    let (file, text) = match err.name() {
+    let (file, text) = template_text(req, components, up_sql, err.name());
+    let line_text = err
+        .line()
+        .and_then(|l| text.as_deref().and_then(|t| nth_line(t, l)));
+    (
+        Location {
+            file,
+            line: err.line(),
+        },
+        line_text,
+    )
+}
+
+/// The template `name` (`up.sql` when `None`) as shown in messages, and its text when it
+/// can be read.
+fn template_text(
+    req: &RenderRequest<'_>,
+    components: &Components,
+    up_sql: &str,
+    name: Option<&str>,
+) -> (String, Option<String>) {
+    match name {
         Some(name) if name != UP_SQL_TEMPLATE => {
             let text = components
                 .read(name)
@@ -299,17 +311,7 @@ fn locate(
             req.up_sql_path.display().to_string(),
             Some(up_sql.to_owned()),
         ),
-    };
-    let line_text = err
-        .line()
-        .and_then(|l| text.as_deref().and_then(|t| nth_line(t, l)));
-    (
-        Location {
-            file,
-            line: err.line(),
-        },
-        line_text,
-    )
+    }
 }
 
 fn nth_line(text: &str, line: usize) -> Option<String> {
