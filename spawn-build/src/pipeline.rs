@@ -407,17 +407,7 @@ impl Project {
         out: &mut Renders,
     ) {
         self.files_read.insert(m.up_sql());
-        if policy == PinPolicy::AutoPin && !matches!(self.pin_of(m), Ok(Some(_))) {
-            // Never pin what does not render: a pin of components/ that this migration cannot
-            // render from would only have to be replaced.
-            let problems = self.working_tree_problems(m, environments);
-            if !problems.is_empty() {
-                out.problems.extend(problems);
-                out.unpinned.push(m.name.clone());
-                return;
-            }
-        }
-        let choice = match self.choose_components(m, policy) {
+        let choice = match self.choose_components(m, policy, environments) {
             Ok(choice) => choice,
             Err(e) => {
                 out.problems.push(e);
@@ -478,7 +468,6 @@ impl Project {
         policy: PinPolicy,
         variables: &VariablesSource,
     ) -> Result<SqlRender, BuildError> {
-        let choice = self.choose_components(migration, policy)?;
         let mut problems = Problems::new();
         let vars = self.env_variables(&[environment.to_owned()], variables, &mut problems);
         problems.into_result()?;
@@ -487,6 +476,7 @@ impl Project {
                 "no variables for environment {environment}"
             )));
         };
+        let choice = self.choose_components(migration, policy, std::slice::from_ref(vars))?;
         let rendered = self.render_cached(migration, choice.render_from.as_ref(), vars)?;
         Ok(SqlRender {
             pin: choice.lock,
@@ -496,11 +486,13 @@ impl Project {
     }
 
     /// Where `m`'s components come from under `policy` (pinning it for
-    /// [`PinPolicy::AutoPin`]), or why it cannot be rendered.
+    /// [`PinPolicy::AutoPin`] once it renders from `components/` for every one of
+    /// `environments`), or why it cannot be rendered.
     fn choose_components(
         &mut self,
         m: &MigrationDir,
         policy: PinPolicy,
+        environments: &[EnvVariables],
     ) -> Result<Choice, BuildError> {
         let lock = self.pin_of(m)?;
         let choice = |render_from: Option<ObjectHash>, newly_pinned| Choice {
@@ -517,7 +509,13 @@ impl Project {
                     hint: None,
                 })
             }
-            (PinPolicy::AutoPin, None) => choice(Some(self.pin(m)?), true),
+            (PinPolicy::AutoPin, None) => {
+                // Never pin what does not render: a pin that this migration cannot render
+                // from would only have to be replaced (and would fail as "not found in the
+                // pinned snapshot" once components/ is fixed).
+                self.working_tree_problems(m, environments).into_result()?;
+                choice(Some(self.pin(m)?), true)
+            }
             (PinPolicy::WorkingTreeIfUnpinned, None) => choice(None, false),
         })
     }
