@@ -131,10 +131,15 @@ impl fmt::Display for UndefinedVariable {
         }
         write!(
             f,
-            "`{}` is undefined and renders as nothing (migration {}, environment {}); define \
-             it in the variables file, or guard it with `is defined` or `|default(…)`",
+            "`{}` is undefined and renders as nothing (migration {}, environment{} {}); \
+             define it in the variables file, or guard it with `is defined` or `|default(…)`",
             self.at.name,
             self.migration,
+            if self.environments.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
             self.environments.join(", ")
         )
     }
