@@ -71,6 +71,7 @@ impl Record {
             files_read: self.files_read,
             components_read: self.components_read,
             random: false,
+            undefined: Vec::new(),
         }
     }
 }
@@ -273,6 +274,7 @@ mod tests {
             files_read: BTreeSet::new(),
             components_read: BTreeSet::from(["a.sql".to_owned()]),
             random: false,
+            undefined: Vec::new(),
         };
         cache.keep(key.clone(), Record::of(&rendered));
         cache.save().expect("save");

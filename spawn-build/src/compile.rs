@@ -1,8 +1,10 @@
 //! [`compile()`] and its builder [`Config`]: the build-script entry point.
 //!
 //! Renders every migration for every environment named by the targets, pins unpinned ones
-//! in debug builds (or refuses them when locked), analyses the SQL, writes the compiled set
-//! to `OUT_DIR` for `embed_migrations!()`, and tells cargo exactly which files to watch.
+//! in debug builds (or refuses them when locked; never one that does not render), analyses
+//! the SQL, warns (`cargo:warning`) of every undefined name a template printed as nothing,
+//! writes the compiled set to `OUT_DIR` for `embed_migrations!()`, and tells cargo exactly
+//! which files to watch.
 //! The pipeline is [`Project::render_all`]; renders whose inputs are unchanged since the last
 //! run come from a cache in `OUT_DIR` ([`crate::cache`]), and the files a pinning run writes
 //! do not make the next build rerun the script ([`crate::settle`]).
@@ -13,7 +15,8 @@ use std::path::{Path, PathBuf};
 use crate::codegen;
 use crate::error::{first_names, BuildError};
 use crate::project::{
-    CompiledMigration, PinPolicy, Project, RenderOptions, Renders, VariablesSource,
+    CompiledMigration, PinPolicy, Project, RenderOptions, Renders, UndefinedVariable,
+    VariablesSource,
 };
 use crate::settle;
 
@@ -54,6 +57,8 @@ pub struct Compiled {
     pub generated: PathBuf,
     /// Every file and folder cargo was told to watch.
     pub watched: BTreeSet<PathBuf>,
+    /// Undefined names printed as nothing (each also a `cargo:warning`).
+    pub warnings: Vec<UndefinedVariable>,
 }
 
 impl Config {
@@ -161,6 +166,7 @@ impl Config {
             newly_pinned,
             reused,
             mut problems,
+            warnings,
             ..
         } = project.render_all(&RenderOptions::new(policy, environments).variables(variables));
         if let Some(start) = settle::script_start(&out_dir) {
@@ -191,6 +197,9 @@ impl Config {
             if let Some(warning) = pinned_warning(&project, &newly_pinned) {
                 println!("cargo:warning={warning}");
             }
+            for warning in &warnings {
+                println!("cargo:warning={warning}");
+            }
         }
         // What rendered is kept even when something else failed: fixing that renders only it.
         let saved = project.save_render_cache();
@@ -214,6 +223,7 @@ impl Config {
             reused,
             generated,
             watched,
+            warnings,
         })
     }
 }

@@ -9,7 +9,9 @@
 //!   tests/                        tests (used by the CLI)
 //! ```
 //!
-//! Migrations run in byte-wise order of their folder names.
+//! Migrations run in byte-wise order of their folder names, which are
+//! `<UTC YYYYMMDDHHMMSS>-<name>` ([`check_migration_folder`], the one naming rule every
+//! command applies).
 
 use std::path::{Path, PathBuf};
 
@@ -26,6 +28,24 @@ pub enum LayoutError {
     MissingUpSql { path: PathBuf },
     #[error("migration folder name {name:?} in {} is not valid UTF-8: rename it", dir.display())]
     NonUtf8Name { dir: PathBuf, name: String },
+    #[error(transparent)]
+    Naming(#[from] NamingError),
+}
+
+/// A migration folder whose name breaks the rule of [`check_migration_folder`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "migration folder `migrations/{folder}` {reason}: rename `migrations/{folder}` to \
+     `migrations/{suggested}` (migrations are named `<UTC YYYYMMDDHHMMSS>-<name>`, as \
+     `spawn migration new` makes them)"
+)]
+pub struct NamingError {
+    /// The folder's name.
+    pub folder: String,
+    /// What is wrong with it.
+    pub reason: String,
+    /// The name to rename it to.
+    pub suggested: String,
 }
 
 /// The folders of one project.
@@ -130,8 +150,18 @@ impl Layout {
     }
 }
 
-/// Whether `name` is usable as a migration folder name: non-empty, no path separators,
-/// no whitespace or control characters, not `.`/`..`, not hidden.
+/// How many digits a migration folder's timestamp has (`YYYYMMDDHHMMSS`, UTC).
+const STAMP_DIGITS: usize = 14;
+
+/// Whether `c` may not appear in a migration name: path separators, whitespace, control
+/// characters.
+fn forbidden(c: char) -> bool {
+    matches!(c, '/' | '\\') || c.is_whitespace() || c.is_control()
+}
+
+/// Whether `name` is usable as the name part of a migration folder (what `spawn migration
+/// new` takes): non-empty, no path separators, no whitespace or control characters, not
+/// hidden. The folder is `<UTC YYYYMMDDHHMMSS>-<name>`; see [`check_migration_folder`].
 pub fn validate_migration_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("a migration name cannot be empty".into());
@@ -139,15 +169,76 @@ pub fn validate_migration_name(name: &str) -> Result<(), String> {
     if name.starts_with('.') {
         return Err(format!("migration name {name:?} cannot start with `.`"));
     }
-    if let Some(c) = name
-        .chars()
-        .find(|c| matches!(c, '/' | '\\') || c.is_whitespace() || c.is_control())
-    {
+    if let Some(c) = name.chars().find(|&c| forbidden(c)) {
         return Err(format!(
             "migration name {name:?} cannot contain {c:?}; use letters, digits, `-` and `_`"
         ));
     }
     Ok(())
+}
+
+/// The one rule for migration folder names, used by every command: `<stamp>-<name>`, where
+/// `<stamp>` is 14 digits (UTC `YYYYMMDDHHMMSS`, as `spawn migration new` and the original
+/// spawn make them) and `<name>` passes [`validate_migration_name`]. `now` is the stamp to
+/// suggest for a folder without one. The error names the folder and the rename to make.
+pub fn check_migration_folder(folder: &str, now: &str) -> Result<(), NamingError> {
+    let stamped = folder
+        .split_at_checked(STAMP_DIGITS)
+        .filter(|(stamp, rest)| stamp.bytes().all(|b| b.is_ascii_digit()) && rest.starts_with('-'));
+    let (stamp, reason, name) = match stamped {
+        Some((stamp, rest)) => (stamp, validate_migration_name(&rest[1..]).err(), &rest[1..]),
+        None => (
+            now,
+            Some("does not start with a `YYYYMMDDHHMMSS-` timestamp".to_owned()),
+            folder,
+        ),
+    };
+    let Some(reason) = reason else {
+        return Ok(());
+    };
+    let mut cleaned = String::new();
+    for c in name.chars() {
+        let c = if forbidden(c) { '-' } else { c };
+        // No run of `-` where several characters were replaced.
+        if !(c == '-' && cleaned.ends_with('-')) {
+            cleaned.push(c);
+        }
+    }
+    let cleaned = cleaned.trim_matches('-');
+    let cleaned = if cleaned.is_empty() {
+        "migration"
+    } else {
+        cleaned
+    };
+    Err(NamingError {
+        folder: folder.to_owned(),
+        reason,
+        suggested: format!("{stamp}-{cleaned}"),
+    })
+}
+
+/// UTC `YYYYMMDDHHMMSS` of `time`, as migration folders start.
+pub fn timestamp(time: std::time::SystemTime) -> String {
+    let secs = time
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    format!(
+        "{year:04}{month:02}{day:02}{:02}{:02}{:02}",
+        rest / 3_600,
+        rest / 60 % 60,
+        rest % 60
+    )
 }
 
 /// `path` relative to `base` for messages, or as it is when it is not below `base`.
@@ -193,6 +284,49 @@ mod tests {
     fn missing_migrations_folder_means_none() {
         let dir = tempfile::tempdir().unwrap();
         assert!(Layout::new(dir.path()).migrations().unwrap().is_empty());
+    }
+
+    #[test]
+    fn folders_need_a_stamp_and_no_spaces_with_the_rename_to_make() {
+        let now = "20261202170000";
+        for ok in [
+            "20250101000000-add-users",
+            "20240601090200-crlf-and-escapes",
+            "20250101000000-a_b.c",
+        ] {
+            assert_eq!(check_migration_folder(ok, now), Ok(()), "{ok}");
+        }
+        let rename = |folder| check_migration_folder(folder, now).map_err(|e| e.suggested);
+        assert_eq!(
+            rename("create-foo"),
+            Err("20261202170000-create-foo".into())
+        );
+        assert_eq!(
+            rename("20250101000000-has space"),
+            Err("20250101000000-has-space".into())
+        );
+        assert_eq!(
+            rename("20250101000000-"),
+            Err("20250101000000-migration".into())
+        );
+        assert_eq!(rename("2025-x"), Err("20261202170000-2025-x".into()));
+        let err = check_migration_folder("create-foo", now)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(
+                "rename `migrations/create-foo` to `migrations/20261202170000-create-foo`"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn timestamps_are_utc() {
+        let at = |secs| timestamp(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs));
+        assert_eq!(at(0), "19700101000000");
+        assert_eq!(at(1_709_210_096), "20240229123456");
+        assert_eq!(at(1_798_761_599), "20261231235959");
     }
 
     #[test]

@@ -3,28 +3,37 @@
 //!
 //! * [`Project::render_all`] renders every migration for the chosen environments under a
 //!   [`PinPolicy`], and returns what rendered with every problem collected and grouped
-//!   ([`Renders`], [`Problems`]);
+//!   ([`Renders`], [`Problems`]), and every undefined name printed as nothing, once per file
+//!   and name ([`UndefinedVariable`]);
 //! * [`Project::render_sql`] renders one migration for one environment, not yet analysed
 //!   (what `spawn migration build` prints);
 //! * [`Project::verify_pins`] checks every migration's pinned snapshot, reading each object
 //!   once; [`PinStore::verify`](crate::pin::PinStore::verify) checks the files of the store;
 //! * [`Project::pin_migrations`] pins `components/` once for any number of migrations.
 //!
+//! A migration folder whose name breaks [`layout::check_migration_folder`] is an error in
+//! [`Project::render_all`] and [`Project::pin_migrations`] (it is neither rendered, pinned
+//! nor applied), with the rename to make.
+//!
 //! With [`Project::cache_renders_in`] (what `compile()` does, in `OUT_DIR`), a render whose
 //! inputs are unchanged since the last run comes from the cache (see [`crate::cache`]).
 //! The types are public as `spawn_build::project::*`.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use crate::analyze;
 use crate::cache::{self, KeyInputs, Record, RenderCache};
 use crate::checksum;
 use crate::error::BuildError;
-use crate::layout::MigrationDir;
+use crate::layout::{self, MigrationDir};
 use crate::pin::ObjectHash;
 use crate::problems::Problems;
 use crate::project::{origin_of, CompiledMigration, CompiledRender, Project};
-use crate::render::{self, ComponentSource, RenderError, RenderRequest, Rendered};
+use crate::render::{
+    self, ComponentSource, RenderError, RenderRequest, Rendered, TemplateError, UndefinedUse,
+};
 
 /// What to do with migrations that have no pin (no `lock.toml`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +110,64 @@ pub struct Renders {
     pub reused: usize,
     /// Every problem, grouped: nothing above is complete unless this is empty.
     pub problems: Problems,
+    /// Undefined names printed as nothing, each name of each file once, in the order found.
+    pub warnings: Vec<UndefinedVariable>,
+}
+
+/// An undefined name that a migration's `{{ … }}` printed as nothing (as the original spawn
+/// did): the render succeeds, and the SQL is probably broken (`VALUES (, 3)`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UndefinedVariable {
+    pub migration: String,
+    /// Where it is printed, and the name.
+    pub at: UndefinedUse,
+    /// The environments it is undefined in.
+    pub environments: Vec<String>,
+}
+
+impl fmt::Display for UndefinedVariable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.at.line {
+            Some(line) => write!(f, "{}:{line}: ", self.at.file)?,
+            None => write!(f, "{}: ", self.at.file)?,
+        }
+        write!(
+            f,
+            "`{}` is undefined and renders as nothing (migration {}, environment{} {}); \
+             define it in the variables file, or guard it with `is defined` or `|default(…)`",
+            self.at.name,
+            self.migration,
+            if self.environments.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            self.environments.join(", ")
+        )
+    }
+}
+
+impl Renders {
+    /// Notes the undefined names of a render of `migration` for `environment`, merging one
+    /// already noted for another environment.
+    fn note_undefined(&mut self, migration: &str, environment: &str, uses: &[UndefinedUse]) {
+        for used in uses {
+            let same = self.warnings.iter_mut().find(|w| {
+                w.migration == migration && w.at.file == used.file && w.at.name == used.name
+            });
+            match same {
+                Some(w) if !w.environments.iter().any(|e| e == environment) => {
+                    w.environments.push(environment.to_owned());
+                }
+                Some(_) => {}
+                None => self.warnings.push(UndefinedVariable {
+                    migration: migration.to_owned(),
+                    at: used.clone(),
+                    environments: vec![environment.to_owned()],
+                }),
+            }
+        }
+    }
 }
 
 /// One migration rendered for one environment by [`Project::render_sql`], not analysed.
@@ -135,6 +202,17 @@ pub struct PinnedMigration {
     pub pin: ObjectHash,
     /// Its pin before, if it had one.
     pub previous: Option<ObjectHash>,
+}
+
+/// What [`Project::pin_migrations`] pinned, and what it refused to pin.
+#[derive(Debug, Default)]
+pub struct Pinning {
+    /// The migrations pinned, in the order given.
+    pub pinned: Vec<PinnedMigration>,
+    /// The migrations left as they were because they do not render (or could not be pinned).
+    pub refused: Vec<String>,
+    /// Why, grouped.
+    pub problems: Problems,
 }
 
 /// Where one migration's components come from, as [`Project::choose_components`] decided.
@@ -180,22 +258,52 @@ impl Project {
         Ok(unpinned)
     }
 
-    /// Pins `migrations` (see [`Project::pin`]).
+    /// Pins each of `migrations` that renders from the working tree's `components/` for every
+    /// environment of `options` (its policy is not used; see [`Project::pin`]). A migration
+    /// that does not render is not pinned: nothing is written for it, and why is in
+    /// [`Pinning::problems`] with its name in [`Pinning::refused`].
     pub fn pin_migrations(
         &mut self,
         migrations: &[MigrationDir],
-    ) -> Result<Vec<PinnedMigration>, BuildError> {
-        migrations
-            .iter()
-            .map(|m| {
-                let previous = self.pin_of(m)?;
+        options: &RenderOptions,
+    ) -> Pinning {
+        let mut out = Pinning::default();
+        let environments =
+            self.env_variables(&options.environments, &options.variables, &mut out.problems);
+        if !out.problems.is_empty() {
+            // Without every environment's variables, nothing can be shown to render.
+            out.refused = migrations.iter().map(|m| m.name.clone()).collect();
+            return out;
+        }
+        let now = layout::timestamp(SystemTime::now());
+        for m in migrations {
+            if let Err(e) = layout::check_migration_folder(&m.name, &now) {
+                out.problems.push(BuildError::Layout(e.into()));
+                out.refused.push(m.name.clone());
+                continue;
+            }
+            let problems = self.working_tree_problems(m, &environments);
+            if !problems.is_empty() {
+                out.problems.extend(problems);
+                out.refused.push(m.name.clone());
+                continue;
+            }
+            let pinned = self.pin_of(m).and_then(|previous| {
                 Ok(PinnedMigration {
                     name: m.name.clone(),
                     pin: self.pin(m)?,
                     previous,
                 })
-            })
-            .collect()
+            });
+            match pinned {
+                Ok(pinned) => out.pinned.push(pinned),
+                Err(e) => {
+                    out.problems.push(e);
+                    out.refused.push(m.name.clone());
+                }
+            }
+        }
+        out
     }
 
     /// Checks every migration's pin: its lock.toml, and every tree and file of its snapshot.
@@ -289,8 +397,13 @@ impl Project {
             self.env_variables(&options.environments, &options.variables, &mut out.problems);
         let hits = |project: &Self| project.cache.as_ref().map_or(0, RenderCache::hits);
         let hits_before = hits(self);
+        let now = layout::timestamp(SystemTime::now());
         for m in &migrations {
-            self.render_migration(m, options.policy, &environments, &mut out);
+            // A misnamed folder is neither rendered nor pinned (nor applied).
+            match layout::check_migration_folder(&m.name, &now) {
+                Ok(()) => self.render_migration(m, options.policy, &environments, &mut out),
+                Err(e) => out.problems.push(BuildError::Layout(e.into())),
+            }
         }
         out.reused = hits(self) - hits_before;
         out
@@ -304,7 +417,7 @@ impl Project {
         out: &mut Renders,
     ) {
         self.files_read.insert(m.up_sql());
-        let choice = match self.choose_components(m, policy) {
+        let choice = match self.choose_components(m, policy, environments) {
             Ok(choice) => choice,
             Err(e) => {
                 out.problems.push(e);
@@ -321,7 +434,10 @@ impl Project {
         for vars in environments {
             let compiled = self
                 .render_cached(m, choice.render_from.as_ref(), vars)
-                .and_then(|rendered| analysed(m, &vars.environment, rendered));
+                .and_then(|rendered| {
+                    out.note_undefined(&m.name, &vars.environment, &rendered.undefined);
+                    analysed(m, &vars.environment, rendered)
+                });
             match compiled {
                 Ok(render) => renders.push(render),
                 Err(e) => out.problems.push(e),
@@ -334,6 +450,25 @@ impl Project {
         });
     }
 
+    /// Every problem rendering and analysing `m` from the working tree's `components/` for
+    /// each of `environments` (what pinning it now would freeze).
+    fn working_tree_problems(
+        &mut self,
+        m: &MigrationDir,
+        environments: &[EnvVariables],
+    ) -> Problems {
+        let mut problems = Problems::new();
+        for vars in environments {
+            if let Err(e) = self
+                .render_cached(m, None, vars)
+                .and_then(|rendered| analysed(m, &vars.environment, rendered))
+            {
+                problems.push(e);
+            }
+        }
+        problems
+    }
+
     /// Renders `migration` for `environment` under `policy` with `variables`; the SQL is not
     /// analysed (see [`analyze::analyze`]).
     pub fn render_sql(
@@ -343,7 +478,6 @@ impl Project {
         policy: PinPolicy,
         variables: &VariablesSource,
     ) -> Result<SqlRender, BuildError> {
-        let choice = self.choose_components(migration, policy)?;
         let mut problems = Problems::new();
         let vars = self.env_variables(&[environment.to_owned()], variables, &mut problems);
         problems.into_result()?;
@@ -352,6 +486,7 @@ impl Project {
                 "no variables for environment {environment}"
             )));
         };
+        let choice = self.choose_components(migration, policy, std::slice::from_ref(vars))?;
         let rendered = self.render_cached(migration, choice.render_from.as_ref(), vars)?;
         Ok(SqlRender {
             pin: choice.lock,
@@ -361,11 +496,13 @@ impl Project {
     }
 
     /// Where `m`'s components come from under `policy` (pinning it for
-    /// [`PinPolicy::AutoPin`]), or why it cannot be rendered.
+    /// [`PinPolicy::AutoPin`] once it renders from `components/` for every one of
+    /// `environments`), or why it cannot be rendered.
     fn choose_components(
         &mut self,
         m: &MigrationDir,
         policy: PinPolicy,
+        environments: &[EnvVariables],
     ) -> Result<Choice, BuildError> {
         let lock = self.pin_of(m)?;
         let choice = |render_from: Option<ObjectHash>, newly_pinned| Choice {
@@ -382,7 +519,13 @@ impl Project {
                     hint: None,
                 })
             }
-            (PinPolicy::AutoPin, None) => choice(Some(self.pin(m)?), true),
+            (PinPolicy::AutoPin, None) => {
+                // Never pin what does not render: a pin that this migration cannot render
+                // from would only have to be replaced (and would fail as "not found in the
+                // pinned snapshot" once components/ is fixed).
+                self.working_tree_problems(m, environments).into_result()?;
+                choice(Some(self.pin(m)?), true)
+            }
             (PinPolicy::WorkingTreeIfUnpinned, None) => choice(None, false),
         })
     }
@@ -420,17 +563,56 @@ impl Project {
             },
             source => BuildError::Render {
                 environment: vars.environment.clone(),
-                source,
+                source: match (pin, source) {
+                    (Some(root), RenderError::Template(err)) => {
+                        RenderError::Template(self.hint_repin(m, root, vars, err))
+                    }
+                    (_, source) => source,
+                },
             },
         })?;
         self.files_read.extend(rendered.files_read.iter().cloned());
         if let (Some(key), Some(cache)) = (key, self.cache.as_mut()) {
-            // Random UUIDs make a render that the same inputs do not give again.
-            if !rendered.random {
+            // Random UUIDs make a render that the same inputs do not give again; undefined
+            // names are not kept, so a render with some is rendered (and reported) again.
+            if !rendered.random && rendered.undefined.is_empty() {
                 cache.keep(key, Record::of(&rendered));
             }
         }
         Ok(rendered)
+    }
+
+    /// `err`, from rendering `m` from its pin `root`, with a hint to re-pin when the pin is
+    /// the cause: the working tree's `components/` render `m` (e.g. they have a component
+    /// the snapshot lacks).
+    fn hint_repin(
+        &self,
+        m: &MigrationDir,
+        root: &ObjectHash,
+        vars: &EnvVariables,
+        mut err: Box<TemplateError>,
+    ) -> Box<TemplateError> {
+        let up_sql = m.up_sql();
+        let working_tree = render::render(&RenderRequest {
+            migration_name: &m.name,
+            up_sql_path: &up_sql,
+            components: &ComponentSource::Directory(self.layout.components_dir()),
+            environment: &vars.environment,
+            variables: vars.value.as_ref(),
+        });
+        if working_tree.is_ok() {
+            let repin = format!(
+                "components/ renders it, but {} is pinned to the snapshot {root}, which differs: \
+                 re-pin it with `spawn migration pin {}` (if it is applied anywhere already, \
+                 its SQL may change there)",
+                m.name, m.name
+            );
+            err.hint = Some(match err.hint.take() {
+                Some(hint) => format!("{hint}; {repin}"),
+                None => repin,
+            });
+        }
+        err
     }
 
     /// The render cache's key for `m` (`None`: not cacheable, or no cache).

@@ -22,7 +22,8 @@ use crate::spawn_toml::SpawnToml;
 use crate::variables;
 
 pub use crate::pipeline::{
-    PinPolicy, PinReport, PinnedMigration, RenderOptions, Renders, SqlRender, VariablesSource,
+    PinPolicy, PinReport, PinnedMigration, Pinning, RenderOptions, Renders, SqlRender,
+    UndefinedVariable, VariablesSource,
 };
 
 /// One migration rendered for one environment and analysed.

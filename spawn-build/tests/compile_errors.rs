@@ -34,8 +34,8 @@ impl Project {
         self.dir.path().join("out")
     }
 
-    /// Compiles with auto-pinning off unless `locked`; returns the error text.
-    fn fail(&self, configure: impl FnOnce(&mut Config)) -> String {
+    /// The unlocked build, with auto-pinning off.
+    fn config(&self) -> Config {
         let mut config = Config::new();
         config
             .spawn_toml(self.dir.path().join("spawn.toml"))
@@ -43,6 +43,12 @@ impl Project {
             .cargo_output(false)
             .auto_pin(false)
             .locked(false);
+        config
+    }
+
+    /// Compiles with auto-pinning off unless `locked`; returns the error text.
+    fn fail(&self, configure: impl FnOnce(&mut Config)) -> String {
+        let mut config = self.config();
         configure(&mut config);
         let err = config.compile().expect_err("compile() should fail");
         assert!(
@@ -67,14 +73,7 @@ impl Project {
     }
 
     fn ok(&self) -> spawn_build::Compiled {
-        Config::new()
-            .spawn_toml(self.dir.path().join("spawn.toml"))
-            .out_dir(self.out())
-            .cargo_output(false)
-            .auto_pin(false)
-            .locked(false)
-            .compile()
-            .expect("compile")
+        self.config().compile().expect("compile")
     }
 }
 
@@ -400,4 +399,112 @@ fn a_missing_pinned_object_is_reported_once_with_its_migrations() {
             "pinned by 3 migrations: 20250101000000-a, 20250102000000-b, 20250103000000-c",
         ],
     );
+}
+
+#[test]
+fn a_debug_build_never_pins_a_migration_that_does_not_render() {
+    let p = Project::new();
+    let m = "20250101000000-uses-missing";
+    p.migration(m, "{% include \"later.sql\" %}\n");
+    let err = p.fail(|c| {
+        c.auto_pin(true);
+    });
+    assert!(err.contains("later.sql") && err.contains(m), "{err}");
+    let lock = p.dir.path().join(format!("db/migrations/{m}/lock.toml"));
+    assert!(
+        !lock.exists(),
+        "a migration that does not render is not pinned"
+    );
+    assert!(
+        !p.dir.path().join("db/pinned").exists(),
+        "nothing is pinned"
+    );
+    // Once the component exists, the build pins the migration and renders from the pin.
+    p.write("db/components/later.sql", "SELECT 2;\n");
+    p.pin();
+    assert!(lock.is_file());
+}
+
+#[test]
+fn a_pin_without_a_component_the_working_tree_has_says_to_re_pin() {
+    let p = Project::new();
+    let m = "20250101000000-grows";
+    p.migration(m, "SELECT 1;\n");
+    p.pin();
+    std::fs::remove_dir_all(p.out()).unwrap();
+    p.write("db/components/new.sql", "SELECT 2;\n");
+    p.migration(m, "{% include \"new.sql\" %}\n");
+    let err = p.fail(|_| {});
+    assert!(err.contains("looked up in the pinned snapshot"), "{err}");
+    assert!(
+        err.contains(&format!("re-pin it with `spawn migration pin {m}`")),
+        "{err}"
+    );
+    // A component missing everywhere is no reason to re-pin.
+    p.migration(m, "{% include \"nowhere.sql\" %}\n");
+    let err = p.fail(|_| {});
+    assert!(!err.contains("re-pin"), "{err}");
+}
+
+#[test]
+fn misnamed_migration_folders_fail_the_build_with_the_rename_to_make() {
+    let p = Project::new();
+    p.migration("create-foo", "SELECT 1;\n");
+    p.migration("20250101000000-has space", "SELECT 1;\n");
+    let err = p.fail(|c| {
+        c.auto_pin(true);
+    });
+    assert!(
+        err.contains(
+            "rename `migrations/20250101000000-has space` to `migrations/20250101000000-has-space`"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("rename `migrations/create-foo` to `migrations/"),
+        "{err}"
+    );
+    assert!(err.contains("-create-foo`"), "{err}");
+    assert!(
+        !p.dir
+            .path()
+            .join("db/migrations/create-foo/lock.toml")
+            .exists(),
+        "a misnamed migration is not pinned"
+    );
+}
+
+#[test]
+fn undefined_variables_render_as_nothing_and_are_warned_of_once_per_file() {
+    let p = Project::new();
+    let vars = p.write("vars.json", "{\"n\": 3}\n");
+    let m = "20250101000000-uses-nope";
+    p.migration(
+        m,
+        "SELECT 1;\nINSERT INTO t VALUES ({{ variables.nope }}, {{ variables.n }});\n",
+    );
+    let compile = || {
+        p.config()
+            .variables(&vars)
+            .environments(["dev", "prod"])
+            .compile()
+    };
+    let compiled = compile().expect("an undefined name renders, as in the original spawn");
+    // Byte-identical to the original spawn: the undefined value prints as nothing.
+    let renders = &compiled.migrations[0].renders;
+    assert_eq!(renders.len(), 2);
+    for render in renders {
+        assert_eq!(render.sql, "SELECT 1;\nINSERT INTO t VALUES (, 3);");
+    }
+    assert_eq!(compiled.warnings.len(), 1, "{:?}", compiled.warnings);
+    let warning = &compiled.warnings[0];
+    assert_eq!(warning.at.name, "variables.nope");
+    assert_eq!(warning.environments, ["dev", "prod"]);
+    let text = warning.to_string();
+    let up_sql = format!("{m}/up.sql:2: ");
+    assert!(text.contains(&up_sql), "{text}");
+    assert!(text.contains("`variables.nope` is undefined"), "{text}");
+    // A render with an undefined name is not cached: the next build warns again.
+    let again = compile().expect("compile");
+    assert_eq!(again.warnings, compiled.warnings);
 }

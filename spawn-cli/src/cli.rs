@@ -69,7 +69,11 @@ pub enum Command {
     /// Create spawn.toml and the folders components/ migrations/ tests/ pinned/.
     Init(InitArgs),
     /// Check that every migration renders, is pinned and has an intact pin.
-    Check,
+    Check {
+        /// Fail (exit 1) on warnings too: an undefined name printed as nothing.
+        #[arg(long)]
+        strict: bool,
+    },
     /// Create, build, pin, apply and inspect migrations.
     #[command(subcommand)]
     Migration(MigrationCommand),

@@ -52,6 +52,14 @@ fn project(name: &str) -> tempfile::TempDir {
     dir
 }
 
+/// Writes `db/migrations/<name>/up.sql` of the project in `dir`; returns its path.
+fn write_migration(dir: &Path, name: &str, sql: &str) -> PathBuf {
+    let up = dir.join(format!("db/migrations/{name}/up.sql"));
+    std::fs::create_dir_all(up.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&up, sql).expect("write");
+    up
+}
+
 fn stdout_of(cmd: &mut Command) -> String {
     let out = cmd.output().expect("run spawn");
     String::from_utf8_lossy(&out.stdout).into_owned()
@@ -431,6 +439,105 @@ fn check_and_pin_verify_report_each_cause_once() {
         ),
         "{stderr}"
     );
+}
+
+#[test]
+fn pin_refuses_a_migration_that_does_not_render() {
+    let p = project("app");
+    let dir = p.path();
+    let broken = "20250104000000-broken";
+    let up = write_migration(dir, broken, "{% include \"tables/later.sql\" %}\n");
+    let objects = |dir: &Path| {
+        walkdir::WalkDir::new(dir.join("db/pinned"))
+            .into_iter()
+            .count()
+    };
+    let before = objects(dir);
+    spawn()
+        .current_dir(dir)
+        .args(["migration", "pin", "--all"])
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("tables/later.sql").and(predicate::str::contains(format!(
+                "not pinned (nothing was written for them): {broken}"
+            ))),
+        );
+    assert!(!up.with_file_name("lock.toml").exists());
+    assert_eq!(objects(dir), before, "nothing is written to pinned/");
+    spawn()
+        .current_dir(dir)
+        .args(["migration", "pin", broken])
+        .assert()
+        .code(1);
+    assert!(!up.with_file_name("lock.toml").exists());
+}
+
+#[test]
+fn misnamed_migration_folders_are_refused_with_the_rename_to_make() {
+    let p = project("app");
+    let dir = p.path();
+    for folder in ["create-foo", "20250105000000-has space"] {
+        write_migration(dir, folder, "SELECT 1;\n");
+    }
+    let renames =
+        || {
+            predicate::str::contains(
+        "rename `migrations/20250105000000-has space` to `migrations/20250105000000-has-space`",
+    )
+    .and(predicate::str::contains("rename `migrations/create-foo` to `migrations/"))
+        .and(predicate::str::is_match("to `migrations/[0-9]{14}-create-foo`").expect("regex"))
+        };
+    spawn()
+        .current_dir(dir)
+        .arg("check")
+        .assert()
+        .code(1)
+        .stderr(renames());
+    spawn()
+        .current_dir(dir)
+        .args(["migration", "pin", "--all"])
+        .assert()
+        .code(1)
+        .stderr(renames());
+    assert!(!dir.join("db/migrations/create-foo/lock.toml").exists());
+    // apply refuses before connecting (nothing listens on port 1).
+    spawn()
+        .current_dir(dir)
+        .env("SPAWN_TEST_URL", "postgres://127.0.0.1:1/none")
+        .args(["migration", "apply", "-y", "--no-pin"])
+        .assert()
+        .code(1)
+        .stderr(renames());
+}
+
+#[test]
+fn check_warns_of_undefined_variables_and_fails_on_them_when_strict() {
+    let p = project("app");
+    let dir = p.path();
+    let m = "20250104000000-uses-nope";
+    write_migration(dir, m, "SELECT {{ variables.nope }} AS x;\n");
+    // It renders (as nothing, as in the original spawn), so it can be pinned.
+    spawn()
+        .current_dir(dir)
+        .args(["migration", "pin", m])
+        .assert()
+        .success();
+    let out = spawn().current_dir(dir).arg("check").output().expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert_eq!(
+        stderr.matches("`variables.nope` is undefined").count(),
+        1,
+        "{stderr}"
+    );
+    assert!(stderr.contains(&format!("{m}/up.sql:1: ")), "{stderr}");
+    spawn()
+        .current_dir(dir)
+        .args(["check", "--strict"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("`variables.nope` is undefined"));
 }
 
 #[test]

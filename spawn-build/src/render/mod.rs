@@ -18,18 +18,21 @@
 //!   `parse_yaml`, `base64_encode` and `to_string_lossy`;
 //! * one trailing newline of each template is dropped (`keep_trailing_newline` off).
 //!
-//! [`render`] also reports which working-tree files it read and, best effort, which
-//! component every output line came from.
+//! [`render`] also reports which working-tree files it read, best effort which component
+//! every output line came from, and every undefined name a `{{ … }}` printed as nothing
+//! ([`UndefinedUse`], see [`undefined`]): the original spawn renders those as empty, and so
+//! does this, byte for byte.
 
 mod components;
 mod error;
 pub mod escape;
 mod functions;
 mod origins;
+mod undefined;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use minijinja::{context, Environment, ErrorKind, Value};
 
@@ -39,6 +42,7 @@ pub use error::{Location, RenderError, TemplateError};
 use functions::UuidLog;
 use origins::MarkRegistry;
 pub use origins::Origins;
+pub use undefined::UndefinedUse;
 
 /// Where `{% include %}` and friends, and `read_file` and friends, find components.
 #[derive(Debug, Clone)]
@@ -83,7 +87,12 @@ pub struct Rendered {
     /// Whether the render drew random UUIDs (`gen_uuid_v4`, `gen_uuid_v7`): rendering the same
     /// inputs again gives other SQL.
     pub random: bool,
+    /// Undefined names that a `{{ … }}` printed as nothing, each once, in file order.
+    pub undefined: Vec<UndefinedUse>,
 }
+
+/// The templates in which a `{{ … }}` printed an undefined value (as nothing).
+type PrintedUndefined = Arc<Mutex<BTreeSet<String>>>;
 
 /// The name `up.sql` is registered under. It can never be a component key (keys never
 /// start with `/`, and the loader rejects such names), so no component shadows it.
@@ -99,7 +108,8 @@ pub fn render(req: &RenderRequest<'_>) -> Result<Rendered, RenderError> {
         variables => req.variables.cloned().unwrap_or(Value::from(())),
     };
 
-    let env = environment(&components, &uuids, None);
+    let printed_undefined = PrintedUndefined::default();
+    let env = environment(&components, &uuids, None, &printed_undefined);
     let sql = render_source(&env, &source, &ctx).map_err(|err| {
         // A pinned object that is missing or corrupt is the cause, whatever the template
         // made of it: report the object.
@@ -118,12 +128,28 @@ pub fn render(req: &RenderRequest<'_>) -> Result<Rendered, RenderError> {
         &components,
         &Arc::new(uuids.replaying()),
         Some(Arc::clone(&registry)),
+        &PrintedUndefined::default(),
     );
     let marked_source = registry.mark(None, &source, false);
     let origins = match render_source(&marked_env, &marked_source, &ctx) {
         Ok(marked) => origins::locate(&marked, &registry, &sql),
         Err(_) => Vec::new(),
     };
+
+    let printed_in: Vec<String> = printed_undefined
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .iter()
+        .cloned()
+        .collect();
+    let undefined = printed_in
+        .iter()
+        .flat_map(|name| {
+            let (file, text) = template_text(req, &components, &source, Some(name));
+            text.map(|text| undefined::find(&env, &file, &text, req.variables))
+                .unwrap_or_default()
+        })
+        .collect();
 
     let mut files_read = components.files_read();
     files_read.insert(req.up_sql_path.to_path_buf());
@@ -133,6 +159,7 @@ pub fn render(req: &RenderRequest<'_>) -> Result<Rendered, RenderError> {
         files_read,
         components_read: components.found(),
         random: uuids.drew_any(),
+        undefined,
     })
 }
 
@@ -164,11 +191,21 @@ fn environment(
     components: &Arc<Components>,
     uuids: &Arc<UuidLog>,
     marks: Option<Arc<MarkRegistry>>,
+    printed_undefined: &PrintedUndefined,
 ) -> Environment<'static> {
     let mut env = Environment::new();
     env.set_keep_trailing_newline(false);
     env.set_auto_escape_callback(escape::auto_escape);
-    env.set_formatter(escape::sql_formatter);
+    let printed_undefined = Arc::clone(printed_undefined);
+    env.set_formatter(move |out, state, value| {
+        if value.is_undefined() {
+            let mut names = printed_undefined
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            names.insert(state.name().to_owned());
+        }
+        escape::sql_formatter(out, state, value)
+    });
     let loader_components = Arc::clone(components);
     env.set_loader(move |name| load_template(&loader_components, name, marks.as_deref()));
     functions::register(&mut env, components, uuids);
@@ -240,7 +277,28 @@ fn locate(
     up_sql: &str,
     err: &minijinja::Error,
 ) -> (Location, Option<String>) {
-    let (file, text) = match err.name() {
+    let (file, text) = template_text(req, components, up_sql, err.name());
+    let line_text = err
+        .line()
+        .and_then(|l| text.as_deref().and_then(|t| nth_line(t, l)));
+    (
+        Location {
+            file,
+            line: err.line(),
+        },
+        line_text,
+    )
+}
+
+/// The template `name` (`up.sql` when `None`) as shown in messages, and its text when it
+/// can be read.
+fn template_text(
+    req: &RenderRequest<'_>,
+    components: &Components,
+    up_sql: &str,
+    name: Option<&str>,
+) -> (String, Option<String>) {
+    match name {
         Some(name) if name != UP_SQL_TEMPLATE => {
             let text = components
                 .read(name)
@@ -253,17 +311,7 @@ fn locate(
             req.up_sql_path.display().to_string(),
             Some(up_sql.to_owned()),
         ),
-    };
-    let line_text = err
-        .line()
-        .and_then(|l| text.as_deref().and_then(|t| nth_line(t, l)));
-    (
-        Location {
-            file,
-            line: err.line(),
-        },
-        line_text,
-    )
+    }
 }
 
 fn nth_line(text: &str, line: usize) -> Option<String> {

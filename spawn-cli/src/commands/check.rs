@@ -3,24 +3,30 @@
 //! `-- spawn:no-transaction` migrations). Lists every problem, each cause once
 //! (`Project::verify_pins`, then `Project::render_all`, whose problems are grouped).
 //!
-//! Exit 0 when all is well, 1 when something is broken (a render, a pin, the SQL), 2 when
-//! the only findings are migrations still to pin.
+//! An undefined name that a template prints as nothing (`{{ variables.nope }}`) renders, as
+//! in the original spawn, but is listed as a warning; `--strict` makes it an error.
+//!
+//! Exit 0 when all is well (warnings aside), 1 when something is broken (a render, a pin,
+//! the SQL; with `--strict`, a warning), 2 when the only findings are migrations still to
+//! pin.
 
 use serde_json::json;
 use spawn_build::error::BuildError;
+use spawn_build::layout::LayoutError;
 use spawn_build::problems::Problems;
 use spawn_build::project::{PinPolicy, RenderOptions};
 
 use crate::commands::CommandContext;
 use crate::exit::{self, CmdResult, Exit};
 
-pub fn run(ctx: &CommandContext<'_>) -> CmdResult {
+pub fn run(ctx: &CommandContext<'_>, strict: bool) -> CmdResult {
     let mut proj = ctx.project()?;
     let environments: Vec<String> = match &ctx.cli.environment {
         Some(e) => vec![e.clone()],
         None => proj.project.config.environments().into_iter().collect(),
     };
     let mut problems = Problems::new();
+    let mut warnings = Vec::new();
     let migrations = proj.migrations().map_or(0, |m| m.len());
     match proj.project.verify_pins() {
         Ok(report) => {
@@ -33,18 +39,24 @@ pub fn run(ctx: &CommandContext<'_>) -> CmdResult {
             }
             // Unpinned migrations render from the working tree: their other problems show too.
             let options = RenderOptions::new(PinPolicy::WorkingTreeIfUnpinned, &environments);
-            problems.extend(proj.project.render_all(&options).problems);
+            let renders = proj.project.render_all(&options);
+            problems.extend(renders.problems);
+            warnings = renders.warnings;
         }
         Err(e) => problems.push(e),
     }
 
-    let broken = problems.iter().any(|p| kind(p) != "unpinned");
+    // Under --strict, a warning fails the check like any problem.
+    let warnings_fail = strict && !warnings.is_empty();
+    let broken = warnings_fail || problems.iter().any(|p| kind(p) != "unpinned");
+    let warnings: Vec<String> = warnings.iter().map(ToString::to_string).collect();
     let out = ctx.out;
     if out.json {
         out.json_value(&json!({
-            "ok": problems.is_empty(),
+            "ok": problems.is_empty() && !warnings_fail,
             "migrations": migrations,
             "environments": environments,
+            "warnings": warnings,
             "problems": problems.iter().map(|p| {
                 let names = migrations_of(p);
                 json!({
@@ -55,7 +67,10 @@ pub fn run(ctx: &CommandContext<'_>) -> CmdResult {
                 })
             }).collect::<Vec<_>>(),
         }));
-    } else if problems.is_empty() {
+    } else if problems.is_empty() && !warnings_fail {
+        for w in &warnings {
+            out.warn(w);
+        }
         out.success(format!(
             "ok: {migrations} migration(s) render for {} and are pinned with intact pins",
             environments.join(", ")
@@ -64,10 +79,15 @@ pub fn run(ctx: &CommandContext<'_>) -> CmdResult {
         for p in problems.iter() {
             out.error(p.to_string());
         }
-        out.note(format!(
-            "{} problem(s) in {migrations} migration(s)",
-            problems.len()
-        ));
+        for w in &warnings {
+            if strict {
+                out.error(w);
+            } else {
+                out.warn(w);
+            }
+        }
+        let counted = problems.len() + if strict { warnings.len() } else { 0 };
+        out.note(format!("{counted} problem(s) in {migrations} migration(s)"));
     }
     if broken {
         Err(Exit::Code(exit::ERROR))
@@ -98,6 +118,7 @@ fn migrations_of(p: &BuildError) -> Vec<String> {
             vec![migration.clone()]
         }
         BuildError::Render { source, .. } => vec![source.migration().to_owned()],
+        BuildError::Layout(LayoutError::Naming(e)) => vec![e.folder.clone()],
         _ => Vec::new(),
     }
 }

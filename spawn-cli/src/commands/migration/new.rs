@@ -1,7 +1,7 @@
 //! `spawn migration new <name>`: `migrations/<UTC YYYYMMDDHHMMSS>-<name>/up.sql`.
 
 use anyhow::{anyhow, Context};
-use spawn_build::layout::validate_migration_name;
+use spawn_build::layout::{check_migration_folder, validate_migration_name};
 
 use crate::commands::CommandContext;
 use crate::exit::CmdResult;
@@ -19,8 +19,10 @@ pub fn run(ctx: &CommandContext<'_>, name: &str) -> CmdResult {
             dup.dir.display()
         );
     }
-    let stamp = chrono::Utc::now().format("%Y%m%d%H%M%S");
+    let stamp = chrono::Utc::now().format("%Y%m%d%H%M%S").to_string();
     let folder = format!("{stamp}-{name}");
+    // The one naming rule every command applies to migration folders.
+    check_migration_folder(&folder, &stamp).map_err(|e| anyhow!("{e}"))?;
     let m = proj.project.layout.migration(&folder);
     let parent = proj.project.layout.migrations_dir();
     std::fs::create_dir_all(&parent).with_context(|| format!("creating {}", parent.display()))?;

@@ -1,7 +1,10 @@
 //! `spawn migration pin <m>|--all`: freeze the current components/ for a migration
-//! (`Project::pin_migrations`: components/ is pinned once, however many migrations).
+//! (`Project::pin_migrations`: components/ is pinned once, however many migrations). A
+//! migration that does not render from components/ for every environment is not pinned
+//! (exit 1, naming it).
 
 use anyhow::anyhow;
+use spawn_build::project::{PinPolicy, Pinning, RenderOptions};
 
 use crate::commands::CommandContext;
 use crate::exit::CmdResult;
@@ -16,10 +19,19 @@ pub fn run(ctx: &CommandContext<'_>, migration: Option<&str>, all: bool) -> CmdR
         let name = migration.ok_or_else(|| anyhow!("name a migration, or pass --all"))?;
         vec![proj.migration(name)?]
     };
-    let pinned = proj
-        .project
-        .pin_migrations(&targets)
-        .map_err(|e| anyhow!("{e}"))?;
+    // Pinning freezes components/ for every environment: each must render first.
+    let environments: Vec<String> = match &ctx.cli.environment {
+        Some(e) => vec![e.clone()],
+        None => proj.project.config.environments().into_iter().collect(),
+    };
+    let Pinning {
+        pinned,
+        refused,
+        problems,
+    } = proj.project.pin_migrations(
+        &targets,
+        &RenderOptions::new(PinPolicy::WorkingTree, environments),
+    );
     for p in &pinned {
         if let Some(old) = p.previous.filter(|old| *old != p.pin) {
             ctx.out.warn(format!(
@@ -29,19 +41,33 @@ pub fn run(ctx: &CommandContext<'_>, migration: Option<&str>, all: bool) -> CmdR
         }
         ctx.out.success(format!("pinned {} to {}", p.name, p.pin));
     }
+    for p in problems.iter() {
+        ctx.out.error(p.to_string());
+    }
     if ctx.out.json {
         let pinned: Vec<_> = pinned
             .iter()
             .map(|p| serde_json::json!({ "migration": p.name, "pin": p.pin.to_string() }))
             .collect();
-        ctx.out.json_value(&serde_json::json!({ "pinned": pinned }));
+        let problems: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        ctx.out.json_value(
+            &serde_json::json!({ "pinned": pinned, "refused": refused, "problems": problems }),
+        );
     } else if targets.is_empty() {
         ctx.out.line("every migration is pinned already");
-    } else {
+    } else if !pinned.is_empty() {
         ctx.out.line(format!(
             "commit the lock.toml file(s) and {} with the migration",
             proj.project.layout.pinned_dir().display()
         ));
     }
-    Ok(())
+    if refused.is_empty() {
+        Ok(())
+    } else {
+        crate::fail!(
+            "not pinned (nothing was written for them): {}; fix what is reported above and \
+             pin again",
+            refused.join(", ")
+        )
+    }
 }
