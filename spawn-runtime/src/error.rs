@@ -152,6 +152,16 @@ pub enum MigrateError {
     #[error(transparent)]
     Failed(Box<MigrationFailure>),
 
+    /// The migrator's own connection could not be opened (refused, no answer within the
+    /// connect timeout, authentication, …).
+    #[error("connecting the migrator's dedicated connection to the {role} database: {source}")]
+    Connect {
+        /// `target` or `tracking`.
+        role: &'static str,
+        #[source]
+        source: crate::connect::ConnectError,
+    },
+
     /// A query of the migrator itself failed (connection, privileges, …).
     #[error("{context}: {source}")]
     Database {

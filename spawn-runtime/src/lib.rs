@@ -134,6 +134,7 @@
 pub mod embedded;
 
 mod batch;
+pub mod connect;
 mod diagnose;
 mod error;
 mod lock;
@@ -149,6 +150,7 @@ mod split;
 mod status;
 mod tracking;
 
+pub use connect::{ConnectError, DEFAULT_CONNECT_TIMEOUT};
 pub use embedded::Migrations;
 pub use error::{
     FailedStatement, LockHolder, LockWaitTimeout, MigrateError, MigrationFailure, PgMessage,

@@ -90,19 +90,17 @@ impl Session {
         pool: &PgPool,
         app: &str,
         key: i64,
-        role: &str,
+        role: &'static str,
+        timeout: Duration,
     ) -> Result<Session, MigrateError> {
         let base: &PgConnectOptions = &pool.connect_options();
         let mut options = base.clone().disable_statement_logging();
         if base.get_application_name().is_none() {
             options = options.application_name(&format!("spawn-migrator ({app})"));
         }
-        let conn = PgConnection::connect_with(&options)
+        let conn = crate::connect::connect(&options, timeout)
             .await
-            .map_err(MigrateError::db(format!(
-                "connecting the migrator's dedicated connection to the {role} database `{}`",
-                base.get_database().unwrap_or(base.get_username())
-            )))?;
+            .map_err(|source| MigrateError::Connect { role, source })?;
         Ok(Session {
             conn: Some(conn),
             pool: pool.clone(),

@@ -58,6 +58,8 @@ pub(crate) struct Run<'r> {
     pub app: String,
     /// How long to wait for the migration lock.
     pub lock_wait: Duration,
+    /// How long opening each dedicated connection may take.
+    pub connect_timeout: Duration,
     pub default_timeouts: Timeouts<'r>,
     pub batch_limits: BatchLimits,
     pub hooks: Hooks,
@@ -73,6 +75,7 @@ impl Run<'_> {
             tracking: &self.tracking,
             app: &self.app,
             wait: self.lock_wait,
+            connect_timeout: self.connect_timeout,
             stop: self.hooks.stop.as_ref(),
         };
         let (mut conns, probe) = Connections::open(pools, lock).await?;

@@ -34,6 +34,8 @@ pub(crate) struct LockRequest<'l> {
     pub app: &'l str,
     /// How long to wait for a lock held by another migrator.
     pub wait: Duration,
+    /// How long opening a dedicated connection may take.
+    pub connect_timeout: Duration,
     /// Ends the wait when a stop is requested.
     pub stop: Option<&'l StopHandle>,
 }
@@ -57,7 +59,8 @@ impl Connections {
     ) -> Result<(Connections, Option<Probe>), MigrateError> {
         let key = advisory_lock_key(&lock.tracking.schema);
         let mut conns = Connections {
-            target: Session::connect(pools.target, lock.app, key, "target").await?,
+            target: Session::connect(pools.target, lock.app, key, "target", lock.connect_timeout)
+                .await?,
             tracking: None,
         };
         let mut probe = match conns.target.lock(lock.tracking, lock.wait, lock.stop).await {
@@ -72,7 +75,15 @@ impl Connections {
         let Some(tracking_pool) = pools.tracking else {
             return Ok((conns, Some(probe)));
         };
-        let locked = match Session::connect(tracking_pool, lock.app, key, "tracking").await {
+        let locked = match Session::connect(
+            tracking_pool,
+            lock.app,
+            key,
+            "tracking",
+            lock.connect_timeout,
+        )
+        .await
+        {
             Ok(session) => {
                 let session = conns.tracking.insert(session);
                 session.lock(lock.tracking, lock.wait, lock.stop).await

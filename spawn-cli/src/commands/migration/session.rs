@@ -48,7 +48,8 @@ impl Prepared {
     pub fn migrator(&self) -> Migrator {
         let m = Migrator::new(self.rendered.clone())
             .tracking_schema(&self.target.spawn_schema)
-            .created_by_app("spawn");
+            .created_by_app("spawn")
+            .connect_timeout(self.conn.connect_timeout);
         match &self.tracking {
             Some((pool, _)) => m.tracking_pool(pool.clone()),
             None => m,
