@@ -154,10 +154,12 @@ pub enum MigrateError {
 
     /// The migrator's own connection could not be opened (refused, no answer within the
     /// connect timeout, authentication, …).
-    #[error("connecting the migrator's dedicated connection to the {role} database: {source}")]
+    #[error("connecting the migrator's dedicated connection to the {role} database `{database}`: {source}")]
     Connect {
         /// `target` or `tracking`.
         role: &'static str,
+        /// The database it connects to.
+        database: String,
         #[source]
         source: crate::connect::ConnectError,
     },

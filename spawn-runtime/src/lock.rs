@@ -100,7 +100,14 @@ impl Session {
         }
         let conn = crate::connect::connect(&options, timeout)
             .await
-            .map_err(|source| MigrateError::Connect { role, source })?;
+            .map_err(|source| MigrateError::Connect {
+                role,
+                database: base
+                    .get_database()
+                    .unwrap_or(base.get_username())
+                    .to_string(),
+                source,
+            })?;
         Ok(Session {
             conn: Some(conn),
             pool: pool.clone(),

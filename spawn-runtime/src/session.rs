@@ -48,60 +48,56 @@ pub(crate) struct Connections {
 }
 
 impl Connections {
-    /// Connects to the target and takes the lock there (where the original spawn takes it),
-    /// then, with a tracking pool, the same in the tracking database: every migrator takes
-    /// them in this order. The probe is `None` when a stop was requested while waiting;
-    /// the connections are returned even then, to be [released](Connections::release). On an
-    /// error nothing stays held.
-    pub async fn open(
+    /// Connects to the target (without taking the lock: see [`Connections::lock`]).
+    pub async fn connect(
         pools: Pools<'_>,
-        lock: LockRequest<'_>,
-    ) -> Result<(Connections, Option<Probe>), MigrateError> {
+        lock: &LockRequest<'_>,
+    ) -> Result<Connections, MigrateError> {
         let key = advisory_lock_key(&lock.tracking.schema);
-        let mut conns = Connections {
+        Ok(Connections {
             target: Session::connect(pools.target, lock.app, key, "target", lock.connect_timeout)
                 .await?,
             tracking: None,
-        };
-        let mut probe = match conns.target.lock(lock.tracking, lock.wait, lock.stop).await {
-            Ok(Some(probe)) => probe,
-            Ok(None) => return Ok((conns, None)),
-            Err(e) => {
-                // Not holding the lock: just close the connection.
-                let _ = conns.target.release(false).await;
-                return Err(e);
-            }
+        })
+    }
+
+    /// Takes the lock on the target (where the original spawn takes it), then, with a
+    /// tracking pool, connects to the tracking database and takes it there too: every
+    /// migrator takes them in this order. `None` when a stop was requested while waiting.
+    /// On an error the caller [releases](Connections::release) the connections.
+    pub async fn lock(
+        &mut self,
+        pools: Pools<'_>,
+        lock: &LockRequest<'_>,
+    ) -> Result<Option<Probe>, MigrateError> {
+        let Some(mut probe) = self
+            .target
+            .lock(lock.tracking, lock.wait, lock.stop)
+            .await?
+        else {
+            return Ok(None);
         };
         let Some(tracking_pool) = pools.tracking else {
-            return Ok((conns, Some(probe)));
+            return Ok(Some(probe));
         };
-        let locked = match Session::connect(
+        let key = advisory_lock_key(&lock.tracking.schema);
+        let session = Session::connect(
             tracking_pool,
             lock.app,
             key,
             "tracking",
             lock.connect_timeout,
         )
-        .await
-        {
-            Ok(session) => {
-                let session = conns.tracking.insert(session);
-                session.lock(lock.tracking, lock.wait, lock.stop).await
-            }
-            Err(e) => Err(e),
-        };
-        match locked {
-            Ok(Some(tracking)) => {
+        .await?;
+        let session = self.tracking.insert(session);
+        Ok(session
+            .lock(lock.tracking, lock.wait, lock.stop)
+            .await?
+            .map(|tracking| {
                 // The tracking tables are the tracking database's; the rest is the target's.
                 probe.tables = tracking.tables;
-                Ok((conns, Some(probe)))
-            }
-            Ok(None) => Ok((conns, None)),
-            Err(e) => {
-                conns.release(false).await;
-                Err(e)
-            }
-        }
+                probe
+            }))
     }
 
     /// Where the migrations run.

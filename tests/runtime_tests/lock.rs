@@ -144,8 +144,11 @@ async fn the_lock_is_released_after_errors() {
         lock_is_free(&db.pool, ORIGINAL_LOCK_KEY).await,
         "after a refusal"
     );
-    // A second migrator takes it at its first attempt.
-    let report = migrator(&good)
+    // A second migrator (with something to apply, so that it takes the lock) takes it at
+    // its first attempt.
+    let mut more = good.clone();
+    more.push(Mig::new("20250101000001-b", "CREATE TABLE b (id int);"));
+    let report = migrator(&more)
         .lock_wait(Duration::ZERO)
         .run(&db.pool)
         .await

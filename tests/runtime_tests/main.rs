@@ -12,4 +12,5 @@ mod lock;
 mod progress;
 mod refusals;
 mod split;
+mod startup;
 mod status;
