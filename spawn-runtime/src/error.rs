@@ -81,11 +81,12 @@ pub enum MigrateError {
     /// Migrations are recorded as applied but are not part of the set.
     #[error(
         "{} recorded as applied in schema `{schema}` but not part of this migration set \
-         (deleted or renamed?): {}. Nothing was applied. Restore {}, or run with \
-         Migrator::ignore_missing(true) to accept that",
+         (deleted or renamed?): {}. Nothing was applied. Restore {}, or run with {} to \
+         accept that",
         if names.len() == 1 { "migration is" } else { "migrations are" },
         list(names),
-        if names.len() == 1 { "it" } else { "them" }
+        if names.len() == 1 { "it" } else { "them" },
+        Remedy::IgnoreMissing.builder_call()
     )]
     MissingMigrations { schema: String, names: Vec<String> },
 
@@ -93,8 +94,8 @@ pub enum MigrateError {
     #[error(
         "pending migration `{name}` sorts before `{newest_applied}`, which is already applied, so \
          it would run out of order. Nothing was applied. Rename `{name}` so that it sorts after \
-         `{newest_applied}`, or run with Migrator::allow_out_of_order(true) if the order does \
-         not matter"
+         `{newest_applied}`, or run with {} if the order does not matter",
+        Remedy::AllowOutOfOrder.builder_call()
     )]
     OutOfOrder {
         name: String,
@@ -183,9 +184,45 @@ impl MigrateError {
         }
     }
 
+    /// The setting that gets past this refusal, when there is one: the library's messages
+    /// name its builder call ([`Remedy::builder_call`]), which a front end such as the CLI
+    /// can replace with its own flag.
+    pub fn remedy(&self) -> Option<Remedy> {
+        match self {
+            MigrateError::MissingMigrations { .. } => Some(Remedy::IgnoreMissing),
+            MigrateError::OutOfOrder { .. } => Some(Remedy::AllowOutOfOrder),
+            MigrateError::LockWaitTimeout(_) => Some(Remedy::LockWait),
+            _ => None,
+        }
+    }
+
     pub(crate) fn db(context: impl Into<String>) -> impl FnOnce(sqlx::Error) -> MigrateError {
         let context = context.into();
         move |source| MigrateError::Database { context, source }
+    }
+}
+
+/// A setting of the [`Migrator`](crate::Migrator) that gets past a refusal
+/// ([`MigrateError::remedy`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Remedy {
+    /// Accept recorded migrations missing from the set.
+    IgnoreMissing,
+    /// Apply a migration that sorts before the newest applied one.
+    AllowOutOfOrder,
+    /// Wait longer for the migration lock.
+    LockWait,
+}
+
+impl Remedy {
+    /// The builder call, as the error messages name it (e.g. `Migrator::lock_wait()`).
+    pub fn builder_call(self) -> &'static str {
+        match self {
+            Remedy::IgnoreMissing => "Migrator::ignore_missing(true)",
+            Remedy::AllowOutOfOrder => "Migrator::allow_out_of_order(true)",
+            Remedy::LockWait => "Migrator::lock_wait()",
+        }
     }
 }
 
@@ -257,13 +294,15 @@ impl fmt::Display for LockWaitTimeout {
             Some(h) => write!(
                 f,
                 "held by {h}. Nothing was applied. Let that session finish, end it with \
-                 SELECT pg_terminate_backend({}), or wait longer with Migrator::lock_wait()",
-                h.pid
+                 SELECT pg_terminate_backend({}), or wait longer with {}",
+                h.pid,
+                Remedy::LockWait.builder_call()
             ),
             None => write!(
                 f,
                 "held by a session that is not visible to this role. Nothing was applied. Let \
-                 the other migrator finish, or wait longer with Migrator::lock_wait()"
+                 the other migrator finish, or wait longer with {}",
+                Remedy::LockWait.builder_call()
             ),
         }
     }

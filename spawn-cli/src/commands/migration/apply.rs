@@ -31,6 +31,8 @@ pub struct Options<'a> {
     pub variables: Option<&'a Path>,
     pub allow_out_of_order: bool,
     pub ignore_missing: bool,
+    /// `--lock-wait`, in seconds.
+    pub lock_wait: Option<u64>,
 }
 
 pub async fn run(ctx: &Ctx<'_>, o: &Options<'_>) -> CmdResult {
@@ -44,7 +46,7 @@ pub async fn run(ctx: &Ctx<'_>, o: &Options<'_>) -> CmdResult {
         ctx.project()?.migration(name)?;
     }
     let p = prepare(ctx, o.variables, policy).await?;
-    let result = apply(ctx, o, &p, p.migrator()).await;
+    let result = apply(ctx, o, &p, p.migrator_waiting(o.lock_wait)).await;
     p.close().await;
     result
 }

@@ -5,7 +5,9 @@
 use std::path::Path;
 
 use anyhow::Result;
-use spawn_runtime::{Migration, Migrator};
+use std::time::Duration;
+
+use spawn_runtime::{Migration, Migrator, Remedy};
 use sqlx::PgPool;
 
 use crate::commands::Ctx;
@@ -56,6 +58,15 @@ impl Prepared {
         }
     }
 
+    /// [`Prepared::migrator`], waiting `lock_wait` seconds for the migration lock when given
+    /// (`--lock-wait`).
+    pub fn migrator_waiting(&self, lock_wait: Option<u64>) -> Migrator {
+        match lock_wait {
+            Some(secs) => self.migrator().lock_wait(Duration::from_secs(secs)),
+            None => self.migrator(),
+        }
+    }
+
     /// Closes the pools.
     pub async fn close(&self) {
         self.pool.close().await;
@@ -90,7 +101,24 @@ pub async fn prepare(
     })
 }
 
-/// A runtime error, scrubbed of secrets.
+/// A runtime error, scrubbed of secrets, whose advice names the command line's flags
+/// instead of the library's builder calls.
 pub fn migrate_error(e: spawn_runtime::MigrateError) -> anyhow::Error {
-    anyhow::anyhow!("{}", crate::output::redact(&e.to_string()))
+    let mut text = e.to_string();
+    if let Some(remedy) = e.remedy() {
+        if let Some(flag) = flag_of(remedy) {
+            text = text.replace(remedy.builder_call(), flag);
+        }
+    }
+    anyhow::anyhow!("{}", crate::output::redact(&text))
+}
+
+/// The flag of `spawn migration apply` (or `adopt`) that does what `remedy` advises.
+fn flag_of(remedy: Remedy) -> Option<&'static str> {
+    match remedy {
+        Remedy::IgnoreMissing => Some("--ignore-missing"),
+        Remedy::AllowOutOfOrder => Some("--allow-out-of-order"),
+        Remedy::LockWait => Some("--lock-wait <SECONDS>"),
+        _ => None,
+    }
 }
