@@ -79,6 +79,8 @@ pub(crate) struct Session {
     pub sent: usize,
     /// Attempts made to take the lock.
     pub lock_attempts: u32,
+    /// How long taking the lock took (zero until it is taken).
+    pub lock_waited: Duration,
     /// Batches sent so far (names each batch's prepared statement).
     pub batches: usize,
 }
@@ -116,6 +118,7 @@ impl Session {
             backend: None,
             sent: 0,
             lock_attempts: 0,
+            lock_waited: Duration::ZERO,
             batches: 0,
         })
     }
@@ -190,6 +193,7 @@ impl Session {
             let probe = read_probe(row).map_err(MigrateError::db("reading the lock probe"))?;
             if probe.got {
                 self.backend = Some((probe.pid, probe.backend_start.unwrap_or_default()));
+                self.lock_waited = started.elapsed();
                 tracing::debug!(
                     schema = %tracking.schema,
                     key,

@@ -36,6 +36,9 @@ pub struct Report {
     /// migrations is one message). A run with nothing to do sends 1 (it reads the history
     /// and takes no lock); a first run sends one more for that read, which fails.
     pub round_trips: usize,
+    /// How long the run waited for the migration lock (taking it when it was free: a round
+    /// trip; zero when it did not need it). Part of `total`.
+    pub lock_wait: Duration,
     /// Attempts needed to take the migration lock (1 when it was free; 0 when the run did not
     /// need it: nothing was pending).
     pub lock_attempts: u32,

@@ -87,6 +87,7 @@ impl Run<'_> {
         let result = self.session(&mut conns, pools, &lock, report).await;
         conns.release(result.is_err()).await;
         report.lock_attempts = conns.lock_attempts();
+        report.lock_wait = conns.lock_waited();
         report.round_trips = conns.sent();
         result
     }

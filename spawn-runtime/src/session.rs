@@ -151,6 +151,15 @@ impl Connections {
             .max(self.tracking.as_ref().map_or(0, |t| t.lock_attempts))
     }
 
+    /// How long taking the lock took (on both connections).
+    pub fn lock_waited(&self) -> Duration {
+        self.target.lock_waited
+            + self
+                .tracking
+                .as_ref()
+                .map_or(Duration::ZERO, |t| t.lock_waited)
+    }
+
     /// Releases both sessions (rolling back first after an error); a failure only closes
     /// the connection, whose backend is then terminated.
     pub async fn release(&mut self, rollback_first: bool) {

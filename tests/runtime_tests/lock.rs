@@ -108,6 +108,12 @@ async fn a_migrator_waits_for_the_lock_and_then_proceeds() {
         "it waited: {} attempts",
         report.lock_attempts
     );
+    assert!(
+        report.lock_wait > Duration::ZERO && report.lock_wait <= report.total,
+        "the report tells the wait: {:?} of {:?}",
+        report.lock_wait,
+        report.total
+    );
 }
 
 async fn success_count_or_zero(db: &TestDb) -> usize {

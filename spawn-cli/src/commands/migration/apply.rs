@@ -167,7 +167,10 @@ async fn apply(ctx: &Ctx<'_>, o: &Options<'_>, p: &Prepared, m: Migrator) -> Cmd
             let applied: Vec<&str> = report.applied.iter().map(|a| a.name.as_str()).collect();
             interrupted(ctx, &plan.planned, &applied)
         }
-        Some(Ok(report)) => {
+        Some(Ok(mut report)) => {
+            // The plan above may have waited for the lock already (it takes it when
+            // something is pending): that wait is the user's too.
+            report.lock_wait += plan.lock_wait;
             if out.json {
                 out.json_value(&report_json(&report));
             } else {
@@ -177,10 +180,11 @@ async fn apply(ctx: &Ctx<'_>, o: &Options<'_>, p: &Prepared, m: Migrator) -> Cmd
                     ));
                 }
                 out.success(format!(
-                    "applied {} migration(s) to {where_} in {:.1?} ({} already applied)",
+                    "applied {} migration(s) to {where_} in {:.1?} ({} already applied{})",
                     report.applied.len(),
                     report.total,
-                    report.already_applied
+                    report.already_applied,
+                    lock_wait_note(&report)
                 ));
                 for a in &report.applied {
                     out.line(format!("  {}  {:.1?}", a.name, a.duration));
@@ -273,6 +277,19 @@ async fn wait_for_lock_release(p: &Prepared) {
     }
 }
 
+/// A wait for the migration lock worth mentioning (over [`NOTICEABLE_LOCK_WAIT`]), as
+/// `; waited 9.9s for the migration lock`.
+fn lock_wait_note(r: &Report) -> String {
+    if r.lock_wait > NOTICEABLE_LOCK_WAIT {
+        format!("; waited {:.1?} for the migration lock", r.lock_wait)
+    } else {
+        String::new()
+    }
+}
+
+/// A shorter wait for the lock goes unmentioned.
+const NOTICEABLE_LOCK_WAIT: Duration = Duration::from_millis(100);
+
 fn report_json(r: &Report) -> serde_json::Value {
     json!({
         "dry_run": r.dry_run,
@@ -280,6 +297,7 @@ fn report_json(r: &Report) -> serde_json::Value {
         "applied": r.applied.iter().map(|a| json!({"name": a.name, "seconds": a.duration.as_secs_f64()})).collect::<Vec<_>>(),
         "adopted": r.adopted,
         "already_applied": r.already_applied,
+        "lock_wait_seconds": r.lock_wait.as_secs_f64(),
         "environment": r.environment,
         "tracking_schema": r.tracking_schema,
         "recovered": r.recovered,
