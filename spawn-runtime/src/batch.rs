@@ -251,7 +251,7 @@ async fn recover(
     let batch_error = PgMessage::from_sqlx(&err);
     conns
         .target()
-        .execute("ROLLBACK")
+        .rollback_if_open()
         .await
         .map_err(MigrateError::db(format!(
             "rolling back after a failure in migrations {range}"

@@ -268,12 +268,22 @@ impl Session {
         }
     }
 
+    /// Rolls back the transaction a failure left open or failed, if there is one: after a
+    /// parse error (nothing ran) or a failed COMMIT (the transaction is over) there is none,
+    /// and a ROLLBACK would only make the server warn. One more round trip, on failures only.
+    pub async fn rollback_if_open(&mut self) -> Result<(), sqlx::Error> {
+        if self.in_transaction().await {
+            self.execute("ROLLBACK").await?;
+        }
+        Ok(())
+    }
+
     /// Ends the run cleanly: rolls back a transaction left open by a failure (when asked),
     /// releases the lock and closes the connection. If that fails, dropping the session
     /// closes the connection and terminates its backend.
     pub async fn release(&mut self, rollback_first: bool) -> Result<(), sqlx::Error> {
-        if rollback_first && self.in_transaction().await {
-            self.execute("ROLLBACK").await?;
+        if rollback_first {
+            self.rollback_if_open().await?;
         }
         if self.locked {
             let unlock = format!("SELECT pg_catalog.pg_advisory_unlock({})", self.key);

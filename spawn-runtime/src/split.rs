@@ -435,7 +435,7 @@ async fn run_until_commit(
     match found {
         Some((xid, secs)) => Ok(Body::Ran { xid, secs }),
         None => {
-            let _ = conns.target().execute("ROLLBACK").await;
+            let _ = conns.target().rollback_if_open().await;
             Err(MigrateError::Database {
                 context: format!(
                     "applying migration `{}`: its transaction id was not returned (nothing was applied; was \
@@ -457,7 +457,7 @@ async fn fail(
     err: &sqlx::Error,
     started: Instant,
 ) -> MigrateError {
-    if let Err(e) = conns.target().execute("ROLLBACK").await {
+    if let Err(e) = conns.target().rollback_if_open().await {
         return MigrateError::db(format!("rolling back migration `{}`", m.name))(e);
     }
     transaction_failed(conns, ctx, m, PgMessage::from_sqlx(err), Some(started)).await

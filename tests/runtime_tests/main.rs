@@ -11,6 +11,7 @@ mod failures;
 mod lock;
 mod progress;
 mod refusals;
+mod rollback;
 mod split;
 mod startup;
 mod status;
