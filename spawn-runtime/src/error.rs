@@ -165,6 +165,11 @@ pub enum MigrateError {
         source: crate::connect::ConnectError,
     },
 
+    /// The connection was lost (terminated by the server, or broken) while migrations were
+    /// applied.
+    #[error(transparent)]
+    ConnectionLost(Box<ConnectionLost>),
+
     /// A query of the migrator itself failed (connection, privileges, …).
     #[error("{context}: {source}")]
     Database {
@@ -309,6 +314,95 @@ impl fmt::Display for LockWaitTimeout {
 }
 
 impl std::error::Error for LockWaitTimeout {}
+
+/// The connection was lost while migrations were applied: each migration commits with its
+/// history row or not at all, so a new run continues where this one stopped.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ConnectionLost {
+    /// What the run was doing (`applying migrations `a` to `c``).
+    pub doing: String,
+    /// The SQLSTATE the server sent when it ended the connection (`57P01` for
+    /// `pg_terminate_backend` or a fast shutdown), when it sent one.
+    pub code: Option<String>,
+    /// Migrations this run committed before the loss.
+    pub applied_before: Vec<String>,
+    /// The error as sqlx reported it.
+    pub source: sqlx::Error,
+}
+
+impl ConnectionLost {
+    pub(crate) fn new(doing: String, source: sqlx::Error) -> Self {
+        ConnectionLost {
+            doing,
+            code: source
+                .as_database_error()
+                .and_then(|d| d.code())
+                .map(|c| c.into_owned()),
+            applied_before: Vec::new(),
+            source,
+        }
+    }
+
+    /// Whether `err` means the connection is gone: an I/O or protocol failure, or the server
+    /// ending the session (SQLSTATE class 57P: terminated by an administrator, a shutdown
+    /// or a crash; class 08: connection exception).
+    pub(crate) fn is_loss(err: &sqlx::Error) -> bool {
+        match err.as_database_error().and_then(|d| d.code()) {
+            Some(code) => code.starts_with("57P") || code.starts_with("08"),
+            None => matches!(
+                err,
+                sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::Tls(_)
+            ),
+        }
+    }
+}
+
+impl fmt::Display for ConnectionLost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.code {
+            Some(code) if code.starts_with("57P") => write!(
+                f,
+                "the connection was terminated by the server (SQLSTATE {code}: {}) while {}",
+                self.source
+                    .as_database_error()
+                    .map_or_else(|| self.source.to_string(), |d| d.message().to_string()),
+                self.doing
+            )?,
+            Some(code) => write!(
+                f,
+                "the connection was lost (SQLSTATE {code}) while {}: {}",
+                self.doing, self.source
+            )?,
+            None => write!(
+                f,
+                "the connection was lost while {}: {}",
+                self.doing, self.source
+            )?,
+        }
+        if self.applied_before.is_empty() {
+            write!(f, ". No migration of this run was confirmed committed")?;
+        } else {
+            write!(
+                f,
+                ". {} migration(s) of this run committed and stay applied: {}",
+                self.applied_before.len(),
+                list(&self.applied_before)
+            )?;
+        }
+        write!(
+            f,
+            "; the migration in flight committed with its history row or was rolled back, never \
+             half-applied. Run again: the run continues where this one stopped"
+        )
+    }
+}
+
+impl std::error::Error for ConnectionLost {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
 
 /// The statement of a migration that failed.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -153,7 +153,8 @@ mod tracking;
 pub use connect::{ConnectError, DEFAULT_CONNECT_TIMEOUT};
 pub use embedded::Migrations;
 pub use error::{
-    FailedStatement, LockHolder, LockWaitTimeout, MigrateError, MigrationFailure, PgMessage, Remedy,
+    ConnectionLost, FailedStatement, LockHolder, LockWaitTimeout, MigrateError, MigrationFailure,
+    PgMessage, Remedy,
 };
 pub use lock::{advisory_lock_key, ORIGINAL_LOCK_KEY};
 pub use migrator::{

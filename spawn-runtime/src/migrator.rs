@@ -432,6 +432,10 @@ fn finish(report: Report, result: Result<(), MigrateError>) -> Result<Report, Mi
             failure.applied_before = report.applied.into_iter().map(|a| a.name).collect();
             Err(MigrateError::Failed(failure))
         }
+        Err(MigrateError::ConnectionLost(mut lost)) => {
+            lost.applied_before = report.applied.into_iter().map(|a| a.name).collect();
+            Err(MigrateError::ConnectionLost(lost))
+        }
         Err(e) => Err(e),
     }
 }

@@ -15,3 +15,4 @@ mod rollback;
 mod split;
 mod startup;
 mod status;
+mod terminated;
