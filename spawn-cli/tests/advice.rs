@@ -20,6 +20,11 @@ fn apply(dir: &std::path::Path, url: &str, extra: &[&str]) -> Output {
         .expect("run spawn")
 }
 
+fn apply_ok(dir: &std::path::Path, url: &str, extra: &[&str]) {
+    let out = apply(dir, url, extra);
+    assert!(out.status.success(), "{}", stderr(&out));
+}
+
 fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
@@ -38,24 +43,21 @@ fn assert_advises(out: &Output, flag: &str) {
 async fn a_missing_migration_advises_ignore_missing() {
     let db = TestDb::new("cli_advice_missing").await;
     let p = project("app");
-    let out = apply(p.path(), &db.url, &[]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    apply_ok(p.path(), &db.url, &[]);
     std::fs::remove_dir_all(
         p.path()
             .join("db/migrations/20250103000000-people-name-index"),
     )
     .expect("remove a migration");
     assert_advises(&apply(p.path(), &db.url, &[]), "run with --ignore-missing");
-    let out = apply(p.path(), &db.url, &["--ignore-missing"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    apply_ok(p.path(), &db.url, &["--ignore-missing"]);
 }
 
 #[tokio::test]
 async fn an_out_of_order_migration_advises_allow_out_of_order() {
     let db = TestDb::new("cli_advice_order").await;
     let p = project("app");
-    let out = apply(p.path(), &db.url, &[]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    apply_ok(p.path(), &db.url, &[]);
     // The second migration is forgotten: pending, and before the newest applied one.
     sqlx::raw_sql(
         "DELETE FROM _spawn.migration_history WHERE migration_id_migration = \
@@ -69,26 +71,17 @@ async fn an_out_of_order_migration_advises_allow_out_of_order() {
         &apply(p.path(), &db.url, &[]),
         "run with --allow-out-of-order",
     );
-    let out = apply(p.path(), &db.url, &["--allow-out-of-order"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    apply_ok(p.path(), &db.url, &["--allow-out-of-order"]);
 }
 
 #[tokio::test]
 async fn a_busy_lock_advises_lock_wait() {
     let db = TestDb::new("cli_advice_lock").await;
     let p = project("app");
-    let mut holder = sqlx::PgConnection::connect_with(&spawn_tests::server().options(&db.name))
-        .await
-        .expect("connect");
-    sqlx::query("SELECT pg_advisory_lock($1)")
-        .bind(spawn_runtime::ORIGINAL_LOCK_KEY)
-        .execute(&mut holder)
-        .await
-        .expect("hold the lock");
+    let holder = common::hold_migration_lock(&db).await;
     let out = apply(p.path(), &db.url, &["--lock-wait", "0"]);
     assert_advises(&out, "wait longer with --lock-wait <SECONDS>");
     assert!(stderr(&out).contains("gave up after"), "{}", stderr(&out));
     holder.close().await.expect("release");
-    let out = apply(p.path(), &db.url, &["--lock-wait", "30"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    apply_ok(p.path(), &db.url, &["--lock-wait", "30"]);
 }

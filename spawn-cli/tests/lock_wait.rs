@@ -11,14 +11,7 @@ use common::spawn_process;
 async fn apply_reports_its_wait_for_the_lock() {
     let db = TestDb::new("cli_lock_wait").await;
     let p = common::project("app");
-    let mut holder = sqlx::PgConnection::connect_with(&spawn_tests::server().options(&db.name))
-        .await
-        .expect("connect");
-    sqlx::query("SELECT pg_advisory_lock($1)")
-        .bind(spawn_runtime::ORIGINAL_LOCK_KEY)
-        .execute(&mut holder)
-        .await
-        .expect("hold the lock");
+    let holder = common::hold_migration_lock(&db).await;
     let child = spawn_process()
         .current_dir(p.path())
         .env("SPAWN_TEST_URL", &db.url)

@@ -12,7 +12,7 @@ use spawn_tests::TestDb;
 use sqlx::Connection;
 use tracing_subscriber::fmt::MakeWriter;
 
-use crate::common::{hold_lock, migrator, Mig};
+use crate::common::{hold_lock, hold_new_table, migrator, Mig};
 
 /// What the subscriber wrote.
 #[derive(Clone, Default)]
@@ -68,6 +68,14 @@ async fn fails_without_a_stray_rollback(
     err
 }
 
+/// The run failed in migration `c`, the third.
+fn assert_c_failed(err: &MigrateError) {
+    assert!(
+        err.failure().is_some_and(|f| f.name == "20250101000002-c"),
+        "{err}"
+    );
+}
+
 fn three(third: &str) -> Vec<Mig> {
     vec![
         Mig::new("20250101000000-a", "CREATE TABLE a (id int);"),
@@ -80,20 +88,14 @@ fn three(third: &str) -> Vec<Mig> {
 async fn a_parse_error_in_a_batch() {
     let db = TestDb::new("rollback_parse").await;
     let err = fails_without_a_stray_rollback(&db, &three("CREATE TABLE c (id int"), |m| m).await;
-    assert!(
-        err.failure().is_some_and(|f| f.name == "20250101000002-c"),
-        "{err}"
-    );
+    assert_c_failed(&err);
 }
 
 #[tokio::test]
 async fn a_runtime_error_mid_batch() {
     let db = TestDb::new("rollback_runtime").await;
     let err = fails_without_a_stray_rollback(&db, &three("SELECT 1/0;"), |m| m).await;
-    assert!(
-        err.failure().is_some_and(|f| f.name == "20250101000002-c"),
-        "{err}"
-    );
+    assert_c_failed(&err);
 }
 
 #[tokio::test]
@@ -109,26 +111,13 @@ async fn a_failure_at_commit() {
         |m| m,
     )
     .await;
-    assert!(
-        err.failure().is_some_and(|f| f.name == "20250101000002-c"),
-        "{err}"
-    );
+    assert_c_failed(&err);
 }
 
 #[tokio::test]
 async fn a_lock_timeout_in_a_migration() {
     let db = TestDb::new("rollback_lock_timeout").await;
-    sqlx::raw_sql("CREATE TABLE busy (id int)")
-        .execute(&db.pool)
-        .await
-        .expect("table");
-    let mut holder = sqlx::PgConnection::connect_with(&spawn_tests::server().options(&db.name))
-        .await
-        .expect("connect");
-    sqlx::raw_sql("BEGIN; LOCK TABLE busy IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut holder)
-        .await
-        .expect("hold the table");
+    let holder = hold_new_table(&db, "busy").await;
     let ms = three("ALTER TABLE busy ADD COLUMN x int;");
     let err = fails_without_a_stray_rollback(&db, &ms, |m| m.statement_lock_timeout("200ms")).await;
     assert!(err.to_string().contains("55P03"), "{err}");

@@ -6,22 +6,12 @@ use spawn_runtime::MigrateError;
 use spawn_tests::TestDb;
 use sqlx::Connection;
 
-use crate::common::{migrator, success_count, wait_until, Mig};
+use crate::common::{hold_new_table, migrator, success_count, wait_until, Mig};
 
 #[tokio::test]
 async fn a_terminated_backend_is_reported_as_such() {
     let db = TestDb::new("terminated").await;
-    sqlx::raw_sql("CREATE TABLE busy (id int)")
-        .execute(&db.pool)
-        .await
-        .expect("table");
-    let mut holder = sqlx::PgConnection::connect_with(&spawn_tests::server().options(&db.name))
-        .await
-        .expect("connect");
-    sqlx::raw_sql("BEGIN; LOCK TABLE busy IN ACCESS EXCLUSIVE MODE")
-        .execute(&mut holder)
-        .await
-        .expect("hold the table");
+    let holder = hold_new_table(&db, "busy").await;
     let ms = vec![
         Mig::new("20250101000000-a", "CREATE TABLE a (id int);"),
         Mig::new("20250101000001-b", "CREATE TABLE b (id int);"),
