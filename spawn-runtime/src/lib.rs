@@ -45,7 +45,11 @@
 //!   the failing statement (line, component) and PostgreSQL's message, detail and hint.
 //! * A no-transaction migration runs statement by statement and records its progress, so a
 //!   rerun resumes after the last statement that succeeded.
-//! * Nothing pending costs 3 statements.
+//! * Nothing pending costs ONE statement and no lock: the history is read first, without the
+//!   lock, and the lock is taken (and the history read again under it) only when something
+//!   is pending.
+//! * Every connection the migrator opens is bounded ([`Migrator::connect_timeout`], default
+//!   10 s): a server that does not answer, or refuses, fails the run naming its `host:port`.
 //!
 //! [`Migrator::up_to`] stops after a given migration, and [`Migrator::dry_run`] makes
 //! [`run`](Migrator::run) and [`adopt`](Migrator::adopt) only report what they would do.

@@ -13,8 +13,8 @@
 //!
 //! The lock is taken by polling `pg_try_advisory_lock` with a bounded wait and backoff; the
 //! waiter holds no transaction between attempts. The first attempt also probes the tracking
-//! tables (`to_regclass`) and who the current role is, so a no-op start needs one statement
-//! for all of that.
+//! tables (`to_regclass`) and who the current role is, in the same statement. (A run with
+//! nothing pending takes no lock at all: see [`crate::run`].)
 //!
 //! Release happens on every path: [`Session::release`] unlocks explicitly; if a [`Session`]
 //! is dropped without that (error inside, panic, or the run's future dropped), its
