@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 
-use crate::error::MigrateError;
+use crate::error::{ConnectionLost, MigrateError};
 use crate::lock::{advisory_lock_key, Probe, Session};
 use crate::progress::{Hooks, StopHandle};
 use crate::report::AppliedMigration;
@@ -163,10 +163,16 @@ impl Connections {
     /// Releases both sessions (rolling back first after an error); a failure only closes
     /// the connection, whose backend is then terminated.
     pub async fn release(&mut self, rollback_first: bool) {
-        if let Err(e) = self.target.release(rollback_first).await {
-            tracing::warn!(
+        match self.target.release(rollback_first).await {
+            Ok(()) => {}
+            // The run's error tells already (and dropping the session ends the backend if
+            // it is still there).
+            Err(e) if ConnectionLost::is_loss(&e) => {
+                tracing::debug!("the migrator's connection is gone: {e}");
+            }
+            Err(e) => tracing::warn!(
                 "releasing the migration lock failed ({e}); its connection is closed instead"
-            );
+            ),
         }
         if let Some(tracking) = &mut self.tracking {
             if let Err(e) = tracking.release(rollback_first).await {
