@@ -10,6 +10,18 @@ use crate::common::{hold_new_table, migrator, success_count, wait_until, Mig};
 
 #[tokio::test]
 async fn a_terminated_backend_is_reported_as_such() {
+    terminated_while_applying(None).await;
+}
+
+#[tokio::test]
+async fn a_terminated_backend_is_reported_as_such_with_the_tracking_tables_elsewhere() {
+    let tracking = TestDb::new("terminated_tracking").await;
+    terminated_while_applying(Some(&tracking)).await;
+}
+
+/// Terminates the migrator's backend while it waits for a table lock in the third
+/// migration; with `tracking`, the tracking tables are in that database.
+async fn terminated_while_applying(tracking: Option<&TestDb>) {
     let db = TestDb::new("terminated").await;
     let holder = hold_new_table(&db, "busy").await;
     let ms = vec![
@@ -20,6 +32,10 @@ async fn a_terminated_backend_is_reported_as_such() {
     let pool = db.new_pool(2).await;
     let run = {
         let m = migrator(&ms).statement_lock_timeout("10min");
+        let m = match tracking {
+            Some(t) => m.tracking_pool(t.pool.clone()),
+            None => m,
+        };
         tokio::spawn(async move { m.run(&pool).await })
     };
     // The migrator's backend waits for the table lock: end it.
@@ -56,10 +72,15 @@ async fn a_terminated_backend_is_reported_as_such() {
     for name in &lost.applied_before {
         assert!(text.contains(name.as_str()), "{text}");
     }
-    assert_eq!(success_count(&db.pool, "20250101000000-a").await, 1);
-    assert_eq!(success_count(&db.pool, "20250101000001-b").await, 1);
-    assert_eq!(success_count(&db.pool, "20250101000002-c").await, 0);
+    let history = tracking.map_or(&db.pool, |t| &t.pool);
+    assert_eq!(success_count(history, "20250101000000-a").await, 1);
+    assert_eq!(success_count(history, "20250101000001-b").await, 1);
+    assert_eq!(success_count(history, "20250101000002-c").await, 0);
     holder.close().await.expect("release the table");
-    let again = migrator(&ms).run(&db.pool).await.expect("run again");
+    let again = match tracking {
+        Some(t) => migrator(&ms).tracking_pool(t.pool.clone()),
+        None => migrator(&ms),
+    };
+    let again = again.run(&db.pool).await.expect("run again");
     assert_eq!(again.applied.len(), 1, "{again:?}");
 }
