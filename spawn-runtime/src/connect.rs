@@ -18,17 +18,10 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 #[non_exhaustive]
 pub enum ConnectError {
     /// The server did not complete the connection within the connect timeout.
-    #[error(
-        "{server} did not answer within {timeout:?} (connect_timeout): check the host and port \
-         (a firewall, a proxy or a stopped server that still accepts TCP connections), or allow \
-         more time with connect_timeout"
-    )]
+    #[error("{server} did not answer within {timeout:?} (connect_timeout)")]
     TimedOut { server: String, timeout: Duration },
     /// Nothing listens there.
-    #[error(
-        "connection refused by {server}: nothing listens there; check that PostgreSQL is running \
-         and that the host and port are right"
-    )]
+    #[error("connection refused by {server} (nothing listens there)")]
     Refused { server: String },
     /// Any other failure (authentication, unknown database, TLS, …).
     #[error("cannot connect to {server}: {source}")]
