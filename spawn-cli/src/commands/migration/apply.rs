@@ -303,3 +303,20 @@ fn report_json(r: &Report) -> serde_json::Value {
         "recovered": r.recovered,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_noticeable_wait_for_the_lock_is_mentioned() {
+        let mut report = Report::default();
+        report.lock_wait = Duration::from_millis(9900);
+        assert_eq!(
+            lock_wait_note(&report),
+            "; waited 9.9s for the migration lock"
+        );
+        report.lock_wait = Duration::from_millis(40);
+        assert_eq!(lock_wait_note(&report), "");
+    }
+}
