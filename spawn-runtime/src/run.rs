@@ -19,8 +19,8 @@
 //! step 0 is skipped, there are two dedicated connections, each locked (target first), the
 //! history is read on the tracking one, interrupted attempts are resolved before planning,
 //! and transactional migrations go one at a time (see [`crate::split`]): 5 statements with
-//! nothing pending. Which of the two
-//! ways applies transactional migrations is decided in one place, [`apply_steps`].
+//! nothing pending. Which of the two ways applies transactional migrations is decided in
+//! one place, [`apply_steps`].
 
 use std::time::Duration;
 
