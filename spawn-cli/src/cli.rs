@@ -177,6 +177,10 @@ pub enum MigrationCommand {
         /// Accept migrations recorded as applied that no longer exist in migrations/.
         #[arg(long)]
         ignore_missing: bool,
+        /// How long to wait for the migration lock while another migrator holds it
+        /// (default 60).
+        #[arg(long, value_name = "SECONDS")]
+        lock_wait: Option<u64>,
     },
     /// Show every migration: on disk, pinned, in the database, checksum, status.
     Status {
@@ -203,6 +207,10 @@ pub enum MigrationCommand {
         /// A variables file (JSON, TOML or YAML) instead of the one spawn.toml names.
         #[arg(long, value_name = "FILE")]
         variables: Option<PathBuf>,
+        /// How long to wait for the migration lock while another migrator holds it
+        /// (default 60).
+        #[arg(long, value_name = "SECONDS")]
+        lock_wait: Option<u64>,
     },
 }
 

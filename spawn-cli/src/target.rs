@@ -21,6 +21,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use spawn_build::spawn_toml::{SpawnToml, Target, DEFAULT_ENVIRONMENT, DEFAULT_SPAWN_SCHEMA};
+use spawn_runtime::ConnectError;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 
@@ -57,6 +58,9 @@ pub struct Connection {
     pub display: String,
     /// Where the settings came from (`url of target `x``, …).
     pub origin: String,
+    /// How long a connect may take (libpq's `connect_timeout`: the URL's, the conninfo's or
+    /// `PGCONNECT_TIMEOUT`; default 10 s).
+    pub connect_timeout: Duration,
 }
 
 /// Picks the target: `--target` / `SPAWN_TARGET`, else spawn.toml's `target`, else its only one.
@@ -214,9 +218,11 @@ impl ResolvedTarget {
                     register_secret(&pw);
                 }
                 let options = PgConnectOptions::new();
+                let timeout = std::env::var("PGCONNECT_TIMEOUT").ok();
                 Connection {
                     display: display_of(&options),
                     options,
+                    connect_timeout: connect_timeout_of(timeout.as_deref(), "PGCONNECT_TIMEOUT")?,
                     origin: match &self.name {
                         Some(n) => {
                             format!("libpq environment variables (target `{n}` has no `url`)")
@@ -241,6 +247,7 @@ impl ResolvedTarget {
             display: display_of(&options),
             options,
             origin: format!("spawn_database of {}", self.label()),
+            connect_timeout: conn.connect_timeout,
         })
     }
 
@@ -266,15 +273,15 @@ impl ResolvedTarget {
         let spawn_db = connection_database(tracking);
         let target_db = connection_database(conn);
         tracing::debug!(url = %tracking.display, "connecting to the tracking database (spawn_database)");
-        let result = PgPoolOptions::new()
-            .max_connections(2)
-            .acquire_timeout(Duration::from_secs(20))
-            .connect_with(tracking.options.clone())
-            .await;
+        let result = open_pool(tracking, 2).await;
         result.map_err(|e| {
             let file = self.config_path.display();
             let name = self.name.as_deref().unwrap_or("(none)");
-            let missing = e.as_database_error().and_then(|d| d.code()).is_some_and(|c| c == "3D000");
+            let missing = e
+                .sqlx_error()
+                .and_then(|e| e.as_database_error())
+                .and_then(|d| d.code())
+                .is_some_and(|c| c == "3D000");
             if missing {
                 anyhow!(
                     "{file}: [targets.{name}] has spawn_database = \"{spawn_db}\", but there is no database \
@@ -287,7 +294,7 @@ impl ResolvedTarget {
                 anyhow!(
                     "cannot connect to the tracking database {} (spawn_database of target `{name}` in {file}): {}",
                     tracking.display,
-                    redact(&e.to_string())
+                    redact(&detail_of(&e))
                 )
             }
         })
@@ -295,7 +302,7 @@ impl ResolvedTarget {
 
     async fn connect_pool(&self, conn: &Connection) -> Result<PgPool> {
         tracing::debug!(url = %conn.display, origin = %conn.origin, "connecting");
-        PgPoolOptions::new().max_connections(3).acquire_timeout(Duration::from_secs(20)).connect_with(conn.options.clone()).await.map_err(
+        open_pool(conn, 3).await.map_err(
             |e| {
                 let hint = if self.is_local() {
                     "is it running? `spawn db status` tells; `spawn db start` starts it".to_owned()
@@ -305,9 +312,41 @@ impl ResolvedTarget {
                         self.config_path.display()
                     )
                 };
-                anyhow!("cannot connect to {} (from {}): {}; {hint}", conn.display, conn.origin, redact(&e.to_string()))
+                anyhow!("cannot connect to {} (from {}): {}; {hint}", conn.display, conn.origin, redact(&detail_of(&e)))
             },
         )
+    }
+}
+
+/// A pool of up to `max` connections to `conn`, after one direct connect with the same
+/// options: a refused connection is reported at once (not as a pool timeout), a server that
+/// does not answer after `connect_timeout`; the pool's own connects are bounded by it too.
+async fn open_pool(conn: &Connection, max: u32) -> Result<PgPool, ConnectError> {
+    use sqlx::Connection as _;
+    let first = spawn_runtime::connect::connect(&conn.options, conn.connect_timeout).await?;
+    let _ = first.close().await;
+    PgPoolOptions::new()
+        .max_connections(max)
+        .acquire_timeout(conn.connect_timeout)
+        .connect_with(conn.options.clone())
+        .await
+        .map_err(|source| match source {
+            sqlx::Error::PoolTimedOut => ConnectError::TimedOut {
+                server: spawn_runtime::connect::server_of(&conn.options),
+                timeout: conn.connect_timeout,
+            },
+            source => ConnectError::Failed {
+                server: spawn_runtime::connect::server_of(&conn.options),
+                source,
+            },
+        })
+}
+
+/// What went wrong, without repeating the server for a failure it reported.
+fn detail_of(e: &ConnectError) -> String {
+    match e.sqlx_error() {
+        Some(source) => source.to_string(),
+        None => e.to_string(),
     }
 }
 
@@ -343,17 +382,40 @@ pub fn from_url(url: &str) -> Result<Connection> {
             register_secret(&decoded);
         }
     }
-    let options: PgConnectOptions = url.parse().map_err(|e: sqlx::Error| {
-        anyhow!(
-            "not a valid postgres URL ({}): {}",
-            redact(url),
-            redact(&e.to_string())
-        )
-    })?;
+    // sqlx does not know libpq's connect_timeout: take it out and apply it here.
+    let mut timeout = None;
+    let stripped = parsed.as_ref().and_then(|u| {
+        let (ours, rest): (Vec<_>, Vec<_>) = u
+            .query_pairs()
+            .into_owned()
+            .partition(|(k, _)| k == "connect_timeout");
+        timeout = ours.into_iter().next().map(|(_, v)| v);
+        timeout.as_ref()?;
+        let mut u = u.clone();
+        if rest.is_empty() {
+            u.set_query(None);
+        } else {
+            u.query_pairs_mut().clear().extend_pairs(rest);
+        }
+        Some(u.to_string())
+    });
+    let options: PgConnectOptions =
+        stripped
+            .as_deref()
+            .unwrap_or(url)
+            .parse()
+            .map_err(|e: sqlx::Error| {
+                anyhow!(
+                    "not a valid postgres URL ({}): {}",
+                    redact(url),
+                    redact(&e.to_string())
+                )
+            })?;
     Ok(Connection {
         display: display_of(&options),
         options,
         origin: "a URL".into(),
+        connect_timeout: connect_timeout_of(timeout.as_deref(), "connect_timeout in the URL")?,
     })
 }
 
@@ -501,6 +563,7 @@ pub fn from_psql_args(argv: &[String]) -> Result<Connection> {
     let mut port = None;
     let mut user = None;
     let mut dbname = None;
+    let mut timeout: Option<String> = None;
     let mut password = None;
     let mut positional = Vec::new();
     let mut i = 0;
@@ -598,6 +661,7 @@ pub fn from_psql_args(argv: &[String]) -> Result<Connection> {
                         "port" => port = Some(v),
                         "user" => user = Some(v),
                         "dbname" => dbname = Some(v),
+                        "connect_timeout" => timeout = Some(v),
                         "password" => {
                             register_secret(&v);
                             password = Some(v);
@@ -611,6 +675,13 @@ pub fn from_psql_args(argv: &[String]) -> Result<Connection> {
     if let Ok(pw) = std::env::var("PGPASSWORD") {
         register_secret(&pw);
     }
+    let connect_timeout = match timeout {
+        Some(t) => connect_timeout_of(Some(&t), "connect_timeout of the psql arguments")?,
+        None => {
+            let env = std::env::var("PGCONNECT_TIMEOUT").ok();
+            connect_timeout_of(env.as_deref(), "PGCONNECT_TIMEOUT")?
+        }
+    };
     let mut options = PgConnectOptions::new();
     if let Some(h) = host {
         options = options.host(&h);
@@ -634,6 +705,23 @@ pub fn from_psql_args(argv: &[String]) -> Result<Connection> {
         display: display_of(&options),
         options,
         origin: "psql arguments".into(),
+        connect_timeout,
+    })
+}
+
+/// libpq's `connect_timeout` (whole seconds; 0 or unset: the default, 10 s, as spawn never
+/// waits forever) read from `value`, which came from `source`.
+fn connect_timeout_of(value: Option<&str>, source: &str) -> Result<Duration> {
+    let Some(value) = value.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(spawn_runtime::DEFAULT_CONNECT_TIMEOUT);
+    };
+    let secs: u64 = value
+        .parse()
+        .map_err(|_| anyhow!("{source} `{value}` is not a whole number of seconds"))?;
+    Ok(match secs {
+        0 => spawn_runtime::DEFAULT_CONNECT_TIMEOUT,
+        // libpq treats 1 as 2 seconds; spawn takes it as written.
+        s => Duration::from_secs(s),
     })
 }
 

@@ -40,7 +40,7 @@ use futures_util::StreamExt;
 use sqlx::{Either, Row};
 
 use crate::diagnose::{part_at_error, transaction_failed};
-use crate::error::{MigrateError, PgMessage};
+use crate::error::{ConnectionLost, MigrateError, PgMessage};
 use crate::plan::Step;
 use crate::record::read_history;
 use crate::session::{Connections, Ledger, RunContext};
@@ -239,6 +239,12 @@ async fn recover(
     ledger: &mut Ledger,
 ) -> Result<(), MigrateError> {
     let range = batch.range();
+    if ConnectionLost::is_loss(&err) {
+        return Err(MigrateError::ConnectionLost(Box::new(ConnectionLost::new(
+            format!("applying migrations {range}"),
+            err,
+        ))));
+    }
     if err.as_database_error().is_none() {
         return Err(MigrateError::Database {
             context: format!(
@@ -249,13 +255,17 @@ async fn recover(
         });
     }
     let batch_error = PgMessage::from_sqlx(&err);
-    conns
-        .target()
-        .execute("ROLLBACK")
-        .await
-        .map_err(MigrateError::db(format!(
-            "rolling back after a failure in migrations {range}"
-        )))?;
+    conns.target().rollback_if_open().await.map_err(|e| {
+        let doing = format!("rolling back after a failure in migrations {range}");
+        if ConnectionLost::is_loss(&e) {
+            MigrateError::ConnectionLost(Box::new(ConnectionLost::new(doing, e)))
+        } else {
+            MigrateError::Database {
+                context: doing,
+                source: e,
+            }
+        }
+    })?;
     let history = read_history(conns.tracking(), ctx.tracking).await?;
     let ms = batch.migrations;
     let mut first = None;

@@ -81,11 +81,12 @@ pub enum MigrateError {
     /// Migrations are recorded as applied but are not part of the set.
     #[error(
         "{} recorded as applied in schema `{schema}` but not part of this migration set \
-         (deleted or renamed?): {}. Nothing was applied. Restore {}, or run with \
-         Migrator::ignore_missing(true) to accept that",
+         (deleted or renamed?): {}. Nothing was applied. Restore {}, or run with {} to \
+         accept that",
         if names.len() == 1 { "migration is" } else { "migrations are" },
         list(names),
-        if names.len() == 1 { "it" } else { "them" }
+        if names.len() == 1 { "it" } else { "them" },
+        Remedy::IgnoreMissing.builder_call()
     )]
     MissingMigrations { schema: String, names: Vec<String> },
 
@@ -93,8 +94,8 @@ pub enum MigrateError {
     #[error(
         "pending migration `{name}` sorts before `{newest_applied}`, which is already applied, so \
          it would run out of order. Nothing was applied. Rename `{name}` so that it sorts after \
-         `{newest_applied}`, or run with Migrator::allow_out_of_order(true) if the order does \
-         not matter"
+         `{newest_applied}`, or run with {} if the order does not matter",
+        Remedy::AllowOutOfOrder.builder_call()
     )]
     OutOfOrder {
         name: String,
@@ -152,6 +153,23 @@ pub enum MigrateError {
     #[error(transparent)]
     Failed(Box<MigrationFailure>),
 
+    /// The migrator's own connection could not be opened (refused, no answer within the
+    /// connect timeout, authentication, …).
+    #[error("connecting the migrator's dedicated connection to the {role} database `{database}`: {source}")]
+    Connect {
+        /// `target` or `tracking`.
+        role: &'static str,
+        /// The database it connects to.
+        database: String,
+        #[source]
+        source: crate::connect::ConnectError,
+    },
+
+    /// The connection was lost (terminated by the server, or broken) while migrations were
+    /// applied.
+    #[error(transparent)]
+    ConnectionLost(Box<ConnectionLost>),
+
     /// A query of the migrator itself failed (connection, privileges, …).
     #[error("{context}: {source}")]
     Database {
@@ -171,9 +189,45 @@ impl MigrateError {
         }
     }
 
+    /// The setting that gets past this refusal, when there is one: the library's messages
+    /// name its builder call ([`Remedy::builder_call`]), which a front end such as the CLI
+    /// can replace with its own flag.
+    pub fn remedy(&self) -> Option<Remedy> {
+        match self {
+            MigrateError::MissingMigrations { .. } => Some(Remedy::IgnoreMissing),
+            MigrateError::OutOfOrder { .. } => Some(Remedy::AllowOutOfOrder),
+            MigrateError::LockWaitTimeout(_) => Some(Remedy::LockWait),
+            _ => None,
+        }
+    }
+
     pub(crate) fn db(context: impl Into<String>) -> impl FnOnce(sqlx::Error) -> MigrateError {
         let context = context.into();
         move |source| MigrateError::Database { context, source }
+    }
+}
+
+/// A setting of the [`Migrator`](crate::Migrator) that gets past a refusal
+/// ([`MigrateError::remedy`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Remedy {
+    /// Accept recorded migrations missing from the set.
+    IgnoreMissing,
+    /// Apply a migration that sorts before the newest applied one.
+    AllowOutOfOrder,
+    /// Wait longer for the migration lock.
+    LockWait,
+}
+
+impl Remedy {
+    /// The builder call, as the error messages name it (e.g. `Migrator::lock_wait()`).
+    pub fn builder_call(self) -> &'static str {
+        match self {
+            Remedy::IgnoreMissing => "Migrator::ignore_missing(true)",
+            Remedy::AllowOutOfOrder => "Migrator::allow_out_of_order(true)",
+            Remedy::LockWait => "Migrator::lock_wait()",
+        }
     }
 }
 
@@ -245,19 +299,110 @@ impl fmt::Display for LockWaitTimeout {
             Some(h) => write!(
                 f,
                 "held by {h}. Nothing was applied. Let that session finish, end it with \
-                 SELECT pg_terminate_backend({}), or wait longer with Migrator::lock_wait()",
-                h.pid
+                 SELECT pg_terminate_backend({}), or wait longer with {}",
+                h.pid,
+                Remedy::LockWait.builder_call()
             ),
             None => write!(
                 f,
                 "held by a session that is not visible to this role. Nothing was applied. Let \
-                 the other migrator finish, or wait longer with Migrator::lock_wait()"
+                 the other migrator finish, or wait longer with {}",
+                Remedy::LockWait.builder_call()
             ),
         }
     }
 }
 
 impl std::error::Error for LockWaitTimeout {}
+
+/// The connection was lost while migrations were applied: each migration commits with its
+/// history row or not at all, so a new run continues where this one stopped.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ConnectionLost {
+    /// What the run was doing (`applying migrations `a` to `c``).
+    pub doing: String,
+    /// The SQLSTATE the server sent when it ended the connection (`57P01` for
+    /// `pg_terminate_backend` or a fast shutdown), when it sent one.
+    pub code: Option<String>,
+    /// Migrations this run committed before the loss.
+    pub applied_before: Vec<String>,
+    /// The error as sqlx reported it.
+    pub source: sqlx::Error,
+}
+
+impl ConnectionLost {
+    pub(crate) fn new(doing: String, source: sqlx::Error) -> Self {
+        ConnectionLost {
+            doing,
+            code: source
+                .as_database_error()
+                .and_then(|d| d.code())
+                .map(|c| c.into_owned()),
+            applied_before: Vec::new(),
+            source,
+        }
+    }
+
+    /// Whether `err` means the connection is gone: an I/O or protocol failure, or the server
+    /// ending the session (SQLSTATE class 57P: terminated by an administrator, a shutdown
+    /// or a crash; class 08: connection exception).
+    pub(crate) fn is_loss(err: &sqlx::Error) -> bool {
+        match err.as_database_error().and_then(|d| d.code()) {
+            Some(code) => code.starts_with("57P") || code.starts_with("08"),
+            None => matches!(
+                err,
+                sqlx::Error::Io(_) | sqlx::Error::Protocol(_) | sqlx::Error::Tls(_)
+            ),
+        }
+    }
+}
+
+impl fmt::Display for ConnectionLost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.code {
+            Some(code) if code.starts_with("57P") => write!(
+                f,
+                "the connection was terminated by the server (SQLSTATE {code}: {}) while {}",
+                self.source
+                    .as_database_error()
+                    .map_or_else(|| self.source.to_string(), |d| d.message().to_string()),
+                self.doing
+            )?,
+            Some(code) => write!(
+                f,
+                "the connection was lost (SQLSTATE {code}) while {}: {}",
+                self.doing, self.source
+            )?,
+            None => write!(
+                f,
+                "the connection was lost while {}: {}",
+                self.doing, self.source
+            )?,
+        }
+        if self.applied_before.is_empty() {
+            write!(f, ". No migration of this run was confirmed committed")?;
+        } else {
+            write!(
+                f,
+                ". {} migration(s) of this run committed and stay applied: {}",
+                self.applied_before.len(),
+                list(&self.applied_before)
+            )?;
+        }
+        write!(
+            f,
+            "; the migration in flight committed with its history row or was rolled back, never \
+             half-applied. Run again: the run continues where this one stopped"
+        )
+    }
+}
+
+impl std::error::Error for ConnectionLost {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
 
 /// The statement of a migration that failed.
 #[derive(Debug, Clone, PartialEq, Eq)]

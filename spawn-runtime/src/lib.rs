@@ -47,7 +47,11 @@
 //!   the failing statement (line, component) and PostgreSQL's message, detail and hint.
 //! * A no-transaction migration runs statement by statement and records its progress, so a
 //!   rerun resumes after the last statement that succeeded.
-//! * Nothing pending costs 3 statements.
+//! * Nothing pending costs ONE statement and no lock: the history is read first, without the
+//!   lock, and the lock is taken (and the history read again under it) only when something
+//!   is pending.
+//! * Every connection the migrator opens is bounded ([`Migrator::connect_timeout`], default
+//!   10 s): a server that does not answer, or refuses, fails the run naming its `host:port`.
 //!
 //! [`Migrator::up_to`] stops after a given migration, and [`Migrator::dry_run`] makes
 //! [`run`](Migrator::run) and [`adopt`](Migrator::adopt) only report what they would do.
@@ -136,6 +140,7 @@
 pub mod embedded;
 
 mod batch;
+pub mod connect;
 mod diagnose;
 mod error;
 mod lock;
@@ -151,9 +156,11 @@ mod split;
 mod status;
 mod tracking;
 
+pub use connect::{ConnectError, DEFAULT_CONNECT_TIMEOUT};
 pub use embedded::Migrations;
 pub use error::{
-    FailedStatement, LockHolder, LockWaitTimeout, MigrateError, MigrationFailure, PgMessage,
+    ConnectionLost, FailedStatement, LockHolder, LockWaitTimeout, MigrateError, MigrationFailure,
+    PgMessage, Remedy,
 };
 pub use lock::{advisory_lock_key, ORIGINAL_LOCK_KEY};
 pub use migrator::{

@@ -13,8 +13,8 @@
 //!
 //! The lock is taken by polling `pg_try_advisory_lock` with a bounded wait and backoff; the
 //! waiter holds no transaction between attempts. The first attempt also probes the tracking
-//! tables (`to_regclass`) and who the current role is, so a no-op start needs one statement
-//! for all of that.
+//! tables (`to_regclass`) and who the current role is, in the same statement. (A run with
+//! nothing pending takes no lock at all: see [`crate::run`].)
 //!
 //! Release happens on every path: [`Session::release`] unlocks explicitly; if a [`Session`]
 //! is dropped without that (error inside, panic, or the run's future dropped), its
@@ -79,6 +79,8 @@ pub(crate) struct Session {
     pub sent: usize,
     /// Attempts made to take the lock.
     pub lock_attempts: u32,
+    /// How long taking the lock took (zero until it is taken).
+    pub lock_waited: Duration,
     /// Batches sent so far (names each batch's prepared statement).
     pub batches: usize,
 }
@@ -90,19 +92,24 @@ impl Session {
         pool: &PgPool,
         app: &str,
         key: i64,
-        role: &str,
+        role: &'static str,
+        timeout: Duration,
     ) -> Result<Session, MigrateError> {
         let base: &PgConnectOptions = &pool.connect_options();
         let mut options = base.clone().disable_statement_logging();
         if base.get_application_name().is_none() {
             options = options.application_name(&format!("spawn-migrator ({app})"));
         }
-        let conn = PgConnection::connect_with(&options)
+        let conn = crate::connect::connect(&options, timeout)
             .await
-            .map_err(MigrateError::db(format!(
-                "connecting the migrator's dedicated connection to the {role} database `{}`",
-                base.get_database().unwrap_or(base.get_username())
-            )))?;
+            .map_err(|source| MigrateError::Connect {
+                role,
+                database: base
+                    .get_database()
+                    .unwrap_or(base.get_username())
+                    .to_string(),
+                source,
+            })?;
         Ok(Session {
             conn: Some(conn),
             pool: pool.clone(),
@@ -111,6 +118,7 @@ impl Session {
             backend: None,
             sent: 0,
             lock_attempts: 0,
+            lock_waited: Duration::ZERO,
             batches: 0,
         })
     }
@@ -185,6 +193,7 @@ impl Session {
             let probe = read_probe(row).map_err(MigrateError::db("reading the lock probe"))?;
             if probe.got {
                 self.backend = Some((probe.pid, probe.backend_start.unwrap_or_default()));
+                self.lock_waited = started.elapsed();
                 tracing::debug!(
                     schema = %tracking.schema,
                     key,
@@ -259,12 +268,22 @@ impl Session {
         }
     }
 
+    /// Rolls back the transaction a failure left open or failed, if there is one: after a
+    /// parse error (nothing ran) or a failed COMMIT (the transaction is over) there is none,
+    /// and a ROLLBACK would only make the server warn. One more round trip, on failures only.
+    pub async fn rollback_if_open(&mut self) -> Result<(), sqlx::Error> {
+        if self.in_transaction().await {
+            self.execute("ROLLBACK").await?;
+        }
+        Ok(())
+    }
+
     /// Ends the run cleanly: rolls back a transaction left open by a failure (when asked),
     /// releases the lock and closes the connection. If that fails, dropping the session
     /// closes the connection and terminates its backend.
     pub async fn release(&mut self, rollback_first: bool) -> Result<(), sqlx::Error> {
-        if rollback_first && self.in_transaction().await {
-            self.execute("ROLLBACK").await?;
+        if rollback_first {
+            self.rollback_if_open().await?;
         }
         if self.locked {
             let unlock = format!("SELECT pg_catalog.pg_advisory_unlock({})", self.key);

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use sqlx::PgPool;
 
+use crate::connect::DEFAULT_CONNECT_TIMEOUT;
 use crate::embedded::{EmbeddedMigration, Migrations};
 use crate::error::MigrateError;
 use crate::plan::Checks;
@@ -71,6 +72,7 @@ pub struct Migrator {
     environment: Option<String>,
     tracking_schema: String,
     lock_wait: Duration,
+    connect_timeout: Duration,
     up_to: Option<String>,
     dry_run: bool,
     allow_out_of_order: bool,
@@ -106,6 +108,7 @@ impl Migrator {
             environment: None,
             tracking_schema: schema.to_string(),
             lock_wait: DEFAULT_LOCK_WAIT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             up_to: None,
             dry_run: false,
             allow_out_of_order: false,
@@ -143,6 +146,15 @@ impl Migrator {
     /// [`statement_lock_timeout`](Migrator::statement_lock_timeout) sets for the migrations.
     pub fn lock_wait(mut self, wait: Duration) -> Self {
         self.lock_wait = wait;
+        self
+    }
+
+    /// How long opening the run's dedicated connection may take, up to the server's first
+    /// answers (default [`DEFAULT_CONNECT_TIMEOUT`], 10 s; libpq's `connect_timeout`). A
+    /// server that accepts the TCP connection but never answers then fails the run with
+    /// [`MigrateError::Connect`] naming its `host:port` and the timeout, instead of hanging.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
         self
     }
 
@@ -383,6 +395,7 @@ impl Migrator {
             tracking: Tracking::new(&self.tracking_schema),
             app: self.app_name(),
             lock_wait: self.lock_wait,
+            connect_timeout: self.connect_timeout,
             default_timeouts: Timeouts {
                 lock: &self.statement_lock_timeout,
                 statement: &self.statement_timeout,
@@ -418,6 +431,10 @@ fn finish(report: Report, result: Result<(), MigrateError>) -> Result<Report, Mi
         Err(MigrateError::Failed(mut failure)) => {
             failure.applied_before = report.applied.into_iter().map(|a| a.name).collect();
             Err(MigrateError::Failed(failure))
+        }
+        Err(MigrateError::ConnectionLost(mut lost)) => {
+            lost.applied_before = report.applied.into_iter().map(|a| a.name).collect();
+            Err(MigrateError::ConnectionLost(lost))
         }
         Err(e) => Err(e),
     }

@@ -33,10 +33,14 @@ pub struct Report {
     /// Wall time of the whole run, lock wait included.
     pub total: Duration,
     /// Query messages sent to the server on the migrator's connection (a batch of
-    /// migrations is one message). A run with nothing to do sends 3 when the lock is free
-    /// (one more per extra attempt to take it).
+    /// migrations is one message). A run with nothing to do sends 1 (it reads the history
+    /// and takes no lock); a first run sends one more for that read, which fails.
     pub round_trips: usize,
-    /// Attempts needed to take the migration lock (1 when it was free).
+    /// How long the run waited for the migration lock (taking it when it was free: a round
+    /// trip; zero when it did not need it). Part of `total`.
+    pub lock_wait: Duration,
+    /// Attempts needed to take the migration lock (1 when it was free; 0 when the run did not
+    /// need it: nothing was pending).
     pub lock_attempts: u32,
     /// The environment the migrations were rendered for, when known.
     pub environment: Option<String>,

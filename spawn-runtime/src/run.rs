@@ -2,20 +2,25 @@
 //! [`Migrator::adopt`](crate::Migrator::adopt)), step by step. In statements sent on its own
 //! connection:
 //!
-//! 1. take the advisory lock, probing the tracking tables and the role in the same
-//!    statement (polling with backoff while another migrator holds it);
+//! 0. read the history without the lock (one message); with nothing pending, and every
+//!    check passing, that is all: the usual start-up of a deploy is ONE statement;
+//! 1. otherwise take the advisory lock, probing the tracking tables and the role in the
+//!    same statement (polling with backoff while another migrator holds it);
 //! 2. create the tracking tables if they are missing (first run only);
 //! 3. read the history (one query), check everything, plan;
 //! 4. apply: batches of transactional migrations, one message each ([`crate::batch`]);
 //!    no-transaction migrations statement by statement ([`crate::no_transaction`]);
 //! 5. release the lock.
 //!
-//! With nothing pending that is 3 statements. With the tracking tables in another database
-//! ([`Migrator::tracking_pool`](crate::Migrator::tracking_pool)) there are two dedicated
-//! connections, each locked (target first), the history is read on the tracking one,
-//! interrupted attempts are resolved before planning, and transactional migrations go one
-//! at a time (see [`crate::split`]): 5 statements with nothing pending. Which of the two
-//! ways applies transactional migrations is decided in one place, [`apply_steps`].
+//! Step 3 reads the history again, under the lock: another migrator may have changed it
+//! since step 0. On the very first run step 0 fails (the tracking tables do not exist yet:
+//! the server logs that error once) and the run goes on with step 1. With the tracking
+//! tables in another database ([`Migrator::tracking_pool`](crate::Migrator::tracking_pool))
+//! step 0 is skipped, there are two dedicated connections, each locked (target first), the
+//! history is read on the tracking one, interrupted attempts are resolved before planning,
+//! and transactional migrations go one at a time (see [`crate::split`]): 5 statements with
+//! nothing pending. Which of the two ways applies transactional migrations is decided in
+//! one place, [`apply_steps`].
 
 use std::time::Duration;
 
@@ -58,6 +63,8 @@ pub(crate) struct Run<'r> {
     pub app: String,
     /// How long to wait for the migration lock.
     pub lock_wait: Duration,
+    /// How long opening each dedicated connection may take.
+    pub connect_timeout: Duration,
     pub default_timeouts: Timeouts<'r>,
     pub batch_limits: BatchLimits,
     pub hooks: Hooks,
@@ -73,21 +80,66 @@ impl Run<'_> {
             tracking: &self.tracking,
             app: &self.app,
             wait: self.lock_wait,
+            connect_timeout: self.connect_timeout,
             stop: self.hooks.stop.as_ref(),
         };
-        let (mut conns, probe) = Connections::open(pools, lock).await?;
-        let result = match probe {
-            Some(probe) => self.locked(&mut conns, probe, report).await,
+        let mut conns = Connections::connect(pools, &lock).await?;
+        let result = self.session(&mut conns, pools, &lock, report).await;
+        conns.release(result.is_err()).await;
+        report.lock_attempts = conns.lock_attempts();
+        report.lock_wait = conns.lock_waited();
+        report.round_trips = conns.sent();
+        result
+    }
+
+    /// On the open connections: the history read without the lock when that shows nothing
+    /// pending; otherwise the lock, and the task under it.
+    async fn session(
+        &self,
+        conns: &mut Connections,
+        pools: Pools<'_>,
+        lock: &LockRequest<'_>,
+        report: &mut Report,
+    ) -> Result<(), MigrateError> {
+        if pools.tracking.is_none() {
+            if let Some(already_applied) = self.nothing_pending(conns).await {
+                tracing::debug!(already_applied, "nothing pending: the lock is not needed");
+                report.already_applied = already_applied;
+                return Ok(());
+            }
+        }
+        match conns.lock(pools, lock).await? {
+            Some(probe) => self.locked(conns, probe, report).await,
             None => {
                 // A stop was requested while waiting for a lock: nothing was started.
                 report.stopped = true;
                 Ok(())
             }
+        }
+    }
+
+    /// The start-up of every deploy, in one message and without the lock: the history
+    /// (tracking tables in the target database), planned. `Some(already applied)` when the
+    /// plan is valid and empty; `None` when there is something to do, a check fails or the
+    /// history cannot be read (the tables are missing, say): then the run takes the lock
+    /// and reads it again under it, where any error is reported.
+    async fn nothing_pending(&self, conns: &mut Connections) -> Option<usize> {
+        let Task::Apply(checks) = &self.task else {
+            return None;
         };
-        conns.release(result.is_err()).await;
-        report.lock_attempts = conns.lock_attempts();
-        report.round_trips = conns.sent();
-        result
+        let history = match read_history(conns.target(), &self.tracking).await {
+            Ok(history) => history,
+            Err(e) => {
+                tracing::debug!(
+                    "reading the history without the lock failed ({e}); taking the lock"
+                );
+                return None;
+            }
+        };
+        match plan::plan(self.migrations, &history, checks) {
+            Ok(plan) if plan.steps.is_empty() => Some(plan.already_applied),
+            _ => None,
+        }
     }
 
     /// The task, under the lock.

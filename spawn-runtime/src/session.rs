@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use sqlx::PgPool;
 
-use crate::error::MigrateError;
+use crate::error::{ConnectionLost, MigrateError};
 use crate::lock::{advisory_lock_key, Probe, Session};
 use crate::progress::{Hooks, StopHandle};
 use crate::report::AppliedMigration;
@@ -34,6 +34,8 @@ pub(crate) struct LockRequest<'l> {
     pub app: &'l str,
     /// How long to wait for a lock held by another migrator.
     pub wait: Duration,
+    /// How long opening a dedicated connection may take.
+    pub connect_timeout: Duration,
     /// Ends the wait when a stop is requested.
     pub stop: Option<&'l StopHandle>,
 }
@@ -46,51 +48,56 @@ pub(crate) struct Connections {
 }
 
 impl Connections {
-    /// Connects to the target and takes the lock there (where the original spawn takes it),
-    /// then, with a tracking pool, the same in the tracking database: every migrator takes
-    /// them in this order. The probe is `None` when a stop was requested while waiting;
-    /// the connections are returned even then, to be [released](Connections::release). On an
-    /// error nothing stays held.
-    pub async fn open(
+    /// Connects to the target (without taking the lock: see [`Connections::lock`]).
+    pub async fn connect(
         pools: Pools<'_>,
-        lock: LockRequest<'_>,
-    ) -> Result<(Connections, Option<Probe>), MigrateError> {
+        lock: &LockRequest<'_>,
+    ) -> Result<Connections, MigrateError> {
         let key = advisory_lock_key(&lock.tracking.schema);
-        let mut conns = Connections {
-            target: Session::connect(pools.target, lock.app, key, "target").await?,
+        Ok(Connections {
+            target: Session::connect(pools.target, lock.app, key, "target", lock.connect_timeout)
+                .await?,
             tracking: None,
-        };
-        let mut probe = match conns.target.lock(lock.tracking, lock.wait, lock.stop).await {
-            Ok(Some(probe)) => probe,
-            Ok(None) => return Ok((conns, None)),
-            Err(e) => {
-                // Not holding the lock: just close the connection.
-                let _ = conns.target.release(false).await;
-                return Err(e);
-            }
+        })
+    }
+
+    /// Takes the lock on the target (where the original spawn takes it), then, with a
+    /// tracking pool, connects to the tracking database and takes it there too: every
+    /// migrator takes them in this order. `None` when a stop was requested while waiting.
+    /// On an error the caller [releases](Connections::release) the connections.
+    pub async fn lock(
+        &mut self,
+        pools: Pools<'_>,
+        lock: &LockRequest<'_>,
+    ) -> Result<Option<Probe>, MigrateError> {
+        let Some(mut probe) = self
+            .target
+            .lock(lock.tracking, lock.wait, lock.stop)
+            .await?
+        else {
+            return Ok(None);
         };
         let Some(tracking_pool) = pools.tracking else {
-            return Ok((conns, Some(probe)));
+            return Ok(Some(probe));
         };
-        let locked = match Session::connect(tracking_pool, lock.app, key, "tracking").await {
-            Ok(session) => {
-                let session = conns.tracking.insert(session);
-                session.lock(lock.tracking, lock.wait, lock.stop).await
-            }
-            Err(e) => Err(e),
-        };
-        match locked {
-            Ok(Some(tracking)) => {
+        let key = advisory_lock_key(&lock.tracking.schema);
+        let session = Session::connect(
+            tracking_pool,
+            lock.app,
+            key,
+            "tracking",
+            lock.connect_timeout,
+        )
+        .await?;
+        let session = self.tracking.insert(session);
+        Ok(session
+            .lock(lock.tracking, lock.wait, lock.stop)
+            .await?
+            .map(|tracking| {
                 // The tracking tables are the tracking database's; the rest is the target's.
                 probe.tables = tracking.tables;
-                Ok((conns, Some(probe)))
-            }
-            Ok(None) => Ok((conns, None)),
-            Err(e) => {
-                conns.release(false).await;
-                Err(e)
-            }
-        }
+                probe
+            }))
     }
 
     /// Where the migrations run.
@@ -144,13 +151,28 @@ impl Connections {
             .max(self.tracking.as_ref().map_or(0, |t| t.lock_attempts))
     }
 
+    /// How long taking the lock took (on both connections).
+    pub fn lock_waited(&self) -> Duration {
+        self.target.lock_waited
+            + self
+                .tracking
+                .as_ref()
+                .map_or(Duration::ZERO, |t| t.lock_waited)
+    }
+
     /// Releases both sessions (rolling back first after an error); a failure only closes
     /// the connection, whose backend is then terminated.
     pub async fn release(&mut self, rollback_first: bool) {
-        if let Err(e) = self.target.release(rollback_first).await {
-            tracing::warn!(
+        match self.target.release(rollback_first).await {
+            Ok(()) => {}
+            // The run's error tells already (and dropping the session ends the backend if
+            // it is still there).
+            Err(e) if ConnectionLost::is_loss(&e) => {
+                tracing::debug!("the migrator's connection is gone: {e}");
+            }
+            Err(e) => tracing::warn!(
                 "releasing the migration lock failed ({e}); its connection is closed instead"
-            );
+            ),
         }
         if let Some(tracking) = &mut self.tracking {
             if let Err(e) = tracking.release(rollback_first).await {

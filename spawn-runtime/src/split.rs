@@ -53,7 +53,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 
 use crate::diagnose::transaction_failed;
-use crate::error::{MigrateError, PgMessage};
+use crate::error::{ConnectionLost, MigrateError, PgMessage};
 use crate::record::apply_row;
 use crate::session::{Connections, Ledger, RunContext};
 use crate::tracking::{quote_literal, seconds, ExecTime, History, NewRow, DEFAULT_NAMESPACE};
@@ -323,7 +323,7 @@ pub(crate) async fn apply_one(
     // 1. The body, up to the COMMIT.
     let (xid, secs) = match run_until_commit(conns, ctx, m).await? {
         Body::Ran { xid, secs } => (xid, secs),
-        Body::Refused(e) => return Err(fail(conns, ctx, m, &e, started).await),
+        Body::Refused(e) => return Err(fail(conns, ctx, m, e, started).await),
     };
     // 2. The attempt, recorded before the commit.
     let attempt = Attempt {
@@ -346,7 +346,7 @@ pub(crate) async fn apply_one(
     match conns.target().execute("COMMIT").await {
         Ok(_) => {}
         Err(e) if e.as_database_error().is_some() => {
-            return Err(fail(conns, ctx, m, &e, started).await)
+            return Err(fail(conns, ctx, m, e, started).await)
         }
         Err(e) => {
             return Err(MigrateError::Database {
@@ -435,7 +435,7 @@ async fn run_until_commit(
     match found {
         Some((xid, secs)) => Ok(Body::Ran { xid, secs }),
         None => {
-            let _ = conns.target().execute("ROLLBACK").await;
+            let _ = conns.target().rollback_if_open().await;
             Err(MigrateError::Database {
                 context: format!(
                     "applying migration `{}`: its transaction id was not returned (nothing was applied; was \
@@ -454,13 +454,19 @@ async fn fail(
     conns: &mut Connections,
     ctx: &RunContext<'_>,
     m: &Migration,
-    err: &sqlx::Error,
+    err: sqlx::Error,
     started: Instant,
 ) -> MigrateError {
-    if let Err(e) = conns.target().execute("ROLLBACK").await {
+    if ConnectionLost::is_loss(&err) {
+        // Terminated by the server (57P01, …): nothing to roll back or replay; an attempt
+        // made before the loss is resolved by the next run.
+        let doing = format!("applying migration `{}`", m.name);
+        return MigrateError::ConnectionLost(Box::new(ConnectionLost::new(doing, err)));
+    }
+    if let Err(e) = conns.target().rollback_if_open().await {
         return MigrateError::db(format!("rolling back migration `{}`", m.name))(e);
     }
-    transaction_failed(conns, ctx, m, PgMessage::from_sqlx(err), Some(started)).await
+    transaction_failed(conns, ctx, m, PgMessage::from_sqlx(&err), Some(started)).await
 }
 
 #[cfg(test)]

@@ -60,8 +60,8 @@ async fn applies_from_empty_and_a_rerun_is_a_noop() {
     );
     assert_eq!(again.already_applied, 3);
     assert_eq!(
-        again.round_trips, 3,
-        "a no-op start is lock+probe, history, unlock"
+        again.round_trips, 1,
+        "a no-op start reads the history, without the lock"
     );
     assert!(again.to_string().contains("nothing to apply"), "{again}");
     assert_eq!(
@@ -336,7 +336,7 @@ async fn sixteen_concurrent_migrators_apply_each_migration_once() {
 }
 
 #[tokio::test]
-async fn a_noop_start_with_1000_applied_sends_at_most_4_statements() {
+async fn a_noop_start_with_1000_applied_sends_one_statement() {
     let db = TestDb::new("apply_noop_1000").await;
     let ms: Vec<Mig> = (0..1000)
         .map(|i| {
@@ -348,9 +348,9 @@ async fn a_noop_start_with_1000_applied_sends_at_most_4_statements() {
         .collect();
     let first = migrator(&ms).run(&db.pool).await.expect("apply 1000");
     assert_eq!(first.applied.len(), 1000);
-    // lock+probe, re-check, DDL, history, 5 batches of 200, unlock.
+    // history (no tables yet), lock+probe, re-check, DDL, history, 5 batches of 200, unlock.
     assert!(
-        first.round_trips <= 10,
+        first.round_trips <= 11,
         "1000 migrations in batches: {} round trips",
         first.round_trips
     );
@@ -358,7 +358,7 @@ async fn a_noop_start_with_1000_applied_sends_at_most_4_statements() {
     assert!(noop.applied.is_empty());
     assert_eq!(noop.already_applied, 1000);
     assert!(
-        noop.round_trips <= 4,
+        noop.round_trips == 1,
         "a no-op start sent {} statements",
         noop.round_trips
     );
@@ -378,8 +378,8 @@ async fn small_batches_give_the_same_result() {
         .await
         .expect("run");
     assert_eq!(report.applied.len(), 3);
-    // lock, re-check, DDL, history, 3 batches, unlock
-    assert_eq!(report.round_trips, 8);
+    // history (fails: no tables yet), lock, re-check, DDL, history, 3 batches, unlock
+    assert_eq!(report.round_trips, 9);
     for m in &ms {
         assert_eq!(success_count(&db.pool, &m.name).await, 1);
     }

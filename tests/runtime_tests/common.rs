@@ -311,6 +311,26 @@ pub async fn hold_lock(options: sqlx::postgres::PgConnectOptions, key: i64) -> s
     conn
 }
 
+/// Creates table `table` in `db` and returns a session of its own that holds it locked
+/// (ACCESS EXCLUSIVE, in an open transaction) until it is closed or dropped.
+pub async fn hold_new_table(db: &spawn_tests::TestDb, table: &str) -> sqlx::PgConnection {
+    use sqlx::Connection;
+    sqlx::raw_sql(&format!("CREATE TABLE {table} (id int)"))
+        .execute(&db.pool)
+        .await
+        .expect("create the table");
+    let mut holder = sqlx::PgConnection::connect_with(&spawn_tests::server().options(&db.name))
+        .await
+        .expect("connect");
+    sqlx::raw_sql(&format!(
+        "BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"
+    ))
+    .execute(&mut holder)
+    .await
+    .expect("hold the table");
+    holder
+}
+
 /// Whether the advisory lock `key` is free right now (tried from a fresh connection).
 pub async fn lock_is_free(pool: &PgPool, key: i64) -> bool {
     let mut conn = pool.acquire().await.expect("connection");

@@ -108,6 +108,12 @@ async fn a_migrator_waits_for_the_lock_and_then_proceeds() {
         "it waited: {} attempts",
         report.lock_attempts
     );
+    assert!(
+        report.lock_wait > Duration::ZERO && report.lock_wait <= report.total,
+        "the report tells the wait: {:?} of {:?}",
+        report.lock_wait,
+        report.total
+    );
 }
 
 async fn success_count_or_zero(db: &TestDb) -> usize {
@@ -144,8 +150,11 @@ async fn the_lock_is_released_after_errors() {
         lock_is_free(&db.pool, ORIGINAL_LOCK_KEY).await,
         "after a refusal"
     );
-    // A second migrator takes it at its first attempt.
-    let report = migrator(&good)
+    // A second migrator (with something to apply, so that it takes the lock) takes it at
+    // its first attempt.
+    let mut more = good.clone();
+    more.push(Mig::new("20250101000001-b", "CREATE TABLE b (id int);"));
+    let report = migrator(&more)
         .lock_wait(Duration::ZERO)
         .run(&db.pool)
         .await

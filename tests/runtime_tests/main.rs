@@ -5,10 +5,14 @@ mod common;
 
 mod apply;
 mod compat;
+mod connect;
 mod embedded;
 mod failures;
 mod lock;
 mod progress;
 mod refusals;
+mod rollback;
 mod split;
+mod startup;
 mod status;
+mod terminated;

@@ -1,7 +1,7 @@
 //! Every refusal leaves the database exactly as it was, says which migration and how to
 //! fix it; the flags that allow them.
 
-use spawn_runtime::MigrateError;
+use spawn_runtime::{MigrateError, Remedy};
 use spawn_tests::TestDb;
 
 use crate::common::{migrator, snapshot, success_count, table_exists, Mig};
@@ -72,6 +72,7 @@ async fn a_missing_migration_is_refused_unless_ignored() {
         matches!(err, MigrateError::MissingMigrations { ref names, .. } if names == std::slice::from_ref(&b.name)),
         "{err:?}"
     );
+    assert_eq!(err.remedy(), Some(Remedy::IgnoreMissing));
     let text = err.to_string();
     for needle in [
         "migration is recorded as applied in schema `_spawn`",
@@ -111,6 +112,7 @@ async fn an_out_of_order_migration_is_refused_unless_allowed() {
         matches!(err, MigrateError::OutOfOrder { ref name, ref newest_applied } if name == &b.name && newest_applied == &c.name),
         "{err:?}"
     );
+    assert_eq!(err.remedy(), Some(Remedy::AllowOutOfOrder));
     let text = err.to_string();
     for needle in [
         "pending migration `20250101000100-b` sorts before `20250101000200-c`",

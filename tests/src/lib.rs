@@ -46,10 +46,28 @@ impl TestServer {
 
     /// A new connection to the maintenance database.
     pub async fn admin_connection(&self) -> PgConnection {
-        PgConnection::connect_with(&self.admin)
+        tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&self.admin))
             .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "the test server at {}:{} did not answer within {CONNECT_TIMEOUT:?}",
+                    self.admin.get_host(),
+                    self.admin.get_port()
+                )
+            })
             .expect("connect to the test server's maintenance database")
     }
+}
+
+/// Bound of every connect of the harness (a connect, or the wait for a pooled connection:
+/// the pools' `acquire_timeout`).
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Pools of the harness: connects (and waits for a free connection) bounded.
+fn pool_options(max_connections: u32) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(3 * CONNECT_TIMEOUT)
 }
 
 /// The server of this test process (started on first use).
@@ -104,8 +122,7 @@ impl TestDb {
         .execute(&mut admin)
         .await
         .unwrap_or_else(|e| panic!("CREATE DATABASE {name} TEMPLATE {template}: {e}"));
-        let pool = PgPoolOptions::new()
-            .max_connections(20)
+        let pool = pool_options(20)
             .connect_with(server.options(&name))
             .await
             .expect("connect to the test database");
@@ -118,8 +135,7 @@ impl TestDb {
 
     /// A new pool to this database (for simulating several application instances).
     pub async fn new_pool(&self, max_connections: u32) -> PgPool {
-        PgPoolOptions::new()
-            .max_connections(max_connections)
+        pool_options(max_connections)
             .connect_with(server().options(&self.name))
             .await
             .expect("connect to the test database")

@@ -4,6 +4,21 @@
 
 use std::path::{Path, PathBuf};
 
+/// A session of its own on `db` that holds spawn's migration lock (the original key, of
+/// tracking schema `_spawn`) until it is closed or dropped.
+pub async fn hold_migration_lock(db: &spawn_tests::TestDb) -> sqlx::PgConnection {
+    use sqlx::Connection;
+    let mut holder = sqlx::PgConnection::connect_with(&spawn_tests::server().options(&db.name))
+        .await
+        .expect("connect");
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(spawn_runtime::ORIGINAL_LOCK_KEY)
+        .execute(&mut holder)
+        .await
+        .expect("hold the lock");
+    holder
+}
+
 /// Environment variables that would point `spawn` somewhere other than where a test says.
 pub const AMBIENT_ENV: [&str; 9] = [
     "SPAWN_TARGET",

@@ -21,6 +21,7 @@ pub async fn run(
     yes: bool,
     no_pin: bool,
     variables: Option<&Path>,
+    lock_wait: Option<u64>,
 ) -> CmdResult {
     if let Some(name) = migration {
         ctx.project()?.migration(name)?;
@@ -41,7 +42,15 @@ pub async fn run(
         PinPolicy::Require
     };
     let p = prepare(ctx, variables, policy).await?;
-    let result = adopt(ctx, migration, &description, yes, &p, p.migrator()).await;
+    let result = adopt(
+        ctx,
+        migration,
+        &description,
+        yes,
+        &p,
+        p.migrator_waiting(lock_wait),
+    )
+    .await;
     p.close().await;
     result
 }

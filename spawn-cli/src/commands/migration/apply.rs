@@ -31,6 +31,8 @@ pub struct Options<'a> {
     pub variables: Option<&'a Path>,
     pub allow_out_of_order: bool,
     pub ignore_missing: bool,
+    /// `--lock-wait`, in seconds.
+    pub lock_wait: Option<u64>,
 }
 
 pub async fn run(ctx: &CommandContext<'_>, o: &Options<'_>) -> CmdResult {
@@ -44,7 +46,7 @@ pub async fn run(ctx: &CommandContext<'_>, o: &Options<'_>) -> CmdResult {
         ctx.project()?.migration(name)?;
     }
     let p = prepare(ctx, o.variables, policy).await?;
-    let result = apply(ctx, o, &p, p.migrator()).await;
+    let result = apply(ctx, o, &p, p.migrator_waiting(o.lock_wait)).await;
     p.close().await;
     result
 }
@@ -165,7 +167,10 @@ async fn apply(ctx: &CommandContext<'_>, o: &Options<'_>, p: &Prepared, m: Migra
             let applied: Vec<&str> = report.applied.iter().map(|a| a.name.as_str()).collect();
             interrupted(ctx, &plan.planned, &applied)
         }
-        Some(Ok(report)) => {
+        Some(Ok(mut report)) => {
+            // The plan above may have waited for the lock already (it takes it when
+            // something is pending): that wait is the user's too.
+            report.lock_wait += plan.lock_wait;
             if out.json {
                 out.json_value(&report_json(&report));
             } else {
@@ -175,10 +180,11 @@ async fn apply(ctx: &CommandContext<'_>, o: &Options<'_>, p: &Prepared, m: Migra
                     ));
                 }
                 out.success(format!(
-                    "applied {} migration(s) to {where_} in {:.1?} ({} already applied)",
+                    "applied {} migration(s) to {where_} in {:.1?} ({} already applied{})",
                     report.applied.len(),
                     report.total,
-                    report.already_applied
+                    report.already_applied,
+                    lock_wait_note(&report)
                 ));
                 for a in &report.applied {
                     out.line(format!("  {}  {:.1?}", a.name, a.duration));
@@ -271,6 +277,19 @@ async fn wait_for_lock_release(p: &Prepared) {
     }
 }
 
+/// A wait for the migration lock worth mentioning (over [`NOTICEABLE_LOCK_WAIT`]), as
+/// `; waited 9.9s for the migration lock`.
+fn lock_wait_note(r: &Report) -> String {
+    if r.lock_wait > NOTICEABLE_LOCK_WAIT {
+        format!("; waited {:.1?} for the migration lock", r.lock_wait)
+    } else {
+        String::new()
+    }
+}
+
+/// A shorter wait for the lock goes unmentioned.
+const NOTICEABLE_LOCK_WAIT: Duration = Duration::from_millis(100);
+
 fn report_json(r: &Report) -> serde_json::Value {
     json!({
         "dry_run": r.dry_run,
@@ -278,8 +297,26 @@ fn report_json(r: &Report) -> serde_json::Value {
         "applied": r.applied.iter().map(|a| json!({"name": a.name, "seconds": a.duration.as_secs_f64()})).collect::<Vec<_>>(),
         "adopted": r.adopted,
         "already_applied": r.already_applied,
+        "lock_wait_seconds": r.lock_wait.as_secs_f64(),
         "environment": r.environment,
         "tracking_schema": r.tracking_schema,
         "recovered": r.recovered,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_noticeable_wait_for_the_lock_is_mentioned() {
+        let mut report = Report::default();
+        report.lock_wait = Duration::from_millis(9900);
+        assert_eq!(
+            lock_wait_note(&report),
+            "; waited 9.9s for the migration lock"
+        );
+        report.lock_wait = Duration::from_millis(40);
+        assert_eq!(lock_wait_note(&report), "");
+    }
 }

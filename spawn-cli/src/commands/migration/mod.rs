@@ -29,6 +29,7 @@ pub async fn run(ctx: &CommandContext<'_>, cmd: &MigrationCommand) -> CmdResult 
             variables,
             allow_out_of_order,
             ignore_missing,
+            lock_wait,
         } => {
             apply::run(
                 ctx,
@@ -40,6 +41,7 @@ pub async fn run(ctx: &CommandContext<'_>, cmd: &MigrationCommand) -> CmdResult 
                     variables: variables.as_deref(),
                     allow_out_of_order: *allow_out_of_order,
                     ignore_missing: *ignore_missing,
+                    lock_wait: *lock_wait,
                 },
             )
             .await
@@ -54,6 +56,7 @@ pub async fn run(ctx: &CommandContext<'_>, cmd: &MigrationCommand) -> CmdResult 
             yes,
             no_pin,
             variables,
+            lock_wait,
         } => {
             adopt::run(
                 ctx,
@@ -62,6 +65,7 @@ pub async fn run(ctx: &CommandContext<'_>, cmd: &MigrationCommand) -> CmdResult 
                 *yes,
                 *no_pin,
                 variables.as_deref(),
+                *lock_wait,
             )
             .await
         }

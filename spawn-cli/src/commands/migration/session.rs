@@ -5,7 +5,9 @@
 use std::path::Path;
 
 use anyhow::Result;
-use spawn_runtime::{Migration, Migrator};
+use std::time::Duration;
+
+use spawn_runtime::{Migration, Migrator, Remedy};
 use sqlx::PgPool;
 
 use crate::commands::CommandContext;
@@ -48,10 +50,20 @@ impl Prepared {
     pub fn migrator(&self) -> Migrator {
         let m = Migrator::new(self.rendered.clone())
             .tracking_schema(&self.target.spawn_schema)
-            .created_by_app("spawn");
+            .created_by_app("spawn")
+            .connect_timeout(self.conn.connect_timeout);
         match &self.tracking {
             Some((pool, _)) => m.tracking_pool(pool.clone()),
             None => m,
+        }
+    }
+
+    /// [`Prepared::migrator`], waiting `lock_wait` seconds for the migration lock when given
+    /// (`--lock-wait`).
+    pub fn migrator_waiting(&self, lock_wait: Option<u64>) -> Migrator {
+        match lock_wait {
+            Some(secs) => self.migrator().lock_wait(Duration::from_secs(secs)),
+            None => self.migrator(),
         }
     }
 
@@ -89,7 +101,24 @@ pub async fn prepare(
     })
 }
 
-/// A runtime error, scrubbed of secrets.
+/// A runtime error, scrubbed of secrets, whose advice names the command line's flags
+/// instead of the library's builder calls.
 pub fn migrate_error(e: spawn_runtime::MigrateError) -> anyhow::Error {
-    anyhow::anyhow!("{}", crate::output::redact(&e.to_string()))
+    let mut text = e.to_string();
+    if let Some(remedy) = e.remedy() {
+        if let Some(flag) = flag_of(remedy) {
+            text = text.replace(remedy.builder_call(), flag);
+        }
+    }
+    anyhow::anyhow!("{}", crate::output::redact(&text))
+}
+
+/// The flag of `spawn migration apply` (or `adopt`) that does what `remedy` advises.
+fn flag_of(remedy: Remedy) -> Option<&'static str> {
+    match remedy {
+        Remedy::IgnoreMissing => Some("--ignore-missing"),
+        Remedy::AllowOutOfOrder => Some("--allow-out-of-order"),
+        Remedy::LockWait => Some("--lock-wait <SECONDS>"),
+        _ => None,
+    }
 }
