@@ -142,6 +142,7 @@ mod no_transaction;
 mod plan;
 mod progress;
 mod record;
+mod recover;
 mod report;
 mod run;
 mod session;

@@ -5,6 +5,7 @@ mod common;
 
 mod apply;
 mod compat;
+mod crash_recovery;
 mod embedded;
 mod failures;
 mod lock;
