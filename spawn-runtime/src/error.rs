@@ -137,6 +137,19 @@ pub enum MigrateError {
         first_line: String,
     },
 
+    /// `Migrator::resolve_statement()` was asked about a statement that is not the one
+    /// recorded as started. Nothing was recorded.
+    #[error(
+        "statement {statement} of migration `{name}` is not recorded as started ({reason}); nothing \
+         was recorded. `spawn migration status` shows the migration's state; only the statement \
+         that a run reported as started without a recorded outcome can be resolved"
+    )]
+    NotStarted {
+        name: String,
+        statement: usize,
+        reason: String,
+    },
+
     /// With the tracking tables in another database: a migration's transaction that was
     /// about to commit, according to the history, is still running in the target database.
     #[error(

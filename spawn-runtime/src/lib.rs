@@ -44,7 +44,11 @@
 //!   is recorded as FAILURE, and is retried by the next run; the error names the migration,
 //!   the failing statement (line, component) and PostgreSQL's message, detail and hint.
 //! * A no-transaction migration runs statement by statement and records its progress, so a
-//!   rerun resumes after the last statement that succeeded.
+//!   rerun resumes after the last statement that succeeded. Each statement takes effect
+//!   exactly once across crashes: one that can run in a transaction commits with its progress
+//!   row; before one that cannot, the run records that it started it, and a rerun checks the
+//!   catalog (`CREATE INDEX CONCURRENTLY`: a valid index is done, an INVALID one is dropped
+//!   and built again) or stops with [`MigrateError::OutcomeUnknown`] when nothing tells.
 //! * Nothing pending costs 3 statements.
 //!
 //! [`Migrator::up_to`] stops after a given migration, and [`Migrator::dry_run`] makes
@@ -144,6 +148,7 @@ mod progress;
 mod record;
 mod recover;
 mod report;
+mod resolve;
 mod run;
 mod session;
 mod split;

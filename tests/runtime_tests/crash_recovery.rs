@@ -153,6 +153,42 @@ async fn an_unrecognisable_started_statement_stops_with_what_to_check() {
     );
     assert!(!message.contains("Fix statement"), "{message}");
     assert!(!table_exists(&db.pool, "t2").await, "nothing was run");
+
+    // Only the started statement can be resolved.
+    let err = migrator(&ms)
+        .resolve_statement(&db.pool, &ms[1].name, 2, true)
+        .await
+        .expect_err("statement 2 was not started");
+    assert!(matches!(err, MigrateError::NotStarted { statement: 2, .. }), "{err}");
+    // Checked by hand: the index is there. Recorded as done, the rerun resumes after it.
+    migrator(&ms)
+        .resolve_statement(&db.pool, &ms[1].name, 1, true)
+        .await
+        .expect("resolve");
+    rerun_completes(&db.pool, &ms).await;
+    let indexes: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_indexes WHERE tablename = 't'")
+        .fetch_one(&db.pool)
+        .await
+        .expect("indexes");
+    assert_eq!(indexes, 1, "the statement did not run again");
+}
+
+#[tokio::test]
+async fn a_started_statement_resolved_as_not_run_runs_on_the_rerun() {
+    let db = TestDb::new("crash_resolve_not_run").await;
+    let ms = set("CREATE INDEX CONCURRENTLY ON t (n)");
+    crashed_after(&db.pool, &ms, &[]).await;
+    migrator(&ms).run(&db.pool).await.expect_err("stops");
+    migrator(&ms)
+        .resolve_statement(&db.pool, &ms[1].name, 1, false)
+        .await
+        .expect("resolve");
+    rerun_completes(&db.pool, &ms).await;
+    let indexes: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_indexes WHERE tablename = 't'")
+        .fetch_one(&db.pool)
+        .await
+        .expect("indexes");
+    assert_eq!(indexes, 1, "the statement ran");
 }
 
 #[tokio::test]
