@@ -879,7 +879,10 @@ async fn resolve_refuses_a_statement_that_was_not_started() {
     .assert()
     .code(1)
     .stderr(predicate::str::contains("is not recorded as started"));
-    assert_eq!(states(&status_json(dir, &db.url)), ["Applied", "Applied", "Applied"]);
+    assert_eq!(
+        states(&status_json(dir, &db.url)),
+        ["Applied", "Applied", "Applied"]
+    );
 }
 
 #[tokio::test]

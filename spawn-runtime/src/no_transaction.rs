@@ -142,11 +142,10 @@ impl Statements<'_> {
             }
             Found::NotDone => Ok(false),
             Found::InvalidIndex { drop } => {
-                conns
-                    .target()
-                    .execute(&drop)
-                    .await
-                    .map_err(db_error("dropping the INVALID index a started statement left", m))?;
+                conns.target().execute(&drop).await.map_err(db_error(
+                    "dropping the INVALID index a started statement left",
+                    m,
+                ))?;
                 Ok(false)
             }
         }
@@ -208,7 +207,9 @@ impl Statements<'_> {
                     .map_err(db_error("recording the progress", m))?;
                 Ok(())
             }
-            Err(e) if e.as_database_error().is_some() => Err(self.failed(conns, i, &e, catalog).await),
+            Err(e) if e.as_database_error().is_some() => {
+                Err(self.failed(conns, i, &e, catalog).await)
+            }
             Err(e) => Err(connection_failed(m, i, e)),
         }
     }

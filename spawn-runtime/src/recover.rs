@@ -252,6 +252,12 @@ impl Head {
         }
     }
 
+    /// `ALTER TABLE … DETACH PARTITION … CONCURRENTLY`.
+    fn detaches_concurrently(&self) -> bool {
+        let has = |keyword| (2..self.0.len()).any(|i| self.is(i, keyword));
+        self.is(1, "TABLE") && has("DETACH") && has("CONCURRENTLY")
+    }
+
     /// Index after `IF NOT EXISTS` / `IF EXISTS` at `i`, and whether it was there.
     fn if_exists(&self, i: usize) -> (usize, bool) {
         if self.is(i, "IF") && self.is(i + 1, "NOT") && self.is(i + 2, "EXISTS") {
@@ -317,7 +323,9 @@ pub(crate) fn kind(sql: &str) -> Kind {
             return Kind::Transactional;
         };
         let (at, if_exists) = h.if_exists(what);
-        let name = h.name(at).filter(|(_, end)| h.0.get(*end) != Some(&Tok::Other(',')));
+        let name = h
+            .name(at)
+            .filter(|(_, end)| h.0.get(*end) != Some(&Tok::Other(',')));
         match name {
             _ if if_exists => Rerun,
             Some((name, _)) if what == 3 => Catalog(Check::IndexDropped {
@@ -333,8 +341,7 @@ pub(crate) fn kind(sql: &str) -> Kind {
     } else if h.is(0, "ALTER") {
         if h.is(1, "SYSTEM") {
             Rerun
-        } else if (h.is(1, "TABLE") && (2..h.0.len()).any(|i| h.is(i, "DETACH")))
-            && (2..h.0.len()).any(|i| h.is(i, "CONCURRENTLY"))
+        } else if h.detaches_concurrently()
             || (h.is(1, "DATABASE") && h.is(3, "SET") && h.is(4, "TABLESPACE"))
         {
             Manual
@@ -418,8 +425,14 @@ mod tests {
                 name: "other".into()
             }))
         );
-        assert_eq!(kind("VACUUM (ANALYZE) t"), NonTransactional(Recovery::Rerun));
-        assert_eq!(kind("ALTER SYSTEM SET x = 1"), NonTransactional(Recovery::Rerun));
+        assert_eq!(
+            kind("VACUUM (ANALYZE) t"),
+            NonTransactional(Recovery::Rerun)
+        );
+        assert_eq!(
+            kind("ALTER SYSTEM SET x = 1"),
+            NonTransactional(Recovery::Rerun)
+        );
         assert_eq!(
             kind("REINDEX TABLE CONCURRENTLY t"),
             NonTransactional(Recovery::Rerun)

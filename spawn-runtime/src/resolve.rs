@@ -12,7 +12,7 @@ use crate::error::MigrateError;
 use crate::plan::{prefix_sha256, statements_of, Progress};
 use crate::record::{apply_row, read_history};
 use crate::run::Run;
-use crate::session::{Connections, LockRequest, Pools, RunContext};
+use crate::session::{Connections, Pools, RunContext};
 use crate::Migration;
 
 /// What to record for one started statement.
@@ -31,26 +31,10 @@ pub(crate) async fn resolve(
     pools: Pools<'_>,
     what: Resolution<'_>,
 ) -> Result<(), MigrateError> {
-    let lock = LockRequest {
-        tracking: &run.tracking,
-        app: &run.app,
-        wait: run.lock_wait,
-        stop: run.hooks.stop.as_ref(),
-    };
-    let (mut conns, probe) = Connections::open(pools, lock).await?;
+    let (mut conns, probe) = Connections::open(pools, run.lock_request()).await?;
     let result = match probe {
-        Some(probe) => {
-            let ctx = RunContext {
-                tracking: &run.tracking,
-                created_by: format!("{} ({})", probe.role, run.app),
-                default_timeouts: run.default_timeouts,
-                batch_limits: run.batch_limits,
-                hooks: &run.hooks,
-                target_database: probe.database,
-                has_plpgsql: probe.has_plpgsql,
-            };
-            record(&mut conns, &ctx, what).await
-        }
+        Some(probe) => record(&mut conns, &run.context(probe), what).await,
+        // A stop was requested while waiting for the lock: nothing was recorded.
         None => Ok(()),
     };
     conns.release(result.is_err()).await;
@@ -78,7 +62,12 @@ async fn record(
         .ok_or_else(|| not_started("it has no history".into()))?;
     let progress = Progress::parse(&row.status_note)
         .filter(|_| row.status != "SUCCESS" && row.activity == "APPLY")
-        .ok_or_else(|| not_started(format!("its newest history row is {} {}", row.activity, row.status)))?;
+        .ok_or_else(|| {
+            not_started(format!(
+                "its newest history row is {} {}",
+                row.activity, row.status
+            ))
+        })?;
     if progress.started != Some(k) || k == 0 || k > statements.len() {
         return Err(not_started(match progress.started {
             Some(s) => format!("the statement recorded as started is statement {s}"),

@@ -69,13 +69,7 @@ impl Run<'_> {
     /// Takes the lock, does the task, releases the lock; fills in `report` as it goes (also
     /// when it fails: what was applied before).
     pub async fn execute(&self, pools: Pools<'_>, report: &mut Report) -> Result<(), MigrateError> {
-        let lock = LockRequest {
-            tracking: &self.tracking,
-            app: &self.app,
-            wait: self.lock_wait,
-            stop: self.hooks.stop.as_ref(),
-        };
-        let (mut conns, probe) = Connections::open(pools, lock).await?;
+        let (mut conns, probe) = Connections::open(pools, self.lock_request()).await?;
         let result = match probe {
             Some(probe) => self.locked(&mut conns, probe, report).await,
             None => {
@@ -90,14 +84,19 @@ impl Run<'_> {
         result
     }
 
-    /// The task, under the lock.
-    async fn locked(
-        &self,
-        conns: &mut Connections,
-        probe: Probe,
-        report: &mut Report,
-    ) -> Result<(), MigrateError> {
-        let ctx = RunContext {
+    /// How this run takes the migration lock.
+    pub fn lock_request(&self) -> LockRequest<'_> {
+        LockRequest {
+            tracking: &self.tracking,
+            app: &self.app,
+            wait: self.lock_wait,
+            stop: self.hooks.stop.as_ref(),
+        }
+    }
+
+    /// What the steps of this run share, once the lock is taken (`probe`).
+    pub fn context(&self, probe: Probe) -> RunContext<'_> {
+        RunContext {
             tracking: &self.tracking,
             created_by: format!("{} ({})", probe.role, self.app),
             default_timeouts: self.default_timeouts,
@@ -105,8 +104,19 @@ impl Run<'_> {
             hooks: &self.hooks,
             target_database: probe.database,
             has_plpgsql: probe.has_plpgsql,
-        };
-        let history = self.history(conns, &ctx, probe.tables, report).await?;
+        }
+    }
+
+    /// The task, under the lock.
+    async fn locked(
+        &self,
+        conns: &mut Connections,
+        probe: Probe,
+        report: &mut Report,
+    ) -> Result<(), MigrateError> {
+        let tables = probe.tables;
+        let ctx = self.context(probe);
+        let history = self.history(conns, &ctx, tables, report).await?;
         let plan = match &self.task {
             Task::Apply(checks) => plan::plan(self.migrations, &history, checks)?,
             Task::Adopt(adoption) => plan::adoption(self.migrations, &history, adoption.last),

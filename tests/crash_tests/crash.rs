@@ -55,7 +55,9 @@ fn exists(rel: &str) -> &'static str {
 }
 
 fn logged(tag: &str) -> &'static str {
-    Box::leak(format!("SELECT EXISTS (SELECT 1 FROM crash_log WHERE tag = '{tag}')").into_boxed_str())
+    Box::leak(
+        format!("SELECT EXISTS (SELECT 1 FROM crash_log WHERE tag = '{tag}')").into_boxed_str(),
+    )
 }
 
 fn cases() -> Vec<Case> {
@@ -166,7 +168,12 @@ impl Rng {
 fn spawn_child(url: &str) -> Child {
     let exe = std::env::current_exe().expect("test binary");
     Command::new(exe)
-        .args(["child_migrates", "--exact", "--nocapture", "--test-threads=1"])
+        .args([
+            "child_migrates",
+            "--exact",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env(CHILD_ENV, url)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -204,7 +211,10 @@ async fn wait_backends_gone(pool: &PgPool, db: &str) {
 }
 
 async fn check(pool: &PgPool, sql: &str) -> bool {
-    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap_or(false)
+    sqlx::query_scalar(sql)
+        .fetch_one(pool)
+        .await
+        .unwrap_or(false)
 }
 
 /// Statements recorded as done for a migration's newest row, and whether the next one was
@@ -226,7 +236,11 @@ async fn recorded(pool: &PgPool, name: &str) -> Option<(usize, bool)> {
 /// a statement was left started but not recorded.
 async fn assert_prefix(pool: &PgPool, cases: &[Case], at: &str) -> bool {
     let mut left_started = false;
-    let tracked = check(pool, "SELECT to_regclass('_spawn.migration_history') IS NOT NULL").await;
+    let tracked = check(
+        pool,
+        "SELECT to_regclass('_spawn.migration_history') IS NOT NULL",
+    )
+    .await;
     let mut under_way_seen = false;
     for c in cases {
         let state = if tracked {
@@ -236,7 +250,11 @@ async fn assert_prefix(pool: &PgPool, cases: &[Case], at: &str) -> bool {
         };
         let (done, started) = match state {
             None => {
-                assert!(!under_way_seen, "{at}: `{}` applied after one that is not", c.mig.name);
+                assert!(
+                    !under_way_seen,
+                    "{at}: `{}` applied after one that is not",
+                    c.mig.name
+                );
                 (c.checks.len(), false)
             }
             Some(s) => {
@@ -246,7 +264,12 @@ async fn assert_prefix(pool: &PgPool, cases: &[Case], at: &str) -> bool {
                     left_started = s.1;
                     s
                 } else {
-                    assert_eq!(s, (0, false), "{at}: `{}` has progress after a pending one", c.mig.name);
+                    assert_eq!(
+                        s,
+                        (0, false),
+                        "{at}: `{}` has progress after a pending one",
+                        c.mig.name
+                    );
                     (0, false)
                 }
             }
@@ -254,13 +277,23 @@ async fn assert_prefix(pool: &PgPool, cases: &[Case], at: &str) -> bool {
         for (k, sql) in c.checks.iter().enumerate() {
             let present = check(pool, sql).await;
             if k < done {
-                assert!(present, "{at}: `{}` statement {} recorded but not there ({sql})", c.mig.name, k + 1);
+                assert!(
+                    present,
+                    "{at}: `{}` statement {} recorded but not there ({sql})",
+                    c.mig.name,
+                    k + 1
+                );
             } else if !(started && k == done) {
                 // (The started statement may or may not have taken effect.)
                 if c.mig.name.ends_with("drop-index") && k == 0 {
                     continue; // its effect is an absence, also there before m2 ran
                 }
-                assert!(!present, "{at}: `{}` statement {} there but not recorded ({sql})", c.mig.name, k + 1);
+                assert!(
+                    !present,
+                    "{at}: `{}` statement {} there but not recorded ({sql})",
+                    c.mig.name,
+                    k + 1
+                );
             }
         }
     }
@@ -327,7 +360,9 @@ async fn migrations_survive_random_kills_and_terminations() {
                 .map_or(1, |d| d.as_nanos() as u64)
         });
     // Shown with the failure (the harness prints a failing test's output).
-    println!("crash test: seed {seed} (replay with SPAWN_CRASH_SEED={seed}), {iterations} iterations");
+    println!(
+        "crash test: seed {seed} (replay with SPAWN_CRASH_SEED={seed}), {iterations} iterations"
+    );
     let mut rng = Rng(seed);
     let db = TestDb::new("crash_inject").await;
     let cases = cases();

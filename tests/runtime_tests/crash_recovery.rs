@@ -19,16 +19,17 @@ fn set(index_sql: &str) -> Vec<Mig> {
         ),
         Mig::no_tx(
             "20250101000100-index",
-            &format!("-- spawn:no-transaction\n{index_sql};\nCREATE TABLE t2 AS SELECT n FROM t;\n"),
+            &format!(
+                "-- spawn:no-transaction\n{index_sql};\nCREATE TABLE t2 AS SELECT n FROM t;\n"
+            ),
         ),
     ]
 }
 
 /// The ATTEMPTED row a run writes before statement 1 of `m` (2 statements): started, nothing done.
 async fn insert_started_row(pool: &PgPool, m: &Mig) {
-    let note = format!(
-        r#"{{"statements_done":0,"of":2,"done_sha256":"{EMPTY_SHA256}","started":1}}"#
-    );
+    let note =
+        format!(r#"{{"statements_done":0,"of":2,"done_sha256":"{EMPTY_SHA256}","started":1}}"#);
     sqlx::query(
         "WITH m AS (INSERT INTO _spawn.migration (name, namespace) VALUES ($1, 'default') \
          ON CONFLICT (name, namespace) DO UPDATE SET name = EXCLUDED.name RETURNING migration_id) \
@@ -60,13 +61,11 @@ async fn crashed_after(pool: &PgPool, ms: &[Mig], by_hand: &[&str]) {
 }
 
 async fn index_state(pool: &PgPool, name: &str) -> Option<bool> {
-    sqlx::query_scalar(
-        "SELECT i.indisvalid FROM pg_index i WHERE i.indexrelid = to_regclass($1)",
-    )
-    .bind(name)
-    .fetch_optional(pool)
-    .await
-    .expect("index state")
+    sqlx::query_scalar("SELECT i.indisvalid FROM pg_index i WHERE i.indexrelid = to_regclass($1)")
+        .bind(name)
+        .fetch_optional(pool)
+        .await
+        .expect("index state")
 }
 
 async fn rerun_completes(pool: &PgPool, ms: &[Mig]) {
@@ -80,18 +79,27 @@ async fn rerun_completes(pool: &PgPool, ms: &[Mig]) {
 async fn a_concurrent_index_built_but_not_recorded_is_recorded_as_done() {
     let db = TestDb::new("crash_index_valid").await;
     let ms = set("CREATE INDEX CONCURRENTLY t_n_idx ON t (n)");
-    crashed_after(&db.pool, &ms, &["CREATE INDEX CONCURRENTLY t_n_idx ON t (n)"]).await;
-    let oid_before: Option<i64> = sqlx::query_scalar("SELECT to_regclass('t_n_idx')::oid::int8")
-        .fetch_one(&db.pool)
-        .await
-        .expect("oid");
+    crashed_after(
+        &db.pool,
+        &ms,
+        &["CREATE INDEX CONCURRENTLY t_n_idx ON t (n)"],
+    )
+    .await;
+    let oid_before = index_oid(&db.pool).await;
     rerun_completes(&db.pool, &ms).await;
     assert_eq!(index_state(&db.pool, "t_n_idx").await, Some(true));
-    let oid_after: Option<i64> = sqlx::query_scalar("SELECT to_regclass('t_n_idx')::oid::int8")
-        .fetch_one(&db.pool)
+    assert_eq!(
+        oid_before,
+        index_oid(&db.pool).await,
+        "the valid index is kept, not built again"
+    );
+}
+
+async fn index_oid(pool: &PgPool) -> Option<i64> {
+    sqlx::query_scalar("SELECT to_regclass('t_n_idx')::oid::int8")
+        .fetch_one(pool)
         .await
-        .expect("oid");
-    assert_eq!(oid_before, oid_after, "the valid index is kept, not built again");
+        .expect("oid")
 }
 
 #[tokio::test]
@@ -159,18 +167,21 @@ async fn an_unrecognisable_started_statement_stops_with_what_to_check() {
         .resolve_statement(&db.pool, &ms[1].name, 2, true)
         .await
         .expect_err("statement 2 was not started");
-    assert!(matches!(err, MigrateError::NotStarted { statement: 2, .. }), "{err}");
+    assert!(
+        matches!(err, MigrateError::NotStarted { statement: 2, .. }),
+        "{err}"
+    );
     // Checked by hand: the index is there. Recorded as done, the rerun resumes after it.
     migrator(&ms)
         .resolve_statement(&db.pool, &ms[1].name, 1, true)
         .await
         .expect("resolve");
     rerun_completes(&db.pool, &ms).await;
-    let indexes: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_indexes WHERE tablename = 't'")
-        .fetch_one(&db.pool)
-        .await
-        .expect("indexes");
-    assert_eq!(indexes, 1, "the statement did not run again");
+    assert_eq!(
+        indexes_on_t(&db.pool).await,
+        1,
+        "the statement did not run again"
+    );
 }
 
 #[tokio::test]
@@ -184,11 +195,14 @@ async fn a_started_statement_resolved_as_not_run_runs_on_the_rerun() {
         .await
         .expect("resolve");
     rerun_completes(&db.pool, &ms).await;
-    let indexes: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_indexes WHERE tablename = 't'")
-        .fetch_one(&db.pool)
+    assert_eq!(indexes_on_t(&db.pool).await, 1, "the statement ran");
+}
+
+async fn indexes_on_t(pool: &PgPool) -> i64 {
+    sqlx::query_scalar("SELECT count(*) FROM pg_indexes WHERE tablename = 't'")
+        .fetch_one(pool)
         .await
-        .expect("indexes");
-    assert_eq!(indexes, 1, "the statement ran");
+        .expect("indexes")
 }
 
 #[tokio::test]
@@ -198,7 +212,10 @@ async fn a_transactional_statement_commits_with_its_progress_row() {
         "20250101000000-two",
         "-- spawn:no-transaction\nCREATE TABLE a AS SELECT 1 AS x;\nSELECT 1/0;\n",
     )];
-    migrator(&ms).run(&db.pool).await.expect_err("statement 2 fails");
+    migrator(&ms)
+        .run(&db.pool)
+        .await
+        .expect_err("statement 2 fails");
     // The table and the progress row saying statement 1 is done: one transaction.
     let same: bool = sqlx::query_scalar(
         "SELECT (SELECT xmin FROM pg_class WHERE oid = 'a'::regclass)::text = \

@@ -253,7 +253,10 @@ async fn a_no_transaction_migration_resumes_after_the_last_statement_that_succee
     assert_eq!(note["statements_done"], 2);
     // Statement 3 cannot commit with a row: it is recorded as started before it runs.
     let note: serde_json::Value = serde_json::from_str(&rows[3].status_note).unwrap();
-    assert_eq!((&note["statements_done"], &note["started"]), (&2.into(), &3.into()));
+    assert_eq!(
+        (&note["statements_done"], &note["started"]),
+        (&2.into(), &3.into())
+    );
     assert_eq!(
         migrator(&fixed).status(&db.pool).await.unwrap()[1].state,
         State::Applied
