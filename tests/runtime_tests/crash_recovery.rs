@@ -232,3 +232,19 @@ async fn a_transactional_statement_commits_with_its_progress_row() {
         "no started marker for statements that commit with their row: {rows:?}"
     );
 }
+
+#[tokio::test]
+async fn a_created_database_that_exists_is_recorded_as_done() {
+    let db = TestDb::new("crash_create_db").await;
+    let name = spawn_tests::unique_name("crash_created");
+    let ms = set(&format!("CREATE DATABASE {name}"));
+    crashed_after(&db.pool, &ms, &[&format!("CREATE DATABASE {name}")]).await;
+    let result = migrator(&ms).run(&db.pool).await;
+    sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name}"))
+        .execute(&db.pool)
+        .await
+        .expect("drop the database the test created");
+    let report = result.expect("the rerun completes");
+    assert_eq!(report.applied.len(), 1);
+    assert_eq!(success_count(&db.pool, &ms[1].name).await, 1);
+}
