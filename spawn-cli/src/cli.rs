@@ -191,6 +191,25 @@ pub enum MigrationCommand {
         #[arg(long, value_name = "FILE")]
         variables: Option<PathBuf>,
     },
+    /// Record what became of a statement of a no-transaction migration that a run started
+    /// without recording its outcome (checked by hand, as the run's error said).
+    Resolve {
+        /// The no-transaction migration.
+        migration: String,
+        /// The statement (1-based) that the run's error named.
+        #[arg(long, value_name = "K")]
+        statement: usize,
+        /// The statement did not take effect: the next apply runs it (default: it did, and
+        /// the next apply resumes after it).
+        #[arg(long)]
+        not_applied: bool,
+        /// Render unpinned migrations from the working tree instead of refusing them.
+        #[arg(long)]
+        no_pin: bool,
+        /// A variables file (JSON, TOML or YAML) instead of the one spawn.toml names.
+        #[arg(long, value_name = "FILE")]
+        variables: Option<PathBuf>,
+    },
     /// Record migrations as applied without running them (they were applied by hand).
     Adopt {
         /// Adopt pending migrations up to and including this one (default: all pending).

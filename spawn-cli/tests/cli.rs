@@ -966,6 +966,33 @@ async fn adopt_records_without_running_and_never_prompts_without_a_terminal() {
 }
 
 #[tokio::test]
+async fn resolve_refuses_a_statement_that_was_not_started() {
+    let db = TestDb::new("cli_resolve").await;
+    let p = project("app");
+    let dir = p.path();
+    let run = |args: &[&str]| {
+        let mut c = spawn();
+        c.current_dir(dir).env("SPAWN_TEST_URL", &db.url).args(args);
+        c
+    };
+    run(&["migration", "apply", "--yes"]).assert().success();
+    run(&[
+        "migration",
+        "resolve",
+        "20250101000000-create-people",
+        "--statement",
+        "1",
+    ])
+    .assert()
+    .code(1)
+    .stderr(predicate::str::contains("is not recorded as started"));
+    assert_eq!(
+        states(&status_json(dir, &db.url)),
+        ["Applied", "Applied", "Applied"]
+    );
+}
+
+#[tokio::test]
 async fn a_password_never_appears_in_any_output() {
     let db = TestDb::new("cli_password").await;
     let secret = "Sup3r-s3cret_pw";

@@ -117,6 +117,40 @@ pub enum MigrateError {
         reason: String,
     },
 
+    /// A statement of a no-transaction migration that cannot run in a transaction was
+    /// started by an earlier run that stopped before recording its outcome, and the catalog
+    /// cannot tell whether it took effect. Nothing was run.
+    #[error(
+        "statement {statement} of {of} of no-transaction migration `{name}` (line {line}: {first_line}) was \
+         started by an earlier run that stopped before recording whether it took effect, and that cannot \
+         be told from the catalog. Nothing was run. Check by hand whether it took effect, then record \
+         what you found: `spawn migration resolve {name} --statement {statement}` if it did (the run then \
+         resumes after it), or `spawn migration resolve {name} --statement {statement} --not-applied` if \
+         it did not (the run then runs it); from Rust: Migrator::resolve_statement(). Then run again."
+    )]
+    OutcomeUnknown {
+        name: String,
+        /// The statement (1-based).
+        statement: usize,
+        of: usize,
+        /// Its line in the rendered SQL.
+        line: u32,
+        first_line: String,
+    },
+
+    /// `Migrator::resolve_statement()` was asked about a statement that is not the one
+    /// recorded as started. Nothing was recorded.
+    #[error(
+        "statement {statement} of migration `{name}` is not recorded as started ({reason}); nothing \
+         was recorded. `spawn migration status` shows the migration's state; only the statement \
+         that a run reported as started without a recorded outcome can be resolved"
+    )]
+    NotStarted {
+        name: String,
+        statement: usize,
+        reason: String,
+    },
+
     /// With the tracking tables in another database: a migration's transaction that was
     /// about to commit, according to the history, is still running in the target database.
     #[error(

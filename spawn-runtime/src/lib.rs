@@ -46,7 +46,11 @@
 //!   is recorded as FAILURE, and is retried by the next run; the error names the migration,
 //!   the failing statement (line, component) and PostgreSQL's message, detail and hint.
 //! * A no-transaction migration runs statement by statement and records its progress, so a
-//!   rerun resumes after the last statement that succeeded.
+//!   rerun resumes after the last statement that succeeded. Each statement takes effect
+//!   exactly once across crashes: one that can run in a transaction commits with its progress
+//!   row; before one that cannot, the run records that it started it, and a rerun checks the
+//!   catalog (`CREATE INDEX CONCURRENTLY`: a valid index is done, an INVALID one is dropped
+//!   and built again) or stops with [`MigrateError::OutcomeUnknown`] when nothing tells.
 //! * Nothing pending costs ONE statement and no lock: the history is read first, without the
 //!   lock, and the lock is taken (and the history read again under it) only when something
 //!   is pending.
@@ -149,7 +153,9 @@ mod no_transaction;
 mod plan;
 mod progress;
 mod record;
+mod recover;
 mod report;
+mod resolve;
 mod run;
 mod session;
 mod split;

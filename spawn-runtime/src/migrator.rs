@@ -18,6 +18,7 @@ use crate::error::MigrateError;
 use crate::plan::Checks;
 use crate::progress::{run_token, Hooks, MigrationEvent, Observer, StopHandle};
 use crate::report::Report;
+use crate::resolve::{self, Resolution};
 use crate::run::{Adoption, Run, Task};
 use crate::session::{BatchLimits, Pools, Timeouts};
 use crate::status::{self, MigrationStatus};
@@ -272,6 +273,31 @@ impl Migrator {
         description: &str,
     ) -> Result<Report, MigrateError> {
         self.execute(pool, Mode::Adopt { up_to, description }).await
+    }
+
+    /// Records what became of statement `statement` (1-based) of the no-transaction
+    /// migration `name`, which a run started without recording its outcome and which the
+    /// catalog cannot tell ([`MigrateError::OutcomeUnknown`]), once it was checked by hand:
+    /// `took_effect` records it as done (the next run resumes after it), otherwise as not run
+    /// (the next run runs it). Takes the migration lock; refuses
+    /// ([`MigrateError::NotStarted`]) unless that statement is the one recorded as started.
+    pub async fn resolve_statement(
+        &self,
+        pool: &PgPool,
+        name: &str,
+        statement: usize,
+        took_effect: bool,
+    ) -> Result<(), MigrateError> {
+        let (migrations, _) = self.resolve()?;
+        validate_schema(&self.tracking_schema)?;
+        let migration = &migrations[find(&migrations, name, "Migrator::resolve_statement()")?];
+        let run = self.run_of(&migrations, Mode::Run)?;
+        let what = Resolution {
+            migration,
+            statement,
+            took_effect,
+        };
+        resolve::resolve(&run, self.pools(pool), what).await
     }
 
     /// The state of every migration (and of recorded ones missing from the set). Takes no

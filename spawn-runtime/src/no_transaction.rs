@@ -1,12 +1,18 @@
 //! No-transaction migrations (`-- spawn:no-transaction`): statement by statement outside a
-//! transaction, on the target connection. After each statement an ATTEMPTED row records the
-//! progress (`{"statements_done": k, "of": n, …}`, see [`crate::plan::Progress`]), so a rerun
-//! resumes after the last statement that succeeded; a failing statement records a FAILURE
-//! row with the same progress and the error.
+//! transaction, on the target connection. Each statement's progress is recorded in an
+//! ATTEMPTED row (`{"statements_done": k, "of": n, …}`, see [`crate::plan::Progress`]), the
+//! last one's in the SUCCESS row, so a rerun resumes after the last statement that took
+//! effect; a failing statement records a FAILURE row with the same progress and the error.
 //!
-//! With the tracking tables in another database the progress rows go there; a crash between
-//! a statement and its progress row means that statement runs again on the next run, the
-//! same as in a single database, where the progress row is also written after the statement.
+//! Every statement takes effect exactly once across crashes (see [`crate::recover`]): one
+//! that can run in a transaction commits together with its progress row; before one that
+//! cannot, a row records that it was started, and a rerun that finds that row checks whether
+//! it took effect before it runs it again.
+//!
+//! With the tracking tables in another database a statement cannot commit together with its
+//! row: it runs, then its row is written, and a crash in between means that statement runs
+//! again on the next run (as before this crate recorded started statements). Statements that
+//! cannot run in a transaction get their started row there too.
 
 use std::time::Instant;
 
@@ -14,6 +20,7 @@ use crate::diagnose::failed_statement;
 use crate::error::{MigrateError, MigrationFailure, PgMessage};
 use crate::plan::{prefix_sha256, statements_of, Progress, Step};
 use crate::record::apply_row;
+use crate::recover::{kind, refused_in_transaction, Found, Kind, Recovery};
 use crate::session::{Connections, Ledger, RunContext};
 use crate::tracking::quote_literal;
 use crate::{Migration, Statement};
@@ -57,16 +64,26 @@ pub(crate) async fn apply(
         statements: &statements,
         started: Instant::now(),
     };
+    if step.resume_at >= n {
+        // Every statement is recorded (the SUCCESS row was not): record it.
+        conns
+            .tracking()
+            .execute(&run.done_row(n))
+            .await
+            .map_err(db_error("recording the success", m))?;
+    }
     for i in step.resume_at..n {
+        if i == step.resume_at && step.started && run.recovered(conns, i).await? {
+            continue;
+        }
         run.execute(conns, i).await?;
     }
-    let duration = run.started.elapsed();
-    let row = apply_row(ctx, m, "SUCCESS", "", duration.as_secs_f64());
     conns
-        .execute_on_each(RESET_TIMEOUTS, &row)
+        .target()
+        .execute(RESET_TIMEOUTS)
         .await
-        .map_err(db_error("recording the success", m))?;
-    ledger.committed(ctx, m, duration);
+        .map_err(db_error("resetting the timeouts", m))?;
+    ledger.committed(ctx, m, run.started.elapsed());
     Ok(())
 }
 
@@ -79,12 +96,68 @@ struct Statements<'s> {
 }
 
 impl Statements<'_> {
-    /// Runs statement `i` (0-based) and records the progress after it (but after the last,
-    /// which the SUCCESS row records); on failure records it and returns the error.
+    /// Statement `i` (0-based) was started by an earlier run that did not record its
+    /// outcome: finds out whether it took effect. `true` when it did (it is then recorded as
+    /// done), `false` when it is to run (again); an error when that cannot be told.
+    async fn recovered(&self, conns: &mut Connections, i: usize) -> Result<bool, MigrateError> {
+        let m = self.step.migration;
+        let sql = m.statement_sql(&self.statements[i]);
+        let recovery = match kind(sql) {
+            Kind::NonTransactional(recovery) => recovery,
+            // Started only after PostgreSQL refused it in a transaction.
+            Kind::Transactional => refused_in_transaction(sql),
+        };
+        let check = match recovery {
+            Recovery::Rerun => return Ok(false),
+            Recovery::Catalog(check) => check,
+            Recovery::Manual => {
+                let s = failed_statement(m, self.statements, i);
+                return Err(MigrateError::OutcomeUnknown {
+                    name: m.name.to_string(),
+                    statement: s.index,
+                    of: s.of,
+                    line: s.line,
+                    first_line: s.first_line,
+                });
+            }
+        };
+        let found = check
+            .run(conns.target())
+            .await
+            .map_err(db_error("checking the catalog for a started statement", m))?;
+        tracing::info!(
+            migration = &*m.name,
+            statement = i + 1,
+            ?found,
+            "checked a statement that an earlier run started without recording its outcome"
+        );
+        match found {
+            Found::Done => {
+                conns
+                    .tracking()
+                    .execute(&self.done_row(i + 1))
+                    .await
+                    .map_err(db_error("recording the progress", m))?;
+                Ok(true)
+            }
+            Found::NotDone => Ok(false),
+            Found::InvalidIndex { drop } => {
+                conns.target().execute(&drop).await.map_err(db_error(
+                    "dropping the INVALID index a started statement left",
+                    m,
+                ))?;
+                Ok(false)
+            }
+        }
+    }
+
+    /// Runs statement `i` (0-based) and records the progress after it (the SUCCESS row after
+    /// the last); on failure records it and returns the error.
     async fn execute(&self, conns: &mut Connections, i: usize) -> Result<(), MigrateError> {
         let m = self.step.migration;
         let n = self.statements.len();
         let s = &self.statements[i];
+        let sql = m.statement_sql(s);
         tracing::debug!(
             migration = &*m.name,
             statement = i + 1,
@@ -92,58 +165,130 @@ impl Statements<'_> {
             line = s.line,
             "running statement"
         );
-        match conns.target().execute(m.statement_sql(s)).await {
-            Ok(_) => {
-                if i + 1 < n {
-                    let row = self.row("ATTEMPTED", i + 1, None);
+        let kind = kind(sql);
+        if kind == Kind::Transactional && !conns.is_split() {
+            // One message: the statement commits with its progress row, or neither does.
+            let tx = format!("BEGIN;\n{sql}\n;\n{};\nCOMMIT", self.done_row(i + 1));
+            match conns.target().execute(&tx).await {
+                Ok(_) => return Ok(()),
+                Err(e) if e.as_database_error().is_some() => {
                     conns
-                        .tracking()
-                        .execute(&row)
+                        .target()
+                        .execute("ROLLBACK")
                         .await
-                        .map_err(db_error("recording the progress", m))?;
+                        .map_err(db_error("rolling back a failed statement", m))?;
+                    let refused = e
+                        .as_database_error()
+                        .and_then(|d| d.code())
+                        .is_some_and(|c| c == "25001");
+                    if !refused {
+                        return Err(self.failed(conns, i, &e, false).await);
+                    }
+                    // PostgreSQL refuses to run it in a transaction: as below.
                 }
+                Err(e) => return Err(connection_failed(m, i, e)),
+            }
+        }
+        let catalog = matches!(kind, Kind::NonTransactional(Recovery::Catalog(_)));
+        if kind != Kind::Transactional || !conns.is_split() {
+            let row = self.row("ATTEMPTED", i, None, Some(i + 1));
+            conns
+                .tracking()
+                .execute(&row)
+                .await
+                .map_err(db_error("recording the statement as started", m))?;
+        }
+        match conns.target().execute(sql).await {
+            Ok(_) => {
+                conns
+                    .tracking()
+                    .execute(&self.done_row(i + 1))
+                    .await
+                    .map_err(db_error("recording the progress", m))?;
                 Ok(())
             }
             Err(e) if e.as_database_error().is_some() => {
-                let error = PgMessage::from_sqlx(&e);
-                let row = self.row("FAILURE", i, Some(error.to_string()));
-                conns
-                    .execute_on_each(RESET_TIMEOUTS, &row)
-                    .await
-                    .map_err(db_error("recording the failure", m))?;
-                tracing::warn!(migration = &*m.name, statement = i + 1, error = %error.message, "migration failed");
-                Err(MigrateError::Failed(Box::new(MigrationFailure {
-                    name: m.name.to_string(),
-                    statement: Some(failed_statement(m, self.statements, i)),
-                    error,
-                    no_transaction_done: Some(i),
-                    remark: None,
-                    applied_before: Vec::new(),
-                })))
+                Err(self.failed(conns, i, &e, catalog).await)
             }
-            Err(e) => Err(MigrateError::Database {
-                context: format!(
-                    "running statement {} of no-transaction migration `{}`: the connection failed; run again \
-                     to resume after the last recorded statement",
-                    i + 1,
-                    m.name
-                ),
-                source: e,
-            }),
+            Err(e) => Err(connection_failed(m, i, e)),
         }
     }
 
-    /// The history row with `status` saying that `done` statements ran (and what stopped it).
-    fn row(&self, status: &'static str, done: usize, error: Option<String>) -> String {
+    /// Statement `i` failed with `e`: records the FAILURE row (still marked started when a
+    /// rerun is to check the catalog, e.g. for the INVALID index a failed `CREATE INDEX
+    /// CONCURRENTLY` leaves) and returns the error.
+    async fn failed(
+        &self,
+        conns: &mut Connections,
+        i: usize,
+        e: &sqlx::Error,
+        still_started: bool,
+    ) -> MigrateError {
+        let m = self.step.migration;
+        let error = PgMessage::from_sqlx(e);
+        let row = self.row(
+            "FAILURE",
+            i,
+            Some(error.to_string()),
+            still_started.then_some(i + 1),
+        );
+        if let Err(e) = conns.execute_on_each(RESET_TIMEOUTS, &row).await {
+            return db_error("recording the failure", m)(e);
+        }
+        tracing::warn!(migration = &*m.name, statement = i + 1, error = %error.message, "migration failed");
+        MigrateError::Failed(Box::new(MigrationFailure {
+            name: m.name.to_string(),
+            statement: Some(failed_statement(m, self.statements, i)),
+            error,
+            no_transaction_done: Some(i),
+            remark: None,
+            applied_before: Vec::new(),
+        }))
+    }
+
+    /// The row recording that the first `done` statements took effect: an ATTEMPTED row with
+    /// the progress, or the SUCCESS row once all did.
+    fn done_row(&self, done: usize) -> String {
+        if done < self.statements.len() {
+            self.row("ATTEMPTED", done, None, None)
+        } else {
+            let secs = self.started.elapsed().as_secs_f64();
+            apply_row(self.ctx, self.step.migration, "SUCCESS", "", secs)
+        }
+    }
+
+    /// The history row with `status` saying that `done` statements ran (and what stopped it,
+    /// or which one was `started`).
+    fn row(
+        &self,
+        status: &'static str,
+        done: usize,
+        error: Option<String>,
+        started: Option<usize>,
+    ) -> String {
         let m = self.step.migration;
         let progress = Progress {
             statements_done: done,
             of: self.statements.len(),
             done_sha256: prefix_sha256(m, self.statements, done),
             error,
+            started,
         };
         let secs = self.started.elapsed().as_secs_f64();
         apply_row(self.ctx, m, status, &progress.to_note(), secs)
+    }
+}
+
+/// The connection failed while statement `i` of `m` ran.
+fn connection_failed(m: &Migration, i: usize, source: sqlx::Error) -> MigrateError {
+    MigrateError::Database {
+        context: format!(
+            "running statement {} of no-transaction migration `{}`: the connection failed; run again \
+             to resume after the last recorded statement",
+            i + 1,
+            m.name
+        ),
+        source,
     }
 }
 

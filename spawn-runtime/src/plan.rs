@@ -28,6 +28,12 @@ pub(crate) struct Progress {
     /// The error that stopped it (FAILURE rows).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The statement (1-based, so `statements_done + 1`) that was started and whose outcome
+    /// this row does not know: written before a statement that cannot commit together with
+    /// its progress row, so that a rerun checks whether it took effect (see
+    /// [`crate::recover`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started: Option<usize>,
 }
 
 impl Progress {
@@ -120,6 +126,8 @@ pub(crate) enum Class {
         done: usize,
         of: usize,
         problem: Option<String>,
+        /// Statement `done + 1` was started and its outcome is not recorded.
+        started: bool,
     },
 }
 
@@ -155,7 +163,7 @@ pub(crate) fn classify(m: &Migration, row: Option<&HistoryRow>) -> Class {
         };
     }
     match Progress::parse(&row.status_note) {
-        Some(p) if p.statements_done > 0 => {
+        Some(p) if p.statements_done > 0 || p.started.is_some() => {
             let problem = if m.mode != TransactionMode::NoTransaction {
                 Some(
                     "is now a transactional migration, which would run its statements again"
@@ -175,6 +183,7 @@ pub(crate) fn classify(m: &Migration, row: Option<&HistoryRow>) -> Class {
                 done: p.statements_done,
                 of: p.of,
                 problem,
+                started: p.started == Some(p.statements_done + 1),
             }
         }
         // An attempt whose outcome is not known here (tracking tables in another database:
@@ -200,6 +209,9 @@ pub(crate) struct Step<'p> {
     pub migration: &'p Migration,
     /// Statements already done (no-transaction migrations being resumed).
     pub resume_at: usize,
+    /// Statement `resume_at + 1` was started by an earlier run that did not record its
+    /// outcome: it is checked before it runs again (see [`crate::recover`]).
+    pub started: bool,
 }
 
 /// What a run will do.
@@ -242,6 +254,7 @@ pub(crate) fn plan<'p>(
             done,
             of,
             problem: Some(reason),
+            ..
         } = class
         {
             return Err(MigrateError::PartialChanged {
@@ -278,13 +291,13 @@ pub(crate) fn plan<'p>(
     let mut steps = Vec::new();
     let mut already_applied = 0;
     for (i, (m, class)) in migrations.iter().zip(&classes).enumerate() {
-        let resume_at = match class {
+        let (resume_at, started) = match class {
             Class::Applied { .. } | Class::Changed { .. } => {
                 already_applied += 1;
                 continue;
             }
-            Class::Pending | Class::Failed => 0,
-            Class::Partial { done, .. } => *done,
+            Class::Pending | Class::Failed => (0, false),
+            Class::Partial { done, started, .. } => (*done, *started),
         };
         if i > last {
             continue;
@@ -300,6 +313,7 @@ pub(crate) fn plan<'p>(
         steps.push(Step {
             migration: m,
             resume_at,
+            started,
         });
     }
     Ok(Plan {
@@ -325,6 +339,7 @@ pub(crate) fn adoption<'p>(
                 steps.push(Step {
                     migration: m,
                     resume_at: 0,
+                    started: false,
                 })
             }
             _ => {}
@@ -342,5 +357,6 @@ pub(crate) fn counts_as_applied(row: &HistoryRow) -> bool {
         return false;
     }
     row.status == "SUCCESS"
-        || Progress::parse(&row.status_note).is_some_and(|p| p.statements_done > 0)
+        || Progress::parse(&row.status_note)
+            .is_some_and(|p| p.statements_done > 0 || p.started.is_some())
 }

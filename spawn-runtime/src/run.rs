@@ -76,13 +76,7 @@ impl Run<'_> {
     /// Takes the lock, does the task, releases the lock; fills in `report` as it goes (also
     /// when it fails: what was applied before).
     pub async fn execute(&self, pools: Pools<'_>, report: &mut Report) -> Result<(), MigrateError> {
-        let lock = LockRequest {
-            tracking: &self.tracking,
-            app: &self.app,
-            wait: self.lock_wait,
-            connect_timeout: self.connect_timeout,
-            stop: self.hooks.stop.as_ref(),
-        };
+        let lock = self.lock_request();
         let mut conns = Connections::connect(pools, &lock).await?;
         let result = self.session(&mut conns, pools, &lock, report).await;
         conns.release(result.is_err()).await;
@@ -142,14 +136,20 @@ impl Run<'_> {
         }
     }
 
-    /// The task, under the lock.
-    async fn locked(
-        &self,
-        conns: &mut Connections,
-        probe: Probe,
-        report: &mut Report,
-    ) -> Result<(), MigrateError> {
-        let ctx = RunContext {
+    /// How this run takes the migration lock.
+    pub fn lock_request(&self) -> LockRequest<'_> {
+        LockRequest {
+            tracking: &self.tracking,
+            app: &self.app,
+            wait: self.lock_wait,
+            connect_timeout: self.connect_timeout,
+            stop: self.hooks.stop.as_ref(),
+        }
+    }
+
+    /// What the steps of this run share, once the lock is taken (`probe`).
+    pub fn context(&self, probe: Probe) -> RunContext<'_> {
+        RunContext {
             tracking: &self.tracking,
             created_by: format!("{} ({})", probe.role, self.app),
             default_timeouts: self.default_timeouts,
@@ -157,8 +157,19 @@ impl Run<'_> {
             hooks: &self.hooks,
             target_database: probe.database,
             has_plpgsql: probe.has_plpgsql,
-        };
-        let history = self.history(conns, &ctx, probe.tables, report).await?;
+        }
+    }
+
+    /// The task, under the lock.
+    async fn locked(
+        &self,
+        conns: &mut Connections,
+        probe: Probe,
+        report: &mut Report,
+    ) -> Result<(), MigrateError> {
+        let tables = probe.tables;
+        let ctx = self.context(probe);
+        let history = self.history(conns, &ctx, tables, report).await?;
         let plan = match &self.task {
             Task::Apply(checks) => plan::plan(self.migrations, &history, checks)?,
             Task::Adopt(adoption) => plan::adoption(self.migrations, &history, adoption.last),

@@ -39,9 +39,11 @@
 //! without writing too.
 //!
 //! No-transaction migrations run statement by statement in the target database as in a
-//! single database, with their progress rows in the tracking database: a crash between a
-//! statement and its progress row means that statement runs again on the next run (the same
-//! as in a single database, where the progress row is also written after the statement).
+//! single database, with their progress rows in the tracking database. A statement that can
+//! run in a transaction cannot commit together with its progress row here (they are in two
+//! databases): it runs, then its row is written, and a crash in between means that statement
+//! runs again on the next run. Statements that cannot run in a transaction are recorded as
+//! started first and checked on the rerun, as in a single database (see [`crate::recover`]).
 //!
 //! The cost: four round trips per transactional migration (one migration per message, no
 //! batches), and migrations are followed by their `SUCCESS` row only after their commit.

@@ -247,10 +247,16 @@ async fn a_no_transaction_migration_resumes_after_the_last_statement_that_succee
     let rows = rows_of(&db.pool, &nt.name).await;
     assert_eq!(
         rows.iter().map(|r| r.status.as_str()).collect::<Vec<_>>(),
-        ["ATTEMPTED", "FAILURE", "ATTEMPTED", "SUCCESS"]
+        ["ATTEMPTED", "FAILURE", "ATTEMPTED", "ATTEMPTED", "SUCCESS"]
     );
     let note: serde_json::Value = serde_json::from_str(&rows[2].status_note).unwrap();
     assert_eq!(note["statements_done"], 2);
+    // Statement 3 cannot commit with a row: it is recorded as started before it runs.
+    let note: serde_json::Value = serde_json::from_str(&rows[3].status_note).unwrap();
+    assert_eq!(
+        (&note["statements_done"], &note["started"]),
+        (&2.into(), &3.into())
+    );
     assert_eq!(
         migrator(&fixed).status(&db.pool).await.unwrap()[1].state,
         State::Applied

@@ -6,6 +6,7 @@ mod common;
 mod apply;
 mod compat;
 mod connect;
+mod crash_recovery;
 mod embedded;
 mod failures;
 mod lock;

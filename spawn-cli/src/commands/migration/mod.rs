@@ -1,10 +1,11 @@
-//! `spawn migration …`: new, build, pin, apply, status, adopt.
+//! `spawn migration …`: new, build, pin, apply, status, adopt, resolve.
 
 pub mod adopt;
 pub mod apply;
 pub mod build;
 pub mod new;
 pub mod pin;
+pub mod resolve;
 pub mod session;
 pub mod status;
 
@@ -50,6 +51,20 @@ pub async fn run(ctx: &CommandContext<'_>, cmd: &MigrationCommand) -> CmdResult 
             exit_code,
             variables,
         } => status::run(ctx, *exit_code, variables.as_deref()).await,
+        MigrationCommand::Resolve {
+            migration,
+            statement,
+            not_applied,
+            no_pin,
+            variables,
+        } => {
+            let what = resolve::Statement {
+                migration,
+                statement: *statement,
+                took_effect: !*not_applied,
+            };
+            resolve::run(ctx, what, *no_pin, variables.as_deref()).await
+        }
         MigrationCommand::Adopt {
             migration,
             description,
