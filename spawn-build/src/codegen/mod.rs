@@ -66,7 +66,7 @@ pub fn write(
             renders.push(quote! {
                 ::spawn_runtime::__private::EmbeddedRender {
                     environment: #environment,
-                    migration: #item,
+                    migration: #item
                 }
             });
         }
@@ -289,7 +289,7 @@ mod tests {
         };
         assert_eq!(call.args.len(), 3, "{src}");
         assert!(src.ends_with("], \"prod\", \"_spawn\")\n}\n"), "{src}");
-        assert!(src.contains("migration: R0_1,"), "{src}");
+        assert!(src.contains("migration: R0_1 }"), "{src}");
 
         // Each SQL text is a file of its own, included by path.
         let dev = dir.path().join("spawn/00000-dev.sql");

@@ -4,7 +4,8 @@
 //! tokens (`:: spawn_runtime :: Migration { name : … }`). The generated file is read by
 //! people debugging a build, so this prints it the way it would be written by hand: paths,
 //! calls and ranges without inner spaces; blocks one statement a line; lists of structs,
-//! lists ending in a comma, and structs holding structs or lists one item a line, indented.
+//! lists ending in a comma, and structs holding structs or lists or with more than a few
+//! fields one item a line, indented.
 //! It knows only the token shapes codegen emits: blocks of `const` items, paths, struct
 //! literals, calls, macro calls, arrays, references, dereferences, ranges and literals.
 
@@ -12,6 +13,9 @@ use proc_macro2::{Delimiter, Group, Spacing, TokenStream, TokenTree};
 
 /// One indentation level.
 const INDENT: &str = "    ";
+
+/// A struct literal with more fields than this takes a line a field.
+const LONG_STRUCT: usize = 4;
 
 /// `tokens` as Rust source.
 pub(super) fn source(tokens: TokenStream) -> String {
@@ -89,7 +93,8 @@ impl Printer {
     }
 
     /// Prints a delimited group: blocks, lists of structs or ending in a comma, and structs
-    /// holding structs or lists, one item a line; everything else on one line.
+    /// holding structs or lists or with many fields, one item a line; everything else on
+    /// one line.
     fn group(&mut self, group: &Group) {
         let (open, close) = match group.delimiter() {
             Delimiter::Parenthesis => ("(", ")"),
@@ -110,7 +115,15 @@ impl Printer {
                     || matches!(inner.clone().into_iter().last(),
                         Some(TokenTree::Punct(p)) if p.as_char() == ',')
             }
-            Delimiter::Brace => holds(&[Delimiter::Brace, Delimiter::Bracket]),
+            Delimiter::Brace => {
+                holds(&[Delimiter::Brace, Delimiter::Bracket])
+                    || inner
+                        .clone()
+                        .into_iter()
+                        .filter(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ','))
+                        .count()
+                        > LONG_STRUCT
+            }
             Delimiter::Parenthesis | Delimiter::None => false,
         };
         self.out.push_str(open);
@@ -183,6 +196,7 @@ mod tests {
             {
                 const R0_0: ::a::M = ::a::M { sha: *b"\x01a", body: 0usize..4usize, list: &[], };
                 const M0: ::a::E = ::a::E { name: "m", renders: &[::a::R { migration: R0_0 },], };
+                const S: ::a::S = ::a::S { a: 1u32, b: 2u32, c: 3u32, d: 4u32, e: ::a::f(&[]), };
                 ::a::f(&[M0, M1,], "dev", "_spawn")
             }
         };
@@ -197,6 +211,13 @@ mod tests {
         renders: &[
             ::a::R { migration: R0_0 },
         ],
+    };
+    const S: ::a::S = ::a::S {
+        a: 1u32,
+        b: 2u32,
+        c: 3u32,
+        d: 4u32,
+        e: ::a::f(&[]),
     };
     ::a::f(&[
         M0,
