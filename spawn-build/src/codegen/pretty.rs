@@ -46,7 +46,7 @@ struct Printer {
 
 impl Printer {
     /// Prints `tokens`, one item a line if `one_per_line`.
-    fn stream(&mut self, tokens: TokenStream, one_per_line: bool) {
+    fn stream(&mut self, tokens: impl IntoIterator<Item = TokenTree>, one_per_line: bool) {
         let mut last = Last::Glue;
         let mut joint = None;
         for token in tokens {
@@ -102,27 +102,19 @@ impl Printer {
             Delimiter::Brace => ("{", "}"),
             Delimiter::None => ("", ""),
         };
-        let inner = group.stream();
+        // Walked once: generated sets are megabytes of tokens.
+        let inner: Vec<TokenTree> = group.stream().into_iter().collect();
         let holds = |delimiters: &[Delimiter]| {
             inner
-                .clone()
-                .into_iter()
+                .iter()
                 .any(|t| matches!(t, TokenTree::Group(g) if delimiters.contains(&g.delimiter())))
         };
+        let is_comma = |t: &TokenTree| matches!(t, TokenTree::Punct(p) if p.as_char() == ',');
         let one_per_line = match group.delimiter() {
-            Delimiter::Bracket => {
-                holds(&[Delimiter::Brace])
-                    || matches!(inner.clone().into_iter().last(),
-                        Some(TokenTree::Punct(p)) if p.as_char() == ',')
-            }
+            Delimiter::Bracket => holds(&[Delimiter::Brace]) || inner.last().is_some_and(is_comma),
             Delimiter::Brace => {
                 holds(&[Delimiter::Brace, Delimiter::Bracket])
-                    || inner
-                        .clone()
-                        .into_iter()
-                        .filter(|t| matches!(t, TokenTree::Punct(p) if p.as_char() == ','))
-                        .count()
-                        > LONG_STRUCT
+                    || inner.iter().filter(|t| is_comma(t)).count() > LONG_STRUCT
             }
             Delimiter::Parenthesis | Delimiter::None => false,
         };
