@@ -1,17 +1,32 @@
 //! Writes the compiled migration set as Rust source for `embed_migrations!()`.
 //!
-//! `OUT_DIR/spawn_migrations.rs` ([`GENERATED_FILE`]) holds one expression of type
-//! `spawn_runtime::Migrations`, built with `quote`: every render is a static
-//! `spawn_runtime::Migration` borrowing its data. Each rendered SQL text is a file of its own
-//! under `OUT_DIR/spawn/`, pulled in with `include_str!` so large migrations do not bloat the
-//! generated source. Files are only rewritten when their content changes, so an unchanged set
-//! does not recompile the crate.
+//! `OUT_DIR/spawn_migrations.rs` ([`GENERATED_FILE`]) holds one block expression of type
+//! `spawn_runtime::Migrations`, built with `quote`. Each render is a `const` item of its own
+//! (`R<migration>_<render>: spawn_runtime::Migration`), each migration folder one more
+//! (`M<migration>: EmbeddedMigration`, referencing its renders), and the block's value only
+//! lists the folders:
+//!
+//! ```text
+//! {
+//!     const R0_0: ::spawn_runtime::Migration = ::spawn_runtime::Migration { … };
+//!     const M0: ::spawn_runtime::__private::EmbeddedMigration = … { name: "…", renders: &[…] };
+//!     ::spawn_runtime::Migrations::__from_embedded(&[M0, …], "dev", "_spawn")
+//! }
+//! ```
+//!
+//! This shape keeps rustc's work per item: after editing one migration of a thousand, the
+//! compiler type-checks its two or three changed items and a list of names again, not the
+//! whole set (one expression of every render took seconds). Every literal is typed for the
+//! same reason (`10usize`, checksums as byte strings `*b"…"`), so nothing needs inference.
+//! Each rendered SQL text is a file of its own under `OUT_DIR/spawn/`, pulled in with
+//! `include_str!` so large migrations do not bloat the generated source. Files are only
+//! rewritten when their content changes, so an unchanged set does not recompile the crate.
 
 mod pretty;
 
 use std::path::{Path, PathBuf};
 
-use proc_macro2::{Literal, TokenStream};
+use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::quote;
 use spawn_model::{LineOrigin, Migration, Statement, TransactionMode, GENERATED_FILE};
 
@@ -34,41 +49,57 @@ pub fn write(
         path: sql_dir.clone(),
         source,
     })?;
-    let mut embedded = Vec::with_capacity(migrations.len());
+    let mut items = Vec::with_capacity(migrations.len() * 3);
+    let mut folders = Vec::with_capacity(migrations.len());
     for (index, m) in migrations.iter().enumerate() {
         let mut renders = Vec::with_capacity(m.renders.len());
-        for r in &m.renders {
+        for (render_index, r) in m.renders.iter().enumerate() {
             let file = sql_dir.join(format!("{index:05}-{}.sql", sanitize(&r.environment)));
             write_if_changed(&file, r.sql.as_bytes())?;
             let migration = r.clone().into_migration(&m.name, m.pin.as_ref());
             let migration = migration_tokens(&migration, &file);
+            let item = ident(&format!("R{index}_{render_index}"));
+            items.push(quote! {
+                const #item: ::spawn_runtime::Migration = #migration;
+            });
             let environment = &r.environment;
             renders.push(quote! {
                 ::spawn_runtime::__private::EmbeddedRender {
                     environment: #environment,
-                    migration: #migration,
+                    migration: #item
                 }
             });
         }
         let name = &m.name;
-        embedded.push(quote! {
-            ::spawn_runtime::__private::EmbeddedMigration {
-                name: #name,
-                renders: &[#(#renders,)*],
-            }
+        let folder = ident(&format!("M{index}"));
+        items.push(quote! {
+            const #folder: ::spawn_runtime::__private::EmbeddedMigration =
+                ::spawn_runtime::__private::EmbeddedMigration {
+                    name: #name,
+                    renders: &[#(#renders,)*],
+                };
         });
+        folders.push(folder);
     }
     let set = quote! {
-        ::spawn_runtime::Migrations::__from_embedded(
-            &[#(#embedded,)*],
-            #default_environment,
-            #tracking_schema
-        )
+        {
+            #(#items)*
+            ::spawn_runtime::Migrations::__from_embedded(
+                &[#(#folders,)*],
+                #default_environment,
+                #tracking_schema
+            )
+        }
     };
     let path = out_dir.join(GENERATED_FILE);
     let src = format!("{HEADER}{}\n", pretty::source(set));
     write_if_changed(&path, src.as_bytes())?;
     Ok(path)
+}
+
+/// The identifier `name`.
+fn ident(name: &str) -> Ident {
+    Ident::new(name, Span::call_site())
 }
 
 /// `migration` as a `spawn_runtime::Migration` expression borrowing static data, its SQL
@@ -90,11 +121,11 @@ fn migration_tokens(migration: &Migration, sql_file: &Path) -> TokenStream {
     let name = borrowed_str(name);
     let sql_file = sql_file.to_string_lossy();
     let (body_start, body_end) = (
-        Literal::usize_unsuffixed(body.start),
-        Literal::usize_unsuffixed(body.end),
+        Literal::usize_suffixed(body.start),
+        Literal::usize_suffixed(body.end),
     );
-    let sha256 = sha256.iter().copied().map(Literal::u8_unsuffixed);
-    let xxh3_128 = xxh3_128.iter().copied().map(Literal::u8_unsuffixed);
+    let sha256 = Literal::byte_string(sha256);
+    let xxh3_128 = Literal::byte_string(xxh3_128);
     let pin_hash = optional_str(pin_hash.as_deref());
     let mode = match mode {
         TransactionMode::Transactional => quote!(Transactional),
@@ -109,8 +140,8 @@ fn migration_tokens(migration: &Migration, sql_file: &Path) -> TokenStream {
             name: #name,
             sql: ::spawn_runtime::__private::Cow::Borrowed(::core::include_str!(#sql_file)),
             body: #body_start..#body_end,
-            sha256: [#(#sha256),*],
-            xxh3_128: [#(#xxh3_128),*],
+            sha256: *#sha256,
+            xxh3_128: *#xxh3_128,
             pin_hash: #pin_hash,
             mode: ::spawn_runtime::TransactionMode::#mode,
             statements: ::spawn_runtime::__private::Cow::Borrowed(&[#(#statements,)*]),
@@ -125,9 +156,9 @@ fn migration_tokens(migration: &Migration, sql_file: &Path) -> TokenStream {
 fn statement_tokens(statement: &Statement) -> TokenStream {
     let Statement { start, end, line } = *statement;
     let (start, end, line) = (
-        Literal::usize_unsuffixed(start),
-        Literal::usize_unsuffixed(end),
-        Literal::u32_unsuffixed(line),
+        Literal::usize_suffixed(start),
+        Literal::usize_suffixed(end),
+        Literal::u32_suffixed(line),
     );
     quote!(::spawn_runtime::Statement { start: #start, end: #end, line: #line })
 }
@@ -138,7 +169,7 @@ fn origin_tokens(origin: &LineOrigin) -> TokenStream {
         first_line,
         component,
     } = origin;
-    let first_line = Literal::u32_unsuffixed(*first_line);
+    let first_line = Literal::u32_suffixed(*first_line);
     let component = optional_str(component.as_deref());
     quote!(::spawn_runtime::LineOrigin { first_line: #first_line, component: #component })
 }
@@ -240,11 +271,25 @@ mod tests {
         let src = std::fs::read_to_string(&path).expect("generated file");
         assert!(src.starts_with("// @generated"), "{src}");
         let expr: syn::Expr = syn::parse_str(&src).expect("one Rust expression");
-        let syn::Expr::Call(call) = expr else {
+        let syn::Expr::Block(block) = expr else {
+            panic!("a block of items ending in Migrations::__from_embedded: {src}")
+        };
+        // One item per render and per migration, then the set referencing them.
+        let (tail, items) = block.block.stmts.split_last().expect("statements");
+        let names: Vec<String> = items
+            .iter()
+            .map(|item| match item {
+                syn::Stmt::Item(syn::Item::Const(c)) => c.ident.to_string(),
+                _ => panic!("not a const item: {src}"),
+            })
+            .collect();
+        assert_eq!(names, ["R0_0", "R0_1", "M0", "R1_0", "M1"], "{src}");
+        let syn::Stmt::Expr(syn::Expr::Call(call), None) = tail else {
             panic!("a call to Migrations::__from_embedded: {src}")
         };
         assert_eq!(call.args.len(), 3, "{src}");
-        assert!(src.ends_with("], \"prod\", \"_spawn\")\n"), "{src}");
+        assert!(src.ends_with("], \"prod\", \"_spawn\")\n}\n"), "{src}");
+        assert!(src.contains("migration: R0_1 }"), "{src}");
 
         // Each SQL text is a file of its own, included by path.
         let dev = dir.path().join("spawn/00000-dev.sql");
@@ -268,7 +313,13 @@ mod tests {
             "{src}"
         );
         assert!(
-            src.contains("::spawn_runtime::Statement { start: 10, end: 22, line: 2 }"),
+            src.contains("::spawn_runtime::Statement { start: 10usize, end: 22usize, line: 2u32 }"),
+            "{src}"
+        );
+        // Checksums are byte strings: typed, so rustc infers nothing.
+        let sha256 = spawn_model::checksum::sha256_normalized("SELECT 1;\nSELECT 'dev';\n");
+        assert!(
+            src.contains(&format!("sha256: *{},", Literal::byte_string(&sha256))),
             "{src}"
         );
     }

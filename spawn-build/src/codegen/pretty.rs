@@ -3,14 +3,19 @@
 //! `TokenStream`'s own `Display` puts everything on one line with a space between any two
 //! tokens (`:: spawn_runtime :: Migration { name : … }`). The generated file is read by
 //! people debugging a build, so this prints it the way it would be written by hand: paths,
-//! calls and ranges without inner spaces, and lists of structs and structs holding structs
-//! or lists one item a line, indented. It knows only the token shapes codegen emits: paths,
-//! struct literals, calls, macro calls, arrays, references, ranges and literals.
+//! calls and ranges without inner spaces; blocks one statement a line; lists of structs,
+//! lists ending in a comma, and structs holding structs or lists or with more than a few
+//! fields one item a line, indented.
+//! It knows only the token shapes codegen emits: blocks of `const` items, paths, struct
+//! literals, calls, macro calls, arrays, references, dereferences, ranges and literals.
 
 use proc_macro2::{Delimiter, Group, Spacing, TokenStream, TokenTree};
 
 /// One indentation level.
 const INDENT: &str = "    ";
+
+/// A struct literal with more fields than this takes a line a field.
+const LONG_STRUCT: usize = 4;
 
 /// `tokens` as Rust source.
 pub(super) fn source(tokens: TokenStream) -> String {
@@ -22,14 +27,14 @@ pub(super) fn source(tokens: TokenStream) -> String {
 /// What was printed last, which decides what goes before the next token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Last {
-    /// Nothing yet, or a token the next one sticks to: `&`, `!`, a joint punctuation (the
-    /// first `:` of `::`), or the end of `::` or `..`.
+    /// Nothing yet, or a token the next one sticks to: `&`, `*`, `!`, a joint punctuation
+    /// (the first `:` of `::`), or the end of `::` or `..`.
     Glue,
     /// An identifier, a literal or a group.
     Word,
-    /// A lone `:` (a struct field's).
+    /// A lone `:` (a struct field's or an item's type) or `=`.
     Colon,
-    /// A `,`.
+    /// A `,`, or a `;` ending a statement.
     Comma,
 }
 
@@ -41,7 +46,7 @@ struct Printer {
 
 impl Printer {
     /// Prints `tokens`, one item a line if `one_per_line`.
-    fn stream(&mut self, tokens: TokenStream, one_per_line: bool) {
+    fn stream(&mut self, tokens: impl IntoIterator<Item = TokenTree>, one_per_line: bool) {
         let mut last = Last::Glue;
         let mut joint = None;
         for token in tokens {
@@ -51,7 +56,7 @@ impl Printer {
                 (Last::Comma | Last::Colon, _) => self.out.push(' '),
                 (Last::Glue, _) => {}
                 (Last::Word, TokenTree::Punct(p))
-                    if matches!(p.as_char(), ',' | ':' | '.' | '!') => {}
+                    if matches!(p.as_char(), ',' | ';' | ':' | '.' | '!') => {}
                 (Last::Word, TokenTree::Group(g)) if g.delimiter() != Delimiter::Brace => {}
                 (Last::Word, _) => self.out.push(' '),
             }
@@ -77,9 +82,9 @@ impl Printer {
                     }
                     match c {
                         _ if completes || punct.spacing() == Spacing::Joint => Last::Glue,
-                        '&' | '!' => Last::Glue,
-                        ':' => Last::Colon,
-                        ',' => Last::Comma,
+                        '&' | '*' | '!' => Last::Glue,
+                        ':' | '=' => Last::Colon,
+                        ',' | ';' => Last::Comma,
                         _ => Last::Word,
                     }
                 }
@@ -87,8 +92,9 @@ impl Printer {
         }
     }
 
-    /// Prints a delimited group: lists of structs, and structs holding structs or lists,
-    /// one item a line; everything else on one line.
+    /// Prints a delimited group: blocks, lists of structs or ending in a comma, and structs
+    /// holding structs or lists or with many fields, one item a line; everything else on
+    /// one line.
     fn group(&mut self, group: &Group) {
         let (open, close) = match group.delimiter() {
             Delimiter::Parenthesis => ("(", ")"),
@@ -96,16 +102,20 @@ impl Printer {
             Delimiter::Brace => ("{", "}"),
             Delimiter::None => ("", ""),
         };
-        let inner = group.stream();
+        // Walked once: generated sets are megabytes of tokens.
+        let inner: Vec<TokenTree> = group.stream().into_iter().collect();
         let holds = |delimiters: &[Delimiter]| {
             inner
-                .clone()
-                .into_iter()
+                .iter()
                 .any(|t| matches!(t, TokenTree::Group(g) if delimiters.contains(&g.delimiter())))
         };
+        let is_comma = |t: &TokenTree| matches!(t, TokenTree::Punct(p) if p.as_char() == ',');
         let one_per_line = match group.delimiter() {
-            Delimiter::Bracket => holds(&[Delimiter::Brace]),
-            Delimiter::Brace => holds(&[Delimiter::Brace, Delimiter::Bracket]),
+            Delimiter::Bracket => holds(&[Delimiter::Brace]) || inner.last().is_some_and(is_comma),
+            Delimiter::Brace => {
+                holds(&[Delimiter::Brace, Delimiter::Bracket])
+                    || inner.iter().filter(|t| is_comma(t)).count() > LONG_STRUCT
+            }
             Delimiter::Parenthesis | Delimiter::None => false,
         };
         self.out.push_str(open);
@@ -169,6 +179,43 @@ mod tests {
         empty: &[],
     },
 ], "dev", "_spawn")"#;
+        assert_eq!(source(tokens), expected);
+    }
+
+    #[test]
+    fn blocks_take_a_line_a_statement() {
+        let tokens = quote! {
+            {
+                const R0_0: ::a::M = ::a::M { sha: *b"\x01a", body: 0usize..4usize, list: &[], };
+                const M0: ::a::E = ::a::E { name: "m", renders: &[::a::R { migration: R0_0 },], };
+                const S: ::a::S = ::a::S { a: 1u32, b: 2u32, c: 3u32, d: 4u32, e: ::a::f(&[]), };
+                ::a::f(&[M0, M1,], "dev", "_spawn")
+            }
+        };
+        let expected = r#"{
+    const R0_0: ::a::M = ::a::M {
+        sha: *b"\x01a",
+        body: 0usize..4usize,
+        list: &[],
+    };
+    const M0: ::a::E = ::a::E {
+        name: "m",
+        renders: &[
+            ::a::R { migration: R0_0 },
+        ],
+    };
+    const S: ::a::S = ::a::S {
+        a: 1u32,
+        b: 2u32,
+        c: 3u32,
+        d: 4u32,
+        e: ::a::f(&[]),
+    };
+    ::a::f(&[
+        M0,
+        M1,
+    ], "dev", "_spawn")
+}"#;
         assert_eq!(source(tokens), expected);
     }
 }
