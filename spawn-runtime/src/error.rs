@@ -239,6 +239,21 @@ impl MigrateError {
         let context = context.into();
         move |source| MigrateError::Database { context, source }
     }
+
+    /// Like [`MigrateError::db`], but a lost connection is [`MigrateError::ConnectionLost`]
+    /// while doing `context`.
+    pub(crate) fn db_or_lost(
+        context: impl Into<String>,
+    ) -> impl FnOnce(sqlx::Error) -> MigrateError {
+        let context = context.into();
+        move |source| {
+            if ConnectionLost::is_loss(&source) {
+                MigrateError::ConnectionLost(Box::new(ConnectionLost::new(context, source)))
+            } else {
+                MigrateError::Database { context, source }
+            }
+        }
+    }
 }
 
 /// A setting of the [`Migrator`](crate::Migrator) that gets past a refusal

@@ -14,7 +14,7 @@ use sqlx::PgPool;
 
 use crate::connect::DEFAULT_CONNECT_TIMEOUT;
 use crate::embedded::{EmbeddedMigration, Migrations};
-use crate::error::{ConnectionLost, MigrateError};
+use crate::error::MigrateError;
 use crate::plan::Checks;
 use crate::progress::{run_token, Hooks, MigrationEvent, Observer, StopHandle};
 use crate::report::Report;
@@ -443,9 +443,7 @@ impl Migrator {
 /// reported as [`MigrateError::ConnectionLost`] too.
 fn finish(report: Report, result: Result<(), MigrateError>) -> Result<Report, MigrateError> {
     let result = result.map_err(|e| match e {
-        MigrateError::Database { context, source } if ConnectionLost::is_loss(&source) => {
-            MigrateError::ConnectionLost(Box::new(ConnectionLost::new(context, source)))
-        }
+        MigrateError::Database { context, source } => MigrateError::db_or_lost(context)(source),
         e => e,
     });
     match result {

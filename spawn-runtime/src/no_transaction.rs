@@ -313,18 +313,8 @@ impl Statements<'_> {
     }
 }
 
-/// The error of a query of the migrator that failed while doing `what` for `m`: a lost
-/// connection is named as such.
+/// The error of a query of the migrator that failed while doing `what` for `m` (a lost
+/// connection named as such).
 fn db_error(what: &str, m: &Migration) -> impl FnOnce(sqlx::Error) -> MigrateError {
-    let doing = format!("{what} of no-transaction migration `{}`", m.name);
-    move |e| {
-        if ConnectionLost::is_loss(&e) {
-            MigrateError::ConnectionLost(Box::new(ConnectionLost::new(doing, e)))
-        } else {
-            MigrateError::Database {
-                context: doing,
-                source: e,
-            }
-        }
-    }
+    MigrateError::db_or_lost(format!("{what} of no-transaction migration `{}`", m.name))
 }

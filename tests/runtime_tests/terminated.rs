@@ -21,6 +21,26 @@ async fn a_terminated_backend_is_reported_as_such_with_the_tracking_tables_elsew
     terminated_while_applying(Some(&tracking)).await;
 }
 
+/// Waits until the migrator's backend waits for a table lock, and terminates it.
+async fn terminate_lock_waiter(db: &TestDb) {
+    wait_until(
+        &db.pool,
+        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() \
+         AND application_name LIKE 'spawn-migrator%' AND wait_event_type = 'Lock')",
+        "the migration waits for the table lock",
+    )
+    .await;
+    let terminated: bool = sqlx::query_scalar(
+        "SELECT bool_and(pg_terminate_backend(pid)) FROM pg_stat_activity \
+         WHERE datname = current_database() AND application_name LIKE 'spawn-migrator%' \
+         AND wait_event_type = 'Lock'",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("terminate");
+    assert!(terminated);
+}
+
 /// Terminates the migrator's backend while it waits for a table lock in the third
 /// migration; with `tracking`, the tracking tables are in that database.
 async fn terminated_while_applying(tracking: Option<&TestDb>) {
@@ -41,22 +61,7 @@ async fn terminated_while_applying(tracking: Option<&TestDb>) {
         tokio::spawn(async move { m.run(&pool).await })
     };
     // The migrator's backend waits for the table lock: end it.
-    wait_until(
-        &db.pool,
-        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() \
-         AND application_name LIKE 'spawn-migrator%' AND wait_event_type = 'Lock')",
-        "the migration waits for the table lock",
-    )
-    .await;
-    let terminated: bool = sqlx::query_scalar(
-        "SELECT bool_and(pg_terminate_backend(pid)) FROM pg_stat_activity \
-         WHERE datname = current_database() AND application_name LIKE 'spawn-migrator%' \
-         AND wait_event_type = 'Lock'",
-    )
-    .fetch_one(&db.pool)
-    .await
-    .expect("terminate");
-    assert!(terminated);
+    terminate_lock_waiter(&db).await;
     let err = run.await.expect("join").expect_err("the run fails");
     let MigrateError::ConnectionLost(lost) = &err else {
         panic!("not a lost connection: {err:?}");
@@ -111,21 +116,7 @@ async fn terminated_in_no_transaction(second: &str) {
             &format!("-- spawn:no-transaction\nCREATE TABLE b (id int);\n{second}"),
         ),
     ];
-    let waiting =
-        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() \
-         AND application_name LIKE 'spawn-migrator%' AND wait_event_type = 'Lock')";
-    let terminate = async {
-        wait_until(&db.pool, waiting, "the statement waits for the table lock").await;
-        let terminated: bool = sqlx::query_scalar(
-            "SELECT bool_and(pg_terminate_backend(pid)) FROM pg_stat_activity \
-             WHERE datname = current_database() AND application_name LIKE 'spawn-migrator%' \
-             AND wait_event_type = 'Lock'",
-        )
-        .fetch_one(&db.pool)
-        .await
-        .expect("terminate");
-        assert!(terminated);
-    };
+    let terminate = terminate_lock_waiter(&db);
     let pool = db.new_pool(2).await;
     let m = migrator(&ms).statement_lock_timeout("10min");
     let run = m.run(&pool);
