@@ -255,17 +255,13 @@ async fn recover(
         });
     }
     let batch_error = PgMessage::from_sqlx(&err);
-    conns.target().rollback_if_open().await.map_err(|e| {
-        let doing = format!("rolling back after a failure in migrations {range}");
-        if ConnectionLost::is_loss(&e) {
-            MigrateError::ConnectionLost(Box::new(ConnectionLost::new(doing, e)))
-        } else {
-            MigrateError::Database {
-                context: doing,
-                source: e,
-            }
-        }
-    })?;
+    conns
+        .target()
+        .rollback_if_open()
+        .await
+        .map_err(MigrateError::db_or_lost(format!(
+            "rolling back after a failure in migrations {range}"
+        )))?;
     let history = read_history(conns.tracking(), ctx.tracking).await?;
     let ms = batch.migrations;
     let mut first = None;

@@ -239,6 +239,21 @@ impl MigrateError {
         let context = context.into();
         move |source| MigrateError::Database { context, source }
     }
+
+    /// Like [`MigrateError::db`], but a lost connection is [`MigrateError::ConnectionLost`]
+    /// while doing `context`.
+    pub(crate) fn db_or_lost(
+        context: impl Into<String>,
+    ) -> impl FnOnce(sqlx::Error) -> MigrateError {
+        let context = context.into();
+        move |source| {
+            if ConnectionLost::is_loss(&source) {
+                MigrateError::ConnectionLost(Box::new(ConnectionLost::new(context, source)))
+            } else {
+                MigrateError::Database { context, source }
+            }
+        }
+    }
 }
 
 /// A setting of the [`Migrator`](crate::Migrator) that gets past a refusal
@@ -361,6 +376,9 @@ pub struct ConnectionLost {
     pub code: Option<String>,
     /// Migrations this run committed before the loss.
     pub applied_before: Vec<String>,
+    /// When a no-transaction migration was under way: the statement that was running
+    /// (1-based) and how many it has.
+    pub no_transaction_statement: Option<(usize, usize)>,
     /// The error as sqlx reported it.
     pub source: sqlx::Error,
 }
@@ -374,8 +392,16 @@ impl ConnectionLost {
                 .and_then(|d| d.code())
                 .map(|c| c.into_owned()),
             applied_before: Vec::new(),
+            no_transaction_statement: None,
             source,
         }
+    }
+
+    /// The loss happened while statement `statement` (1-based) of `of` of a no-transaction
+    /// migration ran.
+    pub(crate) fn in_statement(mut self, statement: usize, of: usize) -> Self {
+        self.no_transaction_statement = Some((statement, of));
+        self
     }
 
     /// Whether `err` means the connection is gone: an I/O or protocol failure, or the server
@@ -424,11 +450,20 @@ impl fmt::Display for ConnectionLost {
                 list(&self.applied_before)
             )?;
         }
-        write!(
-            f,
-            "; the migration in flight committed with its history row or was rolled back, never \
-             half-applied. Run again: the run continues where this one stopped"
-        )
+        match self.no_transaction_statement {
+            Some((k, n)) => write!(
+                f,
+                "; of the no-transaction migration in flight, the statements before statement \
+                 {k} of {n} are recorded done, and statement {k} committed with its progress \
+                 row, or the next run checks whether it took effect before running it. Run \
+                 again: the run resumes after the last recorded statement"
+            ),
+            None => write!(
+                f,
+                "; the migration in flight committed with its history row or was rolled back, \
+                 never half-applied. Run again: the run continues where this one stopped"
+            ),
+        }
     }
 }
 

@@ -437,9 +437,15 @@ impl Migrator {
     }
 }
 
-/// The outcome of a run: its report, logged; or its error, a failed migration naming what
-/// the run applied before it.
+/// The outcome of a run: its report, logged; or its error, a failed migration or a lost
+/// connection naming what the run applied before it. A query of the migrator that failed
+/// because the connection was lost (e.g. terminated while it waited for the lock) is
+/// reported as [`MigrateError::ConnectionLost`] too.
 fn finish(report: Report, result: Result<(), MigrateError>) -> Result<Report, MigrateError> {
+    let result = result.map_err(|e| match e {
+        MigrateError::Database { context, source } => MigrateError::db_or_lost(context)(source),
+        e => e,
+    });
     match result {
         Ok(()) => {
             tracing::info!(

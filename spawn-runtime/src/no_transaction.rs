@@ -9,6 +9,11 @@
 //! cannot, a row records that it was started, and a rerun that finds that row checks whether
 //! it took effect before it runs it again.
 //!
+//! A lost connection (the backend terminated, the socket broken) is reported as
+//! [`MigrateError::ConnectionLost`] naming the statement that ran; a failed statement's
+//! transaction is rolled back only when one is open (no ROLLBACK warning after a failed
+//! COMMIT).
+//!
 //! With the tracking tables in another database a statement cannot commit together with its
 //! row: it runs, then its row is written, and a crash in between means that statement runs
 //! again on the next run (as before this crate recorded started statements). Statements that
@@ -17,7 +22,7 @@
 use std::time::Instant;
 
 use crate::diagnose::failed_statement;
-use crate::error::{MigrateError, MigrationFailure, PgMessage};
+use crate::error::{ConnectionLost, MigrateError, MigrationFailure, PgMessage};
 use crate::plan::{prefix_sha256, statements_of, Progress, Step};
 use crate::record::apply_row;
 use crate::recover::{kind, refused_in_transaction, Found, Kind, Recovery};
@@ -171,10 +176,12 @@ impl Statements<'_> {
             let tx = format!("BEGIN;\n{sql}\n;\n{};\nCOMMIT", self.done_row(i + 1));
             match conns.target().execute(&tx).await {
                 Ok(_) => return Ok(()),
+                Err(e) if ConnectionLost::is_loss(&e) => return Err(self.lost(i, e)),
                 Err(e) if e.as_database_error().is_some() => {
+                    // Open unless the failure was at COMMIT (then a ROLLBACK only warns).
                     conns
                         .target()
-                        .execute("ROLLBACK")
+                        .rollback_if_open()
                         .await
                         .map_err(db_error("rolling back a failed statement", m))?;
                     let refused = e
@@ -186,7 +193,7 @@ impl Statements<'_> {
                     }
                     // PostgreSQL refuses to run it in a transaction: as below.
                 }
-                Err(e) => return Err(connection_failed(m, i, e)),
+                Err(e) => return Err(self.lost(i, e)),
             }
         }
         let catalog = matches!(kind, Kind::NonTransactional(Recovery::Catalog(_)));
@@ -207,10 +214,11 @@ impl Statements<'_> {
                     .map_err(db_error("recording the progress", m))?;
                 Ok(())
             }
+            Err(e) if ConnectionLost::is_loss(&e) => Err(self.lost(i, e)),
             Err(e) if e.as_database_error().is_some() => {
                 Err(self.failed(conns, i, &e, catalog).await)
             }
-            Err(e) => Err(connection_failed(m, i, e)),
+            Err(e) => Err(self.lost(i, e)),
         }
     }
 
@@ -246,6 +254,32 @@ impl Statements<'_> {
         }))
     }
 
+    /// The connection failed (`e`) while statement `i` (0-based) ran: nothing can be
+    /// recorded, a rerun resumes after the last recorded statement (checking statement `i`
+    /// first when it was recorded as started).
+    fn lost(&self, i: usize, e: sqlx::Error) -> MigrateError {
+        let m = self.step.migration;
+        let n = self.statements.len();
+        let doing = format!(
+            "running statement {} of {n} of no-transaction migration `{}`",
+            i + 1,
+            m.name
+        );
+        if ConnectionLost::is_loss(&e) {
+            MigrateError::ConnectionLost(Box::new(
+                ConnectionLost::new(doing, e).in_statement(i + 1, n),
+            ))
+        } else {
+            MigrateError::Database {
+                context: format!(
+                    "{doing}: the connection failed; run again to resume after the last \
+                     recorded statement"
+                ),
+                source: e,
+            }
+        }
+    }
+
     /// The row recording that the first `done` statements took effect: an ATTEMPTED row with
     /// the progress, or the SUCCESS row once all did.
     fn done_row(&self, done: usize) -> String {
@@ -279,20 +313,8 @@ impl Statements<'_> {
     }
 }
 
-/// The connection failed while statement `i` of `m` ran.
-fn connection_failed(m: &Migration, i: usize, source: sqlx::Error) -> MigrateError {
-    MigrateError::Database {
-        context: format!(
-            "running statement {} of no-transaction migration `{}`: the connection failed; run again \
-             to resume after the last recorded statement",
-            i + 1,
-            m.name
-        ),
-        source,
-    }
-}
-
-/// The error of a query of the migrator that failed while doing `what` for `m`.
+/// The error of a query of the migrator that failed while doing `what` for `m` (a lost
+/// connection named as such).
 fn db_error(what: &str, m: &Migration) -> impl FnOnce(sqlx::Error) -> MigrateError {
-    MigrateError::db(format!("{what} of no-transaction migration `{}`", m.name))
+    MigrateError::db_or_lost(format!("{what} of no-transaction migration `{}`", m.name))
 }

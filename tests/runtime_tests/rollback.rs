@@ -41,13 +41,8 @@ impl Captured {
     }
 }
 
-/// Runs `ms` on `db` (with `tune` applied to the migrator) expecting an error, capturing
-/// what is logged at WARN and above; asserts no stray-ROLLBACK warning.
-async fn fails_without_a_stray_rollback(
-    db: &TestDb,
-    ms: &[Mig],
-    tune: impl FnOnce(spawn_runtime::Migrator) -> spawn_runtime::Migrator,
-) -> MigrateError {
+/// Awaits `run`, capturing what is logged at WARN and above meanwhile (on this thread).
+pub(crate) async fn logging_warnings<T>(run: impl std::future::Future<Output = T>) -> (T, String) {
     let captured = Captured::default();
     let subscriber = tracing_subscriber::fmt()
         .with_writer(captured.clone())
@@ -55,16 +50,29 @@ async fn fails_without_a_stray_rollback(
         .with_ansi(false)
         .finish();
     let guard = tracing::subscriber::set_default(subscriber);
-    let err = tune(migrator(ms))
-        .run(&db.pool)
-        .await
-        .expect_err("the run fails");
+    let out = run.await;
     drop(guard);
-    let log = captured.text();
+    (out, captured.text())
+}
+
+/// Asserts that `log` has no warning of a ROLLBACK sent outside a transaction.
+pub(crate) fn assert_no_stray_rollback(log: &str, err: &MigrateError) {
     assert!(
         !log.contains("no transaction in progress"),
         "a ROLLBACK outside a transaction after: {err}\n{log}"
     );
+}
+
+/// Runs `ms` on `db` (with `tune` applied to the migrator) expecting an error, capturing
+/// what is logged at WARN and above; asserts no stray-ROLLBACK warning.
+async fn fails_without_a_stray_rollback(
+    db: &TestDb,
+    ms: &[Mig],
+    tune: impl FnOnce(spawn_runtime::Migrator) -> spawn_runtime::Migrator,
+) -> MigrateError {
+    let (result, log) = logging_warnings(tune(migrator(ms)).run(&db.pool)).await;
+    let err = result.expect_err("the run fails");
+    assert_no_stray_rollback(&log, &err);
     err
 }
 
