@@ -20,26 +20,32 @@ async fn apply_reports_its_wait_for_the_lock() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("start spawn");
-    // Bounded poll until spawn's migrator has tried the lock (and found it held).
-    let mut seen = false;
-    for _ in 0..3000 {
-        seen = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() \
-             AND application_name = 'spawn-migrator (spawn)' \
-             AND query LIKE '%pg_try_advisory_lock%' AND state = 'idle')",
-        )
-        .fetch_one(&db.pool)
-        .await
-        .expect("poll");
-        if seen {
+    // Spawn says on stderr that it is waiting for the lock (held by `holder`): an event, not
+    // a poll. Read up to that line, release the lock, then read the rest.
+    let mut child = child;
+    let mut stderr_lines = std::io::BufRead::lines(std::io::BufReader::new(
+        child.stderr.take().expect("stderr"),
+    ));
+    let mut before = Vec::new();
+    for line in stderr_lines.by_ref() {
+        let line = line.expect("spawn's stderr");
+        let waiting = line.contains("waiting for spawn's migration lock");
+        before.push(line);
+        if waiting {
             break;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
     }
-    assert!(seen, "spawn never tried the lock");
+    assert!(
+        before
+            .iter()
+            .any(|l| l.contains("waiting for spawn's migration lock")),
+        "spawn never said it waits for the lock:\n{}",
+        before.join("\n")
+    );
     holder.close().await.expect("release the lock");
+    let rest: Vec<String> = stderr_lines.map_while(Result::ok).collect();
     let out = child.wait_with_output().expect("spawn ends");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = format!("{}\n{}", before.join("\n"), rest.join("\n"));
     assert!(out.status.success(), "{stderr}");
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON report");
     let waited = report["lock_wait_seconds"]

@@ -6,7 +6,7 @@
 #![allow(dead_code)]
 
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
@@ -197,33 +197,41 @@ pub fn spawn_child(urls: &[&str], stderr: Stdio) -> Child {
         .expect("spawn the migrating child")
 }
 
-/// Waits (bounded) for the child to exit.
-pub async fn wait_child(child: &mut Child) {
-    let start = Instant::now();
-    while child.try_wait().expect("child status").is_none() {
-        assert!(start.elapsed() < HANG, "the child did not exit");
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
+/// Waits (bounded) for the child to exit, on a blocking thread: no polling.
+pub async fn wait_child(mut child: Child) -> Child {
+    let exited = tokio::task::spawn_blocking(move || {
+        child.wait().expect("child status");
+        child
+    });
+    tokio::time::timeout(HANG, exited)
+        .await
+        .expect("the child did not exit")
+        .expect("the waiting thread")
 }
 
-/// Waits (bounded) until the child's backends are gone (a killed client's backend finishes
-/// its statement first, holding the lock).
+/// Ends the child's leftover backends and waits (bounded, in the server) until they are gone.
+/// A killed client's backend would run its statement to the end before noticing; ending it
+/// instead is the other crash a server sees (the statement is cut short), which the rerun
+/// must handle as well.
 pub async fn wait_backends_gone(pool: &PgPool, db: &str) {
-    let start = Instant::now();
-    loop {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND application_name LIKE '%crash-child%'",
-        )
-        .bind(db)
-        .fetch_one(pool)
-        .await
-        .expect("backends");
-        if n == 0 {
-            return;
-        }
-        assert!(start.elapsed() < HANG, "the child's backends did not end");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    let filter = "datname = $1 AND application_name LIKE '%crash-child%'";
+    // pg_terminate_backend(pid, timeout) returns once the backend has exited (PostgreSQL 14+).
+    let _: Vec<bool> = sqlx::query_scalar(&format!(
+        "SELECT pg_terminate_backend(pid, {}) FROM pg_stat_activity WHERE {filter}",
+        HANG.as_millis()
+    ))
+    .bind(db)
+    .fetch_all(pool)
+    .await
+    .expect("end the child's backends");
+    let left: i64 = sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM pg_stat_activity WHERE {filter}"
+    ))
+    .bind(db)
+    .fetch_one(pool)
+    .await
+    .expect("backends");
+    assert_eq!(left, 0, "the child's backends did not end");
 }
 
 pub async fn check(pool: &PgPool, sql: &str) -> bool {

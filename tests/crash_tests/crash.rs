@@ -153,8 +153,7 @@ async fn migrations_survive_random_kills_and_terminations() {
 
     // How long an uninterrupted run takes: the range the crash points are drawn from.
     let t = Instant::now();
-    let mut child = spawn_child(&[&db.url], Stdio::null());
-    wait_child(&mut child).await;
+    wait_child(spawn_child(&[&db.url], Stdio::null())).await;
     let full = t.elapsed();
     assert_complete(&db.pool, &cases, "calibration run").await;
 
@@ -192,7 +191,7 @@ async fn migrations_survive_random_kills_and_terminations() {
             .expect("terminate");
             terminations += 1;
         }
-        wait_child(&mut child).await;
+        wait_child(child).await;
         wait_backends_gone(&db.pool, &db.name).await;
         if assert_prefix(&db.pool, &cases, &at).await {
             started_left += 1;

@@ -173,8 +173,8 @@ async fn many_migrators_race_while_one_database_is_terminated() {
             children.push((child, order));
         }
         let mut outcomes = BTreeMap::new();
-        for (mut child, order) in children {
-            wait_child(&mut child).await;
+        for (child, order) in children {
+            let child = wait_child(child).await;
             collect(child, &order, &mut outcomes, &at);
         }
         stop.store(true, Ordering::Relaxed);
