@@ -1,0 +1,7 @@
+//! The psql emulation: what `psql -X` prints for a script.
+
+pub mod meta;
+pub mod print;
+pub mod report;
+pub mod scan;
+pub mod vars;

@@ -1,0 +1,1 @@
+//! psql's result printers (placeholder, being written).

@@ -1,0 +1,1 @@
+//! psql's rendering of server messages (errors, notices) — placeholder, being written.

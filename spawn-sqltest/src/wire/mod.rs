@@ -1,0 +1,1 @@
+//! A minimal PostgreSQL client on the simple query protocol (placeholder, being written).
