@@ -221,6 +221,7 @@ pub mod project;
 pub mod render;
 mod settle;
 pub mod spawn_toml;
+pub mod sql_tests;
 pub mod variables;
 
 pub use compile::{compile, Compiled, Config};

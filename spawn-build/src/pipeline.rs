@@ -348,7 +348,7 @@ impl Project {
 
     /// The variables of each environment. An environment whose file cannot be loaded is left
     /// out, with one problem per file.
-    fn env_variables(
+    pub(crate) fn env_variables(
         &mut self,
         environments: &[String],
         source: &VariablesSource,

@@ -85,6 +85,54 @@ pub enum Command {
     Db(DbCommand),
     /// The SQL that turns the schema of FROM into that of TO (exit 2 when they differ).
     Diff(DiffArgs),
+    /// SQL regression tests (tests/<name>/test.sql and its expected output), run isolated
+    /// and in parallel against a copy of the migrated database, printed exactly as psql does.
+    #[command(subcommand)]
+    Test(TestCommand),
+}
+
+/// `spawn test …`.
+#[derive(Debug, Subcommand)]
+pub enum TestCommand {
+    /// Create tests/<name>/test.sql (refuses to overwrite).
+    New {
+        /// Letters, digits, `-` and `_`.
+        name: String,
+    },
+    /// Print a test's rendered SQL.
+    Build {
+        /// The test's folder name.
+        name: String,
+        /// A variables file (JSON, TOML or YAML) instead of the one spawn.toml names.
+        #[arg(long)]
+        variables: Option<PathBuf>,
+    },
+    /// Run tests and print their output.
+    Run(TestRunArgs),
+    /// Run tests and write their output to tests/<name>/expected.
+    Expect(TestRunArgs),
+    /// Run tests and compare their output with tests/<name>/expected (exit 1 on any
+    /// difference).
+    Compare(TestRunArgs),
+}
+
+/// What `spawn test run|expect|compare` share.
+#[derive(Debug, Args)]
+pub struct TestRunArgs {
+    /// Test names or globs (`fn_*`); default: every test.
+    pub names: Vec<String>,
+    /// Tests run at once (default: the number of cores).
+    #[arg(long, short = 'j')]
+    pub jobs: Option<usize>,
+    /// Keep the database of each failed test and print its name.
+    #[arg(long)]
+    pub keep: bool,
+    /// Write a JUnit XML report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// A variables file (JSON, TOML or YAML) instead of the one spawn.toml names.
+    #[arg(long)]
+    pub variables: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@ pub mod diff;
 pub mod init;
 pub mod migration;
 pub mod pin;
+pub mod test;
 
 use std::path::Path;
 
@@ -50,5 +51,6 @@ pub async fn run(cli: &Cli, out: &Out) -> CmdResult {
         Command::Pin(cmd) => pin::run(&ctx, cmd),
         Command::Db(cmd) => db::run(&ctx, cmd).await,
         Command::Diff(args) => diff::run(&ctx, args).await,
+        Command::Test(cmd) => test::run(&ctx, cmd).await,
     }
 }

@@ -1,0 +1,539 @@
+//! Running a script as psql would: scanning it item by item ([`super::scan`]), sending each
+//! query over the [`crate::wire`] connection, printing results and messages as psql does
+//! ([`super::print`], [`super::report`]) and executing the meta-commands ([`super::meta`]).
+//!
+//! The output is what `psql -X` prints on stdout and stderr together when the script is
+//! piped to it after `\set QUIET on`, `\pset pager off` and `\set ON_ERROR_STOP on`.
+//!
+//! With [`TransactionEmulation`] on, the script runs inside a transaction the caller opened
+//! and will roll back: the script's own `BEGIN`/`COMMIT`/`ROLLBACK` become a savepoint, its
+//! release and a rollback to it, printed with the tags PostgreSQL would have sent. What that
+//! cannot reproduce ends the run early with [`Ending::NeedsOwnDatabase`] (see
+//! [`crate::runner::isolation`]); the caller then runs the script again in autocommit.
+
+use crate::message::{Column, Row, ServerMessage};
+use crate::psql::meta::MetaCommand;
+use crate::psql::print::{pset_status, print_result, Expanded, PrintOptions};
+use crate::psql::report::format_server_message;
+use crate::psql::scan::{Item, Scanner};
+use crate::psql::vars::Variables;
+use crate::runner::isolation::{classify, restart_on, StatementClass};
+use crate::wire::{Connection, QueryEvent, WireError};
+
+/// The savepoint that stands for the script's own transaction.
+const USER_TRANSACTION: &str = "spawn_test_user_transaction";
+
+/// How the script ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    /// It ran to its end.
+    Completed,
+    /// An error stopped it (`ON_ERROR_STOP`); the message is the output's last part.
+    Stopped,
+    /// It does something the caller's transaction cannot reproduce (the reason); its
+    /// output so far must be discarded and the script run again in autocommit.
+    NeedsOwnDatabase(String),
+}
+
+/// Whether the script runs inside the caller's transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransactionEmulation {
+    /// Autocommit, as psql runs it.
+    Off,
+    /// Inside the caller's open transaction; `deferred_constraints` says whether the
+    /// database has initially deferred constraints (then a script's own transaction, which
+    /// would check them at its commit, needs its own database).
+    On { deferred_constraints: bool },
+}
+
+/// A script that cannot run: a meta-command spawn does not support, or a scanning error.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("line {line}: {message}")]
+    Script { line: usize, message: String },
+    #[error(transparent)]
+    Wire(#[from] WireError),
+}
+
+/// The result of [`run_script`].
+#[derive(Debug, Clone)]
+pub struct ScriptRun {
+    /// What psql would have printed.
+    pub output: String,
+    /// How it ended.
+    pub ending: Ending,
+}
+
+/// One `\if` level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Branch {
+    /// In a true branch.
+    True,
+    /// In a false branch; a later `\elif`/`\else` may still be taken.
+    False,
+    /// A branch was taken already, or the whole `\if` is inside an inactive branch.
+    Done,
+}
+
+/// What to do after a query.
+enum Next {
+    Continue,
+    Stop,
+    Restart(String),
+}
+
+/// Runs `script` on `conn`; see the module documentation.
+pub async fn run_script(
+    conn: &mut Connection,
+    script: &str,
+    emulation: TransactionEmulation,
+) -> Result<ScriptRun, SessionError> {
+    let mut session = Session::new(conn, emulation);
+    let ending = session.run(script).await?;
+    Ok(ScriptRun {
+        output: session.out,
+        ending,
+    })
+}
+
+struct Session<'c> {
+    conn: &'c mut Connection,
+    vars: Variables,
+    print: PrintOptions,
+    branches: Vec<Branch>,
+    out: String,
+    emulation: TransactionEmulation,
+    in_user_transaction: bool,
+    last_query: Option<String>,
+}
+
+impl<'c> Session<'c> {
+    fn new(conn: &'c mut Connection, emulation: TransactionEmulation) -> Self {
+        let mut vars = Variables::new();
+        // The protocol's three lines.
+        let _ = vars.set("QUIET", "on");
+        let _ = vars.set("ON_ERROR_STOP", "on");
+        let mut print = PrintOptions::default();
+        let _ = print.set("pager", Some("off"));
+        vars.set_connection(
+            conn.target().database_name(),
+            conn.target().user_name(),
+            &conn.target().endpoint(),
+            conn.target().port(),
+            conn.parameter("server_version").unwrap_or_default(),
+            conn.parameter("client_encoding").unwrap_or("UTF8"),
+        );
+        Self {
+            conn,
+            vars,
+            print,
+            branches: Vec::new(),
+            out: String::new(),
+            emulation,
+            in_user_transaction: false,
+            last_query: None,
+        }
+    }
+
+    fn active(&self) -> bool {
+        self.branches.iter().all(|b| *b == Branch::True)
+    }
+
+    fn quiet(&self) -> bool {
+        self.vars.quiet()
+    }
+
+    async fn run(&mut self, script: &str) -> Result<Ending, SessionError> {
+        let mut scanner = Scanner::new(script);
+        loop {
+            let active = self.active();
+            let item = scanner
+                .next(&self.vars, active)
+                .map_err(|e| SessionError::Script {
+                    line: e.line(),
+                    message: e.to_string(),
+                })?;
+            let Some(item) = item else { break };
+            let next = match item {
+                Item::Query { text, .. } => {
+                    if !active {
+                        continue;
+                    }
+                    self.last_query = Some(text.clone());
+                    self.query(&text, None).await?
+                }
+                Item::Meta {
+                    command,
+                    args,
+                    line,
+                    query,
+                } => {
+                    let meta = MetaCommand::parse(&command, &args, line).map_err(|e| {
+                        SessionError::Script {
+                            line,
+                            message: e.to_string(),
+                        }
+                    })?;
+                    self.meta(meta, query, active).await?
+                }
+            };
+            match next {
+                Next::Continue => {}
+                Next::Stop => return Ok(Ending::Stopped),
+                Next::Restart(reason) => return Ok(Ending::NeedsOwnDatabase(reason)),
+            }
+        }
+        if !self.branches.is_empty() {
+            self.out
+                .push_str("reached EOF without finding closing \\endif(s)\n");
+            return Ok(Ending::Stopped);
+        }
+        Ok(Ending::Completed)
+    }
+
+    /// A failed meta-command: psql's message, then stop if `ON_ERROR_STOP`.
+    fn meta_error(&mut self, message: &str) -> Next {
+        self.out.push_str(message);
+        self.out.push('\n');
+        if self.vars.on_error_stop() {
+            Next::Stop
+        } else {
+            Next::Continue
+        }
+    }
+
+    async fn meta(
+        &mut self,
+        meta: MetaCommand,
+        query: Option<String>,
+        active: bool,
+    ) -> Result<Next, SessionError> {
+        // Conditionals are acted on in inactive branches too; nothing else is.
+        match meta {
+            MetaCommand::If(expr) => {
+                if !active {
+                    self.branches.push(Branch::Done);
+                    return Ok(Next::Continue);
+                }
+                return Ok(match Variables::parse_bool_expression(&expr) {
+                    Ok(true) => {
+                        self.branches.push(Branch::True);
+                        Next::Continue
+                    }
+                    Ok(false) => {
+                        self.branches.push(Branch::False);
+                        Next::Continue
+                    }
+                    Err(message) => {
+                        self.branches.push(Branch::Done);
+                        self.meta_error(&message)
+                    }
+                });
+            }
+            MetaCommand::Elif(expr) => {
+                let Some(top) = self.branches.last().copied() else {
+                    return Ok(self.meta_error("\\elif: no matching \\if"));
+                };
+                let outer_active = self.branches[..self.branches.len() - 1]
+                    .iter()
+                    .all(|b| *b == Branch::True);
+                let new = match top {
+                    Branch::True | Branch::Done => Branch::Done,
+                    Branch::False if outer_active => {
+                        match Variables::parse_bool_expression(&expr) {
+                            Ok(true) => Branch::True,
+                            Ok(false) => Branch::False,
+                            Err(message) => {
+                                if let Some(last) = self.branches.last_mut() {
+                                    *last = Branch::Done;
+                                }
+                                return Ok(self.meta_error(&message));
+                            }
+                        }
+                    }
+                    Branch::False => Branch::Done,
+                };
+                if let Some(last) = self.branches.last_mut() {
+                    *last = new;
+                }
+                return Ok(Next::Continue);
+            }
+            MetaCommand::Else => {
+                let Some(last) = self.branches.last_mut() else {
+                    return Ok(self.meta_error("\\else: no matching \\if"));
+                };
+                *last = match *last {
+                    Branch::False => Branch::True,
+                    _ => Branch::Done,
+                };
+                return Ok(Next::Continue);
+            }
+            MetaCommand::Endif => {
+                if self.branches.pop().is_none() {
+                    return Ok(self.meta_error("\\endif: no matching \\if"));
+                }
+                return Ok(Next::Continue);
+            }
+            _ if !active => return Ok(Next::Continue),
+            _ => {}
+        }
+        Ok(match meta {
+            MetaCommand::Echo { args, no_newline }
+            | MetaCommand::Qecho { args, no_newline }
+            | MetaCommand::Warn { args, no_newline } => {
+                self.out.push_str(&args.join(" "));
+                if !no_newline {
+                    self.out.push('\n');
+                }
+                Next::Continue
+            }
+            MetaCommand::Set(None) => {
+                let listing = self.vars.listing();
+                self.out.push_str(&listing);
+                Next::Continue
+            }
+            MetaCommand::Set(Some((name, value))) => match self.vars.set(&name, &value) {
+                Ok(()) => Next::Continue,
+                Err(message) => self.meta_error(&message),
+            },
+            MetaCommand::Unset(name) => match self.vars.unset(&name) {
+                Ok(()) => Next::Continue,
+                Err(message) => self.meta_error(&message),
+            },
+            MetaCommand::Pset(option, value) => {
+                match self.print.set(&option, value.as_deref()) {
+                    Ok(status) => {
+                        if !self.quiet() {
+                            if let Some(status) = status.or_else(|| pset_status(&option, &self.print))
+                            {
+                                self.out.push_str(&status);
+                                self.out.push('\n');
+                            }
+                        }
+                        Next::Continue
+                    }
+                    Err(e) => self.meta_error(&e.to_string()),
+                }
+            }
+            MetaCommand::X(value) => match self.print.set("expanded", value.as_deref()) {
+                Ok(status) => {
+                    if !self.quiet() {
+                        if let Some(status) = status.or_else(|| pset_status("expanded", &self.print))
+                        {
+                            self.out.push_str(&status);
+                            self.out.push('\n');
+                        }
+                    }
+                    Next::Continue
+                }
+                Err(e) => self.meta_error(&e.to_string()),
+            },
+            MetaCommand::G => self.send_buffer(query, None).await?,
+            MetaCommand::Gx => {
+                let saved = self.print.expanded;
+                self.print.expanded = Expanded::On;
+                let next = self.send_buffer(query, None).await?;
+                self.print.expanded = saved;
+                next
+            }
+            MetaCommand::Gset(prefix) => self.send_buffer(query, Some(prefix)).await?,
+            MetaCommand::If(_) | MetaCommand::Elif(_) | MetaCommand::Else | MetaCommand::Endif => {
+                Next::Continue
+            }
+        })
+    }
+
+    /// `\g`-style: sends the query buffer, or the previous query when it is empty.
+    async fn send_buffer(
+        &mut self,
+        query: Option<String>,
+        gset: Option<String>,
+    ) -> Result<Next, SessionError> {
+        let text = match query.filter(|q| !q.trim().is_empty()) {
+            Some(q) => q,
+            None => match self.last_query.clone() {
+                Some(q) => q,
+                None => return Ok(Next::Continue),
+            },
+        };
+        self.last_query = Some(text.clone());
+        self.query(&text, gset).await
+    }
+
+    /// Sends one query as psql does and prints what it prints.
+    async fn query(&mut self, text: &str, gset: Option<String>) -> Result<Next, SessionError> {
+        let (sent, tag) = match self.emulated(text) {
+            Ok(mapped) => mapped,
+            Err(reason) => return Ok(Next::Restart(reason)),
+        };
+        let events = self.conn.simple_query(&sent).await?;
+        let mut result: Option<(Vec<Column>, Vec<Row>)> = None;
+        let mut error: Option<ServerMessage> = None;
+        let mut row_count: u64 = 0;
+        for event in events {
+            match event {
+                QueryEvent::RowDescription(columns) => result = Some((columns, Vec::new())),
+                QueryEvent::DataRow(row) => {
+                    if let Some((_, rows)) = result.as_mut() {
+                        rows.push(row);
+                    }
+                }
+                QueryEvent::CommandComplete(command_tag) => {
+                    row_count = tag_row_count(&command_tag);
+                    match result.take() {
+                        Some((columns, rows)) => {
+                            row_count = rows.len() as u64;
+                            if let Some(prefix) = &gset {
+                                if let Some(message) = self.gset(prefix, &columns, &rows) {
+                                    return Ok(self.meta_error(message));
+                                }
+                            } else {
+                                print_result(&mut self.out, &columns, &rows, &self.print);
+                            }
+                        }
+                        None => {
+                            if gset.is_some() {
+                                return Ok(self.meta_error("\\gset: query must return a result set"));
+                            }
+                            if !self.quiet() {
+                                self.out.push_str(tag.as_deref().unwrap_or(&command_tag));
+                                self.out.push('\n');
+                            }
+                        }
+                    }
+                }
+                QueryEvent::EmptyQuery => {}
+                QueryEvent::Notice(notice) => self.message(&notice, None),
+                QueryEvent::Error(e) => {
+                    error = Some(e);
+                    break;
+                }
+                QueryEvent::Notification {
+                    process_id,
+                    channel,
+                    payload,
+                } => {
+                    if payload.is_empty() {
+                        self.out.push_str(&format!(
+                            "Asynchronous notification \"{channel}\" received from server process with PID {process_id}.\n"
+                        ));
+                    } else {
+                        self.out.push_str(&format!(
+                            "Asynchronous notification \"{channel}\" with payload \"{payload}\" received from server process with PID {process_id}.\n"
+                        ));
+                    }
+                }
+                QueryEvent::CopyOut(data) => self.out.push_str(&String::from_utf8_lossy(&data)),
+            }
+        }
+        match error {
+            None => {
+                self.vars.after_success(row_count);
+                Ok(Next::Continue)
+            }
+            Some(e) => {
+                if self.emulation != TransactionEmulation::Off
+                    && (restart_on(&e.code) || !self.vars.on_error_stop())
+                {
+                    return Ok(Next::Restart(format!(
+                        "SQLSTATE {} inside the test's transaction",
+                        e.code
+                    )));
+                }
+                self.message(&e, Some(text));
+                self.vars.after_error(&e.code, &e.message);
+                if self.vars.on_error_stop() {
+                    Ok(Next::Stop)
+                } else {
+                    Ok(Next::Continue)
+                }
+            }
+        }
+    }
+
+    /// What to send for `text` in the caller's transaction, with the tag to print instead
+    /// of the server's; `Err(reason)` when it cannot be emulated.
+    fn emulated(&mut self, text: &str) -> Result<(String, Option<String>), String> {
+        let TransactionEmulation::On {
+            deferred_constraints,
+        } = self.emulation
+        else {
+            return Ok((text.to_owned(), None));
+        };
+        let savepoint = |sql: &str| sql.replace("{}", USER_TRANSACTION);
+        match classify(text) {
+            StatementClass::Other => Ok((text.to_owned(), None)),
+            StatementClass::Begin { tag } => {
+                if self.in_user_transaction {
+                    return Err("BEGIN inside a transaction".to_owned());
+                }
+                if deferred_constraints {
+                    return Err("a transaction over deferred constraints".to_owned());
+                }
+                self.in_user_transaction = true;
+                Ok((savepoint("SAVEPOINT {}"), Some(tag.to_owned())))
+            }
+            StatementClass::Commit => {
+                if !self.in_user_transaction {
+                    return Err("COMMIT outside a transaction".to_owned());
+                }
+                self.in_user_transaction = false;
+                Ok((savepoint("RELEASE SAVEPOINT {}"), Some("COMMIT".to_owned())))
+            }
+            StatementClass::Rollback => {
+                if !self.in_user_transaction {
+                    return Err("ROLLBACK outside a transaction".to_owned());
+                }
+                self.in_user_transaction = false;
+                Ok((
+                    savepoint("ROLLBACK TO SAVEPOINT {}; RELEASE SAVEPOINT {}"),
+                    Some("ROLLBACK".to_owned()),
+                ))
+            }
+            StatementClass::Savepoint if self.in_user_transaction => Ok((text.to_owned(), None)),
+            StatementClass::Savepoint => Err("a savepoint command outside a transaction".to_owned()),
+            StatementClass::NeedsOwnDatabase(reason) => Err(reason.to_owned()),
+        }
+    }
+
+    /// `\gset`: the one row's columns become variables (`None` when it went wrong: psql's
+    /// message).
+    fn gset(&mut self, prefix: &str, columns: &[Column], rows: &[Row]) -> Option<&'static str> {
+        match rows {
+            [] => Some("no rows returned for \\gset"),
+            [row] => {
+                for (column, value) in columns.iter().zip(row) {
+                    let name = format!("{prefix}{}", column.name);
+                    match value {
+                        Some(value) => {
+                            let _ = self.vars.set(&name, value);
+                        }
+                        None => {
+                            let _ = self.vars.unset(&name);
+                        }
+                    }
+                }
+                None
+            }
+            _ => Some("more than one row returned for \\gset"),
+        }
+    }
+
+    fn message(&mut self, message: &ServerMessage, query: Option<&str>) {
+        format_server_message(
+            &mut self.out,
+            message,
+            self.vars.verbosity(),
+            self.vars.show_context(),
+            query,
+        );
+    }
+}
+
+/// The row count at the end of a command tag (`INSERT 0 3` → 3), 0 when it has none.
+fn tag_row_count(tag: &str) -> u64 {
+    tag.rsplit(' ')
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}

@@ -1,0 +1,227 @@
+//! Running many tests at once, each isolated, against copies of one migrated template.
+//!
+//! [`run`] makes sure the template is up to date ([`template`]), gives each of `jobs`
+//! workers a copy of it, and hands out the tests. A worker runs a test inside a transaction
+//! it rolls back afterwards, then resets what a rollback does not undo (session state with
+//! `DISCARD ALL`, sequences with `setval`) in the same round trip; a test that needs more
+//! ([`isolation`]) runs in autocommit in a fresh copy of its own, made ahead of time. Every
+//! copy is dropped at the end, also when the run fails or is interrupted; with
+//! [`RunConfig::keep_failed`] a failed test is run again in a copy that is kept.
+
+mod databases;
+pub mod isolation;
+pub mod template;
+mod worker;
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use spawn_runtime::Migrator;
+use sqlx::postgres::PgConnectOptions;
+
+use crate::wire::{ConnectTarget, WireError};
+pub use databases::Admin;
+pub use template::TemplateState;
+
+/// One test to run.
+#[derive(Debug, Clone)]
+pub struct TestCase {
+    /// Its name (the `tests/<name>` folder).
+    pub name: String,
+    /// The rendered SQL.
+    pub sql: String,
+    /// The expected output, when there is one to compare with.
+    pub expected: Option<String>,
+}
+
+/// How a test was isolated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isolation {
+    /// In a transaction rolled back afterwards.
+    Transaction,
+    /// In a copy of the template of its own.
+    OwnDatabase,
+}
+
+/// What became of one test.
+#[derive(Debug, Clone)]
+pub struct TestOutcome {
+    /// The test's name.
+    pub name: String,
+    /// What psql would have printed.
+    pub output: String,
+    /// The expected output it was compared with, if any.
+    pub expected: Option<String>,
+    /// Whether it matched the expected output (`None`: nothing to compare with).
+    pub passed: Option<bool>,
+    /// How it was isolated.
+    pub isolation: Isolation,
+    /// How long it ran.
+    pub duration: Duration,
+    /// The database kept for it ([`RunConfig::keep_failed`]).
+    pub kept_database: Option<String>,
+}
+
+/// Where and how to run.
+#[derive(Debug, Clone)]
+pub struct RunConfig {
+    /// The maintenance connection (a role that may create databases).
+    pub admin: PgConnectOptions,
+    /// How tests connect (the database is replaced by each copy's).
+    pub connect: ConnectTarget,
+    /// The template's name (stable for a project and environment, so runs reuse it).
+    pub template: String,
+    /// The environment the migrations are applied for (part of the fingerprint).
+    pub environment: String,
+    /// Parallel workers.
+    pub jobs: usize,
+    /// Keep the database of each failed test and name it in its outcome.
+    pub keep_failed: bool,
+}
+
+/// Why a run could not be carried out (a test failing is not an error).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{doing}: {source}{}", privilege_hint(source))]
+    Admin {
+        doing: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("migrating the test template {template}: {message}")]
+    Migrate { template: String, message: String },
+    #[error("test {test}: {source}")]
+    Wire {
+        test: String,
+        #[source]
+        source: WireError,
+    },
+    #[error("{file}: line {line}: {message}")]
+    Script {
+        file: String,
+        line: usize,
+        message: String,
+    },
+    #[error("interrupted; the test databases were dropped")]
+    Interrupted,
+}
+
+impl RunError {
+    fn from_admin(doing: &str, source: sqlx::Error) -> Self {
+        RunError::Admin {
+            doing: doing.to_owned(),
+            source,
+        }
+    }
+}
+
+/// The privilege to ask for when the server refused one.
+fn privilege_hint(e: &sqlx::Error) -> &'static str {
+    match e.as_database_error().and_then(|d| d.code()) {
+        Some(code) if code == "42501" => {
+            " (spawn test needs a role with CREATEDB: `ALTER ROLE <you> CREATEDB`, or run against the project-local server with `spawn db start`)"
+        }
+        _ => "",
+    }
+}
+
+/// The databases a run has created and not dropped yet.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LiveDatabases(Arc<Mutex<BTreeSet<String>>>);
+
+impl LiveDatabases {
+    pub(crate) fn add(&self, name: &str) {
+        self.lock().insert(name.to_owned());
+    }
+
+    pub(crate) fn remove(&self, name: &str) {
+        self.lock().remove(name);
+    }
+
+    fn take_all(&self) -> Vec<String> {
+        std::mem::take(&mut *self.lock()).into_iter().collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// A run's unique prefix for the databases it creates.
+fn run_prefix() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!("spawn_test_{}_{nanos:08x}", std::process::id())
+}
+
+/// Runs `tests` (see the module documentation), calling `on_outcome` as each finishes, and
+/// stops early when `stop` completes (e.g. Ctrl-C), dropping every database it made.
+pub async fn run(
+    config: &RunConfig,
+    migrator: &Migrator,
+    fingerprint: &str,
+    tests: Vec<TestCase>,
+    on_outcome: impl FnMut(&TestOutcome) + Send,
+    stop: impl Future<Output = ()>,
+) -> Result<(Vec<TestOutcome>, TemplateState), RunError> {
+    let live = LiveDatabases::default();
+    let mut admin = Admin::connect(&config.admin).await?;
+    let result = tokio::select! {
+        result = run_all(config, &mut admin, migrator, fingerprint, tests, on_outcome, &live) => result,
+        () = stop => Err(RunError::Interrupted),
+    };
+    // Whatever happened, drop what is left (workers drop their own as they finish).
+    let mut cleanup = Admin::connect(&config.admin).await?;
+    for name in live.take_all() {
+        cleanup.drop_database(&name).await?;
+    }
+    cleanup.close().await;
+    admin.close().await;
+    result
+}
+
+async fn run_all(
+    config: &RunConfig,
+    admin: &mut Admin,
+    migrator: &Migrator,
+    fingerprint: &str,
+    tests: Vec<TestCase>,
+    on_outcome: impl FnMut(&TestOutcome) + Send,
+    live: &LiveDatabases,
+) -> Result<(Vec<TestOutcome>, TemplateState), RunError> {
+    admin.lock_templates().await?;
+    let state = template::prepare(admin, &config.template, fingerprint, migrator).await;
+    let state = match state {
+        Ok(state) => state,
+        Err(e) => {
+            admin.unlock_templates().await?;
+            return Err(e);
+        }
+    };
+    let prefix = run_prefix();
+    let jobs = config.jobs.clamp(1, tests.len().max(1));
+    let pool = worker::Pool::new(config, admin, &prefix, jobs, live).await;
+    admin.unlock_templates().await?;
+    let outcomes = pool?.run(tests, on_outcome).await?;
+    Ok((outcomes, state))
+}
+
+/// The default database name of a project's template for `environment`: stable, so runs
+/// reuse it, and distinct per project folder and environment.
+pub fn template_name(project_dir: &std::path::Path, environment: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let dir: PathBuf = project_dir
+        .canonicalize()
+        .unwrap_or_else(|_| project_dir.to_owned());
+    let mut hash = Sha256::new();
+    hash.update(dir.to_string_lossy().as_bytes());
+    hash.update([0]);
+    hash.update(environment.as_bytes());
+    let digest = hex::encode(hash.finalize());
+    format!("spawn_test_template_{}", &digest[..16])
+}
