@@ -98,7 +98,26 @@ impl Connection {
                 return Err(WireError::NulByte { what: "query" });
             }
         }
-        self.transport.flush().await
+        match self.transport.flush().await {
+            Err(WireError::Io { source, .. }) if peer_gone(&source) => {
+                Err(self.closed_by_server().await)
+            }
+            other => other,
+        }
+    }
+
+    /// The error for a session the server has ended: reads what it sent before closing, to
+    /// report its FATAL message (e.g. SQLSTATE 57P01, terminated by an administrator).
+    async fn closed_by_server(&mut self) -> WireError {
+        let mut fatal = None;
+        while let Ok(Some(message)) = self.transport.read_message().await {
+            if let Message::ErrorResponse(body) = message {
+                if let Ok(error) = server_message(body.fields()) {
+                    fatal = is_fatal(&error).then_some(error).or(fatal);
+                }
+            }
+        }
+        self.transport.closed(fatal)
     }
 
     /// Reads the answer to one `Query` message, up to and including its `ReadyForQuery`.
@@ -199,4 +218,12 @@ impl Connection {
             .collect()
             .map_err(|e| self.transport.protocol(e))
     }
+}
+
+/// Whether a write failed because the server already closed the connection.
+fn peer_gone(error: &std::io::Error) -> bool {
+    matches!(
+        error.kind(),
+        std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::ConnectionReset
+    )
 }
