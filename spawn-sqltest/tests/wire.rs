@@ -525,7 +525,10 @@ async fn connect_errors_are_clear() {
     let silent_port = silent.local_addr().expect("address").port();
     let never_answers = ConnectTarget::new("127.0.0.1", silent_port, "postgres")
         .connect_timeout(Some(std::time::Duration::from_millis(200)));
-    let err = Connection::connect(&never_answers).await.err().expect("timeout");
+    let err = Connection::connect(&never_answers)
+        .await
+        .err()
+        .expect("timeout");
     assert!(matches!(err, WireError::ConnectTimeout { .. }), "{err:?}");
     assert!(err.to_string().contains("timed out"), "{err}");
     drop(silent);
@@ -551,4 +554,119 @@ async fn connect_errors_are_clear() {
         let err = ConnectTarget::from_url(url).expect_err(url);
         assert!(err.to_string().contains(expected), "{url}: {err}");
     }
+}
+
+/// Roles with passwords, and `pg_hba.conf` rules that make the harness's cluster (trust for
+/// everyone) ask them for their password by each method; the file is restored on drop.
+struct PasswordRules {
+    hba_file: std::path::PathBuf,
+    original: String,
+}
+
+impl PasswordRules {
+    /// Prepends `rules` to the cluster's `pg_hba.conf` and has the server reload it.
+    async fn install(admin: &mut Connection, hba_file: std::path::PathBuf, rules: &str) -> Self {
+        let original = std::fs::read_to_string(&hba_file).expect("read pg_hba.conf");
+        std::fs::write(&hba_file, format!("{rules}{original}")).expect("write pg_hba.conf");
+        let installed = Self { hba_file, original };
+        let errors = run(
+            admin,
+            "SELECT line_number, error FROM pg_hba_file_rules WHERE error IS NOT NULL",
+        )
+        .await;
+        assert!(
+            !errors.iter().any(|e| matches!(e, QueryEvent::DataRow(_))),
+            "pg_hba.conf rules rejected: {errors:#?}"
+        );
+        run(admin, "SELECT pg_reload_conf()").await;
+        installed
+    }
+}
+
+impl Drop for PasswordRules {
+    fn drop(&mut self) {
+        // The server rereads it at its next reload; the roles of these rules are unique.
+        let _ = std::fs::write(&self.hba_file, &self.original);
+    }
+}
+
+#[tokio::test]
+async fn password_authentication_by_cleartext_md5_and_scram() {
+    let Some(cluster) = server().cluster() else {
+        println!("skipped: DATABASE_URL names the server, whose pg_hba.conf is not ours");
+        return;
+    };
+    let db = TestDb::new("wire_passwords").await;
+    let mut admin = Connection::connect(&target(&db)).await.expect("connect");
+    let suffix = spawn_tests::unique_name("pw");
+    let roles = [
+        (format!("clear_{suffix}"), "password", "md5"),
+        (format!("md5_{suffix}"), "md5", "md5"),
+        (format!("scram_{suffix}"), "scram-sha-256", "scram-sha-256"),
+    ];
+    let mut rules = String::new();
+    for (role, method, encryption) in &roles {
+        run(
+            &mut admin,
+            &format!(
+                "SET password_encryption = '{encryption}'; \
+                 CREATE ROLE \"{role}\" LOGIN PASSWORD 'right pw'"
+            ),
+        )
+        .await;
+        rules.push_str(&format!("host all \"{role}\" 127.0.0.1/32 {method}\n"));
+    }
+    let rules =
+        PasswordRules::install(&mut admin, cluster.data_dir().join("pg_hba.conf"), &rules).await;
+
+    // The postmaster rereads pg_hba.conf on its own time: wait until a connection without
+    // a password is refused (before that, trust lets it in).
+    let first_role = target(&db).user(&roles[0].0);
+    let refusal = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        loop {
+            match Connection::connect(&first_role).await {
+                Ok(connection) => connection.close().await.expect("close"),
+                Err(err) => return err,
+            }
+        }
+    })
+    .await
+    .expect("the server applies the new pg_hba.conf rules");
+    assert!(matches!(refusal, WireError::Auth { .. }), "{refusal:?}");
+
+    for (role, method, _) in &roles {
+        let as_role = target(&db).user(role);
+        let err = Connection::connect(&as_role)
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("{method}: a password is required"));
+        assert!(
+            matches!(&err, WireError::Auth { server: None, .. })
+                && err.to_string().contains("requires a password"),
+            "{method}: {err:?}"
+        );
+
+        let err = Connection::connect(&as_role.clone().password("wrong pw"))
+            .await
+            .err()
+            .unwrap_or_else(|| panic!("{method}: the wrong password is refused"));
+        assert!(matches!(err, WireError::Auth { .. }), "{method}: {err:?}");
+        assert_eq!(err.sqlstate(), Some("28P01"), "{method}: {err}");
+        assert!(
+            err.to_string().contains("password authentication failed"),
+            "{method}: {err}"
+        );
+
+        let mut connection = Connection::connect(&as_role.password("right pw"))
+            .await
+            .unwrap_or_else(|e| panic!("{method}: the right password: {e}"));
+        let events = run(&mut connection, "SELECT current_user").await;
+        assert_eq!(
+            events[1],
+            QueryEvent::DataRow(vec![Some(role.clone())]),
+            "{method}"
+        );
+    }
+    drop(rules);
+    run(&mut admin, "SELECT pg_reload_conf()").await;
 }
