@@ -670,3 +670,34 @@ async fn password_authentication_by_cleartext_md5_and_scram() {
     drop(rules);
     run(&mut admin, "SELECT pg_reload_conf()").await;
 }
+
+#[tokio::test]
+async fn an_abandoned_query_makes_the_connection_refuse_further_queries() {
+    let (_db, mut connection) = connect("wire_abandoned").await;
+    // A query with a NUL byte is refused before anything is sent: the session goes on.
+    let err = connection
+        .simple_query("SELECT 1\0")
+        .await
+        .expect_err("NUL refused");
+    assert!(matches!(err, WireError::NulByte { .. }), "{err:?}");
+    assert_eq!(run(&mut connection, "SELECT 1").await.len(), 3);
+
+    // Dropped after its first poll, which sends the query; it waits for a lock held by
+    // another session, so its answer cannot have come yet.
+    run(&mut connection, "CREATE TABLE locked (a int)").await;
+    let mut holder = Connection::connect(connection.target())
+        .await
+        .expect("connect");
+    run(&mut holder, "BEGIN; LOCK TABLE locked").await;
+    tokio::select! {
+        biased;
+        _ = connection.simple_query("SELECT * FROM locked") => panic!("answered despite the lock"),
+        () = std::future::ready(()) => {}
+    }
+    run(&mut holder, "ROLLBACK").await;
+    let err = connection
+        .simple_query("SELECT 2")
+        .await
+        .expect_err("out of step");
+    assert!(matches!(err, WireError::OutOfStep { .. }), "{err:?}");
+}

@@ -57,6 +57,9 @@ pub struct Connection {
     pub(super) parameters: HashMap<String, String>,
     backend_key: Option<BackendKey>,
     pub(super) transaction_status: TransactionStatus,
+    /// Set while queries are sent and their answers read: still set when a new call starts,
+    /// an earlier call was dropped half-way and the session's answers are out of step.
+    pub(super) busy: bool,
     /// Notices the server sent while the session started.
     startup_notices: Vec<ServerMessage>,
 }
@@ -107,6 +110,7 @@ impl Connection {
             parameters: HashMap::new(),
             backend_key: None,
             transaction_status: TransactionStatus::Idle,
+            busy: false,
             startup_notices: Vec::new(),
         };
         connection.await_ready().await?;

@@ -96,6 +96,16 @@ pub enum WireError {
         /// an administrator terminated the session).
         fatal: Option<Box<ServerMessage>>,
     },
+    /// An earlier query call on this connection did not read its whole answer (it was
+    /// dropped, e.g. by a timeout, or failed), so answers would be out of step with queries.
+    #[error(
+        "the connection to {endpoint} is unusable: an earlier query call did not read its \
+         whole answer (it was abandoned or failed)"
+    )]
+    OutOfStep {
+        /// The server's address or socket path.
+        endpoint: String,
+    },
     /// A query text or startup parameter cannot be sent: it contains a NUL byte.
     #[error("the {what} cannot be sent: it contains a NUL byte")]
     NulByte {

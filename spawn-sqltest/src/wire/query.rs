@@ -61,7 +61,9 @@ impl Connection {
         on_event: &mut impl FnMut(QueryEvent),
     ) -> Result<(), WireError> {
         self.send_queries(&[sql]).await?;
-        self.read_until_ready(on_event).await
+        self.read_until_ready(on_event).await?;
+        self.busy = false;
+        Ok(())
     }
 
     /// Runs several query strings in one round trip: all `Query` messages go out in one
@@ -86,11 +88,17 @@ impl Connection {
                 .await?;
             results.push(events);
         }
+        self.busy = false;
         Ok(results)
     }
 
     /// Writes one `Query` message per query string, in one write.
     async fn send_queries(&mut self, queries: &[&str]) -> Result<(), WireError> {
+        if self.busy {
+            return Err(WireError::OutOfStep {
+                endpoint: self.transport.endpoint.clone(),
+            });
+        }
         let buffer = &mut self.transport.write_buffer;
         for sql in queries {
             if let Err(_nul) = frontend::query(sql, buffer) {
@@ -98,6 +106,7 @@ impl Connection {
                 return Err(WireError::NulByte { what: "query" });
             }
         }
+        self.busy = true;
         match self.transport.flush().await {
             Err(WireError::Io { source, .. }) if peer_gone(&source) => {
                 Err(self.closed_by_server().await)
