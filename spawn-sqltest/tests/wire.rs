@@ -701,3 +701,27 @@ async fn an_abandoned_query_makes_the_connection_refuse_further_queries() {
         .expect_err("out of step");
     assert!(matches!(err, WireError::OutOfStep { .. }), "{err:?}");
 }
+
+#[tokio::test]
+async fn url_options_and_application_name_reach_the_server() {
+    let db = TestDb::new("wire_url_options").await;
+    let base = target(&db);
+    let Host::Tcp(host) = base.host() else {
+        panic!("the harness serves over TCP");
+    };
+    let url = format!(
+        "postgresql://{}@{host}:{}/{}?options=-c%20search_path%3Dorchard&application_name=wire%20test",
+        base.user_name(),
+        base.port(),
+        db.name
+    );
+    let mut connection = Connection::connect(&ConnectTarget::from_url(&url).expect("URL"))
+        .await
+        .expect("connect");
+    let events = run(&mut connection, "SHOW search_path; SHOW application_name").await;
+    assert_eq!(events[1], QueryEvent::DataRow(vec![Some("orchard".into())]));
+    assert_eq!(
+        events[4],
+        QueryEvent::DataRow(vec![Some("wire test".into())])
+    );
+}

@@ -213,3 +213,63 @@ pub(super) fn default_host() -> Host {
         Host::Socket(PathBuf::from("/tmp"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use sqlx::postgres::{PgConnectOptions, PgSslMode};
+
+    use super::*;
+
+    fn options() -> PgConnectOptions {
+        PgConnectOptions::new_without_pgpass()
+            .host("db.example")
+            .port(6543)
+            .username("alice")
+            .database("orchard")
+            .application_name("runner")
+            .ssl_mode(PgSslMode::Prefer)
+    }
+
+    #[test]
+    fn from_options_takes_host_port_user_database_and_name() {
+        let target = ConnectTarget::from_options(&options(), Some("pw".into())).expect("target");
+        assert_eq!(target.host(), &Host::Tcp("db.example".into()));
+        assert_eq!(target.endpoint(), "db.example:6543");
+        assert_eq!(target.user_name(), "alice");
+        assert_eq!(target.database_name(), "orchard");
+        assert_eq!(target.application_name, "runner");
+        assert_eq!(target.password.as_deref(), Some("pw"));
+    }
+
+    #[test]
+    fn from_options_with_a_socket() {
+        let options = options().socket("/run/pg");
+        let target = ConnectTarget::from_options(&options, None).expect("target");
+        assert_eq!(target.host(), &Host::Socket(PathBuf::from("/run/pg")));
+        assert_eq!(
+            target.socket_path(),
+            Some(PathBuf::from("/run/pg/.s.PGSQL.6543"))
+        );
+    }
+
+    #[test]
+    fn from_options_refuses_tls() {
+        for mode in [
+            PgSslMode::Require,
+            PgSslMode::VerifyCa,
+            PgSslMode::VerifyFull,
+        ] {
+            let err = ConnectTarget::from_options(&options().ssl_mode(mode), None)
+                .expect_err("TLS refused");
+            assert!(matches!(err, WireError::TlsRequested { .. }), "{err:?}");
+        }
+    }
+
+    #[test]
+    fn debug_hides_the_password() {
+        let target = ConnectTarget::new("h", 1, "u").password("very secret");
+        let printed = format!("{target:?}");
+        assert!(!printed.contains("very secret"), "{printed}");
+        assert!(printed.contains("***"), "{printed}");
+    }
+}

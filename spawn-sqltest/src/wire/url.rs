@@ -313,6 +313,17 @@ mod tests {
     }
 
     #[test]
+    fn options_and_application_names() {
+        let target =
+            parse("postgres://u@h/d?options=-c%20search_path%3Dx&fallback_application_name=f");
+        assert_eq!(target.options.as_deref(), Some("-c search_path=x"));
+        assert_eq!(target.application_name, "f");
+        let named = parse("postgres://u@h/d?fallback_application_name=f&application_name=a");
+        assert_eq!(named.application_name, "a");
+        assert_eq!(parse("postgres://u@h/d").application_name, "psql");
+    }
+
+    #[test]
     fn database_defaults_to_the_user() {
         assert_eq!(parse("postgres://alice@h").database, "alice");
     }
@@ -367,6 +378,8 @@ mod tests {
             ("postgres://u@h/d?sslmode=maybe", "invalid sslmode"),
             ("postgres://u@a,b/d", "several hosts"),
             ("postgres://u@[::1/d", "closing ']'"),
+            ("postgres://", "no user name given"),
+            ("postgres://u@h/d?port", "has no value"),
         ];
         for (url, expected) in cases {
             let err = from_url_with_env(url, no_env).expect_err(url);
