@@ -451,11 +451,11 @@ async fn cancel_interrupts_the_running_query() {
     assert_eq!(run(&mut connection, "SELECT 1").await.len(), 3);
 }
 
-#[tokio::test]
-async fn a_terminated_session_says_so() {
-    let (db, mut connection) = connect("wire_terminated").await;
+/// Terminates the session of `connection` from another one and checks what the next query
+/// says; over a Unix socket the query's write already fails, over TCP only its read.
+async fn check_terminated_session(db: &TestDb, mut connection: Connection) {
     let pid = connection.process_id().expect("backend key");
-    let mut admin = Connection::connect(&target(&db)).await.expect("connect");
+    let mut admin = Connection::connect(&target(db)).await.expect("connect");
     // With a timeout, pg_terminate_backend returns once the session has ended.
     let events = run(
         &mut admin,
@@ -470,6 +470,30 @@ async fn a_terminated_session_says_so() {
     assert!(matches!(err, WireError::Closed { .. }), "{err:?}");
     assert_eq!(err.sqlstate(), Some("57P01"), "{err}");
     assert!(err.to_string().contains("closed the connection"), "{err}");
+}
+
+#[tokio::test]
+async fn a_terminated_session_says_so() {
+    let (db, connection) = connect("wire_terminated").await;
+    check_terminated_session(&db, connection).await;
+}
+
+#[tokio::test]
+async fn a_terminated_session_says_so_over_the_unix_socket() {
+    let Some(cluster) = server().cluster() else {
+        println!("skipped: DATABASE_URL names the server");
+        return;
+    };
+    let db = TestDb::new("wire_terminated_socket").await;
+    let socket_dir = cluster.socket_dir();
+    let socket = ConnectTarget::new(
+        socket_dir.to_str().expect("UTF-8 socket path"),
+        cluster.port(),
+        target(&db).user_name(),
+    )
+    .database(&db.name);
+    let connection = Connection::connect(&socket).await.expect("connect");
+    check_terminated_session(&db, connection).await;
 }
 
 #[tokio::test]
