@@ -8,8 +8,12 @@
 //!   psql shows (column types, command tags, notices, every error field);
 //! - [`psql`]: the psql emulation: script scanning, variables and meta-commands, and the
 //!   result and message printers;
-//! - [`message`]: the shapes both share.
+//! - [`runner`]: many tests at once, each isolated, against copies of a migrated template;
+//! - [`report`]: diffs and the JUnit report;
+//! - [`message`]: the shapes the client and the printers share.
 
 pub mod message;
 pub mod psql;
+pub mod report;
+pub mod runner;
 pub mod wire;

@@ -80,6 +80,9 @@ pub struct RunConfig {
     pub jobs: usize,
     /// Keep the database of each failed test and name it in its outcome.
     pub keep_failed: bool,
+    /// Run every test in a copy of its own, in autocommit (slower; what psql would do on a
+    /// fresh database each time), instead of choosing per test.
+    pub always_own_database: bool,
 }
 
 /// Why a run could not be carried out (a test failing is not an error).
@@ -99,6 +102,8 @@ pub enum RunError {
         #[source]
         source: WireError,
     },
+    #[error("test {test}: resetting its database failed: {message}")]
+    Reset { test: String, message: String },
     #[error("{file}: line {line}: {message}")]
     Script {
         file: String,

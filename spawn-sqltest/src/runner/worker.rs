@@ -14,7 +14,8 @@ use super::{Isolation, LiveDatabases, RunConfig, RunError, TestCase, TestOutcome
 use crate::psql::scan::{Item, Scanner};
 use crate::psql::session::{run_script, Ending, SessionError, TransactionEmulation};
 use crate::psql::vars::Variables;
-use crate::wire::{Connection, QueryEvent, WireError};
+use crate::message::ServerMessage;
+use crate::wire::{Connection, QueryEvent};
 
 /// The tests not taken yet.
 type Queue = Arc<Mutex<VecDeque<TestCase>>>;
@@ -115,8 +116,7 @@ impl Worker {
         let mut conn = Connection::connect(&shared.config.connect.clone().database(&database))
             .await
             .map_err(wire)?;
-        let (reset_sequences, deferred_constraints) =
-            inspect_template(&mut conn).await.map_err(wire)?;
+        let (reset_sequences, deferred_constraints) = inspect_template(&mut conn).await?;
         Ok(Worker {
             database,
             conn,
@@ -151,7 +151,7 @@ impl Worker {
 
     async fn run_test(&mut self, shared: &Shared, test: &TestCase) -> Result<TestOutcome, RunError> {
         let started = Instant::now();
-        if !needs_own_database(&test.sql) {
+        if !shared.config.always_own_database && !needs_own_database(&test.sql) {
             if let Some(output) = self.in_transaction(test).await? {
                 let passed = test.expected.as_ref().map(|e| *e == output);
                 let mut outcome = TestOutcome {
@@ -191,13 +191,17 @@ impl Worker {
             test: test.name.clone(),
             source,
         };
+        let reset_error = |e: ServerMessage| RunError::Reset {
+            test: test.name.clone(),
+            message: e.message,
+        };
         expect_ok(
             self.conn
                 .simple_query("BEGIN; SET CONSTRAINTS ALL IMMEDIATE")
                 .await
                 .map_err(wire)?,
         )
-        .map_err(wire)?;
+        .map_err(reset_error)?;
         let run = run_script(
             &mut self.conn,
             &test.sql,
@@ -214,7 +218,7 @@ impl Worker {
         }
         let results = self.conn.pipeline(&reset).await.map_err(wire)?;
         for events in results {
-            expect_ok(events).map_err(wire)?;
+            expect_ok(events).map_err(reset_error)?;
         }
         let run = run.map_err(|e| script_error(test, e))?;
         Ok(match run.ending {
@@ -295,11 +299,11 @@ fn script_error(test: &TestCase, e: SessionError) -> RunError {
     }
 }
 
-/// The server's error among `events`, as a [`WireError`].
-fn expect_ok(events: Vec<QueryEvent>) -> Result<(), WireError> {
+/// The server's error among `events`.
+fn expect_ok(events: Vec<QueryEvent>) -> Result<(), ServerMessage> {
     for event in events {
         if let QueryEvent::Error(e) = event {
-            return Err(WireError::Server(Box::new(e)));
+            return Err(e);
         }
     }
     Ok(())
@@ -307,7 +311,7 @@ fn expect_ok(events: Vec<QueryEvent>) -> Result<(), WireError> {
 
 /// The statement that puts the database's sequences back to their current state, and
 /// whether it has initially deferred constraints.
-async fn inspect_template(conn: &mut Connection) -> Result<(Option<String>, bool), WireError> {
+async fn inspect_template(conn: &mut Connection) -> Result<(Option<String>, bool), RunError> {
     let events = conn
         .simple_query(
             "SELECT c.oid::int8, COALESCE(pg_catalog.pg_sequence_last_value(c.oid), s.seqstart), \
@@ -317,12 +321,21 @@ async fn inspect_template(conn: &mut Connection) -> Result<(Option<String>, bool
              SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE condeferred) \
              OR EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tginitdeferred)",
         )
-        .await?;
+        .await
+        .map_err(|source| RunError::Wire {
+            test: "(inspecting the template)".to_owned(),
+            source,
+        })?;
     let mut rows = Vec::new();
     for event in events {
         match event {
             QueryEvent::DataRow(row) => rows.push(row),
-            QueryEvent::Error(e) => return Err(WireError::Server(Box::new(e))),
+            QueryEvent::Error(e) => {
+                return Err(RunError::Reset {
+                    test: "(inspecting the template)".to_owned(),
+                    message: e.message,
+                })
+            }
             _ => {}
         }
     }

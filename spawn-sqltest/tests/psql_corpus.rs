@@ -1,0 +1,197 @@
+//! The psql corpus: every case of `tests/corpus/*.sql` printed by spawn's runner must be
+//! byte-identical to what `psql -X` prints for it (after the three protocol lines, stderr
+//! merged into stdout), each run on a fresh copy of the same template (`fixture.sql`).
+//!
+//! The runner runs the corpus twice: with its own choice of isolation (most cases in a
+//! rolled-back transaction on a shared copy, the rest in copies of their own), and with every
+//! case in a copy of its own (autocommit, as psql runs it). Both must match psql.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::sync::Arc;
+
+use spawn_runtime::Migrator;
+use spawn_sqltest::runner::{self, template, RunConfig, TestCase};
+use spawn_sqltest::wire::ConnectTarget;
+use sqlx::Connection;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::Semaphore;
+
+/// What psql reads before each script: the original spawn's protocol.
+const PROTOCOL: &str = "\\set QUIET on\n\\pset pager off\n\\set ON_ERROR_STOP on\n";
+
+fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
+}
+
+/// Every case: (`file/name`, script).
+fn load_corpus() -> Vec<(String, String)> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(corpus_dir())
+        .expect("tests/corpus")
+        .map(|e| e.expect("corpus entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+        .filter(|p| p.file_name().is_some_and(|n| n != "fixture.sql"))
+        .collect();
+    files.sort();
+    let mut cases = Vec::new();
+    for file in files {
+        let stem = file
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .expect("file name")
+            .to_owned();
+        let text = std::fs::read_to_string(&file).expect("read corpus file");
+        let mut current: Option<(String, String)> = None;
+        for line in text.split_inclusive('\n') {
+            if let Some(name) = line.strip_prefix("--- case: ") {
+                cases.extend(current.take());
+                current = Some((format!("{stem}-{}", name.trim()), String::new()));
+            } else if let Some((_, body)) = current.as_mut() {
+                body.push_str(line);
+            }
+        }
+        cases.extend(current);
+    }
+    cases
+}
+
+async fn psql_output(psql: &Path, url: &str, script: &str) -> String {
+    let mut child = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg("exec \"$0\" -X \"$1\" 2>&1")
+        .arg(psql)
+        .arg(url)
+        .env("PGCLIENTENCODING", "UTF8")
+        .env_remove("PGOPTIONS")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run psql");
+    let mut stdin = child.stdin.take().expect("psql stdin");
+    stdin
+        .write_all(format!("{PROTOCOL}{script}").as_bytes())
+        .await
+        .expect("write to psql");
+    drop(stdin);
+    let output = child.wait_with_output().await.expect("psql output");
+    String::from_utf8(output.stdout).expect("psql prints UTF-8")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_runner_prints_what_psql_prints() {
+    let cases = load_corpus();
+    assert!(cases.len() >= 80, "the corpus has {} cases", cases.len());
+    let server = spawn_tests::server();
+    let psql = spawn_localdb::PgBinaries::find()
+        .expect("PostgreSQL binaries")
+        .tool("psql");
+
+    // The template: the fixture, closed so it can be copied.
+    let template_db = spawn_tests::TestDb::new("corpus_template").await;
+    let fixture = std::fs::read_to_string(corpus_dir().join("fixture.sql")).expect("fixture");
+    sqlx::raw_sql(&fixture)
+        .execute(&template_db.pool)
+        .await
+        .expect("apply the fixture");
+    template_db.close().await;
+    let fingerprint = template::fingerprint(&[], "corpus");
+    let mut admin = server.admin_connection().await;
+    sqlx::raw_sql(&format!(
+        "COMMENT ON DATABASE \"{}\" IS 'spawn test template {fingerprint}'",
+        template_db.name
+    ))
+    .execute(&mut admin)
+    .await
+    .expect("mark the template");
+
+    // psql on a fresh copy per case.
+    let limit = Arc::new(Semaphore::new(4));
+    let mut tasks = Vec::new();
+    for (i, (_, script)) in cases.iter().enumerate() {
+        let limit = Arc::clone(&limit);
+        let psql = psql.clone();
+        let script = script.clone();
+        let template = template_db.name.clone();
+        let copy = format!("{}_psql{i}", template_db.name);
+        tasks.push(tokio::spawn(async move {
+            let _permit = limit.acquire_owned().await.expect("semaphore");
+            let server = spawn_tests::server();
+            let mut admin = server.admin_connection().await;
+            sqlx::raw_sql(&format!("CREATE DATABASE \"{copy}\" TEMPLATE \"{template}\""))
+                .execute(&mut admin)
+                .await
+                .expect("copy the template");
+            let output = psql_output(&psql, &server.url(&copy), &script).await;
+            sqlx::raw_sql(&format!("DROP DATABASE \"{copy}\" WITH (FORCE)"))
+                .execute(&mut admin)
+                .await
+                .expect("drop the copy");
+            let _ = admin.close().await;
+            output
+        }));
+    }
+    let mut expected = Vec::new();
+    for task in tasks {
+        expected.push(task.await.expect("psql task"));
+    }
+
+    let test_cases: Vec<TestCase> = cases
+        .iter()
+        .zip(&expected)
+        .map(|((name, sql), expected)| TestCase {
+            name: name.clone(),
+            sql: sql.clone(),
+            expected: Some(expected.clone()),
+        })
+        .collect();
+    let mut failures = Vec::new();
+    for own_database in [false, true] {
+        let config = RunConfig {
+            admin: server.options("postgres"),
+            connect: ConnectTarget::from_url(&server.url("postgres")).expect("target"),
+            template: template_db.name.clone(),
+            environment: "corpus".to_owned(),
+            jobs: 2,
+            keep_failed: false,
+            always_own_database: own_database,
+        };
+        let (outcomes, state) = runner::run(
+            &config,
+            &Migrator::new(Vec::new()),
+            &fingerprint,
+            test_cases.clone(),
+            |_| {},
+            std::future::pending(),
+        )
+        .await
+        .expect("run the corpus");
+        assert_eq!(state, runner::TemplateState::Reused);
+        for outcome in outcomes {
+            if outcome.passed != Some(true) {
+                let expected = outcome.expected.as_deref().unwrap_or_default();
+                failures.push(format!(
+                    "{} ({:?}, own database forced: {own_database}):\n{}",
+                    outcome.name,
+                    outcome.isolation,
+                    spawn_sqltest::report::unified_diff(&outcome.name, expected, &outcome.output)
+                ));
+            }
+        }
+    }
+    // Nothing is left behind.
+    let left: Vec<(String,)> = sqlx::query_as(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'spawn\\_test\\_%' AND datname NOT LIKE 'spawn\\_test\\_template\\_%'",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .expect("list databases");
+    let _ = admin.close().await;
+    assert!(
+        failures.is_empty(),
+        "{} of {} runs differ from psql:\n{}",
+        failures.len(),
+        cases.len() * 2,
+        failures.join("\n")
+    );
+    assert!(left.is_empty(), "databases left behind: {left:?}");
+}
