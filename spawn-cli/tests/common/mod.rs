@@ -20,7 +20,7 @@ pub async fn hold_migration_lock(db: &spawn_tests::TestDb) -> sqlx::PgConnection
 }
 
 /// Environment variables that would point `spawn` somewhere other than where a test says.
-pub const AMBIENT_ENV: [&str; 9] = [
+pub const AMBIENT_ENV: [&str; 10] = [
     "SPAWN_TARGET",
     "SPAWN_CONFIG",
     "DATABASE_URL",
@@ -30,6 +30,7 @@ pub const AMBIENT_ENV: [&str; 9] = [
     "PGUSER",
     "PGPASSWORD",
     "PGDATABASE",
+    "PGCONNECT_TIMEOUT",
 ];
 
 /// `spawn` (assert_cmd) without colour and without the ambient variables.
