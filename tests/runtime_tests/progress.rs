@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use spawn_runtime::{MigrationEvent, StopHandle, ORIGINAL_LOCK_KEY};
 use spawn_tests::TestDb;
-use sqlx::{Connection, PgConnection};
 
 use crate::common::{
     applied_names, hold_lock, lock_is_free, migrator, snapshot, success_count, table_exists,
@@ -119,9 +118,7 @@ async fn commits_inside_a_batch_are_seen_as_they_happen() {
         ),
         Mig::new("20250101000002-last", "CREATE TABLE live_c (id int);"),
     ];
-    let mut gate = PgConnection::connect_with(&spawn_tests::server().options(&db.name))
-        .await
-        .expect("connect");
+    let mut gate = spawn_tests::server().connection(&db.name).await;
     sqlx::raw_sql("BEGIN; LOCK TABLE gate IN ACCESS SHARE MODE")
         .execute(&mut gate)
         .await
