@@ -271,7 +271,15 @@ pub async fn pool_as(db: &spawn_tests::TestDb, role: &str) -> PgPool {
     spawn_tests::connect::pool(spawn_tests::server().options(&db.name).username(role), 2).await
 }
 
-/// Waits (bounded, polling a condition) until `query` returns true.
+/// Waits until `query` returns true, polling it (at most 2000 times, 10 ms apart: a bound
+/// that turns a hang into a failure, never a timing assertion).
+///
+/// Only for what no event tells: that a backend of the migrator *waits* for a lock the test
+/// holds (`pg_locks` not granted, `wait_event_type = 'Lock'`). PostgreSQL signals nothing
+/// when a session starts waiting (a NOTIFY is only delivered at commit, which the blocked
+/// session never reaches) and the migrator cannot log it (the wait is inside a statement
+/// it sent). Everything else waits on an event: a line the migrator logs or a blocking
+/// lock (see `events`).
 pub async fn wait_until(pool: &PgPool, query: &str, what: &str) {
     for _ in 0..2000 {
         let ok: bool = sqlx::query_scalar(query)
