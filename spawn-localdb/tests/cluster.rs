@@ -12,6 +12,7 @@ fn temporary_cluster_starts_answers_and_is_removed_on_drop() {
     let psql = cluster.binaries().tool("psql");
     let out = Command::new(psql)
         .args(["-XAtc", "select 40 + 2"])
+        .env("PGCONNECT_TIMEOUT", "10")
         .arg(cluster.url("postgres"))
         .output()
         .expect("run psql");
