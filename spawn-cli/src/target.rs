@@ -160,25 +160,6 @@ impl ResolvedTarget {
         matches!(self.source, Source::Local { .. })
     }
 
-    /// The target's URL (with `${VAR}` expanded), for targets given by `url` or `local`.
-    pub fn url(&self) -> Result<String> {
-        let name = self.name.as_deref().unwrap_or("(none)");
-        match &self.source {
-            Source::Url(raw) => {
-                let url = expand_env(raw).with_context(|| {
-                    format!("{}: [targets.{name}] url", self.config_path.display())
-                })?;
-                from_url(&url)?;
-                Ok(url)
-            }
-            Source::Local { database } => crate::localdb::running_url(
-                self.config_path.parent().unwrap_or(Path::new(".")),
-                database,
-            ),
-            _ => bail!("target `{name}` has no `url`: give a postgres URL instead"),
-        }
-    }
-
     /// Works out the connection settings (runs a provider command if the target has one).
     pub async fn connection(&self) -> Result<Connection> {
         let name = self.name.as_deref().unwrap_or("(none)");
@@ -321,7 +302,7 @@ impl ResolvedTarget {
 /// A pool of up to `max` connections to `conn`, after one direct connect with the same
 /// options: a refused connection is reported at once (not as a pool timeout), a server that
 /// does not answer after `connect_timeout`; the pool's own connects are bounded by it too.
-async fn open_pool(conn: &Connection, max: u32) -> Result<PgPool, ConnectError> {
+pub(crate) async fn open_pool(conn: &Connection, max: u32) -> Result<PgPool, ConnectError> {
     use sqlx::Connection as _;
     let first = spawn_runtime::connect::connect(&conn.options, conn.connect_timeout).await?;
     let _ = first.close().await;
@@ -415,7 +396,14 @@ pub fn from_url(url: &str) -> Result<Connection> {
         display: display_of(&options),
         options,
         origin: "a URL".into(),
-        connect_timeout: connect_timeout_of(timeout.as_deref(), "connect_timeout in the URL")?,
+        connect_timeout: match timeout {
+            Some(value) => connect_timeout_of(Some(&value), "connect_timeout in the URL")?,
+            // As libpq: the URL's setting wins, PGCONNECT_TIMEOUT applies when it has none.
+            None => connect_timeout_of(
+                std::env::var("PGCONNECT_TIMEOUT").ok().as_deref(),
+                "PGCONNECT_TIMEOUT",
+            )?,
+        },
     })
 }
 

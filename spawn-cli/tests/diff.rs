@@ -195,7 +195,8 @@ async fn an_unreachable_database_is_named_by_its_argument() {
         assert_eq!(out.status.code(), Some(1), "{err}");
         assert!(
             err.starts_with(&format!(
-                "error: cannot connect to the {argument} database (postgres://nobody:***@127.0.0.1:1/x): "
+                "error: cannot connect to the {argument} database (postgres://nobody@127.0.0.1:1/x): \
+                 connection refused by 127.0.0.1:1"
             )),
             "{err}"
         );

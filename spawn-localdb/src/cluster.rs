@@ -1,13 +1,19 @@
-//! A PostgreSQL cluster in a folder: initdb, start, stop, connection URLs.
+//! A PostgreSQL cluster in a folder: initdb, start (waiting, bounded, until it accepts
+//! connections), stop, connection URLs.
 
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 use crate::binaries::PgBinaries;
 use crate::os_user::{command_as, give_to, server_user, ServerUser};
 use crate::{LocalDbError, Result};
+
+/// How long [`Cluster::start`] waits for the server to accept connections (pg_ctl's
+/// `--timeout`, whose default it is).
+pub const START_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The superuser every cluster made here has (trust authentication, loopback only).
 pub const SUPERUSER: &str = "postgres";
@@ -80,20 +86,39 @@ impl Cluster {
         })
     }
 
-    /// Starts the server unless it is already running (idempotent).
+    /// Starts the server unless it is already running (idempotent), and waits until it
+    /// accepts connections, at most [`START_TIMEOUT`].
     pub fn start(&self) -> Result<()> {
+        self.start_within(START_TIMEOUT)
+    }
+
+    /// [`Cluster::start`], waiting at most `timeout` (whole seconds) for the server to accept
+    /// connections; [`LocalDbError::NotReady`] names the server and its log when it did not.
+    /// The server may still come up after that: [`Cluster::stop`] stops it.
+    pub fn start_within(&self, timeout: Duration) -> Result<()> {
         if self.is_running() {
             return Ok(());
         }
         let log = self.root.join("postgres.log");
-        run(command_as(self.user, &self.binaries.tool("pg_ctl"))
+        let result = run(command_as(self.user, &self.binaries.tool("pg_ctl"))
             .arg("start")
             .arg("--wait")
+            .arg(format!("--timeout={}", timeout.as_secs()))
             .arg("--silent")
             .arg("-D")
             .arg(self.data_dir())
             .arg("-l")
-            .arg(&log))
+            .arg(&log));
+        match result {
+            Err(LocalDbError::Command { output, .. }) if did_not_start_in_time(&output) => {
+                Err(LocalDbError::NotReady {
+                    server: format!("127.0.0.1:{}", self.port),
+                    timeout,
+                    log,
+                })
+            }
+            other => other,
+        }
     }
 
     /// Stops the server if it runs (fast shutdown).
@@ -237,6 +262,11 @@ fn spawn_reaper(binaries: &PgBinaries, user: Option<ServerUser>, root: &Path) ->
         .stderr(Stdio::null())
         .spawn()
         .map_err(LocalDbError::io("starting the PostgreSQL reaper process"))
+}
+
+/// Whether pg_ctl's output says the server was still starting when its wait ended.
+fn did_not_start_in_time(output: &str) -> bool {
+    output.contains("did not start in time")
 }
 
 fn free_port() -> Result<u16> {

@@ -16,7 +16,7 @@ mod cluster;
 mod os_user;
 
 pub use binaries::{PgBinaries, BINDIR_ENV};
-pub use cluster::Cluster;
+pub use cluster::{Cluster, START_TIMEOUT};
 
 /// Everything that can go wrong while finding, creating, starting or stopping a cluster.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +48,17 @@ pub enum LocalDbError {
         action: String,
         #[source]
         source: std::io::Error,
+    },
+    #[error(
+        "the PostgreSQL server at {server} did not accept connections within {timeout:?} (it may \
+         still be starting); its log is {}",
+        .log.display()
+    )]
+    NotReady {
+        /// `host:port`.
+        server: String,
+        timeout: std::time::Duration,
+        log: std::path::PathBuf,
     },
     #[error("{command} failed ({status}); its output:\n{output}")]
     Command {

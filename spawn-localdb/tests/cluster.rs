@@ -1,6 +1,9 @@
-//! A throwaway cluster starts, accepts connections, and is gone after drop.
+//! A throwaway cluster starts, accepts connections, and is gone after drop; a start that
+//! never becomes ready fails within its bound, naming the server.
 
+use std::io::Write;
 use std::process::Command;
+use std::time::Duration;
 
 #[test]
 fn temporary_cluster_starts_answers_and_is_removed_on_drop() {
@@ -9,6 +12,7 @@ fn temporary_cluster_starts_answers_and_is_removed_on_drop() {
     let psql = cluster.binaries().tool("psql");
     let out = Command::new(psql)
         .args(["-XAtc", "select 40 + 2"])
+        .env("PGCONNECT_TIMEOUT", "10")
         .arg(cluster.url("postgres"))
         .output()
         .expect("run psql");
@@ -39,4 +43,42 @@ fn persistent_cluster_start_is_idempotent_and_stop_stops() {
     );
     again.stop().unwrap();
     assert!(!cluster.is_running());
+}
+
+#[test]
+fn a_start_that_is_not_ready_in_time_names_the_server_and_its_log() {
+    let dir = tempfile::tempdir().unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let root = dir.path().join(".spawn/db");
+    let binaries = spawn_localdb::PgBinaries::find().unwrap();
+    let cluster = spawn_localdb::Cluster::open(binaries, &root).unwrap();
+    // An archive recovery whose restore_command waits: the server stays "starting" until
+    // the command returns, long after the start's bound (the bound is what is tested, not
+    // the time: the server cannot be ready before the command returns).
+    let data = cluster.data_dir();
+    std::fs::write(data.join("recovery.signal"), "").unwrap();
+    let mut conf = std::fs::OpenOptions::new()
+        .append(true)
+        .open(data.join("postgresql.conf"))
+        .unwrap();
+    writeln!(conf, "restore_command = 'sleep 600; false'").unwrap();
+    let started = cluster.start_within(Duration::from_secs(3));
+    // Stopped before anything is asserted, so a failing test leaves no server behind.
+    cluster.stop().unwrap();
+    let err = started.expect_err("a recovery waiting for its restore_command is not ready");
+    let message = err.to_string();
+    assert!(!cluster.is_running());
+    assert!(
+        matches!(err, spawn_localdb::LocalDbError::NotReady { .. }),
+        "{message}"
+    );
+    assert!(
+        message.starts_with(&format!(
+            "the PostgreSQL server at 127.0.0.1:{} did not accept connections within 3s",
+            cluster.port()
+        )),
+        "{message}"
+    );
+    assert!(message.contains("postgres.log"), "{message}");
 }

@@ -9,7 +9,8 @@
 //! 3. [`Plan::to_sql`] / [`Plan::summary`] render it, and [`Plan::unsafe_statements`] lists the
 //!    statements that may lose data.
 //!
-//! [`diff_urls`] does all three for two database URLs, inspecting both at once.
+//! [`diff_urls`] does all three for two database URLs, inspecting both at once;
+//! [`diff_pools`] does the same for two pools the caller has opened.
 //!
 //! The library reports what happened with typed values: a refused plan is
 //! [`DiffError::Unsafe`], a failed connection names the [`Side`] it belongs to. What to print,
@@ -44,6 +45,17 @@ use sqlx::PgPool;
 pub async fn diff_urls(from: &str, to: &str, options: &Options) -> Result<Plan, SchemaError> {
     let (from_pool, to_pool) =
         tokio::try_join!(connect(from, Side::Source), connect(to, Side::Target))?;
+    diff_pools(from_pool, to_pool, options).await
+}
+
+/// [`diff_urls`] for databases the caller has connected to itself (with its own connect
+/// timeout and error messages, as the `spawn` CLI does): inspects `from` (the
+/// [`Side::Source`]) and `to` (the [`Side::Target`]) at once, closes both pools and plans.
+pub async fn diff_pools(
+    from_pool: PgPool,
+    to_pool: PgPool,
+    options: &Options,
+) -> Result<Plan, SchemaError> {
     // Inspect both at once, each on a task of its own so a multi-threaded runtime runs them
     // in parallel.
     let spawn_inspect = |pool: PgPool| {

@@ -278,11 +278,9 @@ async fn inspection_on_one_connection_equals_inspection_on_two() {
     .execute(&db.pool)
     .await
     .expect("create the limited role");
-    let limited = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .connect_with(spawn_tests::server().options(&db.name).username(&role))
-        .await
-        .expect("connect as the limited role");
+    let limited =
+        spawn_tests::connect::pool(spawn_tests::server().options(&db.name).username(&role), 1)
+            .await;
 
     let options = Options::default().with_privileges(true);
     let two = inspect(&db.pool, &options)

@@ -156,9 +156,7 @@ async fn many_migrators_race_while_one_database_is_terminated() {
             reset(&db.pool).await;
         }
         let victim = rng.below(DATABASES as u64) as usize;
-        let conn = PgConnection::connect_with(&spawn_tests::server().options(&dbs[victim].name))
-            .await
-            .expect("the terminating connection");
+        let conn = spawn_tests::server().connection(&dbs[victim].name).await;
         let stop = Arc::new(AtomicBool::new(false));
         let terminator = tokio::spawn(terminate_until(conn, Rng(rng.next()), stop.clone()));
 

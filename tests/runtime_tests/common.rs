@@ -6,7 +6,6 @@
 use std::time::Duration;
 
 use spawn_runtime::{LineOrigin, Migration, Migrator, Statement, TransactionMode};
-use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Row};
 
 /// The app name the tests record in `created_by`.
@@ -269,14 +268,18 @@ pub async fn table_exists(pool: &PgPool, name: &str) -> bool {
 
 /// A pool of one connection as `role` (the test cluster trusts local connections).
 pub async fn pool_as(db: &spawn_tests::TestDb, role: &str) -> PgPool {
-    PgPoolOptions::new()
-        .max_connections(2)
-        .connect_with(spawn_tests::server().options(&db.name).username(role))
-        .await
-        .expect("connect as the test role")
+    spawn_tests::connect::pool(spawn_tests::server().options(&db.name).username(role), 2).await
 }
 
-/// Waits (bounded, polling a condition) until `query` returns true.
+/// Waits until `query` returns true, polling it (at most 2000 times, 10 ms apart: a bound
+/// that turns a hang into a failure, never a timing assertion).
+///
+/// Only for what no event tells: that a backend of the migrator *waits* for a lock the test
+/// holds (`pg_locks` not granted, `wait_event_type = 'Lock'`). PostgreSQL signals nothing
+/// when a session starts waiting (a NOTIFY is only delivered at commit, which the blocked
+/// session never reaches) and the migrator cannot log it (the wait is inside a statement
+/// it sent). Everything else waits on an event: a line the migrator logs or a blocking
+/// lock (see `events`).
 pub async fn wait_until(pool: &PgPool, query: &str, what: &str) {
     for _ in 0..2000 {
         let ok: bool = sqlx::query_scalar(query)
@@ -299,10 +302,7 @@ pub fn applied_names(report: &spawn_runtime::Report) -> Vec<&str> {
 /// A session of its own that holds the advisory lock `key` (as the original CLI's psql
 /// would), until it is dropped or unlocks.
 pub async fn hold_lock(options: sqlx::postgres::PgConnectOptions, key: i64) -> sqlx::PgConnection {
-    use sqlx::Connection;
-    let mut conn = sqlx::PgConnection::connect_with(&options)
-        .await
-        .expect("connect");
+    let mut conn = spawn_tests::connect::connect(&options).await;
     sqlx::query("SELECT pg_advisory_lock($1)")
         .bind(key)
         .execute(&mut conn)
@@ -314,14 +314,11 @@ pub async fn hold_lock(options: sqlx::postgres::PgConnectOptions, key: i64) -> s
 /// Creates table `table` in `db` and returns a session of its own that holds it locked
 /// (ACCESS EXCLUSIVE, in an open transaction) until it is closed or dropped.
 pub async fn hold_new_table(db: &spawn_tests::TestDb, table: &str) -> sqlx::PgConnection {
-    use sqlx::Connection;
     sqlx::raw_sql(&format!("CREATE TABLE {table} (id int)"))
         .execute(&db.pool)
         .await
         .expect("create the table");
-    let mut holder = sqlx::PgConnection::connect_with(&spawn_tests::server().options(&db.name))
-        .await
-        .expect("connect");
+    let mut holder = spawn_tests::server().connection(&db.name).await;
     sqlx::raw_sql(&format!(
         "BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"
     ))

@@ -7,9 +7,12 @@ use spawn_runtime::{advisory_lock_key, MigrateError, ORIGINAL_LOCK_KEY};
 use spawn_tests::TestDb;
 use sqlx::PgConnection;
 
+use tracing::instrument::WithSubscriber;
+
 use crate::common::{
     applied_names, hold_lock, lock_is_free, migrator, snapshot, success_count, wait_until, Mig,
 };
+use crate::events::{logged, wait_for_lock_release, LogSignal, WAITING_FOR_THE_LOCK};
 
 /// A session that holds `key`, as the original CLI's psql would.
 async fn holder(db: &TestDb, app: &str, key: i64) -> (PgConnection, i32) {
@@ -75,22 +78,20 @@ async fn a_migrator_waits_for_the_lock_and_then_proceeds() {
     let db = TestDb::new("lock_wait").await;
     let (mut conn, _) = holder(&db, "busy-holder", ORIGINAL_LOCK_KEY).await;
     let pool = db.new_pool(2).await;
-    let task = tokio::spawn(async move {
-        let ms = one();
-        migrator(&ms)
-            .created_by_app("waiter")
-            .lock_wait(Duration::from_secs(60))
-            .run(&pool)
-            .await
-    });
-    // The waiter has tried at least once (and failed: the lock is held).
-    wait_until(
-        &db.pool,
-        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 'spawn-migrator (waiter)' \
-         AND query LIKE '%pg_try_advisory_lock%' AND state = 'idle')",
-        "the migrator tried the lock",
-    )
-    .await;
+    let (dispatch, _second, tried) = LogSignal::dispatch(WAITING_FOR_THE_LOCK);
+    let task = tokio::spawn(
+        async move {
+            let ms = one();
+            migrator(&ms)
+                .created_by_app("waiter")
+                .lock_wait(Duration::from_secs(60))
+                .run(&pool)
+                .await
+        }
+        .with_subscriber(dispatch),
+    );
+    // The waiter has tried at least once (and failed: the lock is held); it says so.
+    logged(&tried, "it waits for the lock").await;
     assert_eq!(
         success_count_or_zero(&db).await,
         0,
@@ -189,17 +190,8 @@ async fn the_lock_is_released_when_the_run_is_dropped() {
     }
     // The future is dropped: its connection must not keep spawn's lock (the blocked statement
     // would otherwise keep running, and holding it, until the test let it go).
-    wait_until(
-        &db.pool,
-        &format!(
-            "SELECT NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
-             AND objid = {} AND classid = {})",
-            (ORIGINAL_LOCK_KEY as u64 & 0xffff_ffff) as u32,
-            ((ORIGINAL_LOCK_KEY as u64) >> 32) as u32
-        ),
-        "spawn's lock is released",
-    )
-    .await;
+    let mut waiter = spawn_tests::server().connection(&db.name).await;
+    wait_for_lock_release(&mut waiter, ORIGINAL_LOCK_KEY).await;
     let other_pool = db.new_pool(2).await;
     let unblocked = vec![
         blocking[0].clone(),
@@ -270,17 +262,8 @@ async fn the_lock_is_released_after_a_panic() {
         result
     };
     assert!(task.expect_err("the run panicked").is_panic());
-    wait_until(
-        &db.pool,
-        &format!(
-            "SELECT NOT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
-             AND objid = {} AND classid = {})",
-            (ORIGINAL_LOCK_KEY as u64 & 0xffff_ffff) as u32,
-            ((ORIGINAL_LOCK_KEY as u64) >> 32) as u32
-        ),
-        "spawn's lock is released",
-    )
-    .await;
+    let mut waiter = spawn_tests::server().connection(&db.name).await;
+    wait_for_lock_release(&mut waiter, ORIGINAL_LOCK_KEY).await;
     let report = migrator(&ms)
         .lock_wait(Duration::ZERO)
         .run(&db.pool)

@@ -8,6 +8,7 @@ mod compat;
 mod connect;
 mod crash_recovery;
 mod embedded;
+mod events;
 mod failures;
 mod lock;
 mod progress;

@@ -7,12 +7,12 @@ use std::time::Duration;
 
 use spawn_runtime::{MigrationEvent, StopHandle, ORIGINAL_LOCK_KEY};
 use spawn_tests::TestDb;
-use sqlx::{Connection, PgConnection};
+use tracing::instrument::WithSubscriber;
 
 use crate::common::{
-    applied_names, hold_lock, lock_is_free, migrator, snapshot, success_count, table_exists,
-    wait_until, Mig,
+    applied_names, hold_lock, lock_is_free, migrator, snapshot, success_count, table_exists, Mig,
 };
+use crate::events::{logged, LogSignal, WAITING_FOR_THE_LOCK};
 
 /// A generous bound that turns a hang into a failure (never a timing assertion).
 const HANG: Duration = Duration::from_secs(120);
@@ -119,9 +119,7 @@ async fn commits_inside_a_batch_are_seen_as_they_happen() {
         ),
         Mig::new("20250101000002-last", "CREATE TABLE live_c (id int);"),
     ];
-    let mut gate = PgConnection::connect_with(&spawn_tests::server().options(&db.name))
-        .await
-        .expect("connect");
+    let mut gate = spawn_tests::server().connection(&db.name).await;
     sqlx::raw_sql("BEGIN; LOCK TABLE gate IN ACCESS SHARE MODE")
         .execute(&mut gate)
         .await
@@ -303,22 +301,21 @@ async fn a_stop_ends_the_wait_for_the_lock() {
     let stop = StopHandle::new();
     let pool = db.pool.clone();
     let handle = stop.clone();
-    let task = tokio::spawn(async move {
-        let ms = five();
-        migrator(&ms)
-            .created_by_app("stopped-waiter")
-            .stop_handle(handle)
-            .lock_wait(HANG)
-            .run(&pool)
-            .await
-    });
-    wait_until(
-        &db.pool,
-        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 'spawn-migrator (stopped-waiter)' \
-         AND query LIKE '%pg_try_advisory_lock%' AND state = 'idle')",
-        "the migrator tried the lock",
-    )
-    .await;
+    let (dispatch, _second, tried) = LogSignal::dispatch(WAITING_FOR_THE_LOCK);
+    let task = tokio::spawn(
+        async move {
+            let ms = five();
+            migrator(&ms)
+                .created_by_app("stopped-waiter")
+                .stop_handle(handle)
+                .lock_wait(HANG)
+                .run(&pool)
+                .await
+        }
+        .with_subscriber(dispatch),
+    );
+    // The migrator has tried the lock (and found it held); it says so.
+    logged(&tried, "it waits for the lock").await;
     stop.stop();
     let report = tokio::time::timeout(HANG, task)
         .await

@@ -5,7 +5,7 @@
 use spawn_runtime::{MigrateError, State, ORIGINAL_LOCK_KEY};
 use spawn_tests::TestDb;
 use sqlx::postgres::PgPoolOptions;
-use sqlx::{Connection, PgConnection, PgPool};
+use sqlx::{PgConnection, PgPool};
 
 use crate::common::{
     applied_names, hold_lock, lock_is_free, migrator, rows_of, snapshot, table_exists, Mig,
@@ -64,9 +64,7 @@ async fn attempted_row(tracking: &PgPool, m: &Mig, xid: &str, database: &str) {
 
 /// Runs `m`'s SQL in an open transaction of the target; returns the connection and the xid.
 async fn open_transaction(target: &TestDb, m: &Mig) -> (PgConnection, String) {
-    let mut conn = PgConnection::connect_with(&spawn_tests::server().options(&target.name))
-        .await
-        .expect("connect");
+    let mut conn = spawn_tests::server().connection(&target.name).await;
     sqlx::raw_sql("BEGIN")
         .execute(&mut conn)
         .await

@@ -5,16 +5,20 @@
 //! `spawn_localdb::Cluster::start_temporary`) and removed when the process exits.
 //! [`TestDb::new`] gives each test a database of its own, so tests run in parallel without
 //! clashing; [`TestDb::from_template`] clones a prepared database, which is much faster than
-//! migrating a new one. [`app::App`] is a throwaway cargo application embedding a spawn project,
+//! migrating a new one. Every connect of the harness is bounded ([`connect`], 10 s) and
+//! panics naming the server it could not reach. [`app::App`] is a throwaway cargo application embedding a spawn project,
 //! for the rebuild tests and benchmark.
 
 pub mod app;
+pub mod connect;
+
+pub use connect::CONNECT_TIMEOUT;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::OnceLock;
 
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions, Connection, PgConnection, PgPool};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{ConnectOptions, PgConnection, PgPool};
 
 /// The server all tests of this process use.
 pub struct TestServer {
@@ -44,30 +48,15 @@ impl TestServer {
         self.admin.clone().database(database)
     }
 
-    /// A new connection to the maintenance database.
+    /// A new connection to the maintenance database (bounded, see [`connect::connect`]).
     pub async fn admin_connection(&self) -> PgConnection {
-        tokio::time::timeout(CONNECT_TIMEOUT, PgConnection::connect_with(&self.admin))
-            .await
-            .unwrap_or_else(|_| {
-                panic!(
-                    "the test server at {}:{} did not answer within {CONNECT_TIMEOUT:?}",
-                    self.admin.get_host(),
-                    self.admin.get_port()
-                )
-            })
-            .expect("connect to the test server's maintenance database")
+        connect::connect(&self.admin).await
     }
-}
 
-/// Bound of every connect of the harness (a connect, or the wait for a pooled connection:
-/// the pools' `acquire_timeout`).
-pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// Pools of the harness: connects (and waits for a free connection) bounded.
-fn pool_options(max_connections: u32) -> PgPoolOptions {
-    PgPoolOptions::new()
-        .max_connections(max_connections)
-        .acquire_timeout(3 * CONNECT_TIMEOUT)
+    /// A new connection to `database` on this server (bounded, see [`connect::connect`]).
+    pub async fn connection(&self, database: &str) -> PgConnection {
+        connect::connect(&self.options(database)).await
+    }
 }
 
 /// The server of this test process (started on first use).
@@ -122,10 +111,7 @@ impl TestDb {
         .execute(&mut admin)
         .await
         .unwrap_or_else(|e| panic!("CREATE DATABASE {name} TEMPLATE {template}: {e}"));
-        let pool = pool_options(20)
-            .connect_with(server.options(&name))
-            .await
-            .expect("connect to the test database");
+        let pool = connect::pool(server.options(&name), 20).await;
         Self {
             url: server.url(&name),
             name,
@@ -135,10 +121,7 @@ impl TestDb {
 
     /// A new pool to this database (for simulating several application instances).
     pub async fn new_pool(&self, max_connections: u32) -> PgPool {
-        pool_options(max_connections)
-            .connect_with(server().options(&self.name))
-            .await
-            .expect("connect to the test database")
+        connect::pool(server().options(&self.name), max_connections).await
     }
 
     /// Closes this test's connections so the database can serve as a template.

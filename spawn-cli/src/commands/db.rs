@@ -157,7 +157,15 @@ pub async fn run(ctx: &CommandContext<'_>, cmd: &DbCommand) -> CmdResult {
             } else {
                 PathBuf::from("psql")
             };
-            let status = tokio::process::Command::new(&psql)
+            let mut command = tokio::process::Command::new(&psql);
+            if std::env::var_os("PGCONNECT_TIMEOUT").is_none() {
+                // libpq waits for ever by default; spawn's connects give up after 10 s.
+                command.env(
+                    "PGCONNECT_TIMEOUT",
+                    spawn_runtime::DEFAULT_CONNECT_TIMEOUT.as_secs().to_string(),
+                );
+            }
+            let status = command
                 .arg(&url)
                 .args(args)
                 .status()

@@ -4,30 +4,52 @@
 //!
 //! spawn-schema reports what happened in typed values ([`spawn_schema::Plan`],
 //! [`SchemaError`]); this command turns them into the messages, the `--unsafe` hint and the
-//! exit codes, and names the argument (`FROM` or `TO`) a database it cannot reach came from.
+//! exit codes. It opens both connections itself, bounded as every connect of spawn
+//! ([`target::open_pool`]), and names the argument (`FROM` or `TO`) a database it cannot
+//! reach came from, with its server and the timeout.
 
-use anyhow::anyhow;
-use spawn_schema::{DiffError, SchemaError, Side};
+use anyhow::{anyhow, Context};
+use spawn_schema::{DiffError, SchemaError};
+use sqlx::PgPool;
 
 use crate::cli::DiffArgs;
 use crate::commands::CommandContext;
 use crate::exit::{self, CmdResult, Exit};
 use crate::output::redact;
-use crate::target;
+use crate::target::{self, Connection};
 
-/// A URL as it is, or a target's URL.
-fn url_of(ctx: &CommandContext<'_>, what: &str) -> anyhow::Result<String> {
+/// A URL as it is (its password registered for scrubbing), or a target's connection.
+async fn connection_of(ctx: &CommandContext<'_>, what: &str) -> anyhow::Result<Connection> {
     if what.contains("://") {
-        target::from_url(what)?; // registers the password for scrubbing
-        return Ok(what.to_owned());
+        return target::from_url(what);
     }
     let proj = ctx.project()?;
-    target::resolve(&proj.project.config, Some(what), None, None)?.url()
+    target::resolve(&proj.project.config, Some(what), None, None)?
+        .connection()
+        .await
+}
+
+/// Opens a pool of one connection to the database of `argument` (`FROM` or `TO`), bounded
+/// like every connect of spawn: a server that does not answer within `connect_timeout`
+/// (the URL's, `PGCONNECT_TIMEOUT`, default 10 s) or a refused connection fails at once,
+/// naming the argument, the server and the timeout.
+async fn open(argument: &str, conn: &Connection) -> anyhow::Result<PgPool> {
+    target::open_pool(conn, 1).await.map_err(|e| {
+        anyhow!(
+            "cannot connect to the {argument} database ({}): {}",
+            conn.display,
+            redact(&e.to_string())
+        )
+    })
 }
 
 pub async fn run(ctx: &CommandContext<'_>, args: &DiffArgs) -> CmdResult {
-    let from = url_of(ctx, &args.from)?;
-    let to = url_of(ctx, &args.to)?;
+    let from = connection_of(ctx, &args.from)
+        .await
+        .context("the FROM database")?;
+    let to = connection_of(ctx, &args.to)
+        .await
+        .context("the TO database")?;
     let options = spawn_schema::Options::default()
         .allow_unsafe(args.allow_unsafe)
         .schemas(args.schemas.clone())
@@ -36,7 +58,8 @@ pub async fn run(ctx: &CommandContext<'_>, args: &DiffArgs) -> CmdResult {
         .ignore_extension_versions(args.ignore_extension_versions)
         .create_extensions_only(args.create_extensions_only)
         .detect_renames(!args.no_renames);
-    let plan = match spawn_schema::diff_urls(&from, &to, &options).await {
+    let (from_pool, to_pool) = tokio::try_join!(open("FROM", &from), open("TO", &to))?;
+    let plan = match spawn_schema::diff_pools(from_pool, to_pool, &options).await {
         Ok(plan) => plan,
         Err(SchemaError::Diff(DiffError::Unsafe { count, list })) => {
             ctx.out.error(format!(
@@ -44,7 +67,7 @@ pub async fn run(ctx: &CommandContext<'_>, args: &DiffArgs) -> CmdResult {
             ));
             return Err(Exit::Code(exit::UNSAFE_REFUSED));
         }
-        Err(e) => return Err(Exit::Error(anyhow!("{}", redact(&message(&e))))),
+        Err(e) => return Err(Exit::Error(anyhow!("{}", redact(&e.to_string())))),
     };
     let text = if args.summary {
         plan.summary()
@@ -62,20 +85,5 @@ pub async fn run(ctx: &CommandContext<'_>, args: &DiffArgs) -> CmdResult {
         Ok(())
     } else {
         Err(Exit::Code(exit::DIFFERENCES))
-    }
-}
-
-/// The message of a failed diff, in the command line's terms: a database that cannot be
-/// reached is named by its argument.
-fn message(e: &SchemaError) -> String {
-    match e {
-        SchemaError::Connect { side, url, source } => {
-            let argument = match side {
-                Side::Source => "FROM",
-                Side::Target => "TO",
-            };
-            format!("cannot connect to the {argument} database ({url}): {source}")
-        }
-        other => other.to_string(),
     }
 }

@@ -7,10 +7,7 @@ use std::path::{Path, PathBuf};
 /// A session of its own on `db` that holds spawn's migration lock (the original key, of
 /// tracking schema `_spawn`) until it is closed or dropped.
 pub async fn hold_migration_lock(db: &spawn_tests::TestDb) -> sqlx::PgConnection {
-    use sqlx::Connection;
-    let mut holder = sqlx::PgConnection::connect_with(&spawn_tests::server().options(&db.name))
-        .await
-        .expect("connect");
+    let mut holder = spawn_tests::server().connection(&db.name).await;
     sqlx::query("SELECT pg_advisory_lock($1)")
         .bind(spawn_runtime::ORIGINAL_LOCK_KEY)
         .execute(&mut holder)
@@ -20,7 +17,7 @@ pub async fn hold_migration_lock(db: &spawn_tests::TestDb) -> sqlx::PgConnection
 }
 
 /// Environment variables that would point `spawn` somewhere other than where a test says.
-pub const AMBIENT_ENV: [&str; 9] = [
+pub const AMBIENT_ENV: [&str; 10] = [
     "SPAWN_TARGET",
     "SPAWN_CONFIG",
     "DATABASE_URL",
@@ -30,6 +27,7 @@ pub const AMBIENT_ENV: [&str; 9] = [
     "PGUSER",
     "PGPASSWORD",
     "PGDATABASE",
+    "PGCONNECT_TIMEOUT",
 ];
 
 /// `spawn` (assert_cmd) without colour and without the ambient variables.

@@ -73,7 +73,17 @@ fn psql(url: &str) -> Command {
     let mut cmd = Command::new(tool("psql"));
     cmd.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &url]);
     cmd.env("PGOPTIONS", "-c client_min_messages=warning");
+    bounded_connect(&mut cmd);
     cmd
+}
+
+/// libpq waits for ever for a server that does not answer: bound the connects of psql and
+/// pg_dump as the harness bounds its own.
+fn bounded_connect(cmd: &mut Command) {
+    cmd.env(
+        "PGCONNECT_TIMEOUT",
+        spawn_tests::CONNECT_TIMEOUT.as_secs().to_string(),
+    );
 }
 
 /// Roles are cluster-wide and tests run in parallel: one setup.sql at a time.
@@ -128,6 +138,7 @@ async fn normalised_dump(db: &TestDb) -> String {
         "-d",
         &libpq_url(&db.url),
     ]);
+    bounded_connect(&mut cmd);
     let out = run(cmd, "pg_dump");
     assert!(
         out.status.success(),
