@@ -1,0 +1,222 @@
+//! psql's expanded aligned format (`print_aligned_vertical`, `\x`): one block per row under a
+//! `-[ RECORD n ]-` line, a line per column with the name left and the value right.
+
+use super::width::{format, pad, Formatted};
+use super::Table;
+
+/// Appends a record line: `-[ RECORD 3 ]-+----` (border 1), `* Record 3` (border 0),
+/// `+-[ RECORD 3 ]-+---+` (border 2), or a plain rule when `record` is `None`.
+fn record_line(
+    out: &mut String,
+    border: u16,
+    record: Option<usize>,
+    name_width: usize,
+    value_width: usize,
+) {
+    let fill = if border > 0 { '-' } else { ' ' };
+    match border {
+        2 => out.push_str("+-"),
+        1 => out.push('-'),
+        _ => {}
+    }
+    let mut used = match record {
+        Some(number) if border == 0 => {
+            let label = format!("* Record {number}");
+            out.push_str(&label);
+            label.len() as isize
+        }
+        Some(number) => {
+            let label = format!("[ RECORD {number} ]");
+            out.push_str(&label);
+            label.len() as isize
+        }
+        None => 0,
+    };
+    if border != 2 {
+        used += 1;
+    }
+    for _ in used.max(0)..name_width as isize {
+        out.push(fill);
+    }
+    used -= name_width as isize;
+    let mut take = || {
+        let free = used <= 0;
+        used -= 1;
+        free
+    };
+    if border > 0 {
+        if take() {
+            out.push('-');
+        }
+        if take() {
+            out.push('+');
+        }
+        if take() {
+            out.push('-');
+        }
+    } else if take() {
+        out.push(' ');
+    }
+    for _ in used.max(0)..value_width as isize {
+        out.push(fill);
+    }
+    if border == 2 {
+        out.push_str("-+");
+    }
+    out.push('\n');
+}
+
+/// Appends one column of one record: its name and value, line by line.
+#[allow(clippy::too_many_arguments)]
+fn field(
+    out: &mut String,
+    header: &Formatted,
+    value: &Formatted,
+    border: u16,
+    name_width: usize,
+    value_width: usize,
+    names_multiline: bool,
+    values_multiline: bool,
+) {
+    let mut header_lines = header.lines.iter().peekable();
+    let mut value_lines = value.lines.iter().peekable();
+    while header_lines.peek().is_some() || value_lines.peek().is_some() {
+        if border == 2 {
+            out.push('|');
+        }
+        match header_lines.next() {
+            Some(line) => {
+                if border == 2 {
+                    out.push(' ');
+                }
+                out.push_str(&line.text);
+                pad(out, name_width.saturating_sub(line.width));
+                if border > 0 || names_multiline {
+                    out.push(if header_lines.peek().is_some() {
+                        '+'
+                    } else {
+                        ' '
+                    });
+                }
+            }
+            None => {
+                let mut width = name_width + usize::from(border);
+                if border == 0 && names_multiline {
+                    width += 1;
+                }
+                // C's "%*s" of " " prints at least the one space.
+                pad(out, width.max(1));
+            }
+        }
+        if border > 0 {
+            out.push('|');
+        }
+        match value_lines.next() {
+            Some(line) => {
+                out.push(' ');
+                out.push_str(&line.text);
+                let spare = value_width.saturating_sub(line.width);
+                if value_lines.peek().is_some() {
+                    if border > 1 || values_multiline {
+                        pad(out, spare);
+                        out.push('+');
+                    }
+                } else if border > 1 {
+                    pad(out, spare);
+                    out.push(' ');
+                }
+                if border == 2 {
+                    out.push('|');
+                }
+                out.push('\n');
+            }
+            None => {
+                if border < 2 {
+                    out.push('\n');
+                } else {
+                    pad(out, value_width.max(1));
+                    out.push_str("  |\n");
+                }
+            }
+        }
+    }
+}
+
+/// Appends `table` in the expanded aligned format.
+pub(crate) fn print(out: &mut String, table: &Table) {
+    let border = table.options.border.min(2);
+    let tuples_only = table.options.tuples_only;
+    if table.headers.is_empty() || table.cells.is_empty() {
+        if !tuples_only {
+            if let Some(footer) = table.footer() {
+                out.push_str(&footer);
+                out.push('\n');
+            }
+        }
+        out.push('\n');
+        return;
+    }
+    let headers: Vec<Formatted> = table.headers.iter().map(|h| format(h)).collect();
+    let rows: Vec<Vec<Formatted>> = table
+        .cells
+        .iter()
+        .map(|cells| cells.iter().map(|c| format(c)).collect())
+        .collect();
+    let name_width = headers.iter().map(Formatted::width).max().unwrap_or(0);
+    let names_multiline = headers.iter().any(Formatted::is_multiline);
+    let cells = rows.iter().flatten();
+    let data_width = cells.clone().map(Formatted::width).max().unwrap_or(0);
+    let values_multiline = cells.clone().any(Formatted::is_multiline);
+
+    if !tuples_only {
+        if let Some(title) = &table.options.title {
+            out.push_str(title);
+            out.push('\n');
+        }
+    }
+
+    let mut spacing = match border {
+        0 => 1 + usize::from(names_multiline),
+        1 => 3,
+        _ => 7,
+    };
+    if values_multiline && border < 2 {
+        spacing += 1;
+    }
+    let record_width = if tuples_only {
+        0
+    } else {
+        let digits = table.cells.len().to_string().len();
+        digits
+            + match border {
+                0 => 9,
+                1 => 12,
+                _ => 15,
+            }
+    };
+    let value_width = (name_width + spacing + data_width).max(record_width) - name_width - spacing;
+
+    for (index, cells) in rows.iter().enumerate() {
+        if !tuples_only {
+            record_line(out, border, Some(index + 1), name_width, value_width);
+        } else if index != 0 || border == 2 {
+            record_line(out, border, None, name_width, value_width);
+        }
+        for (header, value) in headers.iter().zip(cells) {
+            field(
+                out,
+                header,
+                value,
+                border,
+                name_width,
+                value_width,
+                names_multiline,
+                values_multiline,
+            );
+        }
+    }
+    if border == 2 {
+        record_line(out, border, None, name_width, value_width);
+    }
+    out.push('\n');
+}
