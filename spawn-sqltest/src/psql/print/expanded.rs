@@ -2,7 +2,7 @@
 //! `-[ RECORD n ]-` line, a line per column with the name left and the value right.
 
 use super::width::{format, pad, Formatted};
-use super::Table;
+use super::{Format, Table};
 
 /// Appends a record line: `-[ RECORD 3 ]-+----` (border 1), `* Record 3` (border 0),
 /// `+-[ RECORD 3 ]-+---+` (border 2), or a plain rule when `record` is `None`.
@@ -183,7 +183,8 @@ pub(crate) fn print(out: &mut String, table: &Table) {
     if values_multiline && border < 2 {
         spacing += 1;
     }
-    let record_width = if tuples_only {
+    // psql 15 widens the value column to the record lines' width in the wrapped format only.
+    let record_width = if tuples_only || table.options.format != Format::Wrapped {
         0
     } else {
         let digits = table.cells.len().to_string().len();

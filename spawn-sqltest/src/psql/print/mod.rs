@@ -20,7 +20,7 @@ mod aligned;
 mod expanded;
 mod options;
 mod unaligned;
-mod width;
+pub(crate) mod width;
 
 pub use options::{pset_status, Expanded, Format, Pager, PrintOptions, PsetError, Separator};
 
@@ -98,3 +98,6 @@ pub fn print_result(out: &mut String, columns: &[Column], rows: &[Row], options:
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
