@@ -390,8 +390,8 @@ impl PrintOptions {
             }
             (Setting::Pager, None) => {
                 self.pager = match self.pager {
-                    Pager::Off => Pager::On,
-                    Pager::On | Pager::Always => Pager::Off,
+                    Pager::On => Pager::Off,
+                    Pager::Off | Pager::Always => Pager::On,
                 }
             }
             (Setting::Other, value) => {

@@ -1085,3 +1085,178 @@ fn expanded_border0_single_space_name() {
         "* Record 1\n  1\nx a+\n  b\n\n",
     );
 }
+
+/// Applies each `\\pset` and compares what psql prints for them when `QUIET` is off.
+fn check_pset(commands: &[(&str, Option<&str>)], expected: &str) {
+    let mut options = PrintOptions::default();
+    let mut out = String::new();
+    for (option, value) in commands {
+        match options.set(option, *value) {
+            Ok(Some(status)) => out.push_str(&status),
+            Ok(None) => continue,
+            Err(error) => out.push_str(&error.to_string()),
+        }
+        out.push('\n');
+    }
+    assert_eq!(out, expected, "\nspawn:\n{out}\npsql:\n{expected}");
+}
+
+#[test]
+fn pset_border() {
+    // \pset border '2'
+    // \pset border
+    // \pset border '0'
+    // \pset border '7'
+    // \pset border 'x'
+    // \pset border '1x'
+    // \pset border '-1'
+    // \pset border ' 3'
+    check_pset(&[("border", Some("2")), ("border", None), ("border", Some("0")), ("border", Some("7")), ("border", Some("x")), ("border", Some("1x")), ("border", Some("-1")), ("border", Some(" 3"))], "Border style is 2.\nBorder style is 2.\nBorder style is 0.\nBorder style is 7.\nBorder style is 0.\nBorder style is 1.\nBorder style is 65535.\nBorder style is 3.\n");
+}
+
+#[test]
+fn pset_format() {
+    // \pset format 'unaligned'
+    // \pset format
+    // \pset format 'u'
+    // \pset format 'ALIGNED'
+    // \pset format 'w'
+    // \pset format 'Un'
+    check_pset(&[("format", Some("unaligned")), ("format", None), ("format", Some("u")), ("format", Some("ALIGNED")), ("format", Some("w")), ("format", Some("Un"))], "Output format is unaligned.\nOutput format is unaligned.\nOutput format is unaligned.\nOutput format is aligned.\nOutput format is wrapped.\nOutput format is unaligned.\n");
+}
+
+#[test]
+fn pset_format_errors() {
+    // \pset format 'a'
+    // \pset format 'bogus'
+    // \pset format ''
+    // \pset format 'x'
+    check_pset(&[("format", Some("a")), ("format", Some("bogus")), ("format", Some("")), ("format", Some("x"))], "\\pset: ambiguous abbreviation \"a\" matches both \"aligned\" and \"asciidoc\"\n\\pset: allowed formats are aligned, asciidoc, csv, html, latex, latex-longtable, troff-ms, unaligned, wrapped\n\\pset: ambiguous abbreviation \"\" matches both \"aligned\" and \"asciidoc\"\n\\pset: allowed formats are aligned, asciidoc, csv, html, latex, latex-longtable, troff-ms, unaligned, wrapped\n");
+}
+
+#[test]
+fn pset_expanded() {
+    // \pset expanded
+    // \pset expanded
+    // \pset expanded 'auto'
+    // \pset expanded
+    // \pset expanded 'on'
+    // \pset expanded 'off'
+    // \pset expanded 'AUTO'
+    // \pset expanded 'TRUE'
+    // \pset expanded '0'
+    // \pset expanded 'of'
+    // \pset x 'yes'
+    check_pset(&[("expanded", None), ("expanded", None), ("expanded", Some("auto")), ("expanded", None), ("expanded", Some("on")), ("expanded", Some("off")), ("expanded", Some("AUTO")), ("expanded", Some("TRUE")), ("expanded", Some("0")), ("expanded", Some("of")), ("x", Some("yes"))], "Expanded display is on.\nExpanded display is off.\nExpanded display is used automatically.\nExpanded display is off.\nExpanded display is on.\nExpanded display is off.\nExpanded display is used automatically.\nExpanded display is on.\nExpanded display is off.\nExpanded display is off.\nExpanded display is on.\n");
+}
+
+#[test]
+fn pset_expanded_errors() {
+    // \pset expanded 'bogus'
+    // \pset expanded 'o'
+    // \pset expanded ''
+    check_pset(&[("expanded", Some("bogus")), ("expanded", Some("o")), ("expanded", Some(""))], "unrecognized value \"bogus\" for \"expanded\"\nAvailable values are: on, off, auto.\nunrecognized value \"o\" for \"expanded\"\nAvailable values are: on, off, auto.\nunrecognized value \"\" for \"expanded\"\nAvailable values are: on, off, auto.\n");
+}
+
+#[test]
+fn backslash_x() {
+    // \x
+    // \x 'auto'
+    // \x
+    // \x 'on'
+    // \x 'bogus'
+    check_pset(&[("expanded", None), ("expanded", Some("auto")), ("expanded", None), ("expanded", Some("on")), ("expanded", Some("bogus"))], "Expanded display is on.\nExpanded display is used automatically.\nExpanded display is off.\nExpanded display is on.\nunrecognized value \"bogus\" for \"expanded\"\nAvailable values are: on, off, auto.\n");
+}
+
+#[test]
+fn pset_null() {
+    // \pset null
+    // \pset null '(null)'
+    // \pset null
+    // \pset null 'a"b'
+    // \pset null ''
+    check_pset(&[("null", None), ("null", Some("(null)")), ("null", None), ("null", Some("a\"b")), ("null", Some(""))], "Null display is \"\".\nNull display is \"(null)\".\nNull display is \"(null)\".\nNull display is \"a\"b\".\nNull display is \"\".\n");
+}
+
+#[test]
+fn pset_separators() {
+    // \pset fieldsep ','
+    // \pset fieldsep
+    // \pset fieldsep ''
+    // \pset fieldsep_zero
+    // \pset fieldsep '|'
+    // \pset recordsep ';'
+    // \pset recordsep '\n'
+    // \pset recordsep
+    // \pset recordsep_zero
+    // \pset recordsep 'x'
+    check_pset(&[("fieldsep", Some(",")), ("fieldsep", None), ("fieldsep", Some("")), ("fieldsep_zero", None), ("fieldsep", Some("|")), ("recordsep", Some(";")), ("recordsep", Some("\n")), ("recordsep", None), ("recordsep_zero", None), ("recordsep", Some("x"))], "Field separator is \",\".\nField separator is \",\".\nField separator is \"\".\nField separator is zero byte.\nField separator is \"|\".\nRecord separator is \";\".\nRecord separator is <newline>.\nRecord separator is <newline>.\nRecord separator is zero byte.\nRecord separator is \"x\".\n");
+}
+
+#[test]
+fn pset_tuples_only() {
+    // \pset tuples_only
+    // \pset tuples_only
+    // \pset tuples_only 'on'
+    // \pset t
+    // \pset tuples_only 'off'
+    // \pset t
+    // \pset tuples_only 'maybe'
+    // \pset tuples_only ''
+    check_pset(&[("tuples_only", None), ("tuples_only", None), ("tuples_only", Some("on")), ("t", None), ("tuples_only", Some("off")), ("t", None), ("tuples_only", Some("maybe")), ("tuples_only", Some(""))], "Tuples only is on.\nTuples only is off.\nTuples only is off.\nTuples only is on.\nunrecognized value \"maybe\" for \"tuples_only\": Boolean expected\nunrecognized value \"\" for \"tuples_only\": Boolean expected\n");
+}
+
+#[test]
+fn backslash_t() {
+    // \t
+    // \t
+    // \t 'on'
+    // \t 'nope'
+    check_pset(&[("tuples_only", None), ("tuples_only", None), ("tuples_only", Some("on")), ("tuples_only", Some("nope"))], "Tuples only is on.\nTuples only is off.\nunrecognized value \"nope\" for \"tuples_only\": Boolean expected\n");
+}
+
+#[test]
+fn pset_footer() {
+    // \pset footer
+    // \pset footer
+    // \pset footer 'off'
+    // \pset footer
+    // \pset footer 'nah'
+    check_pset(&[("footer", None), ("footer", None), ("footer", Some("off")), ("footer", None), ("footer", Some("nah"))], "Default footer is off.\nDefault footer is on.\nDefault footer is on.\nunrecognized value \"nah\" for \"footer\": Boolean expected\n");
+}
+
+#[test]
+fn pset_title() {
+    // \pset title 'hello'
+    // \pset title
+    // \pset title
+    // \pset title 'a b'
+    check_pset(&[("title", Some("hello")), ("title", None), ("title", None), ("title", Some("a b"))], "Title is \"hello\".\nTitle is unset.\nTitle is unset.\nTitle is \"a b\".\n");
+}
+
+#[test]
+fn pset_tableattr() {
+    // \pset tableattr 'x=1'
+    // \pset T
+    // \pset tableattr
+    check_pset(&[("tableattr", Some("x=1")), ("T", None), ("tableattr", None)], "Table attributes are \"x=1\".\nTable attributes unset.\nTable attributes unset.\n");
+}
+
+#[test]
+fn pset_pager() {
+    // \pset pager 'off'
+    // \pset pager 'on'
+    // \pset pager 'always'
+    // \pset pager
+    // \pset pager
+    // \pset pager 'bad'
+    check_pset(&[("pager", Some("off")), ("pager", Some("on")), ("pager", Some("always")), ("pager", None), ("pager", None), ("pager", Some("bad"))], "Pager usage is off.\nPager is used for long output.\nPager is always used.\nPager is used for long output.\nPager usage is off.\nunrecognized value \"bad\" for \"pager\"\nAvailable values are: on, off, always.\n");
+}
+
+#[test]
+fn pset_unknown_options() {
+    // \pset bogus '1'
+    // \pset Border '2'
+    // \pset tuples 'on'
+    check_pset(&[("bogus", Some("1")), ("Border", Some("2")), ("tuples", Some("on"))], "\\pset: unknown option: bogus\n\\pset: unknown option: Border\n\\pset: unknown option: tuples\n");
+}
