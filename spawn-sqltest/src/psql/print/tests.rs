@@ -1231,7 +1231,15 @@ fn pset_title() {
     // \pset title
     // \pset title
     // \pset title 'a b'
-    check_pset(&[("title", Some("hello")), ("title", None), ("title", None), ("title", Some("a b"))], "Title is \"hello\".\nTitle is unset.\nTitle is unset.\nTitle is \"a b\".\n");
+    check_pset(
+        &[
+            ("title", Some("hello")),
+            ("title", None),
+            ("title", None),
+            ("title", Some("a b")),
+        ],
+        "Title is \"hello\".\nTitle is unset.\nTitle is unset.\nTitle is \"a b\".\n",
+    );
 }
 
 #[test]
@@ -1239,7 +1247,10 @@ fn pset_tableattr() {
     // \pset tableattr 'x=1'
     // \pset T
     // \pset tableattr
-    check_pset(&[("tableattr", Some("x=1")), ("T", None), ("tableattr", None)], "Table attributes are \"x=1\".\nTable attributes unset.\nTable attributes unset.\n");
+    check_pset(
+        &[("tableattr", Some("x=1")), ("T", None), ("tableattr", None)],
+        "Table attributes are \"x=1\".\nTable attributes unset.\nTable attributes unset.\n",
+    );
 }
 
 #[test]
