@@ -233,7 +233,7 @@ fn position_excerpt(out: &mut String, query: &str, position: u32) {
     }
     out.push('\n');
     let caret_column = prefix_width + columns[location] - columns[start];
-    out.extend(std::iter::repeat(' ').take(caret_column));
+    out.extend(std::iter::repeat_n(' ', caret_column));
     out.push_str("^\n");
 }
 

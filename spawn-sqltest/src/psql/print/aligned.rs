@@ -12,7 +12,7 @@ fn rule(out: &mut String, widths: &[usize], border: u16) {
         _ => {}
     }
     for (i, width) in widths.iter().enumerate() {
-        out.extend(std::iter::repeat('-').take(*width));
+        out.extend(std::iter::repeat_n('-', *width));
         if i + 1 < widths.len() {
             out.push_str(if border == 0 { " " } else { "-+-" });
         }

@@ -94,5 +94,5 @@ pub(crate) fn format(value: &str) -> Formatted {
 
 /// Appends `count` spaces.
 pub(crate) fn pad(out: &mut String, count: usize) {
-    out.extend(std::iter::repeat(' ').take(count));
+    out.extend(std::iter::repeat_n(' ', count));
 }
