@@ -106,40 +106,24 @@ pub fn format_server_message(
         if let Some((query, position)) = excerpt {
             position_excerpt(out, query, position);
         }
-        let mut field = |label: &str, value: &Option<String>| {
-            if let Some(value) = value {
-                out.push_str(label);
-                out.push_str(":  ");
-                out.push_str(value);
-                out.push('\n');
-            }
-        };
-        field("DETAIL", &message.detail);
-        field("HINT", &message.hint);
-        field("QUERY", &message.internal_query);
+        push_field(out, "DETAIL", &message.detail);
+        push_field(out, "HINT", &message.hint);
+        push_field(out, "QUERY", &message.internal_query);
         let context_shown = match show_context {
             ShowContext::Always => true,
             ShowContext::Errors => is_error(message),
             ShowContext::Never => false,
         };
         if context_shown {
-            field("CONTEXT", &message.context);
+            push_field(out, "CONTEXT", &message.context);
         }
     }
     if verbosity == Verbosity::Verbose {
-        let mut field = |label: &str, value: &Option<String>| {
-            if let Some(value) = value {
-                out.push_str(label);
-                out.push_str(":  ");
-                out.push_str(value);
-                out.push('\n');
-            }
-        };
-        field("SCHEMA NAME", &message.schema);
-        field("TABLE NAME", &message.table);
-        field("COLUMN NAME", &message.column);
-        field("DATATYPE NAME", &message.datatype);
-        field("CONSTRAINT NAME", &message.constraint);
+        push_field(out, "SCHEMA NAME", &message.schema);
+        push_field(out, "TABLE NAME", &message.table);
+        push_field(out, "COLUMN NAME", &message.column);
+        push_field(out, "DATATYPE NAME", &message.datatype);
+        push_field(out, "CONSTRAINT NAME", &message.constraint);
         if message.routine.is_some() || message.file.is_some() || message.line.is_some() {
             out.push_str("LOCATION:  ");
             if let Some(routine) = &message.routine {
@@ -153,6 +137,16 @@ pub fn format_server_message(
             }
             out.push('\n');
         }
+    }
+}
+
+/// Appends `LABEL:  value` and a newline when the field is present.
+fn push_field(out: &mut String, label: &str, value: &Option<String>) {
+    if let Some(value) = value {
+        out.push_str(label);
+        out.push_str(":  ");
+        out.push_str(value);
+        out.push('\n');
     }
 }
 
