@@ -1,6 +1,6 @@
 //! psql's result printers: what `psql -X` prints for a result that returns rows, in the
-//! aligned (default), wrapped (like aligned: a test's output is no terminal) and unaligned
-//! formats, expanded or not, with the `\pset` options of [`PrintOptions`].
+//! aligned (default), wrapped (like aligned: a test's output is no terminal), unaligned and
+//! csv formats, expanded or not, with the `\pset` options of [`PrintOptions`].
 //!
 //! ```
 //! use spawn_sqltest::message::Column;
@@ -17,6 +17,7 @@
 //! ```
 
 mod aligned;
+mod csv;
 mod expanded;
 mod options;
 mod unaligned;
@@ -92,6 +93,8 @@ pub fn print_result(out: &mut String, columns: &[Column], rows: &[Row], options:
     match (options.format, options.expanded) {
         (Format::Unaligned, Expanded::On) => unaligned::print_expanded(out, &table),
         (Format::Unaligned, Expanded::Off | Expanded::Auto) => unaligned::print(out, &table),
+        (Format::Csv, Expanded::On) => csv::print_expanded(out, &table),
+        (Format::Csv, Expanded::Off | Expanded::Auto) => csv::print(out, &table),
         (Format::Aligned | Format::Wrapped, Expanded::On) => expanded::print(out, &table),
         (Format::Aligned | Format::Wrapped, Expanded::Off | Expanded::Auto) => {
             aligned::print(out, &table)

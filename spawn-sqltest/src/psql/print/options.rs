@@ -14,6 +14,8 @@ pub enum Format {
     Unaligned,
     /// Aligned with wrapping to the terminal width; without a terminal exactly like aligned.
     Wrapped,
+    /// Comma-separated values with a header line.
+    Csv,
 }
 
 impl Format {
@@ -22,6 +24,7 @@ impl Format {
             Format::Aligned => "aligned",
             Format::Unaligned => "unaligned",
             Format::Wrapped => "wrapped",
+            Format::Csv => "csv",
         }
     }
 }
@@ -71,6 +74,8 @@ pub struct PrintOptions {
     pub expanded: Expanded,
     /// `\pset null`: what NULL prints as (default empty).
     pub null: String,
+    /// `\pset csv_fieldsep` (csv format), default `,`.
+    pub csv_field_separator: char,
     /// `\pset fieldsep` (unaligned format), default `|`.
     pub field_separator: Separator,
     /// `\pset recordsep` (unaligned format), default a newline.
@@ -105,6 +110,7 @@ impl Default for PrintOptions {
             tuples_only: false,
             expanded: Expanded::Off,
             null: String::new(),
+            csv_field_separator: ',',
             field_separator: Separator::Text("|".to_owned()),
             record_separator: Separator::Text("\n".to_owned()),
             footer: true,
@@ -163,8 +169,14 @@ pub enum PsetError {
         /// The value given.
         value: String,
     },
+    /// psql: `csv_fieldsep` given more or less than one single-byte character.
+    #[error("\\pset: csv_fieldsep must be a single one-byte character")]
+    CsvSeparatorLength,
+    /// psql: `csv_fieldsep` given a character that cannot separate csv fields.
+    #[error("\\pset: csv_fieldsep cannot be a double quote, a newline, or a carriage return")]
+    CsvSeparatorCharacter,
     /// A valid psql option or format whose output spawn does not reproduce.
-    #[error("\\pset {option} {value}: not supported by spawn test (supported formats: aligned, unaligned, wrapped)")]
+    #[error("\\pset {option} {value}: not supported by spawn test (supported formats: aligned, unaligned, wrapped, csv)")]
     Unsupported {
         /// The option.
         option: String,
@@ -184,6 +196,7 @@ enum Setting {
     FieldSeparatorZero,
     RecordSeparator,
     RecordSeparatorZero,
+    CsvFieldSeparator,
     TuplesOnly,
     Title,
     TableAttributes,
@@ -203,6 +216,7 @@ fn lookup(option: &str) -> Option<Setting> {
         "fieldsep_zero" => Setting::FieldSeparatorZero,
         "recordsep" => Setting::RecordSeparator,
         "recordsep_zero" => Setting::RecordSeparatorZero,
+        "csv_fieldsep" => Setting::CsvFieldSeparator,
         "tuples_only" | "t" => Setting::TuplesOnly,
         "title" => Setting::Title,
         "tableattr" | "T" => Setting::TableAttributes,
@@ -212,7 +226,6 @@ fn lookup(option: &str) -> Option<Setting> {
         | "unicode_border_linestyle"
         | "unicode_column_linestyle"
         | "unicode_header_linestyle"
-        | "csv_fieldsep"
         | "numericlocale"
         | "columns"
         | "pager_min_lines" => Setting::Other,
@@ -296,10 +309,20 @@ fn parse_format(value: &str) -> Result<Format, PsetError> {
         "aligned" => Ok(Format::Aligned),
         "unaligned" => Ok(Format::Unaligned),
         "wrapped" => Ok(Format::Wrapped),
+        "csv" => Ok(Format::Csv),
         other => Err(PsetError::Unsupported {
             option: "format".to_owned(),
             value: other.to_owned(),
         }),
+    }
+}
+
+/// psql's check of `csv_fieldsep`: one single-byte character, not `"`, `\n` or `\r`.
+fn parse_csv_separator(value: &str) -> Result<char, PsetError> {
+    match value.as_bytes() {
+        [b'"' | b'\n' | b'\r'] => Err(PsetError::CsvSeparatorCharacter),
+        [byte] => Ok(char::from(*byte)),
+        _ => Err(PsetError::CsvSeparatorLength),
     }
 }
 
@@ -361,6 +384,9 @@ impl PrintOptions {
                 self.record_separator = Separator::Text(value.to_owned())
             }
             (Setting::RecordSeparatorZero, _) => self.record_separator = Separator::Zero,
+            (Setting::CsvFieldSeparator, Some(value)) => {
+                self.csv_field_separator = parse_csv_separator(value)?
+            }
             (Setting::TuplesOnly, Some(value)) => {
                 self.tuples_only = boolean("tuples_only", value)?;
                 return Ok(None);
@@ -401,7 +427,8 @@ impl PrintOptions {
                 })
             }
             (Setting::Format | Setting::Border | Setting::Null, None)
-            | (Setting::FieldSeparator | Setting::RecordSeparator, None) => {}
+            | (Setting::FieldSeparator | Setting::RecordSeparator, None)
+            | (Setting::CsvFieldSeparator, None) => {}
         }
         Ok(pset_status(option, self))
     }
@@ -440,6 +467,10 @@ pub fn pset_status(option: &str, options: &PrintOptions) -> Option<String> {
                 Separator::Text(text) => format!("Record separator is \"{text}\"."),
             }
         }
+        Setting::CsvFieldSeparator => format!(
+            "Field separator for CSV is \"{}\".",
+            options.csv_field_separator
+        ),
         Setting::TuplesOnly => format!("Tuples only is {}.", on_off(options.tuples_only)),
         Setting::Footer => format!("Default footer is {}.", on_off(options.footer)),
         Setting::Title => match &options.title {

@@ -729,6 +729,211 @@ fn unaligned_expanded_recordsep() {
 }
 
 #[test]
+fn csv_basic() {
+    // \pset format 'csv'
+    // select 1 as n, 'one' as word union all select 22, null;
+    check(
+        &[("format", Some("csv"))],
+        &[("n", 23), ("word", 25)],
+        &[&[Some("1"), Some("one")], &[Some("22"), None]],
+        "n,word\n1,one\n22,\n",
+    );
+}
+
+#[test]
+fn csv_quoting() {
+    // \pset format 'csv'
+    // select 1 as a, E'x,y' as "b,c", E'q"q' as d, E'l1\nl2' as e, null as f, '\.' as g, E'cr\r' as h;
+    check(
+        &[("format", Some("csv"))],
+        &[
+            ("a", 23),
+            ("b,c", 25),
+            ("d", 25),
+            ("e", 25),
+            ("f", 25),
+            ("g", 25),
+            ("h", 25),
+        ],
+        &[&[
+            Some("1"),
+            Some("x,y"),
+            Some("q\"q"),
+            Some("l1\nl2"),
+            None,
+            Some("\\."),
+            Some("cr\r"),
+        ]],
+        "a,\"b,c\",d,e,f,g,h\n1,\"x,y\",\"q\"\"q\",\"l1\nl2\",,\"\\.\",\"cr\r\"\n",
+    );
+}
+
+#[test]
+fn csv_multiline() {
+    // \pset format 'csv'
+    // select 1 as id, E'first\nsecond line\nthird' as body, 'x' as tail union all select 2, 'short', E'two\nlines';
+    check(
+        &[("format", Some("csv"))],
+        &[("id", 23), ("body", 25), ("tail", 25)],
+        &[
+            &[Some("1"), Some("first\nsecond line\nthird"), Some("x")],
+            &[Some("2"), Some("short"), Some("two\nlines")],
+        ],
+        "id,body,tail\n1,\"first\nsecond line\nthird\",x\n2,short,\"two\nlines\"\n",
+    );
+}
+
+#[test]
+fn csv_zero_rows() {
+    // \pset format 'csv'
+    // select 1 as a, 'b'::text as b where false;
+    check(
+        &[("format", Some("csv"))],
+        &[("a", 23), ("b", 25)],
+        &[],
+        "a,b\n",
+    );
+}
+
+#[test]
+fn csv_zero_columns() {
+    // \pset format 'csv'
+    // select;
+    check(&[("format", Some("csv"))], &[], &[&[]], "\n");
+}
+
+#[test]
+fn csv_tuples_only() {
+    // \pset format 'csv'
+    // \pset tuples_only 'on'
+    // select 1 as a, E'x,y' as "b,c", E'q"q' as d, E'l1\nl2' as e, null as f, '\.' as g, E'cr\r' as h;
+    check(
+        &[("format", Some("csv")), ("tuples_only", Some("on"))],
+        &[
+            ("a", 23),
+            ("b,c", 25),
+            ("d", 25),
+            ("e", 25),
+            ("f", 25),
+            ("g", 25),
+            ("h", 25),
+        ],
+        &[&[
+            Some("1"),
+            Some("x,y"),
+            Some("q\"q"),
+            Some("l1\nl2"),
+            None,
+            Some("\\."),
+            Some("cr\r"),
+        ]],
+        "1,\"x,y\",\"q\"\"q\",\"l1\nl2\",,\"\\.\",\"cr\r\"\n",
+    );
+}
+
+#[test]
+fn csv_separator() {
+    // \pset format 'csv'
+    // \pset csv_fieldsep ';'
+    // select 1 as a, E'x,y' as "b,c", E'q"q' as d, E'l1\nl2' as e, null as f, '\.' as g, E'cr\r' as h;
+    check(
+        &[("format", Some("csv")), ("csv_fieldsep", Some(";"))],
+        &[
+            ("a", 23),
+            ("b,c", 25),
+            ("d", 25),
+            ("e", 25),
+            ("f", 25),
+            ("g", 25),
+            ("h", 25),
+        ],
+        &[&[
+            Some("1"),
+            Some("x,y"),
+            Some("q\"q"),
+            Some("l1\nl2"),
+            None,
+            Some("\\."),
+            Some("cr\r"),
+        ]],
+        "a;b,c;d;e;f;g;h\n1;x,y;\"q\"\"q\";\"l1\nl2\";;\"\\.\";\"cr\r\"\n",
+    );
+}
+
+#[test]
+fn csv_separator_dot_quotes_all() {
+    // \pset format 'csv'
+    // \pset csv_fieldsep '.'
+    // select 1 as n, 'one' as word union all select 22, null;
+    check(
+        &[("format", Some("csv")), ("csv_fieldsep", Some("."))],
+        &[("n", 23), ("word", 25)],
+        &[&[Some("1"), Some("one")], &[Some("22"), None]],
+        "\"n\".\"word\"\n\"1\".\"one\"\n\"22\".\"\"\n",
+    );
+}
+
+#[test]
+fn csv_null_title_footer_ignored() {
+    // \pset format 'csv'
+    // \pset null 'N'
+    // \pset title 'T'
+    // select 1 as n, 'one' as word union all select 22, null;
+    check(
+        &[
+            ("format", Some("csv")),
+            ("null", Some("N")),
+            ("title", Some("T")),
+        ],
+        &[("n", 23), ("word", 25)],
+        &[&[Some("1"), Some("one")], &[Some("22"), None]],
+        "n,word\n1,one\n22,N\n",
+    );
+}
+
+#[test]
+fn csv_expanded() {
+    // \pset format 'csv'
+    // \pset expanded 'on'
+    // select 1 as a, E'x,y' as "b,c", E'q"q' as d, E'l1\nl2' as e, null as f, '\.' as g, E'cr\r' as h;
+    check(
+        &[("format", Some("csv")), ("expanded", Some("on"))],
+        &[
+            ("a", 23),
+            ("b,c", 25),
+            ("d", 25),
+            ("e", 25),
+            ("f", 25),
+            ("g", 25),
+            ("h", 25),
+        ],
+        &[&[
+            Some("1"),
+            Some("x,y"),
+            Some("q\"q"),
+            Some("l1\nl2"),
+            None,
+            Some("\\."),
+            Some("cr\r"),
+        ]],
+        "a,1\n\"b,c\",\"x,y\"\nd,\"q\"\"q\"\ne,\"l1\nl2\"\nf,\ng,\"\\.\"\nh,\"cr\r\"\n",
+    );
+}
+
+#[test]
+fn csv_expanded_zero_columns() {
+    // \pset format 'csv'
+    // \pset expanded 'on'
+    // select;
+    check(
+        &[("format", Some("csv")), ("expanded", Some("on"))],
+        &[],
+        &[&[]],
+        "",
+    );
+}
+
+#[test]
 fn expanded_basic() {
     // \pset expanded 'on'
     // select 1 as n, 'one' as word union all select 22, null;
@@ -1262,6 +1467,20 @@ fn pset_pager() {
     // \pset pager
     // \pset pager 'bad'
     check_pset(&[("pager", Some("off")), ("pager", Some("on")), ("pager", Some("always")), ("pager", None), ("pager", None), ("pager", Some("bad"))], "Pager usage is off.\nPager is used for long output.\nPager is always used.\nPager is used for long output.\nPager usage is off.\nunrecognized value \"bad\" for \"pager\"\nAvailable values are: on, off, always.\n");
+}
+
+#[test]
+fn pset_csv_fieldsep() {
+    // \pset csv_fieldsep ';'
+    // \pset csv_fieldsep
+    // \pset csv_fieldsep ';;'
+    // \pset csv_fieldsep '"'
+    // \pset csv_fieldsep ''
+    // \pset csv_fieldsep 'é'
+    // \pset csv_fieldsep '\n'
+    // \pset format 'csv'
+    // \pset format 'c'
+    check_pset(&[("csv_fieldsep", Some(";")), ("csv_fieldsep", None), ("csv_fieldsep", Some(";;")), ("csv_fieldsep", Some("\"")), ("csv_fieldsep", Some("")), ("csv_fieldsep", Some("é")), ("csv_fieldsep", Some("\n")), ("format", Some("csv")), ("format", Some("c"))], "Field separator for CSV is \";\".\nField separator for CSV is \";\".\n\\pset: csv_fieldsep must be a single one-byte character\n\\pset: csv_fieldsep cannot be a double quote, a newline, or a carriage return\n\\pset: csv_fieldsep must be a single one-byte character\n\\pset: csv_fieldsep must be a single one-byte character\n\\pset: csv_fieldsep cannot be a double quote, a newline, or a carriage return\nOutput format is csv.\nOutput format is csv.\n");
 }
 
 #[test]
