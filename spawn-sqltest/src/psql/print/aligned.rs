@@ -1,25 +1,41 @@
 //! psql's aligned format (`print_aligned_text`): centred headers, padded cells, numeric
 //! columns right-aligned, `+` marking continued lines, the `(N rows)` footer and a blank line.
 
+use super::style::{Chars, Rule};
 use super::width::{format, pad, Formatted};
 use super::{Alignment, Table};
 
 /// Appends a horizontal rule (`---+---`, `+---+---+` with border 2).
-fn rule(out: &mut String, widths: &[usize], border: u16) {
+fn rule(out: &mut String, widths: &[usize], border: u16, chars: &Chars, which: Rule) {
+    let rule = chars.rule(which);
     match border {
-        1 => out.push('-'),
-        2 => out.push_str("+-"),
+        1 => out.push_str(rule.line),
+        2 => {
+            out.push_str(rule.left);
+            out.push_str(rule.line);
+        }
         _ => {}
     }
     for (i, width) in widths.iter().enumerate() {
-        out.extend(std::iter::repeat_n('-', *width));
+        for _ in 0..*width {
+            out.push_str(rule.line);
+        }
         if i + 1 < widths.len() {
-            out.push_str(if border == 0 { " " } else { "-+-" });
+            if border == 0 {
+                out.push(' ');
+            } else {
+                out.push_str(rule.line);
+                out.push_str(rule.middle);
+                out.push_str(rule.line);
+            }
         }
     }
     match border {
-        1 => out.push('-'),
-        2 => out.push_str("-+"),
+        1 => out.push_str(rule.line),
+        2 => {
+            out.push_str(rule.line);
+            out.push_str(rule.right);
+        }
         _ => {}
     }
     out.push('\n');
@@ -37,12 +53,12 @@ fn total_width(widths: &[usize], border: u16) -> usize {
 }
 
 /// Appends the header lines (column names centred, `+` after a name that continues).
-fn headers(out: &mut String, headers: &[Formatted], widths: &[usize], border: u16) {
+fn headers(out: &mut String, headers: &[Formatted], widths: &[usize], border: u16, chars: &Chars) {
     let last = headers.len().saturating_sub(1);
     let height = headers.iter().map(|h| h.lines.len()).max().unwrap_or(0);
     for line in 0..height {
         if border == 2 {
-            out.push('|');
+            out.push_str(chars.vertical);
         }
         for (i, header) in headers.iter().enumerate() {
             if border != 0 {
@@ -58,25 +74,26 @@ fn headers(out: &mut String, headers: &[Formatted], widths: &[usize], border: u1
                 None => pad(out, widths[i]),
             }
             let continues = line + 1 < header.lines.len();
-            out.push(if continues { '+' } else { ' ' });
+            out.push_str(if continues { chars.continues } else { " " });
             if border != 0 && i < last {
-                out.push('|');
+                out.push_str(chars.vertical);
             }
         }
         if border == 2 {
-            out.push('|');
+            out.push_str(chars.vertical);
         }
         out.push('\n');
     }
 }
 
 /// Appends one row: as many display lines as its tallest value.
-fn row(out: &mut String, cells: &[Formatted], widths: &[usize], table: &Table, border: u16) {
+fn row(out: &mut String, cells: &[Formatted], widths: &[usize], table: &Table, chars: &Chars) {
+    let border = table.options.border.min(2);
     let last = cells.len().saturating_sub(1);
     let height = cells.iter().map(|c| c.lines.len()).max().unwrap_or(0);
     for line in 0..height {
         if border == 2 {
-            out.push('|');
+            out.push_str(chars.vertical);
         }
         for (j, cell) in cells.iter().enumerate() {
             let final_spaces = border == 2 || j < last;
@@ -104,16 +121,16 @@ fn row(out: &mut String, cells: &[Formatted], widths: &[usize], table: &Table, b
                 }
             }
             if continues {
-                out.push('+');
+                out.push_str(chars.continues);
             } else if final_spaces {
                 out.push(' ');
             }
             if border != 0 && j < last {
-                out.push('|');
+                out.push_str(chars.vertical);
             }
         }
         if border == 2 {
-            out.push('|');
+            out.push_str(chars.vertical);
         }
         out.push('\n');
     }
@@ -123,6 +140,7 @@ fn row(out: &mut String, cells: &[Formatted], widths: &[usize], table: &Table, b
 pub(crate) fn print(out: &mut String, table: &Table) {
     let border = table.options.border.min(2);
     let tuples_only = table.options.tuples_only;
+    let chars = table.options.line_style.chars();
     let headers_formatted: Vec<Formatted> = table.headers.iter().map(|h| format(h)).collect();
     let rows: Vec<Vec<Formatted>> = table
         .cells
@@ -147,18 +165,18 @@ pub(crate) fn print(out: &mut String, table: &Table) {
             out.push('\n');
         }
         if border == 2 {
-            rule(out, &widths, border);
+            rule(out, &widths, border, &chars, Rule::Top);
         }
-        headers(out, &headers_formatted, &widths, border);
-        rule(out, &widths, border);
+        headers(out, &headers_formatted, &widths, border, &chars);
+        rule(out, &widths, border, &chars, Rule::Middle);
     }
     if !widths.is_empty() {
         for cells in &rows {
-            row(out, cells, &widths, table, border);
+            row(out, cells, &widths, table, &chars);
         }
     }
     if border == 2 {
-        rule(out, &widths, border);
+        rule(out, &widths, border, &chars, Rule::Bottom);
     }
     if !tuples_only {
         if let Some(footer) = table.footer() {

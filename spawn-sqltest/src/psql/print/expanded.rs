@@ -1,22 +1,27 @@
 //! psql's expanded aligned format (`print_aligned_vertical`, `\x`): one block per row under a
 //! `-[ RECORD n ]-` line, a line per column with the name left and the value right.
 
+use super::style::{Chars, Rule};
 use super::width::{format, pad, Formatted};
 use super::{Format, Table};
 
 /// Appends a record line: `-[ RECORD 3 ]-+----` (border 1), `* Record 3` (border 0),
 /// `+-[ RECORD 3 ]-+---+` (border 2), or a plain rule when `record` is `None`.
-fn record_line(
-    out: &mut String,
-    border: u16,
-    record: Option<usize>,
-    name_width: usize,
-    value_width: usize,
-) {
-    let fill = if border > 0 { '-' } else { ' ' };
+fn record_line(out: &mut String, line: RecordLine, name_width: usize, value_width: usize) {
+    let RecordLine {
+        border,
+        record,
+        chars,
+        rule,
+    } = line;
+    let rule = chars.rule(rule);
+    let fill = if border > 0 { rule.line } else { " " };
     match border {
-        2 => out.push_str("+-"),
-        1 => out.push('-'),
+        2 => {
+            out.push_str(rule.left);
+            out.push_str(rule.line);
+        }
+        1 => out.push_str(rule.line),
         _ => {}
     }
     let mut used = match record {
@@ -36,7 +41,7 @@ fn record_line(
         used += 1;
     }
     for _ in used.max(0)..name_width as isize {
-        out.push(fill);
+        out.push_str(fill);
     }
     used -= name_width as isize;
     let mut take = || {
@@ -46,43 +51,52 @@ fn record_line(
     };
     if border > 0 {
         if take() {
-            out.push('-');
+            out.push_str(rule.line);
         }
         if take() {
-            out.push('+');
+            out.push_str(rule.middle);
         }
         if take() {
-            out.push('-');
+            out.push_str(rule.line);
         }
     } else if take() {
         out.push(' ');
     }
     for _ in used.max(0)..value_width as isize {
-        out.push(fill);
+        out.push_str(fill);
     }
     if border == 2 {
-        out.push_str("-+");
+        out.push_str(rule.line);
+        out.push_str(rule.right);
     }
     out.push('\n');
 }
 
-/// Appends one column of one record: its name and value, line by line.
-#[allow(clippy::too_many_arguments)]
-fn field(
-    out: &mut String,
-    header: &Formatted,
-    value: &Formatted,
+/// What a record line shows and how.
+#[derive(Clone, Copy)]
+struct RecordLine {
     border: u16,
-    name_width: usize,
-    value_width: usize,
-    names_multiline: bool,
-    values_multiline: bool,
-) {
+    /// The record's number, or `None` for a plain rule.
+    record: Option<usize>,
+    chars: Chars,
+    rule: Rule,
+}
+
+/// Appends one column of one record: its name and value, line by line.
+fn field(out: &mut String, header: &Formatted, value: &Formatted, layout: &Layout) {
+    let Layout {
+        border,
+        chars,
+        name_width,
+        value_width,
+        names_multiline,
+        values_multiline,
+    } = *layout;
     let mut header_lines = header.lines.iter().peekable();
     let mut value_lines = value.lines.iter().peekable();
     while header_lines.peek().is_some() || value_lines.peek().is_some() {
         if border == 2 {
-            out.push('|');
+            out.push_str(chars.vertical);
         }
         match header_lines.next() {
             Some(line) => {
@@ -92,10 +106,10 @@ fn field(
                 out.push_str(&line.text);
                 pad(out, name_width.saturating_sub(line.width));
                 if border > 0 || names_multiline {
-                    out.push(if header_lines.peek().is_some() {
-                        '+'
+                    out.push_str(if header_lines.peek().is_some() {
+                        chars.continues
                     } else {
-                        ' '
+                        " "
                     });
                 }
             }
@@ -109,7 +123,7 @@ fn field(
             }
         }
         if border > 0 {
-            out.push('|');
+            out.push_str(chars.vertical);
         }
         match value_lines.next() {
             Some(line) => {
@@ -119,14 +133,14 @@ fn field(
                 if value_lines.peek().is_some() {
                     if border > 1 || values_multiline {
                         pad(out, spare);
-                        out.push('+');
+                        out.push_str(chars.continues);
                     }
                 } else if border > 1 {
                     pad(out, spare);
                     out.push(' ');
                 }
                 if border == 2 {
-                    out.push('|');
+                    out.push_str(chars.vertical);
                 }
                 out.push('\n');
             }
@@ -135,11 +149,24 @@ fn field(
                     out.push('\n');
                 } else {
                     pad(out, value_width.max(1));
-                    out.push_str("  |\n");
+                    out.push_str("  ");
+                    out.push_str(chars.vertical);
+                    out.push('\n');
                 }
             }
         }
     }
+}
+
+/// The widths and characters every line of a table shares.
+#[derive(Clone, Copy)]
+struct Layout {
+    border: u16,
+    chars: Chars,
+    name_width: usize,
+    value_width: usize,
+    names_multiline: bool,
+    values_multiline: bool,
 }
 
 /// Appends `table` in the expanded aligned format.
@@ -197,27 +224,37 @@ pub(crate) fn print(out: &mut String, table: &Table) {
     };
     let value_width = (name_width + spacing + data_width).max(record_width) - name_width - spacing;
 
+    let chars = table.options.line_style.chars();
+    let layout = Layout {
+        border,
+        chars,
+        name_width,
+        value_width,
+        names_multiline,
+        values_multiline,
+    };
     for (index, cells) in rows.iter().enumerate() {
-        if !tuples_only {
-            record_line(out, border, Some(index + 1), name_width, value_width);
-        } else if index != 0 || border == 2 {
-            record_line(out, border, None, name_width, value_width);
+        let line = RecordLine {
+            border,
+            record: (!tuples_only).then_some(index + 1),
+            chars,
+            rule: if index == 0 { Rule::Top } else { Rule::Middle },
+        };
+        if !tuples_only || index != 0 || border == 2 {
+            record_line(out, line, name_width, value_width);
         }
         for (header, value) in headers.iter().zip(cells) {
-            field(
-                out,
-                header,
-                value,
-                border,
-                name_width,
-                value_width,
-                names_multiline,
-                values_multiline,
-            );
+            field(out, header, value, &layout);
         }
     }
     if border == 2 {
-        record_line(out, border, None, name_width, value_width);
+        let line = RecordLine {
+            border,
+            record: None,
+            chars,
+            rule: Rule::Bottom,
+        };
+        record_line(out, line, name_width, value_width);
     }
     out.push('\n');
 }

@@ -20,10 +20,12 @@ mod aligned;
 mod csv;
 mod expanded;
 mod options;
+mod style;
 mod unaligned;
 pub(crate) mod width;
 
 pub use options::{pset_status, Expanded, Format, Pager, PrintOptions, PsetError, Separator};
+pub use style::LineStyle;
 
 use crate::message::{Column, Row};
 

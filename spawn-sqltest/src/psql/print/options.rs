@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use super::style::LineStyle;
+
 /// How results are laid out (`\pset format`). Only the formats spawn reproduces exist here;
 /// `wrapped` prints like `aligned` because a test's output is never a terminal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -74,6 +76,8 @@ pub struct PrintOptions {
     pub expanded: Expanded,
     /// `\pset null`: what NULL prints as (default empty).
     pub null: String,
+    /// `\pset linestyle`.
+    pub line_style: LineStyle,
     /// `\pset csv_fieldsep` (csv format), default `,`.
     pub csv_field_separator: char,
     /// `\pset fieldsep` (unaligned format), default `|`.
@@ -110,6 +114,7 @@ impl Default for PrintOptions {
             tuples_only: false,
             expanded: Expanded::Off,
             null: String::new(),
+            line_style: LineStyle::Ascii,
             csv_field_separator: ',',
             field_separator: Separator::Text("|".to_owned()),
             record_separator: Separator::Text("\n".to_owned()),
@@ -169,6 +174,9 @@ pub enum PsetError {
         /// The value given.
         value: String,
     },
+    /// psql: no such line style.
+    #[error("\\pset: allowed line styles are ascii, old-ascii, unicode")]
+    UnknownLineStyle,
     /// psql: `csv_fieldsep` given more or less than one single-byte character.
     #[error("\\pset: csv_fieldsep must be a single one-byte character")]
     CsvSeparatorLength,
@@ -197,6 +205,7 @@ enum Setting {
     RecordSeparator,
     RecordSeparatorZero,
     CsvFieldSeparator,
+    LineStyle,
     TuplesOnly,
     Title,
     TableAttributes,
@@ -217,13 +226,13 @@ fn lookup(option: &str) -> Option<Setting> {
         "recordsep" => Setting::RecordSeparator,
         "recordsep_zero" => Setting::RecordSeparatorZero,
         "csv_fieldsep" => Setting::CsvFieldSeparator,
+        "linestyle" => Setting::LineStyle,
         "tuples_only" | "t" => Setting::TuplesOnly,
         "title" => Setting::Title,
         "tableattr" | "T" => Setting::TableAttributes,
         "pager" => Setting::Pager,
         "footer" => Setting::Footer,
-        "linestyle"
-        | "unicode_border_linestyle"
+        "unicode_border_linestyle"
         | "unicode_column_linestyle"
         | "unicode_header_linestyle"
         | "numericlocale"
@@ -317,6 +326,24 @@ fn parse_format(value: &str) -> Result<Format, PsetError> {
     }
 }
 
+/// psql's line style names, case-insensitive abbreviations tried in order (`ascii`,
+/// `old-ascii`, `unicode`); spawn does not draw `old-ascii`.
+fn parse_line_style(value: &str) -> Result<LineStyle, PsetError> {
+    let lower = value.to_ascii_lowercase();
+    if "ascii".starts_with(&lower) {
+        Ok(LineStyle::Ascii)
+    } else if "old-ascii".starts_with(&lower) {
+        Err(PsetError::Unsupported {
+            option: "linestyle".to_owned(),
+            value: value.to_owned(),
+        })
+    } else if "unicode".starts_with(&lower) {
+        Ok(LineStyle::Unicode)
+    } else {
+        Err(PsetError::UnknownLineStyle)
+    }
+}
+
 /// psql's check of `csv_fieldsep`: one single-byte character, not `"`, `\n` or `\r`.
 fn parse_csv_separator(value: &str) -> Result<char, PsetError> {
     match value.as_bytes() {
@@ -384,6 +411,7 @@ impl PrintOptions {
                 self.record_separator = Separator::Text(value.to_owned())
             }
             (Setting::RecordSeparatorZero, _) => self.record_separator = Separator::Zero,
+            (Setting::LineStyle, Some(value)) => self.line_style = parse_line_style(value)?,
             (Setting::CsvFieldSeparator, Some(value)) => {
                 self.csv_field_separator = parse_csv_separator(value)?
             }
@@ -428,7 +456,7 @@ impl PrintOptions {
             }
             (Setting::Format | Setting::Border | Setting::Null, None)
             | (Setting::FieldSeparator | Setting::RecordSeparator, None)
-            | (Setting::CsvFieldSeparator, None) => {}
+            | (Setting::CsvFieldSeparator | Setting::LineStyle, None) => {}
         }
         Ok(pset_status(option, self))
     }
@@ -471,6 +499,7 @@ pub fn pset_status(option: &str, options: &PrintOptions) -> Option<String> {
             "Field separator for CSV is \"{}\".",
             options.csv_field_separator
         ),
+        Setting::LineStyle => format!("Line style is {}.", options.line_style.name()),
         Setting::TuplesOnly => format!("Tuples only is {}.", on_off(options.tuples_only)),
         Setting::Footer => format!("Default footer is {}.", on_off(options.footer)),
         Setting::Title => match &options.title {

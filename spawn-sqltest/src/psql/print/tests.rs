@@ -934,6 +934,194 @@ fn csv_expanded_zero_columns() {
 }
 
 #[test]
+fn unicode_basic() {
+    // \pset linestyle 'unicode'
+    // select 1 as n, 'one' as word union all select 22, null;
+    check(
+        &[("linestyle", Some("unicode"))],
+        &[("n", 23), ("word", 25)],
+        &[&[Some("1"), Some("one")], &[Some("22"), None]],
+        " n  │ word \n────┼──────\n  1 │ one\n 22 │ \n(2 rows)\n\n",
+    );
+}
+
+#[test]
+fn unicode_multiline() {
+    // \pset linestyle 'unicode'
+    // select 1 as id, E'first\nsecond line\nthird' as body, 'x' as tail union all select 2, 'short', E'two\nlines';
+    check(
+        &[("linestyle", Some("unicode"))],
+        &[("id", 23), ("body", 25), ("tail", 25)],
+        &[&[Some("1"), Some("first\nsecond line\nthird"), Some("x")], &[Some("2"), Some("short"), Some("two\nlines")]],
+        " id │    body     │ tail  \n────┼─────────────┼───────\n  1 │ first      ↵│ x\n    │ second line↵│ \n    │ third       │ \n  2 │ short       │ two  ↵\n    │             │ lines\n(2 rows)\n\n",
+    );
+}
+
+#[test]
+fn unicode_multiline_header() {
+    // \pset linestyle 'unicode'
+    // select E'a\nb\nc' as "h1
+    // h2", 3 as n;
+    check(
+        &[("linestyle", Some("unicode"))],
+        &[("h1\nh2", 25), ("n", 23)],
+        &[&[Some("a\nb\nc"), Some("3")]],
+        " h1↵│ n \n h2 │   \n────┼───\n a ↵│ 3\n b ↵│ \n c  │ \n(1 row)\n\n",
+    );
+}
+
+#[test]
+fn unicode_border0() {
+    // \pset linestyle 'unicode'
+    // \pset border '0'
+    // select 1 as id, E'first\nsecond line\nthird' as body, 'x' as tail union all select 2, 'short', E'two\nlines';
+    check(
+        &[("linestyle", Some("unicode")), ("border", Some("0"))],
+        &[("id", 23), ("body", 25), ("tail", 25)],
+        &[&[Some("1"), Some("first\nsecond line\nthird"), Some("x")], &[Some("2"), Some("short"), Some("two\nlines")]],
+        "id    body     tail  \n── ─────────── ─────\n 1 first      ↵x\n   second line↵\n   third       \n 2 short       two  ↵\n               lines\n(2 rows)\n\n",
+    );
+}
+
+#[test]
+fn unicode_border2() {
+    // \pset linestyle 'unicode'
+    // \pset border '2'
+    // select 1 as id, E'first\nsecond line\nthird' as body, 'x' as tail union all select 2, 'short', E'two\nlines';
+    check(
+        &[("linestyle", Some("unicode")), ("border", Some("2"))],
+        &[("id", 23), ("body", 25), ("tail", 25)],
+        &[&[Some("1"), Some("first\nsecond line\nthird"), Some("x")], &[Some("2"), Some("short"), Some("two\nlines")]],
+        "┌────┬─────────────┬───────┐\n│ id │    body     │ tail  │\n├────┼─────────────┼───────┤\n│  1 │ first      ↵│ x     │\n│    │ second line↵│       │\n│    │ third       │       │\n│  2 │ short       │ two  ↵│\n│    │             │ lines │\n└────┴─────────────┴───────┘\n(2 rows)\n\n",
+    );
+}
+
+#[test]
+fn unicode_border2_zero_columns() {
+    // \pset linestyle 'unicode'
+    // \pset border '2'
+    // select;
+    check(
+        &[("linestyle", Some("unicode")), ("border", Some("2"))],
+        &[],
+        &[&[]],
+        "┌──┐\n├──┤\n└──┘\n(1 row)\n\n",
+    );
+}
+
+#[test]
+fn unicode_border2_tuples_only() {
+    // \pset linestyle 'unicode'
+    // \pset border '2'
+    // \pset t
+    // select 1 as n, 'one' as word union all select 22, null;
+    check(
+        &[
+            ("linestyle", Some("unicode")),
+            ("border", Some("2")),
+            ("t", None),
+        ],
+        &[("n", 23), ("word", 25)],
+        &[&[Some("1"), Some("one")], &[Some("22"), None]],
+        "│  1 │ one  │\n│ 22 │      │\n└────┴──────┘\n\n",
+    );
+}
+
+#[test]
+fn unicode_expanded() {
+    // \pset linestyle 'unicode'
+    // \pset x
+    // select 1 as id, E'first\nsecond line\nthird' as body, 'x' as tail union all select 2, 'short', E'two\nlines';
+    check(
+        &[("linestyle", Some("unicode")), ("x", None)],
+        &[("id", 23), ("body", 25), ("tail", 25)],
+        &[&[Some("1"), Some("first\nsecond line\nthird"), Some("x")], &[Some("2"), Some("short"), Some("two\nlines")]],
+        "─[ RECORD 1 ]─────\nid   │ 1\nbody │ first      ↵\n     │ second line↵\n     │ third\ntail │ x\n─[ RECORD 2 ]─────\nid   │ 2\nbody │ short\ntail │ two        ↵\n     │ lines\n\n",
+    );
+}
+
+#[test]
+fn unicode_expanded_multiline_header() {
+    // \pset linestyle 'unicode'
+    // \pset x
+    // select E'a\nb\nc' as "h1
+    // h2", 3 as n;
+    check(
+        &[("linestyle", Some("unicode")), ("x", None)],
+        &[("h1\nh2", 25), ("n", 23)],
+        &[&[Some("a\nb\nc"), Some("3")]],
+        "─[ RECORD 1 ]\nh1↵│ a↵\nh2 │ b↵\n   │ c\nn  │ 3\n\n",
+    );
+}
+
+#[test]
+fn unicode_expanded_border0() {
+    // \pset linestyle 'unicode'
+    // \pset x
+    // \pset border '0'
+    // select E'a\nb\nc' as "h1
+    // h2", 3 as n;
+    check(
+        &[
+            ("linestyle", Some("unicode")),
+            ("x", None),
+            ("border", Some("0")),
+        ],
+        &[("h1\nh2", 25), ("n", 23)],
+        &[&[Some("a\nb\nc"), Some("3")]],
+        "* Record 1\nh1↵ a↵\nh2  b↵\n    c\nn   3\n\n",
+    );
+}
+
+#[test]
+fn unicode_expanded_border2() {
+    // \pset linestyle 'unicode'
+    // \pset x
+    // \pset border '2'
+    // select 1 as id, E'first\nsecond line\nthird' as body, 'x' as tail union all select 2, 'short', E'two\nlines';
+    check(
+        &[("linestyle", Some("unicode")), ("x", None), ("border", Some("2"))],
+        &[("id", 23), ("body", 25), ("tail", 25)],
+        &[&[Some("1"), Some("first\nsecond line\nthird"), Some("x")], &[Some("2"), Some("short"), Some("two\nlines")]],
+        "┌─[ RECORD 1 ]───────┐\n│ id   │ 1           │\n│ body │ first      ↵│\n│      │ second line↵│\n│      │ third       │\n│ tail │ x           │\n├─[ RECORD 2 ]───────┤\n│ id   │ 2           │\n│ body │ short       │\n│ tail │ two        ↵│\n│      │ lines       │\n└──────┴─────────────┘\n\n",
+    );
+}
+
+#[test]
+fn unicode_expanded_border2_multiline_header() {
+    // \pset linestyle 'unicode'
+    // \pset x
+    // \pset border '2'
+    // select 1 as "multi
+    // line", 2 as "x";
+    check(
+        &[
+            ("linestyle", Some("unicode")),
+            ("x", None),
+            ("border", Some("2")),
+        ],
+        &[("multi\nline", 23), ("x", 23)],
+        &[&[Some("1"), Some("2")]],
+        "┌─[ RECORD 1 ]─┐\n│ multi↵│ 1 │\n│ line  │   │\n│ x     │ 2 │\n└───────┴───┘\n\n",
+    );
+}
+
+#[test]
+fn unicode_expanded_border2_tuples_only() {
+    // \pset linestyle 'unicode'
+    // \pset x
+    // \pset border '2'
+    // \pset t
+    // select 1 as n, 'one' as word union all select 22, null;
+    check(
+        &[("linestyle", Some("unicode")), ("x", None), ("border", Some("2")), ("t", None)],
+        &[("n", 23), ("word", 25)],
+        &[&[Some("1"), Some("one")], &[Some("22"), None]],
+        "┌──────┬─────┐\n│ n    │ 1   │\n│ word │ one │\n├──────┼─────┤\n│ n    │ 22  │\n│ word │     │\n└──────┴─────┘\n\n",
+    );
+}
+
+#[test]
 fn expanded_basic() {
     // \pset expanded 'on'
     // select 1 as n, 'one' as word union all select 22, null;
@@ -1481,6 +1669,17 @@ fn pset_csv_fieldsep() {
     // \pset format 'csv'
     // \pset format 'c'
     check_pset(&[("csv_fieldsep", Some(";")), ("csv_fieldsep", None), ("csv_fieldsep", Some(";;")), ("csv_fieldsep", Some("\"")), ("csv_fieldsep", Some("")), ("csv_fieldsep", Some("é")), ("csv_fieldsep", Some("\n")), ("format", Some("csv")), ("format", Some("c"))], "Field separator for CSV is \";\".\nField separator for CSV is \";\".\n\\pset: csv_fieldsep must be a single one-byte character\n\\pset: csv_fieldsep cannot be a double quote, a newline, or a carriage return\n\\pset: csv_fieldsep must be a single one-byte character\n\\pset: csv_fieldsep must be a single one-byte character\n\\pset: csv_fieldsep cannot be a double quote, a newline, or a carriage return\nOutput format is csv.\nOutput format is csv.\n");
+}
+
+#[test]
+fn pset_linestyle() {
+    // \pset linestyle 'u'
+    // \pset linestyle
+    // \pset linestyle ''
+    // \pset linestyle 'x'
+    // \pset linestyle 'UNICODE'
+    // \pset linestyle 'ascii'
+    check_pset(&[("linestyle", Some("u")), ("linestyle", None), ("linestyle", Some("")), ("linestyle", Some("x")), ("linestyle", Some("UNICODE")), ("linestyle", Some("ascii"))], "Line style is unicode.\nLine style is unicode.\nLine style is ascii.\n\\pset: allowed line styles are ascii, old-ascii, unicode\nLine style is unicode.\nLine style is ascii.\n");
 }
 
 #[test]
