@@ -24,7 +24,9 @@ mod style;
 mod unaligned;
 pub(crate) mod width;
 
-pub use options::{pset_status, Expanded, Format, Pager, PrintOptions, PsetError, Separator};
+pub use options::{
+    pset_listing, pset_status, Expanded, Format, Pager, PrintOptions, PsetError, Separator,
+};
 pub use style::LineStyle;
 
 use crate::message::{Column, Row};

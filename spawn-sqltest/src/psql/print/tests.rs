@@ -2,7 +2,7 @@
 //! the script in the comment to `psql -X` (after `\\set QUIET on`, `\\pset pager off`), and
 //! the columns (name, type OID) and values by asking the same server for them.
 
-use super::{print_result, PrintOptions};
+use super::{print_result, pset_listing, PrintOptions};
 use crate::message::Column;
 
 /// Applies the `\\pset`s, prints the result and compares with psql's output.
@@ -1688,4 +1688,69 @@ fn pset_unknown_options() {
     // \pset Border '2'
     // \pset tuples 'on'
     check_pset(&[("bogus", Some("1")), ("Border", Some("2")), ("tuples", Some("on"))], "\\pset: unknown option: bogus\n\\pset: unknown option: Border\n\\pset: unknown option: tuples\n");
+}
+
+#[test]
+fn pset_listing_defaults() {
+    // \pset pager off
+    // \pset
+    let mut options = PrintOptions::default();
+    options.set("pager", Some("off")).expect("pager off");
+    for (option, value) in [] {
+        options.set(option, value).expect("a valid \\\\pset");
+    }
+    assert_eq!(pset_listing(&options), "border                   1\ncolumns                  0\ncsv_fieldsep             ','\nexpanded                 off\nfieldsep                 '|'\nfieldsep_zero            off\nfooter                   on\nformat                   aligned\nlinestyle                ascii\nnull                     ''\nnumericlocale            off\npager                    0\npager_min_lines          0\nrecordsep                '\\n'\nrecordsep_zero           off\ntableattr                \ntitle                    \ntuples_only              off\nunicode_border_linestyle single\nunicode_column_linestyle single\nunicode_header_linestyle single\n");
+}
+
+#[test]
+fn pset_listing_changed() {
+    // \pset pager off
+    // \pset fieldsep ';'
+    // \pset fieldsep_zero
+    // \pset null 'a\'b\\c'
+    // \pset title 'x\ny'
+    // \pset tableattr 't'
+    // \pset x 'auto'
+    // \pset linestyle 'unicode'
+    // \pset format 'csv'
+    // \pset recordsep_zero
+    // \pset border '2'
+    // \pset t
+    // \pset footer 'off'
+    // \pset csv_fieldsep ';'
+    // \pset
+    let mut options = PrintOptions::default();
+    options.set("pager", Some("off")).expect("pager off");
+    for (option, value) in [
+        ("fieldsep", Some(";")),
+        ("fieldsep_zero", None),
+        ("null", Some("a'b\\c")),
+        ("title", Some("x\ny")),
+        ("tableattr", Some("t")),
+        ("x", Some("auto")),
+        ("linestyle", Some("unicode")),
+        ("format", Some("csv")),
+        ("recordsep_zero", None),
+        ("border", Some("2")),
+        ("t", None),
+        ("footer", Some("off")),
+        ("csv_fieldsep", Some(";")),
+    ] {
+        options.set(option, value).expect("a valid \\\\pset");
+    }
+    assert_eq!(pset_listing(&options), "border                   2\ncolumns                  0\ncsv_fieldsep             ';'\nexpanded                 auto\nfieldsep                 ''\nfieldsep_zero            on\nfooter                   off\nformat                   csv\nlinestyle                unicode\nnull                     'a\\'b\\c'\nnumericlocale            off\npager                    0\npager_min_lines          0\nrecordsep                ''\nrecordsep_zero           on\ntableattr                't'\ntitle                    'x\\ny'\ntuples_only              on\nunicode_border_linestyle single\nunicode_column_linestyle single\nunicode_header_linestyle single\n");
+}
+
+#[test]
+fn pset_listing_separators() {
+    // \pset pager off
+    // \pset fieldsep ','
+    // \pset recordsep 'x\n'
+    // \pset
+    let mut options = PrintOptions::default();
+    options.set("pager", Some("off")).expect("pager off");
+    for (option, value) in [("fieldsep", Some(",")), ("recordsep", Some("x\n"))] {
+        options.set(option, value).expect("a valid \\\\pset");
+    }
+    assert_eq!(pset_listing(&options), "border                   1\ncolumns                  0\ncsv_fieldsep             ','\nexpanded                 off\nfieldsep                 ','\nfieldsep_zero            off\nfooter                   on\nformat                   aligned\nlinestyle                ascii\nnull                     ''\nnumericlocale            off\npager                    0\npager_min_lines          0\nrecordsep                'x\\n'\nrecordsep_zero           off\ntableattr                \ntitle                    \ntuples_only              off\nunicode_border_linestyle single\nunicode_column_linestyle single\nunicode_header_linestyle single\n");
 }
