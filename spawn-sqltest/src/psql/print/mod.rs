@@ -20,13 +20,13 @@ mod aligned;
 mod csv;
 mod expanded;
 mod options;
+mod status;
 mod style;
 mod unaligned;
 pub(crate) mod width;
 
-pub use options::{
-    pset_listing, pset_status, Expanded, Format, Pager, PrintOptions, PsetError, Separator,
-};
+pub use options::{Expanded, Format, Pager, PrintOptions, PsetError, Separator};
+pub use status::{pset_listing, pset_status};
 pub use style::LineStyle;
 
 use crate::message::{Column, Row};

@@ -1,5 +1,5 @@
 //! Result printing compared with psql 15: every expected output below was captured by piping
-//! the script in the comment to `psql -X` (after `\\set QUIET on`, `\\pset pager off`), and
+//! the script in the comment to `psql -X` (after `\set QUIET on`, `\pset pager off`), and
 //! the columns (name, type OID) and values by asking the same server for them.
 
 use super::{print_result, pset_listing, PrintOptions};
