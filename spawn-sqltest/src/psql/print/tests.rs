@@ -5,7 +5,7 @@
 use super::{print_result, pset_listing, PrintOptions};
 use crate::message::Column;
 
-/// Applies the `\\pset`s, prints the result and compares with psql's output.
+/// Applies the `\pset`s, prints the result and compares with psql's output.
 fn check(
     psets: &[(&str, Option<&str>)],
     columns: &[(&str, u32)],
@@ -1479,7 +1479,7 @@ fn expanded_border0_single_space_name() {
     );
 }
 
-/// Applies each `\\pset` and compares what psql prints for them when `QUIET` is off.
+/// Applies each `\pset` and compares what psql prints for them when `QUIET` is off.
 fn check_pset(commands: &[(&str, Option<&str>)], expected: &str) {
     let mut options = PrintOptions::default();
     let mut out = String::new();
