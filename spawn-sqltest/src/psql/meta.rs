@@ -1,1 +1,456 @@
-//! placeholder, being written
+//! psql's meta-commands that spawn test supports, parsed from what the scanner read, and
+//! the up-front check of a whole script ([`validate_script`]).
+//!
+//! ```
+//! use spawn_sqltest::psql::meta::{MetaCommand, validate_script};
+//! use spawn_sqltest::psql::scan::MetaArg;
+//!
+//! let parsed = MetaCommand::parse("echo", &[MetaArg::plain("-n"), MetaArg::plain("hi")], 1).unwrap();
+//! assert_eq!(parsed.command, MetaCommand::Echo { args: vec!["hi".into()], no_newline: true });
+//!
+//! let errors = validate_script("select 1;\n\\d t\n\\if on\n").unwrap_err();
+//! assert_eq!(errors.len(), 2);
+//! assert!(errors[0].to_string().starts_with("line 2: \\d is not supported by spawn test"));
+//! assert_eq!(errors[1].to_string(), "line 3: reached EOF without finding closing \\endif(s)");
+//! ```
+
+use crate::psql::scan::{Item, MetaArg, ScanError, Scanner};
+use crate::psql::vars::{parse_bool, parse_bool_named, VarError, Variables};
+
+/// The meta-commands spawn test runs, as named in its error messages.
+pub const SUPPORTED: &str =
+    "\\echo, \\qecho, \\warn, \\set, \\unset, \\g, \\gx, \\gset, \\pset, \\x, \\if, \\elif, \\else, \\endif";
+
+/// A meta-command spawn test cannot run, or an unbalanced conditional.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MetaError {
+    #[error("line {line}: \\{command} is not supported by spawn test; supported meta-commands: {SUPPORTED}")]
+    Unsupported { command: String, line: usize },
+    #[error("line {line}: \\{command} with an argument (output file or options) is not supported by spawn test")]
+    UnsupportedArgument { command: String, line: usize },
+    /// psql's `\unset: missing required argument`.
+    #[error("\\{command}: missing required argument")]
+    MissingArgument { command: String, line: usize },
+    /// A bad value (`\x maybe`), with psql's message.
+    #[error("{source}")]
+    Value { source: VarError, line: usize },
+    /// psql's `\endif: no matching \if` (also `\elif`, `\else`).
+    #[error("line {line}: \\{command}: no matching \\if")]
+    NoMatchingIf { command: String, line: usize },
+    /// psql's `\elif: cannot occur after \else` (also `\else`).
+    #[error("line {line}: \\{command}: cannot occur after \\else")]
+    AfterElse { command: String, line: usize },
+    /// psql's `reached EOF without finding closing \endif(s)`; `line` is the open `\if`'s.
+    #[error("line {line}: reached EOF without finding closing \\endif(s)")]
+    MissingEndif { line: usize },
+}
+
+/// `\x`'s argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expanded {
+    On,
+    Off,
+    Auto,
+    Toggle,
+}
+
+/// A supported meta-command with its arguments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MetaCommand {
+    /// `\echo [-n] args…`: the arguments joined by spaces, then a newline unless `-n`.
+    Echo {
+        args: Vec<String>,
+        no_newline: bool,
+    },
+    /// `\qecho`: like `\echo`, to the query output.
+    Qecho {
+        args: Vec<String>,
+        no_newline: bool,
+    },
+    /// `\warn`: like `\echo`, to standard error.
+    Warn {
+        args: Vec<String>,
+        no_newline: bool,
+    },
+    /// `\set name value…`: the value is the concatenation of the arguments ('' if none).
+    Set {
+        name: String,
+        value: String,
+    },
+    /// `\set` without arguments: print [`Variables::listing`].
+    ListVariables,
+    /// `\unset name`.
+    Unset(String),
+    /// `\g`: send the query.
+    G,
+    /// `\gx`: send it, printed expanded.
+    Gx,
+    /// `\gset [prefix]`: send it and store the single row's columns in variables.
+    Gset(Option<String>),
+    /// `\pset [option [value]]`.
+    Pset {
+        option: Option<String>,
+        value: Option<String>,
+    },
+    /// `\x [on|off|auto]`.
+    X(Expanded),
+    /// `\if expression` (interpolated, not yet evaluated: see [`condition`]).
+    If(Option<String>),
+    /// `\elif expression`.
+    Elif(Option<String>),
+    Else,
+    Endif,
+}
+
+/// A parsed meta-command and the arguments psql ignores (with a warning).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedMeta {
+    pub command: MetaCommand,
+    /// The name it was written with.
+    pub name: String,
+    /// Arguments beyond those the command takes.
+    pub ignored: Vec<String>,
+}
+
+impl ParsedMeta {
+    /// psql's warnings for the ignored arguments (`\endif: extra argument "x" ignored`).
+    pub fn warnings(&self) -> Vec<String> {
+        self.ignored
+            .iter()
+            .map(|arg| format!("\\{}: extra argument \"{arg}\" ignored", self.name))
+            .collect()
+    }
+}
+
+/// The `-n` handling psql shares between `\echo`, `\qecho` and `\warn`: only a first,
+/// unquoted `-n` is the option.
+fn echo_args(args: &[MetaArg]) -> (Vec<String>, bool) {
+    match args.split_first() {
+        Some((first, rest)) if !first.quoted && first.value == "-n" => {
+            (rest.iter().map(|a| a.value.clone()).collect(), true)
+        }
+        _ => (args.iter().map(|a| a.value.clone()).collect(), false),
+    }
+}
+
+impl MetaCommand {
+    /// Parses a meta-command read by the scanner; anything spawn test does not support is
+    /// [`MetaError::Unsupported`].
+    pub fn parse(command: &str, args: &[MetaArg], line: usize) -> Result<ParsedMeta, MetaError> {
+        let value = |i: usize| args.get(i).map(|a| a.value.clone());
+        let unsupported = || MetaError::Unsupported {
+            command: command.to_owned(),
+            line,
+        };
+        let (parsed, takes) = match command {
+            "echo" | "qecho" | "warn" => {
+                let (args, no_newline) = echo_args(args);
+                let parsed = match command {
+                    "echo" => Self::Echo { args, no_newline },
+                    "qecho" => Self::Qecho { args, no_newline },
+                    _ => Self::Warn { args, no_newline },
+                };
+                (parsed, usize::MAX)
+            }
+            "set" => match args.split_first() {
+                None => (Self::ListVariables, 0),
+                Some((name, rest)) => (
+                    Self::Set {
+                        name: name.value.clone(),
+                        value: rest.iter().map(|a| a.value.as_str()).collect(),
+                    },
+                    usize::MAX,
+                ),
+            },
+            "unset" => match value(0) {
+                Some(name) => (Self::Unset(name), 1),
+                None => {
+                    return Err(MetaError::MissingArgument {
+                        command: command.to_owned(),
+                        line,
+                    })
+                }
+            },
+            "g" | "gx" if !args.is_empty() => {
+                return Err(MetaError::UnsupportedArgument {
+                    command: command.to_owned(),
+                    line,
+                })
+            }
+            "g" => (Self::G, 0),
+            "gx" => (Self::Gx, 0),
+            "gset" => (Self::Gset(value(0)), 1),
+            "pset" => (
+                Self::Pset {
+                    option: value(0),
+                    value: value(1),
+                },
+                2,
+            ),
+            "x" => (
+                Self::X(
+                    expanded(value(0).as_deref())
+                        .map_err(|source| MetaError::Value { source, line })?,
+                ),
+                1,
+            ),
+            "if" => (Self::If(value(0)), 1),
+            "elif" => (Self::Elif(value(0)), 1),
+            "else" => (Self::Else, 0),
+            "endif" => (Self::Endif, 0),
+            _ => return Err(unsupported()),
+        };
+        Ok(ParsedMeta {
+            command: parsed,
+            name: command.to_owned(),
+            ignored: args.iter().skip(takes).map(|a| a.value.clone()).collect(),
+        })
+    }
+}
+
+/// `\x`'s argument: `auto`, a boolean, or nothing (toggle); psql's error otherwise.
+fn expanded(value: Option<&str>) -> Result<Expanded, VarError> {
+    match value {
+        None => Ok(Expanded::Toggle),
+        Some(v) if v.eq_ignore_ascii_case("auto") => Ok(Expanded::Auto),
+        Some(v) => match parse_bool(v) {
+            Some(true) => Ok(Expanded::On),
+            Some(false) => Ok(Expanded::Off),
+            None => Err(VarError::NotInList {
+                name: "expanded".to_owned(),
+                value: v.to_owned(),
+                allowed: "on, off, auto",
+            }),
+        },
+    }
+}
+
+/// Evaluates an `\if`/`\elif` expression (`command` is `if` or `elif`) by psql's boolean
+/// rules. On error psql prints the message (`unrecognized value "x" for "\if expression":
+/// Boolean expected`) and treats the branch as false, without failing the command.
+pub fn condition(expression: Option<&str>, command: &str) -> Result<bool, VarError> {
+    parse_bool_named(expression.unwrap_or(""), &format!("\\{command} expression"))
+}
+
+/// Scans a whole script without running it, every `\if` branch included, and reports
+/// every meta-command spawn test does not support (with its line) and every unbalanced
+/// `\if`/`\elif`/`\else`/`\endif`, before anything runs. `\set` and `\unset` are applied
+/// so that interpolation sees their values.
+pub fn validate_script(text: &str) -> Result<(), Vec<ScanError>> {
+    let mut scanner = Scanner::new(text);
+    let mut vars = Variables::new();
+    let mut errors = Vec::new();
+    // Per open \if: its line and whether its \else was seen.
+    let mut open: Vec<(usize, bool)> = Vec::new();
+    loop {
+        let item = match scanner.next(&vars, true) {
+            Ok(Some(item)) => item,
+            Ok(None) => break,
+            Err(error) => {
+                errors.push(error);
+                continue;
+            }
+        };
+        let Item::Meta {
+            command,
+            args,
+            line,
+            ..
+        } = item
+        else {
+            continue;
+        };
+        let parsed = match MetaCommand::parse(&command, &args, line) {
+            Ok(parsed) => parsed,
+            Err(error) => {
+                if matches!(
+                    error,
+                    MetaError::Unsupported { .. } | MetaError::UnsupportedArgument { .. }
+                ) {
+                    errors.push(error.into());
+                }
+                scanner.discard_rest_of_line();
+                continue;
+            }
+        };
+        let structure = |open: &Vec<(usize, bool)>| match open.last() {
+            None => Some(MetaError::NoMatchingIf {
+                command: command.clone(),
+                line,
+            }),
+            Some((_, true)) => Some(MetaError::AfterElse {
+                command: command.clone(),
+                line,
+            }),
+            Some(_) => None,
+        };
+        match parsed.command {
+            MetaCommand::If(_) => open.push((line, false)),
+            MetaCommand::Elif(_) | MetaCommand::Else => match structure(&open) {
+                Some(error) => errors.push(error.into()),
+                None => {
+                    if let (MetaCommand::Else, Some(top)) = (&parsed.command, open.last_mut()) {
+                        top.1 = true;
+                    }
+                }
+            },
+            // Closes the innermost \if; an error when there is none.
+            MetaCommand::Endif if open.pop().is_none() => {
+                errors.push(
+                    MetaError::NoMatchingIf {
+                        command: command.clone(),
+                        line,
+                    }
+                    .into(),
+                );
+            }
+            MetaCommand::Set { name, value } => {
+                let _refused_like_psql = vars.set(&name, Some(&value));
+            }
+            MetaCommand::Unset(name) => {
+                let _refused_like_psql = vars.set(&name, None);
+            }
+            _ => {}
+        }
+    }
+    if let Some(&(line, _)) = open.first() {
+        errors.push(MetaError::MissingEndif { line }.into());
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(values: &[&str]) -> Vec<MetaArg> {
+        values.iter().map(|v| MetaArg::plain(*v)).collect()
+    }
+
+    #[test]
+    fn echo_takes_only_a_first_unquoted_dash_n() {
+        let parse = |a: Vec<MetaArg>| MetaCommand::parse("echo", &a, 1).unwrap().command;
+        assert_eq!(
+            parse(args(&["-n", "-n", "y"])),
+            MetaCommand::Echo {
+                args: vec!["-n".into(), "y".into()],
+                no_newline: true
+            }
+        );
+        let quoted = vec![MetaArg {
+            value: "-n".into(),
+            quoted: true,
+        }];
+        assert_eq!(
+            parse(quoted),
+            MetaCommand::Echo {
+                args: vec!["-n".into()],
+                no_newline: false
+            }
+        );
+        assert_eq!(
+            parse(args(&["x", "-n"])),
+            MetaCommand::Echo {
+                args: vec!["x".into(), "-n".into()],
+                no_newline: false
+            }
+        );
+    }
+
+    #[test]
+    fn set_concatenates_and_lists() {
+        let parsed = MetaCommand::parse("set", &args(&["v", "1;select", "2"]), 1).unwrap();
+        assert_eq!(
+            parsed.command,
+            MetaCommand::Set {
+                name: "v".into(),
+                value: "1;select2".into()
+            }
+        );
+        assert_eq!(
+            MetaCommand::parse("set", &[], 1).unwrap().command,
+            MetaCommand::ListVariables
+        );
+        assert_eq!(
+            MetaCommand::parse("set", &args(&["v"]), 1).unwrap().command,
+            MetaCommand::Set {
+                name: "v".into(),
+                value: String::new()
+            }
+        );
+    }
+
+    #[test]
+    fn extra_arguments_are_warned_about() {
+        let parsed = MetaCommand::parse("endif", &args(&["extra"]), 3).unwrap();
+        assert_eq!(
+            parsed.warnings(),
+            ["\\endif: extra argument \"extra\" ignored"]
+        );
+    }
+
+    #[test]
+    fn unsupported_commands_name_themselves_and_the_supported_ones() {
+        let err = MetaCommand::parse("copy", &args(&["t", "from", "stdin"]), 7).unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.starts_with("line 7: \\copy is not supported"),
+            "{text}"
+        );
+        assert!(text.contains("\\gset"), "{text}");
+        assert!(MetaCommand::parse("g", &args(&["out.txt"]), 1).is_err());
+        assert_eq!(
+            MetaCommand::parse("unset", &[], 1).unwrap_err().to_string(),
+            "\\unset: missing required argument"
+        );
+    }
+
+    #[test]
+    fn x_and_conditions() {
+        let x = |v: &[&str]| MetaCommand::parse("x", &args(v), 1).map(|p| p.command);
+        assert_eq!(x(&[]), Ok(MetaCommand::X(Expanded::Toggle)));
+        assert_eq!(x(&["AUTO"]), Ok(MetaCommand::X(Expanded::Auto)));
+        assert_eq!(x(&["of"]), Ok(MetaCommand::X(Expanded::Off)));
+        assert_eq!(
+            x(&["maybe"]).unwrap_err().to_string(),
+            "unrecognized value \"maybe\" for \"expanded\"\nAvailable values are: on, off, auto."
+        );
+        assert_eq!(condition(Some("yes"), "if"), Ok(true));
+        assert_eq!(
+            condition(Some("maybe"), "if").unwrap_err().to_string(),
+            "unrecognized value \"maybe\" for \"\\if expression\": Boolean expected"
+        );
+        assert!(condition(None, "elif").is_err());
+    }
+
+    #[test]
+    fn validation_reports_everything_up_front() {
+        let script = "\\if false\n\\d t\n\\else\n\\copy t to stdout\n\\else\n\\endif\n\\endif\n\\elif on\nselect ':x' \\foo\n\\set v 1\n";
+        let errors = validate_script(script).unwrap_err();
+        let texts: Vec<String> = errors.iter().map(ToString::to_string).collect();
+        assert_eq!(texts.len(), 6, "{texts:#?}");
+        assert!(texts[0].starts_with("line 2: \\d is not supported"));
+        assert!(texts[1].starts_with("line 4: \\copy is not supported"));
+        assert_eq!(texts[2], "line 5: \\else: cannot occur after \\else");
+        assert_eq!(texts[3], "line 7: \\endif: no matching \\if");
+        assert_eq!(texts[4], "line 8: \\elif: no matching \\if");
+        assert!(texts[5].starts_with("line 9: \\foo is not supported"));
+        assert_eq!(
+            validate_script("\\set a 1\n\\if :a\n\\echo x\n\\endif\n"),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn validation_refuses_backquotes() {
+        let errors = validate_script("\\set v `date`\nselect 1;\n").unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0]
+            .to_string()
+            .contains("shell commands are not supported"));
+    }
+}
