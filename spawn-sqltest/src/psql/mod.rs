@@ -4,4 +4,5 @@ pub mod meta;
 pub mod print;
 pub mod report;
 pub mod scan;
+pub mod session;
 pub mod vars;

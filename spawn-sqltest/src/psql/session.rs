@@ -12,10 +12,10 @@
 //! [`crate::runner::isolation`]); the caller then runs the script again in autocommit.
 
 use crate::message::{Column, Row, ServerMessage};
-use crate::psql::meta::MetaCommand;
-use crate::psql::print::{pset_status, print_result, Expanded, PrintOptions};
+use crate::psql::meta::{condition, Expanded as MetaExpanded, MetaCommand, MetaError};
+use crate::psql::print::{print_result, pset_listing, Expanded, PrintOptions};
 use crate::psql::report::format_server_message;
-use crate::psql::scan::{Item, Scanner};
+use crate::psql::scan::{Item, ScanError, Scanner};
 use crate::psql::vars::Variables;
 use crate::runner::isolation::{classify, restart_on, StatementClass};
 use crate::wire::{Connection, QueryEvent, WireError};
@@ -75,9 +75,11 @@ enum Branch {
     Done,
 }
 
-/// What to do after a query.
+/// What to do after a query or meta-command.
 enum Next {
     Continue,
+    /// A meta-command failed without stopping the script: the rest of its line is dropped.
+    Failed,
     Stop,
     Restart(String),
 }
@@ -111,18 +113,11 @@ impl<'c> Session<'c> {
     fn new(conn: &'c mut Connection, emulation: TransactionEmulation) -> Self {
         let mut vars = Variables::new();
         // The protocol's three lines.
-        let _ = vars.set("QUIET", "on");
-        let _ = vars.set("ON_ERROR_STOP", "on");
+        let _ = vars.set("QUIET", Some("on"));
+        let _ = vars.set("ON_ERROR_STOP", Some("on"));
         let mut print = PrintOptions::default();
         let _ = print.set("pager", Some("off"));
-        vars.set_connection(
-            conn.target().database_name(),
-            conn.target().user_name(),
-            &conn.target().endpoint(),
-            conn.target().port(),
-            conn.parameter("server_version").unwrap_or_default(),
-            conn.parameter("client_encoding").unwrap_or("UTF8"),
-        );
+        set_connection_variables(&mut vars, conn);
         Self {
             conn,
             vars,
@@ -150,7 +145,7 @@ impl<'c> Session<'c> {
             let item = scanner
                 .next(&self.vars, active)
                 .map_err(|e| SessionError::Script {
-                    line: e.line(),
+                    line: scan_error_line(&e),
                     message: e.to_string(),
                 })?;
             let Some(item) = item else { break };
@@ -162,23 +157,48 @@ impl<'c> Session<'c> {
                     self.last_query = Some(text.clone());
                     self.query(&text, None).await?
                 }
+                Item::Warning { message, .. } => {
+                    self.out.push_str(&message);
+                    self.out.push('\n');
+                    Next::Continue
+                }
                 Item::Meta {
                     command,
                     args,
                     line,
                     query,
                 } => {
-                    let meta = MetaCommand::parse(&command, &args, line).map_err(|e| {
-                        SessionError::Script {
-                            line,
-                            message: e.to_string(),
+                    match MetaCommand::parse(&command, &args, line) {
+                        Ok(parsed) => {
+                            if active {
+                                for warning in parsed.warnings() {
+                                    self.out.push_str(&warning);
+                                    self.out.push('\n');
+                                }
+                            }
+                            let next = self.meta(parsed.command, query, active).await?;
+                            if matches!(next, Next::Failed) {
+                                scanner.discard_rest_of_line();
+                            }
+                            next
                         }
-                    })?;
-                    self.meta(meta, query, active).await?
+                        Err(MetaError::MissingArgument { .. }) if !active => Next::Continue,
+                        Err(e @ MetaError::MissingArgument { .. }) => {
+                            let next = self.meta_error(&e.to_string());
+                            scanner.discard_rest_of_line();
+                            next
+                        }
+                        Err(e) => {
+                            return Err(SessionError::Script {
+                                line,
+                                message: e.to_string(),
+                            })
+                        }
+                    }
                 }
             };
             match next {
-                Next::Continue => {}
+                Next::Continue | Next::Failed => {}
                 Next::Stop => return Ok(Ending::Stopped),
                 Next::Restart(reason) => return Ok(Ending::NeedsOwnDatabase(reason)),
             }
@@ -198,7 +218,20 @@ impl<'c> Session<'c> {
         if self.vars.on_error_stop() {
             Next::Stop
         } else {
-            Next::Continue
+            Next::Failed
+        }
+    }
+
+    /// Evaluates an `\if`/`\elif` expression; psql prints a bad one's message and takes
+    /// the branch as false without failing.
+    fn condition(&mut self, expression: Option<&str>, command: &str) -> bool {
+        match condition(expression, command) {
+            Ok(value) => value,
+            Err(e) => {
+                self.out.push_str(&e.to_string());
+                self.out.push('\n');
+                false
+            }
         }
     }
 
@@ -211,47 +244,29 @@ impl<'c> Session<'c> {
         // Conditionals are acted on in inactive branches too; nothing else is.
         match meta {
             MetaCommand::If(expr) => {
-                if !active {
-                    self.branches.push(Branch::Done);
-                    return Ok(Next::Continue);
-                }
-                return Ok(match Variables::parse_bool_expression(&expr) {
-                    Ok(true) => {
-                        self.branches.push(Branch::True);
-                        Next::Continue
-                    }
-                    Ok(false) => {
-                        self.branches.push(Branch::False);
-                        Next::Continue
-                    }
-                    Err(message) => {
-                        self.branches.push(Branch::Done);
-                        self.meta_error(&message)
-                    }
-                });
+                let branch = if !active {
+                    Branch::Done
+                } else if self.condition(expr.as_deref(), "if") {
+                    Branch::True
+                } else {
+                    Branch::False
+                };
+                self.branches.push(branch);
+                return Ok(Next::Continue);
             }
             MetaCommand::Elif(expr) => {
                 let Some(top) = self.branches.last().copied() else {
                     return Ok(self.meta_error("\\elif: no matching \\if"));
                 };
-                let outer_active = self.branches[..self.branches.len() - 1]
-                    .iter()
-                    .all(|b| *b == Branch::True);
                 let new = match top {
                     Branch::True | Branch::Done => Branch::Done,
-                    Branch::False if outer_active => {
-                        match Variables::parse_bool_expression(&expr) {
-                            Ok(true) => Branch::True,
-                            Ok(false) => Branch::False,
-                            Err(message) => {
-                                if let Some(last) = self.branches.last_mut() {
-                                    *last = Branch::Done;
-                                }
-                                return Ok(self.meta_error(&message));
-                            }
+                    Branch::False => {
+                        if self.condition(expr.as_deref(), "elif") {
+                            Branch::True
+                        } else {
+                            Branch::False
                         }
                     }
-                    Branch::False => Branch::Done,
                 };
                 if let Some(last) = self.branches.last_mut() {
                     *last = new;
@@ -287,47 +302,37 @@ impl<'c> Session<'c> {
                 }
                 Next::Continue
             }
-            MetaCommand::Set(None) => {
+            MetaCommand::ListVariables => {
                 let listing = self.vars.listing();
                 self.out.push_str(&listing);
                 Next::Continue
             }
-            MetaCommand::Set(Some((name, value))) => match self.vars.set(&name, &value) {
+            MetaCommand::Set { name, value } => match self.vars.set(&name, Some(&value)) {
                 Ok(()) => Next::Continue,
-                Err(message) => self.meta_error(&message),
-            },
-            MetaCommand::Unset(name) => match self.vars.unset(&name) {
-                Ok(()) => Next::Continue,
-                Err(message) => self.meta_error(&message),
-            },
-            MetaCommand::Pset(option, value) => {
-                match self.print.set(&option, value.as_deref()) {
-                    Ok(status) => {
-                        if !self.quiet() {
-                            if let Some(status) = status.or_else(|| pset_status(&option, &self.print))
-                            {
-                                self.out.push_str(&status);
-                                self.out.push('\n');
-                            }
-                        }
-                        Next::Continue
-                    }
-                    Err(e) => self.meta_error(&e.to_string()),
-                }
-            }
-            MetaCommand::X(value) => match self.print.set("expanded", value.as_deref()) {
-                Ok(status) => {
-                    if !self.quiet() {
-                        if let Some(status) = status.or_else(|| pset_status("expanded", &self.print))
-                        {
-                            self.out.push_str(&status);
-                            self.out.push('\n');
-                        }
-                    }
-                    Next::Continue
-                }
                 Err(e) => self.meta_error(&e.to_string()),
             },
+            MetaCommand::Unset(name) => match self.vars.set(&name, None) {
+                Ok(()) => Next::Continue,
+                Err(e) => self.meta_error(&e.to_string()),
+            },
+            MetaCommand::Pset { option: None, .. } => {
+                let listing = pset_listing(&self.print);
+                self.out.push_str(&listing);
+                Next::Continue
+            }
+            MetaCommand::Pset {
+                option: Some(option),
+                value,
+            } => self.pset(&option, value.as_deref()),
+            MetaCommand::X(expanded) => {
+                let value = match expanded {
+                    MetaExpanded::On => Some("on"),
+                    MetaExpanded::Off => Some("off"),
+                    MetaExpanded::Auto => Some("auto"),
+                    MetaExpanded::Toggle => None,
+                };
+                self.pset("expanded", value)
+            }
             MetaCommand::G => self.send_buffer(query, None).await?,
             MetaCommand::Gx => {
                 let saved = self.print.expanded;
@@ -336,11 +341,28 @@ impl<'c> Session<'c> {
                 self.print.expanded = saved;
                 next
             }
-            MetaCommand::Gset(prefix) => self.send_buffer(query, Some(prefix)).await?,
+            MetaCommand::Gset(prefix) => {
+                self.send_buffer(query, Some(prefix.unwrap_or_default()))
+                    .await?
+            }
             MetaCommand::If(_) | MetaCommand::Elif(_) | MetaCommand::Else | MetaCommand::Endif => {
                 Next::Continue
             }
         })
+    }
+
+    /// `\pset option value` (and `\x`), printing psql's status line unless quiet.
+    fn pset(&mut self, option: &str, value: Option<&str>) -> Next {
+        match self.print.set(option, value) {
+            Ok(status) => {
+                if let Some(status) = status.filter(|_| !self.quiet()) {
+                    self.out.push_str(&status);
+                    self.out.push('\n');
+                }
+                Next::Continue
+            }
+            Err(e) => self.meta_error(&e.to_string()),
+        }
     }
 
     /// `\g`-style: sends the query buffer, or the previous query when it is empty.
@@ -428,7 +450,9 @@ impl<'c> Session<'c> {
         }
         match error {
             None => {
-                self.vars.after_success(row_count);
+                self.vars.set_builtin("ERROR", "false");
+                self.vars.set_builtin("SQLSTATE", "00000");
+                self.vars.set_builtin("ROW_COUNT", row_count.to_string());
                 Ok(Next::Continue)
             }
             Some(e) => {
@@ -441,7 +465,11 @@ impl<'c> Session<'c> {
                     )));
                 }
                 self.message(&e, Some(text));
-                self.vars.after_error(&e.code, &e.message);
+                self.vars.set_builtin("ERROR", "true");
+                self.vars.set_builtin("SQLSTATE", e.code.clone());
+                self.vars.set_builtin("ROW_COUNT", "0");
+                self.vars.set_builtin("LAST_ERROR_SQLSTATE", e.code.clone());
+                self.vars.set_builtin("LAST_ERROR_MESSAGE", e.message.clone());
                 if self.vars.on_error_stop() {
                     Ok(Next::Stop)
                 } else {
@@ -506,10 +534,10 @@ impl<'c> Session<'c> {
                     let name = format!("{prefix}{}", column.name);
                     match value {
                         Some(value) => {
-                            let _ = self.vars.set(&name, value);
+                            let _ = self.vars.set(&name, Some(value));
                         }
                         None => {
-                            let _ = self.vars.unset(&name);
+                            let _ = self.vars.set(&name, None);
                         }
                     }
                 }
@@ -527,6 +555,51 @@ impl<'c> Session<'c> {
             self.vars.show_context(),
             query,
         );
+    }
+}
+
+/// The variables psql sets from the connection.
+fn set_connection_variables(vars: &mut Variables, conn: &Connection) {
+    let target = conn.target();
+    vars.set_builtin("DBNAME", target.database_name());
+    vars.set_builtin("USER", target.user_name());
+    vars.set_builtin("PORT", target.port().to_string());
+    vars.set_builtin("HOST", target.endpoint());
+    vars.set_builtin(
+        "ENCODING",
+        conn.parameter("client_encoding").unwrap_or("UTF8"),
+    );
+    if let Some(version) = conn.parameter("server_version") {
+        vars.set_builtin("SERVER_VERSION_NAME", version);
+        let number = version_number(version);
+        vars.set_builtin("SERVER_VERSION_NUM", number.to_string());
+    }
+}
+
+/// `15.4 (Debian …)` → 150004, as psql computes `SERVER_VERSION_NUM`.
+fn version_number(version: &str) -> u32 {
+    let mut parts = version
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|p| !p.is_empty())
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let major = parts.next().unwrap_or(0);
+    let minor = parts.next().unwrap_or(0);
+    major * 10000 + minor
+}
+
+/// The script line of a scanning error.
+fn scan_error_line(e: &ScanError) -> usize {
+    match e {
+        ScanError::ShellCommand { line, .. } => *line,
+        ScanError::Meta(
+            MetaError::Unsupported { line, .. }
+            | MetaError::UnsupportedArgument { line, .. }
+            | MetaError::MissingArgument { line, .. }
+            | MetaError::Value { line, .. }
+            | MetaError::NoMatchingIf { line, .. }
+            | MetaError::AfterElse { line, .. }
+            | MetaError::MissingEndif { line },
+        ) => *line,
     }
 }
 

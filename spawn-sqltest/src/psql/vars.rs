@@ -43,22 +43,7 @@ pub enum VarError {
     NotInteger { name: String, value: String },
 }
 
-/// `VERBOSITY`: how much of an error psql prints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verbosity {
-    Default,
-    Verbose,
-    Terse,
-    Sqlstate,
-}
-
-/// `SHOW_CONTEXT`: when psql prints an error's CONTEXT field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ShowContext {
-    Never,
-    Errors,
-    Always,
-}
+pub use crate::psql::report::{ShowContext, Verbosity};
 
 /// How psql checks and defaults one special variable.
 #[derive(Debug, Clone, Copy)]

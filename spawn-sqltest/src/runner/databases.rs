@@ -1,61 +1,72 @@
 //! The databases a run creates on the server: the migrated template and the clones tests
 //! run in. Every name starts with `spawn_test_`, so a run's leftovers are recognisable, and
-//! every statement goes through one admin connection (sqlx) to the maintenance database.
+//! every statement goes through one admin connection to the maintenance database.
 
-use sqlx::postgres::PgConnectOptions;
-use sqlx::{ConnectOptions, Connection, PgConnection};
+use crate::message::ServerMessage;
+use crate::wire::{ConnectTarget, Connection, QueryEvent};
 
 use super::RunError;
 
 /// The maintenance connection of a run.
 pub struct Admin {
-    conn: PgConnection,
-    options: PgConnectOptions,
+    conn: Connection,
 }
 
 impl Admin {
-    /// Connects to `options`' database (the maintenance database, e.g. `postgres`).
-    pub async fn connect(options: &PgConnectOptions) -> Result<Self, RunError> {
-        let options = options.clone().disable_statement_logging();
-        let conn = PgConnection::connect_with(&options)
+    /// Connects to `target` (the maintenance database).
+    pub async fn connect(target: &ConnectTarget) -> Result<Self, RunError> {
+        let conn = Connection::connect(target)
             .await
-            .map_err(|source| RunError::Admin {
-                doing: format!(
-                    "connecting to {}:{} as {}",
-                    options.get_host(),
-                    options.get_port(),
-                    options.get_username()
-                ),
+            .map_err(|source| RunError::Wire {
+                test: format!("(the maintenance connection to {})", target.endpoint()),
                 source,
             })?;
-        Ok(Self { conn, options })
+        Ok(Self { conn })
     }
 
-    /// The options of a connection to `database` on the same server.
-    pub fn options(&self, database: &str) -> PgConnectOptions {
-        self.options.clone().database(database)
+    /// Runs `sql`; its rows (text values), or the server's error described as `doing`.
+    async fn query(&mut self, sql: &str, doing: &str) -> Result<Vec<Vec<Option<String>>>, RunError> {
+        let events = self
+            .conn
+            .simple_query(sql)
+            .await
+            .map_err(|source| RunError::Wire {
+                test: format!("({doing})"),
+                source,
+            })?;
+        let mut rows = Vec::new();
+        for event in events {
+            match event {
+                QueryEvent::DataRow(row) => rows.push(row),
+                QueryEvent::Error(e) => return Err(RunError::from_server(doing, e)),
+                _ => {}
+            }
+        }
+        Ok(rows)
     }
 
     /// Runs `sql` (no results), describing the failure as `doing`.
     pub async fn execute(&mut self, sql: &str, doing: &str) -> Result<(), RunError> {
-        sqlx::raw_sql(sql)
-            .execute(&mut self.conn)
-            .await
-            .map(drop)
-            .map_err(|source| RunError::from_admin(doing, source))
+        self.query(sql, doing).await.map(drop)
     }
 
     /// The comment on database `name`, `None` when it does not exist; `Some("")` when it has
     /// no comment.
     pub async fn database_comment(&mut self, name: &str) -> Result<Option<String>, RunError> {
-        let row: Option<(Option<String>,)> = sqlx::query_as(
-            "SELECT pg_catalog.shobj_description(oid, 'pg_database') FROM pg_catalog.pg_database WHERE datname = $1",
-        )
-        .bind(name)
-        .fetch_optional(&mut self.conn)
-        .await
-        .map_err(|source| RunError::from_admin("reading the template's fingerprint", source))?;
-        Ok(row.map(|(comment,)| comment.unwrap_or_default()))
+        let rows = self
+            .query(
+                &format!(
+                    "SELECT coalesce(pg_catalog.shobj_description(oid, 'pg_database'), '') \
+                     FROM pg_catalog.pg_database WHERE datname = {}",
+                    quote_literal(name)
+                ),
+                "reading the template's fingerprint",
+            )
+            .await?;
+        Ok(rows
+            .into_iter()
+            .next()
+            .map(|row| row.into_iter().next().flatten().unwrap_or_default()))
     }
 
     /// Creates database `name` as a copy of `template`.
@@ -101,6 +112,17 @@ impl Admin {
     /// Closes the connection.
     pub async fn close(self) {
         let _ = self.conn.close().await;
+    }
+}
+
+impl RunError {
+    /// The server refused what the run was `doing`.
+    fn from_server(doing: &str, e: ServerMessage) -> Self {
+        RunError::Server {
+            doing: doing.to_owned(),
+            code: e.code,
+            message: e.message,
+        }
     }
 }
 

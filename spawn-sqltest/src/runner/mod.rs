@@ -68,10 +68,12 @@ pub struct TestOutcome {
 /// Where and how to run.
 #[derive(Debug, Clone)]
 pub struct RunConfig {
-    /// The maintenance connection (a role that may create databases).
-    pub admin: PgConnectOptions,
-    /// How tests connect (the database is replaced by each copy's).
+    /// How the run connects: as given for its maintenance connection (a role that may
+    /// create databases), with the database replaced for each copy.
     pub connect: ConnectTarget,
+    /// The same server for sqlx, which the migrator uses to build the template (the
+    /// database is replaced by the template's).
+    pub migrate_with: PgConnectOptions,
     /// The template's name (stable for a project and environment, so runs reuse it).
     pub template: String,
     /// The environment the migrations are applied for (part of the fingerprint).
@@ -88,14 +90,20 @@ pub struct RunConfig {
 /// Why a run could not be carried out (a test failing is not an error).
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
-    #[error("{doing}: {source}{}", privilege_hint(source))]
-    Admin {
+    #[error("{doing}: {message}{}", privilege_hint(code))]
+    Server {
         doing: String,
-        #[source]
-        source: sqlx::Error,
+        code: String,
+        message: String,
     },
     #[error("migrating the test template {template}: {message}")]
     Migrate { template: String, message: String },
+    #[error("migrating the test template {template}: {source}")]
+    MigrateConnect {
+        template: String,
+        #[source]
+        source: sqlx::Error,
+    },
     #[error("test {test}: {source}")]
     Wire {
         test: String,
@@ -114,19 +122,10 @@ pub enum RunError {
     Interrupted,
 }
 
-impl RunError {
-    fn from_admin(doing: &str, source: sqlx::Error) -> Self {
-        RunError::Admin {
-            doing: doing.to_owned(),
-            source,
-        }
-    }
-}
-
 /// The privilege to ask for when the server refused one.
-fn privilege_hint(e: &sqlx::Error) -> &'static str {
-    match e.as_database_error().and_then(|d| d.code()) {
-        Some(code) if code == "42501" => {
+fn privilege_hint(code: &str) -> &'static str {
+    match code {
+        "42501" => {
             " (spawn test needs a role with CREATEDB: `ALTER ROLE <you> CREATEDB`, or run against the project-local server with `spawn db start`)"
         }
         _ => "",
@@ -175,13 +174,13 @@ pub async fn run(
     stop: impl Future<Output = ()>,
 ) -> Result<(Vec<TestOutcome>, TemplateState), RunError> {
     let live = LiveDatabases::default();
-    let mut admin = Admin::connect(&config.admin).await?;
+    let mut admin = Admin::connect(&config.connect).await?;
     let result = tokio::select! {
         result = run_all(config, &mut admin, migrator, fingerprint, tests, on_outcome, &live) => result,
         () = stop => Err(RunError::Interrupted),
     };
     // Whatever happened, drop what is left (workers drop their own as they finish).
-    let mut cleanup = Admin::connect(&config.admin).await?;
+    let mut cleanup = Admin::connect(&config.connect).await?;
     for name in live.take_all() {
         cleanup.drop_database(&name).await?;
     }
@@ -200,7 +199,14 @@ async fn run_all(
     live: &LiveDatabases,
 ) -> Result<(Vec<TestOutcome>, TemplateState), RunError> {
     admin.lock_templates().await?;
-    let state = template::prepare(admin, &config.template, fingerprint, migrator).await;
+    let state = template::prepare(
+        admin,
+        &config.template,
+        fingerprint,
+        migrator,
+        &config.migrate_with,
+    )
+    .await;
     let state = match state {
         Ok(state) => state,
         Err(e) => {

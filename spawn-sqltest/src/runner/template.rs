@@ -8,7 +8,7 @@
 
 use sha2::{Digest, Sha256};
 use spawn_runtime::{Migration, Migrator};
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use super::databases::{quote_ident, quote_literal, Admin};
 use super::RunError;
@@ -45,6 +45,7 @@ pub async fn prepare(
     name: &str,
     fingerprint: &str,
     migrator: &Migrator,
+    migrate_with: &PgConnectOptions,
 ) -> Result<TemplateState, RunError> {
     let wanted = format!("{COMMENT_PREFIX}{fingerprint}");
     if admin.database_comment(name).await?.as_deref() == Some(wanted.as_str()) {
@@ -56,9 +57,12 @@ pub async fn prepare(
     admin.create_database(name, "template0").await?;
     let pool = PgPoolOptions::new()
         .max_connections(2)
-        .connect_with(admin.options(name))
+        .connect_with(migrate_with.clone().database(name))
         .await
-        .map_err(|source| RunError::from_admin(&format!("connecting to {name}"), source))?;
+        .map_err(|source| RunError::MigrateConnect {
+            template: name.to_owned(),
+            source,
+        })?;
     let migrated = migrator.run(&pool).await;
     pool.close().await;
     if let Err(error) = migrated {

@@ -15,7 +15,7 @@ use crate::psql::scan::{Item, Scanner};
 use crate::psql::session::{run_script, Ending, SessionError, TransactionEmulation};
 use crate::psql::vars::Variables;
 use crate::message::ServerMessage;
-use crate::wire::{Connection, QueryEvent};
+use crate::wire::{Connection, QueryEvent, WireError};
 
 /// The tests not taken yet.
 type Queue = Arc<Mutex<VecDeque<TestCase>>>;
@@ -109,13 +109,9 @@ impl Pool {
 
 impl Worker {
     async fn connect(shared: &Shared, database: String) -> Result<Worker, RunError> {
-        let wire = |source| RunError::Wire {
-            test: format!("(worker database {database})"),
-            source,
-        };
         let mut conn = Connection::connect(&shared.config.connect.clone().database(&database))
             .await
-            .map_err(wire)?;
+            .map_err(|source| wire_error(&format!("(worker database {database})"), source))?;
         let (reset_sequences, deferred_constraints) = inspect_template(&mut conn).await?;
         Ok(Worker {
             database,
@@ -142,7 +138,7 @@ impl Worker {
             let _ = outcomes.send(outcome);
         }
         let _ = self.conn.close().await;
-        let mut admin = Admin::connect(&shared.config.admin).await?;
+        let mut admin = Admin::connect(&shared.config.connect).await?;
         admin.drop_database(&self.database).await?;
         shared.live.remove(&self.database);
         admin.close().await;
@@ -187,21 +183,13 @@ impl Worker {
     /// Runs `test` in a transaction that is rolled back; `None` when it needs a database of
     /// its own after all.
     async fn in_transaction(&mut self, test: &TestCase) -> Result<Option<String>, RunError> {
-        let wire = |source| RunError::Wire {
-            test: test.name.clone(),
-            source,
-        };
-        let reset_error = |e: ServerMessage| RunError::Reset {
-            test: test.name.clone(),
-            message: e.message,
-        };
         expect_ok(
             self.conn
                 .simple_query("BEGIN; SET CONSTRAINTS ALL IMMEDIATE")
                 .await
-                .map_err(wire)?,
+                .map_err(|source| wire_error(&test.name, source))?,
         )
-        .map_err(reset_error)?;
+        .map_err(|e| reset_error(&test.name, e))?;
         let run = run_script(
             &mut self.conn,
             &test.sql,
@@ -216,9 +204,9 @@ impl Worker {
         if let Some(sql) = &self.reset_sequences {
             reset.push(sql);
         }
-        let results = self.conn.pipeline(&reset).await.map_err(wire)?;
+        let results = self.conn.pipeline(&reset).await.map_err(|source| wire_error(&test.name, source))?;
         for events in results {
-            expect_ok(events).map_err(reset_error)?;
+            expect_ok(events).map_err(|e| reset_error(&test.name, e))?;
         }
         let run = run.map_err(|e| script_error(test, e))?;
         Ok(match run.ending {
@@ -242,18 +230,14 @@ async fn own_database(
         .next_own
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let name = format!("{}_t{n}", shared.prefix);
-    let mut admin = Admin::connect(&shared.config.admin).await?;
+    let mut admin = Admin::connect(&shared.config.connect).await?;
     shared.live.add(&name);
     admin
         .create_database(&name, &shared.config.template)
         .await?;
-    let wire = |source| RunError::Wire {
-        test: test.name.clone(),
-        source,
-    };
     let mut conn = Connection::connect(&shared.config.connect.clone().database(&name))
         .await
-        .map_err(wire)?;
+        .map_err(|source| wire_error(&test.name, source))?;
     let run = run_script(&mut conn, &test.sql, TransactionEmulation::Off).await;
     let _ = conn.close().await;
     let run = run.map_err(|e| script_error(test, e))?;
@@ -296,6 +280,20 @@ fn script_error(test: &TestCase, e: SessionError) -> RunError {
             test: test.name.clone(),
             source,
         },
+    }
+}
+
+fn wire_error(test: &str, source: WireError) -> RunError {
+    RunError::Wire {
+        test: test.to_owned(),
+        source,
+    }
+}
+
+fn reset_error(test: &str, e: ServerMessage) -> RunError {
+    RunError::Reset {
+        test: test.to_owned(),
+        message: e.message,
     }
 }
 
