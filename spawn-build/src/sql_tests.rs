@@ -138,7 +138,10 @@ mod tests {
     fn lists_test_folders_sorted_and_reports_one_without_test_sql() {
         let root = tempfile::tempdir().unwrap();
         let tests = root.path().join("tests");
-        assert!(list_tests(&tests).unwrap().is_empty(), "no tests/ is no tests");
+        assert!(
+            list_tests(&tests).unwrap().is_empty(),
+            "no tests/ is no tests"
+        );
         for name in ["b", "a"] {
             std::fs::create_dir_all(tests.join(name)).unwrap();
             std::fs::write(tests.join(name).join("test.sql"), "select 1;").unwrap();
