@@ -87,16 +87,18 @@ pub(crate) enum CsvError {
 
     /// A field that is not UTF-8 text.
     #[error(
-        "line {line}, column {column}: not valid UTF-8 ({source}); CSV values are text: save \
-         the file as UTF-8 (read_file reads bytes)"
+        "line {line}, column {column}: not valid UTF-8 (byte {byte:#04x} after {valid:?}); CSV \
+         values are text: save the file as UTF-8 (read_file reads bytes)"
     )]
     NotUtf8 {
         /// The line the row starts on (1-based).
         line: u64,
         /// The field (1-based).
         column: usize,
-        /// Where the invalid bytes are, within the field.
-        source: std::str::Utf8Error,
+        /// The first byte that is not UTF-8.
+        byte: u8,
+        /// The text of the field before that byte.
+        valid: String,
     },
 
     /// A header naming the same column twice.
@@ -257,13 +259,15 @@ fn text_fields(record: &csv::ByteRecord, line: u64) -> Result<Vec<String>, CsvEr
         .iter()
         .enumerate()
         .map(|(i, field)| {
-            std::str::from_utf8(field)
-                .map(str::to_owned)
-                .map_err(|source| CsvError::NotUtf8 {
+            std::str::from_utf8(field).map(str::to_owned).map_err(|e| {
+                let (valid, rest) = field.split_at(e.valid_up_to());
+                CsvError::NotUtf8 {
                     line,
                     column: i + 1,
-                    source,
-                })
+                    byte: rest.first().copied().unwrap_or_default(),
+                    valid: String::from_utf8_lossy(valid).into_owned(),
+                }
+            })
         })
         .collect()
 }
