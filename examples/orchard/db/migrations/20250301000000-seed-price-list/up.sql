@@ -5,7 +5,7 @@
 {% set rows = "data/price-list.csv"|read_csv -%}
 INSERT INTO orchard (name) VALUES
 {% for name in rows|map(attribute="orchard")|unique -%}
-    ({{ name }}){% if not loop.last %},{% endif %}
+({{ name }}){% if not loop.last %},{% endif %}
 {% endfor -%}
 ON CONFLICT (name) DO NOTHING;
 
