@@ -159,4 +159,27 @@ mod tests {
         assert!(err.contains("has no test.sql"), "{err}");
         assert!(err.contains("tests/c"), "{err}");
     }
+
+    #[test]
+    fn tests_read_csv_data_files_from_components() -> Result<(), Box<dyn std::error::Error>> {
+        let root = tempfile::tempdir()?;
+        let db = root.path().join("db");
+        std::fs::create_dir_all(db.join("components/data"))?;
+        std::fs::create_dir_all(db.join("tests/prices"))?;
+        std::fs::write(root.path().join("spawn.toml"), "spawn_folder = \"db\"\n")?;
+        std::fs::write(
+            db.join("components/data/prices.csv"),
+            "name;price\nFuji;1,20\n",
+        )?;
+        std::fs::write(
+            db.join("tests/prices/test.sql"),
+            "{% for r in 'data/prices.csv'|read_csv(delimiter=';') %}\
+             SELECT {{ r.name }}, {{ r.price }};{% endfor %}\n",
+        )?;
+        let mut project = Project::open(&root.path().join("spawn.toml"))?;
+        let test = project.sql_tests()?.remove(0);
+        let rendered = project.render_test(&test, "dev", &VariablesSource::SpawnToml)?;
+        assert_eq!(rendered.sql, "SELECT 'Fuji', '1,20';");
+        Ok(())
+    }
 }
