@@ -16,7 +16,7 @@
 //!   `gen_uuid_v7`, and the filters `escape_identifier`, `escape_literal`, `read_file`
 //!   (bytes), `read_json` / `read_toml` / `read_yaml`, `parse_json` / `parse_toml` /
 //!   `parse_yaml`, `read_csv` / `parse_csv` (rows as maps by header, or lists with
-//!   `header=false`; values are strings; `delimiter` and `quote` options; see [`csv_data`]),
+//!   `header=false`; values are strings; `delimiter` and `quote` options),
 //!   `base64_encode` and `to_string_lossy`;
 //! * one trailing newline of each template is dropped (`keep_trailing_newline` off).
 //!
