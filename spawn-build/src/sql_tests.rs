@@ -138,7 +138,10 @@ mod tests {
     fn lists_test_folders_sorted_and_reports_one_without_test_sql() {
         let root = tempfile::tempdir().unwrap();
         let tests = root.path().join("tests");
-        assert!(list_tests(&tests).unwrap().is_empty(), "no tests/ is no tests");
+        assert!(
+            list_tests(&tests).unwrap().is_empty(),
+            "no tests/ is no tests"
+        );
         for name in ["b", "a"] {
             std::fs::create_dir_all(tests.join(name)).unwrap();
             std::fs::write(tests.join(name).join("test.sql"), "select 1;").unwrap();
@@ -155,5 +158,28 @@ mod tests {
         let err = list_tests(&tests).unwrap_err().to_string();
         assert!(err.contains("has no test.sql"), "{err}");
         assert!(err.contains("tests/c"), "{err}");
+    }
+
+    #[test]
+    fn tests_read_csv_data_files_from_components() -> Result<(), Box<dyn std::error::Error>> {
+        let root = tempfile::tempdir()?;
+        let db = root.path().join("db");
+        std::fs::create_dir_all(db.join("components/data"))?;
+        std::fs::create_dir_all(db.join("tests/prices"))?;
+        std::fs::write(root.path().join("spawn.toml"), "spawn_folder = \"db\"\n")?;
+        std::fs::write(
+            db.join("components/data/prices.csv"),
+            "name;price\nFuji;1,20\n",
+        )?;
+        std::fs::write(
+            db.join("tests/prices/test.sql"),
+            "{% for r in 'data/prices.csv'|read_csv(delimiter=';') %}\
+             SELECT {{ r.name }}, {{ r.price }};{% endfor %}\n",
+        )?;
+        let mut project = Project::open(&root.path().join("spawn.toml"))?;
+        let test = project.sql_tests()?.remove(0);
+        let rendered = project.render_test(&test, "dev", &VariablesSource::SpawnToml)?;
+        assert_eq!(rendered.sql, "SELECT 'Fuji', '1,20';");
+        Ok(())
     }
 }

@@ -414,7 +414,7 @@ mod fixture {
                 count += 1;
             }
         }
-        assert_eq!(count, 14);
+        assert_eq!(count, 16);
     }
 
     #[test]
@@ -664,5 +664,184 @@ mod fixture {
         )
         .expect("render");
         assert_eq!(ok.sql, "exact keys only");
+    }
+
+    /// The tail of a scratch render error, after the (temporary) `…/up.sql` path.
+    fn after_up_sql(err: &str) -> &str {
+        assert!(
+            err.starts_with("migration 20250101000000-scratch: "),
+            "{err}"
+        );
+        err.split_once("/up.sql:").map_or(err, |(_, tail)| tail)
+    }
+
+    #[test]
+    fn csv_errors_name_file_line_and_column() {
+        let seed =
+            "-- seed\n{% for r in 'data/varieties.csv'|read_csv %}{{ r.name }}{% endfor %}\n";
+        let err = render_scratch(
+            seed,
+            &[(
+                "data/varieties.csv",
+                b"name,kind,origin\nFuji,dessert,Japan\nBramley,cooking\n",
+            )],
+        )
+        .expect_err("short row");
+        assert_eq!(
+            after_up_sql(&err),
+            "2: invalid operation: read_csv: data/varieties.csv: line 3, column 3: the row has 2 \
+             fields but the header row has 3 (no value for \"origin\"); give every row one field \
+             per column (an empty value is an empty field, as in `a,,c`) and quote values that \
+             contain `,`, quotes or line breaks"
+        );
+
+        // The line is where the row starts, even after a quoted line break.
+        let err = render_scratch(
+            "{{ 'd.csv'|read_csv(header=false, delimiter=';') }}",
+            &[("d.csv", b"a;\"b\nc\"\nd;e;f\n")],
+        )
+        .expect_err("long row");
+        assert_eq!(
+            after_up_sql(&err),
+            "1: invalid operation: read_csv: d.csv: line 3, column 3: the row has 3 fields but \
+             the first row has 2 (extra value \"f\"); give every row one field per column (an \
+             empty value is an empty field, as in `a;;c`) and quote values that contain `;`, \
+             quotes or line breaks"
+        );
+
+        let err = render_scratch("{{ 'data/none.csv'|read_csv }}", &[]).expect_err("missing");
+        assert!(
+            after_up_sql(&err).starts_with(
+                "1: invalid operation: file not found in components: data/none.csv (looked in "
+            ),
+            "{err}"
+        );
+
+        let err = render_scratch("{{ '../x.csv'|read_csv }}", &[]).expect_err("escapes");
+        assert!(err.contains("outside components/"), "{err}");
+
+        let cases: [(&str, &str); 6] = [
+            (
+                "{{ 'a'|parse_csv(delimiter=';;') }}",
+                "parse_csv: delimiter=\";;\" is not allowed: delimiter must be one ASCII \
+                 character other than a line break",
+            ),
+            (
+                "{{ 'a'|parse_csv(delimiter='\u{a7}') }}",
+                "parse_csv: delimiter=\"\u{a7}\" is not allowed: delimiter must be one ASCII \
+                 character other than a line break",
+            ),
+            (
+                "{{ 'a'|parse_csv(quote='') }}",
+                "parse_csv: quote=\"\" is not allowed: quote must be one ASCII character other \
+                 than a line break, or none (no quoting)",
+            ),
+            (
+                "{{ 'a'|parse_csv(header='no') }}",
+                "parse_csv: header=\"no\" is not allowed: header must be true or false",
+            ),
+            (
+                "{{ 'x.csv'|read_csv(delimiter='|', quote='|') }}",
+                "read_csv: delimiter and quote are both '|'; they must be different characters",
+            ),
+            (
+                "{{ 'a'|parse_csv(separator=';') }}",
+                "parse_csv: unknown keyword argument 'separator'; the options are header, \
+                 delimiter and quote",
+            ),
+        ];
+        for (template, message) in cases {
+            let err = render_scratch(template, &[("x.csv", b"a\n")]).expect_err(template);
+            assert_eq!(
+                after_up_sql(&err),
+                format!("1: invalid operation: {message}"),
+                "{template}"
+            );
+        }
+
+        let err = render_scratch(
+            "{{ 'latin1.csv'|read_csv }}",
+            &[("latin1.csv", b"name,city\nJos\xe9,Z\xfcrich\n")],
+        )
+        .expect_err("not UTF-8");
+        assert_eq!(
+            after_up_sql(&err),
+            "1: invalid operation: read_csv: latin1.csv: line 2, column 1: not valid UTF-8 \
+             (byte 0xe9 after \"Jos\"); CSV values are text: save the file as UTF-8 \
+             (read_file reads bytes)"
+        );
+
+        let err = render_scratch("{{ 'id,id\n1,2'|parse_csv }}", &[]).expect_err("duplicate");
+        assert!(
+            after_up_sql(&err).ends_with(
+                "parse_csv: line 1: the header names \"id\" twice (columns 1 and 2); header \
+                 names must be unique, or read the file with header=false"
+            ),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn csv_seed_loop_escapes_values() {
+        let r = render_scratch(
+            "{% for v in 'data/v.csv'|read_csv %}\
+             INSERT INTO variety (name, note) VALUES ({{ v.name }}, {{ v.note }});\n\
+             {% endfor %}",
+            &[(
+                "data/v.csv",
+                b"name,note\nBramley's,\"a \"\"b\"\"; c\"\nx\\y,'); DROP TABLE variety; --\n",
+            )],
+        )
+        .expect("render");
+        assert_eq!(
+            r.sql,
+            "INSERT INTO variety (name, note) VALUES ('Bramley''s', 'a \"b\"; c');\n\
+             INSERT INTO variety (name, note) VALUES ( E'x\\\\y', '''); DROP TABLE variety; --');\n"
+        );
+        assert_eq!(
+            r.components_read,
+            std::collections::BTreeSet::from(["data/v.csv".to_owned()])
+        );
+    }
+
+    #[test]
+    fn pinned_csv_ignores_later_edits() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let project = dir.path();
+        let components = project.join("components");
+        copy_dir(&project_root_subdir("components"), &components);
+        copy_dir(
+            &project_root_subdir("migrations"),
+            &project.join("migrations"),
+        );
+        copy_dir(&project_root_subdir("vars"), &project.join("vars"));
+        let migration = "20250101000700-csv-data";
+        let pinned = pin(&components, &project.join("pinned"));
+        fs::write(
+            components.join("data/varieties.csv"),
+            "code,name,note\ngala,Gala,edited after pinning\n",
+        )
+        .expect("edit");
+
+        let old = render_in(project, migration, "prod", &pinned).expect("pinned");
+        let expected = fs::read_to_string(
+            project_root_subdir("expected").join(format!("{migration}.prod.sql")),
+        )
+        .expect("expected file");
+        assert_eq!(old.sql, expected);
+        assert_eq!(old.files_read.len(), 1, "pinned: only up.sql is read");
+
+        let unpinned = ComponentSource::Directory(components.clone());
+        let new = render_in(project, migration, "prod", &unpinned).expect("unpinned");
+        assert!(new.sql.contains("'edited after pinning'"), "{}", new.sql);
+        assert!(!new.sql.contains("'Fuji'"), "{}", new.sql);
+        // Unpinned, the CSV is a rerun-if-changed input like any other data file.
+        assert!(
+            new.files_read
+                .contains(&components.join("data/varieties.csv")),
+            "{:?}",
+            new.files_read
+        );
+        assert!(new.components_read.contains("data/prices.csv"));
     }
 }

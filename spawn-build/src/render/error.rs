@@ -187,8 +187,8 @@ pub(crate) fn hint_for(
         ),
         ErrorKind::UnknownFilter | ErrorKind::UnknownFunction => Some(
             "spawn adds gen_uuid_v4/v5/v7, escape_identifier, escape_literal, read_file, \
-             read_json/toml/yaml, parse_json/toml/yaml, base64_encode and to_string_lossy to \
-             minijinja's builtins"
+             read_json/toml/yaml/csv, parse_json/toml/yaml/csv, base64_encode and \
+             to_string_lossy to minijinja's builtins"
                 .to_owned(),
         ),
         _ => None,

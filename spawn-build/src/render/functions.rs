@@ -4,6 +4,8 @@
 //! * `escape_identifier`, `escape_literal`: explicit quoting, returned as safe strings
 //! * `read_file` (bytes of a component), `read_json` / `read_toml` / `read_yaml`
 //! * `parse_json` / `parse_toml` / `parse_yaml` (of a string)
+//! * `read_csv` (a component) and `parse_csv` (a string), with the keyword arguments
+//!   `header`, `delimiter` and `quote` (see [`super::csv_data`])
 //! * `base64_encode` (bytes or string), `to_string_lossy` (bytes → text, U+FFFD for bad UTF-8)
 //!
 //! Random UUIDs go through a [`UuidLog`] so that a second render of the same migration (the
@@ -14,11 +16,12 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use minijinja::value::ValueKind;
+use minijinja::value::{Kwargs, ValueKind};
 use minijinja::{Environment, Error, ErrorKind, Value};
 use uuid::Uuid;
 
 use super::components::Components;
+use super::csv_data::{self, CsvOptions};
 use super::escape::{quote_identifier, quote_literal};
 use crate::variables::{parse_variables, VariablesFormat};
 
@@ -120,6 +123,36 @@ pub(crate) fn register(
             },
         );
     }
+
+    let c = Arc::clone(components);
+    env.add_filter(
+        "read_csv",
+        move |path: &str, kwargs: Kwargs| -> Result<Value, Error> {
+            let options = csv_options("read_csv", &kwargs)?;
+            let bytes = read_data_file(&c, path)?;
+            csv_data::parse(&bytes, &options).map_err(|e| invalid(format!("read_csv: {path}: {e}")))
+        },
+    );
+    env.add_filter(
+        "parse_csv",
+        |text: &str, kwargs: Kwargs| -> Result<Value, Error> {
+            let options = csv_options("parse_csv", &kwargs)?;
+            csv_data::parse(text.as_bytes(), &options)
+                .map_err(|e| invalid(format!("parse_csv: {e}")))
+        },
+    );
+}
+
+/// The CSV options of a `read_csv` / `parse_csv` call; unknown keyword arguments are errors.
+fn csv_options(filter: &str, kwargs: &Kwargs) -> Result<CsvOptions, Error> {
+    let options = CsvOptions::from_kwargs(kwargs).map_err(|e| invalid(format!("{filter}: {e}")))?;
+    kwargs.assert_all_used().map_err(|e| {
+        invalid(format!(
+            "{filter}: {}; the options are header, delimiter and quote",
+            e.detail().unwrap_or("unknown keyword argument")
+        ))
+    })?;
+    Ok(options)
 }
 
 fn read_data_file(components: &Components, path: &str) -> Result<Arc<[u8]>, Error> {

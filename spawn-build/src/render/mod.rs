@@ -15,7 +15,9 @@
 //! * spawn adds the functions `gen_uuid_v4`, `gen_uuid_v5` (DNS namespace) and
 //!   `gen_uuid_v7`, and the filters `escape_identifier`, `escape_literal`, `read_file`
 //!   (bytes), `read_json` / `read_toml` / `read_yaml`, `parse_json` / `parse_toml` /
-//!   `parse_yaml`, `base64_encode` and `to_string_lossy`;
+//!   `parse_yaml`, `read_csv` / `parse_csv` (rows as maps by header, or lists with
+//!   `header=false`; values are strings; `delimiter` and `quote` options),
+//!   `base64_encode` and `to_string_lossy`;
 //! * one trailing newline of each template is dropped (`keep_trailing_newline` off).
 //!
 //! [`render`] also reports which working-tree files it read, best effort which component
@@ -24,6 +26,7 @@
 //! does this, byte for byte.
 
 mod components;
+mod csv_data;
 mod error;
 pub mod escape;
 mod functions;
