@@ -80,9 +80,13 @@ pub enum ScanError {
 }
 
 /// The query-buffer state saved at an `\if`, restored when an inactive branch ends.
-#[derive(Debug, Clone, Copy)]
+///
+/// psql keeps only the buffer's length, but its memory still holds the text, so even a
+/// buffer emptied by a `;` in the inactive branch comes back: the text itself is saved here.
+#[derive(Debug, Clone)]
 struct Conditional {
-    buffer_len: usize,
+    buffer: String,
+    buffer_line: usize,
     paren_depth: usize,
     else_seen: bool,
 }
@@ -287,7 +291,8 @@ impl Scanner {
     fn track_conditional(&mut self, command: &str, active: bool) {
         match command {
             "if" => self.conditionals.push(Conditional {
-                buffer_len: self.buffer.len(),
+                buffer: self.buffer.clone(),
+                buffer_line: self.buffer_line,
                 paren_depth: self.lexer.paren_depth(),
                 else_seen: false,
             }),
@@ -297,10 +302,11 @@ impl Scanner {
                 };
                 if !frame.else_seen {
                     if active {
-                        frame.buffer_len = self.buffer.len();
+                        frame.buffer.clone_from(&self.buffer);
+                        frame.buffer_line = self.buffer_line;
                         frame.paren_depth = self.lexer.paren_depth();
                     } else {
-                        self.restore(frame);
+                        self.restore(&frame);
                     }
                     frame.else_seen = command == "else";
                 }
@@ -309,7 +315,7 @@ impl Scanner {
             "endif" => {
                 if let Some(frame) = self.conditionals.pop() {
                     if !active {
-                        self.restore(frame);
+                        self.restore(&frame);
                     }
                 }
             }
@@ -317,12 +323,9 @@ impl Scanner {
         }
     }
 
-    fn restore(&mut self, frame: Conditional) {
-        if frame.buffer_len <= self.buffer.len() {
-            self.buffer.truncate(frame.buffer_len);
-        } else {
-            self.buffer.clear();
-        }
+    fn restore(&mut self, frame: &Conditional) {
+        self.buffer.clone_from(&frame.buffer);
+        self.buffer_line = frame.buffer_line;
         self.lexer.set_paren_depth(frame.paren_depth);
     }
 }

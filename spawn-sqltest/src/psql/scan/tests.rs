@@ -309,12 +309,13 @@ fn inactive_branches_discard_sql_and_do_not_interpolate() {
         }
         seen.push(item);
     }
-    // The `;` inside the false branch discards the buffer; `, 2` is dropped at \endif.
+    // What the false branch added (even after its `;` emptied the buffer) is dropped at
+    // \endif and the text from before the \if comes back, as in psql.
     assert_eq!(
         seen.last(),
         Some(&Item::Query {
-            text: ";".into(),
-            line: 6
+            text: "select 1\n;".into(),
+            line: 1
         })
     );
     let mut kept = Scanner::new("select 1\n\\if true\n, 2\n\\endif\n;");

@@ -1,0 +1,269 @@
+//! The scanner against the oracle: for each script, the queries psql 15 sends (read from
+//! its `-L` log, which records every query exactly as sent) must be the queries the
+//! scanner yields, driven the way the session drives it (`\set`, `\unset` and the `\if`
+//! family applied; everything else just read).
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use spawn_sqltest::psql::meta::{condition, MetaCommand};
+use spawn_sqltest::psql::scan::{Item, Scanner};
+use spawn_sqltest::psql::vars::Variables;
+use spawn_tests::{server, TestDb};
+
+/// psql of the test server's installation.
+fn psql_binary() -> PathBuf {
+    match server().cluster() {
+        Some(cluster) => cluster.binaries().tool("psql"),
+        None => spawn_localdb::PgBinaries::find()
+            .expect("PostgreSQL binaries")
+            .tool("psql"),
+    }
+}
+
+/// `url` without the query parameters libpq does not know (sqlx adds its own).
+fn libpq_url(url: &str) -> String {
+    let mut parsed = url::Url::parse(url).expect("test database URL");
+    let kept: Vec<(String, String)> = parsed
+        .query_pairs()
+        .filter(|(key, _)| key != "statement-cache-capacity")
+        .map(|(key, value)| (key.into_owned(), value.into_owned()))
+        .collect();
+    parsed.set_query(None);
+    if !kept.is_empty() {
+        parsed.query_pairs_mut().extend_pairs(kept);
+    }
+    parsed.to_string()
+}
+
+const LOG_START: &str = "********* QUERY **********\n";
+const LOG_END: &str = "\n**************************\n\n";
+
+/// The queries psql sends for `script` (results discarded, errors ignored).
+fn psql_queries(url: &str, script: &str) -> Vec<String> {
+    let log = tempfile::NamedTempFile::new().expect("temp file");
+    let mut child = Command::new(psql_binary())
+        .args(["-X", "-q", "-o", "/dev/null", "-L"])
+        .arg(log.path())
+        .arg(libpq_url(url))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run psql");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().expect("psql stdin");
+        stdin.write_all(script.as_bytes()).expect("write script");
+    }
+    let output = child.wait_with_output().expect("wait for psql");
+    assert!(
+        output.status.success(),
+        "psql failed on {script:?}: {}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let log = std::fs::read_to_string(log.path()).expect("read psql log");
+    let mut queries = Vec::new();
+    let mut rest = log.as_str();
+    while let Some(start) = rest.find(LOG_START) {
+        let after = &rest[start + LOG_START.len()..];
+        let end = after.find(LOG_END).expect("end of a logged query");
+        queries.push(after[..end].to_owned());
+        rest = &after[end + LOG_END.len()..];
+    }
+    queries
+}
+
+/// Where the session is in one `\if` block.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Branch {
+    /// In the branch being run.
+    Running,
+    /// No branch taken yet.
+    Waiting,
+    /// A branch was taken already, or the whole block is inside an inactive one.
+    Done,
+}
+
+/// The queries the scanner yields for `script`, driven like the session drives it.
+fn scanner_queries(script: &str) -> Vec<String> {
+    let mut vars = Variables::new();
+    let mut scanner = Scanner::new(script);
+    let mut branches: Vec<Branch> = Vec::new();
+    let mut queries = Vec::new();
+    loop {
+        let active = branches.iter().all(|b| *b == Branch::Running);
+        let item = scanner
+            .next(&vars, active)
+            .unwrap_or_else(|e| panic!("scan {script:?}: {e}"));
+        let Some(item) = item else { break };
+        let (command, args, line) = match item {
+            Item::Query { text, .. } => {
+                queries.push(text);
+                continue;
+            }
+            Item::Warning { .. } => continue,
+            Item::Meta {
+                command,
+                args,
+                line,
+                query,
+            } => {
+                queries.extend(query);
+                (command, args, line)
+            }
+        };
+        let parsed = MetaCommand::parse(&command, &args, line)
+            .unwrap_or_else(|e| panic!("{script:?}: {e}"))
+            .command;
+        let holds = |expr: &Option<String>| condition(expr.as_deref(), &command).unwrap_or(false);
+        match parsed {
+            MetaCommand::If(expr) => branches.push(match active {
+                true if holds(&expr) => Branch::Running,
+                true => Branch::Waiting,
+                false => Branch::Done,
+            }),
+            MetaCommand::Elif(expr) => {
+                if let Some(top) = branches.last_mut() {
+                    *top = match *top {
+                        Branch::Waiting if holds(&expr) => Branch::Running,
+                        Branch::Waiting => Branch::Waiting,
+                        _ => Branch::Done,
+                    };
+                }
+            }
+            MetaCommand::Else => {
+                if let Some(top) = branches.last_mut() {
+                    *top = match *top {
+                        Branch::Waiting => Branch::Running,
+                        _ => Branch::Done,
+                    };
+                }
+            }
+            MetaCommand::Endif => {
+                branches.pop();
+            }
+            MetaCommand::Set { name, value } if active => {
+                if vars.set(&name, Some(&value)).is_err() {
+                    scanner.discard_rest_of_line();
+                }
+            }
+            MetaCommand::Unset(name) if active => {
+                let _ = vars.set(&name, None);
+            }
+            _ => {}
+        }
+    }
+    queries
+}
+
+/// (name, script): each must be sent identically by psql and the scanner.
+const CASES: &[(&str, &str)] = &[
+    ("one line, several statements", "select 1; select 2 ;select 3;"),
+    ("text after the semicolon", "select 1; -- done\nselect 2; /* c */\n"),
+    ("leading comments and blank lines", "\n\n-- a\n  -- b\n\nselect 1;\n"),
+    ("block comment kept", "/* head */ select 1;\n"),
+    ("nested block comments", "select /* a /* b ; */ c ; */ 1;\n"),
+    ("dash comment inside a query", "select 1 -- one\n, 2 -- two\n;\n"),
+    ("blank lines inside a query", "select 1\n\n\n, 2;\n"),
+    ("blank lines inside a string", "select 'a\n\n;b';\n"),
+    ("single quotes", "select 'a;b', 'it''s';\n"),
+    ("E string with backslash quote", "select E'a\\';' \\; select 2;\nselect E'\\\\';\n"),
+    ("unicode strings", "select U&'d\\0061t;a', U&\"d;\" from (select 1 as \"d;\") s;\n"),
+    ("bit and hex strings", "select b'01;', x'0f;';\n"),
+    ("quoted identifiers", "select 1 as \"a;\"\"b\";\n"),
+    ("dollar quote", "select $$a;b$$;\n"),
+    ("tagged dollar quote", "select $fn$ $$ ; $other$ ; $fn$;\nselect 2;\n"),
+    ("dollar quote over lines", "do $body$\nbegin\n  perform 1;\n\n  perform 2;\nend\n$body$;\n"),
+    ("identifier with dollars", "select 1 as a$b$; select $1;\n"),
+    ("parentheses", "select (1;\n2);\nselect ((3));\n"),
+    ("begin atomic", "create function f() returns int language sql\nbegin atomic\n  select 1;\n  select 2;\nend;\nselect 3;\n"),
+    ("begin atomic with case", "create or replace procedure p() language sql begin atomic select case when true then 1 end; end; select 4;\n"),
+    ("transaction begin", "begin; select 1; commit;\n"),
+    ("escaped semicolon", "select 1 \\; select 2;\n"),
+    ("escaped colon", "select 5\\:\\:text;\n"),
+    ("trailing text without semicolon", "select 1;\nselect 2\n"),
+    ("unterminated string at the end", "select 'open\n"),
+    ("plain variable", "\\set v 42\nselect :v;\n"),
+    ("variable with a semicolon is rescanned", "\\set v 1;select 2\nselect :v;\n"),
+    ("variable naming a variable", "\\set a 7\n\\set b :a\nselect :b;\n"),
+    ("literal variable", "\\set q 'it''s'\nselect :'q';\n"),
+    ("literal variable with backslash", "\\set q 'a\\\\b'\nselect :'q';\n"),
+    ("identifier variable", "\\set i 'a\"b'\nselect 1 as :\"i\";\n"),
+    ("no interpolation in quotes and comments", "\\set v 9\nselect ':v', \":v\", $$:v$$ /* :v */, :v -- :v\n;\n"),
+    ("unknown variables", "select :zz, :'zz', :\"zz\";\n"),
+    ("casts", "\\set v 3\nselect :v::int, 1::text, :'v'::int;\n"),
+    ("defined test", "\\set v 1\nselect :{?v}, :{?nope};\n"),
+    ("recursive expansion", "\\set r 'x :r'\nselect :r;\n"),
+    ("gset mid-line", "select 1 as a \\gset\nselect 2 as b \\gset p_\nselect 3;\n"),
+    ("g and resend", "select 1 \\g\n\\g\nselect 2;\n\\g\n"),
+    ("gx", "select 1\n\\gx\n"),
+    ("set with quoted arguments", "\\set v 'a b' \"c\" d\nselect :'v';\n"),
+    ("set with escapes", "\\set v 'x\\ty\\101\\x42'\nselect :'v';\n"),
+    ("set concatenation and interpolation", "\\set a 1\n\\set v :a 2 :'a'\nselect :'v';\n"),
+    ("if false, else", "\\if false\nselect 1;\n\\else\nselect 2;\n\\endif\n"),
+    ("if true, elif", "\\if true\nselect 1;\n\\elif true\nselect 2;\n\\else\nselect 3;\n\\endif\n"),
+    ("elif taken", "\\set x 0\n\\if :x\nselect 1;\n\\elif yes\nselect 2;\n\\endif\n"),
+    ("query text around an active branch", "select 1\n\\if on\n, 2\n\\endif\n;\n"),
+    ("query text around an inactive branch", "select 1\n\\if off\n, 2\n\\endif\n, 3;\n"),
+    ("nested ifs", "\\if false\n\\if true\nselect 1;\n\\endif\n\\else\nselect 2;\n\\endif\n"),
+    ("echo mid-query", "select 1 \\echo hi\n, 2;\n"),
+    ("double backslash separator", "\\echo a \\\\ select 1;\n\\set v 5 \\\\ select :v;\n"),
+    ("crlf lines", "select 1;\r\nselect\r\n2;\r\n"),
+    ("byte order mark", "\u{feff}select 1;\n"),
+    ("empty statements", ";\n;;\nselect 1;\n"),
+    ("numbers and operators", "select 1.5e3, 2.e1, .5, 3-/**/-4, 5--x\n;\n"),
+    ("non-ascii", "select 'é;', 1 as été;\n"),
+    ("bad \\set value refused, rest of line dropped", "\\set ON_ERROR_STOP x \\\\ select 1;\nselect 2;\n"),
+    ("semicolon in an inactive branch", "select 1\n\\if off\n;\n\\endif\nselect 2;\n"),
+    ("variable opening a quote", "\\set v '''abc'\nselect :v';\n"),
+    ("variable holding a whole statement", "\\set v 'select 1;'\n:v select 2;\n"),
+    ("unterminated echo quote", "\\echo 'open\nselect 1;\n"),
+    ("comment at the end without newline", "select 1; -- x"),
+    ("dashes inside a block comment", "select /* -- ; */ 1;\n"),
+    ("unterminated block comment", "select 1 /* open ;\n"),
+    ("string continuation over lines", "select 'a'\n'b', 'c' 'd';\n"),
+    ("function with return", "create function g() returns int return 1; select 2;\n"),
+    ("function with dollar body", "create function h() returns int as $$ begin return 1; end $$ language plpgsql; select 3;\n"),
+    ("begin atomic inside parentheses", "create function k() returns int language sql (begin atomic select 1; end); select 1;\n"),
+    ("whitespace-only line inside a query", "select 1\n   \n, 2;\n"),
+    ("tabs and form feeds", "\tselect\t1\x0c;\n"),
+    ("block comment then g", "select 1 /* c */\n\\g\n"),
+    ("meta-command right after a semicolon", "select 1;\\echo x\nselect 2;\n"),
+    ("unset", "\\set v 1\n\\unset v\nselect :v;\n"),
+    ("if with interpolated expression, elif in a false outer", "\\set t true\n\\if :t\nselect 1;\n\\endif\n\\if 0\n\\if 1\n\\elif 1\nselect 2;\n\\endif\n\\endif\n"),
+    ("unterminated dollar quote", "select $q$ ; \n"),
+    ("empty dollar tag inside tagged", "select $a$ $$ $a$, $$ $a$ $$;\n"),
+];
+
+#[tokio::test]
+async fn scanner_sends_what_psql_sends() {
+    let db = TestDb::new("scan_vs_psql").await;
+    assert!(CASES.len() >= 40);
+    let mut failures = Vec::new();
+    for (name, script) in CASES {
+        let expected = psql_queries(&db.url, script);
+        let actual = scanner_queries(script);
+        if expected != actual {
+            failures.push(format!(
+                "{name}: script {script:?}\n  psql:    {expected:?}\n  scanner: {actual:?}"
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn the_oracle_can_tell_scripts_apart() {
+    // The comparison can fail: psql's log distinguishes one query from two.
+    let db = TestDb::new("scan_vs_psql_neg").await;
+    assert_eq!(
+        psql_queries(&db.url, "select 1; select 2;"),
+        ["select 1;", "select 2;"]
+    );
+    assert_eq!(
+        psql_queries(&db.url, "select 1 \\; select 2;"),
+        ["select 1 ; select 2;"]
+    );
+}
