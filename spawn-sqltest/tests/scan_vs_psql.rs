@@ -144,10 +144,11 @@ fn scanner_queries(script: &str) -> Vec<String> {
             MetaCommand::Endif => {
                 branches.pop();
             }
-            MetaCommand::Set { name, value } if active => {
-                if vars.set(&name, Some(&value)).is_err() {
-                    scanner.discard_rest_of_line();
-                }
+            MetaCommand::Set { name, value }
+                if active && vars.set(&name, Some(&value)).is_err() =>
+            {
+                // psql drops the rest of the line after a failed meta-command.
+                scanner.discard_rest_of_line();
             }
             MetaCommand::Unset(name) if active => {
                 let _ = vars.set(&name, None);

@@ -294,16 +294,15 @@ pub fn validate_script(text: &str) -> Result<(), Vec<ScanError>> {
                     }
                 }
             },
-            MetaCommand::Endif => {
-                if open.pop().is_none() {
-                    errors.push(
-                        MetaError::NoMatchingIf {
-                            command: command.clone(),
-                            line,
-                        }
-                        .into(),
-                    );
-                }
+            // Closes the innermost \if; an error when there is none.
+            MetaCommand::Endif if open.pop().is_none() => {
+                errors.push(
+                    MetaError::NoMatchingIf {
+                        command: command.clone(),
+                        line,
+                    }
+                    .into(),
+                );
             }
             MetaCommand::Set { name, value } => {
                 let _refused_like_psql = vars.set(&name, Some(&value));

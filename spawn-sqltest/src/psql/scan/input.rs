@@ -44,9 +44,8 @@ impl Input {
             if top.pos < top.text.len() {
                 break;
             }
-            if top.variable.is_none() {
-                return None;
-            }
+            // The script line ends the line; an exhausted variable value is popped.
+            top.variable.as_ref()?;
             self.stack.pop();
         }
         self.stack.last().map(|top| &top.text[top.pos..])
