@@ -56,8 +56,9 @@ fn run_psql(url: &str, script: &str) -> (String, String) {
     )
 }
 
-/// What `\echo` prints for `script` (which has only `\echo` and `\set`), by our parsing;
-/// and the messages of refused `\set`s and bad `\if` expressions.
+/// What `\echo` prints for `script` (which has only `\echo`, `\set`, `\unset` and `\if`
+/// blocks that are not false), by our parsing; and psql's messages: refused values, bad
+/// `\if` expressions, ignored extra arguments.
 fn emulate(script: &str) -> (String, String) {
     let mut vars = Variables::new();
     let mut scanner = Scanner::new(script);
@@ -77,7 +78,11 @@ fn emulate(script: &str) -> (String, String) {
             }
             Item::Query { text, .. } => panic!("no queries expected: {text}"),
         };
-        match MetaCommand::parse(&command, &args, line).expect("supported").command {
+        let parsed = MetaCommand::parse(&command, &args, line).expect("supported");
+        for warning in parsed.warnings() {
+            err.push_str(&format!("{warning}\n"));
+        }
+        match parsed.command {
             MetaCommand::Echo { args, no_newline } => {
                 out.push_str(&args.join(" "));
                 if !no_newline {
@@ -96,7 +101,7 @@ fn emulate(script: &str) -> (String, String) {
                 }
             }
             MetaCommand::If(expr) => {
-                if let Err(bad) = condition(expr.as_deref(), "if") {
+                if let Err(bad) = condition(&expr, "if") {
                     err.push_str(&format!("{bad}\n"));
                 }
             }
@@ -154,6 +159,10 @@ const REFUSED_SCRIPT: &str = r"\set ON_ERROR_STOP x
 \if maybe
 \endif
 \if
+\endif
+\if true
+\endif :VERBOSITY 'a b' :{?x} `echo hi` x`y`z
+\if true :VERBOSITY
 \endif
 \echo done
 ";

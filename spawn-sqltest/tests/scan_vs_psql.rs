@@ -117,7 +117,7 @@ fn scanner_queries(script: &str) -> Vec<String> {
         let parsed = MetaCommand::parse(&command, &args, line)
             .unwrap_or_else(|e| panic!("{script:?}: {e}"))
             .command;
-        let holds = |expr: &Option<String>| condition(expr.as_deref(), &command).unwrap_or(false);
+        let holds = |expr: &str| condition(expr, &command).unwrap_or(false);
         match parsed {
             MetaCommand::If(expr) => branches.push(match active {
                 true if holds(&expr) => Branch::Running,
@@ -234,6 +234,8 @@ const CASES: &[(&str, &str)] = &[
     ("meta-command right after a semicolon", "select 1;\\echo x\nselect 2;\n"),
     ("unset", "\\set v 1\n\\unset v\nselect :v;\n"),
     ("if with interpolated expression, elif in a false outer", "\\set t true\n\\if :t\nselect 1;\n\\endif\n\\if 0\n\\if 1\n\\elif 1\nselect 2;\n\\endif\n\\endif\n"),
+    ("if gathers all its arguments", "\\set t tr\n\\if :t ue\nselect 1;\n\\elif 'tr''ue'\nselect 2;\n\\elif 'y' :t\nselect 3;\n\\else\nselect 4;\n\\endif\n"),
+    ("extra arguments are not evaluated", "\\if true\n\\endif `echo hi` :'x'\nselect 1;\n"),
     ("unterminated dollar quote", "select $q$ ; \n"),
     ("empty dollar tag inside tagged", "select $a$ $$ $a$, $$ $a$ $$;\n"),
 ];

@@ -357,3 +357,15 @@ fn byte_order_mark_and_non_ascii() {
         ["select 'é;', été;", "select 2"]
     );
 }
+
+#[test]
+fn extra_arguments_are_read_without_evaluation() {
+    let vars = vars_with(&[("v", "val")]);
+    let items = all_items("\\endif :v 'a b' :{?v} `echo hi`\n\\gset :v :v\n", &vars);
+    let values = |item: &Item| match item {
+        Item::Meta { args, .. } => args.iter().map(|a| a.value.clone()).collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(values(&items[0]), [":v", "a b", "FALSE", "echo hi"]);
+    assert_eq!(values(&items[1]), ["val", ":v"]);
+}
