@@ -147,12 +147,11 @@ impl MetaCommand {
         let parsed = match command {
             "echo" | "qecho" | "warn" => {
                 let (args, no_newline) = echo_args(args);
-                let parsed = match command {
+                match command {
                     "echo" => Self::Echo { args, no_newline },
                     "qecho" => Self::Qecho { args, no_newline },
                     _ => Self::Warn { args, no_newline },
-                };
-                parsed
+                }
             }
             "set" => match args.split_first() {
                 None => Self::ListVariables,
