@@ -6,6 +6,8 @@
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
 use spawn_sqltest::psql::meta::{condition, MetaCommand};
 use spawn_sqltest::psql::scan::{Item, Scanner};
 use spawn_sqltest::psql::vars::Variables;
@@ -77,13 +79,29 @@ fn psql_queries(url: &str, script: &str) -> Vec<String> {
 
 /// Where the session is in one `\if` block.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Branch {
+enum State {
     /// In the branch being run.
     Running,
     /// No branch taken yet.
     Waiting,
     /// A branch was taken already, or the whole block is inside an inactive one.
     Done,
+}
+
+/// One open `\if` block.
+#[derive(Clone, Copy)]
+struct Branch {
+    state: State,
+    after_else: bool,
+}
+
+impl From<State> for Branch {
+    fn from(state: State) -> Self {
+        Self {
+            state,
+            after_else: false,
+        }
+    }
 }
 
 /// The queries the scanner yields for `script`, driven like the session drives it.
@@ -93,7 +111,7 @@ fn scanner_queries(script: &str) -> Vec<String> {
     let mut branches: Vec<Branch> = Vec::new();
     let mut queries = Vec::new();
     loop {
-        let active = branches.iter().all(|b| *b == Branch::Running);
+        let active = branches.iter().all(|b| b.state == State::Running);
         let item = scanner
             .next(&vars, active)
             .unwrap_or_else(|e| panic!("scan {script:?}: {e}"));
@@ -114,31 +132,40 @@ fn scanner_queries(script: &str) -> Vec<String> {
                 (command, args, line)
             }
         };
-        let parsed = MetaCommand::parse(&command, &args, line)
-            .unwrap_or_else(|e| panic!("{script:?}: {e}"))
-            .command;
+        let parsed = match MetaCommand::parse(&command, &args, line) {
+            Ok(parsed) => parsed.command,
+            Err(_) => {
+                // psql: "invalid command", and the rest of the line is dropped.
+                scanner.discard_rest_of_line();
+                continue;
+            }
+        };
         let holds = |expr: &str| condition(expr, &command).unwrap_or(false);
         match parsed {
-            MetaCommand::If(expr) => branches.push(match active {
-                true if holds(&expr) => Branch::Running,
-                true => Branch::Waiting,
-                false => Branch::Done,
-            }),
+            MetaCommand::If(expr) => branches.push(Branch::from(match active {
+                true if holds(&expr) => State::Running,
+                true => State::Waiting,
+                false => State::Done,
+            })),
+            // psql refuses \elif and \else after \else (and without \if): nothing changes.
+            MetaCommand::Elif(_) | MetaCommand::Else
+                if branches.last().is_none_or(|top| top.after_else) => {}
             MetaCommand::Elif(expr) => {
                 if let Some(top) = branches.last_mut() {
-                    *top = match *top {
-                        Branch::Waiting if holds(&expr) => Branch::Running,
-                        Branch::Waiting => Branch::Waiting,
-                        _ => Branch::Done,
+                    top.state = match top.state {
+                        State::Waiting if holds(&expr) => State::Running,
+                        State::Waiting => State::Waiting,
+                        _ => State::Done,
                     };
                 }
             }
             MetaCommand::Else => {
                 if let Some(top) = branches.last_mut() {
-                    *top = match *top {
-                        Branch::Waiting => Branch::Running,
-                        _ => Branch::Done,
+                    top.state = match top.state {
+                        State::Waiting => State::Running,
+                        _ => State::Done,
                     };
+                    top.after_else = true;
                 }
             }
             MetaCommand::Endif => {
@@ -269,4 +296,92 @@ async fn the_oracle_can_tell_scripts_apart() {
         psql_queries(&db.url, "select 1 \\; select 2;"),
         ["select 1 ; select 2;"]
     );
+}
+
+/// Pieces random scripts are made of: quotes, comments, dollar quotes, parentheses,
+/// function bodies, variables, escapes and meta-commands, in any order.
+const PIECES: &[&str] = &[
+    "select ",
+    "1",
+    " ",
+    "  ",
+    "\n",
+    "\n\n",
+    "\t",
+    ";",
+    "'",
+    "E'",
+    "\\'",
+    "''",
+    "\"",
+    "$$",
+    "$a$",
+    "$1",
+    "(",
+    ")",
+    "/*",
+    "*/",
+    "--",
+    "-",
+    "*",
+    "\\;",
+    "\\:",
+    ":v",
+    ":'v'",
+    ":\"v\"",
+    ":{?v}",
+    "::",
+    "x",
+    "begin ",
+    "end",
+    "case ",
+    "create function f() ",
+    "or replace ",
+    "procedure ",
+    "atomic ",
+    "\\echo a 'b c'\n",
+    "\\g\n",
+    "\\gset\n",
+    "\\\\",
+    "\\",
+    "é",
+    "U&'",
+    "b'",
+    "\\if off\n",
+    "\\if on\n",
+    "\\else\n",
+    "\\endif\n",
+];
+
+#[test]
+fn random_scripts_match_psql() {
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let db = runtime.block_on(TestDb::new("scan_vs_psql_random"));
+    let url = db.url.clone();
+    // A fixed seed and a bounded number of psql runs: deterministic and quick.
+    let mut runner = TestRunner::new_with_rng(
+        Config {
+            cases: 150,
+            failure_persistence: None,
+            ..Config::default()
+        },
+        proptest::test_runner::TestRng::deterministic_rng(
+            proptest::test_runner::RngAlgorithm::ChaCha,
+        ),
+    );
+    let scripts = proptest::collection::vec(proptest::sample::select(PIECES), 0..40)
+        .prop_map(|pieces| format!("\\set v 'a;b :v'\n{}", pieces.concat()));
+    let outcome = runner.run(&scripts, |script| {
+        prop_assert_eq!(
+            scanner_queries(&script),
+            psql_queries(&url, &script),
+            "{:?}",
+            script
+        );
+        Ok(())
+    });
+    if let Err(failure) = outcome {
+        panic!("{failure}");
+    }
+    drop(runtime);
 }

@@ -443,27 +443,41 @@ impl SqlLexer {
             b':' => colon(rest, vars, input, warnings),
             _ if is_ident_start(c) => {
                 let len = run(s, is_ident_cont);
-                self.identifier(&rest[..len]);
+                self.identifier(&s[..len]);
                 Step::echo(len)
             }
-            _ if c.is_ascii_digit() => Step::echo(number(s)),
+            _ if c.is_ascii_digit() => {
+                // psql 15 takes one identifier byte glued to a number along with it (its
+                // "trailing junk" rules), so `1E'…'` is not an E'' string; the rest of a
+                // multi-byte character then starts an identifier (where `$` is allowed).
+                let len = number(s);
+                match s.get(len) {
+                    Some(&b) if b.is_ascii_alphabetic() || b == b'_' => Step::echo(len + 1),
+                    Some(&b) if b >= 0x80 => {
+                        let tail = 1 + run(&s[len + 1..], is_ident_cont);
+                        self.identifier(&s[len + 1..len + tail]);
+                        Step::echo(len + tail)
+                    }
+                    _ => Step::echo(len),
+                }
+            }
             _ => Step::echo(char_len(rest)),
         }
     }
 
     /// psql 15's heuristic for SQL-standard function bodies: inside `CREATE [OR REPLACE]
     /// FUNCTION|PROCEDURE`, `BEGIN` … `END` (with `CASE` … `END` inside) hides semicolons.
-    fn identifier(&mut self, word: &str) {
+    fn identifier(&mut self, word: &[u8]) {
         if self.identifier_count == 0 {
             self.identifiers = [0; 4];
         }
         let lower = word.to_ascii_lowercase();
         if matches!(
-            lower.as_str(),
-            "create" | "function" | "procedure" | "or" | "replace"
+            lower.as_slice(),
+            b"create" | b"function" | b"procedure" | b"or" | b"replace"
         ) && self.identifier_count < self.identifiers.len()
         {
-            self.identifiers[self.identifier_count] = lower.as_bytes()[0];
+            self.identifiers[self.identifier_count] = lower[0];
         }
         self.identifier_count += 1;
         let ids = self.identifiers;
@@ -471,10 +485,10 @@ impl SqlLexer {
             && (matches!(ids[1], b'f' | b'p')
                 || (ids[1] == b'o' && ids[2] == b'r' && matches!(ids[3], b'f' | b'p')));
         if routine && self.paren_depth == 0 {
-            match lower.as_str() {
-                "begin" => self.begin_depth += 1,
-                "case" if self.begin_depth >= 1 => self.begin_depth += 1,
-                "end" => self.begin_depth = self.begin_depth.saturating_sub(1),
+            match lower.as_slice() {
+                b"begin" => self.begin_depth += 1,
+                b"case" if self.begin_depth >= 1 => self.begin_depth += 1,
+                b"end" => self.begin_depth = self.begin_depth.saturating_sub(1),
                 _ => {}
             }
         }

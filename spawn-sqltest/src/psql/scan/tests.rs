@@ -369,3 +369,16 @@ fn extra_arguments_are_read_without_evaluation() {
     assert_eq!(values(&items[0]), [":v", "a b", "FALSE", "echo hi"]);
     assert_eq!(values(&items[1]), ["val", ":v"]);
 }
+
+#[test]
+fn a_letter_glued_to_a_number_is_not_a_string_prefix() {
+    assert_eq!(
+        queries("select 1E'\\'\\; select 2;"),
+        ["select 1E'\\'; select 2;"]
+    );
+    assert_eq!(
+        queries("select 1é$$\\; select 2;"),
+        ["select 1é$$; select 2;"]
+    );
+    assert_eq!(queries("select 1e+E'\\'\\;"), ["select 1e+E'\\'\\;"]);
+}
