@@ -346,6 +346,22 @@ const PIECES: &[&str] = &[
     "\\",
     "é",
     "U&'",
+    "x'",
+    "n'",
+    "u&\"",
+    "\r",
+    "-- c\n",
+    "$b$",
+    "\"\"",
+    "1e",
+    "$1",
+    ":v::int",
+    "\\echo :v\n",
+    "\\set v 'x;y'\n",
+    "\\set v\n",
+    "\\unset v\n",
+    "{",
+    "\\elif on\n",
     "b'",
     "\\if off\n",
     "\\if on\n",
@@ -361,15 +377,16 @@ fn random_scripts_match_psql() {
     // A fixed seed and a bounded number of psql runs: deterministic and quick.
     let mut runner = TestRunner::new_with_rng(
         Config {
-            cases: 150,
+            cases: 300,
             failure_persistence: None,
             ..Config::default()
         },
-        proptest::test_runner::TestRng::deterministic_rng(
+        proptest::test_runner::TestRng::from_seed(
             proptest::test_runner::RngAlgorithm::ChaCha,
+            &[11u8; 32],
         ),
     );
-    let scripts = proptest::collection::vec(proptest::sample::select(PIECES), 0..40)
+    let scripts = proptest::collection::vec(proptest::sample::select(PIECES), 0..80)
         .prop_map(|pieces| format!("\\set v 'a;b :v'\n{}", pieces.concat()));
     let outcome = runner.run(&scripts, |script| {
         prop_assert_eq!(

@@ -162,19 +162,37 @@ fn quote_continuation(s: &[u8]) -> Option<usize> {
     (s.get(i) == Some(&b'\'')).then_some(i + 1)
 }
 
-/// Length of a numeric literal at the start of `s` (which starts with a digit).
-fn number(s: &[u8]) -> usize {
-    let mut i = run(s, |b| b.is_ascii_digit());
-    if s.get(i) == Some(&b'.') && s.get(i + 1) != Some(&b'.') {
-        i += 1 + run(&s[i + 1..], |b| b.is_ascii_digit());
+/// `end`, extended over an identifier glued there (psql 15's "trailing junk" rules take
+/// it into the number's token).
+fn with_glued_identifier(s: &[u8], end: usize) -> usize {
+    match s.get(end) {
+        Some(&b) if is_ident_start(b) => end + run(&s[end..], is_ident_cont),
+        _ => end,
     }
-    if matches!(s.get(i), Some(b'e' | b'E')) {
-        let sign = usize::from(matches!(s.get(i + 1), Some(b'+' | b'-')));
-        if s.get(i + 1 + sign).is_some_and(u8::is_ascii_digit) {
-            i += 1 + sign + run(&s[i + 1 + sign..], |b| b.is_ascii_digit());
+}
+
+/// Length of the numeric token at the start of `s` (which starts with a digit): the
+/// longest of psql 15's number rules, junk forms included. So `1e1$$` is one token (no
+/// dollar quote), `1E'…'` is not an E'' string, and `1e-` is taken whole (so `1e--x`
+/// holds no comment).
+fn number(s: &[u8]) -> usize {
+    let digits = run(s, |b| b.is_ascii_digit());
+    let mut longest = with_glued_identifier(s, digits);
+    let mut end = digits;
+    if s.get(end) == Some(&b'.') && s.get(end + 1) != Some(&b'.') {
+        end += 1 + run(&s[end + 1..], |b| b.is_ascii_digit());
+        longest = longest.max(with_glued_identifier(s, end));
+    }
+    if matches!(s.get(end), Some(b'e' | b'E')) {
+        let sign = usize::from(matches!(s.get(end + 1), Some(b'+' | b'-')));
+        if s.get(end + 1 + sign).is_some_and(u8::is_ascii_digit) {
+            let real = end + 1 + sign + run(&s[end + 1 + sign..], |b| b.is_ascii_digit());
+            longest = longest.max(with_glued_identifier(s, real));
+        } else if sign == 1 {
+            longest = longest.max(end + 2);
         }
     }
-    i
+    longest.max(end)
 }
 
 /// Length of the character starting `s` (at least one byte when `s` is not empty).
@@ -402,7 +420,11 @@ impl SqlLexer {
                     };
                     return Step::echo(len);
                 }
-                Step::echo(1 + run(&s[1..], |b| b.is_ascii_digit()))
+                // `$n`, with any identifier glued to it (psql 15's `param_junk`).
+                match run(&s[1..], |b| b.is_ascii_digit()) {
+                    0 => Step::echo(1),
+                    digits => Step::echo(with_glued_identifier(s, 1 + digits)),
+                }
             }
             b'(' => {
                 self.paren_depth += 1;
@@ -446,21 +468,7 @@ impl SqlLexer {
                 self.identifier(&s[..len]);
                 Step::echo(len)
             }
-            _ if c.is_ascii_digit() => {
-                // psql 15 takes one identifier byte glued to a number along with it (its
-                // "trailing junk" rules), so `1E'…'` is not an E'' string; the rest of a
-                // multi-byte character then starts an identifier (where `$` is allowed).
-                let len = number(s);
-                match s.get(len) {
-                    Some(&b) if b.is_ascii_alphabetic() || b == b'_' => Step::echo(len + 1),
-                    Some(&b) if b >= 0x80 => {
-                        let tail = 1 + run(&s[len + 1..], is_ident_cont);
-                        self.identifier(&s[len + 1..len + tail]);
-                        Step::echo(len + tail)
-                    }
-                    _ => Step::echo(len),
-                }
-            }
+            _ if c.is_ascii_digit() => Step::echo(number(s)),
             _ => Step::echo(char_len(rest)),
         }
     }

@@ -382,3 +382,12 @@ fn a_letter_glued_to_a_number_is_not_a_string_prefix() {
     );
     assert_eq!(queries("select 1e+E'\\'\\;"), ["select 1e+E'\\'\\;"]);
 }
+
+#[test]
+fn numbers_swallow_glued_identifiers_like_psql_15() {
+    assert_eq!(queries("select 1e1$$\\; x"), ["select 1e1$$; x"]);
+    assert_eq!(queries("select 1$$\\; x"), ["select 1$$\\; x"]);
+    assert_eq!(queries("select 1e--\\;"), ["select 1e--;"]);
+    assert_eq!(queries("select $1E'\\'\\;"), ["select $1E'\\';"]);
+    assert_eq!(queries("select 1..2; x"), ["select 1..2;", "x"]);
+}
