@@ -29,6 +29,7 @@
 //! ```
 
 mod input;
+mod interpolation;
 mod quote;
 mod slash;
 mod sql;

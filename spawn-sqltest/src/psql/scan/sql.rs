@@ -4,7 +4,7 @@
 //! backslash that starts a meta-command.
 
 use super::input::Input;
-use super::quote;
+use super::interpolation::Interpolation;
 use crate::psql::vars::Variables;
 
 /// Why lexing stopped.
@@ -104,7 +104,7 @@ fn is_ident_start(b: u8) -> bool {
     b.is_ascii_alphabetic() || b == b'_' || b >= 0x80
 }
 
-fn is_variable_char(b: u8) -> bool {
+pub(crate) fn is_variable_char(b: u8) -> bool {
     is_ident_start(b) || b.is_ascii_digit()
 }
 
@@ -113,7 +113,7 @@ fn is_ident_cont(b: u8) -> bool {
 }
 
 /// Length of the run of bytes at the start of `s` satisfying `pred`.
-fn run(s: &[u8], pred: impl Fn(u8) -> bool) -> usize {
+pub(crate) fn run(s: &[u8], pred: impl Fn(u8) -> bool) -> usize {
     s.iter().position(|&b| !pred(b)).unwrap_or(s.len())
 }
 
@@ -542,78 +542,5 @@ fn colon(rest: &str, vars: Option<&Variables>, input: &Input, warnings: &mut Vec
             }
         }
         None => Step::echo(1),
-    }
-}
-
-/// A variable reference starting with `:`, as both lexers (SQL and meta-command
-/// arguments) recognise it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Interpolation {
-    /// `:name`
-    Plain { len: usize },
-    /// `:'name'`
-    Literal { len: usize },
-    /// `:"name"`
-    Identifier { len: usize },
-    /// `:{?name}`
-    Defined { len: usize },
-}
-
-impl Interpolation {
-    /// The reference at the start of `s` (which starts with `:`), if complete.
-    pub(crate) fn parse(s: &[u8]) -> Option<Self> {
-        let name_at = |from: usize| run(&s[from.min(s.len())..], is_variable_char);
-        match s.get(1) {
-            Some(&b) if is_variable_char(b) => Some(Self::Plain {
-                len: 1 + name_at(1),
-            }),
-            Some(&q @ (b'\'' | b'"')) => {
-                let name = name_at(2);
-                (name > 0 && s.get(2 + name) == Some(&q)).then(|| {
-                    let len = 3 + name;
-                    if q == b'\'' {
-                        Self::Literal { len }
-                    } else {
-                        Self::Identifier { len }
-                    }
-                })
-            }
-            Some(b'{') if s.get(2) == Some(&b'?') => {
-                let name = name_at(3);
-                (name > 0 && s.get(3 + name) == Some(&b'}'))
-                    .then_some(Self::Defined { len: 4 + name })
-            }
-            _ => None,
-        }
-    }
-
-    /// Its length in bytes.
-    pub(crate) fn len(self) -> usize {
-        match self {
-            Self::Plain { len }
-            | Self::Literal { len }
-            | Self::Identifier { len }
-            | Self::Defined { len } => len,
-        }
-    }
-
-    /// The variable's name, from the text `s` it was parsed from.
-    pub(crate) fn name(self, s: &str) -> &str {
-        match self {
-            Self::Plain { len } => &s[1..len],
-            Self::Literal { len } | Self::Identifier { len } => &s[2..len - 1],
-            Self::Defined { len } => &s[3..len - 1],
-        }
-    }
-
-    /// What replaces it (`None`: keep the text as it is). `vars` is `None` when inactive.
-    pub(crate) fn render(self, s: &str, vars: Option<&Variables>) -> Option<String> {
-        let value = vars.and_then(|v| v.get(self.name(s)));
-        match self {
-            Self::Plain { .. } => value.map(str::to_owned),
-            Self::Literal { .. } => value.map(quote::literal),
-            Self::Identifier { .. } => value.map(quote::identifier),
-            Self::Defined { .. } => Some(if value.is_some() { "TRUE" } else { "FALSE" }.into()),
-        }
     }
 }
