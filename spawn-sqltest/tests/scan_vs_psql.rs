@@ -41,15 +41,15 @@ fn libpq_url(url: &str) -> String {
 const LOG_START: &str = "********* QUERY **********\n";
 const LOG_END: &str = "\n**************************\n\n";
 
-/// The queries psql sends for `script` (results discarded, errors ignored).
-fn psql_queries(url: &str, script: &str) -> Vec<String> {
-    let log = tempfile::NamedTempFile::new().expect("temp file");
+/// psql's standard output for `script` on its standard input, results discarded
+/// (`-o /dev/null`) and errors ignored.
+fn run_psql(url: &str, options: &[&str], script: &str) -> String {
     let mut child = Command::new(psql_binary())
-        .args(["-X", "-q", "-o", "/dev/null", "-L"])
-        .arg(log.path())
+        .args(["-X", "-q", "-o", "/dev/null"])
+        .args(options)
         .arg(libpq_url(url))
         .stdin(Stdio::piped())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("run psql");
@@ -65,6 +65,14 @@ fn psql_queries(url: &str, script: &str) -> Vec<String> {
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The queries psql sends for `script`, from its `-L` log.
+fn psql_queries(url: &str, script: &str) -> Vec<String> {
+    let log = tempfile::NamedTempFile::new().expect("temp file");
+    let log_path = log.path().to_string_lossy().into_owned();
+    run_psql(url, &["-L", &log_path], script);
     let log = std::fs::read_to_string(log.path()).expect("read psql log");
     let mut queries = Vec::new();
     let mut rest = log.as_str();
@@ -282,6 +290,24 @@ async fn scanner_sends_what_psql_sends() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn echo_queries_shows_the_scanners_queries() {
+    // The brief's oracle, `\set ECHO queries`, agrees with the -L log on scripts without
+    // \echo (which would print to the same output).
+    let db = TestDb::new("scan_vs_psql_echo").await;
+    for (name, script) in CASES
+        .iter()
+        .filter(|(_, script)| !script.contains("\\echo"))
+    {
+        let echoed = run_psql(&db.url, &["-v", "ECHO=queries"], script);
+        let ours: String = scanner_queries(script)
+            .iter()
+            .map(|query| format!("{query}\n"))
+            .collect();
+        assert_eq!(ours, echoed, "{name}: {script:?}");
+    }
 }
 
 #[tokio::test]

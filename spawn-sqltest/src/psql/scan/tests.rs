@@ -391,3 +391,19 @@ fn numbers_swallow_glued_identifiers_like_psql_15() {
     assert_eq!(queries("select $1E'\\'\\;"), ["select $1E'\\';"]);
     assert_eq!(queries("select 1..2; x"), ["select 1..2;", "x"]);
 }
+
+#[test]
+fn without_standard_conforming_strings_plain_strings_take_escapes() {
+    let script = "select 'a\\';' ; select 2;";
+    let vars = Variables::new();
+    let mut scanner = Scanner::new(script);
+    scanner.set_standard_conforming_strings(false);
+    let mut sent = Vec::new();
+    while let Some(item) = scanner.next(&vars, true).unwrap() {
+        if let Item::Query { text, .. } = item {
+            sent.push(text);
+        }
+    }
+    assert_eq!(sent, ["select 'a\\';' ;", "select 2;"]);
+    assert_eq!(queries(script), ["select 'a\\';", "' ; select 2;"]);
+}
