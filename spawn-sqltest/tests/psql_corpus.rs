@@ -126,7 +126,14 @@ async fn the_runner_prints_what_psql_prints() {
                 .simple_query(&format!("CREATE DATABASE \"{copy}\" TEMPLATE \"{template}\""))
                 .await
                 .expect("copy the template");
-            let output = psql_output(&psql, &server.url(&copy), &script).await;
+            let options = server.options(&copy);
+            let url = format!(
+                "postgresql://{}@{}:{}/{copy}",
+                options.get_username(),
+                options.get_host(),
+                options.get_port()
+            );
+            let output = psql_output(&psql, &url, &script).await;
             admin
                 .simple_query(&format!("DROP DATABASE \"{copy}\" WITH (FORCE)"))
                 .await
@@ -135,10 +142,12 @@ async fn the_runner_prints_what_psql_prints() {
             output
         }));
     }
+    let started = std::time::Instant::now();
     let mut expected = Vec::new();
     for task in tasks {
         expected.push(task.await.expect("psql task"));
     }
+    println!("psql: {} cases in {:?}", cases.len(), started.elapsed());
 
     let test_cases: Vec<TestCase> = cases
         .iter()
@@ -160,7 +169,15 @@ async fn the_runner_prints_what_psql_prints() {
             keep_failed: false,
             always_own_database: own_database,
         };
-        let (outcomes, state) = runner::run(
+        let started = std::time::Instant::now();
+        let activity: Vec<(String, String)> = sqlx::query_as(
+            "SELECT coalesce(datname, ''), coalesce(application_name, '') FROM pg_stat_activity WHERE datname LIKE 't\\_corpus%'",
+        )
+        .fetch_all(&mut admin)
+        .await
+        .expect("activity");
+        println!("connected to the template before the run: {activity:?}");
+        let result = runner::run(
             &config,
             &Migrator::new(Vec::new()),
             &fingerprint,
@@ -168,8 +185,9 @@ async fn the_runner_prints_what_psql_prints() {
             |_| {},
             std::future::pending(),
         )
-        .await
-        .expect("run the corpus");
+        .await;
+        println!("runner (own database forced: {own_database}): {:?}", started.elapsed());
+        let (outcomes, state) = result.expect("run the corpus");
         assert_eq!(state, runner::TemplateState::Reused);
         for outcome in outcomes {
             if outcome.passed != Some(true) {

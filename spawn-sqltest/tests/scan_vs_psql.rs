@@ -6,6 +6,8 @@
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
 use spawn_sqltest::psql::meta::{condition, MetaCommand};
 use spawn_sqltest::psql::scan::{Item, Scanner};
 use spawn_sqltest::psql::vars::Variables;
@@ -39,15 +41,15 @@ fn libpq_url(url: &str) -> String {
 const LOG_START: &str = "********* QUERY **********\n";
 const LOG_END: &str = "\n**************************\n\n";
 
-/// The queries psql sends for `script` (results discarded, errors ignored).
-fn psql_queries(url: &str, script: &str) -> Vec<String> {
-    let log = tempfile::NamedTempFile::new().expect("temp file");
+/// psql's standard output for `script` on its standard input, results discarded
+/// (`-o /dev/null`) and errors ignored.
+fn run_psql(url: &str, options: &[&str], script: &str) -> String {
     let mut child = Command::new(psql_binary())
-        .args(["-X", "-q", "-o", "/dev/null", "-L"])
-        .arg(log.path())
+        .args(["-X", "-q", "-o", "/dev/null"])
+        .args(options)
         .arg(libpq_url(url))
         .stdin(Stdio::piped())
-        .stdout(Stdio::null())
+        .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("run psql");
@@ -63,6 +65,14 @@ fn psql_queries(url: &str, script: &str) -> Vec<String> {
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The queries psql sends for `script`, from its `-L` log.
+fn psql_queries(url: &str, script: &str) -> Vec<String> {
+    let log = tempfile::NamedTempFile::new().expect("temp file");
+    let log_path = log.path().to_string_lossy().into_owned();
+    run_psql(url, &["-L", &log_path], script);
     let log = std::fs::read_to_string(log.path()).expect("read psql log");
     let mut queries = Vec::new();
     let mut rest = log.as_str();
@@ -77,13 +87,29 @@ fn psql_queries(url: &str, script: &str) -> Vec<String> {
 
 /// Where the session is in one `\if` block.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum Branch {
+enum State {
     /// In the branch being run.
     Running,
     /// No branch taken yet.
     Waiting,
     /// A branch was taken already, or the whole block is inside an inactive one.
     Done,
+}
+
+/// One open `\if` block.
+#[derive(Clone, Copy)]
+struct Branch {
+    state: State,
+    after_else: bool,
+}
+
+impl From<State> for Branch {
+    fn from(state: State) -> Self {
+        Self {
+            state,
+            after_else: false,
+        }
+    }
 }
 
 /// The queries the scanner yields for `script`, driven like the session drives it.
@@ -93,7 +119,7 @@ fn scanner_queries(script: &str) -> Vec<String> {
     let mut branches: Vec<Branch> = Vec::new();
     let mut queries = Vec::new();
     loop {
-        let active = branches.iter().all(|b| *b == Branch::Running);
+        let active = branches.iter().all(|b| b.state == State::Running);
         let item = scanner
             .next(&vars, active)
             .unwrap_or_else(|e| panic!("scan {script:?}: {e}"));
@@ -114,31 +140,40 @@ fn scanner_queries(script: &str) -> Vec<String> {
                 (command, args, line)
             }
         };
-        let parsed = MetaCommand::parse(&command, &args, line)
-            .unwrap_or_else(|e| panic!("{script:?}: {e}"))
-            .command;
-        let holds = |expr: &Option<String>| condition(expr.as_deref(), &command).unwrap_or(false);
+        let parsed = match MetaCommand::parse(&command, &args, line) {
+            Ok(parsed) => parsed.command,
+            Err(_) => {
+                // psql: "invalid command", and the rest of the line is dropped.
+                scanner.discard_rest_of_line();
+                continue;
+            }
+        };
+        let holds = |expr: &str| condition(expr, &command).unwrap_or(false);
         match parsed {
-            MetaCommand::If(expr) => branches.push(match active {
-                true if holds(&expr) => Branch::Running,
-                true => Branch::Waiting,
-                false => Branch::Done,
-            }),
+            MetaCommand::If(expr) => branches.push(Branch::from(match active {
+                true if holds(&expr) => State::Running,
+                true => State::Waiting,
+                false => State::Done,
+            })),
+            // psql refuses \elif and \else after \else (and without \if): nothing changes.
+            MetaCommand::Elif(_) | MetaCommand::Else
+                if branches.last().is_none_or(|top| top.after_else) => {}
             MetaCommand::Elif(expr) => {
                 if let Some(top) = branches.last_mut() {
-                    *top = match *top {
-                        Branch::Waiting if holds(&expr) => Branch::Running,
-                        Branch::Waiting => Branch::Waiting,
-                        _ => Branch::Done,
+                    top.state = match top.state {
+                        State::Waiting if holds(&expr) => State::Running,
+                        State::Waiting => State::Waiting,
+                        _ => State::Done,
                     };
                 }
             }
             MetaCommand::Else => {
                 if let Some(top) = branches.last_mut() {
-                    *top = match *top {
-                        Branch::Waiting => Branch::Running,
-                        _ => Branch::Done,
+                    top.state = match top.state {
+                        State::Waiting => State::Running,
+                        _ => State::Done,
                     };
+                    top.after_else = true;
                 }
             }
             MetaCommand::Endif => {
@@ -234,6 +269,8 @@ const CASES: &[(&str, &str)] = &[
     ("meta-command right after a semicolon", "select 1;\\echo x\nselect 2;\n"),
     ("unset", "\\set v 1\n\\unset v\nselect :v;\n"),
     ("if with interpolated expression, elif in a false outer", "\\set t true\n\\if :t\nselect 1;\n\\endif\n\\if 0\n\\if 1\n\\elif 1\nselect 2;\n\\endif\n\\endif\n"),
+    ("if gathers all its arguments", "\\set t tr\n\\if :t ue\nselect 1;\n\\elif 'tr''ue'\nselect 2;\n\\elif 'y' :t\nselect 3;\n\\else\nselect 4;\n\\endif\n"),
+    ("extra arguments are not evaluated", "\\if true\n\\endif `echo hi` :'x'\nselect 1;\n"),
     ("unterminated dollar quote", "select $q$ ; \n"),
     ("empty dollar tag inside tagged", "select $a$ $$ $a$, $$ $a$ $$;\n"),
 ];
@@ -256,6 +293,24 @@ async fn scanner_sends_what_psql_sends() {
 }
 
 #[tokio::test]
+async fn echo_queries_shows_the_scanners_queries() {
+    // The brief's oracle, `\set ECHO queries`, agrees with the -L log on scripts without
+    // \echo (which would print to the same output).
+    let db = TestDb::new("scan_vs_psql_echo").await;
+    for (name, script) in CASES
+        .iter()
+        .filter(|(_, script)| !script.contains("\\echo"))
+    {
+        let echoed = run_psql(&db.url, &["-v", "ECHO=queries"], script);
+        let ours: String = scanner_queries(script)
+            .iter()
+            .map(|query| format!("{query}\n"))
+            .collect();
+        assert_eq!(ours, echoed, "{name}: {script:?}");
+    }
+}
+
+#[tokio::test]
 async fn the_oracle_can_tell_scripts_apart() {
     // The comparison can fail: psql's log distinguishes one query from two.
     let db = TestDb::new("scan_vs_psql_neg").await;
@@ -267,4 +322,114 @@ async fn the_oracle_can_tell_scripts_apart() {
         psql_queries(&db.url, "select 1 \\; select 2;"),
         ["select 1 ; select 2;"]
     );
+}
+
+/// Pieces random scripts are made of: quotes, comments, dollar quotes, parentheses,
+/// function bodies, variables, escapes and meta-commands, in any order.
+const PIECES: &[&str] = &[
+    "select ",
+    "1",
+    " ",
+    "  ",
+    "\n",
+    "\n\n",
+    "\t",
+    ";",
+    "'",
+    "E'",
+    "\\'",
+    "''",
+    "\"",
+    "$$",
+    "$a$",
+    "$1",
+    "(",
+    ")",
+    "/*",
+    "*/",
+    "--",
+    "-",
+    "*",
+    "\\;",
+    "\\:",
+    ":v",
+    ":'v'",
+    ":\"v\"",
+    ":{?v}",
+    "::",
+    "x",
+    "begin ",
+    "end",
+    "case ",
+    "create function f() ",
+    "or replace ",
+    "procedure ",
+    "atomic ",
+    "\\echo a 'b c'\n",
+    "\\g\n",
+    "\\gset\n",
+    "\\\\",
+    "\\",
+    "é",
+    "U&'",
+    "\\set v ",
+    "\\set w :v ",
+    ":w",
+    "\\'",
+    "\\x41",
+    "x'",
+    "n'",
+    "u&\"",
+    "\r",
+    "-- c\n",
+    "$b$",
+    "\"\"",
+    "1e",
+    "$1",
+    ":v::int",
+    "\\echo :v\n",
+    "\\set v 'x;y'\n",
+    "\\set v\n",
+    "\\unset v\n",
+    "{",
+    "\\elif on\n",
+    "b'",
+    "\\if off\n",
+    "\\if on\n",
+    "\\else\n",
+    "\\endif\n",
+];
+
+#[test]
+fn random_scripts_match_psql() {
+    let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
+    let db = runtime.block_on(TestDb::new("scan_vs_psql_random"));
+    let url = db.url.clone();
+    // A fixed seed and a bounded number of psql runs: deterministic and quick.
+    let mut runner = TestRunner::new_with_rng(
+        Config {
+            cases: 300,
+            failure_persistence: None,
+            ..Config::default()
+        },
+        proptest::test_runner::TestRng::from_seed(
+            proptest::test_runner::RngAlgorithm::ChaCha,
+            &[11u8; 32],
+        ),
+    );
+    let scripts = proptest::collection::vec(proptest::sample::select(PIECES), 0..80)
+        .prop_map(|pieces| format!("\\set v 'a;b :v'\n{}", pieces.concat()));
+    let outcome = runner.run(&scripts, |script| {
+        prop_assert_eq!(
+            scanner_queries(&script),
+            psql_queries(&url, &script),
+            "{:?}",
+            script
+        );
+        Ok(())
+    });
+    if let Err(failure) = outcome {
+        panic!("{failure}");
+    }
+    drop(runtime);
 }

@@ -94,10 +94,11 @@ pub enum MetaCommand {
     },
     /// `\x [on|off|auto]`.
     X(Expanded),
-    /// `\if expression` (interpolated, not yet evaluated: see [`condition`]).
-    If(Option<String>),
+    /// `\if expression`: the arguments joined by spaces, as psql gathers them
+    /// (interpolated, not yet evaluated: see [`condition`]).
+    If(String),
     /// `\elif expression`.
-    Elif(Option<String>),
+    Elif(String),
     Else,
     Endif,
 }
@@ -108,7 +109,8 @@ pub struct ParsedMeta {
     pub command: MetaCommand,
     /// The name it was written with.
     pub name: String,
-    /// Arguments beyond those the command takes.
+    /// Arguments beyond those the command takes, as psql shows them in its warning (not
+    /// interpolated).
     pub ignored: Vec<String>,
 }
 
@@ -142,28 +144,24 @@ impl MetaCommand {
             command: command.to_owned(),
             line,
         };
-        let (parsed, takes) = match command {
+        let parsed = match command {
             "echo" | "qecho" | "warn" => {
                 let (args, no_newline) = echo_args(args);
-                let parsed = match command {
+                match command {
                     "echo" => Self::Echo { args, no_newline },
                     "qecho" => Self::Qecho { args, no_newline },
                     _ => Self::Warn { args, no_newline },
-                };
-                (parsed, usize::MAX)
+                }
             }
             "set" => match args.split_first() {
-                None => (Self::ListVariables, 0),
-                Some((name, rest)) => (
-                    Self::Set {
-                        name: name.value.clone(),
-                        value: rest.iter().map(|a| a.value.as_str()).collect(),
-                    },
-                    usize::MAX,
-                ),
+                None => Self::ListVariables,
+                Some((name, rest)) => Self::Set {
+                    name: name.value.clone(),
+                    value: rest.iter().map(|a| a.value.as_str()).collect(),
+                },
             },
             "unset" => match value(0) {
-                Some(name) => (Self::Unset(name), 1),
+                Some(name) => Self::Unset(name),
                 None => {
                     return Err(MetaError::MissingArgument {
                         command: command.to_owned(),
@@ -177,34 +175,43 @@ impl MetaCommand {
                     line,
                 })
             }
-            "g" => (Self::G, 0),
-            "gx" => (Self::Gx, 0),
-            "gset" => (Self::Gset(value(0)), 1),
-            "pset" => (
-                Self::Pset {
-                    option: value(0),
-                    value: value(1),
-                },
-                2,
+            "g" => Self::G,
+            "gx" => Self::Gx,
+            "gset" => Self::Gset(value(0)),
+            "pset" => Self::Pset {
+                option: value(0),
+                value: value(1),
+            },
+            "x" => Self::X(
+                expanded(value(0).as_deref())
+                    .map_err(|source| MetaError::Value { source, line })?,
             ),
-            "x" => (
-                Self::X(
-                    expanded(value(0).as_deref())
-                        .map_err(|source| MetaError::Value { source, line })?,
-                ),
-                1,
-            ),
-            "if" => (Self::If(value(0)), 1),
-            "elif" => (Self::Elif(value(0)), 1),
-            "else" => (Self::Else, 0),
-            "endif" => (Self::Endif, 0),
+            "if" => Self::If(joined(args)),
+            "elif" => Self::Elif(joined(args)),
+            "else" => Self::Else,
+            "endif" => Self::Endif,
             _ => return Err(unsupported()),
         };
         Ok(ParsedMeta {
             command: parsed,
             name: command.to_owned(),
-            ignored: args.iter().skip(takes).map(|a| a.value.clone()).collect(),
+            ignored: args
+                .iter()
+                .skip(arguments_taken(command))
+                .map(|a| a.value.clone())
+                .collect(),
         })
+    }
+}
+
+/// How many arguments `command` reads. psql reads any further ones only to warn about
+/// them, without interpolating variables or running backquotes.
+pub(crate) fn arguments_taken(command: &str) -> usize {
+    match command {
+        "else" | "endif" => 0,
+        "unset" | "gset" | "x" | "g" | "gx" => 1,
+        "pset" => 2,
+        _ => usize::MAX,
     }
 }
 
@@ -228,8 +235,16 @@ fn expanded(value: Option<&str>) -> Result<Expanded, VarError> {
 /// Evaluates an `\if`/`\elif` expression (`command` is `if` or `elif`) by psql's boolean
 /// rules. On error psql prints the message (`unrecognized value "x" for "\if expression":
 /// Boolean expected`) and treats the branch as false, without failing the command.
-pub fn condition(expression: Option<&str>, command: &str) -> Result<bool, VarError> {
-    parse_bool_named(expression.unwrap_or(""), &format!("\\{command} expression"))
+pub fn condition(expression: &str, command: &str) -> Result<bool, VarError> {
+    parse_bool_named(expression, &format!("\\{command} expression"))
+}
+
+/// All arguments joined by single spaces (how psql gathers an `\if` expression).
+fn joined(args: &[MetaArg]) -> String {
+    args.iter()
+        .map(|a| a.value.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Scans a whole script without running it, every `\if` branch included, and reports
@@ -419,12 +434,15 @@ mod tests {
             x(&["maybe"]).unwrap_err().to_string(),
             "unrecognized value \"maybe\" for \"expanded\"\nAvailable values are: on, off, auto."
         );
-        assert_eq!(condition(Some("yes"), "if"), Ok(true));
+        assert_eq!(condition("yes", "if"), Ok(true));
         assert_eq!(
-            condition(Some("maybe"), "if").unwrap_err().to_string(),
+            condition("maybe", "if").unwrap_err().to_string(),
             "unrecognized value \"maybe\" for \"\\if expression\": Boolean expected"
         );
-        assert!(condition(None, "elif").is_err());
+        assert!(condition("", "elif").is_err());
+        let gathered = MetaCommand::parse("if", &args(&["true", "x"]), 1).unwrap();
+        assert_eq!(gathered.command, MetaCommand::If("true x".into()));
+        assert!(gathered.ignored.is_empty());
     }
 
     #[test]

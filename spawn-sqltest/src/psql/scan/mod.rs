@@ -29,13 +29,14 @@
 //! ```
 
 mod input;
+mod interpolation;
 mod quote;
 mod slash;
 mod sql;
 
 use std::collections::VecDeque;
 
-use crate::psql::meta::MetaError;
+use crate::psql::meta::{self, MetaError};
 use crate::psql::vars::Variables;
 use input::Input;
 use slash::ArgError;
@@ -55,6 +56,9 @@ pub enum Item {
     Meta {
         /// The name after the backslash (`echo`, `gset`, …).
         command: String,
+        /// Its arguments. Those beyond what the command reads (see
+        /// [`MetaCommand::parse`](crate::psql::meta::MetaCommand::parse)) are read the way
+        /// psql reads them to warn about them: quotes removed, nothing interpolated.
         args: Vec<MetaArg>,
         /// The script line of the backslash.
         line: usize,
@@ -251,9 +255,11 @@ impl Scanner {
         self.added_newline_at = None;
         let command = slash::command_name(&mut self.input);
         let evaluated = (active || command == "elif").then_some(vars);
+        let taken = meta::arguments_taken(&command);
         let mut args = Vec::new();
         loop {
-            match slash::next_arg(&mut self.input, evaluated) {
+            let vars = if args.len() < taken { evaluated } else { None };
+            match slash::next_arg(&mut self.input, vars) {
                 Ok(Some(arg)) => args.push(arg),
                 Ok(None) => break,
                 Err(ArgError::Unterminated) => {

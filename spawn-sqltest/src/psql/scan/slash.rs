@@ -3,7 +3,7 @@
 //! quotes; `:name`, `:'name'`, `:"name"`, `:{?name}` interpolated; backquotes refused).
 
 use super::input::Input;
-use super::sql::Interpolation;
+use super::interpolation::Interpolation;
 use crate::psql::vars::Variables;
 
 /// One argument of a meta-command, after quote removal and interpolation.

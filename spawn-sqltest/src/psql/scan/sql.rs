@@ -4,7 +4,7 @@
 //! backslash that starts a meta-command.
 
 use super::input::Input;
-use super::quote;
+use super::interpolation::Interpolation;
 use crate::psql::vars::Variables;
 
 /// Why lexing stopped.
@@ -104,7 +104,7 @@ fn is_ident_start(b: u8) -> bool {
     b.is_ascii_alphabetic() || b == b'_' || b >= 0x80
 }
 
-fn is_variable_char(b: u8) -> bool {
+pub(crate) fn is_variable_char(b: u8) -> bool {
     is_ident_start(b) || b.is_ascii_digit()
 }
 
@@ -113,7 +113,7 @@ fn is_ident_cont(b: u8) -> bool {
 }
 
 /// Length of the run of bytes at the start of `s` satisfying `pred`.
-fn run(s: &[u8], pred: impl Fn(u8) -> bool) -> usize {
+pub(crate) fn run(s: &[u8], pred: impl Fn(u8) -> bool) -> usize {
     s.iter().position(|&b| !pred(b)).unwrap_or(s.len())
 }
 
@@ -162,19 +162,37 @@ fn quote_continuation(s: &[u8]) -> Option<usize> {
     (s.get(i) == Some(&b'\'')).then_some(i + 1)
 }
 
-/// Length of a numeric literal at the start of `s` (which starts with a digit).
-fn number(s: &[u8]) -> usize {
-    let mut i = run(s, |b| b.is_ascii_digit());
-    if s.get(i) == Some(&b'.') && s.get(i + 1) != Some(&b'.') {
-        i += 1 + run(&s[i + 1..], |b| b.is_ascii_digit());
+/// `end`, extended over an identifier glued there (psql 15's "trailing junk" rules take
+/// it into the number's token).
+fn with_glued_identifier(s: &[u8], end: usize) -> usize {
+    match s.get(end) {
+        Some(&b) if is_ident_start(b) => end + run(&s[end..], is_ident_cont),
+        _ => end,
     }
-    if matches!(s.get(i), Some(b'e' | b'E')) {
-        let sign = usize::from(matches!(s.get(i + 1), Some(b'+' | b'-')));
-        if s.get(i + 1 + sign).is_some_and(u8::is_ascii_digit) {
-            i += 1 + sign + run(&s[i + 1 + sign..], |b| b.is_ascii_digit());
+}
+
+/// Length of the numeric token at the start of `s` (which starts with a digit): the
+/// longest of psql 15's number rules, junk forms included. So `1e1$$` is one token (no
+/// dollar quote), `1E'…'` is not an E'' string, and `1e-` is taken whole (so `1e--x`
+/// holds no comment).
+fn number(s: &[u8]) -> usize {
+    let digits = run(s, |b| b.is_ascii_digit());
+    let mut longest = with_glued_identifier(s, digits);
+    let mut end = digits;
+    if s.get(end) == Some(&b'.') && s.get(end + 1) != Some(&b'.') {
+        end += 1 + run(&s[end + 1..], |b| b.is_ascii_digit());
+        longest = longest.max(with_glued_identifier(s, end));
+    }
+    if matches!(s.get(end), Some(b'e' | b'E')) {
+        let sign = usize::from(matches!(s.get(end + 1), Some(b'+' | b'-')));
+        if s.get(end + 1 + sign).is_some_and(u8::is_ascii_digit) {
+            let real = end + 1 + sign + run(&s[end + 1 + sign..], |b| b.is_ascii_digit());
+            longest = longest.max(with_glued_identifier(s, real));
+        } else if sign == 1 {
+            longest = longest.max(end + 2);
         }
     }
-    i
+    longest.max(end)
 }
 
 /// Length of the character starting `s` (at least one byte when `s` is not empty).
@@ -402,7 +420,11 @@ impl SqlLexer {
                     };
                     return Step::echo(len);
                 }
-                Step::echo(1 + run(&s[1..], |b| b.is_ascii_digit()))
+                // `$n`, with any identifier glued to it (psql 15's `param_junk`).
+                match run(&s[1..], |b| b.is_ascii_digit()) {
+                    0 => Step::echo(1),
+                    digits => Step::echo(with_glued_identifier(s, 1 + digits)),
+                }
             }
             b'(' => {
                 self.paren_depth += 1;
@@ -443,7 +465,7 @@ impl SqlLexer {
             b':' => colon(rest, vars, input, warnings),
             _ if is_ident_start(c) => {
                 let len = run(s, is_ident_cont);
-                self.identifier(&rest[..len]);
+                self.identifier(&s[..len]);
                 Step::echo(len)
             }
             _ if c.is_ascii_digit() => Step::echo(number(s)),
@@ -453,17 +475,17 @@ impl SqlLexer {
 
     /// psql 15's heuristic for SQL-standard function bodies: inside `CREATE [OR REPLACE]
     /// FUNCTION|PROCEDURE`, `BEGIN` … `END` (with `CASE` … `END` inside) hides semicolons.
-    fn identifier(&mut self, word: &str) {
+    fn identifier(&mut self, word: &[u8]) {
         if self.identifier_count == 0 {
             self.identifiers = [0; 4];
         }
         let lower = word.to_ascii_lowercase();
         if matches!(
-            lower.as_str(),
-            "create" | "function" | "procedure" | "or" | "replace"
+            lower.as_slice(),
+            b"create" | b"function" | b"procedure" | b"or" | b"replace"
         ) && self.identifier_count < self.identifiers.len()
         {
-            self.identifiers[self.identifier_count] = lower.as_bytes()[0];
+            self.identifiers[self.identifier_count] = lower[0];
         }
         self.identifier_count += 1;
         let ids = self.identifiers;
@@ -471,10 +493,10 @@ impl SqlLexer {
             && (matches!(ids[1], b'f' | b'p')
                 || (ids[1] == b'o' && ids[2] == b'r' && matches!(ids[3], b'f' | b'p')));
         if routine && self.paren_depth == 0 {
-            match lower.as_str() {
-                "begin" => self.begin_depth += 1,
-                "case" if self.begin_depth >= 1 => self.begin_depth += 1,
-                "end" => self.begin_depth = self.begin_depth.saturating_sub(1),
+            match lower.as_slice() {
+                b"begin" => self.begin_depth += 1,
+                b"case" if self.begin_depth >= 1 => self.begin_depth += 1,
+                b"end" => self.begin_depth = self.begin_depth.saturating_sub(1),
                 _ => {}
             }
         }
@@ -520,78 +542,5 @@ fn colon(rest: &str, vars: Option<&Variables>, input: &Input, warnings: &mut Vec
             }
         }
         None => Step::echo(1),
-    }
-}
-
-/// A variable reference starting with `:`, as both lexers (SQL and meta-command
-/// arguments) recognise it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Interpolation {
-    /// `:name`
-    Plain { len: usize },
-    /// `:'name'`
-    Literal { len: usize },
-    /// `:"name"`
-    Identifier { len: usize },
-    /// `:{?name}`
-    Defined { len: usize },
-}
-
-impl Interpolation {
-    /// The reference at the start of `s` (which starts with `:`), if complete.
-    pub(crate) fn parse(s: &[u8]) -> Option<Self> {
-        let name_at = |from: usize| run(&s[from.min(s.len())..], is_variable_char);
-        match s.get(1) {
-            Some(&b) if is_variable_char(b) => Some(Self::Plain {
-                len: 1 + name_at(1),
-            }),
-            Some(&q @ (b'\'' | b'"')) => {
-                let name = name_at(2);
-                (name > 0 && s.get(2 + name) == Some(&q)).then(|| {
-                    let len = 3 + name;
-                    if q == b'\'' {
-                        Self::Literal { len }
-                    } else {
-                        Self::Identifier { len }
-                    }
-                })
-            }
-            Some(b'{') if s.get(2) == Some(&b'?') => {
-                let name = name_at(3);
-                (name > 0 && s.get(3 + name) == Some(&b'}'))
-                    .then_some(Self::Defined { len: 4 + name })
-            }
-            _ => None,
-        }
-    }
-
-    /// Its length in bytes.
-    pub(crate) fn len(self) -> usize {
-        match self {
-            Self::Plain { len }
-            | Self::Literal { len }
-            | Self::Identifier { len }
-            | Self::Defined { len } => len,
-        }
-    }
-
-    /// The variable's name, from the text `s` it was parsed from.
-    pub(crate) fn name(self, s: &str) -> &str {
-        match self {
-            Self::Plain { len } => &s[1..len],
-            Self::Literal { len } | Self::Identifier { len } => &s[2..len - 1],
-            Self::Defined { len } => &s[3..len - 1],
-        }
-    }
-
-    /// What replaces it (`None`: keep the text as it is). `vars` is `None` when inactive.
-    pub(crate) fn render(self, s: &str, vars: Option<&Variables>) -> Option<String> {
-        let value = vars.and_then(|v| v.get(self.name(s)));
-        match self {
-            Self::Plain { .. } => value.map(str::to_owned),
-            Self::Literal { .. } => value.map(quote::literal),
-            Self::Identifier { .. } => value.map(quote::identifier),
-            Self::Defined { .. } => Some(if value.is_some() { "TRUE" } else { "FALSE" }.into()),
-        }
     }
 }

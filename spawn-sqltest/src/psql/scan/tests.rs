@@ -357,3 +357,53 @@ fn byte_order_mark_and_non_ascii() {
         ["select 'é;', été;", "select 2"]
     );
 }
+
+#[test]
+fn extra_arguments_are_read_without_evaluation() {
+    let vars = vars_with(&[("v", "val")]);
+    let items = all_items("\\endif :v 'a b' :{?v} `echo hi`\n\\gset :v :v\n", &vars);
+    let values = |item: &Item| match item {
+        Item::Meta { args, .. } => args.iter().map(|a| a.value.clone()).collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(values(&items[0]), [":v", "a b", "FALSE", "echo hi"]);
+    assert_eq!(values(&items[1]), ["val", ":v"]);
+}
+
+#[test]
+fn a_letter_glued_to_a_number_is_not_a_string_prefix() {
+    assert_eq!(
+        queries("select 1E'\\'\\; select 2;"),
+        ["select 1E'\\'; select 2;"]
+    );
+    assert_eq!(
+        queries("select 1é$$\\; select 2;"),
+        ["select 1é$$; select 2;"]
+    );
+    assert_eq!(queries("select 1e+E'\\'\\;"), ["select 1e+E'\\'\\;"]);
+}
+
+#[test]
+fn numbers_swallow_glued_identifiers_like_psql_15() {
+    assert_eq!(queries("select 1e1$$\\; x"), ["select 1e1$$; x"]);
+    assert_eq!(queries("select 1$$\\; x"), ["select 1$$\\; x"]);
+    assert_eq!(queries("select 1e--\\;"), ["select 1e--;"]);
+    assert_eq!(queries("select $1E'\\'\\;"), ["select $1E'\\';"]);
+    assert_eq!(queries("select 1..2; x"), ["select 1..2;", "x"]);
+}
+
+#[test]
+fn without_standard_conforming_strings_plain_strings_take_escapes() {
+    let script = "select 'a\\';' ; select 2;";
+    let vars = Variables::new();
+    let mut scanner = Scanner::new(script);
+    scanner.set_standard_conforming_strings(false);
+    let mut sent = Vec::new();
+    while let Some(item) = scanner.next(&vars, true).unwrap() {
+        if let Item::Query { text, .. } = item {
+            sent.push(text);
+        }
+    }
+    assert_eq!(sent, ["select 'a\\';' ;", "select 2;"]);
+    assert_eq!(queries(script), ["select 'a\\';", "' ; select 2;"]);
+}
