@@ -97,7 +97,7 @@ async fn main() {
     let fingerprint = template::fingerprint(&[], "bench");
     let mut admin = server.admin_connection().await;
     sqlx::raw_sql(&format!(
-        "COMMENT ON DATABASE \"{}\" IS 'spawn test template {fingerprint}'",
+        "COMMENT ON DATABASE \"{0}\" IS 'spawn test template {fingerprint}'; ALTER DATABASE \"{0}\" WITH ALLOW_CONNECTIONS false",
         template_db.name
     ))
     .execute(&mut admin)

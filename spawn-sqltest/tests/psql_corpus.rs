@@ -97,13 +97,21 @@ async fn the_runner_prints_what_psql_prints() {
     let fingerprint = template::fingerprint(&[], "corpus");
     let mut admin = server.admin_connection().await;
     sqlx::raw_sql(&format!(
-        "COMMENT ON DATABASE \"{}\" IS 'spawn test template {fingerprint}'",
+        "COMMENT ON DATABASE \"{0}\" IS 'spawn test template {fingerprint}'; ALTER DATABASE \"{0}\" WITH ALLOW_CONNECTIONS false",
         template_db.name
     ))
     .execute(&mut admin)
     .await
     .expect("mark the template");
 
+    let activity: Vec<(i32, String, String, String, String)> = sqlx::query_as(
+        "SELECT pid, coalesce(backend_type, ''), coalesce(application_name, ''), coalesce(state, ''), coalesce(query, '') FROM pg_stat_activity WHERE datname = $1",
+    )
+    .bind(&template_db.name)
+    .fetch_all(&mut admin)
+    .await
+    .expect("activity");
+    println!("connected to the template: {activity:?}");
     // psql on a fresh copy per case.
     let limit = Arc::new(Semaphore::new(4));
     let mut tasks = Vec::new();
@@ -122,10 +130,15 @@ async fn the_runner_prints_what_psql_prints() {
             )
             .await
             .expect("connect");
-            admin
+            let events = admin
                 .simple_query(&format!("CREATE DATABASE \"{copy}\" TEMPLATE \"{template}\""))
                 .await
                 .expect("copy the template");
+            for event in events {
+                if let spawn_sqltest::wire::QueryEvent::Error(e) = event {
+                    panic!("copying the template: {}", e.message);
+                }
+            }
             let options = server.options(&copy);
             let url = format!(
                 "postgresql://{}@{}:{}/{copy}",
@@ -148,6 +161,20 @@ async fn the_runner_prints_what_psql_prints() {
         expected.push(task.await.expect("psql task"));
     }
     println!("psql: {} cases in {:?}", cases.len(), started.elapsed());
+    // The oracle really ran: no connection failure, and the corpus prints tables, errors
+    // and notices.
+    for ((name, _), output) in cases.iter().zip(&expected) {
+        assert!(!output.starts_with("psql:"), "{name}: psql failed: {output}");
+    }
+    let all = expected.concat();
+    for needle in ["(1 row)", "ERROR:  ", "LINE 1: ", "NOTICE:  ", "-[ RECORD 1 ]", "HINT:  "] {
+        assert!(all.contains(needle), "no psql output contains {needle:?}");
+    }
+    if std::env::var_os("SPAWN_CORPUS_PRINT").is_some() {
+        for ((name, _), output) in cases.iter().zip(&expected) {
+            println!("=== {name}\n{output}");
+        }
+    }
 
     let test_cases: Vec<TestCase> = cases
         .iter()
@@ -171,7 +198,7 @@ async fn the_runner_prints_what_psql_prints() {
         };
         let started = std::time::Instant::now();
         let activity: Vec<(String, String)> = sqlx::query_as(
-            "SELECT coalesce(datname, ''), coalesce(application_name, '') FROM pg_stat_activity WHERE datname LIKE 't\\_corpus%'",
+            "SELECT coalesce(datname, ''), coalesce(backend_type, '') FROM pg_stat_activity WHERE datname LIKE 't\\_corpus%'",
         )
         .fetch_all(&mut admin)
         .await

@@ -224,7 +224,7 @@ impl<'c> Session<'c> {
 
     /// Evaluates an `\if`/`\elif` expression; psql prints a bad one's message and takes
     /// the branch as false without failing.
-    fn condition(&mut self, expression: Option<&str>, command: &str) -> bool {
+    fn condition(&mut self, expression: &str, command: &str) -> bool {
         match condition(expression, command) {
             Ok(value) => value,
             Err(e) => {
@@ -246,7 +246,7 @@ impl<'c> Session<'c> {
             MetaCommand::If(expr) => {
                 let branch = if !active {
                     Branch::Done
-                } else if self.condition(expr.as_deref(), "if") {
+                } else if self.condition(&expr, "if") {
                     Branch::True
                 } else {
                     Branch::False
@@ -261,7 +261,7 @@ impl<'c> Session<'c> {
                 let new = match top {
                     Branch::True | Branch::Done => Branch::Done,
                     Branch::False => {
-                        if self.condition(expr.as_deref(), "elif") {
+                        if self.condition(&expr, "elif") {
                             Branch::True
                         } else {
                             Branch::False

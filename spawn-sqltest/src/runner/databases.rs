@@ -69,23 +69,44 @@ impl Admin {
             .map(|row| row.into_iter().next().flatten().unwrap_or_default()))
     }
 
-    /// Creates database `name` as a copy of `template`.
+    /// Creates database `name` as a copy of `template`. PostgreSQL refuses while another
+    /// session is connected to the template (it waits 5 s for autovacuum and such to
+    /// leave first): that is tried again twice before giving up.
     pub async fn create_database(&mut self, name: &str, template: &str) -> Result<(), RunError> {
-        self.execute(
-            &format!(
-                "CREATE DATABASE {} TEMPLATE {}",
-                quote_ident(name),
-                quote_ident(template)
-            ),
-            &format!("creating database {name} from {template}"),
-        )
-        .await
+        let sql = format!(
+            "CREATE DATABASE {} TEMPLATE {}",
+            quote_ident(name),
+            quote_ident(template)
+        );
+        let doing = format!("creating database {name} from {template}");
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match self.execute(&sql, &doing).await {
+                Err(RunError::Server { code, .. }) if code == "55006" && attempts < 3 => {
+                    tracing::debug!(template, "the template is in use; trying again");
+                }
+                other => return other,
+            }
+        }
     }
 
-    /// Drops database `name` if it exists, ending its sessions.
+    /// Drops database `name` if it exists, ending its sessions (a template, which takes no
+    /// connections, is made to take them first: PostgreSQL refuses to drop it otherwise).
     pub async fn drop_database(&mut self, name: &str) -> Result<(), RunError> {
+        let ident = quote_ident(name);
         self.execute(
-            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name)),
+            &format!(
+                "DO $$ BEGIN IF EXISTS (SELECT 1 FROM pg_catalog.pg_database WHERE datname = {literal} AND NOT datallowconn) \
+                 THEN EXECUTE 'ALTER DATABASE {escaped} WITH ALLOW_CONNECTIONS true'; END IF; END $$",
+                literal = quote_literal(name),
+                escaped = ident.replace('\'', "''"),
+            ),
+            &format!("dropping database {name}"),
+        )
+        .await?;
+        self.execute(
+            &format!("DROP DATABASE IF EXISTS {ident} WITH (FORCE)"),
             &format!("dropping database {name}"),
         )
         .await

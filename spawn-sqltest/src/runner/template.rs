@@ -73,12 +73,14 @@ pub async fn prepare(
             message: error.to_string(),
         });
     }
+    // No connections from now on: nothing changes it by accident, and no session (not
+    // even autovacuum's) is in the way of copying it.
     admin
         .execute(
             &format!(
-                "COMMENT ON DATABASE {} IS {}",
-                quote_ident(name),
-                quote_literal(&wanted)
+                "COMMENT ON DATABASE {name_ident} IS {}; ALTER DATABASE {name_ident} WITH ALLOW_CONNECTIONS false",
+                quote_literal(&wanted),
+                name_ident = quote_ident(name),
             ),
             "recording the template's fingerprint",
         )
