@@ -61,6 +61,9 @@ pub struct Connection {
     /// How long a connect may take (libpq's `connect_timeout`: the URL's, the conninfo's or
     /// `PGCONNECT_TIMEOUT`; default 10 s).
     pub connect_timeout: Duration,
+    /// The password, when one was given (sqlx's options do not hand it back; `spawn test`'s
+    /// own client needs it). `PGPASSWORD` applies when this is `None`.
+    pub password: Option<String>,
 }
 
 /// Picks the target: `--target` / `SPAWN_TARGET`, else spawn.toml's `target`, else its only one.
@@ -203,6 +206,7 @@ impl ResolvedTarget {
                 Connection {
                     display: display_of(&options),
                     options,
+                    password: None,
                     connect_timeout: connect_timeout_of(timeout.as_deref(), "PGCONNECT_TIMEOUT")?,
                     origin: match &self.name {
                         Some(n) => {
@@ -229,6 +233,7 @@ impl ResolvedTarget {
             options,
             origin: format!("spawn_database of {}", self.label()),
             connect_timeout: conn.connect_timeout,
+            password: conn.password.clone(),
         })
     }
 
@@ -392,9 +397,15 @@ pub fn from_url(url: &str) -> Result<Connection> {
                     redact(&e.to_string())
                 )
             })?;
+    let password = parsed
+        .as_ref()
+        .and_then(|u| u.password())
+        .or_else(|| raw_password(url))
+        .map(|pw| percent_decode(pw).unwrap_or_else(|_| pw.to_owned()));
     Ok(Connection {
         display: display_of(&options),
         options,
+        password,
         origin: "a URL".into(),
         connect_timeout: match timeout {
             Some(value) => connect_timeout_of(Some(&value), "connect_timeout in the URL")?,
@@ -686,12 +697,13 @@ pub fn from_psql_args(argv: &[String]) -> Result<Connection> {
     if let Some(d) = dbname {
         options = options.database(&d);
     }
-    if let Some(pw) = password {
-        options = options.password(&pw);
+    if let Some(pw) = &password {
+        options = options.password(pw);
     }
     Ok(Connection {
         display: display_of(&options),
         options,
+        password,
         origin: "psql arguments".into(),
         connect_timeout,
     })

@@ -45,12 +45,12 @@ fn new(ctx: &CommandContext<'_>, name: &str) -> CmdResult {
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     {
-        bail!("test name {name:?}: use letters, digits, `-` and `_` only");
+        crate::fail!("test name {name:?}: use letters, digits, `-` and `_` only");
     }
     let proj = ctx.project()?;
     let dir = proj.project.layout.tests_dir().join(name);
     if dir.exists() {
-        bail!(
+        crate::fail!(
             "{} exists already; nothing was overwritten. Choose another name, or edit its test.sql",
             dir.display()
         );
@@ -171,7 +171,7 @@ async fn run_tests(ctx: &CommandContext<'_>, args: &TestRunArgs, mode: Mode) -> 
                     missing_expected.push(test.name.clone());
                     continue;
                 }
-                Err(e) => bail!("reading {}: {e}", test.expected().display()),
+                Err(e) => crate::fail!("reading {}: {e}", test.expected().display()),
             },
             Mode::Run | Mode::Expect => None,
         };
@@ -182,7 +182,7 @@ async fn run_tests(ctx: &CommandContext<'_>, args: &TestRunArgs, mode: Mode) -> 
         });
     }
     if !problems.is_empty() {
-        bail!(
+        crate::fail!(
             "{} test(s) cannot run; nothing was run:\n  {}",
             problems.len(),
             problems.join("\n  ")
@@ -200,19 +200,25 @@ async fn run_tests(ctx: &CommandContext<'_>, args: &TestRunArgs, mode: Mode) -> 
         .tracking_schema(&target.spawn_schema)
         .created_by_app("spawn test");
     let conn = target.connection().await?;
-    let url = target.url()?;
-    let connect = ConnectTarget::from_url(&url).map_err(|e| anyhow!("{e}"))?;
+    let password = conn
+        .password
+        .clone()
+        .or_else(|| std::env::var("PGPASSWORD").ok());
+    let connect = ConnectTarget::from_options(&conn.options, password)
+        .map_err(|e| anyhow!("{e}"))?
+        .connect_timeout(Some(conn.connect_timeout));
     let jobs = args
         .jobs
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
         .max(1);
     let config = RunConfig {
-        admin: conn.options.clone(),
         connect,
+        migrate_with: conn.options.clone(),
         template: runner::template_name(&proj.project.layout.spawn_folder, &target.environment),
         environment: target.environment.clone(),
         jobs,
         keep_failed: args.keep,
+        always_own_database: false,
     };
 
     let started = Instant::now();
