@@ -116,7 +116,7 @@ async fn new_build_run_expect_compare_round_trip() {
         .args(["test", "run", "greeting"])
         .assert()
         .success()
-        .stdout(format!("{}\n", expected.trim_end_matches('\n')));
+        .stdout(expected);
     spawn_in(root, &db)
         .args(["test", "expect", "greeting"])
         .assert()

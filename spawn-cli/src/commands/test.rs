@@ -80,7 +80,7 @@ fn build(ctx: &CommandContext<'_>, name: &str, variables: Option<&Path>) -> CmdR
         .next()
         .ok_or_else(|| anyhow!("no test named {name}"))?;
     let sql = render_test(&mut proj, &test, &target.environment, target.variables.as_deref())?;
-    ctx.out.data(sql);
+    ctx.out.data(format!("{sql}\n"));
     Ok(())
 }
 
@@ -249,9 +249,9 @@ async fn run_tests(ctx: &CommandContext<'_>, args: &TestRunArgs, mode: Mode) -> 
         Mode::Run => {
             for outcome in &outcomes {
                 if outcomes.len() > 1 {
-                    out.data(format!("-- tests/{}", outcome.name));
+                    out.data(format!("-- tests/{}\n", outcome.name));
                 }
-                out.data(outcome.output.trim_end_matches('\n'));
+                out.data(&outcome.output);
             }
             Ok(())
         }
