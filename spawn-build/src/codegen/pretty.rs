@@ -24,6 +24,20 @@ pub(super) fn source(tokens: TokenStream) -> String {
     printer.out
 }
 
+/// `tokens`, a sequence of items or statements, as Rust source one a line, each line
+/// indented `depth` levels and ending in a newline.
+pub(super) fn lines(tokens: TokenStream, depth: usize) -> String {
+    let mut printer = Printer {
+        out: String::new(),
+        depth,
+    };
+    printer.newline();
+    printer.stream(tokens, true);
+    let mut out = printer.out.split_off(1);
+    out.push('\n');
+    out
+}
+
 /// What was printed last, which decides what goes before the next token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Last {
@@ -147,7 +161,7 @@ impl Printer {
 mod tests {
     use quote::quote;
 
-    use super::source;
+    use super::{lines, source};
 
     #[test]
     fn paths_calls_ranges_and_references_have_no_inner_spaces() {
@@ -217,5 +231,21 @@ mod tests {
     ], "dev", "_spawn")
 }"#;
         assert_eq!(source(tokens), expected);
+    }
+
+    #[test]
+    fn lines_print_items_one_a_line_at_a_depth() {
+        let tokens = quote! {
+            const A: u8 = 1u8;
+            const B: ::a::E = ::a::E { renders: &[::a::R { migration: A },], };
+        };
+        let expected = "    const A: u8 = 1u8;
+    const B: ::a::E = ::a::E {
+        renders: &[
+            ::a::R { migration: A },
+        ],
+    };
+";
+        assert_eq!(lines(tokens, 1), expected);
     }
 }
