@@ -21,6 +21,10 @@
 //! Each rendered SQL text is a file of its own under `OUT_DIR/spawn/`, pulled in with
 //! `include_str!` so large migrations do not bloat the generated source. Files are only
 //! rewritten when their content changes, so an unchanged set does not recompile the crate.
+//!
+//! Each migration's items are generated with `quote` and laid out by `pretty` only when
+//! their inputs changed since the last run; otherwise their text is copied from the previous
+//! file, which marks each migration with the hash of its inputs (see `reuse`).
 
 mod pretty;
 mod reuse;

@@ -17,13 +17,6 @@ const INDENT: &str = "    ";
 /// A struct literal with more fields than this takes a line a field.
 const LONG_STRUCT: usize = 4;
 
-/// `tokens` as Rust source.
-pub(super) fn source(tokens: TokenStream) -> String {
-    let mut printer = Printer::default();
-    printer.stream(tokens, false);
-    printer.out
-}
-
 /// `tokens`, a sequence of items or statements, as Rust source one a line, each line
 /// indented `depth` levels and ending in a newline.
 pub(super) fn lines(tokens: TokenStream, depth: usize) -> String {
@@ -161,7 +154,16 @@ impl Printer {
 mod tests {
     use quote::quote;
 
-    use super::{lines, source};
+    use proc_macro2::TokenStream;
+
+    use super::{lines, Printer};
+
+    /// `tokens` as Rust source, on one line unless a group breaks it.
+    fn source(tokens: TokenStream) -> String {
+        let mut printer = Printer::default();
+        printer.stream(tokens, false);
+        printer.out
+    }
 
     #[test]
     fn paths_calls_ranges_and_references_have_no_inner_spaces() {

@@ -24,8 +24,10 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
+use std::hash::Hash;
+
 use spawn_model::Migration;
+use xxhash_rust::xxh3::Xxh3;
 
 /// The marker line before each migration's items (after the indentation).
 pub(super) const MIGRATION_MARKER: &str = "// spawn:migration ";
@@ -49,23 +51,6 @@ pub(super) fn generator_line() -> Option<String> {
 /// What the generator line says when the generator cannot be identified.
 pub(super) const UNKNOWN_GENERATOR: &str = "// spawn:generator unknown";
 
-/// Everything one migration's generated items are made from.
-#[derive(Serialize)]
-struct ChunkInputs<'a> {
-    index: usize,
-    name: &'a str,
-    renders: Vec<RenderInputs<'a>>,
-}
-
-#[derive(Serialize)]
-struct RenderInputs<'a> {
-    environment: &'a str,
-    sql_file: &'a str,
-    /// The migration as embedded, its SQL left out (it is included from `sql_file`, and its
-    /// checksums are here).
-    migration: Migration,
-}
-
 /// One render of a migration, as [`chunk_key`] reads it.
 pub(super) struct RenderPart<'a> {
     pub environment: &'a str,
@@ -73,26 +58,47 @@ pub(super) struct RenderPart<'a> {
     pub migration: &'a Migration,
 }
 
-/// The key of the items generated for migration number `index`, named `name`, from `renders`.
+/// The key of the items generated for migration number `index`, named `name`, from
+/// `renders`: a 128-bit hash of every input, the SQL text left out (it is included from
+/// `sql_file`, and its checksums are hashed).
 pub(super) fn chunk_key(index: usize, name: &str, renders: &[RenderPart<'_>]) -> String {
-    let inputs = ChunkInputs {
-        index,
+    let mut hasher = Xxh3::new();
+    (index, name, renders.len()).hash(&mut hasher);
+    for render in renders {
+        (render.environment, render.sql_file).hash(&mut hasher);
+        hash_migration(render.migration, &mut hasher);
+    }
+    hex::encode(hasher.digest128().to_be_bytes())
+}
+
+/// Hashes every field of `migration` but its SQL text (named, so none can be forgotten).
+fn hash_migration(migration: &Migration, hasher: &mut Xxh3) {
+    let Migration {
         name,
-        renders: renders
-            .iter()
-            .map(|r| RenderInputs {
-                environment: r.environment,
-                sql_file: r.sql_file,
-                migration: Migration {
-                    sql: std::borrow::Cow::Borrowed(""),
-                    ..r.migration.clone()
-                },
-            })
-            .collect(),
-    };
-    // Serializing plain data cannot fail; an empty key would simply never match.
-    let bytes = serde_json::to_vec(&inputs).unwrap_or_default();
-    hex::encode(xxhash_rust::xxh3::xxh3_128(&bytes).to_be_bytes())
+        sql: _,
+        body,
+        sha256,
+        xxh3_128,
+        pin_hash,
+        mode,
+        statements,
+        origins,
+        lock_timeout,
+        statement_timeout,
+    } = migration;
+    (
+        name,
+        body,
+        sha256,
+        xxh3_128,
+        pin_hash,
+        mode,
+        statements,
+        origins,
+        lock_timeout,
+        statement_timeout,
+    )
+        .hash(hasher);
 }
 
 /// The migrations' text in the previous generated file, by key.
