@@ -8,15 +8,16 @@
 //!
 //! ```text
 //! {
-//!     const R0_0: ::spawn_runtime::Migration = ::spawn_runtime::Migration { … };
-//!     const M0: ::spawn_runtime::__private::EmbeddedMigration = … { name: "…", renders: &[…] };
+//!     use ::spawn_runtime::{LineOrigin, Migration, Statement, TransactionMode};
+//!     …
+//!     const R0_0: Migration = Migration { … };
+//!     const M0: EmbeddedMigration = EmbeddedMigration { name: "…", renders: &[…] };
 //!     ::spawn_runtime::Migrations::__from_embedded(&[M0, …], "dev", "_spawn")
 //! }
 //! ```
 //!
-//! This shape keeps rustc's work per item: after editing one migration of a thousand, the
-//! compiler type-checks its two or three changed items and a list of names again, not the
-//! whole set (one expression of every render took seconds). Every literal is typed for the
+//! This shape keeps rustc's work per item, small queries it answers quickly (one expression
+//! of every render took seconds), and the imports write each path once. Every literal is typed for the
 //! same reason (`10usize`, checksums as byte strings `*b"…"`), so nothing needs inference.
 //! Each rendered SQL text is a file of its own under `OUT_DIR/spawn/`, pulled in with
 //! `include_str!` so large migrations do not bloat the generated source. Files are only
@@ -65,8 +66,9 @@ pub fn write(
         None => reuse::Previous::default(),
     };
     let mut src = format!(
-        "{HEADER}{}\n{{\n",
-        generator.as_deref().unwrap_or(reuse::UNKNOWN_GENERATOR)
+        "{HEADER}{}\n{{\n{}",
+        generator.as_deref().unwrap_or(reuse::UNKNOWN_GENERATOR),
+        pretty::lines(imports(), 1)
     );
     let mut folders = Vec::with_capacity(migrations.len());
     for (index, m) in migrations.iter().enumerate() {
@@ -134,6 +136,17 @@ pub fn write(
     Ok(path)
 }
 
+/// The names the items use, imported into the block so every path is written once (the
+/// generated file is a third smaller, and quicker for rustc to read).
+fn imports() -> TokenStream {
+    quote! {
+        use ::core::option::Option::{None, Some};
+        use ::spawn_runtime::__private::Cow::Borrowed;
+        use ::spawn_runtime::__private::{EmbeddedMigration, EmbeddedRender};
+        use ::spawn_runtime::{LineOrigin, Migration, Statement, TransactionMode};
+    }
+}
+
 /// The indentation of the block's items.
 const INDENT: &str = "    ";
 
@@ -160,11 +173,11 @@ fn migration_items(
         let migration = migration_tokens(&r.migration, file);
         let item = ident(&format!("R{index}_{render_index}"));
         items.push(quote! {
-            const #item: ::spawn_runtime::Migration = #migration;
+            const #item: Migration = #migration;
         });
         let environment = r.environment;
         embedded.push(quote! {
-            ::spawn_runtime::__private::EmbeddedRender {
+            EmbeddedRender {
                 environment: #environment,
                 migration: #item
             }
@@ -172,8 +185,7 @@ fn migration_items(
     }
     let folder = ident(&format!("M{index}"));
     items.push(quote! {
-        const #folder: ::spawn_runtime::__private::EmbeddedMigration =
-            ::spawn_runtime::__private::EmbeddedMigration {
+        const #folder: EmbeddedMigration = EmbeddedMigration {
                 name: #name,
                 renders: &[#(#embedded,)*],
             };
@@ -219,16 +231,16 @@ fn migration_tokens(migration: &Migration, sql_file: &str) -> TokenStream {
     let lock_timeout = optional_str(lock_timeout.as_deref());
     let statement_timeout = optional_str(statement_timeout.as_deref());
     quote! {
-        ::spawn_runtime::Migration {
+        Migration {
             name: #name,
-            sql: ::spawn_runtime::__private::Cow::Borrowed(::core::include_str!(#sql_file)),
+            sql: Borrowed(::core::include_str!(#sql_file)),
             body: #body_start..#body_end,
             sha256: *#sha256,
             xxh3_128: *#xxh3_128,
             pin_hash: #pin_hash,
-            mode: ::spawn_runtime::TransactionMode::#mode,
-            statements: ::spawn_runtime::__private::Cow::Borrowed(&[#(#statements,)*]),
-            origins: ::spawn_runtime::__private::Cow::Borrowed(&[#(#origins,)*]),
+            mode: TransactionMode::#mode,
+            statements: Borrowed(&[#(#statements,)*]),
+            origins: Borrowed(&[#(#origins,)*]),
             lock_timeout: #lock_timeout,
             statement_timeout: #statement_timeout,
         }
@@ -243,7 +255,7 @@ fn statement_tokens(statement: &Statement) -> TokenStream {
         Literal::usize_suffixed(end),
         Literal::u32_suffixed(line),
     );
-    quote!(::spawn_runtime::Statement { start: #start, end: #end, line: #line })
+    quote!(Statement { start: #start, end: #end, line: #line })
 }
 
 /// A `spawn_runtime::LineOrigin` expression.
@@ -254,12 +266,12 @@ fn origin_tokens(origin: &LineOrigin) -> TokenStream {
     } = origin;
     let first_line = Literal::u32_suffixed(*first_line);
     let component = optional_str(component.as_deref());
-    quote!(::spawn_runtime::LineOrigin { first_line: #first_line, component: #component })
+    quote!(LineOrigin { first_line: #first_line, component: #component })
 }
 
 /// A `Cow<'static, str>` expression borrowing the literal `value`.
 fn borrowed_str(value: &str) -> TokenStream {
-    quote!(::spawn_runtime::__private::Cow::Borrowed(#value))
+    quote!(Borrowed(#value))
 }
 
 /// An `Option<Cow<'static, str>>` expression.
@@ -267,9 +279,9 @@ fn optional_str(value: Option<&str>) -> TokenStream {
     match value {
         Some(value) => {
             let value = borrowed_str(value);
-            quote!(::core::option::Option::Some(#value))
+            quote!(Some(#value))
         }
-        None => quote!(::core::option::Option::None),
+        None => quote!(None),
     }
 }
 
@@ -363,7 +375,13 @@ mod tests {
         };
         // One item per render and per migration, then the set referencing them.
         let (tail, items) = block.block.stmts.split_last().expect("statements");
-        let names: Vec<String> = items
+        // The imports the items use come first.
+        let imports = items
+            .iter()
+            .take_while(|item| matches!(item, syn::Stmt::Item(syn::Item::Use(_))))
+            .count();
+        assert_eq!(imports, 4, "{src}");
+        let names: Vec<String> = items[imports..]
             .iter()
             .map(|item| match item {
                 syn::Stmt::Item(syn::Item::Const(c)) => c.ident.to_string(),
@@ -389,18 +407,18 @@ mod tests {
 
         // What the model holds is embedded, escaped where needed.
         let pin = HashAlgorithm::Sha256.hash(b"pin").to_string();
-        assert!(src.contains(&format!("Cow::Borrowed({pin:?})")), "{src}");
+        assert!(src.contains(&format!("Borrowed({pin:?})")), "{src}");
+        assert!(src.contains(r#"Borrowed("a \"quoted\" one.sql")"#), "{src}");
         assert!(
-            src.contains(r#"Cow::Borrowed("a \"quoted\" one.sql")"#),
-            "{src}"
-        );
-        assert!(src.contains(r#"lock_timeout: ::core::option::Option::Some(::spawn_runtime::__private::Cow::Borrowed("5s"))"#), "{src}");
-        assert!(
-            src.contains("::spawn_runtime::TransactionMode::NoTransaction"),
+            src.contains(r#"lock_timeout: Some(Borrowed("5s"))"#),
             "{src}"
         );
         assert!(
-            src.contains("::spawn_runtime::Statement { start: 10usize, end: 22usize, line: 2u32 }"),
+            src.contains("mode: TransactionMode::NoTransaction"),
+            "{src}"
+        );
+        assert!(
+            src.contains("Statement { start: 10usize, end: 22usize, line: 2u32 }"),
             "{src}"
         );
         // Checksums are byte strings: typed, so rustc infers nothing.
