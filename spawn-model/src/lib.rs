@@ -22,7 +22,7 @@ mod statement;
 
 pub use migration::Migration;
 pub use origin::{component_of_line, LineOrigin};
-pub use statement::{Statement, TransactionMode};
+pub use statement::{Recovery, Statement, TransactionMode};
 
 /// The file, below `OUT_DIR`, that `spawn_build::compile()` writes the compiled migration
 /// set to and `embed_migrations!()` includes.

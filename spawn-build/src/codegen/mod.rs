@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::quote;
-use spawn_model::{LineOrigin, Migration, Statement, TransactionMode, GENERATED_FILE};
+use spawn_model::{LineOrigin, Migration, Recovery, Statement, TransactionMode, GENERATED_FILE};
 
 use crate::error::BuildError;
 use crate::project::CompiledMigration;
@@ -143,7 +143,7 @@ fn imports() -> TokenStream {
         use ::core::option::Option::{None, Some};
         use ::spawn_runtime::__private::Cow::Borrowed;
         use ::spawn_runtime::__private::{EmbeddedMigration, EmbeddedRender};
-        use ::spawn_runtime::{LineOrigin, Migration, Statement, TransactionMode};
+        use ::spawn_runtime::{LineOrigin, Migration, Recovery, Statement, TransactionMode};
     }
 }
 
@@ -249,13 +249,47 @@ fn migration_tokens(migration: &Migration, sql_file: &str) -> TokenStream {
 
 /// A `spawn_runtime::Statement` expression.
 fn statement_tokens(statement: &Statement) -> TokenStream {
-    let Statement { start, end, line } = *statement;
+    let Statement {
+        start,
+        end,
+        line,
+        recovery,
+    } = statement;
     let (start, end, line) = (
-        Literal::usize_suffixed(start),
-        Literal::usize_suffixed(end),
-        Literal::u32_suffixed(line),
+        Literal::usize_suffixed(*start),
+        Literal::usize_suffixed(*end),
+        Literal::u32_suffixed(*line),
     );
-    quote!(Statement { start: #start, end: #end, line: #line })
+    let recovery = recovery_tokens(recovery);
+    quote!(Statement { start: #start, end: #end, line: #line, recovery: #recovery })
+}
+
+/// A `spawn_runtime::Recovery` expression.
+fn recovery_tokens(recovery: &Recovery) -> TokenStream {
+    match recovery {
+        Recovery::Transactional => quote!(Recovery::Transactional),
+        Recovery::TransactionalRepeatable => quote!(Recovery::TransactionalRepeatable),
+        Recovery::Rerun => quote!(Recovery::Rerun),
+        Recovery::IndexBuilt { name, table } => {
+            let (name, table) = (borrowed_str(name), borrowed_str(table));
+            quote!(Recovery::IndexBuilt { name: #name, table: #table })
+        }
+        Recovery::IndexDropped { name } => {
+            let name = borrowed_str(name);
+            quote!(Recovery::IndexDropped { name: #name })
+        }
+        Recovery::DatabaseCreated { name } => {
+            let name = borrowed_str(name);
+            quote!(Recovery::DatabaseCreated { name: #name })
+        }
+        Recovery::DatabaseDropped { name } => {
+            let name = borrowed_str(name);
+            quote!(Recovery::DatabaseDropped { name: #name })
+        }
+        // Manual, and any kind this generator does not know yet: a rerun then stops and
+        // asks for a check by hand, which is never wrong.
+        _ => quote!(Recovery::Manual),
+    }
 }
 
 /// A `spawn_runtime::LineOrigin` expression.
@@ -417,8 +451,15 @@ mod tests {
             src.contains("mode: TransactionMode::NoTransaction"),
             "{src}"
         );
+        // How a rerun recovers a started statement, decided here for the runtime.
         assert!(
-            src.contains("Statement { start: 10usize, end: 22usize, line: 2u32 }"),
+            src.contains(r#"recovery: Recovery::IndexBuilt { name: Borrowed("i"), table: Borrowed("\"t\"") }"#),
+            "{src}"
+        );
+        assert!(
+            src.contains(
+                "Statement { start: 10usize, end: 22usize, line: 2u32, recovery: Recovery::Transactional }"
+            ),
             "{src}"
         );
         // Checksums are byte strings: typed, so rustc infers nothing.
