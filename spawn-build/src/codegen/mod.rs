@@ -161,6 +161,8 @@ struct EmbeddedRender<'a> {
 
 /// The items of migration number `index`: one `const` per render (`R<index>_<render>`), then
 /// the folder (`M<index>`) referencing them. `files` are the renders' SQL files as text.
+/// A render equal to an earlier one (environments often render the same SQL) is not
+/// written again but refers to that one, so rustc checks it once.
 fn migration_items(
     index: usize,
     name: &str,
@@ -170,11 +172,16 @@ fn migration_items(
     let mut items = Vec::with_capacity(renders.len() + 1);
     let mut embedded = Vec::with_capacity(renders.len());
     for (render_index, (r, file)) in renders.iter().zip(files).enumerate() {
-        let migration = migration_tokens(&r.migration, file);
-        let item = ident(&format!("R{index}_{render_index}"));
-        items.push(quote! {
-            const #item: Migration = #migration;
-        });
+        let first_equal = renders[..render_index]
+            .iter()
+            .position(|earlier| earlier.migration == r.migration);
+        let item = ident(&format!("R{index}_{}", first_equal.unwrap_or(render_index)));
+        if first_equal.is_none() {
+            let migration = migration_tokens(&r.migration, file);
+            items.push(quote! {
+                const #item: Migration = #migration;
+            });
+        }
         let environment = r.environment;
         embedded.push(quote! {
             EmbeddedRender {
@@ -222,12 +229,12 @@ fn migration_tokens(migration: &Migration, sql_file: &str) -> TokenStream {
     let sha256 = Literal::byte_string(sha256);
     let xxh3_128 = Literal::byte_string(xxh3_128);
     let pin_hash = optional_str(pin_hash.as_deref());
+    let statements = statements.iter().map(statement_tokens);
+    let origins = origins.iter().map(origin_tokens);
     let mode = match mode {
         TransactionMode::Transactional => quote!(Transactional),
         TransactionMode::NoTransaction => quote!(NoTransaction),
     };
-    let statements = statements.iter().map(statement_tokens);
-    let origins = origins.iter().map(origin_tokens);
     let lock_timeout = optional_str(lock_timeout.as_deref());
     let statement_timeout = optional_str(statement_timeout.as_deref());
     quote! {
@@ -521,6 +528,42 @@ mod tests {
         assert_eq!(
             std::fs::read_to_string(reused_dir.path().join("spawn/00001-dev.sql")).expect("SQL"),
             "SELECT 2;\n"
+        );
+    }
+
+    #[test]
+    fn renders_that_agree_are_written_once() {
+        let origins = vec![
+            LineOrigin::from_up_sql(1),
+            LineOrigin::from_component(2, "c.sql"),
+        ];
+        let set = vec![CompiledMigration {
+            name: "20250101000000-a".to_owned(),
+            pin: None,
+            renders: vec![
+                render("dev", "SELECT 1;\nSELECT 2;\n", origins.clone()),
+                render("prod", "SELECT 1;\nSELECT 2;\n", origins.clone()),
+                render("test", "SELECT 1;\nSELECT 3;\n", origins),
+            ],
+        }];
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = write(dir.path(), &set, "prod", "_spawn").expect("write");
+        let src = std::fs::read_to_string(path).expect("generated file");
+        syn::parse_str::<syn::Expr>(&src).expect("one Rust expression");
+        // prod renders what dev renders: it is dev's render.
+        assert!(src.contains("const R0_0: Migration"), "{src}");
+        assert!(!src.contains("const R0_1"), "{src}");
+        assert!(
+            src.contains("environment: \"prod\", migration: R0_0 }"),
+            "{src}"
+        );
+        assert!(
+            src.contains("environment: \"test\", migration: R0_2 }"),
+            "{src}"
+        );
+        assert!(
+            src.contains("    use ::core::option::Option::{ None, Some };"),
+            "{src}"
         );
     }
 }

@@ -43,6 +43,8 @@ enum Last {
     Colon,
     /// A `,`, or a `;` ending a statement.
     Comma,
+    /// A keyword that a path may follow (`use ::a::b`).
+    Keyword,
 }
 
 #[derive(Debug, Default)]
@@ -60,7 +62,7 @@ impl Printer {
             let after_joint = joint.take();
             match (last, &token) {
                 (Last::Comma, _) if one_per_line => self.newline(),
-                (Last::Comma | Last::Colon, _) => self.out.push(' '),
+                (Last::Comma | Last::Colon | Last::Keyword, _) => self.out.push(' '),
                 (Last::Glue, _) => {}
                 (Last::Word, TokenTree::Punct(p))
                     if matches!(p.as_char(), ',' | ';' | ':' | '.' | '!') => {}
@@ -73,8 +75,13 @@ impl Printer {
                     Last::Word
                 }
                 TokenTree::Ident(ident) => {
-                    self.out.push_str(&ident.to_string());
-                    Last::Word
+                    let word = ident.to_string();
+                    self.out.push_str(&word);
+                    if word == "use" {
+                        Last::Keyword
+                    } else {
+                        Last::Word
+                    }
                 }
                 TokenTree::Literal(literal) => {
                     self.out.push_str(&literal.to_string());

@@ -36,7 +36,7 @@ pub(super) const SET_MARKER: &str = "// spawn:set";
 /// The prefix of the line naming the generator.
 const GENERATOR_MARKER: &str = "// spawn:generator ";
 /// Bumped whenever the generated text of a migration changes shape.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
 /// The line naming this generator, without its newline; `None` when the running build
 /// script cannot be identified (then nothing is reused).
