@@ -30,6 +30,7 @@ pub struct Statement {
     pub line: u32,
     /// In a no-transaction migration: how the statement runs, and how a rerun finds out
     /// whether it took effect when an earlier run started it without recording the outcome.
+    /// In a transactional migration (which runs whole) always [`Recovery::Transactional`].
     #[serde(default)]
     pub recovery: Recovery,
 }

@@ -144,7 +144,11 @@ pub fn analyze(sql: &str) -> Result<Analysis, Vec<AnalyzeError>> {
                 start: s.start,
                 end: s.end,
                 line: lines.line(s.start),
-                recovery: recovery_of(&sql[s.start..s.end]),
+                // Only a no-transaction migration runs statements one by one.
+                recovery: match mode {
+                    TransactionMode::NoTransaction => recovery_of(&sql[s.start..s.end]),
+                    TransactionMode::Transactional => Recovery::Transactional,
+                },
             })
             .collect(),
         lock_timeout: directives.lock_timeout,

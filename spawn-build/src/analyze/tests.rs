@@ -846,4 +846,13 @@ fn each_statement_carries_how_a_rerun_recovers_it() {
             Recovery::Transactional,
         ]
     );
+
+    // A transactional migration runs whole: its statements need no recovery.
+    let analysis = analyze("VACUUM t;\n").expect_err("VACUUM needs -- spawn:no-transaction");
+    assert!(!analysis.is_empty());
+    let analysis = analyze("CREATE TABLE u AS SELECT 1;\nANALYZE u;\n").expect("valid SQL");
+    assert!(analysis
+        .statements
+        .iter()
+        .all(|s| s.recovery == Recovery::Transactional));
 }
