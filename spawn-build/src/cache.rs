@@ -105,19 +105,11 @@ impl RenderCache {
     /// The cache kept in `dir`, for the project of `spawn_toml`. `None` when the build script
     /// or `spawn.toml` cannot be identified: then nothing is cached.
     pub(crate) fn open(dir: &Path, spawn_toml: &Path) -> Option<Self> {
-        let exe = std::env::current_exe().ok()?;
-        let meta = std::fs::metadata(exe).ok()?;
-        let modified = meta
-            .modified()
-            .ok()?
-            .duration_since(std::time::UNIX_EPOCH)
-            .ok()?;
         let mut base = Sha256::new();
         for part in [
             FORMAT.to_string().as_bytes(),
             env!("CARGO_PKG_VERSION").as_bytes(),
-            meta.len().to_string().as_bytes(),
-            modified.as_nanos().to_string().as_bytes(),
+            build_script_identity()?.as_bytes(),
             &std::fs::read(spawn_toml).ok()?,
         ] {
             field(&mut base, part);
@@ -209,6 +201,18 @@ impl RenderCache {
         std::fs::write(&tmp, bytes).map_err(io("writing", &tmp))?;
         std::fs::rename(&tmp, &self.file).map_err(io("writing", &self.file))
     }
+}
+
+/// The size and modification time of the running executable (the build script), which
+/// change whenever it is rebuilt, e.g. against another spawn-build; `None` if unknown.
+pub(crate) fn build_script_identity() -> Option<String> {
+    let meta = std::fs::metadata(std::env::current_exe().ok()?).ok()?;
+    let modified = meta
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    Some(format!("{} {}", meta.len(), modified.as_nanos()))
 }
 
 /// The hex SHA-256 of a file's content, or `None` if it cannot be read.

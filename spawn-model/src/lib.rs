@@ -2,7 +2,9 @@
 //!
 //! A spawn migration is a template; compiling it for one environment gives a [`Migration`]:
 //! the rendered SQL, its checksums, how it runs ([`TransactionMode`]), where its statements
-//! are ([`Statement`]) and which component wrote which lines ([`LineOrigin`]). The build
+//! are ([`Statement`]), how a rerun recovers a statement of a no-transaction migration that
+//! was started but not recorded ([`Recovery`]) and which component wrote which lines
+//! ([`LineOrigin`]). The build
 //! pipeline (`spawn-build`) produces these values, embeds them into an application as static
 //! data, and the CLI hands them to the migrator directly; the runtime (`spawn-runtime`)
 //! applies them. Because all three use this one model, they cannot disagree about what a
@@ -22,7 +24,7 @@ mod statement;
 
 pub use migration::Migration;
 pub use origin::{component_of_line, LineOrigin};
-pub use statement::{Statement, TransactionMode};
+pub use statement::{Recovery, Statement, TransactionMode};
 
 /// The file, below `OUT_DIR`, that `spawn_build::compile()` writes the compiled migration
 /// set to and `embed_migrations!()` includes.

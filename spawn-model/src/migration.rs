@@ -111,17 +111,20 @@ impl Migration {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::statement::Recovery;
 
     const STATEMENTS: &[Statement] = &[
         Statement {
             start: 7,
             end: 30,
             line: 2,
+            recovery: Recovery::Transactional,
         },
         Statement {
             start: 32,
             end: 40,
             line: 3,
+            recovery: Recovery::Transactional,
         },
     ];
     const SQL: &str = "BEGIN;\nCREATE TABLE t (id int);\nSELECT 1;\nCOMMIT;\n";

@@ -15,7 +15,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use spawn_runtime::{Migration, Migrator, Statement};
+use spawn_runtime::{Migration, Migrator, Recovery, Statement};
 use spawn_tests::TestDb;
 
 struct Owned {
@@ -55,6 +55,8 @@ fn split(sql: &str) -> Vec<Statement> {
                     start: s,
                     end: e,
                     line: 1 + sql[..s].matches('\n').count() as u32,
+                    // Plain CREATE TABLE and INSERT statements.
+                    recovery: Recovery::Transactional,
                 });
             }
             start = (i + 1).min(sql.len());

@@ -62,12 +62,18 @@
 //! Migrations rendered at run time (what the spawn CLI does) go through [`Migrator::new`]:
 //!
 //! ```no_run
-//! use spawn_runtime::{Migration, Migrator, Statement};
+//! use spawn_runtime::{Migration, Migrator, Recovery, Statement};
 //!
 //! # async fn f(pool: spawn_runtime::sqlx::PgPool) -> Result<(), spawn_runtime::MigrateError> {
-//! // One statement spanning the whole SQL (spawn's build finds the statements of real ones).
+//! // One statement spanning the whole SQL (spawn's build finds the statements of real ones,
+//! // and how a rerun recovers each: `spawn_build::analyze::recovery_of`).
 //! let sql = "CREATE TABLE fruit (id bigint PRIMARY KEY, name text NOT NULL)";
-//! let statements = vec![Statement { start: 0, end: sql.len(), line: 1 }];
+//! let statements = vec![Statement {
+//!     start: 0,
+//!     end: sql.len(),
+//!     line: 1,
+//!     recovery: Recovery::Transactional,
+//! }];
 //! let fruit = Migration::new("20250301080000-create-fruit", sql, statements);
 //! let migrator = Migrator::new(vec![fruit]);
 //!
@@ -177,7 +183,7 @@ pub use plan::ChecksumKind;
 pub use progress::{MigrationEvent, StopHandle};
 pub use report::{AppliedMigration, Report};
 pub use spawn_macros::embed_migrations;
-pub use spawn_model::{LineOrigin, Migration, Statement, TransactionMode};
+pub use spawn_model::{LineOrigin, Migration, Recovery, Statement, TransactionMode};
 /// The sqlx version this crate is built on, re-exported so applications use the same one.
 pub use sqlx;
 pub use status::{MigrationStatus, State};

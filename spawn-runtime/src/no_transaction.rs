@@ -25,7 +25,7 @@ use crate::diagnose::failed_statement;
 use crate::error::{ConnectionLost, MigrateError, MigrationFailure, PgMessage};
 use crate::plan::{prefix_sha256, statements_of, Progress, Step};
 use crate::record::apply_row;
-use crate::recover::{kind, refused_in_transaction, Found, Kind, Recovery};
+use crate::recover::{on_rerun, Found, OnRerun};
 use crate::session::{Connections, Ledger, RunContext};
 use crate::tracking::quote_literal;
 use crate::{Migration, Statement};
@@ -106,16 +106,10 @@ impl Statements<'_> {
     /// done), `false` when it is to run (again); an error when that cannot be told.
     async fn recovered(&self, conns: &mut Connections, i: usize) -> Result<bool, MigrateError> {
         let m = self.step.migration;
-        let sql = m.statement_sql(&self.statements[i]);
-        let recovery = match kind(sql) {
-            Kind::NonTransactional(recovery) => recovery,
-            // Started only after PostgreSQL refused it in a transaction.
-            Kind::Transactional => refused_in_transaction(sql),
-        };
-        let check = match recovery {
-            Recovery::Rerun => return Ok(false),
-            Recovery::Catalog(check) => check,
-            Recovery::Manual => {
+        let check = match on_rerun(&self.statements[i].recovery) {
+            OnRerun::RunAgain => return Ok(false),
+            OnRerun::Check(check) => check,
+            OnRerun::AskByHand => {
                 let s = failed_statement(m, self.statements, i);
                 return Err(MigrateError::OutcomeUnknown {
                     name: m.name.to_string(),
@@ -170,8 +164,8 @@ impl Statements<'_> {
             line = s.line,
             "running statement"
         );
-        let kind = kind(sql);
-        if kind == Kind::Transactional && !conns.is_split() {
+        let transactional = s.recovery.runs_in_transaction();
+        if transactional && !conns.is_split() {
             // One message: the statement commits with its progress row, or neither does.
             let tx = format!("BEGIN;\n{sql}\n;\n{};\nCOMMIT", self.done_row(i + 1));
             match conns.target().execute(&tx).await {
@@ -196,8 +190,8 @@ impl Statements<'_> {
                 Err(e) => return Err(self.lost(i, e)),
             }
         }
-        let catalog = matches!(kind, Kind::NonTransactional(Recovery::Catalog(_)));
-        if kind != Kind::Transactional || !conns.is_split() {
+        let catalog = matches!(on_rerun(&s.recovery), OnRerun::Check(_));
+        if !transactional || !conns.is_split() {
             let row = self.row("ATTEMPTED", i, None, Some(i + 1));
             conns
                 .tracking()

@@ -13,7 +13,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::MigrateError;
 use crate::tracking::{hex, History, HistoryRow};
-use crate::{Migration, Statement, TransactionMode};
+use crate::{Migration, Recovery, Statement, TransactionMode};
 
 /// Progress of a no-transaction migration, kept as JSON in `status_note` of its ATTEMPTED
 /// and FAILURE rows.
@@ -56,10 +56,13 @@ pub(crate) fn statements_of(m: &Migration) -> Vec<Statement> {
         .get(..m.body.start)
         .map(|s| s.matches('\n').count())
         .unwrap_or(0) as u32;
+    // Unknown statements (a migration built by hand without them): the body runs as one,
+    // in a transaction where PostgreSQL allows it, and a rerun cannot tell more about it.
     vec![Statement {
         start: m.body.start,
         end: m.body.end,
         line,
+        recovery: Recovery::Transactional,
     }]
 }
 

@@ -101,7 +101,8 @@ pub fn migrator(ms: &[Mig]) -> Migrator {
     Migrator::new(ms.iter().map(Mig::migration).collect()).created_by_app(APP)
 }
 
-/// Splits simple SQL on `;`, minding '…' strings, $$…$$ bodies and -- comments.
+/// Splits simple SQL on `;`, minding '…' strings, $$…$$ bodies and -- comments; each
+/// statement's recovery is what spawn-build's analyzer decides for it.
 pub fn split(sql: &str) -> Vec<Statement> {
     let b = sql.as_bytes();
     let mut out = Vec::new();
@@ -118,6 +119,7 @@ pub fn split(sql: &str) -> Vec<Statement> {
                 start: s,
                 end: e,
                 line,
+                recovery: spawn_build::analyze::recovery_of(&sql[s..e]),
             });
         }
     };

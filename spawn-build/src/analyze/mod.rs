@@ -3,7 +3,9 @@
 //! [`analyze()`] reads a migration's SQL once, at build time, and tells the runtime how to
 //! execute it: in a transaction or not ([`TransactionMode`]), which part of it (a
 //! `BEGIN; … COMMIT;` wrapper is left out), where each statement is, and the timeouts set by
-//! `-- spawn:` directives. It reports every problem it finds at once, each with its line and
+//! `-- spawn:` directives, and for each statement how a no-transaction migration runs it
+//! and how a rerun recognises whether it took effect ([`Recovery`], see [`recovery_of`]).
+//! It reports every problem it finds at once, each with its line and
 //! column, so that a migration that could not run fails the build instead of the deployment:
 //!
 //! * unterminated quotes and comments;
@@ -35,6 +37,7 @@ mod classify;
 mod directives;
 mod lexer;
 mod position;
+mod recovery;
 mod statements;
 mod transaction;
 
@@ -42,7 +45,8 @@ mod transaction;
 mod tests;
 
 use position::LineIndex;
-pub use spawn_model::{Statement, TransactionMode};
+pub use recovery::recovery_of;
+pub use spawn_model::{Recovery, Statement, TransactionMode};
 
 /// What the runtime needs to know to execute a migration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -140,6 +144,11 @@ pub fn analyze(sql: &str) -> Result<Analysis, Vec<AnalyzeError>> {
                 start: s.start,
                 end: s.end,
                 line: lines.line(s.start),
+                // Only a no-transaction migration runs statements one by one.
+                recovery: match mode {
+                    TransactionMode::NoTransaction => recovery_of(&sql[s.start..s.end]),
+                    TransactionMode::Transactional => Recovery::Transactional,
+                },
             })
             .collect(),
         lock_timeout: directives.lock_timeout,

@@ -1,7 +1,7 @@
 //! End-to-end tests of [`analyze()`](super::analyze): modes, bodies, statement positions and
 //! every error with its line, column and message.
 
-use super::{analyze, Analysis, AnalyzeError, TransactionMode};
+use super::{analyze, Analysis, AnalyzeError, Recovery, TransactionMode};
 
 /// The analysis of `sql`, which must have no problems.
 fn ok(sql: &str) -> Analysis {
@@ -115,7 +115,7 @@ fn statements_with_positions() {
             (6, "SELECT 1"),
         ]
     );
-    let second = analysis.statements[1];
+    let second = &analysis.statements[1];
     assert_eq!(second.start, sql.find("CREATE TABLE b").unwrap());
     assert_eq!(second.end, second.start + "CREATE TABLE b (id int)".len());
 }
@@ -824,4 +824,35 @@ fn huge_single_line_statement() {
     let analysis = ok(&sql);
     assert_eq!(analysis.statements.len(), 1);
     assert_eq!(analysis.statements[0].end, sql.len());
+}
+
+#[test]
+fn each_statement_carries_how_a_rerun_recovers_it() {
+    let sql = "-- spawn:no-transaction\nCREATE INDEX CONCURRENTLY i ON app.t (n);\nVACUUM t;\nCREATE TABLE u AS SELECT 1;\n";
+    let analysis = analyze(sql).expect("valid SQL");
+    let recoveries: Vec<Recovery> = analysis
+        .statements
+        .iter()
+        .map(|s| s.recovery.clone())
+        .collect();
+    assert_eq!(
+        recoveries,
+        [
+            Recovery::IndexBuilt {
+                name: "i".into(),
+                table: "\"app\".\"t\"".into()
+            },
+            Recovery::Rerun,
+            Recovery::Transactional,
+        ]
+    );
+
+    // A transactional migration runs whole: its statements need no recovery.
+    let analysis = analyze("VACUUM t;\n").expect_err("VACUUM needs -- spawn:no-transaction");
+    assert!(!analysis.is_empty());
+    let analysis = analyze("CREATE TABLE u AS SELECT 1;\nANALYZE u;\n").expect("valid SQL");
+    assert!(analysis
+        .statements
+        .iter()
+        .all(|s| s.recovery == Recovery::Transactional));
 }

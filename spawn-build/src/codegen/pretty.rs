@@ -17,11 +17,18 @@ const INDENT: &str = "    ";
 /// A struct literal with more fields than this takes a line a field.
 const LONG_STRUCT: usize = 4;
 
-/// `tokens` as Rust source.
-pub(super) fn source(tokens: TokenStream) -> String {
-    let mut printer = Printer::default();
-    printer.stream(tokens, false);
-    printer.out
+/// `tokens`, a sequence of items or statements, as Rust source one a line, each line
+/// indented `depth` levels and ending in a newline.
+pub(super) fn lines(tokens: TokenStream, depth: usize) -> String {
+    let mut printer = Printer {
+        out: String::new(),
+        depth,
+    };
+    printer.newline();
+    printer.stream(tokens, true);
+    let mut out = printer.out.split_off(1);
+    out.push('\n');
+    out
 }
 
 /// What was printed last, which decides what goes before the next token.
@@ -36,6 +43,8 @@ enum Last {
     Colon,
     /// A `,`, or a `;` ending a statement.
     Comma,
+    /// A keyword that a path may follow (`use ::a::b`).
+    Keyword,
 }
 
 #[derive(Debug, Default)]
@@ -53,7 +62,7 @@ impl Printer {
             let after_joint = joint.take();
             match (last, &token) {
                 (Last::Comma, _) if one_per_line => self.newline(),
-                (Last::Comma | Last::Colon, _) => self.out.push(' '),
+                (Last::Comma | Last::Colon | Last::Keyword, _) => self.out.push(' '),
                 (Last::Glue, _) => {}
                 (Last::Word, TokenTree::Punct(p))
                     if matches!(p.as_char(), ',' | ';' | ':' | '.' | '!') => {}
@@ -66,8 +75,13 @@ impl Printer {
                     Last::Word
                 }
                 TokenTree::Ident(ident) => {
-                    self.out.push_str(&ident.to_string());
-                    Last::Word
+                    let word = ident.to_string();
+                    self.out.push_str(&word);
+                    if word == "use" {
+                        Last::Keyword
+                    } else {
+                        Last::Word
+                    }
                 }
                 TokenTree::Literal(literal) => {
                     self.out.push_str(&literal.to_string());
@@ -147,7 +161,16 @@ impl Printer {
 mod tests {
     use quote::quote;
 
-    use super::source;
+    use proc_macro2::TokenStream;
+
+    use super::{lines, Printer};
+
+    /// `tokens` as Rust source, on one line unless a group breaks it.
+    fn source(tokens: TokenStream) -> String {
+        let mut printer = Printer::default();
+        printer.stream(tokens, false);
+        printer.out
+    }
 
     #[test]
     fn paths_calls_ranges_and_references_have_no_inner_spaces() {
@@ -217,5 +240,21 @@ mod tests {
     ], "dev", "_spawn")
 }"#;
         assert_eq!(source(tokens), expected);
+    }
+
+    #[test]
+    fn lines_print_items_one_a_line_at_a_depth() {
+        let tokens = quote! {
+            const A: u8 = 1u8;
+            const B: ::a::E = ::a::E { renders: &[::a::R { migration: A },], };
+        };
+        let expected = "    const A: u8 = 1u8;
+    const B: ::a::E = ::a::E {
+        renders: &[
+            ::a::R { migration: A },
+        ],
+    };
+";
+        assert_eq!(lines(tokens, 1), expected);
     }
 }
