@@ -111,7 +111,7 @@ async fn new_build_run_expect_compare_round_trip() {
         .success()
         .stdout("SELECT greet('dev') AS greeting, count(*) AS fruit FROM fruit;\n");
 
-    let expected = "  greeting  | fruit \n-----------+-------\n hello dev |     2\n(1 row)\n\n";
+    let expected = " greeting  | fruit \n-----------+-------\n hello dev |     2\n(1 row)\n\n";
     spawn_in(root, &db)
         .args(["test", "run", "greeting"])
         .assert()
@@ -249,8 +249,7 @@ async fn bad_tests_are_refused_before_anything_runs() {
         .args(["test", "run"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("tests/broken"))
-        .stderr(predicate::str::contains("line 2"));
+        .stderr(predicate::str::contains("tests/broken/test.sql:2: syntax error"));
     assert!(!database_exists(&template).await, "nothing ran: no template");
 
     std::fs::remove_dir_all(root.join("db/tests/broken")).expect("rm");
@@ -304,15 +303,27 @@ async fn ctrl_c_drops_every_database_of_the_run() {
     let db = TestDb::new("sqltest_interrupt").await;
     let dir = project(&db);
     let root = dir.path();
-    // The test blocks on an advisory lock this test holds, so the run is in flight.
+    // The test blocks on a row of a shared catalog (roles are cluster-wide, unlike advisory
+    // locks, which belong to one database) that this test holds, so the run is in flight.
+    let role = format!("{}_role", db.name);
     let mut holder = sqlx::PgConnection::connect_with(&spawn_tests::server().options("postgres"))
         .await
         .expect("connect");
-    sqlx::query("SELECT pg_advisory_lock(424242)")
+    sqlx::raw_sql(&format!("CREATE ROLE \"{role}\""))
         .execute(&mut holder)
         .await
-        .expect("lock");
-    write(root, "db/tests/blocked/test.sql", "SELECT pg_advisory_lock(424242);\n");
+        .expect("create the role");
+    sqlx::raw_sql(&format!(
+        "BEGIN; SELECT 1 FROM pg_authid WHERE rolname = '{role}' FOR UPDATE"
+    ))
+    .execute(&mut holder)
+    .await
+    .expect("hold the role's row");
+    write(
+        root,
+        "db/tests/blocked/test.sql",
+        &format!("ALTER ROLE \"{role}\" CONNECTION LIMIT 5;\n"),
+    );
     let mut child = common::spawn_process()
         .current_dir(root)
         .env("SPAWN_TEST_URL", &db.url)
@@ -325,7 +336,7 @@ async fn ctrl_c_drops_every_database_of_the_run() {
     loop {
         let blocked: bool = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
-             AND query LIKE '%pg_advisory_lock(424242)%' AND pid <> pg_backend_pid())",
+             AND query LIKE '%CONNECTION LIMIT 5%' AND pid <> pg_backend_pid())",
         )
         .fetch_one(&mut holder)
         .await
@@ -333,7 +344,10 @@ async fn ctrl_c_drops_every_database_of_the_run() {
         if blocked {
             break;
         }
-        assert!(child.try_wait().expect("try_wait").is_none(), "the run ended early");
+        if child.try_wait().expect("try_wait").is_some() {
+            let output = child.wait_with_output().expect("output");
+            panic!("the run ended early: {output:?}");
+        }
         // Re-read activity in a new snapshot on the next round.
         sqlx::query("SELECT pg_stat_clear_snapshot()")
             .execute(&mut holder)
@@ -351,10 +365,10 @@ async fn ctrl_c_drops_every_database_of_the_run() {
         .expect("wait");
     assert_eq!(output.status.code(), Some(130), "{output:?}");
     assert!(String::from_utf8_lossy(&output.stderr).contains("interrupted"));
-    sqlx::query("SELECT pg_advisory_unlock_all()")
+    sqlx::raw_sql(&format!("ROLLBACK; DROP ROLE \"{role}\""))
         .execute(&mut holder)
         .await
-        .expect("unlock");
+        .expect("release and drop the role");
     let _ = holder.close().await;
     assert_eq!(leftover_databases().await, Vec::<String>::new());
 }
