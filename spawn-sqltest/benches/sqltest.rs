@@ -95,14 +95,11 @@ async fn main() {
         .expect("fixture");
     template_db.close().await;
     let fingerprint = template::fingerprint(&[], "bench");
-    let mut admin = server.admin_connection().await;
-    sqlx::raw_sql(&format!(
-        "COMMENT ON DATABASE \"{0}\" IS 'spawn test template {fingerprint}'; ALTER DATABASE \"{0}\" WITH ALLOW_CONNECTIONS false",
-        template_db.name
-    ))
-    .execute(&mut admin)
-    .await
-    .expect("mark the template");
+    let connect = ConnectTarget::from_url(&server.url("postgres")).expect("target");
+    template::adopt(&connect, &template_db.name, &fingerprint)
+        .await
+        .expect("mark the template");
+    let admin = server.admin_connection().await;
     let shared = spawn_tests::TestDb::from_template("bench_shared", &template_db.name).await;
     shared.close().await;
 
@@ -126,7 +123,15 @@ async fn main() {
         always_own_database: false,
     };
     let migrator = Migrator::new(Vec::new());
-    let shared_url = server.url(&shared.name);
+    // psql does not know sqlx's URL parameters: a plain URL.
+    let options = server.options(&shared.name);
+    let shared_url = format!(
+        "postgresql://{}@{}:{}/{}",
+        options.get_username(),
+        options.get_host(),
+        options.get_port(),
+        shared.name
+    );
 
     println!("{count} tests, {jobs} jobs");
     println!(

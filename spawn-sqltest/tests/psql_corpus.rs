@@ -95,14 +95,11 @@ async fn the_runner_prints_what_psql_prints() {
         .expect("apply the fixture");
     template_db.close().await;
     let fingerprint = template::fingerprint(&[], "corpus");
+    let connect = ConnectTarget::from_url(&server.url("postgres")).expect("target");
+    template::adopt(&connect, &template_db.name, &fingerprint)
+        .await
+        .expect("mark the template");
     let mut admin = server.admin_connection().await;
-    sqlx::raw_sql(&format!(
-        "COMMENT ON DATABASE \"{0}\" IS 'spawn test template {fingerprint}'; ALTER DATABASE \"{0}\" WITH ALLOW_CONNECTIONS false",
-        template_db.name
-    ))
-    .execute(&mut admin)
-    .await
-    .expect("mark the template");
 
     let activity: Vec<(i32, String, String, String, String)> = sqlx::query_as(
         "SELECT pid, coalesce(backend_type, ''), coalesce(application_name, ''), coalesce(state, ''), coalesce(query, '') FROM pg_stat_activity WHERE datname = $1",

@@ -112,20 +112,27 @@ impl Admin {
         .await
     }
 
-    /// Takes (waiting) the advisory lock that serialises template builds on this server.
-    pub async fn lock_templates(&mut self) -> Result<(), RunError> {
+    /// Takes (waiting) the advisory lock of template `name` for this session: one run at a
+    /// time builds, uses and copies a template.
+    pub async fn lock_template(&mut self, name: &str) -> Result<(), RunError> {
         self.execute(
-            "SELECT pg_catalog.pg_advisory_lock(hashtext('spawn test templates'))",
-            "waiting for another run building the test template",
+            &format!(
+                "SELECT pg_catalog.pg_advisory_lock(pg_catalog.hashtext({}))",
+                quote_literal(name)
+            ),
+            "waiting for another spawn test run using the same template",
         )
         .await
     }
 
-    /// Releases [`Admin::lock_templates`].
-    pub async fn unlock_templates(&mut self) -> Result<(), RunError> {
+    /// Whether database `name` takes connections (a template takes none between runs).
+    pub async fn allow_connections(&mut self, name: &str, allow: bool) -> Result<(), RunError> {
         self.execute(
-            "SELECT pg_catalog.pg_advisory_unlock(hashtext('spawn test templates'))",
-            "releasing the template lock",
+            &format!(
+                "ALTER DATABASE {} WITH ALLOW_CONNECTIONS {allow}",
+                quote_ident(name)
+            ),
+            &format!("letting the template {name} take connections ({allow})"),
         )
         .await
     }

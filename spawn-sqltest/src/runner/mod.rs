@@ -1,11 +1,16 @@
 //! Running many tests at once, each isolated, against copies of one migrated template.
 //!
-//! [`run`] makes sure the template is up to date ([`template`]), gives each of `jobs`
-//! workers a copy of it, and hands out the tests. A worker runs a test inside a transaction
-//! it rolls back afterwards, then resets what a rollback does not undo (session state with
-//! `DISCARD ALL`, sequences with `setval`) in the same round trip; a test that needs more
-//! ([`isolation`]) runs in autocommit in a fresh copy of its own, made ahead of time. Every
-//! copy is dropped at the end, also when the run fails or is interrupted; with
+//! [`run`] makes sure the template is up to date ([`template`]) and hands out the tests to
+//! workers. A worker runs a test inside a transaction it rolls back afterwards, then resets
+//! what a rollback does not undo (session state with `DISCARD ALL`, sequences with
+//! `setval`) in the same round trip, so the database is exactly as before for the next test.
+//! The first worker does this in the template itself, so a run of a few hundred tests
+//! creates no database at all (copying one costs tens to hundreds of milliseconds); larger
+//! runs add a worker per [`TESTS_PER_EXTRA_WORKER`] tests (up to `jobs`), each in a copy of
+//! its own, as concurrent tests in one database would share its sequences. A test that
+//! needs more ([`isolation`]) runs in autocommit in a fresh copy of its own, made ahead of
+//! time when that is known from its text and after the others otherwise. Every copy is
+//! dropped at the end, also when the run fails or is interrupted; with
 //! [`RunConfig::keep_failed`] a failed test is run again in a copy that is kept.
 
 mod databases;
@@ -25,6 +30,7 @@ use sqlx::postgres::PgConnectOptions;
 use crate::wire::{ConnectTarget, WireError};
 pub use databases::Admin;
 pub use template::TemplateState;
+pub use worker::TESTS_PER_EXTRA_WORKER;
 
 /// One test to run.
 #[derive(Debug, Clone)]
@@ -175,14 +181,20 @@ pub async fn run(
 ) -> Result<(Vec<TestOutcome>, TemplateState), RunError> {
     let live = LiveDatabases::default();
     let mut admin = Admin::connect(&config.connect).await?;
+    // Held until this connection closes: one run at a time builds, uses and copies it.
+    admin.lock_template(&config.template).await?;
     let result = tokio::select! {
         result = run_all(config, &mut admin, migrator, fingerprint, tests, on_outcome, &live) => result,
         () = stop => Err(RunError::Interrupted),
     };
-    // Whatever happened, drop what is left (workers drop their own as they finish).
+    // Whatever happened, drop what is left and close the template again (on a connection
+    // of its own: the first may have been interrupted mid-statement).
     let mut cleanup = Admin::connect(&config.connect).await?;
     for name in live.take_all() {
         cleanup.drop_database(&name).await?;
+    }
+    if cleanup.database_comment(&config.template).await?.is_some() {
+        cleanup.allow_connections(&config.template, false).await?;
     }
     cleanup.close().await;
     admin.close().await;
@@ -198,27 +210,19 @@ async fn run_all(
     on_outcome: impl FnMut(&TestOutcome) + Send,
     live: &LiveDatabases,
 ) -> Result<(Vec<TestOutcome>, TemplateState), RunError> {
-    admin.lock_templates().await?;
-    let state = template::prepare(
+    let (state, info) = template::prepare(
         admin,
         &config.template,
         fingerprint,
         migrator,
+        &config.connect,
         &config.migrate_with,
     )
-    .await;
-    let state = match state {
-        Ok(state) => state,
-        Err(e) => {
-            admin.unlock_templates().await?;
-            return Err(e);
-        }
-    };
-    let prefix = run_prefix();
-    let jobs = config.jobs.clamp(1, tests.len().max(1));
-    let pool = worker::Pool::new(config, admin, &prefix, jobs, live).await;
-    admin.unlock_templates().await?;
-    let outcomes = pool?.run(tests, on_outcome).await?;
+    .await?;
+    let plan = worker::Plan::new(config, &tests);
+    let outcomes = plan
+        .run(config, admin, &info, &run_prefix(), tests, on_outcome, live)
+        .await?;
     Ok((outcomes, state))
 }
 

@@ -1,5 +1,12 @@
-//! The workers of a run: each owns a copy of the template and one connection to it, and
-//! takes tests from a shared queue until none is left.
+//! The workers of a run and the order things happen in.
+//!
+//! 1. Copies are made while nobody is connected to the template (PostgreSQL copies only an
+//!    unused database): one per extra worker, and one per test known from its text to need
+//!    a database of its own ([`needs_own_database`]).
+//! 2. The template takes connections; the first worker connects to it and repairs its
+//!    sequences, the others to their copies. They take tests from one queue.
+//! 3. Once the queue is empty the workers disconnect, and what turned out to need a
+//!    database of its own (or a kept one, for `--keep`) runs in new copies.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
@@ -10,84 +17,116 @@ use tokio::task::JoinSet;
 
 use super::databases::Admin;
 use super::isolation::{classify, StatementClass};
+use super::template::TemplateInfo;
 use super::{Isolation, LiveDatabases, RunConfig, RunError, TestCase, TestOutcome};
+use crate::message::ServerMessage;
 use crate::psql::scan::{Item, Scanner};
 use crate::psql::session::{run_script, Ending, SessionError, TransactionEmulation};
 use crate::psql::vars::Variables;
-use crate::message::ServerMessage;
 use crate::wire::{Connection, QueryEvent, WireError};
 
-/// The tests not taken yet.
-type Queue = Arc<Mutex<VecDeque<TestCase>>>;
+/// Tests per worker beyond the first: a copy of the template costs about as much as a few
+/// hundred small tests, so smaller runs are faster on one worker.
+pub const TESTS_PER_EXTRA_WORKER: usize = 250;
 
-/// The workers, ready to run.
-pub(crate) struct Pool {
-    workers: Vec<Worker>,
-    shared: Arc<Shared>,
+/// How a run will go, decided from the tests' text before anything runs.
+pub(crate) struct Plan {
+    /// Workers beyond the one in the template.
+    extra_workers: usize,
+    /// Per test: whether it needs a database of its own.
+    own_database: Vec<bool>,
 }
 
-/// What every worker reads.
+/// One thing for a worker to do.
+enum Work {
+    /// Run the test in the worker's transaction.
+    InTransaction(TestCase),
+    /// Run the test in the prepared copy named.
+    InCopy(TestCase, String),
+}
+
+/// What runs after the workers are done, in new copies.
+enum Later {
+    /// Needs a database of its own after all.
+    Rerun(TestCase),
+    /// Failed; runs again in a copy that is kept (`--keep`).
+    Keep(TestOutcome, TestCase),
+}
+
+/// What every worker reads and adds to.
 struct Shared {
     config: RunConfig,
-    prefix: String,
+    queue: Mutex<VecDeque<Work>>,
+    later: Mutex<Vec<Later>>,
     live: LiveDatabases,
-    /// Numbers the databases made for single tests.
-    next_own: std::sync::atomic::AtomicUsize,
 }
 
-struct Worker {
-    database: String,
-    conn: Connection,
-    /// Puts the sequences back as the template has them (none when it has none).
-    reset_sequences: Option<String>,
-    /// Whether the template has initially deferred constraints.
-    deferred_constraints: bool,
-}
-
-impl Pool {
-    /// Makes `jobs` copies of the template (in parallel on the server) and connects to each.
-    pub(crate) async fn new(
-        config: &RunConfig,
-        admin: &mut Admin,
-        prefix: &str,
-        jobs: usize,
-        live: &LiveDatabases,
-    ) -> Result<Pool, RunError> {
-        let shared = Arc::new(Shared {
-            config: config.clone(),
-            prefix: prefix.to_owned(),
-            live: live.clone(),
-            next_own: Default::default(),
-        });
-        let mut names = Vec::with_capacity(jobs);
-        for i in 0..jobs {
-            let name = format!("{prefix}_w{i}");
-            live.add(&name);
-            admin.create_database(&name, &config.template).await?;
-            names.push(name);
+impl Plan {
+    pub(crate) fn new(config: &RunConfig, tests: &[TestCase]) -> Plan {
+        let own_database: Vec<bool> = tests
+            .iter()
+            .map(|t| config.always_own_database || needs_own_database(&t.sql))
+            .collect();
+        let in_transaction = own_database.iter().filter(|own| !**own).count();
+        let extra_workers = config
+            .jobs
+            .saturating_sub(1)
+            .min(in_transaction / TESTS_PER_EXTRA_WORKER);
+        Plan {
+            extra_workers,
+            own_database,
         }
-        let mut workers = Vec::with_capacity(jobs);
-        for name in names {
-            workers.push(Worker::connect(&shared, name).await?);
-        }
-        Ok(Pool { workers, shared })
     }
 
-    /// Runs `tests` on the workers; outcomes in the order of `tests`.
+    /// Runs `tests` as planned; outcomes in the order of `tests`.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn run(
         self,
+        config: &RunConfig,
+        admin: &mut Admin,
+        template: &TemplateInfo,
+        prefix: &str,
         tests: Vec<TestCase>,
         mut on_outcome: impl FnMut(&TestOutcome) + Send,
+        live: &LiveDatabases,
     ) -> Result<Vec<TestOutcome>, RunError> {
         let order: Vec<String> = tests.iter().map(|t| t.name.clone()).collect();
-        let queue: Queue = Arc::new(Mutex::new(tests.into()));
+        // 1. Copies, while nobody uses the template.
+        let worker_copies: Vec<String> = (1..=self.extra_workers)
+            .map(|i| format!("{prefix}_w{i}"))
+            .collect();
+        let mut queue = VecDeque::new();
+        let mut test_copies = Vec::new();
+        for (i, (test, own)) in tests.into_iter().zip(&self.own_database).enumerate() {
+            if *own {
+                let copy = format!("{prefix}_t{i}");
+                test_copies.push(copy.clone());
+                queue.push_back(Work::InCopy(test, copy));
+            } else {
+                queue.push_back(Work::InTransaction(test));
+            }
+        }
+        let copies: Vec<String> = worker_copies.iter().chain(&test_copies).cloned().collect();
+        make_copies(config, &copies, live).await?;
+
+        // 2. The workers.
+        let shared = Arc::new(Shared {
+            config: config.clone(),
+            queue: Mutex::new(queue),
+            later: Mutex::new(Vec::new()),
+            live: live.clone(),
+        });
+        admin.allow_connections(&config.template, true).await?;
+        let mut workers = Vec::with_capacity(1 + worker_copies.len());
+        for database in std::iter::once(&config.template).chain(&worker_copies) {
+            workers.push(Worker::connect(config, database, template).await?);
+        }
         let (sender, mut receiver) = mpsc::unbounded_channel();
         let mut set = JoinSet::new();
-        for worker in self.workers {
-            let queue = Arc::clone(&queue);
-            let shared = Arc::clone(&self.shared);
+        for worker in workers {
+            let shared = Arc::clone(&shared);
             let sender = sender.clone();
-            set.spawn(async move { worker.run(&shared, &queue, &sender).await });
+            set.spawn(async move { worker.run(shared, sender).await });
         }
         drop(sender);
         let mut outcomes = Vec::with_capacity(order.len());
@@ -101,95 +140,171 @@ impl Pool {
                 Err(panic) => std::panic::resume_unwind(panic.into_panic()),
             }
         }
+        admin.allow_connections(&config.template, false).await?;
+        for copy in &worker_copies {
+            admin.drop_database(copy).await?;
+            live.remove(copy);
+        }
+
+        // 3. What needs a new copy after all.
+        let later = std::mem::take(
+            &mut *shared
+                .later
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner()),
+        );
+        for (n, item) in later.into_iter().enumerate() {
+            let copy = format!("{prefix}_r{n}");
+            make_copies(config, std::slice::from_ref(&copy), live).await?;
+            let outcome = match item {
+                Later::Rerun(test) => in_copy(&shared, test, copy, Instant::now()).await?,
+                Later::Keep(mut outcome, test) => {
+                    let rerun = in_copy(&shared, test, copy, Instant::now()).await?;
+                    outcome.kept_database = rerun.kept_database;
+                    outcome
+                }
+            };
+            on_outcome(&outcome);
+            outcomes.push(outcome);
+        }
         let position = |name: &str| order.iter().position(|n| n == name);
         outcomes.sort_by_key(|o| position(&o.name));
         Ok(outcomes)
     }
 }
 
+/// Copies the template to each of `names`, up to `jobs` at a time.
+async fn make_copies(
+    config: &RunConfig,
+    names: &[String],
+    live: &LiveDatabases,
+) -> Result<(), RunError> {
+    for chunk in names.chunks(config.jobs.max(1)) {
+        let mut set = JoinSet::new();
+        for name in chunk {
+            live.add(name);
+            let connect = config.connect.clone();
+            let template = config.template.clone();
+            let name = name.clone();
+            set.spawn(async move {
+                let mut admin = Admin::connect(&connect).await?;
+                let made = admin.create_database(&name, &template).await;
+                admin.close().await;
+                made
+            });
+        }
+        while let Some(joined) = set.join_next().await {
+            match joined {
+                Ok(result) => result?,
+                Err(panic) => std::panic::resume_unwind(panic.into_panic()),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One connection and what it needs to put its database back after each test.
+struct Worker {
+    conn: Connection,
+    database: String,
+    /// Whether the database has initially deferred constraints.
+    deferred_constraints: bool,
+    /// Puts the sequences back as the migrations left them (the template's record).
+    reset_sequences: Option<String>,
+}
+
 impl Worker {
-    async fn connect(shared: &Shared, database: String) -> Result<Worker, RunError> {
-        let mut conn = Connection::connect(&shared.config.connect.clone().database(&database))
+    /// Connects to `database` (the template or a copy of it) and puts its sequences back as
+    /// the template's record says, which repairs what a run killed between a test and its
+    /// reset left behind.
+    async fn connect(
+        config: &RunConfig,
+        database: &str,
+        template: &TemplateInfo,
+    ) -> Result<Worker, RunError> {
+        let label = format!("(worker in {database})");
+        let mut conn = Connection::connect(&config.connect.clone().database(database))
             .await
-            .map_err(|source| wire_error(&format!("(worker database {database})"), source))?;
-        let (reset_sequences, deferred_constraints) = inspect_template(&mut conn).await?;
+            .map_err(|source| wire_error(&label, source))?;
+        if let Some(reset) = &template.reset_sequences {
+            let events = conn
+                .simple_query(reset)
+                .await
+                .map_err(|source| wire_error(&label, source))?;
+            expect_ok(events).map_err(|e| reset_error(&label, e))?;
+        }
+        let deferred_constraints = deferred_constraints(&mut conn, &label).await?;
         Ok(Worker {
-            database,
             conn,
-            reset_sequences,
+            database: database.to_owned(),
             deferred_constraints,
+            reset_sequences: template.reset_sequences.clone(),
         })
     }
 
     async fn run(
         mut self,
-        shared: &Shared,
-        queue: &Queue,
-        outcomes: &mpsc::UnboundedSender<TestOutcome>,
+        shared: Arc<Shared>,
+        outcomes: mpsc::UnboundedSender<TestOutcome>,
     ) -> Result<(), RunError> {
         loop {
-            let next = queue
+            let next = shared
+                .queue
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .pop_front();
-            let Some(test) = next else { break };
-            let outcome = self.run_test(shared, &test).await?;
-            // The receiver only goes away when the run is being abandoned.
-            let _ = outcomes.send(outcome);
+            let Some(work) = next else { break };
+            let outcome = match work {
+                Work::InCopy(test, copy) => Some(in_copy(&shared, test, copy, Instant::now()).await?),
+                Work::InTransaction(test) => self.run_in_transaction(&shared, test).await?,
+            };
+            if let Some(outcome) = outcome {
+                // The receiver only goes away when the run is being abandoned.
+                let _ = outcomes.send(outcome);
+            }
         }
         let _ = self.conn.close().await;
-        let mut admin = Admin::connect(&shared.config.connect).await?;
-        admin.drop_database(&self.database).await?;
-        shared.live.remove(&self.database);
-        admin.close().await;
+        tracing::debug!(database = %self.database, "worker done");
         Ok(())
     }
 
-    async fn run_test(&mut self, shared: &Shared, test: &TestCase) -> Result<TestOutcome, RunError> {
+    /// Runs `test` in a transaction; `None` when it went to [`Later`].
+    async fn run_in_transaction(
+        &mut self,
+        shared: &Shared,
+        test: TestCase,
+    ) -> Result<Option<TestOutcome>, RunError> {
         let started = Instant::now();
-        if !shared.config.always_own_database && !needs_own_database(&test.sql) {
-            if let Some(output) = self.in_transaction(test).await? {
-                let passed = test.expected.as_ref().map(|e| *e == output);
-                let mut outcome = TestOutcome {
-                    name: test.name.clone(),
-                    output,
-                    expected: test.expected.clone(),
-                    passed,
-                    isolation: Isolation::Transaction,
-                    duration: started.elapsed(),
-                    kept_database: None,
-                };
-                if passed == Some(false) && shared.config.keep_failed {
-                    // Run it again where its effects stay, for the user to look at.
-                    let (_, kept) = own_database(shared, test, true).await?;
-                    outcome.kept_database = kept;
-                }
-                return Ok(outcome);
-            }
-        }
-        let (output, kept) = own_database(shared, test, shared.config.keep_failed).await?;
+        let Some(output) = self.in_transaction(&test).await? else {
+            push_later(shared, Later::Rerun(test));
+            return Ok(None);
+        };
         let passed = test.expected.as_ref().map(|e| *e == output);
-        Ok(TestOutcome {
+        let outcome = TestOutcome {
             name: test.name.clone(),
             output,
             expected: test.expected.clone(),
             passed,
-            isolation: Isolation::OwnDatabase,
+            isolation: Isolation::Transaction,
             duration: started.elapsed(),
-            kept_database: kept,
-        })
+            kept_database: None,
+        };
+        if passed == Some(false) && shared.config.keep_failed {
+            push_later(shared, Later::Keep(outcome, test));
+            return Ok(None);
+        }
+        Ok(Some(outcome))
     }
 
     /// Runs `test` in a transaction that is rolled back; `None` when it needs a database of
     /// its own after all.
     async fn in_transaction(&mut self, test: &TestCase) -> Result<Option<String>, RunError> {
-        expect_ok(
-            self.conn
-                .simple_query("BEGIN; SET CONSTRAINTS ALL IMMEDIATE")
-                .await
-                .map_err(|source| wire_error(&test.name, source))?,
-        )
-        .map_err(|e| reset_error(&test.name, e))?;
+        let events = self
+            .conn
+            .simple_query("BEGIN; SET CONSTRAINTS ALL IMMEDIATE")
+            .await
+            .map_err(|source| wire_error(&test.name, source))?;
+        expect_ok(events).map_err(|e| reset_error(&test.name, e))?;
         let run = run_script(
             &mut self.conn,
             &test.sql,
@@ -204,7 +319,11 @@ impl Worker {
         if let Some(sql) = &self.reset_sequences {
             reset.push(sql);
         }
-        let results = self.conn.pipeline(&reset).await.map_err(|source| wire_error(&test.name, source))?;
+        let results = self
+            .conn
+            .pipeline(&reset)
+            .await
+            .map_err(|source| wire_error(&test.name, source))?;
         for events in results {
             expect_ok(events).map_err(|e| reset_error(&test.name, e))?;
         }
@@ -219,44 +338,53 @@ impl Worker {
     }
 }
 
-/// Runs `test` in autocommit in a new copy of the template, dropped afterwards unless it
-/// failed and `keep_failed`; its output and the kept database's name.
-async fn own_database(
+fn push_later(shared: &Shared, later: Later) {
+    shared
+        .later
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .push(later);
+}
+
+/// Runs `test` in autocommit in `copy` (made already), which is dropped afterwards unless
+/// the test failed and the run keeps failed tests' databases.
+async fn in_copy(
     shared: &Shared,
-    test: &TestCase,
-    keep_failed: bool,
-) -> Result<(String, Option<String>), RunError> {
-    let n = shared
-        .next_own
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let name = format!("{}_t{n}", shared.prefix);
-    let mut admin = Admin::connect(&shared.config.connect).await?;
-    shared.live.add(&name);
-    admin
-        .create_database(&name, &shared.config.template)
-        .await?;
-    let mut conn = Connection::connect(&shared.config.connect.clone().database(&name))
+    test: TestCase,
+    copy: String,
+    started: Instant,
+) -> Result<TestOutcome, RunError> {
+    let mut conn = Connection::connect(&shared.config.connect.clone().database(&copy))
         .await
         .map_err(|source| wire_error(&test.name, source))?;
     let run = run_script(&mut conn, &test.sql, TransactionEmulation::Off).await;
     let _ = conn.close().await;
-    let run = run.map_err(|e| script_error(test, e))?;
-    let failed = test.expected.as_ref().is_some_and(|e| *e != run.output);
-    let kept = if keep_failed && failed {
-        shared.live.remove(&name);
-        Some(name)
+    let run = run.map_err(|e| script_error(&test, e))?;
+    let passed = test.expected.as_ref().map(|e| *e == run.output);
+    let kept_database = if passed == Some(false) && shared.config.keep_failed {
+        shared.live.remove(&copy);
+        Some(copy)
     } else {
-        admin.drop_database(&name).await?;
-        shared.live.remove(&name);
+        let mut admin = Admin::connect(&shared.config.connect).await?;
+        admin.drop_database(&copy).await?;
+        admin.close().await;
+        shared.live.remove(&copy);
         None
     };
-    admin.close().await;
-    Ok((run.output, kept))
+    Ok(TestOutcome {
+        name: test.name,
+        output: run.output,
+        expected: test.expected,
+        passed,
+        isolation: Isolation::OwnDatabase,
+        duration: started.elapsed(),
+        kept_database,
+    })
 }
 
 /// Whether the script, read with no variables set, sends something only autocommit runs
 /// exactly (see [`super::isolation`]); what this misses is caught while it runs.
-fn needs_own_database(sql: &str) -> bool {
+pub(crate) fn needs_own_database(sql: &str) -> bool {
     let vars = Variables::new();
     let mut scanner = Scanner::new(sql);
     while let Ok(Some(item)) = scanner.next(&vars, true) {
@@ -276,10 +404,7 @@ fn script_error(test: &TestCase, e: SessionError) -> RunError {
             line,
             message,
         },
-        SessionError::Wire(source) => RunError::Wire {
-            test: test.name.clone(),
-            source,
-        },
+        SessionError::Wire(source) => wire_error(&test.name, source),
     }
 }
 
@@ -307,56 +432,24 @@ fn expect_ok(events: Vec<QueryEvent>) -> Result<(), ServerMessage> {
     Ok(())
 }
 
-/// The statement that puts the database's sequences back to their current state, and
-/// whether it has initially deferred constraints.
-async fn inspect_template(conn: &mut Connection) -> Result<(Option<String>, bool), RunError> {
+/// Whether the database has initially deferred constraints (or constraint triggers).
+async fn deferred_constraints(conn: &mut Connection, label: &str) -> Result<bool, RunError> {
     let events = conn
         .simple_query(
-            "SELECT c.oid::int8, COALESCE(pg_catalog.pg_sequence_last_value(c.oid), s.seqstart), \
-             pg_catalog.pg_sequence_last_value(c.oid) IS NOT NULL \
-             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_sequence s ON s.seqrelid = c.oid \
-             WHERE c.relpersistence <> 't'; \
-             SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE condeferred) \
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE condeferred) \
              OR EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tginitdeferred)",
         )
         .await
-        .map_err(|source| RunError::Wire {
-            test: "(inspecting the template)".to_owned(),
-            source,
-        })?;
-    let mut rows = Vec::new();
+        .map_err(|source| wire_error(label, source))?;
+    let mut deferred = false;
     for event in events {
         match event {
-            QueryEvent::DataRow(row) => rows.push(row),
-            QueryEvent::Error(e) => {
-                return Err(RunError::Reset {
-                    test: "(inspecting the template)".to_owned(),
-                    message: e.message,
-                })
+            QueryEvent::DataRow(row) => {
+                deferred = row.first().and_then(|v| v.as_deref()) == Some("t");
             }
+            QueryEvent::Error(e) => return Err(reset_error(label, e)),
             _ => {}
         }
     }
-    let deferred = rows
-        .pop()
-        .and_then(|row| row.into_iter().next().flatten())
-        .is_some_and(|v| v == "t");
-    let values: Vec<String> = rows
-        .iter()
-        .filter_map(|row| match row.as_slice() {
-            [Some(oid), Some(value), Some(called)] => Some(format!(
-                "({oid}::oid, {value}::int8, {})",
-                called == "t"
-            )),
-            _ => None,
-        })
-        .collect();
-    let reset = (!values.is_empty()).then(|| {
-        format!(
-            "SELECT pg_catalog.setval(t.seq::regclass, t.v, t.called) FROM (VALUES {}) AS t(seq, v, called) \
-             WHERE pg_catalog.pg_sequence_last_value(t.seq::regclass) IS DISTINCT FROM CASE WHEN t.called THEN t.v END",
-            values.join(", ")
-        )
-    });
-    Ok((reset, deferred))
+    Ok(deferred)
 }
