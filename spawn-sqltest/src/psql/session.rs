@@ -140,16 +140,32 @@ impl<'c> Session<'c> {
 
     async fn run(&mut self, script: &str) -> Result<Ending, SessionError> {
         let mut scanner = Scanner::new(script);
+        let pipelining = self.emulation != TransactionEmulation::Off && !reads_query_status(script);
+        let mut held: Option<Item> = None;
         loop {
             let active = self.active();
-            let item = scanner
-                .next(&self.vars, active)
-                .map_err(|e| SessionError::Script {
-                    line: scan_error_line(&e),
-                    message: e.to_string(),
-                })?;
+            let item = match held.take() {
+                Some(item) => Some(item),
+                None => scanner
+                    .next(&self.vars, active)
+                    .map_err(|e| scan_failure(&e))?,
+            };
             let Some(item) = item else { break };
             let next = match item {
+                Item::Query { text, .. } if active && pipelining => {
+                    // The queries up to the next meta-command go in one round trip.
+                    let mut batch = vec![text];
+                    loop {
+                        match scanner.next(&self.vars, true).map_err(|e| scan_failure(&e))? {
+                            Some(Item::Query { text, .. }) => batch.push(text),
+                            other => {
+                                held = other;
+                                break;
+                            }
+                        }
+                    }
+                    self.queries(&batch).await?
+                }
                 Item::Query { text, .. } => {
                     if !active {
                         continue;
@@ -389,6 +405,52 @@ impl<'c> Session<'c> {
             Err(reason) => return Ok(Next::Restart(reason)),
         };
         let events = self.conn.simple_query(&sent).await?;
+        Ok(self.answer(text, events, gset, tag))
+    }
+
+    /// Sends `texts` (consecutive queries of the script) in one round trip and prints their
+    /// answers in order, as if each had been sent alone. Only inside the caller's
+    /// transaction: what runs after a failed query there fails too (the transaction is
+    /// aborted), so nothing happens that psql, stopping at the error, would not have done.
+    async fn queries(&mut self, texts: &[String]) -> Result<Next, SessionError> {
+        let mut sent = Vec::with_capacity(texts.len());
+        let mut tags = Vec::with_capacity(texts.len());
+        let mut restart = None;
+        for text in texts {
+            match self.emulated(text) {
+                Ok((query, tag)) => {
+                    sent.push(query);
+                    tags.push(tag);
+                }
+                Err(reason) => {
+                    restart = Some(reason);
+                    break;
+                }
+            }
+        }
+        let refs: Vec<&str> = sent.iter().map(String::as_str).collect();
+        let answers = self.conn.pipeline(&refs).await?;
+        for ((text, events), tag) in texts.iter().zip(answers).zip(tags) {
+            self.last_query = Some(text.clone());
+            match self.answer(text, events, None, tag) {
+                Next::Continue | Next::Failed => {}
+                other => return Ok(other),
+            }
+        }
+        Ok(match restart {
+            Some(reason) => Next::Restart(reason),
+            None => Next::Continue,
+        })
+    }
+
+    /// Prints what psql prints for the answer to `text`.
+    fn answer(
+        &mut self,
+        text: &str,
+        events: Vec<QueryEvent>,
+        gset: Option<String>,
+        tag: Option<String>,
+    ) -> Next {
         let mut result: Option<(Vec<Column>, Vec<Row>)> = None;
         let mut error: Option<ServerMessage> = None;
         let mut row_count: u64 = 0;
@@ -407,7 +469,7 @@ impl<'c> Session<'c> {
                             row_count = rows.len() as u64;
                             if let Some(prefix) = &gset {
                                 if let Some(message) = self.gset(prefix, &columns, &rows) {
-                                    return Ok(self.meta_error(message));
+                                    return self.meta_error(message);
                                 }
                             } else {
                                 print_result(&mut self.out, &columns, &rows, &self.print);
@@ -415,7 +477,7 @@ impl<'c> Session<'c> {
                         }
                         None => {
                             if gset.is_some() {
-                                return Ok(self.meta_error("\\gset: query must return a result set"));
+                                return self.meta_error("\\gset: query must return a result set");
                             }
                             if !self.quiet() {
                                 self.out.push_str(tag.as_deref().unwrap_or(&command_tag));
@@ -453,16 +515,16 @@ impl<'c> Session<'c> {
                 self.vars.set_builtin("ERROR", "false");
                 self.vars.set_builtin("SQLSTATE", "00000");
                 self.vars.set_builtin("ROW_COUNT", row_count.to_string());
-                Ok(Next::Continue)
+                Next::Continue
             }
             Some(e) => {
                 if self.emulation != TransactionEmulation::Off
                     && (restart_on(&e.code) || !self.vars.on_error_stop())
                 {
-                    return Ok(Next::Restart(format!(
+                    return Next::Restart(format!(
                         "SQLSTATE {} inside the test's transaction",
                         e.code
-                    )));
+                    ));
                 }
                 self.message(&e, Some(text));
                 self.vars.set_builtin("ERROR", "true");
@@ -471,9 +533,9 @@ impl<'c> Session<'c> {
                 self.vars.set_builtin("LAST_ERROR_SQLSTATE", e.code.clone());
                 self.vars.set_builtin("LAST_ERROR_MESSAGE", e.message.clone());
                 if self.vars.on_error_stop() {
-                    Ok(Next::Stop)
+                    Next::Stop
                 } else {
-                    Ok(Next::Continue)
+                    Next::Continue
                 }
             }
         }
@@ -585,6 +647,27 @@ fn version_number(version: &str) -> u32 {
     let major = parts.next().unwrap_or(0);
     let minor = parts.next().unwrap_or(0);
     major * 10000 + minor
+}
+
+/// A scanning error as the session reports it.
+fn scan_failure(e: &ScanError) -> SessionError {
+    SessionError::Script {
+        line: scan_error_line(e),
+        message: e.to_string(),
+    }
+}
+
+/// Whether the script reads the variables psql sets after each query (`ROW_COUNT`,
+/// `ERROR`, `SQLSTATE`, `LAST_ERROR_…`): then its queries are sent one at a time, so each
+/// is read after the previous one has answered.
+fn reads_query_status(script: &str) -> bool {
+    ["ROW_COUNT", "ERROR", "SQLSTATE", "LAST_ERROR"]
+        .iter()
+        .any(|name| {
+            [":", ":'", ":\""]
+                .iter()
+                .any(|prefix| script.contains(&format!("{prefix}{name}")))
+        })
 }
 
 /// The script line of a scanning error.
