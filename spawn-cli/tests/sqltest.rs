@@ -98,7 +98,9 @@ async fn new_build_run_expect_compare_round_trip() {
         .args(["test", "new", "greeting"])
         .assert()
         .failure()
-        .stderr(predicate::str::contains("exists already; nothing was overwritten"));
+        .stderr(predicate::str::contains(
+            "exists already; nothing was overwritten",
+        ));
 
     write(
         root,
@@ -140,7 +142,11 @@ async fn a_difference_fails_with_a_diff_and_a_junit_report() {
     let db = TestDb::new("sqltest_diff").await;
     let dir = project(&db);
     let root = dir.path();
-    write(root, "db/tests/count/test.sql", "SELECT count(*) AS n FROM fruit;\n");
+    write(
+        root,
+        "db/tests/count/test.sql",
+        "SELECT count(*) AS n FROM fruit;\n",
+    );
     write(root, "db/tests/count/expected", " n \n---\n 3\n(1 row)\n\n");
     write(root, "db/tests/fine/test.sql", "\\echo fine\n");
     write(root, "db/tests/fine/expected", "fine\n");
@@ -173,10 +179,12 @@ async fn a_difference_fails_with_a_diff_and_a_junit_report() {
         .to_owned();
     assert!(database_exists(&kept).await, "{kept} was kept");
     let mut admin = spawn_tests::server().admin_connection().await;
-    let n: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM pg_database WHERE datname = '{kept}'"))
-        .fetch_one(&mut admin)
-        .await
-        .expect("count");
+    let n: i64 = sqlx::query_scalar(&format!(
+        "SELECT count(*) FROM pg_database WHERE datname = '{kept}'"
+    ))
+    .fetch_one(&mut admin)
+    .await
+    .expect("count");
     assert_eq!(n, 1);
     sqlx::raw_sql(&format!("DROP DATABASE \"{kept}\""))
         .execute(&mut admin)
@@ -199,14 +207,24 @@ async fn clashing_tests_are_isolated_in_parallel() {
         write(root, &format!("db/tests/{name}/test.sql"), body);
         write(root, &format!("db/tests/{name}/expected"), out);
     }
-    write(root, "db/tests/e/test.sql", &format!("VACUUM fruit;\n{body}"));
+    write(
+        root,
+        "db/tests/e/test.sql",
+        &format!("VACUUM fruit;\n{body}"),
+    );
     write(root, "db/tests/e/expected", out);
-    write(root, "db/tests/f/test.sql", &format!("BEGIN;\n{body}COMMIT;\n"));
+    write(
+        root,
+        "db/tests/f/test.sql",
+        &format!("BEGIN;\n{body}COMMIT;\n"),
+    );
     write(root, "db/tests/f/expected", out);
     write(
         root,
         "db/tests/g/test.sql",
-        &format!("SET search_path = nowhere;\nPREPARE p AS SELECT 1;\nSET search_path = public;\n{body}"),
+        &format!(
+            "SET search_path = nowhere;\nPREPARE p AS SELECT 1;\nSET search_path = public;\n{body}"
+        ),
     );
     write(root, "db/tests/g/expected", out);
     spawn_in(root, &db)
@@ -241,7 +259,10 @@ async fn bad_tests_are_refused_before_anything_runs() {
         .stderr(predicate::str::contains("line 3"))
         .stderr(predicate::str::contains("\\d"))
         .stderr(predicate::str::contains("nothing was run"));
-    assert!(!database_exists(&template).await, "nothing ran: no template");
+    assert!(
+        !database_exists(&template).await,
+        "nothing ran: no template"
+    );
 
     std::fs::remove_dir_all(root.join("db/tests/meta")).expect("rm");
     write(root, "db/tests/broken/test.sql", "SELECT 1;\n{% if %}\n");
@@ -249,8 +270,13 @@ async fn bad_tests_are_refused_before_anything_runs() {
         .args(["test", "run"])
         .assert()
         .code(1)
-        .stderr(predicate::str::contains("tests/broken/test.sql:2: syntax error"));
-    assert!(!database_exists(&template).await, "nothing ran: no template");
+        .stderr(predicate::str::contains(
+            "tests/broken/test.sql:2: syntax error",
+        ));
+    assert!(
+        !database_exists(&template).await,
+        "nothing ran: no template"
+    );
 
     std::fs::remove_dir_all(root.join("db/tests/broken")).expect("rm");
     spawn_in(root, &db)
@@ -354,7 +380,10 @@ async fn ctrl_c_drops_every_database_of_the_run() {
             .await
             .expect("clear snapshot");
     }
-    assert!(!leftover_databases().await.is_empty(), "the run has its copies");
+    assert!(
+        !leftover_databases().await.is_empty(),
+        "the run has its copies"
+    );
     // SAFETY: kill(2) on our own child's pid.
     unsafe {
         libc::kill(child.id() as i32, libc::SIGINT);

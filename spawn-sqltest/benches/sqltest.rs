@@ -27,7 +27,8 @@ use tokio::io::AsyncWriteExt;
 
 const PROTOCOL: &str = "\\set QUIET on\n\\pset pager off\n\\set ON_ERROR_STOP on\n";
 
-const FIXTURE: &str = "CREATE TABLE item (id serial PRIMARY KEY, label text NOT NULL, qty int NOT NULL DEFAULT 0);
+const FIXTURE: &str =
+    "CREATE TABLE item (id serial PRIMARY KEY, label text NOT NULL, qty int NOT NULL DEFAULT 0);
 INSERT INTO item (label, qty) SELECT 'item ' || g, g FROM generate_series(1, 50) g;
 CREATE FUNCTION total() RETURNS bigint LANGUAGE sql AS 'SELECT sum(qty) FROM item';";
 
@@ -41,10 +42,10 @@ fn body(k: usize) -> String {
         a = k % 40 + 1,
         b = k % 40 + 4,
     );
-    if k % 7 == 0 {
+    if matches!(k % 7, 0) {
         sql.push_str("BEGIN;\nDELETE FROM item WHERE id = 1;\nROLLBACK;\n");
     }
-    if k % 10 == 0 {
+    if matches!(k % 10, 0) {
         sql.push_str("SELECT 1 / 0;\nSELECT 'not reached';\n");
     }
     sql
@@ -62,8 +63,15 @@ async fn psql_run(psql: &Path, url: &str, script: &str) {
         .expect("run psql");
     let mut stdin = child.stdin.take().expect("stdin");
     // psql stops reading at the first error (ON_ERROR_STOP): a broken pipe is expected.
-    if let Err(e) = stdin.write_all(format!("{PROTOCOL}{script}").as_bytes()).await {
-        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "write to psql: {e}");
+    if let Err(e) = stdin
+        .write_all(format!("{PROTOCOL}{script}").as_bytes())
+        .await
+    {
+        assert_eq!(
+            e.kind(),
+            std::io::ErrorKind::BrokenPipe,
+            "write to psql: {e}"
+        );
     }
     drop(stdin);
     child.wait().await.expect("psql");

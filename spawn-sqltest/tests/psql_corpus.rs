@@ -69,8 +69,15 @@ async fn psql_output(psql: &Path, url: &str, script: &str) -> String {
         .expect("run psql");
     let mut stdin = child.stdin.take().expect("psql stdin");
     // psql stops reading at the first error (ON_ERROR_STOP): a broken pipe is expected.
-    if let Err(e) = stdin.write_all(format!("{PROTOCOL}{script}").as_bytes()).await {
-        assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "write to psql: {e}");
+    if let Err(e) = stdin
+        .write_all(format!("{PROTOCOL}{script}").as_bytes())
+        .await
+    {
+        assert_eq!(
+            e.kind(),
+            std::io::ErrorKind::BrokenPipe,
+            "write to psql: {e}"
+        );
     }
     drop(stdin);
     let output = child.wait_with_output().await.expect("psql output");
@@ -128,7 +135,9 @@ async fn the_runner_prints_what_psql_prints() {
             .await
             .expect("connect");
             let events = admin
-                .simple_query(&format!("CREATE DATABASE \"{copy}\" TEMPLATE \"{template}\""))
+                .simple_query(&format!(
+                    "CREATE DATABASE \"{copy}\" TEMPLATE \"{template}\""
+                ))
                 .await
                 .expect("copy the template");
             for event in events {
@@ -161,10 +170,20 @@ async fn the_runner_prints_what_psql_prints() {
     // The oracle really ran: no connection failure, and the corpus prints tables, errors
     // and notices.
     for ((name, _), output) in cases.iter().zip(&expected) {
-        assert!(!output.starts_with("psql:"), "{name}: psql failed: {output}");
+        assert!(
+            !output.starts_with("psql:"),
+            "{name}: psql failed: {output}"
+        );
     }
     let all = expected.concat();
-    for needle in ["(1 row)", "ERROR:  ", "LINE 1: ", "NOTICE:  ", "-[ RECORD 1 ]", "HINT:  "] {
+    for needle in [
+        "(1 row)",
+        "ERROR:  ",
+        "LINE 1: ",
+        "NOTICE:  ",
+        "-[ RECORD 1 ]",
+        "HINT:  ",
+    ] {
         assert!(all.contains(needle), "no psql output contains {needle:?}");
     }
     if std::env::var_os("SPAWN_CORPUS_PRINT").is_some() {
@@ -210,7 +229,10 @@ async fn the_runner_prints_what_psql_prints() {
             std::future::pending(),
         )
         .await;
-        println!("runner (own database forced: {own_database}): {:?}", started.elapsed());
+        println!(
+            "runner (own database forced: {own_database}): {:?}",
+            started.elapsed()
+        );
         let (outcomes, state) = result.expect("run the corpus");
         assert_eq!(state, runner::TemplateState::Reused);
         for outcome in outcomes {

@@ -79,7 +79,12 @@ fn build(ctx: &CommandContext<'_>, name: &str, variables: Option<&Path>) -> CmdR
         .into_iter()
         .next()
         .ok_or_else(|| anyhow!("no test named {name}"))?;
-    let sql = render_test(&mut proj, &test, &target.environment, target.variables.as_deref())?;
+    let sql = render_test(
+        &mut proj,
+        &test,
+        &target.environment,
+        target.variables.as_deref(),
+    )?;
     ctx.out.data(format!("{sql}\n"));
     Ok(())
 }
@@ -98,8 +103,8 @@ fn find_tests(proj: &CliProject, names: &[String]) -> Result<Vec<SqlTest>> {
     }
     let mut chosen: Vec<SqlTest> = Vec::new();
     for name in names {
-        let pattern = glob::Pattern::new(name)
-            .map_err(|e| anyhow!("test name pattern {name:?}: {e}"))?;
+        let pattern =
+            glob::Pattern::new(name).map_err(|e| anyhow!("test name pattern {name:?}: {e}"))?;
         let matched: Vec<&SqlTest> = all.iter().filter(|t| pattern.matches(&t.name)).collect();
         if matched.is_empty() {
             let known: Vec<&str> = all.iter().map(|t| t.name.as_str()).take(10).collect();
@@ -151,7 +156,12 @@ async fn run_tests(ctx: &CommandContext<'_>, args: &TestRunArgs, mode: Mode) -> 
     let mut problems = Vec::new();
     let mut missing_expected = Vec::new();
     for test in &tests {
-        let sql = match render_test(&mut proj, test, &target.environment, target.variables.as_deref()) {
+        let sql = match render_test(
+            &mut proj,
+            test,
+            &target.environment,
+            target.variables.as_deref(),
+        ) {
             Ok(sql) => sql,
             Err(e) => {
                 problems.push(format!("{e:#}"));
@@ -277,7 +287,11 @@ fn report_outcome(ctx: &CommandContext<'_>, outcome: &TestOutcome) {
             outcome.duration.as_millis()
         )),
         _ => {
-            out.line(format!("{} {}", out.paint("FAILED", Paint::Bad), outcome.name));
+            out.line(format!(
+                "{} {}",
+                out.paint("FAILED", Paint::Bad),
+                outcome.name
+            ));
         }
     }
 }
@@ -299,7 +313,10 @@ fn finish_compare(
         if !passed {
             failed += 1;
             let diff = unified_diff(&expected_name, expected_text(outcome), &outcome.output);
-            out.line(format!("\n{} {expected_name}:", out.paint("FAILED", Paint::Bad)));
+            out.line(format!(
+                "\n{} {expected_name}:",
+                out.paint("FAILED", Paint::Bad)
+            ));
             for line in diff.lines() {
                 let kind = match line.chars().next() {
                     Some('+') if !line.starts_with("+++") => Some(Paint::Good),

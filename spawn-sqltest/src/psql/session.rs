@@ -156,7 +156,10 @@ impl<'c> Session<'c> {
                     // The queries up to the next meta-command go in one round trip.
                     let mut batch = vec![text];
                     loop {
-                        match scanner.next(&self.vars, true).map_err(|e| scan_failure(&e))? {
+                        match scanner
+                            .next(&self.vars, true)
+                            .map_err(|e| scan_failure(&e))?
+                        {
                             Some(Item::Query { text, .. }) => batch.push(text),
                             other => {
                                 held = other;
@@ -183,35 +186,33 @@ impl<'c> Session<'c> {
                     args,
                     line,
                     query,
-                } => {
-                    match MetaCommand::parse(&command, &args, line) {
-                        Ok(parsed) => {
-                            if active {
-                                for warning in parsed.warnings() {
-                                    self.out.push_str(&warning);
-                                    self.out.push('\n');
-                                }
+                } => match MetaCommand::parse(&command, &args, line) {
+                    Ok(parsed) => {
+                        if active {
+                            for warning in parsed.warnings() {
+                                self.out.push_str(&warning);
+                                self.out.push('\n');
                             }
-                            let next = self.meta(parsed.command, query, active).await?;
-                            if matches!(next, Next::Failed) {
-                                scanner.discard_rest_of_line();
-                            }
-                            next
                         }
-                        Err(MetaError::MissingArgument { .. }) if !active => Next::Continue,
-                        Err(e @ MetaError::MissingArgument { .. }) => {
-                            let next = self.meta_error(&e.to_string());
+                        let next = self.meta(parsed.command, query, active).await?;
+                        if matches!(next, Next::Failed) {
                             scanner.discard_rest_of_line();
-                            next
                         }
-                        Err(e) => {
-                            return Err(SessionError::Script {
-                                line,
-                                message: e.to_string(),
-                            })
-                        }
+                        next
                     }
-                }
+                    Err(MetaError::MissingArgument { .. }) if !active => Next::Continue,
+                    Err(e @ MetaError::MissingArgument { .. }) => {
+                        let next = self.meta_error(&e.to_string());
+                        scanner.discard_rest_of_line();
+                        next
+                    }
+                    Err(e) => {
+                        return Err(SessionError::Script {
+                            line,
+                            message: e.to_string(),
+                        })
+                    }
+                },
             };
             match next {
                 Next::Continue | Next::Failed => {}
@@ -531,7 +532,8 @@ impl<'c> Session<'c> {
                 self.vars.set_builtin("SQLSTATE", e.code.clone());
                 self.vars.set_builtin("ROW_COUNT", "0");
                 self.vars.set_builtin("LAST_ERROR_SQLSTATE", e.code.clone());
-                self.vars.set_builtin("LAST_ERROR_MESSAGE", e.message.clone());
+                self.vars
+                    .set_builtin("LAST_ERROR_MESSAGE", e.message.clone());
                 if self.vars.on_error_stop() {
                     Next::Stop
                 } else {
@@ -581,7 +583,9 @@ impl<'c> Session<'c> {
                 ))
             }
             StatementClass::Savepoint if self.in_user_transaction => Ok((text.to_owned(), None)),
-            StatementClass::Savepoint => Err("a savepoint command outside a transaction".to_owned()),
+            StatementClass::Savepoint => {
+                Err("a savepoint command outside a transaction".to_owned())
+            }
             StatementClass::NeedsOwnDatabase(reason) => Err(reason.to_owned()),
         }
     }

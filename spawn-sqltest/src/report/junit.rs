@@ -117,10 +117,16 @@ mod tests {
                 },
             ],
         );
-        assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"), "{xml}");
+        assert!(
+            xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
+            "{xml}"
+        );
         assert!(xml.contains(r#"tests="2" failures="1""#), "{xml}");
         assert!(xml.contains(r#"<testcase name="ok&lt;1&gt;""#), "{xml}");
-        assert!(xml.contains("<![CDATA[-a\n+b ]]>]]&gt;<![CDATA[ & <x>\n]]>"), "{xml}");
+        assert!(
+            xml.contains("<![CDATA[-a\n+b ]]>]]&gt;<![CDATA[ & <x>\n]]>"),
+            "{xml}"
+        );
         // It parses back.
         let mut reader = quick_xml::Reader::from_str(&xml);
         let mut testcases = 0;

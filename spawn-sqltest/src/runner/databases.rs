@@ -25,7 +25,11 @@ impl Admin {
     }
 
     /// Runs `sql`; its rows (text values), or the server's error described as `doing`.
-    async fn query(&mut self, sql: &str, doing: &str) -> Result<Vec<Vec<Option<String>>>, RunError> {
+    async fn query(
+        &mut self,
+        sql: &str,
+        doing: &str,
+    ) -> Result<Vec<Vec<Option<String>>>, RunError> {
         let events = self
             .conn
             .simple_query(sql)

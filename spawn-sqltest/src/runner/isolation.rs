@@ -82,7 +82,10 @@ pub fn classify(sql: &str) -> StatementClass {
             StatementClass::NeedsOwnDatabase("not allowed in a transaction block")
         }
         "CREATE" | "DROP" | "ALTER"
-            if matches!(word(1), "DATABASE" | "TABLESPACE" | "SYSTEM" | "SUBSCRIPTION") =>
+            if matches!(
+                word(1),
+                "DATABASE" | "TABLESPACE" | "SYSTEM" | "SUBSCRIPTION"
+            ) =>
         {
             StatementClass::NeedsOwnDatabase("not allowed in a transaction block")
         }
@@ -174,7 +177,10 @@ mod tests {
     #[test]
     fn plain_transaction_control_maps_to_savepoints() {
         assert_eq!(classify("BEGIN;"), StatementClass::Begin { tag: "BEGIN" });
-        assert_eq!(classify("begin work"), StatementClass::Begin { tag: "BEGIN" });
+        assert_eq!(
+            classify("begin work"),
+            StatementClass::Begin { tag: "BEGIN" }
+        );
         assert_eq!(
             classify("/* c */ start transaction;"),
             StatementClass::Begin {

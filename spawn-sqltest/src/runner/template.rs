@@ -51,7 +51,10 @@ pub fn fingerprint(migrations: &[Migration], environment: &str) -> String {
 
 /// The comment of a template built for `fingerprint` whose sequences `reset` puts back.
 pub fn comment(fingerprint: &str, reset: Option<&str>) -> String {
-    format!("{COMMENT_PREFIX}{fingerprint}\n{}", reset.unwrap_or_default())
+    format!(
+        "{COMMENT_PREFIX}{fingerprint}\n{}",
+        reset.unwrap_or_default()
+    )
 }
 
 /// What a template's comment says, if it was built for `fingerprint`.
@@ -110,11 +113,7 @@ pub async fn prepare(
 
 /// Records database `name`, prepared by other means, as the template of `fingerprint` (its
 /// sequences as they are now), so that a run reuses it as it is.
-pub async fn adopt(
-    connect: &ConnectTarget,
-    name: &str,
-    fingerprint: &str,
-) -> Result<(), RunError> {
+pub async fn adopt(connect: &ConnectTarget, name: &str, fingerprint: &str) -> Result<(), RunError> {
     let mut conn = Connection::connect(&connect.clone().database(name))
         .await
         .map_err(|source| RunError::Wire {

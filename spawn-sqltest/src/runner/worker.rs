@@ -19,7 +19,6 @@ use super::databases::Admin;
 use super::isolation::{classify, StatementClass};
 use super::template::TemplateInfo;
 use super::{Isolation, LiveDatabases, RunConfig, RunError, TestCase, TestOutcome};
-use crate::message::ServerMessage;
 use crate::psql::scan::{Item, Scanner};
 use crate::psql::session::{run_script, Ending, SessionError, TransactionEmulation};
 use crate::psql::vars::Variables;
@@ -255,7 +254,9 @@ impl Worker {
                 .pop_front();
             let Some(work) = next else { break };
             let outcome = match work {
-                Work::InCopy(test, copy) => Some(in_copy(&shared, test, copy, Instant::now()).await?),
+                Work::InCopy(test, copy) => {
+                    Some(in_copy(&shared, test, copy, Instant::now()).await?)
+                }
                 Work::InTransaction(test) => self.run_in_transaction(&shared, test).await?,
             };
             if let Some(outcome) = outcome {
@@ -415,18 +416,18 @@ fn wire_error(test: &str, source: WireError) -> RunError {
     }
 }
 
-fn reset_error(test: &str, e: ServerMessage) -> RunError {
+fn reset_error(test: &str, message: String) -> RunError {
     RunError::Reset {
         test: test.to_owned(),
-        message: e.message,
+        message,
     }
 }
 
-/// The server's error among `events`.
-fn expect_ok(events: Vec<QueryEvent>) -> Result<(), ServerMessage> {
+/// The server's error message among `events`.
+fn expect_ok(events: Vec<QueryEvent>) -> Result<(), String> {
     for event in events {
         if let QueryEvent::Error(e) = event {
-            return Err(e);
+            return Err(e.message);
         }
     }
     Ok(())
@@ -447,7 +448,7 @@ async fn deferred_constraints(conn: &mut Connection, label: &str) -> Result<bool
             QueryEvent::DataRow(row) => {
                 deferred = row.first().and_then(|v| v.as_deref()) == Some("t");
             }
-            QueryEvent::Error(e) => return Err(reset_error(label, e)),
+            QueryEvent::Error(e) => return Err(reset_error(label, e.message)),
             _ => {}
         }
     }
