@@ -114,15 +114,7 @@ pub async fn prepare(
 /// Records database `name`, prepared by other means, as the template of `fingerprint` (its
 /// sequences as they are now), so that a run reuses it as it is.
 pub async fn adopt(connect: &ConnectTarget, name: &str, fingerprint: &str) -> Result<(), RunError> {
-    let mut conn = Connection::connect(&connect.clone().database(name))
-        .await
-        .map_err(|source| RunError::Wire {
-            test: format!("(reading the sequences of {name})"),
-            source,
-        })?;
-    let reset = sequence_reset(&mut conn, name).await;
-    let _ = conn.close().await;
-    let reset = reset?;
+    let reset = read_sequences(connect, name).await?;
     let mut admin = Admin::connect(connect).await?;
     admin
         .execute(
@@ -160,17 +152,22 @@ async fn migrate(
         template: name.to_owned(),
         message: error.to_string(),
     })?;
+    Ok(TemplateInfo {
+        reset_sequences: read_sequences(connect, name).await?,
+    })
+}
+
+/// [`sequence_reset`] of database `name`, on a connection of its own.
+async fn read_sequences(connect: &ConnectTarget, name: &str) -> Result<Option<String>, RunError> {
     let mut conn = Connection::connect(&connect.clone().database(name))
         .await
         .map_err(|source| RunError::Wire {
             test: format!("(reading the sequences of {name})"),
             source,
         })?;
-    let reset_sequences = sequence_reset(&mut conn, name).await;
+    let reset = sequence_reset(&mut conn, name).await;
     let _ = conn.close().await;
-    Ok(TemplateInfo {
-        reset_sequences: reset_sequences?,
-    })
+    reset
 }
 
 /// The statement that puts the database's sequences back to their current state (`None`
