@@ -158,13 +158,15 @@ fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     let inputs = &sig.inputs;
     let output = &sig.output;
 
+    // Outside the `#[test]` function, so the types are checked in every build (a `#[test]`
+    // function is only compiled by `cargo test`), with errors pointing at the user's types.
     let argument_check = quote_spanned! {argument_type.span()=>
-        ::spawn_runtime::testing::__private::assert_argument::<#argument_type>();
+        const _: fn() = ::spawn_runtime::testing::__private::assert_argument::<#argument_type>;
     };
     let output_check = match output {
         ReturnType::Default => TokenStream::new(),
         ReturnType::Type(_, ty) => quote_spanned! {ty.span()=>
-            ::spawn_runtime::testing::__private::assert_result::<#ty>();
+            const _: fn() = ::spawn_runtime::testing::__private::assert_result::<#ty>;
         },
     };
     let migrations = match &options.migrations {
@@ -182,12 +184,12 @@ fn try_expand(args: TokenStream, item: TokenStream) -> syn::Result<TokenStream> 
     let fixtures = &options.fixtures;
 
     Ok(quote! {
+        #argument_check
+        #output_check
         #(#attrs)*
         #[::core::prelude::v1::test]
         #vis fn #name() {
             async fn __spawn_test_body(#inputs) #output #block
-            #argument_check
-            #output_check
             ::spawn_runtime::testing::run_test(
                 ::spawn_runtime::testing::TestConfig {
                     test: ::core::concat!(::core::module_path!(), "::", ::core::stringify!(#name)),
