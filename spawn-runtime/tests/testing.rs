@@ -10,8 +10,8 @@ use spawn_runtime::embedded::{EmbeddedMigration, EmbeddedRender};
 use spawn_runtime::sqlx::postgres::PgConnectOptions;
 use spawn_runtime::sqlx::{self, ConnectOptions, Connection, PgConnection, PgPool};
 use spawn_runtime::testing::{
-    drop_database, fingerprint, prepare_template, run_test, run_test_async, server, template_name,
-    TemplateState, TestConfig, TestingError,
+    drop_database, fingerprint, finish_background_work, prepare_template, run_test, run_test_async,
+    server, template_name, TemplateState, TestConfig, TestingError,
 };
 use spawn_runtime::{Migration, Migrations, Migrator, Statement};
 
@@ -223,6 +223,10 @@ async fn a_passing_test_gets_a_migrated_pool_and_its_database_is_dropped() {
     .expect("the test ran");
     assert!(outcome.passed() && !outcome.kept(), "{outcome:?}");
     assert!(outcome.database().starts_with("spawn_test_case_"));
+    // Dropped in the background: wait for it.
+    tokio::task::spawn_blocking(finish_background_work)
+        .await
+        .expect("the drops finished");
     assert_eq!(database_oid(outcome.database()).await, None, "dropped");
 
     let template = template_name(config.package, config.manifest_dir, "dev");

@@ -49,15 +49,17 @@
 //!
 //! * **A database of its own**, named `spawn_test_<function>_<pid>_<n>`, cloned with
 //!   `CREATE DATABASE … TEMPLATE` from the crate's *template* (a file copy on the server, a few
-//!   milliseconds, however many migrations there are), then the `fixtures(…)` applied in order
+//!   milliseconds, however many migrations there are; the copy for the next test is made
+//!   ahead of time, in the background, and renamed when a test takes it), then the `fixtures(…)` applied in order
 //!   (SQL files relative to the crate's `Cargo.toml`; a missing one fails the test naming it,
 //!   before any database is made).
 //! * **The argument it asks for**: a `PgPool` (closed when the test ends), a `PgConnection` or
 //!   the `PgConnectOptions` of that database. Return `()` or a `Result`; an `Err` fails the
 //!   test.
 //! * **Drop on pass, keep on fail**: when the body returns normally (`Ok` for a `Result`) the
-//!   database is dropped; when it panics or returns `Err`, it is kept and its URL printed with
-//!   the test's output, to look at with psql.
+//!   database is dropped, in the background while the next test runs (the process waits for
+//!   those drops when it exits, see [`finish_background_work`]); when it panics or returns
+//!   `Err`, it is kept and its URL printed with the test's output, to look at with psql.
 //!
 //! # The template
 //!
@@ -102,6 +104,7 @@
 //! ```
 
 mod argument;
+mod background;
 mod database;
 mod error;
 mod fixtures;
@@ -110,6 +113,7 @@ mod server;
 mod template;
 
 pub use argument::{TestArgument, TestResult};
+pub use background::finish_background_work;
 pub use database::{clone_database, drop_database, unique_database_name};
 pub use error::TestingError;
 pub use fixtures::{apply_fixtures, read_fixtures, Fixture};

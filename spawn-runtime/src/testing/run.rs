@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use futures_util::FutureExt;
 
 use super::argument::{TestArgument, TestResult};
-use super::database::{clone_database, drop_database, unique_database_name};
+use super::background::{drop_later, take_clone};
+use super::database::{drop_database, unique_database_name};
 use super::fixtures::{apply_fixtures, read_fixtures};
 use super::server::{server, TestServer};
 use super::template::{fingerprint, prepare_template, template_name};
@@ -73,6 +74,11 @@ impl TestOutcome {
         &self.database
     }
 
+    /// The database's URL (without a password).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
     /// Whether the database was kept (the test failed) rather than dropped.
     pub fn kept(&self) -> bool {
         self.kept
@@ -124,8 +130,9 @@ where
 }
 
 /// Prepares the test's database, runs `body` on it catching panics, and drops the database
-/// if the test passed or keeps it (printing its name) if not. `Err` when the database could
-/// not be prepared (nothing is left behind then) or dropped.
+/// if the test passed (in the background: [`finish_background_work`](super::finish_background_work)
+/// waits for it) or keeps it (printing its name) if not. `Err` when the database could not
+/// be prepared (nothing is left behind then).
 pub async fn run_test_async<A, F, Fut>(
     config: TestConfig,
     body: F,
@@ -144,7 +151,7 @@ where
     };
     let database = unique_database_name(config.test);
     let admin = server.admin_options();
-    clone_database(admin, &source, &database).await?;
+    take_clone(admin, &source, &database).await?;
     let options = server.options(&database);
     let prepared = async {
         apply_fixtures(&options, &database, &fixtures).await?;
@@ -176,7 +183,7 @@ where
             config.test
         );
     } else {
-        drop_database(admin, &database).await?;
+        drop_later(admin, &database).await?;
     }
     Ok(TestOutcome {
         database,
@@ -184,13 +191,6 @@ where
         kept,
         failure,
     })
-}
-
-impl TestOutcome {
-    /// The database's URL (without a password).
-    pub fn url(&self) -> &str {
-        &self.url
-    }
 }
 
 /// The template of `config`'s crate and environment, built (or found up to date) once per

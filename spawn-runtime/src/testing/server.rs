@@ -1,5 +1,6 @@
 //! The PostgreSQL server of a test binary: `DATABASE_URL` when set, else a throwaway cluster
-//! (spawn-localdb) started on first use and shared by every test of the binary. The cluster
+//! (spawn-localdb, in `/dev/shm` when there is one) started on first use and shared by every
+//! test of the binary. The cluster
 //! lives in a process-wide static, so it is never dropped; spawn-localdb's reaper stops and
 //! deletes it when the process exits.
 
@@ -68,7 +69,7 @@ fn start() -> Result<TestServer, String> {
             cluster: None,
         }),
         _ => {
-            let cluster = spawn_localdb::Cluster::start_temporary().map_err(|e| {
+            let cluster = start_cluster().map_err(|e| {
                 format!(
                     "DATABASE_URL is not set and a throwaway PostgreSQL could not be started \
                      for the tests: {e}"
@@ -83,5 +84,16 @@ fn start() -> Result<TestServer, String> {
                 cluster: Some(cluster),
             })
         }
+    }
+}
+
+/// A throwaway cluster, in memory (`/dev/shm`) where the machine has one: test databases are
+/// created and dropped by the hundred, and a template's files are copied for each.
+fn start_cluster() -> spawn_localdb::Result<spawn_localdb::Cluster> {
+    let shm = std::path::Path::new("/dev/shm");
+    match shm.is_dir() {
+        true => spawn_localdb::Cluster::start_temporary_in(shm)
+            .or_else(|_| spawn_localdb::Cluster::start_temporary()),
+        false => spawn_localdb::Cluster::start_temporary(),
     }
 }
