@@ -4,15 +4,17 @@
 //! way each attribute runs them:
 //!
 //! * spawn: [`run_test`] (what `#[spawn_runtime::test]` expands to), which clones every
-//!   test's database from a template. "cold" starts without the template, so its first test
-//!   builds it (the first `cargo test` after a migration changed); "warm" finds it up to date
-//!   (every later run, and every other test binary of the crate).
+//!   test's database from a template. "first run" starts without the template, so its first
+//!   test builds it (the first `cargo test` after a migration changed); "next runs" finds it
+//!   up to date (every later run, and every other test binary of the crate).
 //! * sqlx: `sqlx::testing::TestFn::run_test` (what `#[sqlx::test(migrations = …)]` expands
 //!   to) with a `sqlx::migrate::Migrator` of the same SQL as files (`<version>_<name>.sql`):
 //!   it creates an empty database per test and applies the M migrations to it.
 //!
-//! Every test body runs the same query on a pool. Figures only, nothing is asserted: the
-//! totals, the time per test and the ratio, side by side.
+//! Every test body runs the same query on a pool. The three runs alternate in rounds
+//! (`SPAWN_BENCH_ROUNDS`, default 5), so a busy moment of the machine falls on all of them.
+//! Figures only, nothing is asserted: the totals, the time per test and the ratio, side by
+//! side.
 //!
 //! Run with `cargo bench -p spawn-runtime --features testing --bench testattr` (uses
 //! `DATABASE_URL`, or a throwaway cluster from the PostgreSQL binaries on the machine).
@@ -120,9 +122,13 @@ async fn body(pool: PgPool) {
     assert!(n > 0, "the migrations ran");
 }
 
-fn run_spawn(migrations: &'static Migrations, tests: usize, label: &str) -> Duration {
+fn run_spawn(
+    migrations: &'static Migrations,
+    tests: std::ops::Range<usize>,
+    label: &str,
+) -> Duration {
     let start = Instant::now();
-    for i in 0..tests {
+    for i in tests {
         let test: &'static str = Box::leak(format!("bench::{label}_{i}").into_boxed_str());
         run_test(
             TestConfig {
@@ -141,9 +147,9 @@ fn run_spawn(migrations: &'static Migrations, tests: usize, label: &str) -> Dura
     start.elapsed()
 }
 
-fn run_sqlx(migrator: &'static sqlx::migrate::Migrator, tests: usize) -> Duration {
+fn run_sqlx(migrator: &'static sqlx::migrate::Migrator, tests: std::ops::Range<usize>) -> Duration {
     let start = Instant::now();
-    for i in 0..tests {
+    for i in tests {
         let path: &'static str = Box::leak(format!("bench::sqlx_{i}").into_boxed_str());
         let mut args = sqlx::testing::TestArgs::new(path);
         args.migrator(migrator);
@@ -177,10 +183,18 @@ fn main() {
         .block_on(drop_database(server.admin_options(), &template))
         .expect("dropping an old template");
 
-    println!("{tests} tests, {m} migrations each (one after the other, one process)\n");
-    let cold = run_spawn(ours, tests, "cold");
-    let warm = run_spawn(ours, tests, "warm");
-    let sqlx_time = run_sqlx(theirs, tests);
+    let rounds = env_number("SPAWN_BENCH_ROUNDS", 5).clamp(1, tests.max(1));
+    println!(
+        "{tests} tests, {m} migrations, one test after the other in one process; the three \
+         runs alternate in {rounds} rounds so that they share the machine's ups and downs\n"
+    );
+    let (mut cold, mut warm, mut sqlx_time) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    for round in 0..rounds {
+        let chunk = (tests * round / rounds)..(tests * (round + 1) / rounds);
+        cold += run_spawn(ours, chunk.clone(), "first");
+        sqlx_time += run_sqlx(theirs, chunk.clone());
+        warm += run_spawn(ours, chunk, "next");
+    }
 
     runtime
         .block_on(drop_database(server.admin_options(), &template))
@@ -188,16 +202,16 @@ fn main() {
 
     let per = |d: Duration| d.as_secs_f64() * 1000.0 / tests as f64;
     println!(
-        "{:<44} {:>9} {:>12} {:>14}",
+        "{:<52} {:>9} {:>12} {:>14}",
         "", "total", "per test", "vs sqlx::test"
     );
     for (label, d) in [
-        ("#[spawn_runtime::test], cold (builds template)", cold),
-        ("#[spawn_runtime::test], warm (template reused)", warm),
+        ("#[spawn_runtime::test], first run (builds template)", cold),
+        ("#[spawn_runtime::test], next runs (template reused)", warm),
         ("#[sqlx::test] (migrates every database)", sqlx_time),
     ] {
         println!(
-            "{label:<44} {:>8.2}s {:>9.1} ms {:>13.1}x",
+            "{label:<52} {:>8.2}s {:>9.1} ms {:>13.1}x",
             d.as_secs_f64(),
             per(d),
             sqlx_time.as_secs_f64() / d.as_secs_f64()

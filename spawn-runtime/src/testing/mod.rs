@@ -124,8 +124,8 @@ pub use template::{fingerprint, prepare_template, template_name, TemplateState};
 /// Items used by the code `#[spawn_runtime::test]` generates. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    /// Fails to compile, pointing at the argument's type, unless it is a [`TestArgument`].
+    /// Fails to compile, pointing at the argument's type, unless it is a [`TestArgument`](super::TestArgument).
     pub fn assert_argument<A: super::TestArgument>() {}
-    /// Fails to compile, pointing at the return type, unless it is a [`TestResult`].
+    /// Fails to compile, pointing at the return type, unless it is a [`TestResult`](super::TestResult).
     pub fn assert_result<R: super::TestResult>() {}
 }
