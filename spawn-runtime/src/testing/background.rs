@@ -161,7 +161,12 @@ pub(crate) async fn take_clone(
             let (admin, name) = (admin.clone(), name.to_string());
             return spawn(runtime, move || async move {
                 let mut conn = admin_connection(runtime, &admin).await?;
-                rename(&mut conn, &ahead, &name).await
+                let renamed = rename(&mut conn, &ahead, &name).await;
+                if renamed.is_err() {
+                    // Leave nothing behind; the error says what went wrong.
+                    let _ = drop_on(&mut conn, &ahead).await;
+                }
+                renamed
             })
             .await
             .map_err(|e| TestingError::Server(format!("the background work failed: {e}")))?;
