@@ -74,6 +74,7 @@ fn spawn_migrations(set: &[(u64, String, String)]) -> &'static Migrations {
                 start: 0,
                 end: sql.len(),
                 line: 1,
+                recovery: spawn_runtime::Recovery::Transactional,
             };
             let render = EmbeddedRender {
                 environment: "dev",

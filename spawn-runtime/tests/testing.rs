@@ -24,6 +24,7 @@ fn migration(name: &'static str, sql: &'static str) -> Migration {
             start: 0,
             end: sql.len(),
             line: 1,
+            recovery: spawn_runtime::Recovery::Transactional,
         }],
     )
 }

@@ -9,8 +9,7 @@
 //! no session is in the way of copying it. The caller holds [`Admin::lock_template`], so one
 //! run at a time builds, uses and copies it.
 
-use sha2::{Digest, Sha256};
-use spawn_runtime::{Migration, Migrator};
+use spawn_runtime::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use super::databases::{quote_ident, quote_literal, Admin};
@@ -36,18 +35,9 @@ pub struct TemplateInfo {
     pub reset_sequences: Option<String>,
 }
 
-/// The fingerprint of `migrations` applied for `environment`.
-pub fn fingerprint(migrations: &[Migration], environment: &str) -> String {
-    let mut hash = Sha256::new();
-    hash.update(environment.as_bytes());
-    hash.update([0]);
-    for m in migrations {
-        hash.update(m.name.as_bytes());
-        hash.update([0]);
-        hash.update(m.sha256);
-    }
-    hex::encode(hash.finalize())
-}
+/// The fingerprint of `migrations` applied for `environment`: the one
+/// `#[spawn_runtime::test]`'s templates carry.
+pub use spawn_runtime::testing::fingerprint;
 
 /// The comment of a template built for `fingerprint` whose sequences `reset` puts back.
 pub fn comment(fingerprint: &str, reset: Option<&str>) -> String {
