@@ -89,11 +89,28 @@ fn start() -> Result<TestServer, String> {
 
 /// A throwaway cluster, in memory (`/dev/shm`) where the machine has one: test databases are
 /// created and dropped by the hundred, and a template's files are copied for each.
+/// Only with room to spare (containers often mount a 64 MB one): 1 GiB free.
 fn start_cluster() -> spawn_localdb::Result<spawn_localdb::Cluster> {
     let shm = std::path::Path::new("/dev/shm");
-    match shm.is_dir() {
+    match shm.is_dir() && free_bytes(shm).is_some_and(|free| free >= 1 << 30) {
         true => spawn_localdb::Cluster::start_temporary_in(shm)
             .or_else(|_| spawn_localdb::Cluster::start_temporary()),
         false => spawn_localdb::Cluster::start_temporary(),
     }
+}
+
+/// Free bytes of the file system holding `path`, if known.
+fn free_bytes(path: &std::path::Path) -> Option<u64> {
+    use std::os::unix::ffi::OsStrExt;
+    let c_path = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    let mut stat = std::mem::MaybeUninit::<libc::statvfs>::uninit();
+    // SAFETY: a valid NUL-terminated path and a buffer of the right type.
+    let status = unsafe { libc::statvfs(c_path.as_ptr(), stat.as_mut_ptr()) };
+    if status != 0 {
+        return None;
+    }
+    // SAFETY: statvfs succeeded, so it filled the buffer.
+    let stat = unsafe { stat.assume_init() };
+    #[allow(clippy::unnecessary_cast)] // the field types differ between platforms
+    Some(stat.f_bavail as u64 * stat.f_frsize as u64)
 }
