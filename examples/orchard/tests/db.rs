@@ -15,7 +15,10 @@ async fn dev_databases_have_the_seed_orchards(pool: PgPool) {
         .fetch_all(&pool)
         .await
         .expect("orchards");
-    assert_eq!(names, ["Appleby", "O'Hara's Grove", "Pear Tree Farm"]);
+    assert_eq!(
+        names,
+        ["Appleby", "O'Hara's Grove", "Pear Tree Farm", "Smith, Jones & Sons"]
+    );
 }
 
 /// Each test has a database of its own: this one's writes are nowhere else.
@@ -34,12 +37,13 @@ async fn tests_do_not_see_each_other(mut conn: PgConnection) -> Result<(), sqlx:
     Ok(())
 }
 
+/// The price list (components/data/price-list.csv) is seeded in every environment.
 #[spawn_runtime::test(env = "prod")]
-async fn prod_databases_have_no_seed_data(pool: PgPool) -> Result<(), sqlx::Error> {
-    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM orchard")
+async fn prod_databases_have_the_price_list(pool: PgPool) -> Result<(), sqlx::Error> {
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM variety")
         .fetch_one(&pool)
         .await?;
-    assert_eq!(n, 0);
+    assert_eq!(n, 5, "one variety per row of the price list");
     Ok(())
 }
 
@@ -52,13 +56,17 @@ async fn gross_prices_add_the_currencys_tax_rate(pool: PgPool) {
             .await
             .expect("prices");
     // price-v2 inserted a 20 % EUR rate, which version 2 of price_with_tax looks up.
-    assert_eq!(
-        rows,
-        [
-            ("Bramley".to_string(), "3.72".to_string()),
-            ("Gala".to_string(), "1.20".to_string())
-        ]
-    );
+    let expected = [
+        ("Ashmead's Kernel", "4.08"),
+        ("Bramley", "3.72"),
+        ("Bramley", "2.16"),
+        ("Conference", "2.34"),
+        ("Discovery", "2.52"),
+        ("Egremont Russet", "2.64"),
+        ("Gala", "1.20"),
+    ]
+    .map(|(variety, price)| (variety.to_owned(), price.to_owned()));
+    assert_eq!(rows, expected);
 }
 
 /// The connect options, to open connections yourself.
