@@ -94,14 +94,19 @@ pub enum Command {
 /// `spawn test …`.
 #[derive(Debug, Subcommand)]
 pub enum TestCommand {
-    /// Create tests/<name>/test.sql (refuses to overwrite).
+    /// Create tests/<name>/test.sql, or with --migration the test of a migration's data
+    /// change, migrations/<name>/test.sql and before.sql (refuses to overwrite).
     New {
         /// Letters, digits, `-` and `_`.
-        name: String,
+        #[arg(required_unless_present = "migration", conflicts_with = "migration")]
+        name: Option<String>,
+        /// The migration (its folder name) whose data change the test checks.
+        #[arg(long, value_name = "MIGRATION")]
+        migration: Option<String>,
     },
     /// Print a test's rendered SQL.
     Build {
-        /// The test's folder name.
+        /// The test's folder name (`migration:<name>` for a migration's test).
         name: String,
         /// A variables file (JSON, TOML or YAML) instead of the one spawn.toml names.
         #[arg(long)]
@@ -119,7 +124,8 @@ pub enum TestCommand {
 /// What `spawn test run|expect|compare` share.
 #[derive(Debug, Args)]
 pub struct TestRunArgs {
-    /// Test names or globs (`fn_*`); default: every test.
+    /// Test names or globs (`fn_*`; a migration's test is `migration:<name>`); default:
+    /// every test.
     pub names: Vec<String>,
     /// Tests run at once (default: the number of cores).
     #[arg(long, short = 'j')]

@@ -261,7 +261,11 @@ impl<C: Fn(Migrator) -> Migrator> Job<C> {
     }
 
     /// Applies the test's migration to the copy, where the ones before it are applied.
-    async fn apply(&self, up_to_it: &[Migration], test: &MigrationTestCase) -> Result<(), RunError> {
+    async fn apply(
+        &self,
+        up_to_it: &[Migration],
+        test: &MigrationTestCase,
+    ) -> Result<(), RunError> {
         let migrator = (self.configure)(Migrator::new(up_to_it.to_vec()));
         let pool = PgPoolOptions::new()
             .max_connections(2)
@@ -273,11 +277,13 @@ impl<C: Fn(Migrator) -> Migrator> Job<C> {
             })?;
         let applied = migrator.run(&pool).await;
         pool.close().await;
-        applied.map(drop).map_err(|error| RunError::MigrationUnderTest {
-            test: test.name.clone(),
-            migration: test.migration.clone(),
-            message: error.to_string(),
-        })
+        applied
+            .map(drop)
+            .map_err(|error| RunError::MigrationUnderTest {
+                test: test.name.clone(),
+                migration: test.migration.clone(),
+                message: error.to_string(),
+            })
     }
 
     /// Runs `script` (`file` of the test) in the copy, in autocommit.
@@ -326,7 +332,10 @@ mod tests {
     fn prefix_templates_are_named_per_migration_within_the_limit() {
         let a = prefix_template_name("spawn_test_template_0123456789abcdef", "1-a");
         let b = prefix_template_name("spawn_test_template_0123456789abcdef", "2-b");
-        assert!(a.starts_with("spawn_test_template_0123456789abcdef_m"), "{a}");
+        assert!(
+            a.starts_with("spawn_test_template_0123456789abcdef_m"),
+            "{a}"
+        );
         assert_ne!(a, b);
         assert_eq!(
             a,
@@ -338,7 +347,8 @@ mod tests {
 
     #[test]
     fn the_last_error_is_what_stopped_the_script() {
-        let output = " n \n---\n 1\n(1 row)\n\npsql:<stdin>:3: ERROR:  boom\nLINE 1: x\n        ^\n";
+        let output =
+            " n \n---\n 1\n(1 row)\n\npsql:<stdin>:3: ERROR:  boom\nLINE 1: x\n        ^\n";
         assert_eq!(
             last_error(output),
             "psql:<stdin>:3: ERROR:  boom\nLINE 1: x\n        ^"
