@@ -114,7 +114,8 @@ pub enum TestCommand {
     },
     /// Run tests and print their output.
     Run(TestRunArgs),
-    /// Run tests and write their output to tests/<name>/expected.
+    /// Run tests and write their output to tests/<name>/expected (a migration's test:
+    /// migrations/<name>/expected).
     Expect(TestRunArgs),
     /// Run tests and compare their output with tests/<name>/expected (exit 1 on any
     /// difference).

@@ -484,6 +484,14 @@ async fn a_data_migration_is_tested_on_rows_seeded_in_the_old_shape() {
     );
 
     let name = format!("migration:{SPLIT}");
+    spawn_in(root, &db)
+        .args(["test", "build", &name])
+        .assert()
+        .success()
+        .stdout(
+            "-- before.sql\nINSERT INTO person (name) VALUES ('Ada Lovelace'), ('Cher');\n\
+             SELECT 'seeded';\n-- test.sql\nSELECT * FROM person ORDER BY id;\n",
+        );
     // Only the migrations before it, before.sql, the migration: not the later `email`.
     spawn_in(root, &db)
         .args(["test", "run", &name])
