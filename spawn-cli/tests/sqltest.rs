@@ -348,7 +348,8 @@ async fn ctrl_c_drops_every_database_of_the_run() {
     write(
         root,
         "db/tests/blocked/test.sql",
-        &format!("ALTER ROLE \"{role}\" CONNECTION LIMIT 5;\n"),
+        // LISTEN makes it run in a copy of its own, which must be dropped too.
+        &format!("LISTEN spawn_test;\nALTER ROLE \"{role}\" CONNECTION LIMIT 5;\n"),
     );
     let mut child = common::spawn_process()
         .current_dir(root)
@@ -398,6 +399,13 @@ async fn ctrl_c_drops_every_database_of_the_run() {
         .execute(&mut holder)
         .await
         .expect("release and drop the role");
+    let template = spawn_sqltest::runner::template_name(&root.join("db"), "dev");
+    let open: bool = sqlx::query_scalar("SELECT datallowconn FROM pg_database WHERE datname = $1")
+        .bind(&template)
+        .fetch_one(&mut holder)
+        .await
+        .expect("the template");
+    assert!(!open, "the template takes no connections between runs");
     let _ = holder.close().await;
     assert_eq!(leftover_databases().await, Vec::<String>::new());
 }

@@ -23,6 +23,22 @@ fn temporary_cluster_starts_answers_and_is_removed_on_drop() {
 }
 
 #[test]
+fn a_temporary_cluster_lives_in_the_folder_given() {
+    let parent = tempfile::tempdir().expect("a folder");
+    // When the server runs as the `postgres` user it must be able to reach the folder.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(parent.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let cluster =
+        spawn_localdb::Cluster::start_temporary_in(parent.path()).expect("start a cluster there");
+    assert!(cluster.is_running());
+    let root = cluster.root().to_path_buf();
+    assert_eq!(root.parent(), Some(parent.path()), "{}", root.display());
+    assert!(cluster.data_dir().join("PG_VERSION").is_file());
+    drop(cluster);
+    assert!(!root.exists(), "{} still exists after drop", root.display());
+}
+
+#[test]
 fn persistent_cluster_start_is_idempotent_and_stop_stops() {
     let dir = tempfile::tempdir().unwrap();
     // When the server runs as the `postgres` user it must be able to reach the folder.

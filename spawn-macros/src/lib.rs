@@ -23,6 +23,14 @@
 //! SQL for every environment, with its statements, checksums and line origins), no template
 //! engine and no file access at run time. Without the build script, or with arguments, the macro fails to compile with a
 //! message saying what to add to `build.rs` or `Cargo.toml`.
+//!
+//! With the `test-attr` feature (turned on by spawn-runtime's `testing` feature, which a crate
+//! enables under `[dev-dependencies]`), the crate also provides `#[spawn_runtime::test]`: an
+//! `async fn` test given a fresh database cloned from the crate's migrated template. Its
+//! documentation and compiled examples are in `spawn_runtime::testing`.
+
+#[cfg(feature = "test-attr")]
+mod test_attr;
 
 use proc_macro::TokenStream;
 use quote::quote;
@@ -67,6 +75,17 @@ pub fn embed_migrations(input: TokenStream) -> TokenStream {
     }
     let path = path.to_string_lossy().into_owned();
     quote!(include!(#path)).into()
+}
+
+/// `#[spawn_runtime::test]`: runs an `async fn` test against a fresh database cloned from the
+/// crate's migrated template. Documented (with examples) in `spawn_runtime::testing`.
+///
+/// Options: `env = "dev"`, `fixtures("tests/fixtures/a.sql", …)` (relative to the crate),
+/// `migrations = <path>` (default `crate::MIGRATIONS`) or `migrations = false`.
+#[cfg(feature = "test-attr")]
+#[proc_macro_attribute]
+pub fn test(args: TokenStream, item: TokenStream) -> TokenStream {
+    test_attr::expand(args.into(), item.into()).into()
 }
 
 fn error(span_of: proc_macro2::TokenStream, message: &str) -> TokenStream {

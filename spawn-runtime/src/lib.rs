@@ -143,6 +143,12 @@
 //! without writing. The price: four round trips per migration, no batches; PostgreSQL 13 or
 //! later in the target.
 //!
+//! # Testing
+//!
+//! With the `testing` feature (enable it under `[dev-dependencies]`), `#[spawn_runtime::test]`
+//! runs an `async fn` test against a fresh database cloned from a template migrated once with
+//! the crate's embedded migrations; see the `testing` module.
+//!
 //! Checksums: spawn records SHA-256 (32 bytes) of the rendered SQL; rows written by the
 //! original spawn carry XXH3-128 (16 bytes) and are compared with that; empty checksums
 //! (the original's ADOPT rows) are not compared.
@@ -166,6 +172,8 @@ mod run;
 mod session;
 mod split;
 mod status;
+#[cfg(feature = "testing")]
+pub mod testing;
 mod tracking;
 
 pub use connect::{ConnectError, DEFAULT_CONNECT_TIMEOUT};
@@ -183,6 +191,10 @@ pub use plan::ChecksumKind;
 pub use progress::{MigrationEvent, StopHandle};
 pub use report::{AppliedMigration, Report};
 pub use spawn_macros::embed_migrations;
+/// `#[spawn_runtime::test]`: an async test given a fresh database cloned from the crate's
+/// migrated template; see [`testing`].
+#[cfg(feature = "testing")]
+pub use spawn_macros::test;
 pub use spawn_model::{LineOrigin, Migration, Recovery, Statement, TransactionMode};
 /// The sqlx version this crate is built on, re-exported so applications use the same one.
 pub use sqlx;

@@ -16,16 +16,14 @@
 //! cargo bench -p spawn-sqltest --bench sqltest -- 500 5   # <tests> <rounds>
 //! ```
 
-use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use spawn_runtime::Migrator;
 use spawn_sqltest::runner::{self, template, RunConfig, TestCase};
 use spawn_sqltest::wire::{ConnectTarget, Connection};
-use tokio::io::AsyncWriteExt;
 
-const PROTOCOL: &str = "\\set QUIET on\n\\pset pager off\n\\set ON_ERROR_STOP on\n";
+#[path = "../tests/support/psql.rs"]
+mod support;
 
 const FIXTURE: &str =
     "CREATE TABLE item (id serial PRIMARY KEY, label text NOT NULL, qty int NOT NULL DEFAULT 0);
@@ -51,32 +49,6 @@ fn body(k: usize) -> String {
     sql
 }
 
-async fn psql_run(psql: &Path, url: &str, script: &str) {
-    let mut child = tokio::process::Command::new(psql)
-        .arg("-X")
-        .arg(url)
-        .env("PGCLIENTENCODING", "UTF8")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("run psql");
-    let mut stdin = child.stdin.take().expect("stdin");
-    // psql stops reading at the first error (ON_ERROR_STOP): a broken pipe is expected.
-    if let Err(e) = stdin
-        .write_all(format!("{PROTOCOL}{script}").as_bytes())
-        .await
-    {
-        assert_eq!(
-            e.kind(),
-            std::io::ErrorKind::BrokenPipe,
-            "write to psql: {e}"
-        );
-    }
-    drop(stdin);
-    child.wait().await.expect("psql");
-}
-
 fn median(mut values: Vec<Duration>) -> Duration {
     values.sort();
     values[values.len() / 2]
@@ -92,9 +64,6 @@ async fn main() {
     let rounds = numbers.get(1).copied().unwrap_or(3).max(1);
     let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
     let server = spawn_tests::server();
-    let psql = spawn_localdb::PgBinaries::find()
-        .expect("PostgreSQL binaries")
-        .tool("psql");
 
     let template_db = spawn_tests::TestDb::new("bench_template").await;
     sqlx::raw_sql(FIXTURE)
@@ -131,15 +100,7 @@ async fn main() {
         always_own_database: false,
     };
     let migrator = Migrator::new(Vec::new());
-    // psql does not know sqlx's URL parameters: a plain URL.
-    let options = server.options(&shared.name);
-    let shared_url = format!(
-        "postgresql://{}@{}:{}/{}",
-        options.get_username(),
-        options.get_host(),
-        options.get_port(),
-        shared.name
-    );
+    let shared_url = server.url(&shared.name);
 
     println!("{count} tests, {jobs} jobs");
     println!(
@@ -150,7 +111,10 @@ async fn main() {
     for round in 0..=rounds {
         let started = Instant::now();
         for body in &bodies {
-            psql_run(&psql, &shared_url, body).await;
+            let (url, body) = (shared_url.clone(), body.clone());
+            tokio::task::spawn_blocking(move || support::protocol_output(&url, &body))
+                .await
+                .expect("psql");
         }
         let a = started.elapsed();
 

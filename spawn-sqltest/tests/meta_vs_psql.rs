@@ -1,54 +1,17 @@
 //! Meta-commands and variables against psql 15: `\echo`'s argument handling, the initial
 //! variables (`\set` listing), and the messages for refused values.
 
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+#[path = "support/psql.rs"]
+mod support;
 
 use spawn_sqltest::psql::meta::{condition, MetaCommand};
 use spawn_sqltest::psql::scan::{Item, Scanner};
 use spawn_sqltest::psql::vars::Variables;
-use spawn_tests::{server, TestDb};
-
-fn psql_binary() -> PathBuf {
-    match server().cluster() {
-        Some(cluster) => cluster.binaries().tool("psql"),
-        None => spawn_localdb::PgBinaries::find()
-            .expect("PostgreSQL binaries")
-            .tool("psql"),
-    }
-}
-
-/// `url` without the query parameters libpq does not know (sqlx adds its own).
-fn libpq_url(url: &str) -> String {
-    let mut parsed = url::Url::parse(url).expect("test database URL");
-    let kept: Vec<(String, String)> = parsed
-        .query_pairs()
-        .filter(|(key, _)| key != "statement-cache-capacity")
-        .map(|(key, value)| (key.into_owned(), value.into_owned()))
-        .collect();
-    parsed.set_query(None);
-    if !kept.is_empty() {
-        parsed.query_pairs_mut().extend_pairs(kept);
-    }
-    parsed.to_string()
-}
+use spawn_tests::TestDb;
 
 /// psql's standard output and standard error for `script` on stdin.
 fn run_psql(url: &str, script: &str) -> (String, String) {
-    let mut child = Command::new(psql_binary())
-        .arg("-X")
-        .arg(libpq_url(url))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run psql");
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().expect("psql stdin");
-        stdin.write_all(script.as_bytes()).expect("write script");
-    }
-    let output = child.wait_with_output().expect("wait for psql");
+    let output = support::run(&[], url, script, false);
     assert!(output.status.success(), "psql failed: {}", output.status);
     (
         String::from_utf8_lossy(&output.stdout).into_owned(),

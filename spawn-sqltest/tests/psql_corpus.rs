@@ -7,18 +7,16 @@
 //! case in a copy of its own (autocommit, as psql runs it). Both must match psql.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
 use std::sync::Arc;
 
 use spawn_runtime::Migrator;
 use spawn_sqltest::runner::{self, template, RunConfig, TestCase};
 use spawn_sqltest::wire::{ConnectTarget, Connection as WireConnection};
 use sqlx::Connection;
-use tokio::io::AsyncWriteExt;
 use tokio::sync::Semaphore;
 
-/// What psql reads before each script: the original spawn's protocol.
-const PROTOCOL: &str = "\\set QUIET on\n\\pset pager off\n\\set ON_ERROR_STOP on\n";
+#[path = "support/psql.rs"]
+mod support;
 
 fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
@@ -55,43 +53,11 @@ fn load_corpus() -> Vec<(String, String)> {
     cases
 }
 
-async fn psql_output(psql: &Path, url: &str, script: &str) -> String {
-    let mut child = tokio::process::Command::new("sh")
-        .arg("-c")
-        .arg("exec \"$0\" -X \"$1\" 2>&1")
-        .arg(psql)
-        .arg(url)
-        .env("PGCLIENTENCODING", "UTF8")
-        .env_remove("PGOPTIONS")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("run psql");
-    let mut stdin = child.stdin.take().expect("psql stdin");
-    // psql stops reading at the first error (ON_ERROR_STOP): a broken pipe is expected.
-    if let Err(e) = stdin
-        .write_all(format!("{PROTOCOL}{script}").as_bytes())
-        .await
-    {
-        assert_eq!(
-            e.kind(),
-            std::io::ErrorKind::BrokenPipe,
-            "write to psql: {e}"
-        );
-    }
-    drop(stdin);
-    let output = child.wait_with_output().await.expect("psql output");
-    String::from_utf8(output.stdout).expect("psql prints UTF-8")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_runner_prints_what_psql_prints() {
     let cases = load_corpus();
     assert!(cases.len() >= 80, "the corpus has {} cases", cases.len());
     let server = spawn_tests::server();
-    let psql = spawn_localdb::PgBinaries::find()
-        .expect("PostgreSQL binaries")
-        .tool("psql");
 
     // The template: the fixture, closed so it can be copied.
     let template_db = spawn_tests::TestDb::new("corpus_template").await;
@@ -121,7 +87,6 @@ async fn the_runner_prints_what_psql_prints() {
     let mut tasks = Vec::new();
     for (i, (_, script)) in cases.iter().enumerate() {
         let limit = Arc::clone(&limit);
-        let psql = psql.clone();
         let script = script.clone();
         let template = template_db.name.clone();
         let copy = format!("{}_psql{i}", template_db.name);
@@ -145,14 +110,11 @@ async fn the_runner_prints_what_psql_prints() {
                     panic!("copying the template: {}", e.message);
                 }
             }
-            let options = server.options(&copy);
-            let url = format!(
-                "postgresql://{}@{}:{}/{copy}",
-                options.get_username(),
-                options.get_host(),
-                options.get_port()
-            );
-            let output = psql_output(&psql, &url, &script).await;
+            let url = server.url(&copy);
+            let output =
+                tokio::task::spawn_blocking(move || support::protocol_output(&url, &script))
+                    .await
+                    .expect("psql");
             admin
                 .simple_query(&format!("DROP DATABASE \"{copy}\" WITH (FORCE)"))
                 .await

@@ -3,40 +3,15 @@
 //! scanner yields, driven the way the session drives it (`\set`, `\unset` and the `\if`
 //! family applied; everything else just read).
 
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+#[path = "support/psql.rs"]
+mod support;
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use spawn_sqltest::psql::meta::{condition, MetaCommand};
 use spawn_sqltest::psql::scan::{Item, Scanner};
 use spawn_sqltest::psql::vars::Variables;
-use spawn_tests::{server, TestDb};
-
-/// psql of the test server's installation.
-fn psql_binary() -> PathBuf {
-    match server().cluster() {
-        Some(cluster) => cluster.binaries().tool("psql"),
-        None => spawn_localdb::PgBinaries::find()
-            .expect("PostgreSQL binaries")
-            .tool("psql"),
-    }
-}
-
-/// `url` without the query parameters libpq does not know (sqlx adds its own).
-fn libpq_url(url: &str) -> String {
-    let mut parsed = url::Url::parse(url).expect("test database URL");
-    let kept: Vec<(String, String)> = parsed
-        .query_pairs()
-        .filter(|(key, _)| key != "statement-cache-capacity")
-        .map(|(key, value)| (key.into_owned(), value.into_owned()))
-        .collect();
-    parsed.set_query(None);
-    if !kept.is_empty() {
-        parsed.query_pairs_mut().extend_pairs(kept);
-    }
-    parsed.to_string()
-}
+use spawn_tests::TestDb;
 
 const LOG_START: &str = "********* QUERY **********\n";
 const LOG_END: &str = "\n**************************\n\n";
@@ -44,21 +19,9 @@ const LOG_END: &str = "\n**************************\n\n";
 /// psql's standard output for `script` on its standard input, results discarded
 /// (`-o /dev/null`) and errors ignored.
 fn run_psql(url: &str, options: &[&str], script: &str) -> String {
-    let mut child = Command::new(psql_binary())
-        .args(["-X", "-q", "-o", "/dev/null"])
-        .args(options)
-        .arg(libpq_url(url))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run psql");
-    {
-        use std::io::Write;
-        let mut stdin = child.stdin.take().expect("psql stdin");
-        stdin.write_all(script.as_bytes()).expect("write script");
-    }
-    let output = child.wait_with_output().expect("wait for psql");
+    let mut args = vec!["-q", "-o", "/dev/null"];
+    args.extend_from_slice(options);
+    let output = support::run(&args, url, script, false);
     assert!(
         output.status.success(),
         "psql failed on {script:?}: {}: {}",

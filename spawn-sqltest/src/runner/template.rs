@@ -9,8 +9,7 @@
 //! no session is in the way of copying it. The caller holds [`Admin::lock_template`], so one
 //! run at a time builds, uses and copies it.
 
-use sha2::{Digest, Sha256};
-use spawn_runtime::{Migration, Migrator};
+use spawn_runtime::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use super::databases::{quote_ident, quote_literal, Admin};
@@ -36,18 +35,9 @@ pub struct TemplateInfo {
     pub reset_sequences: Option<String>,
 }
 
-/// The fingerprint of `migrations` applied for `environment`.
-pub fn fingerprint(migrations: &[Migration], environment: &str) -> String {
-    let mut hash = Sha256::new();
-    hash.update(environment.as_bytes());
-    hash.update([0]);
-    for m in migrations {
-        hash.update(m.name.as_bytes());
-        hash.update([0]);
-        hash.update(m.sha256);
-    }
-    hex::encode(hash.finalize())
-}
+/// The fingerprint of `migrations` applied for `environment`: the one
+/// `#[spawn_runtime::test]`'s templates carry.
+pub use spawn_runtime::testing::fingerprint;
 
 /// The comment of a template built for `fingerprint` whose sequences `reset` puts back.
 pub fn comment(fingerprint: &str, reset: Option<&str>) -> String {
@@ -114,15 +104,7 @@ pub async fn prepare(
 /// Records database `name`, prepared by other means, as the template of `fingerprint` (its
 /// sequences as they are now), so that a run reuses it as it is.
 pub async fn adopt(connect: &ConnectTarget, name: &str, fingerprint: &str) -> Result<(), RunError> {
-    let mut conn = Connection::connect(&connect.clone().database(name))
-        .await
-        .map_err(|source| RunError::Wire {
-            test: format!("(reading the sequences of {name})"),
-            source,
-        })?;
-    let reset = sequence_reset(&mut conn, name).await;
-    let _ = conn.close().await;
-    let reset = reset?;
+    let reset = read_sequences(connect, name).await?;
     let mut admin = Admin::connect(connect).await?;
     admin
         .execute(
@@ -160,17 +142,22 @@ async fn migrate(
         template: name.to_owned(),
         message: error.to_string(),
     })?;
+    Ok(TemplateInfo {
+        reset_sequences: read_sequences(connect, name).await?,
+    })
+}
+
+/// [`sequence_reset`] of database `name`, on a connection of its own.
+async fn read_sequences(connect: &ConnectTarget, name: &str) -> Result<Option<String>, RunError> {
     let mut conn = Connection::connect(&connect.clone().database(name))
         .await
         .map_err(|source| RunError::Wire {
             test: format!("(reading the sequences of {name})"),
             source,
         })?;
-    let reset_sequences = sequence_reset(&mut conn, name).await;
+    let reset = sequence_reset(&mut conn, name).await;
     let _ = conn.close().await;
-    Ok(TemplateInfo {
-        reset_sequences: reset_sequences?,
-    })
+    reset
 }
 
 /// The statement that puts the database's sequences back to their current state (`None`

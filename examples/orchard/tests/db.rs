@@ -1,0 +1,120 @@
+//! The orchard's database, tested with `#[spawn_runtime::test]`: each test gets a fresh
+//! database cloned from a template migrated once with the embedded migrations below, and
+//! dropped when the test passes (kept, with its name printed, when it fails).
+
+use spawn_runtime::sqlx::postgres::PgConnectOptions;
+use spawn_runtime::sqlx::{self, ConnectOptions, PgConnection, PgPool};
+
+/// The attribute's migrations: `crate::MIGRATIONS` unless `migrations = …` says otherwise.
+static MIGRATIONS: spawn_runtime::Migrations = spawn_runtime::embed_migrations!();
+
+/// The default environment is the default target's (`dev` in spawn.toml): seed data.
+#[spawn_runtime::test]
+async fn dev_databases_have_the_seed_orchards(pool: PgPool) {
+    let names: Vec<String> = sqlx::query_scalar("SELECT name FROM orchard ORDER BY name")
+        .fetch_all(&pool)
+        .await
+        .expect("orchards");
+    assert_eq!(names, ["Appleby", "O'Hara's Grove", "Pear Tree Farm"]);
+}
+
+/// Each test has a database of its own: this one's writes are nowhere else.
+#[spawn_runtime::test]
+async fn tests_do_not_see_each_other(mut conn: PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM variety")
+        .execute(&mut conn)
+        .await?;
+    sqlx::query("DELETE FROM orchard")
+        .execute(&mut conn)
+        .await?;
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM orchard")
+        .fetch_one(&mut conn)
+        .await?;
+    assert_eq!(left, 0);
+    Ok(())
+}
+
+#[spawn_runtime::test(env = "prod")]
+async fn prod_databases_have_no_seed_data(pool: PgPool) -> Result<(), sqlx::Error> {
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM orchard")
+        .fetch_one(&pool)
+        .await?;
+    assert_eq!(n, 0);
+    Ok(())
+}
+
+/// Fixtures run after the migrations, relative to this crate's Cargo.toml.
+#[spawn_runtime::test(env = "prod", fixtures("tests/fixtures/pricing.sql"))]
+async fn gross_prices_add_the_currencys_tax_rate(pool: PgPool) {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT variety, gross_price::text FROM orchard_prices ORDER BY variety")
+            .fetch_all(&pool)
+            .await
+            .expect("prices");
+    // price-v2 inserted a 20 % EUR rate, which version 2 of price_with_tax looks up.
+    assert_eq!(
+        rows,
+        [
+            ("Bramley".to_string(), "3.72".to_string()),
+            ("Gala".to_string(), "1.20".to_string())
+        ]
+    );
+}
+
+/// The connect options, to open connections yourself.
+#[spawn_runtime::test]
+async fn the_newest_price_function_is_installed(options: PgConnectOptions) {
+    let mut conn = options.connect().await.expect("connect");
+    let comment: String =
+        sqlx::query_scalar("SELECT obj_description('price_with_tax(numeric)'::regprocedure)")
+            .fetch_one(&mut conn)
+            .await
+            .expect("comment");
+    assert_eq!(comment, "price_with_tax version 2");
+}
+
+#[spawn_runtime::test(migrations = false)]
+async fn without_migrations_the_database_is_empty(pool: PgPool) {
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')",
+    )
+    .fetch_one(&pool)
+    .await
+    .expect("count");
+    assert_eq!(tables, 0);
+}
+
+/// The template carries the fingerprint of these migrations, so the next run (or another
+/// test binary of this crate) clones it as it is instead of migrating again.
+#[spawn_runtime::test(migrations = false)]
+async fn the_template_records_the_migrations_fingerprint(pool: PgPool) {
+    let environment = "dev";
+    let template = spawn_runtime::testing::template_name(
+        env!("CARGO_PKG_NAME"),
+        env!("CARGO_MANIFEST_DIR"),
+        environment,
+    );
+    let rendered = MIGRATIONS
+        .for_environment(environment)
+        .expect("dev renders");
+    let expected = spawn_runtime::testing::fingerprint(&rendered, environment);
+    // The dev tests of this binary may not have built it yet: build it (or find it) now.
+    let migrator = MIGRATIONS.migrator().environment(environment);
+    let server = spawn_runtime::testing::server().expect("the tests' server");
+    spawn_runtime::testing::prepare_template(
+        server.admin_options(),
+        &template,
+        &expected,
+        &migrator,
+    )
+    .await
+    .expect("the template");
+    let comment: Option<String> = sqlx::query_scalar(
+        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+    )
+    .bind(&template)
+    .fetch_one(&pool)
+    .await
+    .expect("the template's comment");
+    assert_eq!(comment, Some(expected));
+}

@@ -1,0 +1,5 @@
+//! The function takes one argument.
+#[spawn_runtime::test(migrations = false)]
+async fn takes_nothing() {}
+
+fn main() {}

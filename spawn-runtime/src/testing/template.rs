@@ -1,0 +1,180 @@
+//! Template databases: a database migrated once and cloned by every test
+//! (`CREATE DATABASE … TEMPLATE …`, a file copy on the server).
+//!
+//! The template's `COMMENT ON DATABASE` is the [`fingerprint`] of what it was built from;
+//! [`prepare_template`] keeps a template whose comment matches and rebuilds it otherwise, under
+//! an exclusive advisory lock of the maintenance database, so concurrent test binaries build
+//! it once; clones take the same lock shared ([`clone_database`](super::database)), so a
+//! template is never dropped while another binary copies it. The comment is written last: a
+//! build that fails or is killed leaves a template that the next one rebuilds.
+
+use sha2::{Digest, Sha256};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{Connection, PgConnection};
+
+use super::TestingError;
+use crate::connect::connect;
+use crate::{Migration, Migrator, DEFAULT_CONNECT_TIMEOUT};
+
+/// Whether [`prepare_template`] found the template up to date or built it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TemplateState {
+    /// The template's fingerprint matched: nothing was done.
+    Reused,
+    /// The template was missing or out of date and was (re)built.
+    Built,
+}
+
+/// The fingerprint of a template: SHA-256 (hex) over the environment and each migration's
+/// name and SHA-256 checksum, in order. Any change to the set, its order, its SQL or the
+/// environment changes it.
+pub fn fingerprint(migrations: &[Migration], environment: &str) -> String {
+    let mut hash = Sha256::new();
+    hash.update(b"spawn-template-v1\0");
+    hash.update(environment.as_bytes());
+    hash.update(b"\0");
+    for migration in migrations {
+        hash.update(migration.name.as_bytes());
+        hash.update(b"\0");
+        hash.update(migration.sha256);
+    }
+    hex::encode(hash.finalize())
+}
+
+/// The template's name for a crate (its package name and manifest folder) and environment:
+/// `spawn_tpl_<16 hex>`, the same in every test binary and run of the crate.
+pub fn template_name(package: &str, manifest_dir: &str, environment: &str) -> String {
+    let mut hash = Sha256::new();
+    for part in [package, manifest_dir, environment] {
+        hash.update(part.as_bytes());
+        hash.update(b"\0");
+    }
+    format!("spawn_tpl_{}", &hex::encode(hash.finalize())[..16])
+}
+
+/// The advisory lock key (in the maintenance database) guarding database `name`.
+pub(crate) fn lock_key(name: &str) -> i64 {
+    let digest = Sha256::digest(format!("spawn-template:{name}").as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(bytes)
+}
+
+/// `"name"` as a SQL identifier.
+pub(crate) fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Makes database `name` on `admin`'s server hold what `migrator` applies, with
+/// `fingerprint` as its comment: kept when its comment already is `fingerprint`, otherwise
+/// dropped, created from `template0`, migrated and commented. Concurrent callers (other
+/// processes too) are serialised by an advisory lock; no connection to the template stays
+/// open when this returns, so it can be cloned at once.
+pub async fn prepare_template(
+    admin: &PgConnectOptions,
+    name: &str,
+    fingerprint: &str,
+    migrator: &Migrator,
+) -> Result<TemplateState, TestingError> {
+    let mut conn = connect(admin, DEFAULT_CONNECT_TIMEOUT).await?;
+    let key = lock_key(name);
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(key)
+        .execute(&mut conn)
+        .await
+        .map_err(TestingError::sql(format!(
+            "waiting for the build lock of template {name}"
+        )))?;
+    let state = build_if_stale(&mut conn, admin, name, fingerprint, migrator).await?;
+    sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(key)
+        .execute(&mut conn)
+        .await
+        .map_err(TestingError::sql(format!(
+            "releasing the build lock of template {name}"
+        )))?;
+    // Closing also releases the lock; an error here changes nothing for the template.
+    let _ = conn.close().await;
+    Ok(state)
+}
+
+async fn build_if_stale(
+    conn: &mut PgConnection,
+    admin: &PgConnectOptions,
+    name: &str,
+    fingerprint: &str,
+    migrator: &Migrator,
+) -> Result<TemplateState, TestingError> {
+    let current: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+    )
+    .bind(name)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(TestingError::sql(format!("reading template {name}")))?;
+    if current.flatten().as_deref() == Some(fingerprint) {
+        return Ok(TemplateState::Reused);
+    }
+    let quoted = quote_ident(name);
+    for statement in [
+        format!("DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"),
+        format!("CREATE DATABASE {quoted} TEMPLATE template0"),
+    ] {
+        sqlx::raw_sql(&statement)
+            .execute(&mut *conn)
+            .await
+            .map_err(TestingError::sql(statement.clone()))?;
+    }
+    let pool = PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(admin.clone().database(name))
+        .await
+        .map_err(TestingError::sql(format!("connecting to template {name}")))?;
+    let migrated = migrator.run(&pool).await;
+    pool.close().await;
+    migrated.map_err(|source| TestingError::Migrate {
+        template: name.to_string(),
+        source: Box::new(source),
+    })?;
+    // The fingerprint is hex: no quoting issues; written last, see the module doc.
+    let comment = format!("COMMENT ON DATABASE {quoted} IS '{fingerprint}'");
+    sqlx::raw_sql(&comment)
+        .execute(&mut *conn)
+        .await
+        .map_err(TestingError::sql(comment.clone()))?;
+    Ok(TemplateState::Built)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn migration(name: &'static str, sql: &'static str) -> Migration {
+        Migration::new(name, sql, Vec::new())
+    }
+
+    #[test]
+    fn fingerprints_follow_names_checksums_order_and_environment() {
+        let a = migration("20250101000000-a", "SELECT 1");
+        let b = migration("20250102000000-b", "SELECT 2");
+        let base = fingerprint(&[a.clone(), b.clone()], "dev");
+        assert_eq!(base, fingerprint(&[a.clone(), b.clone()], "dev"));
+        assert_eq!(base.len(), 64);
+        assert_ne!(base, fingerprint(&[a.clone(), b.clone()], "prod"));
+        assert_ne!(base, fingerprint(&[b.clone(), a.clone()], "dev"));
+        assert_ne!(base, fingerprint(std::slice::from_ref(&a), "dev"));
+        let b2 = migration("20250102000000-b", "SELECT 3");
+        assert_ne!(base, fingerprint(&[a, b2], "dev"));
+    }
+
+    #[test]
+    fn template_names_are_stable_valid_identifiers() {
+        let name = template_name("orchard", "/src/orchard", "dev");
+        assert_eq!(name, template_name("orchard", "/src/orchard", "dev"));
+        assert!(name.starts_with("spawn_tpl_") && name.len() == 26);
+        assert_ne!(name, template_name("orchard", "/src/orchard", "prod"));
+        assert_ne!(name, template_name("orchard", "/other/orchard", "dev"));
+        assert_eq!(quote_ident("a\"b"), "\"a\"\"b\"");
+    }
+}

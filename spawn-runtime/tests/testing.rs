@@ -1,0 +1,455 @@
+//! `spawn_runtime::testing` against a real PostgreSQL (DATABASE_URL, else a throwaway
+//! cluster): templates built, reused and rebuilt by fingerprint; databases dropped on pass
+//! and kept on fail; each argument kind, environments, fixtures and their errors.
+//!
+//! Each test names its own package (so its own template) and removes what it made.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use spawn_runtime::embedded::{EmbeddedMigration, EmbeddedRender};
+use spawn_runtime::sqlx::postgres::PgConnectOptions;
+use spawn_runtime::sqlx::{self, ConnectOptions, Connection, PgConnection, PgPool};
+use spawn_runtime::testing::{
+    drop_database, fingerprint, finish_background_work, prepare_template, run_test, run_test_async,
+    server, template_name, TemplateState, TestConfig, TestingError,
+};
+use spawn_runtime::{Migration, Migrations, Migrator, Statement};
+
+/// A transactional migration running all of `sql`.
+fn migration(name: &'static str, sql: &'static str) -> Migration {
+    Migration::new(
+        name,
+        sql,
+        vec![Statement {
+            start: 0,
+            end: sql.len(),
+            line: 1,
+            recovery: spawn_runtime::Recovery::Transactional,
+        }],
+    )
+}
+
+/// An embedded set (what `embed_migrations!()` makes): per migration, its renders by env.
+fn embedded(set: &[(&'static str, &[(&'static str, &'static str)])]) -> &'static Migrations {
+    let migrations: Vec<EmbeddedMigration> = set
+        .iter()
+        .map(|(name, renders)| EmbeddedMigration {
+            name,
+            renders: Box::leak(
+                renders
+                    .iter()
+                    .map(|(environment, sql)| EmbeddedRender {
+                        environment,
+                        migration: migration(name, sql),
+                    })
+                    .collect::<Vec<_>>()
+                    .into_boxed_slice(),
+            ),
+        })
+        .collect();
+    Box::leak(Box::new(Migrations::__from_embedded(
+        Box::leak(migrations.into_boxed_slice()),
+        "dev",
+        "_spawn",
+    )))
+}
+
+fn fruit() -> &'static Migrations {
+    embedded(&[
+        (
+            "20250101000000-fruit",
+            &[
+                (
+                    "dev",
+                    "CREATE TABLE fruit (name text PRIMARY KEY); INSERT INTO fruit VALUES ('dev apple')",
+                ),
+                ("prod", "CREATE TABLE fruit (name text PRIMARY KEY)"),
+            ],
+        ),
+        (
+            "20250102000000-tree",
+            &[
+                ("dev", "CREATE TABLE tree (id int)"),
+                ("prod", "CREATE TABLE tree (id int)"),
+            ],
+        ),
+    ])
+}
+
+/// Panics with `message` as a `&'static str` payload (a body that only panics would have
+/// type `!`, which the tests' closures cannot return).
+fn fail(message: &'static str) {
+    std::panic::panic_any(message)
+}
+
+fn config(package: &'static str, migrations: Option<&'static Migrations>) -> TestConfig {
+    TestConfig {
+        test: "testing::case",
+        package,
+        manifest_dir: env!("CARGO_MANIFEST_DIR"),
+        migrations,
+        env: None,
+        fixtures: &[],
+    }
+}
+
+async fn admin() -> PgConnection {
+    let server = server().expect("a server for the tests");
+    server
+        .admin_options()
+        .connect()
+        .await
+        .expect("the maintenance connection")
+}
+
+async fn database_oid(name: &str) -> Option<u32> {
+    let oid: Option<sqlx::postgres::types::Oid> =
+        sqlx::query_scalar("SELECT oid FROM pg_database WHERE datname = $1")
+            .bind(name)
+            .fetch_optional(&mut admin().await)
+            .await
+            .expect("reading pg_database");
+    oid.map(|o| o.0)
+}
+
+async fn comment_of(name: &str) -> Option<String> {
+    sqlx::query_scalar::<_, Option<String>>(
+        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+    )
+    .bind(name)
+    .fetch_optional(&mut admin().await)
+    .await
+    .expect("reading the comment")
+    .flatten()
+}
+
+async fn drop_template(config: &TestConfig, env: &str) {
+    let name = template_name(config.package, config.manifest_dir, env);
+    let admin = server().expect("server").admin_options().clone();
+    drop_database(&admin, &name)
+        .await
+        .expect("dropping the template");
+}
+
+#[tokio::test]
+async fn templates_are_reused_while_the_fingerprint_matches_and_rebuilt_when_it_changes() {
+    let admin = server().expect("server").admin_options().clone();
+    let name = "spawn_tpl_testing_reuse";
+    let v1 = vec![migration("20250101000000-a", "CREATE TABLE a (id int)")];
+    let fp1 = fingerprint(&v1, "dev");
+
+    let first = prepare_template(&admin, name, &fp1, &Migrator::new(v1.clone()))
+        .await
+        .expect("first build");
+    assert_eq!(first, TemplateState::Built);
+    assert_eq!(comment_of(name).await.as_deref(), Some(fp1.as_str()));
+    let oid = database_oid(name).await;
+
+    // A second run (another binary, or the next `cargo test`) with the same migrations.
+    let again = prepare_template(&admin, name, &fp1, &Migrator::new(v1))
+        .await
+        .expect("second prepare");
+    assert_eq!(again, TemplateState::Reused);
+    assert_eq!(
+        database_oid(name).await,
+        oid,
+        "the template was not rebuilt"
+    );
+
+    // The migration's SQL changed: a new fingerprint, a new template.
+    let v2 = vec![migration("20250101000000-a", "CREATE TABLE a (id bigint)")];
+    let fp2 = fingerprint(&v2, "dev");
+    assert_ne!(fp1, fp2);
+    let rebuilt = prepare_template(&admin, name, &fp2, &Migrator::new(v2))
+        .await
+        .expect("rebuild");
+    assert_eq!(rebuilt, TemplateState::Built);
+    assert_ne!(database_oid(name).await, oid);
+    assert_eq!(comment_of(name).await.as_deref(), Some(fp2.as_str()));
+    let mut conn = PgConnection::connect_with(&admin.clone().database(name))
+        .await
+        .expect("connect to the template");
+    let column: String = sqlx::query_scalar(
+        "SELECT data_type::text FROM information_schema.columns WHERE table_name = 'a'",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .expect("the rebuilt table");
+    assert_eq!(column, "bigint");
+    conn.close().await.expect("close");
+
+    drop_database(&admin, name).await.expect("cleanup");
+}
+
+#[tokio::test]
+async fn a_failed_template_build_is_rebuilt_next_time() {
+    let admin = server().expect("server").admin_options().clone();
+    let name = "spawn_tpl_testing_failed";
+    let broken = vec![migration(
+        "20250101000000-a",
+        "CREATE TABLE a (id nosuchtype)",
+    )];
+    let fp = fingerprint(&broken, "dev");
+    let err = prepare_template(&admin, name, &fp, &Migrator::new(broken))
+        .await
+        .expect_err("the migration cannot apply");
+    assert!(matches!(err, TestingError::Migrate { .. }), "{err}");
+    assert!(err.to_string().contains(name), "{err}");
+    assert_eq!(
+        comment_of(name).await,
+        None,
+        "no fingerprint on a failed build"
+    );
+
+    let fixed = vec![migration("20250101000000-a", "CREATE TABLE a (id int)")];
+    let fp = fingerprint(&fixed, "dev");
+    let state = prepare_template(&admin, name, &fp, &Migrator::new(fixed))
+        .await
+        .expect("rebuild");
+    assert_eq!(state, TemplateState::Built);
+    drop_database(&admin, name).await.expect("cleanup");
+}
+
+#[tokio::test]
+async fn a_passing_test_gets_a_migrated_pool_and_its_database_is_dropped() {
+    let config = config("testing-pass", Some(fruit()));
+    let outcome = run_test_async(config, |pool: PgPool| async move {
+        let names: Vec<String> = sqlx::query_scalar("SELECT name FROM fruit")
+            .fetch_all(&pool)
+            .await
+            .expect("the migrated table");
+        assert_eq!(names, ["dev apple"]);
+    })
+    .await
+    .expect("the test ran");
+    assert!(outcome.passed() && !outcome.kept(), "{outcome:?}");
+    assert!(outcome.database().starts_with("spawn_test_case_"));
+    // Dropped in the background: wait for it.
+    tokio::task::spawn_blocking(finish_background_work)
+        .await
+        .expect("the drops finished");
+    assert_eq!(database_oid(outcome.database()).await, None, "dropped");
+
+    let template = template_name(config.package, config.manifest_dir, "dev");
+    let expected = fingerprint(&fruit().for_environment("dev").expect("dev"), "dev");
+    assert_eq!(comment_of(&template).await, Some(expected));
+    drop_template(&config, "dev").await;
+}
+
+#[tokio::test]
+async fn a_panicking_test_keeps_its_database() {
+    let config = config("testing-panic", Some(fruit()));
+    let outcome = run_test_async(config, |mut conn: PgConnection| async move {
+        sqlx::query("INSERT INTO fruit VALUES ('evidence')")
+            .execute(&mut conn)
+            .await
+            .expect("insert");
+        fail("failing on purpose");
+    })
+    .await
+    .expect("the test ran");
+    assert!(!outcome.passed() && outcome.kept(), "{outcome:?}");
+    assert_eq!(
+        outcome.failure_message().as_deref(),
+        Some("failing on purpose")
+    );
+    assert!(
+        outcome.url().ends_with(outcome.database()),
+        "{}",
+        outcome.url()
+    );
+
+    // The kept database holds what the test did.
+    let admin = server().expect("server").admin_options().clone();
+    let mut conn = PgConnection::connect_with(&admin.clone().database(outcome.database()))
+        .await
+        .expect("the kept database exists");
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM fruit WHERE name = 'evidence'")
+        .fetch_one(&mut conn)
+        .await
+        .expect("count");
+    assert_eq!(n, 1);
+    conn.close().await.expect("close");
+
+    drop_database(&admin, outcome.database())
+        .await
+        .expect("cleanup");
+    drop_template(&config, "dev").await;
+}
+
+#[tokio::test]
+async fn a_test_returning_err_fails_and_keeps_its_database() {
+    let config = config("testing-err", None);
+    let outcome = run_test_async(config, |options: PgConnectOptions| async move {
+        assert!(options.get_database().is_some());
+        Err::<(), _>("bad result")
+    })
+    .await
+    .expect("the test ran");
+    assert!(!outcome.passed() && outcome.kept());
+    assert_eq!(
+        outcome.failure_message().as_deref(),
+        Some("the test returned Err(\"bad result\")")
+    );
+    assert!(database_oid(outcome.database()).await.is_some());
+    let admin = server().expect("server").admin_options().clone();
+    drop_database(&admin, outcome.database())
+        .await
+        .expect("cleanup");
+}
+
+#[tokio::test]
+async fn environments_fixtures_and_no_migrations() {
+    // env = "prod": the prod render (no seed row).
+    let prod = TestConfig {
+        env: Some("prod"),
+        ..config("testing-env", Some(fruit()))
+    };
+    let outcome = run_test_async(prod, |pool: PgPool| async move {
+        let n: i64 = sqlx::query_scalar("SELECT count(*) FROM fruit")
+            .fetch_one(&pool)
+            .await
+            .expect("count");
+        assert_eq!(n, 0);
+    })
+    .await
+    .expect("ran");
+    assert!(outcome.passed(), "{outcome:?}");
+    drop_template(&prod, "prod").await;
+
+    // Fixtures apply in order after the migrations.
+    let seeded = TestConfig {
+        fixtures: &["tests/fixtures/pear.sql", "tests/fixtures/rename.sql"],
+        ..config("testing-fixtures", Some(fruit()))
+    };
+    let outcome = run_test_async(seeded, |pool: PgPool| async move {
+        let names: Vec<String> = sqlx::query_scalar("SELECT name FROM fruit ORDER BY name")
+            .fetch_all(&pool)
+            .await
+            .expect("names");
+        assert_eq!(names, ["dev apple", "ripe pear"]);
+    })
+    .await
+    .expect("ran");
+    assert!(outcome.passed(), "{outcome:?}");
+    drop_template(&seeded, "dev").await;
+
+    // migrations: None: an empty database (fixtures still apply).
+    let empty = TestConfig {
+        fixtures: &["tests/fixtures/empty_schema.sql"],
+        ..config("testing-none", None)
+    };
+    let outcome = run_test_async(empty, |mut conn: PgConnection| async move {
+        let tables: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .expect("count");
+        assert_eq!(tables, 1, "only the fixture's table");
+    })
+    .await
+    .expect("ran");
+    assert!(outcome.passed(), "{outcome:?}");
+}
+
+#[tokio::test]
+async fn an_unknown_environment_is_refused_naming_the_compiled_ones() {
+    let config = TestConfig {
+        env: Some("staging"),
+        ..config("testing-staging", Some(fruit()))
+    };
+    let err = run_test_async(config, |_: PgPool| async {})
+        .await
+        .expect_err("staging was not compiled");
+    assert_eq!(
+        err.to_string(),
+        "the migrations were not compiled for environment `staging` (compiled: dev, prod); add a \
+         target with `environment = \"staging\"` to spawn.toml"
+    );
+}
+
+#[tokio::test]
+async fn a_failing_fixture_names_itself_and_leaves_nothing_behind() {
+    let config = TestConfig {
+        fixtures: &["tests/fixtures/broken.sql"],
+        ..config("testing-broken-fixture", None)
+    };
+    let err = run_test_async(config, |_: PgPool| async {})
+        .await
+        .expect_err("the fixture fails");
+    let message = err.to_string();
+    assert!(
+        message
+            .starts_with("fixture tests/fixtures/broken.sql failed in database spawn_test_case_"),
+        "{message}"
+    );
+    assert!(message.contains("nosuchtable"), "{message}");
+    let own = message
+        .split_whitespace()
+        .find(|w| w.starts_with("spawn_test_case_"))
+        .map(|w| w.trim_end_matches(':').to_string())
+        .expect("the database's name in the message");
+    assert_eq!(database_oid(&own).await, None, "{own} was dropped");
+}
+
+#[test]
+fn a_missing_fixture_fails_the_test_naming_the_file() {
+    let config = TestConfig {
+        test: "testing::missing_fixture",
+        fixtures: &["tests/fixtures/does_not_exist.sql"],
+        ..config("testing-missing", None)
+    };
+    let panic = catch_unwind(AssertUnwindSafe(|| {
+        run_test(config, |_: PgPool| async { fail("the body must not run") })
+    }))
+    .expect_err("the test must fail");
+    let message = panic
+        .downcast_ref::<String>()
+        .cloned()
+        .expect("a formatted message");
+    let path = format!(
+        "{}/tests/fixtures/does_not_exist.sql",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    assert_eq!(
+        message,
+        format!(
+            "testing::missing_fixture: fixture tests/fixtures/does_not_exist.sql ({path}) cannot \
+             be read: No such file or directory (os error 2)"
+        )
+    );
+}
+
+#[test]
+fn run_test_resumes_the_body_panic() {
+    let config = TestConfig {
+        test: "testing::resumed_case",
+        ..config("testing-resume", None)
+    };
+    let panic = catch_unwind(AssertUnwindSafe(|| {
+        run_test(config, |_: PgConnectOptions| async {
+            fail("the body's own panic")
+        })
+    }))
+    .expect_err("the test must fail");
+    assert_eq!(panic.downcast_ref::<&str>(), Some(&"the body's own panic"));
+
+    // The kept database: exactly one of this test, removed here.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let kept: Vec<String> = sqlx::query_scalar(
+            "SELECT datname::text FROM pg_database WHERE datname LIKE 'spawn_test_resumed_case_' || $1 || '\\_%'",
+        )
+        .bind(std::process::id().to_string())
+        .fetch_all(&mut admin().await)
+        .await
+        .expect("list");
+        assert_eq!(kept.len(), 1, "{kept:?}");
+        let admin = server().expect("server").admin_options().clone();
+        drop_database(&admin, &kept[0]).await.expect("cleanup");
+    });
+}
