@@ -96,6 +96,9 @@ pub enum Command {
 pub enum TestCommand {
     /// Create tests/<name>/test.sql, or with --migration the test of a migration's data
     /// change, migrations/<name>/test.sql and before.sql (refuses to overwrite).
+    #[command(
+        override_usage = "spawn test new <NAME>\n       spawn test new --migration <MIGRATION>"
+    )]
     New {
         /// Letters, digits, `-` and `_`.
         #[arg(required_unless_present = "migration", conflicts_with = "migration")]
