@@ -2,6 +2,10 @@
 //! rendered like a migration (components and macros from the working tree's `components/`,
 //! `env`, `variables`, data files), and `tests/<name>/expected`, the output it must print.
 //!
+//! A migration's data change has tests of its own: `migrations/<name>/test.sql` (with an
+//! optional `before.sql` that seeds rows in the shape before the migration) and
+//! `migrations/<name>/expected` ([`MigrationTest`]). They are rendered the same way.
+//!
 //! This module lists and renders them; running them is `spawn-sqltest`'s job, and the CLI's
 //! `spawn test` ties the two together.
 //!
@@ -44,6 +48,51 @@ impl SqlTest {
     }
 }
 
+/// The test of migration `<name>`'s data change: `migrations/<name>/test.sql`, run after
+/// `before.sql` (optional) and the migration itself, in a database migrated up to just
+/// before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationTest {
+    /// The migration's folder name.
+    pub migration: String,
+    /// `migrations/<name>/`.
+    pub dir: PathBuf,
+}
+
+/// What names a migration test among the others (`migration:<name>`).
+pub const MIGRATION_TEST_PREFIX: &str = "migration:";
+
+impl MigrationTest {
+    /// The test's name in reports and selections: `migration:<name>`.
+    pub fn name(&self) -> String {
+        format!("{MIGRATION_TEST_PREFIX}{}", self.migration)
+    }
+
+    /// `migrations/<name>/test.sql`, run after the migration.
+    pub fn test_sql(&self) -> PathBuf {
+        self.dir.join("test.sql")
+    }
+
+    /// `migrations/<name>/before.sql`, run before the migration (optional).
+    pub fn before_sql(&self) -> PathBuf {
+        self.dir.join("before.sql")
+    }
+
+    /// `migrations/<name>/expected`, the golden output of `test.sql`.
+    pub fn expected(&self) -> PathBuf {
+        self.dir.join("expected")
+    }
+}
+
+/// A migration test's rendered scripts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedMigrationTest {
+    /// `before.sql`, when there is one.
+    pub before: Option<String>,
+    /// `test.sql`.
+    pub test: String,
+}
+
 /// Why the tests could not be listed.
 #[derive(Debug, thiserror::Error)]
 pub enum SqlTestsError {
@@ -57,12 +106,22 @@ pub enum SqlTestsError {
     MissingTestSql { dir: PathBuf },
     #[error("test folder name {name:?} in {} is not valid UTF-8: rename it", dir.display())]
     NonUtf8Name { dir: PathBuf, name: String },
+    #[error("{} tests migration {migration}, which does not exist ({} has no up.sql): \
+             `ls {}` lists the migrations; move the test to the migration it belongs to",
+            dir.join("test.sql").display(), dir.display(), dir.parent().unwrap_or(dir).display())]
+    MigrationMissing { migration: String, dir: PathBuf },
 }
 
 impl Project {
     /// Every `tests/<name>/` folder, sorted by name; none when `tests/` does not exist.
     pub fn sql_tests(&self) -> Result<Vec<SqlTest>, SqlTestsError> {
         list_tests(&self.layout.tests_dir())
+    }
+
+    /// Every `migrations/<name>/` folder with a `test.sql`, sorted by name; a folder with a
+    /// `test.sql` but no `up.sql` tests a migration that does not exist, an error.
+    pub fn migration_tests(&self) -> Result<Vec<MigrationTest>, SqlTestsError> {
+        list_migration_tests(&self.layout.migrations_dir())
     }
 
     /// Renders `test` for `environment` with the variables of `variables`, components from
@@ -73,14 +132,48 @@ impl Project {
         environment: &str,
         variables: &VariablesSource,
     ) -> Result<Rendered, BuildError> {
+        let label = format!("tests/{}", test.name);
+        self.render_script(&label, &test.test_sql(), environment, variables)
+    }
+
+    /// Renders `test`'s `test.sql` and `before.sql` (when there is one) like
+    /// [`render_test`](Project::render_test).
+    pub fn render_migration_test(
+        &mut self,
+        test: &MigrationTest,
+        environment: &str,
+        variables: &VariablesSource,
+    ) -> Result<RenderedMigrationTest, BuildError> {
+        let label = format!("migrations/{}", test.migration);
+        let before_sql = test.before_sql();
+        let before = if before_sql.is_file() {
+            Some(
+                self.render_script(&label, &before_sql, environment, variables)?
+                    .sql,
+            )
+        } else {
+            None
+        };
+        let test = self
+            .render_script(&label, &test.test_sql(), environment, variables)?
+            .sql;
+        Ok(RenderedMigrationTest { before, test })
+    }
+
+    fn render_script(
+        &mut self,
+        label: &str,
+        path: &Path,
+        environment: &str,
+        variables: &VariablesSource,
+    ) -> Result<Rendered, BuildError> {
         let mut problems = Problems::new();
         let vars = self.env_variables(&[environment.to_owned()], variables, &mut problems);
         problems.into_result()?;
         let value = vars.first().and_then(|v| v.value.as_ref());
-        let test_sql = test.test_sql();
         render::render(&RenderRequest {
-            migration_name: &format!("tests/{}", test.name),
-            up_sql_path: &test_sql,
+            migration_name: label,
+            up_sql_path: path,
             components: &ComponentSource::Directory(self.layout.components_dir()),
             environment,
             variables: value,
@@ -90,6 +183,53 @@ impl Project {
             source,
         })
     }
+}
+
+fn list_migration_tests(dir: &Path) -> Result<Vec<MigrationTest>, SqlTestsError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => {
+            return Err(SqlTestsError::List {
+                dir: dir.to_owned(),
+                source,
+            })
+        }
+    };
+    let mut tests = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|source| SqlTestsError::List {
+            dir: dir.to_owned(),
+            source,
+        })?;
+        let path = entry.path();
+        if !path.is_dir() || !path.join("test.sql").is_file() {
+            continue;
+        }
+        let migration =
+            entry
+                .file_name()
+                .into_string()
+                .map_err(|name| SqlTestsError::NonUtf8Name {
+                    dir: dir.to_owned(),
+                    name: name.to_string_lossy().into_owned(),
+                })?;
+        if migration.starts_with('.') {
+            continue;
+        }
+        if !path.join("up.sql").is_file() {
+            return Err(SqlTestsError::MigrationMissing {
+                migration,
+                dir: path,
+            });
+        }
+        tests.push(MigrationTest {
+            migration,
+            dir: path,
+        });
+    }
+    tests.sort_by(|a, b| a.migration.as_bytes().cmp(b.migration.as_bytes()));
+    Ok(tests)
 }
 
 fn list_tests(dir: &Path) -> Result<Vec<SqlTest>, SqlTestsError> {
@@ -158,6 +298,58 @@ mod tests {
         let err = list_tests(&tests).unwrap_err().to_string();
         assert!(err.contains("has no test.sql"), "{err}");
         assert!(err.contains("tests/c"), "{err}");
+    }
+
+    #[test]
+    fn lists_migration_tests_and_refuses_one_without_its_migration() {
+        let root = tempfile::tempdir().unwrap();
+        let migrations = root.path().join("migrations");
+        assert!(list_migration_tests(&migrations).unwrap().is_empty());
+        for (name, test) in [("2-split", true), ("1-create", false), ("3-more", true)] {
+            let dir = migrations.join(name);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join("up.sql"), "select 1;").unwrap();
+            if test {
+                std::fs::write(dir.join("test.sql"), "select 2;").unwrap();
+            }
+        }
+        let found = list_migration_tests(&migrations).unwrap();
+        let names: Vec<String> = found.iter().map(MigrationTest::name).collect();
+        assert_eq!(names, ["migration:2-split", "migration:3-more"]);
+        assert_eq!(found[0].expected(), migrations.join("2-split/expected"));
+
+        let orphan = migrations.join("4-gone");
+        std::fs::create_dir_all(&orphan).unwrap();
+        std::fs::write(orphan.join("test.sql"), "select 3;").unwrap();
+        let err = list_migration_tests(&migrations).unwrap_err().to_string();
+        assert!(
+            err.contains("tests migration 4-gone, which does not exist"),
+            "{err}"
+        );
+        assert!(err.contains("has no up.sql"), "{err}");
+    }
+
+    #[test]
+    fn migration_tests_render_before_and_test() -> Result<(), Box<dyn std::error::Error>> {
+        let root = tempfile::tempdir()?;
+        let db = root.path().join("db");
+        let dir = db.join("migrations/20250101000000-split");
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(root.path().join("spawn.toml"), "spawn_folder = \"db\"\n")?;
+        std::fs::write(dir.join("up.sql"), "select 1;")?;
+        std::fs::write(dir.join("test.sql"), "SELECT {{ env }};")?;
+        let mut project = Project::open(&root.path().join("spawn.toml"))?;
+        let test = project.migration_tests()?.remove(0);
+        let rendered = project.render_migration_test(&test, "dev", &VariablesSource::SpawnToml)?;
+        assert_eq!(rendered.before, None);
+        assert_eq!(rendered.test, "SELECT 'dev';");
+        std::fs::write(dir.join("before.sql"), "INSERT INTO t VALUES ({{ env }});")?;
+        let rendered = project.render_migration_test(&test, "dev", &VariablesSource::SpawnToml)?;
+        assert_eq!(
+            rendered.before.as_deref(),
+            Some("INSERT INTO t VALUES ('dev');")
+        );
+        Ok(())
     }
 
     #[test]

@@ -94,14 +94,22 @@ pub enum Command {
 /// `spawn test …`.
 #[derive(Debug, Subcommand)]
 pub enum TestCommand {
-    /// Create tests/<name>/test.sql (refuses to overwrite).
+    /// Create tests/<name>/test.sql, or with --migration the test of a migration's data
+    /// change, migrations/<name>/test.sql and before.sql (refuses to overwrite).
+    #[command(
+        override_usage = "spawn test new <NAME>\n       spawn test new --migration <MIGRATION>"
+    )]
     New {
         /// Letters, digits, `-` and `_`.
-        name: String,
+        #[arg(required_unless_present = "migration", conflicts_with = "migration")]
+        name: Option<String>,
+        /// The migration (its folder name) whose data change the test checks.
+        #[arg(long, value_name = "MIGRATION")]
+        migration: Option<String>,
     },
     /// Print a test's rendered SQL.
     Build {
-        /// The test's folder name.
+        /// The test's folder name (`migration:<name>` for a migration's test).
         name: String,
         /// A variables file (JSON, TOML or YAML) instead of the one spawn.toml names.
         #[arg(long)]
@@ -109,7 +117,8 @@ pub enum TestCommand {
     },
     /// Run tests and print their output.
     Run(TestRunArgs),
-    /// Run tests and write their output to tests/<name>/expected.
+    /// Run tests and write their output to tests/<name>/expected (a migration's test:
+    /// migrations/<name>/expected).
     Expect(TestRunArgs),
     /// Run tests and compare their output with tests/<name>/expected (exit 1 on any
     /// difference).
@@ -119,7 +128,8 @@ pub enum TestCommand {
 /// What `spawn test run|expect|compare` share.
 #[derive(Debug, Args)]
 pub struct TestRunArgs {
-    /// Test names or globs (`fn_*`); default: every test.
+    /// Test names or globs (`fn_*`; a migration's test is `migration:<name>`); default:
+    /// every test.
     pub names: Vec<String>,
     /// Tests run at once (default: the number of cores).
     #[arg(long, short = 'j')]

@@ -409,3 +409,380 @@ async fn ctrl_c_drops_every_database_of_the_run() {
     let _ = holder.close().await;
     assert_eq!(leftover_databases().await, Vec::<String>::new());
 }
+
+/// The data migration of the migration tests: `person.name` split into first and last name,
+/// between a migration that creates the table and one that adds a column afterwards.
+const SPLIT: &str = "20250103000000-split-name";
+
+fn data_migration_project(db: &TestDb) -> tempfile::TempDir {
+    let dir = project(db);
+    let root = dir.path();
+    write(
+        root,
+        "db/migrations/20250102000000-person/up.sql",
+        "CREATE TABLE person (id serial PRIMARY KEY, name text NOT NULL);\n",
+    );
+    write(
+        root,
+        &format!("db/migrations/{SPLIT}/up.sql"),
+        "ALTER TABLE person ADD COLUMN first_name text, ADD COLUMN last_name text;\n\
+         UPDATE person SET first_name = split_part(name, ' ', 1),\n\
+         last_name = CASE WHEN strpos(name, ' ') > 0 THEN substr(name, strpos(name, ' ') + 1) END;\n\
+         ALTER TABLE person DROP COLUMN name;\n",
+    );
+    write(
+        root,
+        "db/migrations/20250104000000-email/up.sql",
+        "ALTER TABLE person ADD COLUMN email text;\n",
+    );
+    dir
+}
+
+/// What `migrations/<SPLIT>/test.sql` prints after the split of the seeded rows.
+const SPLIT_OUTPUT: &str = " id | first_name | last_name \n----+------------+-----------\n  1 | Ada        | Lovelace\n  2 | Cher       | \n(2 rows)\n\n";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_data_migration_is_tested_on_rows_seeded_in_the_old_shape() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let db = TestDb::new("sqltest_migration").await;
+    let dir = data_migration_project(&db);
+    let root = dir.path();
+    let folder = root.join("db/migrations").join(SPLIT);
+
+    spawn_in(root, &db)
+        .args(["test", "new", "--migration", SPLIT])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("test.sql"));
+    assert!(folder.join("test.sql").is_file());
+    assert!(
+        std::fs::read_to_string(folder.join("before.sql"))
+            .expect("before.sql")
+            .starts_with("{#"),
+        "before.sql is only a comment"
+    );
+    spawn_in(root, &db)
+        .args(["test", "new", "--migration", SPLIT])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "exists already; nothing was overwritten",
+        ));
+
+    write(
+        root,
+        &format!("db/migrations/{SPLIT}/before.sql"),
+        "INSERT INTO person (name) VALUES ('Ada Lovelace'), ('Cher');\nSELECT 'seeded';\n",
+    );
+    write(
+        root,
+        &format!("db/migrations/{SPLIT}/test.sql"),
+        "SELECT * FROM person ORDER BY id;\n",
+    );
+    // An ordinary test runs beside it, in the fully migrated database.
+    write(
+        root,
+        "db/tests/columns/test.sql",
+        "SELECT count(*) AS n FROM information_schema.columns WHERE table_name = 'person';\n",
+    );
+    write(
+        root,
+        "db/tests/columns/expected",
+        " n \n---\n 4\n(1 row)\n\n",
+    );
+
+    let name = format!("migration:{SPLIT}");
+    spawn_in(root, &db)
+        .args(["test", "build", &name])
+        .assert()
+        .success()
+        .stdout(
+            "-- before.sql\nINSERT INTO person (name) VALUES ('Ada Lovelace'), ('Cher');\n\
+             SELECT 'seeded';\n-- test.sql\nSELECT * FROM person ORDER BY id;\n",
+        );
+    // Only the migrations before it, before.sql, the migration: not the later `email`.
+    spawn_in(root, &db)
+        .args(["test", "run", &name])
+        .assert()
+        .success()
+        .stdout(SPLIT_OUTPUT);
+    spawn_in(root, &db)
+        .args(["test", "compare"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!(
+            "migrations/{SPLIT}: no expected output; run `spawn test expect {name}` to record it"
+        )));
+    let output = spawn_in(root, &db)
+        .args(["test", "expect", "migration:*"])
+        .output()
+        .expect("run");
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        stdout.matches("wrote ").count(),
+        1,
+        "the glob selects the migration test only: {stdout}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(folder.join("expected")).expect("expected"),
+        SPLIT_OUTPUT
+    );
+
+    // The first migration has a test too: its template holds no migration at all.
+    write(
+        root,
+        "db/migrations/20250101000000-fruit/test.sql",
+        "SELECT count(*) AS n FROM fruit;\n",
+    );
+    write(
+        root,
+        "db/migrations/20250101000000-fruit/expected",
+        " n \n---\n 2\n(1 row)\n\n",
+    );
+    let junit = root.join("report.xml");
+    spawn_in(root, &db)
+        .args(["test", "compare", "-j", "2", "--junit"])
+        .arg(&junit)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!("ok {name}")))
+        .stdout(predicate::str::contains(
+            "ok migration:20250101000000-fruit",
+        ))
+        .stdout(predicate::str::contains("ok columns"))
+        .stdout(predicate::str::contains("3 passed, 0 failed"));
+    let xml = std::fs::read_to_string(&junit).expect("the JUnit report");
+    assert!(xml.contains(&name), "{xml}");
+    assert_eq!(xml.matches("<testcase ").count(), 3, "{xml}");
+    let template = spawn_sqltest::runner::template_name(&root.join("db"), "dev");
+    let before_split =
+        spawn_sqltest::runner::migration_tests::prefix_template_name(&template, SPLIT);
+    assert!(
+        database_exists(&before_split).await,
+        "the template before the migration is kept for the next run"
+    );
+    assert_eq!(leftover_databases().await, Vec::<String>::new());
+
+    // A wrong expected output fails with its diff.
+    write(
+        root,
+        &format!("db/migrations/{SPLIT}/expected"),
+        &SPLIT_OUTPUT.replace("Lovelace", "Byron"),
+    );
+    spawn_in(root, &db)
+        .args(["test", "compare", &name])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!(
+            "--- migrations/{SPLIT}/expected"
+        )))
+        .stdout(predicate::str::contains("-  1 | Ada        | Byron\n"))
+        .stdout(predicate::str::contains("+  1 | Ada        | Lovelace\n"))
+        .stdout(predicate::str::contains("0 passed, 1 failed"));
+    assert_eq!(leftover_databases().await, Vec::<String>::new());
+
+    // --keep keeps the failed test's database, migrated with the seeded rows.
+    let output = spawn_in(root, &db)
+        .args(["test", "compare", &name, "--keep"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let kept = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("kept its database: "))
+        .unwrap_or_else(|| panic!("no kept database in:\n{stdout}"))
+        .to_owned();
+    assert!(database_exists(&kept).await, "{kept} was kept");
+    let mut admin = spawn_tests::server().admin_connection().await;
+    sqlx::raw_sql(&format!("DROP DATABASE \"{kept}\""))
+        .execute(&mut admin)
+        .await
+        .expect("drop the kept database");
+    let _ = admin.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_migration_tests_are_refused_leaving_nothing_behind() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let db = TestDb::new("sqltest_migration_bad").await;
+    let dir = data_migration_project(&db);
+    let root = dir.path();
+    let template = spawn_sqltest::runner::template_name(&root.join("db"), "dev");
+
+    // `test new` for a migration that does not exist.
+    spawn_in(root, &db)
+        .args(["test", "new", "--migration", "split-name"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "there is no migration \"split-name\" in {}; nothing was created. \
+             `spawn migration status` lists the migrations (give the folder name, \
+             e.g. 20250101000000-split-name)",
+            root.join("db/migrations").display()
+        )));
+    assert!(!root.join("db/migrations/split-name").exists());
+
+    // A test in a migration folder without the migration.
+    write(
+        root,
+        "db/migrations/20250105000000-gone/test.sql",
+        "SELECT 1;\n",
+    );
+    write(root, "db/tests/ok/test.sql", "SELECT 1;\n");
+    let gone = root.join("db/migrations/20250105000000-gone");
+    spawn_in(root, &db)
+        .args(["test", "compare"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "{} tests migration 20250105000000-gone, which does not exist ({} has no up.sql): \
+             `ls {}` lists the migrations; move the test to the migration it belongs to",
+            gone.join("test.sql").display(),
+            gone.display(),
+            root.join("db/migrations").display()
+        )));
+    assert!(
+        !database_exists(&template).await,
+        "nothing ran: no template"
+    );
+    assert_eq!(leftover_databases().await, Vec::<String>::new());
+    std::fs::remove_dir_all(&gone).expect("rm");
+
+    // A name that selects no migration test.
+    spawn_in(root, &db)
+        .args(["test", "run", "migration:nope"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "no test matches \"migration:nope\"",
+        ));
+
+    // before.sql fails: its file and the server's error, and nothing left behind.
+    write(
+        root,
+        &format!("db/migrations/{SPLIT}/before.sql"),
+        "INSERT INTO person (first_name) VALUES ('Ada');\n",
+    );
+    write(
+        root,
+        &format!("db/migrations/{SPLIT}/test.sql"),
+        "SELECT * FROM person;\n",
+    );
+    spawn_in(root, &db)
+        .args(["test", "run", &format!("migration:{SPLIT}")])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "migrations/{SPLIT}/before.sql failed, so the migration was not applied"
+        )))
+        .stderr(predicate::str::contains(
+            "column \"first_name\" of relation \"person\" does not exist",
+        ));
+    assert_eq!(leftover_databases().await, Vec::<String>::new());
+
+    // The migration fails on the seeded rows: named, and nothing left behind.
+    write(
+        root,
+        &format!("db/migrations/{SPLIT}/before.sql"),
+        "INSERT INTO person (name) VALUES ('Ada Lovelace');\n",
+    );
+    write(
+        root,
+        &format!("db/migrations/{SPLIT}/up.sql"),
+        "ALTER TABLE person ADD COLUMN first_name text NOT NULL;\n",
+    );
+    spawn_in(root, &db)
+        .args(["test", "run", &format!("migration:{SPLIT}")])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "applying migration {SPLIT} failed"
+        )))
+        .stderr(predicate::str::contains("first_name"));
+    assert_eq!(leftover_databases().await, Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_drops_the_copy_of_a_migration_test() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let db = TestDb::new("sqltest_migration_interrupt").await;
+    let dir = data_migration_project(&db);
+    let root = dir.path();
+    // before.sql blocks on a row of a shared catalog that this test holds, so the run is in
+    // flight, with the test's copy made.
+    let role = format!("{}_role", db.name);
+    let mut holder = sqlx::PgConnection::connect_with(&spawn_tests::server().options("postgres"))
+        .await
+        .expect("connect");
+    sqlx::raw_sql(&format!("CREATE ROLE \"{role}\""))
+        .execute(&mut holder)
+        .await
+        .expect("create the role");
+    sqlx::raw_sql(&format!(
+        "BEGIN; SELECT 1 FROM pg_authid WHERE rolname = '{role}' FOR UPDATE"
+    ))
+    .execute(&mut holder)
+    .await
+    .expect("hold the role's row");
+    write(
+        root,
+        &format!("db/migrations/{SPLIT}/before.sql"),
+        &format!("ALTER ROLE \"{role}\" CONNECTION LIMIT 6;\n"),
+    );
+    write(
+        root,
+        &format!("db/migrations/{SPLIT}/test.sql"),
+        "SELECT 1;\n",
+    );
+    let mut child = common::spawn_process()
+        .current_dir(root)
+        .env("SPAWN_TEST_URL", &db.url)
+        .args(["test", "run"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn test run");
+    loop {
+        let blocked: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+             AND query LIKE '%CONNECTION LIMIT 6%' AND pid <> pg_backend_pid())",
+        )
+        .fetch_one(&mut holder)
+        .await
+        .expect("pg_stat_activity");
+        if blocked {
+            break;
+        }
+        if child.try_wait().expect("try_wait").is_some() {
+            let output = child.wait_with_output().expect("output");
+            panic!("the run ended early: {output:?}");
+        }
+        sqlx::query("SELECT pg_stat_clear_snapshot()")
+            .execute(&mut holder)
+            .await
+            .expect("clear snapshot");
+    }
+    assert_eq!(
+        leftover_databases().await.len(),
+        1,
+        "the migration test has its copy"
+    );
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .expect("join")
+        .expect("wait");
+    assert_eq!(output.status.code(), Some(130), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("interrupted"));
+    sqlx::raw_sql(&format!("ROLLBACK; DROP ROLE \"{role}\""))
+        .execute(&mut holder)
+        .await
+        .expect("release and drop the role");
+    let _ = holder.close().await;
+    assert_eq!(leftover_databases().await, Vec::<String>::new());
+}

@@ -12,9 +12,14 @@
 //! time when that is known from its text and after the others otherwise. Every copy is
 //! dropped at the end, also when the run fails or is interrupted; with
 //! [`RunConfig::keep_failed`] a failed test is run again in a copy that is kept.
+//!
+//! Tests of a migration's data change run through their own entry point,
+//! [`migration_tests::run_migration_tests`], each in a copy of a template migrated up to
+//! just before its migration.
 
 mod databases;
 pub mod isolation;
+pub mod migration_tests;
 pub mod template;
 mod worker;
 
@@ -29,6 +34,7 @@ use sqlx::postgres::PgConnectOptions;
 
 use crate::wire::{ConnectTarget, WireError};
 pub use databases::Admin;
+pub use migration_tests::{run_migration_tests, MigrationTestCase};
 pub use template::TemplateState;
 pub use worker::TESTS_PER_EXTRA_WORKER;
 
@@ -126,6 +132,20 @@ pub enum RunError {
     },
     #[error("interrupted; the test databases were dropped")]
     Interrupted,
+    #[error("{test}: there is no migration {migration} to test")]
+    NoSuchMigration { test: String, migration: String },
+    #[error("{test}: {file} failed, so the migration was not applied:\n{message}")]
+    Before {
+        test: String,
+        file: String,
+        message: String,
+    },
+    #[error("{test}: applying migration {migration} failed: {message}")]
+    MigrationUnderTest {
+        test: String,
+        migration: String,
+        message: String,
+    },
 }
 
 /// The privilege to ask for when the server refused one.
