@@ -185,36 +185,42 @@ impl Project {
     }
 }
 
-fn list_migration_tests(dir: &Path) -> Result<Vec<MigrationTest>, SqlTestsError> {
+/// The subfolders of `dir` (none when it does not exist), with their UTF-8 names, sorted
+/// byte-wise by name.
+fn subfolders(dir: &Path) -> Result<Vec<(String, PathBuf)>, SqlTestsError> {
+    let list_error = |source| SqlTestsError::List {
+        dir: dir.to_owned(),
+        source,
+    };
     let entries = match std::fs::read_dir(dir) {
         Ok(entries) => entries,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => {
-            return Err(SqlTestsError::List {
-                dir: dir.to_owned(),
-                source,
-            })
-        }
+        Err(source) => return Err(list_error(source)),
     };
-    let mut tests = Vec::new();
+    let mut folders = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|source| SqlTestsError::List {
-            dir: dir.to_owned(),
-            source,
-        })?;
+        let entry = entry.map_err(list_error)?;
         let path = entry.path();
-        if !path.is_dir() || !path.join("test.sql").is_file() {
+        if !path.is_dir() {
             continue;
         }
-        let migration =
-            entry
-                .file_name()
-                .into_string()
-                .map_err(|name| SqlTestsError::NonUtf8Name {
-                    dir: dir.to_owned(),
-                    name: name.to_string_lossy().into_owned(),
-                })?;
-        if migration.starts_with('.') {
+        let name = entry
+            .file_name()
+            .into_string()
+            .map_err(|name| SqlTestsError::NonUtf8Name {
+                dir: dir.to_owned(),
+                name: name.to_string_lossy().into_owned(),
+            })?;
+        folders.push((name, path));
+    }
+    folders.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+    Ok(folders)
+}
+
+fn list_migration_tests(dir: &Path) -> Result<Vec<MigrationTest>, SqlTestsError> {
+    let mut tests = Vec::new();
+    for (migration, path) in subfolders(dir)? {
+        if migration.starts_with('.') || !path.join("test.sql").is_file() {
             continue;
         }
         if !path.join("up.sql").is_file() {
@@ -228,45 +234,18 @@ fn list_migration_tests(dir: &Path) -> Result<Vec<MigrationTest>, SqlTestsError>
             dir: path,
         });
     }
-    tests.sort_by(|a, b| a.migration.as_bytes().cmp(b.migration.as_bytes()));
     Ok(tests)
 }
 
 fn list_tests(dir: &Path) -> Result<Vec<SqlTest>, SqlTestsError> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(source) => {
-            return Err(SqlTestsError::List {
-                dir: dir.to_owned(),
-                source,
-            })
-        }
-    };
     let mut tests = Vec::new();
-    for entry in entries {
-        let entry = entry.map_err(|source| SqlTestsError::List {
-            dir: dir.to_owned(),
-            source,
-        })?;
-        let path = entry.path();
-        if !path.is_dir() {
-            continue;
-        }
-        let name = entry
-            .file_name()
-            .into_string()
-            .map_err(|name| SqlTestsError::NonUtf8Name {
-                dir: dir.to_owned(),
-                name: name.to_string_lossy().into_owned(),
-            })?;
-        let test = SqlTest { name, dir: path };
+    for (name, dir) in subfolders(dir)? {
+        let test = SqlTest { name, dir };
         if !test.test_sql().is_file() {
             return Err(SqlTestsError::MissingTestSql { dir: test.dir });
         }
         tests.push(test);
     }
-    tests.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(tests)
 }
 

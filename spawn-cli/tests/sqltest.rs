@@ -20,6 +20,90 @@ use tokio::sync::Mutex;
 
 static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
 
+/// A role whose catalog row this test holds locked: roles are cluster-wide (unlike advisory
+/// locks, which belong to one database), so a test statement altering it in any copy waits.
+struct HeldRole {
+    holder: sqlx::PgConnection,
+    role: String,
+}
+
+impl HeldRole {
+    async fn hold(role: &str) -> HeldRole {
+        let mut holder =
+            sqlx::PgConnection::connect_with(&spawn_tests::server().options("postgres"))
+                .await
+                .expect("connect");
+        sqlx::raw_sql(&format!("CREATE ROLE \"{role}\""))
+            .execute(&mut holder)
+            .await
+            .expect("create the role");
+        sqlx::raw_sql(&format!(
+            "BEGIN; SELECT 1 FROM pg_authid WHERE rolname = '{role}' FOR UPDATE"
+        ))
+        .execute(&mut holder)
+        .await
+        .expect("hold the role's row");
+        HeldRole {
+            holder,
+            role: role.to_owned(),
+        }
+    }
+
+    /// Waits (from the server's own state) until a backend running a query containing
+    /// `marker` waits for a lock; panics when `child` ends first.
+    async fn wait_until_blocked(
+        &mut self,
+        mut child: std::process::Child,
+        marker: &str,
+    ) -> std::process::Child {
+        loop {
+            let blocked: bool = sqlx::query_scalar(
+                "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
+                 AND strpos(query, $1) > 0 AND pid <> pg_backend_pid())",
+            )
+            .bind(marker)
+            .fetch_one(&mut self.holder)
+            .await
+            .expect("pg_stat_activity");
+            if blocked {
+                return child;
+            }
+            if child.try_wait().expect("try_wait").is_some() {
+                let output = child.wait_with_output().expect("output");
+                panic!("the run ended early: {output:?}");
+            }
+            // Re-read activity in a new snapshot on the next round.
+            sqlx::query("SELECT pg_stat_clear_snapshot()")
+                .execute(&mut self.holder)
+                .await
+                .expect("clear snapshot");
+        }
+    }
+
+    /// Releases the row and drops the role; the connection, for more checks.
+    async fn release(mut self) -> sqlx::PgConnection {
+        sqlx::raw_sql(&format!("ROLLBACK; DROP ROLE \"{}\"", self.role))
+            .execute(&mut self.holder)
+            .await
+            .expect("release and drop the role");
+        self.holder
+    }
+}
+
+/// Ctrl-C to `child`, which must end with 130 saying it was interrupted.
+async fn interrupt(child: std::process::Child) {
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
+        .await
+        .expect("join")
+        .expect("wait");
+    assert_eq!(output.status.code(), Some(130), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("interrupted"));
+}
+
 /// A project whose target is database `db`: a table with a serial id, a component function
 /// included by a migration, a view.
 fn project(_db: &TestDb) -> tempfile::TempDir {
@@ -332,26 +416,14 @@ async fn ctrl_c_drops_every_database_of_the_run() {
     // The test blocks on a row of a shared catalog (roles are cluster-wide, unlike advisory
     // locks, which belong to one database) that this test holds, so the run is in flight.
     let role = format!("{}_role", db.name);
-    let mut holder = sqlx::PgConnection::connect_with(&spawn_tests::server().options("postgres"))
-        .await
-        .expect("connect");
-    sqlx::raw_sql(&format!("CREATE ROLE \"{role}\""))
-        .execute(&mut holder)
-        .await
-        .expect("create the role");
-    sqlx::raw_sql(&format!(
-        "BEGIN; SELECT 1 FROM pg_authid WHERE rolname = '{role}' FOR UPDATE"
-    ))
-    .execute(&mut holder)
-    .await
-    .expect("hold the role's row");
+    let mut held = HeldRole::hold(&role).await;
     write(
         root,
         "db/tests/blocked/test.sql",
         // LISTEN makes it run in a copy of its own, which must be dropped too.
         &format!("LISTEN spawn_test;\nALTER ROLE \"{role}\" CONNECTION LIMIT 5;\n"),
     );
-    let mut child = common::spawn_process()
+    let child = common::spawn_process()
         .current_dir(root)
         .env("SPAWN_TEST_URL", &db.url)
         .args(["test", "run"])
@@ -359,46 +431,13 @@ async fn ctrl_c_drops_every_database_of_the_run() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn test run");
-    // Wait (from the server) until the test's backend waits for the lock.
-    loop {
-        let blocked: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
-             AND query LIKE '%CONNECTION LIMIT 5%' AND pid <> pg_backend_pid())",
-        )
-        .fetch_one(&mut holder)
-        .await
-        .expect("pg_stat_activity");
-        if blocked {
-            break;
-        }
-        if child.try_wait().expect("try_wait").is_some() {
-            let output = child.wait_with_output().expect("output");
-            panic!("the run ended early: {output:?}");
-        }
-        // Re-read activity in a new snapshot on the next round.
-        sqlx::query("SELECT pg_stat_clear_snapshot()")
-            .execute(&mut holder)
-            .await
-            .expect("clear snapshot");
-    }
+    let child = held.wait_until_blocked(child, "CONNECTION LIMIT 5").await;
     assert!(
         !leftover_databases().await.is_empty(),
         "the run has its copies"
     );
-    // SAFETY: kill(2) on our own child's pid.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGINT);
-    }
-    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
-        .await
-        .expect("join")
-        .expect("wait");
-    assert_eq!(output.status.code(), Some(130), "{output:?}");
-    assert!(String::from_utf8_lossy(&output.stderr).contains("interrupted"));
-    sqlx::raw_sql(&format!("ROLLBACK; DROP ROLE \"{role}\""))
-        .execute(&mut holder)
-        .await
-        .expect("release and drop the role");
+    interrupt(child).await;
+    let mut holder = held.release().await;
     let template = spawn_sqltest::runner::template_name(&root.join("db"), "dev");
     let open: bool = sqlx::query_scalar("SELECT datallowconn FROM pg_database WHERE datname = $1")
         .bind(&template)
@@ -713,19 +752,7 @@ async fn ctrl_c_drops_the_copy_of_a_migration_test() {
     // before.sql blocks on a row of a shared catalog that this test holds, so the run is in
     // flight, with the test's copy made.
     let role = format!("{}_role", db.name);
-    let mut holder = sqlx::PgConnection::connect_with(&spawn_tests::server().options("postgres"))
-        .await
-        .expect("connect");
-    sqlx::raw_sql(&format!("CREATE ROLE \"{role}\""))
-        .execute(&mut holder)
-        .await
-        .expect("create the role");
-    sqlx::raw_sql(&format!(
-        "BEGIN; SELECT 1 FROM pg_authid WHERE rolname = '{role}' FOR UPDATE"
-    ))
-    .execute(&mut holder)
-    .await
-    .expect("hold the role's row");
+    let mut held = HeldRole::hold(&role).await;
     write(
         root,
         &format!("db/migrations/{SPLIT}/before.sql"),
@@ -736,7 +763,7 @@ async fn ctrl_c_drops_the_copy_of_a_migration_test() {
         &format!("db/migrations/{SPLIT}/test.sql"),
         "SELECT 1;\n",
     );
-    let mut child = common::spawn_process()
+    let child = common::spawn_process()
         .current_dir(root)
         .env("SPAWN_TEST_URL", &db.url)
         .args(["test", "run"])
@@ -744,45 +771,14 @@ async fn ctrl_c_drops_the_copy_of_a_migration_test() {
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn test run");
-    loop {
-        let blocked: bool = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' \
-             AND query LIKE '%CONNECTION LIMIT 6%' AND pid <> pg_backend_pid())",
-        )
-        .fetch_one(&mut holder)
-        .await
-        .expect("pg_stat_activity");
-        if blocked {
-            break;
-        }
-        if child.try_wait().expect("try_wait").is_some() {
-            let output = child.wait_with_output().expect("output");
-            panic!("the run ended early: {output:?}");
-        }
-        sqlx::query("SELECT pg_stat_clear_snapshot()")
-            .execute(&mut holder)
-            .await
-            .expect("clear snapshot");
-    }
+    let child = held.wait_until_blocked(child, "CONNECTION LIMIT 6").await;
     assert_eq!(
         leftover_databases().await.len(),
         1,
         "the migration test has its copy"
     );
-    // SAFETY: kill(2) on our own child's pid.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGINT);
-    }
-    let output = tokio::task::spawn_blocking(move || child.wait_with_output())
-        .await
-        .expect("join")
-        .expect("wait");
-    assert_eq!(output.status.code(), Some(130), "{output:?}");
-    assert!(String::from_utf8_lossy(&output.stderr).contains("interrupted"));
-    sqlx::raw_sql(&format!("ROLLBACK; DROP ROLE \"{role}\""))
-        .execute(&mut holder)
-        .await
-        .expect("release and drop the role");
+    interrupt(child).await;
+    let holder = held.release().await;
     let _ = holder.close().await;
     assert_eq!(leftover_databases().await, Vec::<String>::new());
 }

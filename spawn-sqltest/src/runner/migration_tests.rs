@@ -28,7 +28,8 @@ use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 
 use super::databases::Admin;
-use super::{run_prefix, template, Isolation, LiveDatabases, RunConfig, RunError, TestOutcome};
+use super::worker::outcome_in_copy;
+use super::{run_prefix, template, LiveDatabases, RunConfig, RunError, TestCase, TestOutcome};
 use crate::psql::session::{run_script, Ending, ScriptRun, SessionError, TransactionEmulation};
 use crate::wire::{Connection, WireError};
 
@@ -208,26 +209,19 @@ impl<C: Fn(Migrator) -> Migrator> Job<C> {
         self.apply(&self.migrations[..=position], &test).await?;
         let run = self.script(&test, &test.sql, "test.sql").await?;
 
-        let passed = test.expected.as_ref().map(|e| *e == run.output);
-        let kept_database = if passed == Some(false) && self.config.keep_failed {
-            self.live.remove(&self.copy);
-            Some(self.copy.clone())
-        } else {
-            let mut admin = Admin::connect(&self.config.connect).await?;
-            admin.drop_database(&self.copy).await?;
-            admin.close().await;
-            self.live.remove(&self.copy);
-            None
-        };
-        Ok(TestOutcome {
-            name: test.name,
-            output: run.output,
-            expected: test.expected,
-            passed,
-            isolation: Isolation::OwnDatabase,
-            duration: started.elapsed(),
-            kept_database,
-        })
+        outcome_in_copy(
+            &self.config,
+            &self.live,
+            TestCase {
+                name: test.name,
+                sql: test.sql,
+                expected: test.expected,
+            },
+            self.copy.clone(),
+            run.output,
+            started,
+        )
+        .await
     }
 
     /// Brings the template of the migrations before the test's up to date and copies it.

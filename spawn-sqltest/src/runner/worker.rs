@@ -361,20 +361,33 @@ async fn in_copy(
     let run = run_script(&mut conn, &test.sql, TransactionEmulation::Off).await;
     let _ = conn.close().await;
     let run = run.map_err(|e| script_error(&test, e))?;
-    let passed = test.expected.as_ref().map(|e| *e == run.output);
-    let kept_database = if passed == Some(false) && shared.config.keep_failed {
-        shared.live.remove(&copy);
+    outcome_in_copy(&shared.config, &shared.live, test, copy, run.output, started).await
+}
+
+/// The outcome of `test`, which printed `output` in `copy`: the copy is dropped unless the
+/// test failed and the run keeps failed tests' databases.
+pub(crate) async fn outcome_in_copy(
+    config: &RunConfig,
+    live: &LiveDatabases,
+    test: TestCase,
+    copy: String,
+    output: String,
+    started: Instant,
+) -> Result<TestOutcome, RunError> {
+    let passed = test.expected.as_ref().map(|e| *e == output);
+    let kept_database = if passed == Some(false) && config.keep_failed {
+        live.remove(&copy);
         Some(copy)
     } else {
-        let mut admin = Admin::connect(&shared.config.connect).await?;
+        let mut admin = Admin::connect(&config.connect).await?;
         admin.drop_database(&copy).await?;
         admin.close().await;
-        shared.live.remove(&copy);
+        live.remove(&copy);
         None
     };
     Ok(TestOutcome {
         name: test.name,
-        output: run.output,
+        output,
         expected: test.expected,
         passed,
         isolation: Isolation::OwnDatabase,
