@@ -8,31 +8,10 @@ use std::time::Duration;
 use sqlx::PgConnection;
 use tokio::sync::Notify;
 
-/// A subscriber that notifies when an event's message contains `needle`. Attach it to a
-/// run with [`tracing::instrument::WithSubscriber::with_subscriber`]; [`LogSignal::dispatch`]
-/// also keeps a second dispatcher registered, so tracing asks this one about every callsite
-/// instead of caching the answer of whichever thread (with no subscriber) hit it first.
-pub struct LogSignal {
-    needle: &'static str,
-    seen: Arc<Notify>,
-}
+/// A subscriber that calls `F` with the message of every event (spans are ignored).
+pub struct OnMessage<F>(pub F);
 
-impl LogSignal {
-    /// The dispatcher to attach to the run, the one to keep alive beside it, and the signal.
-    pub fn dispatch(needle: &'static str) -> (tracing::Dispatch, tracing::Dispatch, Arc<Notify>) {
-        let seen = Arc::new(Notify::new());
-        let signal = LogSignal {
-            needle,
-            seen: seen.clone(),
-        };
-        let second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
-        let dispatch = tracing::Dispatch::new(signal);
-        tracing::callsite::rebuild_interest_cache();
-        (dispatch, second, seen)
-    }
-}
-
-impl tracing::Subscriber for LogSignal {
+impl<F: Fn(&str) + Send + Sync + 'static> tracing::Subscriber for OnMessage<F> {
     fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
         true
     }
@@ -52,13 +31,34 @@ impl tracing::Subscriber for LogSignal {
         }
         let mut message = Message(String::new());
         event.record(&mut message);
-        if message.0.contains(self.needle) {
-            // A permit is stored if nobody waits yet: the signal is never lost.
-            self.seen.notify_one();
-        }
+        (self.0)(&message.0);
     }
     fn enter(&self, _: &tracing::span::Id) {}
     fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// A subscriber that notifies when an event's message contains a needle. Attach it to a
+/// run with [`tracing::instrument::WithSubscriber::with_subscriber`]; [`LogSignal::dispatch`]
+/// also keeps a second dispatcher registered, so tracing asks this one about every callsite
+/// instead of caching the answer of whichever thread (with no subscriber) hit it first.
+pub struct LogSignal;
+
+impl LogSignal {
+    /// The dispatcher to attach to the run, the one to keep alive beside it, and the signal.
+    pub fn dispatch(needle: &'static str) -> (tracing::Dispatch, tracing::Dispatch, Arc<Notify>) {
+        let seen = Arc::new(Notify::new());
+        let notify = Arc::clone(&seen);
+        let signal = OnMessage(move |message: &str| {
+            if message.contains(needle) {
+                // A permit is stored if nobody waits yet: the signal is never lost.
+                notify.notify_one();
+            }
+        });
+        let second = tracing::Dispatch::new(tracing::subscriber::NoSubscriber::default());
+        let dispatch = tracing::Dispatch::new(signal);
+        tracing::callsite::rebuild_interest_cache();
+        (dispatch, second, seen)
+    }
 }
 
 /// What the migrator logs after an attempt at the lock that found it held.

@@ -12,7 +12,7 @@ use tracing::instrument::WithSubscriber;
 use crate::common::{
     applied_names, hold_lock, lock_is_free, migrator, snapshot, success_count, wait_until, Mig,
 };
-use crate::events::{logged, wait_for_lock_release, LogSignal, WAITING_FOR_THE_LOCK};
+use crate::events::{logged, wait_for_lock_release, LogSignal, OnMessage, WAITING_FOR_THE_LOCK};
 
 /// A session that holds `key`, as the original CLI's psql would.
 async fn holder(db: &TestDb, app: &str, key: i64) -> (PgConnection, i32) {
@@ -210,34 +210,12 @@ async fn the_lock_is_released_when_the_run_is_dropped() {
 
 /// A subscriber that panics when the migrator is about to send a batch: a panic inside the
 /// run while it holds the lock.
-struct PanicOnBatch;
-
-impl tracing::Subscriber for PanicOnBatch {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        struct Message(String);
-        impl tracing::field::Visit for Message {
-            fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-                if field.name() == "message" {
-                    self.0 = format!("{value:?}");
-                }
-            }
-        }
-        let mut message = Message(String::new());
-        event.record(&mut message);
-        if message.0.contains("sending a batch of migrations") {
+fn panic_on_batch() -> OnMessage<impl Fn(&str) + Send + Sync + 'static> {
+    OnMessage(|message: &str| {
+        if message.contains("sending a batch of migrations") {
             panic!("injected panic while holding the migration lock");
         }
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
+    })
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -250,8 +228,8 @@ async fn the_lock_is_released_after_a_panic() {
         // With a single registered dispatcher, tracing computes a callsite's interest from
         // the default of whichever thread hits it first (another test's: none). A second
         // registered dispatcher makes it ask every registered one.
-        let _second = tracing::Dispatch::new(PanicOnBatch);
-        let _guard = tracing::subscriber::set_default(PanicOnBatch);
+        let _second = tracing::Dispatch::new(panic_on_batch());
+        let _guard = tracing::subscriber::set_default(panic_on_batch());
         tracing::callsite::rebuild_interest_cache();
         let task = tokio::spawn(async move {
             let ms = one();

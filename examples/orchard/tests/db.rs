@@ -17,7 +17,12 @@ async fn dev_databases_have_the_seed_orchards(pool: PgPool) {
         .expect("orchards");
     assert_eq!(
         names,
-        ["Appleby", "O'Hara's Grove", "Pear Tree Farm", "Smith, Jones & Sons"]
+        [
+            "Appleby",
+            "O'Hara's Grove",
+            "Pear Tree Farm",
+            "Smith, Jones & Sons"
+        ]
     );
 }
 

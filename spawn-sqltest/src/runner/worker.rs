@@ -361,7 +361,15 @@ async fn in_copy(
     let run = run_script(&mut conn, &test.sql, TransactionEmulation::Off).await;
     let _ = conn.close().await;
     let run = run.map_err(|e| script_error(&test, e))?;
-    outcome_in_copy(&shared.config, &shared.live, test, copy, run.output, started).await
+    outcome_in_copy(
+        &shared.config,
+        &shared.live,
+        test,
+        copy,
+        run.output,
+        started,
+    )
+    .await
 }
 
 /// The outcome of `test`, which printed `output` in `copy`: the copy is dropped unless the
