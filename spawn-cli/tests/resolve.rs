@@ -108,30 +108,34 @@ async fn after_index_exists(db: &TestDb) -> bool {
         .expect("look for after_index")
 }
 
+/// `spawn migration resolve <INDEX> --statement 1 [extra]` says `said`, and the next
+/// `apply` completes the migration.
+async fn resolve_then_apply(p: &Path, db: &TestDb, extra: &[&str], said: &str) {
+    let mut args = vec![
+        "migration",
+        "resolve",
+        INDEX,
+        "--statement",
+        "1",
+        "--no-pin",
+    ];
+    args.extend_from_slice(extra);
+    run(p, db, &args)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(format!(
+            "recorded statement 1 of {INDEX} as {said} in"
+        )));
+    run(p, db, &["migration", "apply", "--yes", "--no-pin"])
+        .assert()
+        .success();
+    assert!(after_index_exists(db).await, "the apply resumed after it");
+}
+
 #[tokio::test]
 async fn a_statement_resolved_as_done_is_not_run_again() {
     let (p, db) = crashed_during_the_index("cli_resolve_done", true).await;
-    run(
-        p.path(),
-        &db,
-        &[
-            "migration",
-            "resolve",
-            INDEX,
-            "--statement",
-            "1",
-            "--no-pin",
-        ],
-    )
-    .assert()
-    .success()
-    .stdout(predicate::str::contains(format!(
-        "recorded statement 1 of {INDEX} as done in"
-    )));
-    run(p.path(), &db, &["migration", "apply", "--yes", "--no-pin"])
-        .assert()
-        .success();
-    assert!(after_index_exists(&db).await, "the apply resumed after it");
+    resolve_then_apply(p.path(), &db, &[], "done").await;
     assert_eq!(
         unnamed_indexes(&db).await,
         1,
@@ -143,28 +147,7 @@ async fn a_statement_resolved_as_done_is_not_run_again() {
 async fn a_statement_resolved_as_not_applied_runs_again() {
     let (p, db) = crashed_during_the_index("cli_resolve_not_applied", false).await;
     assert_eq!(unnamed_indexes(&db).await, 0);
-    run(
-        p.path(),
-        &db,
-        &[
-            "migration",
-            "resolve",
-            INDEX,
-            "--statement",
-            "1",
-            "--not-applied",
-            "--no-pin",
-        ],
-    )
-    .assert()
-    .success()
-    .stdout(predicate::str::contains(format!(
-        "recorded statement 1 of {INDEX} as not run in"
-    )));
-    run(p.path(), &db, &["migration", "apply", "--yes", "--no-pin"])
-        .assert()
-        .success();
-    assert!(after_index_exists(&db).await);
+    resolve_then_apply(p.path(), &db, &["--not-applied"], "not run").await;
     assert_eq!(unnamed_indexes(&db).await, 1, "the statement ran");
 }
 
