@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use spawn_runtime::Migrator;
 use spawn_sqltest::runner::{self, template, RunConfig, TestCase};
-use spawn_sqltest::wire::{ConnectTarget, Connection as WireConnection};
+use spawn_sqltest::wire::ConnectTarget;
 use sqlx::Connection;
 use tokio::sync::Semaphore;
 
@@ -93,33 +93,21 @@ async fn the_runner_prints_what_psql_prints() {
         tasks.push(tokio::spawn(async move {
             let _permit = limit.acquire_owned().await.expect("semaphore");
             let server = spawn_tests::server();
-            // The wire client, not sqlx: sqlx's executor futures are not Send here.
-            let mut admin = WireConnection::connect(
-                &ConnectTarget::from_url(&server.url("postgres")).expect("target"),
-            )
-            .await
-            .expect("connect");
-            let events = admin
-                .simple_query(&format!(
-                    "CREATE DATABASE \"{copy}\" TEMPLATE \"{template}\""
-                ))
+            // The runner's own maintenance connection (the wire client: sqlx's executor
+            // futures are not Send here), which also ends leftover sessions on the template.
+            let connect = ConnectTarget::from_url(&server.url("postgres")).expect("target");
+            let mut admin = runner::Admin::connect(&connect).await.expect("connect");
+            admin
+                .create_database(&copy, &template)
                 .await
                 .expect("copy the template");
-            for event in events {
-                if let spawn_sqltest::wire::QueryEvent::Error(e) = event {
-                    panic!("copying the template: {}", e.message);
-                }
-            }
             let url = server.url(&copy);
             let output =
                 tokio::task::spawn_blocking(move || support::protocol_output(&url, &script))
                     .await
                     .expect("psql");
-            admin
-                .simple_query(&format!("DROP DATABASE \"{copy}\" WITH (FORCE)"))
-                .await
-                .expect("drop the copy");
-            let _ = admin.close().await;
+            admin.drop_database(&copy).await.expect("drop the copy");
+            admin.close().await;
             output
         }));
     }
