@@ -81,7 +81,7 @@ struct Pending {
     gset: Option<String>,
     /// When it was sent, relative to the other steps.
     sequence: u64,
-    /// The sessions it waited for when last seen waiting.
+    /// The sessions it was seen waiting for.
     blockers: Vec<usize>,
 }
 
@@ -242,6 +242,9 @@ impl Sessions {
     /// sent. So the order does not depend on when each answer happened to arrive.
     pub async fn settle(&mut self) -> Result<Vec<Finished>, SessionsError> {
         let mut finished = Vec::new();
+        // Whether the last pass followed a check that found no cycle: a deadlock resolved
+        // between a pass and the check shows in the next pass.
+        let mut checked = false;
         loop {
             let mut changed = false;
             for index in self.running_in_order() {
@@ -251,11 +254,15 @@ impl Sessions {
                 }
             }
             if changed {
+                checked = false;
                 continue;
+            }
+            if checked {
+                return Ok(causal_order(finished));
             }
             match self.deadlock_cycle().await? {
                 Some(cycle) => finished.push(self.wait_for_any(&cycle).await?),
-                None => return Ok(causal_order(finished)),
+                None => checked = true,
             }
         }
     }
@@ -351,11 +358,14 @@ impl Sessions {
         };
         let blockers = server::blockers(control, &[named.pid], &pids).await?;
         if let State::Running(pending) = &mut named.state {
-            pending.blockers = blockers
-                .into_iter()
-                .flatten()
-                .filter_map(|b| pids.iter().position(|p| *p == b))
-                .collect();
+            // Every session it was seen waiting for (one may have let go since the check).
+            for blocker in blockers.into_iter().flatten() {
+                if let Some(b) = pids.iter().position(|p| *p == blocker) {
+                    if !pending.blockers.contains(&b) {
+                        pending.blockers.push(b);
+                    }
+                }
+            }
         }
         Ok(None)
     }
