@@ -271,12 +271,12 @@ fn a_bad_session_command_is_refused_before_anything_runs() {
             .collect()
     };
     assert_eq!(
-        messages("select 1;\n\\session\n\\session 2a\n\\session a b\n\\session 'a'\n"),
+        messages("select 1;\n\\session\n\\session 2a\n\\session a b\n\\session 'a b'\n\\session 'a'\n"),
         vec![
             "line 2: \\session takes one session name (a letter or _, then letters, digits or _), not nothing",
             "line 3: \\session takes one session name (a letter or _, then letters, digits or _), not \"2a\"",
             "line 4: \\session takes one session name (a letter or _, then letters, digits or _), not \"a\" \"b\"",
-            "line 5: \\session takes one session name (a letter or _, then letters, digits or _), not \"a\"",
+            "line 5: \\session takes one session name (a letter or _, then letters, digits or _), not \"a b\"",
         ]
     );
 }
@@ -331,4 +331,24 @@ async fn others(connection: &mut Connection) -> Vec<spawn_sqltest::wire::QueryEv
         )
         .await
         .expect("pg_stat_activity")
+}
+
+#[tokio::test]
+async fn inside_the_callers_transaction_a_session_asks_for_a_database_of_its_own() {
+    let (_db, mut connection) = connect("sessions_restart").await;
+    connection.simple_query("BEGIN").await.expect("begin");
+    let result = run_script(
+        &mut connection,
+        "SELECT 1 AS before;\n\\session a\nSELECT 2;\n",
+        TransactionEmulation::On {
+            deferred_constraints: false,
+        },
+    )
+    .await
+    .expect("runs");
+    assert_eq!(
+        result.ending,
+        Ending::NeedsOwnDatabase("concurrent sessions".to_owned())
+    );
+    connection.simple_query("ROLLBACK").await.expect("rollback");
 }

@@ -197,7 +197,8 @@ impl MetaCommand {
             "else" => Self::Else,
             "endif" => Self::Endif,
             "session" => match args {
-                [name] if !name.quoted && crate::psql::sessions::valid_name(&name.value) => {
+                // Quoted too: a template's `{{ name }}` is written as a literal.
+                [name] if crate::psql::sessions::valid_name(&name.value) => {
                     Self::Session(name.value.clone())
                 }
                 _ => {

@@ -86,7 +86,7 @@ struct Pending {
 }
 
 enum State {
-    Idle(Connection),
+    Idle(Box<Connection>),
     Running(Pending),
     /// Only while a step is being moved between states.
     Moving,
@@ -178,7 +178,7 @@ impl Sessions {
             name: name.to_owned(),
             pid,
             cancel: connection.cancel_token(),
-            state: State::Idle(connection),
+            state: State::Idle(Box::new(connection)),
         });
         self.current = Some(self.named.len() - 1);
         Ok(())
@@ -204,7 +204,7 @@ impl Sessions {
         };
         let named = &mut self.named[index];
         let mut connection = match std::mem::replace(&mut named.state, State::Moving) {
-            State::Idle(connection) => connection,
+            State::Idle(connection) => *connection,
             running => {
                 let step = match &running {
                     State::Running(pending) => first_line(&pending.text).to_owned(),
@@ -282,7 +282,7 @@ impl Sessions {
                     // A failed cancel leaves the backend to the database's forced drop.
                     let _ = token.cancel().await;
                     let (connection, _cancelled) = pending.future.await;
-                    named.state = State::Idle(connection);
+                    named.state = State::Idle(Box::new(connection));
                 }
             }
         }
@@ -426,7 +426,8 @@ fn finish(
     answer: (Connection, Result<Vec<QueryEvent>, WireError>),
 ) -> Result<Finished, SessionsError> {
     let (connection, result) = answer;
-    let State::Running(pending) = std::mem::replace(&mut named.state, State::Idle(connection))
+    let State::Running(pending) =
+        std::mem::replace(&mut named.state, State::Idle(Box::new(connection)))
     else {
         return Err(SessionsError::Control(ControlError::Answer(
             "a step answered twice".into(),

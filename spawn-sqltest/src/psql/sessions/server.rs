@@ -12,7 +12,7 @@ pub enum ControlError {
     #[error(transparent)]
     Wire(#[from] WireError),
     #[error("checking the sessions' locks failed: {}", .0.message)]
-    Server(ServerMessage),
+    Server(Box<ServerMessage>),
     #[error("checking the sessions' locks: unexpected answer {0:?}")]
     Answer(String),
 }
@@ -32,7 +32,7 @@ async fn rows(
     for event in control.simple_query(sql).await? {
         match event {
             QueryEvent::DataRow(row) => rows.push(row),
-            QueryEvent::Error(e) => return Err(ControlError::Server(e)),
+            QueryEvent::Error(e) => return Err(ControlError::Server(Box::new(e))),
             _ => {}
         }
     }
