@@ -64,9 +64,13 @@ pub fn is_session_command(item: &crate::psql::scan::Item) -> bool {
     matches!(item, crate::psql::scan::Item::Meta { command, .. } if command == "session")
 }
 
-/// The first line of a step, as the waiting and completion lines show it.
+/// The first line of a step that is not blank or a `--` comment, as the waiting and
+/// completion lines show it.
 pub fn first_line(text: &str) -> &str {
-    text.trim_start().lines().next().unwrap_or("").trim_end()
+    text.lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty() && !line.starts_with("--"))
+        .unwrap_or("")
 }
 
 type StepFuture =
@@ -501,5 +505,6 @@ mod tests {
     fn first_lines_are_trimmed() {
         assert_eq!(first_line("\n  UPDATE t\n SET v = 1;"), "UPDATE t");
         assert_eq!(first_line("SELECT 1;  "), "SELECT 1;");
+        assert_eq!(first_line("-- take the lock\n  SELECT 2;"), "SELECT 2;");
     }
 }
