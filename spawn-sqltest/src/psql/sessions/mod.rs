@@ -501,6 +501,53 @@ mod tests {
         assert!(!valid_name(""));
     }
 
+    fn finished(index: usize, sequence: u64, blockers: Vec<usize>, code: Option<&str>) -> Finished {
+        let events = code
+            .map(|code| {
+                vec![QueryEvent::Error(crate::message::ServerMessage {
+                    code: code.to_owned(),
+                    ..Default::default()
+                })]
+            })
+            .unwrap_or_default();
+        Finished {
+            session: format!("s{index}"),
+            text: String::new(),
+            gset: None,
+            events,
+            index,
+            sequence,
+            blockers,
+        }
+    }
+
+    fn order(list: Vec<Finished>) -> Vec<usize> {
+        causal_order(list).into_iter().map(|f| f.index).collect()
+    }
+
+    #[test]
+    fn completions_follow_what_they_waited_for_then_the_order_sent() {
+        // Sent in order 0, 1, 2; none waited for another: the order sent.
+        let plain = vec![
+            finished(2, 2, vec![], None),
+            finished(0, 0, vec![], None),
+            finished(1, 1, vec![], None),
+        ];
+        assert_eq!(order(plain), vec![0, 1, 2]);
+        // 0 waited for 1: 1 first.
+        let waited = vec![finished(0, 0, vec![1], None), finished(1, 1, vec![], None)];
+        assert_eq!(order(waited), vec![1, 0]);
+        // A cycle: the deadlock victim first.
+        let cycle = vec![
+            finished(0, 0, vec![1], None),
+            finished(1, 1, vec![0], Some(DEADLOCK)),
+        ];
+        assert_eq!(order(cycle), vec![1, 0]);
+        // Waiting for a session that did not complete now does not count.
+        let elsewhere = vec![finished(0, 0, vec![5], None), finished(1, 1, vec![], None)];
+        assert_eq!(order(elsewhere), vec![0, 1]);
+    }
+
     #[test]
     fn first_lines_are_trimmed() {
         assert_eq!(first_line("\n  UPDATE t\n SET v = 1;"), "UPDATE t");
