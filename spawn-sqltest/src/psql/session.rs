@@ -5,6 +5,10 @@
 //! The output is what `psql -X` prints on stdout and stderr together when the script is
 //! piped to it after `\set QUIET on`, `\pset pager off` and `\set ON_ERROR_STOP on`.
 //!
+//! After a `\session NAME` (spawn's own meta-command), queries run as steps of that named
+//! session instead, each on a connection of its own ([`super::sessions`]); such a script
+//! runs only in autocommit.
+//!
 //! With [`TransactionEmulation`] on, the script runs inside a transaction the caller opened
 //! and will roll back: the script's own `BEGIN`/`COMMIT`/`ROLLBACK` become a savepoint, its
 //! release and a rollback to it, printed with the tags PostgreSQL would have sent. What that
