@@ -782,3 +782,59 @@ async fn ctrl_c_drops_the_copy_of_a_migration_test() {
     let _ = holder.close().await;
     assert_eq!(leftover_databases().await, Vec::<String>::new());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn concurrent_sessions_run_in_a_database_of_their_own_and_compare() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let db = TestDb::new("sqltest_sessions").await;
+    let dir = project(&db);
+    let root = dir.path();
+    let template = spawn_sqltest::runner::template_name(&root.join("db"), "dev");
+
+    write(
+        root,
+        "db/tests/race/test.sql",
+        "SELECT 1;\n\\session {{ \"2a\" }}\n",
+    );
+    spawn_in(root, &db)
+        .args(["test", "compare"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("tests/race/test.sql"))
+        .stderr(predicate::str::contains(
+            "line 2: \\session takes one session name (a letter or _, then letters, digits or _), not \"2a\"",
+        ))
+        .stderr(predicate::str::contains("nothing was run"));
+    assert!(
+        !database_exists(&template).await,
+        "nothing ran: no template"
+    );
+
+    write(
+        root,
+        "db/tests/race/test.sql",
+        "{% for s in [\"a\", \"b\"] %}\\session {{ s }}\nBEGIN;\n{% endfor %}\
+         \\session a\nUPDATE fruit SET name = 'quince' WHERE id = 1;\n\
+         \\session b\nUPDATE fruit SET name = 'medlar' WHERE id = 1;\n\
+         \\session a\nCOMMIT;\n\
+         \\session b\nCOMMIT;\nSELECT name FROM fruit WHERE id = 1;\n",
+    );
+    let expected = "session b waiting: UPDATE fruit SET name = 'medlar' WHERE id = 1;\n\
+                    session b completed: UPDATE fruit SET name = 'medlar' WHERE id = 1;\n\
+                    \x20 name  \n--------\n medlar\n(1 row)\n\n";
+    spawn_in(root, &db)
+        .args(["test", "run", "race"])
+        .assert()
+        .success()
+        .stdout(expected);
+    spawn_in(root, &db)
+        .args(["test", "expect", "race"])
+        .assert()
+        .success();
+    spawn_in(root, &db)
+        .args(["test", "compare"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("1 passed, 0 failed"));
+    assert_eq!(leftover_databases().await, Vec::<String>::new());
+}

@@ -7,7 +7,7 @@
 //! - [`wire`]: a minimal PostgreSQL client on the simple query protocol that keeps everything
 //!   psql shows (column types, command tags, notices, every error field);
 //! - [`psql`]: the psql emulation: script scanning, variables and meta-commands, and the
-//!   result and message printers;
+//!   result and message printers, and concurrent sessions in one script (`\session`);
 //! - [`runner`]: many tests at once, each isolated, against copies of a migrated template;
 //! - [`report`]: diffs and the JUnit report;
 //! - [`message`]: the shapes the client and the printers share.

@@ -19,7 +19,7 @@ use crate::psql::vars::{parse_bool, parse_bool_named, VarError, Variables};
 
 /// The meta-commands spawn test runs, as named in its error messages.
 pub const SUPPORTED: &str =
-    "\\echo, \\qecho, \\warn, \\set, \\unset, \\g, \\gx, \\gset, \\pset, \\x, \\if, \\elif, \\else, \\endif";
+    "\\echo, \\qecho, \\warn, \\set, \\unset, \\g, \\gx, \\gset, \\pset, \\x, \\if, \\elif, \\else, \\endif, \\session";
 
 /// A meta-command spawn test cannot run, or an unbalanced conditional.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -40,6 +40,9 @@ pub enum MetaError {
     /// psql's `\elif: cannot occur after \else` (also `\else`).
     #[error("line {line}: \\{command}: cannot occur after \\else")]
     AfterElse { command: String, line: usize },
+    /// `\session` without exactly one valid session name.
+    #[error("line {line}: \\session takes one session name (a letter or _, then letters, digits or _), not {given}")]
+    BadSession { given: String, line: usize },
     /// psql's `reached EOF without finding closing \endif(s)`; `line` is the open `\if`'s.
     #[error("line {line}: reached EOF without finding closing \\endif(s)")]
     MissingEndif { line: usize },
@@ -101,6 +104,9 @@ pub enum MetaCommand {
     Elif(String),
     Else,
     Endif,
+    /// `\session name` (spawn's own): the following statements run in session `name`
+    /// (see [`crate::psql::sessions`]).
+    Session(String),
 }
 
 /// A parsed meta-command and the arguments psql ignores (with a warning).
@@ -190,6 +196,24 @@ impl MetaCommand {
             "elif" => Self::Elif(joined(args)),
             "else" => Self::Else,
             "endif" => Self::Endif,
+            "session" => match args {
+                // Quoted too: a template's `{{ name }}` is written as a literal.
+                [name] if crate::psql::sessions::valid_name(&name.value) => {
+                    Self::Session(name.value.clone())
+                }
+                _ => {
+                    let given: Vec<String> =
+                        args.iter().map(|a| format!("{:?}", a.value)).collect();
+                    return Err(MetaError::BadSession {
+                        given: if given.is_empty() {
+                            "nothing".to_owned()
+                        } else {
+                            given.join(" ")
+                        },
+                        line,
+                    });
+                }
+            },
             _ => return Err(unsupported()),
         };
         Ok(ParsedMeta {
@@ -280,7 +304,9 @@ pub fn validate_script(text: &str) -> Result<(), Vec<ScanError>> {
             Err(error) => {
                 if matches!(
                     error,
-                    MetaError::Unsupported { .. } | MetaError::UnsupportedArgument { .. }
+                    MetaError::Unsupported { .. }
+                        | MetaError::UnsupportedArgument { .. }
+                        | MetaError::BadSession { .. }
                 ) {
                     errors.push(error.into());
                 }

@@ -5,4 +5,5 @@ pub mod print;
 pub mod report;
 pub mod scan;
 pub mod session;
+pub mod sessions;
 pub mod vars;

@@ -5,6 +5,10 @@
 //! The output is what `psql -X` prints on stdout and stderr together when the script is
 //! piped to it after `\set QUIET on`, `\pset pager off` and `\set ON_ERROR_STOP on`.
 //!
+//! After a `\session NAME` (spawn's own meta-command), queries run as steps of that named
+//! session instead, each on a connection of its own ([`super::sessions`]); such a script
+//! runs only in autocommit.
+//!
 //! With [`TransactionEmulation`] on, the script runs inside a transaction the caller opened
 //! and will roll back: the script's own `BEGIN`/`COMMIT`/`ROLLBACK` become a savepoint, its
 //! release and a rollback to it, printed with the tags PostgreSQL would have sent. What that
@@ -16,6 +20,7 @@ use crate::psql::meta::{condition, Expanded as MetaExpanded, MetaCommand, MetaEr
 use crate::psql::print::{print_result, pset_listing, Expanded, PrintOptions};
 use crate::psql::report::format_server_message;
 use crate::psql::scan::{Item, ScanError, Scanner};
+use crate::psql::sessions::{deadlocked, first_line, Sessions, SessionsError, StepOutcome};
 use crate::psql::vars::Variables;
 use crate::runner::isolation::{classify, restart_on, StatementClass};
 use crate::wire::{Connection, QueryEvent, WireError};
@@ -55,6 +60,20 @@ pub enum SessionError {
     Wire(#[from] WireError),
 }
 
+/// A failure of the named sessions as the caller sees it: a lost connection is a
+/// connection error, anything else an error of the script at `line`.
+fn sessions_failure(line: usize, e: SessionsError) -> SessionError {
+    match e {
+        SessionsError::Connect { source, .. } | SessionsError::Wire { source, .. } => {
+            SessionError::Wire(source)
+        }
+        other => SessionError::Script {
+            line,
+            message: other.to_string(),
+        },
+    }
+}
+
 /// The result of [`run_script`].
 #[derive(Debug, Clone)]
 pub struct ScriptRun {
@@ -91,7 +110,24 @@ pub async fn run_script(
     emulation: TransactionEmulation,
 ) -> Result<ScriptRun, SessionError> {
     let mut session = Session::new(conn, emulation);
-    let ending = session.run(script).await?;
+    let ran = session.run(script).await;
+    // Named sessions end with the script (also when it fails): steps still waiting are
+    // cancelled, and reported when the script ran.
+    let unfinished = match session.sessions.take() {
+        Some(sessions) => sessions.close().await,
+        None => Vec::new(),
+    };
+    let mut ending = ran?;
+    for step in &unfinished {
+        session.out.push_str(&format!(
+            "session {} still waiting at the end of the test: {}\n",
+            step.session,
+            first_line(&step.text)
+        ));
+    }
+    if !unfinished.is_empty() && ending == Ending::Completed {
+        ending = Ending::Stopped;
+    }
     Ok(ScriptRun {
         output: session.out,
         ending,
@@ -107,6 +143,10 @@ struct Session<'c> {
     emulation: TransactionEmulation,
     in_user_transaction: bool,
     last_query: Option<String>,
+    /// The script's `\session`s, once it has used one.
+    sessions: Option<Sessions>,
+    /// The line of the item being run (for errors about sessions).
+    line: usize,
 }
 
 impl<'c> Session<'c> {
@@ -127,6 +167,8 @@ impl<'c> Session<'c> {
             emulation,
             in_user_transaction: false,
             last_query: None,
+            sessions: None,
+            line: 0,
         }
     }
 
@@ -169,10 +211,11 @@ impl<'c> Session<'c> {
                     }
                     self.queries(&batch).await?
                 }
-                Item::Query { text, .. } => {
+                Item::Query { text, line } => {
                     if !active {
                         continue;
                     }
+                    self.line = line;
                     self.last_query = Some(text.clone());
                     self.query(&text, None).await?
                 }
@@ -187,6 +230,13 @@ impl<'c> Session<'c> {
                     line,
                     query,
                 } => match MetaCommand::parse(&command, &args, line) {
+                    Ok(parsed) if active && matches!(parsed.command, MetaCommand::Session(_)) => {
+                        self.line = line;
+                        let MetaCommand::Session(name) = parsed.command else {
+                            continue;
+                        };
+                        self.switch_session(&name).await?
+                    }
                     Ok(parsed) => {
                         if active {
                             for warning in parsed.warnings() {
@@ -362,9 +412,11 @@ impl<'c> Session<'c> {
                 self.send_buffer(query, Some(prefix.unwrap_or_default()))
                     .await?
             }
-            MetaCommand::If(_) | MetaCommand::Elif(_) | MetaCommand::Else | MetaCommand::Endif => {
-                Next::Continue
-            }
+            MetaCommand::If(_)
+            | MetaCommand::Elif(_)
+            | MetaCommand::Else
+            | MetaCommand::Endif
+            | MetaCommand::Session(_) => Next::Continue,
         })
     }
 
@@ -405,8 +457,83 @@ impl<'c> Session<'c> {
             Ok(mapped) => mapped,
             Err(reason) => return Ok(Next::Restart(reason)),
         };
+        if self.sessions.as_ref().is_some_and(Sessions::active) {
+            return self.step(text, &sent, gset, tag).await;
+        }
         let events = self.conn.simple_query(&sent).await?;
         Ok(self.answer(text, events, gset, tag))
+    }
+
+    /// `\session name`: later queries run in that session (only in autocommit: inside the
+    /// caller's transaction the other sessions would not see the script's data).
+    async fn switch_session(&mut self, name: &str) -> Result<Next, SessionError> {
+        if self.emulation != TransactionEmulation::Off {
+            return Ok(Next::Restart("concurrent sessions".to_owned()));
+        }
+        let sessions = self
+            .sessions
+            .get_or_insert_with(|| Sessions::new(self.conn));
+        let line = self.line;
+        sessions
+            .switch(name)
+            .await
+            .map_err(|e| sessions_failure(line, e))?;
+        Ok(Next::Continue)
+    }
+
+    /// Runs a query as a step of the current named session, then prints what the waiting
+    /// steps of the other sessions printed if it let them complete.
+    async fn step(
+        &mut self,
+        text: &str,
+        sent: &str,
+        gset: Option<String>,
+        tag: Option<String>,
+    ) -> Result<Next, SessionError> {
+        let line = self.line;
+        let Some(sessions) = self.sessions.as_mut() else {
+            return Ok(Next::Continue);
+        };
+        let name = sessions.current_name().to_owned();
+        let outcome = sessions
+            .run_step(text, sent, gset.clone())
+            .await
+            .map_err(|e| sessions_failure(line, e))?;
+        let mut next = match outcome {
+            StepOutcome::Done(events) => {
+                if deadlocked(&events) {
+                    self.step_line(&name, "waiting", text);
+                    self.step_line(&name, "completed", text);
+                }
+                self.answer(text, events, gset, tag)
+            }
+            StepOutcome::Waiting => {
+                self.step_line(&name, "waiting", text);
+                Next::Continue
+            }
+        };
+        let Some(sessions) = self.sessions.as_mut() else {
+            return Ok(next);
+        };
+        let finished = sessions
+            .settle()
+            .await
+            .map_err(|e| sessions_failure(line, e))?;
+        for finished in finished {
+            self.step_line(&finished.session, "completed", &finished.text);
+            self.last_query = Some(finished.text.clone());
+            let done = self.answer(&finished.text, finished.events, finished.gset, None);
+            if matches!(next, Next::Continue | Next::Failed) {
+                next = done;
+            }
+        }
+        Ok(next)
+    }
+
+    /// `session NAME waiting: first line` and the like.
+    fn step_line(&mut self, session: &str, what: &str, text: &str) {
+        self.out
+            .push_str(&format!("session {session} {what}: {}\n", first_line(text)));
     }
 
     /// Sends `texts` (consecutive queries of the script) in one round trip and prints their
@@ -685,7 +812,8 @@ fn scan_error_line(e: &ScanError) -> usize {
             | MetaError::Value { line, .. }
             | MetaError::NoMatchingIf { line, .. }
             | MetaError::AfterElse { line, .. }
-            | MetaError::MissingEndif { line },
+            | MetaError::MissingEndif { line }
+            | MetaError::BadSession { line, .. },
         ) => *line,
     }
 }

@@ -410,6 +410,9 @@ pub(crate) fn needs_own_database(sql: &str) -> bool {
     let vars = Variables::new();
     let mut scanner = Scanner::new(sql);
     while let Ok(Some(item)) = scanner.next(&vars, true) {
+        if crate::psql::sessions::is_session_command(&item) {
+            return true;
+        }
         if let Item::Query { text, .. } = item {
             if matches!(classify(&text), StatementClass::NeedsOwnDatabase(_)) {
                 return true;

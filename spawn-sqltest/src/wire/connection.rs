@@ -214,6 +214,16 @@ impl Connection {
     }
 }
 
+impl Connection {
+    /// Ends the session and waits until the server has closed the connection: its backend
+    /// has then exited, released its locks and left `pg_stat_activity`.
+    pub async fn close_and_wait(mut self) -> Result<(), WireError> {
+        frontend::terminate(&mut self.transport.write_buffer);
+        self.transport.flush().await?;
+        self.transport.wait_for_close().await
+    }
+}
+
 impl CancelToken {
     /// The server process whose query this token cancels.
     pub fn process_id(&self) -> i32 {
