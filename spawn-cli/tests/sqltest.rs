@@ -720,6 +720,25 @@ async fn bad_migration_tests_are_refused_leaving_nothing_behind() {
             "column \"first_name\" of relation \"person\" does not exist",
         ));
     assert_eq!(leftover_databases().await, Vec::<String>::new());
+    // When comparing, it is one failed test among the others, with the same message.
+    write(
+        root,
+        &format!("db/migrations/{SPLIT}/expected"),
+        "anything\n",
+    );
+    spawn_in(root, &db)
+        .args(["test", "compare", "--junit"])
+        .arg(root.join("report.xml"))
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains(format!(
+            ": migrations/{SPLIT}/before.sql failed, so the migration was not applied"
+        )))
+        .stdout(predicate::str::contains("passed, 1 failed"));
+    let xml = std::fs::read_to_string(root.join("report.xml")).expect("the JUnit report");
+    assert!(xml.contains("before.sql failed"), "{xml}");
+    assert_eq!(leftover_databases().await, Vec::<String>::new());
+    std::fs::remove_file(root.join(format!("db/migrations/{SPLIT}/expected"))).expect("rm");
 
     // The migration fails on the seeded rows: named, and nothing left behind.
     write(

@@ -130,7 +130,26 @@ where
         set.spawn(async move {
             // The semaphore is never closed.
             let _permit = permits.acquire_owned().await.ok();
-            let outcome = job.run(test).await?;
+            let (name, expected) = (test.name.clone(), test.expected.clone());
+            let started = Instant::now();
+            let outcome =
+                match job.run(test).await {
+                    Ok(outcome) => outcome,
+                    // When comparing, a test whose setup fails is one failed test among the
+                    // others, its message as its output; otherwise it ends the run.
+                    Err(
+                        error @ (RunError::Before { .. } | RunError::MigrationUnderTest { .. }),
+                    ) if expected.is_some() => TestOutcome {
+                        name,
+                        output: format!("{error}\n"),
+                        expected,
+                        passed: Some(false),
+                        isolation: super::Isolation::OwnDatabase,
+                        duration: started.elapsed(),
+                        kept_database: None,
+                    },
+                    Err(error) => return Err(error),
+                };
             // The receiver only goes away when the run is being abandoned.
             let _ = sender.send(outcome);
             Ok::<(), RunError>(())
