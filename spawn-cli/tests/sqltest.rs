@@ -734,7 +734,7 @@ async fn bad_migration_tests_are_refused_leaving_nothing_behind() {
         .stdout(predicate::str::contains(format!(
             ": migrations/{SPLIT}/before.sql failed, so the migration was not applied"
         )))
-        .stdout(predicate::str::contains("passed, 1 failed"));
+        .stdout(predicate::str::contains("0 passed, 2 failed"));
     let xml = std::fs::read_to_string(root.join("report.xml")).expect("the JUnit report");
     assert!(xml.contains("before.sql failed"), "{xml}");
     assert_eq!(leftover_databases().await, Vec::<String>::new());
