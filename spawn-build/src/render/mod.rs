@@ -22,7 +22,7 @@
 //!
 //! [`render`] also reports which working-tree files it read, best effort which component
 //! every output line came from, and every undefined name a `{{ … }}` printed as nothing
-//! ([`UndefinedUse`], see [`undefined`]): the original spawn renders those as empty, and so
+//! ([`UndefinedUse`], see the `undefined` module): the original spawn renders those as empty, and so
 //! does this, byte for byte.
 
 mod components;
