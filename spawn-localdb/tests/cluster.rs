@@ -69,19 +69,35 @@ fn a_start_that_is_not_ready_in_time_names_the_server_and_its_log() {
     let root = dir.path().join(".spawn/db");
     let binaries = spawn_localdb::PgBinaries::find().unwrap();
     let cluster = spawn_localdb::Cluster::open(binaries, &root).unwrap();
-    // An archive recovery whose restore_command waits: the server stays "starting" until
-    // the command returns, long after the start's bound (the bound is what is tested, not
-    // the time: the server cannot be ready before the command returns).
+    // An archive recovery whose restore_command waits on a FIFO nobody writes to: the
+    // server stays "starting" until the command returns, which it cannot before the start's
+    // bound (what is tested is the bound, not the time).
     let data = cluster.data_dir();
+    let fifo = dir.path().join("never-written");
+    let path = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    // SAFETY: a valid NUL-terminated path.
+    assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o666) }, 0, "mkfifo");
     std::fs::write(data.join("recovery.signal"), "").unwrap();
     let mut conf = std::fs::OpenOptions::new()
         .append(true)
         .open(data.join("postgresql.conf"))
         .unwrap();
-    writeln!(conf, "restore_command = 'sleep 600; false'").unwrap();
+    writeln!(
+        conf,
+        "restore_command = 'cat {} > /dev/null; false'",
+        fifo.display()
+    )
+    .unwrap();
     let started = cluster.start_within(Duration::from_secs(3));
-    // Stopped before anything is asserted, so a failing test leaves no server behind.
+    // Stopped before anything is asserted, so a failing test leaves no server behind; then
+    // the FIFO is opened and closed, so a `cat` still waiting on it ends too.
     cluster.stop().unwrap();
+    // SAFETY: as above; O_NONBLOCK fails at once (ENXIO) when no reader is left.
+    let writer = unsafe { libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_NONBLOCK) };
+    if writer >= 0 {
+        // SAFETY: a descriptor this test opened.
+        unsafe { libc::close(writer) };
+    }
     let err = started.expect_err("a recovery waiting for its restore_command is not ready");
     let message = err.to_string();
     assert!(!cluster.is_running());

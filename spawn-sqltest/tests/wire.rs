@@ -427,17 +427,19 @@ async fn cancel_interrupts_the_running_query() {
     let pid = connection.process_id().expect("backend key");
     let token = connection.cancel_token().expect("cancel token");
     assert_eq!(token.process_id(), pid);
-    let sleeper = tokio::spawn(async move {
-        let events = connection.simple_query("SELECT pg_sleep(600)").await;
+    // The query waits for an advisory lock the watcher holds: it runs until cancelled.
+    let mut watcher = Connection::connect(&target(&db)).await.expect("connect");
+    run(&mut watcher, "SELECT pg_advisory_lock(4242)").await;
+    let blocked = tokio::spawn(async move {
+        let events = connection
+            .simple_query("SELECT pg_advisory_lock(4242)")
+            .await;
         (connection, events)
     });
-    // Cancel only once the sleep runs: a cancel before it would be lost.
-    let mut watcher = Connection::connect(&target(&db)).await.expect("connect");
-    let running = format!(
-        "SELECT 1 FROM pg_stat_activity WHERE pid = {pid} AND state = 'active' \
-         AND query LIKE '%pg_sleep(600)%'"
-    );
-    while !run(&mut watcher, &running)
+    // Cancel only once it waits (the server says so): a cancel before it would be lost.
+    let waiting =
+        format!("SELECT 1 FROM pg_stat_activity WHERE pid = {pid} AND wait_event_type = 'Lock'");
+    while !run(&mut watcher, &waiting)
         .await
         .iter()
         .any(|event| matches!(event, QueryEvent::DataRow(_)))
@@ -445,7 +447,7 @@ async fn cancel_interrupts_the_running_query() {
         tokio::task::yield_now().await;
     }
     token.cancel().await.expect("cancel request");
-    let (mut connection, events) = sleeper.await.expect("sleeper task");
+    let (mut connection, events) = blocked.await.expect("blocked task");
     let events = events.expect("the session survives a cancel");
     assert_eq!(single_error(&events).code, "57014");
     assert_eq!(run(&mut connection, "SELECT 1").await.len(), 3);
