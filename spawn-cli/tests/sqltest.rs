@@ -857,3 +857,32 @@ async fn concurrent_sessions_run_in_a_database_of_their_own_and_compare() {
         .stdout(predicate::str::contains("1 passed, 0 failed"));
     assert_eq!(leftover_databases().await, Vec::<String>::new());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_migration_that_fails_in_the_template_is_named_and_nothing_is_left() {
+    let _one = ONE_AT_A_TIME.lock().await;
+    let db = TestDb::new("sqltest_bad_migration").await;
+    let dir = project(&db);
+    let root = dir.path();
+    write(
+        root,
+        "db/migrations/20250102000000-broken/up.sql",
+        "INSERT INTO no_such_table VALUES (1);\n",
+    );
+    write(root, "db/tests/t/test.sql", "SELECT 1;\n");
+    let template = spawn_sqltest::runner::template_name(&root.join("db"), "dev");
+    spawn_in(root, &db)
+        .args(["test", "run"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "migrating the test template {template}"
+        )))
+        .stderr(predicate::str::contains("20250102000000-broken"))
+        .stderr(predicate::str::contains("no_such_table"));
+    assert!(
+        !database_exists(&template).await,
+        "a template that did not migrate is not kept"
+    );
+    assert_eq!(leftover_databases().await, Vec::<String>::new());
+}
