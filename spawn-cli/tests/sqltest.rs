@@ -832,7 +832,26 @@ async fn concurrent_sessions_run_in_a_database_of_their_own_and_compare() {
     write(
         root,
         "db/tests/race/test.sql",
-        "{% for s in [\"a\", \"b\"] %}\\session {{ s }}\nBEGIN;\n{% endfor %}\
+        "\\sessions a\n\\session a\nSELECT 1;\n\\session b\nSELECT 2;\n",
+    );
+    spawn_in(root, &db)
+        .args(["test", "compare"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("tests/race/test.sql"))
+        .stderr(predicate::str::contains(
+            "line 4: session b is used before it is declared; declare the test's sessions above their first use, e.g. `\\sessions b`",
+        ))
+        .stderr(predicate::str::contains("nothing was run"));
+    assert!(
+        !database_exists(&template).await,
+        "nothing ran: no template"
+    );
+
+    write(
+        root,
+        "db/tests/race/test.sql",
+        "\\sessions a b\n{% for s in [\"a\", \"b\"] %}\\session {{ s }}\nBEGIN;\n{% endfor %}\
          \\session a\nUPDATE fruit SET name = 'quince' WHERE id = 1;\n\
          \\session b\nUPDATE fruit SET name = 'medlar' WHERE id = 1;\n\
          \\session a\nCOMMIT;\n\

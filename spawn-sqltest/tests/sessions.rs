@@ -43,7 +43,8 @@ async fn a_row_lock_makes_a_step_wait_until_the_holder_commits() {
     scenario(
         "sessions_row_lock",
         "DROP TABLE IF EXISTS t; CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, 0);",
-        "\\session a\n\
+        "\\sessions a b\n\
+         \\session a\n\
          BEGIN;\n\
          UPDATE t SET v = 1 WHERE id = 1;\n\
          \\session b\n\
@@ -80,7 +81,8 @@ async fn an_advisory_lock_makes_a_step_wait_until_it_is_released() {
     scenario(
         "sessions_advisory",
         "SELECT 1",
-        "\\session a\n\
+        "\\sessions a b\n\
+         \\session a\n\
          SELECT 'a' AS holder FROM pg_advisory_lock(42);\n\
          \\session b\n\
          SELECT 'b' AS holder FROM pg_advisory_lock(42);\n\
@@ -123,6 +125,7 @@ async fn a_deadlock_ends_the_step_whose_timeout_runs_out_first_without_process_n
         // The victim is the session whose deadlock_timeout runs out first: b's (10ms),
         // since a's is an hour.
         "\\set ON_ERROR_STOP off\n\
+         \\sessions a b\n\
          \\session a\n\
          SET deadlock_timeout = '1h';\n\
          BEGIN;\n\
@@ -162,7 +165,8 @@ async fn two_sessions_racing_for_a_key_one_waits_then_fails() {
     scenario(
         "sessions_unique",
         "DROP TABLE IF EXISTS u; CREATE TABLE u (id int PRIMARY KEY);",
-        "\\session a\n\
+        "\\sessions a b\n\
+         \\session a\n\
          BEGIN;\n\
          INSERT INTO u VALUES (1);\n\
          \\session b\n\
@@ -184,7 +188,8 @@ async fn queue_workers_skip_each_others_locked_jobs() {
     scenario(
         "sessions_skip_locked",
         "DROP TABLE IF EXISTS jobs; CREATE TABLE jobs (id int PRIMARY KEY); INSERT INTO jobs VALUES (1), (2), (3);",
-        "\\session w1\n\
+        "\\sessions w1 w2\n\
+         \\session w1\n\
          BEGIN;\n\
          SELECT id AS w1_takes FROM jobs ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED;\n\
          \\session w2\n\
@@ -221,7 +226,8 @@ async fn a_step_still_waiting_at_the_end_is_reported_and_cancelled() {
     scenario(
         "sessions_left_waiting",
         "DROP TABLE IF EXISTS t; CREATE TABLE t (id int);",
-        "\\session a\n\
+        "\\sessions a b\n\
+         \\session a\n\
          BEGIN;\n\
          LOCK TABLE t;\n\
          \\session b\n\
@@ -239,6 +245,7 @@ async fn sessions_in_a_false_branch_are_not_opened() {
         "sessions_if",
         "SELECT 1",
         "\\if false\n\
+         \\sessions never a\n\
          \\session never\n\
          \\endif\n\
          SELECT pg_backend_pid() = pg_backend_pid() AS same;\n\
@@ -271,7 +278,7 @@ fn a_bad_session_command_is_refused_before_anything_runs() {
             .collect()
     };
     assert_eq!(
-        messages("select 1;\n\\session\n\\session 2a\n\\session a b\n\\session 'a b'\n\\session 'a'\n"),
+        messages("select 1;\n\\session\n\\session 2a\n\\session a b\n\\session 'a b'\n\\sessions a\n\\session 'a'\n"),
         vec![
             "line 2: \\session takes one session name (a letter or _, then letters, digits or _), not nothing",
             "line 3: \\session takes one session name (a letter or _, then letters, digits or _), not \"2a\"",
@@ -279,6 +286,69 @@ fn a_bad_session_command_is_refused_before_anything_runs() {
             "line 5: \\session takes one session name (a letter or _, then letters, digits or _), not \"a b\"",
         ]
     );
+    assert_eq!(
+        messages("\\sessions\n\\sessions a 2b\n\\sessions a\n"),
+        vec![
+            "line 1: \\sessions declares the test's sessions: one or more names (a letter or _, then letters, digits or _), not nothing",
+            "line 2: \\sessions declares the test's sessions: one or more names (a letter or _, then letters, digits or _), not \"a\" \"2b\"",
+        ]
+    );
+}
+
+#[test]
+fn a_session_used_before_it_is_declared_is_refused_before_anything_runs() {
+    let messages = |script: &str| -> Vec<String> {
+        validate_script(script)
+            .expect_err("refused")
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    };
+    // Declared below its first use, in a branch, or not at all: the text's order decides.
+    assert_eq!(
+        messages(
+            "\\sessions a\n\\session a\nSELECT 1;\n\\session b\nSELECT 2;\n\\sessions b\n\\session b\n\\session c\n"
+        ),
+        vec![
+            "line 4: session b is used before it is declared; declare the test's sessions above their first use, e.g. `\\sessions b`",
+            "line 8: session c is used before it is declared; declare the test's sessions above their first use, e.g. `\\sessions c`",
+        ]
+    );
+    assert!(validate_script("\\if false\n\\sessions a\n\\endif\n\\session a\n").is_ok());
+}
+
+#[tokio::test]
+async fn a_session_used_before_it_is_declared_stops_the_run_and_opens_nothing() {
+    let (_db, mut connection) = connect("sessions_undeclared").await;
+    connection
+        .simple_query("CREATE TABLE t (id int)")
+        .await
+        .expect("setup");
+    let before = others(&mut connection).await;
+    let error = run_script(
+        &mut connection,
+        "\\sessions a\n\\session a\nINSERT INTO t VALUES (1);\n\\session b\nINSERT INTO t VALUES (2);\n",
+        TransactionEmulation::Off,
+    )
+    .await
+    .expect_err("refused");
+    let SessionError::Script { line, message } = error else {
+        panic!("{error}");
+    };
+    assert_eq!(line, 4);
+    assert_eq!(
+        message,
+        "session b is used before it is declared; declare the test's sessions above their first use, e.g. `\\sessions b`"
+    );
+    // Session a's step ran (a run stops at the undeclared name, as at any error), b's did not,
+    // and no session's connection is left.
+    let rows = connection
+        .simple_query("SELECT string_agg(id::text, ',') FROM t")
+        .await
+        .expect("rows");
+    assert!(format!("{rows:?}").contains("\"1\""), "{rows:?}");
+    assert!(!format!("{rows:?}").contains("1,2"), "{rows:?}");
+    assert_eq!(others(&mut connection).await, before);
 }
 
 #[tokio::test]
@@ -292,7 +362,7 @@ async fn a_step_in_a_session_that_still_waits_is_an_error_and_leaves_nothing_beh
     for run in 0..RUNS {
         let error = run_script(
             &mut connection,
-            "\\session a\nBEGIN;\nLOCK TABLE t;\n\\session b\nSELECT count(*) FROM t;\nSELECT 2;\n",
+            "\\sessions a b\n\\session a\nBEGIN;\nLOCK TABLE t;\n\\session b\nSELECT count(*) FROM t;\nSELECT 2;\n",
             TransactionEmulation::Off,
         )
         .await
@@ -300,7 +370,7 @@ async fn a_step_in_a_session_that_still_waits_is_an_error_and_leaves_nothing_beh
         let SessionError::Script { line, message } = error else {
             panic!("run {run}: {error}");
         };
-        assert_eq!(line, 6, "run {run}");
+        assert_eq!(line, 7, "run {run}");
         assert_eq!(
             message,
             "session b is still waiting for its step `SELECT count(*) FROM t;`; a session runs one step at a time",
@@ -339,7 +409,7 @@ async fn inside_the_callers_transaction_a_session_asks_for_a_database_of_its_own
     connection.simple_query("BEGIN").await.expect("begin");
     let result = run_script(
         &mut connection,
-        "SELECT 1 AS before;\n\\session a\nSELECT 2;\n",
+        "SELECT 1 AS before;\n\\sessions a\n\\session a\nSELECT 2;\n",
         TransactionEmulation::On {
             deferred_constraints: false,
         },

@@ -19,7 +19,7 @@ use crate::psql::vars::{parse_bool, parse_bool_named, VarError, Variables};
 
 /// The meta-commands spawn test runs, as named in its error messages.
 pub const SUPPORTED: &str =
-    "\\echo, \\qecho, \\warn, \\set, \\unset, \\g, \\gx, \\gset, \\pset, \\x, \\if, \\elif, \\else, \\endif, \\session";
+    "\\echo, \\qecho, \\warn, \\set, \\unset, \\g, \\gx, \\gset, \\pset, \\x, \\if, \\elif, \\else, \\endif, \\sessions, \\session";
 
 /// A meta-command spawn test cannot run, or an unbalanced conditional.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -43,6 +43,12 @@ pub enum MetaError {
     /// `\session` without exactly one valid session name.
     #[error("line {line}: \\session takes one session name (a letter or _, then letters, digits or _), not {given}")]
     BadSession { given: String, line: usize },
+    /// `\sessions` without names, or with one that is not valid.
+    #[error("line {line}: \\sessions declares the test's sessions: one or more names (a letter or _, then letters, digits or _), not {given}")]
+    BadSessions { given: String, line: usize },
+    /// `\session NAME` before a `\sessions` line that declares `NAME`.
+    #[error("line {line}: session {name} is used before it is declared; declare the test's sessions above their first use, e.g. `\\sessions {name}`")]
+    UndeclaredSession { name: String, line: usize },
     /// psql's `reached EOF without finding closing \endif(s)`; `line` is the open `\if`'s.
     #[error("line {line}: reached EOF without finding closing \\endif(s)")]
     MissingEndif { line: usize },
@@ -107,6 +113,8 @@ pub enum MetaCommand {
     /// `\session name` (spawn's own): the following statements run in session `name`
     /// (see [`crate::psql::sessions`]).
     Session(String),
+    /// `\sessions a b …` (spawn's own): declares the sessions the script uses.
+    Sessions(Vec<String>),
 }
 
 /// A parsed meta-command and the arguments psql ignores (with a warning).
@@ -202,18 +210,25 @@ impl MetaCommand {
                     Self::Session(name.value.clone())
                 }
                 _ => {
-                    let given: Vec<String> =
-                        args.iter().map(|a| format!("{:?}", a.value)).collect();
                     return Err(MetaError::BadSession {
-                        given: if given.is_empty() {
-                            "nothing".to_owned()
-                        } else {
-                            given.join(" ")
-                        },
+                        given: described(args),
                         line,
                     });
                 }
             },
+            "sessions" => {
+                if args.is_empty()
+                    || !args
+                        .iter()
+                        .all(|a| crate::psql::sessions::valid_name(&a.value))
+                {
+                    return Err(MetaError::BadSessions {
+                        given: described(args),
+                        line,
+                    });
+                }
+                Self::Sessions(args.iter().map(|a| a.value.clone()).collect())
+            }
             _ => return Err(unsupported()),
         };
         Ok(ParsedMeta {
@@ -263,6 +278,17 @@ pub fn condition(expression: &str, command: &str) -> Result<bool, VarError> {
     parse_bool_named(expression, &format!("\\{command} expression"))
 }
 
+/// The arguments as an error message shows them: each quoted, or `nothing`.
+fn described(args: &[MetaArg]) -> String {
+    if args.is_empty() {
+        return "nothing".to_owned();
+    }
+    args.iter()
+        .map(|a| format!("{:?}", a.value))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// All arguments joined by single spaces (how psql gathers an `\if` expression).
 fn joined(args: &[MetaArg]) -> String {
     args.iter()
@@ -273,14 +299,17 @@ fn joined(args: &[MetaArg]) -> String {
 
 /// Scans a whole script without running it, every `\if` branch included, and reports
 /// every meta-command spawn test does not support (with its line) and every unbalanced
-/// `\if`/`\elif`/`\else`/`\endif`, before anything runs. `\set` and `\unset` are applied
-/// so that interpolation sees their values.
+/// `\if`/`\elif`/`\else`/`\endif` and every `\session` whose name no `\sessions` line
+/// above declares, before anything runs. `\set` and `\unset` are applied so that
+/// interpolation sees their values.
 pub fn validate_script(text: &str) -> Result<(), Vec<ScanError>> {
     let mut scanner = Scanner::new(text);
     let mut vars = Variables::new();
     let mut errors = Vec::new();
     // Per open \if: its line and whether its \else was seen.
     let mut open: Vec<(usize, bool)> = Vec::new();
+    // Declared session names: by the text's order, whichever branch declares them.
+    let mut declared = std::collections::HashSet::new();
     loop {
         let item = match scanner.next(&vars, true) {
             Ok(Some(item)) => item,
@@ -307,6 +336,7 @@ pub fn validate_script(text: &str) -> Result<(), Vec<ScanError>> {
                     MetaError::Unsupported { .. }
                         | MetaError::UnsupportedArgument { .. }
                         | MetaError::BadSession { .. }
+                        | MetaError::BadSessions { .. }
                 ) {
                     errors.push(error.into());
                 }
@@ -350,6 +380,10 @@ pub fn validate_script(text: &str) -> Result<(), Vec<ScanError>> {
             }
             MetaCommand::Unset(name) => {
                 let _refused_like_psql = vars.set(&name, None);
+            }
+            MetaCommand::Sessions(names) => declared.extend(names),
+            MetaCommand::Session(name) if !declared.contains(&name) => {
+                errors.push(MetaError::UndeclaredSession { name, line }.into());
             }
             _ => {}
         }

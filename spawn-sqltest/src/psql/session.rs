@@ -16,7 +16,7 @@
 //! [`crate::runner::isolation`]); the caller then runs the script again in autocommit.
 
 use crate::message::{Column, Row, ServerMessage};
-use crate::psql::meta::{condition, Expanded as MetaExpanded, MetaCommand, MetaError};
+use crate::psql::meta::{condition, Expanded as MetaExpanded, MetaCommand, MetaError, ParsedMeta};
 use crate::psql::print::{print_result, pset_listing, Expanded, PrintOptions};
 use crate::psql::report::format_server_message;
 use crate::psql::scan::{Item, ScanError, Scanner};
@@ -145,6 +145,8 @@ struct Session<'c> {
     last_query: Option<String>,
     /// The script's `\session`s, once it has used one.
     sessions: Option<Sessions>,
+    /// The session names `\sessions` lines have declared so far.
+    declared: std::collections::HashSet<String>,
     /// The line of the item being run (for errors about sessions).
     line: usize,
 }
@@ -168,6 +170,7 @@ impl<'c> Session<'c> {
             in_user_transaction: false,
             last_query: None,
             sessions: None,
+            declared: std::collections::HashSet::new(),
             line: 0,
         }
     }
@@ -230,11 +233,26 @@ impl<'c> Session<'c> {
                     line,
                     query,
                 } => match MetaCommand::parse(&command, &args, line) {
-                    Ok(parsed) if active && matches!(parsed.command, MetaCommand::Session(_)) => {
+                    // Declared by the text's order, whichever branch declares them (as
+                    // `validate_script` checks).
+                    Ok(ParsedMeta {
+                        command: MetaCommand::Sessions(names),
+                        ..
+                    }) => {
+                        self.declared.extend(names);
+                        Next::Continue
+                    }
+                    Ok(ParsedMeta {
+                        command: MetaCommand::Session(name),
+                        ..
+                    }) if active => {
                         self.line = line;
-                        let MetaCommand::Session(name) = parsed.command else {
-                            continue;
-                        };
+                        if !self.declared.contains(&name) {
+                            return Err(meta_failure(
+                                line,
+                                &MetaError::UndeclaredSession { name, line },
+                            ));
+                        }
                         self.switch_session(&name).await?
                     }
                     Ok(parsed) => {
@@ -256,12 +274,7 @@ impl<'c> Session<'c> {
                         scanner.discard_rest_of_line();
                         next
                     }
-                    Err(e) => {
-                        return Err(SessionError::Script {
-                            line,
-                            message: e.to_string(),
-                        })
-                    }
+                    Err(e) => return Err(meta_failure(line, &e)),
                 },
             };
             match next {
@@ -416,7 +429,8 @@ impl<'c> Session<'c> {
             | MetaCommand::Elif(_)
             | MetaCommand::Else
             | MetaCommand::Endif
-            | MetaCommand::Session(_) => Next::Continue,
+            | MetaCommand::Session(_)
+            | MetaCommand::Sessions(_) => Next::Continue,
         })
     }
 
@@ -780,6 +794,19 @@ fn version_number(version: &str) -> u32 {
     major * 10000 + minor
 }
 
+/// A meta-command error as the session reports it: its message without the `line N: `
+/// that [`SessionError::Script`] adds itself.
+fn meta_failure(line: usize, e: &MetaError) -> SessionError {
+    let message = e.to_string();
+    let prefix = format!("line {line}: ");
+    SessionError::Script {
+        line,
+        message: message
+            .strip_prefix(&prefix)
+            .map_or_else(|| message.clone(), str::to_owned),
+    }
+}
+
 /// A scanning error as the session reports it.
 fn scan_failure(e: &ScanError) -> SessionError {
     SessionError::Script {
@@ -813,7 +840,9 @@ fn scan_error_line(e: &ScanError) -> usize {
             | MetaError::NoMatchingIf { line, .. }
             | MetaError::AfterElse { line, .. }
             | MetaError::MissingEndif { line }
-            | MetaError::BadSession { line, .. },
+            | MetaError::BadSession { line, .. }
+            | MetaError::BadSessions { line, .. }
+            | MetaError::UndeclaredSession { line, .. },
         ) => *line,
     }
 }

@@ -1,7 +1,9 @@
-//! Concurrent sessions inside one script: spawn's `\session NAME` meta-command.
+//! Concurrent sessions inside one script: spawn's `\sessions` and `\session` meta-commands.
 //!
-//! `\session NAME` sends the statements that follow to the session `NAME`, a connection of
-//! its own to the same database, opened the first time the name is used; the statements
+//! `\sessions a b` declares the script's sessions (a `\session` whose name no `\sessions`
+//! line above declares is an error). `\session NAME` sends the statements that follow to
+//! the session `NAME`, a connection of its own to the same database, opened the first time
+//! the name is used; the statements
 //! before the first `\session` run in the script's own connection, as psql runs them. Each
 //! statement is a *step*: it is sent, and then the runner asks the server (on a control
 //! connection) until one of two things is true: its answer has arrived, or its backend
