@@ -212,6 +212,7 @@ pub mod analyze;
 mod cache;
 mod codegen;
 mod compile;
+pub mod component_status;
 pub mod error;
 pub mod layout;
 pub mod pin;

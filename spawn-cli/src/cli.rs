@@ -70,7 +70,8 @@ pub enum Command {
     Init(InitArgs),
     /// Check that every migration renders, is pinned and has an intact pin.
     Check {
-        /// Fail (exit 1) on warnings too: an undefined name printed as nothing.
+        /// Fail (exit 1) on warnings too: an undefined name printed as nothing, a component
+        /// changed since the newest migration that includes it was pinned.
         #[arg(long)]
         strict: bool,
     },
@@ -80,6 +81,9 @@ pub enum Command {
     /// Verify, clean, compare and extract pinned component snapshots.
     #[command(subcommand)]
     Pin(PinCommand),
+    /// Which components are in a migration, changed since, or included by none.
+    #[command(subcommand)]
+    Component(ComponentCommand),
     /// The project-local PostgreSQL (data in .spawn/, no Docker needed).
     #[command(subcommand)]
     Db(DbCommand),
@@ -89,6 +93,23 @@ pub enum Command {
     /// and in parallel against a copy of the migrated database, printed exactly as psql does.
     #[command(subcommand)]
     Test(TestCommand),
+}
+
+/// `spawn component …`.
+#[derive(Debug, Subcommand)]
+pub enum ComponentCommand {
+    /// For each component: the newest migration that includes it, and whether its current
+    /// content is in a migration ("changed, not in any migration" when it was edited after
+    /// that migration was pinned); for changed functions and views, what uses them in the
+    /// target database.
+    Status {
+        /// Exit 2 when a component has changed.
+        #[arg(long)]
+        exit_code: bool,
+        /// Do not connect to the target to find what uses the changed components.
+        #[arg(long)]
+        no_dependents: bool,
+    },
 }
 
 /// `spawn test …`.

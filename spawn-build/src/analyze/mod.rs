@@ -34,6 +34,7 @@
 //! ```
 
 mod classify;
+mod defines;
 mod directives;
 mod lexer;
 mod position;
@@ -44,6 +45,7 @@ mod transaction;
 #[cfg(test)]
 mod tests;
 
+pub use defines::{defined_objects, Defined, DefinedKind};
 use position::LineIndex;
 pub use recovery::recovery_of;
 pub use spawn_model::{Recovery, Statement, TransactionMode};

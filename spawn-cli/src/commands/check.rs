@@ -4,13 +4,16 @@
 //! (`Project::verify_pins`, then `Project::render_all`, whose problems are grouped).
 //!
 //! An undefined name that a template prints as nothing (`{{ variables.nope }}`) renders, as
-//! in the original spawn, but is listed as a warning; `--strict` makes it an error.
+//! in the original spawn, but is listed as a warning, as is a component edited after the
+//! newest migration that includes it was pinned (the edit is in no migration);
+//! `--strict` makes them errors.
 //!
 //! Exit 0 when all is well (warnings aside), 1 when something is broken (a render, a pin,
 //! the SQL; with `--strict`, a warning), 2 when the only findings are migrations still to
 //! pin.
 
 use serde_json::json;
+use spawn_build::component_status::{component_status, ComponentState};
 use spawn_build::error::BuildError;
 use spawn_build::layout::LayoutError;
 use spawn_build::problems::Problems;
@@ -26,7 +29,7 @@ pub fn run(ctx: &CommandContext<'_>, strict: bool) -> CmdResult {
         None => proj.project.config.environments().into_iter().collect(),
     };
     let mut problems = Problems::new();
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<String> = Vec::new();
     let migrations = proj.migrations().map_or(0, |m| m.len());
     match proj.project.verify_pins() {
         Ok(report) => {
@@ -40,8 +43,12 @@ pub fn run(ctx: &CommandContext<'_>, strict: bool) -> CmdResult {
             // Unpinned migrations render from the working tree: their other problems show too.
             let options = RenderOptions::new(PinPolicy::WorkingTreeIfUnpinned, &environments);
             let renders = proj.project.render_all(&options);
+            let rendered = renders.problems.is_empty();
             problems.extend(renders.problems);
-            warnings = renders.warnings;
+            warnings = renders.warnings.iter().map(ToString::to_string).collect();
+            if rendered {
+                warnings.extend(changed_components(&mut proj.project, &environments));
+            }
         }
         Err(e) => problems.push(e),
     }
@@ -49,7 +56,6 @@ pub fn run(ctx: &CommandContext<'_>, strict: bool) -> CmdResult {
     // Under --strict, a warning fails the check like any problem.
     let warnings_fail = strict && !warnings.is_empty();
     let broken = warnings_fail || problems.iter().any(|p| kind(p) != "unpinned");
-    let warnings: Vec<String> = warnings.iter().map(ToString::to_string).collect();
     let out = ctx.out;
     if out.json {
         out.json_value(&json!({
@@ -96,6 +102,30 @@ pub fn run(ctx: &CommandContext<'_>, strict: bool) -> CmdResult {
     } else {
         Ok(())
     }
+}
+
+/// A warning for each component edited since the newest migration that includes it was
+/// pinned: the edit reaches no database until a migration includes it.
+fn changed_components(
+    project: &mut spawn_build::project::Project,
+    environments: &[String],
+) -> Vec<String> {
+    let Ok(components) = component_status(project, environments) else {
+        // Every migration rendered a moment ago; a failure here is reported by the renders.
+        return Vec::new();
+    };
+    components
+        .into_iter()
+        .filter(|c| c.state == ComponentState::Changed)
+        .map(|c| {
+            format!(
+                "component {} changed after {}, the newest migration that includes it, was pinned: \
+                 the change is in no migration (include it in a new migration: spawn migration new <name>)",
+                c.path,
+                c.migration.as_deref().unwrap_or("?"),
+            )
+        })
+        .collect()
 }
 
 /// What kind of problem `p` is: `unpinned`, `pin`, `config` or `render`.

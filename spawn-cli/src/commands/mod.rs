@@ -1,6 +1,7 @@
 //! The commands, one module each, and what they share.
 
 pub mod check;
+pub mod component;
 pub mod db;
 pub mod diff;
 pub mod init;
@@ -49,6 +50,7 @@ pub async fn run(cli: &Cli, out: &Out) -> CmdResult {
         Command::Check { strict } => check::run(&ctx, *strict),
         Command::Migration(cmd) => migration::run(&ctx, cmd).await,
         Command::Pin(cmd) => pin::run(&ctx, cmd),
+        Command::Component(cmd) => component::run(&ctx, cmd).await,
         Command::Db(cmd) => db::run(&ctx, cmd).await,
         Command::Diff(args) => diff::run(&ctx, args).await,
         Command::Test(cmd) => test::run(&ctx, cmd).await,
