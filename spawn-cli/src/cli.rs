@@ -260,6 +260,16 @@ pub enum MigrationCommand {
         /// (default 60).
         #[arg(long, value_name = "SECONDS")]
         lock_wait: Option<u64>,
+        /// Apply to every database of the target's fleet (`fleet`, `fleet_file` or
+        /// `fleet_query` in its spawn.toml section); exit 2 when any failed.
+        #[arg(long)]
+        fleet: bool,
+        /// With --fleet: databases migrated at once (default: 4 per core).
+        #[arg(long, short = 'j', requires = "fleet")]
+        jobs: Option<usize>,
+        /// With --fleet: start no other database after the first failure.
+        #[arg(long, requires = "fleet")]
+        fail_fast: bool,
     },
     /// Show every migration: on disk, pinned, in the database, checksum, status.
     Status {
@@ -269,6 +279,12 @@ pub enum MigrationCommand {
         /// A variables file (JSON, TOML or YAML) instead of the one spawn.toml names.
         #[arg(long, value_name = "FILE")]
         variables: Option<PathBuf>,
+        /// One row per database of the target's fleet, grouped by state.
+        #[arg(long)]
+        fleet: bool,
+        /// With --fleet: databases read at once (default: 4 per core).
+        #[arg(long, short = 'j', requires = "fleet")]
+        jobs: Option<usize>,
     },
     /// Record what became of a statement of a no-transaction migration that a run started
     /// without recording its outcome (checked by hand, as the run's error said).

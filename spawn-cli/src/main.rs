@@ -5,6 +5,7 @@
 mod cli;
 mod commands;
 mod exit;
+mod fleet;
 mod heap;
 mod localdb;
 mod output;

@@ -39,7 +39,10 @@ pub struct ResolvedTarget {
     /// The variables file for `environment`.
     pub variables: Option<PathBuf>,
     source: Source,
-    config_path: PathBuf,
+    /// The spawn.toml it comes from.
+    pub config_path: PathBuf,
+    /// The section's other keys (`fleet`, `local`, `command`, …), as written.
+    pub other: toml::Table,
 }
 
 #[derive(Debug, Clone)]
@@ -125,6 +128,7 @@ pub fn resolve(
         variables,
         source,
         config_path: config.path.clone(),
+        other: target.map(|t| t.other.clone()).unwrap_or_default(),
     })
 }
 

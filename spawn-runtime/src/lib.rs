@@ -159,6 +159,7 @@ mod batch;
 pub mod connect;
 mod diagnose;
 mod error;
+pub mod fleet;
 mod lock;
 mod migrator;
 mod no_transaction;

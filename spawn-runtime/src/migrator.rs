@@ -313,6 +313,11 @@ impl Migrator {
         status::read(self.pools(pool), &tracking, &migrations).await
     }
 
+    /// The connect timeout ([`Migrator::connect_timeout`]).
+    pub(crate) fn connect_timeout_value(&self) -> Duration {
+        self.connect_timeout
+    }
+
     fn pools<'p>(&'p self, target: &'p PgPool) -> Pools<'p> {
         Pools {
             target,

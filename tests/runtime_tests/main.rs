@@ -10,6 +10,7 @@ mod crash_recovery;
 mod embedded;
 mod events;
 mod failures;
+mod fleet;
 mod lock;
 mod progress;
 mod refusals;

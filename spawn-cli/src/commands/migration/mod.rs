@@ -3,6 +3,7 @@
 pub mod adopt;
 pub mod apply;
 pub mod build;
+pub mod fleet;
 pub mod new;
 pub mod pin;
 pub mod resolve;
@@ -31,25 +32,40 @@ pub async fn run(ctx: &CommandContext<'_>, cmd: &MigrationCommand) -> CmdResult 
             allow_out_of_order,
             ignore_missing,
             lock_wait,
+            fleet,
+            jobs,
+            fail_fast,
         } => {
-            apply::run(
-                ctx,
-                &apply::Options {
-                    migration: migration.as_deref(),
-                    yes: *yes,
-                    dry_run: *dry_run,
-                    no_pin: *no_pin,
-                    variables: variables.as_deref(),
-                    allow_out_of_order: *allow_out_of_order,
-                    ignore_missing: *ignore_missing,
-                    lock_wait: *lock_wait,
-                },
-            )
-            .await
+            let options = apply::Options {
+                migration: migration.as_deref(),
+                yes: *yes,
+                dry_run: *dry_run,
+                no_pin: *no_pin,
+                variables: variables.as_deref(),
+                allow_out_of_order: *allow_out_of_order,
+                ignore_missing: *ignore_missing,
+                lock_wait: *lock_wait,
+            };
+            if *fleet {
+                let flags = fleet::FleetFlags {
+                    jobs: *jobs,
+                    fail_fast: *fail_fast,
+                };
+                fleet::apply(ctx, &options, &flags).await
+            } else {
+                apply::run(ctx, &options).await
+            }
         }
         MigrationCommand::Status {
             exit_code,
             variables,
+            fleet: true,
+            jobs,
+        } => fleet::status(ctx, *exit_code, variables.as_deref(), *jobs).await,
+        MigrationCommand::Status {
+            exit_code,
+            variables,
+            ..
         } => status::run(ctx, *exit_code, variables.as_deref()).await,
         MigrationCommand::Resolve {
             migration,

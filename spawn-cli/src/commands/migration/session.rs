@@ -104,13 +104,18 @@ pub async fn prepare(
 /// A runtime error, scrubbed of secrets, whose advice names the command line's flags
 /// instead of the library's builder calls.
 pub fn migrate_error(e: spawn_runtime::MigrateError) -> anyhow::Error {
+    anyhow::anyhow!("{}", migrate_message(&e))
+}
+
+/// [`migrate_error`]'s text.
+pub fn migrate_message(e: &spawn_runtime::MigrateError) -> String {
     let mut text = e.to_string();
     if let Some(remedy) = e.remedy() {
         if let Some(flag) = flag_of(remedy) {
             text = text.replace(remedy.builder_call(), flag);
         }
     }
-    anyhow::anyhow!("{}", crate::output::redact(&text))
+    crate::output::redact(&text)
 }
 
 /// The flag of `spawn migration apply` (or `adopt`) that does what `remedy` advises.
