@@ -23,6 +23,12 @@ mod origin;
 mod statement;
 
 pub use migration::Migration;
+
+/// Where a tenant part (`tenant.sql`) names its tenant: spawn-build renders `tenant` as this
+/// text, and the runtime replaces it with each tenant's schema name before applying the part.
+/// Plain letters and `_`, so it reads the same inside a string literal, a quoted identifier
+/// and a comment.
+pub const TENANT_MARKER: &str = "__spawn_tenant__";
 pub use origin::{component_of_line, LineOrigin};
 pub use statement::{Recovery, Statement, TransactionMode};
 

@@ -204,6 +204,14 @@ pub enum MigrateError {
     #[error(transparent)]
     ConnectionLost(Box<ConnectionLost>),
 
+    /// A tenant name that is not letters, digits and `_` (see [`crate::tenants`]).
+    #[error("invalid tenant name {tenant:?}: a tenant is 1 to 63 ASCII letters, digits and _, not starting with a digit")]
+    InvalidTenant { tenant: String },
+
+    /// A tenant whose schema does not exist.
+    #[error("tenant {tenant}: its schema does not exist; create it first (`spawn tenant add {tenant}` creates it and applies every tenant part)")]
+    MissingTenantSchema { tenant: String },
+
     /// A query of the migrator itself failed (connection, privileges, …).
     #[error("{context}: {source}")]
     Database {

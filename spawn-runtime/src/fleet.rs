@@ -125,6 +125,14 @@ pub struct FleetResult {
 }
 
 impl FleetResult {
+    pub(crate) fn new(member: &str, outcome: FleetOutcome, elapsed: Duration) -> Self {
+        Self {
+            member: member.to_owned(),
+            outcome,
+            elapsed,
+        }
+    }
+
     /// The error, when it failed.
     pub fn error(&self) -> Option<&MigrateError> {
         match &self.outcome {

@@ -173,6 +173,7 @@ mod run;
 mod session;
 mod split;
 mod status;
+pub mod tenants;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod tracking;

@@ -94,11 +94,18 @@ impl Session {
         key: i64,
         role: &'static str,
         timeout: Duration,
+        search_path: Option<&str>,
     ) -> Result<Session, MigrateError> {
         let base: &PgConnectOptions = &pool.connect_options();
         let mut options = base.clone().disable_statement_logging();
         if base.get_application_name().is_none() {
             options = options.application_name(&format!("spawn-migrator ({app})"));
+        }
+        if let Some(schema) = search_path {
+            options = options.options([(
+                "search_path",
+                format!("{},public", crate::tracking::quote_ident(schema)),
+            )]);
         }
         let conn = crate::connect::connect(&options, timeout)
             .await

@@ -85,6 +85,8 @@ pub struct Migrator {
     observer: Option<Observer>,
     stop: Option<StopHandle>,
     tracking_pool: Option<PgPool>,
+    /// The tenant whose parts this migrator applies ([`Migrator::tenant`]).
+    tenant: Option<String>,
 }
 
 enum Mode<'m> {
@@ -124,6 +126,7 @@ impl Migrator {
             observer: None,
             stop: None,
             tracking_pool: None,
+            tenant: None,
         }
     }
 
@@ -309,8 +312,41 @@ impl Migrator {
     pub async fn status(&self, pool: &PgPool) -> Result<Vec<MigrationStatus>, MigrateError> {
         let (migrations, _) = self.resolve()?;
         validate_schema(&self.tracking_schema)?;
-        let tracking = Tracking::new(&self.tracking_schema);
+        let tracking = self.tracking();
         status::read(self.pools(pool), &tracking, &migrations).await
+    }
+
+    /// Where this migrator's rows go: its tracking schema, in the default namespace or its
+    /// tenant's.
+    fn tracking(&self) -> Tracking {
+        match &self.tenant {
+            Some(tenant) => Tracking::with_namespace(
+                &self.tracking_schema,
+                &crate::tenants::tenant_namespace(tenant),
+            ),
+            None => Tracking::new(&self.tracking_schema),
+        }
+    }
+
+    /// Makes this the migrator of `tenant`'s parts (see [`crate::tenants`]).
+    pub(crate) fn set_tenant(&mut self, tenant: &str) {
+        self.tenant = Some(tenant.to_owned());
+    }
+
+    /// The tracking schema's name.
+    pub(crate) fn tracking_schema_name(&self) -> &str {
+        &self.tracking_schema
+    }
+
+    /// Whether this is a dry run.
+    pub(crate) fn is_dry_run(&self) -> bool {
+        self.dry_run
+    }
+
+    /// The migrations of the set, in name order (for a tenant, its parts with the marker
+    /// replaced).
+    pub(crate) fn resolved_set(&self) -> Result<Vec<Migration>, MigrateError> {
+        Ok(self.resolve()?.0.into_owned())
     }
 
     /// The connect timeout ([`Migrator::connect_timeout`]).
@@ -369,6 +405,15 @@ impl Migrator {
                 name: w[0].name.to_string(),
             });
         }
+        let migrations = match &self.tenant {
+            Some(tenant) => Cow::Owned(
+                migrations
+                    .iter()
+                    .map(|m| crate::tenants::for_tenant(m, tenant))
+                    .collect(),
+            ),
+            None => migrations,
+        };
         Ok((migrations, environment))
     }
 
@@ -423,7 +468,8 @@ impl Migrator {
         Ok(Run {
             migrations,
             task,
-            tracking: Tracking::new(&self.tracking_schema),
+            tracking: self.tracking(),
+            search_path: self.tenant.as_deref(),
             app: self.app_name(),
             lock_wait: self.lock_wait,
             connect_timeout: self.connect_timeout,

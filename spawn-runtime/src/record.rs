@@ -6,8 +6,7 @@ use crate::error::MigrateError;
 use crate::lock::Session;
 use crate::session::RunContext;
 use crate::tracking::{
-    ExecTime, History, NewRow, TablesState, Tracking, BOOTSTRAP_MIGRATION, DEFAULT_NAMESPACE,
-    SPAWN_NAMESPACE,
+    ExecTime, History, NewRow, TablesState, Tracking, BOOTSTRAP_MIGRATION, SPAWN_NAMESPACE,
 };
 use crate::Migration;
 
@@ -23,7 +22,7 @@ pub(crate) async fn read_history(
             "reading the migration history in schema `{}`",
             tracking.schema
         )))?;
-    History::from_rows(&rows).map_err(MigrateError::db(format!(
+    History::from_rows(&rows, &tracking.namespace).map_err(MigrateError::db(format!(
         "decoding the migration history in schema `{}`",
         tracking.schema
     )))
@@ -111,7 +110,7 @@ pub(crate) fn apply_row(
 ) -> String {
     ctx.tracking.insert_row(&NewRow {
         name: &m.name,
-        namespace: DEFAULT_NAMESPACE,
+        namespace: &ctx.tracking.namespace,
         activity: "APPLY",
         status,
         created_by: &ctx.created_by,
@@ -158,7 +157,7 @@ pub(crate) async fn record_adoption(
     for m in ms {
         sql.push_str(&ctx.tracking.insert_row(&NewRow {
             name: &m.name,
-            namespace: DEFAULT_NAMESPACE,
+            namespace: &ctx.tracking.namespace,
             activity: "ADOPT",
             status: "SUCCESS",
             created_by: &ctx.created_by,

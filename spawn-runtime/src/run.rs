@@ -59,6 +59,8 @@ pub(crate) struct Run<'r> {
     pub migrations: &'r [Migration],
     pub task: Task<'r>,
     pub tracking: Tracking,
+    /// The `search_path` of the dedicated connection (a tenant's schema), if set.
+    pub search_path: Option<&'r str>,
     /// The application named in `created_by` and in the connections' `application_name`.
     pub app: String,
     /// How long to wait for the migration lock.
@@ -144,6 +146,7 @@ impl Run<'_> {
             wait: self.lock_wait,
             connect_timeout: self.connect_timeout,
             stop: self.hooks.stop.as_ref(),
+            search_path: self.search_path,
         }
     }
 

@@ -12,7 +12,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 
 use crate::error::{ConnectionLost, MigrateError};
-use crate::lock::{advisory_lock_key, Probe, Session};
+use crate::lock::{Probe, Session};
 use crate::progress::{Hooks, StopHandle};
 use crate::report::AppliedMigration;
 use crate::tracking::Tracking;
@@ -38,6 +38,8 @@ pub(crate) struct LockRequest<'l> {
     pub connect_timeout: Duration,
     /// Ends the wait when a stop is requested.
     pub stop: Option<&'l StopHandle>,
+    /// The target connection's `search_path` (a tenant's schema, then `public`), if set.
+    pub search_path: Option<&'l str>,
 }
 
 /// The run's dedicated connections: the target's, and the tracking database's when the
@@ -53,10 +55,17 @@ impl Connections {
         pools: Pools<'_>,
         lock: &LockRequest<'_>,
     ) -> Result<Connections, MigrateError> {
-        let key = advisory_lock_key(&lock.tracking.schema);
+        let key = lock.tracking.lock_key();
         Ok(Connections {
-            target: Session::connect(pools.target, lock.app, key, "target", lock.connect_timeout)
-                .await?,
+            target: Session::connect(
+                pools.target,
+                lock.app,
+                key,
+                "target",
+                lock.connect_timeout,
+                lock.search_path,
+            )
+            .await?,
             tracking: None,
         })
     }
@@ -80,13 +89,14 @@ impl Connections {
         let Some(tracking_pool) = pools.tracking else {
             return Ok(Some(probe));
         };
-        let key = advisory_lock_key(&lock.tracking.schema);
+        let key = lock.tracking.lock_key();
         let session = Session::connect(
             tracking_pool,
             lock.app,
             key,
             "tracking",
             lock.connect_timeout,
+            None,
         )
         .await?;
         let session = self.tracking.insert(session);

@@ -58,7 +58,7 @@ use crate::diagnose::transaction_failed;
 use crate::error::{ConnectionLost, MigrateError, PgMessage};
 use crate::record::apply_row;
 use crate::session::{Connections, Ledger, RunContext};
-use crate::tracking::{quote_literal, seconds, ExecTime, History, NewRow, DEFAULT_NAMESPACE};
+use crate::tracking::{quote_literal, seconds, ExecTime, History, NewRow};
 use crate::Migration;
 
 /// The `status_note` of an attempt's `ATTEMPTED` row.
@@ -279,7 +279,7 @@ pub(crate) async fn resolve(
         let note = resolution_note(a, outcome);
         sql.push_str(&ctx.tracking.insert_row(&NewRow {
             name: &a.name,
-            namespace: DEFAULT_NAMESPACE,
+            namespace: &ctx.tracking.namespace,
             activity: "APPLY",
             status: if outcome == Outcome::Committed {
                 "SUCCESS"

@@ -159,7 +159,7 @@ async fn read_history(
         return Ok(History::default());
     }
     let rows = fetch_all(conn, &tracking.history_query()).await?;
-    History::from_rows(&rows)
+    History::from_rows(&rows, &tracking.namespace)
 }
 
 /// Updates `history` with what became of the interrupted `attempts` made in the target

@@ -97,6 +97,9 @@ pub(crate) struct Tracking {
     pub schema: String,
     /// The schema as a quoted identifier.
     pub q: String,
+    /// The namespace of the migrations' rows: [`DEFAULT_NAMESPACE`], or a tenant's
+    /// (`tenant:<name>`, see [`crate::tenants`]).
+    pub namespace: String,
 }
 
 /// How a history row's `execution_time` is computed.
@@ -127,9 +130,28 @@ pub(crate) struct NewRow<'r> {
 
 impl Tracking {
     pub fn new(schema: &str) -> Self {
+        Self::with_namespace(schema, DEFAULT_NAMESPACE)
+    }
+
+    /// The tracking tables in `schema`, for the migrations recorded in `namespace`.
+    pub fn with_namespace(schema: &str, namespace: &str) -> Self {
         Tracking {
             schema: schema.to_string(),
             q: quote_ident(schema),
+            namespace: namespace.to_string(),
+        }
+    }
+
+    /// The advisory lock key that serialises the migrators of this schema and namespace:
+    /// [`advisory_lock_key`](crate::advisory_lock_key) for the default namespace, so the
+    /// original spawn and spawn exclude each other; one of its own for each tenant, so
+    /// tenants migrate at the same time, each one at most once at a time.
+    pub fn lock_key(&self) -> i64 {
+        if self.namespace == DEFAULT_NAMESPACE {
+            crate::lock::advisory_lock_key(&self.schema)
+        } else {
+            let text = format!("SPAWN_MIGRATION_LOCK:{}:{}", self.schema, self.namespace);
+            xxhash_rust::xxh64::xxh64(text.as_bytes(), 1234) as i64
         }
     }
 
@@ -203,7 +225,7 @@ impl Tracking {
         self.ddl(TablesState::default())
     }
 
-    /// ONE query: the newest history row of every migration in namespaces `default` and
+    /// ONE query: the newest history row of every migration in this namespace and in
     /// `spawn`.
     pub fn history_query(&self) -> String {
         format!(
@@ -213,10 +235,11 @@ impl Tracking {
              h.created_by, (extract(epoch FROM h.created_at) * 1000000)::int8 AS created_us, \
              extract(epoch FROM h.execution_time)::float8 AS exec_secs \
              FROM {m} m JOIN {h} h ON h.migration_id_migration = m.migration_id \
-             WHERE m.namespace IN ('default', 'spawn') \
+             WHERE m.namespace IN ({ns}, 'spawn') \
              ORDER BY m.migration_id, h.migration_history_id DESC",
             m = self.table("migration"),
             h = self.table("migration_history"),
+            ns = quote_literal(&self.namespace),
         )
     }
 
@@ -228,7 +251,7 @@ impl Tracking {
     pub fn prepare_success_row(&self, statement: &str, created_by: &str, token: &str) -> String {
         format!(
             "PREPARE {statement}(text, bytea, text) AS \
-             WITH m AS (INSERT INTO {mt} (name, namespace) VALUES ($1, 'default') \
+             WITH m AS (INSERT INTO {mt} (name, namespace) VALUES ($1, {ns}) \
              ON CONFLICT (name, namespace) DO UPDATE SET name = EXCLUDED.name RETURNING migration_id) \
              INSERT INTO {ht} (migration_id_migration, activity_id_activity, created_by, description, \
              status_note, status_id_status, checksum, pin_hash, execution_time) \
@@ -238,6 +261,7 @@ impl Tracking {
             mt = self.table("migration"),
             ht = self.table("migration_history"),
             by = quote_literal(created_by),
+            ns = quote_literal(&self.namespace),
         )
     }
 
@@ -321,7 +345,7 @@ pub(crate) struct HistoryRow {
 /// The history as read by [`Tracking::history_query`].
 #[derive(Debug, Clone, Default)]
 pub(crate) struct History {
-    /// User migrations (namespace `default`) by name.
+    /// The migrations of the namespace read (`default`, or a tenant's) by name.
     pub rows: HashMap<String, HistoryRow>,
     /// Whether the bootstrap row (`001-base-migration-table`, namespace `spawn`) exists with
     /// a SUCCESS status.
@@ -329,13 +353,13 @@ pub(crate) struct History {
 }
 
 impl History {
-    pub fn from_rows(rows: &[PgRow]) -> Result<Self, sqlx::Error> {
+    pub fn from_rows(rows: &[PgRow], namespace: &str) -> Result<Self, sqlx::Error> {
         let mut history = History::default();
         for row in rows {
             let Some(name): Option<String> = row.try_get("name")? else {
                 continue;
             };
-            let namespace: String = row.try_get("namespace")?;
+            let row_namespace: String = row.try_get("namespace")?;
             let checksum_hex: String = row.try_get("checksum")?;
             let r = HistoryRow {
                 name: name.clone(),
@@ -349,9 +373,9 @@ impl History {
                 created_us: row.try_get("created_us")?,
                 exec_secs: row.try_get::<Option<f64>, _>("exec_secs")?.unwrap_or(0.0),
             };
-            if namespace == DEFAULT_NAMESPACE {
+            if row_namespace == namespace {
                 history.rows.insert(name, r);
-            } else if namespace == SPAWN_NAMESPACE && name == BOOTSTRAP_MIGRATION {
+            } else if row_namespace == SPAWN_NAMESPACE && name == BOOTSTRAP_MIGRATION {
                 history.bootstrap_recorded = r.status == "SUCCESS";
             }
         }

@@ -18,4 +18,5 @@ mod rollback;
 mod split;
 mod startup;
 mod status;
+mod tenants;
 mod terminated;
