@@ -60,6 +60,15 @@ pub enum BuildError {
         /// Each problem with the component its line came from, if known.
         problems: Vec<(AnalyzeError, Option<String>)>,
     },
+    /// A `down.sql` marked `-- spawn:no-transaction`: a rollback runs it in one transaction
+    /// with its `REVERT` row.
+    #[error(
+        "migration {migration}: {} is marked `-- spawn:no-transaction`, but a rollback runs a \
+         down.sql in one transaction with its REVERT history row; remove the directive (and \
+         any statement that cannot run in a transaction, such as CREATE INDEX CONCURRENTLY)",
+        down_sql.display()
+    )]
+    DownNoTransaction { migration: String, down_sql: PathBuf },
     #[error("{action} {}: {source}", path.display())]
     Io {
         action: &'static str,

@@ -4,6 +4,7 @@
 //! <spawn_folder>/
 //!   components/**                 templates and data files, included by migrations
 //!   migrations/<name>/up.sql      a migration template
+//!   migrations/<name>/down.sql    what a rollback runs to undo it (optional)
 //!   migrations/<name>/lock.toml   its pin, once pinned
 //!   pinned/<2 hex>/<rest>         the content-addressed pin store
 //!   tests/                        tests (used by the CLI)
@@ -65,6 +66,11 @@ impl MigrationDir {
     /// `migrations/<name>/up.sql`.
     pub fn up_sql(&self) -> PathBuf {
         self.dir.join("up.sql")
+    }
+
+    /// `migrations/<name>/down.sql`: the template a rollback runs (optional).
+    pub fn down_sql(&self) -> PathBuf {
+        self.dir.join("down.sql")
     }
 
     /// `migrations/<name>/lock.toml`.

@@ -30,7 +30,8 @@ use crate::error::BuildError;
 use crate::layout::{self, MigrationDir};
 use crate::pin::ObjectHash;
 use crate::problems::Problems;
-use crate::project::{origin_of, CompiledMigration, CompiledRender, Project};
+use crate::project::{origin_of, CompiledDown, CompiledMigration, CompiledRender, Project};
+use spawn_model::TransactionMode;
 use crate::render::{
     self, ComponentSource, RenderError, RenderRequest, Rendered, TemplateError, UndefinedUse,
 };
@@ -437,6 +438,10 @@ impl Project {
                 .and_then(|rendered| {
                     out.note_undefined(&m.name, &vars.environment, &rendered.undefined);
                     analysed(m, &vars.environment, rendered)
+                })
+                .and_then(|mut render| {
+                    render.down = self.render_down(m, choice.render_from.as_ref(), vars)?;
+                    Ok(render)
                 });
             match compiled {
                 Ok(render) => renders.push(render),
@@ -463,6 +468,9 @@ impl Project {
                 .render_cached(m, None, vars)
                 .and_then(|rendered| analysed(m, &vars.environment, rendered))
             {
+                problems.push(e);
+            }
+            if let Err(e) = self.render_down(m, None, vars) {
                 problems.push(e);
             }
         }
@@ -528,6 +536,69 @@ impl Project {
             }
             (PinPolicy::WorkingTreeIfUnpinned, None) => choice(None, false),
         })
+    }
+
+    /// Renders and analyses `m`'s `down.sql`, if it has one, from `pin` (the same pin as its
+    /// `up.sql`; or the working tree). Not cached: a `down.sql` is small and rarely rendered
+    /// in bulk. A `down.sql` runs in one transaction with its `REVERT` row, so one marked
+    /// `-- spawn:no-transaction` is refused.
+    pub(crate) fn render_down(
+        &mut self,
+        m: &MigrationDir,
+        pin: Option<&ObjectHash>,
+        vars: &EnvVariables,
+    ) -> Result<Option<CompiledDown>, BuildError> {
+        let down_sql = m.down_sql();
+        if !down_sql.is_file() {
+            return Ok(None);
+        }
+        self.files_read.insert(down_sql.clone());
+        let components = match pin {
+            Some(root) => ComponentSource::Pinned(self.snapshot(&m.name, root)?),
+            None => ComponentSource::Directory(self.layout.components_dir()),
+        };
+        let rendered = render::render(&RenderRequest {
+            migration_name: &m.name,
+            up_sql_path: &down_sql,
+            components: &components,
+            environment: &vars.environment,
+            variables: vars.value.as_ref(),
+        })
+        .map_err(|source| match source {
+            RenderError::Pinned { migration, source } => BuildError::PinnedObject {
+                migrations: vec![migration],
+                source,
+            },
+            source => BuildError::Render {
+                environment: vars.environment.clone(),
+                source,
+            },
+        })?;
+        self.files_read.extend(rendered.files_read.iter().cloned());
+        let analysis = analyze::analyze(&rendered.sql).map_err(|errors| BuildError::Analyze {
+            migration: m.name.clone(),
+            environment: vars.environment.clone(),
+            up_sql: down_sql.clone(),
+            problems: errors
+                .into_iter()
+                .map(|e| {
+                    let from = origin_of(&rendered.origins, e.line);
+                    (e, from)
+                })
+                .collect(),
+        })?;
+        if analysis.mode == TransactionMode::NoTransaction {
+            return Err(BuildError::DownNoTransaction {
+                migration: m.name.clone(),
+                down_sql,
+            });
+        }
+        Ok(Some(CompiledDown {
+            sha256: checksum::sha256_normalized(&rendered.sql),
+            sql: rendered.sql,
+            analysis,
+            origins: rendered.origins,
+        }))
     }
 
     /// Renders `m` from `pin` (or the working tree), from the render cache when its inputs
@@ -695,5 +766,6 @@ pub(crate) fn analysed(
         sql: rendered.sql,
         analysis,
         origins: rendered.origins,
+        down: None,
     })
 }

@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use spawn_model::{component_of_line, LineOrigin, Migration};
+use spawn_model::{component_of_line, Down, LineOrigin, Migration};
 
 use crate::analyze::Analysis;
 use crate::cache::RenderCache;
@@ -37,6 +37,35 @@ pub struct CompiledRender {
     pub xxh3_128: [u8; 16],
     /// Which component produced which rendered lines, in line order (may be empty).
     pub origins: Vec<LineOrigin>,
+    /// The migration's `down.sql`, rendered for the same environment from the same pin, if
+    /// it has one.
+    pub down: Option<CompiledDown>,
+}
+
+/// A migration's `down.sql` rendered for one environment and analysed (see
+/// [`CompiledRender::down`]).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct CompiledDown {
+    pub sql: String,
+    pub analysis: Analysis,
+    pub sha256: [u8; 32],
+    /// Which component produced which rendered lines, in line order (may be empty).
+    pub origins: Vec<LineOrigin>,
+}
+
+impl CompiledDown {
+    /// In the form the migrator runs (see [`spawn_model::Down`]).
+    #[must_use]
+    pub fn into_down(self) -> Down {
+        Down {
+            sql: Cow::Owned(self.sql),
+            body: self.analysis.body,
+            sha256: self.sha256,
+            statements: Cow::Owned(self.analysis.statements),
+            origins: Cow::Owned(self.origins),
+        }
+    }
 }
 
 impl CompiledRender {
@@ -51,6 +80,7 @@ impl CompiledRender {
             lock_timeout,
             statement_timeout,
         } = self.analysis;
+        let down = self.down.map(CompiledDown::into_down);
         Migration {
             name: Cow::Owned(name.to_owned()),
             sql: Cow::Owned(self.sql),
@@ -63,6 +93,7 @@ impl CompiledRender {
             origins: Cow::Owned(self.origins),
             lock_timeout: lock_timeout.map(Cow::Owned),
             statement_timeout: statement_timeout.map(Cow::Owned),
+            down,
         }
     }
 }
@@ -234,7 +265,9 @@ impl Project {
             key: None,
         };
         let rendered = self.render_cached(migration, pin, &vars)?;
-        analysed(migration, environment, rendered)
+        let mut render = analysed(migration, environment, rendered)?;
+        render.down = self.render_down(migration, pin, &vars)?;
+        Ok(render)
     }
 }
 

@@ -22,7 +22,7 @@ mod migration;
 mod origin;
 mod statement;
 
-pub use migration::Migration;
+pub use migration::{Down, Migration};
 pub use origin::{component_of_line, LineOrigin};
 pub use statement::{Recovery, Statement, TransactionMode};
 

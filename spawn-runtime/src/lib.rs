@@ -195,7 +195,7 @@ pub use spawn_macros::embed_migrations;
 /// migrated template; see [`testing`].
 #[cfg(feature = "testing")]
 pub use spawn_macros::test;
-pub use spawn_model::{LineOrigin, Migration, Recovery, Statement, TransactionMode};
+pub use spawn_model::{Down, LineOrigin, Migration, Recovery, Statement, TransactionMode};
 /// The sqlx version this crate is built on, re-exported so applications use the same one.
 pub use sqlx;
 pub use status::{MigrationStatus, State};
