@@ -168,6 +168,7 @@ mod record;
 mod recover;
 mod report;
 mod resolve;
+mod rollback;
 mod run;
 mod session;
 mod split;
@@ -179,7 +180,7 @@ mod tracking;
 pub use connect::{ConnectError, DEFAULT_CONNECT_TIMEOUT};
 pub use embedded::Migrations;
 pub use error::{
-    ConnectionLost, FailedStatement, LockHolder, LockWaitTimeout, MigrateError, MigrationFailure,
+    ConnectionLost, DownFailure, FailedStatement, LockHolder, LockWaitTimeout, MigrateError, MigrationFailure,
     PgMessage, Remedy,
 };
 pub use lock::{advisory_lock_key, ORIGINAL_LOCK_KEY};
