@@ -68,7 +68,10 @@ pub enum BuildError {
          any statement that cannot run in a transaction, such as CREATE INDEX CONCURRENTLY)",
         down_sql.display()
     )]
-    DownNoTransaction { migration: String, down_sql: PathBuf },
+    DownNoTransaction {
+        migration: String,
+        down_sql: PathBuf,
+    },
     #[error("{action} {}: {source}", path.display())]
     Io {
         action: &'static str,

@@ -31,10 +31,10 @@ use crate::layout::{self, MigrationDir};
 use crate::pin::ObjectHash;
 use crate::problems::Problems;
 use crate::project::{origin_of, CompiledDown, CompiledMigration, CompiledRender, Project};
-use spawn_model::TransactionMode;
 use crate::render::{
     self, ComponentSource, RenderError, RenderRequest, Rendered, TemplateError, UndefinedUse,
 };
+use spawn_model::TransactionMode;
 
 /// What to do with migrations that have no pin (no `lock.toml`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

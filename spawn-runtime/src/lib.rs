@@ -180,8 +180,8 @@ mod tracking;
 pub use connect::{ConnectError, DEFAULT_CONNECT_TIMEOUT};
 pub use embedded::Migrations;
 pub use error::{
-    ConnectionLost, DownFailure, FailedStatement, LockHolder, LockWaitTimeout, MigrateError, MigrationFailure,
-    PgMessage, Remedy,
+    ConnectionLost, DownFailure, FailedStatement, LockHolder, LockWaitTimeout, MigrateError,
+    MigrationFailure, PgMessage, Remedy,
 };
 pub use lock::{advisory_lock_key, ORIGINAL_LOCK_KEY};
 pub use migrator::{

@@ -90,7 +90,9 @@ fn hash_migration(migration: &Migration, hasher: &mut Xxh3) {
         down,
     } = migration;
     // The down's SQL is hashed through its checksum (the text is included from a file).
-    let down = down.as_ref().map(|d| (&d.body, d.sha256, &d.statements, &d.origins));
+    let down = down
+        .as_ref()
+        .map(|d| (&d.body, d.sha256, &d.statements, &d.origins));
     (
         name,
         body,
