@@ -289,6 +289,32 @@ pub enum MigrationCommand {
         #[arg(long, value_name = "SECONDS")]
         lock_wait: Option<u64>,
     },
+    /// Roll back applied migrations with their down.sql, newest first (default: the newest
+    /// one).
+    Rollback {
+        /// Roll back every applied migration after this one (which stays applied).
+        #[arg(long, value_name = "MIGRATION", conflicts_with = "steps")]
+        to: Option<String>,
+        /// Roll back the newest N applied migrations.
+        #[arg(long, value_name = "N")]
+        steps: Option<usize>,
+        /// Do not ask for confirmation (required when stdin is not a terminal).
+        #[arg(short = 'y', long)]
+        yes: bool,
+        /// Show what would be rolled back; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Render unpinned migrations from the working tree instead of refusing them.
+        #[arg(long)]
+        no_pin: bool,
+        /// A variables file (JSON, TOML or YAML) instead of the one spawn.toml names.
+        #[arg(long, value_name = "FILE")]
+        variables: Option<PathBuf>,
+        /// How long to wait for the migration lock while another migrator holds it
+        /// (default 60).
+        #[arg(long, value_name = "SECONDS")]
+        lock_wait: Option<u64>,
+    },
 }
 
 #[derive(Debug, Subcommand)]

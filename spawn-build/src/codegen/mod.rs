@@ -164,7 +164,7 @@ fn imports() -> TokenStream {
         use ::core::option::Option::{None, Some};
         use ::spawn_runtime::__private::Cow::Borrowed;
         use ::spawn_runtime::__private::{EmbeddedMigration, EmbeddedRender};
-        use ::spawn_runtime::{Down, LineOrigin, Migration, Recovery, Statement, TransactionMode};
+        use ::spawn_runtime::{LineOrigin, Migration, Recovery, Statement, TransactionMode};
     }
 }
 
@@ -308,8 +308,9 @@ fn down_tokens(down: &Down, down_file: &str) -> TokenStream {
     let sha256 = Literal::byte_string(sha256);
     let statements = statements.iter().map(statement_tokens);
     let origins = origins.iter().map(origin_tokens);
+    // Named in full: most sets have no down.sql, and an import would be unused there.
     quote! {
-        Down {
+        ::spawn_runtime::Down {
             sql: Borrowed(::core::include_str!(#down_file)),
             body: #body_start..#body_end,
             sha256: *#sha256,
@@ -533,7 +534,7 @@ mod tests {
         );
         assert!(
             src.contains(&format!(
-                "down: Some(Down {{\n            sql: Borrowed(::core::include_str!({:?})),",
+                "down: Some(::spawn_runtime::Down {{\n            sql: Borrowed(::core::include_str!({:?})),",
                 down.to_string_lossy()
             )),
             "{src}"

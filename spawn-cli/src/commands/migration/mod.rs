@@ -1,4 +1,4 @@
-//! `spawn migration …`: new, build, pin, apply, status, adopt, resolve.
+//! `spawn migration …`: new, build, pin, apply, status, adopt, resolve, rollback.
 
 pub mod adopt;
 pub mod apply;
@@ -6,6 +6,7 @@ pub mod build;
 pub mod new;
 pub mod pin;
 pub mod resolve;
+pub mod rollback;
 pub mod session;
 pub mod status;
 
@@ -81,6 +82,29 @@ pub async fn run(ctx: &CommandContext<'_>, cmd: &MigrationCommand) -> CmdResult 
                 *no_pin,
                 variables.as_deref(),
                 *lock_wait,
+            )
+            .await
+        }
+        MigrationCommand::Rollback {
+            to,
+            steps,
+            yes,
+            dry_run,
+            no_pin,
+            variables,
+            lock_wait,
+        } => {
+            rollback::run(
+                ctx,
+                &rollback::Options {
+                    to: to.as_deref(),
+                    steps: *steps,
+                    yes: *yes,
+                    dry_run: *dry_run,
+                    no_pin: *no_pin,
+                    variables: variables.as_deref(),
+                    lock_wait: *lock_wait,
+                },
             )
             .await
         }
