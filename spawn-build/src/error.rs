@@ -72,6 +72,19 @@ pub enum BuildError {
         migration: String,
         down_sql: PathBuf,
     },
+    /// Migrations without a `down.sql` while spawn.toml has `require_down = true`; one
+    /// error for all of them.
+    #[error(
+        "{} no down.sql, and spawn.toml requires one for every migration (require_down = \
+         true): {}. Add migrations/<name>/down.sql (what `spawn migration rollback` runs to \
+         undo it)",
+        if migrations.len() == 1 { "1 migration has".to_owned() } else { format!("{} migrations have", migrations.len()) },
+        first_names(migrations)
+    )]
+    MissingDown {
+        /// The migrations, in apply order.
+        migrations: Vec<String>,
+    },
     #[error("{action} {}: {source}", path.display())]
     Io {
         action: &'static str,

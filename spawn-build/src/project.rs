@@ -153,6 +153,16 @@ impl Project {
         Ok(self.layout.migrations()?)
     }
 
+    /// The migrations without a `down.sql`, in apply order.
+    pub fn migrations_without_down(&self) -> Result<Vec<String>, BuildError> {
+        Ok(self
+            .migrations()?
+            .into_iter()
+            .filter(|m| !m.down_sql().is_file())
+            .map(|m| m.name)
+            .collect())
+    }
+
     /// The pin recorded in the migration's lock.toml, if any.
     pub fn pin_of(&mut self, migration: &MigrationDir) -> Result<Option<ObjectHash>, BuildError> {
         let lock = migration.lock_toml();

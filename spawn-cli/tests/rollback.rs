@@ -32,19 +32,24 @@ fn write_down(dir: &Path, migration: &str, sql: &str) {
 /// The fixture app with a `down.sql` for every migration.
 fn with_downs() -> tempfile::TempDir {
     let p = project("app");
+    with_downs_in(p.path());
+    p
+}
+
+/// Writes a `down.sql` for every migration of the fixture app copied to `dir`.
+fn with_downs_in(dir: &Path) {
     write_down(
-        p.path(),
+        dir,
         PEOPLE,
         "DROP FUNCTION greet(text);\nDROP TABLE people;\n",
     );
     write_down(
-        p.path(),
+        dir,
         SEED,
         "COMMENT ON TABLE people IS NULL;\n{% if env == \"dev\" %}\n\
          DELETE FROM people WHERE name = {{ variables.first_person }};\n{% endif %}\n",
     );
-    write_down(p.path(), INDEX, "DROP INDEX people_name_idx;\n");
-    p
+    write_down(dir, INDEX, "DROP INDEX people_name_idx;\n");
 }
 
 /// The schema and the tracking tables' rows: what a refused command must leave alone.
@@ -254,4 +259,49 @@ async fn a_down_sql_failing_half_way_leaves_nothing_of_it() {
         );
     assert_eq!(state(&db).await, before, "the database is unchanged");
     assert_eq!(statuses(dir, &db), ["Applied", "Applied", "Applied"]);
+}
+
+#[test]
+fn check_renders_every_down_sql_and_can_require_one() {
+    let p = project("app");
+    let dir = p.path();
+    let check = || {
+        let mut c = spawn();
+        c.current_dir(dir).args(["check"]);
+        c
+    };
+    check().assert().success();
+    let toml = dir.join("spawn.toml");
+    let text = std::fs::read_to_string(&toml).expect("spawn.toml");
+    std::fs::write(&toml, format!("require_down = true\n{text}")).expect("write");
+    check()
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "3 migrations have no down.sql, and spawn.toml requires one for every migration \
+         (require_down = true): {PEOPLE}, {SEED}, {INDEX}. Add migrations/<name>/down.sql (what \
+         `spawn migration rollback` runs to undo it)"
+        )));
+    with_downs_in(dir);
+    check().assert().success();
+
+    // A down.sql is rendered and checked like an up.sql, naming its file.
+    write_down(
+        dir,
+        SEED,
+        "DELETE FROM people;\n{% include \"nope.sql\" %}\n",
+    );
+    check()
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("down.sql").and(predicate::str::contains("nope.sql")));
+    write_down(dir, SEED, "-- spawn:no-transaction\nDELETE FROM people;\n");
+    check()
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "migration {SEED}: {} is marked `-- spawn:no-transaction`, but a rollback runs a \
+         down.sql in one transaction with its REVERT history row; remove the directive",
+            dir.join(format!("db/migrations/{SEED}/down.sql")).display()
+        )));
 }

@@ -6,6 +6,9 @@
 //! An undefined name that a template prints as nothing (`{{ variables.nope }}`) renders, as
 //! in the original spawn, but is listed as a warning; `--strict` makes it an error.
 //!
+//! With `require_down = true` in spawn.toml, a migration without `down.sql` is a problem
+//! too (one, naming them all).
+//!
 //! Exit 0 when all is well (warnings aside), 1 when something is broken (a render, a pin,
 //! the SQL; with `--strict`, a warning), 2 when the only findings are migrations still to
 //! pin.
@@ -44,6 +47,15 @@ pub fn run(ctx: &CommandContext<'_>, strict: bool) -> CmdResult {
             warnings = renders.warnings;
         }
         Err(e) => problems.push(e),
+    }
+    if proj.project.config.require_down {
+        match proj.project.migrations_without_down() {
+            Ok(missing) if !missing.is_empty() => problems.push(BuildError::MissingDown {
+                migrations: missing,
+            }),
+            Ok(_) => {}
+            Err(e) => problems.push(e),
+        }
     }
 
     // Under --strict, a warning fails the check like any problem.
@@ -104,6 +116,7 @@ fn kind(p: &BuildError) -> &'static str {
         BuildError::NotPinned { .. } => "unpinned",
         BuildError::Pin { .. } | BuildError::PinnedObject { .. } => "pin",
         BuildError::Config(_) | BuildError::Layout(_) => "config",
+        BuildError::MissingDown { .. } => "down",
         _ => "render",
     }
 }
@@ -111,9 +124,9 @@ fn kind(p: &BuildError) -> &'static str {
 /// The migrations a problem is about (none for a variables file, say).
 fn migrations_of(p: &BuildError) -> Vec<String> {
     match p {
-        BuildError::NotPinned { migrations, .. } | BuildError::PinnedObject { migrations, .. } => {
-            migrations.clone()
-        }
+        BuildError::NotPinned { migrations, .. }
+        | BuildError::PinnedObject { migrations, .. }
+        | BuildError::MissingDown { migrations } => migrations.clone(),
         BuildError::Pin { migration, .. } | BuildError::Analyze { migration, .. } => {
             vec![migration.clone()]
         }
