@@ -76,6 +76,16 @@
 //! {% endif %}
 //! ```
 //!
+//! A migration may have a `down.sql` beside its `up.sql`: what a rollback runs to undo it
+//! (`spawn migration rollback`, `Migrator::rollback_to`). It is a template too, rendered for
+//! the same environment from the same pin as `up.sql`, checked the same way and embedded
+//! with it (`Migration::down`):
+//!
+//! ```sql
+//! DROP FUNCTION price_with_tax(numeric);
+//! DROP TABLE product;
+//! ```
+//!
 //! The build script, `build.rs`, compiles the migrations:
 //!
 //! ```no_run

@@ -87,6 +87,29 @@
 //! What a run returns ([`Report`], [`MigrationStatus`], the errors' [`MigrationFailure`] and
 //! the like) is `#[non_exhaustive]`: read its fields, which later versions may add to.
 //!
+//! # Rolling back
+//!
+//! A migration with a `migrations/<name>/down.sql` (rendered from the same pin as its
+//! `up.sql` and embedded with it: [`Migration::down`]) can be rolled back:
+//! [`Migrator::rollback_to`] undoes every applied migration after the one named,
+//! [`Migrator::rollback_steps`] the newest `n`. Newest first, each `down.sql` runs in one
+//! transaction with its `REVERT` history row, under the same advisory lock as a run; the
+//! migration is pending again afterwards, and the next run applies it normally. Everything
+//! is checked before anything runs: a migration to undo without a `down.sql` stops the
+//! rollback, naming it ([`MigrateError::NoDown`]); a `down.sql` that fails leaves nothing of
+//! itself behind ([`MigrateError::DownFailed`]).
+//!
+//! ```no_run
+//! # static MIGRATIONS: spawn_runtime::Migrations =
+//! #     spawn_runtime::Migrations::__from_embedded(&[], "dev", "_spawn");
+//! # async fn f(pool: spawn_runtime::sqlx::PgPool) -> Result<(), spawn_runtime::MigrateError> {
+//! let plan = MIGRATIONS.migrator().dry_run(true).rollback_steps(&pool, 2).await?;
+//! println!("{plan}"); // dry run: would roll back 2 migration(s) …
+//! let report = MIGRATIONS.migrator().rollback_steps(&pool, 2).await?;
+//! println!("{report}");
+//! # Ok(()) }
+//! ```
+//!
 //! # Following and stopping a run
 //!
 //! [`Migrator::on_progress`] calls an observer with a [`MigrationEvent`] as each migration

@@ -1,10 +1,12 @@
-//! The [`Migrator`] builder and the three things it does: [`Migrator::run`],
-//! [`Migrator::status`] and [`Migrator::adopt`] (the first and the last also as a dry run,
+//! The [`Migrator`] builder and the things it does: [`Migrator::run`],
+//! [`Migrator::status`], [`Migrator::adopt`] and [`Migrator::rollback_to`] /
+//! [`Migrator::rollback_steps`] (all but the status also as a dry run,
 //! [`Migrator::dry_run`]).
 //!
 //! The builder chooses the migrations (the environment's renders of an embedded set, or
 //! migrations rendered at run time) and the options; a run itself goes step by step in
-//! [`crate::run`], the status is read in [`crate::status`].
+//! [`crate::run`] (a rollback's own steps are in [`crate::rollback`]), the status is read in
+//! [`crate::status`].
 
 use std::borrow::Cow;
 use std::sync::Arc;
