@@ -85,6 +85,24 @@ pub enum BuildError {
         /// The migrations, in apply order.
         migrations: Vec<String>,
     },
+    /// A draft migration where only finished ones may be (pinning it).
+    #[error(
+        "migration {migration} is a draft (`-- spawn:draft` at the top of its up.sql): it is \
+         rendered and checked, but never pinned, applied or embedded; when it is done, run \
+         `spawn migration ready {migration}` (removes the mark and pins it)"
+    )]
+    Draft { migration: String },
+    /// Draft migrations while none may exist (`spawn check --no-drafts`); one error for all.
+    #[error(
+        "{} a draft, and `--no-drafts` allows none: {}. Drafts are never applied or embedded; \
+         finish each and run `spawn migration ready <name>`, or remove its folder",
+        if migrations.len() == 1 { "1 migration is".to_owned() } else { format!("{} migrations are", migrations.len()) },
+        first_names(migrations)
+    )]
+    Drafts {
+        /// The drafts, in apply order.
+        migrations: Vec<String>,
+    },
     #[error("{action} {}: {source}", path.display())]
     Io {
         action: &'static str,

@@ -113,6 +113,10 @@ pub struct Renders {
     pub problems: Problems,
     /// Undefined names printed as nothing, each name of each file once, in the order found.
     pub warnings: Vec<UndefinedVariable>,
+    /// Draft migrations (`-- spawn:draft`), in apply order: rendered from the working tree
+    /// and checked (their problems are in `problems`), but not in `migrations`: never
+    /// applied, embedded or pinned.
+    pub drafts: Vec<String>,
 }
 
 /// An undefined name that a migration's `{{ … }}` printed as nothing (as the original spawn
@@ -252,7 +256,7 @@ impl Project {
     pub fn unpinned_migrations(&mut self) -> Result<Vec<MigrationDir>, BuildError> {
         let mut unpinned = Vec::new();
         for m in self.migrations()? {
-            if self.pin_of(&m)?.is_none() {
+            if self.pin_of(&m)?.is_none() && !m.markers().draft {
                 unpinned.push(m);
             }
         }
@@ -280,6 +284,13 @@ impl Project {
         for m in migrations {
             if let Err(e) = layout::check_migration_folder(&m.name, &now) {
                 out.problems.push(BuildError::Layout(e.into()));
+                out.refused.push(m.name.clone());
+                continue;
+            }
+            if m.markers().draft {
+                out.problems.push(BuildError::Draft {
+                    migration: m.name.clone(),
+                });
                 out.refused.push(m.name.clone());
                 continue;
             }
@@ -322,6 +333,8 @@ impl Project {
                         None => by_root.push((root, vec![m.name])),
                     }
                 }
+                // A draft is never pinned.
+                Ok(None) if m.markers().draft => {}
                 Ok(None) => report.unpinned.push(m.name),
                 Err(e) => report.problems.push(e),
             }
@@ -418,6 +431,13 @@ impl Project {
         out: &mut Renders,
     ) {
         self.files_read.insert(m.up_sql());
+        // A draft is rendered from the working tree, never pinned, and not handed on.
+        let draft = m.markers().draft;
+        let policy = if draft {
+            PinPolicy::WorkingTree
+        } else {
+            policy
+        };
         let choice = match self.choose_components(m, policy, environments) {
             Ok(choice) => choice,
             Err(e) => {
@@ -428,7 +448,7 @@ impl Project {
         if choice.newly_pinned {
             out.newly_pinned.push(m.name.clone());
         }
-        if choice.lock.is_none() {
+        if choice.lock.is_none() && !draft {
             out.unpinned.push(m.name.clone());
         }
         let mut renders = Vec::new();
@@ -447,6 +467,10 @@ impl Project {
                 Ok(render) => renders.push(render),
                 Err(e) => out.problems.push(e),
             }
+        }
+        if draft {
+            out.drafts.push(m.name.clone());
+            return;
         }
         out.migrations.push(CompiledMigration {
             name: m.name.clone(),

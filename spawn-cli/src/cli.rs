@@ -73,6 +73,9 @@ pub enum Command {
         /// Fail (exit 1) on warnings too: an undefined name printed as nothing.
         #[arg(long)]
         strict: bool,
+        /// Fail (exit 1) while a draft migration (`-- spawn:draft`) exists (for CI).
+        #[arg(long)]
+        no_drafts: bool,
     },
     /// Create, build, pin, apply and inspect migrations.
     #[command(subcommand)]
@@ -192,6 +195,15 @@ pub enum MigrationCommand {
     New {
         /// Letters, digits, `-` and `_` (no `/`, no spaces).
         name: String,
+        /// Mark it as a draft (`-- spawn:draft`): checked, but never pinned, applied or
+        /// embedded until `spawn migration ready`.
+        #[arg(long)]
+        draft: bool,
+    },
+    /// A draft migration is done: remove its `-- spawn:draft` mark and pin it.
+    Ready {
+        /// The draft migration.
+        migration: String,
     },
     /// Print a migration's rendered SQL.
     Build {

@@ -6,6 +6,9 @@
 //! An undefined name that a template prints as nothing (`{{ variables.nope }}`) renders, as
 //! in the original spawn, but is listed as a warning; `--strict` makes it an error.
 //!
+//! Draft migrations (`-- spawn:draft`) are rendered and checked like the others but need no
+//! pin; `--no-drafts` (for CI) makes their existence a problem.
+//!
 //! With `require_down = true` in spawn.toml, a migration without `down.sql` is a problem
 //! too (one, naming them all).
 //!
@@ -22,7 +25,7 @@ use spawn_build::project::{PinPolicy, RenderOptions};
 use crate::commands::CommandContext;
 use crate::exit::{self, CmdResult, Exit};
 
-pub fn run(ctx: &CommandContext<'_>, strict: bool) -> CmdResult {
+pub fn run(ctx: &CommandContext<'_>, strict: bool, no_drafts: bool) -> CmdResult {
     let mut proj = ctx.project()?;
     let environments: Vec<String> = match &ctx.cli.environment {
         Some(e) => vec![e.clone()],
@@ -30,6 +33,7 @@ pub fn run(ctx: &CommandContext<'_>, strict: bool) -> CmdResult {
     };
     let mut problems = Problems::new();
     let mut warnings = Vec::new();
+    let mut drafts = Vec::new();
     let migrations = proj.migrations().map_or(0, |m| m.len());
     match proj.project.verify_pins() {
         Ok(report) => {
@@ -45,8 +49,14 @@ pub fn run(ctx: &CommandContext<'_>, strict: bool) -> CmdResult {
             let renders = proj.project.render_all(&options);
             problems.extend(renders.problems);
             warnings = renders.warnings;
+            drafts = renders.drafts;
         }
         Err(e) => problems.push(e),
+    }
+    if no_drafts && !drafts.is_empty() {
+        problems.push(BuildError::Drafts {
+            migrations: drafts.clone(),
+        });
     }
     if proj.project.config.require_down {
         match proj.project.migrations_without_down() {
@@ -69,6 +79,7 @@ pub fn run(ctx: &CommandContext<'_>, strict: bool) -> CmdResult {
             "migrations": migrations,
             "environments": environments,
             "warnings": warnings,
+            "drafts": drafts,
             "problems": problems.iter().map(|p| {
                 let names = migrations_of(p);
                 json!({
@@ -82,6 +93,11 @@ pub fn run(ctx: &CommandContext<'_>, strict: bool) -> CmdResult {
     } else if problems.is_empty() && !warnings_fail {
         for w in &warnings {
             out.warn(w);
+        }
+        for d in &drafts {
+            out.note(format!(
+                "{d} is a draft: checked, but never pinned, applied or embedded (`spawn migration ready {d}` when it is done)"
+            ));
         }
         out.success(format!(
             "ok: {migrations} migration(s) render for {} and are pinned with intact pins",
@@ -117,6 +133,7 @@ fn kind(p: &BuildError) -> &'static str {
         BuildError::Pin { .. } | BuildError::PinnedObject { .. } => "pin",
         BuildError::Config(_) | BuildError::Layout(_) => "config",
         BuildError::MissingDown { .. } => "down",
+        BuildError::Drafts { .. } | BuildError::Draft { .. } => "draft",
         _ => "render",
     }
 }
@@ -126,7 +143,8 @@ fn migrations_of(p: &BuildError) -> Vec<String> {
     match p {
         BuildError::NotPinned { migrations, .. }
         | BuildError::PinnedObject { migrations, .. }
-        | BuildError::MissingDown { migrations } => migrations.clone(),
+        | BuildError::MissingDown { migrations }
+        | BuildError::Drafts { migrations } => migrations.clone(),
         BuildError::Pin { migration, .. } | BuildError::Analyze { migration, .. } => {
             vec![migration.clone()]
         }

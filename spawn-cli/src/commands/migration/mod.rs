@@ -1,10 +1,11 @@
-//! `spawn migration …`: new, build, pin, apply, status, adopt, resolve, rollback.
+//! `spawn migration …`: new, build, pin, apply, status, adopt, resolve, rollback, ready.
 
 pub mod adopt;
 pub mod apply;
 pub mod build;
 pub mod new;
 pub mod pin;
+pub mod ready;
 pub mod resolve;
 pub mod rollback;
 pub mod session;
@@ -16,7 +17,8 @@ use crate::exit::CmdResult;
 
 pub async fn run(ctx: &CommandContext<'_>, cmd: &MigrationCommand) -> CmdResult {
     match cmd {
-        MigrationCommand::New { name } => new::run(ctx, name),
+        MigrationCommand::New { name, draft } => new::run(ctx, name, *draft),
+        MigrationCommand::Ready { migration } => ready::run(ctx, migration),
         MigrationCommand::Build {
             migration,
             pinned,
