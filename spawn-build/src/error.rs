@@ -85,6 +85,20 @@ pub enum BuildError {
         /// The migrations, in apply order.
         migrations: Vec<String>,
     },
+    /// A repeatable migration marked `-- spawn:no-transaction`.
+    #[error(
+        "migration {migration} ({}) is marked both `-- spawn:repeatable` and \
+         `-- spawn:no-transaction`, but a repeatable migration runs again in one transaction \
+         whenever it changes; remove one of the two",
+        up_sql.display()
+    )]
+    RepeatableNoTransaction { migration: String, up_sql: PathBuf },
+    /// A repeatable migration asked to be pinned.
+    #[error(
+        "migration {migration} is repeatable (`-- spawn:repeatable`): it always renders from \
+         the working tree's components/ and is never pinned"
+    )]
+    RepeatableNotPinned { migration: String },
     /// A draft migration where only finished ones may be (pinning it).
     #[error(
         "migration {migration} is a draft (`-- spawn:draft` at the top of its up.sql): it is \

@@ -256,7 +256,8 @@ impl Project {
     pub fn unpinned_migrations(&mut self) -> Result<Vec<MigrationDir>, BuildError> {
         let mut unpinned = Vec::new();
         for m in self.migrations()? {
-            if self.pin_of(&m)?.is_none() && !m.markers().draft {
+            let markers = m.markers();
+            if self.pin_of(&m)?.is_none() && !markers.draft && !markers.repeatable {
                 unpinned.push(m);
             }
         }
@@ -287,8 +288,16 @@ impl Project {
                 out.refused.push(m.name.clone());
                 continue;
             }
-            if m.markers().draft {
+            let markers = m.markers();
+            if markers.draft {
                 out.problems.push(BuildError::Draft {
+                    migration: m.name.clone(),
+                });
+                out.refused.push(m.name.clone());
+                continue;
+            }
+            if markers.repeatable {
+                out.problems.push(BuildError::RepeatableNotPinned {
                     migration: m.name.clone(),
                 });
                 out.refused.push(m.name.clone());
@@ -333,8 +342,8 @@ impl Project {
                         None => by_root.push((root, vec![m.name])),
                     }
                 }
-                // A draft is never pinned.
-                Ok(None) if m.markers().draft => {}
+                // Drafts and repeatable migrations are never pinned.
+                Ok(None) if m.markers() != crate::layout::Markers::default() => {}
                 Ok(None) => report.unpinned.push(m.name),
                 Err(e) => report.problems.push(e),
             }
@@ -431,9 +440,11 @@ impl Project {
         out: &mut Renders,
     ) {
         self.files_read.insert(m.up_sql());
-        // A draft is rendered from the working tree, never pinned, and not handed on.
-        let draft = m.markers().draft;
-        let policy = if draft {
+        // A draft is rendered from the working tree, never pinned, and not handed on; a
+        // repeatable migration is rendered from the working tree and never pinned.
+        let markers = m.markers();
+        let draft = markers.draft;
+        let policy = if draft || markers.repeatable {
             PinPolicy::WorkingTree
         } else {
             policy
@@ -448,7 +459,7 @@ impl Project {
         if choice.newly_pinned {
             out.newly_pinned.push(m.name.clone());
         }
-        if choice.lock.is_none() && !draft {
+        if choice.lock.is_none() && !draft && !markers.repeatable {
             out.unpinned.push(m.name.clone());
         }
         let mut renders = Vec::new();
@@ -461,6 +472,14 @@ impl Project {
                 })
                 .and_then(|mut render| {
                     render.down = self.render_down(m, choice.render_from.as_ref(), vars)?;
+                    render.repeatable = markers.repeatable;
+                    if markers.repeatable && render.analysis.mode == TransactionMode::NoTransaction
+                    {
+                        return Err(BuildError::RepeatableNoTransaction {
+                            migration: m.name.clone(),
+                            up_sql: m.up_sql(),
+                        });
+                    }
                     Ok(render)
                 });
             match compiled {
@@ -791,5 +810,6 @@ pub(crate) fn analysed(
         analysis,
         origins: rendered.origins,
         down: None,
+        repeatable: false,
     })
 }

@@ -40,6 +40,9 @@ pub struct CompiledRender {
     /// The migration's `down.sql`, rendered for the same environment from the same pin, if
     /// it has one.
     pub down: Option<CompiledDown>,
+    /// Whether the migration is repeatable (`-- spawn:repeatable`; rendered from the working
+    /// tree, applied again whenever its checksum changes).
+    pub repeatable: bool,
 }
 
 /// A migration's `down.sql` rendered for one environment and analysed (see
@@ -94,6 +97,7 @@ impl CompiledRender {
             lock_timeout: lock_timeout.map(Cow::Owned),
             statement_timeout: statement_timeout.map(Cow::Owned),
             down,
+            repeatable: self.repeatable,
         }
     }
 }

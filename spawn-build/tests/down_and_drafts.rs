@@ -45,7 +45,10 @@ fn a_down_sql_renders_from_the_pin_of_its_up_sql() {
     let compiled = config(root, true).compile().expect("locked build");
     let render = &compiled.migrations[0].renders[0];
     let down = render.down.as_ref().expect("a down.sql");
-    assert_eq!(down.sql, "DROP TABLE t;", "the pinned component, not the edited one");
+    assert_eq!(
+        down.sql, "DROP TABLE t;",
+        "the pinned component, not the edited one"
+    );
     let generated = std::fs::read_to_string(&compiled.generated).expect("generated");
     assert!(
         generated.contains("down: Some(::spawn_runtime::Down {"),

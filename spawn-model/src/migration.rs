@@ -48,6 +48,11 @@ pub struct Migration {
     /// one: what a rollback runs to undo it.
     #[serde(default)]
     pub down: Option<Down>,
+    /// A repeatable migration (`-- spawn:repeatable`): rendered from the working tree's
+    /// components (never pinned) and applied again whenever its checksum differs from the
+    /// one last applied, after the versioned migrations of the run, in name order.
+    #[serde(default)]
+    pub repeatable: bool,
 }
 
 /// A migration's `down.sql`, rendered for the same environment and from the same pin as its
@@ -112,6 +117,7 @@ impl Down {
             lock_timeout: up.lock_timeout.clone(),
             statement_timeout: up.statement_timeout.clone(),
             down: None,
+            repeatable: false,
         }
     }
 }
@@ -141,6 +147,7 @@ impl Migration {
             lock_timeout: None,
             statement_timeout: None,
             down: None,
+            repeatable: false,
         }
     }
 
@@ -214,6 +221,7 @@ mod tests {
         lock_timeout: None,
         statement_timeout: Some(Cow::Borrowed("10min")),
         down: None,
+        repeatable: false,
     };
 
     #[test]

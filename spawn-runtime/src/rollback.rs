@@ -67,12 +67,14 @@ pub(crate) fn plan<'p>(
             .ok()
             .map(|i| &migrations[i])
     };
-    // Everything recorded as (at least partly) applied, newest first.
+    // Everything recorded as (at least partly) applied, newest first; repeatable migrations
+    // are not part of the sequence (they are applied again when they change).
     let mut applied: Vec<(&str, Option<&Migration>)> = history
         .rows
         .values()
         .filter(|r| counts_as_applied(r))
         .map(|r| (r.name.as_str(), find(&r.name)))
+        .filter(|(_, m)| !m.is_some_and(|m| m.repeatable))
         .collect();
     applied.sort_unstable_by(|a, b| b.0.cmp(a.0));
     let count = match target {

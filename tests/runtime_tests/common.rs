@@ -24,6 +24,8 @@ pub struct Mig {
     pub statement_timeout: Option<String>,
     /// Its `down.sql`, if it has one.
     pub down: Option<String>,
+    /// Whether it is repeatable.
+    pub repeatable: bool,
 }
 
 impl Mig {
@@ -39,7 +41,14 @@ impl Mig {
             lock_timeout: None,
             statement_timeout: None,
             down: None,
+            repeatable: false,
         }
+    }
+
+    /// The same migration, repeatable.
+    pub fn repeatable(mut self) -> Self {
+        self.repeatable = true;
+        self
     }
 
     /// The same migration with `sql` as its `down.sql`.
@@ -96,6 +105,7 @@ impl Mig {
                 .down
                 .as_ref()
                 .map(|d| spawn_runtime::Down::new(d.clone(), split(d))),
+            repeatable: self.repeatable,
             ..Migration::new(self.name.clone(), self.sql.clone(), self.statements.clone())
         }
     }

@@ -13,6 +13,7 @@ mod failures;
 mod lock;
 mod progress;
 mod refusals;
+mod repeatable;
 mod revert;
 mod rollback;
 mod split;

@@ -250,6 +250,7 @@ fn migration_tokens(migration: &Migration, sql_file: &str, down_file: Option<&st
         lock_timeout,
         statement_timeout,
         down,
+        repeatable,
     } = migration;
     let name = borrowed_str(name);
     let down = match (down, down_file) {
@@ -288,6 +289,7 @@ fn migration_tokens(migration: &Migration, sql_file: &str, down_file: Option<&st
             lock_timeout: #lock_timeout,
             statement_timeout: #statement_timeout,
             down: #down,
+            repeatable: #repeatable,
         }
     }
 }
@@ -438,6 +440,7 @@ mod tests {
             xxh3_128: spawn_model::checksum::xxh3_128(sql),
             origins,
             down: None,
+            repeatable: false,
         }
     }
 

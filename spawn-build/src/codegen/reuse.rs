@@ -88,6 +88,7 @@ fn hash_migration(migration: &Migration, hasher: &mut Xxh3) {
         lock_timeout,
         statement_timeout,
         down,
+        repeatable,
     } = migration;
     // The down's SQL is hashed through its checksum (the text is included from a file).
     let down = down
@@ -104,7 +105,7 @@ fn hash_migration(migration: &Migration, hasher: &mut Xxh3) {
         origins,
         lock_timeout,
         statement_timeout,
-        down,
+        (down, repeatable),
     )
         .hash(hasher);
 }

@@ -102,7 +102,7 @@ pub async fn run(ctx: &CommandContext<'_>, exit_code: bool, variables: Option<&P
             let status = status_label(s.state);
             let paint = match s.state {
                 State::Applied | State::Adopted => Paint::Good,
-                State::Pending | State::Partial => Paint::Attention,
+                State::Pending | State::Partial | State::Rerun => Paint::Attention,
                 State::Changed | State::Missing | State::Failed => Paint::Bad,
             };
             let mut status = out.paint(status, paint);
@@ -125,7 +125,12 @@ pub async fn run(ctx: &CommandContext<'_>, exit_code: bool, variables: Option<&P
         }
         let pending = statuses
             .iter()
-            .filter(|s| matches!(s.state, State::Pending | State::Failed | State::Partial))
+            .filter(|s| {
+                matches!(
+                    s.state,
+                    State::Pending | State::Failed | State::Partial | State::Rerun
+                )
+            })
             .count();
         if pending > 0 {
             out.line(format!(
@@ -157,6 +162,7 @@ fn status_label(state: State) -> &'static str {
         State::Missing => "Missing",
         State::Failed => "Failed",
         State::Partial => "Partial",
+        State::Rerun => "Changed, will re-run",
     }
 }
 
@@ -169,6 +175,7 @@ fn database_label(s: &MigrationStatus) -> String {
         (State::Pending, None) => "-".into(),
         (State::Failed, _) => format!("failed {when}"),
         (State::Partial, _) => format!("partly applied {when}"),
+        (_, Some("REVERT")) => format!("rolled back {when}"),
         (_, Some("ADOPT")) => format!("adopted {when}"),
         (_, Some(_)) => format!("applied {when}"),
         (_, None) => "-".into(),
@@ -177,7 +184,7 @@ fn database_label(s: &MigrationStatus) -> String {
 
 fn checksum_label(s: &MigrationStatus) -> &'static str {
     match s.state {
-        State::Changed => "changed",
+        State::Changed | State::Rerun => "changed",
         State::Applied | State::Adopted => match s.checksum_kind {
             Some(ChecksumKind::Empty) | None => "n/a",
             _ => "ok",
