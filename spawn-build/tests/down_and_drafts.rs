@@ -119,3 +119,51 @@ fn drafts_are_checked_but_never_pinned_or_embedded() {
         "{err}"
     );
 }
+
+#[test]
+fn repeatable_migrations_render_from_the_working_tree_and_are_never_pinned() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(root, "spawn.toml", "spawn_folder = \"db\"\n");
+    write(
+        root,
+        "db/components/v.sql",
+        "CREATE OR REPLACE VIEW v AS SELECT 1 AS one;\n",
+    );
+    write(
+        root,
+        "db/migrations/20250109000000-views/up.sql",
+        "-- spawn:repeatable\n{% include \"v.sql\" %}\n",
+    );
+    // Not pinned by a debug build, not refused as unpinned by a locked one.
+    let compiled = config(root, false).compile().expect("debug build");
+    assert!(compiled.newly_pinned.is_empty());
+    write(
+        root,
+        "db/components/v.sql",
+        "CREATE OR REPLACE VIEW v AS SELECT 2 AS one;\n",
+    );
+    let compiled = config(root, true).compile().expect("locked build");
+    let render = &compiled.migrations[0].renders[0];
+    assert!(render.repeatable);
+    assert!(
+        render.sql.contains("SELECT 2"),
+        "the working tree's component"
+    );
+    let generated = std::fs::read_to_string(&compiled.generated).expect("generated");
+    assert!(generated.contains("repeatable: true"), "{generated}");
+    // It runs in one transaction whenever it changes: no-transaction is refused.
+    write(
+        root,
+        "db/migrations/20250109000000-views/up.sql",
+        "-- spawn:no-transaction\n-- spawn:repeatable\nCREATE INDEX CONCURRENTLY i ON t (x);\n",
+    );
+    let err = config(root, true)
+        .compile()
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        err.contains("is marked both `-- spawn:repeatable` and `-- spawn:no-transaction`"),
+        "{err}"
+    );
+}
