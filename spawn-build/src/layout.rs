@@ -104,11 +104,14 @@ impl Markers {
 
 impl MigrationDir {
     /// The markers of its `up.sql` (none when it cannot be read: reading it for real reports
-    /// that).
+    /// that);
+    /// `repeatable = true` in its lock.toml marks it repeatable too.
     pub fn markers(&self) -> Markers {
-        std::fs::read_to_string(self.up_sql())
+        let mut markers = std::fs::read_to_string(self.up_sql())
             .map(|text| Markers::of(&text))
-            .unwrap_or_default()
+            .unwrap_or_default();
+        markers.repeatable |= crate::pin::lock_says_repeatable(&self.lock_toml());
+        markers
     }
 
     /// `migrations/<name>/up.sql`.

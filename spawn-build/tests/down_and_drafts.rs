@@ -167,3 +167,36 @@ fn repeatable_migrations_render_from_the_working_tree_and_are_never_pinned() {
         "{err}"
     );
 }
+
+#[test]
+fn repeatable_in_lock_toml_marks_a_migration_repeatable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    write(root, "spawn.toml", "spawn_folder = \"db\"\n");
+    write(
+        root,
+        "db/migrations/20250109000000-views/up.sql",
+        "SELECT 1;\n",
+    );
+    write(
+        root,
+        "db/migrations/20250109000000-views/lock.toml",
+        "repeatable = true\n",
+    );
+    let compiled = config(root, true).compile().expect("locked build, no pin");
+    assert!(compiled.migrations[0].renders[0].repeatable);
+    // Without it, a lock.toml needs its pin.
+    write(
+        root,
+        "db/migrations/20250109000000-views/lock.toml",
+        "repeatable = false\n",
+    );
+    let err = config(root, true)
+        .compile()
+        .expect_err("no pin")
+        .to_string();
+    assert!(
+        err.contains("lock.toml") && err.contains("missing field `pin`"),
+        "{err}"
+    );
+}
