@@ -86,6 +86,12 @@
 //! DROP TABLE product;
 //! ```
 //!
+//! Two marker lines at the top of an `up.sql` change how its migration is treated
+//! ([`layout::Markers`]): `-- spawn:draft` (rendered and checked, but never pinned or
+//! embedded: `compile()` leaves it out with a cargo warning) and `-- spawn:repeatable`
+//! (rendered from the working tree's `components/`, never pinned, applied again whenever it
+//! changes).
+//!
 //! The build script, `build.rs`, compiles the migrations:
 //!
 //! ```no_run

@@ -51,6 +51,10 @@
 //!   row; before one that cannot, the run records that it started it, and a rerun checks the
 //!   catalog (`CREATE INDEX CONCURRENTLY`: a valid index is done, an INVALID one is dropped
 //!   and built again) or stops with [`MigrateError::OutcomeUnknown`] when nothing tells.
+//! * A repeatable migration ([`Migration::repeatable`], `-- spawn:repeatable`) runs after
+//!   the versioned migrations of the run, in name order, whenever its checksum differs from
+//!   the one last applied ([`State::Rerun`] in the status); it never counts in the order
+//!   check and rollbacks pass over it.
 //! * Nothing pending costs ONE statement and no lock: the history is read first, without the
 //!   lock, and the lock is taken (and the history read again under it) only when something
 //!   is pending.
