@@ -124,6 +124,12 @@ async fn a_draft_is_checked_but_never_pinned_or_applied_until_ready() {
         .success()
         .stdout(predicate::str::contains("applied 3 migration(s)"));
     assert!(!has_table(&db, "notes").await);
+    run(dir, Some(&db.url), &["migration", "status"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(format!(
+            "{name} is a draft: never applied (`spawn migration ready {name}` when it is done)"
+        )));
     run(dir, Some(&db.url), &["migration", "apply", "--yes"])
         .assert()
         .success()

@@ -4,7 +4,7 @@
 //! `down.sql` failing half-way leaves nothing of it; every refusal leaves the database as it
 //! was.
 
-use spawn_runtime::{MigrateError, Migrator, State};
+use spawn_runtime::{MigrateError, Migrator, State, ORIGINAL_LOCK_KEY};
 use spawn_schema::{Options, Schema};
 use spawn_tests::TestDb;
 use sqlx::PgPool;
@@ -387,4 +387,27 @@ async fn a_rollback_of_a_database_never_migrated_creates_nothing() {
         before,
         "no tracking tables either"
     );
+}
+
+#[tokio::test]
+async fn a_rollback_takes_the_migration_lock() {
+    let db = TestDb::new("revert_lock").await;
+    let ms = orchard();
+    migrator(&ms).run(&db.pool).await.expect("up");
+    let before = snapshot(&db.pool).await;
+    let holder =
+        crate::common::hold_lock(spawn_tests::server().options(&db.name), ORIGINAL_LOCK_KEY).await;
+    let err = migrator(&ms)
+        .lock_wait(std::time::Duration::from_millis(200))
+        .rollback_steps(&db.pool, 1)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, MigrateError::LockWaitTimeout(_)), "{err:?}");
+    assert_eq!(snapshot(&db.pool).await, before, "nothing was rolled back");
+    drop(holder);
+    let report = migrator(&ms)
+        .rollback_steps(&db.pool, 1)
+        .await
+        .expect("free again");
+    assert_eq!(report.reverted.len(), 1);
 }

@@ -1,6 +1,7 @@
 //! `spawn migration status`: one row per migration: on disk, pinned, in the database,
 //! checksum, status (read from `spawn_database` when the tracking tables live there).
-//! `--json` for scripts; `--exit-code` exits 2 when work is pending.
+//! `--json` for scripts; `--exit-code` exits 2 when work is pending. Draft migrations are
+//! named below the table (they are never applied).
 
 use std::path::Path;
 
@@ -19,6 +20,14 @@ pub async fn run(ctx: &CommandContext<'_>, exit_code: bool, variables: Option<&P
         p.migrator().status(&p.pool).await.map_err(migrate_error)?;
     p.close().await;
     let out = ctx.out;
+    // Drafts are not in the set (never applied): named below the table.
+    let drafts: Vec<String> = ctx
+        .project()?
+        .migrations()?
+        .into_iter()
+        .filter(|m| m.markers().draft)
+        .map(|m| m.name)
+        .collect();
     let pinned_of = |name: &str| {
         p.rendered
             .iter()
@@ -58,6 +67,7 @@ pub async fn run(ctx: &CommandContext<'_>, exit_code: bool, variables: Option<&P
             "migrations": rows,
             "pending": statuses.iter().filter(|s| s.state == State::Pending).count(),
             "up_to_date": !needs_work,
+            "drafts": drafts,
         }));
     } else {
         let tracking = match &p.tracking {
@@ -135,6 +145,11 @@ pub async fn run(ctx: &CommandContext<'_>, exit_code: bool, variables: Option<&P
         if pending > 0 {
             out.line(format!(
                 "{pending} migration(s) to apply: `spawn migration apply`"
+            ));
+        }
+        for d in &drafts {
+            out.note(format!(
+                "{d} is a draft: never applied (`spawn migration ready {d}` when it is done)"
             ));
         }
         for s in statuses.iter().filter(|s| s.state == State::Changed) {
