@@ -118,7 +118,16 @@ async fn a_draft_is_checked_but_never_pinned_or_applied_until_ready() {
     )
     .expect("w");
 
-    // Never applied.
+    // Never applied, not even when named.
+    run(dir, Some(&db.url), &["migration", "apply", "--yes", &name])
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains(format!(
+                "migration {name} is a draft (`-- spawn:draft` at the top of its up.sql)"
+            ))
+            .and(predicate::str::contains("; nothing was applied")),
+        );
     run(dir, Some(&db.url), &["migration", "apply", "--yes"])
         .assert()
         .success()

@@ -151,6 +151,12 @@ async fn rollback_newest_first_then_apply_again_leaves_the_same_schema() {
                 .and(predicate::str::contains(INDEX)),
         );
     assert_eq!(statuses(dir, &db), ["Applied", "Applied", "Pending"]);
+    let out = run(dir, &db, &["migration", "status", "--json"])
+        .output()
+        .expect("status");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    let database = v["migrations"][2]["database"].as_str().expect("database");
+    assert!(database.starts_with("rolled back "), "{database}");
     // Down to a migration, which stays applied; the down.sql rendered with the variables.
     run(
         dir,
