@@ -196,6 +196,20 @@ async fn rollback_newest_first_then_apply_again_leaves_the_same_schema() {
         diff.to_sql()
     );
     assert_eq!(statuses(dir, &db), ["Applied", "Applied", "Applied"]);
+
+    // `spawn diff` against a database that was only migrated up: no differences (exit 0,
+    // no SQL).
+    let fresh = TestDb::new("cli_rollback_fresh").await;
+    run(dir, &fresh, &["migration", "apply", "--yes"])
+        .assert()
+        .success();
+    let elsewhere = tempfile::tempdir().expect("tempdir");
+    spawn()
+        .current_dir(elsewhere.path())
+        .args(["diff", &fresh.url, &db.url])
+        .assert()
+        .code(0)
+        .stdout("");
 }
 
 #[tokio::test]
