@@ -14,9 +14,11 @@ pub struct AppliedMigration {
     pub duration: Duration,
 }
 
-/// The outcome of [`Migrator::run`](crate::Migrator::run) or
-/// [`Migrator::adopt`](crate::Migrator::adopt), or of a [dry run](crate::Migrator::dry_run)
-/// of either.
+/// The outcome of [`Migrator::run`](crate::Migrator::run),
+/// [`Migrator::adopt`](crate::Migrator::adopt) or a rollback
+/// ([`Migrator::rollback_to`](crate::Migrator::rollback_to),
+/// [`Migrator::rollback_steps`](crate::Migrator::rollback_steps)), or of a
+/// [dry run](crate::Migrator::dry_run) of one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Report {
