@@ -411,3 +411,95 @@ async fn a_rollback_takes_the_migration_lock() {
         .expect("free again");
     assert_eq!(report.reverted.len(), 1);
 }
+
+/// `name` rendered for `dev` and `prod`, each `(environment, up, down)`.
+fn embedded(
+    name: &'static str,
+    renders: [(&'static str, &str, &str); 2],
+) -> spawn_runtime::embedded::EmbeddedMigration {
+    let renders = renders.map(
+        |(environment, up, down)| spawn_runtime::embedded::EmbeddedRender {
+            environment,
+            migration: spawn_runtime::Migration {
+                down: Some(spawn_runtime::Down::new(
+                    down.to_owned(),
+                    crate::common::split(down),
+                )),
+                ..spawn_runtime::Migration::new(name, up.to_owned(), crate::common::split(up))
+            },
+        },
+    );
+    spawn_runtime::embedded::EmbeddedMigration {
+        name,
+        renders: Box::leak(Box::new(renders)),
+    }
+}
+
+#[tokio::test]
+async fn an_embedded_set_rolls_back_with_the_environments_down_sql() {
+    let db = TestDb::new("revert_embedded").await;
+    let set: &'static spawn_runtime::Migrations =
+        Box::leak(Box::new(spawn_runtime::Migrations::__from_embedded(
+            Box::leak(
+                vec![
+                    embedded(
+                        "20250101000000-t",
+                        [
+                            ("dev", "CREATE TABLE t (env text);", "DROP TABLE t;"),
+                            ("prod", "CREATE TABLE t (env text);", "DROP TABLE t;"),
+                        ],
+                    ),
+                    embedded(
+                        "20250101000100-rows",
+                        [
+                            (
+                                "dev",
+                                "INSERT INTO t VALUES ('dev'), ('sample');",
+                                "DELETE FROM t WHERE env IN ('dev', 'sample');",
+                            ),
+                            (
+                                "prod",
+                                "INSERT INTO t VALUES ('prod');",
+                                "DELETE FROM t WHERE env = 'prod';",
+                            ),
+                        ],
+                    ),
+                ]
+                .into_boxed_slice(),
+            ),
+            "prod",
+            "app_tracking",
+        )));
+    let dev = || {
+        set.migrator()
+            .environment("dev")
+            .created_by_app("revert-tests")
+    };
+    dev().run(&db.pool).await.expect("up");
+    let report = dev()
+        .rollback_to(&db.pool, "20250101000000-t")
+        .await
+        .expect("rollback");
+    assert_eq!(report.environment.as_deref(), Some("dev"));
+    assert_eq!(report.tracking_schema, "app_tracking");
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM t")
+        .fetch_one(&db.pool)
+        .await
+        .expect("rows");
+    assert_eq!(rows, 0, "dev's down.sql deleted dev's rows");
+    let activity: String = sqlx::query_scalar(
+        "SELECT h.activity_id_activity FROM app_tracking.migration_history h \
+         JOIN app_tracking.migration m ON m.migration_id = h.migration_id_migration \
+         WHERE m.name = '20250101000100-rows' ORDER BY h.migration_history_id DESC LIMIT 1",
+    )
+    .fetch_one(&db.pool)
+    .await
+    .expect("history");
+    assert_eq!(activity, "REVERT");
+    dev().run(&db.pool).await.expect("up again");
+    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM t")
+        .fetch_one(&db.pool)
+        .await
+        .expect("rows");
+    assert_eq!(rows, 2);
+}
