@@ -59,6 +59,8 @@ pub struct Compiled {
     pub watched: BTreeSet<PathBuf>,
     /// Undefined names printed as nothing (each also a `cargo:warning`).
     pub warnings: Vec<UndefinedVariable>,
+    /// Draft migrations, checked but left out (each also a `cargo:warning`).
+    pub drafts: Vec<String>,
 }
 
 impl Config {
@@ -167,6 +169,7 @@ impl Config {
             reused,
             mut problems,
             warnings,
+            drafts,
             ..
         } = project.render_all(&RenderOptions::new(policy, environments).variables(variables));
         if let Some(start) = settle::script_start(&out_dir) {
@@ -200,6 +203,9 @@ impl Config {
             for warning in &warnings {
                 println!("cargo:warning={warning}");
             }
+            for draft in &drafts {
+                println!("cargo:warning={}", draft_warning(draft));
+            }
         }
         // What rendered is kept even when something else failed: fixing that renders only it.
         let saved = project.save_render_cache();
@@ -224,8 +230,17 @@ impl Config {
             generated,
             watched,
             warnings,
+            drafts,
         })
     }
+}
+
+/// The warning of a draft left out of the build.
+pub(crate) fn draft_warning(draft: &str) -> String {
+    format!(
+        "spawn left out draft migration {draft} (`-- spawn:draft`): it is checked but not \
+         embedded; run `spawn migration ready {draft}` when it is done"
+    )
 }
 
 /// What to commit after this run pinned `newly_pinned`: one line, however many there are.

@@ -60,6 +60,63 @@ pub enum BuildError {
         /// Each problem with the component its line came from, if known.
         problems: Vec<(AnalyzeError, Option<String>)>,
     },
+    /// A `down.sql` marked `-- spawn:no-transaction`: a rollback runs it in one transaction
+    /// with its `REVERT` row.
+    #[error(
+        "migration {migration}: {} is marked `-- spawn:no-transaction`, but a rollback runs a \
+         down.sql in one transaction with its REVERT history row; remove the directive (and \
+         any statement that cannot run in a transaction, such as CREATE INDEX CONCURRENTLY)",
+        down_sql.display()
+    )]
+    DownNoTransaction {
+        migration: String,
+        down_sql: PathBuf,
+    },
+    /// Migrations without a `down.sql` while spawn.toml has `require_down = true`; one
+    /// error for all of them.
+    #[error(
+        "{} no down.sql, and spawn.toml requires one for every migration (require_down = \
+         true): {}. Add migrations/<name>/down.sql (what `spawn migration rollback` runs to \
+         undo it)",
+        if migrations.len() == 1 { "1 migration has".to_owned() } else { format!("{} migrations have", migrations.len()) },
+        first_names(migrations)
+    )]
+    MissingDown {
+        /// The migrations, in apply order.
+        migrations: Vec<String>,
+    },
+    /// A repeatable migration marked `-- spawn:no-transaction`.
+    #[error(
+        "migration {migration} ({}) is marked both `-- spawn:repeatable` and \
+         `-- spawn:no-transaction`, but a repeatable migration runs again in one transaction \
+         whenever it changes; remove one of the two",
+        up_sql.display()
+    )]
+    RepeatableNoTransaction { migration: String, up_sql: PathBuf },
+    /// A repeatable migration asked to be pinned.
+    #[error(
+        "migration {migration} is repeatable (`-- spawn:repeatable`): it always renders from \
+         the working tree's components/ and is never pinned"
+    )]
+    RepeatableNotPinned { migration: String },
+    /// A draft migration where only finished ones may be (pinning it).
+    #[error(
+        "migration {migration} is a draft (`-- spawn:draft` at the top of its up.sql): it is \
+         rendered and checked, but never pinned, applied or embedded; when it is done, run \
+         `spawn migration ready {migration}` (removes the mark and pins it)"
+    )]
+    Draft { migration: String },
+    /// Draft migrations while none may exist (`spawn check --no-drafts`); one error for all.
+    #[error(
+        "{} a draft, and `--no-drafts` allows none: {}. Drafts are never applied or embedded; \
+         finish each and run `spawn migration ready <name>`, or remove its folder",
+        if migrations.len() == 1 { "1 migration is".to_owned() } else { format!("{} migrations are", migrations.len()) },
+        first_names(migrations)
+    )]
+    Drafts {
+        /// The drafts, in apply order.
+        migrations: Vec<String>,
+    },
     #[error("{action} {}: {source}", path.display())]
     Io {
         action: &'static str,

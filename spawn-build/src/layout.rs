@@ -4,6 +4,7 @@
 //! <spawn_folder>/
 //!   components/**                 templates and data files, included by migrations
 //!   migrations/<name>/up.sql      a migration template
+//!   migrations/<name>/down.sql    what a rollback runs to undo it (optional)
 //!   migrations/<name>/lock.toml   its pin, once pinned
 //!   pinned/<2 hex>/<rest>         the content-addressed pin store
 //!   tests/                        tests (used by the CLI)
@@ -61,10 +62,66 @@ pub struct MigrationDir {
     pub dir: PathBuf,
 }
 
+/// How a migration folder is marked, by `-- spawn:draft` / `-- spawn:repeatable` comment
+/// lines at the top of its `up.sql` (among the blank and `--` comment lines before anything
+/// else).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Markers {
+    /// A draft: rendered and checked, never applied, embedded or pinned (`spawn migration
+    /// ready` removes the mark and pins it).
+    pub draft: bool,
+    /// Re-applied whenever its rendered checksum changes, after the versioned migrations.
+    pub repeatable: bool,
+}
+
+/// The draft marker line.
+pub const DRAFT_MARKER: &str = "-- spawn:draft";
+/// The repeatable marker line.
+pub const REPEATABLE_MARKER: &str = "-- spawn:repeatable";
+
+impl Markers {
+    /// The markers among the leading blank and `--` comment lines of `up_sql`.
+    pub fn of(up_sql: &str) -> Self {
+        let mut markers = Markers::default();
+        for line in up_sql.trim_start_matches('\u{feff}').lines() {
+            let line = line.trim();
+            if line.is_empty() {
+                continue;
+            }
+            if !line.starts_with("--") {
+                break;
+            }
+            let text = line.trim_start_matches('-').trim_start();
+            match text.strip_prefix("spawn:").map(str::trim_end) {
+                Some("draft") => markers.draft = true,
+                Some("repeatable") => markers.repeatable = true,
+                _ => {}
+            }
+        }
+        markers
+    }
+}
+
 impl MigrationDir {
+    /// The markers of its `up.sql` (none when it cannot be read: reading it for real reports
+    /// that);
+    /// `repeatable = true` in its lock.toml marks it repeatable too.
+    pub fn markers(&self) -> Markers {
+        let mut markers = std::fs::read_to_string(self.up_sql())
+            .map(|text| Markers::of(&text))
+            .unwrap_or_default();
+        markers.repeatable |= crate::pin::lock_says_repeatable(&self.lock_toml());
+        markers
+    }
+
     /// `migrations/<name>/up.sql`.
     pub fn up_sql(&self) -> PathBuf {
         self.dir.join("up.sql")
+    }
+
+    /// `migrations/<name>/down.sql`: the template a rollback runs (optional).
+    pub fn down_sql(&self) -> PathBuf {
+        self.dir.join("down.sql")
     }
 
     /// `migrations/<name>/lock.toml`.
@@ -278,6 +335,29 @@ mod tests {
         std::fs::create_dir_all(layout.migrations_dir().join("20250101-x")).unwrap();
         let err = layout.migrations().unwrap_err().to_string();
         assert!(err.contains("20250101-x has no up.sql"), "{err}");
+    }
+
+    #[test]
+    fn markers_are_read_from_the_comment_lines_at_the_top() {
+        assert_eq!(
+            Markers::of("-- spawn:draft\nSELECT 1;"),
+            Markers {
+                draft: true,
+                repeatable: false
+            }
+        );
+        assert_eq!(
+            Markers::of("\u{feff}-- a view\n\n--spawn:repeatable\n-- spawn:draft \nSELECT 1;"),
+            Markers {
+                draft: true,
+                repeatable: true
+            }
+        );
+        assert_eq!(
+            Markers::of("SELECT 1;\n-- spawn:draft\n"),
+            Markers::default()
+        );
+        assert_eq!(Markers::of("-- spawn:drafts\n"), Markers::default());
     }
 
     #[test]

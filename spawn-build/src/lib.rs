@@ -76,6 +76,22 @@
 //! {% endif %}
 //! ```
 //!
+//! A migration may have a `down.sql` beside its `up.sql`: what a rollback runs to undo it
+//! (`spawn migration rollback`, `Migrator::rollback_to`). It is a template too, rendered for
+//! the same environment from the same pin as `up.sql`, checked the same way and embedded
+//! with it (`Migration::down`):
+//!
+//! ```sql
+//! DROP FUNCTION price_with_tax(numeric);
+//! DROP TABLE product;
+//! ```
+//!
+//! Two marker lines at the top of an `up.sql` change how its migration is treated
+//! ([`layout::Markers`]): `-- spawn:draft` (rendered and checked, but never pinned or
+//! embedded: `compile()` leaves it out with a cargo warning) and `-- spawn:repeatable`
+//! (rendered from the working tree's `components/`, never pinned, applied again whenever it
+//! changes).
+//!
 //! The build script, `build.rs`, compiles the migrations:
 //!
 //! ```no_run

@@ -30,10 +30,11 @@ use crate::error::BuildError;
 use crate::layout::{self, MigrationDir};
 use crate::pin::ObjectHash;
 use crate::problems::Problems;
-use crate::project::{origin_of, CompiledMigration, CompiledRender, Project};
+use crate::project::{origin_of, CompiledDown, CompiledMigration, CompiledRender, Project};
 use crate::render::{
     self, ComponentSource, RenderError, RenderRequest, Rendered, TemplateError, UndefinedUse,
 };
+use spawn_model::TransactionMode;
 
 /// What to do with migrations that have no pin (no `lock.toml`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,6 +113,10 @@ pub struct Renders {
     pub problems: Problems,
     /// Undefined names printed as nothing, each name of each file once, in the order found.
     pub warnings: Vec<UndefinedVariable>,
+    /// Draft migrations (`-- spawn:draft`), in apply order: rendered from the working tree
+    /// and checked (their problems are in `problems`), but not in `migrations`: never
+    /// applied, embedded or pinned.
+    pub drafts: Vec<String>,
 }
 
 /// An undefined name that a migration's `{{ … }}` printed as nothing (as the original spawn
@@ -251,7 +256,8 @@ impl Project {
     pub fn unpinned_migrations(&mut self) -> Result<Vec<MigrationDir>, BuildError> {
         let mut unpinned = Vec::new();
         for m in self.migrations()? {
-            if self.pin_of(&m)?.is_none() {
+            let markers = m.markers();
+            if self.pin_of(&m)?.is_none() && !markers.draft && !markers.repeatable {
                 unpinned.push(m);
             }
         }
@@ -279,6 +285,21 @@ impl Project {
         for m in migrations {
             if let Err(e) = layout::check_migration_folder(&m.name, &now) {
                 out.problems.push(BuildError::Layout(e.into()));
+                out.refused.push(m.name.clone());
+                continue;
+            }
+            let markers = m.markers();
+            if markers.draft {
+                out.problems.push(BuildError::Draft {
+                    migration: m.name.clone(),
+                });
+                out.refused.push(m.name.clone());
+                continue;
+            }
+            if markers.repeatable {
+                out.problems.push(BuildError::RepeatableNotPinned {
+                    migration: m.name.clone(),
+                });
                 out.refused.push(m.name.clone());
                 continue;
             }
@@ -321,6 +342,8 @@ impl Project {
                         None => by_root.push((root, vec![m.name])),
                     }
                 }
+                // Drafts and repeatable migrations are never pinned.
+                Ok(None) if m.markers() != crate::layout::Markers::default() => {}
                 Ok(None) => report.unpinned.push(m.name),
                 Err(e) => report.problems.push(e),
             }
@@ -417,6 +440,15 @@ impl Project {
         out: &mut Renders,
     ) {
         self.files_read.insert(m.up_sql());
+        // A draft is rendered from the working tree, never pinned, and not handed on; a
+        // repeatable migration is rendered from the working tree and never pinned.
+        let markers = m.markers();
+        let draft = markers.draft;
+        let policy = if draft || markers.repeatable {
+            PinPolicy::WorkingTree
+        } else {
+            policy
+        };
         let choice = match self.choose_components(m, policy, environments) {
             Ok(choice) => choice,
             Err(e) => {
@@ -427,7 +459,7 @@ impl Project {
         if choice.newly_pinned {
             out.newly_pinned.push(m.name.clone());
         }
-        if choice.lock.is_none() {
+        if choice.lock.is_none() && !draft && !markers.repeatable {
             out.unpinned.push(m.name.clone());
         }
         let mut renders = Vec::new();
@@ -437,11 +469,27 @@ impl Project {
                 .and_then(|rendered| {
                     out.note_undefined(&m.name, &vars.environment, &rendered.undefined);
                     analysed(m, &vars.environment, rendered)
+                })
+                .and_then(|mut render| {
+                    render.down = self.render_down(m, choice.render_from.as_ref(), vars)?;
+                    render.repeatable = markers.repeatable;
+                    if markers.repeatable && render.analysis.mode == TransactionMode::NoTransaction
+                    {
+                        return Err(BuildError::RepeatableNoTransaction {
+                            migration: m.name.clone(),
+                            up_sql: m.up_sql(),
+                        });
+                    }
+                    Ok(render)
                 });
             match compiled {
                 Ok(render) => renders.push(render),
                 Err(e) => out.problems.push(e),
             }
+        }
+        if draft {
+            out.drafts.push(m.name.clone());
+            return;
         }
         out.migrations.push(CompiledMigration {
             name: m.name.clone(),
@@ -463,6 +511,9 @@ impl Project {
                 .render_cached(m, None, vars)
                 .and_then(|rendered| analysed(m, &vars.environment, rendered))
             {
+                problems.push(e);
+            }
+            if let Err(e) = self.render_down(m, None, vars) {
                 problems.push(e);
             }
         }
@@ -528,6 +579,69 @@ impl Project {
             }
             (PinPolicy::WorkingTreeIfUnpinned, None) => choice(None, false),
         })
+    }
+
+    /// Renders and analyses `m`'s `down.sql`, if it has one, from `pin` (the same pin as its
+    /// `up.sql`; or the working tree). Not cached: a `down.sql` is small and rarely rendered
+    /// in bulk. A `down.sql` runs in one transaction with its `REVERT` row, so one marked
+    /// `-- spawn:no-transaction` is refused.
+    pub(crate) fn render_down(
+        &mut self,
+        m: &MigrationDir,
+        pin: Option<&ObjectHash>,
+        vars: &EnvVariables,
+    ) -> Result<Option<CompiledDown>, BuildError> {
+        let down_sql = m.down_sql();
+        if !down_sql.is_file() {
+            return Ok(None);
+        }
+        self.files_read.insert(down_sql.clone());
+        let components = match pin {
+            Some(root) => ComponentSource::Pinned(self.snapshot(&m.name, root)?),
+            None => ComponentSource::Directory(self.layout.components_dir()),
+        };
+        let rendered = render::render(&RenderRequest {
+            migration_name: &m.name,
+            up_sql_path: &down_sql,
+            components: &components,
+            environment: &vars.environment,
+            variables: vars.value.as_ref(),
+        })
+        .map_err(|source| match source {
+            RenderError::Pinned { migration, source } => BuildError::PinnedObject {
+                migrations: vec![migration],
+                source,
+            },
+            source => BuildError::Render {
+                environment: vars.environment.clone(),
+                source,
+            },
+        })?;
+        self.files_read.extend(rendered.files_read.iter().cloned());
+        let analysis = analyze::analyze(&rendered.sql).map_err(|errors| BuildError::Analyze {
+            migration: m.name.clone(),
+            environment: vars.environment.clone(),
+            up_sql: down_sql.clone(),
+            problems: errors
+                .into_iter()
+                .map(|e| {
+                    let from = origin_of(&rendered.origins, e.line);
+                    (e, from)
+                })
+                .collect(),
+        })?;
+        if analysis.mode == TransactionMode::NoTransaction {
+            return Err(BuildError::DownNoTransaction {
+                migration: m.name.clone(),
+                down_sql,
+            });
+        }
+        Ok(Some(CompiledDown {
+            sha256: checksum::sha256_normalized(&rendered.sql),
+            sql: rendered.sql,
+            analysis,
+            origins: rendered.origins,
+        }))
     }
 
     /// Renders `m` from `pin` (or the working tree), from the render cache when its inputs
@@ -695,5 +809,7 @@ pub(crate) fn analysed(
         sql: rendered.sql,
         analysis,
         origins: rendered.origins,
+        down: None,
+        repeatable: false,
     })
 }

@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use spawn_model::{component_of_line, LineOrigin, Migration};
+use spawn_model::{component_of_line, Down, LineOrigin, Migration};
 
 use crate::analyze::Analysis;
 use crate::cache::RenderCache;
@@ -37,6 +37,38 @@ pub struct CompiledRender {
     pub xxh3_128: [u8; 16],
     /// Which component produced which rendered lines, in line order (may be empty).
     pub origins: Vec<LineOrigin>,
+    /// The migration's `down.sql`, rendered for the same environment from the same pin, if
+    /// it has one.
+    pub down: Option<CompiledDown>,
+    /// Whether the migration is repeatable (`-- spawn:repeatable`; rendered from the working
+    /// tree, applied again whenever its checksum changes).
+    pub repeatable: bool,
+}
+
+/// A migration's `down.sql` rendered for one environment and analysed (see
+/// [`CompiledRender::down`]).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct CompiledDown {
+    pub sql: String,
+    pub analysis: Analysis,
+    pub sha256: [u8; 32],
+    /// Which component produced which rendered lines, in line order (may be empty).
+    pub origins: Vec<LineOrigin>,
+}
+
+impl CompiledDown {
+    /// In the form the migrator runs (see [`spawn_model::Down`]).
+    #[must_use]
+    pub fn into_down(self) -> Down {
+        Down {
+            sql: Cow::Owned(self.sql),
+            body: self.analysis.body,
+            sha256: self.sha256,
+            statements: Cow::Owned(self.analysis.statements),
+            origins: Cow::Owned(self.origins),
+        }
+    }
 }
 
 impl CompiledRender {
@@ -51,6 +83,7 @@ impl CompiledRender {
             lock_timeout,
             statement_timeout,
         } = self.analysis;
+        let down = self.down.map(CompiledDown::into_down);
         Migration {
             name: Cow::Owned(name.to_owned()),
             sql: Cow::Owned(self.sql),
@@ -63,6 +96,8 @@ impl CompiledRender {
             origins: Cow::Owned(self.origins),
             lock_timeout: lock_timeout.map(Cow::Owned),
             statement_timeout: statement_timeout.map(Cow::Owned),
+            down,
+            repeatable: self.repeatable,
         }
     }
 }
@@ -120,6 +155,16 @@ impl Project {
     /// Every migration folder, in apply order.
     pub fn migrations(&self) -> Result<Vec<MigrationDir>, BuildError> {
         Ok(self.layout.migrations()?)
+    }
+
+    /// The migrations without a `down.sql`, in apply order.
+    pub fn migrations_without_down(&self) -> Result<Vec<String>, BuildError> {
+        Ok(self
+            .migrations()?
+            .into_iter()
+            .filter(|m| !m.down_sql().is_file())
+            .map(|m| m.name)
+            .collect())
     }
 
     /// The pin recorded in the migration's lock.toml, if any.
@@ -234,7 +279,9 @@ impl Project {
             key: None,
         };
         let rendered = self.render_cached(migration, pin, &vars)?;
-        analysed(migration, environment, rendered)
+        let mut render = analysed(migration, environment, rendered)?;
+        render.down = self.render_down(migration, pin, &vars)?;
+        Ok(render)
     }
 }
 

@@ -57,6 +57,8 @@ pub struct SpawnToml {
     pub variables: Option<PathBuf>,
     /// Every `[targets.<name>]`, by name.
     pub targets: BTreeMap<String, Target>,
+    /// `require_down = true`: `spawn check` fails while a migration has no `down.sql`.
+    pub require_down: bool,
 }
 
 /// One `[targets.<name>]` section.
@@ -84,6 +86,8 @@ struct RawFile {
     variables: Option<String>,
     #[serde(default)]
     targets: BTreeMap<String, RawTarget>,
+    #[serde(default)]
+    require_down: bool,
 }
 
 #[derive(Deserialize)]
@@ -147,6 +151,7 @@ impl SpawnToml {
             default_target: raw.target,
             variables: raw.variables.as_deref().map(resolve),
             targets,
+            require_down: raw.require_down,
         };
         if let Some(name) = &config.default_target {
             if !config.targets.contains_key(name) {

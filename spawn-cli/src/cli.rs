@@ -74,6 +74,9 @@ pub enum Command {
         /// changed since the newest migration that includes it was pinned.
         #[arg(long)]
         strict: bool,
+        /// Fail (exit 1) while a draft migration (`-- spawn:draft`) exists (for CI).
+        #[arg(long)]
+        no_drafts: bool,
     },
     /// Create, build, pin, apply and inspect migrations.
     #[command(subcommand)]
@@ -213,6 +216,15 @@ pub enum MigrationCommand {
     New {
         /// Letters, digits, `-` and `_` (no `/`, no spaces).
         name: String,
+        /// Mark it as a draft (`-- spawn:draft`): checked, but never pinned, applied or
+        /// embedded until `spawn migration ready`.
+        #[arg(long)]
+        draft: bool,
+    },
+    /// A draft migration is done: remove its `-- spawn:draft` mark and pin it.
+    Ready {
+        /// The draft migration.
+        migration: String,
     },
     /// Print a migration's rendered SQL.
     Build {
@@ -315,6 +327,32 @@ pub enum MigrationCommand {
         /// Do not ask for confirmation (required when stdin is not a terminal).
         #[arg(short = 'y', long)]
         yes: bool,
+        /// Render unpinned migrations from the working tree instead of refusing them.
+        #[arg(long)]
+        no_pin: bool,
+        /// A variables file (JSON, TOML or YAML) instead of the one spawn.toml names.
+        #[arg(long, value_name = "FILE")]
+        variables: Option<PathBuf>,
+        /// How long to wait for the migration lock while another migrator holds it
+        /// (default 60).
+        #[arg(long, value_name = "SECONDS")]
+        lock_wait: Option<u64>,
+    },
+    /// Roll back applied migrations with their down.sql, newest first (default: the newest
+    /// one).
+    Rollback {
+        /// Roll back every applied migration after this one (which stays applied).
+        #[arg(long, value_name = "MIGRATION", conflicts_with = "steps")]
+        to: Option<String>,
+        /// Roll back the newest N applied migrations.
+        #[arg(long, value_name = "N")]
+        steps: Option<usize>,
+        /// Do not ask for confirmation (required when stdin is not a terminal).
+        #[arg(short = 'y', long)]
+        yes: bool,
+        /// Show what would be rolled back; change nothing.
+        #[arg(long)]
+        dry_run: bool,
         /// Render unpinned migrations from the working tree instead of refusing them.
         #[arg(long)]
         no_pin: bool,

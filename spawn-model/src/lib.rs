@@ -22,7 +22,7 @@ mod migration;
 mod origin;
 mod statement;
 
-pub use migration::Migration;
+pub use migration::{Down, Migration};
 
 /// Where a tenant part (`tenant.sql`) names its tenant: spawn-build renders `tenant` as this
 /// text, and the runtime replaces it with each tenant's schema name before applying the part.

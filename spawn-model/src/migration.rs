@@ -44,6 +44,82 @@ pub struct Migration {
     pub lock_timeout: Option<Cow<'static, str>>,
     /// `statement_timeout` for this migration, from a `-- spawn:statement-timeout` directive.
     pub statement_timeout: Option<Cow<'static, str>>,
+    /// The migration's `down.sql`, rendered from the same pin as its `up.sql`, if it has
+    /// one: what a rollback runs to undo it.
+    #[serde(default)]
+    pub down: Option<Down>,
+    /// A repeatable migration (`-- spawn:repeatable`): rendered from the working tree's
+    /// components (never pinned) and applied again whenever its checksum differs from the
+    /// one last applied, after the versioned migrations of the run, in name order.
+    #[serde(default)]
+    pub repeatable: bool,
+}
+
+/// A migration's `down.sql`, rendered for the same environment and from the same pin as its
+/// `up.sql`: what a rollback runs, in one transaction with the migration's `REVERT` history
+/// row.
+///
+/// Like [`Migration`], it holds `Cow<'static, …>` data, so an embedded set borrows it from
+/// the binary.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Down {
+    /// The rendered SQL exactly as the template produced it.
+    pub sql: Cow<'static, str>,
+    /// The part of `sql` that is executed (without a `BEGIN; … COMMIT;` wrapper of its own).
+    pub body: Range<usize>,
+    /// SHA-256 of `sql` (CRLF→LF, no BOM): the checksum of its `REVERT` history row.
+    pub sha256: [u8; 32],
+    /// Statements of the body, in order (used to name the one that fails).
+    pub statements: Cow<'static, [Statement]>,
+    /// Which component produced which lines of `sql`, in line order. May be empty.
+    pub origins: Cow<'static, [LineOrigin]>,
+}
+
+impl Down {
+    /// A `down.sql` executing the whole of `sql`, whose `statements` are given, with its
+    /// checksum computed and no line origins.
+    #[must_use]
+    pub fn new(
+        sql: impl Into<Cow<'static, str>>,
+        statements: impl Into<Cow<'static, [Statement]>>,
+    ) -> Self {
+        let sql = sql.into();
+        Self {
+            body: 0..sql.len(),
+            sha256: checksum::sha256_normalized(&sql),
+            sql,
+            statements: statements.into(),
+            origins: Cow::Borrowed(&[]),
+        }
+    }
+
+    /// The body: the part of [`Down::sql`] that is executed (the whole SQL when `body` is
+    /// not a valid range of it).
+    #[must_use]
+    pub fn body_sql(&self) -> &str {
+        self.sql.get(self.body.clone()).unwrap_or(&self.sql)
+    }
+
+    /// The migration that runs this `down.sql` in place of `up`'s SQL: named like `up`, with
+    /// its timeouts and pin, transactional (what a rollback executes and diagnoses).
+    #[must_use]
+    pub fn as_migration(&self, up: &Migration) -> Migration {
+        Migration {
+            name: up.name.clone(),
+            sql: self.sql.clone(),
+            body: self.body.clone(),
+            sha256: self.sha256,
+            xxh3_128: checksum::xxh3_128(&self.sql),
+            pin_hash: up.pin_hash.clone(),
+            mode: TransactionMode::Transactional,
+            statements: self.statements.clone(),
+            origins: self.origins.clone(),
+            lock_timeout: up.lock_timeout.clone(),
+            statement_timeout: up.statement_timeout.clone(),
+            down: None,
+            repeatable: false,
+        }
+    }
 }
 
 impl Migration {
@@ -70,6 +146,8 @@ impl Migration {
             origins: Cow::Borrowed(&[]),
             lock_timeout: None,
             statement_timeout: None,
+            down: None,
+            repeatable: false,
         }
     }
 
@@ -142,6 +220,8 @@ mod tests {
         origins: Cow::Borrowed(&[LineOrigin::from_up_sql(1)]),
         lock_timeout: None,
         statement_timeout: Some(Cow::Borrowed("10min")),
+        down: None,
+        repeatable: false,
     };
 
     #[test]
@@ -157,6 +237,25 @@ mod tests {
             (m.sha256, m.xxh3_128),
             "checksums_of is what new records"
         );
+    }
+
+    #[test]
+    fn a_down_runs_as_a_transactional_migration_named_like_its_up() {
+        let down = Down::new("DROP TABLE t;\n", STATEMENTS);
+        let with_down = Migration {
+            down: Some(down.clone()),
+            ..STATIC.clone()
+        };
+        let m = down.as_migration(&with_down);
+        assert_eq!(m.name, STATIC.name);
+        assert_eq!(m.sql, "DROP TABLE t;\n");
+        assert_eq!(m.sha256, checksum::sha256_normalized("DROP TABLE t;\n"));
+        assert_eq!(m.mode, TransactionMode::Transactional);
+        assert_eq!(m.statement_timeout, STATIC.statement_timeout);
+        assert_eq!(down.body_sql(), "DROP TABLE t;\n");
+        let json = serde_json::to_string(&with_down).expect("serialize");
+        let back: Migration = serde_json::from_str(&json).expect("deserialize");
+        assert_eq!(back, with_down);
     }
 
     #[test]

@@ -76,7 +76,7 @@ pub(crate) fn part_at_error(err: &sqlx::Error, parts: &[Range<usize>]) -> Option
 /// Runs the statements of `m` one by one in a transaction that is rolled back, to find the
 /// one that fails. Returns the statement and its error, or `(None, None)` if none failed
 /// (the failure was then at COMMIT, e.g. a deferred constraint).
-async fn replay(
+pub(crate) async fn replay(
     session: &mut Session,
     ctx: &RunContext<'_>,
     m: &Migration,

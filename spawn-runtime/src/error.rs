@@ -187,6 +187,47 @@ pub enum MigrateError {
     #[error(transparent)]
     Failed(Box<MigrationFailure>),
 
+    /// A rollback would have to undo a migration that has no `down.sql`. Nothing was rolled
+    /// back.
+    #[error(
+        "migration `{name}` has no down.sql, so the rollback cannot undo it. Nothing was rolled \
+         back. Add migrations/{name}/down.sql (rendered from the same pin as its up.sql), or \
+         roll back fewer migrations: to `{name}` at most"
+    )]
+    NoDown {
+        /// The first migration (newest first) of the rollback without a `down.sql`.
+        name: String,
+    },
+
+    /// A rollback would have to undo a migration whose state does not allow it (changed
+    /// since it was applied, partly applied, or missing from the set). Nothing was rolled
+    /// back.
+    #[error(
+        "migration `{name}` {reason}, so the rollback cannot undo it. Nothing was rolled back. \
+         {remedy}"
+    )]
+    CannotRollBack {
+        name: String,
+        /// Why (`was applied with other SQL than it renders to now`, …).
+        reason: String,
+        /// What to do.
+        remedy: String,
+    },
+
+    /// Rollbacks need the tracking tables in the target database: each `down.sql` commits
+    /// in one transaction with its `REVERT` row.
+    #[error(
+        "a rollback runs each down.sql in one transaction with its REVERT history row, which \
+         needs the tracking tables in the database the migrations run in; this migrator keeps \
+         them in another database (Migrator::tracking_pool / spawn_database). Nothing was \
+         rolled back"
+    )]
+    RollbackNeedsOneDatabase,
+
+    /// A migration's `down.sql` failed during a rollback.
+    #[error(transparent)]
+    DownFailed(Box<DownFailure>),
+
     /// The migrator's own connection could not be opened (refused, no answer within the
     /// connect timeout, authentication, …).
     #[error("connecting the migrator's dedicated connection to the {role} database `{database}`: {source}")]
@@ -622,6 +663,56 @@ impl fmt::Display for MigrationFailure {
 }
 
 impl std::error::Error for MigrationFailure {}
+
+/// A migration's `down.sql` failed during a rollback: its transaction was rolled back,
+/// nothing of it remains, and the migration stays applied.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct DownFailure {
+    /// The migration whose `down.sql` failed.
+    pub name: String,
+    /// The failing statement of the rendered `down.sql`, when it could be identified.
+    pub statement: Option<FailedStatement>,
+    /// PostgreSQL's error.
+    pub error: PgMessage,
+    /// Migrations that this rollback undid (committed) before the failure, newest first.
+    pub reverted_before: Vec<String>,
+}
+
+impl fmt::Display for DownFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the down.sql of migration `{}` failed", self.name)?;
+        if let Some(s) = &self.statement {
+            write!(
+                f,
+                " at statement {} of {} (line {} of the rendered down.sql",
+                s.index, s.of, s.line
+            )?;
+            if let Some(c) = &s.component {
+                write!(f, ", from component `{c}`")?;
+            }
+            write!(f, "): {}", s.first_line)?;
+        }
+        write!(f, "\n  {}", self.error)?;
+        write!(
+            f,
+            "\nNothing of it remains (its transaction was rolled back) and `{}` stays applied. \
+             Fix its down.sql and roll back again.",
+            self.name
+        )?;
+        if !self.reverted_before.is_empty() {
+            write!(
+                f,
+                "\n{} migration(s) rolled back before it stay rolled back: {}.",
+                self.reverted_before.len(),
+                list(&self.reverted_before)
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for DownFailure {}
 
 fn list(names: &[String]) -> String {
     const MAX: usize = 10;

@@ -51,6 +51,10 @@
 //!   row; before one that cannot, the run records that it started it, and a rerun checks the
 //!   catalog (`CREATE INDEX CONCURRENTLY`: a valid index is done, an INVALID one is dropped
 //!   and built again) or stops with [`MigrateError::OutcomeUnknown`] when nothing tells.
+//! * A repeatable migration ([`Migration::repeatable`], `-- spawn:repeatable`) runs after
+//!   the versioned migrations of the run, in name order, whenever its checksum differs from
+//!   the one last applied ([`State::Rerun`] in the status); it never counts in the order
+//!   check and rollbacks pass over it.
 //! * Nothing pending costs ONE statement and no lock: the history is read first, without the
 //!   lock, and the lock is taken (and the history read again under it) only when something
 //!   is pending.
@@ -86,6 +90,29 @@
 //!
 //! What a run returns ([`Report`], [`MigrationStatus`], the errors' [`MigrationFailure`] and
 //! the like) is `#[non_exhaustive]`: read its fields, which later versions may add to.
+//!
+//! # Rolling back
+//!
+//! A migration with a `migrations/<name>/down.sql` (rendered from the same pin as its
+//! `up.sql` and embedded with it: [`Migration::down`]) can be rolled back:
+//! [`Migrator::rollback_to`] undoes every applied migration after the one named,
+//! [`Migrator::rollback_steps`] the newest `n`. Newest first, each `down.sql` runs in one
+//! transaction with its `REVERT` history row, under the same advisory lock as a run; the
+//! migration is pending again afterwards, and the next run applies it normally. Everything
+//! is checked before anything runs: a migration to undo without a `down.sql` stops the
+//! rollback, naming it ([`MigrateError::NoDown`]); a `down.sql` that fails leaves nothing of
+//! itself behind ([`MigrateError::DownFailed`]).
+//!
+//! ```no_run
+//! # static MIGRATIONS: spawn_runtime::Migrations =
+//! #     spawn_runtime::Migrations::__from_embedded(&[], "dev", "_spawn");
+//! # async fn f(pool: spawn_runtime::sqlx::PgPool) -> Result<(), spawn_runtime::MigrateError> {
+//! let plan = MIGRATIONS.migrator().dry_run(true).rollback_steps(&pool, 2).await?;
+//! println!("{plan}"); // dry run: would roll back 2 migration(s) …
+//! let report = MIGRATIONS.migrator().rollback_steps(&pool, 2).await?;
+//! println!("{report}");
+//! # Ok(()) }
+//! ```
 //!
 //! # Following and stopping a run
 //!
@@ -169,6 +196,7 @@ mod record;
 mod recover;
 mod report;
 mod resolve;
+mod rollback;
 mod run;
 mod session;
 mod split;
@@ -181,8 +209,8 @@ mod tracking;
 pub use connect::{ConnectError, DEFAULT_CONNECT_TIMEOUT};
 pub use embedded::Migrations;
 pub use error::{
-    ConnectionLost, FailedStatement, LockHolder, LockWaitTimeout, MigrateError, MigrationFailure,
-    PgMessage, Remedy,
+    ConnectionLost, DownFailure, FailedStatement, LockHolder, LockWaitTimeout, MigrateError,
+    MigrationFailure, PgMessage, Remedy,
 };
 pub use lock::{advisory_lock_key, ORIGINAL_LOCK_KEY};
 pub use migrator::{
@@ -197,7 +225,7 @@ pub use spawn_macros::embed_migrations;
 /// migrated template; see [`testing`].
 #[cfg(feature = "testing")]
 pub use spawn_macros::test;
-pub use spawn_model::{LineOrigin, Migration, Recovery, Statement, TransactionMode};
+pub use spawn_model::{Down, LineOrigin, Migration, Recovery, Statement, TransactionMode};
 /// The sqlx version this crate is built on, re-exported so applications use the same one.
 pub use sqlx;
 pub use status::{MigrationStatus, State};

@@ -1,10 +1,12 @@
-//! The [`Migrator`] builder and the three things it does: [`Migrator::run`],
-//! [`Migrator::status`] and [`Migrator::adopt`] (the first and the last also as a dry run,
+//! The [`Migrator`] builder and the things it does: [`Migrator::run`],
+//! [`Migrator::status`], [`Migrator::adopt`] and [`Migrator::rollback_to`] /
+//! [`Migrator::rollback_steps`] (all but the status also as a dry run,
 //! [`Migrator::dry_run`]).
 //!
 //! The builder chooses the migrations (the environment's renders of an embedded set, or
 //! migrations rendered at run time) and the options; a run itself goes step by step in
-//! [`crate::run`], the status is read in [`crate::status`].
+//! [`crate::run`] (a rollback's own steps are in [`crate::rollback`]), the status is read in
+//! [`crate::status`].
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -19,6 +21,7 @@ use crate::plan::Checks;
 use crate::progress::{run_token, Hooks, MigrationEvent, Observer, StopHandle};
 use crate::report::Report;
 use crate::resolve::{self, Resolution};
+use crate::rollback::RollbackTarget;
 use crate::run::{Adoption, Run, Task};
 use crate::session::{BatchLimits, Pools, Timeouts};
 use crate::status::{self, MigrationStatus};
@@ -95,6 +98,7 @@ enum Mode<'m> {
         up_to: &'m str,
         description: &'m str,
     },
+    Rollback(RollbackTarget<'m>),
 }
 
 impl Migrator {
@@ -278,6 +282,50 @@ impl Migrator {
         self.execute(pool, Mode::Adopt { up_to, description }).await
     }
 
+    /// Rolls back every applied migration that sorts after `name`, newest first; `name`
+    /// itself stays applied. Each migration's `down.sql` (compiled in from
+    /// `migrations/<name>/down.sql`, rendered from the same pin as its `up.sql`) runs in one
+    /// transaction with its `REVERT` history row, under the migration lock; a reverted
+    /// migration is pending again and the next [`run`](Migrator::run) applies it.
+    ///
+    /// Everything is checked before anything runs: a migration to undo without a
+    /// `down.sql` ([`MigrateError::NoDown`]), changed since it was applied, partly applied or
+    /// missing from the set ([`MigrateError::CannotRollBack`]) stops the rollback with
+    /// nothing rolled back. A failing `down.sql` leaves nothing behind and ends the rollback
+    /// ([`MigrateError::DownFailed`], naming the statement); the migrations undone before it
+    /// stay undone. With [`dry_run`](Migrator::dry_run), [`Report::planned`] lists what
+    /// would be undone. Needs the tracking tables in the target database
+    /// ([`MigrateError::RollbackNeedsOneDatabase`]).
+    ///
+    /// ```no_run
+    /// # use spawn_runtime::{MigrateError, Migrations};
+    /// # static MIGRATIONS: Migrations = Migrations::__from_embedded(&[], "dev", "_spawn");
+    /// # async fn f(pool: spawn_runtime::sqlx::PgPool) -> Result<(), MigrateError> {
+    /// let report = MIGRATIONS
+    ///     .migrator()
+    ///     .rollback_to(&pool, "20250301080000-create-orchard")
+    ///     .await?;
+    /// for undone in &report.reverted {
+    ///     println!("rolled back {}", undone.name);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn rollback_to(&self, pool: &PgPool, name: &str) -> Result<Report, MigrateError> {
+        self.execute(pool, Mode::Rollback(RollbackTarget::To(name)))
+            .await
+    }
+
+    /// Rolls back the newest `steps` applied migrations, newest first; otherwise like
+    /// [`rollback_to`](Migrator::rollback_to).
+    pub async fn rollback_steps(
+        &self,
+        pool: &PgPool,
+        steps: usize,
+    ) -> Result<Report, MigrateError> {
+        self.execute(pool, Mode::Rollback(RollbackTarget::Steps(steps)))
+            .await
+    }
+
     /// Records what became of statement `statement` (1-based) of the no-transaction
     /// migration `name`, which a run started without recording its outcome and which the
     /// catalog cannot tell ([`MigrateError::OutcomeUnknown`]), once it was checked by hand:
@@ -431,8 +479,13 @@ impl Migrator {
         let started = Instant::now();
         let (migrations, environment) = self.resolve()?;
         validate_schema(&self.tracking_schema)?;
+        let rollback = matches!(mode, Mode::Rollback(_));
+        if rollback && self.tracking_pool.is_some() {
+            return Err(MigrateError::RollbackNeedsOneDatabase);
+        }
         let run = self.run_of(&migrations, mode)?;
         let mut report = Report {
+            rollback,
             dry_run: self.dry_run,
             environment,
             tracking_schema: self.tracking_schema.clone(),
@@ -464,6 +517,12 @@ impl Migrator {
                 last: find(migrations, up_to, "adopt()")?,
                 description,
             }),
+            Mode::Rollback(target) => {
+                if let RollbackTarget::To(name) = target {
+                    find(migrations, name, "Migrator::rollback_to()")?;
+                }
+                Task::Rollback(target)
+            }
         };
         Ok(Run {
             migrations,
@@ -618,6 +677,8 @@ mod tests {
         assert_send(&migrator.status(pool));
         assert_send(&migrator.adopt(pool, "x"));
         assert_send(&migrator.adopt_with_description(pool, "x", "y"));
+        assert_send(&migrator.rollback_to(pool, "x"));
+        assert_send(&migrator.rollback_steps(pool, 1));
         let hooked = migrator
             .clone()
             .on_progress(|_| {})

@@ -2,6 +2,11 @@
 //! refusal checks run (all of them before anything is applied), and the plan lists the
 //! migrations to apply, where a partly applied no-transaction one resumes.
 //!
+//! A repeatable migration ([`Migration::repeatable`]) is planned after every versioned one,
+//! in name order, whenever its checksum differs from the one last applied (its history keeps
+//! every version that ran); its changes are no refusal, and it never counts as the newest
+//! applied migration of the order check.
+//!
 //! Checksums are compared like with like: a 32-byte recorded checksum with the migration's
 //! SHA-256, a 16-byte one (written by the original spawn) with its XXH3-128, and an empty
 //! one (an original ADOPT row) not at all.
@@ -235,8 +240,11 @@ pub(crate) fn plan<'p>(
         .map(|m| classify(m, history.rows.get(&*m.name)))
         .collect();
 
-    // 1. Applied migrations must not have changed.
+    // 1. Applied migrations must not have changed (a repeatable one runs again instead).
     for (m, class) in migrations.iter().zip(&classes) {
+        if m.repeatable {
+            continue;
+        }
         if let Class::Changed {
             recorded,
             kind,
@@ -283,17 +291,38 @@ pub(crate) fn plan<'p>(
             names: missing,
         });
     }
-    // 4. Nothing pending may sort before the newest applied migration.
+    // 4. Nothing pending may sort before the newest applied (versioned) migration.
+    let repeatable: HashSet<&str> = migrations
+        .iter()
+        .filter(|m| m.repeatable)
+        .map(|m| &*m.name)
+        .collect();
     let newest_applied: Option<&str> = history
         .rows
         .values()
         .filter(|r| r.status == "SUCCESS" && r.activity != "REVERT")
         .map(|r| r.name.as_str())
+        .filter(|name| !repeatable.contains(name))
         .max();
     let last = checks.last.unwrap_or(migrations.len().saturating_sub(1));
     let mut steps = Vec::new();
+    let mut reruns = Vec::new();
     let mut already_applied = 0;
     for (i, (m, class)) in migrations.iter().zip(&classes).enumerate() {
+        if m.repeatable {
+            // After every versioned migration of the run, in name order; not in a run that
+            // stops early (`up_to`), whose later migrations they may depend on.
+            match class {
+                Class::Applied { .. } => already_applied += 1,
+                _ if checks.last.is_some() => {}
+                _ => reruns.push(Step {
+                    migration: m,
+                    resume_at: 0,
+                    started: false,
+                }),
+            }
+            continue;
+        }
         let (resume_at, started) = match class {
             Class::Applied { .. } | Class::Changed { .. } => {
                 already_applied += 1;
@@ -319,6 +348,7 @@ pub(crate) fn plan<'p>(
             started,
         });
     }
+    steps.extend(reruns);
     Ok(Plan {
         steps,
         already_applied,

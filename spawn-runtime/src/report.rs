@@ -14,9 +14,11 @@ pub struct AppliedMigration {
     pub duration: Duration,
 }
 
-/// The outcome of [`Migrator::run`](crate::Migrator::run) or
-/// [`Migrator::adopt`](crate::Migrator::adopt), or of a [dry run](crate::Migrator::dry_run)
-/// of either.
+/// The outcome of [`Migrator::run`](crate::Migrator::run),
+/// [`Migrator::adopt`](crate::Migrator::adopt) or a rollback
+/// ([`Migrator::rollback_to`](crate::Migrator::rollback_to),
+/// [`Migrator::rollback_steps`](crate::Migrator::rollback_steps)), or of a
+/// [dry run](crate::Migrator::dry_run) of one.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Report {
@@ -54,12 +56,21 @@ pub struct Report {
     /// commits); this run recorded them (and did not apply them again). In a dry run: the
     /// ones a real run would record.
     pub recovered: Vec<String>,
+    /// A rollback ([`Migrator::rollback_to`](crate::Migrator::rollback_to)): `planned` are
+    /// the migrations to undo, newest first, and `already_applied` those that stay applied.
+    pub rollback: bool,
+    /// Migrations a rollback undid (their `down.sql` committed with a `REVERT` row), newest
+    /// first.
+    pub reverted: Vec<AppliedMigration>,
 }
 
 impl Report {
     /// Whether the run changed nothing (nothing pending, or a dry run).
     pub fn is_noop(&self) -> bool {
-        self.applied.is_empty() && self.adopted.is_empty() && self.recovered.is_empty()
+        self.applied.is_empty()
+            && self.adopted.is_empty()
+            && self.recovered.is_empty()
+            && self.reverted.is_empty()
     }
 
     /// The planned migrations that were not applied (after a stop).
@@ -77,6 +88,40 @@ impl Report {
     }
 }
 
+impl Report {
+    /// The [`Display`](fmt::Display) of a rollback's report.
+    fn fmt_rollback(&self, f: &mut fmt::Formatter<'_>, env: &str) -> fmt::Result {
+        let (verb, names): (&str, Vec<&str>) = if self.dry_run {
+            (
+                "dry run: would roll back",
+                self.planned.iter().map(String::as_str).collect(),
+            )
+        } else {
+            (
+                "rolled back",
+                self.reverted.iter().map(|r| r.name.as_str()).collect(),
+            )
+        };
+        if names.is_empty() {
+            return write!(
+                f,
+                "nothing to roll back{env} ({} applied migration(s) stay applied)",
+                self.already_applied
+            );
+        }
+        write!(
+            f,
+            "{verb} {} migration(s){env} ({} stay applied):",
+            names.len(),
+            self.already_applied
+        )?;
+        for name in names {
+            write!(f, "\n  {name}")?;
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let env = self
@@ -84,6 +129,9 @@ impl fmt::Display for Report {
             .as_deref()
             .map(|e| format!(" ({e})"))
             .unwrap_or_default();
+        if self.rollback {
+            return self.fmt_rollback(f, &env);
+        }
         if self.dry_run {
             if self.planned.is_empty() {
                 write!(

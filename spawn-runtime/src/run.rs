@@ -30,6 +30,7 @@ use crate::plan::{self, Checks, Step};
 use crate::progress::Hooks;
 use crate::record::{create_tracking_tables, read_history, record_adoption, record_bootstrap};
 use crate::report::Report;
+use crate::rollback::{self, RollbackTarget};
 use crate::session::{BatchLimits, Connections, Ledger, LockRequest, Pools, RunContext, Timeouts};
 use crate::tracking::{History, TablesState, Tracking};
 use crate::{batch, no_transaction, split, Migration, TransactionMode};
@@ -41,6 +42,8 @@ pub(crate) enum Task<'t> {
     Apply(Checks<'t>),
     /// Records pending migrations as applied without running them.
     Adopt(Adoption<'t>),
+    /// Undoes applied migrations with their `down.sql` (see [`crate::rollback`]).
+    Rollback(RollbackTarget<'t>),
 }
 
 /// Which migrations to adopt, and why.
@@ -172,10 +175,14 @@ impl Run<'_> {
     ) -> Result<(), MigrateError> {
         let tables = probe.tables;
         let ctx = self.context(probe);
+        if let Task::Rollback(target) = self.task {
+            return self.roll_back(conns, &ctx, tables, target, report).await;
+        }
         let history = self.history(conns, &ctx, tables, report).await?;
         let plan = match &self.task {
             Task::Apply(checks) => plan::plan(self.migrations, &history, checks)?,
             Task::Adopt(adoption) => plan::adoption(self.migrations, &history, adoption.last),
+            Task::Rollback(_) => return Ok(()),
         };
         report.already_applied = plan.already_applied;
         report.planned = plan
@@ -194,6 +201,37 @@ impl Run<'_> {
         }
         self.carry_out(conns, &ctx, history.bootstrap_recorded, &plan.steps, report)
             .await
+    }
+
+    /// A rollback, under the lock: the history (none when the tracking tables are missing:
+    /// then nothing is applied, and nothing is created), the plan, and the `down.sql` of
+    /// each migration to undo (see [`crate::rollback`]).
+    async fn roll_back(
+        &self,
+        conns: &mut Connections,
+        ctx: &RunContext<'_>,
+        tables: TablesState,
+        target: RollbackTarget<'_>,
+        report: &mut Report,
+    ) -> Result<(), MigrateError> {
+        let history = if tables.all() {
+            read_history(conns.tracking(), ctx.tracking).await?
+        } else {
+            History::default()
+        };
+        let plan = rollback::plan(self.migrations, &history, target)?;
+        report.already_applied = plan.staying;
+        report.planned = plan.steps.iter().map(|m| m.name.to_string()).collect();
+        tracing::debug!(
+            to_undo = plan.steps.len(),
+            staying = plan.staying,
+            dry_run = self.dry_run,
+            "planned the rollback"
+        );
+        if self.dry_run || plan.steps.is_empty() {
+            return Ok(());
+        }
+        rollback::carry_out(conns, ctx, &plan.steps, &mut report.reverted).await
     }
 
     /// Applies or adopts the planned `steps` (after recording the bootstrap row unless it
@@ -229,6 +267,7 @@ impl Run<'_> {
                 record_adoption(conns.tracking(), ctx, &migrations, adoption.description).await?;
                 report.adopted = report.planned.clone();
             }
+            Task::Rollback(_) => {}
         }
         Ok(())
     }

@@ -36,6 +36,9 @@ pub enum State {
     Failed,
     /// A no-transaction migration of which some statements ran (a run resumes it).
     Partial,
+    /// A repeatable migration whose SQL changed since it was last applied (a run applies it
+    /// again).
+    Rerun,
 }
 
 impl fmt::Display for State {
@@ -48,6 +51,7 @@ impl fmt::Display for State {
             State::Missing => "missing",
             State::Failed => "failed",
             State::Partial => "partial",
+            State::Rerun => "re-run",
         })
     }
 }
@@ -202,6 +206,7 @@ pub(crate) fn statuses(migrations: &[Migration], history: &History) -> Vec<Migra
                 Class::Pending => State::Pending,
                 Class::Applied { adopted: true } => State::Adopted,
                 Class::Applied { adopted: false } => State::Applied,
+                Class::Changed { .. } if m.repeatable => State::Rerun,
                 Class::Changed { .. } => State::Changed,
                 Class::Failed => State::Failed,
                 Class::Partial { .. } => State::Partial,

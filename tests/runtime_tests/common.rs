@@ -22,6 +22,10 @@ pub struct Mig {
     pub origins: Vec<LineOrigin>,
     pub lock_timeout: Option<String>,
     pub statement_timeout: Option<String>,
+    /// Its `down.sql`, if it has one.
+    pub down: Option<String>,
+    /// Whether it is repeatable.
+    pub repeatable: bool,
 }
 
 impl Mig {
@@ -36,7 +40,21 @@ impl Mig {
             origins: Vec::new(),
             lock_timeout: None,
             statement_timeout: None,
+            down: None,
+            repeatable: false,
         }
+    }
+
+    /// The same migration, repeatable.
+    pub fn repeatable(mut self) -> Self {
+        self.repeatable = true;
+        self
+    }
+
+    /// The same migration with `sql` as its `down.sql`.
+    pub fn down(mut self, sql: &str) -> Self {
+        self.down = Some(sql.to_string());
+        self
     }
 
     /// A no-transaction migration.
@@ -83,6 +101,11 @@ impl Mig {
             origins: self.origins.clone().into(),
             lock_timeout: self.lock_timeout.clone().map(Into::into),
             statement_timeout: self.statement_timeout.clone().map(Into::into),
+            down: self
+                .down
+                .as_ref()
+                .map(|d| spawn_runtime::Down::new(d.clone(), split(d))),
+            repeatable: self.repeatable,
             ..Migration::new(self.name.clone(), self.sql.clone(), self.statements.clone())
         }
     }

@@ -14,6 +14,8 @@ mod fleet;
 mod lock;
 mod progress;
 mod refusals;
+mod repeatable;
+mod revert;
 mod rollback;
 mod split;
 mod startup;

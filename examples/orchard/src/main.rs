@@ -6,6 +6,10 @@
 //! database it installs version 1 before the second migration installs version 2. The third
 //! migration seeds the price list from a CSV data file (`read_csv`); its rows show up in the
 //! `orchard_prices` view printed at the end.
+//!
+//! Every migration has a `down.sql`. With `--rollback-demo` the app then rolls the newest
+//! migration back (its `down.sql` runs in one transaction with a `REVERT` history row) and
+//! applies it again.
 
 use spawn_runtime::sqlx::postgres::PgPoolOptions;
 use spawn_runtime::sqlx::{self, Row};
@@ -61,6 +65,13 @@ async fn main() -> anyhow::Result<()> {
             row.try_get::<String, _>(3)?,
             row.try_get::<String, _>(4)?,
         );
+    }
+
+    if std::env::args().any(|a| a == "--rollback-demo") {
+        let report = MIGRATIONS.migrator().rollback_steps(&pool, 1).await?;
+        println!("\n{report}");
+        let report = MIGRATIONS.run(&pool).await?;
+        println!("{report}");
     }
     Ok(())
 }

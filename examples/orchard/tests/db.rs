@@ -131,3 +131,64 @@ async fn the_template_records_the_migrations_fingerprint(pool: PgPool) {
     .expect("the template's comment");
     assert_eq!(comment, Some(expected));
 }
+
+/// Every migration has a `down.sql`: rolling them all back leaves no orchard table, and
+/// applying them again gives the same schema (the schema diff finds no differences) and
+/// the same data.
+#[spawn_runtime::test]
+async fn up_down_up_leaves_the_same_schema_and_data(pool: PgPool) {
+    use spawn_schema::Options;
+    let prices = |pool: PgPool| async move {
+        sqlx::query_scalar::<_, String>("SELECT p::text FROM orchard_prices p ORDER BY 1")
+            .fetch_all(&pool)
+            .await
+            .expect("prices")
+    };
+    let up = spawn_schema::inspect(&pool, &Options::default())
+        .await
+        .expect("inspect");
+    let up_prices = prices(pool.clone()).await;
+
+    // The newest one only: its orchards go, the dev seed's stay.
+    let report = MIGRATIONS
+        .migrator()
+        .rollback_steps(&pool, 1)
+        .await
+        .expect("roll back the newest");
+    assert_eq!(report.reverted.len(), 1);
+    let orchards: i64 = sqlx::query_scalar("SELECT count(*) FROM orchard")
+        .fetch_one(&pool)
+        .await
+        .expect("orchards");
+    assert_eq!(orchards, 3, "the dev seed's orchards stay");
+
+    // Then the rest, down to nothing.
+    let report = MIGRATIONS
+        .migrator()
+        .rollback_steps(&pool, 2)
+        .await
+        .expect("roll back the rest");
+    assert_eq!(report.reverted.len(), 2);
+    let table: Option<String> = sqlx::query_scalar("SELECT to_regclass('orchard')::text")
+        .fetch_one(&pool)
+        .await
+        .expect("to_regclass");
+    assert_eq!(table, None, "create-orchard was rolled back");
+
+    let report = MIGRATIONS.run(&pool).await.expect("up again");
+    assert_eq!(
+        report.applied.len(),
+        3,
+        "rolled back migrations are pending again"
+    );
+    let again = spawn_schema::inspect(&pool, &Options::default())
+        .await
+        .expect("inspect");
+    let diff = up.plan(&again, &Options::default());
+    assert!(
+        diff.is_empty(),
+        "up → down → up differs:\n{}",
+        diff.to_sql()
+    );
+    assert_eq!(prices(pool).await, up_prices);
+}

@@ -6,6 +6,8 @@
 //! * `-- spawn:lock-timeout <duration>` and `-- spawn:statement-timeout <duration>` — in the
 //!   comments before the first statement; the duration is an integer with an optional unit
 //!   (`ms`, `s`, `min`, `h`, `d`), as PostgreSQL accepts it for these settings.
+//! * `-- spawn:draft` and `-- spawn:repeatable` — in the comments before the first statement;
+//!   they mark the migration folder (see [`crate::layout::Markers`]), not how its SQL runs.
 //!
 //! A line comment whose text starts with `spawn:` is a directive; anything unknown or out of
 //! place is an error, so that a typo never silently changes how a migration runs.
@@ -13,8 +15,8 @@
 use super::Problem;
 
 /// The directives spawn knows, for error messages.
-const KNOWN: &str =
-    "`-- spawn:no-transaction`, `-- spawn:lock-timeout <duration>`, `-- spawn:statement-timeout <duration>`";
+const KNOWN: &str = "`-- spawn:no-transaction`, `-- spawn:lock-timeout <duration>`, \
+     `-- spawn:statement-timeout <duration>`, `-- spawn:draft`, `-- spawn:repeatable`";
 
 /// The text after `spawn:` if the line comment `comment` (which starts with `--`) is a
 /// directive.
@@ -121,6 +123,17 @@ fn apply(directives: &mut Directives, comment: DirectiveComment<'_>) -> Result<(
                 return Err(format!("`-- spawn:{name}` is given more than once"));
             }
             *slot = Some(value.to_owned());
+        }
+        "draft" | "repeatable" => {
+            if comment.placement == Placement::AfterSql {
+                return Err(format!(
+                    "`-- spawn:{name}` must be in the comment lines at the top of the \
+                     migration, before any SQL"
+                ));
+            }
+            if !value.is_empty() {
+                return Err(format!("`-- spawn:{name}` takes no value, found `{value}`"));
+            }
         }
         _ => {
             return Err(format!(
@@ -260,14 +273,14 @@ mod tests {
                     7,
                     "unknown directive `-- spawn:notransaction`; the known directives are \
                  `-- spawn:no-transaction`, `-- spawn:lock-timeout <duration>`, \
-                 `-- spawn:statement-timeout <duration>`"
+                 `-- spawn:statement-timeout <duration>`, `-- spawn:draft`, `-- spawn:repeatable`"
                         .into()
                 ),
                 (
                     8,
                     "unknown directive `-- spawn:`; the known directives are \
                  `-- spawn:no-transaction`, `-- spawn:lock-timeout <duration>`, \
-                 `-- spawn:statement-timeout <duration>`"
+                 `-- spawn:statement-timeout <duration>`, `-- spawn:draft`, `-- spawn:repeatable`"
                         .into()
                 ),
             ]

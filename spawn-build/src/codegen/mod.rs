@@ -34,7 +34,9 @@ use std::path::{Path, PathBuf};
 
 use proc_macro2::{Ident, Literal, Span, TokenStream};
 use quote::quote;
-use spawn_model::{LineOrigin, Migration, Recovery, Statement, TransactionMode, GENERATED_FILE};
+use spawn_model::{
+    Down, LineOrigin, Migration, Recovery, Statement, TransactionMode, GENERATED_FILE,
+};
 
 use crate::error::BuildError;
 use crate::project::CompiledMigration;
@@ -75,23 +77,37 @@ pub fn write(
         let renders: Vec<EmbeddedRender> = m
             .renders
             .iter()
-            .map(|r| EmbeddedRender {
-                environment: &r.environment,
-                sql: &r.sql,
-                sql_file: sql_dir.join(format!("{index:05}-{}.sql", sanitize(&r.environment))),
-                migration: r.clone().into_migration(&m.name, m.pin.as_ref()),
+            .map(|r| {
+                let env = sanitize(&r.environment);
+                EmbeddedRender {
+                    environment: &r.environment,
+                    sql: &r.sql,
+                    sql_file: sql_dir.join(format!("{index:05}-{env}.sql")),
+                    down_file: r
+                        .down
+                        .as_ref()
+                        .map(|_| sql_dir.join(format!("{index:05}-{env}.down.sql"))),
+                    migration: r.clone().into_migration(&m.name, m.pin.as_ref()),
+                }
             })
             .collect();
-        let files: Vec<String> = renders
+        let files: Vec<RenderFiles> = renders
             .iter()
-            .map(|r| r.sql_file.to_string_lossy().into_owned())
+            .map(|r| RenderFiles {
+                sql: r.sql_file.to_string_lossy().into_owned(),
+                down: r
+                    .down_file
+                    .as_ref()
+                    .map(|f| f.to_string_lossy().into_owned()),
+            })
             .collect();
         let parts: Vec<reuse::RenderPart<'_>> = renders
             .iter()
             .zip(&files)
             .map(|(r, file)| reuse::RenderPart {
                 environment: r.environment,
-                sql_file: file,
+                sql_file: &file.sql,
+                down_file: file.down.as_deref(),
                 migration: &r.migration,
             })
             .collect();
@@ -101,6 +117,11 @@ pub fn write(
             // A reused chunk had the same checksums, so its files hold the same SQL.
             if reused.is_none() || !r.sql_file.is_file() {
                 write_if_changed(&r.sql_file, r.sql.as_bytes())?;
+            }
+            if let (Some(file), Some(down)) = (&r.down_file, &r.migration.down) {
+                if reused.is_none() || !file.is_file() {
+                    write_if_changed(file, down.sql.as_bytes())?;
+                }
             }
         }
         src.push_str(INDENT);
@@ -156,7 +177,15 @@ struct EmbeddedRender<'a> {
     sql: &'a str,
     /// Where its SQL is written, to be included.
     sql_file: PathBuf,
+    /// Where its `down.sql` is written, if it has one.
+    down_file: Option<PathBuf>,
     migration: Migration,
+}
+
+/// The files a render's items include, as text.
+struct RenderFiles {
+    sql: String,
+    down: Option<String>,
 }
 
 /// The items of migration number `index`: one `const` per render (`R<index>_<render>`), then
@@ -167,7 +196,7 @@ fn migration_items(
     index: usize,
     name: &str,
     renders: &[EmbeddedRender<'_>],
-    files: &[String],
+    files: &[RenderFiles],
 ) -> TokenStream {
     let mut items = Vec::with_capacity(renders.len() + 1);
     let mut embedded = Vec::with_capacity(renders.len());
@@ -177,7 +206,7 @@ fn migration_items(
             .position(|earlier| earlier.migration == r.migration);
         let item = ident(&format!("R{index}_{}", first_equal.unwrap_or(render_index)));
         if first_equal.is_none() {
-            let migration = migration_tokens(&r.migration, file);
+            let migration = migration_tokens(&r.migration, &file.sql, file.down.as_deref());
             items.push(quote! {
                 const #item: Migration = #migration;
             });
@@ -207,7 +236,7 @@ fn ident(name: &str) -> Ident {
 
 /// `migration` as a `spawn_runtime::Migration` expression borrowing static data, its SQL
 /// included from `sql_file`. Every field is named here, so a new one cannot be forgotten.
-fn migration_tokens(migration: &Migration, sql_file: &str) -> TokenStream {
+fn migration_tokens(migration: &Migration, sql_file: &str, down_file: Option<&str>) -> TokenStream {
     let Migration {
         name,
         sql: _,
@@ -220,8 +249,17 @@ fn migration_tokens(migration: &Migration, sql_file: &str) -> TokenStream {
         origins,
         lock_timeout,
         statement_timeout,
+        down,
+        repeatable,
     } = migration;
     let name = borrowed_str(name);
+    let down = match (down, down_file) {
+        (Some(down), Some(file)) => {
+            let d = down_tokens(down, file);
+            quote!(Some(#d))
+        }
+        _ => quote!(None),
+    };
     let (body_start, body_end) = (
         Literal::usize_suffixed(body.start),
         Literal::usize_suffixed(body.end),
@@ -250,6 +288,36 @@ fn migration_tokens(migration: &Migration, sql_file: &str) -> TokenStream {
             origins: Borrowed(&[#(#origins,)*]),
             lock_timeout: #lock_timeout,
             statement_timeout: #statement_timeout,
+            down: #down,
+            repeatable: #repeatable,
+        }
+    }
+}
+
+/// `down` as a `spawn_runtime::Down` expression, its SQL included from `down_file`.
+fn down_tokens(down: &Down, down_file: &str) -> TokenStream {
+    let Down {
+        sql: _,
+        body,
+        sha256,
+        statements,
+        origins,
+    } = down;
+    let (body_start, body_end) = (
+        Literal::usize_suffixed(body.start),
+        Literal::usize_suffixed(body.end),
+    );
+    let sha256 = Literal::byte_string(sha256);
+    let statements = statements.iter().map(statement_tokens);
+    let origins = origins.iter().map(origin_tokens);
+    // Named in full: most sets have no down.sql, and an import would be unused there.
+    quote! {
+        ::spawn_runtime::Down {
+            sql: Borrowed(::core::include_str!(#down_file)),
+            body: #body_start..#body_end,
+            sha256: *#sha256,
+            statements: Borrowed(&[#(#statements,)*]),
+            origins: Borrowed(&[#(#origins,)*]),
         }
     }
 }
@@ -371,7 +439,20 @@ mod tests {
             sha256: spawn_model::checksum::sha256_normalized(sql),
             xxh3_128: spawn_model::checksum::xxh3_128(sql),
             origins,
+            down: None,
+            repeatable: false,
         }
+    }
+
+    fn with_down(mut render: CompiledRender, down: &str) -> CompiledRender {
+        let analysis = analyze(down).expect("valid SQL");
+        render.down = Some(crate::project::CompiledDown {
+            sql: down.to_owned(),
+            analysis,
+            sha256: spawn_model::checksum::sha256_normalized(down),
+            origins: Vec::new(),
+        });
+        render
     }
 
     fn set() -> Vec<CompiledMigration> {
@@ -380,7 +461,10 @@ mod tests {
                 name: "20250101000000-a".to_owned(),
                 pin: Some(HashAlgorithm::Sha256.hash(b"pin")),
                 renders: vec![
-                    render("dev", "SELECT 1;\nSELECT 'dev';\n", Vec::new()),
+                    with_down(
+                        render("dev", "SELECT 1;\nSELECT 'dev';\n", Vec::new()),
+                        "SELECT 0;\n",
+                    ),
                     render(
                         "prod",
                         "-- spawn:lock-timeout 5s\nSELECT 1;\n",
@@ -445,6 +529,20 @@ mod tests {
         );
         assert!(src.contains(&format!("include_str!({:?})", dev.to_string_lossy())));
         assert!(dir.path().join("spawn/00001-dev.sql").is_file());
+        // A down.sql is a file of its own too, embedded with its render.
+        let down = dir.path().join("spawn/00000-dev.down.sql");
+        assert_eq!(
+            std::fs::read_to_string(&down).expect("down SQL file"),
+            "SELECT 0;\n"
+        );
+        assert!(
+            src.contains(&format!(
+                "down: Some(::spawn_runtime::Down {{\n            sql: Borrowed(::core::include_str!({:?})),",
+                down.to_string_lossy()
+            )),
+            "{src}"
+        );
+        assert!(src.contains("down: None"), "{src}");
 
         // What the model holds is embedded, escaped where needed.
         let pin = HashAlgorithm::Sha256.hash(b"pin").to_string();

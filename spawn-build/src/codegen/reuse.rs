@@ -36,7 +36,7 @@ pub(super) const SET_MARKER: &str = "// spawn:set";
 /// The prefix of the line naming the generator.
 const GENERATOR_MARKER: &str = "// spawn:generator ";
 /// Bumped whenever the generated text of a migration changes shape.
-const FORMAT: u32 = 3;
+const FORMAT: u32 = 4;
 
 /// The line naming this generator, without its newline; `None` when the running build
 /// script cannot be identified (then nothing is reused).
@@ -55,6 +55,8 @@ pub(super) const UNKNOWN_GENERATOR: &str = "// spawn:generator unknown";
 pub(super) struct RenderPart<'a> {
     pub environment: &'a str,
     pub sql_file: &'a str,
+    /// The file its `down.sql` is included from, if it has one.
+    pub down_file: Option<&'a str>,
     pub migration: &'a Migration,
 }
 
@@ -65,7 +67,7 @@ pub(super) fn chunk_key(index: usize, name: &str, renders: &[RenderPart<'_>]) ->
     let mut hasher = Xxh3::new();
     (index, name, renders.len()).hash(&mut hasher);
     for render in renders {
-        (render.environment, render.sql_file).hash(&mut hasher);
+        (render.environment, render.sql_file, render.down_file).hash(&mut hasher);
         hash_migration(render.migration, &mut hasher);
     }
     hex::encode(hasher.digest128().to_be_bytes())
@@ -85,7 +87,13 @@ fn hash_migration(migration: &Migration, hasher: &mut Xxh3) {
         origins,
         lock_timeout,
         statement_timeout,
+        down,
+        repeatable,
     } = migration;
+    // The down's SQL is hashed through its checksum (the text is included from a file).
+    let down = down
+        .as_ref()
+        .map(|d| (&d.body, d.sha256, &d.statements, &d.origins));
     (
         name,
         body,
@@ -97,6 +105,7 @@ fn hash_migration(migration: &Migration, hasher: &mut Xxh3) {
         origins,
         lock_timeout,
         statement_timeout,
+        (down, repeatable),
     )
         .hash(hasher);
 }
@@ -171,6 +180,7 @@ mod tests {
                 &[RenderPart {
                     environment: env,
                     sql_file: file,
+                    down_file: None,
                     migration: m,
                 }],
             )
@@ -181,6 +191,15 @@ mod tests {
             key(1, "dev", "a.sql", &migration("SELECT 1;", 1)),
             key(0, "prod", "a.sql", &migration("SELECT 1;", 1)),
             key(0, "dev", "b.sql", &migration("SELECT 1;", 1)),
+            key(
+                0,
+                "dev",
+                "a.sql",
+                &Migration {
+                    down: Some(spawn_model::Down::new("SELECT 0;", Vec::new())),
+                    ..migration("SELECT 1;", 1)
+                },
+            ),
             key(0, "dev", "a.sql", &migration("SELECT 1;", 2)),
         ] {
             assert_ne!(base, other);

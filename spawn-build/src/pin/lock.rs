@@ -1,5 +1,6 @@
 //! `migrations/<name>/lock.toml`: the one line `pin = "<root tree hash>"` that ties a
-//! migration to a snapshot of `components/`.
+//! migration to a snapshot of `components/`; or, for a repeatable migration (never pinned),
+//! `repeatable = true` (see [`crate::layout::Markers`]).
 
 use std::fs;
 use std::io;
@@ -13,7 +14,9 @@ use super::store::write_atomically;
 
 #[derive(Deserialize)]
 struct LockFile {
-    pin: toml::Spanned<String>,
+    pin: Option<toml::Spanned<String>>,
+    #[serde(default)]
+    repeatable: bool,
 }
 
 /// Reads a lock file. A missing file is `Ok(None)` (the migration is not pinned); anything
@@ -25,10 +28,12 @@ pub fn read_lock(path: &Path) -> Result<Option<ObjectHash>, PinError> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(PinError::io("read", path, e)),
     };
-    parse_lock(&text, path).map(Some)
+    parse_lock(&text, path)
 }
 
-fn parse_lock(text: &str, path: &Path) -> Result<ObjectHash, PinError> {
+/// The pin of a lock file's text; `None` for a repeatable migration's `repeatable = true`
+/// without one.
+fn parse_lock(text: &str, path: &Path) -> Result<Option<ObjectHash>, PinError> {
     let invalid = |offset: usize, message: String| PinError::InvalidLock {
         path: path.to_path_buf(),
         line: line_of(text, offset),
@@ -38,11 +43,28 @@ fn parse_lock(text: &str, path: &Path) -> Result<ObjectHash, PinError> {
         let offset = e.span().map_or(0, |s| s.start);
         invalid(offset, e.message().trim_end().to_owned())
     })?;
-    let offset = lock.pin.span().start;
-    lock.pin
-        .get_ref()
+    let Some(pin) = lock.pin else {
+        return if lock.repeatable {
+            Ok(None)
+        } else {
+            Err(invalid(0, "missing field `pin`".to_owned()))
+        };
+    };
+    let offset = pin.span().start;
+    pin.get_ref()
         .parse::<ObjectHash>()
+        .map(Some)
         .map_err(|e| invalid(offset, e.to_string()))
+}
+
+/// Whether the lock file at `path` says `repeatable = true` (false when it is missing or
+/// unreadable: reading it for its pin reports that).
+pub fn lock_says_repeatable(path: &Path) -> bool {
+    fs::read_to_string(path)
+        .ok()
+        .and_then(|text| toml::from_str::<toml::Table>(&text).ok())
+        .and_then(|table| table.get("repeatable").and_then(toml::Value::as_bool))
+        .unwrap_or(false)
 }
 
 /// 1-based line number of byte `offset` in `text`.

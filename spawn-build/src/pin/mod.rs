@@ -24,7 +24,7 @@ pub mod verify;
 
 pub use error::PinError;
 pub use hash::{HashAlgorithm, ObjectHash, ParseHashError};
-pub use lock::{read_lock, write_lock};
+pub use lock::{lock_says_repeatable, read_lock, write_lock};
 pub use store::{PinStore, Snapshot};
 pub use tree::{EntryKind, TreeEntry};
 pub use verify::StoreReport;

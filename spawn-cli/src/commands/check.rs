@@ -8,6 +8,12 @@
 //! newest migration that includes it was pinned (the edit is in no migration);
 //! `--strict` makes them errors.
 //!
+//! Draft migrations (`-- spawn:draft`) are rendered and checked like the others but need no
+//! pin; `--no-drafts` (for CI) makes their existence a problem.
+//!
+//! With `require_down = true` in spawn.toml, a migration without `down.sql` is a problem
+//! too (one, naming them all).
+//!
 //! Exit 0 when all is well (warnings aside), 1 when something is broken (a render, a pin,
 //! the SQL; with `--strict`, a warning), 2 when the only findings are migrations still to
 //! pin.
@@ -22,7 +28,7 @@ use spawn_build::project::{PinPolicy, RenderOptions};
 use crate::commands::CommandContext;
 use crate::exit::{self, CmdResult, Exit};
 
-pub fn run(ctx: &CommandContext<'_>, strict: bool) -> CmdResult {
+pub fn run(ctx: &CommandContext<'_>, strict: bool, no_drafts: bool) -> CmdResult {
     let mut proj = ctx.project()?;
     let environments: Vec<String> = match &ctx.cli.environment {
         Some(e) => vec![e.clone()],
@@ -30,6 +36,7 @@ pub fn run(ctx: &CommandContext<'_>, strict: bool) -> CmdResult {
     };
     let mut problems = Problems::new();
     let mut warnings: Vec<String> = Vec::new();
+    let mut drafts = Vec::new();
     let migrations = proj.migrations().map_or(0, |m| m.len());
     match proj.project.verify_pins() {
         Ok(report) => {
@@ -46,11 +53,26 @@ pub fn run(ctx: &CommandContext<'_>, strict: bool) -> CmdResult {
             let rendered = renders.problems.is_empty();
             problems.extend(renders.problems);
             warnings = renders.warnings.iter().map(ToString::to_string).collect();
+            drafts = renders.drafts;
             if rendered {
                 warnings.extend(changed_components(&mut proj.project, &environments));
             }
         }
         Err(e) => problems.push(e),
+    }
+    if no_drafts && !drafts.is_empty() {
+        problems.push(BuildError::Drafts {
+            migrations: drafts.clone(),
+        });
+    }
+    if proj.project.config.require_down {
+        match proj.project.migrations_without_down() {
+            Ok(missing) if !missing.is_empty() => problems.push(BuildError::MissingDown {
+                migrations: missing,
+            }),
+            Ok(_) => {}
+            Err(e) => problems.push(e),
+        }
     }
 
     // Under --strict, a warning fails the check like any problem.
@@ -63,6 +85,7 @@ pub fn run(ctx: &CommandContext<'_>, strict: bool) -> CmdResult {
             "migrations": migrations,
             "environments": environments,
             "warnings": warnings,
+            "drafts": drafts,
             "problems": problems.iter().map(|p| {
                 let names = migrations_of(p);
                 json!({
@@ -76,6 +99,11 @@ pub fn run(ctx: &CommandContext<'_>, strict: bool) -> CmdResult {
     } else if problems.is_empty() && !warnings_fail {
         for w in &warnings {
             out.warn(w);
+        }
+        for d in &drafts {
+            out.note(format!(
+                "{d} is a draft: checked, but never pinned, applied or embedded (`spawn migration ready {d}` when it is done)"
+            ));
         }
         out.success(format!(
             "ok: {migrations} migration(s) render for {} and are pinned with intact pins",
@@ -134,6 +162,8 @@ fn kind(p: &BuildError) -> &'static str {
         BuildError::NotPinned { .. } => "unpinned",
         BuildError::Pin { .. } | BuildError::PinnedObject { .. } => "pin",
         BuildError::Config(_) | BuildError::Layout(_) => "config",
+        BuildError::MissingDown { .. } => "down",
+        BuildError::Drafts { .. } | BuildError::Draft { .. } => "draft",
         _ => "render",
     }
 }
@@ -141,9 +171,10 @@ fn kind(p: &BuildError) -> &'static str {
 /// The migrations a problem is about (none for a variables file, say).
 fn migrations_of(p: &BuildError) -> Vec<String> {
     match p {
-        BuildError::NotPinned { migrations, .. } | BuildError::PinnedObject { migrations, .. } => {
-            migrations.clone()
-        }
+        BuildError::NotPinned { migrations, .. }
+        | BuildError::PinnedObject { migrations, .. }
+        | BuildError::MissingDown { migrations }
+        | BuildError::Drafts { migrations } => migrations.clone(),
         BuildError::Pin { migration, .. } | BuildError::Analyze { migration, .. } => {
             vec![migration.clone()]
         }

@@ -47,7 +47,7 @@ pub async fn run(cli: &Cli, out: &Out) -> CmdResult {
     let ctx = CommandContext { cli, out };
     match &cli.command {
         Command::Init(args) => init::run(&ctx, args),
-        Command::Check { strict } => check::run(&ctx, *strict),
+        Command::Check { strict, no_drafts } => check::run(&ctx, *strict, *no_drafts),
         Command::Migration(cmd) => migration::run(&ctx, cmd).await,
         Command::Pin(cmd) => pin::run(&ctx, cmd),
         Command::Component(cmd) => component::run(&ctx, cmd).await,

@@ -42,8 +42,12 @@ pub async fn run(ctx: &CommandContext<'_>, o: &Options<'_>) -> CmdResult {
         PinPolicy::Require
     };
     if let Some(name) = o.migration {
-        // A clear error (with suggestions) for a name that has no folder.
-        ctx.project()?.migration(name)?;
+        // A clear error (with suggestions) for a name that has no folder, or is a draft.
+        let m = ctx.project()?.migration(name)?;
+        if m.markers().draft {
+            let draft = spawn_build::BuildError::Draft { migration: m.name };
+            crate::fail!("{draft}; nothing was applied");
+        }
     }
     let p = prepare(ctx, o.variables, policy).await?;
     let result = apply(ctx, o, &p, p.migrator_waiting(o.lock_wait)).await;

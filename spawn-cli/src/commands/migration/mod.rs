@@ -1,4 +1,4 @@
-//! `spawn migration …`: new, build, pin, apply, status, adopt, resolve.
+//! `spawn migration …`: new, build, pin, apply, status, adopt, resolve, rollback, ready.
 
 pub mod adopt;
 pub mod apply;
@@ -6,7 +6,9 @@ pub mod build;
 pub mod fleet;
 pub mod new;
 pub mod pin;
+pub mod ready;
 pub mod resolve;
+pub mod rollback;
 pub mod session;
 pub mod status;
 
@@ -16,7 +18,8 @@ use crate::exit::CmdResult;
 
 pub async fn run(ctx: &CommandContext<'_>, cmd: &MigrationCommand) -> CmdResult {
     match cmd {
-        MigrationCommand::New { name } => new::run(ctx, name),
+        MigrationCommand::New { name, draft } => new::run(ctx, name, *draft),
+        MigrationCommand::Ready { migration } => ready::run(ctx, migration),
         MigrationCommand::Build {
             migration,
             pinned,
@@ -97,6 +100,29 @@ pub async fn run(ctx: &CommandContext<'_>, cmd: &MigrationCommand) -> CmdResult 
                 *no_pin,
                 variables.as_deref(),
                 *lock_wait,
+            )
+            .await
+        }
+        MigrationCommand::Rollback {
+            to,
+            steps,
+            yes,
+            dry_run,
+            no_pin,
+            variables,
+            lock_wait,
+        } => {
+            rollback::run(
+                ctx,
+                &rollback::Options {
+                    to: to.as_deref(),
+                    steps: *steps,
+                    yes: *yes,
+                    dry_run: *dry_run,
+                    no_pin: *no_pin,
+                    variables: variables.as_deref(),
+                    lock_wait: *lock_wait,
+                },
             )
             .await
         }

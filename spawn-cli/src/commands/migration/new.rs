@@ -1,4 +1,5 @@
-//! `spawn migration new <name>`: `migrations/<UTC YYYYMMDDHHMMSS>-<name>/up.sql`.
+//! `spawn migration new <name> [--draft]`: `migrations/<UTC YYYYMMDDHHMMSS>-<name>/up.sql`
+//! (with `--draft`, its first line is `-- spawn:draft`).
 
 use anyhow::{anyhow, Context};
 use spawn_build::layout::{check_migration_folder, validate_migration_name};
@@ -6,7 +7,7 @@ use spawn_build::layout::{check_migration_folder, validate_migration_name};
 use crate::commands::CommandContext;
 use crate::exit::CmdResult;
 
-pub fn run(ctx: &CommandContext<'_>, name: &str) -> CmdResult {
+pub fn run(ctx: &CommandContext<'_>, name: &str, draft: bool) -> CmdResult {
     validate_migration_name(name).map_err(|e| anyhow!("{e}"))?;
     let proj = ctx.project()?;
     let existing = proj.migrations()?;
@@ -35,8 +36,13 @@ pub fn run(ctx: &CommandContext<'_>, name: &str) -> CmdResult {
     })?;
     let up = m.up_sql();
     // A template comment ({# … #}) renders to nothing, so the new migration is empty SQL.
+    let mark = if draft {
+        format!("{}\n", spawn_build::layout::DRAFT_MARKER)
+    } else {
+        String::new()
+    };
     let text = format!(
-        "{{# {folder}\n   \
+        "{mark}{{# {folder}\n   \
          A minijinja template: {{% include \"functions/my_function.sql\" %}} pulls in a file of\n   \
          components/, {{{{ env }}}} is the environment and {{{{ variables }}}} the variables file. -#}}\n"
     );
@@ -51,9 +57,15 @@ pub fn run(ctx: &CommandContext<'_>, name: &str) -> CmdResult {
             .json_value(&serde_json::json!({ "migration": folder, "up_sql": up }));
     } else {
         ctx.out.success(format!("Created {}", up.display()));
-        ctx.out.line(format!(
-            "Edit it, check it with `spawn migration build {folder}`, then `spawn migration pin {folder}`."
-        ));
+        if draft {
+            ctx.out.line(format!(
+                "It is a draft: checked, never pinned, applied or embedded. When it is done: `spawn migration ready {folder}`."
+            ));
+        } else {
+            ctx.out.line(format!(
+                "Edit it, check it with `spawn migration build {folder}`, then `spawn migration pin {folder}`."
+            ));
+        }
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! `spawn migration status`: one row per migration: on disk, pinned, in the database,
 //! checksum, status (read from `spawn_database` when the tracking tables live there).
-//! `--json` for scripts; `--exit-code` exits 2 when work is pending.
+//! `--json` for scripts; `--exit-code` exits 2 when work is pending. Draft migrations are
+//! named below the table (they are never applied).
 
 use std::path::Path;
 
@@ -19,6 +20,14 @@ pub async fn run(ctx: &CommandContext<'_>, exit_code: bool, variables: Option<&P
         p.migrator().status(&p.pool).await.map_err(migrate_error)?;
     p.close().await;
     let out = ctx.out;
+    // Drafts are not in the set (never applied): named below the table.
+    let drafts: Vec<String> = ctx
+        .project()?
+        .migrations()?
+        .into_iter()
+        .filter(|m| m.markers().draft)
+        .map(|m| m.name)
+        .collect();
     let pinned_of = |name: &str| {
         p.rendered
             .iter()
@@ -58,6 +67,7 @@ pub async fn run(ctx: &CommandContext<'_>, exit_code: bool, variables: Option<&P
             "migrations": rows,
             "pending": statuses.iter().filter(|s| s.state == State::Pending).count(),
             "up_to_date": !needs_work,
+            "drafts": drafts,
         }));
     } else {
         let tracking = match &p.tracking {
@@ -102,7 +112,7 @@ pub async fn run(ctx: &CommandContext<'_>, exit_code: bool, variables: Option<&P
             let status = status_label(s.state);
             let paint = match s.state {
                 State::Applied | State::Adopted => Paint::Good,
-                State::Pending | State::Partial => Paint::Attention,
+                State::Pending | State::Partial | State::Rerun => Paint::Attention,
                 State::Changed | State::Missing | State::Failed => Paint::Bad,
             };
             let mut status = out.paint(status, paint);
@@ -125,11 +135,21 @@ pub async fn run(ctx: &CommandContext<'_>, exit_code: bool, variables: Option<&P
         }
         let pending = statuses
             .iter()
-            .filter(|s| matches!(s.state, State::Pending | State::Failed | State::Partial))
+            .filter(|s| {
+                matches!(
+                    s.state,
+                    State::Pending | State::Failed | State::Partial | State::Rerun
+                )
+            })
             .count();
         if pending > 0 {
             out.line(format!(
                 "{pending} migration(s) to apply: `spawn migration apply`"
+            ));
+        }
+        for d in &drafts {
+            out.note(format!(
+                "{d} is a draft: never applied (`spawn migration ready {d}` when it is done)"
             ));
         }
         for s in statuses.iter().filter(|s| s.state == State::Changed) {
@@ -157,6 +177,7 @@ fn status_label(state: State) -> &'static str {
         State::Missing => "Missing",
         State::Failed => "Failed",
         State::Partial => "Partial",
+        State::Rerun => "Changed, will re-run",
     }
 }
 
@@ -169,6 +190,7 @@ fn database_label(s: &MigrationStatus) -> String {
         (State::Pending, None) => "-".into(),
         (State::Failed, _) => format!("failed {when}"),
         (State::Partial, _) => format!("partly applied {when}"),
+        (_, Some("REVERT")) => format!("rolled back {when}"),
         (_, Some("ADOPT")) => format!("adopted {when}"),
         (_, Some(_)) => format!("applied {when}"),
         (_, None) => "-".into(),
@@ -177,7 +199,7 @@ fn database_label(s: &MigrationStatus) -> String {
 
 fn checksum_label(s: &MigrationStatus) -> &'static str {
     match s.state {
-        State::Changed => "changed",
+        State::Changed | State::Rerun => "changed",
         State::Applied | State::Adopted => match s.checksum_kind {
             Some(ChecksumKind::Empty) | None => "n/a",
             _ => "ok",
