@@ -159,5 +159,6 @@ pub(crate) fn failed_statement(
         line: s.line,
         first_line,
         component: m.origin_of_line(s.line).flatten().map(str::to_string),
+        callback: None,
     }
 }

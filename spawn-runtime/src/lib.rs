@@ -156,6 +156,7 @@
 pub mod embedded;
 
 mod batch;
+mod callbacks;
 pub mod connect;
 mod diagnose;
 mod error;
@@ -176,6 +177,7 @@ mod status;
 pub mod testing;
 mod tracking;
 
+pub use callbacks::CallbackFailure;
 pub use connect::{ConnectError, DEFAULT_CONNECT_TIMEOUT};
 pub use embedded::Migrations;
 pub use error::{
@@ -195,7 +197,9 @@ pub use spawn_macros::embed_migrations;
 /// migrated template; see [`testing`].
 #[cfg(feature = "testing")]
 pub use spawn_macros::test;
-pub use spawn_model::{LineOrigin, Migration, Recovery, Statement, TransactionMode};
+pub use spawn_model::{
+    Callback, CallbackKind, Callbacks, LineOrigin, Migration, Recovery, Statement, TransactionMode,
+};
 /// The sqlx version this crate is built on, re-exported so applications use the same one.
 pub use sqlx;
 pub use status::{MigrationStatus, State};
@@ -204,6 +208,6 @@ pub use tracking::{BOOTSTRAP_MIGRATION, DEFAULT_NAMESPACE, SPAWN_NAMESPACE};
 /// Items used by the code that `embed_migrations!()` generates. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::embedded::{EmbeddedMigration, EmbeddedRender};
+    pub use crate::embedded::{EmbeddedCallbacks, EmbeddedMigration, EmbeddedRender};
     pub use std::borrow::Cow;
 }

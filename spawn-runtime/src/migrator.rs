@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use sqlx::PgPool;
 
 use crate::connect::DEFAULT_CONNECT_TIMEOUT;
-use crate::embedded::{EmbeddedMigration, Migrations};
+use crate::embedded::{EmbeddedCallbacks, EmbeddedMigration, Migrations};
 use crate::error::MigrateError;
 use crate::plan::Checks;
 use crate::progress::{run_token, Hooks, MigrationEvent, Observer, StopHandle};
@@ -24,6 +24,7 @@ use crate::session::{BatchLimits, Pools, Timeouts};
 use crate::status::{self, MigrationStatus};
 use crate::tracking::Tracking;
 use crate::Migration;
+use spawn_model::Callbacks;
 
 /// Default wait for the migration lock.
 pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(60);
@@ -85,6 +86,9 @@ pub struct Migrator {
     observer: Option<Observer>,
     stop: Option<StopHandle>,
     tracking_pool: Option<PgPool>,
+    /// Set with [`Migrator::callbacks`]; otherwise an embedded set's, for its environment.
+    callbacks: Option<Arc<Callbacks>>,
+    embedded_callbacks: &'static [EmbeddedCallbacks],
 }
 
 enum Mode<'m> {
@@ -124,6 +128,8 @@ impl Migrator {
             observer: None,
             stop: None,
             tracking_pool: None,
+            callbacks: None,
+            embedded_callbacks: &[],
         }
     }
 
@@ -247,6 +253,29 @@ impl Migrator {
     pub fn tracking_pool(mut self, pool: PgPool) -> Self {
         self.tracking_pool = Some(pool);
         self
+    }
+
+    /// The SQL callbacks run around [`run`](Migrator::run), replacing those of an embedded
+    /// set (which come with [`Migrations::migrator`], rendered for the environment). See the
+    /// crate docs, "Callbacks": they run only when something is pending, `before_each` and
+    /// `after_each` inside each migration's transaction.
+    pub fn callbacks(mut self, callbacks: Callbacks) -> Self {
+        self.callbacks = Some(Arc::new(callbacks));
+        self
+    }
+
+    /// The callbacks of a run in `environment` (`None`: rendered migrations).
+    fn callbacks_for(&self, environment: Option<&str>) -> &Callbacks {
+        if let Some(callbacks) = &self.callbacks {
+            return callbacks;
+        }
+        environment
+            .and_then(|env| {
+                self.embedded_callbacks
+                    .iter()
+                    .find(|c| c.environment == env)
+            })
+            .map_or(&Callbacks::NONE, |c| &c.callbacks)
     }
 
     /// Applies what is pending (see the crate docs for the checks that make it refuse).
@@ -381,7 +410,8 @@ impl Migrator {
         let started = Instant::now();
         let (migrations, environment) = self.resolve()?;
         validate_schema(&self.tracking_schema)?;
-        let run = self.run_of(&migrations, mode)?;
+        let mut run = self.run_of(&migrations, mode)?;
+        run.callbacks = self.callbacks_for(environment.as_deref());
         let mut report = Report {
             dry_run: self.dry_run,
             environment,
@@ -433,6 +463,7 @@ impl Migrator {
                 token: run_token(),
             },
             dry_run: self.dry_run,
+            callbacks: &Callbacks::NONE,
         })
     }
 }
@@ -464,6 +495,10 @@ fn finish(report: Report, result: Result<(), MigrateError>) -> Result<Report, Mi
             failure.applied_before = report.applied.into_iter().map(|a| a.name).collect();
             Err(MigrateError::Failed(failure))
         }
+        Err(MigrateError::CallbackFailed(mut failure)) => {
+            failure.applied_before = report.applied.into_iter().map(|a| a.name).collect();
+            Err(MigrateError::CallbackFailed(failure))
+        }
         Err(MigrateError::ConnectionLost(mut lost)) => {
             lost.applied_before = report.applied.into_iter().map(|a| a.name).collect();
             Err(MigrateError::ConnectionLost(lost))
@@ -476,13 +511,15 @@ impl Migrations {
     /// A [`Migrator`] preloaded with the embedded set, its default environment (or
     /// `SPAWN_ENV`) and its tracking schema.
     pub fn migrator(&self) -> Migrator {
-        Migrator::with_source(
+        let mut migrator = Migrator::with_source(
             Source::Embedded {
                 migrations: self.embedded(),
                 default_environment: self.default_environment(),
             },
             self.tracking_schema(),
-        )
+        );
+        migrator.embedded_callbacks = self.embedded_callbacks();
+        migrator
     }
 
     /// Applies what is pending: `self.migrator().run(pool)`.

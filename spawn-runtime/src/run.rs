@@ -9,7 +9,9 @@
 //! 2. create the tracking tables if they are missing (first run only);
 //! 3. read the history (one query), check everything, plan;
 //! 4. apply: batches of transactional migrations, one message each ([`crate::batch`]);
-//!    no-transaction migrations statement by statement ([`crate::no_transaction`]);
+//!    no-transaction migrations statement by statement ([`crate::no_transaction`]); with
+//!    SQL callbacks, `before_migrate` first and `after_migrate` last, each one message
+//!    ([`crate::callbacks`]);
 //! 5. release the lock.
 //!
 //! Step 3 reads the history again, under the lock: another migrator may have changed it
@@ -32,7 +34,8 @@ use crate::record::{create_tracking_tables, read_history, record_adoption, recor
 use crate::report::Report;
 use crate::session::{BatchLimits, Connections, Ledger, LockRequest, Pools, RunContext, Timeouts};
 use crate::tracking::{History, TablesState, Tracking};
-use crate::{batch, no_transaction, split, Migration, TransactionMode};
+use crate::{batch, callbacks, no_transaction, split, Migration, TransactionMode};
+use spawn_model::Callbacks;
 
 /// What a run does once it holds the lock.
 #[derive(Debug)]
@@ -70,6 +73,8 @@ pub(crate) struct Run<'r> {
     pub hooks: Hooks,
     /// Only plan: change nothing.
     pub dry_run: bool,
+    /// The SQL callbacks run around what is applied.
+    pub callbacks: &'r Callbacks,
 }
 
 impl Run<'_> {
@@ -217,7 +222,9 @@ impl Run<'_> {
         match &self.task {
             Task::Apply(_) => {
                 let mut ledger = Ledger::new(steps.len());
-                let result = apply_steps(conns, ctx, steps, &mut ledger).await;
+                let result = self
+                    .apply_with_callbacks(conns, ctx, steps, &mut ledger)
+                    .await;
                 report.applied = ledger.into_applied();
                 report.stopped = result?;
             }
@@ -254,6 +261,60 @@ impl Run<'_> {
     }
 }
 
+impl Run<'_> {
+    /// [`apply_steps`] with the SQL callbacks: `before_migrate` first, `before_each` and
+    /// `after_each` in each transactional migration's text ([`callbacks::wrap`]; a failure
+    /// there is mapped back to the callback's file and line), `after_migrate` once the last
+    /// migration committed (not after a failure; after a stop, when something was applied).
+    async fn apply_with_callbacks(
+        &self,
+        conns: &mut Connections,
+        ctx: &RunContext<'_>,
+        steps: &[Step<'_>],
+        ledger: &mut Ledger,
+    ) -> Result<bool, MigrateError> {
+        let cbs = self.callbacks;
+        if cbs.is_empty() {
+            return apply_steps(conns, ctx, steps, ledger, cbs).await;
+        }
+        if let Some(c) = &cbs.before_migrate {
+            callbacks::run_alone(conns, ctx, c, None).await?;
+        }
+        let wrapped: Vec<Option<callbacks::Wrapped<'_>>> = steps
+            .iter()
+            .map(|s| callbacks::wrap(s.migration, cbs))
+            .collect();
+        let wrapped_steps: Vec<Step<'_>> = steps
+            .iter()
+            .zip(&wrapped)
+            .map(|(s, w)| Step {
+                migration: w.as_ref().map_or(s.migration, |w| &w.migration),
+                ..s.clone()
+            })
+            .collect();
+        let stopped = match apply_steps(conns, ctx, &wrapped_steps, ledger, cbs).await {
+            Ok(stopped) => stopped,
+            Err(MigrateError::Failed(mut failure)) => {
+                let w = wrapped
+                    .iter()
+                    .flatten()
+                    .find(|w| w.migration.name == failure.name);
+                if let (Some(w), Some(s)) = (w, failure.statement.take()) {
+                    failure.statement = Some(w.locate(s));
+                }
+                return Err(MigrateError::Failed(failure));
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some(c) = &cbs.after_migrate {
+            if ledger.next_index() > 0 {
+                callbacks::run_alone(conns, ctx, c, None).await?;
+            }
+        }
+        Ok(stopped)
+    }
+}
+
 /// Applies the plan's steps in order; `ledger` records each as it commits. Returns `true`
 /// when it stopped early because a stop was requested (at a migration boundary: nothing is
 /// half-applied).
@@ -266,6 +327,7 @@ async fn apply_steps(
     ctx: &RunContext<'_>,
     steps: &[Step<'_>],
     ledger: &mut Ledger,
+    cbs: &Callbacks,
 ) -> Result<bool, MigrateError> {
     let mut i = 0;
     while let Some(step) = steps.get(i) {
@@ -279,7 +341,14 @@ async fn apply_steps(
             return Ok(true);
         }
         i += if step.migration.mode == TransactionMode::NoTransaction {
+            let name = Some(&*step.migration.name);
+            if let Some(c) = cbs.before_each_of(&step.migration.name) {
+                callbacks::run_alone(conns, ctx, c, name).await?;
+            }
             no_transaction::apply(conns, ctx, step, ledger).await?;
+            if let Some(c) = cbs.after_each_of(&step.migration.name) {
+                callbacks::run_alone(conns, ctx, c, name).await?;
+            }
             1
         } else if conns.is_split() {
             split::apply_one(conns, ctx, step.migration, ledger).await?;
