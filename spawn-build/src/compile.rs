@@ -59,6 +59,9 @@ pub struct Compiled {
     pub watched: BTreeSet<PathBuf>,
     /// Undefined names printed as nothing (each also a `cargo:warning`).
     pub warnings: Vec<UndefinedVariable>,
+    /// The SQL callbacks (`callbacks/*.sql`) rendered for each environment (none when the
+    /// project has none).
+    pub callbacks: Vec<(String, spawn_model::Callbacks)>,
 }
 
 impl Config {
@@ -168,13 +171,28 @@ impl Config {
             mut problems,
             warnings,
             ..
-        } = project.render_all(&RenderOptions::new(policy, environments).variables(variables));
+        } = project.render_all(
+            &RenderOptions::new(policy, environments.clone()).variables(variables.clone()),
+        );
+        let callbacks = crate::callbacks::compile_all(
+            &mut project,
+            &environments,
+            &variables,
+            &migrations,
+            &mut problems,
+        );
         if let Some(start) = settle::script_start(&out_dir) {
             settle::backdate(project.files_written.iter().map(PathBuf::as_path), start);
         }
 
         // Tell cargo what to watch even when failing, so fixing a file reruns the script.
         let mut watched = project.files_read.clone();
+        let callbacks_dir = project.layout.callbacks_dir();
+        watched.insert(if callbacks_dir.is_dir() {
+            callbacks_dir
+        } else {
+            project.layout.spawn_folder.clone()
+        });
         let migrations_dir = project.layout.migrations_dir();
         watched.insert(if migrations_dir.is_dir() {
             migrations_dir
@@ -211,11 +229,12 @@ impl Config {
         problems.into_result()?;
         saved?;
 
-        let generated = codegen::write(
+        let generated = codegen::write_with_callbacks(
             &out_dir,
             &migrations,
             project.config.default_environment(),
             project.config.default_spawn_schema(),
+            &callbacks,
         )?;
         Ok(Compiled {
             migrations,
@@ -224,6 +243,7 @@ impl Config {
             generated,
             watched,
             warnings,
+            callbacks,
         })
     }
 }

@@ -69,6 +69,9 @@ pub enum BuildError {
     },
     #[error("{0}")]
     Environment(String),
+    /// A SQL callback (`callbacks/*.sql`) that cannot be used.
+    #[error(transparent)]
+    Callback(#[from] crate::callbacks::CallbackError),
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Many(Vec<BuildError>),
 }

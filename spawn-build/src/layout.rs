@@ -6,6 +6,7 @@
 //!   migrations/<name>/up.sql      a migration template
 //!   migrations/<name>/lock.toml   its pin, once pinned
 //!   pinned/<2 hex>/<rest>         the content-addressed pin store
+//!   callbacks/<callback>.sql      SQL callbacks around a run (before_migrate, after_each, …)
 //!   tests/                        tests (used by the CLI)
 //! ```
 //!
@@ -90,6 +91,11 @@ impl Layout {
 
     pub fn pinned_dir(&self) -> PathBuf {
         self.spawn_folder.join("pinned")
+    }
+
+    /// `callbacks/`: the SQL callbacks run around a migration run (see [`crate::callbacks`]).
+    pub fn callbacks_dir(&self) -> PathBuf {
+        self.spawn_folder.join("callbacks")
     }
 
     pub fn tests_dir(&self) -> PathBuf {
