@@ -22,7 +22,7 @@ use crate::plan::statements_of;
 use crate::session::{Connections, RunContext};
 use crate::tracking::quote_literal;
 use crate::{Migration, Statement, TransactionMode};
-use spawn_model::{Callback, Callbacks};
+use spawn_model::{Callback, Callbacks, LineOrigin};
 
 /// A migration with its `before_each` and `after_each` put into its text, and what is
 /// needed to map a failing statement back to where it came from.
@@ -92,11 +92,21 @@ pub(crate) fn wrap<'w>(m: &'w Migration, callbacks: &'w Callbacks) -> Option<Wra
             recovery: s.recovery,
         }));
     }
+    // The parts, for `is_callback_statement` (the migration's own components are mapped
+    // back by `locate`).
+    let mut origins = Vec::with_capacity(3);
+    if let Some(c) = before {
+        origins.push(LineOrigin::from_component(1, callback_origin(c)));
+    }
+    origins.push(LineOrigin::from_up_sql(body_line));
+    if let Some(c) = after {
+        origins.push(LineOrigin::from_component(after_line, callback_origin(c)));
+    }
     let migration = Migration {
         body: 0..sql.len(),
         sql: Cow::Owned(sql),
         statements: Cow::Owned(statements),
-        origins: Cow::Borrowed(&[]),
+        origins: Cow::Owned(origins),
         ..m.clone()
     };
     Some(Wrapped {
@@ -147,6 +157,22 @@ impl Wrapped<'_> {
         }
         failure
     }
+}
+
+/// The origin marking the lines of callback `c` in a wrapped migration: its file with a
+/// leading `/`, which no component name can have.
+fn callback_origin(c: &Callback) -> String {
+    format!("/{}", c.kind.file())
+}
+
+/// Whether `statement`, as [`crate::diagnose`] found it in a wrapped migration (before
+/// [`Wrapped::locate`]), belongs to a callback: the migration itself did not fail, so no
+/// FAILURE row is recorded for it.
+pub(crate) fn is_callback_statement(statement: &FailedStatement) -> bool {
+    statement
+        .component
+        .as_deref()
+        .is_some_and(|c| c.starts_with('/'))
 }
 
 /// The statements of `c`: those the build found, or one spanning its SQL when none are
@@ -317,7 +343,7 @@ pub(crate) async fn run_alone(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use spawn_model::{CallbackKind, LineOrigin, Recovery};
+    use spawn_model::{CallbackKind, Recovery};
 
     fn statement(sql: &str, text: &str) -> Statement {
         let start = sql.find(text).expect("the statement");
@@ -407,6 +433,18 @@ mod tests {
             let s = &w.migration.statements[i - 1];
             w.locate(failure(i, s.line))
         };
+        let raw = |i: usize| {
+            let s = &w.migration.statements[i - 1];
+            is_callback_statement(&crate::diagnose::failed_statement(
+                &w.migration,
+                &w.migration.statements,
+                i - 1,
+            )) && s.line > 0
+        };
+        assert_eq!(
+            (1..=5).map(raw).collect::<Vec<_>>(),
+            [true, true, false, false, true]
+        );
         let second = at(2);
         assert_eq!((second.index, second.of, second.line), (2, 2, 2));
         assert_eq!(

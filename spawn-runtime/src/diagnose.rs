@@ -38,8 +38,14 @@ pub(crate) async fn transaction_failed(
     let error = replay_error.unwrap_or(reported);
     tracing::warn!(migration = &*m.name, error = %error.message, "migration failed");
     let secs = started.map_or(0.0, |t| t.elapsed().as_secs_f64());
-    if let Err(e) = record_failure(conns.tracking(), ctx, m, &error.to_string(), secs).await {
-        return e;
+    // A failing before_each/after_each is not the migration's failure: nothing is recorded.
+    let in_callback = statement
+        .as_ref()
+        .is_some_and(crate::callbacks::is_callback_statement);
+    if !in_callback {
+        if let Err(e) = record_failure(conns.tracking(), ctx, m, &error.to_string(), secs).await {
+            return e;
+        }
     }
     MigrateError::Failed(Box::new(MigrationFailure {
         name: m.name.to_string(),

@@ -15,7 +15,7 @@ use anyhow::anyhow;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use spawn_build::project::PinPolicy;
-use spawn_runtime::{MigrationEvent, Migrator, Report, State, StopHandle};
+use spawn_runtime::{Callbacks, MigrationEvent, Migrator, Report, State, StopHandle};
 
 use crate::commands::migration::session::{migrate_error, prepare, Prepared};
 use crate::commands::CommandContext;
@@ -46,9 +46,31 @@ pub async fn run(ctx: &CommandContext<'_>, o: &Options<'_>) -> CmdResult {
         ctx.project()?.migration(name)?;
     }
     let p = prepare(ctx, o.variables, policy).await?;
-    let result = apply(ctx, o, &p, p.migrator_waiting(o.lock_wait)).await;
+    let callbacks = match render_callbacks(ctx, &p) {
+        Ok(callbacks) => callbacks,
+        Err(e) => {
+            p.close().await;
+            return Err(e.into());
+        }
+    };
+    let migrator = p.migrator_waiting(o.lock_wait).callbacks(callbacks);
+    let result = apply(ctx, o, &p, migrator).await;
     p.close().await;
     result
+}
+
+/// The project's SQL callbacks (`callbacks/*.sql`), rendered through spawn-build for the
+/// target's environment and variables, as `compile()` embeds them.
+fn render_callbacks(ctx: &CommandContext<'_>, p: &Prepared) -> anyhow::Result<Callbacks> {
+    let mut proj = ctx.project()?;
+    let variables = match p.target.variables.as_deref() {
+        Some(path) => Some(proj.project.variables(path).map_err(|e| anyhow!("{e}"))?),
+        None => None,
+    };
+    let names: Vec<&str> = p.rendered.iter().map(|m| &*m.name).collect();
+    proj.project
+        .render_callbacks(&p.target.environment, variables.as_ref(), &names)
+        .map_err(|e| anyhow!("{e}"))
 }
 
 async fn apply(ctx: &CommandContext<'_>, o: &Options<'_>, p: &Prepared, m: Migrator) -> CmdResult {
