@@ -15,7 +15,7 @@ use anyhow::anyhow;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use spawn_build::project::PinPolicy;
-use spawn_runtime::{Callbacks, MigrationEvent, Migrator, Report, State, StopHandle};
+use spawn_runtime::{Callbacks, MigrateError, MigrationEvent, Migrator, Report, State, StopHandle};
 
 use crate::commands::migration::session::{migrate_error, prepare, Prepared};
 use crate::commands::CommandContext;
@@ -57,6 +57,16 @@ pub async fn run(ctx: &CommandContext<'_>, o: &Options<'_>) -> CmdResult {
     let result = apply(ctx, o, &p, migrator).await;
     p.close().await;
     result
+}
+
+/// `\nIts file: <spawn folder>/callbacks/x.sql.` when a callback failed.
+fn callback_file(ctx: &CommandContext<'_>, e: &MigrateError) -> Option<String> {
+    let file = match e {
+        MigrateError::CallbackFailed(f) => f.file.clone(),
+        e => e.failure()?.statement.as_ref()?.callback.clone()?,
+    };
+    let path = ctx.project().ok()?.project.layout.spawn_folder.join(file);
+    Some(format!("\nIts file: {}.", path.display()))
 }
 
 /// The project's SQL callbacks (`callbacks/*.sql`), rendered through spawn-build for the
@@ -215,8 +225,9 @@ async fn apply(ctx: &CommandContext<'_>, o: &Options<'_>, p: &Prepared, m: Migra
             Ok(())
         }
         Some(Err(e)) => {
-            // A failed migration: name its file too (the runtime knows only its name).
-            let file = e
+            // A failed migration or callback: name its file too (the runtime knows only its
+            // name).
+            let file = callback_file(ctx, &e).or_else(|| e
                 .failure()
                 .and_then(|f| ctx.project().ok().map(|proj| (f.name.clone(), proj.project.layout.migration(&f.name).up_sql())))
                 .map(|(name, up_sql)| {
@@ -224,7 +235,7 @@ async fn apply(ctx: &CommandContext<'_>, o: &Options<'_>, p: &Prepared, m: Migra
                         "\nIts file: {} (if it is pinned, re-pin after the fix: `spawn migration pin {name}`).",
                         up_sql.display()
                     )
-                })
+                }))
                 .unwrap_or_default();
             Err(Exit::Error(anyhow!(
                 "{}{file}\nSee `spawn migration status`; after fixing, run `spawn migration apply` again",
