@@ -223,9 +223,8 @@ impl Project {
             };
             let renders = match renders {
                 Ok(renders) => renders,
-                Err((e, files_read)) => {
-                    self.files_read.extend(files_read);
-                    problems.push(e.into());
+                Err(e) => {
+                    problems.push(BuildError::Callback(e));
                     continue;
                 }
             };
@@ -280,8 +279,7 @@ pub(crate) fn compile_all(
 }
 
 /// Renders and checks one callback (for `migration`, if given; else with the probe name).
-/// Returns it and whether its output depends on `migration`; or the problem and the files
-/// that were read.
+/// Returns it and whether its output depends on `migration`.
 fn render_one(
     kind: CallbackKind,
     path: &Path,
@@ -289,7 +287,7 @@ fn render_one(
     environment: &str,
     variables: Option<&Value>,
     migration: Option<&str>,
-) -> Result<(Callback, bool), (CallbackError, Vec<PathBuf>)> {
+) -> Result<(Callback, bool), Box<CallbackError>> {
     let name = migration.unwrap_or(PROBE);
     let req = RenderRequest {
         migration_name: kind.file(),
@@ -304,7 +302,7 @@ fn render_one(
     } else {
         Vec::new()
     };
-    let fail = |e| (e, vec![path.to_path_buf()]);
+    let fail = Box::new;
     let rendered: Rendered = render::render_with(&req, &extra).map_err(|source| {
         fail(CallbackError::Render {
             path: path.to_path_buf(),

@@ -71,9 +71,15 @@ pub enum BuildError {
     Environment(String),
     /// A SQL callback (`callbacks/*.sql`) that cannot be used.
     #[error(transparent)]
-    Callback(#[from] crate::callbacks::CallbackError),
+    Callback(Box<crate::callbacks::CallbackError>),
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Many(Vec<BuildError>),
+}
+
+impl From<crate::callbacks::CallbackError> for BuildError {
+    fn from(err: crate::callbacks::CallbackError) -> Self {
+        BuildError::Callback(Box::new(err))
+    }
 }
 
 impl fmt::Debug for BuildError {
