@@ -40,7 +40,7 @@ use spawn_model::{Callback, CallbackKind, Callbacks, TransactionMode};
 use crate::analyze::{self, AnalyzeError};
 use crate::error::BuildError;
 use crate::problems::Problems;
-use crate::project::{origin_of, CompiledMigration, Project, VariablesSource};
+use crate::project::{origin_of, Project, VariablesSource};
 use crate::render::{self, ComponentSource, RenderError, RenderRequest, Rendered};
 
 /// The variable `before_each` and `after_each` see the migration's name as.
@@ -246,14 +246,15 @@ impl Project {
     }
 }
 
-/// What `compile()` embeds: the callbacks rendered for each of `environments` (with the
-/// variables of `source`, before_each/after_each for each of `migrations`); problems go to
-/// `problems`. Empty when the project has no callbacks.
-pub(crate) fn compile_all(
+/// The callbacks rendered for each of `environments` (with the variables of `source`,
+/// before_each/after_each for each of `migrations`), as `compile()` embeds them and
+/// `spawn check` checks them; every problem goes to `problems`. Empty when the project has
+/// no callbacks.
+pub fn render_for_environments(
     project: &mut Project,
     environments: &[String],
     source: &VariablesSource,
-    migrations: &[CompiledMigration],
+    migrations: &[&str],
     problems: &mut Problems,
 ) -> Vec<(String, Callbacks)> {
     match project.callback_files() {
@@ -264,13 +265,12 @@ pub(crate) fn compile_all(
             return Vec::new();
         }
     }
-    let names: Vec<&str> = migrations.iter().map(|m| m.name.as_str()).collect();
     // Variables files that cannot be loaded are reported by the migrations' render already.
     let mut ignored = Problems::new();
     let loaded = project.env_variables(environments, source, &mut ignored);
     let mut out = Vec::new();
     for vars in loaded {
-        match project.render_callbacks(&vars.environment, vars.value.as_ref(), &names) {
+        match project.render_callbacks(&vars.environment, vars.value.as_ref(), migrations) {
             Ok(callbacks) => out.push((vars.environment, callbacks)),
             Err(e) => problems.push(e),
         }

@@ -174,11 +174,12 @@ impl Config {
         } = project.render_all(
             &RenderOptions::new(policy, environments.clone()).variables(variables.clone()),
         );
-        let callbacks = crate::callbacks::compile_all(
+        let names: Vec<&str> = migrations.iter().map(|m| m.name.as_str()).collect();
+        let callbacks = crate::callbacks::render_for_environments(
             &mut project,
             &environments,
             &variables,
-            &migrations,
+            &names,
             &mut problems,
         );
         if let Some(start) = settle::script_start(&out_dir) {

@@ -220,3 +220,23 @@ async fn callbacks_failing_the_build_checks_are_refused_before_anything_runs() {
     .expect("tables");
     assert_eq!(tables, 0, "nothing ran");
 }
+
+/// `spawn check` renders and checks the callbacks for every environment, as build.rs does.
+#[test]
+fn check_reports_a_broken_callback() {
+    let p = project("app");
+    let dir = p.path();
+    write_callback(dir, "before_each.sql", "SELECT {{ migration }};\n\\gexec\n");
+    let callback = dir.join("db/callbacks/before_each.sql");
+    spawn()
+        .current_dir(dir)
+        .env("SPAWN_TEST_URL", "postgres://nobody@127.0.0.1:1/none")
+        .args(["check"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "callback {} (environment dev): the rendered SQL has 1 problem:\n  line 2, column 1: \
+             psql meta-command `\\gexec` is not SQL",
+            callback.display()
+        )));
+}
