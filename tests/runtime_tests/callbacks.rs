@@ -264,3 +264,62 @@ async fn a_failing_after_migrate_names_what_stays_applied() {
     assert!(table_exists(&db.pool, "a").await);
     assert_eq!(success_count(&db.pool, &a.name).await, 1);
 }
+
+/// With the tracking tables in another database, each migration goes on its own with an
+/// attempt row: before_each/after_each still run in its transaction in the target, and a
+/// failing one leaves neither the migration nor a history row.
+#[tokio::test]
+async fn each_callbacks_run_in_the_target_transaction_with_the_tracking_tables_elsewhere() {
+    let target = TestDb::new("callbacks_split_target").await;
+    let tracking = TestDb::new("callbacks_split_tracking").await;
+    let a = Mig::new("20250101000000-a", "CREATE TABLE a (id int);");
+    let b = Mig::new("20250101000100-b", "CREATE TABLE b (id int);");
+    let ms = vec![a.clone(), b.clone()];
+    let setup = "CREATE TABLE cb_log (n serial, event text);";
+    sqlx::raw_sql(setup)
+        .execute(&target.pool)
+        .await
+        .expect("cb_log");
+    let callbacks = Callbacks {
+        after_each: vec![
+            callback(
+                CallbackKind::AfterEach,
+                Some(&a.name),
+                "INSERT INTO cb_log (event) VALUES ('after a');",
+            ),
+            callback(
+                CallbackKind::AfterEach,
+                Some(&b.name),
+                "SELECT 1;\nSELECT * FROM nothing_here;",
+            ),
+        ]
+        .into(),
+        ..Callbacks::default()
+    };
+    let err = migrator(&ms)
+        .tracking_pool(tracking.pool.clone())
+        .callbacks(callbacks)
+        .run(&target.pool)
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.starts_with(
+            "migration `20250101000100-b` failed in callback `callbacks/after_each.sql` at \
+             statement 2 of 2 (line 2 of callbacks/after_each.sql)"
+        ),
+        "{text}"
+    );
+    assert_eq!(log(&target).await, ["after a"]);
+    assert!(table_exists(&target.pool, "a").await && !table_exists(&target.pool, "b").await);
+    assert_eq!(success_count(&tracking.pool, &a.name).await, 1);
+    let b_rows: Vec<String> = rows_of(&tracking.pool, &b.name)
+        .await
+        .into_iter()
+        .map(|r| r.status)
+        .collect();
+    assert!(
+        !b_rows.iter().any(|s| s == "SUCCESS" || s == "FAILURE"),
+        "{b_rows:?}"
+    );
+}
