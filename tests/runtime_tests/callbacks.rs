@@ -313,13 +313,8 @@ async fn each_callbacks_run_in_the_target_transaction_with_the_tracking_tables_e
     assert_eq!(log(&target).await, ["after a"]);
     assert!(table_exists(&target.pool, "a").await && !table_exists(&target.pool, "b").await);
     assert_eq!(success_count(&tracking.pool, &a.name).await, 1);
-    let b_rows: Vec<String> = rows_of(&tracking.pool, &b.name)
-        .await
-        .into_iter()
-        .map(|r| r.status)
-        .collect();
     assert!(
-        !b_rows.iter().any(|s| s == "SUCCESS" || s == "FAILURE"),
-        "{b_rows:?}"
+        rows_of(&tracking.pool, &b.name).await.is_empty(),
+        "no attempt, no failure"
     );
 }
