@@ -240,3 +240,35 @@ fn check_reports_a_broken_callback() {
             callback.display()
         )));
 }
+
+/// `spawn test` migrates its template with the callbacks too, and rebuilds it when a
+/// callback changes.
+#[tokio::test(flavor = "multi_thread")]
+async fn spawn_test_runs_the_callbacks_and_rebuilds_its_template_when_they_change() {
+    let db = TestDb::new("cli_callbacks_sqltest").await;
+    let p = project("app");
+    let dir = p.path();
+    write_callback(
+        dir,
+        "after_migrate.sql",
+        "CREATE TABLE cb_marker AS SELECT {{ 'first ' ~ env }}::text AS marker;\n",
+    );
+    let test = dir.join("db/tests/marker/test.sql");
+    std::fs::create_dir_all(test.parent().expect("parent")).expect("mkdir");
+    std::fs::write(&test, "SELECT marker FROM cb_marker;\n").expect("write");
+    run(dir, &db, &["test", "expect", "marker"])
+        .assert()
+        .success();
+    let expected = std::fs::read_to_string(dir.join("db/tests/marker/expected")).expect("expected");
+    assert!(expected.contains("first dev"), "{expected}");
+    run(dir, &db, &["test", "compare"]).assert().success();
+    write_callback(
+        dir,
+        "after_migrate.sql",
+        "CREATE TABLE cb_marker AS SELECT {{ 'second ' ~ env }}::text AS marker;\n",
+    );
+    run(dir, &db, &["test", "compare"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("+ second dev"));
+}
