@@ -318,3 +318,44 @@ async fn each_callbacks_run_in_the_target_transaction_with_the_tracking_tables_e
         "no attempt, no failure"
     );
 }
+
+/// Around a no-transaction migration, before_each runs in a transaction of its own before its
+/// first statement: failing, it fails the run before the migration starts.
+#[tokio::test]
+async fn a_failing_before_each_of_a_no_transaction_migration_runs_none_of_it() {
+    let db = TestDb::new("callbacks_no_tx").await;
+    let a = Mig::new("20250101000000-a", "CREATE TABLE a (id int);");
+    let b = Mig::no_tx(
+        "20250101000100-b",
+        "CREATE TABLE b (id int);\nCREATE INDEX CONCURRENTLY b_id ON b (id);",
+    );
+    let ms = vec![a.clone(), b.clone()];
+    let callbacks = Callbacks {
+        before_each: vec![
+            callback(CallbackKind::BeforeEach, Some(&a.name), "SELECT 1;"),
+            callback(
+                CallbackKind::BeforeEach,
+                Some(&b.name),
+                "SELECT 1;\nSELECT 1 / 0;",
+            ),
+        ]
+        .into(),
+        ..Callbacks::default()
+    };
+    let err = migrator(&ms)
+        .callbacks(callbacks)
+        .run(&db.pool)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "callback `callbacks/before_each.sql` of migration `20250101000100-b` failed at \
+         statement 2 of 2 (line 2 of callbacks/before_each.sql): SELECT 1 / 0\n  ERROR 22012: \
+         division by zero\nIt ran in a transaction of its own, which was rolled back. Fix it and \
+         run again. 1 migration(s) of this run were applied and stay applied: \
+         `20250101000000-a`."
+    );
+    assert!(table_exists(&db.pool, "a").await);
+    assert!(!table_exists(&db.pool, "b").await);
+    assert!(rows_of(&db.pool, &b.name).await.is_empty());
+}
