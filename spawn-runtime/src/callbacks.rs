@@ -18,11 +18,81 @@ use std::fmt;
 
 use crate::diagnose::failed_statement;
 use crate::error::{ConnectionLost, FailedStatement, MigrateError, PgMessage};
-use crate::plan::statements_of;
-use crate::session::{Connections, RunContext};
+use crate::plan::{statements_of, Step};
+use crate::run::apply_steps;
+use crate::session::{Connections, Ledger, RunContext};
 use crate::tracking::quote_literal;
 use crate::{Migration, Statement, TransactionMode};
 use spawn_model::{Callback, Callbacks, LineOrigin};
+
+/// [`apply_steps`](crate::run::apply_steps) with the SQL callbacks `cbs`: `before_migrate`
+/// first, `before_each` and `after_each` in each transactional migration's text ([`wrap`];
+/// a failure there is mapped back to the callback's file and line), `after_migrate` once the
+/// last migration committed (not after a failure; after a stop, when something was
+/// applied). Returns whether the run stopped on request.
+pub(crate) async fn apply(
+    conns: &mut Connections,
+    ctx: &RunContext<'_>,
+    steps: &[Step<'_>],
+    ledger: &mut Ledger,
+    cbs: &Callbacks,
+) -> Result<bool, MigrateError> {
+    if cbs.is_empty() {
+        return apply_steps(conns, ctx, steps, ledger, cbs).await;
+    }
+    if let Some(c) = &cbs.before_migrate {
+        run_alone(conns, ctx, c, None).await?;
+    }
+    let wrapped: Vec<Option<Wrapped<'_>>> = steps.iter().map(|s| wrap(s.migration, cbs)).collect();
+    let wrapped_steps: Vec<Step<'_>> = steps
+        .iter()
+        .zip(&wrapped)
+        .map(|(s, w)| Step {
+            migration: w.as_ref().map_or(s.migration, |w| &w.migration),
+            ..s.clone()
+        })
+        .collect();
+    let stopped = match apply_steps(conns, ctx, &wrapped_steps, ledger, cbs).await {
+        Ok(stopped) => stopped,
+        Err(MigrateError::Failed(mut failure)) => {
+            let w = wrapped
+                .iter()
+                .flatten()
+                .find(|w| w.migration.name == failure.name);
+            if let (Some(w), Some(s)) = (w, failure.statement.take()) {
+                failure.statement = Some(w.locate(s));
+            }
+            return Err(MigrateError::Failed(failure));
+        }
+        Err(e) => return Err(e),
+    };
+    if let Some(c) = &cbs.after_migrate {
+        if ledger.next_index() > 0 {
+            run_alone(conns, ctx, c, None).await?;
+        }
+    }
+    Ok(stopped)
+}
+
+/// `before_each` (`before`) or `after_each` of the no-transaction migration `m`, if there is
+/// one, in a transaction of its own.
+pub(crate) async fn around_no_transaction(
+    conns: &mut Connections,
+    ctx: &RunContext<'_>,
+    cbs: &Callbacks,
+    m: &Migration,
+    before: bool,
+) -> Result<(), MigrateError> {
+    let callback = if before {
+        cbs.before_each_of(&m.name)
+    } else {
+        cbs.after_each_of(&m.name)
+    };
+    match callback {
+        Some(c) => run_alone(conns, ctx, c, Some(&m.name)).await,
+        None => Ok(()),
+    }
+}
 
 /// A migration with its `before_each` and `after_each` put into its text, and what is
 /// needed to map a failing statement back to where it came from.

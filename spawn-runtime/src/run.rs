@@ -222,9 +222,7 @@ impl Run<'_> {
         match &self.task {
             Task::Apply(_) => {
                 let mut ledger = Ledger::new(steps.len());
-                let result = self
-                    .apply_with_callbacks(conns, ctx, steps, &mut ledger)
-                    .await;
+                let result = callbacks::apply(conns, ctx, steps, &mut ledger, self.callbacks).await;
                 report.applied = ledger.into_applied();
                 report.stopped = result?;
             }
@@ -261,60 +259,6 @@ impl Run<'_> {
     }
 }
 
-impl Run<'_> {
-    /// [`apply_steps`] with the SQL callbacks: `before_migrate` first, `before_each` and
-    /// `after_each` in each transactional migration's text ([`callbacks::wrap`]; a failure
-    /// there is mapped back to the callback's file and line), `after_migrate` once the last
-    /// migration committed (not after a failure; after a stop, when something was applied).
-    async fn apply_with_callbacks(
-        &self,
-        conns: &mut Connections,
-        ctx: &RunContext<'_>,
-        steps: &[Step<'_>],
-        ledger: &mut Ledger,
-    ) -> Result<bool, MigrateError> {
-        let cbs = self.callbacks;
-        if cbs.is_empty() {
-            return apply_steps(conns, ctx, steps, ledger, cbs).await;
-        }
-        if let Some(c) = &cbs.before_migrate {
-            callbacks::run_alone(conns, ctx, c, None).await?;
-        }
-        let wrapped: Vec<Option<callbacks::Wrapped<'_>>> = steps
-            .iter()
-            .map(|s| callbacks::wrap(s.migration, cbs))
-            .collect();
-        let wrapped_steps: Vec<Step<'_>> = steps
-            .iter()
-            .zip(&wrapped)
-            .map(|(s, w)| Step {
-                migration: w.as_ref().map_or(s.migration, |w| &w.migration),
-                ..s.clone()
-            })
-            .collect();
-        let stopped = match apply_steps(conns, ctx, &wrapped_steps, ledger, cbs).await {
-            Ok(stopped) => stopped,
-            Err(MigrateError::Failed(mut failure)) => {
-                let w = wrapped
-                    .iter()
-                    .flatten()
-                    .find(|w| w.migration.name == failure.name);
-                if let (Some(w), Some(s)) = (w, failure.statement.take()) {
-                    failure.statement = Some(w.locate(s));
-                }
-                return Err(MigrateError::Failed(failure));
-            }
-            Err(e) => return Err(e),
-        };
-        if let Some(c) = &cbs.after_migrate {
-            if ledger.next_index() > 0 {
-                callbacks::run_alone(conns, ctx, c, None).await?;
-            }
-        }
-        Ok(stopped)
-    }
-}
-
 /// Applies the plan's steps in order; `ledger` records each as it commits. Returns `true`
 /// when it stopped early because a stop was requested (at a migration boundary: nothing is
 /// half-applied).
@@ -322,7 +266,7 @@ impl Run<'_> {
 /// The one place where the way of applying is chosen: no-transaction migrations statement
 /// by statement; transactional ones in batches when their history rows can commit with them
 /// (one database), one at a time with an attempt row otherwise (tracking tables elsewhere).
-async fn apply_steps(
+pub(crate) async fn apply_steps(
     conns: &mut Connections,
     ctx: &RunContext<'_>,
     steps: &[Step<'_>],
@@ -341,14 +285,9 @@ async fn apply_steps(
             return Ok(true);
         }
         i += if step.migration.mode == TransactionMode::NoTransaction {
-            let name = Some(&*step.migration.name);
-            if let Some(c) = cbs.before_each_of(&step.migration.name) {
-                callbacks::run_alone(conns, ctx, c, name).await?;
-            }
+            callbacks::around_no_transaction(conns, ctx, cbs, step.migration, true).await?;
             no_transaction::apply(conns, ctx, step, ledger).await?;
-            if let Some(c) = cbs.after_each_of(&step.migration.name) {
-                callbacks::run_alone(conns, ctx, c, name).await?;
-            }
+            callbacks::around_no_transaction(conns, ctx, cbs, step.migration, false).await?;
             1
         } else if conns.is_split() {
             split::apply_one(conns, ctx, step.migration, ledger).await?;
