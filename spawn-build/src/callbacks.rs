@@ -18,6 +18,11 @@
 //! are refused. Any other file in `callbacks/` is an error (a misspelt callback would
 //! otherwise never run silently).
 //!
+//! `compile()` tells cargo to watch `callbacks/` (and `components/`, which callbacks render
+//! from) once the folder exists. A `callbacks/` folder created after the last build is
+//! only seen when the build script runs again: touch `build.rs` (or `spawn.toml`) once after
+//! creating it.
+//!
 //! ```no_run
 //! use spawn_build::project::Project;
 //!

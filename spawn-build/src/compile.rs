@@ -188,12 +188,14 @@ impl Config {
 
         // Tell cargo what to watch even when failing, so fixing a file reruns the script.
         let mut watched = project.files_read.clone();
+        // callbacks/ when it exists. Not the spawn folder otherwise: it may be the crate's
+        // own folder (`spawn_folder = "."`), whose target/ would rerun the script every build;
+        // a callbacks/ folder created later is seen once the script reruns (see
+        // `crate::callbacks`).
         let callbacks_dir = project.layout.callbacks_dir();
-        watched.insert(if callbacks_dir.is_dir() {
-            callbacks_dir
-        } else {
-            project.layout.spawn_folder.clone()
-        });
+        if callbacks_dir.is_dir() {
+            watched.insert(callbacks_dir);
+        }
         let migrations_dir = project.layout.migrations_dir();
         watched.insert(if migrations_dir.is_dir() {
             migrations_dir

@@ -141,6 +141,12 @@ fn a_project_without_callbacks_generates_what_it_did_before() {
     let compiled = p.config().compile().expect("compile");
     assert!(compiled.callbacks.is_empty());
     assert!(!p.generated().contains("__with_callbacks"));
+    // Not the whole spawn folder (it may be the crate's own, target/ and all).
+    assert!(
+        !compiled.watched.contains(&p.path("db")),
+        "{:?}",
+        compiled.watched
+    );
 }
 
 #[test]
