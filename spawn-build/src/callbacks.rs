@@ -245,8 +245,12 @@ impl Project {
         if callbacks.is_empty() {
             return BuildError::from_many(problems).map_or(Ok(callbacks), Err);
         }
-        // Rendered from the working tree: every component edit can change them.
-        self.files_read.insert(self.layout.components_dir());
+        // Rendered from the working tree: every component edit can change them. (A path that
+        // does not exist would rerun the build script every time.)
+        let components_dir = self.layout.components_dir();
+        if components_dir.is_dir() {
+            self.files_read.insert(components_dir);
+        }
         BuildError::from_many(problems).map_or(Ok(callbacks), Err)
     }
 }
