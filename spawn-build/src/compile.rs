@@ -61,6 +61,9 @@ pub struct Compiled {
     pub warnings: Vec<UndefinedVariable>,
     /// Draft migrations, checked but left out (each also a `cargo:warning`).
     pub drafts: Vec<String>,
+    /// The SQL callbacks (`callbacks/*.sql`) rendered for each environment (none when the
+    /// project has none).
+    pub callbacks: Vec<(String, spawn_model::Callbacks)>,
 }
 
 impl Config {
@@ -171,13 +174,31 @@ impl Config {
             warnings,
             drafts,
             ..
-        } = project.render_all(&RenderOptions::new(policy, environments).variables(variables));
+        } = project.render_all(
+            &RenderOptions::new(policy, environments.clone()).variables(variables.clone()),
+        );
+        let names: Vec<&str> = migrations.iter().map(|m| m.name.as_str()).collect();
+        let callbacks = crate::callbacks::render_for_environments(
+            &mut project,
+            &environments,
+            &variables,
+            &names,
+            &mut problems,
+        );
         if let Some(start) = settle::script_start(&out_dir) {
             settle::backdate(project.files_written.iter().map(PathBuf::as_path), start);
         }
 
         // Tell cargo what to watch even when failing, so fixing a file reruns the script.
         let mut watched = project.files_read.clone();
+        // callbacks/ when it exists. Not the spawn folder otherwise: it may be the crate's
+        // own folder (`spawn_folder = "."`), whose target/ would rerun the script every build;
+        // a callbacks/ folder created later is seen once the script reruns (see
+        // `crate::callbacks`).
+        let callbacks_dir = project.layout.callbacks_dir();
+        if callbacks_dir.is_dir() {
+            watched.insert(callbacks_dir);
+        }
         let migrations_dir = project.layout.migrations_dir();
         watched.insert(if migrations_dir.is_dir() {
             migrations_dir
@@ -217,11 +238,12 @@ impl Config {
         problems.into_result()?;
         saved?;
 
-        let generated = codegen::write(
+        let generated = codegen::write_with_callbacks(
             &out_dir,
             &migrations,
             project.config.default_environment(),
             project.config.default_spawn_schema(),
+            &callbacks,
         )?;
         Ok(Compiled {
             migrations,
@@ -231,6 +253,7 @@ impl Config {
             watched,
             warnings,
             drafts,
+            callbacks,
         })
     }
 }

@@ -126,8 +126,17 @@ pub enum BuildError {
     },
     #[error("{0}")]
     Environment(String),
+    /// A SQL callback (`callbacks/*.sql`) that cannot be used.
+    #[error(transparent)]
+    Callback(Box<crate::callbacks::CallbackError>),
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
     Many(Vec<BuildError>),
+}
+
+impl From<crate::callbacks::CallbackError> for BuildError {
+    fn from(err: crate::callbacks::CallbackError) -> Self {
+        BuildError::Callback(Box::new(err))
+    }
 }
 
 impl fmt::Debug for BuildError {

@@ -7,6 +7,7 @@
 //!   migrations/<name>/down.sql    what a rollback runs to undo it (optional)
 //!   migrations/<name>/lock.toml   its pin, once pinned
 //!   pinned/<2 hex>/<rest>         the content-addressed pin store
+//!   callbacks/<callback>.sql      SQL callbacks around a run (before_migrate, after_each, …)
 //!   tests/                        tests (used by the CLI)
 //! ```
 //!
@@ -147,6 +148,11 @@ impl Layout {
 
     pub fn pinned_dir(&self) -> PathBuf {
         self.spawn_folder.join("pinned")
+    }
+
+    /// `callbacks/`: the SQL callbacks run around a migration run (see [`crate::callbacks`]).
+    pub fn callbacks_dir(&self) -> PathBuf {
+        self.spawn_folder.join("callbacks")
     }
 
     pub fn tests_dir(&self) -> PathBuf {

@@ -216,7 +216,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The other modules: [`spawn_toml`] parses `spawn.toml`, [`layout`] finds the project's
+//! The other modules: [`callbacks`] renders the SQL callbacks run around a migration run,
+//! [`spawn_toml`] parses `spawn.toml`, [`layout`] finds the project's
 //! folders, [`render`] renders one template, [`variables`] loads variables files, [`pin`] is
 //! the content-addressed store, and [`analyze`] splits SQL into statements and finds what
 //! cannot run in a transaction.
@@ -226,6 +227,7 @@
 
 pub mod analyze;
 mod cache;
+pub mod callbacks;
 mod codegen;
 mod compile;
 pub mod component_status;

@@ -4,7 +4,7 @@
 //! the rendered SQL, its checksums, how it runs ([`TransactionMode`]), where its statements
 //! are ([`Statement`]), how a rerun recovers a statement of a no-transaction migration that
 //! was started but not recorded ([`Recovery`]) and which component wrote which lines
-//! ([`LineOrigin`]). The build
+//! ([`LineOrigin`]); and the SQL callbacks run around a migration run ([`Callbacks`]). The build
 //! pipeline (`spawn-build`) produces these values, embeds them into an application as static
 //! data, and the CLI hands them to the migrator directly; the runtime (`spawn-runtime`)
 //! applies them. Because all three use this one model, they cannot disagree about what a
@@ -17,11 +17,13 @@
 
 #![warn(missing_docs)]
 
+mod callbacks;
 pub mod checksum;
 mod migration;
 mod origin;
 mod statement;
 
+pub use callbacks::{Callback, CallbackKind, Callbacks};
 pub use migration::{Down, Migration};
 
 /// Where a tenant part (`tenant.sql`) names its tenant: spawn-build renders `tenant` as this

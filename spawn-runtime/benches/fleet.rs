@@ -49,7 +49,10 @@ async fn tenant_database(label: &str, tenants: &[String]) -> TestDb {
         .iter()
         .map(|t| format!("CREATE SCHEMA {t};"))
         .collect();
-    sqlx::raw_sql(&ddl).execute(&db.pool).await.expect("schemas");
+    sqlx::raw_sql(&ddl)
+        .execute(&db.pool)
+        .await
+        .expect("schemas");
     db
 }
 

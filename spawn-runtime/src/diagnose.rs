@@ -38,8 +38,14 @@ pub(crate) async fn transaction_failed(
     let error = replay_error.unwrap_or(reported);
     tracing::warn!(migration = &*m.name, error = %error.message, "migration failed");
     let secs = started.map_or(0.0, |t| t.elapsed().as_secs_f64());
-    if let Err(e) = record_failure(conns.tracking(), ctx, m, &error.to_string(), secs).await {
-        return e;
+    // A failing before_each/after_each is not the migration's failure: nothing is recorded.
+    let in_callback = statement
+        .as_ref()
+        .is_some_and(crate::callbacks::is_callback_statement);
+    if !in_callback {
+        if let Err(e) = record_failure(conns.tracking(), ctx, m, &error.to_string(), secs).await {
+            return e;
+        }
     }
     MigrateError::Failed(Box::new(MigrationFailure {
         name: m.name.to_string(),
@@ -159,5 +165,6 @@ pub(crate) fn failed_statement(
         line: s.line,
         first_line,
         component: m.origin_of_line(s.line).flatten().map(str::to_string),
+        callback: None,
     }
 }

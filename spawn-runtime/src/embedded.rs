@@ -3,6 +3,7 @@
 //! pointers.
 
 use crate::Migration;
+use spawn_model::Callbacks;
 
 /// One migration rendered for one environment, in static form.
 #[derive(Debug)]
@@ -22,6 +23,15 @@ pub struct EmbeddedMigration {
     pub renders: &'static [EmbeddedRender],
 }
 
+/// The SQL callbacks (`callbacks/*.sql`) rendered for one environment, in static form.
+#[derive(Debug)]
+pub struct EmbeddedCallbacks {
+    /// The environment they were rendered for.
+    pub environment: &'static str,
+    /// The renders, borrowing the binary's static data.
+    pub callbacks: Callbacks,
+}
+
 /// The migrations compiled into the binary by `spawn_build::compile()` and
 /// `embed_migrations!()`.
 #[derive(Debug)]
@@ -29,6 +39,7 @@ pub struct Migrations {
     migrations: &'static [EmbeddedMigration],
     default_environment: &'static str,
     tracking_schema: &'static str,
+    callbacks: &'static [EmbeddedCallbacks],
 }
 
 impl Migrations {
@@ -42,7 +53,29 @@ impl Migrations {
             migrations,
             default_environment,
             tracking_schema,
+            callbacks: &[],
         }
+    }
+
+    #[doc(hidden)]
+    #[must_use]
+    pub const fn __with_callbacks(mut self, callbacks: &'static [EmbeddedCallbacks]) -> Self {
+        self.callbacks = callbacks;
+        self
+    }
+
+    /// The SQL callbacks (`callbacks/*.sql`) as rendered for `environment`, if the project
+    /// has any (`None` when it has none, or `environment` was not compiled in).
+    pub fn callbacks(&self, environment: &str) -> Option<&'static Callbacks> {
+        self.callbacks
+            .iter()
+            .find(|c| c.environment == environment)
+            .map(|c| &c.callbacks)
+    }
+
+    /// Every environment's embedded callbacks.
+    pub fn embedded_callbacks(&self) -> &'static [EmbeddedCallbacks] {
+        self.callbacks
     }
 
     /// Every embedded migration, in apply order.

@@ -227,6 +227,10 @@ pub enum MigrateError {
     /// A migration's `down.sql` failed during a rollback.
     #[error(transparent)]
     DownFailed(Box<DownFailure>),
+    /// A callback that runs in a transaction of its own (`before_migrate`, `after_migrate`,
+    /// or `before_each`/`after_each` of a no-transaction migration) failed.
+    #[error(transparent)]
+    CallbackFailed(Box<crate::callbacks::CallbackFailure>),
 
     /// The migrator's own connection could not be opened (refused, no answer within the
     /// connect timeout, authentication, …).
@@ -534,9 +538,12 @@ pub struct FailedStatement {
     pub line: u32,
     /// The statement's first line of text.
     pub first_line: String,
-    /// The component that produced the line (`None`: the migration's own `up.sql`, or not
-    /// known).
+    /// The component that produced the line (`None`: the migration's own `up.sql`, the
+    /// callback file itself, or not known).
     pub component: Option<String>,
+    /// The callback the statement belongs to (e.g. `callbacks/before_each.sql`), when it is
+    /// not the migration's own: `line`, `index` and `of` are then the callback's.
+    pub callback: Option<String>,
 }
 
 /// What PostgreSQL said about a failure.
@@ -622,11 +629,18 @@ impl fmt::Display for MigrationFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "migration `{}` failed", self.name)?;
         if let Some(s) = &self.statement {
-            write!(
-                f,
-                " at statement {} of {} (line {} of the rendered SQL",
-                s.index, s.of, s.line
-            )?;
+            match &s.callback {
+                Some(callback) => write!(
+                    f,
+                    " in callback `{callback}` at statement {} of {} (line {} of {callback}",
+                    s.index, s.of, s.line
+                )?,
+                None => write!(
+                    f,
+                    " at statement {} of {} (line {} of the rendered SQL",
+                    s.index, s.of, s.line
+                )?,
+            }
             if let Some(c) = &s.component {
                 write!(f, ", from component `{c}`")?;
             }

@@ -153,6 +153,47 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Callbacks
+//!
+//! A project's `callbacks/before_migrate.sql`, `before_each.sql`, `after_each.sql` and
+//! `after_migrate.sql` (see [spawn-build's `callbacks`](../spawn_build/callbacks/index.html))
+//! are rendered at build time and embedded with the migrations, one [`Callbacks`] per
+//! environment; [`Migrations::migrator`] picks the environment's. A run calls them only when
+//! something is pending (a start-up with nothing to apply stays ONE statement without the
+//! lock):
+//!
+//! * `before_migrate` once before the first pending migration, and `after_migrate` once after
+//!   the last migration the run applied (also after a stop; not after a failure), each in a
+//!   transaction of its own, sent as one message;
+//! * `before_each` and `after_each` inside each transactional migration's transaction, in the
+//!   same message as the migration (no extra round trip): a failing one rolls the migration
+//!   back with it, and no history row is written (the migration stays pending). Around a
+//!   no-transaction migration they run each in a transaction of its own, before its first and
+//!   after its last statement.
+//!
+//! A failing callback fails the run naming the callback file, its statement and line
+//! ([`FailedStatement::callback`] inside a migration, [`MigrateError::CallbackFailed`] on
+//! its own). Migrations rendered at run time get theirs with [`Migrator::callbacks`]:
+//!
+//! ```no_run
+//! use spawn_runtime::{Callback, CallbackKind, Callbacks, Migration, Migrator, Recovery, Statement};
+//!
+//! # async fn f(pool: spawn_runtime::sqlx::PgPool) -> Result<(), spawn_runtime::MigrateError> {
+//! let one = |sql: &str| vec![Statement { start: 0, end: sql.len(), line: 1, recovery: Recovery::Transactional }];
+//! let sql = "CREATE TABLE fruit (id bigint PRIMARY KEY)";
+//! let analyze = "ANALYZE";
+//! let callbacks = Callbacks {
+//!     after_migrate: Some(Callback::new(CallbackKind::AfterMigrate, analyze, one(analyze))),
+//!     ..Callbacks::default()
+//! };
+//! let report = Migrator::new(vec![Migration::new("20250301080000-fruit", sql, one(sql))])
+//!     .callbacks(callbacks)
+//!     .run(&pool)
+//!     .await?;
+//! println!("{report}");
+//! # Ok(()) }
+//! ```
+//!
 //! # Tracking tables in another database
 //!
 //! [`Migrator::tracking_pool`] keeps the tracking tables in another database than the one
@@ -183,6 +224,7 @@
 pub mod embedded;
 
 mod batch;
+mod callbacks;
 pub mod connect;
 mod diagnose;
 mod error;
@@ -206,6 +248,7 @@ pub mod tenants;
 pub mod testing;
 mod tracking;
 
+pub use callbacks::CallbackFailure;
 pub use connect::{ConnectError, DEFAULT_CONNECT_TIMEOUT};
 pub use embedded::Migrations;
 pub use error::{
@@ -225,7 +268,10 @@ pub use spawn_macros::embed_migrations;
 /// migrated template; see [`testing`].
 #[cfg(feature = "testing")]
 pub use spawn_macros::test;
-pub use spawn_model::{Down, LineOrigin, Migration, Recovery, Statement, TransactionMode};
+pub use spawn_model::{
+    Callback, CallbackKind, Callbacks, Down, LineOrigin, Migration, Recovery, Statement,
+    TransactionMode,
+};
 /// The sqlx version this crate is built on, re-exported so applications use the same one.
 pub use sqlx;
 pub use status::{MigrationStatus, State};
@@ -234,6 +280,6 @@ pub use tracking::{BOOTSTRAP_MIGRATION, DEFAULT_NAMESPACE, SPAWN_NAMESPACE};
 /// Items used by the code that `embed_migrations!()` generates. Not a public API.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::embedded::{EmbeddedMigration, EmbeddedRender};
+    pub use crate::embedded::{EmbeddedCallbacks, EmbeddedMigration, EmbeddedRender};
     pub use std::borrow::Cow;
 }

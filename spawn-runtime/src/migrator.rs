@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use sqlx::PgPool;
 
 use crate::connect::DEFAULT_CONNECT_TIMEOUT;
-use crate::embedded::{EmbeddedMigration, Migrations};
+use crate::embedded::{EmbeddedCallbacks, EmbeddedMigration, Migrations};
 use crate::error::MigrateError;
 use crate::plan::Checks;
 use crate::progress::{run_token, Hooks, MigrationEvent, Observer, StopHandle};
@@ -27,6 +27,7 @@ use crate::session::{BatchLimits, Pools, Timeouts};
 use crate::status::{self, MigrationStatus};
 use crate::tracking::Tracking;
 use crate::Migration;
+use spawn_model::Callbacks;
 
 /// Default wait for the migration lock.
 pub const DEFAULT_LOCK_WAIT: Duration = Duration::from_secs(60);
@@ -90,6 +91,9 @@ pub struct Migrator {
     tracking_pool: Option<PgPool>,
     /// The tenant whose parts this migrator applies ([`Migrator::tenant`]).
     tenant: Option<String>,
+    /// Set with [`Migrator::callbacks`]; otherwise an embedded set's, for its environment.
+    callbacks: Option<Arc<Callbacks>>,
+    embedded_callbacks: &'static [EmbeddedCallbacks],
 }
 
 enum Mode<'m> {
@@ -131,6 +135,8 @@ impl Migrator {
             stop: None,
             tracking_pool: None,
             tenant: None,
+            callbacks: None,
+            embedded_callbacks: &[],
         }
     }
 
@@ -254,6 +260,29 @@ impl Migrator {
     pub fn tracking_pool(mut self, pool: PgPool) -> Self {
         self.tracking_pool = Some(pool);
         self
+    }
+
+    /// The SQL callbacks run around [`run`](Migrator::run), replacing those of an embedded
+    /// set (which come with [`Migrations::migrator`], rendered for the environment). See the
+    /// crate docs, "Callbacks": they run only when something is pending, `before_each` and
+    /// `after_each` inside each migration's transaction.
+    pub fn callbacks(mut self, callbacks: Callbacks) -> Self {
+        self.callbacks = Some(Arc::new(callbacks));
+        self
+    }
+
+    /// The callbacks of a run in `environment` (`None`: rendered migrations).
+    fn callbacks_for(&self, environment: Option<&str>) -> &Callbacks {
+        if let Some(callbacks) = &self.callbacks {
+            return callbacks;
+        }
+        environment
+            .and_then(|env| {
+                self.embedded_callbacks
+                    .iter()
+                    .find(|c| c.environment == env)
+            })
+            .map_or(&Callbacks::NONE, |c| &c.callbacks)
     }
 
     /// Applies what is pending (see the crate docs for the checks that make it refuse).
@@ -483,7 +512,8 @@ impl Migrator {
         if rollback && self.tracking_pool.is_some() {
             return Err(MigrateError::RollbackNeedsOneDatabase);
         }
-        let run = self.run_of(&migrations, mode)?;
+        let mut run = self.run_of(&migrations, mode)?;
+        run.callbacks = self.callbacks_for(environment.as_deref());
         let mut report = Report {
             rollback,
             dry_run: self.dry_run,
@@ -543,6 +573,7 @@ impl Migrator {
                 token: run_token(),
             },
             dry_run: self.dry_run,
+            callbacks: &Callbacks::NONE,
         })
     }
 }
@@ -574,6 +605,10 @@ fn finish(report: Report, result: Result<(), MigrateError>) -> Result<Report, Mi
             failure.applied_before = report.applied.into_iter().map(|a| a.name).collect();
             Err(MigrateError::Failed(failure))
         }
+        Err(MigrateError::CallbackFailed(mut failure)) => {
+            failure.applied_before = report.applied.into_iter().map(|a| a.name).collect();
+            Err(MigrateError::CallbackFailed(failure))
+        }
         Err(MigrateError::ConnectionLost(mut lost)) => {
             lost.applied_before = report.applied.into_iter().map(|a| a.name).collect();
             Err(MigrateError::ConnectionLost(lost))
@@ -586,13 +621,15 @@ impl Migrations {
     /// A [`Migrator`] preloaded with the embedded set, its default environment (or
     /// `SPAWN_ENV`) and its tracking schema.
     pub fn migrator(&self) -> Migrator {
-        Migrator::with_source(
+        let mut migrator = Migrator::with_source(
             Source::Embedded {
                 migrations: self.embedded(),
                 default_environment: self.default_environment(),
             },
             self.tracking_schema(),
-        )
+        );
+        migrator.embedded_callbacks = self.embedded_callbacks();
+        migrator
     }
 
     /// Applies what is pending: `self.migrator().run(pool)`.

@@ -9,7 +9,9 @@
 //! 2. create the tracking tables if they are missing (first run only);
 //! 3. read the history (one query), check everything, plan;
 //! 4. apply: batches of transactional migrations, one message each ([`crate::batch`]);
-//!    no-transaction migrations statement by statement ([`crate::no_transaction`]);
+//!    no-transaction migrations statement by statement ([`crate::no_transaction`]); with
+//!    SQL callbacks, `before_migrate` first and `after_migrate` last, each one message
+//!    ([`crate::callbacks`]);
 //! 5. release the lock.
 //!
 //! Step 3 reads the history again, under the lock: another migrator may have changed it
@@ -33,7 +35,8 @@ use crate::report::Report;
 use crate::rollback::{self, RollbackTarget};
 use crate::session::{BatchLimits, Connections, Ledger, LockRequest, Pools, RunContext, Timeouts};
 use crate::tracking::{History, TablesState, Tracking};
-use crate::{batch, no_transaction, split, Migration, TransactionMode};
+use crate::{batch, callbacks, no_transaction, split, Migration, TransactionMode};
+use spawn_model::Callbacks;
 
 /// What a run does once it holds the lock.
 #[derive(Debug)]
@@ -75,6 +78,8 @@ pub(crate) struct Run<'r> {
     pub hooks: Hooks,
     /// Only plan: change nothing.
     pub dry_run: bool,
+    /// The SQL callbacks run around what is applied.
+    pub callbacks: &'r Callbacks,
 }
 
 impl Run<'_> {
@@ -258,7 +263,7 @@ impl Run<'_> {
         match &self.task {
             Task::Apply(_) => {
                 let mut ledger = Ledger::new(steps.len());
-                let result = apply_steps(conns, ctx, steps, &mut ledger).await;
+                let result = callbacks::apply(conns, ctx, steps, &mut ledger, self.callbacks).await;
                 report.applied = ledger.into_applied();
                 report.stopped = result?;
             }
@@ -303,11 +308,12 @@ impl Run<'_> {
 /// The one place where the way of applying is chosen: no-transaction migrations statement
 /// by statement; transactional ones in batches when their history rows can commit with them
 /// (one database), one at a time with an attempt row otherwise (tracking tables elsewhere).
-async fn apply_steps(
+pub(crate) async fn apply_steps(
     conns: &mut Connections,
     ctx: &RunContext<'_>,
     steps: &[Step<'_>],
     ledger: &mut Ledger,
+    cbs: &Callbacks,
 ) -> Result<bool, MigrateError> {
     let mut i = 0;
     while let Some(step) = steps.get(i) {
@@ -321,7 +327,9 @@ async fn apply_steps(
             return Ok(true);
         }
         i += if step.migration.mode == TransactionMode::NoTransaction {
+            callbacks::around_no_transaction(conns, ctx, cbs, step.migration, true).await?;
             no_transaction::apply(conns, ctx, step, ledger).await?;
+            callbacks::around_no_transaction(conns, ctx, cbs, step.migration, false).await?;
             1
         } else if conns.is_split() {
             split::apply_one(conns, ctx, step.migration, ledger).await?;

@@ -4,6 +4,7 @@
 mod common;
 
 mod apply;
+mod callbacks;
 mod compat;
 mod connect;
 mod crash_recovery;

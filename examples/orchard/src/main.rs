@@ -5,7 +5,8 @@
 //! did: the first migration is pinned to version 1 of `price_with_tax`, so even on a fresh
 //! database it installs version 1 before the second migration installs version 2. The third
 //! migration seeds the price list from a CSV data file (`read_csv`); its rows show up in the
-//! `orchard_prices` view printed at the end.
+//! `orchard_prices` view printed at the end. The callback `db/callbacks/after_migrate.sql`
+//! runs `ANALYZE` after a run that applied something.
 //!
 //! Every migration has a `down.sql`. With `--rollback-demo` the app then rolls the newest
 //! migration back (its `down.sql` runs in one transaction with a `REVERT` history row) and
@@ -40,6 +41,14 @@ async fn main() -> anyhow::Result<()> {
 
     let report = MIGRATIONS.run(&pool).await?;
     println!("{report}");
+    if !report.applied.is_empty() {
+        let analyzed: bool = sqlx::query_scalar(
+            "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = 'orchard'",
+        )
+        .fetch_one(&pool)
+        .await?;
+        println!("callbacks/after_migrate.sql analyzed the orchard table: {analyzed}");
+    }
 
     println!("\nWhat each migration's price_with_tax computed for a net price of 100:");
     let rows = sqlx::query("SELECT migration, function_comment, price_of_100::text AS price_of_100 FROM pricing_log ORDER BY migration")

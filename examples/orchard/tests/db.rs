@@ -192,3 +192,18 @@ async fn up_down_up_leaves_the_same_schema_and_data(pool: PgPool) {
     );
     assert_eq!(prices(pool).await, up_prices);
 }
+
+/// build.rs embeds `db/callbacks/after_migrate.sql` beside the migrations, per environment.
+#[test]
+fn the_after_migrate_callback_is_embedded_for_every_environment() {
+    for env in ["dev", "prod"] {
+        let callbacks = MIGRATIONS.callbacks(env).expect("callbacks compiled in");
+        let after = callbacks.after_migrate.as_ref().expect("after_migrate");
+        assert!(
+            after.sql.ends_with("ANALYZE orchard, variety;"),
+            "{}",
+            after.sql
+        );
+        assert!(callbacks.before_migrate.is_none() && callbacks.before_each.is_empty());
+    }
+}

@@ -103,12 +103,26 @@ const UP_SQL_TEMPLATE: &str = "/up.sql";
 
 /// Renders one migration.
 pub fn render(req: &RenderRequest<'_>) -> Result<Rendered, RenderError> {
+    render_with(req, &[])
+}
+
+/// Renders one template like [`render`], with `extra` variables in its context besides `env`
+/// and `variables` (e.g. a callback's `migration`, see [`crate::callbacks`]).
+pub fn render_with(
+    req: &RenderRequest<'_>,
+    extra: &[(&str, Value)],
+) -> Result<Rendered, RenderError> {
     let source = read_up_sql(req)?;
     let components = Arc::new(Components::new(req.components.clone()));
     let uuids = Arc::new(UuidLog::default());
+    let extra: Value = extra
+        .iter()
+        .map(|(name, value)| ((*name).to_owned(), value.clone()))
+        .collect();
     let ctx = context! {
         env => req.environment,
         variables => req.variables.cloned().unwrap_or(Value::from(())),
+        ..extra
     };
 
     let printed_undefined = PrintedUndefined::default();

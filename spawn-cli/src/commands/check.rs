@@ -23,7 +23,7 @@ use spawn_build::component_status::{component_status, ComponentState};
 use spawn_build::error::BuildError;
 use spawn_build::layout::LayoutError;
 use spawn_build::problems::Problems;
-use spawn_build::project::{PinPolicy, RenderOptions};
+use spawn_build::project::{PinPolicy, RenderOptions, VariablesSource};
 
 use crate::commands::CommandContext;
 use crate::exit::{self, CmdResult, Exit};
@@ -52,6 +52,15 @@ pub fn run(ctx: &CommandContext<'_>, strict: bool, no_drafts: bool) -> CmdResult
             let renders = proj.project.render_all(&options);
             let rendered = renders.problems.is_empty();
             problems.extend(renders.problems);
+            // The callbacks, rendered and checked for every environment as build.rs does.
+            let names: Vec<&str> = renders.migrations.iter().map(|m| m.name.as_str()).collect();
+            spawn_build::callbacks::render_for_environments(
+                &mut proj.project,
+                &environments,
+                &VariablesSource::SpawnToml,
+                &names,
+                &mut problems,
+            );
             warnings = renders.warnings.iter().map(ToString::to_string).collect();
             drafts = renders.drafts;
             if rendered {

@@ -407,12 +407,24 @@ async fn run_tests(ctx: &CommandContext<'_>, args: &TestRunArgs, mode: Mode) -> 
             );
         }
     }
-    let fingerprint = runner::template::fingerprint(&migrations, &target.environment);
+    // The SQL callbacks, as `spawn migration apply` and an embedding app run them.
+    let variables = match target.variables.as_deref() {
+        Some(path) => Some(proj.project.variables(path).map_err(|e| anyhow!("{e}"))?),
+        None => None,
+    };
+    let names: Vec<&str> = migrations.iter().map(|m| &*m.name).collect();
+    let callbacks = proj
+        .project
+        .render_callbacks(&target.environment, variables.as_ref(), &names)
+        .map_err(|e| anyhow!("{e}"))?;
+    let fingerprint =
+        runner::template::fingerprint_with_callbacks(&migrations, &callbacks, &target.environment);
     let tracking_schema = target.spawn_schema.clone();
     let configure = move |migrator: Migrator| {
         migrator
             .tracking_schema(&tracking_schema)
             .created_by_app("spawn test")
+            .callbacks(callbacks.clone())
     };
     let migrator = configure(Migrator::new(migrations.clone()));
     let conn = target.connection().await?;

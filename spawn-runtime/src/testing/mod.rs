@@ -68,7 +68,8 @@
 //! `env = "…"`, else `SPAWN_ENV`, else the build's default target's environment. The template
 //! is named from the package, its folder and the environment ([`template_name`]) and its
 //! `COMMENT ON DATABASE` is the [`fingerprint`] of the migrations (each name and SHA-256
-//! checksum) and environment. [`prepare_template`] reuses it while the fingerprint matches,
+//! checksum) and environment, and of the SQL callbacks it runs, if any
+//! ([`fingerprint_with_callbacks`]). [`prepare_template`] reuses it while the fingerprint matches,
 //! across test binaries and runs, and rebuilds it when a migration changes; concurrent
 //! binaries wait on an advisory lock and build it once; the tests of one binary share one
 //! check or build.
@@ -119,7 +120,9 @@ pub use error::TestingError;
 pub use fixtures::{apply_fixtures, read_fixtures, Fixture};
 pub use run::{run_test, run_test_async, TestConfig, TestOutcome};
 pub use server::{server, TestServer};
-pub use template::{fingerprint, prepare_template, template_name, TemplateState};
+pub use template::{
+    fingerprint, fingerprint_with_callbacks, prepare_template, template_name, TemplateState,
+};
 
 /// Items used by the code `#[spawn_runtime::test]` generates. Not a public API.
 #[doc(hidden)]

@@ -15,7 +15,7 @@ use super::background::{drop_later, take_clone};
 use super::database::{drop_database, unique_database_name};
 use super::fixtures::{apply_fixtures, read_fixtures};
 use super::server::{server, TestServer};
-use super::template::{fingerprint, prepare_template, template_name};
+use super::template::{fingerprint_with_callbacks, prepare_template, template_name};
 use super::TestingError;
 use crate::Migrations;
 
@@ -213,7 +213,10 @@ async fn ensure_template(
         }
     })?;
     let name = template_name(config.package, config.manifest_dir, &environment);
-    let fingerprint = fingerprint(&rendered, &environment);
+    let callbacks = migrations
+        .callbacks(&environment)
+        .unwrap_or(&crate::Callbacks::NONE);
+    let fingerprint = fingerprint_with_callbacks(&rendered, callbacks, &environment);
 
     type Cells = Mutex<HashMap<String, Arc<tokio::sync::OnceCell<()>>>>;
     static BUILT: OnceLock<Cells> = OnceLock::new();

@@ -14,7 +14,7 @@ use sqlx::{Connection, PgConnection};
 
 use super::TestingError;
 use crate::connect::connect;
-use crate::{Migration, Migrator, DEFAULT_CONNECT_TIMEOUT};
+use crate::{Callbacks, Migration, Migrator, DEFAULT_CONNECT_TIMEOUT};
 
 /// Whether [`prepare_template`] found the template up to date or built it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +38,35 @@ pub fn fingerprint(migrations: &[Migration], environment: &str) -> String {
         hash.update(migration.name.as_bytes());
         hash.update(b"\0");
         hash.update(migration.sha256);
+    }
+    hex::encode(hash.finalize())
+}
+
+/// [`fingerprint`], with the SQL callbacks the template is migrated with: the same value
+/// when there are none; otherwise any change to a callback changes it too.
+pub fn fingerprint_with_callbacks(
+    migrations: &[Migration],
+    callbacks: &Callbacks,
+    environment: &str,
+) -> String {
+    let base = fingerprint(migrations, environment);
+    if callbacks.is_empty() {
+        return base;
+    }
+    let mut hash = Sha256::new();
+    hash.update(b"spawn-template-callbacks-v1\0");
+    hash.update(base.as_bytes());
+    let all = callbacks
+        .before_migrate
+        .iter()
+        .chain(callbacks.after_migrate.iter())
+        .chain(callbacks.before_each.iter())
+        .chain(callbacks.after_each.iter());
+    for c in all {
+        for part in [c.kind.file(), c.migration.as_deref().unwrap_or(""), &c.sql] {
+            hash.update(part.as_bytes());
+            hash.update(b"\0");
+        }
     }
     hex::encode(hash.finalize())
 }
@@ -165,7 +194,24 @@ mod tests {
         assert_ne!(base, fingerprint(&[b.clone(), a.clone()], "dev"));
         assert_ne!(base, fingerprint(std::slice::from_ref(&a), "dev"));
         let b2 = migration("20250102000000-b", "SELECT 3");
-        assert_ne!(base, fingerprint(&[a, b2], "dev"));
+        assert_ne!(base, fingerprint(&[a.clone(), b2], "dev"));
+        let both = [a, b];
+        let none = fingerprint_with_callbacks(&both, &Callbacks::NONE, "dev");
+        assert_eq!(none, base, "no callbacks: the template of before");
+        let with = |sql: &'static str| Callbacks {
+            after_migrate: Some(crate::Callback::new(
+                crate::CallbackKind::AfterMigrate,
+                sql,
+                Vec::new(),
+            )),
+            ..Callbacks::default()
+        };
+        let analyze = fingerprint_with_callbacks(&both, &with("ANALYZE"), "dev");
+        assert_ne!(analyze, base);
+        assert_ne!(
+            analyze,
+            fingerprint_with_callbacks(&both, &with("ANALYZE a"), "dev")
+        );
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub struct TemplateInfo {
 
 /// The fingerprint of `migrations` applied for `environment`: the one
 /// `#[spawn_runtime::test]`'s templates carry.
-pub use spawn_runtime::testing::fingerprint;
+pub use spawn_runtime::testing::{fingerprint, fingerprint_with_callbacks};
 
 /// The comment of a template built for `fingerprint` whose sequences `reset` puts back.
 pub fn comment(fingerprint: &str, reset: Option<&str>) -> String {

@@ -15,7 +15,7 @@ use anyhow::anyhow;
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use spawn_build::project::PinPolicy;
-use spawn_runtime::{MigrationEvent, Migrator, Report, State, StopHandle};
+use spawn_runtime::{Callbacks, MigrateError, MigrationEvent, Migrator, Report, State, StopHandle};
 
 use crate::commands::migration::session::{migrate_error, prepare, Prepared};
 use crate::commands::CommandContext;
@@ -50,9 +50,41 @@ pub async fn run(ctx: &CommandContext<'_>, o: &Options<'_>) -> CmdResult {
         }
     }
     let p = prepare(ctx, o.variables, policy).await?;
-    let result = apply(ctx, o, &p, p.migrator_waiting(o.lock_wait)).await;
+    let callbacks = match render_callbacks(ctx, &p) {
+        Ok(callbacks) => callbacks,
+        Err(e) => {
+            p.close().await;
+            return Err(e.into());
+        }
+    };
+    let migrator = p.migrator_waiting(o.lock_wait).callbacks(callbacks);
+    let result = apply(ctx, o, &p, migrator).await;
     p.close().await;
     result
+}
+
+/// `\nIts file: <spawn folder>/callbacks/x.sql.` when a callback failed.
+fn callback_file(ctx: &CommandContext<'_>, e: &MigrateError) -> Option<String> {
+    let file = match e {
+        MigrateError::CallbackFailed(f) => f.file.clone(),
+        e => e.failure()?.statement.as_ref()?.callback.clone()?,
+    };
+    let path = ctx.project().ok()?.project.layout.spawn_folder.join(file);
+    Some(format!("\nIts file: {}.", path.display()))
+}
+
+/// The project's SQL callbacks (`callbacks/*.sql`), rendered through spawn-build for the
+/// target's environment and variables, as `compile()` embeds them.
+fn render_callbacks(ctx: &CommandContext<'_>, p: &Prepared) -> anyhow::Result<Callbacks> {
+    let mut proj = ctx.project()?;
+    let variables = match p.target.variables.as_deref() {
+        Some(path) => Some(proj.project.variables(path).map_err(|e| anyhow!("{e}"))?),
+        None => None,
+    };
+    let names: Vec<&str> = p.rendered.iter().map(|m| &*m.name).collect();
+    proj.project
+        .render_callbacks(&p.target.environment, variables.as_ref(), &names)
+        .map_err(|e| anyhow!("{e}"))
 }
 
 async fn apply(ctx: &CommandContext<'_>, o: &Options<'_>, p: &Prepared, m: Migrator) -> CmdResult {
@@ -197,8 +229,9 @@ async fn apply(ctx: &CommandContext<'_>, o: &Options<'_>, p: &Prepared, m: Migra
             Ok(())
         }
         Some(Err(e)) => {
-            // A failed migration: name its file too (the runtime knows only its name).
-            let file = e
+            // A failed migration or callback: name its file too (the runtime knows only its
+            // name).
+            let file = callback_file(ctx, &e).or_else(|| e
                 .failure()
                 .and_then(|f| ctx.project().ok().map(|proj| (f.name.clone(), proj.project.layout.migration(&f.name).up_sql())))
                 .map(|(name, up_sql)| {
@@ -206,7 +239,7 @@ async fn apply(ctx: &CommandContext<'_>, o: &Options<'_>, p: &Prepared, m: Migra
                         "\nIts file: {} (if it is pinned, re-pin after the fix: `spawn migration pin {name}`).",
                         up_sql.display()
                     )
-                })
+                }))
                 .unwrap_or_default();
             Err(Exit::Error(anyhow!(
                 "{}{file}\nSee `spawn migration status`; after fixing, run `spawn migration apply` again",
