@@ -278,14 +278,14 @@ mod tests {
                     7,
                     "unknown directive `-- spawn:notransaction`; the known directives are \
                  `-- spawn:no-transaction`, `-- spawn:lock-timeout <duration>`, \
-                 `-- spawn:statement-timeout <duration>`"
+                 `-- spawn:statement-timeout <duration>`, `-- spawn:allow <hazard>`"
                         .into()
                 ),
                 (
                     8,
                     "unknown directive `-- spawn:`; the known directives are \
                  `-- spawn:no-transaction`, `-- spawn:lock-timeout <duration>`, \
-                 `-- spawn:statement-timeout <duration>`"
+                 `-- spawn:statement-timeout <duration>`, `-- spawn:allow <hazard>`"
                         .into()
                 ),
             ]
