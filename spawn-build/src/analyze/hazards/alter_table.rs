@@ -105,7 +105,14 @@ fn action(t: &Tokens<'_>, range: Range<usize>, table: &str, catalog: &mut Catalo
         i = t.skip(i, &["IF", "NOT", "EXISTS"]);
         if t.is_any(
             i,
-            &["CONSTRAINT", "CHECK", "UNIQUE", "PRIMARY", "FOREIGN", "EXCLUDE"],
+            &[
+                "CONSTRAINT",
+                "CHECK",
+                "UNIQUE",
+                "PRIMARY",
+                "FOREIGN",
+                "EXCLUDE",
+            ],
         ) && !t.is(a + 1, "COLUMN")
         {
             return add_constraint(t, i..range.end, table, catalog);
@@ -167,12 +174,10 @@ fn action(t: &Tokens<'_>, range: Range<usize>, table: &str, catalog: &mut Catalo
                 .map(|tok| tok.text.to_ascii_uppercase())
                 .collect::<Vec<_>>()
                 .join(" ");
-            return Action::new(Lock::Long)
-                .work("rewrites it")
-                .with(
-                    Hazard::TableRewrite,
-                    format!("{what} rewrites {table} and its indexes"),
-                );
+            return Action::new(Lock::Long).work("rewrites it").with(
+                Hazard::TableRewrite,
+                format!("{what} rewrites {table} and its indexes"),
+            );
         }
         if t.is_punct(a + 1, "(") || t.are(a + 1, &["WITHOUT", "CLUSTER"]) {
             return Action::new(Lock::Light);
@@ -185,8 +190,7 @@ fn action(t: &Tokens<'_>, range: Range<usize>, table: &str, catalog: &mut Catalo
     if t.is_any(a, &["ENABLE", "DISABLE"]) && t.is(a + 1, "TRIGGER") {
         return Action::new(Lock::Light);
     }
-    if t.is(a, "ATTACH") || (t.is(a, "DETACH") && t.find(range.clone(), "CONCURRENTLY").is_some())
-    {
+    if t.is(a, "ATTACH") || (t.is(a, "DETACH") && t.find(range.clone(), "CONCURRENTLY").is_some()) {
         return Action::new(Lock::Light);
     }
     Action::new(Lock::Brief)
@@ -200,12 +204,10 @@ fn add_column(t: &Tokens<'_>, range: Range<usize>, table: &str, catalog: &mut Ca
     let ty = parse_type(t, i);
     let mut action = Action::new(Lock::Brief);
     let rewrite = |action: Action, why: String| {
-        action
-            .work("rewrites it")
-            .with(
-                Hazard::TableRewrite,
-                format!("ADD COLUMN {column} {why}, so every row of {table} is written again"),
-            )
+        action.work("rewrites it").with(
+            Hazard::TableRewrite,
+            format!("ADD COLUMN {column} {why}, so every row of {table} is written again"),
+        )
     };
     let rewrite_lock = |mut action: Action| {
         action.lock = Lock::Long;
@@ -223,7 +225,14 @@ fn add_column(t: &Tokens<'_>, range: Range<usize>, table: &str, catalog: &mut Ca
     let body = ty.map_or(i, |(_, next)| next)..range.end;
     if let Some(default) = t.find(body.clone(), "DEFAULT") {
         let end = [
-            "NOT", "NULL", "CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "REFERENCES", "GENERATED",
+            "NOT",
+            "NULL",
+            "CONSTRAINT",
+            "PRIMARY",
+            "UNIQUE",
+            "CHECK",
+            "REFERENCES",
+            "GENERATED",
             "COLLATE",
         ]
         .iter()
@@ -266,7 +275,11 @@ fn add_column(t: &Tokens<'_>, range: Range<usize>, table: &str, catalog: &mut Ca
             ),
         );
     }
-    if t.find(body.clone(), "CHECK").is_some() {
+    if let Some(check) = t.find(body.clone(), "CHECK") {
+        let name = (check >= 2 && t.is(check - 2, "CONSTRAINT"))
+            .then(|| t.name(check - 1).map(|(n, _)| n))
+            .flatten();
+        catalog.add_check(table, name.as_deref(), t, check + 1, true);
         if action.lock != Lock::Long {
             action.lock = Lock::Long;
             action = action.work("scans it");
@@ -298,9 +311,7 @@ fn add_constraint(
     let not_valid = (range.start..range.end).any(|j| t.are(j, &["NOT", "VALID"]));
     let named = name.as_deref().map_or(String::new(), |n| format!(" {n}"));
     if t.is(i, "CHECK") {
-        if let Some(name) = &name {
-            catalog.add_check(table, name, t, i + 1, !not_valid);
-        }
+        catalog.add_check(table, name.as_deref(), t, i + 1, !not_valid);
         if not_valid {
             return Action::new(Lock::Brief);
         }
@@ -332,7 +343,9 @@ fn add_constraint(
         );
     }
     if t.is_any(i, &["UNIQUE", "PRIMARY", "EXCLUDE"]) {
-        if t.find(i..range.end, "USING").is_some_and(|u| t.is(u + 1, "INDEX")) {
+        if t.find(i..range.end, "USING")
+            .is_some_and(|u| t.is(u + 1, "INDEX"))
+        {
             return Action::new(Lock::Brief);
         }
         let kind = if t.is(i, "PRIMARY") {
@@ -377,9 +390,9 @@ fn alter_column(
         let using = t.find(after..range.end, "USING").is_some();
         let why = match (&old, using) {
             (_, true) => Some(format!("converts every value with USING to {new}")),
-            (Some(old), false) if change_rewrites(old, &new) => {
-                Some(format!("changes the type from {old} to {new}, which converts every value"))
-            }
+            (Some(old), false) if change_rewrites(old, &new) => Some(format!(
+                "changes the type from {old} to {new}, which converts every value"
+            )),
             (Some(_), false) => None,
             (None, false) if may_relax(&new) => Some(format!(
                 "changes the type to {new}, which converts every value unless it only relaxes \
@@ -387,7 +400,9 @@ fn alter_column(
                  spawn does not know the column's current type, allow this if it is such a \
                  change"
             )),
-            (None, false) => Some(format!("changes the type to {new}, which converts every value")),
+            (None, false) => Some(format!(
+                "changes the type to {new}, which converts every value"
+            )),
         };
         return match why {
             Some(why) => Action::new(Lock::Long).work("rewrites it").with(
@@ -410,7 +425,10 @@ fn alter_column(
             ),
         );
     }
-    if t.are(i, &["SET", "STATISTICS"]) || (t.is(i, "SET") && t.is_punct(i + 1, "(")) || t.is(i, "RESET") {
+    if t.are(i, &["SET", "STATISTICS"])
+        || (t.is(i, "SET") && t.is_punct(i + 1, "("))
+        || t.is(i, "RESET")
+    {
         return Action::new(Lock::Light);
     }
     Action::new(Lock::Brief)

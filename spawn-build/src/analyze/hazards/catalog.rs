@@ -62,12 +62,12 @@ impl Catalog {
         self.checks.retain(|_, c| c.table != table);
     }
 
-    /// Records constraint `name` on `table` if the check expression whose `(` is at `open`
-    /// is `(column IS NOT NULL)`.
+    /// Records constraint `name` (unnamed: a name no `VALIDATE` can give) on `table` if the
+    /// check expression whose `(` is at `open` is `(column IS NOT NULL)`.
     pub(crate) fn add_check(
         &mut self,
         table: &str,
-        name: &str,
+        name: Option<&str>,
         t: &Tokens<'_>,
         open: usize,
         validated: bool,
@@ -77,8 +77,9 @@ impl Catalog {
             return;
         };
         if t.are(next, &["IS", "NOT", "NULL"]) && next + 4 == close {
+            let name = name.map_or_else(|| format!(" {table}.{column}"), str::to_owned);
             self.checks.insert(
-                name.to_owned(),
+                name,
                 NotNullCheck {
                     table: table.to_owned(),
                     column,

@@ -200,8 +200,11 @@ impl Scanner {
     /// The hazards of a migration's rendered SQL, given its [`analyze`](super::analyze())
     /// result.
     pub fn migration(&mut self, sql: &str, analysis: &Analysis) -> Vec<Finding> {
-        let statements: Vec<(usize, usize)> =
-            analysis.statements.iter().map(|s| (s.start, s.end)).collect();
+        let statements: Vec<(usize, usize)> = analysis
+            .statements
+            .iter()
+            .map(|s| (s.start, s.end))
+            .collect();
         self.run(sql, &statements, analysis.lock_timeout.is_some())
     }
 
@@ -215,7 +218,12 @@ impl Scanner {
         self.run(sql, &statements, directives.lock_timeout.is_some())
     }
 
-    fn run(&mut self, sql: &str, statements: &[(usize, usize)], lock_timeout: bool) -> Vec<Finding> {
+    fn run(
+        &mut self,
+        sql: &str,
+        statements: &[(usize, usize)],
+        lock_timeout: bool,
+    ) -> Vec<Finding> {
         let lines = LineIndex::new(sql, content_start(sql));
         let allows = allow_comments(sql, statements, &lines);
         let mut state = rules::State {
@@ -287,8 +295,7 @@ fn allow_comments(
         if token.kind != TokenKind::LineComment {
             continue;
         }
-        let Some(names) = directive_text(&sql[token.start..token.end]).and_then(allow_names)
-        else {
+        let Some(names) = directive_text(&sql[token.start..token.end]).and_then(allow_names) else {
             continue;
         };
         let hazards: Vec<Hazard> = names.into_iter().filter_map(Result::ok).collect();
@@ -296,7 +303,8 @@ fn allow_comments(
         let ended_on_line = statements
             .iter()
             .rposition(|&(_, end)| end <= token.start && lines.line(end.saturating_sub(1)) == line);
-        let target = ended_on_line.or_else(|| statements.iter().position(|&(_, end)| token.start < end));
+        let target =
+            ended_on_line.or_else(|| statements.iter().position(|&(_, end)| token.start < end));
         if let Some(index) = target {
             out.push((index, hazards));
         }

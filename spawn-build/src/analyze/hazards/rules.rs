@@ -90,11 +90,14 @@ pub(crate) fn statement(t: &Tokens<'_>, state: &mut State<'_>) -> Vec<Raw> {
     } else if t.is(0, "VACUUM") {
         let full = t.is(1, "FULL")
             || (t.is_punct(1, "(")
-                && (2..t.after_group(1)).any(|j| {
-                    t.is(j, "FULL") && !t.is_any(j + 1, &["FALSE", "OFF", "0"])
-                }));
+                && (2..t.after_group(1))
+                    .any(|j| t.is(j, "FULL") && !t.is_any(j + 1, &["FALSE", "OFF", "0"])));
         if full {
-            let i = if t.is_punct(1, "(") { t.after_group(1) } else { 2 };
+            let i = if t.is_punct(1, "(") {
+                t.after_group(1)
+            } else {
+                2
+            };
             let i = t.skip(i, &["FREEZE"]);
             let i = t.skip(i, &["VERBOSE"]);
             let i = t.skip(i, &["ANALYZE"]);
@@ -102,7 +105,11 @@ pub(crate) fn statement(t: &Tokens<'_>, state: &mut State<'_>) -> Vec<Raw> {
         }
     } else if t.is(0, "CLUSTER") {
         let i = t.skip(1, &["VERBOSE"]);
-        let i = if t.is_punct(i, "(") { t.after_group(i) } else { i };
+        let i = if t.is_punct(i, "(") {
+            t.after_group(i)
+        } else {
+            i
+        };
         rewrite(t, i, state, "CLUSTER", &mut out);
     } else if t.are(0, &["REFRESH", "MATERIALIZED", "VIEW"]) && !t.is(3, "CONCURRENTLY") {
         if let Some((view, _)) = t.name(3) {
@@ -196,15 +203,27 @@ fn columns(t: &Tokens<'_>, open: usize, table: &str, catalog: &mut Catalog) {
     let close = t.after_group(open);
     for item in t.split_commas(open + 1..close.saturating_sub(1)) {
         let constraint = [
-            "CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN", "EXCLUDE", "LIKE",
+            "CONSTRAINT",
+            "PRIMARY",
+            "UNIQUE",
+            "CHECK",
+            "FOREIGN",
+            "EXCLUDE",
+            "LIKE",
         ];
-        if t.is_any(item.start, &constraint) {
-            continue;
-        }
-        if let Some((column, next)) = t.name(item.start) {
-            if let Some((ty, _)) = parse_type(t, next) {
-                catalog.set_column(table, &column, ty);
+        if !t.is_any(item.start, &constraint) {
+            if let Some((column, next)) = t.name(item.start) {
+                if let Some((ty, _)) = parse_type(t, next) {
+                    catalog.set_column(table, &column, ty);
+                }
             }
+        }
+        if let Some(check) = t.find(item.clone(), "CHECK") {
+            let name = (check >= 2 && t.is(check - 2, "CONSTRAINT"))
+                .then(|| t.name(check - 1).map(|(n, _)| n))
+                .flatten();
+            let validated = !(item.start..item.end).any(|j| t.are(j, &["NOT", "VALID"]));
+            catalog.add_check(table, name.as_deref(), t, check + 1, validated);
         }
     }
 }
@@ -230,6 +249,14 @@ fn drop(t: &Tokens<'_>, state: &mut State<'_>, out: &mut Vec<Raw>) {
                 Hazard::DataLoss,
                 format!("DROP SCHEMA deletes {schema} and, with CASCADE, every table in it"),
             ));
+        }
+    } else if t.is(1, "VIEW") || t.are(1, &["MATERIALIZED", "VIEW"]) {
+        let i = t.skip(1, &["MATERIALIZED"]) + 1;
+        let i = t.skip(i, &["IF", "EXISTS"]);
+        for view in names(t, i) {
+            if !state.created.remove(&view) {
+                out.push(Raw::brief(&view));
+            }
         }
     } else if t.is(1, "INDEX") && !t.is(2, "CONCURRENTLY") {
         out.push(Raw::new(
@@ -298,7 +325,12 @@ fn names(t: &Tokens<'_>, mut i: usize) -> Vec<String> {
     loop {
         i = t.skip(i, &["ONLY"]);
         let Some((name, next)) = t.name(i) else { break };
-        if t.is_any(i, &["CASCADE", "RESTRICT", "IN", "USING", "RESTART", "CONTINUE", "NOWAIT"]) {
+        if t.is_any(
+            i,
+            &[
+                "CASCADE", "RESTRICT", "IN", "USING", "RESTART", "CONTINUE", "NOWAIT",
+            ],
+        ) {
             break;
         }
         out.push(name);

@@ -36,7 +36,10 @@ impl<'a> Tokens<'a> {
 
     /// Whether the tokens from `i` on are the keywords `keywords`, in order.
     pub(crate) fn are(&self, i: usize, keywords: &[&str]) -> bool {
-        keywords.iter().enumerate().all(|(k, kw)| self.is(i + k, kw))
+        keywords
+            .iter()
+            .enumerate()
+            .all(|(k, kw)| self.is(i + k, kw))
     }
 
     pub(crate) fn is_any(&self, i: usize, keywords: &[&str]) -> bool {
@@ -83,7 +86,10 @@ impl<'a> Tokens<'a> {
     }
 
     /// Ranges of the top-level, comma-separated items in `range` (parentheses nest).
-    pub(crate) fn split_commas(&self, range: std::ops::Range<usize>) -> Vec<std::ops::Range<usize>> {
+    pub(crate) fn split_commas(
+        &self,
+        range: std::ops::Range<usize>,
+    ) -> Vec<std::ops::Range<usize>> {
         let mut items = Vec::new();
         let mut start = range.start;
         let mut i = range.start;
@@ -150,9 +156,9 @@ impl<'a> Tokens<'a> {
 pub(crate) fn ident(tok: &Tok<'_>) -> Option<String> {
     match tok.kind {
         TokenKind::Word => Some(tok.text.to_ascii_lowercase()),
-        TokenKind::QuotedIdent if tok.text.starts_with('"') => Some(
-            tok.text[1..tok.text.len().saturating_sub(1).max(1)].replace("\"\"", "\""),
-        ),
+        TokenKind::QuotedIdent if tok.text.starts_with('"') => {
+            Some(tok.text[1..tok.text.len().saturating_sub(1).max(1)].replace("\"\"", "\""))
+        }
         _ => None,
     }
 }

@@ -147,7 +147,13 @@ pub(crate) fn change_rewrites(old: &ColumnType, new: &ColumnType) -> bool {
                     && new.mods.first() >= old.mods.first()
                     && new.mods.get(1).unwrap_or(&0) == old.mods.get(1).unwrap_or(&0)))
         }
-        (a, b) if a == b && matches!(a, "timestamp" | "timestamptz" | "time" | "timetz" | "interval") => {
+        (a, b)
+            if a == b
+                && matches!(
+                    a,
+                    "timestamp" | "timestamptz" | "time" | "timetz" | "interval"
+                ) =>
+        {
             // Fractional-second precision: none means 6, the maximum.
             let precision = |m: &[i64]| m.first().copied().unwrap_or(6);
             precision(&new.mods) < precision(&old.mods)
@@ -163,8 +169,16 @@ pub(crate) fn may_relax(new: &ColumnType) -> bool {
     !new.array
         && matches!(
             new.base.as_str(),
-            "text" | "varchar" | "numeric" | "varbit" | "inet" | "timestamp" | "timestamptz"
-                | "time" | "timetz" | "interval"
+            "text"
+                | "varchar"
+                | "numeric"
+                | "varbit"
+                | "inet"
+                | "timestamp"
+                | "timestamptz"
+                | "time"
+                | "timetz"
+                | "interval"
         )
 }
 
@@ -228,7 +242,10 @@ const NOT_VOLATILE: &[&str] = &[
 
 /// Why the default expression in `range` must be computed for each row, if it must: the
 /// volatile function it calls (or an unknown one, which may be volatile).
-pub(crate) fn volatile_call(t: &Tokens<'_>, range: std::ops::Range<usize>) -> Option<(String, bool)> {
+pub(crate) fn volatile_call(
+    t: &Tokens<'_>,
+    range: std::ops::Range<usize>,
+) -> Option<(String, bool)> {
     for i in range.clone() {
         if !t.is_punct(i + 1, "(") || i + 1 >= range.end {
             continue;
@@ -241,7 +258,9 @@ pub(crate) fn volatile_call(t: &Tokens<'_>, range: std::ops::Range<usize>) -> Op
         if VOLATILE.contains(&name.as_str()) {
             return Some((name, true));
         }
-        if !NOT_VOLATILE.contains(&name.as_str()) && t.0[i].kind == super::super::lexer::TokenKind::Word {
+        if !NOT_VOLATILE.contains(&name.as_str())
+            && t.0[i].kind == super::super::lexer::TokenKind::Word
+        {
             return Some((name, false));
         }
     }
