@@ -2,7 +2,8 @@
 //!
 //! Renders every migration for every environment named by the targets, pins unpinned ones
 //! in debug builds (or refuses them when locked; never one that does not render), analyses
-//! the SQL, warns (`cargo:warning`) of every undefined name a template printed as nothing,
+//! the SQL, warns (`cargo:warning`) of every undefined name a template printed as nothing
+//! and of every [hazard](crate::analyze::hazards) in a migration still being written,
 //! writes the compiled set to `OUT_DIR` for `embed_migrations!()`, and tells cargo exactly
 //! which files to watch.
 //! The pipeline is [`Project::render_all`]; renders whose inputs are unchanged since the last
@@ -12,8 +13,10 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use crate::analyze::hazards::Hazard;
 use crate::codegen;
 use crate::error::{first_names, BuildError};
+use crate::hazard_report::{self, MigrationFinding};
 use crate::project::{
     CompiledMigration, PinPolicy, Project, RenderOptions, Renders, UndefinedVariable,
     VariablesSource,
@@ -41,6 +44,7 @@ pub struct Config {
     environments: Option<Vec<String>>,
     out_dir: Option<PathBuf>,
     cargo_output: Option<bool>,
+    deny_hazards: Vec<Hazard>,
 }
 
 /// What [`Config::compile`] produced.
@@ -59,6 +63,9 @@ pub struct Compiled {
     pub watched: BTreeSet<PathBuf>,
     /// Undefined names printed as nothing (each also a `cargo:warning`).
     pub warnings: Vec<UndefinedVariable>,
+    /// The hazards of the migrations still being written (not pinned before this run),
+    /// allowed ones included; each one not allowed is also a `cargo:warning`.
+    pub hazards: Vec<MigrationFinding>,
 }
 
 impl Config {
@@ -115,6 +122,26 @@ impl Config {
     /// Whether to print `cargo:` instructions (default: when run by cargo as a build script).
     pub fn cargo_output(&mut self, enabled: bool) -> &mut Self {
         self.cargo_output = Some(enabled);
+        self
+    }
+
+    /// Makes these [hazards](crate::analyze::hazards) build errors, naming file and line,
+    /// in migrations still being written (not pinned before this run), unless a
+    /// `-- spawn:allow <hazard>` comment accepts them. Other hazards stay warnings.
+    ///
+    /// ```no_run
+    /// // build.rs
+    /// use spawn_build::Hazard;
+    ///
+    /// fn main() {
+    ///     spawn_build::Config::new()
+    ///         .deny_hazards([Hazard::TableRewrite, Hazard::DataLoss])
+    ///         .compile()
+    ///         .unwrap();
+    /// }
+    /// ```
+    pub fn deny_hazards(&mut self, hazards: impl IntoIterator<Item = Hazard>) -> &mut Self {
+        self.deny_hazards = hazards.into_iter().collect();
         self
     }
 
@@ -189,7 +216,19 @@ impl Config {
                 project.layout.spawn_folder.clone()
             });
         }
+        // Hazards of the migrations still being written: not pinned before this run.
+        let hazards = hazard_report::project_hazards(&project.layout, &migrations, |m| {
+            m.pin.is_none() || newly_pinned.contains(&m.name)
+        });
+        for finding in hazard_report::denied(&hazards, &self.deny_hazards) {
+            problems.push(BuildError::DeniedHazard(Box::new(finding.clone())));
+        }
         if cargo_output {
+            for finding in hazards.iter().filter(|f| !f.finding.allowed) {
+                if !self.deny_hazards.contains(&finding.finding.hazard) {
+                    println!("cargo:warning={}", finding.warning());
+                }
+            }
             for path in &watched {
                 println!("cargo:rerun-if-changed={}", path.display());
             }
@@ -224,6 +263,7 @@ impl Config {
             generated,
             watched,
             warnings,
+            hazards,
         })
     }
 }
