@@ -240,6 +240,22 @@ pub enum MigrationCommand {
         #[arg(long, value_name = "SECONDS")]
         lock_wait: Option<u64>,
     },
+    /// List the hazards of migrations' statements (locks, rewrites, scans, data loss, …),
+    /// with file and line: of <MIGRATION>, else of every unpinned migration.
+    Hazards {
+        /// The migration folder name (default: every migration not pinned yet).
+        migration: Option<String>,
+        /// Every migration, pinned ones included.
+        #[arg(long, conflicts_with = "migration")]
+        all: bool,
+        /// Exit with 2 when a finding of this hazard is not accepted by `-- spawn:allow`
+        /// (repeat, or separate with commas).
+        #[arg(long, value_name = "HAZARD", value_delimiter = ',')]
+        deny: Vec<spawn_build::Hazard>,
+        /// A variables file (JSON, TOML or YAML) instead of the one spawn.toml names.
+        #[arg(long, value_name = "FILE")]
+        variables: Option<PathBuf>,
+    },
     /// Show every migration: on disk, pinned, in the database, checksum, status.
     Status {
         /// Exit with 2 when anything is pending, changed, missing or failed.

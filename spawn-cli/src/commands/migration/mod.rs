@@ -1,8 +1,9 @@
-//! `spawn migration …`: new, build, pin, apply, status, adopt, resolve.
+//! `spawn migration …`: new, build, pin, apply, status, hazards, adopt, resolve.
 
 pub mod adopt;
 pub mod apply;
 pub mod build;
+pub mod hazards;
 pub mod new;
 pub mod pin;
 pub mod resolve;
@@ -47,6 +48,20 @@ pub async fn run(ctx: &CommandContext<'_>, cmd: &MigrationCommand) -> CmdResult 
             )
             .await
         }
+        MigrationCommand::Hazards {
+            migration,
+            all,
+            deny,
+            variables,
+        } => hazards::run(
+            ctx,
+            &hazards::Options {
+                migration: migration.as_deref(),
+                all: *all,
+                deny,
+                variables: variables.as_deref(),
+            },
+        ),
         MigrationCommand::Status {
             exit_code,
             variables,
