@@ -156,7 +156,7 @@ fn action(t: &Tokens<'_>, range: Range<usize>, table: &str, catalog: &mut Catalo
             }
         } else if !t.is(a + 1, "CONSTRAINT") {
             let i = t.skip(a + 1, &["COLUMN"]);
-            if let (Some((old, i)), true) = (t.name(i), true) {
+            if let Some((old, i)) = t.name(i) {
                 if let Some((new, _)) = t.name(i + 1) {
                     catalog.rename_column(table, &old, &new);
                 }
