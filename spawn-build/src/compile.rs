@@ -127,7 +127,8 @@ impl Config {
 
     /// Makes these [hazards](crate::analyze::hazards) build errors, naming file and line,
     /// in migrations still being written (not pinned before this run), unless a
-    /// `-- spawn:allow <hazard>` comment accepts them. Other hazards stay warnings.
+    /// `-- spawn:allow <hazard>` comment accepts them. Other hazards stay warnings. A debug
+    /// build does not pin a migration with a denied hazard, so the next build checks it again.
     ///
     /// ```no_run
     /// // build.rs
@@ -190,7 +191,7 @@ impl Config {
         project.cache_renders_in(&out_dir);
         let Renders {
             migrations,
-            newly_pinned,
+            mut newly_pinned,
             reused,
             mut problems,
             warnings,
@@ -222,6 +223,19 @@ impl Config {
         });
         for finding in hazard_report::denied(&hazards, &self.deny_hazards) {
             problems.push(BuildError::DeniedHazard(Box::new(finding.clone())));
+            // A migration is not pinned with a denied hazard in it: pinned, it would be
+            // settled, and the next build would let the hazard through.
+            if let Some(i) = newly_pinned.iter().position(|n| *n == finding.migration) {
+                let lock = project.layout.migration(&finding.migration).lock_toml();
+                if let Err(source) = std::fs::remove_file(&lock) {
+                    problems.push(BuildError::Io {
+                        action: "removing the new pin",
+                        path: lock,
+                        source,
+                    });
+                }
+                newly_pinned.remove(i);
+            }
         }
         if cargo_output {
             for finding in hazards.iter().filter(|f| !f.finding.allowed) {

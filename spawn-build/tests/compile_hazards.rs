@@ -227,3 +227,35 @@ fn unknown_hazard_in_allow_names_file_line_and_the_hazards() {
         )
     );
 }
+
+#[test]
+fn a_debug_build_does_not_pin_a_migration_with_a_denied_hazard() {
+    let p = Project::new();
+    p.migration("20250101000000-tables", TABLES);
+    p.config(true).compile().expect("pin");
+    let drop = p.migration("20250102000000-drop", "DROP TABLE account;\n");
+    let lock = drop.with_file_name("lock.toml");
+    for _ in 0..2 {
+        let err = p
+            .config(true)
+            .deny_hazards([Hazard::DataLoss])
+            .compile()
+            .expect_err("denied, every time");
+        assert!(matches!(err, BuildError::DeniedHazard(_)), "{err}");
+        assert!(
+            !lock.exists(),
+            "left unpinned, so the next build checks it again"
+        );
+    }
+    p.migration(
+        "20250102000000-drop",
+        "-- spawn:allow data-loss\nDROP TABLE account;\n",
+    );
+    let compiled = p
+        .config(true)
+        .deny_hazards([Hazard::DataLoss])
+        .compile()
+        .expect("allowed");
+    assert_eq!(compiled.newly_pinned, ["20250102000000-drop"]);
+    assert!(lock.exists());
+}
