@@ -25,13 +25,15 @@ CREATE TABLE t (
     ts timestamp(3),
     c cidr,
     r int REFERENCES u,
-    arr int[]
+    arr int[],
+    note text
 );
-INSERT INTO t SELECT i, i, i, 'v' || i, i, now(), '10.0.0.0/8', NULL, ARRAY[i]
+INSERT INTO t SELECT i, i, i, 'v' || i, i, now(), '10.0.0.0/8', NULL, ARRAY[i], 'note ' || i
     FROM generate_series(1, 100) AS i;
 ALTER TABLE t ADD CONSTRAINT a_pos CHECK (a >= 0) NOT VALID;
 CREATE UNIQUE INDEX t_a_key ON t (a);
 CREATE MATERIALIZED VIEW mv AS SELECT id FROM t;
+CREATE TRIGGER t_same BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger();
 ANALYZE t;
 ";
 
@@ -101,7 +103,29 @@ const CASES: &[(&str, bool)] = &[
     ("DROP MATERIALIZED VIEW mv", false),
     ("ALTER TABLE t ADD COLUMN x int CONSTRAINT x_nn CHECK (x IS NOT NULL) DEFAULT 0, ALTER x SET NOT NULL", true),
     ("DROP INDEX t_a_key", true),
-    ("REINDEX TABLE t", false),
+    ("REINDEX TABLE t", true),
+    ("REINDEX INDEX t_a_key", true),
+    ("ALTER TABLE t ALTER note TYPE varchar(100)", true),
+    ("ALTER TABLE t ALTER note TYPE varchar", true),
+    ("ALTER TABLE t ALTER v TYPE varchar(10)", true),
+    ("ALTER TABLE t ALTER a TYPE bigint USING a::bigint", true),
+    ("SET LOCAL timezone = 'Europe/Paris'; ALTER TABLE t ALTER ts TYPE timestamptz", true),
+    ("ALTER TABLE t ADD COLUMN x int REFERENCES u", true),
+    ("ALTER TABLE t ADD COLUMN x int DEFAULT 5 REFERENCES u", true),
+    ("ALTER TABLE t SET WITHOUT CLUSTER", true),
+    ("ALTER TABLE t CLUSTER ON t_pkey", true),
+    ("ALTER TABLE t REPLICA IDENTITY FULL", true),
+    ("ALTER TABLE t ENABLE ROW LEVEL SECURITY", true),
+    ("ALTER TABLE t OWNER TO CURRENT_USER", true),
+    ("ALTER TABLE t ALTER note SET STORAGE EXTERNAL", true),
+    ("ALTER TABLE t ALTER a SET (n_distinct = 10)", true),
+    ("CREATE TRIGGER t_other BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger()", true),
+    ("DROP TRIGGER t_same ON t", true),
+    ("CREATE POLICY p ON t USING (true)", true),
+    ("COMMENT ON TABLE t IS 'x'", true),
+    ("ALTER INDEX t_a_key RENAME TO t_a_key2", true),
+    ("CREATE VIEW tv AS SELECT * FROM t", true),
+    ("CREATE TABLE w (id int REFERENCES u)", true),
     ("DELETE FROM t", false),
     ("UPDATE t SET b = b + 1", false),
     ("UPDATE t SET b = b + 1 WHERE id = 1", false),

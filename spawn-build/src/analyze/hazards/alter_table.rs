@@ -264,6 +264,17 @@ fn add_column(t: &Tokens<'_>, range: Range<usize>, table: &str, catalog: &mut Ca
             ));
         }
     }
+    if t.find(body.clone(), "REFERENCES").is_some() && t.find(body.clone(), "DEFAULT").is_some() {
+        // Without a default the new column is all NULL and PostgreSQL checks nothing.
+        action = action.with(
+            Hazard::ValidationScan,
+            format!(
+                "ADD COLUMN {column} with a default and REFERENCES scans all of {table} to check \
+                 every row against the referenced table; add the column, then the foreign key \
+                 NOT VALID, then VALIDATE CONSTRAINT in a later migration"
+            ),
+        );
+    }
     if t.find(body.clone(), "PRIMARY").is_some() || t.find(body.clone(), "UNIQUE").is_some() {
         action.lock = Lock::Long;
         action = action.work("builds an index").with(

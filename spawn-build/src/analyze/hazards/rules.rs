@@ -40,7 +40,12 @@ pub(crate) fn statement(t: &Tokens<'_>, state: &mut State<'_>) -> Vec<Raw> {
             ));
         }
     }
-    if t.is(0, "CREATE") {
+    if let Some(table) = on_table(t) {
+        // Triggers being dropped, policies and rules: ACCESS EXCLUSIVE on their table.
+        if !state.is_new(&table) {
+            out.push(Raw::brief(&table));
+        }
+    } else if t.is(0, "CREATE") {
         create(t, state, &mut out);
     } else if t.are(0, &["ALTER", "TABLE"]) {
         let created = alter_target(t).is_some_and(|table| state.is_new(&table));
@@ -145,6 +150,30 @@ pub(crate) fn statement(t: &Tokens<'_>, state: &mut State<'_>) -> Vec<Raw> {
         }
     }
     out
+}
+
+/// The table of `DROP TRIGGER`, `{CREATE | ALTER | DROP} POLICY` and `{CREATE | DROP} RULE`
+/// (`… name ON table`), which take an ACCESS EXCLUSIVE lock on it. (`CREATE TRIGGER` takes
+/// SHARE ROW EXCLUSIVE.)
+fn on_table(t: &Tokens<'_>) -> Option<String> {
+    let i = t.skip(1, &["OR", "REPLACE"]);
+    let kind = (t.is(0, "DROP") && t.is(i, "TRIGGER"))
+        || (t.is_any(0, &["CREATE", "ALTER", "DROP"]) && t.is(i, "POLICY"))
+        || (t.is_any(0, &["CREATE", "DROP"]) && t.is(i, "RULE"));
+    if !kind {
+        return None;
+    }
+    let i = t.skip(i + 1, &["IF", "EXISTS"]);
+    let (_, next) = t.name(i)?;
+    if t.is(0, "CREATE") && t.is(i - 1, "RULE") {
+        // CREATE RULE name AS ON event TO table
+        let to = t.find(next..t.len(), "TO")?;
+        return t.name(to + 1).map(|(n, _)| n);
+    }
+    if !t.is(next, "ON") {
+        return None;
+    }
+    t.name(next + 1).map(|(n, _)| n)
 }
 
 /// Whether `t` is a `CREATE INDEX CONCURRENTLY` on a table this migration created.

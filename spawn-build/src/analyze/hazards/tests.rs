@@ -111,6 +111,10 @@ fn add_column_defaults() {
             "ALTER TABLE t ADD a int DEFAULT 0 CHECK (a >= 0)",
             &[AE, SCAN],
         ),
+        ("ALTER TABLE t ADD a int CHECK (a >= 0)", &[AE, SCAN]),
+        // A new column without a default is all NULL: its foreign key checks nothing.
+        ("ALTER TABLE t ADD a int REFERENCES u", &[]),
+        ("ALTER TABLE t ADD a int DEFAULT 5 REFERENCES u", &[SCAN]),
     ]);
 }
 
@@ -338,6 +342,14 @@ fn harmless_statements() {
         ),
         ("COMMENT ON TABLE t IS 'DROP TABLE t'", &[]),
         ("ANALYZE t", &[]),
+        (
+            "CREATE TRIGGER tr BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION f()",
+            &[],
+        ),
+        (
+            "CREATE TABLE t (id int);\nCREATE POLICY p ON t USING (true)",
+            &[],
+        ),
     ]);
 }
 
@@ -352,6 +364,13 @@ fn brief_access_exclusive_locks_are_reported_without_a_lock_timeout() {
         "ALTER TABLE t ALTER a SET DEFAULT 1",
         "ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID",
         "DROP VIEW v",
+        "DROP TRIGGER tr ON t",
+        "DROP TRIGGER IF EXISTS tr ON public.t CASCADE",
+        "CREATE POLICY p ON t USING (true)",
+        "ALTER POLICY p ON t USING (false)",
+        "DROP POLICY IF EXISTS p ON t",
+        "CREATE OR REPLACE RULE r AS ON INSERT TO t DO NOTHING",
+        "DROP RULE r ON t",
         "DROP MATERIALIZED VIEW IF EXISTS v",
         "DROP TABLE t",
         "TRUNCATE t",
