@@ -1,9 +1,10 @@
-//! The hazards of a project's migrations, placed in their files: what [`compile()`]
-//! (crate::compile) warns of (or, for [`Config::deny_hazards`](crate::Config::deny_hazards),
+//! The hazards of a project's migrations, placed in their files: what
+//! [`compile()`](crate::compile()) warns of (or, for
+//! [`Config::deny_hazards`](crate::Config::deny_hazards),
 //! fails on) and what `spawn migration hazards` lists.
 //!
 //! [`project_hazards`] reads compiled migrations in apply order with one
-//! [`Scanner`](crate::analyze::hazards::Scanner), so that column types and constraints known
+//! [`Scanner`], so that column types and constraints known
 //! from earlier migrations make later findings precise, and reports the findings of the
 //! migrations chosen (by default, those still being written: not pinned before this run).
 
