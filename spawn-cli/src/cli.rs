@@ -16,7 +16,8 @@ Exit codes:
        command line
   2    differences or work pending: `spawn check` found only unpinned migrations,
        `spawn migration status --exit-code` found migrations to apply (or changed, missing,
-       failed ones), `spawn diff` found differences, `spawn db status`: not running
+       failed ones), `spawn diff` found differences, `spawn db status`: not running,
+       `spawn migration hazards --deny …` found a denied hazard not allowed
   3    `spawn diff`: statements that may lose data were refused (pass --unsafe)
   130  interrupted (Ctrl-C); migrations that were not committed are rolled back
 

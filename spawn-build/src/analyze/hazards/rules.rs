@@ -26,6 +26,13 @@ impl State<'_> {
 
 /// The hazards of the statement `t`, updating `state` with what it creates or changes.
 pub(crate) fn statement(t: &Tokens<'_>, state: &mut State<'_>) -> Vec<Raw> {
+    if t.is(0, "WITH") {
+        // `WITH … AS (…) DELETE …`: the statement after the common table expressions.
+        return match after_ctes(t) {
+            Some(main) => statement(&Tokens(t.0[main..].to_vec()), state),
+            None => Vec::new(),
+        };
+    }
     let mut out = Vec::new();
     let head = &t.0[..t.len().min(HEAD_LEN)];
     if let StatementKind::NonTransactional { what } = classify(head) {
@@ -174,6 +181,28 @@ fn on_table(t: &Tokens<'_>) -> Option<String> {
         return None;
     }
     t.name(next + 1).map(|(n, _)| n)
+}
+
+/// Index of the statement after `WITH [RECURSIVE] name [(…)] AS [[NOT] MATERIALIZED] (…), …`.
+fn after_ctes(t: &Tokens<'_>) -> Option<usize> {
+    let mut i = t.skip(1, &["RECURSIVE"]);
+    loop {
+        let (_, next) = t.name(i)?;
+        i = t.after_group(next);
+        if !t.is(i, "AS") {
+            return None;
+        }
+        i = t.skip(i + 1, &["NOT"]);
+        i = t.skip(i, &["MATERIALIZED"]);
+        if !t.is_punct(i, "(") {
+            return None;
+        }
+        i = t.after_group(i);
+        if !t.is_punct(i, ",") {
+            return Some(i);
+        }
+        i += 1;
+    }
 }
 
 /// Whether `t` is a `CREATE INDEX CONCURRENTLY` on a table this migration created.

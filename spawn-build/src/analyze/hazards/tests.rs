@@ -297,6 +297,22 @@ fn data_loss_and_long_running() {
             &[LONG],
         ),
         ("UPDATE t SET a = 1 WHERE id < 1000", &[]),
+        (
+            "WITH old AS (SELECT id FROM u WHERE x) DELETE FROM t",
+            &[LOSS],
+        ),
+        (
+            "WITH RECURSIVE a (n) AS (SELECT 1), b AS MATERIALIZED (SELECT 2) UPDATE t SET a = 1",
+            &[LONG],
+        ),
+        (
+            "WITH old AS (SELECT id FROM u) DELETE FROM t WHERE id IN (SELECT id FROM old)",
+            &[],
+        ),
+        (
+            "WITH gone AS (DELETE FROM t WHERE id = 1 RETURNING *) SELECT * FROM gone",
+            &[],
+        ),
         ("DROP VIEW v", &[]),
         ("CREATE VIEW v AS SELECT 1;\nDROP VIEW v", &[]),
         ("DROP FUNCTION f()", &[]),
