@@ -506,3 +506,25 @@ fn the_catalog_carries_over_between_migrations_of_one_scanner() {
     // A new scanner does not know the type.
     assert_eq!(sql_hazards(second).len(), 2);
 }
+
+#[test]
+fn cut_statements_do_not_panic() {
+    for sql in [
+        "ALTER TABLE t ALTER a TYPE varchar(",
+        "ALTER TABLE t ALTER a TYPE varchar(10",
+        "ALTER TABLE t ADD a int CHECK (",
+        "ALTER TABLE t ADD CONSTRAINT c CHECK (",
+        "CREATE TABLE t (a varchar(",
+        "WITH a AS (",
+        "ALTER TABLE",
+        "CREATE INDEX ON",
+        "VACUUM (",
+        "ALTER TABLE t ADD",
+        "ALTER TABLE t RENAME",
+        "ALTER TABLE t SET",
+        "DROP TRIGGER x ON",
+        "CREATE RULE r AS ON INSERT TO",
+    ] {
+        let _ = sql_hazards(sql);
+    }
+}

@@ -62,10 +62,18 @@ pub(crate) fn parse_type(t: &Tokens<'_>, i: usize) -> Option<(ColumnType, usize)
     let mut mods = Vec::new();
     if t.is_punct(j, "(") {
         let end = t.after_group(j);
-        mods = t.0[j + 1..end.saturating_sub(1)]
-            .iter()
-            .filter_map(|tok| tok.text.parse().ok())
-            .collect();
+        // Without the `)` (a cut statement), up to the end.
+        let inner_end = if t.is_punct(end - 1, ")") {
+            end - 1
+        } else {
+            end
+        };
+        mods =
+            t.0.get(j + 1..inner_end)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|tok| tok.text.parse().ok())
+                .collect();
         j = end;
     }
     // `timestamp(3) with time zone`
