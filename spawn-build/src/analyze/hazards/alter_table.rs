@@ -401,9 +401,19 @@ fn alter_column(
         let using = t.find(after..range.end, "USING").is_some();
         let why = match (&old, using) {
             (_, true) => Some(format!("converts every value with USING to {new}")),
-            (Some(old), false) if change_rewrites(old, &new) => Some(format!(
-                "changes the type from {old} to {new}, which converts every value"
-            )),
+            (Some(old), false) if change_rewrites(old, &new) => {
+                let zones = [old.base.as_str(), new.base.as_str()];
+                let unless = if zones == ["timestamp", "timestamptz"]
+                    || zones == ["timestamptz", "timestamp"]
+                {
+                    " (unless the session's TimeZone is UTC: PostgreSQL 12+ then keeps the rows)"
+                } else {
+                    ""
+                };
+                Some(format!(
+                    "changes the type from {old} to {new}, which converts every value{unless}"
+                ))
+            }
             (Some(_), false) => None,
             (None, false) if may_relax(&new) => Some(format!(
                 "changes the type to {new}, which converts every value unless it only relaxes \

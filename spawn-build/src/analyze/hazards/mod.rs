@@ -39,6 +39,26 @@
 //! // Nothing on a table the same SQL created.
 //! assert!(sql_hazards("CREATE TABLE t (id int);\nCREATE INDEX ON t (id);\n").is_empty());
 //! ```
+//!
+//! A tool that knows the current schema (a migration generator, say) feeds its
+//! `CREATE TABLE` statements to a [`Scanner`] first, so that type changes are judged from the
+//! columns' actual types:
+//!
+//! ```
+//! use spawn_build::analyze::hazards::{Hazard, Scanner};
+//!
+//! let mut scanner = Scanner::new();
+//! scanner.sql("CREATE TABLE account (id int, name varchar(50));");
+//! let generated = "ALTER TABLE account ALTER name TYPE text;\n\
+//!                  ALTER TABLE account ALTER id TYPE bigint;\n";
+//! let rewrites: Vec<u32> = scanner
+//!     .sql(generated)
+//!     .iter()
+//!     .filter(|f| f.hazard == Hazard::TableRewrite)
+//!     .map(|f| f.line)
+//!     .collect();
+//! assert_eq!(rewrites, [2]); // varchar(50) → text keeps the rows; int → bigint rewrites
+//! ```
 
 mod alter_table;
 mod catalog;
