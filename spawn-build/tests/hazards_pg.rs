@@ -7,7 +7,8 @@
 //! * `access-exclusive-lock` ⇔ the transaction holds an ACCESS EXCLUSIVE lock on one of the
 //!   setup's relations (`pg_locks`);
 //! * `table-rewrite` ⇔ the table's relfilenode changed;
-//! * any of `table-rewrite`, `validation-scan`, `blocking-index-build` ⇔ the table was scanned
+//! * any of `table-rewrite`, `validation-scan`, `blocking-index-build` ⇔ the table (or the
+//!   partition being attached) was scanned
 //!   (`pg_stat_get_xact_numscans`), for the statements where that is the whole story.
 
 use spawn_build::analyze::hazards::{Hazard, Scanner};
@@ -35,6 +36,9 @@ CREATE UNIQUE INDEX t_a_key ON t (a);
 CREATE MATERIALIZED VIEW mv AS SELECT id FROM t;
 CREATE TRIGGER t_same BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION suppress_redundant_updates_trigger();
 ANALYZE t;
+CREATE TABLE pt (id int) PARTITION BY RANGE (id);
+CREATE TABLE p1 (id int);
+INSERT INTO p1 SELECT generate_series(1, 100);
 ";
 
 /// A statement and whether the table scan it causes (or not) is fully described by the
@@ -126,6 +130,7 @@ const CASES: &[(&str, bool)] = &[
     ("ALTER INDEX t_a_key RENAME TO t_a_key2", true),
     ("CREATE VIEW tv AS SELECT * FROM t", true),
     ("CREATE TABLE w (id int REFERENCES u)", true),
+    ("ALTER TABLE pt ATTACH PARTITION p1 FOR VALUES FROM (1) TO (1000)", true),
     ("DELETE FROM t", false),
     ("UPDATE t SET b = b + 1", false),
     ("UPDATE t SET b = b + 1 WHERE id = 1", false),
@@ -143,7 +148,7 @@ async fn observe(conn: &mut PgConnection, sql: &str) -> Observed {
     let mut tx = conn.begin().await.expect("BEGIN");
     let before = sqlx::query(
         "SELECT pg_relation_filenode('t'), array_agg(oid)::oid[] FROM pg_class \
-         WHERE relname IN ('t', 'u', 'mv')",
+         WHERE relname IN ('t', 'u', 'mv', 'pt', 'p1')",
     )
     .fetch_one(&mut *tx)
     .await
@@ -154,22 +159,30 @@ async fn observe(conn: &mut PgConnection, sql: &str) -> Observed {
         .fetch_one(&mut *tx)
         .await
         .expect("oid of t");
-    let scans: i64 = sqlx::query_scalar("SELECT pg_stat_get_xact_numscans($1)")
-        .bind(t)
+    let p1: sqlx::postgres::types::Oid = sqlx::query_scalar("SELECT 'p1'::regclass::oid")
         .fetch_one(&mut *tx)
         .await
-        .expect("scans before");
+        .expect("oid of p1");
+    let scans: i64 =
+        sqlx::query_scalar("SELECT pg_stat_get_xact_numscans($1) + pg_stat_get_xact_numscans($2)")
+            .bind(t)
+            .bind(p1)
+            .fetch_one(&mut *tx)
+            .await
+            .expect("scans before");
     sqlx::raw_sql(sql)
         .execute(&mut *tx)
         .await
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
     let after = sqlx::query(
-        "SELECT pg_relation_filenode($1), pg_stat_get_xact_numscans($1), \
+        "SELECT pg_relation_filenode($1), \
+         pg_stat_get_xact_numscans($1) + pg_stat_get_xact_numscans($3), \
          EXISTS (SELECT FROM pg_locks WHERE pid = pg_backend_pid() \
                  AND mode = 'AccessExclusiveLock' AND relation = ANY($2))",
     )
     .bind(t)
     .bind(&relations)
+    .bind(p1)
     .fetch_one(&mut *tx)
     .await
     .expect("after");

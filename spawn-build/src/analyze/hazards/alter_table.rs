@@ -2,6 +2,7 @@
 //! lighter for a few), and the work each does: rewriting the table, scanning it to validate a
 //! constraint, building an index, dropping data.
 
+use std::collections::HashSet;
 use std::ops::Range;
 
 use super::catalog::Catalog;
@@ -49,9 +50,13 @@ impl Action {
 }
 
 /// The hazards of `ALTER TABLE` statement `t` (its first two tokens are `ALTER TABLE`), and
-/// its effect on `catalog`. `created` tells whether a table was created by the same
-/// migration (then nothing is hazardous).
-pub(crate) fn alter_table(t: &Tokens<'_>, catalog: &mut Catalog, created: bool) -> Vec<Raw> {
+/// its effect on `catalog`. `created` holds the tables created by the same migration
+/// (nothing is hazardous on them).
+pub(crate) fn alter_table(
+    t: &Tokens<'_>,
+    catalog: &mut Catalog,
+    created: &HashSet<String>,
+) -> Vec<Raw> {
     let mut i = t.skip(2, &["IF", "EXISTS"]);
     i = t.skip(i, &["ONLY"]);
     let Some((table, mut i)) = t.name(i) else {
@@ -63,9 +68,9 @@ pub(crate) fn alter_table(t: &Tokens<'_>, catalog: &mut Catalog, created: bool) 
     let actions: Vec<Action> = t
         .split_commas(i..t.len())
         .into_iter()
-        .map(|range| action(t, range, &table, catalog))
+        .map(|range| action(t, range, &table, catalog, created))
         .collect();
-    if created {
+    if created.contains(&table) {
         return Vec::new();
     }
     let mut out = Vec::new();
@@ -98,7 +103,13 @@ pub(crate) fn alter_table(t: &Tokens<'_>, catalog: &mut Catalog, created: bool) 
 }
 
 /// One subcommand, in `range`.
-fn action(t: &Tokens<'_>, range: Range<usize>, table: &str, catalog: &mut Catalog) -> Action {
+fn action(
+    t: &Tokens<'_>,
+    range: Range<usize>,
+    table: &str,
+    catalog: &mut Catalog,
+    created: &HashSet<String>,
+) -> Action {
     let a = range.start;
     if t.is(a, "ADD") {
         let mut i = t.skip(a + 1, &["COLUMN"]);
@@ -190,7 +201,30 @@ fn action(t: &Tokens<'_>, range: Range<usize>, table: &str, catalog: &mut Catalo
     if t.is_any(a, &["ENABLE", "DISABLE"]) && t.is(a + 1, "TRIGGER") {
         return Action::new(Lock::Light);
     }
-    if t.is(a, "ATTACH") || (t.is(a, "DETACH") && t.find(range.clone(), "CONCURRENTLY").is_some()) {
+    if t.are(a, &["ATTACH", "PARTITION"]) {
+        // SHARE UPDATE EXCLUSIVE on the parent; the partition is locked and scanned.
+        let mut action = Action::new(Lock::Light);
+        if let Some((partition, _)) = t.name(a + 2).filter(|(p, _)| !created.contains(p)) {
+            action = action
+                .with(
+                    Hazard::AccessExclusiveLock,
+                    format!(
+                        "ATTACH PARTITION holds an ACCESS EXCLUSIVE lock on {partition} while it \
+                         scans it: every read and write of it waits until it finishes"
+                    ),
+                )
+                .with(
+                    Hazard::ValidationScan,
+                    format!(
+                        "ATTACH PARTITION scans all of {partition} to check its rows fit the \
+                         partition bounds, unless a valid CHECK constraint on it implies them; \
+                         add one (NOT VALID, then VALIDATE CONSTRAINT) in an earlier migration"
+                    ),
+                );
+        }
+        return action;
+    }
+    if t.is(a, "DETACH") && t.find(range.clone(), "CONCURRENTLY").is_some() {
         return Action::new(Lock::Light);
     }
     Action::new(Lock::Brief)

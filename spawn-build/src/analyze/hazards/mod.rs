@@ -15,7 +15,7 @@
 //! |---|---|
 //! | `access-exclusive-lock` | an ACCESS EXCLUSIVE lock on an existing table: no reads or writes while it is held, and every query queues behind it while it waits. A brief one (a catalog change) is not reported when the migration sets `-- spawn:lock-timeout`. |
 //! | `table-rewrite` | every row written again (volatile or identity default, stored generated column, type change, `SET TABLESPACE`, `VACUUM FULL`, `CLUSTER`, …) |
-//! | `validation-scan` | a full scan to validate a new constraint (`CHECK`/`FOREIGN KEY` without `NOT VALID`, `SET NOT NULL`) |
+//! | `validation-scan` | a full scan to validate a new constraint (`CHECK`/`FOREIGN KEY` without `NOT VALID`, `SET NOT NULL`, `ATTACH PARTITION`) |
 //! | `blocking-index-build` | an index built while writes wait (`CREATE INDEX` without `CONCURRENTLY`, `ADD PRIMARY KEY`/`UNIQUE`, `REINDEX`) |
 //! | `data-loss` | `DROP TABLE`, `DROP COLUMN`, `DROP SCHEMA`, `TRUNCATE`, `DELETE` without `WHERE` |
 //! | `non-transactional` | cannot run in a transaction, so a failure leaves part of it done (`CREATE INDEX CONCURRENTLY`, …) |

@@ -55,13 +55,12 @@ pub(crate) fn statement(t: &Tokens<'_>, state: &mut State<'_>) -> Vec<Raw> {
     } else if t.is(0, "CREATE") {
         create(t, state, &mut out);
     } else if t.are(0, &["ALTER", "TABLE"]) {
-        let created = alter_target(t).is_some_and(|table| state.is_new(&table));
+        out.extend(alter_table(t, state.catalog, &state.created));
         if let Some((old, new)) = renamed_table(t) {
             if state.created.remove(&old) {
                 state.created.insert(new);
             }
         }
-        out.extend(alter_table(t, state.catalog, created));
     } else if t.is(0, "DROP") {
         drop(t, state, &mut out);
     } else if t.is(0, "TRUNCATE") {
@@ -402,13 +401,6 @@ fn names(t: &Tokens<'_>, mut i: usize) -> Vec<String> {
         i += 1;
     }
     out
-}
-
-/// The table an `ALTER TABLE` statement alters.
-fn alter_target(t: &Tokens<'_>) -> Option<String> {
-    let i = t.skip(2, &["IF", "EXISTS"]);
-    let i = t.skip(i, &["ONLY"]);
-    t.name(i).map(|(n, _)| n)
 }
 
 /// `(old, new)` for `ALTER TABLE old RENAME TO new`.

@@ -227,6 +227,15 @@ fn table_level_rewrites_and_light_locks() {
         ("ALTER TABLE t ALTER a SET STATISTICS 500", &[]),
         ("ALTER TABLE t DISABLE TRIGGER ALL", &[]),
         ("ALTER TABLE t CLUSTER ON t_pkey", &[]),
+        (
+            "ALTER TABLE t ATTACH PARTITION p FOR VALUES FROM (1) TO (10)",
+            &[AE, SCAN],
+        ),
+        (
+            "CREATE TABLE p (id int);\nALTER TABLE t ATTACH PARTITION p FOR VALUES IN (1)",
+            &[],
+        ),
+        ("ALTER TABLE t DETACH PARTITION p", &[]),
         ("VACUUM FULL t", &[REWRITE, AE]),
         ("VACUUM (FULL, ANALYZE) t", &[REWRITE, AE]),
         ("VACUUM t", &[]),
