@@ -81,7 +81,9 @@ use catalog::Catalog;
 use tokens::Tokens;
 
 /// What a statement does to a live database that a migration's author should know about.
+/// More may come: match with a wildcard arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Hazard {
     AccessExclusiveLock,
     TableRewrite,
