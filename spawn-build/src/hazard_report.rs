@@ -22,9 +22,12 @@ pub struct MigrationFinding {
     pub migration: String,
     /// The migration's `up.sql`.
     pub file: PathBuf,
-    /// The component the statement's line came from (lines are then lines of the rendered
-    /// SQL, not of `up.sql`).
+    /// The component the statement's line came from, if not `up.sql`.
     pub component: Option<String>,
+    /// The statement's line in `up.sql`, when its first rendered line is found there
+    /// (`finding.line` is the line in the rendered SQL, which `{% include %}`s and other
+    /// template tags above it shift).
+    pub file_line: Option<u32>,
     /// The environments whose render has this finding.
     pub environments: Vec<String>,
     #[serde(flatten)]
@@ -32,11 +35,18 @@ pub struct MigrationFinding {
 }
 
 impl fmt::Display for MigrationFinding {
-    /// `<file>:<line>: <hazard>: <message>`.
+    /// `<file>:<line>: <hazard>: <message>`, or, for a statement not found in `up.sql` as
+    /// rendered, `<file> (rendered line <n>[, from component <c>]): …`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.file.display(), self.finding.line)?;
-        if let Some(component) = &self.component {
-            write!(f, " (rendered line, from component {component})")?;
+        let file = self.file.display();
+        let line = self.finding.line;
+        match (&self.component, self.file_line) {
+            (Some(component), _) => write!(
+                f,
+                "{file} (rendered line {line}, from component {component})"
+            )?,
+            (None, Some(file_line)) => write!(f, "{file}:{file_line}")?,
+            (None, None) => write!(f, "{file} (rendered line {line})")?,
         }
         write!(f, ": {}", self.finding)
     }
@@ -67,6 +77,8 @@ pub fn project_hazards(
             continue;
         };
         if report(migration) {
+            let file = layout.migration(&migration.name).up_sql();
+            let source = std::fs::read_to_string(&file).unwrap_or_default();
             let mut seen = HashSet::new();
             for render in &migration.renders {
                 let findings = scanner.clone().migration(&render.sql, &render.analysis);
@@ -82,10 +94,16 @@ pub fn project_hazards(
                         }
                         continue;
                     }
+                    let component = origin_of(&render.origins, finding.line);
+                    let file_line = match component {
+                        Some(_) => None,
+                        None => line_in_source(&source, &render.sql, finding.line),
+                    };
                     out.push(MigrationFinding {
                         migration: migration.name.clone(),
-                        file: layout.migration(&migration.name).up_sql(),
-                        component: origin_of(&render.origins, finding.line),
+                        file: file.clone(),
+                        component,
+                        file_line,
                         environments: vec![render.environment.clone()],
                         finding,
                     });
@@ -95,6 +113,21 @@ pub fn project_hazards(
         scanner.migration(&first.sql, &first.analysis);
     }
     out
+}
+
+/// The line of `source` (a migration's `up.sql`) that rendered as line `line` of
+/// `rendered`: the line with the same text, the closest one if several have it.
+fn line_in_source(source: &str, rendered: &str, line: u32) -> Option<u32> {
+    let text = rendered
+        .lines()
+        .nth(line.checked_sub(1)? as usize)?
+        .trim_end();
+    source
+        .lines()
+        .zip(1u32..)
+        .filter(|(l, _)| l.trim_end() == text)
+        .map(|(_, n)| n)
+        .min_by_key(|n| n.abs_diff(line))
 }
 
 /// The findings among `findings` that are denied: not allowed, and of a hazard in `deny`.

@@ -259,3 +259,40 @@ fn a_debug_build_does_not_pin_a_migration_with_a_denied_hazard() {
     assert_eq!(compiled.newly_pinned, ["20250102000000-drop"]);
     assert!(lock.exists());
 }
+
+#[test]
+fn lines_are_lines_of_up_sql_even_below_an_include() {
+    let p = Project::new();
+    p.migration("20250101000000-tables", TABLES);
+    p.config(true).compile().expect("pin");
+    p.write(
+        "db/components/functions/f.sql",
+        "CREATE FUNCTION f() RETURNS int\nLANGUAGE sql\nAS $$ SELECT 1 $$;\n",
+    );
+    p.write("db/components/drop.sql", "DROP TABLE account;\n");
+    let up = p.migration(
+        "20250102000000-f",
+        "{% include \"functions/f.sql\" %}\nTRUNCATE account;\n{% include \"drop.sql\" %}\n",
+    );
+    let compiled = p.config(false).compile().expect("compile");
+    let shown: Vec<String> = compiled
+        .hazards
+        .iter()
+        .filter(|f| f.finding.hazard == Hazard::DataLoss)
+        .map(|f| f.to_string())
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            format!(
+                "{}:2: data-loss: TRUNCATE deletes every row of account",
+                up.display()
+            ),
+            format!(
+                "{} (rendered line 5, from component drop.sql): data-loss: DROP TABLE deletes \
+                 account and all its rows",
+                up.display()
+            ),
+        ]
+    );
+}

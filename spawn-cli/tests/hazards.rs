@@ -200,4 +200,6 @@ fn json_lists_every_finding() {
     assert_eq!(hazards[0]["file"], up.display().to_string());
     assert_eq!(hazards[0]["migration"], NEW);
     assert_eq!(hazards[0]["statement"], 0);
+    assert_eq!(hazards[0]["file_line"], 2);
+    assert_eq!(hazards[0]["component"], serde_json::Value::Null);
 }
