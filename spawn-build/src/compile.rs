@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use crate::analyze::hazards::Hazard;
 use crate::codegen;
 use crate::error::{first_names, BuildError};
-use crate::hazard_report::{self, MigrationFinding};
+use crate::hazard_report::{self, MigrationFinding, MigrationUnusedAllow};
 use crate::project::{
     CompiledMigration, PinPolicy, Project, RenderOptions, Renders, UndefinedVariable,
     VariablesSource,
@@ -66,6 +66,9 @@ pub struct Compiled {
     /// The hazards of the migrations still being written (not pinned before this run),
     /// allowed ones included; each one not allowed is also a `cargo:warning`.
     pub hazards: Vec<MigrationFinding>,
+    /// `-- spawn:allow` names in those migrations that accept nothing (each also a
+    /// `cargo:warning`).
+    pub unused_allows: Vec<MigrationUnusedAllow>,
 }
 
 impl Config {
@@ -218,7 +221,10 @@ impl Config {
             });
         }
         // Hazards of the migrations still being written: not pinned before this run.
-        let hazards = hazard_report::project_hazards(&project.layout, &migrations, |m| {
+        let hazard_report::ProjectHazards {
+            findings: hazards,
+            unused_allows,
+        } = hazard_report::project_hazards(&project.layout, &migrations, |m| {
             m.pin.is_none() || newly_pinned.contains(&m.name)
         });
         for finding in hazard_report::denied(&hazards, &self.deny_hazards) {
@@ -242,6 +248,9 @@ impl Config {
                 if !self.deny_hazards.contains(&finding.finding.hazard) {
                     println!("cargo:warning={}", finding.warning());
                 }
+            }
+            for unused in &unused_allows {
+                println!("cargo:warning={unused}");
             }
             for path in &watched {
                 println!("cargo:rerun-if-changed={}", path.display());
@@ -278,6 +287,7 @@ impl Config {
             watched,
             warnings,
             hazards,
+            unused_allows,
         })
     }
 }

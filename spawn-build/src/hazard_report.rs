@@ -62,16 +62,60 @@ impl MigrationFinding {
     }
 }
 
-/// The findings (allowed ones included) of the migrations for which `report` is true, in
-/// order; `migrations` are all of them, in apply order, so that what earlier ones establish
-/// is known.
+/// A `-- spawn:allow` name in a migration's file that accepts nothing.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MigrationUnusedAllow {
+    pub migration: String,
+    /// The migration's `up.sql`.
+    pub file: PathBuf,
+    /// The comment's line in the rendered SQL.
+    pub line: u32,
+    /// The comment's line in `up.sql`, when found there.
+    pub file_line: Option<u32>,
+    /// The component the comment came from, if not `up.sql`.
+    pub component: Option<String>,
+    pub hazard: Hazard,
+}
+
+impl fmt::Display for MigrationUnusedAllow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let file = self.file.display();
+        let line = self.line;
+        match (&self.component, self.file_line) {
+            (Some(component), _) => write!(
+                f,
+                "{file} (rendered line {line}, from component {component})"
+            )?,
+            (None, Some(file_line)) => write!(f, "{file}:{file_line}")?,
+            (None, None) => write!(f, "{file} (rendered line {line})")?,
+        }
+        write!(
+            f,
+            ": `-- spawn:allow {}` accepts nothing: its statement has no {} hazard; remove it",
+            self.hazard, self.hazard
+        )
+    }
+}
+
+/// What [`project_hazards`] found.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProjectHazards {
+    /// Every finding, allowed ones included, in order.
+    pub findings: Vec<MigrationFinding>,
+    /// `-- spawn:allow` names that accept nothing in any environment.
+    pub unused_allows: Vec<MigrationUnusedAllow>,
+}
+
+/// The findings of the migrations for which `report` is true, in order; `migrations` are
+/// all of them, in apply order, so that what earlier ones establish is known.
 pub fn project_hazards(
     layout: &Layout,
     migrations: &[CompiledMigration],
     report: impl Fn(&CompiledMigration) -> bool,
-) -> Vec<MigrationFinding> {
+) -> ProjectHazards {
     let mut scanner = Scanner::new();
     let mut out: Vec<MigrationFinding> = Vec::new();
+    let mut unused_allows = Vec::new();
     for migration in migrations {
         let Some(first) = migration.renders.first() else {
             continue;
@@ -80,9 +124,43 @@ pub fn project_hazards(
             let file = layout.migration(&migration.name).up_sql();
             let source = std::fs::read_to_string(&file).unwrap_or_default();
             let mut seen = HashSet::new();
+            let mut unused: Option<Vec<MigrationUnusedAllow>> = None;
             for render in &migration.renders {
-                let findings = scanner.clone().migration(&render.sql, &render.analysis);
-                for finding in findings {
+                let report = scanner
+                    .clone()
+                    .migration_report(&render.sql, &render.analysis);
+                let here: Vec<MigrationUnusedAllow> = report
+                    .unused_allows
+                    .iter()
+                    .map(|u| {
+                        let component = origin_of(&render.origins, u.line);
+                        MigrationUnusedAllow {
+                            migration: migration.name.clone(),
+                            file: file.clone(),
+                            line: u.line,
+                            file_line: match component {
+                                Some(_) => None,
+                                None => line_in_source(&source, &render.sql, u.line),
+                            },
+                            component,
+                            hazard: u.hazard,
+                        }
+                    })
+                    .collect();
+                // Unused only if unused in every environment.
+                unused = Some(match unused {
+                    None => here,
+                    Some(before) => before
+                        .into_iter()
+                        .filter(|b| {
+                            here.iter().any(|h| {
+                                h.hazard == b.hazard
+                                    && (h.file_line, h.line) == (b.file_line, b.line)
+                            })
+                        })
+                        .collect(),
+                });
+                for finding in report.findings {
                     let key = (finding.line, finding.hazard, finding.message.clone());
                     if !seen.insert(key) {
                         if let Some(same) = out.iter_mut().rev().find(|f| {
@@ -109,10 +187,14 @@ pub fn project_hazards(
                     });
                 }
             }
+            unused_allows.extend(unused.unwrap_or_default());
         }
         scanner.migration(&first.sql, &first.analysis);
     }
-    out
+    ProjectHazards {
+        findings: out,
+        unused_allows,
+    }
 }
 
 /// The line of `source` (a migration's `up.sql`) that rendered as line `line` of

@@ -296,3 +296,29 @@ fn lines_are_lines_of_up_sql_even_below_an_include() {
         ]
     );
 }
+
+#[test]
+fn an_allow_that_accepts_nothing_is_a_warning() {
+    let p = Project::new();
+    p.migration("20250101000000-tables", TABLES);
+    p.config(true).compile().expect("pin");
+    let up = p.migration(
+        "20250102000000-index",
+        "-- spawn:lock-timeout 5s\n-- spawn:allow table-rewrite blocking-index-build\nCREATE INDEX ON account (name);\n",
+    );
+    let compiled = p.config(false).compile().expect("compile");
+    assert!(compiled.hazards.iter().all(|f| f.finding.allowed));
+    let unused: Vec<String> = compiled
+        .unused_allows
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        unused,
+        [format!(
+            "{}:2: `-- spawn:allow table-rewrite` accepts nothing: its statement has no \
+             table-rewrite hazard; remove it",
+            up.display()
+        )]
+    );
+}

@@ -203,3 +203,24 @@ fn json_lists_every_finding() {
     assert_eq!(hazards[0]["file_line"], 2);
     assert_eq!(hazards[0]["component"], serde_json::Value::Null);
 }
+
+#[test]
+fn an_allow_that_accepts_nothing_is_a_warning() {
+    let (p, up) = project_with_a_new_migration(
+        "-- spawn:lock-timeout 5s\n-- spawn:allow long-running\nCOMMENT ON TABLE people IS 'x';\n",
+    );
+    let out = hazards(p.path(), &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        text(&out.stdout),
+        format!("no hazards in migration {NEW} (environment dev)\n")
+    );
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "warning: {}:2: `-- spawn:allow long-running` accepts nothing: its statement has no \
+             long-running hazard; remove it\n",
+            up.display()
+        )
+    );
+}

@@ -207,6 +207,22 @@ impl Raw {
     }
 }
 
+/// A hazard named by a `-- spawn:allow` comment that its statement does not have (or a
+/// comment after the last statement): it accepts nothing, and should go.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UnusedAllow {
+    /// 1-based line of the comment.
+    pub line: u32,
+    pub hazard: Hazard,
+}
+
+/// The findings of one migration, and its `-- spawn:allow` names that accept nothing.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Report {
+    pub findings: Vec<Finding>,
+    pub unused_allows: Vec<UnusedAllow>,
+}
+
 /// Classifies the statements of a sequence of migrations, in apply order, remembering what
 /// each one established (column types, validated not-null checks) for the next ones.
 #[derive(Debug, Clone, Default)]
@@ -222,6 +238,12 @@ impl Scanner {
     /// The hazards of a migration's rendered SQL, given its [`analyze`](super::analyze())
     /// result.
     pub fn migration(&mut self, sql: &str, analysis: &Analysis) -> Vec<Finding> {
+        self.migration_report(sql, analysis).findings
+    }
+
+    /// [`migration`](Self::migration)'s findings, with the `-- spawn:allow` names that
+    /// accept nothing.
+    pub fn migration_report(&mut self, sql: &str, analysis: &Analysis) -> Report {
         let statements: Vec<(usize, usize)> = analysis
             .statements
             .iter()
@@ -238,14 +260,10 @@ impl Scanner {
         let statements: Vec<(usize, usize)> =
             scan.statements.iter().map(|s| (s.start, s.end)).collect();
         self.run(sql, &statements, directives.lock_timeout.is_some())
+            .findings
     }
 
-    fn run(
-        &mut self,
-        sql: &str,
-        statements: &[(usize, usize)],
-        lock_timeout: bool,
-    ) -> Vec<Finding> {
+    fn run(&mut self, sql: &str, statements: &[(usize, usize)], lock_timeout: bool) -> Report {
         let lines = LineIndex::new(sql, content_start(sql));
         let allows = allow_comments(sql, statements, &lines);
         let mut state = rules::State {
@@ -266,12 +284,27 @@ impl Scanner {
                     statement: index,
                     allowed: allows
                         .iter()
-                        .any(|(i, hazards)| *i == index && hazards.contains(&raw.hazard)),
+                        .any(|a| a.statement == Some(index) && a.hazards.contains(&raw.hazard)),
                     message: raw.message,
                 });
             }
         }
-        out
+        let unused_allows = allows
+            .iter()
+            .flat_map(|a| a.hazards.iter().map(move |&hazard| (a, hazard)))
+            .filter(|(a, hazard)| {
+                !out.iter()
+                    .any(|f| Some(f.statement) == a.statement && f.hazard == *hazard)
+            })
+            .map(|(a, hazard)| UnusedAllow {
+                line: a.line,
+                hazard,
+            })
+            .collect();
+        Report {
+            findings: out,
+            unused_allows,
+        }
     }
 }
 
@@ -304,13 +337,17 @@ pub(crate) fn allow_names(directive: &str) -> Option<Vec<Result<Hazard, String>>
     )
 }
 
-/// For each `-- spawn:allow` comment, the index of the statement it applies to and its
-/// hazards: the statement it is inside, or that ends on its line before it, or else the next.
-fn allow_comments(
-    sql: &str,
-    statements: &[(usize, usize)],
-    lines: &LineIndex<'_>,
-) -> Vec<(usize, Vec<Hazard>)> {
+/// A `-- spawn:allow` comment.
+struct Allow {
+    /// The statement it applies to: the one it is inside, or that ends on its line before
+    /// it, or else the next (`None` after the last).
+    statement: Option<usize>,
+    hazards: Vec<Hazard>,
+    line: u32,
+}
+
+/// Every `-- spawn:allow` comment of `sql`.
+fn allow_comments(sql: &str, statements: &[(usize, usize)], lines: &LineIndex<'_>) -> Vec<Allow> {
     let mut out = Vec::new();
     for token in Lexer::new(sql, content_start(sql)) {
         let Ok(token) = token else { break };
@@ -327,9 +364,11 @@ fn allow_comments(
             .rposition(|&(_, end)| end <= token.start && lines.line(end.saturating_sub(1)) == line);
         let target =
             ended_on_line.or_else(|| statements.iter().position(|&(_, end)| token.start < end));
-        if let Some(index) = target {
-            out.push((index, hazards));
-        }
+        out.push(Allow {
+            statement: target,
+            hazards,
+            line,
+        });
     }
     out
 }

@@ -537,3 +537,37 @@ fn cut_statements_do_not_panic() {
         let _ = sql_hazards(sql);
     }
 }
+
+#[test]
+fn allow_comments_that_accept_nothing_are_reported() {
+    let sql = "-- spawn:lock-timeout 1s\n\
+               -- spawn:allow table-rewrite blocking-index-build\n\
+               CREATE INDEX ON t (a);\n\
+               CREATE TABLE u (id int); -- spawn:allow data-loss\n\
+               -- spawn:allow long-running\n";
+    let analysis = super::super::analyze(sql).expect("analyze");
+    let report = Scanner::new().migration_report(sql, &analysis);
+    let found: Vec<(u32, &str, bool)> = report
+        .findings
+        .iter()
+        .map(|f| (f.line, f.hazard.name(), f.allowed))
+        .collect();
+    assert_eq!(found, [(3, INDEX, true)]);
+    assert_eq!(
+        report.unused_allows,
+        [
+            UnusedAllow {
+                line: 2,
+                hazard: Hazard::TableRewrite
+            },
+            UnusedAllow {
+                line: 4,
+                hazard: Hazard::DataLoss
+            },
+            UnusedAllow {
+                line: 5,
+                hazard: Hazard::LongRunning
+            },
+        ]
+    );
+}

@@ -13,7 +13,7 @@ use std::path::Path;
 
 use anyhow::anyhow;
 use serde_json::json;
-use spawn_build::hazard_report::{denied, project_hazards};
+use spawn_build::hazard_report::{denied, project_hazards, ProjectHazards};
 use spawn_build::project::{PinPolicy, RenderOptions, VariablesSource};
 use spawn_build::Hazard;
 
@@ -48,7 +48,10 @@ pub fn run(ctx: &CommandContext<'_>, options: &Options<'_>) -> CmdResult {
         Some(only) => only == name,
         None => options.all || !pinned,
     };
-    let findings = project_hazards(&proj.project.layout, &renders.migrations, |m| {
+    let ProjectHazards {
+        findings,
+        unused_allows,
+    } = project_hazards(&proj.project.layout, &renders.migrations, |m| {
         chosen(&m.name, m.pin.is_some())
     });
     let checked: Vec<&str> = renders
@@ -65,6 +68,7 @@ pub fn run(ctx: &CommandContext<'_>, options: &Options<'_>) -> CmdResult {
             "environment": target.environment,
             "migrations": checked,
             "hazards": findings,
+            "unused_allows": unused_allows,
             "denied": denied_count,
         }));
     } else if findings.is_empty() {
@@ -91,6 +95,11 @@ pub fn run(ctx: &CommandContext<'_>, options: &Options<'_>) -> CmdResult {
             describe(&checked),
             target.environment
         ));
+    }
+    if !out.json {
+        for unused in &unused_allows {
+            out.warn(unused.to_string());
+        }
     }
     if denied_count > 0 {
         if !out.json {
