@@ -2,7 +2,8 @@
 //!
 //! Renders every migration for every environment named by the targets, pins unpinned ones
 //! in debug builds (or refuses them when locked; never one that does not render), analyses
-//! the SQL, warns (`cargo:warning`) of every undefined name a template printed as nothing,
+//! the SQL, warns (`cargo:warning`) of every undefined name a template printed as nothing
+//! and of every [hazard](crate::analyze::hazards) in a migration still being written,
 //! writes the compiled set to `OUT_DIR` for `embed_migrations!()`, and tells cargo exactly
 //! which files to watch.
 //! The pipeline is [`Project::render_all`]; renders whose inputs are unchanged since the last
@@ -12,8 +13,10 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
+use crate::analyze::hazards::Hazard;
 use crate::codegen;
 use crate::error::{first_names, BuildError};
+use crate::hazard_report::{self, MigrationFinding, MigrationUnusedAllow};
 use crate::project::{
     CompiledMigration, PinPolicy, Project, RenderOptions, Renders, UndefinedVariable,
     VariablesSource,
@@ -41,6 +44,7 @@ pub struct Config {
     environments: Option<Vec<String>>,
     out_dir: Option<PathBuf>,
     cargo_output: Option<bool>,
+    deny_hazards: Vec<Hazard>,
 }
 
 /// What [`Config::compile`] produced.
@@ -64,6 +68,12 @@ pub struct Compiled {
     /// The SQL callbacks (`callbacks/*.sql`) rendered for each environment (none when the
     /// project has none).
     pub callbacks: Vec<(String, spawn_model::Callbacks)>,
+    /// The hazards of the migrations still being written (not pinned before this run),
+    /// allowed ones included; each one not allowed is also a `cargo:warning`.
+    pub hazards: Vec<MigrationFinding>,
+    /// `-- spawn:allow` names in those migrations that accept nothing (each also a
+    /// `cargo:warning`).
+    pub unused_allows: Vec<MigrationUnusedAllow>,
 }
 
 impl Config {
@@ -123,6 +133,27 @@ impl Config {
         self
     }
 
+    /// Makes these [hazards](crate::analyze::hazards) build errors, naming file and line,
+    /// in migrations still being written (not pinned before this run), unless a
+    /// `-- spawn:allow <hazard>` comment accepts them. Other hazards stay warnings. A debug
+    /// build does not pin a migration with a denied hazard, so the next build checks it again.
+    ///
+    /// ```no_run
+    /// // build.rs
+    /// use spawn_build::Hazard;
+    ///
+    /// fn main() {
+    ///     spawn_build::Config::new()
+    ///         .deny_hazards([Hazard::TableRewrite, Hazard::DataLoss])
+    ///         .compile()
+    ///         .unwrap();
+    /// }
+    /// ```
+    pub fn deny_hazards(&mut self, hazards: impl IntoIterator<Item = Hazard>) -> &mut Self {
+        self.deny_hazards = hazards.into_iter().collect();
+        self
+    }
+
     /// Compiles the migrations. See the module documentation.
     pub fn compile(&self) -> Result<Compiled, BuildError> {
         let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
@@ -168,7 +199,7 @@ impl Config {
         project.cache_renders_in(&out_dir);
         let Renders {
             migrations,
-            newly_pinned,
+            mut newly_pinned,
             reused,
             mut problems,
             warnings,
@@ -213,7 +244,38 @@ impl Config {
                 project.layout.spawn_folder.clone()
             });
         }
+        // Hazards of the migrations still being written: not pinned before this run.
+        let hazard_report::ProjectHazards {
+            findings: hazards,
+            unused_allows,
+        } = hazard_report::project_hazards(&project.layout, &migrations, |m| {
+            m.pin.is_none() || newly_pinned.contains(&m.name)
+        });
+        for finding in hazard_report::denied(&hazards, &self.deny_hazards) {
+            problems.push(BuildError::DeniedHazard(Box::new(finding.clone())));
+            // A migration is not pinned with a denied hazard in it: pinned, it would be
+            // settled, and the next build would let the hazard through.
+            if let Some(i) = newly_pinned.iter().position(|n| *n == finding.migration) {
+                let lock = project.layout.migration(&finding.migration).lock_toml();
+                if let Err(source) = std::fs::remove_file(&lock) {
+                    problems.push(BuildError::Io {
+                        action: "removing the new pin",
+                        path: lock,
+                        source,
+                    });
+                }
+                newly_pinned.remove(i);
+            }
+        }
         if cargo_output {
+            for finding in hazards.iter().filter(|f| !f.finding.allowed) {
+                if !self.deny_hazards.contains(&finding.finding.hazard) {
+                    println!("cargo:warning={}", finding.warning());
+                }
+            }
+            for unused in &unused_allows {
+                println!("cargo:warning={unused}");
+            }
             for path in &watched {
                 println!("cargo:rerun-if-changed={}", path.display());
             }
@@ -254,6 +316,8 @@ impl Config {
             warnings,
             drafts,
             callbacks,
+            hazards,
+            unused_allows,
         })
     }
 }

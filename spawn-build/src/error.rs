@@ -124,6 +124,15 @@ pub enum BuildError {
         #[source]
         source: std::io::Error,
     },
+    /// A hazard [`Config::deny_hazards`](crate::Config::deny_hazards) makes an error, in a
+    /// migration still being written.
+    #[error(
+        "{} (denied by Config::deny_hazards in build.rs; to accept this one, put \
+         `-- spawn:allow {}` on the line before the statement)",
+        .0,
+        .0.finding.hazard
+    )]
+    DeniedHazard(Box<crate::hazard_report::MigrationFinding>),
     #[error("{0}")]
     Environment(String),
     /// A SQL callback (`callbacks/*.sql`) that cannot be used.

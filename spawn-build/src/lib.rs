@@ -166,6 +166,8 @@
 //!   locked in release builds and when `CI` is set);
 //! * [`auto_pin`](Config::auto_pin)`(false)`: render unpinned migrations from the working
 //!   tree and write nothing, for iterating on the newest migration;
+//! * [`deny_hazards`](Config::deny_hazards): hazards that fail the build instead of warning
+//!   (see below);
 //! * [`variables`](Config::variables): one variables file for every environment;
 //! * [`environments`](Config::environments): the environments to render (default: every one
 //!   the targets name);
@@ -182,6 +184,30 @@
 //!         .compile()
 //!         .unwrap();
 //! }
+//! ```
+//!
+//! # Hazards
+//!
+//! Every statement of a migration still being written (one that had no pin when the build
+//! started) is classified by what it does to a live database: the lock it takes and the
+//! work it does ([`analyze::hazards`]: `access-exclusive-lock`, `table-rewrite`,
+//! `validation-scan`, `blocking-index-build`, `data-loss`, `non-transactional`,
+//! `long-running`). Each finding is a cargo warning naming the file and line, e.g.
+//!
+//! ```text
+//! warning: db/migrations/20250102000000-ids/up.sql:2: table-rewrite: ALTER COLUMN id changes
+//! the type from int4 to int8, … (accept with -- spawn:allow table-rewrite)
+//! ```
+//!
+//! A `-- spawn:allow <hazard>` comment on the line before the statement accepts it;
+//! [`Config::deny_hazards`] makes chosen hazards build errors. Pinned migrations are settled
+//! and never warn. [`sql_hazards`] classifies plain SQL:
+//!
+//! ```
+//! use spawn_build::{sql_hazards, Hazard};
+//!
+//! let findings = sql_hazards("ALTER TABLE account ALTER id TYPE bigint;");
+//! assert!(findings.iter().any(|f| f.hazard == Hazard::TableRewrite));
 //! ```
 //!
 //! [`Config::compile`] returns what it [`Compiled`]: the migrations with their renders, the
@@ -232,6 +258,7 @@ mod codegen;
 mod compile;
 pub mod component_status;
 pub mod error;
+pub mod hazard_report;
 pub mod layout;
 pub mod pin;
 mod pipeline;
@@ -243,6 +270,7 @@ pub mod spawn_toml;
 pub mod sql_tests;
 pub mod variables;
 
+pub use analyze::hazards::{sql_hazards, Finding, Hazard};
 pub use compile::{compile, Compiled, Config};
 pub use error::BuildError;
 /// Checksums of rendered migrations (the model's, re-exported).

@@ -16,7 +16,8 @@ Exit codes:
        command line
   2    differences or work pending: `spawn check` found only unpinned migrations,
        `spawn migration status --exit-code` found migrations to apply (or changed, missing,
-       failed ones), `spawn diff` found differences, `spawn db status`: not running
+       failed ones), `spawn diff` found differences, `spawn db status`: not running,
+       `spawn migration hazards --deny …` found a denied hazard not allowed
   3    `spawn diff`: statements that may lose data were refused (pass --unsafe)
   130  interrupted (Ctrl-C); migrations that were not committed are rolled back
 
@@ -282,6 +283,23 @@ pub enum MigrationCommand {
         /// With --fleet: start no other database after the first failure.
         #[arg(long, requires = "fleet")]
         fail_fast: bool,
+    },
+    /// List the hazards of migrations' statements (locks, rewrites, scans, data loss, …),
+    /// with file and line: of <MIGRATION>, else of every unpinned migration.
+    Hazards {
+        /// The migration folder name (default: every migration not pinned yet).
+        migration: Option<String>,
+        /// Every migration, pinned ones included.
+        #[arg(long, conflicts_with = "migration")]
+        all: bool,
+        /// Exit with 2 when a finding of this hazard is not accepted by `-- spawn:allow`
+        /// (repeat, or separate with commas): access-exclusive-lock, table-rewrite,
+        /// validation-scan, blocking-index-build, data-loss, non-transactional, long-running.
+        #[arg(long, value_name = "HAZARD", value_delimiter = ',')]
+        deny: Vec<spawn_build::Hazard>,
+        /// A variables file (JSON, TOML or YAML) instead of the one spawn.toml names.
+        #[arg(long, value_name = "FILE")]
+        variables: Option<PathBuf>,
     },
     /// Show every migration: on disk, pinned, in the database, checksum, status.
     Status {

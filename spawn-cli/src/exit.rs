@@ -6,7 +6,8 @@ use std::fmt;
 pub const OK: u8 = 0;
 /// An error (the message says what failed and what to run next), or a wrong command line.
 pub const ERROR: u8 = 1;
-/// Differences found or work pending (`check`, `status --exit-code`, `diff`, `db status`).
+/// Differences found or work pending (`check`, `status --exit-code`, `diff`, `db status`),
+/// denied hazards found (`migration hazards --deny`).
 pub const DIFFERENCES: u8 = 2;
 /// `spawn diff`: statements that may lose data were refused (pass --unsafe).
 pub const UNSAFE_REFUSED: u8 = 3;

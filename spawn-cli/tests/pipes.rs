@@ -90,6 +90,18 @@ fn migration_build_into_a_closed_pipe() {
     assert_quiet_success(&out, "migration build");
 }
 
+#[test]
+fn migration_hazards_into_a_closed_pipe() {
+    let p = project("app");
+    for args in [
+        &["migration", "hazards", "--all"][..],
+        &["--json", "migration", "hazards", "--all"],
+    ] {
+        let out = into_closed_pipe(spawn_process().current_dir(p.path()).args(args));
+        assert_quiet_success(&out, &args.join(" "));
+    }
+}
+
 /// stderr closed too (`2>&1 | head -1`): the warning `build` writes there cannot be written
 /// either, and that is no panic.
 #[test]

@@ -8,6 +8,8 @@
 //!   (`ms`, `s`, `min`, `h`, `d`), as PostgreSQL accepts it for these settings.
 //! * `-- spawn:draft` and `-- spawn:repeatable` — in the comments before the first statement;
 //!   they mark the migration folder (see [`crate::layout::Markers`]), not how its SQL runs.
+//! * `-- spawn:allow <hazard> [<hazard> …]` — anywhere; accepts hazards of the statement it
+//!   is in, ends beside, or precedes (see [`super::hazards`]).
 //!
 //! A line comment whose text starts with `spawn:` is a directive; anything unknown or out of
 //! place is an error, so that a typo never silently changes how a migration runs.
@@ -16,7 +18,7 @@ use super::Problem;
 
 /// The directives spawn knows, for error messages.
 const KNOWN: &str = "`-- spawn:no-transaction`, `-- spawn:lock-timeout <duration>`, \
-     `-- spawn:statement-timeout <duration>`, `-- spawn:draft`, `-- spawn:repeatable`";
+     `-- spawn:statement-timeout <duration>`, `-- spawn:draft`, `-- spawn:repeatable`, `-- spawn:allow <hazard>`";
 
 /// The text after `spawn:` if the line comment `comment` (which starts with `--`) is a
 /// directive.
@@ -81,6 +83,22 @@ fn apply(directives: &mut Directives, comment: DirectiveComment<'_>) -> Result<(
         None => (text, ""),
     };
     match name {
+        "allow" => {
+            let names = super::hazards::allow_names(text).unwrap_or_default();
+            if names.is_empty() {
+                return Err(format!(
+                    "`-- spawn:allow` needs the name of a hazard to accept, e.g. \
+                     `-- spawn:allow table-rewrite`; the hazards are {}",
+                    super::hazards::Hazard::names()
+                ));
+            }
+            if let Some(Err(unknown)) = names.into_iter().find(Result::is_err) {
+                return Err(format!(
+                    "unknown hazard `{unknown}` in `-- spawn:allow`; the hazards are {}",
+                    super::hazards::Hazard::names()
+                ));
+            }
+        }
         "no-transaction" => {
             if comment.placement != Placement::FirstLine {
                 return Err(
@@ -273,14 +291,14 @@ mod tests {
                     7,
                     "unknown directive `-- spawn:notransaction`; the known directives are \
                  `-- spawn:no-transaction`, `-- spawn:lock-timeout <duration>`, \
-                 `-- spawn:statement-timeout <duration>`, `-- spawn:draft`, `-- spawn:repeatable`"
+                 `-- spawn:statement-timeout <duration>`, `-- spawn:draft`, `-- spawn:repeatable`, `-- spawn:allow <hazard>`"
                         .into()
                 ),
                 (
                     8,
                     "unknown directive `-- spawn:`; the known directives are \
                  `-- spawn:no-transaction`, `-- spawn:lock-timeout <duration>`, \
-                 `-- spawn:statement-timeout <duration>`, `-- spawn:draft`, `-- spawn:repeatable`"
+                 `-- spawn:statement-timeout <duration>`, `-- spawn:draft`, `-- spawn:repeatable`, `-- spawn:allow <hazard>`"
                         .into()
                 ),
             ]

@@ -15,7 +15,11 @@
 //!   block (`CREATE INDEX CONCURRENTLY`, `VACUUM`, …); in a `-- spawn:no-transaction` one,
 //!   `LOCK`, which only works inside one;
 //! * psql meta-commands (`\c`, `\i`, `\gexec`, …), which are not SQL;
-//! * unknown, misplaced, repeated or malformed `-- spawn:` directives.
+//! * unknown, misplaced, repeated or malformed `-- spawn:` directives (an unknown hazard in
+//!   `-- spawn:allow` included).
+//!
+//! [`hazards`] classifies what each statement does to a live database (locks, rewrites,
+//! scans, data loss, …).
 //!
 //! There is no SQL parser behind this: a lexer that knows PostgreSQL's quoting rules
 //! (`lexer`) feeds a statement splitter (`statements`) that classifies statements by their
@@ -36,6 +40,7 @@
 mod classify;
 mod defines;
 mod directives;
+pub mod hazards;
 mod lexer;
 mod position;
 mod recovery;

@@ -598,7 +598,7 @@ fn directive_errors() {
             1,
             "unknown directive `-- spawn:no_transaction`; the known directives are \
              `-- spawn:no-transaction`, `-- spawn:lock-timeout <duration>`, \
-             `-- spawn:statement-timeout <duration>`, `-- spawn:draft`, `-- spawn:repeatable`"
+             `-- spawn:statement-timeout <duration>`, `-- spawn:draft`, `-- spawn:repeatable`, `-- spawn:allow <hazard>`"
                 .into()
         ),
         (

@@ -1,9 +1,10 @@
-//! `spawn migration …`: new, build, pin, apply, status, adopt, resolve, rollback, ready.
+//! `spawn migration …`: new, build, pin, apply, status, hazards, adopt, resolve, rollback, ready.
 
 pub mod adopt;
 pub mod apply;
 pub mod build;
 pub mod fleet;
+pub mod hazards;
 pub mod new;
 pub mod pin;
 pub mod ready;
@@ -59,6 +60,20 @@ pub async fn run(ctx: &CommandContext<'_>, cmd: &MigrationCommand) -> CmdResult 
                 apply::run(ctx, &options).await
             }
         }
+        MigrationCommand::Hazards {
+            migration,
+            all,
+            deny,
+            variables,
+        } => hazards::run(
+            ctx,
+            &hazards::Options {
+                migration: migration.as_deref(),
+                all: *all,
+                deny,
+                variables: variables.as_deref(),
+            },
+        ),
         MigrationCommand::Status {
             exit_code,
             variables,
