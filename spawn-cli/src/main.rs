@@ -7,9 +7,13 @@ mod commands;
 mod exit;
 mod heap;
 mod localdb;
+mod migration_files;
 mod output;
 mod project;
 mod prompt;
+mod renames;
+mod schema_dir;
+mod scratch;
 mod target;
 
 use std::io::Write;

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod db;
 pub mod diff;
+pub mod drift;
 pub mod init;
 pub mod migration;
 pub mod pin;
@@ -51,6 +52,7 @@ pub async fn run(cli: &Cli, out: &Out) -> CmdResult {
         Command::Pin(cmd) => pin::run(&ctx, cmd),
         Command::Db(cmd) => db::run(&ctx, cmd).await,
         Command::Diff(args) => diff::run(&ctx, args).await,
+        Command::Drift { variables } => drift::run(&ctx, variables.as_deref()).await,
         Command::Test(cmd) => test::run(&ctx, cmd).await,
     }
 }

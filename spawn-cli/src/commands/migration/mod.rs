@@ -1,8 +1,9 @@
-//! `spawn migration …`: new, build, pin, apply, status, adopt, resolve.
+//! `spawn migration …`: new, generate, build, pin, apply, status, adopt, resolve.
 
 pub mod adopt;
 pub mod apply;
 pub mod build;
+pub mod generate;
 pub mod new;
 pub mod pin;
 pub mod resolve;
@@ -16,6 +17,29 @@ use crate::exit::CmdResult;
 pub async fn run(ctx: &CommandContext<'_>, cmd: &MigrationCommand) -> CmdResult {
     match cmd {
         MigrationCommand::New { name } => new::run(ctx, name),
+        MigrationCommand::Generate {
+            name,
+            from_db,
+            schema_dir,
+            allow_unsafe,
+            rename,
+            online,
+            variables,
+        } => {
+            generate::run(
+                ctx,
+                &generate::Options {
+                    name,
+                    from_db: from_db.as_deref(),
+                    schema_dir: schema_dir.as_deref(),
+                    allow_unsafe: *allow_unsafe,
+                    renames: rename,
+                    online: *online,
+                    variables: variables.as_deref(),
+                },
+            )
+            .await
+        }
         MigrationCommand::Build {
             migration,
             pinned,
