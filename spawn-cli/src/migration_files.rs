@@ -34,7 +34,7 @@ pub struct MigrationText {
 /// The folder of `components/` a statement's object goes to, if it is a component kind.
 fn component_folder(s: &PlannedStatement) -> Option<&'static str> {
     let id = s.object.as_ref()?;
-    if s.action != Action::Create {
+    if !matches!(s.action, Action::Create | Action::Alter) {
         return None;
     }
     let head: String = s
