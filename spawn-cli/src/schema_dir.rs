@@ -63,8 +63,8 @@ pub async fn load(pool: &PgPool, dir: &Path) -> Result<usize> {
         for (path, text) in pending {
             match run_file(pool, &text).await {
                 Ok(()) => {}
-                Err(e) => {
-                    failures.push(failure(&path, &text, &e));
+                Err((e, line)) => {
+                    failures.push(failure(&path, &e, line));
                     failed.push((path, text));
                 }
             }
@@ -93,21 +93,46 @@ pub async fn load(pool: &PgPool, dir: &Path) -> Result<usize> {
     }
 }
 
-async fn run_file(pool: &PgPool, text: &str) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    sqlx::raw_sql(text).execute(&mut *tx).await?;
-    tx.commit().await
+/// Runs one file in a transaction, statement by statement when spawn's SQL splitter reads
+/// it (so a failure has the line of its statement), else whole.
+async fn run_file(pool: &PgPool, text: &str) -> Result<(), (sqlx::Error, Option<usize>)> {
+    let mut tx = pool.begin().await.map_err(|e| (e, None))?;
+    match spawn_build::analyze::analyze(text) {
+        Ok(analysis) => {
+            for st in &analysis.statements {
+                let sql = &text[st.start..st.end];
+                if let Err(e) = sqlx::raw_sql(sql).execute(&mut *tx).await {
+                    let within = position(&e).map(|at| line_of(sql, at) - 1).unwrap_or(0);
+                    return Err((e, Some(st.line as usize + within)));
+                }
+            }
+        }
+        Err(_) => {
+            if let Err(e) = sqlx::raw_sql(text).execute(&mut *tx).await {
+                let line = position(&e).map(|at| line_of(text, at));
+                return Err((e, line));
+            }
+        }
+    }
+    tx.commit().await.map_err(|e| (e, None))
 }
 
-fn failure(path: &Path, text: &str, e: &sqlx::Error) -> Failure {
+/// The 1-based character position PostgreSQL reported for an error, if any.
+fn position(e: &sqlx::Error) -> Option<usize> {
     let pg = e
         .as_database_error()
-        .and_then(|d| d.try_downcast_ref::<PgDatabaseError>());
-    let line = pg.and_then(|d| match d.position() {
-        Some(PgErrorPosition::Original(at)) => Some(line_of(text, at)),
+        .and_then(|d| d.try_downcast_ref::<PgDatabaseError>())?;
+    match pg.position() {
+        Some(PgErrorPosition::Original(at)) => Some(at),
         _ => None,
-    });
-    let message = match pg {
+    }
+}
+
+fn failure(path: &Path, e: &sqlx::Error, line: Option<usize>) -> Failure {
+    let message = match e
+        .as_database_error()
+        .and_then(|d| d.try_downcast_ref::<PgDatabaseError>())
+    {
         Some(d) => d.message().to_string(),
         None => e.to_string(),
     };

@@ -249,3 +249,295 @@ async fn functions_views_and_triggers_become_components() {
     )
     .await;
 }
+
+/// The scratch databases a `spawn` process (by its id) left on the server.
+async fn scratch_left(pid: u32) -> Vec<String> {
+    let mut admin = spawn_tests::server().admin_connection().await;
+    sqlx::query_scalar("SELECT datname::text FROM pg_database WHERE datname LIKE $1")
+        .bind(format!("spawn\\_scratch\\_{pid}\\_%"))
+        .fetch_all(&mut admin)
+        .await
+        .expect("list databases")
+}
+
+/// Runs `spawn <args>` in `project` and also returns its process id.
+fn run_pid(project: &Path, args: &[&str]) -> (i32, String, String, u32) {
+    let child = common::spawn_process()
+        .current_dir(project)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start spawn");
+    let pid = child.id();
+    let out = child.wait_with_output().expect("wait");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        pid,
+    )
+}
+
+async fn tables_of(db: &TestDb) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .expect("tables")
+}
+
+#[tokio::test]
+async fn statements_that_lose_data_are_refused_with_the_rename_flag_to_use() {
+    let target = TestDb::new("gen_refuse_t").await;
+    let desired = TestDb::new("gen_refuse_b").await;
+    sqlx::raw_sql("CREATE TABLE people (id int PRIMARY KEY, name text)")
+        .execute(&desired.pool)
+        .await
+        .expect("b");
+    let p = project(&target, Some("CREATE TABLE users (id int PRIMARY KEY, name text);"));
+    let (code, out, err, pid) = run_pid(
+        p.path(),
+        &["migration", "generate", "rename", "--from-db", &desired.url],
+    );
+    assert_eq!(code, 3, "{out}\n{err}");
+    assert!(
+        err.contains("may lose data and were refused (run with --unsafe")
+            && err.contains("DROP TABLE public.users")
+            && err.contains("nothing was written"),
+        "{err}"
+    );
+    assert!(err.contains("--rename table:public.users=people"), "{err}");
+    assert_eq!(migrations(p.path()).len(), 1, "nothing is written");
+    assert!(tables_of(&target).await.is_empty(), "the target is untouched");
+    assert_eq!(scratch_left(pid).await, Vec::<String>::new());
+
+    // With the suggested flag the data is kept.
+    let (code, out, err) = run(p.path(), &["migration", "apply", "--yes"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    sqlx::raw_sql("INSERT INTO users VALUES (1, 'ada')")
+        .execute(&target.pool)
+        .await
+        .expect("insert");
+    let (code, out, err) = run(
+        p.path(),
+        &[
+            "migration",
+            "generate",
+            "rename",
+            "--from-db",
+            &desired.url,
+            "--rename",
+            "table:public.users=people",
+        ],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (_, text) = generated(p.path()).pop().expect("a migration");
+    assert!(text.contains("ALTER TABLE \"public\".\"users\" RENAME TO \"people\";"), "{text}");
+    assert!(!text.contains("DROP TABLE"), "{text}");
+    let (code, out, err) = run(p.path(), &["migration", "apply", "--yes"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let name: String = sqlx::query_scalar("SELECT name FROM people WHERE id = 1")
+        .fetch_one(&target.pool)
+        .await
+        .expect("the row is kept");
+    assert_eq!(name, "ada");
+}
+
+#[tokio::test]
+async fn bad_rename_hints_are_named_and_nothing_is_written() {
+    let target = TestDb::new("gen_badrename_t").await;
+    let desired = TestDb::new("gen_badrename_b").await;
+    let p = project(&target, Some("CREATE TABLE users (id int);"));
+    let (code, _, err) = run(
+        p.path(),
+        &["migration", "generate", "x", "--from-db", &desired.url, "--rename", "users=people"],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("--rename users=people: no `KIND:` in front"), "{err}");
+    let (code, _, err, pid) = run_pid(
+        p.path(),
+        &[
+            "migration", "generate", "x", "--from-db", &desired.url, "--unsafe", "--rename",
+            "table:nope=people",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("--rename table:nope=people: relation \"nope\" does not exist")
+            && err.contains("nothing was written"),
+        "{err}"
+    );
+    assert_eq!(migrations(p.path()).len(), 1);
+    assert_eq!(scratch_left(pid).await, Vec::<String>::new());
+    assert!(tables_of(&target).await.is_empty());
+}
+
+#[tokio::test]
+async fn online_builds_no_blocking_index_on_an_existing_table() {
+    let a = "CREATE TABLE p (id int PRIMARY KEY);
+             CREATE TABLE t (id int PRIMARY KEY, n int, parent int, m int);
+             CREATE INDEX t_m ON t (m);";
+    let b = "CREATE TABLE p (id int PRIMARY KEY);
+             CREATE TABLE t (id int PRIMARY KEY, n int NOT NULL, parent int REFERENCES p, m int,
+                             CONSTRAINT n_positive CHECK (n > 0));
+             CREATE INDEX t_m ON t (m, n);
+             CREATE INDEX t_n ON t (n);
+             CREATE TABLE fresh (id int PRIMARY KEY, x int);
+             CREATE INDEX fresh_x ON fresh (x);";
+    let target = TestDb::new("gen_online_t").await;
+    let desired = TestDb::new("gen_online_b").await;
+    sqlx::raw_sql(b).execute(&desired.pool).await.expect("b");
+    let p = project(&target, Some(a));
+    let (code, out, err) = run(
+        p.path(),
+        &["migration", "generate", "tune", "--from-db", &desired.url, "--online"],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let files = generated(p.path());
+    assert_eq!(files.len(), 2, "{files:?}");
+    let (first, second) = (&files[0].1, &files[1].1);
+    assert!(files[1].0.display().to_string().ends_with("-tune-concurrently"));
+    // In the transaction: no index build on t, constraints NOT VALID, the new table's index.
+    for line in first.lines() {
+        assert!(
+            !(line.contains("INDEX") && line.contains(" ON public.t ")),
+            "a blocking index build on an existing table: {line}"
+        );
+    }
+    assert!(first.contains("FOREIGN KEY (parent) REFERENCES public.p(id) NOT VALID"), "{first}");
+    assert!(first.contains("CHECK ((n > 0)) NOT VALID"), "{first}");
+    assert!(first.contains("CHECK (\"n\" IS NOT NULL) NOT VALID") || first.contains("CHECK (n IS NOT NULL) NOT VALID"), "{first}");
+    assert!(first.contains("CREATE INDEX fresh_x ON public.fresh"), "{first}");
+    assert!(!first.contains("SET NOT NULL"), "{first}");
+    // Outside: concurrent builds, the swap of t_m, validations, then SET NOT NULL.
+    assert!(second.starts_with("-- spawn:no-transaction\n"), "{second}");
+    assert!(second.contains("CREATE INDEX CONCURRENTLY t_n ON public.t"), "{second}");
+    assert!(second.contains("CREATE INDEX CONCURRENTLY t_m_spawn_new ON public.t"), "{second}");
+    assert!(second.contains("DROP INDEX CONCURRENTLY public.t_m"), "{second}");
+    assert!(second.contains("ALTER INDEX public.t_m_spawn_new RENAME TO t_m"), "{second}");
+    assert!(second.contains("VALIDATE CONSTRAINT t_parent_fkey"), "{second}");
+    assert!(second.contains("SET NOT NULL"), "{second}");
+    let at = |what: &str| second.find(what).expect(what);
+    assert!(at("CREATE INDEX CONCURRENTLY t_m_spawn_new") < at("DROP INDEX CONCURRENTLY public.t_m"));
+    // Applied for real, it reaches b.
+    let (code, out, err) = run(p.path(), &["migration", "apply", "--yes"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (code, out, err) = diff(p.path(), &target, &desired);
+    assert_eq!(code, 0, "{out}\n{err}");
+}
+
+#[tokio::test]
+async fn schema_dir_files_load_in_dependency_order_or_are_named() {
+    let target = TestDb::new("gen_dir_t").await;
+    let p = project(&target, Some("CREATE TABLE t (id int);"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Path order puts the view first: it needs the table of the next file.
+    std::fs::write(dir.path().join("a_view.sql"), "CREATE VIEW v AS SELECT id, label FROM t;").expect("w");
+    std::fs::write(dir.path().join("b_table.sql"), "CREATE TABLE t (id int, label text);").expect("w");
+    let dir_arg = dir.path().display().to_string();
+    let (code, out, err) = run(
+        p.path(),
+        &["migration", "generate", "label", "--schema-dir", &dir_arg],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_components(p.path());
+    assert!(p.path().join("db/components/views/public.v.sql").is_file());
+
+    // A file that fails in every order is named with its line; nothing is written.
+    std::fs::write(
+        dir.path().join("c_broken.sql"),
+        "CREATE TABLE ok (id int);\nCREATE TABLE bad (id int REFERENCES missing);\n",
+    )
+    .expect("w");
+    let before = migrations(p.path()).len();
+    let (code, out, err, pid) = run_pid(
+        p.path(),
+        &["migration", "generate", "more", "--schema-dir", &dir_arg],
+    );
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        err.contains("1 file(s) still fail")
+            && err.contains("c_broken.sql:2: relation \"missing\" does not exist")
+            && err.contains("nothing was generated"),
+        "{err}"
+    );
+    assert_eq!(migrations(p.path()).len(), before);
+    assert_eq!(scratch_left(pid).await, Vec::<String>::new());
+    assert!(tables_of(&target).await.is_empty());
+
+    let (code, _, err) = run(
+        p.path(),
+        &["migration", "generate", "more", "--schema-dir", "/nonexistent/schema"],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("--schema-dir /nonexistent/schema: no such folder"), "{err}");
+}
+
+#[tokio::test]
+async fn no_difference_writes_nothing() {
+    let target = TestDb::new("gen_same_t").await;
+    let desired = TestDb::new("gen_same_b").await;
+    sqlx::raw_sql("CREATE TABLE t (id int)").execute(&desired.pool).await.expect("b");
+    let p = project(&target, Some("CREATE TABLE t (id int);"));
+    let (code, out, err) = run(p.path(), &["migration", "generate", "noop", "--from-db", &desired.url]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("nothing to generate"), "{out}");
+    assert_eq!(migrations(p.path()).len(), 1);
+}
+
+#[tokio::test]
+async fn drift_reports_a_change_by_hand_until_it_is_reverted() {
+    let target = TestDb::new("gen_drift_t").await;
+    let p = project(&target, Some("CREATE TABLE t (id int PRIMARY KEY, name text);"));
+    let (code, out, err) = run(p.path(), &["migration", "apply", "--yes"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (code, out, err, pid) = run_pid(p.path(), &["drift"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("no drift"), "{out}");
+    assert_eq!(scratch_left(pid).await, Vec::<String>::new());
+
+    sqlx::raw_sql("ALTER TABLE t ADD COLUMN extra int")
+        .execute(&target.pool)
+        .await
+        .expect("change by hand");
+    let (code, out, err) = run(p.path(), &["drift"]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(out.contains("- drop column public.t.extra"), "{out}");
+    assert!(out.contains("ALTER TABLE public.t DROP COLUMN extra;"), "{out}");
+    assert!(out.contains("printed, not applied"), "{out}");
+    let columns: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 't' AND column_name = 'extra'",
+    )
+    .fetch_one(&target.pool)
+    .await
+    .expect("count");
+    assert_eq!(columns, 1, "drift never applies anything");
+    let (code, out, err) = run(p.path(), &["drift", "--json"]);
+    assert_eq!(code, 2, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(json["drift"], true);
+    assert!(json["sql"].as_str().unwrap_or_default().contains("DROP COLUMN extra"), "{json}");
+
+    sqlx::raw_sql("ALTER TABLE t DROP COLUMN extra")
+        .execute(&target.pool)
+        .await
+        .expect("revert");
+    let (code, out, err) = run(p.path(), &["drift"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+}
+
+#[tokio::test]
+async fn drift_uses_only_the_migrations_applied_there() {
+    let target = TestDb::new("gen_drift_partial_t").await;
+    let p = project(&target, Some("CREATE TABLE t (id int);"));
+    let (code, out, err) = run(p.path(), &["migration", "apply", "--yes"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    // A pending migration is not expected on the target yet.
+    add_migration(p.path(), "20250102000000-more", "CREATE TABLE u (id int);");
+    let (code, out, err) = run(p.path(), &["migration", "pin", "--all"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (code, out, err) = run(p.path(), &["drift"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+}
