@@ -43,7 +43,10 @@ fn main() {
             sqlx::raw_sql(&a).execute(&from.pool).await.expect("load a");
             sqlx::raw_sql(&b).execute(&to.pool).await.expect("load b");
             for db in [&from, &to] {
-                sqlx::raw_sql("VACUUM ANALYZE").execute(&db.pool).await.expect("analyze");
+                sqlx::raw_sql("VACUUM ANALYZE")
+                    .execute(&db.pool)
+                    .await
+                    .expect("analyze");
             }
             (from, to, target)
         });
@@ -65,7 +68,14 @@ fn main() {
             diffs.push(timed(|| {
                 spawn(
                     project.path(),
-                    &["diff", &from.url, &to.url, "--unsafe", "--exclude-schema", "_spawn"],
+                    &[
+                        "diff",
+                        &from.url,
+                        &to.url,
+                        "--unsafe",
+                        "--exclude-schema",
+                        "_spawn",
+                    ],
                     2,
                 )
             }));

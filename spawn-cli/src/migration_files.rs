@@ -52,9 +52,7 @@ fn component_folder(s: &PlannedStatement) -> Option<&'static str> {
         ObjectKind::Function if creates("PROCEDURE") => Some("procedures"),
         ObjectKind::Function if creates("FUNCTION") => Some("functions"),
         ObjectKind::View if creates("VIEW") || creates("RECURSIVE VIEW") => Some("views"),
-        ObjectKind::MaterializedView if creates("MATERIALIZED VIEW") => {
-            Some("materialized_views")
-        }
+        ObjectKind::MaterializedView if creates("MATERIALIZED VIEW") => Some("materialized_views"),
         ObjectKind::Trigger if creates("TRIGGER") || creates("CONSTRAINT TRIGGER") => {
             Some("triggers")
         }
@@ -168,7 +166,9 @@ fn definitions(text: &str) -> Vec<(String, String)> {
                 continue;
             }
         };
-        let Some(name) = words.get(name_at) else { break };
+        let Some(name) = words.get(name_at) else {
+            break;
+        };
         let stem = if folder == "triggers" {
             // CREATE TRIGGER name … ON table
             let on = (name_at + 1..lower.len()).find(|&k| lower[k] == "on");
@@ -262,7 +262,10 @@ pub fn migration_text(
 }
 
 /// Writes `text`'s components under `components_dir`; returns their paths.
-pub fn write_components(components_dir: &Path, text: &MigrationText) -> std::io::Result<Vec<PathBuf>> {
+pub fn write_components(
+    components_dir: &Path,
+    text: &MigrationText,
+) -> std::io::Result<Vec<PathBuf>> {
     let mut written = Vec::new();
     for c in &text.components {
         let path = components_dir.join(&c.include);
@@ -313,10 +316,16 @@ mod tests {
         let text = migration_text(None, "changes:", &statements, &HashMap::new(), dir.path());
         assert!(text.up_sql.starts_with("-- changes:\n"), "{}", text.up_sql);
         assert!(text.up_sql.contains("CREATE TABLE public.t (id int);"));
-        assert!(text.up_sql.contains("{% include \"functions/public.f.sql\" %}"));
+        assert!(text
+            .up_sql
+            .contains("{% include \"functions/public.f.sql\" %}"));
         assert!(text.up_sql.contains("{% include \"views/app.v.sql\" %}"));
-        assert!(text.up_sql.contains("{% include \"triggers/public.t.trg.sql\" %}"));
-        assert!(text.components[0].text.starts_with("{% raw %}CREATE OR REPLACE FUNCTION"));
+        assert!(text
+            .up_sql
+            .contains("{% include \"triggers/public.t.trg.sql\" %}"));
+        assert!(text.components[0]
+            .text
+            .starts_with("{% raw %}CREATE OR REPLACE FUNCTION"));
     }
 
     #[test]
@@ -347,7 +356,11 @@ mod tests {
             "CREATE OR REPLACE FUNCTION public.greet(who text) RETURNS text LANGUAGE sql AS $$ SELECT 'hi ' || who $$",
         )];
         let text = migration_text(None, "", &statements, &found, dir.path());
-        assert!(text.up_sql.contains("{% include \"fns/greet.sql\" %}"), "{}", text.up_sql);
+        assert!(
+            text.up_sql.contains("{% include \"fns/greet.sql\" %}"),
+            "{}",
+            text.up_sql
+        );
         assert!(text.components[0].existing);
     }
 }

@@ -35,7 +35,8 @@ pub struct RenameHint {
     pub new: String,
 }
 
-const FORMS: &str = "table:OLD=NEW, column:TABLE.OLD=NEW, view:OLD=NEW, materialized-view:OLD=NEW, \
+const FORMS: &str =
+    "table:OLD=NEW, column:TABLE.OLD=NEW, view:OLD=NEW, materialized-view:OLD=NEW, \
                      function:OLD=NEW, procedure:OLD=NEW, type:OLD=NEW or schema:OLD=NEW \
                      (OLD may be schema-qualified: table:app.users=people)";
 
@@ -66,7 +67,9 @@ impl std::str::FromStr for RenameHint {
             return Err(wrong("a name is empty"));
         }
         if new.contains('.') {
-            return Err(wrong("the new name is unqualified (it stays in its schema or table)"));
+            return Err(wrong(
+                "the new name is unqualified (it stays in its schema or table)",
+            ));
         }
         let parts = old.split('.').count();
         let fits = match kind {
@@ -187,7 +190,10 @@ pub fn suggestions(plan: &spawn_schema::Plan, source: &Schema, target: &Schema) 
             .filter(|new| new.schema == old.schema && columns(target, new) == old_columns)
             .collect();
         if let [new] = matches.as_slice() {
-            out.push(format!("--rename table:{}.{}={}", old.schema, old.name, new.name));
+            out.push(format!(
+                "--rename table:{}.{}={}",
+                old.schema, old.name, new.name
+            ));
         }
     }
     let (dropped, added) = (
@@ -228,14 +234,20 @@ mod tests {
     #[test]
     fn hints_parse_into_alter_rename() {
         let h: RenameHint = "table:app.users=people".parse().expect("parse");
-        assert_eq!(h.sql().expect("sql"), "ALTER TABLE \"app\".\"users\" RENAME TO \"people\"");
+        assert_eq!(
+            h.sql().expect("sql"),
+            "ALTER TABLE \"app\".\"users\" RENAME TO \"people\""
+        );
         let h: RenameHint = "column:users.name=full_name".parse().expect("parse");
         assert_eq!(
             h.sql().expect("sql"),
             "ALTER TABLE \"users\" RENAME COLUMN \"name\" TO \"full_name\""
         );
         let h: RenameHint = "schema:old=new".parse().expect("parse");
-        assert_eq!(h.sql().expect("sql"), "ALTER SCHEMA \"old\" RENAME TO \"new\"");
+        assert_eq!(
+            h.sql().expect("sql"),
+            "ALTER SCHEMA \"old\" RENAME TO \"new\""
+        );
         assert_eq!(h.to_string(), "schema:old=new");
     }
 
@@ -249,7 +261,10 @@ mod tests {
             ("table:a=s.b", "unqualified"),
         ] {
             let e = bad.parse::<RenameHint>().expect_err(bad).to_string();
-            assert!(e.contains(why) && e.contains("column:TABLE.OLD=NEW"), "{bad}: {e}");
+            assert!(
+                e.contains(why) && e.contains("column:TABLE.OLD=NEW"),
+                "{bad}: {e}"
+            );
         }
     }
 }

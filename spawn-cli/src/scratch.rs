@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use spawn_runtime::testing::{clone_database, drop_database, fingerprint, prepare_template};
 use spawn_runtime::{Migration, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::PgPool;
+use sqlx::{Connection as _, PgPool};
 
 use crate::exit::{self, Exit};
 use crate::output::redact;
@@ -137,6 +137,12 @@ impl Scratches {
     pub async fn drop_all(&self) -> Vec<String> {
         let names: Vec<String> = std::mem::take(&mut *self.lock());
         let mut failed = Vec::new();
+        if names.is_empty() {
+            return failed;
+        }
+        // A copy still being made (the command was interrupted mid-way) is ended first, so
+        // it cannot finish after the drop below.
+        self.end_copies(&names).await;
         for name in names {
             if let Err(e) = drop_database(&self.admin, &name).await {
                 tracing::warn!(database = name, "dropping a scratch database: {e}");
@@ -148,6 +154,27 @@ impl Scratches {
             }
         }
         failed
+    }
+
+    /// Ends the sessions still running `CREATE DATABASE` for `names` (waiting up to 10 s
+    /// for each to end).
+    async fn end_copies(&self, names: &[String]) {
+        let ended = async {
+            let mut conn = sqlx::PgConnection::connect_with(&self.admin).await?;
+            for name in names {
+                sqlx::query(
+                    "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity \
+                     WHERE pid <> pg_backend_pid() AND query LIKE $1",
+                )
+                .bind(format!("CREATE DATABASE \"{name}\"%"))
+                .execute(&mut conn)
+                .await?;
+            }
+            sqlx::Connection::close(conn).await
+        };
+        if let Err(e) = ended.await {
+            tracing::debug!("ending unfinished scratch copies: {e}");
+        }
     }
 
     /// Runs `work`, then drops every scratch database, whether it succeeded, failed or was

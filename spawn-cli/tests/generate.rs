@@ -42,7 +42,11 @@ fn project(target: &TestDb, a: Option<&str>) -> tempfile::TempDir {
 fn add_migration(project: &Path, name: &str, sql: &str) {
     let m = project.join("db/migrations").join(name);
     std::fs::create_dir_all(&m).expect("mkdir");
-    std::fs::write(m.join("up.sql"), format!("{{% raw %}}{sql}{{% endraw %}}\n")).expect("up.sql");
+    std::fs::write(
+        m.join("up.sql"),
+        format!("{{% raw %}}{sql}{{% endraw %}}\n"),
+    )
+    .expect("up.sql");
 }
 
 /// Runs `spawn <args>` in `project`: (exit code, stdout, stderr).
@@ -85,7 +89,11 @@ fn generated(project: &Path) -> Vec<(PathBuf, String)> {
 /// that exists; every generated migration is pinned.
 fn assert_components(project: &Path) {
     for (m, text) in generated(project) {
-        assert!(m.join("lock.toml").is_file(), "{} is not pinned", m.display());
+        assert!(
+            m.join("lock.toml").is_file(),
+            "{} is not pinned",
+            m.display()
+        );
         for line in text.lines() {
             let upper = line.trim_start().to_ascii_uppercase();
             for kind in [
@@ -132,7 +140,14 @@ async fn setup(case: &Path) {
 fn diff(project: &Path, from: &TestDb, to: &TestDb) -> (i32, String, String) {
     run(
         project,
-        &["diff", &from.url, &to.url, "--exclude-schema", "_spawn", "--unsafe"],
+        &[
+            "diff",
+            &from.url,
+            &to.url,
+            "--exclude-schema",
+            "_spawn",
+            "--unsafe",
+        ],
     )
 }
 
@@ -157,19 +172,32 @@ async fn check(label: &str, a: &str, b: &str, setup_dir: Option<&Path>) {
         };
         let (code, out, err) = run(
             p.path(),
-            &["migration", "generate", "change", &format!("--{how}"), &source, "--unsafe"],
+            &[
+                "migration",
+                "generate",
+                "change",
+                &format!("--{how}"),
+                &source,
+                "--unsafe",
+            ],
         );
         assert_eq!(code, 0, "{label} ({how}): generate failed:\n{out}\n{err}");
         if generated(p.path()).is_empty() {
             assert!(out.contains("nothing to generate"), "{out}");
         }
-        assert!(out.contains("re-checked") || out.contains("nothing to generate"), "{out}");
+        assert!(
+            out.contains("re-checked") || out.contains("nothing to generate"),
+            "{out}"
+        );
         assert_components(p.path());
         // Independently: every migration applied to a fresh database leaves no difference.
         let (code, out, err) = run(p.path(), &["migration", "apply", "--yes"]);
         assert_eq!(code, 0, "{label} ({how}): apply failed:\n{out}\n{err}");
         let (code, out, err) = diff(p.path(), &target, &desired);
-        assert_eq!(code, 0, "{label} ({how}): differences remain:\n{out}\n{err}");
+        assert_eq!(
+            code, 0,
+            "{label} ({how}): differences remain:\n{out}\n{err}"
+        );
         target.close().await;
     }
 }
@@ -181,7 +209,13 @@ async fn check_case(dir: &Path) {
         .and_then(|n| n.to_str())
         .unwrap_or("case")
         .replace('-', "_");
-    check(&format!("gen_{label}"), &read("a.sql"), &read("b.sql"), Some(dir)).await;
+    check(
+        &format!("gen_{label}"),
+        &read("a.sql"),
+        &read("b.sql"),
+        Some(dir),
+    )
+    .await;
 }
 
 macro_rules! shared_cases {
@@ -296,7 +330,10 @@ async fn statements_that_lose_data_are_refused_with_the_rename_flag_to_use() {
         .execute(&desired.pool)
         .await
         .expect("b");
-    let p = project(&target, Some("CREATE TABLE users (id int PRIMARY KEY, name text);"));
+    let p = project(
+        &target,
+        Some("CREATE TABLE users (id int PRIMARY KEY, name text);"),
+    );
     let (code, out, err, pid) = run_pid(
         p.path(),
         &["migration", "generate", "rename", "--from-db", &desired.url],
@@ -310,7 +347,10 @@ async fn statements_that_lose_data_are_refused_with_the_rename_flag_to_use() {
     );
     assert!(err.contains("--rename table:public.users=people"), "{err}");
     assert_eq!(migrations(p.path()).len(), 1, "nothing is written");
-    assert!(tables_of(&target).await.is_empty(), "the target is untouched");
+    assert!(
+        tables_of(&target).await.is_empty(),
+        "the target is untouched"
+    );
     assert_eq!(scratch_left(pid).await, Vec::<String>::new());
 
     // With the suggested flag the data is kept.
@@ -334,7 +374,10 @@ async fn statements_that_lose_data_are_refused_with_the_rename_flag_to_use() {
     );
     assert_eq!(code, 0, "{out}\n{err}");
     let (_, text) = generated(p.path()).pop().expect("a migration");
-    assert!(text.contains("ALTER TABLE \"public\".\"users\" RENAME TO \"people\";"), "{text}");
+    assert!(
+        text.contains("ALTER TABLE \"public\".\"users\" RENAME TO \"people\";"),
+        "{text}"
+    );
     assert!(!text.contains("DROP TABLE"), "{text}");
     let (code, out, err) = run(p.path(), &["migration", "apply", "--yes"]);
     assert_eq!(code, 0, "{out}\n{err}");
@@ -352,14 +395,31 @@ async fn bad_rename_hints_are_named_and_nothing_is_written() {
     let p = project(&target, Some("CREATE TABLE users (id int);"));
     let (code, _, err) = run(
         p.path(),
-        &["migration", "generate", "x", "--from-db", &desired.url, "--rename", "users=people"],
+        &[
+            "migration",
+            "generate",
+            "x",
+            "--from-db",
+            &desired.url,
+            "--rename",
+            "users=people",
+        ],
     );
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("--rename users=people: no `KIND:` in front"), "{err}");
+    assert!(
+        err.contains("--rename users=people: no `KIND:` in front"),
+        "{err}"
+    );
     let (code, _, err, pid) = run_pid(
         p.path(),
         &[
-            "migration", "generate", "x", "--from-db", &desired.url, "--unsafe", "--rename",
+            "migration",
+            "generate",
+            "x",
+            "--from-db",
+            &desired.url,
+            "--unsafe",
+            "--rename",
             "table:nope=people",
         ],
     );
@@ -392,13 +452,24 @@ async fn online_builds_no_blocking_index_on_an_existing_table() {
     let p = project(&target, Some(a));
     let (code, out, err) = run(
         p.path(),
-        &["migration", "generate", "tune", "--from-db", &desired.url, "--online"],
+        &[
+            "migration",
+            "generate",
+            "tune",
+            "--from-db",
+            &desired.url,
+            "--online",
+        ],
     );
     assert_eq!(code, 0, "{out}\n{err}");
     let files = generated(p.path());
     assert_eq!(files.len(), 2, "{files:?}");
     let (first, second) = (&files[0].1, &files[1].1);
-    assert!(files[1].0.display().to_string().ends_with("-tune-concurrently"));
+    assert!(files[1]
+        .0
+        .display()
+        .to_string()
+        .ends_with("-tune-concurrently"));
     // In the transaction: no index build on t, constraints NOT VALID, the new table's index.
     for line in first.lines() {
         assert!(
@@ -406,21 +477,48 @@ async fn online_builds_no_blocking_index_on_an_existing_table() {
             "a blocking index build on an existing table: {line}"
         );
     }
-    assert!(first.contains("FOREIGN KEY (parent) REFERENCES public.p(id) NOT VALID"), "{first}");
+    assert!(
+        first.contains("FOREIGN KEY (parent) REFERENCES public.p(id) NOT VALID"),
+        "{first}"
+    );
     assert!(first.contains("CHECK ((n > 0)) NOT VALID"), "{first}");
-    assert!(first.contains("CHECK (\"n\" IS NOT NULL) NOT VALID") || first.contains("CHECK (n IS NOT NULL) NOT VALID"), "{first}");
-    assert!(first.contains("CREATE INDEX fresh_x ON public.fresh"), "{first}");
+    assert!(
+        first.contains("CHECK (\"n\" IS NOT NULL) NOT VALID")
+            || first.contains("CHECK (n IS NOT NULL) NOT VALID"),
+        "{first}"
+    );
+    assert!(
+        first.contains("CREATE INDEX fresh_x ON public.fresh"),
+        "{first}"
+    );
     assert!(!first.contains("SET NOT NULL"), "{first}");
     // Outside: concurrent builds, the swap of t_m, validations, then SET NOT NULL.
     assert!(second.starts_with("-- spawn:no-transaction\n"), "{second}");
-    assert!(second.contains("CREATE INDEX CONCURRENTLY t_n ON public.t"), "{second}");
-    assert!(second.contains("CREATE INDEX CONCURRENTLY t_m_spawn_new ON public.t"), "{second}");
-    assert!(second.contains("DROP INDEX CONCURRENTLY public.t_m"), "{second}");
-    assert!(second.contains("ALTER INDEX public.t_m_spawn_new RENAME TO t_m"), "{second}");
-    assert!(second.contains("VALIDATE CONSTRAINT t_parent_fkey"), "{second}");
+    assert!(
+        second.contains("CREATE INDEX CONCURRENTLY t_n ON public.t"),
+        "{second}"
+    );
+    assert!(
+        second.contains("CREATE INDEX CONCURRENTLY t_m_spawn_new ON public.t"),
+        "{second}"
+    );
+    assert!(
+        second.contains("DROP INDEX CONCURRENTLY public.t_m"),
+        "{second}"
+    );
+    assert!(
+        second.contains("ALTER INDEX public.t_m_spawn_new RENAME TO t_m"),
+        "{second}"
+    );
+    assert!(
+        second.contains("VALIDATE CONSTRAINT t_parent_fkey"),
+        "{second}"
+    );
     assert!(second.contains("SET NOT NULL"), "{second}");
     let at = |what: &str| second.find(what).expect(what);
-    assert!(at("CREATE INDEX CONCURRENTLY t_m_spawn_new") < at("DROP INDEX CONCURRENTLY public.t_m"));
+    assert!(
+        at("CREATE INDEX CONCURRENTLY t_m_spawn_new") < at("DROP INDEX CONCURRENTLY public.t_m")
+    );
     // Applied for real, it reaches b.
     let (code, out, err) = run(p.path(), &["migration", "apply", "--yes"]);
     assert_eq!(code, 0, "{out}\n{err}");
@@ -434,8 +532,16 @@ async fn schema_dir_files_load_in_dependency_order_or_are_named() {
     let p = project(&target, Some("CREATE TABLE t (id int);"));
     let dir = tempfile::tempdir().expect("tempdir");
     // Path order puts the view first: it needs the table of the next file.
-    std::fs::write(dir.path().join("a_view.sql"), "CREATE VIEW v AS SELECT id, label FROM t;").expect("w");
-    std::fs::write(dir.path().join("b_table.sql"), "CREATE TABLE t (id int, label text);").expect("w");
+    std::fs::write(
+        dir.path().join("a_view.sql"),
+        "CREATE VIEW v AS SELECT id, label FROM t;",
+    )
+    .expect("w");
+    std::fs::write(
+        dir.path().join("b_table.sql"),
+        "CREATE TABLE t (id int, label text);",
+    )
+    .expect("w");
     let dir_arg = dir.path().display().to_string();
     let (code, out, err) = run(
         p.path(),
@@ -469,19 +575,34 @@ async fn schema_dir_files_load_in_dependency_order_or_are_named() {
 
     let (code, _, err) = run(
         p.path(),
-        &["migration", "generate", "more", "--schema-dir", "/nonexistent/schema"],
+        &[
+            "migration",
+            "generate",
+            "more",
+            "--schema-dir",
+            "/nonexistent/schema",
+        ],
     );
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("--schema-dir /nonexistent/schema: no such folder"), "{err}");
+    assert!(
+        err.contains("--schema-dir /nonexistent/schema: no such folder"),
+        "{err}"
+    );
 }
 
 #[tokio::test]
 async fn no_difference_writes_nothing() {
     let target = TestDb::new("gen_same_t").await;
     let desired = TestDb::new("gen_same_b").await;
-    sqlx::raw_sql("CREATE TABLE t (id int)").execute(&desired.pool).await.expect("b");
+    sqlx::raw_sql("CREATE TABLE t (id int)")
+        .execute(&desired.pool)
+        .await
+        .expect("b");
     let p = project(&target, Some("CREATE TABLE t (id int);"));
-    let (code, out, err) = run(p.path(), &["migration", "generate", "noop", "--from-db", &desired.url]);
+    let (code, out, err) = run(
+        p.path(),
+        &["migration", "generate", "noop", "--from-db", &desired.url],
+    );
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("nothing to generate"), "{out}");
     assert_eq!(migrations(p.path()).len(), 1);
@@ -490,7 +611,10 @@ async fn no_difference_writes_nothing() {
 #[tokio::test]
 async fn drift_reports_a_change_by_hand_until_it_is_reverted() {
     let target = TestDb::new("gen_drift_t").await;
-    let p = project(&target, Some("CREATE TABLE t (id int PRIMARY KEY, name text);"));
+    let p = project(
+        &target,
+        Some("CREATE TABLE t (id int PRIMARY KEY, name text);"),
+    );
     let (code, out, err) = run(p.path(), &["migration", "apply", "--yes"]);
     assert_eq!(code, 0, "{out}\n{err}");
     let (code, out, err, pid) = run_pid(p.path(), &["drift"]);
@@ -505,7 +629,10 @@ async fn drift_reports_a_change_by_hand_until_it_is_reverted() {
     let (code, out, err) = run(p.path(), &["drift"]);
     assert_eq!(code, 2, "{out}\n{err}");
     assert!(out.contains("- drop column public.t.extra"), "{out}");
-    assert!(out.contains("ALTER TABLE public.t DROP COLUMN extra;"), "{out}");
+    assert!(
+        out.contains("ALTER TABLE public.t DROP COLUMN extra;"),
+        "{out}"
+    );
     assert!(out.contains("printed, not applied"), "{out}");
     let columns: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM information_schema.columns WHERE table_name = 't' AND column_name = 'extra'",
@@ -518,7 +645,13 @@ async fn drift_reports_a_change_by_hand_until_it_is_reverted() {
     assert_eq!(code, 2, "{err}");
     let json: serde_json::Value = serde_json::from_str(&out).expect("json");
     assert_eq!(json["drift"], true);
-    assert!(json["sql"].as_str().unwrap_or_default().contains("DROP COLUMN extra"), "{json}");
+    assert!(
+        json["sql"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("DROP COLUMN extra"),
+        "{json}"
+    );
 
     sqlx::raw_sql("ALTER TABLE t DROP COLUMN extra")
         .execute(&target.pool)
@@ -540,4 +673,76 @@ async fn drift_uses_only_the_migrations_applied_there() {
     assert_eq!(code, 0, "{out}\n{err}");
     let (code, out, err) = run(p.path(), &["drift"]);
     assert_eq!(code, 0, "{out}\n{err}");
+}
+
+#[tokio::test]
+async fn ctrl_c_drops_the_scratch_databases_and_writes_nothing() {
+    let target = TestDb::new("gen_ctrlc_t").await;
+    let p = project(&target, Some("CREATE TABLE t (id int);"));
+    let role = spawn_tests::unique_name("gen_ctrlc_role");
+    let mut admin = spawn_tests::server().admin_connection().await;
+    sqlx::raw_sql(&format!("CREATE ROLE {role}"))
+        .execute(&mut admin)
+        .await
+        .expect("role");
+    // The schema file updates the role, which a transaction of ours holds: it waits there,
+    // with both scratch databases created.
+    let mut holder = spawn_tests::server().admin_connection().await;
+    sqlx::raw_sql(&format!("BEGIN; ALTER ROLE {role} VALID UNTIL 'infinity'"))
+        .execute(&mut holder)
+        .await
+        .expect("hold the role");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("schema.sql"),
+        format!("ALTER ROLE {role} VALID UNTIL 'infinity';\nCREATE TABLE t (id int, x int);\n"),
+    )
+    .expect("w");
+    let child = common::spawn_process()
+        .current_dir(p.path())
+        .args(["migration", "generate", "x", "--schema-dir"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start spawn");
+    let pid = child.id();
+    // Wait (on the server's word, not a clock) until the load is blocked on our lock.
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname LIKE $1 AND wait_event_type = 'Lock'",
+        )
+        .bind(format!("spawn\\_scratch\\_{pid}\\_%"))
+        .fetch_one(&mut admin)
+        .await
+        .expect("pg_stat_activity");
+        if waiting > 0 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert!(
+        !scratch_left(pid).await.is_empty(),
+        "a scratch database exists"
+    );
+    // SAFETY: kill only sends a signal to our own child.
+    unsafe {
+        libc::kill(pid as i32, libc::SIGINT);
+    }
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(
+        err.contains("interrupted: dropping the scratch databases; nothing was written"),
+        "{err}"
+    );
+    assert_eq!(scratch_left(pid).await, Vec::<String>::new());
+    assert_eq!(migrations(p.path()).len(), 1);
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut holder)
+        .await
+        .expect("rollback");
+    let _ = sqlx::raw_sql(&format!("DROP ROLE {role}"))
+        .execute(&mut admin)
+        .await;
 }

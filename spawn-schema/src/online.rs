@@ -119,7 +119,10 @@ pub fn online(plan: &Plan, source: &Schema, target: &Schema) -> OnlinePlan {
                     );
                     concurrent.push(statement(build, id, Action::Create));
                     concurrent.push(statement(
-                        format!("DROP INDEX CONCURRENTLY {}", qualified(&id.schema, &id.name)),
+                        format!(
+                            "DROP INDEX CONCURRENTLY {}",
+                            qualified(&id.schema, &id.name)
+                        ),
                         id,
                         Action::Drop,
                     ));
@@ -136,10 +139,12 @@ pub fn online(plan: &Plan, source: &Schema, target: &Schema) -> OnlinePlan {
                     concurrent.push(statement(build, id, Action::Create));
                 }
             }
-            (ObjectKind::Constraint, Action::Create) => match validated_later(s, id, &existing)
-            {
+            (ObjectKind::Constraint, Action::Create) => match validated_later(s, id, &existing) {
                 Some((add, validate)) => {
-                    kept.push(PlannedStatement { sql: add, ..s.clone() });
+                    kept.push(PlannedStatement {
+                        sql: add,
+                        ..s.clone()
+                    });
                     concurrent.push(statement(validate, id, Action::Alter));
                 }
                 None => kept.push(s.clone()),
@@ -191,10 +196,7 @@ fn validated_later(
     }
     Some((
         format!("{} NOT VALID", s.sql),
-        format!(
-            "ALTER TABLE {table} VALIDATE CONSTRAINT {}",
-            ident(&id.sub)
-        ),
+        format!("ALTER TABLE {table} VALIDATE CONSTRAINT {}", ident(&id.sub)),
     ))
 }
 

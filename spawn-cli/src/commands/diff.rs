@@ -19,7 +19,10 @@ use crate::output::redact;
 use crate::target::{self, Connection};
 
 /// A URL as it is (its password registered for scrubbing), or a target's connection.
-pub(crate) async fn connection_of(ctx: &CommandContext<'_>, what: &str) -> anyhow::Result<Connection> {
+pub(crate) async fn connection_of(
+    ctx: &CommandContext<'_>,
+    what: &str,
+) -> anyhow::Result<Connection> {
     if what.contains("://") {
         return target::from_url(what);
     }

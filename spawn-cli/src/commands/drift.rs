@@ -75,7 +75,8 @@ async fn drift(ctx: &CommandContext<'_>, p: &Prepared, scratches: &Scratches) ->
         spawn_schema::inspect(&expected_pool, &options)
     );
     expected_pool.close().await;
-    let live = live.map_err(|e| anyhow!("inspecting {}: {}", p.where_(), redact(&e.to_string())))?;
+    let live =
+        live.map_err(|e| anyhow!("inspecting {}: {}", p.where_(), redact(&e.to_string())))?;
     let wanted = wanted
         .map_err(|e| anyhow!("inspecting the expected schema: {}", redact(&e.to_string())))?;
     let plan = live.plan(&wanted, &options);

@@ -66,12 +66,16 @@ pub async fn run(ctx: &CommandContext<'_>, o: &Options<'_>) -> CmdResult {
         .await
 }
 
-/// The FROM side: the migrations' schema, renamed as hinted.
-struct From {
+/// Where the migrated template of this project is cached: its spawn folder.
+struct CacheKey {
     key: String,
 }
 
-async fn inspect_pool(pool: &PgPool, options: &spawn_schema::Options, what: &str) -> anyhow::Result<Schema> {
+async fn inspect_pool(
+    pool: &PgPool,
+    options: &spawn_schema::Options,
+    what: &str,
+) -> anyhow::Result<Schema> {
     inspect(pool, options)
         .await
         .map_err(|e| anyhow!("inspecting {what}: {}", redact(&e.to_string())))
@@ -79,7 +83,7 @@ async fn inspect_pool(pool: &PgPool, options: &spawn_schema::Options, what: &str
 
 async fn migrated_scratch(
     scratches: &Scratches,
-    from: &From,
+    from: &CacheKey,
     target: &ResolvedTarget,
     rendered: &[Migration],
 ) -> anyhow::Result<Scratch> {
@@ -104,42 +108,52 @@ async fn generate(
     scratches: &Scratches,
 ) -> CmdResult {
     let out = ctx.out;
-    let from = From {
+    let from = CacheKey {
         key: proj.project.layout.spawn_folder.display().to_string(),
-    };
-    let source_db = migrated_scratch(scratches, &from, target, rendered).await?;
-    let source_pool = source_db.pool(2).await?;
-    let rename_sql = apply_renames(&source_pool, hints).await;
-    let rename_sql = match rename_sql {
-        Ok(sql) => sql,
-        Err(e) => {
-            source_pool.close().await;
-            return Err(e.into());
-        }
-    };
-    let (to_pool, to_label) = match (o.from_db, o.schema_dir) {
-        (Some(db), _) => {
-            let conn = connection_of(ctx, db).await.context("--from-db")?;
-            (open("--from-db", &conn).await?, conn.display.clone())
-        }
-        (None, Some(dir)) => {
-            let db = scratches.empty().await?;
-            let pool = db.pool(2).await?;
-            crate::schema_dir::load(&pool, dir).await?;
-            (pool, format!("the SQL files of {}", dir.display()))
-        }
-        (None, None) => crate::fail!("pass --from-db URL or --schema-dir DIR: the schema to generate a migration towards"),
     };
     let options = spawn_schema::Options::default()
         .exclude_schemas([target.spawn_schema.clone()])
         .allow_unsafe(true);
-    let (source, desired) = tokio::join!(
-        inspect_pool(&source_pool, &options, "the migrations' schema (scratch database)"),
-        inspect_pool(&to_pool, &options, &to_label),
-    );
-    source_pool.close().await;
-    to_pool.close().await;
-    let (source, desired) = (source?, desired?);
+    // FROM (a copy of the migrated template, renamed as hinted) and TO are made and inspected
+    // at the same time: the copy is mostly the server's work.
+    let from_side = async {
+        let db = migrated_scratch(scratches, &from, target, rendered).await?;
+        let pool = db.pool(2).await?;
+        let renamed = apply_renames(&pool, hints).await;
+        let inspected = match renamed {
+            Ok(sql) => inspect_pool(&pool, &options, "the migrations' schema (scratch database)")
+                .await
+                .map(|schema| (db, sql, schema)),
+            Err(e) => Err(e),
+        };
+        pool.close().await;
+        inspected
+    };
+    let to_side = async {
+        let (pool, label) = match (o.from_db, o.schema_dir) {
+            (Some(db), _) => {
+                let conn = connection_of(ctx, db).await.context("--from-db")?;
+                (open("--from-db", &conn).await?, conn.display.clone())
+            }
+            (None, Some(dir)) => {
+                let db = scratches.empty().await?;
+                let pool = db.pool(2).await?;
+                if let Err(e) = crate::schema_dir::load(&pool, dir).await {
+                    pool.close().await;
+                    return Err(e);
+                }
+                (pool, format!("the SQL files of {}", dir.display()))
+            }
+            (None, None) => anyhow::bail!(
+                "pass --from-db URL or --schema-dir DIR: the schema to generate a migration towards"
+            ),
+        };
+        let inspected = inspect_pool(&pool, &options, &label).await;
+        pool.close().await;
+        inspected.map(|schema| (label, schema))
+    };
+    let ((source_db, rename_sql, source), (to_label, desired)) =
+        tokio::try_join!(from_side, to_side)?;
     let plan = source.plan(&desired, &options);
     let hinted = if hints.is_empty() {
         suggestions(&plan, &source, &desired)
@@ -226,7 +240,14 @@ async fn generate(
     }
 
     // Re-check: the new migration(s) on a fresh copy of the migrations' schema.
-    let remaining = recheck(ctx, proj, &from, target, rendered, &names, &desired, scratches).await?;
+    // Without renames the FROM copy is still the migrations' schema (inspection only read
+    // it): the re-check applies the new migration(s) there instead of copying again.
+    let copy = if rename_sql.is_empty() {
+        source_db
+    } else {
+        migrated_scratch(scratches, &from, target, rendered).await?
+    };
+    let remaining = recheck(proj, copy, target, &names, &desired).await?;
     if out.json {
         out.json_value(&json!({
             "migrations": names,
@@ -333,7 +354,8 @@ fn write_migrations(
             .format("%Y%m%d%H%M%S")
             .to_string();
         let folder = format!("{later}-{name}-concurrently");
-        let header = format!(
+        let header =
+            format!(
             "Generated by `spawn migration generate --online`{}: outside a transaction, so that\n\
              indexes are built and constraints validated without blocking writes.\n{}",
             if has_main { format!(", run after {first}") } else { String::new() },
@@ -353,11 +375,14 @@ fn write_migrations(
             for c in &text.components {
                 let path = components_dir.join(&c.include);
                 if !written.previous.iter().any(|(p, _)| *p == path) {
-                    written.previous.push((path.clone(), std::fs::read(&path).ok()));
+                    written
+                        .previous
+                        .push((path.clone(), std::fs::read(&path).ok()));
                 }
             }
-            let paths = write_components(&components_dir, &text)
-                .with_context(|| format!("writing components under {}", components_dir.display()))?;
+            let paths = write_components(&components_dir, &text).with_context(|| {
+                format!("writing components under {}", components_dir.display())
+            })?;
             for (path, c) in paths.into_iter().zip(&text.components) {
                 if !written.components.iter().any(|(p, _)| *p == path) {
                     written.components.push((path, c.existing));
@@ -367,11 +392,15 @@ fn write_migrations(
             std::fs::create_dir_all(layout.migrations_dir())
                 .with_context(|| format!("creating {}", layout.migrations_dir().display()))?;
             std::fs::create_dir(&m.dir).map_err(|e| {
-                anyhow!("cannot create {}: {e}; wait a second and run it again", m.dir.display())
+                anyhow!(
+                    "cannot create {}: {e}; wait a second and run it again",
+                    m.dir.display()
+                )
             })?;
             written.folders.push(m.dir.clone());
             let up = m.up_sql();
-            std::fs::write(&up, &text.up_sql).with_context(|| format!("writing {}", up.display()))?;
+            std::fs::write(&up, &text.up_sql)
+                .with_context(|| format!("writing {}", up.display()))?;
             written.migrations.push((folder.clone(), up));
         }
         Ok(())
@@ -385,7 +414,10 @@ fn write_migrations(
 
 /// Pins the new migrations for every environment.
 fn pin(ctx: &CommandContext<'_>, proj: &mut CliProject, names: &[String]) -> anyhow::Result<()> {
-    let dirs: Vec<_> = names.iter().map(|n| proj.project.layout.migration(n)).collect();
+    let dirs: Vec<_> = names
+        .iter()
+        .map(|n| proj.project.layout.migration(n))
+        .collect();
     let environments: Vec<String> = match &ctx.cli.environment {
         Some(e) => vec![e.clone()],
         None => proj.project.config.environments().into_iter().collect(),
@@ -405,28 +437,25 @@ fn pin(ctx: &CommandContext<'_>, proj: &mut CliProject, names: &[String]) -> any
     Ok(())
 }
 
-/// Applies the new migrations to a fresh copy of the migrations' schema; the plan of what
+/// Applies the new migrations to `copy`, a fresh copy of the migrations' schema; the plan of what
 /// still differs from `desired`, if anything does.
-#[allow(clippy::too_many_arguments)]
 async fn recheck(
-    ctx: &CommandContext<'_>,
     proj: &mut CliProject,
-    from: &From,
+    copy: Scratch,
     target: &ResolvedTarget,
-    rendered: &[Migration],
     names: &[String],
     desired: &Schema,
-    scratches: &Scratches,
 ) -> Result<Option<spawn_schema::Plan>, Exit> {
-    let _ = ctx;
     let all = render_all(
         proj,
         &target.environment,
         target.variables.as_deref(),
         PinPolicy::WorkingTreeIfUnpinned,
     )?;
-    let new: Vec<Migration> = all.into_iter().filter(|m| names.iter().any(|n| *n == m.name)).collect();
-    let copy = migrated_scratch(scratches, from, target, rendered).await?;
+    let new: Vec<Migration> = all
+        .into_iter()
+        .filter(|m| names.iter().any(|n| *n == m.name))
+        .collect();
     let pool = copy.pool(2).await?;
     let migrator = Migrator::new(new)
         .tracking_schema(&target.spawn_schema)
