@@ -7,7 +7,6 @@
 //! function, view and trigger it creates is a component included with `{% include %}`.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use spawn_tests::TestDb;
 
@@ -15,7 +14,7 @@ mod common;
 use common::spawn;
 
 /// Cluster-wide setup (roles) runs one at a time.
-static SETUP: Mutex<()> = Mutex::new(());
+static SETUP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A project (in a temporary folder) whose target is `target` and whose only migration is
 /// `a` (nothing when `None`).
@@ -124,7 +123,7 @@ fn assert_components(project: &Path) {
 async fn setup(case: &Path) {
     let setup = case.join("setup.sql");
     if let Ok(sql) = std::fs::read_to_string(setup) {
-        let _guard = SETUP.lock().unwrap_or_else(|e| e.into_inner());
+        let _guard = SETUP.lock().await;
         let mut admin = spawn_tests::server().admin_connection().await;
         // Another test binary may create the same role at the same moment: once more then.
         if sqlx::raw_sql(&sql).execute(&mut admin).await.is_err() {
