@@ -7,8 +7,11 @@
 //!
 //! The migrated state is cached as a template database `spawn_scratch_tpl_<16 hex>` (per
 //! project, environment and purpose) whose comment is the fingerprint of the migrations it
-//! was built from (names and checksums): it is rebuilt only when that changes. The template
-//! lifecycle (fingerprint, build under an advisory lock, clone under the shared lock) is
+//! was built from (names and checksums): it is rebuilt only when that changes. Commands that
+//! only read the migrations' schema read the template in place (copying a database of tens
+//! of thousands of relations costs seconds); `generate` advances it with the migration it
+//! writes, which is both its re-check and the next run's cache. The template lifecycle
+//! (fingerprint, build under an advisory lock, clone under the shared lock) is
 //! `spawn_runtime::testing`'s, the one `#[spawn_runtime::test]` uses.
 
 use std::future::Future;
@@ -17,7 +20,9 @@ use std::sync::Mutex;
 
 use anyhow::{anyhow, Result};
 use sha2::{Digest, Sha256};
-use spawn_runtime::testing::{clone_database, drop_database, fingerprint, prepare_template};
+use spawn_runtime::testing::{
+    advance_template, clone_database, drop_database, fingerprint, prepare_template,
+};
 use spawn_runtime::{Migration, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{Connection as _, PgPool};
@@ -35,6 +40,22 @@ pub struct Scratches {
     /// `host:port` for messages.
     server: String,
     created: Mutex<Vec<String>>,
+}
+
+/// A cached template: kept between runs, never dropped by [`Scratches::drop_all`].
+#[derive(Debug, Clone)]
+pub struct Template {
+    /// The database (read it; copies are made with [`Scratches::migrated_from`]).
+    pub scratch: Scratch,
+    /// What its comment records.
+    pub fingerprint: String,
+}
+
+/// The migrator that builds a scratch database.
+fn migrator(migrations: &[Migration], spawn_schema: &str) -> Migrator {
+    Migrator::new(migrations.to_vec())
+        .tracking_schema(spawn_schema)
+        .created_by_app("spawn")
 }
 
 /// One scratch database (dropped by [`Scratches::drop_all`]).
@@ -76,27 +97,60 @@ impl Scratches {
         self.clone_of("template0").await
     }
 
-    /// A new scratch database with `migrations` applied (tracking tables in `spawn_schema`),
-    /// copied from the cached template of `purpose` for `key` (the project folder), which is
-    /// built first when missing or made from other migrations.
-    pub async fn migrated(
+    /// The cached template of `purpose` for `key` (the project folder) holding `migrations`
+    /// (tracking tables in `spawn_schema`), built first when missing or made from other
+    /// migrations. Read it, never change it: [`Scratches::migrated_from`] copies it.
+    pub async fn template(
         &self,
         key: &str,
         purpose: &str,
         environment: &str,
         spawn_schema: &str,
         migrations: &[Migration],
-    ) -> Result<Scratch> {
-        let template = template_name(key, purpose, environment);
+    ) -> Result<Template> {
+        let name = template_name(key, purpose, environment);
         let print = fingerprint(migrations, environment);
-        let migrator = Migrator::new(migrations.to_vec())
-            .tracking_schema(spawn_schema)
-            .created_by_app("spawn");
-        let state = prepare_template(&self.admin, &template, &print, &migrator)
-            .await
-            .map_err(|e| self.explain(&e.to_string(), "building the migrated scratch template"))?;
-        tracing::debug!(template, ?state, "scratch template");
-        self.clone_of(&template).await
+        let state = prepare_template(
+            &self.admin,
+            &name,
+            &print,
+            &migrator(migrations, spawn_schema),
+        )
+        .await
+        .map_err(|e| self.explain(&e.to_string(), "building the migrated scratch template"))?;
+        tracing::debug!(template = name, ?state, "scratch template");
+        Ok(Template {
+            scratch: Scratch {
+                options: self.admin.clone().database(&name),
+                name,
+            },
+            fingerprint: print,
+        })
+    }
+
+    /// Applies the migrations of `migrations` that `template` lacks to it and records their
+    /// fingerprint, so it is the cached state of `migrations` from now on. `Ok(false)` when
+    /// another process changed the template meanwhile (nothing was done).
+    pub async fn advance(
+        &self,
+        template: &Template,
+        environment: &str,
+        spawn_schema: &str,
+        migrations: &[Migration],
+    ) -> std::result::Result<bool, spawn_runtime::testing::TestingError> {
+        advance_template(
+            &self.admin,
+            &template.scratch.name,
+            &template.fingerprint,
+            &fingerprint(migrations, environment),
+            &migrator(migrations, spawn_schema),
+        )
+        .await
+    }
+
+    /// A new scratch database copied from `template`.
+    pub async fn migrated_from(&self, template: &Template) -> Result<Scratch> {
+        self.clone_of(&template.scratch.name).await
     }
 
     async fn clone_of(&self, template: &str) -> Result<Scratch> {

@@ -1,6 +1,6 @@
 //! `spawn drift`: compares the live target with the schema its applied migrations should have
 //! produced, built in a scratch database migrated to exactly the migrations recorded as
-//! applied (or adopted) there. Exit 0 when equal, 2 with the differences and the SQL that
+//! applied (or adopted) there (the cached template of those migrations, read in place). Exit 0 when equal, 2 with the differences and the SQL that
 //! would converge the target — printed, never applied; `--json` for machines.
 
 use std::path::Path;
@@ -57,8 +57,9 @@ async fn drift(ctx: &CommandContext<'_>, p: &Prepared, scratches: &Scratches) ->
         .collect();
     let proj = ctx.project()?;
     let key = proj.project.layout.spawn_folder.display().to_string();
+    // The cached template is the expected schema: read, never changed, so not copied.
     let expected = scratches
-        .migrated(
+        .template(
             &key,
             "drift",
             &p.target.environment,
@@ -66,7 +67,7 @@ async fn drift(ctx: &CommandContext<'_>, p: &Prepared, scratches: &Scratches) ->
             &migrations,
         )
         .await?;
-    let expected_pool = expected.pool(2).await?;
+    let expected_pool = expected.scratch.pool(2).await?;
     let options = spawn_schema::Options::default()
         .exclude_schemas([p.target.spawn_schema.clone()])
         .allow_unsafe(true);

@@ -119,7 +119,7 @@ pub use error::TestingError;
 pub use fixtures::{apply_fixtures, read_fixtures, Fixture};
 pub use run::{run_test, run_test_async, TestConfig, TestOutcome};
 pub use server::{server, TestServer};
-pub use template::{fingerprint, prepare_template, template_name, TemplateState};
+pub use template::{advance_template, fingerprint, prepare_template, template_name, TemplateState};
 
 /// Items used by the code `#[spawn_runtime::test]` generates. Not a public API.
 #[doc(hidden)]

@@ -27,7 +27,7 @@ use crate::migration_files::{existing_components, migration_text, write_componen
 use crate::output::redact;
 use crate::project::{render_all, CliProject};
 use crate::renames::{suggestions, RenameHint};
-use crate::scratch::{Scratch, Scratches};
+use crate::scratch::{Scratches, Template};
 use crate::target::ResolvedTarget;
 
 /// The flags of `generate`.
@@ -81,23 +81,6 @@ async fn inspect_pool(
         .map_err(|e| anyhow!("inspecting {what}: {}", redact(&e.to_string())))
 }
 
-async fn migrated_scratch(
-    scratches: &Scratches,
-    from: &CacheKey,
-    target: &ResolvedTarget,
-    rendered: &[Migration],
-) -> anyhow::Result<Scratch> {
-    scratches
-        .migrated(
-            &from.key,
-            "generate",
-            &target.environment,
-            &target.spawn_schema,
-            rendered,
-        )
-        .await
-}
-
 async fn generate(
     ctx: &CommandContext<'_>,
     o: &Options<'_>,
@@ -109,7 +92,7 @@ async fn generate(
 ) -> CmdResult {
     let out = ctx.out;
     let from = CacheKey {
-        key: proj.project.layout.spawn_folder.display().to_string(),
+        key: template_key(proj),
     };
     let options = spawn_schema::Options::default()
         .exclude_schemas([target.spawn_schema.clone()])
@@ -117,13 +100,27 @@ async fn generate(
     // FROM (a copy of the migrated template, renamed as hinted) and TO are made and inspected
     // at the same time: the copy is mostly the server's work.
     let from_side = async {
-        let db = migrated_scratch(scratches, &from, target, rendered).await?;
+        // Without renames the cached template is only read; with them, a copy is renamed.
+        let template = scratches
+            .template(
+                &from.key,
+                "generate",
+                &target.environment,
+                &target.spawn_schema,
+                rendered,
+            )
+            .await?;
+        let db = if hints.is_empty() {
+            template.scratch.clone()
+        } else {
+            scratches.migrated_from(&template).await?
+        };
         let pool = db.pool(2).await?;
         let renamed = apply_renames(&pool, hints).await;
         let inspected = match renamed {
             Ok(sql) => inspect_pool(&pool, &options, "the migrations' schema (scratch database)")
                 .await
-                .map(|schema| (db, sql, schema)),
+                .map(|schema| (template, sql, schema)),
             Err(e) => Err(e),
         };
         pool.close().await;
@@ -152,7 +149,7 @@ async fn generate(
         pool.close().await;
         inspected.map(|schema| (label, schema))
     };
-    let ((source_db, rename_sql, source), (to_label, desired)) =
+    let ((template, rename_sql, source), (to_label, desired)) =
         tokio::try_join!(from_side, to_side)?;
     let plan = source.plan(&desired, &options);
     let hinted = if hints.is_empty() {
@@ -240,14 +237,10 @@ async fn generate(
     }
 
     // Re-check: the new migration(s) on a fresh copy of the migrations' schema.
-    // Without renames the FROM copy is still the migrations' schema (inspection only read
-    // it): the re-check applies the new migration(s) there instead of copying again.
-    let copy = if rename_sql.is_empty() {
-        source_db
-    } else {
-        migrated_scratch(scratches, &from, target, rendered).await?
-    };
-    let remaining = recheck(proj, copy, target, &names, &desired).await?;
+    let remaining = recheck(
+        proj, scratches, &template, target, rendered, &names, &desired,
+    )
+    .await?;
     if out.json {
         out.json_value(&json!({
             "migrations": names,
@@ -437,12 +430,15 @@ fn pin(ctx: &CommandContext<'_>, proj: &mut CliProject, names: &[String]) -> any
     Ok(())
 }
 
-/// Applies the new migrations to `copy`, a fresh copy of the migrations' schema; the plan of what
-/// still differs from `desired`, if anything does.
+/// Applies the new migrations to the migrations' schema: to the cached template itself
+/// (which then caches the state with them), or, when another process changed it meanwhile, to
+/// a copy. The plan of what still differs from `desired`, if anything does.
 async fn recheck(
     proj: &mut CliProject,
-    copy: Scratch,
+    scratches: &Scratches,
+    template: &Template,
     target: &ResolvedTarget,
+    rendered: &[Migration],
     names: &[String],
     desired: &Schema,
 ) -> Result<Option<spawn_schema::Plan>, Exit> {
@@ -452,29 +448,63 @@ async fn recheck(
         target.variables.as_deref(),
         PinPolicy::WorkingTreeIfUnpinned,
     )?;
-    let new: Vec<Migration> = all
-        .into_iter()
-        .filter(|m| names.iter().any(|n| *n == m.name))
-        .collect();
-    let pool = copy.pool(2).await?;
-    let migrator = Migrator::new(new)
-        .tracking_schema(&target.spawn_schema)
-        .created_by_app("spawn")
-        .ignore_missing(true);
-    let applied = migrator.run(&pool).await;
-    if let Err(e) = applied {
+    let failed = |e: String| {
+        Exit::Error(anyhow!(
+            "re-check: the generated migration fails on a copy of the migrations' schema: {e}\n\
+             The files are written and pinned; fix them (then `spawn migration pin <name>`), or delete them"
+        ))
+    };
+    let advanced = scratches
+        .advance(template, &target.environment, &target.spawn_schema, &all)
+        .await
+        .map_err(|e| failed(redact(&e.to_string())))?;
+    let db = if advanced {
+        template.scratch.clone()
+    } else {
+        let copy = scratches.migrated_from(template).await;
+        let copy = match copy {
+            Ok(copy) => copy,
+            // The template was rebuilt or changed by another process: a fresh copy.
+            Err(_) => {
+                let t = scratches
+                    .template(
+                        &template_key(proj),
+                        "generate",
+                        &target.environment,
+                        &target.spawn_schema,
+                        rendered,
+                    )
+                    .await?;
+                scratches.migrated_from(&t).await?
+            }
+        };
+        let new: Vec<Migration> = all
+            .into_iter()
+            .filter(|m| names.iter().any(|n| *n == m.name))
+            .collect();
+        let pool = copy.pool(2).await?;
+        let migrator = Migrator::new(new)
+            .tracking_schema(&target.spawn_schema)
+            .created_by_app("spawn")
+            .ignore_missing(true);
+        let applied = migrator.run(&pool).await;
         pool.close().await;
-        return Err(Exit::Error(anyhow!(
-            "re-check: the generated migration fails on a copy of the migrations' schema: {}\n\
-             The files are written and pinned; fix them (then `spawn migration pin <name>`), or delete them",
-            crate::commands::migration::session::migrate_error(e)
-        )));
-    }
+        applied.map_err(|e| {
+            failed(crate::commands::migration::session::migrate_error(e).to_string())
+        })?;
+        copy
+    };
     let options = spawn_schema::Options::default()
         .exclude_schemas([target.spawn_schema.clone()])
         .allow_unsafe(true);
+    let pool = db.pool(2).await?;
     let result = inspect_pool(&pool, &options, "the re-checked scratch database").await;
     pool.close().await;
     let plan = result?.plan(desired, &options);
     Ok((!plan.is_empty()).then_some(plan))
+}
+
+/// The key of the project's cached templates: its spawn folder.
+fn template_key(proj: &CliProject) -> String {
+    proj.project.layout.spawn_folder.display().to_string()
 }
