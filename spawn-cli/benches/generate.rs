@@ -63,7 +63,14 @@ fn main() {
             let towards = if run % 2 == 1 { &to.url } else { &from.url };
             spawn(
                 project,
-                &["migration", "generate", &name, "--from-db", towards, "--unsafe"],
+                &[
+                    "migration",
+                    "generate",
+                    &name,
+                    "--from-db",
+                    towards,
+                    "--unsafe",
+                ],
                 0,
             )
         };
@@ -73,7 +80,14 @@ fn main() {
             diffs.push(timed(|| {
                 spawn(
                     project.path(),
-                    &["diff", &from.url, &to.url, "--unsafe", "--exclude-schema", "_spawn"],
+                    &[
+                        "diff",
+                        &from.url,
+                        &to.url,
+                        "--unsafe",
+                        "--exclude-schema",
+                        "_spawn",
+                    ],
                     2,
                 )
             }));

@@ -745,3 +745,49 @@ async fn ctrl_c_drops_the_scratch_databases_and_writes_nothing() {
         .execute(&mut admin)
         .await;
 }
+
+#[tokio::test]
+async fn a_role_without_createdb_is_told_what_to_do() {
+    let target = TestDb::new("gen_nocreatedb_t").await;
+    let desired = TestDb::new("gen_nocreatedb_b").await;
+    let role = spawn_tests::unique_name("gen_nocreatedb");
+    let mut admin = spawn_tests::server().admin_connection().await;
+    sqlx::raw_sql(&format!("CREATE ROLE {role} LOGIN NOCREATEDB"))
+        .execute(&mut admin)
+        .await
+        .expect("role");
+    let as_role = |db: &TestDb| {
+        use sqlx::ConnectOptions as _;
+        let options = spawn_tests::server().options(&db.name).username(&role);
+        options.to_url_lossy().to_string()
+    };
+    let p = project(&target, Some("CREATE TABLE t (id int);"));
+    let toml = std::fs::read_to_string(p.path().join("spawn.toml")).expect("read");
+    std::fs::write(
+        p.path().join("spawn.toml"),
+        toml.replace(&target.url, &as_role(&target)),
+    )
+    .expect("write");
+    let (code, out, err) = run(
+        p.path(),
+        &[
+            "migration",
+            "generate",
+            "x",
+            "--from-db",
+            &as_role(&desired),
+        ],
+    );
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        err.contains("permission denied to create database")
+            && err.contains("needs CREATEDB")
+            && err.contains("ALTER ROLE … CREATEDB"),
+        "{err}"
+    );
+    assert_eq!(migrations(p.path()).len(), 1);
+    assert!(tables_of(&target).await.is_empty());
+    let _ = sqlx::raw_sql(&format!("DROP ROLE {role}"))
+        .execute(&mut admin)
+        .await;
+}
