@@ -791,3 +791,53 @@ async fn a_role_without_createdb_is_told_what_to_do() {
         .execute(&mut admin)
         .await;
 }
+
+#[tokio::test]
+async fn the_component_that_defines_a_changed_function_is_updated_in_place() {
+    let target = TestDb::new("gen_inplace_t").await;
+    let desired = TestDb::new("gen_inplace_b").await;
+    let p = project(&target, None);
+    std::fs::create_dir_all(p.path().join("db/components/fns")).expect("mkdir");
+    let component = p.path().join("db/components/fns/greet.sql");
+    std::fs::write(
+        &component,
+        "CREATE OR REPLACE FUNCTION greet(who text) RETURNS text LANGUAGE sql AS $$ SELECT 'hello ' || who $$;\n",
+    )
+    .expect("component");
+    let m = p.path().join("db/migrations/20250101000000-base");
+    std::fs::create_dir_all(&m).expect("mkdir");
+    std::fs::write(m.join("up.sql"), "{% include \"fns/greet.sql\" %}\n").expect("up.sql");
+    let (code, out, err) = run(p.path(), &["migration", "pin", "--all"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    sqlx::raw_sql(
+        "CREATE FUNCTION greet(who text) RETURNS text LANGUAGE sql AS $$ SELECT 'hi ' || who $$",
+    )
+    .execute(&desired.pool)
+    .await
+    .expect("b");
+    let (code, out, err) = run(
+        p.path(),
+        &[
+            "migration",
+            "generate",
+            "friendlier",
+            "--from-db",
+            &desired.url,
+        ],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("updated") && out.contains("greet.sql"),
+        "{out}"
+    );
+    let (_, text) = generated(p.path()).pop().expect("a migration");
+    assert!(text.contains("{% include \"fns/greet.sql\" %}"), "{text}");
+    let now = std::fs::read_to_string(&component).expect("component");
+    assert!(now.contains("'hi '") && !now.contains("'hello '"), "{now}");
+    assert!(!p.path().join("db/components/functions").exists());
+    // The base migration keeps its pinned text: both apply, and the result is b.
+    let (code, out, err) = run(p.path(), &["migration", "apply", "--yes"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (code, out, err) = diff(p.path(), &target, &desired);
+    assert_eq!(code, 0, "{out}\n{err}");
+}
