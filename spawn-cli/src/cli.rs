@@ -17,8 +17,10 @@ Exit codes:
   2    differences or work pending: `spawn check` found only unpinned migrations,
        `spawn migration status --exit-code` found migrations to apply (or changed, missing,
        failed ones), `spawn diff` found differences, `spawn db status`: not running,
-       `spawn migration hazards --deny …` found a denied hazard not allowed
-  3    `spawn diff`: statements that may lose data were refused (pass --unsafe)
+       `spawn migration hazards --deny …` found a denied hazard not allowed,
+       `spawn drift` found drift, `spawn migration generate`'s re-check found differences left
+  3    `spawn diff`, `spawn migration generate`: statements that may lose data were refused
+       (pass --unsafe)
   130  interrupted (Ctrl-C); migrations that were not committed are rolled back
 
 Environment:
@@ -93,6 +95,14 @@ pub enum Command {
     Db(DbCommand),
     /// The SQL that turns the schema of FROM into that of TO (exit 2 when they differ).
     Diff(DiffArgs),
+    /// Compare the target with the schema its applied migrations should have produced (built
+    /// in a scratch database); exit 2 with the differences and the SQL that would converge it
+    /// (printed, never applied).
+    Drift {
+        /// A variables file (JSON, TOML or YAML) instead of the one spawn.toml names.
+        #[arg(long, value_name = "FILE")]
+        variables: Option<PathBuf>,
+    },
     /// SQL regression tests (tests/<name>/test.sql and its expected output), run isolated
     /// and in parallel against a copy of the migrated database, printed exactly as psql does.
     #[command(subcommand)]
@@ -226,6 +236,36 @@ pub enum MigrationCommand {
     Ready {
         /// The draft migration.
         migration: String,
+    },
+    /// Write a new migration (and the components it includes) that turns the schema the
+    /// migrations produce into the one of --from-db or --schema-dir; pinned, and re-checked
+    /// in a scratch database.
+    #[command(group(ArgGroup::new("desired").required(true).args(["from_db", "schema_dir"])))]
+    Generate {
+        /// Letters, digits, `-` and `_` (the folder is migrations/<timestamp>-<name>).
+        name: String,
+        /// The database with the desired schema: a postgres URL or a target name.
+        #[arg(long, value_name = "URL")]
+        from_db: Option<String>,
+        /// A folder of .sql files declaring the desired schema (loaded into a scratch
+        /// database in an order that satisfies their dependencies).
+        #[arg(long, value_name = "DIR")]
+        schema_dir: Option<PathBuf>,
+        /// Allow statements that may lose data (else they are refused, exit 3).
+        #[arg(long = "unsafe")]
+        allow_unsafe: bool,
+        /// A rename, so the data is kept: table:OLD=NEW, column:TABLE.OLD=NEW, view:OLD=NEW,
+        /// materialized-view:OLD=NEW, function:OLD=NEW, procedure:OLD=NEW, type:OLD=NEW,
+        /// schema:OLD=NEW (repeatable; OLD may be schema-qualified).
+        #[arg(long, value_name = "KIND:OLD=NEW")]
+        rename: Vec<String>,
+        /// No blocking index builds or validating scans on existing tables: indexes are
+        /// built concurrently and constraints validated in a second, no-transaction migration.
+        #[arg(long)]
+        online: bool,
+        /// A variables file (JSON, TOML or YAML) instead of the one spawn.toml names.
+        #[arg(long, value_name = "FILE")]
+        variables: Option<PathBuf>,
     },
     /// Print a migration's rendered SQL.
     Build {

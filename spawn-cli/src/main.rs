@@ -8,9 +8,13 @@ mod exit;
 mod fleet;
 mod heap;
 mod localdb;
+mod migration_files;
 mod output;
 mod project;
 mod prompt;
+mod renames;
+mod schema_dir;
+mod scratch;
 mod target;
 
 use std::io::Write;

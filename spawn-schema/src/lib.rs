@@ -21,6 +21,7 @@ mod diff;
 mod error;
 mod inspect;
 pub mod model;
+mod online;
 mod options;
 mod pairs;
 mod plan;
@@ -30,6 +31,7 @@ mod safety;
 pub use error::{DiffError, SchemaError, Side};
 pub use inspect::inspect;
 pub use model::{Object, ObjectId, ObjectKind, Schema};
+pub use online::{online, OnlinePlan};
 pub use options::Options;
 pub use plan::{Action, Plan, PlannedStatement};
 

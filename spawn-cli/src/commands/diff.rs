@@ -19,7 +19,10 @@ use crate::output::redact;
 use crate::target::{self, Connection};
 
 /// A URL as it is (its password registered for scrubbing), or a target's connection.
-async fn connection_of(ctx: &CommandContext<'_>, what: &str) -> anyhow::Result<Connection> {
+pub(crate) async fn connection_of(
+    ctx: &CommandContext<'_>,
+    what: &str,
+) -> anyhow::Result<Connection> {
     if what.contains("://") {
         return target::from_url(what);
     }
@@ -33,7 +36,7 @@ async fn connection_of(ctx: &CommandContext<'_>, what: &str) -> anyhow::Result<C
 /// like every connect of spawn: a server that does not answer within `connect_timeout`
 /// (the URL's, `PGCONNECT_TIMEOUT`, default 10 s) or a refused connection fails at once,
 /// naming the argument, the server and the timeout.
-async fn open(argument: &str, conn: &Connection) -> anyhow::Result<PgPool> {
+pub(crate) async fn open(argument: &str, conn: &Connection) -> anyhow::Result<PgPool> {
     target::open_pool(conn, 1).await.map_err(|e| {
         anyhow!(
             "cannot connect to the {argument} database ({}): {}",

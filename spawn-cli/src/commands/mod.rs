@@ -4,6 +4,7 @@ pub mod check;
 pub mod component;
 pub mod db;
 pub mod diff;
+pub mod drift;
 pub mod init;
 pub mod migration;
 pub mod pin;
@@ -53,6 +54,7 @@ pub async fn run(cli: &Cli, out: &Out) -> CmdResult {
         Command::Component(cmd) => component::run(&ctx, cmd).await,
         Command::Db(cmd) => db::run(&ctx, cmd).await,
         Command::Diff(args) => diff::run(&ctx, args).await,
+        Command::Drift { variables } => drift::run(&ctx, variables.as_deref()).await,
         Command::Test(cmd) => test::run(&ctx, cmd).await,
     }
 }

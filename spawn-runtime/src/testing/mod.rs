@@ -121,7 +121,8 @@ pub use fixtures::{apply_fixtures, read_fixtures, Fixture};
 pub use run::{run_test, run_test_async, TestConfig, TestOutcome};
 pub use server::{server, TestServer};
 pub use template::{
-    fingerprint, fingerprint_with_callbacks, prepare_template, template_name, TemplateState,
+    advance_template, fingerprint, fingerprint_with_callbacks, prepare_template, template_name,
+    TemplateState,
 };
 
 /// Items used by the code `#[spawn_runtime::test]` generates. Not a public API.

@@ -128,6 +128,82 @@ pub async fn prepare_template(
     Ok(state)
 }
 
+/// Brings template `name`, built for fingerprint `from` (its comment), up to `to` by running
+/// `migrator` on it — which applies only the migrations it lacks — and records `to`. Returns
+/// `Ok(false)`, changing nothing, when the template's comment is not `from`. The comment is
+/// cleared while the migrations run, so a failed or killed run leaves a template that the
+/// next [`prepare_template`] rebuilds. Serialised with builds and clones like
+/// [`prepare_template`].
+pub async fn advance_template(
+    admin: &PgConnectOptions,
+    name: &str,
+    from: &str,
+    to: &str,
+    migrator: &Migrator,
+) -> Result<bool, TestingError> {
+    let mut conn = connect(admin, DEFAULT_CONNECT_TIMEOUT).await?;
+    let key = lock_key(name);
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(key)
+        .execute(&mut conn)
+        .await
+        .map_err(TestingError::sql(format!(
+            "waiting for the build lock of template {name}"
+        )))?;
+    let advanced = advance_locked(&mut conn, admin, name, from, to, migrator).await;
+    // Closing releases the lock too; an error here changes nothing for the template.
+    let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(key)
+        .execute(&mut conn)
+        .await;
+    let _ = conn.close().await;
+    advanced
+}
+
+async fn advance_locked(
+    conn: &mut PgConnection,
+    admin: &PgConnectOptions,
+    name: &str,
+    from: &str,
+    to: &str,
+    migrator: &Migrator,
+) -> Result<bool, TestingError> {
+    let current: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+    )
+    .bind(name)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(TestingError::sql(format!("reading template {name}")))?;
+    if current.flatten().as_deref() != Some(from) {
+        return Ok(false);
+    }
+    let quoted = quote_ident(name);
+    let clear = format!("COMMENT ON DATABASE {quoted} IS NULL");
+    sqlx::raw_sql(&clear)
+        .execute(&mut *conn)
+        .await
+        .map_err(TestingError::sql(clear.clone()))?;
+    let pool = PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(admin.clone().database(name))
+        .await
+        .map_err(TestingError::sql(format!("connecting to template {name}")))?;
+    let migrated = migrator.run(&pool).await;
+    pool.close().await;
+    migrated.map_err(|source| TestingError::Migrate {
+        template: name.to_string(),
+        source: Box::new(source),
+    })?;
+    // Fingerprints are hex: no quoting issues.
+    let comment = format!("COMMENT ON DATABASE {quoted} IS '{to}'");
+    sqlx::raw_sql(&comment)
+        .execute(&mut *conn)
+        .await
+        .map_err(TestingError::sql(comment.clone()))?;
+    Ok(true)
+}
+
 async fn build_if_stale(
     conn: &mut PgConnection,
     admin: &PgConnectOptions,

@@ -1,9 +1,11 @@
-//! `spawn migration …`: new, build, pin, apply, status, hazards, adopt, resolve, rollback, ready.
+//! `spawn migration …`: new, generate, build, pin, apply, status, hazards, adopt, resolve,
+//! rollback, ready.
 
 pub mod adopt;
 pub mod apply;
 pub mod build;
 pub mod fleet;
+pub mod generate;
 pub mod hazards;
 pub mod new;
 pub mod pin;
@@ -21,6 +23,29 @@ pub async fn run(ctx: &CommandContext<'_>, cmd: &MigrationCommand) -> CmdResult 
     match cmd {
         MigrationCommand::New { name, draft } => new::run(ctx, name, *draft),
         MigrationCommand::Ready { migration } => ready::run(ctx, migration),
+        MigrationCommand::Generate {
+            name,
+            from_db,
+            schema_dir,
+            allow_unsafe,
+            rename,
+            online,
+            variables,
+        } => {
+            generate::run(
+                ctx,
+                &generate::Options {
+                    name,
+                    from_db: from_db.as_deref(),
+                    schema_dir: schema_dir.as_deref(),
+                    allow_unsafe: *allow_unsafe,
+                    renames: rename,
+                    online: *online,
+                    variables: variables.as_deref(),
+                },
+            )
+            .await
+        }
         MigrationCommand::Build {
             migration,
             pinned,

@@ -7,19 +7,25 @@ use spawn_build::layout::{check_migration_folder, validate_migration_name};
 use crate::commands::CommandContext;
 use crate::exit::CmdResult;
 
-pub fn run(ctx: &CommandContext<'_>, name: &str, draft: bool) -> CmdResult {
+/// Refuses a name that is invalid or that a migration of `proj` has already.
+pub fn check_new_name(proj: &crate::project::CliProject, name: &str) -> anyhow::Result<()> {
     validate_migration_name(name).map_err(|e| anyhow!("{e}"))?;
-    let proj = ctx.project()?;
     let existing = proj.migrations()?;
     if let Some(dup) = existing
         .iter()
         .find(|m| m.name == name || m.name.split_once('-').is_some_and(|(_, rest)| rest == name))
     {
-        crate::fail!(
+        anyhow::bail!(
             "a migration named `{name}` exists already ({}); choose another name",
             dup.dir.display()
         );
     }
+    Ok(())
+}
+
+pub fn run(ctx: &CommandContext<'_>, name: &str, draft: bool) -> CmdResult {
+    let proj = ctx.project()?;
+    check_new_name(&proj, name)?;
     let stamp = chrono::Utc::now().format("%Y%m%d%H%M%S").to_string();
     let folder = format!("{stamp}-{name}");
     // The one naming rule every command applies to migration folders.

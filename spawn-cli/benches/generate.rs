@@ -1,0 +1,144 @@
+//! `spawn migration generate` beside `spawn diff` on the same pair of schemas.
+//!
+//! The synthetic schema of spawn-schema's diff benchmark (N tables, default N = 2,000) is the
+//! project's one migration (`a`) and, changed, the desired database (`b`). `spawn diff A B`
+//! runs on a database loaded with `a`; `spawn migration generate --from-db B` builds `a` in a
+//! scratch database from its cached template, plans, writes the migration and its
+//! components, pins and re-checks. The template is built by a first, untimed run (its time is
+//! printed apart); then each command runs five times, alternating, and the best times are
+//! printed side by side with their ratio (the goal: generate within 2× of diff).
+//!
+//!     cargo bench -p spawn-cli --bench generate
+//!     SPAWN_BENCH_SIZES=100,2000 cargo bench -p spawn-cli --bench generate
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+#[path = "../../spawn-schema/benches/synthetic/mod.rs"]
+mod synthetic;
+
+const RUNS: usize = 5;
+
+fn main() {
+    let sizes: Vec<usize> = std::env::var("SPAWN_BENCH_SIZES")
+        .unwrap_or_else(|_| "2000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    println!(
+        "{:>6} {:>10} {:>13} {:>9} {:>15}",
+        "N", "diff (s)", "generate (s)", "ratio", "first run (s)"
+    );
+    for n in sizes {
+        let (a, b) = (synthetic::generate(n, false), synthetic::generate(n, true));
+        let (from, to, target) = runtime.block_on(async {
+            let from = spawn_tests::TestDb::new(&format!("genbench_{n}_a")).await;
+            let to = spawn_tests::TestDb::new(&format!("genbench_{n}_b")).await;
+            let target = spawn_tests::TestDb::new(&format!("genbench_{n}_t")).await;
+            sqlx::raw_sql(&a).execute(&from.pool).await.expect("load a");
+            sqlx::raw_sql(&b).execute(&to.pool).await.expect("load b");
+            for db in [&from, &to] {
+                sqlx::raw_sql("VACUUM ANALYZE")
+                    .execute(&db.pool)
+                    .await
+                    .expect("analyze");
+            }
+            (from, to, target)
+        });
+        let project = tempfile::tempdir().expect("tempdir");
+        write_project(project.path(), &target.url, &a);
+        spawn(project.path(), &["migration", "pin", "--all"], 0);
+        // Each run generates the next migration of the project, towards b and back to a in
+        // turn (alternating, so that each run has the whole a/b difference to plan): the
+        // steady state of a project, whose cached template follows its migrations.
+        let mut run = 0;
+        let mut generate = |project: &Path| {
+            run += 1;
+            let name = format!("bench{run}");
+            let towards = if run % 2 == 1 { &to.url } else { &from.url };
+            spawn(
+                project,
+                &[
+                    "migration",
+                    "generate",
+                    &name,
+                    "--from-db",
+                    towards,
+                    "--unsafe",
+                ],
+                0,
+            )
+        };
+        let first = timed(|| generate(project.path()));
+        let (mut diffs, mut generates) = (Vec::new(), Vec::new());
+        for _ in 0..RUNS {
+            diffs.push(timed(|| {
+                spawn(
+                    project.path(),
+                    &[
+                        "diff",
+                        &from.url,
+                        &to.url,
+                        "--unsafe",
+                        "--exclude-schema",
+                        "_spawn",
+                    ],
+                    2,
+                )
+            }));
+            generates.push(timed(|| generate(project.path())));
+        }
+        let best = |v: &[Duration]| v.iter().min().copied().unwrap_or_default();
+        let (d, g) = (best(&diffs), best(&generates));
+        println!(
+            "{n:>6} {:>10.3} {:>13.3} {:>8.2}x {:>15.3}",
+            d.as_secs_f64(),
+            g.as_secs_f64(),
+            g.as_secs_f64() / d.as_secs_f64(),
+            first.as_secs_f64()
+        );
+    }
+    println!(
+        "(best of {RUNS} alternating runs; generate = read the cached template, plan, write, pin \
+         and re-check on the template; first run = the same plus building the template)"
+    );
+}
+
+fn timed(f: impl FnOnce()) -> Duration {
+    let started = Instant::now();
+    f();
+    started.elapsed()
+}
+
+fn write_project(dir: &Path, url: &str, a: &str) {
+    std::fs::write(
+        dir.join("spawn.toml"),
+        format!("spawn_folder = \"db\"\ntarget = \"t\"\n\n[targets.t]\nenvironment = \"dev\"\nurl = \"{url}\"\n"),
+    )
+    .expect("spawn.toml");
+    std::fs::create_dir_all(dir.join("db/components")).expect("components");
+    let m = dir.join("db/migrations/20250101000000-base");
+    std::fs::create_dir_all(&m).expect("migration");
+    std::fs::write(m.join("up.sql"), format!("{{% raw %}}{a}{{% endraw %}}\n")).expect("up.sql");
+}
+
+fn spawn(dir: &Path, args: &[&str], expect: i32) {
+    let out = Command::new(env!("CARGO_BIN_EXE_spawn"))
+        .current_dir(dir)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run spawn");
+    assert_eq!(
+        out.status.code(),
+        Some(expect),
+        "spawn {args:?}:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,0 +1,115 @@
+//! `spawn drift`: compares the live target with the schema its applied migrations should have
+//! produced, built in a scratch database migrated to exactly the migrations recorded as
+//! applied (or adopted) there (the cached template of those migrations, read in place). Exit 0 when equal, 2 with the differences and the SQL that
+//! would converge the target — printed, never applied; `--json` for machines.
+
+use std::path::Path;
+
+use anyhow::anyhow;
+use serde_json::json;
+use spawn_build::project::PinPolicy;
+use spawn_runtime::State;
+
+use crate::commands::migration::session::{migrate_error, prepare, Prepared};
+use crate::commands::CommandContext;
+use crate::exit::{self, CmdResult, Exit};
+use crate::output::redact;
+use crate::scratch::Scratches;
+
+pub async fn run(ctx: &CommandContext<'_>, variables: Option<&Path>) -> CmdResult {
+    let p = prepare(ctx, variables, PinPolicy::WorkingTreeIfUnpinned).await?;
+    let scratches = Scratches::on(&p.conn.options);
+    let result = scratches.run(ctx.out, drift(ctx, &p, &scratches)).await;
+    p.close().await;
+    result
+}
+
+async fn drift(ctx: &CommandContext<'_>, p: &Prepared, scratches: &Scratches) -> CmdResult {
+    let out = ctx.out;
+    let statuses = p.migrator().status(&p.pool).await.map_err(migrate_error)?;
+    let mut applied = std::collections::HashSet::new();
+    for s in &statuses {
+        match s.state {
+            State::Applied | State::Adopted => {
+                applied.insert(s.name.clone());
+            }
+            State::Changed | State::Rerun => {
+                out.warn(format!(
+                    "{} changed since it was applied: the expected schema uses its current text",
+                    s.name
+                ));
+                applied.insert(s.name.clone());
+            }
+            State::Missing => out.warn(format!(
+                "{} is recorded as applied but is not in migrations/: the expected schema lacks it",
+                s.name
+            )),
+            State::Partial | State::Failed => out.warn(format!(
+                "{} is {} on the target: the expected schema lacks it",
+                s.name, s.state
+            )),
+            State::Pending => {}
+        }
+    }
+    let migrations: Vec<_> = p
+        .rendered
+        .iter()
+        .filter(|m| applied.contains(m.name.as_ref()))
+        .cloned()
+        .collect();
+    let proj = ctx.project()?;
+    let key = proj.project.layout.spawn_folder.display().to_string();
+    // The cached template is the expected schema: read, never changed, so not copied.
+    let expected = scratches
+        .template(
+            &key,
+            "drift",
+            &p.target.environment,
+            &p.target.spawn_schema,
+            &migrations,
+        )
+        .await?;
+    let expected_pool = expected.scratch.pool(2).await?;
+    let options = spawn_schema::Options::default()
+        .exclude_schemas([p.target.spawn_schema.clone()])
+        .allow_unsafe(true);
+    let (live, wanted) = tokio::join!(
+        spawn_schema::inspect(&p.pool, &options),
+        spawn_schema::inspect(&expected_pool, &options)
+    );
+    expected_pool.close().await;
+    let live =
+        live.map_err(|e| anyhow!("inspecting {}: {}", p.where_(), redact(&e.to_string())))?;
+    let wanted = wanted
+        .map_err(|e| anyhow!("inspecting the expected schema: {}", redact(&e.to_string())))?;
+    let plan = live.plan(&wanted, &options);
+    let where_ = p.where_();
+    if out.json {
+        out.json_value(&json!({
+            "drift": !plan.is_empty(),
+            "target": redact(&where_),
+            "applied_migrations": migrations.len(),
+            "changes": plan.changes,
+            "sql": plan.to_sql(),
+            "unsafe": plan.unsafe_statements().iter().map(|s| &s.sql).collect::<Vec<_>>(),
+        }));
+    } else if plan.is_empty() {
+        out.success(format!(
+            "no drift: {where_} has the schema of its {} applied migration(s)",
+            migrations.len()
+        ));
+    } else {
+        out.line(format!(
+            "drift: {where_} differs from the schema of its {} applied migration(s):",
+            migrations.len()
+        ));
+        out.data(plan.summary());
+        out.line("SQL that would converge the target (printed, not applied):");
+        out.data(format!("{}\n", plan.to_sql()));
+    }
+    if plan.is_empty() {
+        Ok(())
+    } else {
+        Err(Exit::Code(exit::DIFFERENCES))
+    }
+}

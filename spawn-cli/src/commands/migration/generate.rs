@@ -1,0 +1,510 @@
+//! `spawn migration generate <name>`: a new migration that turns the schema the migrations
+//! produce (built in a scratch database) into a desired one (`--from-db` or `--schema-dir`).
+//!
+//! Steps: render every migration; clone the cached migrated template into a scratch
+//! database (FROM) and run the `--rename` hints there; make TO (the database given, or the
+//! declarative files loaded into another scratch database); inspect both and plan; refuse
+//! statements that may lose data without `--unsafe`; split the plan for `--online`; write
+//! `up.sql` and the components it includes, pin; then re-check: the new migration applied to
+//! a fresh copy of FROM must leave no difference to TO. Every scratch database is dropped at
+//! the end (also on error and Ctrl-C). Nothing is written before the plan is accepted, and
+//! what was written is taken back when pinning fails.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, Context};
+use serde_json::json;
+use spawn_build::project::{PinPolicy, RenderOptions};
+use spawn_runtime::{Migration, Migrator};
+use spawn_schema::{inspect, Action, PlannedStatement, Schema};
+use sqlx::PgPool;
+
+use crate::commands::diff::{connection_of, open};
+use crate::commands::migration::new::check_new_name;
+use crate::commands::CommandContext;
+use crate::exit::{self, CmdResult, Exit};
+use crate::migration_files::{existing_components, migration_text, write_components};
+use crate::output::redact;
+use crate::project::{render_all, CliProject};
+use crate::renames::{suggestions, RenameHint};
+use crate::scratch::{Scratches, Template};
+use crate::target::ResolvedTarget;
+
+/// The flags of `generate`.
+pub struct Options<'a> {
+    pub name: &'a str,
+    pub from_db: Option<&'a str>,
+    pub schema_dir: Option<&'a Path>,
+    pub allow_unsafe: bool,
+    pub renames: &'a [String],
+    pub online: bool,
+    pub variables: Option<&'a Path>,
+}
+
+pub async fn run(ctx: &CommandContext<'_>, o: &Options<'_>) -> CmdResult {
+    let mut proj = ctx.project()?;
+    check_new_name(&proj, o.name)?;
+    let hints = o
+        .renames
+        .iter()
+        .map(|r| r.parse::<RenameHint>())
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let target = ctx.target(&proj, o.variables)?;
+    let rendered = render_all(
+        &mut proj,
+        &target.environment,
+        target.variables.as_deref(),
+        PinPolicy::WorkingTreeIfUnpinned,
+    )?;
+    let conn = target.connection().await?;
+    let scratches = Scratches::on(&conn.options);
+    scratches
+        .run(
+            ctx.out,
+            generate(ctx, o, &mut proj, &target, &rendered, &hints, &scratches),
+        )
+        .await
+}
+
+/// Where the migrated template of this project is cached: its spawn folder.
+struct CacheKey {
+    key: String,
+}
+
+async fn inspect_pool(
+    pool: &PgPool,
+    options: &spawn_schema::Options,
+    what: &str,
+) -> anyhow::Result<Schema> {
+    inspect(pool, options)
+        .await
+        .map_err(|e| anyhow!("inspecting {what}: {}", redact(&e.to_string())))
+}
+
+async fn generate(
+    ctx: &CommandContext<'_>,
+    o: &Options<'_>,
+    proj: &mut CliProject,
+    target: &ResolvedTarget,
+    rendered: &[Migration],
+    hints: &[RenameHint],
+    scratches: &Scratches,
+) -> CmdResult {
+    let out = ctx.out;
+    let from = CacheKey {
+        key: template_key(proj),
+    };
+    let options = spawn_schema::Options::default()
+        .exclude_schemas([target.spawn_schema.clone()])
+        .allow_unsafe(true);
+    // FROM (a copy of the migrated template, renamed as hinted) and TO are made and inspected
+    // at the same time: the copy is mostly the server's work.
+    let from_side = async {
+        // Without renames the cached template is only read; with them, a copy is renamed.
+        let template = scratches
+            .template(
+                &from.key,
+                "generate",
+                &target.environment,
+                &target.spawn_schema,
+                rendered,
+            )
+            .await?;
+        let db = if hints.is_empty() {
+            template.scratch.clone()
+        } else {
+            scratches.migrated_from(&template).await?
+        };
+        let pool = db.pool(2).await?;
+        let renamed = apply_renames(&pool, hints).await;
+        let inspected = match renamed {
+            Ok(sql) => inspect_pool(&pool, &options, "the migrations' schema (scratch database)")
+                .await
+                .map(|schema| (template, sql, schema)),
+            Err(e) => Err(e),
+        };
+        pool.close().await;
+        inspected
+    };
+    let to_side = async {
+        let (pool, label) = match (o.from_db, o.schema_dir) {
+            (Some(db), _) => {
+                let conn = connection_of(ctx, db).await.context("--from-db")?;
+                (open("--from-db", &conn).await?, conn.display.clone())
+            }
+            (None, Some(dir)) => {
+                let db = scratches.empty().await?;
+                let pool = db.pool(2).await?;
+                if let Err(e) = crate::schema_dir::load(&pool, dir).await {
+                    pool.close().await;
+                    return Err(e);
+                }
+                (pool, format!("the SQL files of {}", dir.display()))
+            }
+            (None, None) => anyhow::bail!(
+                "pass --from-db URL or --schema-dir DIR: the schema to generate a migration towards"
+            ),
+        };
+        let inspected = inspect_pool(&pool, &options, &label).await;
+        pool.close().await;
+        inspected.map(|schema| (label, schema))
+    };
+    let ((template, rename_sql, source), (to_label, desired)) =
+        tokio::try_join!(from_side, to_side)?;
+    let plan = source.plan(&desired, &options);
+    let hinted = if hints.is_empty() {
+        suggestions(&plan, &source, &desired)
+    } else {
+        Vec::new()
+    };
+    if plan.is_empty() && rename_sql.is_empty() {
+        out.success(format!(
+            "no differences between the migrations' schema and {to_label}: nothing to generate"
+        ));
+        if out.json {
+            out.json_value(&json!({ "migrations": [], "components": [] }));
+        }
+        return Ok(());
+    }
+    let suggest = |out: &crate::output::Out| {
+        for flag in &hinted {
+            out.note(format!(
+                "this looks like a rename: pass {flag} to keep the data (ALTER … RENAME instead of drop and create)"
+            ));
+        }
+    };
+    let risky = plan.unsafe_statements();
+    if !risky.is_empty() && !o.allow_unsafe {
+        let list: Vec<String> = risky
+            .iter()
+            .map(|s| {
+                format!(
+                    "  {};  -- {}",
+                    s.sql.lines().next().unwrap_or_default(),
+                    s.unsafe_reason.as_deref().unwrap_or_default()
+                )
+            })
+            .collect();
+        out.error(format!(
+            "{} statement(s) may lose data and were refused (run with --unsafe to allow them); nothing was written:\n{}",
+            risky.len(),
+            list.join("\n")
+        ));
+        suggest(out);
+        return Err(Exit::Code(exit::UNSAFE_REFUSED));
+    }
+    suggest(out);
+
+    // The statements of the new migration(s).
+    let (main_plan, concurrent) = if o.online {
+        let split = spawn_schema::online(&plan, &source, &desired);
+        (split.plan, split.concurrent)
+    } else {
+        (plan, Vec::new())
+    };
+    let mut statements: Vec<PlannedStatement> = rename_sql
+        .iter()
+        .map(|sql| PlannedStatement {
+            sql: sql.clone(),
+            object: None,
+            action: Action::Rename,
+            unsafe_reason: None,
+        })
+        .collect();
+    statements.extend(main_plan.statements.iter().cloned());
+    let mut changes = String::new();
+    for h in hints {
+        changes.push_str(&format!("~ rename {h}\n"));
+    }
+    changes.push_str(&main_plan.summary());
+
+    let written = write_migrations(proj, o.name, &to_label, &changes, &statements, &concurrent)?;
+    let names: Vec<String> = written.migrations.iter().map(|(n, _)| n.clone()).collect();
+    if let Err(e) = pin(ctx, proj, &names) {
+        written.take_back();
+        return Err(Exit::Error(anyhow!("{e}; nothing was written")));
+    }
+    for (name, up) in &written.migrations {
+        out.success(format!("Created {} (pinned)", up.display()));
+        tracing::debug!(migration = name, "generated");
+    }
+    for (path, existed) in &written.components {
+        out.line(format!(
+            "  {} {}",
+            if *existed { "updated" } else { "wrote" },
+            path.display()
+        ));
+    }
+
+    // Re-check: the new migration(s) on a fresh copy of the migrations' schema.
+    let remaining = recheck(
+        proj, scratches, &template, target, rendered, &names, &desired,
+    )
+    .await?;
+    if out.json {
+        out.json_value(&json!({
+            "migrations": names,
+            "components": written.components.iter().map(|(p, _)| p.display().to_string()).collect::<Vec<_>>(),
+            "changes": main_plan.changes,
+            "remaining": remaining.as_ref().map(|p| p.to_sql()),
+            "suggested_renames": hinted,
+        }));
+    }
+    match remaining {
+        None => {
+            out.line(format!(
+                "re-checked: every migration applied to a scratch database leaves no difference to {to_label}"
+            ));
+            Ok(())
+        }
+        Some(rest) => {
+            out.error(format!(
+                "re-check: the migrations, the new one included, still leave differences to {to_label}; \
+                 edit the new migration to cover them (and re-pin it):\n{}",
+                rest.to_sql()
+            ));
+            Err(Exit::Code(exit::DIFFERENCES))
+        }
+    }
+}
+
+/// Runs the `--rename` statements on the scratch copy in one transaction; their SQL.
+async fn apply_renames(pool: &PgPool, hints: &[RenameHint]) -> anyhow::Result<Vec<String>> {
+    if hints.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut tx = pool.begin().await?;
+    let mut done = Vec::new();
+    for h in hints {
+        let sql = h.sql()?;
+        sqlx::raw_sql(&sql).execute(&mut *tx).await.map_err(|e| {
+            let message = e
+                .as_database_error()
+                .map(|d| d.message().to_string())
+                .unwrap_or_else(|| e.to_string());
+            anyhow!(
+                "--rename {h}: {message} (in the schema the migrations produce); nothing was written. \
+                 Check the kind and the old name"
+            )
+        })?;
+        done.push(sql);
+    }
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// What [`write_migrations`] wrote, to report or take back.
+struct Written {
+    /// (name, up.sql) of each new migration.
+    migrations: Vec<(String, PathBuf)>,
+    /// Each component written, and whether it existed.
+    components: Vec<(PathBuf, bool)>,
+    /// The previous text of each component updated in place.
+    previous: Vec<(PathBuf, Option<Vec<u8>>)>,
+    folders: Vec<PathBuf>,
+}
+
+impl Written {
+    /// Removes the new folders and puts the components back as they were.
+    fn take_back(&self) {
+        for folder in &self.folders {
+            let _ = std::fs::remove_dir_all(folder);
+        }
+        for (path, old) in &self.previous {
+            let _ = match old {
+                Some(bytes) => std::fs::write(path, bytes),
+                None => std::fs::remove_file(path),
+            };
+        }
+    }
+}
+
+fn write_migrations(
+    proj: &CliProject,
+    name: &str,
+    to_label: &str,
+    changes: &str,
+    statements: &[PlannedStatement],
+    concurrent: &[PlannedStatement],
+) -> anyhow::Result<Written> {
+    let layout = &proj.project.layout;
+    let components_dir = layout.components_dir();
+    let existing = existing_components(&components_dir);
+    let now = chrono::Utc::now();
+    let stamp = now.format("%Y%m%d%H%M%S").to_string();
+    let first = format!("{stamp}-{name}");
+    let mut parts: Vec<(String, String, &[PlannedStatement], Option<&str>)> = Vec::new();
+    let header = format!(
+        "Generated by `spawn migration generate` towards {}.\nChanges:\n{changes}",
+        redact(to_label)
+    );
+    let has_main = statements.iter().any(|s| s.action != Action::Setup);
+    if has_main {
+        parts.push((first.clone(), header.clone(), statements, None));
+    }
+    if !concurrent.is_empty() {
+        let later = (now + chrono::Duration::seconds(1))
+            .format("%Y%m%d%H%M%S")
+            .to_string();
+        let folder = format!("{later}-{name}-concurrently");
+        let header =
+            format!(
+            "Generated by `spawn migration generate --online`{}: outside a transaction, so that\n\
+             indexes are built and constraints validated without blocking writes.\n{}",
+            if has_main { format!(", run after {first}") } else { String::new() },
+            if has_main { String::new() } else { header.clone() }
+        );
+        parts.push((folder, header, concurrent, Some("-- spawn:no-transaction")));
+    }
+    let mut written = Written {
+        migrations: Vec::new(),
+        components: Vec::new(),
+        previous: Vec::new(),
+        folders: Vec::new(),
+    };
+    let result = (|| -> anyhow::Result<()> {
+        for (folder, header, stmts, first_line) in &parts {
+            let text = migration_text(*first_line, header, stmts, &existing, &components_dir);
+            for c in &text.components {
+                let path = components_dir.join(&c.include);
+                if !written.previous.iter().any(|(p, _)| *p == path) {
+                    written
+                        .previous
+                        .push((path.clone(), std::fs::read(&path).ok()));
+                }
+            }
+            let paths = write_components(&components_dir, &text).with_context(|| {
+                format!("writing components under {}", components_dir.display())
+            })?;
+            for (path, c) in paths.into_iter().zip(&text.components) {
+                if !written.components.iter().any(|(p, _)| *p == path) {
+                    written.components.push((path, c.existing));
+                }
+            }
+            let m = layout.migration(folder);
+            std::fs::create_dir_all(layout.migrations_dir())
+                .with_context(|| format!("creating {}", layout.migrations_dir().display()))?;
+            std::fs::create_dir(&m.dir).map_err(|e| {
+                anyhow!(
+                    "cannot create {}: {e}; wait a second and run it again",
+                    m.dir.display()
+                )
+            })?;
+            written.folders.push(m.dir.clone());
+            let up = m.up_sql();
+            std::fs::write(&up, &text.up_sql)
+                .with_context(|| format!("writing {}", up.display()))?;
+            written.migrations.push((folder.clone(), up));
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        written.take_back();
+        return Err(anyhow!("{e}; nothing was written"));
+    }
+    Ok(written)
+}
+
+/// Pins the new migrations for every environment.
+fn pin(ctx: &CommandContext<'_>, proj: &mut CliProject, names: &[String]) -> anyhow::Result<()> {
+    let dirs: Vec<_> = names
+        .iter()
+        .map(|n| proj.project.layout.migration(n))
+        .collect();
+    let environments: Vec<String> = match &ctx.cli.environment {
+        Some(e) => vec![e.clone()],
+        None => proj.project.config.environments().into_iter().collect(),
+    };
+    let pinning = proj.project.pin_migrations(
+        &dirs,
+        &RenderOptions::new(PinPolicy::WorkingTree, environments),
+    );
+    if !pinning.refused.is_empty() {
+        let problems: Vec<String> = pinning.problems.iter().map(ToString::to_string).collect();
+        anyhow::bail!(
+            "the generated migration(s) {} do not render: {}",
+            pinning.refused.join(", "),
+            problems.join("; ")
+        );
+    }
+    Ok(())
+}
+
+/// Applies the new migrations to the migrations' schema: to the cached template itself
+/// (which then caches the state with them), or, when another process changed it meanwhile, to
+/// a copy. The plan of what still differs from `desired`, if anything does.
+async fn recheck(
+    proj: &mut CliProject,
+    scratches: &Scratches,
+    template: &Template,
+    target: &ResolvedTarget,
+    rendered: &[Migration],
+    names: &[String],
+    desired: &Schema,
+) -> Result<Option<spawn_schema::Plan>, Exit> {
+    let all = render_all(
+        proj,
+        &target.environment,
+        target.variables.as_deref(),
+        PinPolicy::WorkingTreeIfUnpinned,
+    )?;
+    let failed = |e: String| {
+        Exit::Error(anyhow!(
+            "re-check: the generated migration fails on a copy of the migrations' schema: {e}\n\
+             The files are written and pinned; fix them (then `spawn migration pin <name>`), or delete them"
+        ))
+    };
+    let advanced = scratches
+        .advance(template, &target.environment, &target.spawn_schema, &all)
+        .await
+        .map_err(|e| failed(redact(&e.to_string())))?;
+    let db = if advanced {
+        template.scratch.clone()
+    } else {
+        let copy = scratches.migrated_from(template).await;
+        let copy = match copy {
+            Ok(copy) => copy,
+            // The template was rebuilt or changed by another process: a fresh copy.
+            Err(_) => {
+                let t = scratches
+                    .template(
+                        &template_key(proj),
+                        "generate",
+                        &target.environment,
+                        &target.spawn_schema,
+                        rendered,
+                    )
+                    .await?;
+                scratches.migrated_from(&t).await?
+            }
+        };
+        let new: Vec<Migration> = all
+            .into_iter()
+            .filter(|m| names.iter().any(|n| *n == m.name))
+            .collect();
+        let pool = copy.pool(2).await?;
+        let migrator = Migrator::new(new)
+            .tracking_schema(&target.spawn_schema)
+            .created_by_app("spawn")
+            .ignore_missing(true);
+        let applied = migrator.run(&pool).await;
+        pool.close().await;
+        applied.map_err(|e| {
+            failed(crate::commands::migration::session::migrate_error(e).to_string())
+        })?;
+        copy
+    };
+    let options = spawn_schema::Options::default()
+        .exclude_schemas([target.spawn_schema.clone()])
+        .allow_unsafe(true);
+    let pool = db.pool(2).await?;
+    let result = inspect_pool(&pool, &options, "the re-checked scratch database").await;
+    pool.close().await;
+    let plan = result?.plan(desired, &options);
+    Ok((!plan.is_empty()).then_some(plan))
+}
+
+/// The key of the project's cached templates: its spawn folder.
+fn template_key(proj: &CliProject) -> String {
+    proj.project.layout.spawn_folder.display().to_string()
+}

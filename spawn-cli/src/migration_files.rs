@@ -1,0 +1,366 @@
+//! The files `spawn migration generate` writes: the new migration's `up.sql` and the
+//! components it includes.
+//!
+//! Functions, procedures, views, materialized views and triggers that a plan creates (new,
+//! changed, or re-created because something they depend on changed) go to
+//! `components/<kind>/<schema>.<name>.sql` — or into the existing component that defines the
+//! object, updated in place — and `up.sql` includes them with `{% include %}` at the plan's
+//! position. Everything else is inline SQL. Text that minijinja would read as template
+//! syntax is wrapped in `{% raw %}`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use spawn_schema::{Action, ObjectKind, PlannedStatement};
+
+/// One component file to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Component {
+    /// Relative to `components/` (with `/`), as `{% include %}` names it.
+    pub include: String,
+    /// Its new text.
+    pub text: String,
+    /// Whether it existed (and is updated in place).
+    pub existing: bool,
+}
+
+/// A migration's files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MigrationText {
+    pub up_sql: String,
+    pub components: Vec<Component>,
+}
+
+/// The folder of `components/` a statement's object goes to, if it is a component kind.
+fn component_folder(s: &PlannedStatement) -> Option<&'static str> {
+    let id = s.object.as_ref()?;
+    if !matches!(s.action, Action::Create | Action::Alter) {
+        return None;
+    }
+    let head: String = s
+        .sql
+        .split_whitespace()
+        .take(5)
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_ascii_uppercase();
+    let creates = |what: &str| {
+        head.starts_with(&format!("CREATE {what} "))
+            || head.starts_with(&format!("CREATE OR REPLACE {what} "))
+    };
+    match id.kind {
+        ObjectKind::Function if creates("PROCEDURE") => Some("procedures"),
+        ObjectKind::Function if creates("FUNCTION") => Some("functions"),
+        ObjectKind::View if creates("VIEW") || creates("RECURSIVE VIEW") => Some("views"),
+        ObjectKind::MaterializedView if creates("MATERIALIZED VIEW") => Some("materialized_views"),
+        ObjectKind::Trigger if creates("TRIGGER") || creates("CONSTRAINT TRIGGER") => {
+            Some("triggers")
+        }
+        _ => None,
+    }
+}
+
+/// `<schema>.<name>` (a trigger: `<schema>.<table>.<trigger>`), safe as a file name.
+fn stem(s: &PlannedStatement) -> String {
+    let Some(id) = &s.object else {
+        return String::new();
+    };
+    let raw = if id.kind == ObjectKind::Trigger {
+        format!("{}.{}.{}", id.schema, id.name, id.sub)
+    } else {
+        format!("{}.{}", id.schema, id.name)
+    };
+    safe_file_name(&raw)
+}
+
+fn safe_file_name(raw: &str) -> String {
+    raw.chars()
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// `text`, wrapped in `{% raw %}` when minijinja would read part of it as a template.
+pub fn escape_template(text: &str) -> String {
+    if ["{{", "{%", "{#"].iter().any(|t| text.contains(t)) {
+        format!("{{% raw %}}{text}{{% endraw %}}")
+    } else {
+        text.to_string()
+    }
+}
+
+/// The existing components, by the objects they define: `(folder, stem)` → include path.
+/// Only files that define exactly one object of a component kind count (a file of several
+/// definitions is not rewritten).
+pub fn existing_components(components_dir: &Path) -> HashMap<(String, String), String> {
+    let mut found: HashMap<(String, String), String> = HashMap::new();
+    for entry in walkdir::WalkDir::new(components_dir)
+        .into_iter()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_file())
+    {
+        let path = entry.path();
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        let defined = definitions(&text);
+        let [only] = defined.as_slice() else { continue };
+        let Ok(relative) = path.strip_prefix(components_dir) else {
+            continue;
+        };
+        let include = relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy())
+            .collect::<Vec<_>>()
+            .join("/");
+        found.insert(only.clone(), include);
+    }
+    found
+}
+
+/// The `(folder, stem)` of each object a component's text creates, recognised from the words
+/// after `CREATE [OR REPLACE]` (names unquoted, `public` when unqualified).
+fn definitions(text: &str) -> Vec<(String, String)> {
+    let words: Vec<String> = text
+        .split(|c: char| c.is_whitespace() || c == '(' || c == ';')
+        .filter(|w| !w.is_empty())
+        .map(|w| w.replace('"', ""))
+        .collect();
+    let lower: Vec<String> = words.iter().map(|w| w.to_ascii_lowercase()).collect();
+    let mut out = Vec::new();
+    let qualified = |name: &str| {
+        if name.contains('.') {
+            name.to_string()
+        } else {
+            format!("public.{name}")
+        }
+    };
+    let mut i = 0;
+    while i < lower.len() {
+        if lower[i] != "create" {
+            i += 1;
+            continue;
+        }
+        let mut j = i + 1;
+        if lower.get(j).map(String::as_str) == Some("or")
+            && lower.get(j + 1).map(String::as_str) == Some("replace")
+        {
+            j += 2;
+        }
+        let at = |k: usize| lower.get(k).map(String::as_str).unwrap_or_default();
+        let (folder, name_at) = match at(j) {
+            "function" => ("functions", j + 1),
+            "procedure" => ("procedures", j + 1),
+            "view" => ("views", j + 1),
+            "recursive" if at(j + 1) == "view" => ("views", j + 2),
+            "materialized" if at(j + 1) == "view" => ("materialized_views", j + 2),
+            "trigger" => ("triggers", j + 1),
+            "constraint" if at(j + 1) == "trigger" => ("triggers", j + 2),
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        let Some(name) = words.get(name_at) else {
+            break;
+        };
+        let stem = if folder == "triggers" {
+            // CREATE TRIGGER name … ON table
+            let on = (name_at + 1..lower.len()).find(|&k| lower[k] == "on");
+            match on.and_then(|k| words.get(k + 1)) {
+                Some(table) => format!("{}.{name}", qualified(table)),
+                None => {
+                    i = name_at;
+                    continue;
+                }
+            }
+        } else {
+            qualified(name)
+        };
+        out.push((folder.to_string(), safe_file_name(&stem)));
+        i = name_at;
+    }
+    out
+}
+
+/// The text of a migration of `statements`: a header listing `changes`, then each statement
+/// inline or as an include of its component (looked up in `existing`, see
+/// [`existing_components`]). `first_line` goes before the header (`-- spawn:no-transaction`).
+pub fn migration_text(
+    first_line: Option<&str>,
+    header: &str,
+    statements: &[PlannedStatement],
+    existing: &HashMap<(String, String), String>,
+    components_dir: &Path,
+) -> MigrationText {
+    let mut up = String::new();
+    if let Some(line) = first_line {
+        up.push_str(line);
+        up.push('\n');
+    }
+    for line in header.lines() {
+        up.push_str("-- ");
+        up.push_str(line);
+        up.push('\n');
+    }
+    // Overloaded functions of one name each get a file of their own.
+    let mut per_stem: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for s in statements {
+        if let Some(folder) = component_folder(s) {
+            *per_stem.entry((folder.to_string(), stem(s))).or_default() += 1;
+        }
+    }
+    let mut components: Vec<Component> = Vec::new();
+    for s in statements {
+        up.push('\n');
+        let Some(folder) = component_folder(s) else {
+            up.push_str(&escape_template(&format!("{};", s.sql)));
+            up.push('\n');
+            continue;
+        };
+        let mut file_stem = stem(s);
+        let key = (folder.to_string(), file_stem.clone());
+        let overloaded = per_stem.get(&key).copied().unwrap_or(0) > 1;
+        let reuse = (!overloaded).then(|| existing.get(&key)).flatten();
+        let include = match reuse {
+            Some(include) => include.clone(),
+            None => {
+                if overloaded {
+                    let signature = s.object.as_ref().map(|id| id.sub.to_string());
+                    file_stem = format!(
+                        "{file_stem}-{}",
+                        safe_file_name(signature.as_deref().unwrap_or_default())
+                    );
+                }
+                let mut include = format!("{folder}/{file_stem}.sql");
+                // Never two includes of one new file.
+                let mut n = 2;
+                while components.iter().any(|c| c.include == include) {
+                    include = format!("{folder}/{file_stem}-{n}.sql");
+                    n += 1;
+                }
+                include
+            }
+        };
+        let existed = components_dir.join(&include).is_file();
+        up.push_str(&format!("{{% include \"{include}\" %}}\n"));
+        components.push(Component {
+            include,
+            text: escape_template(&format!("{};\n", s.sql)),
+            existing: existed,
+        });
+    }
+    MigrationText {
+        up_sql: up,
+        components,
+    }
+}
+
+/// Writes `text`'s components under `components_dir`; returns their paths.
+pub fn write_components(
+    components_dir: &Path,
+    text: &MigrationText,
+) -> std::io::Result<Vec<PathBuf>> {
+    let mut written = Vec::new();
+    for c in &text.components {
+        let path = components_dir.join(&c.include);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&path, &c.text)?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spawn_schema::ObjectId;
+
+    fn stmt(kind: ObjectKind, schema: &str, name: &str, sub: &str, sql: &str) -> PlannedStatement {
+        PlannedStatement {
+            sql: sql.into(),
+            object: Some(ObjectId::part(kind, schema, name, sub)),
+            action: Action::Create,
+            unsafe_reason: None,
+        }
+    }
+
+    #[test]
+    fn components_for_functions_views_and_triggers_inline_for_the_rest() {
+        let statements = vec![
+            stmt(ObjectKind::Table, "public", "t", "", "CREATE TABLE public.t (id int)"),
+            stmt(
+                ObjectKind::Function,
+                "public",
+                "f",
+                "",
+                "CREATE OR REPLACE FUNCTION public.f() RETURNS int LANGUAGE sql AS $$ SELECT '{{x}}'::text::int $$",
+            ),
+            stmt(ObjectKind::View, "app", "v", "", "CREATE VIEW app.v AS SELECT 1"),
+            stmt(
+                ObjectKind::Trigger,
+                "public",
+                "t",
+                "trg",
+                "CREATE TRIGGER trg BEFORE INSERT ON public.t FOR EACH ROW EXECUTE FUNCTION public.f()",
+            ),
+        ];
+        let dir = tempfile::tempdir().expect("tempdir");
+        let text = migration_text(None, "changes:", &statements, &HashMap::new(), dir.path());
+        assert!(text.up_sql.starts_with("-- changes:\n"), "{}", text.up_sql);
+        assert!(text.up_sql.contains("CREATE TABLE public.t (id int);"));
+        assert!(text
+            .up_sql
+            .contains("{% include \"functions/public.f.sql\" %}"));
+        assert!(text.up_sql.contains("{% include \"views/app.v.sql\" %}"));
+        assert!(text
+            .up_sql
+            .contains("{% include \"triggers/public.t.trg.sql\" %}"));
+        assert!(text.components[0]
+            .text
+            .starts_with("{% raw %}CREATE OR REPLACE FUNCTION"));
+    }
+
+    #[test]
+    fn an_existing_component_is_found_by_what_it_defines() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir_all(dir.path().join("fns")).expect("mkdir");
+        std::fs::write(
+            dir.path().join("fns/greet.sql"),
+            "CREATE OR REPLACE FUNCTION \"greet\"(who text) RETURNS text AS $$ SELECT who $$ LANGUAGE sql;",
+        )
+        .expect("write");
+        std::fs::write(
+            dir.path().join("two.sql"),
+            "CREATE VIEW a AS SELECT 1; CREATE VIEW b AS SELECT 2;",
+        )
+        .expect("write");
+        let found = existing_components(dir.path());
+        assert_eq!(
+            found.get(&("functions".into(), "public.greet".into())),
+            Some(&"fns/greet.sql".to_string())
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        let statements = vec![stmt(
+            ObjectKind::Function,
+            "public",
+            "greet",
+            "text",
+            "CREATE OR REPLACE FUNCTION public.greet(who text) RETURNS text LANGUAGE sql AS $$ SELECT 'hi ' || who $$",
+        )];
+        let text = migration_text(None, "", &statements, &found, dir.path());
+        assert!(
+            text.up_sql.contains("{% include \"fns/greet.sql\" %}"),
+            "{}",
+            text.up_sql
+        );
+        assert!(text.components[0].existing);
+    }
+}

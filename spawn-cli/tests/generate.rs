@@ -1,0 +1,843 @@
+//! `spawn migration generate` and `spawn drift` on real databases.
+//!
+//! For each case of `../shared/fixtures/diff` and the cases below: a project whose only
+//! migration is `a.sql`, the desired state `b.sql` given by `--from-db` and by `--schema-dir`;
+//! the generated migration must pass generate's own re-check, and applied with every other
+//! migration to a fresh database must leave no difference to `b` (`spawn diff`). Every
+//! function, view and trigger it creates is a component included with `{% include %}`.
+
+use std::path::{Path, PathBuf};
+
+use spawn_tests::TestDb;
+
+mod common;
+use common::spawn;
+
+/// Cluster-wide setup (roles) runs one at a time.
+static SETUP: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// A project (in a temporary folder) whose target is `target` and whose only migration is
+/// `a` (nothing when `None`).
+fn project(target: &TestDb, a: Option<&str>) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("spawn.toml"),
+        format!(
+            "spawn_folder = \"db\"\ntarget = \"t\"\n\n[targets.t]\nenvironment = \"dev\"\nurl = \"{}\"\n",
+            target.url
+        ),
+    )
+    .expect("spawn.toml");
+    std::fs::create_dir_all(dir.path().join("db/components")).expect("components");
+    std::fs::create_dir_all(dir.path().join("db/migrations")).expect("migrations");
+    if let Some(a) = a {
+        add_migration(dir.path(), "20250101000000-base", a);
+        let (code, out, err) = run(dir.path(), &["migration", "pin", "--all"]);
+        assert_eq!(code, 0, "pin: {out}\n{err}");
+    }
+    dir
+}
+
+fn add_migration(project: &Path, name: &str, sql: &str) {
+    let m = project.join("db/migrations").join(name);
+    std::fs::create_dir_all(&m).expect("mkdir");
+    std::fs::write(
+        m.join("up.sql"),
+        format!("{{% raw %}}{sql}{{% endraw %}}\n"),
+    )
+    .expect("up.sql");
+}
+
+/// Runs `spawn <args>` in `project`: (exit code, stdout, stderr).
+fn run(project: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = spawn()
+        .current_dir(project)
+        .args(args)
+        .output()
+        .expect("run spawn");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The migration folders of a project, in order.
+fn migrations(project: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(project.join("db/migrations"))
+        .expect("read migrations")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    v.sort();
+    v
+}
+
+/// The generated migrations (all but the first).
+fn generated(project: &Path) -> Vec<(PathBuf, String)> {
+    migrations(project)
+        .into_iter()
+        .skip(1)
+        .map(|m| {
+            let text = std::fs::read_to_string(m.join("up.sql")).expect("up.sql");
+            (m, text)
+        })
+        .collect()
+}
+
+/// Every function, view and trigger the migration creates is included from a component
+/// that exists; every generated migration is pinned.
+fn assert_components(project: &Path) {
+    for (m, text) in generated(project) {
+        assert!(
+            m.join("lock.toml").is_file(),
+            "{} is not pinned",
+            m.display()
+        );
+        for line in text.lines() {
+            let upper = line.trim_start().to_ascii_uppercase();
+            for kind in [
+                "FUNCTION ",
+                "PROCEDURE ",
+                "VIEW ",
+                "MATERIALIZED VIEW ",
+                "TRIGGER ",
+            ] {
+                assert!(
+                    !upper.starts_with(&format!("CREATE {kind}"))
+                        && !upper.starts_with(&format!("CREATE OR REPLACE {kind}")),
+                    "inline definition instead of a component in {}: {line}",
+                    m.display()
+                );
+            }
+            if let Some(rest) = line.strip_prefix("{% include \"") {
+                let include = rest.split('"').next().expect("include path");
+                assert!(
+                    project.join("db/components").join(include).is_file(),
+                    "{include} is included but missing"
+                );
+            }
+        }
+    }
+}
+
+async fn setup(case: &Path) {
+    let setup = case.join("setup.sql");
+    if let Ok(sql) = std::fs::read_to_string(setup) {
+        let _guard = SETUP.lock().await;
+        let mut admin = spawn_tests::server().admin_connection().await;
+        // Another test binary may create the same role at the same moment: once more then.
+        if sqlx::raw_sql(&sql).execute(&mut admin).await.is_err() {
+            sqlx::raw_sql(&sql)
+                .execute(&mut admin)
+                .await
+                .unwrap_or_else(|e| panic!("{}: setup.sql fails: {e}", case.display()));
+        }
+    }
+}
+
+/// `spawn diff from to` (without the tracking schema): exit code and output.
+fn diff(project: &Path, from: &TestDb, to: &TestDb) -> (i32, String, String) {
+    run(
+        project,
+        &[
+            "diff",
+            &from.url,
+            &to.url,
+            "--exclude-schema",
+            "_spawn",
+            "--unsafe",
+        ],
+    )
+}
+
+/// The oracle for one case: `a` migrated, `b` desired, by `--from-db` and `--schema-dir`.
+async fn check(label: &str, a: &str, b: &str, setup_dir: Option<&Path>) {
+    if let Some(dir) = setup_dir {
+        setup(dir).await;
+    }
+    let desired = TestDb::new(&format!("{label}_b")).await;
+    sqlx::raw_sql(b)
+        .execute(&desired.pool)
+        .await
+        .unwrap_or_else(|e| panic!("{label}: b.sql does not load: {e}"));
+    for how in ["from-db", "schema-dir"] {
+        let target = TestDb::new(&format!("{label}_t")).await;
+        let p = project(&target, Some(a));
+        let schema_dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(schema_dir.path().join("b.sql"), b).expect("b.sql");
+        let source = match how {
+            "from-db" => desired.url.clone(),
+            _ => schema_dir.path().display().to_string(),
+        };
+        let (code, out, err) = run(
+            p.path(),
+            &[
+                "migration",
+                "generate",
+                "change",
+                &format!("--{how}"),
+                &source,
+                "--unsafe",
+            ],
+        );
+        assert_eq!(code, 0, "{label} ({how}): generate failed:\n{out}\n{err}");
+        if generated(p.path()).is_empty() {
+            assert!(out.contains("nothing to generate"), "{out}");
+        }
+        assert!(
+            out.contains("re-checked") || out.contains("nothing to generate"),
+            "{out}"
+        );
+        assert_components(p.path());
+        // Independently: every migration applied to a fresh database leaves no difference.
+        let (code, out, err) = run(p.path(), &["migration", "apply", "--yes"]);
+        assert_eq!(code, 0, "{label} ({how}): apply failed:\n{out}\n{err}");
+        let (code, out, err) = diff(p.path(), &target, &desired);
+        assert_eq!(
+            code, 0,
+            "{label} ({how}): differences remain:\n{out}\n{err}"
+        );
+        target.close().await;
+    }
+}
+
+async fn check_case(dir: &Path) {
+    let read = |f: &str| std::fs::read_to_string(dir.join(f)).unwrap_or_default();
+    let label = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("case")
+        .replace('-', "_");
+    check(
+        &format!("gen_{label}"),
+        &read("a.sql"),
+        &read("b.sql"),
+        Some(dir),
+    )
+    .await;
+}
+
+macro_rules! shared_cases {
+    ($($test:ident => $case:literal),* $(,)?) => {$(
+        #[tokio::test]
+        async fn $test() {
+            let Some(dir) = spawn_tests::shared_dir("fixtures/diff") else {
+                return;
+            };
+            check_case(&dir.join($case)).await;
+        }
+    )*};
+}
+
+shared_cases! {
+    shared_migra_collations => "migra-collations",
+    shared_migra_constraints => "migra-constraints",
+    shared_migra_dependencies => "migra-dependencies",
+    shared_migra_dependencies2 => "migra-dependencies2",
+    shared_migra_dependencies4 => "migra-dependencies4",
+    shared_migra_enumdefaults => "migra-enumdefaults",
+    shared_migra_everything => "migra-everything",
+    shared_migra_extversions => "migra-extversions",
+    shared_migra_generated => "migra-generated",
+    shared_migra_identitycols => "migra-identitycols",
+    shared_migra_inherit => "migra-inherit",
+    shared_migra_partitioning => "migra-partitioning",
+    shared_migra_privileges => "migra-privileges",
+    shared_migra_rls => "migra-rls",
+    shared_migra_singleschema => "migra-singleschema",
+    shared_migra_triggers => "migra-triggers",
+    shared_migra_triggers2 => "migra-triggers2",
+    shared_probe_aggregate => "probe-aggregate",
+    shared_probe_col_default_func => "probe-col_default_func",
+    shared_probe_comment => "probe-comment",
+    shared_probe_domain => "probe-domain",
+    shared_probe_domain_change => "probe-domain_change",
+    shared_probe_enum_add => "probe-enum_add",
+    shared_probe_force_rls => "probe-force_rls",
+    shared_probe_func_config => "probe-func_config",
+    shared_probe_func_grant => "probe-func_grant",
+    shared_probe_func_sig => "probe-func_sig",
+    shared_probe_owner => "probe-owner",
+    shared_probe_rename_col => "probe-rename_col",
+    shared_probe_seq_params => "probe-seq_params",
+    shared_probe_stats => "probe-stats",
+    shared_probe_storage => "probe-storage",
+    shared_probe_view_on_mv => "probe-view_on_mv",
+}
+
+/// Our own case: a changed function, a view on it and a trigger using it.
+#[tokio::test]
+async fn functions_views_and_triggers_become_components() {
+    check(
+        "gen_own_components",
+        "CREATE TABLE t (id int PRIMARY KEY, n int);
+         CREATE FUNCTION double(x int) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT x * 2 $$;
+         CREATE VIEW v AS SELECT id, double(n) AS d FROM t;",
+        "CREATE TABLE t (id int PRIMARY KEY, n int, touched timestamptz);
+         CREATE FUNCTION double(x int) RETURNS int LANGUAGE sql IMMUTABLE AS $$ SELECT x + x $$;
+         CREATE VIEW v AS SELECT id, double(n) AS d, touched FROM t;
+         CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.touched := now(); RETURN NEW; END $$;
+         CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();",
+        None,
+    )
+    .await;
+}
+
+/// The scratch databases a `spawn` process (by its id) left on the server.
+async fn scratch_left(pid: u32) -> Vec<String> {
+    let mut admin = spawn_tests::server().admin_connection().await;
+    sqlx::query_scalar("SELECT datname::text FROM pg_database WHERE datname LIKE $1")
+        .bind(format!("spawn\\_scratch\\_{pid}\\_%"))
+        .fetch_all(&mut admin)
+        .await
+        .expect("list databases")
+}
+
+/// Runs `spawn <args>` in `project` and also returns its process id.
+fn run_pid(project: &Path, args: &[&str]) -> (i32, String, String, u32) {
+    let child = common::spawn_process()
+        .current_dir(project)
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start spawn");
+    let pid = child.id();
+    let out = child.wait_with_output().expect("wait");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        pid,
+    )
+}
+
+async fn tables_of(db: &TestDb) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .expect("tables")
+}
+
+#[tokio::test]
+async fn statements_that_lose_data_are_refused_with_the_rename_flag_to_use() {
+    let target = TestDb::new("gen_refuse_t").await;
+    let desired = TestDb::new("gen_refuse_b").await;
+    sqlx::raw_sql("CREATE TABLE people (id int PRIMARY KEY, name text)")
+        .execute(&desired.pool)
+        .await
+        .expect("b");
+    let p = project(
+        &target,
+        Some("CREATE TABLE users (id int PRIMARY KEY, name text);"),
+    );
+    let (code, out, err, pid) = run_pid(
+        p.path(),
+        &["migration", "generate", "rename", "--from-db", &desired.url],
+    );
+    assert_eq!(code, 3, "{out}\n{err}");
+    assert!(
+        err.contains("may lose data and were refused (run with --unsafe")
+            && err.contains("DROP TABLE public.users")
+            && err.contains("nothing was written"),
+        "{err}"
+    );
+    assert!(err.contains("--rename table:public.users=people"), "{err}");
+    assert_eq!(migrations(p.path()).len(), 1, "nothing is written");
+    assert!(
+        tables_of(&target).await.is_empty(),
+        "the target is untouched"
+    );
+    assert_eq!(scratch_left(pid).await, Vec::<String>::new());
+
+    // With the suggested flag the data is kept.
+    let (code, out, err) = run(p.path(), &["migration", "apply", "--yes"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    sqlx::raw_sql("INSERT INTO users VALUES (1, 'ada')")
+        .execute(&target.pool)
+        .await
+        .expect("insert");
+    let (code, out, err) = run(
+        p.path(),
+        &[
+            "migration",
+            "generate",
+            "rename",
+            "--from-db",
+            &desired.url,
+            "--rename",
+            "table:public.users=people",
+        ],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (_, text) = generated(p.path()).pop().expect("a migration");
+    assert!(
+        text.contains("ALTER TABLE \"public\".\"users\" RENAME TO \"people\";"),
+        "{text}"
+    );
+    assert!(!text.contains("DROP TABLE"), "{text}");
+    let (code, out, err) = run(p.path(), &["migration", "apply", "--yes"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let name: String = sqlx::query_scalar("SELECT name FROM people WHERE id = 1")
+        .fetch_one(&target.pool)
+        .await
+        .expect("the row is kept");
+    assert_eq!(name, "ada");
+}
+
+#[tokio::test]
+async fn bad_rename_hints_are_named_and_nothing_is_written() {
+    let target = TestDb::new("gen_badrename_t").await;
+    let desired = TestDb::new("gen_badrename_b").await;
+    let p = project(&target, Some("CREATE TABLE users (id int);"));
+    let (code, _, err) = run(
+        p.path(),
+        &[
+            "migration",
+            "generate",
+            "x",
+            "--from-db",
+            &desired.url,
+            "--rename",
+            "users=people",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("--rename users=people: no `KIND:` in front"),
+        "{err}"
+    );
+    let (code, _, err, pid) = run_pid(
+        p.path(),
+        &[
+            "migration",
+            "generate",
+            "x",
+            "--from-db",
+            &desired.url,
+            "--unsafe",
+            "--rename",
+            "table:nope=people",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("--rename table:nope=people: relation \"nope\" does not exist")
+            && err.contains("nothing was written"),
+        "{err}"
+    );
+    assert_eq!(migrations(p.path()).len(), 1);
+    assert_eq!(scratch_left(pid).await, Vec::<String>::new());
+    assert!(tables_of(&target).await.is_empty());
+}
+
+#[tokio::test]
+async fn online_builds_no_blocking_index_on_an_existing_table() {
+    let a = "CREATE TABLE p (id int PRIMARY KEY);
+             CREATE TABLE t (id int PRIMARY KEY, n int, parent int, m int);
+             CREATE INDEX t_m ON t (m);";
+    let b = "CREATE TABLE p (id int PRIMARY KEY);
+             CREATE TABLE t (id int PRIMARY KEY, n int NOT NULL, parent int REFERENCES p, m int,
+                             CONSTRAINT n_positive CHECK (n > 0));
+             CREATE INDEX t_m ON t (m, n);
+             CREATE INDEX t_n ON t (n);
+             CREATE TABLE fresh (id int PRIMARY KEY, x int);
+             CREATE INDEX fresh_x ON fresh (x);";
+    let target = TestDb::new("gen_online_t").await;
+    let desired = TestDb::new("gen_online_b").await;
+    sqlx::raw_sql(b).execute(&desired.pool).await.expect("b");
+    let p = project(&target, Some(a));
+    let (code, out, err) = run(
+        p.path(),
+        &[
+            "migration",
+            "generate",
+            "tune",
+            "--from-db",
+            &desired.url,
+            "--online",
+        ],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let files = generated(p.path());
+    assert_eq!(files.len(), 2, "{files:?}");
+    let (first, second) = (&files[0].1, &files[1].1);
+    assert!(files[1]
+        .0
+        .display()
+        .to_string()
+        .ends_with("-tune-concurrently"));
+    // In the transaction: no index build on t, constraints NOT VALID, the new table's index.
+    for line in first.lines() {
+        assert!(
+            !(line.contains("INDEX") && line.contains(" ON public.t ")),
+            "a blocking index build on an existing table: {line}"
+        );
+    }
+    assert!(
+        first.contains("FOREIGN KEY (parent) REFERENCES public.p(id) NOT VALID"),
+        "{first}"
+    );
+    assert!(first.contains("CHECK ((n > 0)) NOT VALID"), "{first}");
+    assert!(
+        first.contains("CHECK (\"n\" IS NOT NULL) NOT VALID")
+            || first.contains("CHECK (n IS NOT NULL) NOT VALID"),
+        "{first}"
+    );
+    assert!(
+        first.contains("CREATE INDEX fresh_x ON public.fresh"),
+        "{first}"
+    );
+    assert!(!first.contains("SET NOT NULL"), "{first}");
+    // Outside: concurrent builds, the swap of t_m, validations, then SET NOT NULL.
+    assert!(second.starts_with("-- spawn:no-transaction\n"), "{second}");
+    assert!(
+        second.contains("CREATE INDEX CONCURRENTLY t_n ON public.t"),
+        "{second}"
+    );
+    assert!(
+        second.contains("CREATE INDEX CONCURRENTLY t_m_spawn_new ON public.t"),
+        "{second}"
+    );
+    assert!(
+        second.contains("DROP INDEX CONCURRENTLY public.t_m"),
+        "{second}"
+    );
+    assert!(
+        second.contains("ALTER INDEX public.t_m_spawn_new RENAME TO t_m"),
+        "{second}"
+    );
+    assert!(
+        second.contains("VALIDATE CONSTRAINT t_parent_fkey"),
+        "{second}"
+    );
+    assert!(second.contains("SET NOT NULL"), "{second}");
+    let at = |what: &str| second.find(what).expect(what);
+    assert!(
+        at("CREATE INDEX CONCURRENTLY t_m_spawn_new") < at("DROP INDEX CONCURRENTLY public.t_m")
+    );
+    // Applied for real, it reaches b.
+    let (code, out, err) = run(p.path(), &["migration", "apply", "--yes"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (code, out, err) = diff(p.path(), &target, &desired);
+    assert_eq!(code, 0, "{out}\n{err}");
+}
+
+#[tokio::test]
+async fn schema_dir_files_load_in_dependency_order_or_are_named() {
+    let target = TestDb::new("gen_dir_t").await;
+    let p = project(&target, Some("CREATE TABLE t (id int);"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Path order puts the view first: it needs the table of the next file.
+    std::fs::write(
+        dir.path().join("a_view.sql"),
+        "CREATE VIEW v AS SELECT id, label FROM t;",
+    )
+    .expect("w");
+    std::fs::write(
+        dir.path().join("b_table.sql"),
+        "CREATE TABLE t (id int, label text);",
+    )
+    .expect("w");
+    let dir_arg = dir.path().display().to_string();
+    let (code, out, err) = run(
+        p.path(),
+        &["migration", "generate", "label", "--schema-dir", &dir_arg],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert_components(p.path());
+    assert!(p.path().join("db/components/views/public.v.sql").is_file());
+
+    // A file that fails in every order is named with its line; nothing is written.
+    std::fs::write(
+        dir.path().join("c_broken.sql"),
+        "CREATE TABLE ok (id int);\nCREATE TABLE bad (id int REFERENCES missing);\n",
+    )
+    .expect("w");
+    let before = migrations(p.path()).len();
+    let (code, out, err, pid) = run_pid(
+        p.path(),
+        &["migration", "generate", "more", "--schema-dir", &dir_arg],
+    );
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        err.contains("1 file(s) still fail")
+            && err.contains("c_broken.sql:2: relation \"missing\" does not exist")
+            && err.contains("nothing was generated"),
+        "{err}"
+    );
+    assert_eq!(migrations(p.path()).len(), before);
+    assert_eq!(scratch_left(pid).await, Vec::<String>::new());
+    assert!(tables_of(&target).await.is_empty());
+
+    let (code, _, err) = run(
+        p.path(),
+        &[
+            "migration",
+            "generate",
+            "more",
+            "--schema-dir",
+            "/nonexistent/schema",
+        ],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("--schema-dir /nonexistent/schema: no such folder"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn no_difference_writes_nothing() {
+    let target = TestDb::new("gen_same_t").await;
+    let desired = TestDb::new("gen_same_b").await;
+    sqlx::raw_sql("CREATE TABLE t (id int)")
+        .execute(&desired.pool)
+        .await
+        .expect("b");
+    let p = project(&target, Some("CREATE TABLE t (id int);"));
+    let (code, out, err) = run(
+        p.path(),
+        &["migration", "generate", "noop", "--from-db", &desired.url],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("nothing to generate"), "{out}");
+    assert_eq!(migrations(p.path()).len(), 1);
+}
+
+#[tokio::test]
+async fn drift_reports_a_change_by_hand_until_it_is_reverted() {
+    let target = TestDb::new("gen_drift_t").await;
+    let p = project(
+        &target,
+        Some("CREATE TABLE t (id int PRIMARY KEY, name text);"),
+    );
+    let (code, out, err) = run(p.path(), &["migration", "apply", "--yes"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (code, out, err, pid) = run_pid(p.path(), &["drift"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("no drift"), "{out}");
+    assert_eq!(scratch_left(pid).await, Vec::<String>::new());
+
+    sqlx::raw_sql("ALTER TABLE t ADD COLUMN extra int")
+        .execute(&target.pool)
+        .await
+        .expect("change by hand");
+    let (code, out, err) = run(p.path(), &["drift"]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(out.contains("- drop column public.t.extra"), "{out}");
+    assert!(
+        out.contains("ALTER TABLE public.t DROP COLUMN extra;"),
+        "{out}"
+    );
+    assert!(out.contains("printed, not applied"), "{out}");
+    let columns: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 't' AND column_name = 'extra'",
+    )
+    .fetch_one(&target.pool)
+    .await
+    .expect("count");
+    assert_eq!(columns, 1, "drift never applies anything");
+    let (code, out, err) = run(p.path(), &["drift", "--json"]);
+    assert_eq!(code, 2, "{err}");
+    let json: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(json["drift"], true);
+    assert!(
+        json["sql"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("DROP COLUMN extra"),
+        "{json}"
+    );
+
+    sqlx::raw_sql("ALTER TABLE t DROP COLUMN extra")
+        .execute(&target.pool)
+        .await
+        .expect("revert");
+    let (code, out, err) = run(p.path(), &["drift"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+}
+
+#[tokio::test]
+async fn drift_uses_only_the_migrations_applied_there() {
+    let target = TestDb::new("gen_drift_partial_t").await;
+    let p = project(&target, Some("CREATE TABLE t (id int);"));
+    let (code, out, err) = run(p.path(), &["migration", "apply", "--yes"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    // A pending migration is not expected on the target yet.
+    add_migration(p.path(), "20250102000000-more", "CREATE TABLE u (id int);");
+    let (code, out, err) = run(p.path(), &["migration", "pin", "--all"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (code, out, err) = run(p.path(), &["drift"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+}
+
+#[tokio::test]
+async fn ctrl_c_drops_the_scratch_databases_and_writes_nothing() {
+    let target = TestDb::new("gen_ctrlc_t").await;
+    let p = project(&target, Some("CREATE TABLE t (id int);"));
+    let role = spawn_tests::unique_name("gen_ctrlc_role");
+    let mut admin = spawn_tests::server().admin_connection().await;
+    sqlx::raw_sql(&format!("CREATE ROLE {role}"))
+        .execute(&mut admin)
+        .await
+        .expect("role");
+    // The schema file updates the role, which a transaction of ours holds: it waits there,
+    // with both scratch databases created.
+    let mut holder = spawn_tests::server().admin_connection().await;
+    sqlx::raw_sql(&format!("BEGIN; ALTER ROLE {role} VALID UNTIL 'infinity'"))
+        .execute(&mut holder)
+        .await
+        .expect("hold the role");
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("schema.sql"),
+        format!("ALTER ROLE {role} VALID UNTIL 'infinity';\nCREATE TABLE t (id int, x int);\n"),
+    )
+    .expect("w");
+    let child = common::spawn_process()
+        .current_dir(p.path())
+        .args(["migration", "generate", "x", "--schema-dir"])
+        .arg(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start spawn");
+    let pid = child.id();
+    // Wait (on the server's word, not a clock) until the load is blocked on our lock.
+    loop {
+        let waiting: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname LIKE $1 AND wait_event_type = 'Lock'",
+        )
+        .bind(format!("spawn\\_scratch\\_{pid}\\_%"))
+        .fetch_one(&mut admin)
+        .await
+        .expect("pg_stat_activity");
+        if waiting > 0 {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert!(
+        !scratch_left(pid).await.is_empty(),
+        "a scratch database exists"
+    );
+    // SAFETY: kill only sends a signal to our own child.
+    unsafe {
+        libc::kill(pid as i32, libc::SIGINT);
+    }
+    let out = child.wait_with_output().expect("wait");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(
+        err.contains("interrupted: dropping the scratch databases; nothing was written"),
+        "{err}"
+    );
+    assert_eq!(scratch_left(pid).await, Vec::<String>::new());
+    assert_eq!(migrations(p.path()).len(), 1);
+    sqlx::raw_sql("ROLLBACK")
+        .execute(&mut holder)
+        .await
+        .expect("rollback");
+    let _ = sqlx::raw_sql(&format!("DROP ROLE {role}"))
+        .execute(&mut admin)
+        .await;
+}
+
+#[tokio::test]
+async fn a_role_without_createdb_is_told_what_to_do() {
+    let target = TestDb::new("gen_nocreatedb_t").await;
+    let desired = TestDb::new("gen_nocreatedb_b").await;
+    let role = spawn_tests::unique_name("gen_nocreatedb");
+    let mut admin = spawn_tests::server().admin_connection().await;
+    sqlx::raw_sql(&format!("CREATE ROLE {role} LOGIN NOCREATEDB"))
+        .execute(&mut admin)
+        .await
+        .expect("role");
+    let as_role = |db: &TestDb| {
+        use sqlx::ConnectOptions as _;
+        let options = spawn_tests::server().options(&db.name).username(&role);
+        options.to_url_lossy().to_string()
+    };
+    let p = project(&target, Some("CREATE TABLE t (id int);"));
+    let toml = std::fs::read_to_string(p.path().join("spawn.toml")).expect("read");
+    std::fs::write(
+        p.path().join("spawn.toml"),
+        toml.replace(&target.url, &as_role(&target)),
+    )
+    .expect("write");
+    let (code, out, err) = run(
+        p.path(),
+        &[
+            "migration",
+            "generate",
+            "x",
+            "--from-db",
+            &as_role(&desired),
+        ],
+    );
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        err.contains("permission denied to create database")
+            && err.contains("needs CREATEDB")
+            && err.contains("ALTER ROLE … CREATEDB"),
+        "{err}"
+    );
+    assert_eq!(migrations(p.path()).len(), 1);
+    assert!(tables_of(&target).await.is_empty());
+    let _ = sqlx::raw_sql(&format!("DROP ROLE {role}"))
+        .execute(&mut admin)
+        .await;
+}
+
+#[tokio::test]
+async fn the_component_that_defines_a_changed_function_is_updated_in_place() {
+    let target = TestDb::new("gen_inplace_t").await;
+    let desired = TestDb::new("gen_inplace_b").await;
+    let p = project(&target, None);
+    std::fs::create_dir_all(p.path().join("db/components/fns")).expect("mkdir");
+    let component = p.path().join("db/components/fns/greet.sql");
+    std::fs::write(
+        &component,
+        "CREATE OR REPLACE FUNCTION greet(who text) RETURNS text LANGUAGE sql AS $$ SELECT 'hello ' || who $$;\n",
+    )
+    .expect("component");
+    let m = p.path().join("db/migrations/20250101000000-base");
+    std::fs::create_dir_all(&m).expect("mkdir");
+    std::fs::write(m.join("up.sql"), "{% include \"fns/greet.sql\" %}\n").expect("up.sql");
+    let (code, out, err) = run(p.path(), &["migration", "pin", "--all"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    sqlx::raw_sql(
+        "CREATE FUNCTION greet(who text) RETURNS text LANGUAGE sql AS $$ SELECT 'hi ' || who $$",
+    )
+    .execute(&desired.pool)
+    .await
+    .expect("b");
+    let (code, out, err) = run(
+        p.path(),
+        &[
+            "migration",
+            "generate",
+            "friendlier",
+            "--from-db",
+            &desired.url,
+        ],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(
+        out.contains("updated") && out.contains("greet.sql"),
+        "{out}"
+    );
+    let (_, text) = generated(p.path()).pop().expect("a migration");
+    assert!(text.contains("{% include \"fns/greet.sql\" %}"), "{text}");
+    let now = std::fs::read_to_string(&component).expect("component");
+    assert!(now.contains("'hi '") && !now.contains("'hello '"), "{now}");
+    assert!(!p.path().join("db/components/functions").exists());
+    // The base migration keeps its pinned text: both apply, and the result is b.
+    let (code, out, err) = run(p.path(), &["migration", "apply", "--yes"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (code, out, err) = diff(p.path(), &target, &desired);
+    assert_eq!(code, 0, "{out}\n{err}");
+}
