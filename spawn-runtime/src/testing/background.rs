@@ -6,7 +6,7 @@
 //! is killed. A background drop that fails is reported on stderr (its test had passed).
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use sqlx::pool::PoolConnection;
@@ -29,10 +29,10 @@ static DROPS: Mutex<Vec<JoinHandle<()>>> = Mutex::new(Vec::new());
 /// holding a maintenance connection that a copy, or the rename a test waits for, could use.
 const DROP_SLOTS: usize = 4;
 static DROPPING: Semaphore = Semaphore::const_new(DROP_SLOTS);
-/// Set while [`finish_background_work`] cancels copies: a copy that ends meanwhile closes its
-/// connection rather than return it to the pool, where a cancel meant for its
-/// `CREATE DATABASE` could reach another statement.
-static FINISHING: AtomicBool = AtomicBool::new(false);
+/// How many [`finish_background_work`] calls are cancelling copies: a copy that ends
+/// meanwhile closes its connection rather than return it to the pool, where a cancel meant
+/// for its `CREATE DATABASE` could reach another statement.
+static FINISHING: AtomicUsize = AtomicUsize::new(0);
 
 /// A copy of a template being made (or made) ahead of time.
 struct Copy {
@@ -205,7 +205,7 @@ async fn copy_on_pool(
     let mut conn = admin_connection(runtime, admin).await?;
     let copied = clone_on(&mut conn, template, name).await;
     // After an error it may still hold the template's lock.
-    if copied.is_err() || FINISHING.load(Ordering::SeqCst) {
+    if copied.is_err() || FINISHING.load(Ordering::SeqCst) > 0 {
         let _ = conn.close().await;
     }
     copied
@@ -251,7 +251,7 @@ pub fn finish_background_work() {
         .unwrap_or_else(PoisonError::into_inner)
         .take()
         .unwrap_or_default();
-    FINISHING.store(true, Ordering::SeqCst);
+    FINISHING.fetch_add(1, Ordering::SeqCst);
     runtime.block_on(async move {
         let mut cleanups = Vec::new();
         for (_, (admin, copies)) in ahead {
@@ -283,7 +283,7 @@ pub fn finish_background_work() {
             let _ = task.await;
         }
     });
-    FINISHING.store(false, Ordering::SeqCst);
+    FINISHING.fetch_sub(1, Ordering::SeqCst);
 }
 
 /// Cancels the running `CREATE DATABASE` statements that begin with one of `prefixes`. A cancel
