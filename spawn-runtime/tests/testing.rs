@@ -453,3 +453,90 @@ fn run_test_resumes_the_body_panic() {
         drop_database(&admin, &kept[0]).await.expect("cleanup");
     });
 }
+
+/// Run by [`a_binary_leaves_only_its_failed_tests_databases`] in a child process (and a no-op
+/// otherwise): a failing test, passing tests, then the process exits, likely while copies of
+/// the template are still being made ahead.
+#[test]
+#[ignore = "run by a_binary_leaves_only_its_failed_tests_databases in a child process"]
+fn child_binary_with_passing_and_failing_tests() {
+    if std::env::var_os("SPAWN_TESTING_CHILD").is_none() {
+        return;
+    }
+    let passing = TestConfig {
+        test: "child::passes",
+        ..config("testing-child", Some(fruit()))
+    };
+    let failing = TestConfig {
+        test: "child::fails",
+        ..passing
+    };
+    let panic = catch_unwind(AssertUnwindSafe(|| {
+        run_test(failing, |_: PgPool| async { fail("failing on purpose") })
+    }));
+    assert!(panic.is_err(), "the failing test failed");
+    for _ in 0..3 {
+        run_test(passing, |pool: PgPool| async move {
+            let n: i64 = sqlx::query_scalar("SELECT count(*) FROM fruit")
+                .fetch_one(&pool)
+                .await
+                .expect("the migrated table");
+            assert_eq!(n, 1);
+        });
+    }
+    // The process exits now: its exit handler drops what the passed tests left and the
+    // copies made ahead, which are still being copied.
+}
+
+#[test]
+fn a_binary_leaves_only_its_failed_tests_databases() {
+    let server = server().expect("a server for the tests");
+    let url = match server.cluster() {
+        Some(cluster) => cluster.url("postgres"),
+        None => std::env::var("DATABASE_URL").expect("DATABASE_URL, as there is no cluster"),
+    };
+    let exe = std::env::current_exe().expect("this test binary");
+    let child = std::process::Command::new(exe)
+        .args([
+            "--ignored",
+            "--exact",
+            "child_binary_with_passing_and_failing_tests",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("SPAWN_TESTING_CHILD", "1")
+        .env("DATABASE_URL", &url)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starting the child test binary");
+    let pid = child.id();
+    let output = child.wait_with_output().expect("the child test binary");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "{}\n{stderr}",
+        String::from_utf8_lossy(&output.stdout)
+    );
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let left: Vec<String> = sqlx::query_scalar(
+            "SELECT datname::text FROM pg_database WHERE datname LIKE 'spawn\\_test\\_%\\_' || $1 || '\\_%' ORDER BY 1",
+        )
+        .bind(pid.to_string())
+        .fetch_all(&mut admin().await)
+        .await
+        .expect("list");
+        // The failed test's database only, its name printed; no passed test's, no copy's.
+        assert_eq!(left.len(), 1, "{left:?}");
+        assert!(left[0].starts_with("spawn_test_fails_"), "{left:?}");
+        assert!(stderr.contains(&left[0]), "{stderr}");
+        let admin = server.admin_options().clone();
+        drop_database(&admin, &left[0]).await.expect("cleanup");
+        drop_template(&config("testing-child", None), "dev").await;
+    });
+}

@@ -1,39 +1,59 @@
 //! Work done beside the tests, on a runtime of its own: dropping the databases of passed
 //! tests, and cloning the next test's database from the template ahead of time, so a test
 //! waits for neither. [`finish_background_work`] waits for the drops queued so far and
-//! drops the clone prepared ahead (if any); it also runs when the process exits (an `atexit`
-//! handler), so a test binary leaves nothing behind unless it is killed. A background drop
-//! that fails is reported on stderr (its test had passed).
+//! drops the clones prepared ahead (cancelling those still being copied); it also runs when
+//! the process exits (an `atexit` handler), so a test binary leaves nothing behind unless it
+//! is killed. A background drop that fails is reported on stderr (its test had passed).
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgConnection, PgPool, Postgres};
 use tokio::runtime::Runtime;
+use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
-use super::database::{clone_database, clone_on, drop_database, drop_on, unique_database_name};
+use super::database::{
+    clone_database, clone_on, create_prefix, drop_database, drop_on, unique_database_name,
+};
 use super::template::quote_ident;
 use super::TestingError;
 use crate::connect::server_of;
 
 /// Drops in flight.
 static DROPS: Mutex<Vec<JoinHandle<()>>> = Mutex::new(Vec::new());
-/// Per template: its server and the copies being made (or made) ahead of time, oldest first.
-type Ahead = HashMap<
-    String,
-    (
-        PgConnectOptions,
-        VecDeque<JoinHandle<Result<String, TestingError>>>,
-    ),
->;
+/// Drops that may run at once. More would only take turns on the server's cores, each
+/// holding a maintenance connection that a copy, or the rename a test waits for, could use.
+const DROP_SLOTS: usize = 4;
+static DROPPING: Semaphore = Semaphore::const_new(DROP_SLOTS);
+/// How many [`finish_background_work`] calls are cancelling copies: a copy that ends
+/// meanwhile closes its connection rather than return it to the pool, where a cancel meant
+/// for its `CREATE DATABASE` could reach another statement.
+static FINISHING: AtomicUsize = AtomicUsize::new(0);
 
-/// How many copies of a template are made ahead of time at once: as many as the server can
-/// copy in parallel, guessed from this machine's cores (at most 4).
+/// A copy of a template being made (or made) ahead of time.
+struct Copy {
+    /// Its database name, chosen before the copy starts so that an interrupted copy can still
+    /// be dropped.
+    name: String,
+    /// How the `CREATE DATABASE` making it begins, to cancel it when the process finishes.
+    statement: String,
+    task: JoinHandle<Result<(), TestingError>>,
+}
+
+/// Per template: its server and the copies being made (or made) ahead of time, oldest first.
+type Ahead = HashMap<String, (PgConnectOptions, VecDeque<Copy>)>;
+
+/// How many copies of a template are made ahead of time at once: two per core of this machine
+/// (at most 4). A copy does not keep a core busy all along (it waits for the checkpoints
+/// that `FILE_COPY` asks for, which the server makes one at a time), and on a machine shared
+/// with other work, more copies under way finish more of them: on 2 busy cores, 4 at once
+/// took about 15% less time per test than 2 (alternating runs of the testattr bench).
 fn depth() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+    std::thread::available_parallelism().map_or(2, |n| (2 * n.get()).min(4))
 }
 static AHEAD: Mutex<Option<Ahead>> = Mutex::new(None);
 
@@ -75,7 +95,8 @@ async fn admin_connection(
             .or_insert_with(|| {
                 let _context = runtime.enter();
                 PgPoolOptions::new()
-                    .max_connections(2 + 2 * depth() as u32)
+                    // The copies ahead, the drops, a rename and a copy made on the spot.
+                    .max_connections((depth() + DROP_SLOTS + 2) as u32)
                     .connect_lazy_with(admin.clone())
             })
             .clone()
@@ -108,6 +129,8 @@ pub(crate) async fn drop_later(admin: &PgConnectOptions, name: &str) -> Result<(
     };
     let (admin, name) = (admin.clone(), name.to_string());
     let task = spawn(runtime, move || async move {
+        // The semaphore is never closed; without a permit the drop merely runs unthrottled.
+        let _slot = DROPPING.acquire().await.ok();
         let dropped = match admin_connection(runtime, &admin).await {
             Ok(mut conn) => drop_on(&mut conn, &name).await,
             Err(e) => Err(e),
@@ -122,8 +145,8 @@ pub(crate) async fn drop_later(admin: &PgConnectOptions, name: &str) -> Result<(
     Ok(())
 }
 
-/// Makes database `name` a fresh copy of `template`: the copy made ahead of time, renamed,
-/// when there is one, else a copy made now. Either way, starts the next copy ahead.
+/// Makes database `name` a fresh copy of `template`: the oldest copy made ahead of time (one
+/// started now when there is none), renamed. Either way, keeps `depth()` copies coming.
 pub(crate) async fn take_clone(
     admin: &PgConnectOptions,
     template: &str,
@@ -138,27 +161,18 @@ pub(crate) async fn take_clone(
             .get_or_insert_with(HashMap::new)
             .entry(template.to_string())
             .or_insert_with(|| (admin.clone(), VecDeque::new()));
+        if copies.is_empty() {
+            copies.push_back(start_copy(runtime, admin, template));
+        }
         let ready = copies.pop_front();
         while copies.len() < depth() {
-            let (admin, template) = (admin.clone(), template.to_string());
-            copies.push_back(spawn(runtime, move || async move {
-                let ahead = unique_database_name("ahead");
-                let mut conn = admin_connection(runtime, &admin).await?;
-                match clone_on(&mut conn, &template, &ahead).await {
-                    Ok(()) => Ok(ahead),
-                    Err(e) => {
-                        // It may still hold the template's lock.
-                        let _ = conn.close().await;
-                        Err(e)
-                    }
-                }
-            }));
+            copies.push_back(start_copy(runtime, admin, template));
         }
         ready
     };
     if let Some(ready) = ready {
-        if let Ok(Ok(ahead)) = ready.await {
-            let (admin, name) = (admin.clone(), name.to_string());
+        if let Ok(Ok(())) = ready.task.await {
+            let (admin, name, ahead) = (admin.clone(), name.to_string(), ready.name);
             return spawn(runtime, move || async move {
                 let mut conn = admin_connection(runtime, &admin).await?;
                 let renamed = rename(&mut conn, &ahead, &name).await;
@@ -173,7 +187,43 @@ pub(crate) async fn take_clone(
         }
         // A copy ahead that failed: the copy made now reports why.
     }
-    clone_database(admin, template, name).await
+    let (admin, template, name) = (admin.clone(), template.to_string(), name.to_string());
+    spawn(runtime, move || async move {
+        copy_on_pool(runtime, &admin, &template, &name).await
+    })
+    .await
+    .map_err(|e| TestingError::Server(format!("the background work failed: {e}")))?
+}
+
+/// [`clone_on`] on a pooled maintenance connection.
+async fn copy_on_pool(
+    runtime: &'static Runtime,
+    admin: &PgConnectOptions,
+    template: &str,
+    name: &str,
+) -> Result<(), TestingError> {
+    let mut conn = admin_connection(runtime, admin).await?;
+    let copied = clone_on(&mut conn, template, name).await;
+    // After an error it may still hold the template's lock.
+    if copied.is_err() || FINISHING.load(Ordering::SeqCst) > 0 {
+        let _ = conn.close().await;
+    }
+    copied
+}
+
+/// Starts copying `template` to a database of a new name, on a pooled maintenance connection.
+fn start_copy(runtime: &'static Runtime, admin: &PgConnectOptions, template: &str) -> Copy {
+    let name = unique_database_name("ahead");
+    let statement = create_prefix(&name);
+    let (admin, template, ahead) = (admin.clone(), template.to_string(), name.clone());
+    let task = spawn(runtime, move || async move {
+        copy_on_pool(runtime, &admin, &template, &ahead).await
+    });
+    Copy {
+        name,
+        statement,
+        task,
+    }
 }
 
 async fn rename(conn: &mut PgConnection, from: &str, to: &str) -> Result<(), TestingError> {
@@ -190,8 +240,9 @@ async fn rename(conn: &mut PgConnection, from: &str, to: &str) -> Result<(), Tes
 }
 
 /// Waits for the databases of passed tests to be dropped, and drops the copies made ahead
-/// of time. Runs at process exit; call it to count that work in (a benchmark) or to see the
-/// databases gone (a test). Must not be called from inside an async runtime.
+/// of time (cancelling those still being copied: no test will take them). Runs at process
+/// exit; call it to count that work in (a benchmark) or to see the databases gone (a test).
+/// Must not be called from inside an async runtime.
 pub fn finish_background_work() {
     let Some(runtime) = runtime() else { return };
     let drops = std::mem::take(&mut *DROPS.lock().unwrap_or_else(PoisonError::into_inner));
@@ -200,24 +251,62 @@ pub fn finish_background_work() {
         .unwrap_or_else(PoisonError::into_inner)
         .take()
         .unwrap_or_default();
+    FINISHING.fetch_add(1, Ordering::SeqCst);
     runtime.block_on(async move {
-        for task in drops {
-            let _ = task.await;
-        }
+        let mut cleanups = Vec::new();
         for (_, (admin, copies)) in ahead {
+            let copying: Vec<String> = copies
+                .iter()
+                .filter(|copy| !copy.task.is_finished())
+                .map(|copy| copy.statement.clone())
+                .collect();
+            if !copying.is_empty() {
+                cancel(runtime, &admin, copying).await;
+            }
+            // Each copy is dropped once its task has ended (copied, cancelled or failed), by
+            // name: a copy whose cancel came as it finished exists although its task failed.
             for copy in copies {
-                if let Ok(Ok(name)) = copy.await {
+                let admin = admin.clone();
+                cleanups.push(spawn(runtime, move || async move {
+                    let _ = copy.task.await;
                     let dropped = match admin_connection(runtime, &admin).await {
-                        Ok(mut conn) => drop_on(&mut conn, &name).await,
+                        Ok(mut conn) => drop_on(&mut conn, &copy.name).await,
                         Err(e) => Err(e),
                     };
                     if let Err(e) = dropped {
-                        eprintln!("spawn_runtime::testing: could not drop {name}: {e}");
+                        eprintln!("spawn_runtime::testing: could not drop {}: {e}", copy.name);
                     }
-                }
+                }));
             }
         }
+        for task in drops.into_iter().chain(cleanups) {
+            let _ = task.await;
+        }
     });
+    FINISHING.fetch_sub(1, Ordering::SeqCst);
+}
+
+/// Cancels the running `CREATE DATABASE` statements that begin with one of `prefixes`. A cancel
+/// that arrives after its statement ended hits what the connection does next (releasing the
+/// template's lock: the copy's task then fails and closes that connection) or nothing (an
+/// idle connection ignores it).
+async fn cancel(runtime: &'static Runtime, admin: &PgConnectOptions, prefixes: Vec<String>) {
+    let admin = admin.clone();
+    let _ = spawn(runtime, move || async move {
+        let mut conn = admin_connection(runtime, &admin).await?;
+        sqlx::query(
+            "SELECT pg_cancel_backend(pid) FROM pg_stat_activity \
+             WHERE pid <> pg_backend_pid() AND state = 'active' \
+             AND EXISTS (SELECT FROM unnest($1::text[]) AS p WHERE starts_with(query, p))",
+        )
+        .bind(prefixes)
+        .execute(conn.as_mut())
+        .await
+        .map_err(TestingError::sql(
+            "cancelling copies made ahead".to_string(),
+        ))
+    })
+    .await;
 }
 
 /// Makes the process finish the background work when it exits.

@@ -73,11 +73,7 @@ pub(crate) async fn clone_on(
     } else {
         ""
     };
-    let create = format!(
-        "CREATE DATABASE {} TEMPLATE {}{strategy}",
-        quote_ident(name),
-        quote_ident(template)
-    );
+    let create = format!("{}{}{strategy}", create_prefix(name), quote_ident(template));
     sqlx::raw_sql(&create)
         .execute(&mut *conn)
         .await
@@ -90,6 +86,12 @@ pub(crate) async fn clone_on(
             .map_err(TestingError::sql(format!("unlocking template {template}")))?;
     }
     Ok(())
+}
+
+/// How the `CREATE DATABASE` of [`clone_on`] making `name` begins (to find it among the
+/// server's running statements).
+pub(crate) fn create_prefix(name: &str) -> String {
+    format!("CREATE DATABASE {} TEMPLATE ", quote_ident(name))
 }
 
 /// Drops database `name`, ending any connection the test left open to it.

@@ -49,8 +49,9 @@
 //!
 //! * **A database of its own**, named `spawn_test_<function>_<pid>_<n>`, cloned with
 //!   `CREATE DATABASE … TEMPLATE` from the crate's *template* (a file copy on the server, a few
-//!   milliseconds, however many migrations there are; the copy for the next test is made
-//!   ahead of time, in the background, and renamed when a test takes it), then the `fixtures(…)` applied in order
+//!   milliseconds, however many migrations there are; copies for the next tests are made
+//!   ahead of time, in the background, and renamed when a test takes one; those no test takes
+//!   are cancelled or dropped when the process exits), then the `fixtures(…)` applied in order
 //!   (SQL files relative to the crate's `Cargo.toml`; a missing one fails the test naming it,
 //!   before any database is made).
 //! * **The argument it asks for**: a `PgPool` (closed when the test ends), a `PgConnection` or
