@@ -434,6 +434,39 @@ async fn bad_rename_hints_are_named_and_nothing_is_written() {
 }
 
 #[tokio::test]
+async fn generate_prints_the_hazards_of_what_it_wrote() {
+    let a = "CREATE TABLE t (id int PRIMARY KEY, n int);";
+    let b = "CREATE TABLE t (id int PRIMARY KEY, n int NOT NULL);
+             CREATE INDEX t_n ON t (n);";
+    let target = TestDb::new("gen_hazards_t").await;
+    let desired = TestDb::new("gen_hazards_b").await;
+    sqlx::raw_sql(b).execute(&desired.pool).await.expect("b");
+    let p = project(&target, Some(a));
+    let (code, out, err) = run(
+        p.path(),
+        &["migration", "generate", "index", "--from-db", &desired.url],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let up = &generated(p.path())[0].0;
+    let line_of = |what: &str| {
+        let text = std::fs::read_to_string(up.join("up.sql")).expect("up.sql");
+        1 + text
+            .lines()
+            .position(|l| l.contains(what))
+            .unwrap_or_else(|| panic!("{what} in {text}"))
+    };
+    assert!(
+        out.contains(&format!(
+            "{}:{}: blocking-index-build:",
+            up.join("up.sql").display(),
+            line_of("CREATE INDEX")
+        )),
+        "{out}"
+    );
+    assert!(out.contains("validation-scan"), "{out}");
+}
+
+#[tokio::test]
 async fn online_builds_no_blocking_index_on_an_existing_table() {
     let a = "CREATE TABLE p (id int PRIMARY KEY);
              CREATE TABLE t (id int PRIMARY KEY, n int, parent int, m int);
@@ -461,6 +494,9 @@ async fn online_builds_no_blocking_index_on_an_existing_table() {
         ],
     );
     assert_eq!(code, 0, "{out}\n{err}");
+    // The hazards it prints: no index build that blocks writes.
+    assert!(out.contains("hazards ("), "{out}");
+    assert!(!out.contains("blocking-index-build"), "{out}");
     let files = generated(p.path());
     assert_eq!(files.len(), 2, "{files:?}");
     let (first, second) = (&files[0].1, &files[1].1);

@@ -592,6 +592,7 @@ fn finish(report: Report, result: Result<(), MigrateError>) -> Result<Report, Mi
             tracing::info!(
                 applied = report.applied.len(),
                 adopted = report.adopted.len(),
+                reverted = report.reverted.len(),
                 recovered = report.recovered.len(),
                 already_applied = report.already_applied,
                 dry_run = report.dry_run,

@@ -235,6 +235,24 @@ async fn generate(
             path.display()
         ));
     }
+    // What the new migration(s) do to a live database.
+    let hazards = super::hazards::hazards_of(
+        proj,
+        &target.environment,
+        target.variables.as_deref(),
+        &names,
+    )?;
+    if hazards.is_empty() {
+        out.line("hazards: none");
+    } else {
+        out.line(format!(
+            "hazards ({}; accept one with `-- spawn:allow <hazard>`, see `spawn migration hazards`):",
+            hazards.len()
+        ));
+        for hazard in &hazards {
+            out.line(format!("  {hazard}"));
+        }
+    }
 
     // Re-check: the new migration(s) on a fresh copy of the migrations' schema.
     let remaining = recheck(
@@ -248,6 +266,7 @@ async fn generate(
             "changes": main_plan.changes,
             "remaining": remaining.as_ref().map(|p| p.to_sql()),
             "suggested_renames": hinted,
+            "hazards": hazards,
         }));
     }
     match remaining {

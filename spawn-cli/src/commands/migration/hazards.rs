@@ -116,6 +116,26 @@ pub fn run(ctx: &CommandContext<'_>, options: &Options<'_>) -> CmdResult {
     Ok(())
 }
 
+/// The hazards of the migrations `names` (just written by `spawn migration generate`),
+/// rendered for `environment` with the rest of the project (so what earlier migrations
+/// established is known): one `file:line: hazard: message` line each.
+pub fn hazards_of(
+    proj: &mut crate::project::CliProject,
+    environment: &str,
+    variables: Option<&Path>,
+    names: &[String],
+) -> anyhow::Result<Vec<String>> {
+    let render = RenderOptions::new(PinPolicy::WorkingTreeIfUnpinned, [environment])
+        .variables(VariablesSource::File(variables.map(Path::to_path_buf)));
+    let renders = proj.project.render_all(&render);
+    renders.problems.into_result().map_err(|e| anyhow!("{e}"))?;
+    let ProjectHazards { findings, .. } =
+        project_hazards(&proj.project.layout, &renders.migrations, |m| {
+            names.contains(&m.name)
+        });
+    Ok(findings.iter().map(ToString::to_string).collect())
+}
+
 /// `migration X`, `3 migrations`, `no unpinned migrations`.
 fn describe(names: &[&str]) -> String {
     match names {
