@@ -1,8 +1,8 @@
 //! Tables and their parts: columns, constraints, triggers, policies.
 
 use super::{Change, DiffContext, Stmt};
-use crate::model::{Column, Constraint, ObjectId, Policy, Table, Trigger};
-use crate::render::{ident, qualified, role};
+use crate::model::{Column, Constraint, Object, ObjectId, Policy, Schema, Table, Trigger};
+use crate::render::{ident, literal, qualified, role};
 use crate::safety;
 
 /// A column as written inside `CREATE TABLE` or after `ADD COLUMN` (defaults are separate).
@@ -146,11 +146,17 @@ pub(crate) fn compare_table(id: &ObjectId, a: &Table, b: &Table) -> Change {
 }
 
 pub(crate) fn compare_column(id: &ObjectId, a: &Column, b: &Column, ctx: &DiffContext) -> Change {
+    // A column that becomes inherited only (its table joins a parent, or a parent gains it)
+    // stays local, and one that becomes local while still inherited stays inherited only: no
+    // DDL changes that (see `set_local`). A partition's columns stop being local when it is
+    // attached.
+    let local_changes = b.inherited && a.is_local != b.is_local && !is_partition(ctx.target, id);
     let same = a.data_type == b.data_type
         && a.not_null == b.not_null
         && a.collation == b.collation
         && a.identity == b.identity
-        && a.generated == b.generated;
+        && a.generated == b.generated
+        && !local_changes;
     if same {
         return Change::Same;
     }
@@ -218,6 +224,9 @@ pub(crate) fn compare_column(id: &ObjectId, a: &Column, b: &Column, ctx: &DiffCo
     if !b.not_null && not_null_before && !follows_parent {
         stmts.push(alter("DROP NOT NULL".into()));
     }
+    if local_changes {
+        stmts.push(set_local(id, b.is_local));
+    }
     if stmts.is_empty() {
         Change::Same
     } else {
@@ -227,6 +236,32 @@ pub(crate) fn compare_column(id: &ObjectId, a: &Column, b: &Column, ctx: &DiffCo
             detaches: false,
         }
     }
+}
+
+/// Marks an inherited column as defined locally too, or not.
+///
+/// PostgreSQL keeps an inherited column local when its table joins a parent (`INHERIT`) or
+/// its parent gains it (`ADD COLUMN` merges it), and refuses to drop an inherited column from
+/// the child; it clears the mark only by dropping the parent's column `ONLY` or by `NO
+/// INHERIT`, which both make it local for good. No DDL sets it either way while the column
+/// stays inherited: `pg_dump --binary-upgrade` writes `pg_attribute.attislocal` itself, and so
+/// does this statement (which needs a superuser). It changes what a later drop of the
+/// parent's column does to this one (kept when local), nothing else.
+fn set_local(id: &ObjectId, local: bool) -> Stmt {
+    Stmt::new(format!(
+        "UPDATE pg_catalog.pg_attribute SET attislocal = {local} \
+         WHERE attrelid = {}::pg_catalog.regclass AND attname = {}",
+        literal(&qualified(&id.schema, &id.name)),
+        literal(&id.sub)
+    ))
+}
+
+/// Whether the table of a part is a partition in `schema`.
+fn is_partition(schema: &Schema, part: &ObjectId) -> bool {
+    matches!(
+        part.owning_table().and_then(|t| schema.objects.get(&t)),
+        Some(Object::Table(t)) if t.partition_of.is_some()
+    )
 }
 
 pub(crate) fn compare_constraint(id: &ObjectId, a: &Constraint, b: &Constraint) -> Change {
@@ -326,8 +361,9 @@ pub(crate) fn create_index(
     index: &crate::model::Index,
     ctx: &super::DiffContext,
 ) -> Vec<Stmt> {
-    // An index on a partitioned table is created with its partitions' copies.
-    let mut stmts = vec![Stmt::new(index.definition.replacen(" ON ONLY ", " ON ", 1))];
+    // An index on a partitioned table is created `ON ONLY` it: the plan creates or attaches
+    // its partitions' copies under the target's names (see `plan::attach`).
+    let mut stmts = vec![Stmt::new(index.definition.clone())];
     let table = ObjectId::new(
         crate::model::ObjectKind::Table,
         &index.table.0,
