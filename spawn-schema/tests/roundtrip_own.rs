@@ -40,6 +40,7 @@ own_cases! {
     routines,
     schemas_and_extensions,
     sequences,
+    statistics_targets,
     table_options,
     triggers,
     views,

@@ -114,7 +114,7 @@ pub(crate) fn compare(id: &ObjectId, from: &Object, to: &Object, ctx: &DiffConte
         }
         (Object::Partition(a), Object::Partition(b)) => recreate_unless(a == b),
         (Object::Constraint(a), Object::Constraint(b)) => tables::compare_constraint(id, a, b),
-        (Object::Index(a), Object::Index(b)) => recreate_unless(a.definition == b.definition),
+        (Object::Index(a), Object::Index(b)) => tables::compare_index(id, a, b),
         (Object::View(a), Object::View(b)) => routines::compare_view(id, a, b),
         (Object::Trigger(a), Object::Trigger(b)) => tables::compare_trigger(id, a, b),
         (Object::Policy(a), Object::Policy(b)) => recreate_unless(
@@ -220,6 +220,15 @@ pub(crate) fn create(
             Object::Statistics(s) => vec![Stmt::new(s.definition.clone())],
         }
     };
+    // Settings that no CREATE statement takes (and that implicit creations lack).
+    match object {
+        Object::Column(c) => stmts.extend(
+            c.statistics
+                .map(|target| tables::column_statistics(id, target)),
+        ),
+        Object::Index(i) => stmts.extend(tables::index_statistics(id, &[], &i.statistics)),
+        _ => {}
+    }
     stmts.extend(meta::create_meta(id, object, ctx));
     stmts
 }

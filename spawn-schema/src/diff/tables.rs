@@ -156,6 +156,7 @@ pub(crate) fn compare_column(id: &ObjectId, a: &Column, b: &Column, ctx: &DiffCo
         && a.collation == b.collation
         && a.identity == b.identity
         && a.generated == b.generated
+        && a.statistics == b.statistics
         && !local_changes;
     if same {
         return Change::Same;
@@ -227,6 +228,9 @@ pub(crate) fn compare_column(id: &ObjectId, a: &Column, b: &Column, ctx: &DiffCo
     if local_changes {
         stmts.push(set_local(id, b.is_local));
     }
+    if a.statistics != b.statistics {
+        stmts.push(column_statistics(id, b.statistics.unwrap_or(-1)));
+    }
     if stmts.is_empty() {
         Change::Same
     } else {
@@ -236,6 +240,49 @@ pub(crate) fn compare_column(id: &ObjectId, a: &Column, b: &Column, ctx: &DiffCo
             detaches: false,
         }
     }
+}
+
+/// `ALTER TABLE ONLY … ALTER COLUMN … SET STATISTICS` (-1: the default). `ONLY`: each
+/// column of a parent and of its children has its own.
+pub(crate) fn column_statistics(id: &ObjectId, target: i32) -> Stmt {
+    Stmt::new(format!(
+        "ALTER TABLE ONLY {} ALTER COLUMN {} SET STATISTICS {target}",
+        qualified(&id.schema, &id.name),
+        ident(&id.sub)
+    ))
+}
+
+/// `ALTER INDEX … ALTER COLUMN n SET STATISTICS` turning one index's statistics targets into
+/// another's (-1: the default). Set on a partitioned index, a target is set on its
+/// partitions' indexes too, which the plan alters after it.
+pub(crate) fn index_statistics(id: &ObjectId, from: &[(i32, i32)], to: &[(i32, i32)]) -> Vec<Stmt> {
+    let set = |number: i32, target: i32| {
+        Stmt::new(format!(
+            "ALTER INDEX {} ALTER COLUMN {number} SET STATISTICS {target}",
+            qualified(&id.schema, &id.name)
+        ))
+    };
+    let reset = from
+        .iter()
+        .filter(|(n, _)| !to.iter().any(|(m, _)| m == n))
+        .map(|(n, _)| set(*n, -1));
+    let changed = to
+        .iter()
+        .filter(|entry| !from.contains(entry))
+        .map(|(n, target)| set(*n, *target));
+    reset.chain(changed).collect()
+}
+
+/// An index whose definition is the same is altered in place (its statistics targets).
+pub(crate) fn compare_index(
+    id: &ObjectId,
+    a: &crate::model::Index,
+    b: &crate::model::Index,
+) -> Change {
+    if a.definition != b.definition {
+        return Change::Recreate;
+    }
+    Change::alter(index_statistics(id, &a.statistics, &b.statistics))
 }
 
 /// Marks an inherited column as defined locally too, or not.

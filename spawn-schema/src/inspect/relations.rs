@@ -152,7 +152,8 @@ impl Inspector {
              format_type(a.atttypid, a.atttypmod), a.attnotnull, {coll}, a.attidentity::text, a.attgenerated::text, \
              pg_get_expr(ad.adbin, CASE WHEN a.attgenerated = '' THEN 0 ELSE ad.adrelid END), \
              a.attislocal, a.attinhcount > 0, NULL::text, {acl}, ad.oid::int8, \
-             a.atttypid::int8, a.attcollation::int8 \
+             a.atttypid::int8, a.attcollation::int8, \
+             CASE WHEN a.attstattarget >= 0 THEN a.attstattarget::int4 END \
              FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
              JOIN pg_type t ON t.oid = a.atttypid \
              LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
@@ -182,6 +183,7 @@ impl Inspector {
                         generated: None,
                         is_local: c.get(9)?,
                         inherited: c.get(10)?,
+                        statistics: c.get(17)?,
                         meta: c.meta(11, None)?,
                     },
                 })

@@ -287,6 +287,8 @@ pub struct Column {
     pub is_local: bool,
     /// Inherited from a parent (`attinhcount > 0`).
     pub inherited: bool,
+    /// `ALTER COLUMN … SET STATISTICS` (`attstattarget`), when set.
+    pub statistics: Option<i32>,
     /// Comment, column privileges.
     pub meta: Meta,
 }
@@ -335,6 +337,9 @@ pub struct Index {
     pub definition: String,
     /// A partition's copy of its parent's index (created and dropped with it).
     pub inherited: bool,
+    /// `ALTER INDEX … ALTER COLUMN n SET STATISTICS`: (column number, target) of the
+    /// expression columns that have one, in order.
+    pub statistics: Vec<(i32, i32)>,
     /// Comment.
     pub meta: Meta,
 }
