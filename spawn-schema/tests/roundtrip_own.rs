@@ -13,6 +13,7 @@ macro_rules! own_cases {
 }
 
 own_cases! {
+    casts,
     check_expressions,
     collations,
     column_type_change_with_dependents,
@@ -26,6 +27,7 @@ own_cases! {
     domains,
     enum_add_values,
     enum_remove_and_reorder,
+    event_triggers,
     identity_generated,
     index_definitions,
     inheritance,
@@ -35,13 +37,16 @@ own_cases! {
     partitions,
     policies,
     privileges,
+    publications,
     quoting,
     relation_kind_change,
     routines,
+    rules,
     schemas_and_extensions,
     sequences,
     statistics_targets,
     table_options,
+    text_search,
     triggers,
     views,
 }

@@ -78,6 +78,24 @@ pub(crate) fn designator(id: &ObjectId, object: &Object) -> Designator {
             let s = format!("STATISTICS {name}");
             d(s.clone(), Some(s), None)
         }
+        (ObjectKind::Rule, _) => d(format!("RULE {} ON {name}", ident(&id.sub)), None, None),
+        (ObjectKind::Cast, _) => d(format!("CAST ({})", id.name), None, None),
+        (ObjectKind::TextSearchDictionary, _) => {
+            let s = format!("TEXT SEARCH DICTIONARY {name}");
+            d(s.clone(), Some(s), None)
+        }
+        (ObjectKind::TextSearchConfiguration, _) => {
+            let s = format!("TEXT SEARCH CONFIGURATION {name}");
+            d(s.clone(), Some(s), None)
+        }
+        (ObjectKind::Publication, _) => {
+            let s = format!("PUBLICATION {}", ident(&id.name));
+            d(s.clone(), Some(s), None)
+        }
+        (ObjectKind::EventTrigger, _) => {
+            let s = format!("EVENT TRIGGER {}", ident(&id.name));
+            d(s.clone(), Some(s), None)
+        }
         _ => d(String::new(), None, None),
     }
 }

@@ -4,10 +4,13 @@
 //! dropped and recreated; [`create`] and [`drop`] render the statements of whole objects. The
 //! ordering of all those statements is [`crate::plan`]'s job.
 
+mod database_wide;
 mod meta;
 pub(crate) mod renames;
 mod routines;
+mod rules;
 mod tables;
+mod textsearch;
 mod types;
 
 use crate::model::{Object, ObjectId, ObjectKind, Schema};
@@ -127,6 +130,22 @@ pub(crate) fn compare(id: &ObjectId, from: &Object, to: &Object, ctx: &DiffConte
         (Object::Statistics(a), Object::Statistics(b)) => {
             recreate_unless(a.definition == b.definition)
         }
+        (Object::Rule(a), Object::Rule(b)) => rules::compare_rule(id, a, b),
+        (Object::Cast(a), Object::Cast(b)) => recreate_unless(
+            a.method == b.method && a.function == b.function && a.context == b.context,
+        ),
+        (Object::TextSearchDictionary(a), Object::TextSearchDictionary(b)) => {
+            recreate_unless(a.template == b.template && a.options == b.options)
+        }
+        (Object::TextSearchConfiguration(a), Object::TextSearchConfiguration(b)) => {
+            textsearch::compare_configuration(id, a, b)
+        }
+        (Object::Publication(a), Object::Publication(b)) => {
+            database_wide::compare_publication(id, a, b)
+        }
+        (Object::EventTrigger(a), Object::EventTrigger(b)) => {
+            database_wide::compare_event_trigger(id, a, b)
+        }
         _ => Change::Recreate,
     };
     // Owner, comment and privileges are altered in place unless the object is recreated
@@ -218,6 +237,12 @@ pub(crate) fn create(
             Object::Trigger(t) => tables::create_trigger(id, t),
             Object::Policy(p) => vec![tables::create_policy(id, p)],
             Object::Statistics(s) => vec![Stmt::new(s.definition.clone())],
+            Object::Rule(r) => rules::create_rule(id, r),
+            Object::Cast(c) => vec![database_wide::create_cast(c)],
+            Object::TextSearchDictionary(d) => vec![textsearch::create_dictionary(id, d)],
+            Object::TextSearchConfiguration(c) => textsearch::create_configuration(id, c),
+            Object::Publication(p) => vec![database_wide::create_publication(id, p)],
+            Object::EventTrigger(e) => database_wide::create_event_trigger(id, e),
         }
     };
     // Settings that no CREATE statement takes (and that implicit creations lack).
@@ -270,6 +295,14 @@ pub(crate) fn drop(id: &ObjectId, object: &Object) -> Vec<Stmt> {
         (ObjectKind::Trigger, _) => format!("DROP TRIGGER {}", on_table()),
         (ObjectKind::Policy, _) => format!("DROP POLICY {}", on_table()),
         (ObjectKind::Statistics, _) => format!("DROP STATISTICS {name}"),
+        (ObjectKind::Rule, _) => format!("DROP RULE {}", on_table()),
+        (ObjectKind::Cast, _) => format!("DROP CAST ({})", id.name),
+        (ObjectKind::TextSearchDictionary, _) => format!("DROP TEXT SEARCH DICTIONARY {name}"),
+        (ObjectKind::TextSearchConfiguration, _) => {
+            format!("DROP TEXT SEARCH CONFIGURATION {name}")
+        }
+        (ObjectKind::Publication, _) => format!("DROP PUBLICATION {}", ident(&id.name)),
+        (ObjectKind::EventTrigger, _) => format!("DROP EVENT TRIGGER {}", ident(&id.name)),
         (kind, _) => {
             tracing::warn!(?kind, %id, "object does not match its kind; not dropped");
             return Vec::new();

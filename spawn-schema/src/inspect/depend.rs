@@ -18,12 +18,12 @@ WHERE d.deptype IN ('n', 'a', 'e') AND d.objid >= 16384 AND d.refobjid >= 16384
   AND cardinality($1::text[]) >= 0 AND cardinality($2::text[]) >= 0
   AND cardinality($3::int8[]) >= 0";
 
-/// What the rows of `pg_depend` need translated: the relation of each rewrite rule (a view's
-/// dependencies are its rule's), and the array type of each type that belongs to an
+/// What the rows of `pg_depend` need translated: the relation of each view's `_RETURN` rule
+/// (a view's dependencies are its rule's; other rules are objects of their own), and the array type of each type that belongs to an
 /// extension (`$3` holds the members), which belongs to the extension too.
 const DEPEND_AUX_SQL: &str = "\
 SELECT 'r', r.oid::int8, r.ev_class::int8 FROM pg_rewrite r
-WHERE r.oid >= 16384 AND cardinality($1::text[]) >= 0 AND cardinality($2::text[]) >= 0
+WHERE r.oid >= 16384 AND r.rulename = '_RETURN' AND cardinality($1::text[]) >= 0 AND cardinality($2::text[]) >= 0
 UNION ALL
 SELECT 't', t.oid::int8, t.typarray::int8 FROM pg_type t
 WHERE t.typarray <> 0 AND ('pg_type'::regclass::oid::int8 << 32 | t.oid::int8) = ANY($3::int8[])";

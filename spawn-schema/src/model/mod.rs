@@ -95,6 +95,19 @@ pub enum ObjectKind {
     Policy,
     /// Extended statistics (`CREATE STATISTICS`).
     Statistics,
+    /// A rewrite rule of a table or view other than a view's own (`CREATE RULE`); `name` is
+    /// the relation, `sub` the rule.
+    Rule,
+    /// A cast (`CREATE CAST`); `name` is `source AS target`, schema empty.
+    Cast,
+    /// A text search dictionary.
+    TextSearchDictionary,
+    /// A text search configuration (with its token mappings).
+    TextSearchConfiguration,
+    /// A publication; `name` only.
+    Publication,
+    /// An event trigger; `name` only.
+    EventTrigger,
 }
 
 impl ObjectKind {
@@ -121,6 +134,12 @@ impl ObjectKind {
             ObjectKind::Trigger => "trigger",
             ObjectKind::Policy => "policy",
             ObjectKind::Statistics => "statistics",
+            ObjectKind::Rule => "rule",
+            ObjectKind::Cast => "cast",
+            ObjectKind::TextSearchDictionary => "text search dictionary",
+            ObjectKind::TextSearchConfiguration => "text search configuration",
+            ObjectKind::Publication => "publication",
+            ObjectKind::EventTrigger => "event trigger",
         }
     }
 
@@ -144,10 +163,11 @@ impl ObjectKind {
 
 /// The stable identity of an object: its kind and names, never OIDs.
 ///
-/// * top-level objects: `schema` + `name` (`sub` empty); schemas and extensions use `name` only;
+/// * top-level objects: `schema` + `name` (`sub` empty); schemas, extensions, publications,
+///   event triggers and casts (`source AS target`) use `name` only;
 /// * functions: `sub` is the list of argument types, e.g. `integer, text[]`;
-/// * parts of a table (columns, defaults, constraints, triggers, policies): `name` is the
-///   table and `sub` the part's own name.
+/// * parts of a table (columns, defaults, constraints, triggers, policies, rules): `name` is
+///   the table (or view, for rules) and `sub` the part's own name.
 ///
 /// The parts ([`IdParts`], read through `Deref`: `id.kind`, `id.name`, …) are shared: a clone
 /// is one reference count, and the tens of thousands of dependencies of a big schema name
@@ -309,7 +329,11 @@ impl PartialOrd for ObjectId {
 impl fmt::Display for ObjectId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind {
-            ObjectKind::Schema | ObjectKind::Extension => write!(f, "{}", self.name),
+            ObjectKind::Schema
+            | ObjectKind::Extension
+            | ObjectKind::Publication
+            | ObjectKind::EventTrigger => write!(f, "{}", self.name),
+            ObjectKind::Cast => write!(f, "({})", self.name),
             ObjectKind::Function => write!(f, "{}.{}({})", self.schema, self.name, self.sub),
             _ if self.sub.is_empty() => write!(f, "{}.{}", self.schema, self.name),
             ObjectKind::Column | ObjectKind::ColumnDefault => {

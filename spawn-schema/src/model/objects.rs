@@ -67,6 +67,18 @@ pub enum Object {
     Policy(Box<Policy>),
     /// Extended statistics.
     Statistics(Box<Statistics>),
+    /// A rewrite rule.
+    Rule(Box<Rule>),
+    /// A cast.
+    Cast(Box<Cast>),
+    /// A text search dictionary.
+    TextSearchDictionary(Box<TextSearchDictionary>),
+    /// A text search configuration.
+    TextSearchConfiguration(Box<TextSearchConfiguration>),
+    /// A publication.
+    Publication(Box<Publication>),
+    /// An event trigger.
+    EventTrigger(Box<EventTrigger>),
 }
 
 impl Object {
@@ -92,6 +104,12 @@ impl Object {
             Object::Trigger(o) => &o.meta,
             Object::Policy(o) => &o.meta,
             Object::Statistics(o) => &o.meta,
+            Object::Rule(o) => &o.meta,
+            Object::Cast(o) => &o.meta,
+            Object::TextSearchDictionary(o) => &o.meta,
+            Object::TextSearchConfiguration(o) => &o.meta,
+            Object::Publication(o) => &o.meta,
+            Object::EventTrigger(o) => &o.meta,
         }
     }
 }
@@ -390,6 +408,89 @@ pub struct Policy {
 pub struct Statistics {
     /// `pg_get_statisticsobjdef`.
     pub definition: String,
+    /// Owner, comment.
+    pub meta: Meta,
+}
+
+/// A rewrite rule (not a view's own `_RETURN` rule).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    /// `pg_get_ruledef`, without the final semicolon.
+    pub definition: String,
+    /// `ev_enabled`: `O`, `D`, `R` or `A`.
+    pub enabled: String,
+    /// Comment.
+    pub meta: Meta,
+}
+
+/// A cast.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cast {
+    /// The source type (`format_type`).
+    pub source: String,
+    /// The target type (`format_type`).
+    pub target: String,
+    /// `f` (a function), `i` (`WITH INOUT`) or `b` (`WITHOUT FUNCTION`).
+    pub method: String,
+    /// The function with its argument types (`regprocedure`), for method `f`.
+    pub function: Option<String>,
+    /// `e` (explicit), `a` (`AS ASSIGNMENT`) or `i` (`AS IMPLICIT`).
+    pub context: String,
+    /// Comment.
+    pub meta: Meta,
+}
+
+/// A text search dictionary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextSearchDictionary {
+    /// The template, schema-qualified.
+    pub template: String,
+    /// `dictinitoption` (`stopwords = 'english'`, …).
+    pub options: Option<String>,
+    /// Owner, comment.
+    pub meta: Meta,
+}
+
+/// A text search configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextSearchConfiguration {
+    /// The parser, schema-qualified.
+    pub parser: String,
+    /// Token type → dictionaries (schema-qualified, in order), by token type.
+    pub mappings: Vec<(String, Vec<String>)>,
+    /// Owner, comment.
+    pub meta: Meta,
+}
+
+/// A publication.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Publication {
+    /// `FOR ALL TABLES`.
+    pub all_tables: bool,
+    /// Its tables as written after `TABLE` (schema-qualified, with a column list and a
+    /// `WHERE` filter when they have one), sorted.
+    pub tables: Vec<String>,
+    /// Its schemas (`TABLES IN SCHEMA`), sorted.
+    pub schemas: Vec<String>,
+    /// `publish`: the operations published, as the option is written (`insert, update`).
+    pub publish: String,
+    /// `publish_via_partition_root`.
+    pub via_root: bool,
+    /// Owner, comment.
+    pub meta: Meta,
+}
+
+/// An event trigger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventTrigger {
+    /// `ddl_command_start`, `ddl_command_end`, `sql_drop` or `table_rewrite`.
+    pub event: String,
+    /// `WHEN TAG IN (…)`, in order.
+    pub tags: Vec<String>,
+    /// The function, schema-qualified (it takes no arguments).
+    pub function: String,
+    /// `evtenabled`: `O`, `D`, `R` or `A`.
+    pub enabled: String,
     /// Owner, comment.
     pub meta: Meta,
 }
