@@ -20,6 +20,7 @@ own_cases! {
     comments,
     composite_and_range,
     constraints,
+    default_privileges,
     dep_drop_column_used_by_view,
     dep_function_in_default_and_check,
     dep_type_in_function_signature,

@@ -174,6 +174,19 @@ fn diff_meta(d: &Designator, from: &Meta, to: &Meta, ctx: &DiffContext) -> Vec<S
     stmts
 }
 
+/// `ALTER DEFAULT PRIVILEGES … GRANT/REVOKE` statements turning one role's default privileges
+/// on a kind of object (in a schema, or in all) into another.
+pub(crate) fn default_privileges(id: &ObjectId, from: &[Grant], to: &[Grant]) -> Vec<Stmt> {
+    let mut prefix = format!("ALTER DEFAULT PRIVILEGES FOR ROLE {}", role(&id.name));
+    if !id.schema.is_empty() {
+        prefix.push_str(&format!(" IN SCHEMA {}", ident(&id.schema)));
+    }
+    diff_acl(&id.sub, None, from, to)
+        .into_iter()
+        .map(|stmt| Stmt::new(format!("{prefix} {}", stmt.sql)))
+        .collect()
+}
+
 /// REVOKE and GRANT statements turning one privilege list into another, one statement per
 /// grantee and kind of change.
 fn diff_acl(on: &str, column: Option<&str>, from: &[Grant], to: &[Grant]) -> Vec<Stmt> {

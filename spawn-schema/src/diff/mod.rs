@@ -146,6 +146,9 @@ pub(crate) fn compare(id: &ObjectId, from: &Object, to: &Object, ctx: &DiffConte
         (Object::EventTrigger(a), Object::EventTrigger(b)) => {
             database_wide::compare_event_trigger(id, a, b)
         }
+        (Object::DefaultPrivileges(a), Object::DefaultPrivileges(b)) => {
+            Change::alter(meta::default_privileges(id, &a.grants, &b.grants))
+        }
         _ => Change::Recreate,
     };
     // Owner, comment and privileges are altered in place unless the object is recreated
@@ -243,6 +246,7 @@ pub(crate) fn create(
             Object::TextSearchConfiguration(c) => textsearch::create_configuration(id, c),
             Object::Publication(p) => vec![database_wide::create_publication(id, p)],
             Object::EventTrigger(e) => database_wide::create_event_trigger(id, e),
+            Object::DefaultPrivileges(p) => meta::default_privileges(id, &p.baseline, &p.grants),
         }
     };
     // Settings that no CREATE statement takes (and that implicit creations lack).
@@ -303,6 +307,9 @@ pub(crate) fn drop(id: &ObjectId, object: &Object) -> Vec<Stmt> {
         }
         (ObjectKind::Publication, _) => format!("DROP PUBLICATION {}", ident(&id.name)),
         (ObjectKind::EventTrigger, _) => format!("DROP EVENT TRIGGER {}", ident(&id.name)),
+        (ObjectKind::DefaultPrivileges, Object::DefaultPrivileges(p)) => {
+            return meta::default_privileges(id, &p.grants, &p.baseline);
+        }
         (kind, _) => {
             tracing::warn!(?kind, %id, "object does not match its kind; not dropped");
             return Vec::new();

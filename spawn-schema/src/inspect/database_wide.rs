@@ -1,10 +1,12 @@
 //! Objects of the database rather than of a schema: casts, publications and event
-//! triggers. They are read only when no `schemas` option restricts the inspection (a
-//! publication or an event trigger belongs to none of them).
+//! triggers, read only when no `schemas` option restricts the inspection (a publication or
+//! an event trigger belongs to none of them); and default privileges (of all schemas, or of
+//! one the options include), read with the privileges only.
 
-use super::{not_extension_member, split_us, Catalog, Cols, Inspector};
+use super::{not_extension_member, ns_filter, parse_grants, split_us, Catalog, Cols, Inspector};
 use crate::model::{
-    Cast, DepKind, Dependency, EventTrigger, Object, ObjectId, ObjectKind, Publication,
+    Cast, DefaultPrivileges, DepKind, Dependency, EventTrigger, Meta, Object, ObjectId, ObjectKind,
+    Publication,
 };
 use crate::SchemaError;
 
@@ -133,6 +135,57 @@ impl Inspector {
                 meta: self.meta(&c, 6, Catalog::EventTrigger)?,
             };
             self.insert(id, Object::EventTrigger(Box::new(trigger)));
+        }
+        Ok(())
+    }
+
+    pub(super) async fn default_privileges(&mut self) -> Result<(), SchemaError> {
+        if !self.options.with_privileges {
+            return Ok(());
+        }
+        let explode = |acl: &str| {
+            format!(
+                "ARRAY(SELECT coalesce(pg_get_userbyid(nullif(a.grantee, 0)), '') || chr(31) || \
+                 a.privilege_type || chr(31) || a.is_grantable::text FROM aclexplode({acl}) a ORDER BY 1)"
+            )
+        };
+        let sql = format!(
+            "SELECT d.oid::int8, coalesce(n.nspname, '')::text, pg_get_userbyid(d.defaclrole)::text, \
+             d.defaclobjtype::text, {grants}, \
+             CASE WHEN d.defaclnamespace = 0 THEN {baseline} ELSE '{{}}'::text[] END \
+             FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace \
+             WHERE (d.defaclnamespace = 0 OR {ns}) AND cardinality($3::int8[]) >= 0",
+            grants = explode("d.defaclacl"),
+            baseline = explode(
+                "acldefault(CASE d.defaclobjtype WHEN 'S' THEN 's' WHEN 'T' THEN 'T' \
+                 WHEN 'n' THEN 'n' WHEN 'f' THEN 'f' ELSE 'r' END::\"char\", d.defaclrole)"
+            ),
+            ns = ns_filter("n"),
+        );
+        for row in self.fetch("default privileges", &sql).await? {
+            let c = Cols::new(&row, "default privileges");
+            let schema: String = c.get(1)?;
+            let kind = match c.get::<String>(3)?.as_str() {
+                "S" => "SEQUENCES",
+                "f" => "FUNCTIONS",
+                "T" => "TYPES",
+                "n" => "SCHEMAS",
+                _ => "TABLES",
+            };
+            let id = self.id(ObjectKind::DefaultPrivileges, &schema, c.get(2)?, kind);
+            if !schema.is_empty() {
+                self.extra_deps.push(Dependency {
+                    from: id.clone(),
+                    to: ObjectId::new(ObjectKind::Schema, "", &schema),
+                    kind: DepKind::Auto,
+                });
+            }
+            let privileges = DefaultPrivileges {
+                grants: parse_grants(&c.get::<Vec<String>>(4)?),
+                baseline: parse_grants(&c.get::<Vec<String>>(5)?),
+                meta: Meta::default(),
+            };
+            self.insert(id, Object::DefaultPrivileges(Box::new(privileges)));
         }
         Ok(())
     }

@@ -393,6 +393,7 @@ impl Inspector {
         self.casts().await?;
         self.publications().await?;
         self.event_triggers().await?;
+        self.default_privileges().await?;
         Ok(())
     }
 
@@ -815,7 +816,7 @@ impl MetaRow for copyout::CopyCols<'_> {
     }
 }
 
-fn parse_grants(items: &[String]) -> Vec<Grant> {
+pub(crate) fn parse_grants(items: &[String]) -> Vec<Grant> {
     let mut grants: Vec<Grant> = items
         .iter()
         .filter_map(|item| {

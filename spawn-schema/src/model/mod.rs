@@ -108,6 +108,10 @@ pub enum ObjectKind {
     Publication,
     /// An event trigger; `name` only.
     EventTrigger,
+    /// `ALTER DEFAULT PRIVILEGES` of a role (`name`) for one kind of object (`sub`: `TABLES`,
+    /// `SEQUENCES`, `FUNCTIONS`, `TYPES` or `SCHEMAS`), in a schema (`schema`, or empty for
+    /// all schemas). Inspected with the privileges only.
+    DefaultPrivileges,
 }
 
 impl ObjectKind {
@@ -140,6 +144,7 @@ impl ObjectKind {
             ObjectKind::TextSearchConfiguration => "text search configuration",
             ObjectKind::Publication => "publication",
             ObjectKind::EventTrigger => "event trigger",
+            ObjectKind::DefaultPrivileges => "default privileges",
         }
     }
 
@@ -334,6 +339,14 @@ impl fmt::Display for ObjectId {
             | ObjectKind::Publication
             | ObjectKind::EventTrigger => write!(f, "{}", self.name),
             ObjectKind::Cast => write!(f, "({})", self.name),
+            ObjectKind::DefaultPrivileges if self.schema.is_empty() => {
+                write!(f, "for role {} on {}", self.name, self.sub)
+            }
+            ObjectKind::DefaultPrivileges => write!(
+                f,
+                "for role {} in schema {} on {}",
+                self.name, self.schema, self.sub
+            ),
             ObjectKind::Function => write!(f, "{}.{}({})", self.schema, self.name, self.sub),
             _ if self.sub.is_empty() => write!(f, "{}.{}", self.schema, self.name),
             ObjectKind::Column | ObjectKind::ColumnDefault => {

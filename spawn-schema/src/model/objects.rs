@@ -79,6 +79,8 @@ pub enum Object {
     Publication(Box<Publication>),
     /// An event trigger.
     EventTrigger(Box<EventTrigger>),
+    /// Default privileges.
+    DefaultPrivileges(Box<DefaultPrivileges>),
 }
 
 impl Object {
@@ -110,6 +112,7 @@ impl Object {
             Object::TextSearchConfiguration(o) => &o.meta,
             Object::Publication(o) => &o.meta,
             Object::EventTrigger(o) => &o.meta,
+            Object::DefaultPrivileges(o) => &o.meta,
         }
     }
 }
@@ -492,5 +495,17 @@ pub struct EventTrigger {
     /// `evtenabled`: `O`, `D`, `R` or `A`.
     pub enabled: String,
     /// Owner, comment.
+    pub meta: Meta,
+}
+
+/// The privileges a role's new objects of one kind get (`ALTER DEFAULT PRIVILEGES`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefaultPrivileges {
+    /// The privileges new objects get.
+    pub grants: Vec<Grant>,
+    /// What they get without this entry: the built-in defaults for all schemas, nothing
+    /// more in one schema.
+    pub baseline: Vec<Grant>,
+    /// Unused (default privileges have no owner or comment); kept so every object has one.
     pub meta: Meta,
 }
