@@ -46,9 +46,21 @@ pub(crate) fn designator(id: &ObjectId, object: &Object) -> Designator {
             let s = format!("SEQUENCE {name}");
             d(s.clone(), Some(s.clone()), Some(s))
         }
+        (ObjectKind::Table, Object::Table(t)) if t.foreign.is_some() => {
+            let s = format!("FOREIGN TABLE {name}");
+            d(s.clone(), Some(s), Some(format!("TABLE {name}")))
+        }
         (ObjectKind::Table, _) => {
             let s = format!("TABLE {name}");
             d(s.clone(), Some(s.clone()), Some(s))
+        }
+        (ObjectKind::ForeignServer, _) => {
+            let s = format!("SERVER {}", ident(&id.name));
+            d(
+                s.clone(),
+                Some(s),
+                Some(format!("FOREIGN SERVER {}", ident(&id.name))),
+            )
         }
         (ObjectKind::View, _) => d(
             format!("VIEW {name}"),
@@ -79,6 +91,10 @@ pub(crate) fn designator(id: &ObjectId, object: &Object) -> Designator {
             d(s.clone(), Some(s), None)
         }
         (ObjectKind::Rule, _) => d(format!("RULE {} ON {name}", ident(&id.sub)), None, None),
+        (ObjectKind::Operator, _) => {
+            let s = format!("OPERATOR {}", super::operators::signature(id));
+            d(s.clone(), Some(s), None)
+        }
         (ObjectKind::Cast, _) => d(format!("CAST ({})", id.name), None, None),
         (ObjectKind::TextSearchDictionary, _) => {
             let s = format!("TEXT SEARCH DICTIONARY {name}");

@@ -5,7 +5,9 @@
 //! ordering of all those statements is [`crate::plan`]'s job.
 
 mod database_wide;
+mod foreign;
 mod meta;
+mod operators;
 pub(crate) mod renames;
 mod routines;
 mod rules;
@@ -131,6 +133,16 @@ pub(crate) fn compare(id: &ObjectId, from: &Object, to: &Object, ctx: &DiffConte
             recreate_unless(a.definition == b.definition)
         }
         (Object::Rule(a), Object::Rule(b)) => rules::compare_rule(id, a, b),
+        (Object::ForeignServer(a), Object::ForeignServer(b)) => foreign::compare_server(id, a, b),
+        (Object::Operator(a), Object::Operator(b)) => recreate_unless(
+            a.function == b.function
+                && a.commutator == b.commutator
+                && a.negator == b.negator
+                && a.restrict == b.restrict
+                && a.join == b.join
+                && a.hashes == b.hashes
+                && a.merges == b.merges,
+        ),
         (Object::Cast(a), Object::Cast(b)) => recreate_unless(
             a.method == b.method && a.function == b.function && a.context == b.context,
         ),
@@ -241,6 +253,8 @@ pub(crate) fn create(
             Object::Policy(p) => vec![tables::create_policy(id, p)],
             Object::Statistics(s) => vec![Stmt::new(s.definition.clone())],
             Object::Rule(r) => rules::create_rule(id, r),
+            Object::Operator(o) => vec![operators::create_operator(id, o)],
+            Object::ForeignServer(s) => vec![foreign::create_server(id, s)],
             Object::Cast(c) => vec![database_wide::create_cast(c)],
             Object::TextSearchDictionary(d) => vec![textsearch::create_dictionary(id, d)],
             Object::TextSearchConfiguration(c) => textsearch::create_configuration(id, c),
@@ -278,7 +292,11 @@ pub(crate) fn drop(id: &ObjectId, object: &Object) -> Vec<Stmt> {
             format!("DROP {} {}", f.keyword(), routines::signature(id, f))
         }
         (ObjectKind::Sequence, _) => format!("DROP SEQUENCE {name}"),
+        (ObjectKind::Table, Object::Table(t)) if t.foreign.is_some() => {
+            format!("DROP FOREIGN TABLE {name}")
+        }
         (ObjectKind::Table, _) => format!("DROP TABLE {name}"),
+        (ObjectKind::ForeignServer, _) => format!("DROP SERVER {}", ident(&id.name)),
         (ObjectKind::Column, _) => format!("ALTER TABLE {name} DROP COLUMN {}", ident(&id.sub)),
         (ObjectKind::ColumnDefault, _) => format!(
             "ALTER TABLE {name} ALTER COLUMN {} DROP DEFAULT",
@@ -300,6 +318,7 @@ pub(crate) fn drop(id: &ObjectId, object: &Object) -> Vec<Stmt> {
         (ObjectKind::Policy, _) => format!("DROP POLICY {}", on_table()),
         (ObjectKind::Statistics, _) => format!("DROP STATISTICS {name}"),
         (ObjectKind::Rule, _) => format!("DROP RULE {}", on_table()),
+        (ObjectKind::Operator, _) => format!("DROP OPERATOR {}", operators::signature(id)),
         (ObjectKind::Cast, _) => format!("DROP CAST ({})", id.name),
         (ObjectKind::TextSearchDictionary, _) => format!("DROP TEXT SEARCH DICTIONARY {name}"),
         (ObjectKind::TextSearchConfiguration, _) => {

@@ -41,16 +41,17 @@ pub(crate) fn create_table(id: &ObjectId, t: &Table, ctx: &DiffContext) -> Vec<S
             .filter(|(_, c)| c.is_local)
             .map(|(cid, c)| format!("    {}", column_definition(&cid.sub, c)))
             .collect();
+        let kind = match (t.unlogged, &t.foreign) {
+            (_, Some(_)) => "FOREIGN ",
+            (true, None) => "UNLOGGED ",
+            (false, None) => "",
+        };
         sql.push_str(&format!(
-            "CREATE {}TABLE {name} (\n{}\n)",
-            if t.unlogged { "UNLOGGED " } else { "" },
+            "CREATE {kind}TABLE {name} (\n{}\n)",
             columns.join(",\n")
         ));
         if columns.is_empty() {
-            sql = format!(
-                "CREATE {}TABLE {name} ()",
-                if t.unlogged { "UNLOGGED " } else { "" }
-            );
+            sql = format!("CREATE {kind}TABLE {name} ()");
         }
         if !t.inherits.is_empty() {
             let parents: Vec<String> = t.inherits.iter().map(|(s, n)| qualified(s, n)).collect();
@@ -65,6 +66,15 @@ pub(crate) fn create_table(id: &ObjectId, t: &Table, ctx: &DiffContext) -> Vec<S
     }
     if !t.options.is_empty() {
         sql.push_str(&format!(" WITH ({})", t.options.join(", ")));
+    }
+    if let Some(foreign) = &t.foreign {
+        // A foreign table has no row security or replica identity of its own.
+        sql.push_str(&format!(
+            " SERVER {}{}",
+            ident(&foreign.server),
+            super::foreign::options_clause(&foreign.options)
+        ));
+        return vec![Stmt::new(sql)];
     }
     let mut stmts = vec![Stmt::new(sql)];
     if t.rls_enabled {
@@ -100,6 +110,15 @@ pub(crate) fn compare_table(id: &ObjectId, a: &Table, b: &Table) -> Change {
     }
     let name = qualified(&id.schema, &id.name);
     let mut stmts = Vec::new();
+    match (&a.foreign, &b.foreign) {
+        (None, None) => {}
+        (Some(x), Some(y)) if x.server == y.server => {
+            if let Some(options) = super::foreign::alter_options(&x.options, &y.options) {
+                stmts.push(Stmt::new(format!("ALTER FOREIGN TABLE {name}{options}")));
+            }
+        }
+        _ => return Change::Recreate,
+    }
     if a.unlogged != b.unlogged {
         let to = if b.unlogged { "UNLOGGED" } else { "LOGGED" };
         stmts.push(Stmt::new(format!("ALTER TABLE {name} SET {to}")));

@@ -15,12 +15,15 @@ const WHOLE_DATABASE: &str =
     "cardinality($1::text[]) = 0 AND cardinality($2::text[]) >= 0 AND cardinality($3::int8[]) >= 0";
 
 impl Inspector {
+    /// Casts created by users (not those a range type makes to its multirange type).
     pub(super) async fn casts(&mut self) -> Result<(), SchemaError> {
         let sql = format!(
             "SELECT c.oid::int8, format_type(c.castsource, NULL), format_type(c.casttarget, NULL), \
              c.castmethod::text, CASE WHEN c.castfunc <> 0 THEN c.castfunc::regprocedure::text END, \
              c.castcontext::text \
-             FROM pg_cast c WHERE c.oid >= 16384 AND {WHOLE_DATABASE} AND {ext}",
+             FROM pg_cast c WHERE c.oid >= 16384 AND {WHOLE_DATABASE} AND {ext} \
+             AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_cast'::regclass \
+                             AND d.objid = c.oid AND d.deptype = 'i')",
             ext = not_extension_member("pg_cast", "c.oid"),
         );
         for row in self.fetch("casts", &sql).await? {

@@ -71,6 +71,8 @@ pub enum ObjectKind {
     Range,
     /// A function, procedure or aggregate; the signature holds the argument types.
     Function,
+    /// A foreign server (`CREATE SERVER`); `name` only.
+    ForeignServer,
     /// A sequence.
     Sequence,
     /// A table (regular or partitioned).
@@ -98,6 +100,9 @@ pub enum ObjectKind {
     /// A rewrite rule of a table or view other than a view's own (`CREATE RULE`); `name` is
     /// the relation, `sub` the rule.
     Rule,
+    /// An operator; `sub` is its argument types (`integer, integer`, `NONE` for a prefix
+    /// operator's left one).
+    Operator,
     /// A cast (`CREATE CAST`); `name` is `source AS target`, schema empty.
     Cast,
     /// A text search dictionary.
@@ -126,6 +131,7 @@ impl ObjectKind {
             ObjectKind::Composite => "composite type",
             ObjectKind::Range => "range type",
             ObjectKind::Function => "function",
+            ObjectKind::ForeignServer => "foreign server",
             ObjectKind::Sequence => "sequence",
             ObjectKind::Table => "table",
             ObjectKind::Column => "column",
@@ -139,6 +145,7 @@ impl ObjectKind {
             ObjectKind::Policy => "policy",
             ObjectKind::Statistics => "statistics",
             ObjectKind::Rule => "rule",
+            ObjectKind::Operator => "operator",
             ObjectKind::Cast => "cast",
             ObjectKind::TextSearchDictionary => "text search dictionary",
             ObjectKind::TextSearchConfiguration => "text search configuration",
@@ -170,7 +177,7 @@ impl ObjectKind {
 ///
 /// * top-level objects: `schema` + `name` (`sub` empty); schemas, extensions, publications,
 ///   event triggers and casts (`source AS target`) use `name` only;
-/// * functions: `sub` is the list of argument types, e.g. `integer, text[]`;
+/// * functions and operators: `sub` is the list of argument types, e.g. `integer, text[]`;
 /// * parts of a table (columns, defaults, constraints, triggers, policies, rules): `name` is
 ///   the table (or view, for rules) and `sub` the part's own name.
 ///
@@ -337,7 +344,8 @@ impl fmt::Display for ObjectId {
             ObjectKind::Schema
             | ObjectKind::Extension
             | ObjectKind::Publication
-            | ObjectKind::EventTrigger => write!(f, "{}", self.name),
+            | ObjectKind::EventTrigger
+            | ObjectKind::ForeignServer => write!(f, "{}", self.name),
             ObjectKind::Cast => write!(f, "({})", self.name),
             ObjectKind::DefaultPrivileges if self.schema.is_empty() => {
                 write!(f, "for role {} on {}", self.name, self.sub)
@@ -347,7 +355,9 @@ impl fmt::Display for ObjectId {
                 "for role {} in schema {} on {}",
                 self.name, self.schema, self.sub
             ),
-            ObjectKind::Function => write!(f, "{}.{}({})", self.schema, self.name, self.sub),
+            ObjectKind::Function | ObjectKind::Operator => {
+                write!(f, "{}.{}({})", self.schema, self.name, self.sub)
+            }
             _ if self.sub.is_empty() => write!(f, "{}.{}", self.schema, self.name),
             ObjectKind::Column | ObjectKind::ColumnDefault => {
                 write!(f, "{}.{}.{}", self.schema, self.name, self.sub)

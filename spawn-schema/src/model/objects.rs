@@ -45,6 +45,8 @@ pub enum Object {
     Range(Box<RangeType>),
     /// A function, procedure or aggregate.
     Function(Box<Function>),
+    /// A foreign server.
+    ForeignServer(Box<ForeignServer>),
     /// A sequence.
     Sequence(Box<Sequence>),
     /// A table.
@@ -69,6 +71,8 @@ pub enum Object {
     Statistics(Box<Statistics>),
     /// A rewrite rule.
     Rule(Box<Rule>),
+    /// An operator.
+    Operator(Box<Operator>),
     /// A cast.
     Cast(Box<Cast>),
     /// A text search dictionary.
@@ -95,6 +99,7 @@ impl Object {
             Object::Composite(o) => &o.meta,
             Object::Range(o) => &o.meta,
             Object::Function(o) => &o.meta,
+            Object::ForeignServer(o) => &o.meta,
             Object::Sequence(o) => &o.meta,
             Object::Table(o) => &o.meta,
             Object::Column(o) => &o.meta,
@@ -107,6 +112,7 @@ impl Object {
             Object::Policy(o) => &o.meta,
             Object::Statistics(o) => &o.meta,
             Object::Rule(o) => &o.meta,
+            Object::Operator(o) => &o.meta,
             Object::Cast(o) => &o.meta,
             Object::TextSearchDictionary(o) => &o.meta,
             Object::TextSearchConfiguration(o) => &o.meta,
@@ -285,6 +291,8 @@ pub struct Table {
     pub partition_of: Option<PartitionOf>,
     /// Table access method, when not `heap`.
     pub access_method: Option<String>,
+    /// The server and options of a foreign table.
+    pub foreign: Option<ForeignTable>,
     /// Owner, comment, privileges.
     pub meta: Meta,
 }
@@ -507,5 +515,50 @@ pub struct DefaultPrivileges {
     /// more in one schema.
     pub baseline: Vec<Grant>,
     /// Unused (default privileges have no owner or comment); kept so every object has one.
+    pub meta: Meta,
+}
+
+/// An operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operator {
+    /// The function (`regproc`, schema-qualified unless in `pg_catalog`).
+    pub function: String,
+    /// `COMMUTATOR`, as `OPERATOR(schema.name)`.
+    pub commutator: Option<String>,
+    /// `NEGATOR`, as `OPERATOR(schema.name)`.
+    pub negator: Option<String>,
+    /// `RESTRICT` estimator.
+    pub restrict: Option<String>,
+    /// `JOIN` estimator.
+    pub join: Option<String>,
+    /// `HASHES`.
+    pub hashes: bool,
+    /// `MERGES`.
+    pub merges: bool,
+    /// Owner, comment.
+    pub meta: Meta,
+}
+
+/// What makes a table a foreign table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignTable {
+    /// The foreign server.
+    pub server: String,
+    /// Its options, as `key=value`, in catalog order.
+    pub options: Vec<String>,
+}
+
+/// A foreign server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignServer {
+    /// The foreign-data wrapper.
+    pub wrapper: String,
+    /// `TYPE`.
+    pub server_type: Option<String>,
+    /// `VERSION`.
+    pub version: Option<String>,
+    /// Its options, as `key=value`, in catalog order.
+    pub options: Vec<String>,
+    /// Owner, comment, privileges (`USAGE`).
     pub meta: Meta,
 }
