@@ -755,18 +755,20 @@ fn order(ctx: &DiffContext, nodes: &BTreeMap<ObjectId, Node>) -> Vec<Step> {
         let (rx, ry) = (drop_root(&dep.from), drop_root(&dep.to));
         // An inherited column is dropped once it is its table's own: after its table leaves
         // the parent (`NO INHERIT`), or the parent's column is dropped `ONLY`.
-        if x.drops() && x.dropped_with.is_none() && is_inherited_column(ctx.source, &dep.from) {
-            if y.drop_only
-                || (y.state == State::Alter && dep.from.owning_table() == Some(dep.to.clone()))
-            {
-                let phase = if y.drop_only {
-                    Phase::Drop
-                } else {
-                    Phase::Alter
-                };
-                add(step(&dep.to, phase), step(&dep.from, Phase::Drop));
-                continue;
-            }
+        let own_table_leaves =
+            y.state == State::Alter && dep.from.owning_table().as_ref() == Some(&dep.to);
+        if x.drops()
+            && x.dropped_with.is_none()
+            && (y.drop_only || own_table_leaves)
+            && is_inherited_column(ctx.source, &dep.from)
+        {
+            let phase = if y.drop_only {
+                Phase::Drop
+            } else {
+                Phase::Alter
+            };
+            add(step(&dep.to, phase), step(&dep.from, Phase::Drop));
+            continue;
         }
         if x.drops() && y.drops() && rx != ry {
             add(step(&rx, Phase::Drop), step(&ry, Phase::Drop));
