@@ -35,6 +35,7 @@ own_cases! {
     inheritance,
     inherited_column_local,
     matview_indexes,
+    operator_classes,
     operators,
     partition_index_names,
     partitions,

@@ -95,6 +95,14 @@ pub(crate) fn designator(id: &ObjectId, object: &Object) -> Designator {
             let s = format!("OPERATOR {}", super::operators::signature(id));
             d(s.clone(), Some(s), None)
         }
+        (ObjectKind::OperatorFamily, _) => {
+            let s = format!("OPERATOR FAMILY {}", super::opclasses::designation(id));
+            d(s.clone(), Some(s), None)
+        }
+        (ObjectKind::OperatorClass, _) => {
+            let s = format!("OPERATOR CLASS {}", super::opclasses::designation(id));
+            d(s.clone(), Some(s), None)
+        }
         (ObjectKind::Cast, _) => d(format!("CAST ({})", id.name), None, None),
         (ObjectKind::TextSearchDictionary, _) => {
             let s = format!("TEXT SEARCH DICTIONARY {name}");

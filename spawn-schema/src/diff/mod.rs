@@ -7,6 +7,7 @@
 mod database_wide;
 mod foreign;
 mod meta;
+mod opclasses;
 mod operators;
 pub(crate) mod renames;
 mod routines;
@@ -143,6 +144,16 @@ pub(crate) fn compare(id: &ObjectId, from: &Object, to: &Object, ctx: &DiffConte
                 && a.hashes == b.hashes
                 && a.merges == b.merges,
         ),
+        (Object::OperatorFamily(a), Object::OperatorFamily(b)) => {
+            recreate_unless(a.members == b.members)
+        }
+        (Object::OperatorClass(a), Object::OperatorClass(b)) => recreate_unless(
+            a.default == b.default
+                && a.input_type == b.input_type
+                && a.family == b.family
+                && a.storage == b.storage
+                && a.members == b.members,
+        ),
         (Object::Cast(a), Object::Cast(b)) => recreate_unless(
             a.method == b.method && a.function == b.function && a.context == b.context,
         ),
@@ -255,6 +266,8 @@ pub(crate) fn create(
             Object::Rule(r) => rules::create_rule(id, r),
             Object::Operator(o) => vec![operators::create_operator(id, o)],
             Object::ForeignServer(s) => vec![foreign::create_server(id, s)],
+            Object::OperatorFamily(f) => opclasses::create_family(id, f),
+            Object::OperatorClass(c) => vec![opclasses::create_class(id, c)],
             Object::Cast(c) => vec![database_wide::create_cast(c)],
             Object::TextSearchDictionary(d) => vec![textsearch::create_dictionary(id, d)],
             Object::TextSearchConfiguration(c) => textsearch::create_configuration(id, c),
@@ -319,6 +332,12 @@ pub(crate) fn drop(id: &ObjectId, object: &Object) -> Vec<Stmt> {
         (ObjectKind::Statistics, _) => format!("DROP STATISTICS {name}"),
         (ObjectKind::Rule, _) => format!("DROP RULE {}", on_table()),
         (ObjectKind::Operator, _) => format!("DROP OPERATOR {}", operators::signature(id)),
+        (ObjectKind::OperatorFamily, _) => {
+            format!("DROP OPERATOR FAMILY {}", opclasses::designation(id))
+        }
+        (ObjectKind::OperatorClass, _) => {
+            format!("DROP OPERATOR CLASS {}", opclasses::designation(id))
+        }
         (ObjectKind::Cast, _) => format!("DROP CAST ({})", id.name),
         (ObjectKind::TextSearchDictionary, _) => format!("DROP TEXT SEARCH DICTIONARY {name}"),
         (ObjectKind::TextSearchConfiguration, _) => {

@@ -103,6 +103,10 @@ pub enum ObjectKind {
     /// An operator; `sub` is its argument types (`integer, integer`, `NONE` for a prefix
     /// operator's left one).
     Operator,
+    /// An operator family; `sub` is its index access method.
+    OperatorFamily,
+    /// An operator class (with its members); `sub` is its index access method.
+    OperatorClass,
     /// A cast (`CREATE CAST`); `name` is `source AS target`, schema empty.
     Cast,
     /// A text search dictionary.
@@ -146,6 +150,8 @@ impl ObjectKind {
             ObjectKind::Statistics => "statistics",
             ObjectKind::Rule => "rule",
             ObjectKind::Operator => "operator",
+            ObjectKind::OperatorFamily => "operator family",
+            ObjectKind::OperatorClass => "operator class",
             ObjectKind::Cast => "cast",
             ObjectKind::TextSearchDictionary => "text search dictionary",
             ObjectKind::TextSearchConfiguration => "text search configuration",
@@ -347,6 +353,9 @@ impl fmt::Display for ObjectId {
             | ObjectKind::EventTrigger
             | ObjectKind::ForeignServer => write!(f, "{}", self.name),
             ObjectKind::Cast => write!(f, "({})", self.name),
+            ObjectKind::OperatorFamily | ObjectKind::OperatorClass => {
+                write!(f, "{}.{} using {}", self.schema, self.name, self.sub)
+            }
             ObjectKind::DefaultPrivileges if self.schema.is_empty() => {
                 write!(f, "for role {} on {}", self.name, self.sub)
             }

@@ -73,6 +73,10 @@ pub enum Object {
     Rule(Box<Rule>),
     /// An operator.
     Operator(Box<Operator>),
+    /// An operator family.
+    OperatorFamily(Box<OperatorFamily>),
+    /// An operator class.
+    OperatorClass(Box<OperatorClass>),
     /// A cast.
     Cast(Box<Cast>),
     /// A text search dictionary.
@@ -113,6 +117,8 @@ impl Object {
             Object::Statistics(o) => &o.meta,
             Object::Rule(o) => &o.meta,
             Object::Operator(o) => &o.meta,
+            Object::OperatorFamily(o) => &o.meta,
+            Object::OperatorClass(o) => &o.meta,
             Object::Cast(o) => &o.meta,
             Object::TextSearchDictionary(o) => &o.meta,
             Object::TextSearchConfiguration(o) => &o.meta,
@@ -560,5 +566,33 @@ pub struct ForeignServer {
     /// Its options, as `key=value`, in catalog order.
     pub options: Vec<String>,
     /// Owner, comment, privileges (`USAGE`).
+    pub meta: Meta,
+}
+
+/// An operator family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorFamily {
+    /// Its loose members (not a class's), as written after `ALTER OPERATOR FAMILY … ADD`
+    /// (`OPERATOR 1 schema.<(type, type)`, `FUNCTION 1 (type, type) schema.f(type, type)`),
+    /// sorted.
+    pub members: Vec<String>,
+    /// Owner, comment.
+    pub meta: Meta,
+}
+
+/// An operator class.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorClass {
+    /// `DEFAULT`.
+    pub default: bool,
+    /// `FOR TYPE`.
+    pub input_type: String,
+    /// `FAMILY`, schema-qualified.
+    pub family: String,
+    /// `STORAGE`, when it has one.
+    pub storage: Option<String>,
+    /// Its members, as written after `AS`, sorted.
+    pub members: Vec<String>,
+    /// Owner, comment.
     pub meta: Meta,
 }
