@@ -224,6 +224,9 @@ struct Node {
     after: Vec<(ObjectId, Phase)>,
     /// A dropped parent's column that its children keep: dropped `ONLY` from the parent.
     drop_only: bool,
+    /// A partition's index PostgreSQL creates under this existing partitioned index, to be
+    /// renamed to the target's name.
+    rename_under: Option<ObjectId>,
 }
 
 impl Node {
@@ -239,6 +242,7 @@ impl Node {
             attach_to: None,
             after: Vec::new(),
             drop_only: false,
+            rename_under: None,
         }
     }
     fn drops(&self) -> bool {
@@ -301,6 +305,7 @@ fn build(source: &Schema, target: &Schema, options: &Options) -> Plan {
     lap("propagated");
     mark_implicit(&ctx, &source_graph, &target_graph, &mut nodes);
     attach::partition_indexes(&ctx, &target_graph, &mut nodes);
+    attach::rename_partition_indexes(&ctx, &target_graph, &mut nodes);
     lap("implicit");
     let steps = order(&ctx, &nodes);
     lap("ordered");
@@ -712,6 +717,11 @@ fn order(ctx: &DiffContext, nodes: &BTreeMap<ObjectId, Node>) -> Vec<Step> {
             if let Some(parent) = &node.attach_to {
                 stmts.insert(1.min(stmts.len()), attach::attach_statement(parent, id));
             }
+            if let (Some(parent), Some(Object::Index(index))) =
+                (&node.rename_under, ctx.target.objects.get(id))
+            {
+                stmts.insert(0, attach::rename_statement(parent, id, &index.table));
+            }
             push(Phase::Create, stmts);
         }
     }
@@ -900,6 +910,11 @@ fn order(ctx: &DiffContext, nodes: &BTreeMap<ObjectId, Node>) -> Vec<Step> {
                     {
                         add(Some(s), step(id, Phase::Create));
                     }
+                }
+                // An attached table's index PostgreSQL would take for a partitioned index's
+                // copy is dropped first, when the target has it no more.
+                for part in parts_of.get(&child).into_iter().flatten() {
+                    add(step(part, Phase::Drop), step(id, Phase::Create));
                 }
             }
         }

@@ -8,6 +8,10 @@
 //! attached with `ALTER INDEX … ATTACH PARTITION`, level by level for sub-partitions. The
 //! partitioned index is created once its table's partitions are attached: a partition
 //! attached later would get an index of PostgreSQL's naming.
+//!
+//! A partition created or attached under a partitioned index that exists already gets its
+//! copy from PostgreSQL, under a name of PostgreSQL's choosing (or an existing index's, which
+//! it attaches): the plan renames it to the target's name, finding it by its parent and table.
 
 use std::collections::BTreeMap;
 
@@ -15,7 +19,7 @@ use super::{Node, Phase, State};
 use crate::deps::Graph;
 use crate::diff::{DiffContext, Stmt};
 use crate::model::{Object, ObjectId, ObjectKind};
-use crate::render::qualified;
+use crate::render::{literal, qualified};
 
 /// Whether an index definition is that of a partitioned table's index.
 pub(super) fn is_partitioned(definition: &str) -> bool {
@@ -86,4 +90,68 @@ pub(super) fn partition_indexes(
             node.after.extend(after);
         }
     }
+}
+
+/// Makes the partitions' indexes that PostgreSQL creates by itself (a partition created or
+/// attached under an existing partitioned index) be renamed to the target's names.
+pub(super) fn rename_partition_indexes(
+    ctx: &DiffContext,
+    target_graph: &Graph,
+    nodes: &mut BTreeMap<ObjectId, Node>,
+) {
+    let mut renames = Vec::new();
+    for (id, node) in nodes.iter() {
+        if id.kind != ObjectKind::Index || !node.creates() || !node.created_implicitly {
+            continue;
+        }
+        if node.created_by.is_some() {
+            continue;
+        }
+        let Some(Object::Index(index)) = ctx.target.objects.get(id) else {
+            continue;
+        };
+        if !index.inherited {
+            continue;
+        }
+        let parent = target_graph
+            .dependencies(id)
+            .map(|(to, _)| to)
+            .find(|to| to.kind == ObjectKind::Index)
+            .cloned();
+        if let Some(parent) = parent {
+            let partition = ObjectId::new(ObjectKind::Partition, &index.table.0, &index.table.1);
+            let attached = nodes.get(&partition).is_some_and(Node::creates);
+            renames.push((id.clone(), parent, attached.then_some(partition)));
+        }
+    }
+    for (id, parent, partition) in renames {
+        if let Some(node) = nodes.get_mut(&id) {
+            node.rename_under = Some(parent);
+            node.after.extend(partition.map(|p| (p, Phase::Create)));
+        }
+    }
+}
+
+/// Renames the index PostgreSQL made for `child`'s table under `parent` to `child`'s name
+/// (a `DO` block: PostgreSQL chose the name).
+pub(super) fn rename_statement(
+    parent: &ObjectId,
+    child: &ObjectId,
+    table: &(String, String),
+) -> Stmt {
+    Stmt::new(format!(
+        "DO $spawn$DECLARE made name; BEGIN \
+         SELECT c.relname INTO made FROM pg_catalog.pg_inherits h \
+         JOIN pg_catalog.pg_index x ON x.indexrelid = h.inhrelid \
+         JOIN pg_catalog.pg_class c ON c.oid = h.inhrelid \
+         WHERE h.inhparent = {}::pg_catalog.regclass AND x.indrelid = {}::pg_catalog.regclass; \
+         IF made IS DISTINCT FROM {} THEN \
+         EXECUTE pg_catalog.format('ALTER INDEX %I.%I RENAME TO %I', {}, made, {}); \
+         END IF; END$spawn$",
+        literal(&qualified(&parent.schema, &parent.name)),
+        literal(&qualified(&table.0, &table.1)),
+        literal(&child.name),
+        literal(&child.schema),
+        literal(&child.name),
+    ))
 }
