@@ -13,6 +13,8 @@
 //!    alters sit between what they need. Ties are broken by phase, then by identity, so the
 //!    output is deterministic.
 
+mod attach;
+
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap, VecDeque};
 use std::fmt::Write as _;
@@ -215,6 +217,16 @@ struct Node {
     /// something outside the plan, e.g. an inherited column).
     created_by: Option<ObjectId>,
     created_implicitly: bool,
+    /// A partition's index created by the plan and then attached to this partitioned index.
+    attach_to: Option<ObjectId>,
+    /// Steps before this object's creation: the attachment of the partitions of a
+    /// partitioned index, the `INHERIT` of a table that gets a parent's new column.
+    after: Vec<(ObjectId, Phase)>,
+    /// A dropped parent's column that its children keep: dropped `ONLY` from the parent.
+    drop_only: bool,
+    /// A partition's index PostgreSQL creates under this existing partitioned index, to be
+    /// renamed to the target's name.
+    rename_under: Option<ObjectId>,
 }
 
 impl Node {
@@ -227,6 +239,10 @@ impl Node {
             dropped_with: None,
             created_by: None,
             created_implicitly: false,
+            attach_to: None,
+            after: Vec::new(),
+            drop_only: false,
+            rename_under: None,
         }
     }
     fn drops(&self) -> bool {
@@ -288,6 +304,8 @@ fn build(source: &Schema, target: &Schema, options: &Options) -> Plan {
     }
     lap("propagated");
     mark_implicit(&ctx, &source_graph, &target_graph, &mut nodes);
+    attach::partition_indexes(&ctx, &target_graph, &mut nodes);
+    attach::rename_partition_indexes(&ctx, &target_graph, &mut nodes);
     lap("implicit");
     let steps = order(&ctx, &nodes);
     lap("ordered");
@@ -445,6 +463,13 @@ fn propagate(ctx: &DiffContext, graph: &Graph, nodes: &mut BTreeMap<ObjectId, No
                     }
                 }
             }
+            if xstate == State::Drop && keeps_inherited_column(ctx, &x, d) {
+                // Dropped `ONLY` from the parent, the child's column stays, as its own.
+                if let Some(xnode) = nodes.get_mut(&x) {
+                    xnode.drop_only = true;
+                }
+                continue;
+            }
             let state = if ctx.target.objects.contains_key(d) {
                 State::Recreate
             } else {
@@ -456,6 +481,37 @@ fn propagate(ctx: &DiffContext, graph: &Graph, nodes: &mut BTreeMap<ObjectId, No
             queue.push_back(d.clone());
         }
     }
+}
+
+/// Whether `table` inherits from `parent` in the target but not in the source (where it
+/// exists): it joins the parent with `INHERIT`.
+fn joins(ctx: &DiffContext, table: &ObjectId, parent: &ObjectId) -> bool {
+    let inherits = |schema: &Schema| {
+        matches!(schema.objects.get(table), Some(Object::Table(t))
+            if t.inherits.iter().any(|(s, n)| **s == *parent.schema && **n == *parent.name))
+    };
+    ctx.source.objects.contains_key(table) && inherits(ctx.target) && !inherits(ctx.source)
+}
+
+/// Whether `id` is an inherited column in `schema`.
+fn is_inherited_column(schema: &Schema, id: &ObjectId) -> bool {
+    matches!(schema.objects.get(id), Some(Object::Column(c)) if c.inherited)
+}
+
+/// Whether `child` is a column inherited from the dropped column `parent` that the target
+/// keeps in a table that is not a partition (whose columns always follow their parent's).
+fn keeps_inherited_column(ctx: &DiffContext, parent: &ObjectId, child: &ObjectId) -> bool {
+    let not_partition = |schema: &Schema| {
+        matches!(
+            child.owning_table().and_then(|t| schema.objects.get(&t)),
+            Some(Object::Table(t)) if t.partition_of.is_none()
+        )
+    };
+    parent.kind == ObjectKind::Column
+        && child.kind == ObjectKind::Column
+        && matches!(ctx.target.objects.get(child), Some(Object::Column(_)))
+        && not_partition(ctx.source)
+        && not_partition(ctx.target)
 }
 
 /// The table (or materialized view) an object is a part of.
@@ -504,6 +560,9 @@ fn mark_implicit(
 ) {
     let mut dropped_with = Vec::new();
     let mut created_by = Vec::new();
+    // (parent's new column, child table that joins the parent): the column is added once
+    // the table has joined (`INHERIT` wants every column the parent has then).
+    let mut joined: Vec<(ObjectId, ObjectId)> = Vec::new();
     for (id, node) in nodes.iter() {
         if node.drops() && node.state != State::Convert {
             let own_table = table_of(id, ctx.source);
@@ -550,9 +609,22 @@ fn mark_implicit(
                                 table
                                     .as_ref()
                                     .zip(parent.owning_table())
-                                    .is_some_and(|(t, p)| stays_child(ctx, nodes, t, &p))
+                                    .is_some_and(|(t, p)| {
+                                        stays_child(ctx, nodes, t, &p)
+                                            || (creates(parent) && joins(ctx, t, &p))
+                                    })
                             })
-                            .map(|parent| creates(&parent).then_some(parent)),
+                            .map(|parent| {
+                                let new_column = creates(&parent);
+                                if let (true, Some(t), Some(p)) =
+                                    (new_column, &table, parent.owning_table())
+                                {
+                                    if !stays_child(ctx, nodes, t, &p) {
+                                        joined.push((parent.clone(), t.clone()));
+                                    }
+                                }
+                                new_column.then_some(parent)
+                            }),
                         None => None,
                     }
                 }
@@ -573,6 +645,11 @@ fn mark_implicit(
     for (id, owner) in dropped_with {
         if let Some(n) = nodes.get_mut(&id) {
             n.dropped_with = Some(owner);
+        }
+    }
+    for (column, table) in joined {
+        if let Some(n) = nodes.get_mut(&column) {
+            n.after.push((table, Phase::Alter));
         }
     }
     for (id, creator) in created_by {
@@ -619,19 +696,32 @@ fn order(ctx: &DiffContext, nodes: &BTreeMap<ObjectId, Node>) -> Vec<Step> {
             State::Drop | State::Recreate | State::Create => {}
         }
         if node.drops() {
-            let stmts = match (&node.dropped_with, ctx.source.objects.get(id)) {
+            let mut stmts = match (&node.dropped_with, ctx.source.objects.get(id)) {
                 (None, Some(object)) => diff::drop(id, object),
                 _ => Vec::new(),
             };
+            if node.drop_only {
+                for stmt in &mut stmts {
+                    stmt.sql = stmt.sql.replacen("ALTER TABLE ", "ALTER TABLE ONLY ", 1);
+                }
+            }
             push(Phase::Drop, stmts);
         }
         if node.creates() {
-            let stmts = ctx
+            let mut stmts = ctx
                 .target
                 .objects
                 .get(id)
                 .map(|o| diff::create(id, o, ctx, node.created_implicitly))
                 .unwrap_or_default();
+            if let Some(parent) = &node.attach_to {
+                stmts.insert(1.min(stmts.len()), attach::attach_statement(parent, id));
+            }
+            if let (Some(parent), Some(Object::Index(index))) =
+                (&node.rename_under, ctx.target.objects.get(id))
+            {
+                stmts.insert(0, attach::rename_statement(parent, id, &index.table));
+            }
             push(Phase::Create, stmts);
         }
     }
@@ -673,6 +763,23 @@ fn order(ctx: &DiffContext, nodes: &BTreeMap<ObjectId, Node>) -> Vec<Step> {
             continue;
         };
         let (rx, ry) = (drop_root(&dep.from), drop_root(&dep.to));
+        // An inherited column is dropped once it is its table's own: after its table leaves
+        // the parent (`NO INHERIT`), or the parent's column is dropped `ONLY`.
+        let own_table_leaves =
+            y.state == State::Alter && dep.from.owning_table().as_ref() == Some(&dep.to);
+        if x.drops()
+            && x.dropped_with.is_none()
+            && (y.drop_only || own_table_leaves)
+            && is_inherited_column(ctx.source, &dep.from)
+        {
+            let phase = if y.drop_only {
+                Phase::Drop
+            } else {
+                Phase::Alter
+            };
+            add(step(&dep.to, phase), step(&dep.from, Phase::Drop));
+            continue;
+        }
         if x.drops() && y.drops() && rx != ry {
             add(step(&rx, Phase::Drop), step(&ry, Phase::Drop));
         }
@@ -704,6 +811,16 @@ fn order(ctx: &DiffContext, nodes: &BTreeMap<ObjectId, Node>) -> Vec<Step> {
         }
         if x.state == State::Alter && y.state == State::Alter {
             add(step(&dep.to, Phase::Alter), step(&dep.from, Phase::Alter));
+        }
+    }
+    // What must come before a creation (see `Node::after`).
+    for (id, node) in nodes {
+        for (before, phase) in &node.after {
+            let before = match phase {
+                Phase::Create => create_root(before),
+                _ => before.clone(),
+            };
+            add(step(&before, *phase), step(&create_root(id), Phase::Create));
         }
     }
     // An object is dropped before it is created again; a converted enum is cleaned up last.
@@ -793,6 +910,11 @@ fn order(ctx: &DiffContext, nodes: &BTreeMap<ObjectId, Node>) -> Vec<Step> {
                     {
                         add(Some(s), step(id, Phase::Create));
                     }
+                }
+                // An attached table's index PostgreSQL would take for a partitioned index's
+                // copy is dropped first, when the target has it no more.
+                for part in parts_of.get(&child).into_iter().flatten() {
+                    add(step(part, Phase::Drop), step(id, Phase::Create));
                 }
             }
         }

@@ -46,9 +46,21 @@ pub(crate) fn designator(id: &ObjectId, object: &Object) -> Designator {
             let s = format!("SEQUENCE {name}");
             d(s.clone(), Some(s.clone()), Some(s))
         }
+        (ObjectKind::Table, Object::Table(t)) if t.foreign.is_some() => {
+            let s = format!("FOREIGN TABLE {name}");
+            d(s.clone(), Some(s), Some(format!("TABLE {name}")))
+        }
         (ObjectKind::Table, _) => {
             let s = format!("TABLE {name}");
             d(s.clone(), Some(s.clone()), Some(s))
+        }
+        (ObjectKind::ForeignServer, _) => {
+            let s = format!("SERVER {}", ident(&id.name));
+            d(
+                s.clone(),
+                Some(s),
+                Some(format!("FOREIGN SERVER {}", ident(&id.name))),
+            )
         }
         (ObjectKind::View, _) => d(
             format!("VIEW {name}"),
@@ -76,6 +88,36 @@ pub(crate) fn designator(id: &ObjectId, object: &Object) -> Designator {
         (ObjectKind::Index, _) => d(format!("INDEX {name}"), None, None),
         (ObjectKind::Statistics, _) => {
             let s = format!("STATISTICS {name}");
+            d(s.clone(), Some(s), None)
+        }
+        (ObjectKind::Rule, _) => d(format!("RULE {} ON {name}", ident(&id.sub)), None, None),
+        (ObjectKind::Operator, _) => {
+            let s = format!("OPERATOR {}", super::operators::signature(id));
+            d(s.clone(), Some(s), None)
+        }
+        (ObjectKind::OperatorFamily, _) => {
+            let s = format!("OPERATOR FAMILY {}", super::opclasses::designation(id));
+            d(s.clone(), Some(s), None)
+        }
+        (ObjectKind::OperatorClass, _) => {
+            let s = format!("OPERATOR CLASS {}", super::opclasses::designation(id));
+            d(s.clone(), Some(s), None)
+        }
+        (ObjectKind::Cast, _) => d(format!("CAST ({})", id.name), None, None),
+        (ObjectKind::TextSearchDictionary, _) => {
+            let s = format!("TEXT SEARCH DICTIONARY {name}");
+            d(s.clone(), Some(s), None)
+        }
+        (ObjectKind::TextSearchConfiguration, _) => {
+            let s = format!("TEXT SEARCH CONFIGURATION {name}");
+            d(s.clone(), Some(s), None)
+        }
+        (ObjectKind::Publication, _) => {
+            let s = format!("PUBLICATION {}", ident(&id.name));
+            d(s.clone(), Some(s), None)
+        }
+        (ObjectKind::EventTrigger, _) => {
+            let s = format!("EVENT TRIGGER {}", ident(&id.name));
             d(s.clone(), Some(s), None)
         }
         _ => d(String::new(), None, None),
@@ -154,6 +196,19 @@ fn diff_meta(d: &Designator, from: &Meta, to: &Meta, ctx: &DiffContext) -> Vec<S
         stmts.extend(diff_acl(grant_on, d.column.as_deref(), from_acl, to_acl));
     }
     stmts
+}
+
+/// `ALTER DEFAULT PRIVILEGES … GRANT/REVOKE` statements turning one role's default privileges
+/// on a kind of object (in a schema, or in all) into another.
+pub(crate) fn default_privileges(id: &ObjectId, from: &[Grant], to: &[Grant]) -> Vec<Stmt> {
+    let mut prefix = format!("ALTER DEFAULT PRIVILEGES FOR ROLE {}", role(&id.name));
+    if !id.schema.is_empty() {
+        prefix.push_str(&format!(" IN SCHEMA {}", ident(&id.schema)));
+    }
+    diff_acl(&id.sub, None, from, to)
+        .into_iter()
+        .map(|stmt| Stmt::new(format!("{prefix} {}", stmt.sql)))
+        .collect()
 }
 
 /// REVOKE and GRANT statements turning one privilege list into another, one statement per

@@ -4,10 +4,16 @@
 //! dropped and recreated; [`create`] and [`drop`] render the statements of whole objects. The
 //! ordering of all those statements is [`crate::plan`]'s job.
 
+mod database_wide;
+mod foreign;
 mod meta;
+mod opclasses;
+mod operators;
 pub(crate) mod renames;
 mod routines;
+mod rules;
 mod tables;
+mod textsearch;
 mod types;
 
 use crate::model::{Object, ObjectId, ObjectKind, Schema};
@@ -114,7 +120,7 @@ pub(crate) fn compare(id: &ObjectId, from: &Object, to: &Object, ctx: &DiffConte
         }
         (Object::Partition(a), Object::Partition(b)) => recreate_unless(a == b),
         (Object::Constraint(a), Object::Constraint(b)) => tables::compare_constraint(id, a, b),
-        (Object::Index(a), Object::Index(b)) => recreate_unless(a.definition == b.definition),
+        (Object::Index(a), Object::Index(b)) => tables::compare_index(id, a, b),
         (Object::View(a), Object::View(b)) => routines::compare_view(id, a, b),
         (Object::Trigger(a), Object::Trigger(b)) => tables::compare_trigger(id, a, b),
         (Object::Policy(a), Object::Policy(b)) => recreate_unless(
@@ -126,6 +132,45 @@ pub(crate) fn compare(id: &ObjectId, from: &Object, to: &Object, ctx: &DiffConte
         ),
         (Object::Statistics(a), Object::Statistics(b)) => {
             recreate_unless(a.definition == b.definition)
+        }
+        (Object::Rule(a), Object::Rule(b)) => rules::compare_rule(id, a, b),
+        (Object::ForeignServer(a), Object::ForeignServer(b)) => foreign::compare_server(id, a, b),
+        (Object::Operator(a), Object::Operator(b)) => recreate_unless(
+            a.function == b.function
+                && a.commutator == b.commutator
+                && a.negator == b.negator
+                && a.restrict == b.restrict
+                && a.join == b.join
+                && a.hashes == b.hashes
+                && a.merges == b.merges,
+        ),
+        (Object::OperatorFamily(a), Object::OperatorFamily(b)) => {
+            recreate_unless(a.members == b.members)
+        }
+        (Object::OperatorClass(a), Object::OperatorClass(b)) => recreate_unless(
+            a.default == b.default
+                && a.input_type == b.input_type
+                && a.family == b.family
+                && a.storage == b.storage
+                && a.members == b.members,
+        ),
+        (Object::Cast(a), Object::Cast(b)) => recreate_unless(
+            a.method == b.method && a.function == b.function && a.context == b.context,
+        ),
+        (Object::TextSearchDictionary(a), Object::TextSearchDictionary(b)) => {
+            recreate_unless(a.template == b.template && a.options == b.options)
+        }
+        (Object::TextSearchConfiguration(a), Object::TextSearchConfiguration(b)) => {
+            textsearch::compare_configuration(id, a, b)
+        }
+        (Object::Publication(a), Object::Publication(b)) => {
+            database_wide::compare_publication(id, a, b)
+        }
+        (Object::EventTrigger(a), Object::EventTrigger(b)) => {
+            database_wide::compare_event_trigger(id, a, b)
+        }
+        (Object::DefaultPrivileges(a), Object::DefaultPrivileges(b)) => {
+            Change::alter(meta::default_privileges(id, &a.grants, &b.grants))
         }
         _ => Change::Recreate,
     };
@@ -218,8 +263,28 @@ pub(crate) fn create(
             Object::Trigger(t) => tables::create_trigger(id, t),
             Object::Policy(p) => vec![tables::create_policy(id, p)],
             Object::Statistics(s) => vec![Stmt::new(s.definition.clone())],
+            Object::Rule(r) => rules::create_rule(id, r),
+            Object::Operator(o) => vec![operators::create_operator(id, o)],
+            Object::ForeignServer(s) => vec![foreign::create_server(id, s)],
+            Object::OperatorFamily(f) => opclasses::create_family(id, f),
+            Object::OperatorClass(c) => vec![opclasses::create_class(id, c)],
+            Object::Cast(c) => vec![database_wide::create_cast(c)],
+            Object::TextSearchDictionary(d) => vec![textsearch::create_dictionary(id, d)],
+            Object::TextSearchConfiguration(c) => textsearch::create_configuration(id, c),
+            Object::Publication(p) => vec![database_wide::create_publication(id, p)],
+            Object::EventTrigger(e) => database_wide::create_event_trigger(id, e),
+            Object::DefaultPrivileges(p) => meta::default_privileges(id, &p.baseline, &p.grants),
         }
     };
+    // Settings that no CREATE statement takes (and that implicit creations lack).
+    match object {
+        Object::Column(c) => stmts.extend(
+            c.statistics
+                .map(|target| tables::column_statistics(id, target)),
+        ),
+        Object::Index(i) => stmts.extend(tables::index_statistics(id, &[], &i.statistics)),
+        _ => {}
+    }
     stmts.extend(meta::create_meta(id, object, ctx));
     stmts
 }
@@ -240,7 +305,11 @@ pub(crate) fn drop(id: &ObjectId, object: &Object) -> Vec<Stmt> {
             format!("DROP {} {}", f.keyword(), routines::signature(id, f))
         }
         (ObjectKind::Sequence, _) => format!("DROP SEQUENCE {name}"),
+        (ObjectKind::Table, Object::Table(t)) if t.foreign.is_some() => {
+            format!("DROP FOREIGN TABLE {name}")
+        }
         (ObjectKind::Table, _) => format!("DROP TABLE {name}"),
+        (ObjectKind::ForeignServer, _) => format!("DROP SERVER {}", ident(&id.name)),
         (ObjectKind::Column, _) => format!("ALTER TABLE {name} DROP COLUMN {}", ident(&id.sub)),
         (ObjectKind::ColumnDefault, _) => format!(
             "ALTER TABLE {name} ALTER COLUMN {} DROP DEFAULT",
@@ -261,6 +330,24 @@ pub(crate) fn drop(id: &ObjectId, object: &Object) -> Vec<Stmt> {
         (ObjectKind::Trigger, _) => format!("DROP TRIGGER {}", on_table()),
         (ObjectKind::Policy, _) => format!("DROP POLICY {}", on_table()),
         (ObjectKind::Statistics, _) => format!("DROP STATISTICS {name}"),
+        (ObjectKind::Rule, _) => format!("DROP RULE {}", on_table()),
+        (ObjectKind::Operator, _) => format!("DROP OPERATOR {}", operators::signature(id)),
+        (ObjectKind::OperatorFamily, _) => {
+            format!("DROP OPERATOR FAMILY {}", opclasses::designation(id))
+        }
+        (ObjectKind::OperatorClass, _) => {
+            format!("DROP OPERATOR CLASS {}", opclasses::designation(id))
+        }
+        (ObjectKind::Cast, _) => format!("DROP CAST ({})", id.name),
+        (ObjectKind::TextSearchDictionary, _) => format!("DROP TEXT SEARCH DICTIONARY {name}"),
+        (ObjectKind::TextSearchConfiguration, _) => {
+            format!("DROP TEXT SEARCH CONFIGURATION {name}")
+        }
+        (ObjectKind::Publication, _) => format!("DROP PUBLICATION {}", ident(&id.name)),
+        (ObjectKind::EventTrigger, _) => format!("DROP EVENT TRIGGER {}", ident(&id.name)),
+        (ObjectKind::DefaultPrivileges, Object::DefaultPrivileges(p)) => {
+            return meta::default_privileges(id, &p.grants, &p.baseline);
+        }
         (kind, _) => {
             tracing::warn!(?kind, %id, "object does not match its kind; not dropped");
             return Vec::new();

@@ -1,8 +1,8 @@
 //! Tables and their parts: columns, constraints, triggers, policies.
 
 use super::{Change, DiffContext, Stmt};
-use crate::model::{Column, Constraint, ObjectId, Policy, Table, Trigger};
-use crate::render::{ident, qualified, role};
+use crate::model::{Column, Constraint, Object, ObjectId, Policy, Schema, Table, Trigger};
+use crate::render::{ident, literal, qualified, role};
 use crate::safety;
 
 /// A column as written inside `CREATE TABLE` or after `ADD COLUMN` (defaults are separate).
@@ -41,16 +41,17 @@ pub(crate) fn create_table(id: &ObjectId, t: &Table, ctx: &DiffContext) -> Vec<S
             .filter(|(_, c)| c.is_local)
             .map(|(cid, c)| format!("    {}", column_definition(&cid.sub, c)))
             .collect();
+        let kind = match (t.unlogged, &t.foreign) {
+            (_, Some(_)) => "FOREIGN ",
+            (true, None) => "UNLOGGED ",
+            (false, None) => "",
+        };
         sql.push_str(&format!(
-            "CREATE {}TABLE {name} (\n{}\n)",
-            if t.unlogged { "UNLOGGED " } else { "" },
+            "CREATE {kind}TABLE {name} (\n{}\n)",
             columns.join(",\n")
         ));
         if columns.is_empty() {
-            sql = format!(
-                "CREATE {}TABLE {name} ()",
-                if t.unlogged { "UNLOGGED " } else { "" }
-            );
+            sql = format!("CREATE {kind}TABLE {name} ()");
         }
         if !t.inherits.is_empty() {
             let parents: Vec<String> = t.inherits.iter().map(|(s, n)| qualified(s, n)).collect();
@@ -65,6 +66,15 @@ pub(crate) fn create_table(id: &ObjectId, t: &Table, ctx: &DiffContext) -> Vec<S
     }
     if !t.options.is_empty() {
         sql.push_str(&format!(" WITH ({})", t.options.join(", ")));
+    }
+    if let Some(foreign) = &t.foreign {
+        // A foreign table has no row security or replica identity of its own.
+        sql.push_str(&format!(
+            " SERVER {}{}",
+            ident(&foreign.server),
+            super::foreign::options_clause(&foreign.options)
+        ));
+        return vec![Stmt::new(sql)];
     }
     let mut stmts = vec![Stmt::new(sql)];
     if t.rls_enabled {
@@ -100,6 +110,15 @@ pub(crate) fn compare_table(id: &ObjectId, a: &Table, b: &Table) -> Change {
     }
     let name = qualified(&id.schema, &id.name);
     let mut stmts = Vec::new();
+    match (&a.foreign, &b.foreign) {
+        (None, None) => {}
+        (Some(x), Some(y)) if x.server == y.server => {
+            if let Some(options) = super::foreign::alter_options(&x.options, &y.options) {
+                stmts.push(Stmt::new(format!("ALTER FOREIGN TABLE {name}{options}")));
+            }
+        }
+        _ => return Change::Recreate,
+    }
     if a.unlogged != b.unlogged {
         let to = if b.unlogged { "UNLOGGED" } else { "LOGGED" };
         stmts.push(Stmt::new(format!("ALTER TABLE {name} SET {to}")));
@@ -146,11 +165,18 @@ pub(crate) fn compare_table(id: &ObjectId, a: &Table, b: &Table) -> Change {
 }
 
 pub(crate) fn compare_column(id: &ObjectId, a: &Column, b: &Column, ctx: &DiffContext) -> Change {
+    // A column that becomes inherited only (its table joins a parent, or a parent gains it)
+    // stays local, and one that becomes local while still inherited stays inherited only: no
+    // DDL changes that (see `set_local`). A partition's columns stop being local when it is
+    // attached.
+    let local_changes = b.inherited && a.is_local != b.is_local && !is_partition(ctx.target, id);
     let same = a.data_type == b.data_type
         && a.not_null == b.not_null
         && a.collation == b.collation
         && a.identity == b.identity
-        && a.generated == b.generated;
+        && a.generated == b.generated
+        && a.statistics == b.statistics
+        && !local_changes;
     if same {
         return Change::Same;
     }
@@ -218,6 +244,12 @@ pub(crate) fn compare_column(id: &ObjectId, a: &Column, b: &Column, ctx: &DiffCo
     if !b.not_null && not_null_before && !follows_parent {
         stmts.push(alter("DROP NOT NULL".into()));
     }
+    if local_changes {
+        stmts.push(set_local(id, b.is_local));
+    }
+    if a.statistics != b.statistics {
+        stmts.push(column_statistics(id, b.statistics.unwrap_or(-1)));
+    }
     if stmts.is_empty() {
         Change::Same
     } else {
@@ -227,6 +259,75 @@ pub(crate) fn compare_column(id: &ObjectId, a: &Column, b: &Column, ctx: &DiffCo
             detaches: false,
         }
     }
+}
+
+/// `ALTER TABLE ONLY … ALTER COLUMN … SET STATISTICS` (-1: the default). `ONLY`: each
+/// column of a parent and of its children has its own.
+pub(crate) fn column_statistics(id: &ObjectId, target: i32) -> Stmt {
+    Stmt::new(format!(
+        "ALTER TABLE ONLY {} ALTER COLUMN {} SET STATISTICS {target}",
+        qualified(&id.schema, &id.name),
+        ident(&id.sub)
+    ))
+}
+
+/// `ALTER INDEX … ALTER COLUMN n SET STATISTICS` turning one index's statistics targets into
+/// another's (-1: the default). Set on a partitioned index, a target is set on its
+/// partitions' indexes too, which the plan alters after it.
+pub(crate) fn index_statistics(id: &ObjectId, from: &[(i32, i32)], to: &[(i32, i32)]) -> Vec<Stmt> {
+    let set = |number: i32, target: i32| {
+        Stmt::new(format!(
+            "ALTER INDEX {} ALTER COLUMN {number} SET STATISTICS {target}",
+            qualified(&id.schema, &id.name)
+        ))
+    };
+    let reset = from
+        .iter()
+        .filter(|(n, _)| !to.iter().any(|(m, _)| m == n))
+        .map(|(n, _)| set(*n, -1));
+    let changed = to
+        .iter()
+        .filter(|entry| !from.contains(entry))
+        .map(|(n, target)| set(*n, *target));
+    reset.chain(changed).collect()
+}
+
+/// An index whose definition is the same is altered in place (its statistics targets).
+pub(crate) fn compare_index(
+    id: &ObjectId,
+    a: &crate::model::Index,
+    b: &crate::model::Index,
+) -> Change {
+    if a.definition != b.definition {
+        return Change::Recreate;
+    }
+    Change::alter(index_statistics(id, &a.statistics, &b.statistics))
+}
+
+/// Marks an inherited column as defined locally too, or not.
+///
+/// PostgreSQL keeps an inherited column local when its table joins a parent (`INHERIT`) or
+/// its parent gains it (`ADD COLUMN` merges it), and refuses to drop an inherited column from
+/// the child; it clears the mark only by dropping the parent's column `ONLY` or by `NO
+/// INHERIT`, which both make it local for good. No DDL sets it either way while the column
+/// stays inherited: `pg_dump --binary-upgrade` writes `pg_attribute.attislocal` itself, and so
+/// does this statement (which needs a superuser). It changes what a later drop of the
+/// parent's column does to this one (kept when local), nothing else.
+fn set_local(id: &ObjectId, local: bool) -> Stmt {
+    Stmt::new(format!(
+        "UPDATE pg_catalog.pg_attribute SET attislocal = {local} \
+         WHERE attrelid = {}::pg_catalog.regclass AND attname = {}",
+        literal(&qualified(&id.schema, &id.name)),
+        literal(&id.sub)
+    ))
+}
+
+/// Whether the table of a part is a partition in `schema`.
+fn is_partition(schema: &Schema, part: &ObjectId) -> bool {
+    matches!(
+        part.owning_table().and_then(|t| schema.objects.get(&t)),
+        Some(Object::Table(t)) if t.partition_of.is_some()
+    )
 }
 
 pub(crate) fn compare_constraint(id: &ObjectId, a: &Constraint, b: &Constraint) -> Change {
@@ -326,8 +427,9 @@ pub(crate) fn create_index(
     index: &crate::model::Index,
     ctx: &super::DiffContext,
 ) -> Vec<Stmt> {
-    // An index on a partitioned table is created with its partitions' copies.
-    let mut stmts = vec![Stmt::new(index.definition.replacen(" ON ONLY ", " ON ", 1))];
+    // An index on a partitioned table is created `ON ONLY` it: the plan creates or attaches
+    // its partitions' copies under the target's names (see `plan::attach`).
+    let mut stmts = vec![Stmt::new(index.definition.clone())];
     let table = ObjectId::new(
         crate::model::ObjectKind::Table,
         &index.table.0,

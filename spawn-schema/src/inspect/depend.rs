@@ -18,18 +18,31 @@ WHERE d.deptype IN ('n', 'a', 'e') AND d.objid >= 16384 AND d.refobjid >= 16384
   AND cardinality($1::text[]) >= 0 AND cardinality($2::text[]) >= 0
   AND cardinality($3::int8[]) >= 0";
 
-/// What the rows of `pg_depend` need translated: the relation of each rewrite rule (a view's
-/// dependencies are its rule's), and the array type of each type that belongs to an
+/// What the rows of `pg_depend` need translated: the relation of each view's `_RETURN` rule
+/// (a view's dependencies are its rule's; other rules are objects of their own), the
+/// operator class or family each member operator and function of one belongs to (its
+/// dependencies are the class's or family's), and the array type of each type that belongs to an
 /// extension (`$3` holds the members), which belongs to the extension too.
 const DEPEND_AUX_SQL: &str = "\
 SELECT 'r', r.oid::int8, r.ev_class::int8 FROM pg_rewrite r
-WHERE r.oid >= 16384 AND cardinality($1::text[]) >= 0 AND cardinality($2::text[]) >= 0
+WHERE r.oid >= 16384 AND r.rulename = '_RETURN' AND cardinality($1::text[]) >= 0 AND cardinality($2::text[]) >= 0
 UNION ALL
 SELECT 't', t.oid::int8, t.typarray::int8 FROM pg_type t
-WHERE t.typarray <> 0 AND ('pg_type'::regclass::oid::int8 << 32 | t.oid::int8) = ANY($3::int8[])";
+WHERE t.typarray <> 0 AND ('pg_type'::regclass::oid::int8 << 32 | t.oid::int8) = ANY($3::int8[])
+UNION ALL
+SELECT CASE WHEN d.refclassid = 'pg_opclass'::regclass THEN 'c' ELSE 'f' END, d.objid::int8, d.refobjid::int8
+FROM pg_depend d
+WHERE d.classid IN ('pg_amop'::regclass, 'pg_amproc'::regclass) AND d.objid >= 16384
+  AND d.refclassid IN ('pg_opclass'::regclass, 'pg_opfamily'::regclass) AND d.deptype IN ('i', 'a')";
 
 /// `pg_rewrite`'s OID: a rule stands for its relation.
 const PG_REWRITE: i64 = 2618;
+/// `pg_amop`'s and `pg_amproc`'s OIDs: an operator class's or family's member stands for it.
+const PG_AMOP: i64 = 2602;
+const PG_AMPROC: i64 = 2603;
+/// `pg_opclass`'s and `pg_opfamily`'s OIDs.
+const PG_OPCLASS: i64 = 2616;
+const PG_OPFAMILY: i64 = 2753;
 
 /// One row of `pg_depend`: (catalog OID, object OID, sub-id) of both ends.
 #[derive(Debug, Clone, Copy)]
@@ -70,14 +83,26 @@ impl Inspector {
             .collect();
 
         let mut rule_relation: FastMap<i64, i64> = FastMap::default();
+        let mut member_owner: FastMap<i64, (i64, i64, i32)> = FastMap::default();
         for row in self.fetch("rules and array types", DEPEND_AUX_SQL).await? {
             let c = Cols::new(&row, "rules and array types");
             let (oid, other): (i64, i64) = (c.get(1)?, c.get(2)?);
-            if c.get::<&str>(0)? == "r" {
-                rule_relation.insert(oid, other);
-            } else if let Some(extension) = self.member_of.get(&(PG_TYPE, oid)).copied() {
-                self.member_of.insert((PG_TYPE, other), extension);
-                self.members.push(PG_TYPE << 32 | other);
+            match c.get::<&str>(0)? {
+                "r" => {
+                    rule_relation.insert(oid, other);
+                }
+                "c" => {
+                    member_owner.insert(oid, (PG_OPCLASS, other, 0));
+                }
+                "f" => {
+                    member_owner.insert(oid, (PG_OPFAMILY, other, 0));
+                }
+                _ => {
+                    if let Some(extension) = self.member_of.get(&(PG_TYPE, oid)).copied() {
+                        self.member_of.insert((PG_TYPE, other), extension);
+                        self.members.push(PG_TYPE << 32 | other);
+                    }
+                }
             }
         }
         self.members.sort_unstable();
@@ -86,11 +111,21 @@ impl Inspector {
                 if let Some(relation) = rule_relation.get(&end.1) {
                     *end = (PG_CLASS, *relation, 0);
                 }
+            } else if end.0 == PG_AMOP || end.0 == PG_AMPROC {
+                if let Some(owner) = member_owner.get(&end.1) {
+                    *end = *owner;
+                }
             }
         };
         for dep in &mut self.raw_deps {
+            let loose_member = dep.from.0 == PG_AMOP || dep.from.0 == PG_AMPROC;
             as_relation(&mut dep.from);
             as_relation(&mut dep.to);
+            // A family's loose member goes with its operator or function (automatically),
+            // the family stays: for the family, what it needs.
+            if loose_member && dep.from.0 == PG_OPFAMILY {
+                dep.automatic = false;
+            }
         }
         Ok(())
     }

@@ -23,6 +23,18 @@ fn numbers<T: std::str::FromStr>(c: &CopyCols<'_>, index: usize) -> Result<Vec<T
         .collect()
 }
 
+/// The statistics targets of an index's columns, read as `number=target` strings.
+fn index_statistics(items: Option<Vec<String>>) -> Vec<(i32, i32)> {
+    items
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|item| {
+            let (number, target) = item.split_once('=')?;
+            Some((number.parse().ok()?, target.parse().ok()?))
+        })
+        .collect()
+}
+
 /// Rounds of facts read on demand (a domain over a domain needs one per level) before the
 /// server is asked instead.
 const FACT_ROUNDS: usize = 3;
@@ -98,7 +110,9 @@ impl Inspector {
              h.inhparent::int8, i.indrelid::int8, i.indisunique, {nulls_not_distinct}, am.amname::text, \
              ic.relkind = 'I', i.indnkeyatts::int4, i.indkey::text, i.indclass::text, \
              i.indcollation::text, i.indoption::text, \
-             i.indexprs::text, i.indpred::text, ic.reloptions IS NOT NULL \
+             i.indexprs::text, i.indpred::text, ic.reloptions IS NOT NULL, \
+             CASE WHEN i.indexprs IS NOT NULL THEN ARRAY(SELECT a.attnum::int4 || '=' || a.attstattarget::int4 \
+               FROM pg_attribute a WHERE a.attrelid = i.indexrelid AND a.attstattarget >= 0 ORDER BY a.attnum) END \
              FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_namespace n ON n.oid = ic.relnamespace \
              JOIN pg_class tc ON tc.oid = i.indrelid JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
              JOIN pg_am am ON am.oid = ic.relam \
@@ -143,6 +157,7 @@ impl Inspector {
                 table: (raw.table_schema.clone(), raw.table_name.clone()),
                 definition: String::new(),
                 inherited: parent.is_some(),
+                statistics: index_statistics(c.get(22)?),
                 meta: self.meta(&c, 5, Catalog::Class)?,
             };
             self.pending_indexes.push((id, index, raw));

@@ -23,14 +23,20 @@
 
 mod constraintdef;
 mod copyout;
+mod database_wide;
 mod depend;
 mod exprdef;
+mod foreign;
 mod indexdef;
 mod indexes;
 mod namespaces;
 mod nodetree;
+mod opclasses;
+mod operators;
 mod relations;
 mod routines;
+mod rules;
+mod textsearch;
 mod types;
 
 use std::collections::HashMap;
@@ -356,7 +362,8 @@ impl Inspector {
     }
 
     /// Schemas, extensions, types, routines, sequences, tables and their columns (which need
-    /// their tables).
+    /// their tables); then foreign servers, rules, operators, operator families and classes,
+    /// text search objects, casts, publications, event triggers and default privileges.
     async fn read_first_half(&mut self) -> Result<(), SchemaError> {
         self.schemas().await?;
         self.extensions().await?;
@@ -369,6 +376,16 @@ impl Inspector {
         self.sequences().await?;
         self.tables().await?;
         self.columns().await?;
+        // The smaller kinds (read here: the second half takes longer).
+        self.foreign_servers().await?;
+        self.rules().await?;
+        self.operators().await?;
+        self.operator_classes().await?;
+        self.text_search().await?;
+        self.casts().await?;
+        self.publications().await?;
+        self.event_triggers().await?;
+        self.default_privileges().await?;
         Ok(())
     }
 
@@ -425,6 +442,16 @@ pub(crate) enum Catalog {
     Collation,
     Policy,
     StatisticExt,
+    Rewrite,
+    Operator,
+    OpFamily,
+    OpClass,
+    ForeignServer,
+    Cast,
+    TsDict,
+    TsConfig,
+    Publication,
+    EventTrigger,
 }
 
 impl Catalog {
@@ -443,6 +470,16 @@ impl Catalog {
             3456 => Catalog::Collation,
             3256 => Catalog::Policy,
             3381 => Catalog::StatisticExt,
+            2618 => Catalog::Rewrite,
+            2617 => Catalog::Operator,
+            2753 => Catalog::OpFamily,
+            2616 => Catalog::OpClass,
+            1417 => Catalog::ForeignServer,
+            2605 => Catalog::Cast,
+            3600 => Catalog::TsDict,
+            3602 => Catalog::TsConfig,
+            6104 => Catalog::Publication,
+            3466 => Catalog::EventTrigger,
             _ => return None,
         })
     }
@@ -794,7 +831,7 @@ impl MetaRow for copyout::CopyCols<'_> {
     }
 }
 
-fn parse_grants(items: &[String]) -> Vec<Grant> {
+pub(crate) fn parse_grants(items: &[String]) -> Vec<Grant> {
     let mut grants: Vec<Grant> = items
         .iter()
         .filter_map(|item| {

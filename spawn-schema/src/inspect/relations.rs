@@ -6,8 +6,8 @@ use super::indexdef::ColumnFacts;
 use super::types::collation_expr;
 use super::{not_extension_member, ns_filter, split_us, Catalog, Cols, Inspector, MetaRow};
 use crate::model::{
-    Column, ColumnDefault, Constraint, DepKind, Dependency, Meta, Name, Object, ObjectId,
-    ObjectKind, PartitionOf, Policy, Sequence, Statistics, Table, Trigger, View,
+    Column, ColumnDefault, Constraint, DepKind, Dependency, ForeignTable, Meta, Name, Object,
+    ObjectId, ObjectKind, PartitionOf, Policy, Sequence, Statistics, Table, Trigger, View,
 };
 use crate::SchemaError;
 
@@ -72,13 +72,14 @@ impl Inspector {
              coalesce(inh.parents, '{{}}'), \
              c.relispartition, CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END, \
              (SELECT am.amname::text FROM pg_am am WHERE am.oid = c.relam AND am.amname <> 'heap'), \
-             pg_get_userbyid(c.relowner)::text, {acl}, rt.typarray::int8 \
+             pg_get_userbyid(c.relowner)::text, {acl}, rt.typarray::int8, fs.srvname::text, ft.ftoptions \
              FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
              LEFT JOIN pg_type rt ON rt.oid = c.reltype \
+             LEFT JOIN pg_foreign_table ft ON ft.ftrelid = c.oid LEFT JOIN pg_foreign_server fs ON fs.oid = ft.ftserver \
              LEFT JOIN (SELECT ih.inhrelid, array_agg(pn.nspname || chr(31) || pc.relname ORDER BY ih.inhseqno) AS parents \
                         FROM pg_inherits ih JOIN pg_class pc ON pc.oid = ih.inhparent \
                         JOIN pg_namespace pn ON pn.oid = pc.relnamespace GROUP BY ih.inhrelid) inh ON inh.inhrelid = c.oid \
-             WHERE c.relkind IN ('r', 'p') AND {ns} AND {ext}",
+             WHERE c.relkind IN ('r', 'p', 'f') AND {ns} AND {ext}",
             acl = self.acl_columns("c.relacl", 'r', "c.relowner"),
             ns = ns_filter("n"),
             ext = not_extension_member("pg_class", "c.oid"),
@@ -122,6 +123,7 @@ impl Inspector {
                 }
                 self.insert(pid, Object::Partition(Box::new(p.clone())));
             }
+            let foreign_options: Option<Vec<String>> = c.get(20)?;
             let table = Table {
                 columns: Vec::new(),
                 unlogged: c.get(4)?,
@@ -134,8 +136,16 @@ impl Inspector {
                 inherits: if is_partition { Vec::new() } else { parents },
                 partition_of,
                 access_method: c.get(14)?,
+                foreign: c.get::<Option<String>>(19)?.map(|server| ForeignTable {
+                    server,
+                    options: Vec::new(),
+                }),
                 meta: self.meta(&c, 15, Catalog::Class)?,
             };
+            let mut table = table;
+            if let Some(foreign) = &mut table.foreign {
+                foreign.options = foreign_options.unwrap_or_default();
+            }
             self.insert(id, Object::Table(Box::new(table)));
         }
         Ok(())
@@ -152,11 +162,12 @@ impl Inspector {
              format_type(a.atttypid, a.atttypmod), a.attnotnull, {coll}, a.attidentity::text, a.attgenerated::text, \
              pg_get_expr(ad.adbin, CASE WHEN a.attgenerated = '' THEN 0 ELSE ad.adrelid END), \
              a.attislocal, a.attinhcount > 0, NULL::text, {acl}, ad.oid::int8, \
-             a.atttypid::int8, a.attcollation::int8 \
+             a.atttypid::int8, a.attcollation::int8, \
+             CASE WHEN a.attstattarget >= 0 THEN a.attstattarget::int4 END \
              FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
              JOIN pg_type t ON t.oid = a.atttypid \
              LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
-             WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND {ns} AND {ext}",
+             WHERE c.relkind IN ('r', 'p', 'f') AND a.attnum > 0 AND NOT a.attisdropped AND {ns} AND {ext}",
             coll = collation_expr("a.attcollation", "t.typcollation"),
             acl = self.acl_columns("a.attacl", 'c', "c.relowner"),
             ns = ns_filter("n"),
@@ -182,6 +193,7 @@ impl Inspector {
                         generated: None,
                         is_local: c.get(9)?,
                         inherited: c.get(10)?,
+                        statistics: c.get(17)?,
                         meta: c.meta(11, None)?,
                     },
                 })

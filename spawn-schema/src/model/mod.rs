@@ -71,6 +71,8 @@ pub enum ObjectKind {
     Range,
     /// A function, procedure or aggregate; the signature holds the argument types.
     Function,
+    /// A foreign server (`CREATE SERVER`); `name` only.
+    ForeignServer,
     /// A sequence.
     Sequence,
     /// A table (regular or partitioned).
@@ -95,6 +97,30 @@ pub enum ObjectKind {
     Policy,
     /// Extended statistics (`CREATE STATISTICS`).
     Statistics,
+    /// A rewrite rule of a table or view other than a view's own (`CREATE RULE`); `name` is
+    /// the relation, `sub` the rule.
+    Rule,
+    /// An operator; `sub` is its argument types (`integer, integer`, `NONE` for a prefix
+    /// operator's left one).
+    Operator,
+    /// An operator family; `sub` is its index access method.
+    OperatorFamily,
+    /// An operator class (with its members); `sub` is its index access method.
+    OperatorClass,
+    /// A cast (`CREATE CAST`); `name` is `source AS target`, schema empty.
+    Cast,
+    /// A text search dictionary.
+    TextSearchDictionary,
+    /// A text search configuration (with its token mappings).
+    TextSearchConfiguration,
+    /// A publication; `name` only.
+    Publication,
+    /// An event trigger; `name` only.
+    EventTrigger,
+    /// `ALTER DEFAULT PRIVILEGES` of a role (`name`) for one kind of object (`sub`: `TABLES`,
+    /// `SEQUENCES`, `FUNCTIONS`, `TYPES` or `SCHEMAS`), in a schema (`schema`, or empty for
+    /// all schemas). Inspected with the privileges only.
+    DefaultPrivileges,
 }
 
 impl ObjectKind {
@@ -109,6 +135,7 @@ impl ObjectKind {
             ObjectKind::Composite => "composite type",
             ObjectKind::Range => "range type",
             ObjectKind::Function => "function",
+            ObjectKind::ForeignServer => "foreign server",
             ObjectKind::Sequence => "sequence",
             ObjectKind::Table => "table",
             ObjectKind::Column => "column",
@@ -121,6 +148,16 @@ impl ObjectKind {
             ObjectKind::Trigger => "trigger",
             ObjectKind::Policy => "policy",
             ObjectKind::Statistics => "statistics",
+            ObjectKind::Rule => "rule",
+            ObjectKind::Operator => "operator",
+            ObjectKind::OperatorFamily => "operator family",
+            ObjectKind::OperatorClass => "operator class",
+            ObjectKind::Cast => "cast",
+            ObjectKind::TextSearchDictionary => "text search dictionary",
+            ObjectKind::TextSearchConfiguration => "text search configuration",
+            ObjectKind::Publication => "publication",
+            ObjectKind::EventTrigger => "event trigger",
+            ObjectKind::DefaultPrivileges => "default privileges",
         }
     }
 
@@ -144,10 +181,11 @@ impl ObjectKind {
 
 /// The stable identity of an object: its kind and names, never OIDs.
 ///
-/// * top-level objects: `schema` + `name` (`sub` empty); schemas and extensions use `name` only;
-/// * functions: `sub` is the list of argument types, e.g. `integer, text[]`;
-/// * parts of a table (columns, defaults, constraints, triggers, policies): `name` is the
-///   table and `sub` the part's own name.
+/// * top-level objects: `schema` + `name` (`sub` empty); schemas, extensions, publications,
+///   event triggers and casts (`source AS target`) use `name` only;
+/// * functions and operators: `sub` is the list of argument types, e.g. `integer, text[]`;
+/// * parts of a table (columns, defaults, constraints, triggers, policies, rules): `name` is
+///   the table (or view, for rules) and `sub` the part's own name.
 ///
 /// The parts ([`IdParts`], read through `Deref`: `id.kind`, `id.name`, …) are shared: a clone
 /// is one reference count, and the tens of thousands of dependencies of a big schema name
@@ -309,8 +347,26 @@ impl PartialOrd for ObjectId {
 impl fmt::Display for ObjectId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.kind {
-            ObjectKind::Schema | ObjectKind::Extension => write!(f, "{}", self.name),
-            ObjectKind::Function => write!(f, "{}.{}({})", self.schema, self.name, self.sub),
+            ObjectKind::Schema
+            | ObjectKind::Extension
+            | ObjectKind::Publication
+            | ObjectKind::EventTrigger
+            | ObjectKind::ForeignServer => write!(f, "{}", self.name),
+            ObjectKind::Cast => write!(f, "({})", self.name),
+            ObjectKind::OperatorFamily | ObjectKind::OperatorClass => {
+                write!(f, "{}.{} using {}", self.schema, self.name, self.sub)
+            }
+            ObjectKind::DefaultPrivileges if self.schema.is_empty() => {
+                write!(f, "for role {} on {}", self.name, self.sub)
+            }
+            ObjectKind::DefaultPrivileges => write!(
+                f,
+                "for role {} in schema {} on {}",
+                self.name, self.schema, self.sub
+            ),
+            ObjectKind::Function | ObjectKind::Operator => {
+                write!(f, "{}.{}({})", self.schema, self.name, self.sub)
+            }
             _ if self.sub.is_empty() => write!(f, "{}.{}", self.schema, self.name),
             ObjectKind::Column | ObjectKind::ColumnDefault => {
                 write!(f, "{}.{}.{}", self.schema, self.name, self.sub)

@@ -45,6 +45,8 @@ pub enum Object {
     Range(Box<RangeType>),
     /// A function, procedure or aggregate.
     Function(Box<Function>),
+    /// A foreign server.
+    ForeignServer(Box<ForeignServer>),
     /// A sequence.
     Sequence(Box<Sequence>),
     /// A table.
@@ -67,6 +69,26 @@ pub enum Object {
     Policy(Box<Policy>),
     /// Extended statistics.
     Statistics(Box<Statistics>),
+    /// A rewrite rule.
+    Rule(Box<Rule>),
+    /// An operator.
+    Operator(Box<Operator>),
+    /// An operator family.
+    OperatorFamily(Box<OperatorFamily>),
+    /// An operator class.
+    OperatorClass(Box<OperatorClass>),
+    /// A cast.
+    Cast(Box<Cast>),
+    /// A text search dictionary.
+    TextSearchDictionary(Box<TextSearchDictionary>),
+    /// A text search configuration.
+    TextSearchConfiguration(Box<TextSearchConfiguration>),
+    /// A publication.
+    Publication(Box<Publication>),
+    /// An event trigger.
+    EventTrigger(Box<EventTrigger>),
+    /// Default privileges.
+    DefaultPrivileges(Box<DefaultPrivileges>),
 }
 
 impl Object {
@@ -81,6 +103,7 @@ impl Object {
             Object::Composite(o) => &o.meta,
             Object::Range(o) => &o.meta,
             Object::Function(o) => &o.meta,
+            Object::ForeignServer(o) => &o.meta,
             Object::Sequence(o) => &o.meta,
             Object::Table(o) => &o.meta,
             Object::Column(o) => &o.meta,
@@ -92,6 +115,16 @@ impl Object {
             Object::Trigger(o) => &o.meta,
             Object::Policy(o) => &o.meta,
             Object::Statistics(o) => &o.meta,
+            Object::Rule(o) => &o.meta,
+            Object::Operator(o) => &o.meta,
+            Object::OperatorFamily(o) => &o.meta,
+            Object::OperatorClass(o) => &o.meta,
+            Object::Cast(o) => &o.meta,
+            Object::TextSearchDictionary(o) => &o.meta,
+            Object::TextSearchConfiguration(o) => &o.meta,
+            Object::Publication(o) => &o.meta,
+            Object::EventTrigger(o) => &o.meta,
+            Object::DefaultPrivileges(o) => &o.meta,
         }
     }
 }
@@ -264,6 +297,8 @@ pub struct Table {
     pub partition_of: Option<PartitionOf>,
     /// Table access method, when not `heap`.
     pub access_method: Option<String>,
+    /// The server and options of a foreign table.
+    pub foreign: Option<ForeignTable>,
     /// Owner, comment, privileges.
     pub meta: Meta,
 }
@@ -287,6 +322,8 @@ pub struct Column {
     pub is_local: bool,
     /// Inherited from a parent (`attinhcount > 0`).
     pub inherited: bool,
+    /// `ALTER COLUMN … SET STATISTICS` (`attstattarget`), when set.
+    pub statistics: Option<i32>,
     /// Comment, column privileges.
     pub meta: Meta,
 }
@@ -335,6 +372,9 @@ pub struct Index {
     pub definition: String,
     /// A partition's copy of its parent's index (created and dropped with it).
     pub inherited: bool,
+    /// `ALTER INDEX … ALTER COLUMN n SET STATISTICS`: (column number, target) of the
+    /// expression columns that have one, in order.
+    pub statistics: Vec<(i32, i32)>,
     /// Comment.
     pub meta: Meta,
 }
@@ -385,6 +425,174 @@ pub struct Policy {
 pub struct Statistics {
     /// `pg_get_statisticsobjdef`.
     pub definition: String,
+    /// Owner, comment.
+    pub meta: Meta,
+}
+
+/// A rewrite rule (not a view's own `_RETURN` rule).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    /// `pg_get_ruledef`, without the final semicolon.
+    pub definition: String,
+    /// `ev_enabled`: `O`, `D`, `R` or `A`.
+    pub enabled: String,
+    /// Comment.
+    pub meta: Meta,
+}
+
+/// A cast.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cast {
+    /// The source type (`format_type`).
+    pub source: String,
+    /// The target type (`format_type`).
+    pub target: String,
+    /// `f` (a function), `i` (`WITH INOUT`) or `b` (`WITHOUT FUNCTION`).
+    pub method: String,
+    /// The function with its argument types (`regprocedure`), for method `f`.
+    pub function: Option<String>,
+    /// `e` (explicit), `a` (`AS ASSIGNMENT`) or `i` (`AS IMPLICIT`).
+    pub context: String,
+    /// Comment.
+    pub meta: Meta,
+}
+
+/// A text search dictionary.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextSearchDictionary {
+    /// The template, schema-qualified.
+    pub template: String,
+    /// `dictinitoption` (`stopwords = 'english'`, …).
+    pub options: Option<String>,
+    /// Owner, comment.
+    pub meta: Meta,
+}
+
+/// A text search configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextSearchConfiguration {
+    /// The parser, schema-qualified.
+    pub parser: String,
+    /// Token type → dictionaries (schema-qualified, in order), by token type.
+    pub mappings: Vec<(String, Vec<String>)>,
+    /// Owner, comment.
+    pub meta: Meta,
+}
+
+/// A publication.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Publication {
+    /// `FOR ALL TABLES`.
+    pub all_tables: bool,
+    /// Its tables as written after `TABLE` (schema-qualified, with a column list and a
+    /// `WHERE` filter when they have one), sorted.
+    pub tables: Vec<String>,
+    /// Its schemas (`TABLES IN SCHEMA`), sorted.
+    pub schemas: Vec<String>,
+    /// `publish`: the operations published, as the option is written (`insert, update`).
+    pub publish: String,
+    /// `publish_via_partition_root`.
+    pub via_root: bool,
+    /// Owner, comment.
+    pub meta: Meta,
+}
+
+/// An event trigger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventTrigger {
+    /// `ddl_command_start`, `ddl_command_end`, `sql_drop` or `table_rewrite`.
+    pub event: String,
+    /// `WHEN TAG IN (…)`, in order.
+    pub tags: Vec<String>,
+    /// The function, schema-qualified (it takes no arguments).
+    pub function: String,
+    /// `evtenabled`: `O`, `D`, `R` or `A`.
+    pub enabled: String,
+    /// Owner, comment.
+    pub meta: Meta,
+}
+
+/// The privileges a role's new objects of one kind get (`ALTER DEFAULT PRIVILEGES`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DefaultPrivileges {
+    /// The privileges new objects get.
+    pub grants: Vec<Grant>,
+    /// What they get without this entry: the built-in defaults for all schemas, nothing
+    /// more in one schema.
+    pub baseline: Vec<Grant>,
+    /// Unused (default privileges have no owner or comment); kept so every object has one.
+    pub meta: Meta,
+}
+
+/// An operator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operator {
+    /// The function (`regproc`, schema-qualified unless in `pg_catalog`).
+    pub function: String,
+    /// `COMMUTATOR`, as `OPERATOR(schema.name)`.
+    pub commutator: Option<String>,
+    /// `NEGATOR`, as `OPERATOR(schema.name)`.
+    pub negator: Option<String>,
+    /// `RESTRICT` estimator.
+    pub restrict: Option<String>,
+    /// `JOIN` estimator.
+    pub join: Option<String>,
+    /// `HASHES`.
+    pub hashes: bool,
+    /// `MERGES`.
+    pub merges: bool,
+    /// Owner, comment.
+    pub meta: Meta,
+}
+
+/// What makes a table a foreign table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignTable {
+    /// The foreign server.
+    pub server: String,
+    /// Its options, as `key=value`, in catalog order.
+    pub options: Vec<String>,
+}
+
+/// A foreign server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignServer {
+    /// The foreign-data wrapper.
+    pub wrapper: String,
+    /// `TYPE`.
+    pub server_type: Option<String>,
+    /// `VERSION`.
+    pub version: Option<String>,
+    /// Its options, as `key=value`, in catalog order.
+    pub options: Vec<String>,
+    /// Owner, comment, privileges (`USAGE`).
+    pub meta: Meta,
+}
+
+/// An operator family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorFamily {
+    /// Its loose members (not a class's), as written after `ALTER OPERATOR FAMILY … ADD`
+    /// (`OPERATOR 1 schema.<(type, type)`, `FUNCTION 1 (type, type) schema.f(type, type)`),
+    /// sorted.
+    pub members: Vec<String>,
+    /// Owner, comment.
+    pub meta: Meta,
+}
+
+/// An operator class.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OperatorClass {
+    /// `DEFAULT`.
+    pub default: bool,
+    /// `FOR TYPE`.
+    pub input_type: String,
+    /// `FAMILY`, schema-qualified.
+    pub family: String,
+    /// `STORAGE`, when it has one.
+    pub storage: Option<String>,
+    /// Its members, as written after `AS`, sorted.
+    pub members: Vec<String>,
     /// Owner, comment.
     pub meta: Meta,
 }
