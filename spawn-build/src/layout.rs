@@ -120,6 +120,12 @@ impl MigrationDir {
         self.dir.join("up.sql")
     }
 
+    /// `migrations/<name>/tenant.sql`: the tenant part, applied to every tenant's schema
+    /// (optional; see `spawn_runtime::tenants`).
+    pub fn tenant_sql(&self) -> PathBuf {
+        self.dir.join("tenant.sql")
+    }
+
     /// `migrations/<name>/down.sql`: the template a rollback runs (optional).
     pub fn down_sql(&self) -> PathBuf {
         self.dir.join("down.sql")

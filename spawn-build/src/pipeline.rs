@@ -472,6 +472,9 @@ impl Project {
                 })
                 .and_then(|mut render| {
                     render.down = self.render_down(m, choice.render_from.as_ref(), vars)?;
+                    render.tenant = self
+                        .render_tenant(m, choice.render_from.as_ref(), vars)?
+                        .map(Box::new);
                     render.repeatable = markers.repeatable;
                     if markers.repeatable && render.analysis.mode == TransactionMode::NoTransaction
                     {
@@ -514,6 +517,9 @@ impl Project {
                 problems.push(e);
             }
             if let Err(e) = self.render_down(m, None, vars) {
+                problems.push(e);
+            }
+            if let Err(e) = self.render_tenant(m, None, vars) {
                 problems.push(e);
             }
         }
@@ -642,6 +648,65 @@ impl Project {
             analysis,
             origins: rendered.origins,
         }))
+    }
+
+    /// Renders and analyses `m`'s `tenant.sql`, if it has one, from `pin` (the same pin as
+    /// its `up.sql`; or the working tree), with the template variable `tenant` standing for
+    /// each tenant's schema name ([`spawn_model::TENANT_MARKER`], replaced by the runtime for
+    /// each tenant, so `{{ tenant }}` and `{{ tenant | escape_identifier }}` both work). Not
+    /// cached, like `down.sql`.
+    pub(crate) fn render_tenant(
+        &mut self,
+        m: &MigrationDir,
+        pin: Option<&ObjectHash>,
+        vars: &EnvVariables,
+    ) -> Result<Option<CompiledRender>, BuildError> {
+        let tenant_sql = m.tenant_sql();
+        if !tenant_sql.is_file() {
+            return Ok(None);
+        }
+        self.files_read.insert(tenant_sql.clone());
+        let components = match pin {
+            Some(root) => ComponentSource::Pinned(self.snapshot(&m.name, root)?),
+            None => ComponentSource::Directory(self.layout.components_dir()),
+        };
+        let rendered = render::render_with(
+            &RenderRequest {
+                migration_name: &m.name,
+                up_sql_path: &tenant_sql,
+                components: &components,
+                environment: &vars.environment,
+                variables: vars.value.as_ref(),
+            },
+            &[("tenant", minijinja::Value::from(spawn_model::TENANT_MARKER))],
+        )
+        .map_err(|source| match source {
+            RenderError::Pinned { migration, source } => BuildError::PinnedObject {
+                migrations: vec![migration],
+                source,
+            },
+            source => BuildError::Render {
+                environment: vars.environment.clone(),
+                source,
+            },
+        })?;
+        self.files_read.extend(rendered.files_read.iter().cloned());
+        let mut render = analysed(m, &vars.environment, rendered).map_err(|e| match e {
+            BuildError::Analyze {
+                migration,
+                environment,
+                problems,
+                ..
+            } => BuildError::Analyze {
+                migration,
+                environment,
+                up_sql: tenant_sql.clone(),
+                problems,
+            },
+            other => other,
+        })?;
+        render.repeatable = false;
+        Ok(Some(render))
     }
 
     /// Renders `m` from `pin` (or the working tree), from the render cache when its inputs
@@ -811,5 +876,6 @@ pub(crate) fn analysed(
         origins: rendered.origins,
         down: None,
         repeatable: false,
+        tenant: None,
     })
 }

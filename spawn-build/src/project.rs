@@ -43,6 +43,10 @@ pub struct CompiledRender {
     /// Whether the migration is repeatable (`-- spawn:repeatable`; rendered from the working
     /// tree, applied again whenever its checksum changes).
     pub repeatable: bool,
+    /// The migration's tenant part (`tenant.sql`), rendered for the same environment from
+    /// the same pin with `tenant` standing for each tenant's schema
+    /// ([`spawn_model::TENANT_MARKER`]), if it has one.
+    pub tenant: Option<Box<CompiledRender>>,
 }
 
 /// A migration's `down.sql` rendered for one environment and analysed (see
@@ -281,6 +285,7 @@ impl Project {
         let rendered = self.render_cached(migration, pin, &vars)?;
         let mut render = analysed(migration, environment, rendered)?;
         render.down = self.render_down(migration, pin, &vars)?;
+        render.tenant = self.render_tenant(migration, pin, &vars)?.map(Box::new);
         Ok(render)
     }
 }

@@ -87,6 +87,9 @@ pub enum Command {
     /// Verify, clean, compare and extract pinned component snapshots.
     #[command(subcommand)]
     Pin(PinCommand),
+    /// Tenant schemas: `migrations/<m>/tenant.sql` applied to each tenant the target names.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
     /// Which components are in a migration, changed since, or included by none.
     #[command(subcommand)]
     Component(ComponentCommand),
@@ -107,6 +110,23 @@ pub enum Command {
     /// and in parallel against a copy of the migrated database, printed exactly as psql does.
     #[command(subcommand)]
     Test(TestCommand),
+}
+
+/// `spawn tenant …`.
+#[derive(Debug, Subcommand)]
+pub enum TenantCommand {
+    /// Create a tenant's schema (if missing) and apply every tenant part to it, each in one
+    /// transaction with its history row in the tenant's namespace.
+    Add {
+        /// The schema name: ASCII letters, digits and `_`, not starting with a digit.
+        name: String,
+        /// Render unpinned migrations from the working tree instead of refusing them.
+        #[arg(long)]
+        no_pin: bool,
+        /// A variables file (JSON, TOML or YAML) instead of the one spawn.toml names.
+        #[arg(long, value_name = "FILE")]
+        variables: Option<PathBuf>,
+    },
 }
 
 /// `spawn component …`.

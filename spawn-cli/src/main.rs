@@ -16,6 +16,7 @@ mod renames;
 mod schema_dir;
 mod scratch;
 mod target;
+mod tenants;
 
 use std::io::Write;
 use std::process::ExitCode;

@@ -106,6 +106,16 @@ pub fn render_all(
     variables: Option<&Path>,
     policy: PinPolicy,
 ) -> Result<Vec<Migration>> {
+    Ok(render_with_tenant_parts(proj, environment, variables, policy)?.0)
+}
+
+/// [`render_all`], and the migrations' tenant parts (`tenant.sql`) rendered the same way.
+pub fn render_with_tenant_parts(
+    proj: &mut CliProject,
+    environment: &str,
+    variables: Option<&Path>,
+    policy: PinPolicy,
+) -> Result<(Vec<Migration>, Vec<Migration>)> {
     let options = RenderOptions::new(policy, [environment])
         .variables(VariablesSource::File(variables.map(Path::to_path_buf)));
     let mut renders = proj.project.render_all(&options);
@@ -113,12 +123,16 @@ pub fn render_all(
         .problems
         .hint_unpinned("or pass --no-pin to render them from the working tree");
     renders.problems.into_result().map_err(|e| anyhow!("{e}"))?;
-    Ok(renders
-        .migrations
-        .into_iter()
-        .filter_map(|m| {
-            let render = m.renders.into_iter().next()?;
-            Some(render.into_migration(&m.name, m.pin.as_ref()))
-        })
-        .collect())
+    let mut migrations = Vec::with_capacity(renders.migrations.len());
+    let mut tenant_parts = Vec::new();
+    for m in renders.migrations {
+        let Some(mut render) = m.renders.into_iter().next() else {
+            continue;
+        };
+        if let Some(tenant) = render.tenant.take() {
+            tenant_parts.push(tenant.into_migration(&m.name, m.pin.as_ref()));
+        }
+        migrations.push(render.into_migration(&m.name, m.pin.as_ref()));
+    }
+    Ok((migrations, tenant_parts))
 }

@@ -37,7 +37,9 @@ pub async fn tenant_list(target: &ResolvedTarget, pool: &PgPool) -> Result<Optio
             .map(|(i, v)| {
                 v.as_str()
                     .map(|s| (format!("{section} tenants[{i}]"), s.to_owned()))
-                    .ok_or_else(|| anyhow!("{section} tenants[{i}]: expected a schema name, found {v}"))
+                    .ok_or_else(|| {
+                        anyhow!("{section} tenants[{i}]: expected a schema name, found {v}")
+                    })
             })
             .collect::<Result<_>>()?,
         (None, Some(query)) => {

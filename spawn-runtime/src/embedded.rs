@@ -40,6 +40,8 @@ pub struct Migrations {
     default_environment: &'static str,
     tracking_schema: &'static str,
     callbacks: &'static [EmbeddedCallbacks],
+    /// The tenant parts (`tenant.sql`), named like their migrations, in apply order.
+    tenant_parts: &'static [EmbeddedMigration],
 }
 
 impl Migrations {
@@ -54,7 +56,21 @@ impl Migrations {
             default_environment,
             tracking_schema,
             callbacks: &[],
+            tenant_parts: &[],
         }
+    }
+
+    #[doc(hidden)]
+    #[must_use]
+    pub const fn __with_tenant_parts(mut self, parts: &'static [EmbeddedMigration]) -> Self {
+        self.tenant_parts = parts;
+        self
+    }
+
+    /// The embedded tenant parts (`migrations/<name>/tenant.sql`), in apply order (see
+    /// [`crate::tenants`]).
+    pub fn embedded_tenant_parts(&self) -> &'static [EmbeddedMigration] {
+        self.tenant_parts
     }
 
     #[doc(hidden)]

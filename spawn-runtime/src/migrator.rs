@@ -638,6 +638,19 @@ impl Migrations {
         self.migrator().run(pool).await
     }
 
+    /// A [`Migrator`] over the embedded tenant parts (`tenant.sql`), for
+    /// [`Migrator::run_tenants`] or [`Migrator::tenant`] (see [`crate::tenants`]); no
+    /// callbacks.
+    pub fn tenant_migrator(&self) -> Migrator {
+        Migrator::with_source(
+            Source::Embedded {
+                migrations: self.embedded_tenant_parts(),
+                default_environment: self.default_environment(),
+            },
+            self.tracking_schema(),
+        )
+    }
+
     /// The state of every migration: `self.migrator().status(pool)`.
     pub async fn status(&self, pool: &PgPool) -> Result<Vec<MigrationStatus>, MigrateError> {
         self.migrator().status(pool).await

@@ -3,7 +3,7 @@
 //!
 //! A tenant part is an ordinary [`Migration`] whose SQL may contain [`TENANT_MARKER`] where
 //! the tenant's schema name goes (spawn-build renders `{{ tenant }}` and
-//! `{{ escape_identifier(tenant) }}` in a `tenant.sql` that way); [`Migrator::tenant`] turns
+//! `{{ tenant | escape_identifier }}` in a `tenant.sql` that way); [`Migrator::tenant`] turns
 //! a migrator over tenant parts into the migrator of one tenant:
 //!
 //! * the marker is replaced by the tenant's name (statement offsets and checksums follow);
@@ -317,5 +317,20 @@ impl Migrator {
             schemas,
             tables,
         })
+    }
+}
+
+impl crate::Migrations {
+    /// Applies the embedded tenant parts to each of `tenants`:
+    /// `self.tenant_migrator().run_tenants(pool, tenants, options, |_| {})`.
+    pub async fn migrate_tenants(
+        &self,
+        pool: &PgPool,
+        tenants: &[String],
+        options: &FleetOptions,
+    ) -> Result<FleetReport, MigrateError> {
+        self.tenant_migrator()
+            .run_tenants(pool, tenants, options, |_| {})
+            .await
     }
 }

@@ -94,6 +94,59 @@ pub fn write_with_callbacks(
         generator.as_deref().unwrap_or(reuse::UNKNOWN_GENERATOR),
         pretty::lines(imports(), 1)
     );
+    let folders = emit_chunks(&mut src, &previous, &sql_dir, migrations, "")?;
+    // The tenant parts (`tenant.sql`), as a set of their own named like their migrations.
+    let tenant_parts: Vec<CompiledMigration> = migrations
+        .iter()
+        .filter(|m| m.renders.iter().any(|r| r.tenant.is_some()))
+        .map(|m| CompiledMigration {
+            name: m.name.clone(),
+            pin: m.pin,
+            renders: m
+                .renders
+                .iter()
+                .filter_map(|r| r.tenant.as_deref().cloned())
+                .collect(),
+        })
+        .collect();
+    let tenant_folders = emit_chunks(&mut src, &previous, &sql_dir, &tenant_parts, "T")?;
+    src.push_str(INDENT);
+    src.push_str(reuse::SET_MARKER);
+    src.push('\n');
+    let set = quote! {
+        ::spawn_runtime::Migrations::__from_embedded(
+            &[#(#folders,)*],
+            #default_environment,
+            #tracking_schema
+        )
+    };
+    let set = if tenant_folders.is_empty() {
+        set
+    } else {
+        quote!(#set.__with_tenant_parts(&[#(#tenant_folders,)*]))
+    };
+    let set = match callbacks::set_tokens(callbacks) {
+        Some(callbacks) => quote!(#set.__with_callbacks(#callbacks)),
+        None => set,
+    };
+    src.push_str(&pretty::lines(set, 1));
+    src.push_str("}\n");
+    if src != previous_file {
+        write_file(&path, src.as_bytes())?;
+    }
+    Ok(path)
+}
+
+/// Appends the chunk of each of `migrations` to `src` (reusing `previous` ones that are
+/// unchanged) and writes their SQL files; item and file names start with `prefix` (`""`
+/// for the migrations, `"T"` for their tenant parts). Returns the folder items' names.
+fn emit_chunks(
+    src: &mut String,
+    previous: &reuse::Previous,
+    sql_dir: &Path,
+    migrations: &[CompiledMigration],
+    prefix: &str,
+) -> Result<Vec<Ident>, BuildError> {
     let mut folders = Vec::with_capacity(migrations.len());
     for (index, m) in migrations.iter().enumerate() {
         let renders: Vec<EmbeddedRender> = m
@@ -104,11 +157,11 @@ pub fn write_with_callbacks(
                 EmbeddedRender {
                     environment: &r.environment,
                     sql: &r.sql,
-                    sql_file: sql_dir.join(format!("{index:05}-{env}.sql")),
+                    sql_file: sql_dir.join(format!("{prefix}{index:05}-{env}.sql")),
                     down_file: r
                         .down
                         .as_ref()
-                        .map(|_| sql_dir.join(format!("{index:05}-{env}.down.sql"))),
+                        .map(|_| sql_dir.join(format!("{prefix}{index:05}-{env}.down.sql"))),
                     migration: r.clone().into_migration(&m.name, m.pin.as_ref()),
                 }
             })
@@ -133,7 +186,7 @@ pub fn write_with_callbacks(
                 migration: &r.migration,
             })
             .collect();
-        let key = reuse::chunk_key(index, &m.name, &parts);
+        let key = reuse::chunk_key(index, &format!("{prefix}{}", m.name), &parts);
         let reused = previous.chunk(&key);
         for r in &renders {
             // A reused chunk had the same checksums, so its files hold the same SQL.
@@ -153,32 +206,13 @@ pub fn write_with_callbacks(
         match reused {
             Some(text) => src.push_str(text),
             None => src.push_str(&pretty::lines(
-                migration_items(index, &m.name, &renders, &files),
+                migration_items(prefix, index, &m.name, &renders, &files),
                 1,
             )),
         }
-        folders.push(ident(&format!("M{index}")));
+        folders.push(ident(&format!("{prefix}M{index}")));
     }
-    src.push_str(INDENT);
-    src.push_str(reuse::SET_MARKER);
-    src.push('\n');
-    let set = quote! {
-        ::spawn_runtime::Migrations::__from_embedded(
-            &[#(#folders,)*],
-            #default_environment,
-            #tracking_schema
-        )
-    };
-    let set = match callbacks::set_tokens(callbacks) {
-        Some(callbacks) => quote!(#set.__with_callbacks(#callbacks)),
-        None => set,
-    };
-    src.push_str(&pretty::lines(set, 1));
-    src.push_str("}\n");
-    if src != previous_file {
-        write_file(&path, src.as_bytes())?;
-    }
-    Ok(path)
+    Ok(folders)
 }
 
 /// The names the items use, imported into the block so every path is written once (the
@@ -217,6 +251,7 @@ struct RenderFiles {
 /// A render equal to an earlier one (environments often render the same SQL) is not
 /// written again but refers to that one, so rustc checks it once.
 fn migration_items(
+    prefix: &str,
     index: usize,
     name: &str,
     renders: &[EmbeddedRender<'_>],
@@ -228,7 +263,10 @@ fn migration_items(
         let first_equal = renders[..render_index]
             .iter()
             .position(|earlier| earlier.migration == r.migration);
-        let item = ident(&format!("R{index}_{}", first_equal.unwrap_or(render_index)));
+        let item = ident(&format!(
+            "{prefix}R{index}_{}",
+            first_equal.unwrap_or(render_index)
+        ));
         if first_equal.is_none() {
             let migration = migration_tokens(&r.migration, &file.sql, file.down.as_deref());
             items.push(quote! {
@@ -243,7 +281,7 @@ fn migration_items(
             }
         });
     }
-    let folder = ident(&format!("M{index}"));
+    let folder = ident(&format!("{prefix}M{index}"));
     items.push(quote! {
         const #folder: EmbeddedMigration = EmbeddedMigration {
                 name: #name,
@@ -465,6 +503,7 @@ mod tests {
             origins,
             down: None,
             repeatable: false,
+            tenant: None,
         }
     }
 

@@ -8,6 +8,7 @@ pub mod drift;
 pub mod init;
 pub mod migration;
 pub mod pin;
+pub mod tenant;
 pub mod test;
 
 use std::path::Path;
@@ -52,6 +53,7 @@ pub async fn run(cli: &Cli, out: &Out) -> CmdResult {
         Command::Migration(cmd) => migration::run(&ctx, cmd).await,
         Command::Pin(cmd) => pin::run(&ctx, cmd),
         Command::Component(cmd) => component::run(&ctx, cmd).await,
+        Command::Tenant(cmd) => tenant::run(&ctx, cmd).await,
         Command::Db(cmd) => db::run(&ctx, cmd).await,
         Command::Diff(args) => diff::run(&ctx, args).await,
         Command::Drift { variables } => drift::run(&ctx, variables.as_deref()).await,

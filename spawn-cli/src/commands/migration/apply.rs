@@ -58,7 +58,11 @@ pub async fn run(ctx: &CommandContext<'_>, o: &Options<'_>) -> CmdResult {
         }
     };
     let migrator = p.migrator_waiting(o.lock_wait).callbacks(callbacks);
-    let result = apply(ctx, o, &p, migrator).await;
+    let mut result = apply(ctx, o, &p, migrator).await;
+    // The tenant parts, once the shared migrations are in.
+    if result.is_ok() && o.migration.is_none() {
+        result = crate::commands::tenant::apply_tenant_parts(ctx, &p, o.dry_run).await;
+    }
     p.close().await;
     result
 }

@@ -140,7 +140,7 @@ fn state_of(result: &FleetResult) -> &'static str {
     }
 }
 
-fn report_json(report: &FleetReport, dry_run: bool) -> serde_json::Value {
+pub(crate) fn report_json(report: &FleetReport, dry_run: bool) -> serde_json::Value {
     let databases: Vec<_> = report
         .results
         .iter()
@@ -177,7 +177,12 @@ fn report_json(report: &FleetReport, dry_run: bool) -> serde_json::Value {
     })
 }
 
-fn print_report(ctx: &CommandContext<'_>, report: &FleetReport, label: &str, dry_run: bool) {
+pub(crate) fn print_report(
+    ctx: &CommandContext<'_>,
+    report: &FleetReport,
+    label: &str,
+    dry_run: bool,
+) {
     let out = ctx.out;
     let verb = if dry_run { "would apply" } else { "applied" };
     for r in report.applied() {
@@ -228,8 +233,24 @@ pub async fn status(
         prepare(ctx, variables, PinPolicy::WorkingTreeIfUnpinned).await?;
     let jobs = jobs.unwrap_or(FleetOptions::default().jobs);
     let statuses = migrator.status_fleet(&members, jobs).await;
+    print_statuses(ctx, &label, "Database", &statuses, exit_code)
+}
+
+/// The status table of a fleet's databases or a target's tenants (`what`): one row each,
+/// grouped by state, failing first; `--json` for scripts; exit 2 with `exit_code` when any
+/// is not up to date.
+pub(crate) fn print_statuses(
+    ctx: &CommandContext<'_>,
+    label: &str,
+    what: &str,
+    statuses: &[(
+        String,
+        Result<Vec<MigrationStatus>, spawn_runtime::MigrateError>,
+    )],
+    exit_code: bool,
+) -> CmdResult {
     let out = ctx.out;
-    // (group order, database, state, detail)
+    // (group order, name, state, detail)
     let mut rows: Vec<(u8, String, String, String)> = statuses
         .iter()
         .map(|(name, status)| {
@@ -241,17 +262,17 @@ pub async fn status(
     if out.json {
         out.json_value(&json!({
             "fleet": label,
-            "databases": rows.iter().map(|(_, db, state, detail)| json!({
-                "database": db,
+            "rows": rows.iter().map(|(_, name, state, detail)| json!({
+                "name": name,
                 "state": state,
                 "detail": detail,
             })).collect::<Vec<_>>(),
         }));
     } else {
-        out.note(&label);
-        let mut table = out.table(&["Database", "State", "Detail"]);
-        for (_, db, state, detail) in &rows {
-            table.add_row(vec![db.clone(), state.clone(), detail.clone()]);
+        out.note(label);
+        let mut table = out.table(&[what, "State", "Detail"]);
+        for (_, name, state, detail) in &rows {
+            table.add_row(vec![name.clone(), state.clone(), detail.clone()]);
         }
         out.print_table(&table);
     }

@@ -104,7 +104,14 @@ pub async fn run(ctx: &CommandContext<'_>, cmd: &MigrationCommand) -> CmdResult 
             variables,
             fleet: true,
             jobs,
-        } => fleet::status(ctx, *exit_code, variables.as_deref(), *jobs).await,
+        } => {
+            let target = ctx.target(&ctx.project()?, variables.as_deref())?;
+            if crate::tenants::has_tenants(&target) {
+                crate::commands::tenant::status(ctx, *exit_code, variables.as_deref(), *jobs).await
+            } else {
+                fleet::status(ctx, *exit_code, variables.as_deref(), *jobs).await
+            }
+        }
         MigrationCommand::Status {
             exit_code,
             variables,

@@ -11,7 +11,7 @@ use spawn_runtime::{Migration, Migrator, Remedy};
 use sqlx::PgPool;
 
 use crate::commands::CommandContext;
-use crate::project::render_all;
+use crate::project::render_with_tenant_parts;
 use crate::target::{Connection, ResolvedTarget};
 use spawn_build::project::PinPolicy;
 
@@ -20,6 +20,8 @@ pub struct Prepared {
     pub target: ResolvedTarget,
     /// Every migration, rendered for the target's environment.
     pub rendered: Vec<Migration>,
+    /// Their tenant parts (`tenant.sql`), rendered the same way.
+    pub tenant_parts: Vec<Migration>,
     pub pool: PgPool,
     pub conn: Connection,
     /// The tracking database when `spawn_database` is another database.
@@ -84,7 +86,7 @@ pub async fn prepare(
 ) -> Result<Prepared> {
     let mut proj = ctx.project()?;
     let target = ctx.target(&proj, variables)?;
-    let rendered = render_all(
+    let (rendered, tenant_parts) = render_with_tenant_parts(
         &mut proj,
         &target.environment,
         target.variables.as_deref(),
@@ -95,6 +97,7 @@ pub async fn prepare(
     Ok(Prepared {
         target,
         rendered,
+        tenant_parts,
         pool,
         conn,
         tracking,
