@@ -87,6 +87,9 @@ pub enum Command {
     /// Verify, clean, compare and extract pinned component snapshots.
     #[command(subcommand)]
     Pin(PinCommand),
+    /// Re-render, re-check and re-apply the newest unpinned migration on every save, then
+    /// re-run the tests that changed or depend on what changed.
+    Watch(WatchArgs),
     /// Tenant schemas: `migrations/<m>/tenant.sql` applied to each tenant the target names.
     #[command(subcommand)]
     Tenant(TenantCommand),
@@ -110,6 +113,21 @@ pub enum Command {
     /// and in parallel against a copy of the migrated database, printed exactly as psql does.
     #[command(subcommand)]
     Test(TestCommand),
+}
+
+/// `spawn watch`.
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Allow dropping and re-creating the target's database from the pinned migrations when
+    /// a changed migration has no down.sql (always allowed on the project-local database).
+    #[arg(long)]
+    pub rebuild: bool,
+    /// Do not run the tests.
+    #[arg(long)]
+    pub no_tests: bool,
+    /// A variables file (JSON, TOML or YAML) instead of the one spawn.toml names.
+    #[arg(long, value_name = "FILE")]
+    pub variables: Option<PathBuf>,
 }
 
 /// `spawn tenant …`.

@@ -10,6 +10,7 @@ pub mod migration;
 pub mod pin;
 pub mod tenant;
 pub mod test;
+pub mod watch;
 
 use std::path::Path;
 
@@ -54,6 +55,7 @@ pub async fn run(cli: &Cli, out: &Out) -> CmdResult {
         Command::Pin(cmd) => pin::run(&ctx, cmd),
         Command::Component(cmd) => component::run(&ctx, cmd).await,
         Command::Tenant(cmd) => tenant::run(&ctx, cmd).await,
+        Command::Watch(args) => watch::run(&ctx, args).await,
         Command::Db(cmd) => db::run(&ctx, cmd).await,
         Command::Diff(args) => diff::run(&ctx, args).await,
         Command::Drift { variables } => drift::run(&ctx, variables.as_deref()).await,

@@ -287,6 +287,11 @@ fn read_expected(path: &Path) -> Result<Option<String>> {
     }
 }
 
+/// `spawn test compare` with `args` (for `spawn watch`).
+pub(crate) async fn compare(ctx: &CommandContext<'_>, args: &TestRunArgs) -> CmdResult {
+    run_tests(ctx, args, Mode::Compare).await
+}
+
 async fn run_tests(ctx: &CommandContext<'_>, args: &TestRunArgs, mode: Mode) -> CmdResult {
     let out = ctx.out;
     let mut proj = ctx.project()?;
