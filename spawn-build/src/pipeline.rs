@@ -587,6 +587,45 @@ impl Project {
         })
     }
 
+    /// Renders `file`, a template beside `m`'s `up.sql` (`down.sql`, `tenant.sql`), from
+    /// `pin` (the same pin as `up.sql`; or the working tree) with the `extra` variables.
+    fn render_beside(
+        &mut self,
+        m: &MigrationDir,
+        file: &Path,
+        pin: Option<&ObjectHash>,
+        vars: &EnvVariables,
+        extra: &[(&str, minijinja::Value)],
+    ) -> Result<Rendered, BuildError> {
+        self.files_read.insert(file.to_path_buf());
+        let components = match pin {
+            Some(root) => ComponentSource::Pinned(self.snapshot(&m.name, root)?),
+            None => ComponentSource::Directory(self.layout.components_dir()),
+        };
+        let rendered = render::render_with(
+            &RenderRequest {
+                migration_name: &m.name,
+                up_sql_path: file,
+                components: &components,
+                environment: &vars.environment,
+                variables: vars.value.as_ref(),
+            },
+            extra,
+        )
+        .map_err(|source| match source {
+            RenderError::Pinned { migration, source } => BuildError::PinnedObject {
+                migrations: vec![migration],
+                source,
+            },
+            source => BuildError::Render {
+                environment: vars.environment.clone(),
+                source,
+            },
+        })?;
+        self.files_read.extend(rendered.files_read.iter().cloned());
+        Ok(rendered)
+    }
+
     /// Renders and analyses `m`'s `down.sql`, if it has one, from `pin` (the same pin as its
     /// `up.sql`; or the working tree). Not cached: a `down.sql` is small and rarely rendered
     /// in bulk. A `down.sql` runs in one transaction with its `REVERT` row, so one marked
@@ -601,29 +640,7 @@ impl Project {
         if !down_sql.is_file() {
             return Ok(None);
         }
-        self.files_read.insert(down_sql.clone());
-        let components = match pin {
-            Some(root) => ComponentSource::Pinned(self.snapshot(&m.name, root)?),
-            None => ComponentSource::Directory(self.layout.components_dir()),
-        };
-        let rendered = render::render(&RenderRequest {
-            migration_name: &m.name,
-            up_sql_path: &down_sql,
-            components: &components,
-            environment: &vars.environment,
-            variables: vars.value.as_ref(),
-        })
-        .map_err(|source| match source {
-            RenderError::Pinned { migration, source } => BuildError::PinnedObject {
-                migrations: vec![migration],
-                source,
-            },
-            source => BuildError::Render {
-                environment: vars.environment.clone(),
-                source,
-            },
-        })?;
-        self.files_read.extend(rendered.files_read.iter().cloned());
+        let rendered = self.render_beside(m, &down_sql, pin, vars, &[])?;
         let analysis = analyze::analyze(&rendered.sql).map_err(|errors| BuildError::Analyze {
             migration: m.name.clone(),
             environment: vars.environment.clone(),
@@ -665,32 +682,8 @@ impl Project {
         if !tenant_sql.is_file() {
             return Ok(None);
         }
-        self.files_read.insert(tenant_sql.clone());
-        let components = match pin {
-            Some(root) => ComponentSource::Pinned(self.snapshot(&m.name, root)?),
-            None => ComponentSource::Directory(self.layout.components_dir()),
-        };
-        let rendered = render::render_with(
-            &RenderRequest {
-                migration_name: &m.name,
-                up_sql_path: &tenant_sql,
-                components: &components,
-                environment: &vars.environment,
-                variables: vars.value.as_ref(),
-            },
-            &[("tenant", minijinja::Value::from(spawn_model::TENANT_MARKER))],
-        )
-        .map_err(|source| match source {
-            RenderError::Pinned { migration, source } => BuildError::PinnedObject {
-                migrations: vec![migration],
-                source,
-            },
-            source => BuildError::Render {
-                environment: vars.environment.clone(),
-                source,
-            },
-        })?;
-        self.files_read.extend(rendered.files_read.iter().cloned());
+        let marker = [("tenant", minijinja::Value::from(spawn_model::TENANT_MARKER))];
+        let rendered = self.render_beside(m, &tenant_sql, pin, vars, &marker)?;
         let mut render = analysed(m, &vars.environment, rendered).map_err(|e| match e {
             BuildError::Analyze {
                 migration,

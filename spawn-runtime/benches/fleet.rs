@@ -131,8 +131,12 @@ async fn main() {
     let mut parallel_dbs = Vec::new();
     let mut sequential_dbs = Vec::new();
     for i in 0..d {
-        parallel_dbs.push(TestDb::new(&format!("bench_fleet_p{i}")).await);
-        sequential_dbs.push(TestDb::new(&format!("bench_fleet_s{i}")).await);
+        // Their pools are closed at once: the server's connections are for the runs.
+        for (dbs, side) in [(&mut parallel_dbs, "p"), (&mut sequential_dbs, "s")] {
+            let db = TestDb::new(&format!("bench_fleet_{side}{i}")).await;
+            db.close().await;
+            dbs.push(db);
+        }
     }
     let members = |dbs: &[TestDb]| -> Vec<FleetMember> {
         dbs.iter()
@@ -147,7 +151,14 @@ async fn main() {
     assert!(report.is_success(), "{:?}", report.failed().next());
     let started = Instant::now();
     for db in &sequential_dbs {
-        migrator.run(&db.pool).await.expect("sequential");
+        // Connected when its turn comes, as the fleet run connects to each.
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect_with(server().options(&db.name))
+            .await
+            .expect("pool");
+        migrator.run(&pool).await.expect("sequential");
+        pool.close().await;
     }
     let sequential = started.elapsed();
     println!(
