@@ -19,7 +19,9 @@ fn config(root: &Path) -> Config {
     config
         .spawn_toml(root.join("spawn.toml"))
         .out_dir(root.join("out"))
-        .cargo_output(false);
+        .cargo_output(false)
+        // Pins as a debug build does, also where `CI` is set.
+        .locked(false);
     config
 }
 
