@@ -70,9 +70,10 @@ pub async fn members(target: &ResolvedTarget) -> Result<Vec<FleetMember>> {
         ),
     };
     let mut members: Vec<FleetMember> = Vec::with_capacity(urls.len());
+    let mut seen = std::collections::HashSet::with_capacity(urls.len());
     for (origin, url) in urls {
         let connection = from_url(&url).with_context(|| origin.clone())?;
-        if members.iter().any(|m| m.name == connection.display) {
+        if !seen.insert(connection.display.clone()) {
             bail!(
                 "{origin}: {} is named twice; each database once",
                 connection.display

@@ -35,3 +35,23 @@ pub fn ask_line(question: &str, flag: &str) -> Result<String> {
     std::io::stdin().lock().read_line(&mut answer)?;
     Ok(answer.trim().to_owned())
 }
+
+/// Lists what is about to happen (`heading`, then one indented line per item, on stderr and
+/// scrubbed of secrets), then asks [`confirm`]; without a terminal it is the same error,
+/// before anything is printed.
+pub fn confirm_list<'a>(
+    heading: &str,
+    items: impl IntoIterator<Item = &'a str>,
+    question: &str,
+    flag: &str,
+    what: &str,
+) -> Result<bool> {
+    if !interactive() {
+        bail!("refusing to {what} without confirmation: stdin is not a terminal. Pass {flag} to confirm");
+    }
+    eprintln!("{}", crate::output::redact(heading));
+    for item in items {
+        eprintln!("  {}", crate::output::redact(item));
+    }
+    confirm(question, flag, what)
+}

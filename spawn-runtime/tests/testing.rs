@@ -454,15 +454,10 @@ fn run_test_resumes_the_body_panic() {
     });
 }
 
-/// Run by [`a_binary_leaves_only_its_failed_tests_databases`] in a child process (and a no-op
-/// otherwise): a failing test, passing tests, then the process exits, likely while copies of
-/// the template are still being made ahead.
-#[test]
-#[ignore = "run by a_binary_leaves_only_its_failed_tests_databases in a child process"]
+/// What [`a_binary_leaves_only_its_failed_tests_databases`] runs in its child process: a
+/// failing test, passing tests, then the process exits, likely while copies of the template
+/// are still being made ahead.
 fn child_binary_with_passing_and_failing_tests() {
-    if std::env::var_os("SPAWN_TESTING_CHILD").is_none() {
-        return;
-    }
     let passing = TestConfig {
         test: "child::passes",
         ..config("testing-child", Some(fruit()))
@@ -488,8 +483,14 @@ fn child_binary_with_passing_and_failing_tests() {
     // copies made ahead, which are still being copied.
 }
 
+/// Runs this same test in a child copy of the test binary (`SPAWN_TESTING_CHILD` set), where
+/// it plays [`child_binary_with_passing_and_failing_tests`], and checks what the child left.
 #[test]
 fn a_binary_leaves_only_its_failed_tests_databases() {
+    if std::env::var_os("SPAWN_TESTING_CHILD").is_some() {
+        child_binary_with_passing_and_failing_tests();
+        return;
+    }
     let server = server().expect("a server for the tests");
     let url = match server.cluster() {
         Some(cluster) => cluster.url("postgres"),
@@ -498,9 +499,8 @@ fn a_binary_leaves_only_its_failed_tests_databases() {
     let exe = std::env::current_exe().expect("this test binary");
     let child = std::process::Command::new(exe)
         .args([
-            "--ignored",
             "--exact",
-            "child_binary_with_passing_and_failing_tests",
+            "a_binary_leaves_only_its_failed_tests_databases",
             "--nocapture",
             "--test-threads=1",
         ])

@@ -134,24 +134,21 @@ async fn apply(ctx: &CommandContext<'_>, o: &Options<'_>, p: &Prepared, m: Migra
         }
         return Ok(());
     }
-    if !plan.planned.is_empty() && !o.yes && !prompt::interactive() {
-        crate::fail!("refusing to apply migrations without confirmation: stdin is not a terminal. Pass --yes to confirm");
-    }
-    if !plan.planned.is_empty() && !o.yes {
-        eprintln!(
-            "{}",
-            crate::output::redact(&format!(
+    if !plan.planned.is_empty()
+        && !o.yes
+        && !prompt::confirm_list(
+            &format!(
                 "About to apply {} migration(s) to {where_}:",
                 plan.planned.len()
-            ))
-        );
-        for name in &plan.planned {
-            eprintln!("  {name}");
-        }
-        if !prompt::confirm("Apply them?", "--yes", "apply migrations")? {
-            out.note("nothing was applied");
-            return Err(Exit::Code(exit::ERROR));
-        }
+            ),
+            plan.planned.iter().map(String::as_str),
+            "Apply them?",
+            "--yes",
+            "apply migrations",
+        )?
+    {
+        out.note("nothing was applied");
+        return Err(Exit::Code(exit::ERROR));
     }
 
     let total = plan.planned.len() as u64;

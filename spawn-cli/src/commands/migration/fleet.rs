@@ -81,21 +81,18 @@ pub async fn apply(ctx: &CommandContext<'_>, o: &Options<'_>, flags: &FleetFlags
         m = m.up_to(name.trim_end_matches('/'));
     }
     let out = ctx.out;
-    if !o.dry_run && !o.yes {
-        if !prompt::interactive() {
-            crate::fail!("refusing to apply migrations without confirmation: stdin is not a terminal. Pass --yes to confirm");
-        }
-        eprintln!(
-            "{}",
-            redact(&format!("About to apply pending migrations to {label}:"))
-        );
-        for member in &members {
-            eprintln!("  {}", member.name);
-        }
-        if !prompt::confirm("Apply them?", "--yes", "apply migrations")? {
-            out.note("nothing was applied");
-            return Err(Exit::Code(exit::ERROR));
-        }
+    if !o.dry_run
+        && !o.yes
+        && !prompt::confirm_list(
+            &format!("About to apply pending migrations to {label}:"),
+            members.iter().map(|m| m.name.as_str()),
+            "Apply them?",
+            "--yes",
+            "apply migrations",
+        )?
+    {
+        out.note("nothing was applied");
+        return Err(Exit::Code(exit::ERROR));
     }
     let bar = if out.progress_allowed() {
         let bar = ProgressBar::new(members.len() as u64);

@@ -92,24 +92,20 @@ async fn roll_back(
         }
         return Ok(());
     }
-    if !o.yes {
-        if !prompt::interactive() {
-            crate::fail!("refusing to roll back migrations without confirmation: stdin is not a terminal. Pass --yes to confirm");
-        }
-        eprintln!(
-            "{}",
-            crate::output::redact(&format!(
+    if !o.yes
+        && !prompt::confirm_list(
+            &format!(
                 "About to roll back {} migration(s) in {where_}, newest first (running their down.sql):",
                 plan.planned.len()
-            ))
-        );
-        for name in &plan.planned {
-            eprintln!("  {name}");
-        }
-        if !prompt::confirm("Roll them back?", "--yes", "roll back migrations")? {
-            out.note("nothing was rolled back");
-            return Err(Exit::Code(exit::ERROR));
-        }
+            ),
+            plan.planned.iter().map(String::as_str),
+            "Roll them back?",
+            "--yes",
+            "roll back migrations",
+        )?
+    {
+        out.note("nothing was rolled back");
+        return Err(Exit::Code(exit::ERROR));
     }
     let report = rollback(&m, &p.pool, to, o.steps)
         .await
