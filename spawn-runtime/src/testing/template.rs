@@ -168,14 +168,8 @@ async fn advance_locked(
     to: &str,
     migrator: &Migrator,
 ) -> Result<bool, TestingError> {
-    let current: Option<Option<String>> = sqlx::query_scalar(
-        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
-    )
-    .bind(name)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(TestingError::sql(format!("reading template {name}")))?;
-    if current.flatten().as_deref() != Some(from) {
+    let current = template_comment(conn, name).await?;
+    if current.as_deref() != Some(from) {
         return Ok(false);
     }
     let quoted = quote_ident(name);
@@ -184,23 +178,8 @@ async fn advance_locked(
         .execute(&mut *conn)
         .await
         .map_err(TestingError::sql(clear.clone()))?;
-    let pool = PgPoolOptions::new()
-        .max_connections(2)
-        .connect_with(admin.clone().database(name))
-        .await
-        .map_err(TestingError::sql(format!("connecting to template {name}")))?;
-    let migrated = migrator.run(&pool).await;
-    pool.close().await;
-    migrated.map_err(|source| TestingError::Migrate {
-        template: name.to_string(),
-        source: Box::new(source),
-    })?;
-    // Fingerprints are hex: no quoting issues.
-    let comment = format!("COMMENT ON DATABASE {quoted} IS '{to}'");
-    sqlx::raw_sql(&comment)
-        .execute(&mut *conn)
-        .await
-        .map_err(TestingError::sql(comment.clone()))?;
+    migrate_in(admin, name, migrator).await?;
+    set_comment(conn, name, to).await?;
     Ok(true)
 }
 
@@ -211,14 +190,8 @@ async fn build_if_stale(
     fingerprint: &str,
     migrator: &Migrator,
 ) -> Result<TemplateState, TestingError> {
-    let current: Option<Option<String>> = sqlx::query_scalar(
-        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
-    )
-    .bind(name)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(TestingError::sql(format!("reading template {name}")))?;
-    if current.flatten().as_deref() == Some(fingerprint) {
+    let current = template_comment(conn, name).await?;
+    if current.as_deref() == Some(fingerprint) {
         return Ok(TemplateState::Reused);
     }
     let quoted = quote_ident(name);
@@ -231,6 +204,33 @@ async fn build_if_stale(
             .await
             .map_err(TestingError::sql(statement.clone()))?;
     }
+    migrate_in(admin, name, migrator).await?;
+    // Written last, see the module doc.
+    set_comment(conn, name, fingerprint).await?;
+    Ok(TemplateState::Built)
+}
+
+/// The comment of database `name` (its fingerprint), if it exists and has one.
+async fn template_comment(
+    conn: &mut PgConnection,
+    name: &str,
+) -> Result<Option<String>, TestingError> {
+    let current: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $1",
+    )
+    .bind(name)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(TestingError::sql(format!("reading template {name}")))?;
+    Ok(current.flatten())
+}
+
+/// Runs `migrator` in database `name`.
+async fn migrate_in(
+    admin: &PgConnectOptions,
+    name: &str,
+    migrator: &Migrator,
+) -> Result<(), TestingError> {
     let pool = PgPoolOptions::new()
         .max_connections(2)
         .connect_with(admin.clone().database(name))
@@ -242,13 +242,24 @@ async fn build_if_stale(
         template: name.to_string(),
         source: Box::new(source),
     })?;
-    // The fingerprint is hex: no quoting issues; written last, see the module doc.
-    let comment = format!("COMMENT ON DATABASE {quoted} IS '{fingerprint}'");
+    Ok(())
+}
+
+/// Records `fingerprint` (hex: no quoting issues) as the comment of database `name`.
+async fn set_comment(
+    conn: &mut PgConnection,
+    name: &str,
+    fingerprint: &str,
+) -> Result<(), TestingError> {
+    let comment = format!(
+        "COMMENT ON DATABASE {} IS '{fingerprint}'",
+        quote_ident(name)
+    );
     sqlx::raw_sql(&comment)
         .execute(&mut *conn)
         .await
         .map_err(TestingError::sql(comment.clone()))?;
-    Ok(TemplateState::Built)
+    Ok(())
 }
 
 #[cfg(test)]
