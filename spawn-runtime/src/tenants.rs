@@ -14,8 +14,8 @@
 //! * its dedicated connection runs with `search_path` set to the tenant's schema, then
 //!   `public`, so unqualified names in the tenant part are the tenant's.
 //!
-//! [`Migrator::run_tenants`] applies the tenant parts to many tenants at once: ONE query
-//! reads every tenant's history and which schemas exist, then only the tenants with
+//! [`Migrator::run_tenants`] applies the tenant parts to many tenants at once: two queries
+//! read which schemas exist and every tenant's history, then only the tenants with
 //! something pending run, `jobs` at a time; the report is a [`FleetReport`] with one result
 //! per tenant. Tenant names are letters, digits and `_` (not starting with a digit), so a
 //! name is the same inside a string literal and a quoted identifier.
@@ -43,7 +43,7 @@ use futures_util::FutureExt;
 use sqlx::{PgPool, Row};
 
 use crate::fleet::{FleetOptions, FleetOutcome, FleetReport, FleetResult};
-use crate::tracking::{quote_ident, quote_literal, Tracking};
+use crate::tracking::{quote_literal, Tracking};
 use crate::{MigrateError, Migration, Migrator, Recovery};
 
 pub use spawn_model::TENANT_MARKER;
@@ -245,43 +245,28 @@ impl Migrator {
         self
     }
 
-    /// ONE query: the tenant namespaces' newest rows and which of `tenants`' schemas exist.
+    /// Two queries for any number of tenants: which of `tenants`' schemas exist (with whether
+    /// the tracking tables do), then the tenant namespaces' newest rows.
     async fn tenant_history(
         &self,
         pool: &PgPool,
         tenants: &[String],
     ) -> Result<TenantHistory, MigrateError> {
         let tracking = Tracking::new(self.tracking_schema_name());
-        let list = tenants
-            .iter()
-            .map(|t| quote_literal(t))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let schemas_sql =
-            format!(
-            "SELECT nspname::text AS name FROM pg_catalog.pg_namespace WHERE nspname::text IN ({})",
-            if list.is_empty() { "NULL".to_owned() } else { list }
-        );
         let db = |what: &str| MigrateError::db(format!("reading {what} of the tenants"));
-        let schemas: HashSet<String> = sqlx::query_scalar(&schemas_sql)
-            .fetch_all(pool)
-            .await
-            .map_err(db("the schemas"))?
-            .into_iter()
-            .collect();
-        let migration_table = format!("{}.migration", quote_ident(&tracking.schema));
-        let tables: bool = sqlx::query_scalar(&format!(
-            "SELECT pg_catalog.to_regclass({}) IS NOT NULL \
-             AND pg_catalog.to_regclass({}) IS NOT NULL",
-            quote_literal(&migration_table),
-            quote_literal(&format!(
-                "{}.migration_history",
-                quote_ident(&tracking.schema)
-            ))
+        // Which schemas exist and whether the tracking tables do, in one round trip.
+        let (schemas, tables): (Vec<String>, bool) = sqlx::query_as(&format!(
+            "SELECT ARRAY(SELECT nspname::text FROM pg_catalog.pg_namespace \
+             WHERE nspname::text = ANY($1)), \
+             pg_catalog.to_regclass({}) IS NOT NULL AND pg_catalog.to_regclass({}) IS NOT NULL",
+            quote_literal(&format!("{}.migration", tracking.q)),
+            quote_literal(&format!("{}.migration_history", tracking.q)),
         ))
+        .bind(tenants)
         .fetch_one(pool)
         .await
-        .map_err(db("the tracking tables"))?;
+        .map_err(db("the schemas"))?;
+        let schemas: HashSet<String> = schemas.into_iter().collect();
         let mut succeeded: HashMap<String, HashMap<String, Vec<u8>>> = HashMap::new();
         if tables {
             let rows = sqlx::query(&format!(
