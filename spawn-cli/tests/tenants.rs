@@ -68,7 +68,21 @@ async fn fruit_of(db: &TestDb, tenant: &str) -> (String, String) {
     .expect("fruit")
 }
 
+/// Whether `relation` exists in the database.
+async fn exists(db: &TestDb, relation: &str) -> bool {
+    let found: Option<String> = sqlx::query_scalar("SELECT to_regclass($1)::text")
+        .bind(relation)
+        .fetch_one(&db.pool)
+        .await
+        .expect("to_regclass");
+    found.is_some()
+}
+
+/// SUCCESS rows in `tenant`'s namespace (0 when nothing was ever recorded).
 async fn tenant_successes(db: &TestDb, tenant: &str) -> i64 {
+    if !exists(db, "_spawn.migration_history").await {
+        return 0;
+    }
     sqlx::query_scalar(
         "SELECT count(*) FROM _spawn.migration m JOIN _spawn.migration_history h \
          ON h.migration_id_migration = m.migration_id \
@@ -194,6 +208,10 @@ async fn a_bad_tenant_name_is_refused_naming_where_it_comes_from() {
             "[targets.app] tenants[1]: invalid tenant name \"bad-name\"",
         ));
     assert_eq!(tenant_successes(&db, "acme").await, 0);
+    assert!(
+        !exists(&db, "tenant_registry").await,
+        "refused before the shared part ran"
+    );
     run(root, &db, &["tenant", "add", "9lives"])
         .assert()
         .code(1)
@@ -206,4 +224,32 @@ async fn a_bad_tenant_name_is_refused_naming_where_it_comes_from() {
         .await
         .expect("query");
     assert_eq!(schema, None);
+}
+
+#[tokio::test]
+async fn a_bad_tenant_list_is_an_error_naming_its_section_and_nothing_is_applied_to_tenants() {
+    let db = TestDb::new("cli_tenants_bad_list").await;
+    create_schemas(&db, &["acme"]).await;
+    let both = tenant_project(
+        &db,
+        "tenants = [\"acme\"]\ntenants_query = \"SELECT 'acme'\"",
+    );
+    run(both.path(), &db, &["migration", "apply", "--yes"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "[targets.app] has tenants and tenants_query; keep one of them",
+        ));
+    assert!(
+        !exists(&db, "tenant_registry").await,
+        "refused before the shared part ran"
+    );
+    let null = tenant_project(&db, "tenants_query = \"SELECT NULL::text\"");
+    run(null.path(), &db, &["migration", "apply", "--yes"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "[targets.app] tenants_query, row 1: the schema name is NULL",
+        ));
+    assert_eq!(tenant_successes(&db, "acme").await, 0);
 }

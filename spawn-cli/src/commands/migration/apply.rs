@@ -50,6 +50,11 @@ pub async fn run(ctx: &CommandContext<'_>, o: &Options<'_>) -> CmdResult {
         }
     }
     let p = prepare(ctx, o.variables, policy).await?;
+    // A bad tenant list is refused before the shared migrations run.
+    if let Err(e) = crate::tenants::check_config(&p.target) {
+        p.close().await;
+        return Err(e.into());
+    }
     let callbacks = match render_callbacks(ctx, &p) {
         Ok(callbacks) => callbacks,
         Err(e) => {
