@@ -7,7 +7,7 @@ use std::ops::Range;
 
 use super::catalog::Catalog;
 use super::tokens::Tokens;
-use super::types::{change_rewrites, is_serial, may_relax, parse_type, volatile_call};
+use super::types::{change_rewrites, is_serial, may_relax, parse_type, volatile_call, ColumnType};
 use super::{Hazard, Raw};
 
 /// The lock an `ALTER TABLE` subcommand takes on the table.
@@ -432,8 +432,25 @@ fn alter_column(
         };
         let old = catalog.column(table, column).cloned();
         catalog.set_column(table, column, new.clone());
-        let using = t.find(after..range.end, "USING").is_some();
-        let why = match (&old, using) {
+        // `USING column`, or the column cast (`::` or `CAST`) to types in turn, converts
+        // values as those casts do (PostgreSQL looks through binary-coercible ones); any other
+        // expression converts every value.
+        let using = match t.find(after..range.end, "USING") {
+            None => Some(Vec::new()),
+            Some(u) => plain_column_casts(t, u + 1, range.end, column),
+        };
+        let (old, converts) = match (old, using) {
+            (old, None) => (old, true),
+            (Some(old), Some(casts)) => match casts.iter().try_fold(old, |from, to| {
+                (!change_rewrites(&from, to)).then(|| to.clone())
+            }) {
+                // Every cast keeps the values: what remains is the change to `new`.
+                Some(last) => (Some(last), false),
+                None => (None, true),
+            },
+            (None, Some(_)) => (None, false),
+        };
+        let why = match (&old, converts) {
             (_, true) => Some(format!("converts every value with USING to {new}")),
             (Some(old), false) if change_rewrites(old, &new) => {
                 let zones = [old.base.as_str(), new.base.as_str()];
@@ -487,4 +504,50 @@ fn alter_column(
         return Action::new(Lock::Light);
     }
     Action::new(Lock::Brief)
+}
+
+/// The types `column` is cast to, in order, when the expression at `i..end` is the column
+/// alone (`a`, `(a)`), cast with `::` or `CAST(… AS type)`; `None` for any other expression.
+fn plain_column_casts(
+    t: &Tokens<'_>,
+    i: usize,
+    end: usize,
+    column: &str,
+) -> Option<Vec<ColumnType>> {
+    let (mut casts, mut i) = plain_column_operand(t, i, column)?;
+    while i < end && t.is_punct(i, ":") && t.is_punct(i + 1, ":") {
+        let (ty, next) = parse_type(t, i + 2)?;
+        casts.push(ty);
+        i = next;
+    }
+    (i == end).then_some(casts)
+}
+
+/// `column`, `( <plain column expression> )` or `CAST( <plain column expression> AS type )`
+/// at `i`: its casts and the index after it.
+fn plain_column_operand(
+    t: &Tokens<'_>,
+    i: usize,
+    column: &str,
+) -> Option<(Vec<ColumnType>, usize)> {
+    if t.is_punct(i, "(") {
+        let close = t.after_group(i);
+        let casts = plain_column_casts(t, i + 1, close.checked_sub(1)?, column)?;
+        return Some((casts, close));
+    }
+    if t.is(i, "CAST") && t.is_punct(i + 1, "(") {
+        let close = t.after_group(i + 1);
+        let as_at = t.find(i + 2..close, "AS")?;
+        let mut casts = plain_column_casts(t, i + 2, as_at, column)?;
+        let (ty, next) = parse_type(t, as_at + 1)?;
+        if next + 1 != close {
+            return None;
+        }
+        casts.push(ty);
+        return Some((casts, close));
+    }
+    match t.name(i) {
+        Some((name, next)) if name == column => Some((Vec::new(), next)),
+        _ => None,
+    }
 }

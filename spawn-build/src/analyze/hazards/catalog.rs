@@ -1,9 +1,10 @@
 //! What the hazard rules remember from earlier statements (of this migration and of the
 //! migrations before it): column types, to tell a type change that rewrites from one that
 //! does not, and validated `CHECK (column IS NOT NULL)` constraints, which let
-//! `SET NOT NULL` skip its scan.
+//! `SET NOT NULL` skip its scan; and which tables are partitioned (an index `ON ONLY` one
+//! builds nothing).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::tokens::Tokens;
 use super::types::ColumnType;
@@ -22,6 +23,8 @@ struct NotNullCheck {
 pub(crate) struct Catalog {
     columns: HashMap<String, HashMap<String, ColumnType>>,
     checks: HashMap<String, NotNullCheck>,
+    /// Tables created `PARTITION BY …`.
+    partitioned: HashSet<String>,
 }
 
 impl Catalog {
@@ -54,11 +57,24 @@ impl Catalog {
         if let Some(columns) = self.columns.remove(old) {
             self.columns.insert(new.to_owned(), columns);
         }
+        if self.partitioned.remove(old) {
+            self.partitioned.insert(new.to_owned());
+        }
+    }
+
+    pub(crate) fn set_partitioned(&mut self, table: &str) {
+        self.partitioned.insert(table.to_owned());
+    }
+
+    /// Whether `table` was created `PARTITION BY …`.
+    pub(crate) fn is_partitioned(&self, table: &str) -> bool {
+        self.partitioned.contains(table)
     }
 
     /// Forgets a table (dropped, or created anew).
     pub(crate) fn drop_table(&mut self, table: &str) {
         self.columns.remove(table);
+        self.partitioned.remove(table);
         self.checks.retain(|_, c| c.table != table);
     }
 

@@ -27,11 +27,20 @@ impl State<'_> {
 /// The hazards of the statement `t`, updating `state` with what it creates or changes.
 pub(crate) fn statement(t: &Tokens<'_>, state: &mut State<'_>) -> Vec<Raw> {
     if t.is(0, "WITH") {
-        // `WITH … AS (…) DELETE …`: the statement after the common table expressions.
-        return match after_ctes(t) {
-            Some(main) => statement(&Tokens(t.0[main..].to_vec()), state),
-            None => Vec::new(),
+        // `WITH … AS (…) DELETE …`: the statements in the common table expressions (a
+        // `DELETE` or `UPDATE` there changes the table as much as one on its own), then the
+        // statement after them.
+        let Some((bodies, main)) = ctes(t) else {
+            return Vec::new();
         };
+        let mut out = Vec::new();
+        for body in bodies {
+            if t.is_any(body.start, &["DELETE", "UPDATE", "INSERT", "WITH"]) {
+                out.extend(statement(&Tokens(t.0[body].to_vec()), state));
+            }
+        }
+        out.extend(statement(&Tokens(t.0[main..].to_vec()), state));
+        return out;
     }
     let mut out = Vec::new();
     let head = &t.0[..t.len().min(HEAD_LEN)];
@@ -182,8 +191,10 @@ fn on_table(t: &Tokens<'_>) -> Option<String> {
     t.name(next + 1).map(|(n, _)| n)
 }
 
-/// Index of the statement after `WITH [RECURSIVE] name [(…)] AS [[NOT] MATERIALIZED] (…), …`.
-fn after_ctes(t: &Tokens<'_>) -> Option<usize> {
+/// The bodies (inside the parentheses) of `WITH [RECURSIVE] name [(…)] AS [[NOT]
+/// MATERIALIZED] (…), …` and the index of the statement after them.
+fn ctes(t: &Tokens<'_>) -> Option<(Vec<std::ops::Range<usize>>, usize)> {
+    let mut bodies = Vec::new();
     let mut i = t.skip(1, &["RECURSIVE"]);
     loop {
         let (_, next) = t.name(i)?;
@@ -196,9 +207,11 @@ fn after_ctes(t: &Tokens<'_>) -> Option<usize> {
         if !t.is_punct(i, "(") {
             return None;
         }
+        let open = i;
         i = t.after_group(i);
+        bodies.push(open + 1..i.saturating_sub(1).max(open + 1));
         if !t.is_punct(i, ",") {
-            return Some(i);
+            return Some((bodies, i));
         }
         i += 1;
     }
@@ -233,6 +246,10 @@ fn create(t: &Tokens<'_>, state: &mut State<'_>, out: &mut Vec<Raw>) {
             if t.is_punct(next, "(") {
                 columns(t, next, &table, state.catalog);
             }
+            let rest = t.after_group(next);
+            if t.are(rest, &["PARTITION", "BY"]) {
+                state.catalog.set_partitioned(&table);
+            }
             state.created.insert(table);
         }
         return;
@@ -240,7 +257,13 @@ fn create(t: &Tokens<'_>, state: &mut State<'_>, out: &mut Vec<Raw>) {
     let unique = t.is(1, "UNIQUE");
     if t.is(if unique { 2 } else { 1 }, "INDEX") {
         let concurrently = t.is(if unique { 3 } else { 2 }, "CONCURRENTLY");
-        if let Some(table) = index_table(t) {
+        // `ON ONLY` a partitioned table creates the parent's index alone, invalid and empty
+        // until each partition's index is attached: nothing is built.
+        let only_partitioned = t
+            .find(0..t.len(), "ON")
+            .is_some_and(|on| t.is(on + 1, "ONLY"))
+            && index_table(t).is_some_and(|table| state.catalog.is_partitioned(&table));
+        if let Some(table) = index_table(t).filter(|_| !only_partitioned) {
             if !concurrently && !state.is_new(&table) {
                 out.push(Raw::new(
                     Hazard::BlockingIndexBuild,

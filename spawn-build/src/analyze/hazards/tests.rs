@@ -141,6 +141,22 @@ fn column_type_changes() {
         ("CREATE TABLE t (a timestamp);\n---\nALTER TABLE t ALTER a TYPE timestamptz", &[AE, REWRITE]),
         ("CREATE TABLE t (a char(5));\n---\nALTER TABLE t ALTER a TYPE text", &[AE, REWRITE]),
         ("CREATE TABLE t (a varchar(10));\n---\nALTER TABLE t ALTER a TYPE text USING lower(a)", &[AE, REWRITE]),
+        // USING the column itself, or cast to types that keep its values, is no conversion …
+        ("CREATE TABLE t (a varchar(10));\n---\nALTER TABLE t ALTER a TYPE text USING a", &[]),
+        ("CREATE TABLE t (a varchar(10));\n---\nALTER TABLE t ALTER a TYPE text USING a::text", &[]),
+        ("CREATE TABLE t (a varchar(10));\n---\nALTER TABLE t ALTER a TYPE text USING (a)::text", &[]),
+        ("CREATE TABLE t (a varchar(10));\n---\nALTER TABLE t ALTER a TYPE text USING (a::text)", &[]),
+        ("CREATE TABLE t (a varchar(10));\n---\nALTER TABLE t ALTER a TYPE text USING CAST(a AS text)", &[]),
+        ("CREATE TABLE t (a varchar(10));\n---\nALTER TABLE t ALTER a TYPE text USING a::varchar(20)::text", &[]),
+        ("CREATE TABLE t (\"A\" varchar(10));\n---\nALTER TABLE t ALTER \"A\" TYPE text USING \"A\"::text", &[]),
+        // … but these convert.
+        ("CREATE TABLE t (a int);\n---\nALTER TABLE t ALTER a TYPE bigint USING a::bigint", &[AE, REWRITE]),
+        ("CREATE TABLE t (a int);\n---\nALTER TABLE t ALTER a TYPE bigint USING a", &[AE, REWRITE]),
+        ("CREATE TABLE t (a varchar(10));\n---\nALTER TABLE t ALTER a TYPE text USING a::varchar(5)", &[AE, REWRITE]),
+        ("CREATE TABLE t (a varchar(10), b text);\n---\nALTER TABLE t ALTER a TYPE text USING b", &[AE, REWRITE]),
+        ("CREATE TABLE t (a varchar(10));\n---\nALTER TABLE t ALTER a TYPE text USING a || ''", &[AE, REWRITE]),
+        ("CREATE TABLE t (a varchar(10));\n---\nALTER TABLE t ALTER a TYPE text USING CAST(a AS text) || ''", &[AE, REWRITE]),
+        ("ALTER TABLE t ALTER a TYPE text USING a::text", &[AE, REWRITE]),
         ("CREATE TABLE t (a int[]);\n---\nALTER TABLE t ALTER a TYPE bigint[]", &[AE, REWRITE]),
         // Unknown current type: flagged, the message says when it is fine.
         ("ALTER TABLE t ALTER a TYPE text", &[AE, REWRITE]),
@@ -266,6 +282,23 @@ fn indexes() {
             "CREATE INDEX IF NOT EXISTS t_a ON ONLY public.t (a)",
             &[INDEX],
         ),
+        // ON ONLY a partitioned table builds nothing; a plain table's index is built.
+        (
+            "CREATE TABLE p (a int) PARTITION BY RANGE (a);\n---\nCREATE INDEX p_a ON ONLY p (a)",
+            &[],
+        ),
+        (
+            "CREATE TABLE p (a int) PARTITION BY RANGE (a);\n---\nCREATE INDEX p_a ON p (a)",
+            &[INDEX],
+        ),
+        (
+            "CREATE TABLE p (a int);\n---\nCREATE INDEX p_a ON ONLY p (a)",
+            &[INDEX],
+        ),
+        (
+            "CREATE TABLE q (a int) PARTITION BY LIST (a);\n---\nALTER TABLE q RENAME TO p;\nCREATE INDEX p_a ON ONLY p (a)",
+            &[],
+        ),
         ("CREATE INDEX CONCURRENTLY t_a ON t (a)", &[NOTX]),
         ("CREATE UNIQUE INDEX CONCURRENTLY t_a ON t (a)", &[NOTX]),
         ("CREATE TABLE t (a int);\nCREATE INDEX t_a ON t (a)", &[]),
@@ -322,6 +355,29 @@ fn data_loss_and_long_running() {
             "WITH gone AS (DELETE FROM t WHERE id = 1 RETURNING *) SELECT * FROM gone",
             &[],
         ),
+        // DML inside the common table expressions counts like DML on its own.
+        (
+            "WITH gone AS (DELETE FROM t RETURNING id) SELECT count(*) FROM gone",
+            &[LOSS],
+        ),
+        (
+            "WITH a AS (SELECT 1), changed AS (UPDATE t SET a = 1 RETURNING id) SELECT 1",
+            &[LONG],
+        ),
+        (
+            "WITH moved AS (DELETE FROM t RETURNING *) INSERT INTO u SELECT * FROM moved",
+            &[LOSS],
+        ),
+        (
+            "WITH gone AS (WITH x AS (DELETE FROM t RETURNING id) SELECT id FROM x) SELECT 1",
+            &[LOSS],
+        ),
+        (
+            "CREATE TABLE t (id int);
+WITH gone AS (DELETE FROM t RETURNING id) SELECT 1",
+            &[],
+        ),
+        ("WITH a AS (SELECT 'DELETE FROM t') SELECT * FROM a", &[]),
         ("DROP VIEW v", &[]),
         ("CREATE VIEW v AS SELECT 1;\nDROP VIEW v", &[]),
         ("DROP FUNCTION f()", &[]),
