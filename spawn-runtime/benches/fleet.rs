@@ -1,9 +1,9 @@
 //! Tenants and fleets at scale, side by side in one run (figures only, nothing asserted):
 //!
 //! * T tenant schemas × M migrations on one server (default 1,000 × 20): `run_tenants`
-//!   with its default parallelism vs the same migrator applied one tenant at a time (how
-//!   Flyway and Atlas loop over schemas), each on a fresh database; then a no-op rerun over
-//!   all T tenants;
+//!   with its default parallelism vs `run_tenants` one tenant at a time (`jobs(1)`: how
+//!   Flyway and Atlas loop over schemas, on one connection), each on a fresh database; then
+//!   a no-op rerun over all T tenants;
 //! * D databases × M migrations (default 200 × 20): `run_fleet` vs one database at a time.
 //!
 //! With the throwaway cluster (no `DATABASE_URL`), the CPU time its server processes used in
@@ -188,16 +188,17 @@ async fn main() {
 
     let cpu = cpu_seconds();
     let started = Instant::now();
-    for tenant in &tenants {
-        migrator
-            .clone()
-            .tenant(tenant)
-            .expect("name")
-            .run(&sequential_db.pool)
-            .await
-            .expect("sequential");
-    }
+    let report = migrator
+        .run_tenants(
+            &sequential_db.pool,
+            &tenants,
+            &FleetOptions::default().jobs(1),
+            |_| {},
+        )
+        .await
+        .expect("sequential");
     let sequential = started.elapsed();
+    assert!(report.is_success(), "{:?}", report.failed().next());
     let sequential_cpu = Cpu::since(cpu);
     let started = Instant::now();
     let rerun = migrator

@@ -6,6 +6,7 @@
 //! SELECT set_config('spawn.t0', clock_timestamp()::text, true);   -- start of the migration
 //! SET LOCAL lock_timeout = '…'; SET LOCAL statement_timeout = '…';
 //! SET LOCAL synchronous_commit = off;       -- all but the last of the batch, see below
+//! SELECT set_config('search_path', …);      -- a tenant's run: its schema, whatever came before
 //! <migration body>
 //! ;
 //! EXECUTE <history row: SUCCESS, execution_time = clock_timestamp() - spawn.t0>;
@@ -125,6 +126,10 @@ impl<'b> Batch<'b> {
             ));
             if k + 1 < migrations.len() {
                 sql.push_str("SET LOCAL synchronous_commit = off;\n");
+            }
+            if let Some(set) = &ctx.set_search_path {
+                sql.push_str(set);
+                sql.push_str(";\n");
             }
             sql.push_str(m.body_sql());
             // A trailing `--` comment or a missing `;` cannot swallow the history row.

@@ -229,6 +229,7 @@ pub mod connect;
 mod diagnose;
 mod error;
 pub mod fleet;
+mod idle;
 mod lock;
 mod migrator;
 mod no_transaction;

@@ -31,6 +31,7 @@ use sqlx::postgres::{PgConnectOptions, PgQueryResult, PgRow};
 use sqlx::{ConnectOptions, Connection, Either, PgConnection, PgPool, Row};
 
 use crate::error::{LockHolder, LockWaitTimeout, MigrateError};
+use crate::idle::IdleConnections;
 use crate::progress::StopHandle;
 use crate::tracking::{quote_literal, TablesState, Tracking};
 
@@ -83,11 +84,13 @@ pub(crate) struct Session {
     pub lock_waited: Duration,
     /// Batches sent so far (names each batch's prepared statement).
     pub batches: usize,
+    /// Where the connection goes after a clean run, when runs share connections.
+    idle: Option<IdleConnections>,
 }
 
 impl Session {
-    /// Opens the dedicated connection; `role` says which one it is in messages (`target`,
-    /// `tracking`).
+    /// Opens the dedicated connection, or takes one of `idle` (setting its `search_path`);
+    /// `role` says which one it is in messages (`target`, `tracking`).
     pub async fn connect(
         pool: &PgPool,
         app: &str,
@@ -95,17 +98,38 @@ impl Session {
         role: &'static str,
         timeout: Duration,
         search_path: Option<&str>,
+        idle: Option<&IdleConnections>,
     ) -> Result<Session, MigrateError> {
+        let session = |conn| Session {
+            conn: Some(conn),
+            pool: pool.clone(),
+            key,
+            locked: false,
+            backend: None,
+            sent: 0,
+            lock_attempts: 0,
+            lock_waited: Duration::ZERO,
+            batches: 0,
+            idle: idle.cloned(),
+        };
+        while let Some(conn) = idle.and_then(IdleConnections::take) {
+            let mut reused = session(conn);
+            let Some(schema) = search_path else {
+                return Ok(reused);
+            };
+            match reused.execute(&set_search_path(schema)).await {
+                Ok(_) => return Ok(reused),
+                // Gone while idle (e.g. terminated): close it, try the next or connect.
+                Err(e) => tracing::debug!("an idle migrator connection failed ({e}); closing it"),
+            }
+        }
         let base: &PgConnectOptions = &pool.connect_options();
         let mut options = base.clone().disable_statement_logging();
         if base.get_application_name().is_none() {
             options = options.application_name(&format!("spawn-migrator ({app})"));
         }
         if let Some(schema) = search_path {
-            options = options.options([(
-                "search_path",
-                format!("{},public", crate::tracking::quote_ident(schema)),
-            )]);
+            options = options.options([("search_path", search_path_value(schema))]);
         }
         let conn = crate::connect::connect(&options, timeout)
             .await
@@ -117,17 +141,7 @@ impl Session {
                     .to_string(),
                 source,
             })?;
-        Ok(Session {
-            conn: Some(conn),
-            pool: pool.clone(),
-            key,
-            locked: false,
-            backend: None,
-            sent: 0,
-            lock_attempts: 0,
-            lock_waited: Duration::ZERO,
-            batches: 0,
-        })
+        Ok(session(conn))
     }
 
     fn conn(&mut self) -> Result<&mut PgConnection, sqlx::Error> {
@@ -291,6 +305,16 @@ impl Session {
     pub async fn release(&mut self, rollback_first: bool) -> Result<(), sqlx::Error> {
         if rollback_first {
             self.rollback_if_open().await?;
+        } else if let Some(idle) = self.idle.clone() {
+            // A clean run: reset the session (its advisory locks too) and keep the connection
+            // for the next run. sqlx's cached statements go first, then the server's state.
+            self.conn()?.clear_cached_statements().await?;
+            self.execute("DISCARD ALL").await?;
+            self.locked = false;
+            if let Some(conn) = self.conn.take() {
+                idle.put(conn);
+            }
+            return Ok(());
         }
         if self.locked {
             let unlock = format!("SELECT pg_catalog.pg_advisory_unlock({})", self.key);
@@ -409,6 +433,19 @@ fn jitter(base: Duration) -> Duration {
         .unwrap_or(0) as u64;
     let half = (base.as_nanos() as u64 / 2).max(1);
     Duration::from_nanos(nanos % half)
+}
+
+/// The `search_path` of a tenant's connection: its schema, then `public`.
+fn search_path_value(schema: &str) -> String {
+    format!("{},public", crate::tracking::quote_ident(schema))
+}
+
+/// The statement that sets the session's `search_path` to `schema`, then `public`.
+pub(crate) fn set_search_path(schema: &str) -> String {
+    format!(
+        "SELECT pg_catalog.set_config('search_path', {}, false)",
+        quote_literal(&search_path_value(schema))
+    )
 }
 
 #[cfg(test)]

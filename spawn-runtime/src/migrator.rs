@@ -17,6 +17,7 @@ use sqlx::PgPool;
 use crate::connect::DEFAULT_CONNECT_TIMEOUT;
 use crate::embedded::{EmbeddedCallbacks, EmbeddedMigration, Migrations};
 use crate::error::MigrateError;
+use crate::idle::IdleConnections;
 use crate::plan::Checks;
 use crate::progress::{run_token, Hooks, MigrationEvent, Observer, StopHandle};
 use crate::report::Report;
@@ -91,6 +92,8 @@ pub struct Migrator {
     tracking_pool: Option<PgPool>,
     /// The tenant whose parts this migrator applies ([`Migrator::tenant`]).
     tenant: Option<String>,
+    /// Connections shared with the other tenants' runs of one `run_tenants`.
+    idle: Option<IdleConnections>,
     /// Set with [`Migrator::callbacks`]; otherwise an embedded set's, for its environment.
     callbacks: Option<Arc<Callbacks>>,
     embedded_callbacks: &'static [EmbeddedCallbacks],
@@ -135,6 +138,7 @@ impl Migrator {
             stop: None,
             tracking_pool: None,
             tenant: None,
+            idle: None,
             callbacks: None,
             embedded_callbacks: &[],
         }
@@ -406,6 +410,10 @@ impl Migrator {
     }
 
     /// Makes this the migrator of `tenant`'s parts (see [`crate::tenants`]).
+    pub(crate) fn set_idle_connections(&mut self, idle: IdleConnections) {
+        self.idle = Some(idle);
+    }
+
     pub(crate) fn set_tenant(&mut self, tenant: &str) {
         self.tenant = Some(tenant.to_owned());
     }
@@ -559,6 +567,7 @@ impl Migrator {
             task,
             tracking: self.tracking(),
             search_path: self.tenant.as_deref(),
+            idle: self.idle.as_ref(),
             app: self.app_name(),
             lock_wait: self.lock_wait,
             connect_timeout: self.connect_timeout,

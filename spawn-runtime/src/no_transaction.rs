@@ -46,10 +46,15 @@ pub(crate) async fn apply(
     let statements = statements_of(m);
     let n = statements.len();
     let timeouts = ctx.timeouts(m);
+    let set_search_path = ctx
+        .set_search_path
+        .as_deref()
+        .map(|set| format!("; {set}"))
+        .unwrap_or_default();
     conns
         .target()
         .execute(&format!(
-            "SET lock_timeout = {}; SET statement_timeout = {}",
+            "SET lock_timeout = {}; SET statement_timeout = {}{set_search_path}",
             quote_literal(timeouts.lock),
             quote_literal(timeouts.statement)
         ))

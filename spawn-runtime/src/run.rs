@@ -27,6 +27,7 @@
 use std::time::Duration;
 
 use crate::error::MigrateError;
+use crate::idle::IdleConnections;
 use crate::lock::Probe;
 use crate::plan::{self, Checks, Step};
 use crate::progress::Hooks;
@@ -67,6 +68,8 @@ pub(crate) struct Run<'r> {
     pub tracking: Tracking,
     /// The `search_path` of the dedicated connection (a tenant's schema), if set.
     pub search_path: Option<&'r str>,
+    /// Connections shared with other runs (the tenants of one `run_tenants`), if any.
+    pub idle: Option<&'r IdleConnections>,
     /// The application named in `created_by` and in the connections' `application_name`.
     pub app: String,
     /// How long to wait for the migration lock.
@@ -155,6 +158,7 @@ impl Run<'_> {
             connect_timeout: self.connect_timeout,
             stop: self.hooks.stop.as_ref(),
             search_path: self.search_path,
+            idle: self.idle,
         }
     }
 
@@ -168,6 +172,7 @@ impl Run<'_> {
             hooks: &self.hooks,
             target_database: probe.database,
             has_plpgsql: probe.has_plpgsql,
+            set_search_path: self.search_path.map(crate::lock::set_search_path),
         }
     }
 

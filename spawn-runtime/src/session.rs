@@ -12,6 +12,7 @@ use std::time::Duration;
 use sqlx::PgPool;
 
 use crate::error::{ConnectionLost, MigrateError};
+use crate::idle::IdleConnections;
 use crate::lock::{Probe, Session};
 use crate::progress::{Hooks, StopHandle};
 use crate::report::AppliedMigration;
@@ -40,6 +41,9 @@ pub(crate) struct LockRequest<'l> {
     pub stop: Option<&'l StopHandle>,
     /// The target connection's `search_path` (a tenant's schema, then `public`), if set.
     pub search_path: Option<&'l str>,
+    /// Where the target connection comes from and goes back to, when runs share them
+    /// (the tenants of one `run_tenants`).
+    pub idle: Option<&'l IdleConnections>,
 }
 
 /// The run's dedicated connections: the target's, and the tracking database's when the
@@ -64,6 +68,7 @@ impl Connections {
                 "target",
                 lock.connect_timeout,
                 lock.search_path,
+                lock.idle,
             )
             .await?,
             tracking: None,
@@ -96,6 +101,7 @@ impl Connections {
             key,
             "tracking",
             lock.connect_timeout,
+            None,
             None,
         )
         .await?;
@@ -221,6 +227,9 @@ pub(crate) struct RunContext<'r> {
     pub target_database: String,
     /// Whether the target has PL/pgSQL (for the `DO` that flushes progress markers).
     pub has_plpgsql: bool,
+    /// For a tenant's run, the statement that sets its `search_path` again at the start of
+    /// each migration (so a part that changed it does not move the next one elsewhere).
+    pub set_search_path: Option<String>,
 }
 
 impl RunContext<'_> {

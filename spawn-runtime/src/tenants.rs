@@ -14,6 +14,11 @@
 //! * its dedicated connection runs with `search_path` set to the tenant's schema, then
 //!   `public`, so unqualified names in the tenant part are the tenant's.
 //!
+//! In [`Migrator::run_tenants`] the tenants' runs share their dedicated connections: a run
+//! takes one an earlier tenant's run finished with cleanly (its session reset by `DISCARD
+//! ALL`, so nothing a tenant part set carries over), so 1,000 tenants cost `jobs` backends,
+//! not 1,000.
+//!
 //! [`Migrator::run_tenants`] applies the tenant parts to many tenants at once: two queries
 //! read which schemas exist and every tenant's history, then only the tenants with
 //! something pending run, `jobs` at a time; the report is a [`FleetReport`] with one result
@@ -43,6 +48,7 @@ use futures_util::FutureExt;
 use sqlx::{PgPool, Row};
 
 use crate::fleet::{FleetOptions, FleetOutcome, FleetReport, FleetResult};
+use crate::idle::IdleConnections;
 use crate::tracking::{quote_literal, Tracking};
 use crate::{MigrateError, Migration, Migrator, Recovery};
 
@@ -186,8 +192,9 @@ impl Migrator {
         // (creating them from two sessions at once can fail).
         let first_alone = usize::from(!history.tables && !pending.is_empty());
         let stopped = AtomicBool::new(false);
+        let idle = IdleConnections::default();
         let run = |(index, tenant): (usize, &'t String)| {
-            self.run_tenant(pool, tenant, options, &stopped, &history.schemas)
+            self.run_tenant(pool, tenant, options, &stopped, &history.schemas, &idle)
                 .map(move |result| (index, result))
         };
         let (alone, rest) = pending.split_at(first_alone);
@@ -204,6 +211,7 @@ impl Migrator {
             on_result(&result);
             results[index] = Some(result);
         }
+        idle.close_all().await;
         Ok(FleetReport {
             results: results.into_iter().flatten().collect(),
             total: started.elapsed(),
@@ -218,6 +226,7 @@ impl Migrator {
         options: &FleetOptions,
         stopped: &AtomicBool,
         schemas: &HashSet<String>,
+        idle: &IdleConnections,
     ) -> FleetResult {
         let began = Instant::now();
         let outcome = if options.fail_fast && stopped.load(Ordering::Acquire) {
@@ -227,7 +236,9 @@ impl Migrator {
                 tenant: tenant.to_owned(),
             })
         } else {
-            match self.clone().tenant_unchecked(tenant).run(pool).await {
+            let mut migrator = self.clone().tenant_unchecked(tenant);
+            migrator.set_idle_connections(idle.clone());
+            match migrator.run(pool).await {
                 Ok(report) if report.planned.is_empty() => FleetOutcome::UpToDate(report),
                 Ok(report) => FleetOutcome::Applied(report),
                 Err(e) => FleetOutcome::Failed(e),

@@ -147,6 +147,76 @@ async fn every_tenant_gets_its_parts_with_its_name_in_its_own_namespace() {
     }
 }
 
+/// Tenants share the dedicated connections of one run (`jobs` backends, not one per
+/// tenant), and nothing a tenant part leaves in its session reaches the next tenant: not its
+/// `search_path`, temporary table, setting or prepared statement.
+#[tokio::test]
+async fn tenants_share_jobs_connections_and_no_session_state() {
+    let db = TestDb::new("tenants_shared_connections").await;
+    let names: Vec<String> = (0..12).map(|i| format!("t{i}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    create_schemas(&db.pool, &refs).await;
+    sqlx::raw_sql("CREATE TABLE public.backends (tenant text, pid int, path text, setting text)")
+        .execute(&db.pool)
+        .await
+        .expect("backends table");
+    let m = TENANT_MARKER;
+    let set = vec![
+        Mig::new(
+            "001-record",
+            &format!(
+                "INSERT INTO public.backends SELECT '{m}', pg_backend_pid(), \
+                 current_setting('search_path'), current_setting('spawn_test.leftover', true);\n\
+                 CREATE TABLE fruit (id int);\n\
+                 CREATE TEMP TABLE scratch (id int);\n\
+                 PREPARE leftover AS SELECT 1;\n\
+                 SET search_path = public;\n\
+                 SET spawn_test.leftover = 'by {m}';"
+            ),
+        ),
+        Mig::new("002-after", "CREATE TABLE crate (id int);"),
+    ];
+    let report = migrator(&set)
+        .run_tenants(&db.pool, &names, &FleetOptions::default().jobs(2), |_| {})
+        .await
+        .expect("run");
+    assert!(report.is_success(), "{report:?}");
+    let rows: Vec<(String, i32, String, Option<String>)> =
+        sqlx::query_as("SELECT tenant, pid, path, setting FROM public.backends ORDER BY tenant")
+            .fetch_all(&db.pool)
+            .await
+            .expect("backends");
+    assert_eq!(rows.len(), 12);
+    let pids: std::collections::HashSet<i32> = rows.iter().map(|r| r.1).collect();
+    assert!(pids.len() <= 2, "at most 2 backends for 2 jobs: {pids:?}");
+    for (tenant, _, path, setting) in &rows {
+        assert_eq!(
+            path.replace([' ', '"'], ""),
+            format!("{tenant},public"),
+            "{tenant}'s own search_path"
+        );
+        assert!(
+            setting.as_deref().unwrap_or("").is_empty(),
+            "{tenant} saw a setting left by another tenant: {setting:?}"
+        );
+        for table in ["fruit", "crate"] {
+            let found: Option<String> =
+                sqlx::query_scalar(&format!("SELECT to_regclass('{tenant}.{table}')::text"))
+                    .fetch_one(&db.pool)
+                    .await
+                    .expect("regclass");
+            assert!(found.is_some(), "{tenant}.{table} exists");
+        }
+    }
+    // The shared connections are closed when the run ends.
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY($1)")
+        .bind(pids.into_iter().collect::<Vec<_>>())
+        .fetch_one(&db.pool)
+        .await
+        .expect("activity");
+    assert_eq!(left, 0, "the tenants' connections are closed after the run");
+}
+
 #[tokio::test]
 async fn eight_concurrent_runs_apply_each_part_once_per_tenant() {
     let db = TestDb::new("tenants_concurrent").await;
