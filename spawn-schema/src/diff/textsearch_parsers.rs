@@ -52,3 +52,54 @@ pub(crate) fn compare_template(a: &TextSearchTemplate, b: &TextSearchTemplate) -
         Change::Recreate
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Meta, ObjectKind};
+
+    #[test]
+    fn optional_functions_are_written_only_when_set() {
+        let id = ObjectId::new(ObjectKind::TextSearchParser, "app", "p");
+        let mut parser = TextSearchParser {
+            start: "prsd_start".into(),
+            get_token: "prsd_nexttoken".into(),
+            end: "prsd_end".into(),
+            lex_types: "prsd_lextype".into(),
+            headline: None,
+            meta: Meta::default(),
+        };
+        assert_eq!(
+            create_parser(&id, &parser).sql,
+            "CREATE TEXT SEARCH PARSER app.p (START = prsd_start, GETTOKEN = prsd_nexttoken, \
+             END = prsd_end, LEXTYPES = prsd_lextype)"
+        );
+        let before = parser.clone();
+        parser.headline = Some("prsd_headline".into());
+        assert!(create_parser(&id, &parser)
+            .sql
+            .ends_with(", HEADLINE = prsd_headline)"));
+        assert_eq!(compare_parser(&before, &parser), Change::Recreate);
+
+        let id = ObjectId::new(ObjectKind::TextSearchTemplate, "app", "t");
+        let template = TextSearchTemplate {
+            init: None,
+            lexize: "dsimple_lexize".into(),
+            meta: Meta::default(),
+        };
+        assert_eq!(
+            create_template(&id, &template).sql,
+            "CREATE TEXT SEARCH TEMPLATE app.t (LEXIZE = dsimple_lexize)"
+        );
+        let with_init = TextSearchTemplate {
+            init: Some("dsimple_init".into()),
+            ..template.clone()
+        };
+        assert_eq!(
+            create_template(&id, &with_init).sql,
+            "CREATE TEXT SEARCH TEMPLATE app.t (INIT = dsimple_init, LEXIZE = dsimple_lexize)"
+        );
+        assert_eq!(compare_template(&template, &with_init), Change::Recreate);
+        assert_eq!(compare_template(&template, &template.clone()), Change::Same);
+    }
+}

@@ -81,3 +81,84 @@ pub(crate) fn compare_mapping(id: &ObjectId, a: &UserMapping, b: &UserMapping) -
         None => Change::Same,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Meta, ObjectKind};
+
+    fn wrapper(
+        handler: Option<&str>,
+        validator: Option<&str>,
+        options: &[&str],
+    ) -> ForeignDataWrapper {
+        ForeignDataWrapper {
+            handler: handler.map(str::to_string),
+            validator: validator.map(str::to_string),
+            options: options.iter().map(|o| o.to_string()).collect(),
+            meta: Meta::default(),
+        }
+    }
+
+    fn sql(change: Change) -> Vec<String> {
+        match change {
+            Change::Alter { stmts, .. } => stmts.into_iter().map(|s| s.sql).collect(),
+            Change::Same => Vec::new(),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_wrapper_changes_in_one_statement() {
+        let id = ObjectId::new(ObjectKind::ForeignDataWrapper, "", "w");
+        let from = wrapper(Some("h"), None, &["a=1", "b=2"]);
+        let to = wrapper(None, Some("public.v"), &["b=3", "c=4"]);
+        assert_eq!(
+            sql(compare_wrapper(&id, &from, &to)),
+            [
+                "ALTER FOREIGN DATA WRAPPER w NO HANDLER VALIDATOR public.v \
+              OPTIONS (DROP a, SET b '3', ADD c '4')"
+            ]
+        );
+        assert_eq!(
+            sql(compare_wrapper(&id, &to, &to.clone())),
+            Vec::<String>::new()
+        );
+        assert_eq!(
+            create_wrapper(&id, &from).sql,
+            "CREATE FOREIGN DATA WRAPPER w HANDLER h OPTIONS (a '1', b '2')"
+        );
+    }
+
+    #[test]
+    fn mappings_name_public_and_roles() {
+        let public = ObjectId::part(ObjectKind::UserMapping, "", "my server", "public");
+        let role = ObjectId::part(ObjectKind::UserMapping, "", "s", "App");
+        assert_eq!(
+            mapping_designation(&public),
+            "FOR PUBLIC SERVER \"my server\""
+        );
+        assert_eq!(mapping_designation(&role), "FOR \"App\" SERVER s");
+        let mapping = |options: Option<&[&str]>| UserMapping {
+            options: options.map(|o| o.iter().map(|o| o.to_string()).collect()),
+            meta: Meta::default(),
+        };
+        assert_eq!(
+            create_mapping(&role, &mapping(Some(&["user=x"]))).sql,
+            "CREATE USER MAPPING FOR \"App\" SERVER s OPTIONS (\"user\" 'x')"
+        );
+        // Options that could not be read are left alone.
+        assert_eq!(
+            compare_mapping(&role, &mapping(None), &mapping(Some(&["user=x"]))),
+            Change::Same
+        );
+        assert_eq!(
+            sql(compare_mapping(
+                &role,
+                &mapping(Some(&["user=x", "password=p"])),
+                &mapping(Some(&["user=y"]))
+            )),
+            ["ALTER USER MAPPING FOR \"App\" SERVER s OPTIONS (DROP password, SET \"user\" 'y')"]
+        );
+    }
+}
