@@ -1,5 +1,9 @@
 //! What foreign tables have besides what tables have: their columns' options, and their
-//! CHECK constraints (never checked against the remote data: PostgreSQL trusts them).
+//! CHECK constraints.
+//!
+//! PostgreSQL never checks a foreign table's CHECK against the remote data: it trusts it. It
+//! still records `NOT VALID` when asked (`pg_get_constraintdef` says so), and `VALIDATE
+//! CONSTRAINT` only clears the mark; the diff treats them like any table's checks.
 //!
 //! Read after the columns, on the first connection: few rows, deparsed by the server.
 
