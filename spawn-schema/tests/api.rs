@@ -400,3 +400,115 @@ async fn schema_filters_take_any_name() {
     );
     assert!(!sql.contains(r#""$1".t"#), "{sql}");
 }
+
+/// `pg_user_mappings` shows a mapping's options only to a superuser, the mapped role and
+/// (for `PUBLIC`) the server's owner: a role that cannot read them sees the mappings
+/// without options, and the plan leaves options it cannot read alone.
+#[tokio::test]
+async fn user_mapping_options_hidden_from_a_role_are_left_alone() {
+    let role = spawn_tests::unique_name("mapping_reader");
+    let schema = |user: &str| {
+        format!(
+            "create foreign data wrapper w;
+             create server s foreign data wrapper w;
+             create user mapping for public server s options (user '{user}');"
+        )
+    };
+    let from = db_with("api_mapping_from", &schema("a")).await;
+    let to = db_with("api_mapping_to", &schema("b")).await;
+    sqlx::raw_sql(&format!("CREATE ROLE {role} LOGIN"))
+        .execute(&from.pool)
+        .await
+        .expect("create the role");
+    let connect = |db: &TestDb| {
+        spawn_tests::connect::pool(spawn_tests::server().options(&db.name).username(&role), 2)
+    };
+    let (from_limited, to_limited) = (connect(&from).await, connect(&to).await);
+    let options = Options::default();
+    let source = inspect(&from_limited, &options)
+        .await
+        .expect("inspect from");
+    let target = inspect(&to_limited, &options).await.expect("inspect to");
+    from_limited.close().await;
+    to_limited.close().await;
+    let as_superuser = inspect(&from.pool, &options).await.expect("inspect");
+    let superuser_target = inspect(&to.pool, &options).await.expect("inspect");
+    sqlx::raw_sql(&format!("DROP ROLE {role}"))
+        .execute(&from.pool)
+        .await
+        .expect("drop the role");
+
+    let mapping = |schema: &spawn_schema::Schema| {
+        schema
+            .objects_of(ObjectKind::UserMapping)
+            .map(|(id, object)| (id.to_string(), object.clone()))
+            .collect::<Vec<_>>()
+    };
+    let hidden = mapping(&source);
+    assert_eq!(hidden.len(), 1, "{hidden:?}");
+    assert_eq!(hidden[0].0, "for public on server s");
+    assert!(
+        matches!(&hidden[0].1, spawn_schema::model::Object::UserMapping(m) if m.options.is_none()),
+        "{hidden:?}"
+    );
+    assert!(source.plan(&target, &options).is_empty());
+    let plan = as_superuser.plan(&superuser_target, &options);
+    assert_eq!(
+        plan.to_sql(),
+        "ALTER USER MAPPING FOR PUBLIC SERVER s OPTIONS (SET \"user\" 'b');\n"
+    );
+}
+
+/// A foreign server is created after its wrapper and a user mapping after its server, and
+/// dropped in the reverse order; a text search dictionary after its template and a
+/// configuration after its parser. (Creations would come in that order by kind alone; the
+/// drops, whose ties are broken by kind the same way, need the dependencies.)
+#[tokio::test]
+async fn foreign_and_text_search_objects_follow_their_dependencies() {
+    let from = db_with("api_foreign_order_from", "").await;
+    let to = db_with(
+        "api_foreign_order_to",
+        "create foreign data wrapper a_wrapper;
+         create server a_server foreign data wrapper a_wrapper;
+         create user mapping for public server a_server;
+         create text search template z_template (lexize = dsimple_lexize);
+         create text search dictionary a_dictionary (template = z_template);
+         create text search parser z_parser (start = prsd_start, gettoken = prsd_nexttoken,
+           end = prsd_end, lextypes = prsd_lextype);
+         create text search configuration a_configuration (parser = z_parser);",
+    )
+    .await;
+    let options = Options::default().allow_unsafe(true);
+    let empty = inspect(&from.pool, &options).await.expect("inspect");
+    let full = inspect(&to.pool, &options).await.expect("inspect");
+    for (plan, create) in [
+        (empty.plan(&full, &options), true),
+        (full.plan(&empty, &options), false),
+    ] {
+        let sql = plan.to_sql();
+        let pos = |needle: &str| {
+            sql.find(needle)
+                .unwrap_or_else(|| panic!("{needle} not in\n{sql}"))
+        };
+        let pairs = [
+            ("FOREIGN DATA WRAPPER a_wrapper", "SERVER a_server"),
+            ("SERVER a_server", "USER MAPPING FOR PUBLIC"),
+            (
+                "TEXT SEARCH TEMPLATE public.z_template",
+                "TEXT SEARCH DICTIONARY public.a_dictionary",
+            ),
+            (
+                "TEXT SEARCH PARSER public.z_parser",
+                "TEXT SEARCH CONFIGURATION public.a_configuration",
+            ),
+        ];
+        for (first, then) in pairs {
+            let (first, then) = if create {
+                (format!("CREATE {first}"), format!("CREATE {then}"))
+            } else {
+                (format!("DROP {then}"), format!("DROP {first}"))
+            };
+            assert!(pos(&first) < pos(&then), "{first} before {then}:\n{sql}");
+        }
+    }
+}

@@ -29,6 +29,8 @@ own_cases! {
     enum_add_values,
     enum_remove_and_reorder,
     event_triggers,
+    foreign_data_wrappers,
+    foreign_table_columns,
     foreign_tables,
     identity_generated,
     index_definitions,
@@ -51,7 +53,9 @@ own_cases! {
     statistics_targets,
     table_options,
     text_search,
+    text_search_parsers,
     triggers,
+    user_mappings,
     views,
 }
 

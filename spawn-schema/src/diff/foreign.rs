@@ -1,8 +1,9 @@
-//! Foreign servers and what foreign tables have of their own (server and options).
+//! Foreign servers and what foreign tables have of their own (server and options, their
+//! columns' options).
 
 use super::{Change, Stmt};
 use crate::model::{ForeignServer, ObjectId};
-use crate::render::{ident, literal};
+use crate::render::{ident, literal, qualified};
 
 /// `key value` pairs as written in `OPTIONS (…)`.
 fn option(entry: &str) -> (&str, &str) {
@@ -72,4 +73,16 @@ pub(crate) fn compare_server(id: &ObjectId, a: &ForeignServer, b: &ForeignServer
         stmts.push(Stmt::new(format!("ALTER SERVER {name}{options}")));
     }
     Change::alter(stmts)
+}
+
+/// `ALTER FOREIGN TABLE … ALTER COLUMN … OPTIONS (…)` turning a foreign table's column's
+/// options into others; `None` when they are the same.
+pub(crate) fn column_options(id: &ObjectId, from: &[String], to: &[String]) -> Option<Stmt> {
+    alter_options(from, to).map(|options| {
+        Stmt::new(format!(
+            "ALTER FOREIGN TABLE {} ALTER COLUMN {}{options}",
+            qualified(&id.schema, &id.name),
+            ident(&id.sub)
+        ))
+    })
 }

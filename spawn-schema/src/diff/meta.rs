@@ -62,6 +62,14 @@ pub(crate) fn designator(id: &ObjectId, object: &Object) -> Designator {
                 Some(format!("FOREIGN SERVER {}", ident(&id.name))),
             )
         }
+        (ObjectKind::ForeignDataWrapper, _) => {
+            let s = format!("FOREIGN DATA WRAPPER {}", ident(&id.name));
+            d(s.clone(), Some(s.clone()), Some(s))
+        }
+        (ObjectKind::TextSearchParser, _) => d(format!("TEXT SEARCH PARSER {name}"), None, None),
+        (ObjectKind::TextSearchTemplate, _) => {
+            d(format!("TEXT SEARCH TEMPLATE {name}"), None, None)
+        }
         (ObjectKind::View, _) => d(
             format!("VIEW {name}"),
             Some(format!("VIEW {name}")),

@@ -14,7 +14,9 @@ mod routines;
 mod rules;
 mod tables;
 mod textsearch;
+mod textsearch_parsers;
 mod types;
+mod wrappers;
 
 use crate::model::{Object, ObjectId, ObjectKind, Schema};
 use crate::render::{ident, qualified};
@@ -134,7 +136,11 @@ pub(crate) fn compare(id: &ObjectId, from: &Object, to: &Object, ctx: &DiffConte
             recreate_unless(a.definition == b.definition)
         }
         (Object::Rule(a), Object::Rule(b)) => rules::compare_rule(id, a, b),
+        (Object::ForeignDataWrapper(a), Object::ForeignDataWrapper(b)) => {
+            wrappers::compare_wrapper(id, a, b)
+        }
         (Object::ForeignServer(a), Object::ForeignServer(b)) => foreign::compare_server(id, a, b),
+        (Object::UserMapping(a), Object::UserMapping(b)) => wrappers::compare_mapping(id, a, b),
         (Object::Operator(a), Object::Operator(b)) => recreate_unless(
             a.function == b.function
                 && a.commutator == b.commutator
@@ -157,6 +163,12 @@ pub(crate) fn compare(id: &ObjectId, from: &Object, to: &Object, ctx: &DiffConte
         (Object::Cast(a), Object::Cast(b)) => recreate_unless(
             a.method == b.method && a.function == b.function && a.context == b.context,
         ),
+        (Object::TextSearchParser(a), Object::TextSearchParser(b)) => {
+            textsearch_parsers::compare_parser(a, b)
+        }
+        (Object::TextSearchTemplate(a), Object::TextSearchTemplate(b)) => {
+            textsearch_parsers::compare_template(a, b)
+        }
         (Object::TextSearchDictionary(a), Object::TextSearchDictionary(b)) => {
             recreate_unless(a.template == b.template && a.options == b.options)
         }
@@ -265,10 +277,14 @@ pub(crate) fn create(
             Object::Statistics(s) => vec![Stmt::new(s.definition.clone())],
             Object::Rule(r) => rules::create_rule(id, r),
             Object::Operator(o) => vec![operators::create_operator(id, o)],
+            Object::ForeignDataWrapper(w) => vec![wrappers::create_wrapper(id, w)],
             Object::ForeignServer(s) => vec![foreign::create_server(id, s)],
+            Object::UserMapping(m) => vec![wrappers::create_mapping(id, m)],
             Object::OperatorFamily(f) => opclasses::create_family(id, f),
             Object::OperatorClass(c) => vec![opclasses::create_class(id, c)],
             Object::Cast(c) => vec![database_wide::create_cast(c)],
+            Object::TextSearchParser(p) => vec![textsearch_parsers::create_parser(id, p)],
+            Object::TextSearchTemplate(t) => vec![textsearch_parsers::create_template(id, t)],
             Object::TextSearchDictionary(d) => vec![textsearch::create_dictionary(id, d)],
             Object::TextSearchConfiguration(c) => textsearch::create_configuration(id, c),
             Object::Publication(p) => vec![database_wide::create_publication(id, p)],
@@ -278,10 +294,13 @@ pub(crate) fn create(
     };
     // Settings that no CREATE statement takes (and that implicit creations lack).
     match object {
-        Object::Column(c) => stmts.extend(
-            c.statistics
-                .map(|target| tables::column_statistics(id, target)),
-        ),
+        Object::Column(c) => {
+            stmts.extend(
+                c.statistics
+                    .map(|target| tables::column_statistics(id, target)),
+            );
+            stmts.extend(foreign::column_options(id, &[], &c.fdw_options));
+        }
         Object::Index(i) => stmts.extend(tables::index_statistics(id, &[], &i.statistics)),
         _ => {}
     }
@@ -309,7 +328,13 @@ pub(crate) fn drop(id: &ObjectId, object: &Object) -> Vec<Stmt> {
             format!("DROP FOREIGN TABLE {name}")
         }
         (ObjectKind::Table, _) => format!("DROP TABLE {name}"),
+        (ObjectKind::ForeignDataWrapper, _) => {
+            format!("DROP FOREIGN DATA WRAPPER {}", ident(&id.name))
+        }
         (ObjectKind::ForeignServer, _) => format!("DROP SERVER {}", ident(&id.name)),
+        (ObjectKind::UserMapping, _) => {
+            format!("DROP USER MAPPING {}", wrappers::mapping_designation(id))
+        }
         (ObjectKind::Column, _) => format!("ALTER TABLE {name} DROP COLUMN {}", ident(&id.sub)),
         (ObjectKind::ColumnDefault, _) => format!(
             "ALTER TABLE {name} ALTER COLUMN {} DROP DEFAULT",
@@ -339,6 +364,8 @@ pub(crate) fn drop(id: &ObjectId, object: &Object) -> Vec<Stmt> {
             format!("DROP OPERATOR CLASS {}", opclasses::designation(id))
         }
         (ObjectKind::Cast, _) => format!("DROP CAST ({})", id.name),
+        (ObjectKind::TextSearchParser, _) => format!("DROP TEXT SEARCH PARSER {name}"),
+        (ObjectKind::TextSearchTemplate, _) => format!("DROP TEXT SEARCH TEMPLATE {name}"),
         (ObjectKind::TextSearchDictionary, _) => format!("DROP TEXT SEARCH DICTIONARY {name}"),
         (ObjectKind::TextSearchConfiguration, _) => {
             format!("DROP TEXT SEARCH CONFIGURATION {name}")

@@ -176,6 +176,7 @@ pub(crate) fn compare_column(id: &ObjectId, a: &Column, b: &Column, ctx: &DiffCo
         && a.identity == b.identity
         && a.generated == b.generated
         && a.statistics == b.statistics
+        && a.fdw_options == b.fdw_options
         && !local_changes;
     if same {
         return Change::Same;
@@ -250,6 +251,11 @@ pub(crate) fn compare_column(id: &ObjectId, a: &Column, b: &Column, ctx: &DiffCo
     if a.statistics != b.statistics {
         stmts.push(column_statistics(id, b.statistics.unwrap_or(-1)));
     }
+    stmts.extend(super::foreign::column_options(
+        id,
+        &a.fdw_options,
+        &b.fdw_options,
+    ));
     if stmts.is_empty() {
         Change::Same
     } else {

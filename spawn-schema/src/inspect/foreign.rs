@@ -1,5 +1,5 @@
-//! Foreign servers (foreign tables are read with the tables). Their foreign-data wrappers
-//! come with extensions (`file_fdw`, `postgres_fdw`, …); user mappings are not read.
+//! Foreign servers (foreign tables are read with the tables; their wrappers, user mappings
+//! and foreign tables' column options and checks in modules of their own).
 
 use super::{not_extension_member, Catalog, Cols, Inspector};
 use crate::model::{ForeignServer, Object, ObjectKind};

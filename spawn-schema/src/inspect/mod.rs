@@ -27,6 +27,8 @@ mod database_wide;
 mod depend;
 mod exprdef;
 mod foreign;
+mod foreign_columns;
+mod foreign_wrappers;
 mod indexdef;
 mod indexes;
 mod namespaces;
@@ -37,7 +39,9 @@ mod relations;
 mod routines;
 mod rules;
 mod textsearch;
+mod textsearch_parsers;
 mod types;
+mod user_mappings;
 
 use std::collections::HashMap;
 
@@ -362,7 +366,8 @@ impl Inspector {
     }
 
     /// Schemas, extensions, types, routines, sequences, tables and their columns (which need
-    /// their tables); then foreign servers, rules, operators, operator families and classes,
+    /// their tables), foreign tables' column options and checks; then foreign-data wrappers,
+    /// foreign servers, user mappings, rules, operators, operator families and classes,
     /// text search objects, casts, publications, event triggers and default privileges.
     async fn read_first_half(&mut self) -> Result<(), SchemaError> {
         self.schemas().await?;
@@ -376,11 +381,15 @@ impl Inspector {
         self.sequences().await?;
         self.tables().await?;
         self.columns().await?;
+        self.foreign_table_parts().await?;
         // The smaller kinds (read here: the second half takes longer).
+        self.foreign_data_wrappers().await?;
         self.foreign_servers().await?;
+        self.user_mappings().await?;
         self.rules().await?;
         self.operators().await?;
         self.operator_classes().await?;
+        self.text_search_parsers().await?;
         self.text_search().await?;
         self.casts().await?;
         self.publications().await?;
@@ -446,8 +455,12 @@ pub(crate) enum Catalog {
     Operator,
     OpFamily,
     OpClass,
+    ForeignDataWrapper,
     ForeignServer,
+    UserMapping,
     Cast,
+    TsParser,
+    TsTemplate,
     TsDict,
     TsConfig,
     Publication,
@@ -474,7 +487,11 @@ impl Catalog {
             2617 => Catalog::Operator,
             2753 => Catalog::OpFamily,
             2616 => Catalog::OpClass,
+            2328 => Catalog::ForeignDataWrapper,
             1417 => Catalog::ForeignServer,
+            1418 => Catalog::UserMapping,
+            3601 => Catalog::TsParser,
+            3764 => Catalog::TsTemplate,
             2605 => Catalog::Cast,
             3600 => Catalog::TsDict,
             3602 => Catalog::TsConfig,

@@ -194,6 +194,7 @@ impl Inspector {
                         is_local: c.get(9)?,
                         inherited: c.get(10)?,
                         statistics: c.get(17)?,
+                        fdw_options: Vec::new(),
                         meta: c.meta(11, None)?,
                     },
                 })

@@ -71,8 +71,13 @@ pub enum ObjectKind {
     Range,
     /// A function, procedure or aggregate; the signature holds the argument types.
     Function,
+    /// A foreign-data wrapper not created by an extension; `name` only.
+    ForeignDataWrapper,
     /// A foreign server (`CREATE SERVER`); `name` only.
     ForeignServer,
+    /// A user mapping (`CREATE USER MAPPING`); `name` is the server, `sub` the role
+    /// (`public` for `PUBLIC`, a name no role can have).
+    UserMapping,
     /// A sequence.
     Sequence,
     /// A table (regular or partitioned).
@@ -109,6 +114,10 @@ pub enum ObjectKind {
     OperatorClass,
     /// A cast (`CREATE CAST`); `name` is `source AS target`, schema empty.
     Cast,
+    /// A text search parser.
+    TextSearchParser,
+    /// A text search template.
+    TextSearchTemplate,
     /// A text search dictionary.
     TextSearchDictionary,
     /// A text search configuration (with its token mappings).
@@ -135,7 +144,9 @@ impl ObjectKind {
             ObjectKind::Composite => "composite type",
             ObjectKind::Range => "range type",
             ObjectKind::Function => "function",
+            ObjectKind::ForeignDataWrapper => "foreign-data wrapper",
             ObjectKind::ForeignServer => "foreign server",
+            ObjectKind::UserMapping => "user mapping",
             ObjectKind::Sequence => "sequence",
             ObjectKind::Table => "table",
             ObjectKind::Column => "column",
@@ -153,6 +164,8 @@ impl ObjectKind {
             ObjectKind::OperatorFamily => "operator family",
             ObjectKind::OperatorClass => "operator class",
             ObjectKind::Cast => "cast",
+            ObjectKind::TextSearchParser => "text search parser",
+            ObjectKind::TextSearchTemplate => "text search template",
             ObjectKind::TextSearchDictionary => "text search dictionary",
             ObjectKind::TextSearchConfiguration => "text search configuration",
             ObjectKind::Publication => "publication",
@@ -351,7 +364,11 @@ impl fmt::Display for ObjectId {
             | ObjectKind::Extension
             | ObjectKind::Publication
             | ObjectKind::EventTrigger
+            | ObjectKind::ForeignDataWrapper
             | ObjectKind::ForeignServer => write!(f, "{}", self.name),
+            ObjectKind::UserMapping => {
+                write!(f, "for {} on server {}", self.sub, self.name)
+            }
             ObjectKind::Cast => write!(f, "({})", self.name),
             ObjectKind::OperatorFamily | ObjectKind::OperatorClass => {
                 write!(f, "{}.{} using {}", self.schema, self.name, self.sub)

@@ -45,8 +45,12 @@ pub enum Object {
     Range(Box<RangeType>),
     /// A function, procedure or aggregate.
     Function(Box<Function>),
+    /// A foreign-data wrapper.
+    ForeignDataWrapper(Box<ForeignDataWrapper>),
     /// A foreign server.
     ForeignServer(Box<ForeignServer>),
+    /// A user mapping.
+    UserMapping(Box<UserMapping>),
     /// A sequence.
     Sequence(Box<Sequence>),
     /// A table.
@@ -79,6 +83,10 @@ pub enum Object {
     OperatorClass(Box<OperatorClass>),
     /// A cast.
     Cast(Box<Cast>),
+    /// A text search parser.
+    TextSearchParser(Box<TextSearchParser>),
+    /// A text search template.
+    TextSearchTemplate(Box<TextSearchTemplate>),
     /// A text search dictionary.
     TextSearchDictionary(Box<TextSearchDictionary>),
     /// A text search configuration.
@@ -103,7 +111,9 @@ impl Object {
             Object::Composite(o) => &o.meta,
             Object::Range(o) => &o.meta,
             Object::Function(o) => &o.meta,
+            Object::ForeignDataWrapper(o) => &o.meta,
             Object::ForeignServer(o) => &o.meta,
+            Object::UserMapping(o) => &o.meta,
             Object::Sequence(o) => &o.meta,
             Object::Table(o) => &o.meta,
             Object::Column(o) => &o.meta,
@@ -120,6 +130,8 @@ impl Object {
             Object::OperatorFamily(o) => &o.meta,
             Object::OperatorClass(o) => &o.meta,
             Object::Cast(o) => &o.meta,
+            Object::TextSearchParser(o) => &o.meta,
+            Object::TextSearchTemplate(o) => &o.meta,
             Object::TextSearchDictionary(o) => &o.meta,
             Object::TextSearchConfiguration(o) => &o.meta,
             Object::Publication(o) => &o.meta,
@@ -324,6 +336,8 @@ pub struct Column {
     pub inherited: bool,
     /// `ALTER COLUMN … SET STATISTICS` (`attstattarget`), when set.
     pub statistics: Option<i32>,
+    /// A foreign table's column's options (`OPTIONS (…)`), as `key=value`, in catalog order.
+    pub fdw_options: Vec<String>,
     /// Comment, column privileges.
     pub meta: Meta,
 }
@@ -457,6 +471,36 @@ pub struct Cast {
     pub meta: Meta,
 }
 
+/// A text search parser (`CREATE TEXT SEARCH PARSER`): its functions, as `regproc` prints
+/// them (schema-qualified unless in `pg_catalog`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextSearchParser {
+    /// `START`.
+    pub start: String,
+    /// `GETTOKEN`.
+    pub get_token: String,
+    /// `END`.
+    pub end: String,
+    /// `LEXTYPES`.
+    pub lex_types: String,
+    /// `HEADLINE`, when it has one.
+    pub headline: Option<String>,
+    /// Comment (parsers have no owner).
+    pub meta: Meta,
+}
+
+/// A text search template (`CREATE TEXT SEARCH TEMPLATE`): its functions, as `regproc`
+/// prints them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextSearchTemplate {
+    /// `INIT`, when it has one.
+    pub init: Option<String>,
+    /// `LEXIZE`.
+    pub lexize: String,
+    /// Comment (templates have no owner).
+    pub meta: Meta,
+}
+
 /// A text search dictionary.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TextSearchDictionary {
@@ -566,6 +610,31 @@ pub struct ForeignServer {
     /// Its options, as `key=value`, in catalog order.
     pub options: Vec<String>,
     /// Owner, comment, privileges (`USAGE`).
+    pub meta: Meta,
+}
+
+/// A foreign-data wrapper (`CREATE FOREIGN DATA WRAPPER`) not created by an extension.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForeignDataWrapper {
+    /// `HANDLER`, as `regproc` prints it.
+    pub handler: Option<String>,
+    /// `VALIDATOR`, as `regproc` prints it.
+    pub validator: Option<String>,
+    /// Its options, as `key=value`, in catalog order.
+    pub options: Vec<String>,
+    /// Owner, comment, privileges (`USAGE`).
+    pub meta: Meta,
+}
+
+/// A user mapping (`CREATE USER MAPPING`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserMapping {
+    /// Its options, as `key=value`, in catalog order; `None` when the inspecting role may not
+    /// read them (`pg_user_mappings` shows them only to superusers, to the mapped role and,
+    /// for `PUBLIC`, to the server's owner). Options that cannot be read are not compared.
+    pub options: Option<Vec<String>>,
+    /// Unused (user mappings have no owner, comment or privileges); kept so every object has
+    /// one.
     pub meta: Meta,
 }
 
