@@ -459,6 +459,36 @@ async fn user_mapping_options_hidden_from_a_role_are_left_alone() {
     );
 }
 
+/// A user mapping's `password` option is a secret: never in a plan, never changed by one
+/// (the other options still are).
+#[tokio::test]
+async fn user_mapping_passwords_are_never_in_a_plan() {
+    let schema = |user: &str, password: &str| {
+        format!(
+            "create foreign data wrapper w;
+             create server s foreign data wrapper w;
+             create user mapping for public server s options (user '{user}', password '{password}');"
+        )
+    };
+    let from = db_with("api_mapping_password_from", &schema("a", "old-secret")).await;
+    let to = db_with("api_mapping_password_to", &schema("b", "new-secret")).await;
+    let empty = db_with("api_mapping_password_empty", "").await;
+    let options = Options::default();
+    let source = inspect(&from.pool, &options).await.expect("inspect from");
+    let target = inspect(&to.pool, &options).await.expect("inspect to");
+    let nothing = inspect(&empty.pool, &options).await.expect("inspect empty");
+    let change = source.plan(&target, &options).to_sql();
+    assert_eq!(
+        change,
+        "ALTER USER MAPPING FOR PUBLIC SERVER s OPTIONS (SET \"user\" 'b');\n"
+    );
+    let create = nothing.plan(&target, &options).to_sql();
+    assert!(create.contains("CREATE USER MAPPING"), "{create}");
+    for sql in [&change, &create] {
+        assert!(!sql.contains("secret"), "a password in the plan: {sql}");
+    }
+}
+
 /// A foreign server is created after its wrapper and a user mapping after its server, and
 /// dropped in the reverse order; a text search dictionary after its template and a
 /// configuration after its parser. (Creations would come in that order by kind alone; the

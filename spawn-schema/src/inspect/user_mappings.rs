@@ -3,7 +3,9 @@
 //! The view shows a mapping's options only to a superuser, to the mapped role (with `USAGE`
 //! on the server) and, for a `PUBLIC` mapping, to the server's owner; the same condition is
 //! evaluated here, and options the inspecting role cannot read are `None` (not compared,
-//! never changed by a plan).
+//! never changed by a plan). A `password` option is a secret: it is left out of what is read,
+//! so a plan (printed, written into a migration file, logged by CI) never carries it and never
+//! changes it; passwords are set outside migrations.
 
 use super::{not_extension_member, Catalog, Cols, Inspector};
 use crate::model::{Meta, Object, ObjectKind, UserMapping};
@@ -23,7 +25,8 @@ impl Inspector {
         let sql = format!(
             "SELECT u.umid::int8, s.srvname::text, \
              CASE WHEN u.umuser = 0 THEN 'public' ELSE u.usename::text END, \
-             CASE WHEN {OPTIONS_VISIBLE} THEN coalesce(u.umoptions, '{{}}') END \
+             CASE WHEN {OPTIONS_VISIBLE} THEN ARRAY(SELECT o FROM unnest(u.umoptions) o \
+             WHERE o NOT LIKE 'password=%') END \
              FROM pg_user_mappings u JOIN pg_foreign_server s ON s.oid = u.srvid \
              WHERE cardinality($1::text[]) = 0 AND cardinality($2::text[]) >= 0 AND {ext}",
             ext = not_extension_member("pg_user_mapping", "u.umid"),
