@@ -11,6 +11,7 @@
 //! what was written is taken back when pinning fails.
 
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use anyhow::{anyhow, Context};
 use serde_json::json;
@@ -25,6 +26,7 @@ use crate::commands::CommandContext;
 use crate::exit::{self, CmdResult, Exit};
 use crate::migration_files::{existing_components, migration_text, write_components};
 use crate::output::redact;
+use crate::phases::Phases;
 use crate::project::{render_all, CliProject};
 use crate::renames::{suggestions, RenameHint};
 use crate::scratch::{Scratches, Template};
@@ -42,6 +44,7 @@ pub struct Options<'a> {
 }
 
 pub async fn run(ctx: &CommandContext<'_>, o: &Options<'_>) -> CmdResult {
+    let phases = Phases::start("generate");
     let mut proj = ctx.project()?;
     check_new_name(&proj, o.name)?;
     let hints = o
@@ -56,14 +59,26 @@ pub async fn run(ctx: &CommandContext<'_>, o: &Options<'_>) -> CmdResult {
         target.variables.as_deref(),
         PinPolicy::WorkingTreeIfUnpinned,
     )?;
+    phases.mark("load and render the project");
     let conn = target.connection().await?;
     let scratches = Scratches::on(&conn.options);
-    scratches
+    let result = scratches
         .run(
             ctx.out,
-            generate(ctx, o, &mut proj, &target, &rendered, &hints, &scratches),
+            generate(
+                ctx,
+                o,
+                &mut proj,
+                &target,
+                &rendered,
+                &hints,
+                &scratches,
+                &phases,
+            ),
         )
-        .await
+        .await;
+    phases.mark("drop the scratch databases");
+    result
 }
 
 /// Where the migrated template of this project is cached: its spawn folder.
@@ -89,6 +104,7 @@ async fn generate(
     rendered: &[Migration],
     hints: &[RenameHint],
     scratches: &Scratches,
+    phases: &Phases,
 ) -> CmdResult {
     let out = ctx.out;
     let from = CacheKey {
@@ -100,6 +116,7 @@ async fn generate(
     // FROM (a copy of the migrated template, renamed as hinted) and TO are made and inspected
     // at the same time: the copy is mostly the server's work.
     let from_side = async {
+        let begun = Instant::now();
         // Without renames the cached template is only read; with them, a copy is renamed.
         let template = scratches
             .template(
@@ -110,6 +127,7 @@ async fn generate(
                 rendered,
             )
             .await?;
+        phases.since("FROM: check the cached template", begun);
         let db = if hints.is_empty() {
             template.scratch.clone()
         } else {
@@ -117,6 +135,7 @@ async fn generate(
         };
         let pool = db.pool(2).await?;
         let renamed = apply_renames(&pool, hints).await;
+        let inspecting = Instant::now();
         let inspected = match renamed {
             Ok(sql) => inspect_pool(&pool, &options, "the migrations' schema (scratch database)")
                 .await
@@ -124,9 +143,12 @@ async fn generate(
             Err(e) => Err(e),
         };
         pool.close().await;
+        phases.since("FROM: inspect", inspecting);
+        phases.since("FROM: all", begun);
         inspected
     };
     let to_side = async {
+        let begun = Instant::now();
         let (pool, label) = match (o.from_db, o.schema_dir) {
             (Some(db), _) => {
                 let conn = connection_of(ctx, db).await.context("--from-db")?;
@@ -145,18 +167,25 @@ async fn generate(
                 "pass --from-db URL or --schema-dir DIR: the schema to generate a migration towards"
             ),
         };
+        phases.since("TO: connect or load", begun);
+        let inspecting = Instant::now();
         let inspected = inspect_pool(&pool, &options, &label).await;
         pool.close().await;
+        phases.since("TO: inspect", inspecting);
+        phases.since("TO: all", begun);
         inspected.map(|schema| (label, schema))
     };
     let ((template, rename_sql, source), (to_label, desired)) =
         tokio::try_join!(from_side, to_side)?;
+    phases.mark("FROM and TO");
     let plan = source.plan(&desired, &options);
+    phases.mark("plan");
     let hinted = if hints.is_empty() {
         suggestions(&plan, &source, &desired)
     } else {
         Vec::new()
     };
+    phases.mark("rename suggestions");
     if plan.is_empty() && rename_sql.is_empty() {
         out.success(format!(
             "no differences between the migrations' schema and {to_label}: nothing to generate"
@@ -218,12 +247,15 @@ async fn generate(
     }
     changes.push_str(&main_plan.summary());
 
+    phases.mark("online split and summary");
     let written = write_migrations(proj, o.name, &to_label, &changes, &statements, &concurrent)?;
+    phases.mark("write");
     let names: Vec<String> = written.migrations.iter().map(|(n, _)| n.clone()).collect();
     if let Err(e) = pin(ctx, proj, &names) {
         written.take_back();
         return Err(Exit::Error(anyhow!("{e}; nothing was written")));
     }
+    phases.mark("pin");
     for (name, up) in &written.migrations {
         out.success(format!("Created {} (pinned)", up.display()));
         tracing::debug!(migration = name, "generated");
@@ -242,6 +274,7 @@ async fn generate(
         target.variables.as_deref(),
         &names,
     )?;
+    phases.mark("hazards");
     if hazards.is_empty() {
         out.line("hazards: none");
     } else {
@@ -256,7 +289,7 @@ async fn generate(
 
     // Re-check: the new migration(s) on a fresh copy of the migrations' schema.
     let remaining = recheck(
-        proj, scratches, &template, target, rendered, &names, &desired,
+        proj, scratches, &template, target, rendered, &names, &desired, phases,
     )
     .await?;
     if out.json {
@@ -269,6 +302,7 @@ async fn generate(
             "hazards": hazards,
         }));
     }
+    phases.mark("report");
     match remaining {
         None => {
             out.line(format!(
@@ -460,6 +494,7 @@ async fn recheck(
     rendered: &[Migration],
     names: &[String],
     desired: &Schema,
+    phases: &Phases,
 ) -> Result<Option<spawn_schema::Plan>, Exit> {
     let all = render_all(
         proj,
@@ -467,6 +502,7 @@ async fn recheck(
         target.variables.as_deref(),
         PinPolicy::WorkingTreeIfUnpinned,
     )?;
+    phases.mark("re-check: render");
     let failed = |e: String| {
         Exit::Error(anyhow!(
             "re-check: the generated migration fails on a copy of the migrations' schema: {e}\n\
@@ -477,6 +513,7 @@ async fn recheck(
         .advance(template, &target.environment, &target.spawn_schema, &all)
         .await
         .map_err(|e| failed(redact(&e.to_string())))?;
+    phases.mark("re-check: apply to the template");
     let db = if advanced {
         template.scratch.clone()
     } else {
@@ -519,7 +556,9 @@ async fn recheck(
     let pool = db.pool(2).await?;
     let result = inspect_pool(&pool, &options, "the re-checked scratch database").await;
     pool.close().await;
+    phases.mark("re-check: inspect");
     let plan = result?.plan(desired, &options);
+    phases.mark("re-check: plan");
     Ok((!plan.is_empty()).then_some(plan))
 }
 
