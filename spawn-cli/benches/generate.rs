@@ -92,7 +92,7 @@ fn main() {
         };
         let first = timed(|| generate(&ours, project.path()));
         let (mut diffs, mut generates, mut baselines) = (Vec::new(), Vec::new(), Vec::new());
-        for _ in 0..RUNS {
+        for round in 0..RUNS {
             diffs.push(timed(|| {
                 spawn(
                     &ours,
@@ -108,9 +108,17 @@ fn main() {
                     2,
                 )
             }));
-            generates.push(timed(|| generate(&ours, project.path())));
+            // With a baseline, the two binaries take turns to go first, so that each
+            // generates towards b and towards a as often.
+            let ours_first = round % 2 == 0;
+            if ours_first {
+                generates.push(timed(|| generate(&ours, project.path())));
+            }
             if let Some(bin) = &baseline {
                 baselines.push(timed(|| generate(bin, project.path())));
+            }
+            if !ours_first {
+                generates.push(timed(|| generate(&ours, project.path())));
             }
         }
         let best = |v: &[Duration]| v.iter().min().copied().unwrap_or_default();

@@ -10,6 +10,7 @@
 //! the end (also on error and Ctrl-C). Nothing is written before the plan is accepted, and
 //! what was written is taken back when pinning fails.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -45,7 +46,7 @@ pub struct Options<'a> {
 
 pub async fn run(ctx: &CommandContext<'_>, o: &Options<'_>) -> CmdResult {
     let phases = Phases::start("generate");
-    let mut proj = ctx.project()?;
+    let proj = ctx.project()?;
     check_new_name(&proj, o.name)?;
     let hints = o
         .renames
@@ -53,81 +54,112 @@ pub async fn run(ctx: &CommandContext<'_>, o: &Options<'_>) -> CmdResult {
         .map(|r| r.parse::<RenameHint>())
         .collect::<anyhow::Result<Vec<_>>>()?;
     let target = ctx.target(&proj, o.variables)?;
-    let rendered = render_all(
-        &mut proj,
-        &target.environment,
-        target.variables.as_deref(),
-        PinPolicy::WorkingTreeIfUnpinned,
-    )?;
-    phases.mark("load and render the project");
+    phases.mark("load the project");
     let conn = target.connection().await?;
     let scratches = Scratches::on(&conn.options);
     let result = scratches
         .run(
             ctx.out,
-            generate(
-                ctx,
-                o,
-                &mut proj,
-                &target,
-                &rendered,
-                &hints,
-                &scratches,
-                &phases,
-            ),
+            generate(ctx, o, proj, &target, &hints, &scratches, &phases),
         )
         .await;
     phases.mark("drop the scratch databases");
     result
 }
 
-/// Where the migrated template of this project is cached: its spawn folder.
-struct CacheKey {
-    key: String,
-}
-
+/// Inspects the database of `pool` on a task of its own, so that two inspections at once
+/// run on both threads of the runtime (ended if this future is dropped: Ctrl-C).
 async fn inspect_pool(
     pool: &PgPool,
     options: &spawn_schema::Options,
     what: &str,
 ) -> anyhow::Result<Schema> {
-    inspect(pool, options)
+    let (pool, options) = (pool.clone(), options.clone());
+    let task = Task(tokio::spawn(async move { inspect(&pool, &options).await }));
+    task.join()
         .await
+        .with_context(|| format!("inspecting {what}"))?
         .map_err(|e| anyhow!("inspecting {what}: {}", redact(&e.to_string())))
+}
+
+/// A spawned task, aborted when dropped before it ends.
+struct Task<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Task<T> {
+    async fn join(mut self) -> anyhow::Result<T> {
+        (&mut self.0)
+            .await
+            .map_err(|e| anyhow!("a background task failed: {e}"))
+    }
+}
+
+impl<T> Drop for Task<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Frees `value` (a schema model of tens of thousands of objects takes a while) on a thread
+/// of its own, or here when no thread can be had.
+fn free_in_background<T: Send + 'static>(value: T) {
+    if let Err(error) = std::thread::Builder::new()
+        .name("spawn-free".into())
+        .spawn(move || drop(value))
+    {
+        tracing::debug!(%error, "freeing on this thread");
+    }
 }
 
 async fn generate(
     ctx: &CommandContext<'_>,
     o: &Options<'_>,
-    proj: &mut CliProject,
+    proj: CliProject,
     target: &ResolvedTarget,
-    rendered: &[Migration],
     hints: &[RenameHint],
     scratches: &Scratches,
     phases: &Phases,
 ) -> CmdResult {
     let out = ctx.out;
-    let from = CacheKey {
-        key: template_key(proj),
-    };
     let options = spawn_schema::Options::default()
         .exclude_schemas([target.spawn_schema.clone()])
         .allow_unsafe(true);
-    // FROM (a copy of the migrated template, renamed as hinted) and TO are made and inspected
-    // at the same time: the copy is mostly the server's work.
+    // The components already written, read meanwhile (the new migration includes them).
+    let components_dir = proj.project.layout.components_dir();
+    let existing = Task(tokio::task::spawn_blocking(move || {
+        existing_components(&components_dir)
+    }));
+    // The migrations are rendered on a thread of their own while TO is made and inspected.
+    let render = {
+        let (environment, variables) = (target.environment.clone(), target.variables.clone());
+        let mut proj = proj;
+        Task(tokio::task::spawn_blocking(move || {
+            let rendered = render_all(
+                &mut proj,
+                &environment,
+                variables.as_deref(),
+                PinPolicy::WorkingTreeIfUnpinned,
+            );
+            (proj, rendered)
+        }))
+    };
+    // FROM (the migrated template, or a copy renamed as hinted) and TO are made and
+    // inspected at the same time.
     let from_side = async {
         let begun = Instant::now();
+        let (proj, rendered) = render.join().await?;
+        let rendered = rendered?;
+        phases.since("FROM: render the migrations", begun);
         // Without renames the cached template is only read; with them, a copy is renamed.
         let template = scratches
             .template(
-                &from.key,
+                &template_key(&proj),
                 "generate",
                 &target.environment,
                 &target.spawn_schema,
-                rendered,
+                &rendered,
             )
             .await?;
-        phases.since("FROM: check the cached template", begun);
+        phases.since("FROM: render and check the cached template", begun);
         let db = if hints.is_empty() {
             template.scratch.clone()
         } else {
@@ -139,7 +171,7 @@ async fn generate(
         let inspected = match renamed {
             Ok(sql) => inspect_pool(&pool, &options, "the migrations' schema (scratch database)")
                 .await
-                .map(|schema| (template, sql, schema)),
+                .map(|schema| (proj, rendered, template, sql, schema)),
             Err(e) => Err(e),
         };
         pool.close().await;
@@ -175,8 +207,9 @@ async fn generate(
         phases.since("TO: all", begun);
         inspected.map(|schema| (label, schema))
     };
-    let ((template, rename_sql, source), (to_label, desired)) =
+    let ((mut proj, rendered, template, rename_sql, source), (to_label, desired)) =
         tokio::try_join!(from_side, to_side)?;
+    let proj = &mut proj;
     phases.mark("FROM and TO");
     let plan = source.plan(&desired, &options);
     phases.mark("plan");
@@ -247,8 +280,17 @@ async fn generate(
     }
     changes.push_str(&main_plan.summary());
 
+    let existing = existing.join().await?;
     phases.mark("online split and summary");
-    let written = write_migrations(proj, o.name, &to_label, &changes, &statements, &concurrent)?;
+    let written = write_migrations(
+        proj,
+        &existing,
+        o.name,
+        &to_label,
+        &changes,
+        &statements,
+        &concurrent,
+    )?;
     phases.mark("write");
     let names: Vec<String> = written.migrations.iter().map(|(n, _)| n.clone()).collect();
     if let Err(e) = pin(ctx, proj, &names) {
@@ -267,14 +309,29 @@ async fn generate(
             path.display()
         ));
     }
-    // What the new migration(s) do to a live database.
-    let hazards = super::hazards::hazards_of(
-        proj,
-        &target.environment,
-        target.variables.as_deref(),
-        &names,
-    )?;
-    phases.mark("hazards");
+    // What the new migration(s) do to a live database, found (on a thread of its own, with
+    // the project opened anew) while the re-check runs: the two are independent.
+    let hazards = {
+        let mut own = ctx.project()?;
+        let (environment, variables) = (target.environment.clone(), target.variables.clone());
+        let names = names.clone();
+        Task(tokio::task::spawn_blocking(move || {
+            let begun = Instant::now();
+            let found =
+                super::hazards::hazards_of(&mut own, &environment, variables.as_deref(), &names);
+            (found, begun.elapsed())
+        }))
+    };
+    // Re-check: the new migration(s) applied to the migrations' schema.
+    let remaining = recheck(
+        proj, scratches, &template, target, &rendered, &names, &desired, phases,
+    )
+    .await;
+    free_in_background((source, desired));
+    let (hazards, took) = hazards.join().await?;
+    tracing::debug!(ms = took.as_millis(), "hazards (beside the re-check)");
+    let hazards = hazards?;
+    phases.mark("re-check and hazards");
     if hazards.is_empty() {
         out.line("hazards: none");
     } else {
@@ -286,12 +343,7 @@ async fn generate(
             out.line(format!("  {hazard}"));
         }
     }
-
-    // Re-check: the new migration(s) on a fresh copy of the migrations' schema.
-    let remaining = recheck(
-        proj, scratches, &template, target, rendered, &names, &desired, phases,
-    )
-    .await?;
+    let remaining = remaining?;
     if out.json {
         out.json_value(&json!({
             "migrations": names,
@@ -374,6 +426,7 @@ impl Written {
 
 fn write_migrations(
     proj: &CliProject,
+    existing: &HashMap<(String, String), String>,
     name: &str,
     to_label: &str,
     changes: &str,
@@ -382,7 +435,6 @@ fn write_migrations(
 ) -> anyhow::Result<Written> {
     let layout = &proj.project.layout;
     let components_dir = layout.components_dir();
-    let existing = existing_components(&components_dir);
     let now = chrono::Utc::now();
     let stamp = now.format("%Y%m%d%H%M%S").to_string();
     let first = format!("{stamp}-{name}");
@@ -415,22 +467,23 @@ fn write_migrations(
         previous: Vec::new(),
         folders: Vec::new(),
     };
+    // The paths in `written.previous` and `written.components`, to add each once.
+    let (mut saved, mut reported) = (HashSet::new(), HashSet::new());
     let result = (|| -> anyhow::Result<()> {
         for (folder, header, stmts, first_line) in &parts {
-            let text = migration_text(*first_line, header, stmts, &existing, &components_dir);
+            let text = migration_text(*first_line, header, stmts, existing, &components_dir);
             for c in &text.components {
                 let path = components_dir.join(&c.include);
-                if !written.previous.iter().any(|(p, _)| *p == path) {
-                    written
-                        .previous
-                        .push((path.clone(), std::fs::read(&path).ok()));
+                if saved.insert(path.clone()) {
+                    let before = std::fs::read(&path).ok();
+                    written.previous.push((path, before));
                 }
             }
             let paths = write_components(&components_dir, &text).with_context(|| {
                 format!("writing components under {}", components_dir.display())
             })?;
             for (path, c) in paths.into_iter().zip(&text.components) {
-                if !written.components.iter().any(|(p, _)| *p == path) {
+                if reported.insert(path.clone()) {
                     written.components.push((path, c.existing));
                 }
             }
@@ -557,7 +610,9 @@ async fn recheck(
     let result = inspect_pool(&pool, &options, "the re-checked scratch database").await;
     pool.close().await;
     phases.mark("re-check: inspect");
-    let plan = result?.plan(desired, &options);
+    let checked = result?;
+    let plan = checked.plan(desired, &options);
+    free_in_background(checked);
     phases.mark("re-check: plan");
     Ok((!plan.is_empty()).then_some(plan))
 }
