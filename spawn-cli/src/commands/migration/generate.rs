@@ -1,14 +1,15 @@
 //! `spawn migration generate <name>`: a new migration that turns the schema the migrations
 //! produce (built in a scratch database) into a desired one (`--from-db` or `--schema-dir`).
 //!
-//! Steps: render every migration; clone the cached migrated template into a scratch
-//! database (FROM) and run the `--rename` hints there; make TO (the database given, or the
-//! declarative files loaded into another scratch database); inspect both and plan; refuse
+//! Steps: render every migration; read the cached migrated template (FROM; with `--rename`
+//! hints a scratch copy of it, renamed as hinted) and make TO (the database given, or the
+//! declarative files loaded into a scratch database), inspecting both at once; plan; refuse
 //! statements that may lose data without `--unsafe`; split the plan for `--online`; write
 //! `up.sql` and the components it includes, pin; then re-check: the new migration applied to
-//! a fresh copy of FROM must leave no difference to TO. Every scratch database is dropped at
-//! the end (also on error and Ctrl-C). Nothing is written before the plan is accepted, and
-//! what was written is taken back when pinning fails.
+//! the template (or a fresh copy of FROM) must leave no difference to TO, while the hazards
+//! of the new migration are found beside. Every scratch database is dropped at the end (also
+//! on error and Ctrl-C). Nothing is written before the plan is accepted, and what was written
+//! is taken back when pinning fails. `-v` logs the time of each phase.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -28,7 +29,7 @@ use crate::exit::{self, CmdResult, Exit};
 use crate::migration_files::{existing_components, migration_text, write_components};
 use crate::output::redact;
 use crate::phases::Phases;
-use crate::project::{render_all, CliProject};
+use crate::project::{into_migrations, render_all, render_compiled, CliProject};
 use crate::renames::{suggestions, RenameHint};
 use crate::scratch::{Scratches, Template};
 use crate::target::ResolvedTarget;
@@ -46,7 +47,7 @@ pub struct Options<'a> {
 
 pub async fn run(ctx: &CommandContext<'_>, o: &Options<'_>) -> CmdResult {
     let phases = Phases::start("generate");
-    let proj = ctx.project()?;
+    let mut proj = ctx.project()?;
     check_new_name(&proj, o.name)?;
     let hints = o
         .renames
@@ -54,13 +55,22 @@ pub async fn run(ctx: &CommandContext<'_>, o: &Options<'_>) -> CmdResult {
         .map(|r| r.parse::<RenameHint>())
         .collect::<anyhow::Result<Vec<_>>>()?;
     let target = ctx.target(&proj, o.variables)?;
-    phases.mark("load the project");
+    // Rendered before anything else starts: both inspections below keep both cores busy.
+    let rendered = render_all(
+        &mut proj,
+        &target.environment,
+        target.variables.as_deref(),
+        PinPolicy::WorkingTreeIfUnpinned,
+    )?;
+    phases.mark("load and render the project");
     let conn = target.connection().await?;
     let scratches = Scratches::on(&conn.options);
     let result = scratches
         .run(
             ctx.out,
-            generate(ctx, o, proj, &target, &hints, &scratches, &phases),
+            generate(
+                ctx, o, &mut proj, &target, &rendered, &hints, &scratches, &phases,
+            ),
         )
         .await;
     phases.mark("drop the scratch databases");
@@ -113,8 +123,9 @@ fn free_in_background<T: Send + 'static>(value: T) {
 async fn generate(
     ctx: &CommandContext<'_>,
     o: &Options<'_>,
-    proj: CliProject,
+    proj: &mut CliProject,
     target: &ResolvedTarget,
+    rendered: &[Migration],
     hints: &[RenameHint],
     scratches: &Scratches,
     phases: &Phases,
@@ -128,38 +139,22 @@ async fn generate(
     let existing = Task(tokio::task::spawn_blocking(move || {
         existing_components(&components_dir)
     }));
-    // The migrations are rendered on a thread of their own while TO is made and inspected.
-    let render = {
-        let (environment, variables) = (target.environment.clone(), target.variables.clone());
-        let mut proj = proj;
-        Task(tokio::task::spawn_blocking(move || {
-            let rendered = render_all(
-                &mut proj,
-                &environment,
-                variables.as_deref(),
-                PinPolicy::WorkingTreeIfUnpinned,
-            );
-            (proj, rendered)
-        }))
-    };
+    let key = template_key(proj);
     // FROM (the migrated template, or a copy renamed as hinted) and TO are made and
     // inspected at the same time.
     let from_side = async {
         let begun = Instant::now();
-        let (proj, rendered) = render.join().await?;
-        let rendered = rendered?;
-        phases.since("FROM: render the migrations", begun);
         // Without renames the cached template is only read; with them, a copy is renamed.
         let template = scratches
             .template(
-                &template_key(&proj),
+                &key,
                 "generate",
                 &target.environment,
                 &target.spawn_schema,
-                &rendered,
+                rendered,
             )
             .await?;
-        phases.since("FROM: render and check the cached template", begun);
+        phases.since("FROM: check the cached template", begun);
         let db = if hints.is_empty() {
             template.scratch.clone()
         } else {
@@ -171,7 +166,7 @@ async fn generate(
         let inspected = match renamed {
             Ok(sql) => inspect_pool(&pool, &options, "the migrations' schema (scratch database)")
                 .await
-                .map(|schema| (proj, rendered, template, sql, schema)),
+                .map(|schema| (template, sql, schema)),
             Err(e) => Err(e),
         };
         pool.close().await;
@@ -207,9 +202,8 @@ async fn generate(
         phases.since("TO: all", begun);
         inspected.map(|schema| (label, schema))
     };
-    let ((mut proj, rendered, template, rename_sql, source), (to_label, desired)) =
+    let ((template, rename_sql, source), (to_label, desired)) =
         tokio::try_join!(from_side, to_side)?;
-    let proj = &mut proj;
     phases.mark("FROM and TO");
     let plan = source.plan(&desired, &options);
     phases.mark("plan");
@@ -309,28 +303,35 @@ async fn generate(
             path.display()
         ));
     }
-    // What the new migration(s) do to a live database, found (on a thread of its own, with
-    // the project opened anew) while the re-check runs: the two are independent.
+    // Every migration, the new ones included, rendered once for the hazards report and the
+    // re-check.
+    let compiled = render_compiled(
+        proj,
+        &target.environment,
+        target.variables.as_deref(),
+        PinPolicy::WorkingTreeIfUnpinned,
+    )?;
+    let (all, _) = into_migrations(compiled.clone());
+    phases.mark("render with the new migration(s)");
+    // What the new migration(s) do to a live database, found on a thread of its own while
+    // the re-check runs: the two are independent.
     let hazards = {
-        let mut own = ctx.project()?;
-        let (environment, variables) = (target.environment.clone(), target.variables.clone());
+        let layout = proj.project.layout.clone();
         let names = names.clone();
         Task(tokio::task::spawn_blocking(move || {
             let begun = Instant::now();
-            let found =
-                super::hazards::hazards_of(&mut own, &environment, variables.as_deref(), &names);
+            let found = super::hazards::hazards_in(&layout, &compiled, &names);
             (found, begun.elapsed())
         }))
     };
     // Re-check: the new migration(s) applied to the migrations' schema.
     let remaining = recheck(
-        proj, scratches, &template, target, &rendered, &names, &desired, phases,
+        proj, scratches, &template, target, rendered, all, &names, &desired, phases,
     )
     .await;
     free_in_background((source, desired));
     let (hazards, took) = hazards.join().await?;
     tracing::debug!(ms = took.as_millis(), "hazards (beside the re-check)");
-    let hazards = hazards?;
     phases.mark("re-check and hazards");
     if hazards.is_empty() {
         out.line("hazards: none");
@@ -536,26 +537,20 @@ fn pin(ctx: &CommandContext<'_>, proj: &mut CliProject, names: &[String]) -> any
     Ok(())
 }
 
-/// Applies the new migrations to the migrations' schema: to the cached template itself
+/// Applies the new migrations (`all` holds every migration) to the migrations' schema: to the cached template itself
 /// (which then caches the state with them), or, when another process changed it meanwhile, to
 /// a copy. The plan of what still differs from `desired`, if anything does.
 async fn recheck(
-    proj: &mut CliProject,
+    proj: &CliProject,
     scratches: &Scratches,
     template: &Template,
     target: &ResolvedTarget,
     rendered: &[Migration],
+    all: Vec<Migration>,
     names: &[String],
     desired: &Schema,
     phases: &Phases,
 ) -> Result<Option<spawn_schema::Plan>, Exit> {
-    let all = render_all(
-        proj,
-        &target.environment,
-        target.variables.as_deref(),
-        PinPolicy::WorkingTreeIfUnpinned,
-    )?;
-    phases.mark("re-check: render");
     let failed = |e: String| {
         Exit::Error(anyhow!(
             "re-check: the generated migration fails on a copy of the migrations' schema: {e}\n\
