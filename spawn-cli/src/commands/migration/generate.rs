@@ -69,12 +69,29 @@ pub async fn run(ctx: &CommandContext<'_>, o: &Options<'_>) -> CmdResult {
         .run(
             ctx.out,
             generate(
-                ctx, o, &mut proj, &target, &rendered, &hints, &scratches, &phases,
+                ctx,
+                o,
+                &mut proj,
+                &Run {
+                    target: &target,
+                    scratches: &scratches,
+                    phases: &phases,
+                },
+                &rendered,
+                &hints,
             ),
         )
         .await;
     phases.mark("drop the scratch databases");
     result
+}
+
+/// What every step of one run of `generate` shares.
+#[derive(Clone, Copy)]
+struct Run<'a> {
+    target: &'a ResolvedTarget,
+    scratches: &'a Scratches,
+    phases: &'a Phases,
 }
 
 /// Inspects the database of `pool` on a task of its own, so that two inspections at once
@@ -124,12 +141,15 @@ async fn generate(
     ctx: &CommandContext<'_>,
     o: &Options<'_>,
     proj: &mut CliProject,
-    target: &ResolvedTarget,
+    run: &Run<'_>,
     rendered: &[Migration],
     hints: &[RenameHint],
-    scratches: &Scratches,
-    phases: &Phases,
 ) -> CmdResult {
+    let Run {
+        target,
+        scratches,
+        phases,
+    } = *run;
     let out = ctx.out;
     let options = spawn_schema::Options::default()
         .exclude_schemas([target.spawn_schema.clone()])
@@ -325,10 +345,7 @@ async fn generate(
         }))
     };
     // Re-check: the new migration(s) applied to the migrations' schema.
-    let remaining = recheck(
-        proj, scratches, &template, target, rendered, all, &names, &desired, phases,
-    )
-    .await;
+    let remaining = recheck(proj, run, &template, rendered, all, &names, &desired).await;
     free_in_background((source, desired));
     let (hazards, took) = hazards.join().await?;
     tracing::debug!(ms = took.as_millis(), "hazards (beside the re-check)");
@@ -542,15 +559,18 @@ fn pin(ctx: &CommandContext<'_>, proj: &mut CliProject, names: &[String]) -> any
 /// a copy. The plan of what still differs from `desired`, if anything does.
 async fn recheck(
     proj: &CliProject,
-    scratches: &Scratches,
+    run: &Run<'_>,
     template: &Template,
-    target: &ResolvedTarget,
     rendered: &[Migration],
     all: Vec<Migration>,
     names: &[String],
     desired: &Schema,
-    phases: &Phases,
 ) -> Result<Option<spawn_schema::Plan>, Exit> {
+    let Run {
+        target,
+        scratches,
+        phases,
+    } = *run;
     let failed = |e: String| {
         Exit::Error(anyhow!(
             "re-check: the generated migration fails on a copy of the migrations' schema: {e}\n\
