@@ -74,7 +74,9 @@ fn main() {
         let mut run = 0;
         let mut generate = |bin: &Path, project: &Path| {
             run += 1;
-            let name = format!("bench{run}");
+            // Zero-padded: two runs within one second get the same timestamp, and their
+            // names must still sort in the order they were made.
+            let name = format!("bench{run:03}");
             let towards = if run % 2 == 1 { &to.url } else { &from.url };
             spawn(
                 bin,
