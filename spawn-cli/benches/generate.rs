@@ -8,10 +8,14 @@
 //! printed apart); then each command runs five times, alternating, and the best times are
 //! printed side by side with their ratio (the goal: generate within 2× of diff).
 //!
+//! `SPAWN_BENCH_BASELINE=<another spawn binary>` times that binary's generate too, in the
+//! same rounds (to compare two builds on the same data and load); `SPAWN_BENCH_LOG=1` prints
+//! what each generate wrote on stderr (with `RUST_LOG=spawn_cli=debug`: its phase timings).
+//!
 //!     cargo bench -p spawn-cli --bench generate
 //!     SPAWN_BENCH_SIZES=100,2000 cargo bench -p spawn-cli --bench generate
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -30,9 +34,20 @@ fn main() {
         .enable_all()
         .build()
         .expect("tokio runtime");
+    let ours = PathBuf::from(env!("CARGO_BIN_EXE_spawn"));
+    let baseline = std::env::var_os("SPAWN_BENCH_BASELINE").map(PathBuf::from);
     println!(
-        "{:>6} {:>10} {:>13} {:>9} {:>15}",
-        "N", "diff (s)", "generate (s)", "ratio", "first run (s)"
+        "{:>6} {:>10} {:>13} {:>9} {:>15}{}",
+        "N",
+        "diff (s)",
+        "generate (s)",
+        "ratio",
+        "first run (s)",
+        if baseline.is_some() {
+            format!(" {:>13} {:>9}", "baseline (s)", "ratio")
+        } else {
+            String::new()
+        }
     );
     for n in sizes {
         let (a, b) = (synthetic::generate(n, false), synthetic::generate(n, true));
@@ -52,16 +67,19 @@ fn main() {
         });
         let project = tempfile::tempdir().expect("tempdir");
         write_project(project.path(), &target.url, &a);
-        spawn(project.path(), &["migration", "pin", "--all"], 0);
+        spawn(&ours, project.path(), &["migration", "pin", "--all"], 0);
         // Each run generates the next migration of the project, towards b and back to a in
         // turn (alternating, so that each run has the whole a/b difference to plan): the
         // steady state of a project, whose cached template follows its migrations.
         let mut run = 0;
-        let mut generate = |project: &Path| {
+        let mut generate = |bin: &Path, project: &Path| {
             run += 1;
-            let name = format!("bench{run}");
+            // Zero-padded: two runs within one second get the same timestamp, and their
+            // names must still sort in the order they were made.
+            let name = format!("bench{run:03}");
             let towards = if run % 2 == 1 { &to.url } else { &from.url };
             spawn(
+                bin,
                 project,
                 &[
                     "migration",
@@ -74,11 +92,12 @@ fn main() {
                 0,
             )
         };
-        let first = timed(|| generate(project.path()));
-        let (mut diffs, mut generates) = (Vec::new(), Vec::new());
-        for _ in 0..RUNS {
+        let first = timed(|| generate(&ours, project.path()));
+        let (mut diffs, mut generates, mut baselines) = (Vec::new(), Vec::new(), Vec::new());
+        for round in 0..RUNS {
             diffs.push(timed(|| {
                 spawn(
+                    &ours,
                     project.path(),
                     &[
                         "diff",
@@ -91,16 +110,36 @@ fn main() {
                     2,
                 )
             }));
-            generates.push(timed(|| generate(project.path())));
+            // With a baseline, the two binaries take turns to go first, so that each
+            // generates towards b and towards a as often.
+            let ours_first = round % 2 == 0;
+            if ours_first {
+                generates.push(timed(|| generate(&ours, project.path())));
+            }
+            if let Some(bin) = &baseline {
+                baselines.push(timed(|| generate(bin, project.path())));
+            }
+            if !ours_first {
+                generates.push(timed(|| generate(&ours, project.path())));
+            }
         }
         let best = |v: &[Duration]| v.iter().min().copied().unwrap_or_default();
-        let (d, g) = (best(&diffs), best(&generates));
+        let (d, g, b) = (best(&diffs), best(&generates), best(&baselines));
         println!(
-            "{n:>6} {:>10.3} {:>13.3} {:>8.2}x {:>15.3}",
+            "{n:>6} {:>10.3} {:>13.3} {:>8.2}x {:>15.3}{}",
             d.as_secs_f64(),
             g.as_secs_f64(),
             g.as_secs_f64() / d.as_secs_f64(),
-            first.as_secs_f64()
+            first.as_secs_f64(),
+            if baseline.is_some() {
+                format!(
+                    " {:>13.3} {:>8.2}x",
+                    b.as_secs_f64(),
+                    b.as_secs_f64() / d.as_secs_f64()
+                )
+            } else {
+                String::new()
+            }
         );
     }
     println!(
@@ -127,8 +166,8 @@ fn write_project(dir: &Path, url: &str, a: &str) {
     std::fs::write(m.join("up.sql"), format!("{{% raw %}}{a}{{% endraw %}}\n")).expect("up.sql");
 }
 
-fn spawn(dir: &Path, args: &[&str], expect: i32) {
-    let out = Command::new(env!("CARGO_BIN_EXE_spawn"))
+fn spawn(bin: &Path, dir: &Path, args: &[&str], expect: i32) {
+    let out = Command::new(bin)
         .current_dir(dir)
         .args(args)
         .env("NO_COLOR", "1")
@@ -141,4 +180,12 @@ fn spawn(dir: &Path, args: &[&str], expect: i32) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+    if std::env::var_os("SPAWN_BENCH_LOG").is_some() {
+        eprintln!(
+            "{} {}:\n{}",
+            bin.display(),
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
 }

@@ -10,6 +10,7 @@ mod heap;
 mod localdb;
 mod migration_files;
 mod output;
+mod phases;
 mod project;
 mod prompt;
 mod renames;

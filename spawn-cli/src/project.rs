@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 use spawn_build::layout::MigrationDir;
-use spawn_build::project::{PinPolicy, Project, RenderOptions, VariablesSource};
+use spawn_build::project::{CompiledMigration, PinPolicy, Project, RenderOptions, VariablesSource};
 use spawn_runtime::Migration;
 
 /// An opened project.
@@ -116,6 +116,22 @@ pub fn render_with_tenant_parts(
     variables: Option<&Path>,
     policy: PinPolicy,
 ) -> Result<(Vec<Migration>, Vec<Migration>)> {
+    Ok(into_migrations(render_compiled(
+        proj,
+        environment,
+        variables,
+        policy,
+    )?))
+}
+
+/// [`render_all`] as the renders and analyses of spawn-build (for [`into_migrations`] and
+/// the hazards report alike).
+pub fn render_compiled(
+    proj: &mut CliProject,
+    environment: &str,
+    variables: Option<&Path>,
+    policy: PinPolicy,
+) -> Result<Vec<CompiledMigration>> {
     let options = RenderOptions::new(policy, [environment])
         .variables(VariablesSource::File(variables.map(Path::to_path_buf)));
     let mut renders = proj.project.render_all(&options);
@@ -123,9 +139,15 @@ pub fn render_with_tenant_parts(
         .problems
         .hint_unpinned("or pass --no-pin to render them from the working tree");
     renders.problems.into_result().map_err(|e| anyhow!("{e}"))?;
-    let mut migrations = Vec::with_capacity(renders.migrations.len());
+    Ok(renders.migrations)
+}
+
+/// The migrations of [`render_compiled`] (their first render) as the migrator applies them,
+/// and their tenant parts.
+pub fn into_migrations(compiled: Vec<CompiledMigration>) -> (Vec<Migration>, Vec<Migration>) {
+    let mut migrations = Vec::with_capacity(compiled.len());
     let mut tenant_parts = Vec::new();
-    for m in renders.migrations {
+    for m in compiled {
         let Some(mut render) = m.renders.into_iter().next() else {
             continue;
         };
@@ -134,5 +156,5 @@ pub fn render_with_tenant_parts(
         }
         migrations.push(render.into_migration(&m.name, m.pin.as_ref()));
     }
-    Ok((migrations, tenant_parts))
+    (migrations, tenant_parts)
 }

@@ -1,16 +1,19 @@
 //! `spawn migration generate <name>`: a new migration that turns the schema the migrations
 //! produce (built in a scratch database) into a desired one (`--from-db` or `--schema-dir`).
 //!
-//! Steps: render every migration; clone the cached migrated template into a scratch
-//! database (FROM) and run the `--rename` hints there; make TO (the database given, or the
-//! declarative files loaded into another scratch database); inspect both and plan; refuse
+//! Steps: render every migration; read the cached migrated template (FROM; with `--rename`
+//! hints a scratch copy of it, renamed as hinted) and make TO (the database given, or the
+//! declarative files loaded into a scratch database), inspecting both at once; plan; refuse
 //! statements that may lose data without `--unsafe`; split the plan for `--online`; write
 //! `up.sql` and the components it includes, pin; then re-check: the new migration applied to
-//! a fresh copy of FROM must leave no difference to TO. Every scratch database is dropped at
-//! the end (also on error and Ctrl-C). Nothing is written before the plan is accepted, and
-//! what was written is taken back when pinning fails.
+//! the template (or a fresh copy of FROM) must leave no difference to TO, while the hazards
+//! of the new migration are found beside. Every scratch database is dropped at the end (also
+//! on error and Ctrl-C). Nothing is written before the plan is accepted, and what was written
+//! is taken back when pinning fails. `-v` logs the time of each phase.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use anyhow::{anyhow, Context};
 use serde_json::json;
@@ -25,7 +28,8 @@ use crate::commands::CommandContext;
 use crate::exit::{self, CmdResult, Exit};
 use crate::migration_files::{existing_components, migration_text, write_components};
 use crate::output::redact;
-use crate::project::{render_all, CliProject};
+use crate::phases::Phases;
+use crate::project::{into_migrations, render_all, render_compiled, CliProject};
 use crate::renames::{suggestions, RenameHint};
 use crate::scratch::{Scratches, Template};
 use crate::target::ResolvedTarget;
@@ -42,6 +46,7 @@ pub struct Options<'a> {
 }
 
 pub async fn run(ctx: &CommandContext<'_>, o: &Options<'_>) -> CmdResult {
+    let phases = Phases::start("generate");
     let mut proj = ctx.project()?;
     check_new_name(&proj, o.name)?;
     let hints = o
@@ -50,66 +55,126 @@ pub async fn run(ctx: &CommandContext<'_>, o: &Options<'_>) -> CmdResult {
         .map(|r| r.parse::<RenameHint>())
         .collect::<anyhow::Result<Vec<_>>>()?;
     let target = ctx.target(&proj, o.variables)?;
+    // Rendered before anything else starts: both inspections below keep both cores busy.
     let rendered = render_all(
         &mut proj,
         &target.environment,
         target.variables.as_deref(),
         PinPolicy::WorkingTreeIfUnpinned,
     )?;
+    phases.mark("load and render the project");
     let conn = target.connection().await?;
     let scratches = Scratches::on(&conn.options);
-    scratches
+    let result = scratches
         .run(
             ctx.out,
-            generate(ctx, o, &mut proj, &target, &rendered, &hints, &scratches),
+            generate(
+                ctx,
+                o,
+                &mut proj,
+                &Run {
+                    target: &target,
+                    scratches: &scratches,
+                    phases: &phases,
+                },
+                &rendered,
+                &hints,
+            ),
         )
-        .await
+        .await;
+    phases.mark("drop the scratch databases");
+    result
 }
 
-/// Where the migrated template of this project is cached: its spawn folder.
-struct CacheKey {
-    key: String,
+/// What every step of one run of `generate` shares.
+#[derive(Clone, Copy)]
+struct Run<'a> {
+    target: &'a ResolvedTarget,
+    scratches: &'a Scratches,
+    phases: &'a Phases,
 }
 
+/// Inspects the database of `pool` on a task of its own, so that two inspections at once
+/// run on both threads of the runtime (ended if this future is dropped: Ctrl-C).
 async fn inspect_pool(
     pool: &PgPool,
     options: &spawn_schema::Options,
     what: &str,
 ) -> anyhow::Result<Schema> {
-    inspect(pool, options)
+    let (pool, options) = (pool.clone(), options.clone());
+    let task = Task(tokio::spawn(async move { inspect(&pool, &options).await }));
+    task.join()
         .await
+        .with_context(|| format!("inspecting {what}"))?
         .map_err(|e| anyhow!("inspecting {what}: {}", redact(&e.to_string())))
+}
+
+/// A spawned task, aborted when dropped before it ends.
+struct Task<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Task<T> {
+    async fn join(mut self) -> anyhow::Result<T> {
+        (&mut self.0)
+            .await
+            .map_err(|e| anyhow!("a background task failed: {e}"))
+    }
+}
+
+impl<T> Drop for Task<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Frees `value` (a schema model of tens of thousands of objects takes a while) on a thread
+/// of its own, or here when no thread can be had.
+fn free_in_background<T: Send + 'static>(value: T) {
+    if let Err(error) = std::thread::Builder::new()
+        .name("spawn-free".into())
+        .spawn(move || drop(value))
+    {
+        tracing::debug!(%error, "freeing on this thread");
+    }
 }
 
 async fn generate(
     ctx: &CommandContext<'_>,
     o: &Options<'_>,
     proj: &mut CliProject,
-    target: &ResolvedTarget,
+    run: &Run<'_>,
     rendered: &[Migration],
     hints: &[RenameHint],
-    scratches: &Scratches,
 ) -> CmdResult {
+    let Run {
+        target,
+        scratches,
+        phases,
+    } = *run;
     let out = ctx.out;
-    let from = CacheKey {
-        key: template_key(proj),
-    };
     let options = spawn_schema::Options::default()
         .exclude_schemas([target.spawn_schema.clone()])
         .allow_unsafe(true);
-    // FROM (a copy of the migrated template, renamed as hinted) and TO are made and inspected
-    // at the same time: the copy is mostly the server's work.
+    // The components already written, read meanwhile (the new migration includes them).
+    let components_dir = proj.project.layout.components_dir();
+    let existing = Task(tokio::task::spawn_blocking(move || {
+        existing_components(&components_dir)
+    }));
+    let key = template_key(proj);
+    // FROM (the migrated template, or a copy renamed as hinted) and TO are made and
+    // inspected at the same time.
     let from_side = async {
+        let begun = Instant::now();
         // Without renames the cached template is only read; with them, a copy is renamed.
         let template = scratches
             .template(
-                &from.key,
+                &key,
                 "generate",
                 &target.environment,
                 &target.spawn_schema,
                 rendered,
             )
             .await?;
+        phases.since("FROM: check the cached template", begun);
         let db = if hints.is_empty() {
             template.scratch.clone()
         } else {
@@ -117,6 +182,7 @@ async fn generate(
         };
         let pool = db.pool(2).await?;
         let renamed = apply_renames(&pool, hints).await;
+        let inspecting = Instant::now();
         let inspected = match renamed {
             Ok(sql) => inspect_pool(&pool, &options, "the migrations' schema (scratch database)")
                 .await
@@ -124,9 +190,12 @@ async fn generate(
             Err(e) => Err(e),
         };
         pool.close().await;
+        phases.since("FROM: inspect", inspecting);
+        phases.since("FROM: all", begun);
         inspected
     };
     let to_side = async {
+        let begun = Instant::now();
         let (pool, label) = match (o.from_db, o.schema_dir) {
             (Some(db), _) => {
                 let conn = connection_of(ctx, db).await.context("--from-db")?;
@@ -145,18 +214,25 @@ async fn generate(
                 "pass --from-db URL or --schema-dir DIR: the schema to generate a migration towards"
             ),
         };
+        phases.since("TO: connect or load", begun);
+        let inspecting = Instant::now();
         let inspected = inspect_pool(&pool, &options, &label).await;
         pool.close().await;
+        phases.since("TO: inspect", inspecting);
+        phases.since("TO: all", begun);
         inspected.map(|schema| (label, schema))
     };
     let ((template, rename_sql, source), (to_label, desired)) =
         tokio::try_join!(from_side, to_side)?;
+    phases.mark("FROM and TO");
     let plan = source.plan(&desired, &options);
+    phases.mark("plan");
     let hinted = if hints.is_empty() {
         suggestions(&plan, &source, &desired)
     } else {
         Vec::new()
     };
+    phases.mark("rename suggestions");
     if plan.is_empty() && rename_sql.is_empty() {
         out.success(format!(
             "no differences between the migrations' schema and {to_label}: nothing to generate"
@@ -218,12 +294,24 @@ async fn generate(
     }
     changes.push_str(&main_plan.summary());
 
-    let written = write_migrations(proj, o.name, &to_label, &changes, &statements, &concurrent)?;
+    let existing = existing.join().await?;
+    phases.mark("online split and summary");
+    let written = write_migrations(
+        proj,
+        &existing,
+        o.name,
+        &to_label,
+        &changes,
+        &statements,
+        &concurrent,
+    )?;
+    phases.mark("write");
     let names: Vec<String> = written.migrations.iter().map(|(n, _)| n.clone()).collect();
     if let Err(e) = pin(ctx, proj, &names) {
         written.take_back();
         return Err(Exit::Error(anyhow!("{e}; nothing was written")));
     }
+    phases.mark("pin");
     for (name, up) in &written.migrations {
         out.success(format!("Created {} (pinned)", up.display()));
         tracing::debug!(migration = name, "generated");
@@ -235,13 +323,33 @@ async fn generate(
             path.display()
         ));
     }
-    // What the new migration(s) do to a live database.
-    let hazards = super::hazards::hazards_of(
+    // Every migration, the new ones included, rendered once for the hazards report and the
+    // re-check.
+    let compiled = render_compiled(
         proj,
         &target.environment,
         target.variables.as_deref(),
-        &names,
+        PinPolicy::WorkingTreeIfUnpinned,
     )?;
+    let (all, _) = into_migrations(compiled.clone());
+    phases.mark("render with the new migration(s)");
+    // What the new migration(s) do to a live database, found on a thread of its own while
+    // the re-check runs: the two are independent.
+    let hazards = {
+        let layout = proj.project.layout.clone();
+        let names = names.clone();
+        Task(tokio::task::spawn_blocking(move || {
+            let begun = Instant::now();
+            let found = super::hazards::hazards_in(&layout, &compiled, &names);
+            (found, begun.elapsed())
+        }))
+    };
+    // Re-check: the new migration(s) applied to the migrations' schema.
+    let remaining = recheck(proj, run, &template, rendered, all, &names, &desired).await;
+    free_in_background((source, desired));
+    let (hazards, took) = hazards.join().await?;
+    tracing::debug!(ms = took.as_millis(), "hazards (beside the re-check)");
+    phases.mark("re-check and hazards");
     if hazards.is_empty() {
         out.line("hazards: none");
     } else {
@@ -253,12 +361,7 @@ async fn generate(
             out.line(format!("  {hazard}"));
         }
     }
-
-    // Re-check: the new migration(s) on a fresh copy of the migrations' schema.
-    let remaining = recheck(
-        proj, scratches, &template, target, rendered, &names, &desired,
-    )
-    .await?;
+    let remaining = remaining?;
     if out.json {
         out.json_value(&json!({
             "migrations": names,
@@ -269,6 +372,7 @@ async fn generate(
             "hazards": hazards,
         }));
     }
+    phases.mark("report");
     match remaining {
         None => {
             out.line(format!(
@@ -340,6 +444,7 @@ impl Written {
 
 fn write_migrations(
     proj: &CliProject,
+    existing: &HashMap<(String, String), String>,
     name: &str,
     to_label: &str,
     changes: &str,
@@ -348,7 +453,6 @@ fn write_migrations(
 ) -> anyhow::Result<Written> {
     let layout = &proj.project.layout;
     let components_dir = layout.components_dir();
-    let existing = existing_components(&components_dir);
     let now = chrono::Utc::now();
     let stamp = now.format("%Y%m%d%H%M%S").to_string();
     let first = format!("{stamp}-{name}");
@@ -381,22 +485,23 @@ fn write_migrations(
         previous: Vec::new(),
         folders: Vec::new(),
     };
+    // The paths in `written.previous` and `written.components`, to add each once.
+    let (mut saved, mut reported) = (HashSet::new(), HashSet::new());
     let result = (|| -> anyhow::Result<()> {
         for (folder, header, stmts, first_line) in &parts {
-            let text = migration_text(*first_line, header, stmts, &existing, &components_dir);
+            let text = migration_text(*first_line, header, stmts, existing, &components_dir);
             for c in &text.components {
                 let path = components_dir.join(&c.include);
-                if !written.previous.iter().any(|(p, _)| *p == path) {
-                    written
-                        .previous
-                        .push((path.clone(), std::fs::read(&path).ok()));
+                if saved.insert(path.clone()) {
+                    let before = std::fs::read(&path).ok();
+                    written.previous.push((path, before));
                 }
             }
             let paths = write_components(&components_dir, &text).with_context(|| {
                 format!("writing components under {}", components_dir.display())
             })?;
             for (path, c) in paths.into_iter().zip(&text.components) {
-                if !written.components.iter().any(|(p, _)| *p == path) {
+                if reported.insert(path.clone()) {
                     written.components.push((path, c.existing));
                 }
             }
@@ -449,24 +554,23 @@ fn pin(ctx: &CommandContext<'_>, proj: &mut CliProject, names: &[String]) -> any
     Ok(())
 }
 
-/// Applies the new migrations to the migrations' schema: to the cached template itself
+/// Applies the new migrations (`all` holds every migration) to the migrations' schema: to the cached template itself
 /// (which then caches the state with them), or, when another process changed it meanwhile, to
 /// a copy. The plan of what still differs from `desired`, if anything does.
 async fn recheck(
-    proj: &mut CliProject,
-    scratches: &Scratches,
+    proj: &CliProject,
+    run: &Run<'_>,
     template: &Template,
-    target: &ResolvedTarget,
     rendered: &[Migration],
+    all: Vec<Migration>,
     names: &[String],
     desired: &Schema,
 ) -> Result<Option<spawn_schema::Plan>, Exit> {
-    let all = render_all(
-        proj,
-        &target.environment,
-        target.variables.as_deref(),
-        PinPolicy::WorkingTreeIfUnpinned,
-    )?;
+    let Run {
+        target,
+        scratches,
+        phases,
+    } = *run;
     let failed = |e: String| {
         Exit::Error(anyhow!(
             "re-check: the generated migration fails on a copy of the migrations' schema: {e}\n\
@@ -477,6 +581,7 @@ async fn recheck(
         .advance(template, &target.environment, &target.spawn_schema, &all)
         .await
         .map_err(|e| failed(redact(&e.to_string())))?;
+    phases.mark("re-check: apply to the template");
     let db = if advanced {
         template.scratch.clone()
     } else {
@@ -519,7 +624,11 @@ async fn recheck(
     let pool = db.pool(2).await?;
     let result = inspect_pool(&pool, &options, "the re-checked scratch database").await;
     pool.close().await;
-    let plan = result?.plan(desired, &options);
+    phases.mark("re-check: inspect");
+    let checked = result?;
+    let plan = checked.plan(desired, &options);
+    free_in_background(checked);
+    phases.mark("re-check: plan");
     Ok((!plan.is_empty()).then_some(plan))
 }
 

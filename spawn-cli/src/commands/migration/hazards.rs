@@ -14,7 +14,8 @@ use std::path::Path;
 use anyhow::anyhow;
 use serde_json::json;
 use spawn_build::hazard_report::{denied, project_hazards, ProjectHazards};
-use spawn_build::project::{PinPolicy, RenderOptions, VariablesSource};
+use spawn_build::layout::Layout;
+use spawn_build::project::{CompiledMigration, PinPolicy, RenderOptions, VariablesSource};
 use spawn_build::Hazard;
 
 use crate::commands::CommandContext;
@@ -116,24 +117,17 @@ pub fn run(ctx: &CommandContext<'_>, options: &Options<'_>) -> CmdResult {
     Ok(())
 }
 
-/// The hazards of the migrations `names` (just written by `spawn migration generate`),
-/// rendered for `environment` with the rest of the project (so what earlier migrations
+/// The hazards of the migrations `names` (just written by `spawn migration generate`) among
+/// `migrations`, every migration rendered for one environment (so what earlier migrations
 /// established is known): one `file:line: hazard: message` line each.
-pub fn hazards_of(
-    proj: &mut crate::project::CliProject,
-    environment: &str,
-    variables: Option<&Path>,
+pub fn hazards_in(
+    layout: &Layout,
+    migrations: &[CompiledMigration],
     names: &[String],
-) -> anyhow::Result<Vec<String>> {
-    let render = RenderOptions::new(PinPolicy::WorkingTreeIfUnpinned, [environment])
-        .variables(VariablesSource::File(variables.map(Path::to_path_buf)));
-    let renders = proj.project.render_all(&render);
-    renders.problems.into_result().map_err(|e| anyhow!("{e}"))?;
+) -> Vec<String> {
     let ProjectHazards { findings, .. } =
-        project_hazards(&proj.project.layout, &renders.migrations, |m| {
-            names.contains(&m.name)
-        });
-    Ok(findings.iter().map(ToString::to_string).collect())
+        project_hazards(layout, migrations, |m| names.contains(&m.name));
+    findings.iter().map(ToString::to_string).collect()
 }
 
 /// `migration X`, `3 migrations`, `no unpinned migrations`.
