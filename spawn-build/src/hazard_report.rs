@@ -8,7 +8,7 @@
 //! from earlier migrations make later findings precise, and reports the findings of the
 //! migrations chosen (by default, those still being written: not pinned before this run).
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::fmt;
 use std::path::PathBuf;
 
@@ -123,9 +123,12 @@ pub fn project_hazards(
         if report(migration) {
             let file = layout.migration(&migration.name).up_sql();
             let source = std::fs::read_to_string(&file).unwrap_or_default();
-            let mut seen = HashSet::new();
+            let source_lines = SourceLines::new(&source);
+            // (line, hazard, message) → index in `out` of its finding (one per migration).
+            let mut seen: HashMap<(u32, Hazard, String), usize> = HashMap::new();
             let mut unused: Option<Vec<MigrationUnusedAllow>> = None;
             for render in &migration.renders {
+                let rendered: Vec<&str> = render.sql.lines().collect();
                 let report = scanner
                     .clone()
                     .migration_report(&render.sql, &render.analysis);
@@ -140,7 +143,7 @@ pub fn project_hazards(
                             line: u.line,
                             file_line: match component {
                                 Some(_) => None,
-                                None => line_in_source(&source, &render.sql, u.line),
+                                None => source_lines.line_of(&rendered, u.line),
                             },
                             component,
                             hazard: u.hazard,
@@ -162,20 +165,15 @@ pub fn project_hazards(
                 });
                 for finding in report.findings {
                     let key = (finding.line, finding.hazard, finding.message.clone());
-                    if !seen.insert(key) {
-                        if let Some(same) = out.iter_mut().rev().find(|f| {
-                            f.migration == migration.name
-                                && f.finding.line == finding.line
-                                && f.finding.hazard == finding.hazard
-                        }) {
-                            same.environments.push(render.environment.clone());
-                        }
+                    if let Some(&same) = seen.get(&key) {
+                        out[same].environments.push(render.environment.clone());
                         continue;
                     }
+                    seen.insert(key, out.len());
                     let component = origin_of(&render.origins, finding.line);
                     let file_line = match component {
                         Some(_) => None,
-                        None => line_in_source(&source, &render.sql, finding.line),
+                        None => source_lines.line_of(&rendered, finding.line),
                     };
                     out.push(MigrationFinding {
                         migration: migration.name.clone(),
@@ -197,19 +195,34 @@ pub fn project_hazards(
     }
 }
 
-/// The line of `source` (a migration's `up.sql`) that rendered as line `line` of
-/// `rendered`: the line with the same text, the closest one if several have it.
-fn line_in_source(source: &str, rendered: &str, line: u32) -> Option<u32> {
-    let text = rendered
-        .lines()
-        .nth(line.checked_sub(1)? as usize)?
-        .trim_end();
-    source
-        .lines()
-        .zip(1u32..)
-        .filter(|(l, _)| l.trim_end() == text)
-        .map(|(_, n)| n)
-        .min_by_key(|n| n.abs_diff(line))
+/// The lines of a migration's `up.sql` by their text (trailing blanks ignored), to find the
+/// line of the source a rendered line came from in O(log n).
+struct SourceLines<'s> {
+    by_text: HashMap<&'s str, Vec<u32>>,
+}
+
+impl<'s> SourceLines<'s> {
+    fn new(source: &'s str) -> Self {
+        let mut by_text: HashMap<&str, Vec<u32>> = HashMap::new();
+        for (text, n) in source.lines().zip(1u32..) {
+            by_text.entry(text.trim_end()).or_default().push(n);
+        }
+        Self { by_text }
+    }
+
+    /// The line of the source that rendered as line `line` of `rendered` (its lines): the
+    /// line with the same text, the closest one if several have it.
+    fn line_of(&self, rendered: &[&str], line: u32) -> Option<u32> {
+        let text = rendered.get(line.checked_sub(1)? as usize)?.trim_end();
+        let lines = self.by_text.get(text)?;
+        // `lines` is in ascending order: the closest is next to where `line` would go.
+        let at = lines.partition_point(|&n| n < line);
+        [at.checked_sub(1), Some(at)]
+            .into_iter()
+            .flatten()
+            .filter_map(|i| lines.get(i).copied())
+            .min_by_key(|n| n.abs_diff(line))
+    }
 }
 
 /// The findings among `findings` that are denied: not allowed, and of a hazard in `deny`.

@@ -41,10 +41,11 @@ impl LineOrigin {
 /// the line (no origins are known).
 #[must_use]
 pub fn component_of_line(origins: &[LineOrigin], line: u32) -> Option<Option<&str>> {
-    origins
-        .iter()
-        .rev()
-        .find(|o| o.first_line <= line)
+    // The runs are in line order: the last one starting at or before `line`.
+    let after = origins.partition_point(|o| o.first_line <= line);
+    after
+        .checked_sub(1)
+        .and_then(|i| origins.get(i))
         .map(|o| o.component.as_deref())
 }
 
