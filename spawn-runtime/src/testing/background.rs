@@ -48,15 +48,13 @@ struct Copy {
 /// Per template: its server and the copies being made (or made) ahead of time, oldest first.
 type Ahead = HashMap<String, (PgConnectOptions, VecDeque<Copy>)>;
 
-/// How many copies of a template are made ahead of time at once: one per core of this machine
-/// (at least 2, at most 4). Copying and dropping (the server creating and deleting every file
-/// of the template) is most of what a test costs the server's cores, and the copies still under
-/// way when the binary finishes are wasted work: two copies keep 2 cores busy, now that the
-/// drops no longer stall on the test's last connection (see [`wait_until_unused`]). On 2 cores
-/// with other work going on, 2 at once took about 5% less time per test than 4, and about 15%
-/// less server CPU (alternating runs of the testattr bench).
+/// How many copies of a template are made ahead of time at once: two per core of this machine
+/// (at most 4). A copy does not keep a core busy all along (it waits for the checkpoints
+/// that `FILE_COPY` asks for, which the server makes one at a time), and on a machine shared
+/// with other work, more copies under way finish more of them: on 2 busy cores, 4 at once
+/// took about 15% less time per test than 2 (alternating runs of the testattr bench).
 fn depth() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(2, 4))
+    std::thread::available_parallelism().map_or(2, |n| (2 * n.get()).min(4))
 }
 static AHEAD: Mutex<Option<Ahead>> = Mutex::new(None);
 
