@@ -52,7 +52,9 @@ type Ahead = HashMap<String, (PgConnectOptions, VecDeque<Copy>)>;
 /// (at most 4). A copy does not keep a core busy all along (it waits for the checkpoints
 /// that `FILE_COPY` asks for, which the server makes one at a time), and on a machine shared
 /// with other work, more copies under way finish more of them: on 2 busy cores, 4 at once
-/// took about 15% less time per test than 2 (alternating runs of the testattr bench).
+/// took about 15% less time per test than 2 (alternating runs of the testattr bench). Since
+/// the drops wait for the test's connections to end ([`wait_until_unused`]), 2 and 4 measured
+/// the same time per test there, within the noise of a loaded machine.
 fn depth() -> usize {
     std::thread::available_parallelism().map_or(2, |n| (2 * n.get()).min(4))
 }
