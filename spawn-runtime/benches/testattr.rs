@@ -18,6 +18,7 @@
 //!
 //! Run with `cargo bench -p spawn-runtime --features testing --bench testattr` (uses
 //! `DATABASE_URL`, or a throwaway cluster from the PostgreSQL binaries on the machine).
+//! `SPAWN_BENCH_SQLX=0` leaves the sqlx runs out (to profile ours alone; no ratio then).
 
 use std::time::{Duration, Instant};
 
@@ -144,7 +145,15 @@ fn run_spawn(
         );
     }
     // The databases of passed tests are dropped in the background: count them in.
+    let loop_time = start.elapsed();
     finish_background_work();
+    if std::env::var("SPAWN_BENCH_DEBUG").is_ok() {
+        eprintln!(
+            "{label}: loop {:?} finish {:?}",
+            loop_time,
+            start.elapsed() - loop_time
+        );
+    }
     start.elapsed()
 }
 
@@ -185,6 +194,7 @@ fn main() {
         .expect("dropping an old template");
 
     let rounds = env_number("SPAWN_BENCH_ROUNDS", 5).clamp(1, tests.max(1));
+    let with_sqlx = env_number("SPAWN_BENCH_SQLX", 1) != 0;
     println!(
         "{tests} tests, {m} migrations, one test after the other in one process; the three \
          runs alternate in {rounds} rounds so that they share the machine's ups and downs\n"
@@ -193,7 +203,9 @@ fn main() {
     for round in 0..rounds {
         let chunk = (tests * round / rounds)..(tests * (round + 1) / rounds);
         cold += run_spawn(ours, chunk.clone(), "first");
-        sqlx_time += run_sqlx(theirs, chunk.clone());
+        if with_sqlx {
+            sqlx_time += run_sqlx(theirs, chunk.clone());
+        }
         warm += run_spawn(ours, chunk, "next");
     }
 

@@ -8,6 +8,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
+use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -51,7 +52,9 @@ type Ahead = HashMap<String, (PgConnectOptions, VecDeque<Copy>)>;
 /// (at most 4). A copy does not keep a core busy all along (it waits for the checkpoints
 /// that `FILE_COPY` asks for, which the server makes one at a time), and on a machine shared
 /// with other work, more copies under way finish more of them: on 2 busy cores, 4 at once
-/// took about 15% less time per test than 2 (alternating runs of the testattr bench).
+/// took about 15% less time per test than 2 (alternating runs of the testattr bench). Since
+/// the drops wait for the test's connections to end ([`wait_until_unused`]), 2 and 4 measured
+/// the same time per test there, within the noise of a loaded machine.
 fn depth() -> usize {
     std::thread::available_parallelism().map_or(2, |n| (2 * n.get()).min(4))
 }
@@ -132,7 +135,10 @@ pub(crate) async fn drop_later(admin: &PgConnectOptions, name: &str) -> Result<(
         // The semaphore is never closed; without a permit the drop merely runs unthrottled.
         let _slot = DROPPING.acquire().await.ok();
         let dropped = match admin_connection(runtime, &admin).await {
-            Ok(mut conn) => drop_on(&mut conn, &name).await,
+            Ok(mut conn) => {
+                wait_until_unused(&mut conn, &name).await;
+                drop_on(&mut conn, &name).await
+            }
             Err(e) => Err(e),
         };
         if let Err(e) = dropped {
@@ -143,6 +149,34 @@ pub(crate) async fn drop_later(admin: &PgConnectOptions, name: &str) -> Result<(
     drops.retain(|task| !task.is_finished());
     drops.push(task);
     Ok(())
+}
+
+/// How often, and how long apart, [`wait_until_unused`] looks at the database's connections.
+const UNUSED_CHECKS: u32 = 50;
+const UNUSED_CHECK_EVERY: Duration = Duration::from_millis(1);
+
+/// Waits, a little, until no server process is connected to database `name`.
+///
+/// A test's pool has just been closed when its database is dropped, and the server processes
+/// of its connections are still on their way out. `DROP DATABASE` finding one there signals
+/// it (`WITH (FORCE)`) and then sleeps 100 ms before it looks again, a sleep that holds up
+/// the other drops too (their own wait for every server process to acknowledge the drop
+/// takes as long). Looking every millisecond first costs a query or two. PostgreSQL has
+/// nothing to wait on for a process's exit; after [`UNUSED_CHECKS`] looks (a test that left
+/// a connection open, say) the drop goes ahead and ends it. An error counts as unused: the
+/// drop that follows reports it.
+async fn wait_until_unused(conn: &mut PgConnection, name: &str) {
+    for _ in 0..UNUSED_CHECKS {
+        let used: Result<bool, _> =
+            sqlx::query_scalar("SELECT EXISTS (SELECT FROM pg_stat_activity WHERE datname = $1)")
+                .bind(name)
+                .fetch_one(&mut *conn)
+                .await;
+        if !matches!(used, Ok(true)) {
+            return;
+        }
+        tokio::time::sleep(UNUSED_CHECK_EVERY).await;
+    }
 }
 
 /// Makes database `name` a fresh copy of `template`: the oldest copy made ahead of time (one
