@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 use spawn_runtime::embedded::{EmbeddedMigration, EmbeddedRender};
 use spawn_runtime::sqlx::{self, PgPool};
 use spawn_runtime::testing::{
-    drop_database, finish_background_work, run_test, server, template_name, TestConfig,
+    drop_template, finish_background_work, run_test, server, template_name, TestConfig,
 };
 use spawn_runtime::{Migration, Migrations, Statement};
 
@@ -190,7 +190,7 @@ fn main() {
         .build()
         .expect("a tokio runtime");
     runtime
-        .block_on(drop_database(server.admin_options(), &template))
+        .block_on(drop_template(server.admin_options(), &template))
         .expect("dropping an old template");
 
     let rounds = env_number("SPAWN_BENCH_ROUNDS", 5).clamp(1, tests.max(1));
@@ -210,7 +210,7 @@ fn main() {
     }
 
     runtime
-        .block_on(drop_database(server.admin_options(), &template))
+        .block_on(drop_template(server.admin_options(), &template))
         .expect("dropping the template");
 
     let per = |d: Duration| d.as_secs_f64() * 1000.0 / tests as f64;

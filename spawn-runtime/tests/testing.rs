@@ -126,9 +126,112 @@ async fn comment_of(name: &str) -> Option<String> {
 async fn drop_template(config: &TestConfig, env: &str) {
     let name = template_name(config.package, config.manifest_dir, env);
     let admin = server().expect("server").admin_options().clone();
-    drop_database(&admin, &name)
+    spawn_runtime::testing::drop_template(&admin, &name)
         .await
         .expect("dropping the template");
+}
+
+/// The databases whose names begin with `prefix`.
+async fn databases_named(prefix: &str) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT datname::text FROM pg_database WHERE starts_with(datname, $1) ORDER BY 1",
+    )
+    .bind(prefix)
+    .fetch_all(&mut admin().await)
+    .await
+    .expect("list the databases")
+}
+
+/// A copy of the template that an earlier test binary kept ready (named and commented as
+/// `finish_background_work` leaves them) is what the next test gets; one from another build
+/// of the template (another fingerprint) is dropped, never used; `drop_template` drops the
+/// template and every ready copy.
+#[tokio::test]
+async fn a_ready_copy_kept_by_an_earlier_binary_is_taken_and_a_stale_one_dropped() {
+    let config = TestConfig {
+        test: "testing::ready",
+        ..config("testing-ready", Some(fruit()))
+    };
+    let ok = |_: PgPool| async {};
+    // Build the template, then end this process's background work as a binary's exit does.
+    let first = run_test_async(config, ok)
+        .await
+        .expect("the first test ran");
+    assert!(first.passed());
+    tokio::task::spawn_blocking(finish_background_work)
+        .await
+        .expect("the background work finished");
+    let template = template_name(config.package, config.manifest_dir, "dev");
+    let prefix = spawn_runtime::testing::ready_prefix(&template);
+    let kept = databases_named(&prefix).await;
+    assert!(kept.len() <= 4, "at most 4 ready copies: {kept:?}");
+    let fingerprint = comment_of(&template)
+        .await
+        .expect("the template's fingerprint");
+    for name in &kept {
+        assert_eq!(
+            comment_of(name).await.as_deref(),
+            Some(fingerprint.as_str()),
+            "{name}"
+        );
+    }
+    // Only the copies this test makes from now on.
+    let admin_options = server().expect("server").admin_options().clone();
+    for name in kept {
+        drop_database(&admin_options, &name)
+            .await
+            .expect("drop a ready copy");
+    }
+    let (fresh, stale) = (format!("{prefix}fresh"), format!("{prefix}stale"));
+    let mut conn = admin().await;
+    for (name, comment) in [(&stale, "stale"), (&fresh, fingerprint.as_str())] {
+        for statement in [
+            format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""),
+            format!("COMMENT ON DATABASE \"{name}\" IS '{comment}'"),
+        ] {
+            sqlx::raw_sql(&statement)
+                .execute(&mut conn)
+                .await
+                .expect("a ready copy");
+        }
+    }
+    // Marks the fresh copy, to recognise it in the test.
+    let mut marked = server()
+        .expect("server")
+        .options(&fresh)
+        .connect()
+        .await
+        .expect("connect to the fresh copy");
+    sqlx::raw_sql("CREATE TABLE marker ()")
+        .execute(&mut marked)
+        .await
+        .expect("mark it");
+    marked.close().await.expect("close");
+
+    let second = run_test_async(config, |pool: PgPool| async move {
+        let marker: Option<String> = sqlx::query_scalar("SELECT to_regclass('marker')::text")
+            .fetch_one(&pool)
+            .await
+            .expect("look for the marker");
+        assert_eq!(
+            marker.as_deref(),
+            Some("marker"),
+            "the test got the fresh ready copy"
+        );
+    })
+    .await
+    .expect("the second test ran");
+    assert!(second.passed(), "{second:?}");
+    tokio::task::spawn_blocking(finish_background_work)
+        .await
+        .expect("the background work finished");
+    let left = databases_named(&prefix).await;
+    assert!(!left.contains(&fresh), "taken: {left:?}");
+    assert!(!left.contains(&stale), "dropped: {left:?}");
+
+    drop_template(&config, "dev").await;
+    assert_eq!(databases_named(&prefix).await, Vec::<String>::new());
+    assert_eq!(database_oid(&template).await, None);
 }
 
 #[tokio::test]

@@ -1,9 +1,15 @@
 //! Work done beside the tests, on a runtime of its own: dropping the databases of passed
 //! tests, and cloning the next test's database from the template ahead of time, so a test
-//! waits for neither. [`finish_background_work`] waits for the drops queued so far and
-//! drops the clones prepared ahead (cancelling those still being copied); it also runs when
-//! the process exits (an `atexit` handler), so a test binary leaves nothing behind unless it
-//! is killed. A background drop that fails is reported on stderr (its test had passed).
+//! waits for neither. [`finish_background_work`] waits for the drops queued so far, cancels
+//! the copies still being made, and keeps the finished ones (up to `depth()` per template) as
+//! *ready copies* for the next process (the next test binary, the next `cargo test`):
+//! renamed `spawn_rdy_<hash of the template's name>_…`, with the template's fingerprint as
+//! their comment. A process takes ready copies whose fingerprint is the template's current
+//! one first (claimed by renaming: a copy another process claimed first is simply skipped) and
+//! drops stale ones; rebuilding a template drops its ready copies, and so does
+//! [`drop_template`](super::drop_template). It runs when the process exits too (an `atexit`
+//! handler), so a test binary leaves nothing else behind unless it is killed. A background
+//! drop that fails is reported on stderr (its test had passed).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,7 +26,7 @@ use tokio::task::JoinHandle;
 use super::database::{
     clone_database, clone_on, create_prefix, drop_database, drop_on, unique_database_name,
 };
-use super::template::quote_ident;
+use super::template::{quote_ident, ready_prefix};
 use super::TestingError;
 use crate::connect::server_of;
 
@@ -43,6 +49,9 @@ struct Copy {
     /// How the `CREATE DATABASE` making it begins, to cancel it when the process finishes.
     statement: String,
     task: JoinHandle<Result<(), TestingError>>,
+    /// A ready copy an earlier process kept (see the module doc): claimed by renaming, and
+    /// when that fails (another process took it), skipped rather than dropped.
+    kept: bool,
 }
 
 /// Per template: its server and the copies being made (or made) ahead of time, oldest first.
@@ -179,8 +188,9 @@ async fn wait_until_unused(conn: &mut PgConnection, name: &str) {
     }
 }
 
-/// Makes database `name` a fresh copy of `template`: the oldest copy made ahead of time (one
-/// started now when there is none), renamed. Either way, keeps `depth()` copies coming.
+/// Makes database `name` a fresh copy of `template`: a ready copy kept by an earlier process
+/// or the oldest copy made ahead of time (one started now when there is none), renamed.
+/// Either way, keeps `depth()` copies coming.
 pub(crate) async fn take_clone(
     admin: &PgConnectOptions,
     template: &str,
@@ -189,37 +199,65 @@ pub(crate) async fn take_clone(
     let Some(runtime) = runtime() else {
         return clone_database(admin, template, name).await;
     };
+    let known = AHEAD
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .as_ref()
+        .is_some_and(|ahead| ahead.contains_key(template));
+    let kept = if known {
+        Vec::new()
+    } else {
+        kept_copies(runtime, admin, template).await
+    };
     let ready = {
         let mut ahead = AHEAD.lock().unwrap_or_else(PoisonError::into_inner);
         let (_, copies) = ahead
             .get_or_insert_with(HashMap::new)
             .entry(template.to_string())
             .or_insert_with(|| (admin.clone(), VecDeque::new()));
+        // Ready now: before the copies still being made.
+        for name in kept.into_iter().rev() {
+            copies.push_front(Copy {
+                statement: create_prefix(&name),
+                task: spawn(runtime, || async { Ok(()) }),
+                name,
+                kept: true,
+            });
+        }
         if copies.is_empty() {
             copies.push_back(start_copy(runtime, admin, template));
         }
         let ready = copies.pop_front();
-        while copies.len() < depth() {
+        while copies.iter().filter(|c| !c.kept).count() < depth() {
             copies.push_back(start_copy(runtime, admin, template));
         }
         ready
     };
     if let Some(ready) = ready {
         if let Ok(Ok(())) = ready.task.await {
-            let (admin, name, ahead) = (admin.clone(), name.to_string(), ready.name);
-            return spawn(runtime, move || async move {
+            let (admin, name, ahead, kept) =
+                (admin.clone(), name.to_string(), ready.name, ready.kept);
+            let claimed = spawn(runtime, move || async move {
                 let mut conn = admin_connection(runtime, &admin).await?;
-                let renamed = rename(&mut conn, &ahead, &name).await;
-                if renamed.is_err() {
-                    // Leave nothing behind; the error says what went wrong.
-                    let _ = drop_on(&mut conn, &ahead).await;
+                match rename(&mut conn, &ahead, &name).await {
+                    Ok(()) => Ok(true),
+                    // Another process claimed it (or dropped it as stale) first.
+                    Err(_) if kept => Ok(false),
+                    Err(e) => {
+                        // Leave nothing behind; the error says what went wrong.
+                        let _ = drop_on(&mut conn, &ahead).await;
+                        Err(e)
+                    }
                 }
-                renamed
             })
             .await
-            .map_err(|e| TestingError::Server(format!("the background work failed: {e}")))?;
+            .map_err(|e| TestingError::Server(format!("the background work failed: {e}")))??;
+            if claimed {
+                return Ok(());
+            }
         }
-        // A copy ahead that failed: the copy made now reports why.
+        // A copy ahead that failed, or a kept one taken by another process: copy now (an
+        // error then says why).
     }
     let (admin, template, name) = (admin.clone(), template.to_string(), name.to_string());
     spawn(runtime, move || async move {
@@ -227,6 +265,61 @@ pub(crate) async fn take_clone(
     })
     .await
     .map_err(|e| TestingError::Server(format!("the background work failed: {e}")))?
+}
+
+/// The ready copies of `template` that earlier processes kept (see the module doc) whose
+/// fingerprint is the template's, oldest first; stale ones are dropped in the background.
+/// Best effort: nothing when they cannot be listed.
+async fn kept_copies(
+    runtime: &'static Runtime,
+    admin: &PgConnectOptions,
+    template: &str,
+) -> Vec<String> {
+    let (owned, template) = (admin.clone(), template.to_string());
+    let listed = spawn(runtime, move || async move {
+        let admin = owned;
+        let mut conn = admin_connection(runtime, &admin).await?;
+        let rows: Vec<(String, bool)> = sqlx::query_as(
+            "SELECT d.datname::text, t.fingerprint IS NOT NULL \
+             AND shobj_description(d.oid, 'pg_database') IS NOT DISTINCT FROM t.fingerprint \
+             FROM pg_database d LEFT JOIN (SELECT shobj_description(oid, 'pg_database') AS \
+             fingerprint FROM pg_database WHERE datname = $1) t ON true \
+             WHERE starts_with(d.datname, $2) ORDER BY d.oid",
+        )
+        .bind(&template)
+        .bind(ready_prefix(&template))
+        .fetch_all(conn.as_mut())
+        .await
+        .map_err(TestingError::sql(format!(
+            "listing the ready copies of {template}"
+        )))?;
+        Ok::<_, TestingError>(rows)
+    })
+    .await;
+    let Ok(Ok(rows)) = listed else {
+        return Vec::new();
+    };
+    let mut fresh = Vec::new();
+    for (name, current) in rows {
+        if current {
+            fresh.push(name);
+        } else {
+            // Made from an older build of the template: no test can use it.
+            let _ = drop_later(admin, &name).await;
+        }
+    }
+    fresh
+}
+
+/// A name for a copy of `template` kept ready for later processes.
+fn ready_name(template: &str) -> String {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    format!(
+        "{}{}_{}",
+        ready_prefix(template),
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// [`clone_on`] on a pooled maintenance connection.
@@ -257,6 +350,7 @@ fn start_copy(runtime: &'static Runtime, admin: &PgConnectOptions, template: &st
         name,
         statement,
         task,
+        kept: false,
     }
 }
 
@@ -273,8 +367,9 @@ async fn rename(conn: &mut PgConnection, from: &str, to: &str) -> Result<(), Tes
     Ok(())
 }
 
-/// Waits for the databases of passed tests to be dropped, and drops the copies made ahead
-/// of time (cancelling those still being copied: no test will take them). Runs at process
+/// Waits for the databases of passed tests to be dropped, keeps the copies made ahead of time
+/// that are finished as ready copies for the next process (up to `depth()` per template) and
+/// drops the others (cancelling those still being copied: no test will take them). Runs at process
 /// exit; call it to count that work in (a benchmark) or to see the databases gone (a test).
 /// Must not be called from inside an async runtime.
 pub fn finish_background_work() {
@@ -288,7 +383,7 @@ pub fn finish_background_work() {
     FINISHING.fetch_add(1, Ordering::SeqCst);
     runtime.block_on(async move {
         let mut cleanups = Vec::new();
-        for (_, (admin, copies)) in ahead {
+        for (template, (admin, copies)) in ahead {
             let copying: Vec<String> = copies
                 .iter()
                 .filter(|copy| !copy.task.is_finished())
@@ -297,17 +392,33 @@ pub fn finish_background_work() {
             if !copying.is_empty() {
                 cancel(runtime, &admin, copying).await;
             }
-            // Each copy is dropped once its task has ended (copied, cancelled or failed), by
-            // name: a copy whose cancel came as it finished exists although its task failed.
-            for copy in copies {
-                let admin = admin.clone();
+            // Kept copies nobody took stay as they are, and count against the ready copies
+            // kept per template.
+            // (Copies of `template0`, for tests without migrations, carry no fingerprint: never
+            // kept.)
+            let mut room = if template == "template0" {
+                0
+            } else {
+                depth().saturating_sub(copies.iter().filter(|c| c.kept).count())
+            };
+            // Each copy finished by now is kept ready for the next process while there is
+            // room; any other is dropped once its task has ended (copied, cancelled or
+            // failed), by name: a copy whose cancel came as it finished exists although its
+            // task failed.
+            for copy in copies.into_iter().filter(|c| !c.kept) {
+                let keep = copy.task.is_finished() && room > 0;
+                room -= usize::from(keep);
+                let (admin, ready) = (admin.clone(), ready_name(&template));
                 cleanups.push(spawn(runtime, move || async move {
-                    let _ = copy.task.await;
-                    let dropped = match admin_connection(runtime, &admin).await {
-                        Ok(mut conn) => drop_on(&mut conn, &copy.name).await,
-                        Err(e) => Err(e),
+                    let copied = matches!(copy.task.await, Ok(Ok(())));
+                    let Ok(mut conn) = admin_connection(runtime, &admin).await else {
+                        eprintln!("spawn_runtime::testing: could not drop {}", copy.name);
+                        return;
                     };
-                    if let Err(e) = dropped {
+                    if keep && copied && rename(&mut conn, &copy.name, &ready).await.is_ok() {
+                        return;
+                    }
+                    if let Err(e) = drop_on(&mut conn, &copy.name).await {
                         eprintln!("spawn_runtime::testing: could not drop {}: {e}", copy.name);
                     }
                 }));

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection};
 
-use super::template::{lock_key, quote_ident};
+use super::template::{lock_key, quote_ident, set_comment};
 use super::TestingError;
 use crate::connect::connect;
 use crate::DEFAULT_CONNECT_TIMEOUT;
@@ -58,12 +58,20 @@ pub(crate) async fn clone_on(
     name: &str,
 ) -> Result<(), TestingError> {
     let locked = template != "template0";
+    // The template's fingerprint (its comment), read under the lock, goes onto the copy: a
+    // copy kept ready for a later process says which template it was made from.
+    let mut fingerprint = None;
     if locked {
-        sqlx::query("SELECT pg_advisory_lock_shared($1)")
-            .bind(lock_key(template))
-            .execute(&mut *conn)
-            .await
-            .map_err(TestingError::sql(format!("locking template {template}")))?;
+        let (_, comment): (Option<String>, Option<String>) = sqlx::query_as(
+            "SELECT pg_advisory_lock_shared($1)::text, \
+             (SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = $2)",
+        )
+        .bind(lock_key(template))
+        .bind(template)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(TestingError::sql(format!("locking template {template}")))?;
+        fingerprint = comment;
     }
     // PostgreSQL 15 copies a template through the WAL by default, block by block; copying
     // its files (plus a checkpoint, cheap while little is dirty) is several times faster for
@@ -78,6 +86,9 @@ pub(crate) async fn clone_on(
         .execute(&mut *conn)
         .await
         .map_err(TestingError::sql(create.clone()))?;
+    if let Some(fingerprint) = fingerprint {
+        set_comment(conn, name, &fingerprint).await?;
+    }
     if locked {
         sqlx::query("SELECT pg_advisory_unlock_shared($1)")
             .bind(lock_key(template))

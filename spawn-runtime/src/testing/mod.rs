@@ -59,7 +59,8 @@
 //!   test.
 //! * **Drop on pass, keep on fail**: when the body returns normally (`Ok` for a `Result`) the
 //!   database is dropped, in the background while the next test runs (the process waits for
-//!   those drops when it exits, see [`finish_background_work`]); when it panics or returns
+//!   those drops when it exits, see [`finish_background_work`], and keeps up to 4 finished
+//!   copies of the template ready for the next test binary); when it panics or returns
 //!   `Err`, it is kept and its URL printed with the test's output, to look at with psql.
 //!
 //! # The template
@@ -122,8 +123,8 @@ pub use fixtures::{apply_fixtures, read_fixtures, Fixture};
 pub use run::{run_test, run_test_async, TestConfig, TestOutcome};
 pub use server::{server, TestServer};
 pub use template::{
-    advance_template, fingerprint, fingerprint_with_callbacks, prepare_template, template_name,
-    TemplateState,
+    advance_template, drop_template, fingerprint, fingerprint_with_callbacks, prepare_template,
+    ready_prefix, template_name, TemplateState,
 };
 
 /// Items used by the code `#[spawn_runtime::test]` generates. Not a public API.

@@ -205,6 +205,9 @@ async fn build_if_stale(
             .map_err(TestingError::sql(statement.clone()))?;
     }
     migrate_in(admin, name, migrator).await?;
+    // Copies kept from an earlier build are not of this one (even with the same fingerprint,
+    // a first run should not find them).
+    drop_ready_copies(conn, name).await?;
     // Written last, see the module doc.
     set_comment(conn, name, fingerprint).await?;
     Ok(TemplateState::Built)
@@ -246,7 +249,7 @@ async fn migrate_in(
 }
 
 /// Records `fingerprint` (hex: no quoting issues) as the comment of database `name`.
-async fn set_comment(
+pub(crate) async fn set_comment(
     conn: &mut PgConnection,
     name: &str,
     fingerprint: &str,
@@ -259,6 +262,55 @@ async fn set_comment(
         .execute(&mut *conn)
         .await
         .map_err(TestingError::sql(comment.clone()))?;
+    Ok(())
+}
+
+/// `spawn_rdy_<16 hex>_`: how the names of the copies of template `template` begin that a
+/// test binary keeps ready for the next one (see
+/// [`finish_background_work`](super::finish_background_work)).
+pub fn ready_prefix(template: &str) -> String {
+    let digest = Sha256::digest(format!("spawn-ready:{template}").as_bytes());
+    format!("spawn_rdy_{}_", &hex::encode(digest)[..16])
+}
+
+/// Drops template `name` and the copies of it kept ready for later test binaries (see
+/// [`finish_background_work`](super::finish_background_work)).
+pub async fn drop_template(admin: &PgConnectOptions, name: &str) -> Result<(), TestingError> {
+    let mut conn = connect(admin, DEFAULT_CONNECT_TIMEOUT).await?;
+    let mut dropped = drop_ready_copies(&mut conn, name).await;
+    if dropped.is_ok() {
+        dropped = drop_named(&mut conn, name).await;
+    }
+    let _ = conn.close().await;
+    dropped
+}
+
+/// Drops the copies of `template` kept ready for later processes.
+pub(crate) async fn drop_ready_copies(
+    conn: &mut PgConnection,
+    template: &str,
+) -> Result<(), TestingError> {
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname::text FROM pg_database WHERE starts_with(datname, $1)")
+            .bind(ready_prefix(template))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(TestingError::sql(format!(
+                "listing the ready copies of {template}"
+            )))?;
+    for name in names {
+        drop_named(conn, &name).await?;
+    }
+    Ok(())
+}
+
+/// `DROP DATABASE IF EXISTS name WITH (FORCE)`.
+async fn drop_named(conn: &mut PgConnection, name: &str) -> Result<(), TestingError> {
+    let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name));
+    sqlx::raw_sql(&drop)
+        .execute(conn)
+        .await
+        .map_err(TestingError::sql(drop.clone()))?;
     Ok(())
 }
 
