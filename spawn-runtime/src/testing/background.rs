@@ -6,15 +6,14 @@
 //! renamed `spawn_rdy_<hash of the template's name>_…`, with the template's fingerprint as
 //! their comment. A process takes ready copies whose fingerprint is the template's current
 //! one first (claimed by renaming: a copy another process claimed first is simply skipped) and
-//! drops stale ones; rebuilding a template drops its ready copies, and so does
-//! [`drop_template`](super::drop_template). It runs when the process exits too (an `atexit`
+//! drops stale ones (made from a build with another fingerprint);
+//! [`drop_template`](super::drop_template) drops a template and its ready copies. It runs when the process exits too (an `atexit`
 //! handler), so a test binary leaves nothing else behind unless it is killed. A background
 //! drop that fails is reported on stderr (its test had passed).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
-use std::time::Duration;
 
 use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -24,11 +23,12 @@ use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
 use super::database::{
-    clone_database, clone_on, create_prefix, drop_database, drop_on, unique_database_name,
+    clone_database, clone_on, create_prefix, drop_database, drop_on, ready_prefix,
+    unique_database_name,
 };
-use super::template::{quote_ident, ready_prefix};
 use super::TestingError;
 use crate::connect::server_of;
+use crate::tracking::quote_ident;
 
 /// Drops in flight.
 static DROPS: Mutex<Vec<JoinHandle<()>>> = Mutex::new(Vec::new());
@@ -44,14 +44,12 @@ static FINISHING: AtomicUsize = AtomicUsize::new(0);
 /// A copy of a template being made (or made) ahead of time.
 struct Copy {
     /// Its database name, chosen before the copy starts so that an interrupted copy can still
-    /// be dropped.
+    /// be dropped (and its `CREATE DATABASE` found, [`create_prefix`], to cancel it).
     name: String,
-    /// How the `CREATE DATABASE` making it begins, to cancel it when the process finishes.
-    statement: String,
-    task: JoinHandle<Result<(), TestingError>>,
-    /// A ready copy an earlier process kept (see the module doc): claimed by renaming, and
-    /// when that fails (another process took it), skipped rather than dropped.
-    kept: bool,
+    /// The copy being made; `None` for a ready copy an earlier process kept (see the module
+    /// doc): claimed by renaming, and when that fails (another process took it), skipped
+    /// rather than dropped.
+    task: Option<JoinHandle<Result<(), TestingError>>>,
 }
 
 /// Per template: its server and the copies being made (or made) ahead of time, oldest first.
@@ -62,7 +60,7 @@ type Ahead = HashMap<String, (PgConnectOptions, VecDeque<Copy>)>;
 /// that `FILE_COPY` asks for, which the server makes one at a time), and on a machine shared
 /// with other work, more copies under way finish more of them: on 2 busy cores, 4 at once
 /// took about 15% less time per test than 2 (alternating runs of the testattr bench). Since
-/// the drops wait for the test's connections to end ([`wait_until_unused`]), 2 and 4 measured
+/// the drops wait for the test's connections to end ([`end_connections`]), 2 and 4 measured
 /// the same time per test there, within the noise of a loaded machine.
 fn depth() -> usize {
     std::thread::available_parallelism().map_or(2, |n| (2 * n.get()).min(4))
@@ -145,7 +143,7 @@ pub(crate) async fn drop_later(admin: &PgConnectOptions, name: &str) -> Result<(
         let _slot = DROPPING.acquire().await.ok();
         let dropped = match admin_connection(runtime, &admin).await {
             Ok(mut conn) => {
-                wait_until_unused(&mut conn, &name).await;
+                end_connections(&mut conn, &name).await;
                 drop_on(&mut conn, &name).await
             }
             Err(e) => Err(e),
@@ -160,32 +158,31 @@ pub(crate) async fn drop_later(admin: &PgConnectOptions, name: &str) -> Result<(
     Ok(())
 }
 
-/// How often, and how long apart, [`wait_until_unused`] looks at the database's connections.
-const UNUSED_CHECKS: u32 = 50;
-const UNUSED_CHECK_EVERY: Duration = Duration::from_millis(1);
+/// How long [`end_connections`] lets the server wait for a backend to exit.
+const EXIT_WAIT_MS: i64 = 1000;
 
-/// Waits, a little, until no server process is connected to database `name`.
+/// Ends the connections still open to database `name`, and waits, on the server, until
+/// their backends have exited.
 ///
 /// A test's pool has just been closed when its database is dropped, and the server processes
 /// of its connections are still on their way out. `DROP DATABASE` finding one there signals
 /// it (`WITH (FORCE)`) and then sleeps 100 ms before it looks again, a sleep that holds up
 /// the other drops too (their own wait for every server process to acknowledge the drop
-/// takes as long). Looking every millisecond first costs a query or two. PostgreSQL has
-/// nothing to wait on for a process's exit; after [`UNUSED_CHECKS`] looks (a test that left
-/// a connection open, say) the drop goes ahead and ends it. An error counts as unused: the
-/// drop that follows reports it.
-async fn wait_until_unused(conn: &mut PgConnection, name: &str) {
-    for _ in 0..UNUSED_CHECKS {
-        let used: Result<bool, _> =
-            sqlx::query_scalar("SELECT EXISTS (SELECT FROM pg_stat_activity WHERE datname = $1)")
-                .bind(name)
-                .fetch_one(&mut *conn)
-                .await;
-        if !matches!(used, Ok(true)) {
-            return;
-        }
-        tokio::time::sleep(UNUSED_CHECK_EVERY).await;
+/// takes as long). `pg_terminate_backend(pid, timeout)` (PostgreSQL 14+) returns once the
+/// backend is gone instead. On an older server, or when the role may not signal them,
+/// nothing happens here and the drop ends them; an error is the drop's to report.
+async fn end_connections(conn: &mut PgConnection, name: &str) {
+    if conn.server_version_num().unwrap_or(0) < 140000 {
+        return;
     }
+    let _ = sqlx::query(
+        "SELECT pg_terminate_backend(pid, $2) FROM pg_stat_activity \
+         WHERE datname = $1 AND pid <> pg_backend_pid()",
+    )
+    .bind(name)
+    .bind(EXIT_WAIT_MS)
+    .execute(&mut *conn)
+    .await;
 }
 
 /// Makes database `name` a fresh copy of `template`: a ready copy kept by an earlier process
@@ -217,26 +214,25 @@ pub(crate) async fn take_clone(
             .or_insert_with(|| (admin.clone(), VecDeque::new()));
         // Ready now: before the copies still being made.
         for name in kept.into_iter().rev() {
-            copies.push_front(Copy {
-                statement: create_prefix(&name),
-                task: spawn(runtime, || async { Ok(()) }),
-                name,
-                kept: true,
-            });
+            copies.push_front(Copy { name, task: None });
         }
         if copies.is_empty() {
             copies.push_back(start_copy(runtime, admin, template));
         }
         let ready = copies.pop_front();
-        while copies.iter().filter(|c| !c.kept).count() < depth() {
+        while copies.iter().filter(|c| c.task.is_some()).count() < depth() {
             copies.push_back(start_copy(runtime, admin, template));
         }
         ready
     };
-    if let Some(ready) = ready {
-        if let Ok(Ok(())) = ready.task.await {
-            let (admin, name, ahead, kept) =
-                (admin.clone(), name.to_string(), ready.name, ready.kept);
+    if let Some(Copy { name: ahead, task }) = ready {
+        let kept = task.is_none();
+        let copied = match task {
+            Some(task) => matches!(task.await, Ok(Ok(()))),
+            None => true,
+        };
+        if copied {
+            let (admin, name) = (admin.clone(), name.to_string());
             let claimed = spawn(runtime, move || async move {
                 let mut conn = admin_connection(runtime, &admin).await?;
                 match rename(&mut conn, &ahead, &name).await {
@@ -341,16 +337,13 @@ async fn copy_on_pool(
 /// Starts copying `template` to a database of a new name, on a pooled maintenance connection.
 fn start_copy(runtime: &'static Runtime, admin: &PgConnectOptions, template: &str) -> Copy {
     let name = unique_database_name("ahead");
-    let statement = create_prefix(&name);
     let (admin, template, ahead) = (admin.clone(), template.to_string(), name.clone());
     let task = spawn(runtime, move || async move {
         copy_on_pool(runtime, &admin, &template, &ahead).await
     });
     Copy {
         name,
-        statement,
-        task,
-        kept: false,
+        task: Some(task),
     }
 }
 
@@ -386,8 +379,8 @@ pub fn finish_background_work() {
         for (template, (admin, copies)) in ahead {
             let copying: Vec<String> = copies
                 .iter()
-                .filter(|copy| !copy.task.is_finished())
-                .map(|copy| copy.statement.clone())
+                .filter(|copy| copy.task.as_ref().is_some_and(|t| !t.is_finished()))
+                .map(|copy| create_prefix(&copy.name))
                 .collect();
             if !copying.is_empty() {
                 cancel(runtime, &admin, copying).await;
@@ -399,27 +392,28 @@ pub fn finish_background_work() {
             let mut room = if template == "template0" {
                 0
             } else {
-                depth().saturating_sub(copies.iter().filter(|c| c.kept).count())
+                depth().saturating_sub(copies.iter().filter(|c| c.task.is_none()).count())
             };
             // Each copy finished by now is kept ready for the next process while there is
             // room; any other is dropped once its task has ended (copied, cancelled or
             // failed), by name: a copy whose cancel came as it finished exists although its
             // task failed.
-            for copy in copies.into_iter().filter(|c| !c.kept) {
-                let keep = copy.task.is_finished() && room > 0;
+            for Copy { name, task } in copies {
+                let Some(task) = task else { continue };
+                let keep = task.is_finished() && room > 0;
                 room -= usize::from(keep);
                 let (admin, ready) = (admin.clone(), ready_name(&template));
                 cleanups.push(spawn(runtime, move || async move {
-                    let copied = matches!(copy.task.await, Ok(Ok(())));
+                    let copied = matches!(task.await, Ok(Ok(())));
                     let Ok(mut conn) = admin_connection(runtime, &admin).await else {
-                        eprintln!("spawn_runtime::testing: could not drop {}", copy.name);
+                        eprintln!("spawn_runtime::testing: could not drop {name}");
                         return;
                     };
-                    if keep && copied && rename(&mut conn, &copy.name, &ready).await.is_ok() {
+                    if keep && copied && rename(&mut conn, &name, &ready).await.is_ok() {
                         return;
                     }
-                    if let Err(e) = drop_on(&mut conn, &copy.name).await {
-                        eprintln!("spawn_runtime::testing: could not drop {}: {e}", copy.name);
+                    if let Err(e) = drop_on(&mut conn, &name).await {
+                        eprintln!("spawn_runtime::testing: could not drop {name}: {e}");
                     }
                 }));
             }

@@ -6,9 +6,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection};
 
-use super::template::{lock_key, quote_ident, set_comment};
+use sha2::{Digest, Sha256};
+
+use super::template::{lock_key, set_comment};
 use super::TestingError;
 use crate::connect::connect;
+use crate::tracking::quote_ident;
 use crate::DEFAULT_CONNECT_TIMEOUT;
 
 /// `spawn_test_<test>_<pid>_<n>`, at most 63 bytes: unique across the tests of a process and
@@ -120,6 +123,42 @@ pub(crate) async fn drop_on(conn: &mut PgConnection, name: &str) -> Result<(), T
         .execute(conn)
         .await
         .map_err(TestingError::sql(drop.clone()))?;
+    Ok(())
+}
+
+/// `spawn_rdy_<16 hex>_`: how the names of the copies of template `template` begin that a
+/// test binary keeps ready for the next one (see
+/// [`finish_background_work`](super::finish_background_work)).
+pub fn ready_prefix(template: &str) -> String {
+    let digest = Sha256::digest(format!("spawn-ready:{template}").as_bytes());
+    format!("spawn_rdy_{}_", &hex::encode(digest)[..16])
+}
+
+/// Drops template `name` and the copies of it kept ready for later test binaries (see
+/// [`finish_background_work`](super::finish_background_work)).
+pub async fn drop_template(admin: &PgConnectOptions, name: &str) -> Result<(), TestingError> {
+    let mut conn = connect(admin, DEFAULT_CONNECT_TIMEOUT).await?;
+    let mut dropped = drop_ready_copies(&mut conn, name).await;
+    if dropped.is_ok() {
+        dropped = drop_on(&mut conn, name).await;
+    }
+    let _ = conn.close().await;
+    dropped
+}
+
+/// Drops the copies of `template` kept ready for later processes.
+async fn drop_ready_copies(conn: &mut PgConnection, template: &str) -> Result<(), TestingError> {
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT datname::text FROM pg_database WHERE starts_with(datname, $1)")
+            .bind(ready_prefix(template))
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(TestingError::sql(format!(
+                "listing the ready copies of {template}"
+            )))?;
+    for name in names {
+        drop_on(conn, &name).await?;
+    }
     Ok(())
 }
 

@@ -117,14 +117,16 @@ mod template;
 
 pub use argument::{TestArgument, TestResult};
 pub use background::finish_background_work;
-pub use database::{clone_database, drop_database, unique_database_name};
+pub use database::{
+    clone_database, drop_database, drop_template, ready_prefix, unique_database_name,
+};
 pub use error::TestingError;
 pub use fixtures::{apply_fixtures, read_fixtures, Fixture};
 pub use run::{run_test, run_test_async, TestConfig, TestOutcome};
 pub use server::{server, TestServer};
 pub use template::{
-    advance_template, drop_template, fingerprint, fingerprint_with_callbacks, prepare_template,
-    ready_prefix, template_name, TemplateState,
+    advance_template, fingerprint, fingerprint_with_callbacks, prepare_template, template_name,
+    TemplateState,
 };
 
 /// Items used by the code `#[spawn_runtime::test]` generates. Not a public API.

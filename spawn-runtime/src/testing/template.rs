@@ -14,6 +14,7 @@ use sqlx::{Connection, PgConnection};
 
 use super::TestingError;
 use crate::connect::connect;
+use crate::tracking::quote_ident;
 use crate::{Callbacks, Migration, Migrator, DEFAULT_CONNECT_TIMEOUT};
 
 /// Whether [`prepare_template`] found the template up to date or built it.
@@ -88,11 +89,6 @@ pub(crate) fn lock_key(name: &str) -> i64 {
     let mut bytes = [0u8; 8];
     bytes.copy_from_slice(&digest[..8]);
     i64::from_be_bytes(bytes)
-}
-
-/// `"name"` as a SQL identifier.
-pub(crate) fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }
 
 /// Makes database `name` on `admin`'s server hold what `migrator` applies, with
@@ -205,9 +201,6 @@ async fn build_if_stale(
             .map_err(TestingError::sql(statement.clone()))?;
     }
     migrate_in(admin, name, migrator).await?;
-    // Copies kept from an earlier build are not of this one (even with the same fingerprint,
-    // a first run should not find them).
-    drop_ready_copies(conn, name).await?;
     // Written last, see the module doc.
     set_comment(conn, name, fingerprint).await?;
     Ok(TemplateState::Built)
@@ -262,55 +255,6 @@ pub(crate) async fn set_comment(
         .execute(&mut *conn)
         .await
         .map_err(TestingError::sql(comment.clone()))?;
-    Ok(())
-}
-
-/// `spawn_rdy_<16 hex>_`: how the names of the copies of template `template` begin that a
-/// test binary keeps ready for the next one (see
-/// [`finish_background_work`](super::finish_background_work)).
-pub fn ready_prefix(template: &str) -> String {
-    let digest = Sha256::digest(format!("spawn-ready:{template}").as_bytes());
-    format!("spawn_rdy_{}_", &hex::encode(digest)[..16])
-}
-
-/// Drops template `name` and the copies of it kept ready for later test binaries (see
-/// [`finish_background_work`](super::finish_background_work)).
-pub async fn drop_template(admin: &PgConnectOptions, name: &str) -> Result<(), TestingError> {
-    let mut conn = connect(admin, DEFAULT_CONNECT_TIMEOUT).await?;
-    let mut dropped = drop_ready_copies(&mut conn, name).await;
-    if dropped.is_ok() {
-        dropped = drop_named(&mut conn, name).await;
-    }
-    let _ = conn.close().await;
-    dropped
-}
-
-/// Drops the copies of `template` kept ready for later processes.
-pub(crate) async fn drop_ready_copies(
-    conn: &mut PgConnection,
-    template: &str,
-) -> Result<(), TestingError> {
-    let names: Vec<String> =
-        sqlx::query_scalar("SELECT datname::text FROM pg_database WHERE starts_with(datname, $1)")
-            .bind(ready_prefix(template))
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(TestingError::sql(format!(
-                "listing the ready copies of {template}"
-            )))?;
-    for name in names {
-        drop_named(conn, &name).await?;
-    }
-    Ok(())
-}
-
-/// `DROP DATABASE IF EXISTS name WITH (FORCE)`.
-async fn drop_named(conn: &mut PgConnection, name: &str) -> Result<(), TestingError> {
-    let drop = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name));
-    sqlx::raw_sql(&drop)
-        .execute(conn)
-        .await
-        .map_err(TestingError::sql(drop.clone()))?;
     Ok(())
 }
 
