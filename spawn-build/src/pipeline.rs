@@ -641,18 +641,7 @@ impl Project {
             return Ok(None);
         }
         let rendered = self.render_beside(m, &down_sql, pin, vars, &[])?;
-        let analysis = analyze::analyze(&rendered.sql).map_err(|errors| BuildError::Analyze {
-            migration: m.name.clone(),
-            environment: vars.environment.clone(),
-            up_sql: down_sql.clone(),
-            problems: errors
-                .into_iter()
-                .map(|e| {
-                    let from = origin_of(&rendered.origins, e.line);
-                    (e, from)
-                })
-                .collect(),
-        })?;
+        let analysis = analyze_file(m, &vars.environment, &down_sql, &rendered)?;
         if analysis.mode == TransactionMode::NoTransaction {
             return Err(BuildError::DownNoTransaction {
                 migration: m.name.clone(),
@@ -684,22 +673,12 @@ impl Project {
         }
         let marker = [("tenant", minijinja::Value::from(spawn_model::TENANT_MARKER))];
         let rendered = self.render_beside(m, &tenant_sql, pin, vars, &marker)?;
-        let mut render = analysed(m, &vars.environment, rendered).map_err(|e| match e {
-            BuildError::Analyze {
-                migration,
-                environment,
-                problems,
-                ..
-            } => BuildError::Analyze {
-                migration,
-                environment,
-                up_sql: tenant_sql.clone(),
-                problems,
-            },
-            other => other,
-        })?;
-        render.repeatable = false;
-        Ok(Some(render))
+        Ok(Some(analysed_file(
+            m,
+            &vars.environment,
+            &tenant_sql,
+            rendered,
+        )?))
     }
 
     /// Renders `m` from `pin` (or the working tree), from the render cache when its inputs
@@ -842,16 +821,18 @@ impl Project {
     }
 }
 
-/// Analyses a render of `m` for `environment`.
-pub(crate) fn analysed(
+/// Analyses `rendered`, the render of `file` (a file of migration `m`) for `environment`: its
+/// problems name the file, and the component each line came from.
+fn analyze_file(
     m: &MigrationDir,
     environment: &str,
-    rendered: Rendered,
-) -> Result<CompiledRender, BuildError> {
-    let analysis = analyze::analyze(&rendered.sql).map_err(|errors| BuildError::Analyze {
+    file: &Path,
+    rendered: &Rendered,
+) -> Result<analyze::Analysis, BuildError> {
+    analyze::analyze(&rendered.sql).map_err(|errors| BuildError::Analyze {
         migration: m.name.clone(),
         environment: environment.to_owned(),
-        up_sql: m.up_sql(),
+        up_sql: file.to_path_buf(),
         problems: errors
             .into_iter()
             .map(|e| {
@@ -859,7 +840,26 @@ pub(crate) fn analysed(
                 (e, from)
             })
             .collect(),
-    })?;
+    })
+}
+
+/// Analyses a render of `m`'s `up.sql` for `environment`.
+pub(crate) fn analysed(
+    m: &MigrationDir,
+    environment: &str,
+    rendered: Rendered,
+) -> Result<CompiledRender, BuildError> {
+    analysed_file(m, environment, &m.up_sql(), rendered)
+}
+
+/// [`analysed`] for `file` of migration `m` (its `up.sql`, or its `tenant.sql`).
+fn analysed_file(
+    m: &MigrationDir,
+    environment: &str,
+    file: &Path,
+    rendered: Rendered,
+) -> Result<CompiledRender, BuildError> {
+    let analysis = analyze_file(m, environment, file, &rendered)?;
     Ok(CompiledRender {
         environment: environment.to_owned(),
         sha256: checksum::sha256_normalized(&rendered.sql),

@@ -69,6 +69,20 @@ fn a_down_sql_renders_from_the_pin_of_its_up_sql() {
         err.contains("20250101000000-t/down.sql is marked `-- spawn:no-transaction`"),
         "{err}"
     );
+
+    // A down.sql with its own transaction statement is refused, naming its file and line.
+    write(
+        root,
+        "db/migrations/20250101000000-t/down.sql",
+        "DROP TABLE t;\nCOMMIT;\n",
+    );
+    let err = config(root, true)
+        .compile()
+        .expect_err("refused")
+        .to_string();
+    assert!(err.contains("20250101000000-t/down.sql"), "{err}");
+    assert!(err.contains("COMMIT"), "{err}");
+    assert!(err.contains("line 2"), "{err}");
 }
 
 #[test]
