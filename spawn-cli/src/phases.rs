@@ -1,4 +1,4 @@
-//! Timings of a command's phases, logged at debug level (`-v`, `RUST_LOG=spawn_cli=debug`)
+//! Timings of a command's phases, logged at debug level (`-v`, or `RUST_LOG=spawn=debug`)
 //! to show where its time goes.
 
 use std::sync::Mutex;

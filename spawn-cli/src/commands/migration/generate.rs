@@ -554,9 +554,10 @@ fn pin(ctx: &CommandContext<'_>, proj: &mut CliProject, names: &[String]) -> any
     Ok(())
 }
 
-/// Applies the new migrations (`all` holds every migration) to the migrations' schema: to the cached template itself
-/// (which then caches the state with them), or, when another process changed it meanwhile, to
-/// a copy. The plan of what still differs from `desired`, if anything does.
+/// Applies the new migrations (`all` holds every migration) to the migrations' schema: to the
+/// cached template itself (which then caches the state with them), or, when another process
+/// changed it meanwhile, to a copy. The plan of what still differs from `desired`, if anything
+/// does.
 async fn recheck(
     proj: &CliProject,
     run: &Run<'_>,
