@@ -72,6 +72,8 @@ pub struct RenderOptions {
     /// The environments, in the order each migration's renders are listed.
     pub environments: Vec<String>,
     pub variables: VariablesSource,
+    /// Only the migrations with these names (all when `None`).
+    pub only: Option<Vec<String>>,
 }
 
 impl RenderOptions {
@@ -85,7 +87,20 @@ impl RenderOptions {
             policy,
             environments: environments.into_iter().map(Into::into).collect(),
             variables: VariablesSource::SpawnToml,
+            only: None,
         }
+    }
+
+    /// Renders only the migrations named in `names` (the others are left out of
+    /// [`Renders`] as if they did not exist; their problems are not reported).
+    #[must_use]
+    pub fn only<I, S>(mut self, names: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.only = Some(names.into_iter().map(Into::into).collect());
+        self
     }
 
     /// Renders with `variables` instead.
@@ -421,7 +436,13 @@ impl Project {
         let hits = |project: &Self| project.cache.as_ref().map_or(0, RenderCache::hits);
         let hits_before = hits(self);
         let now = layout::timestamp(SystemTime::now());
-        for m in &migrations {
+        let wanted = |m: &MigrationDir| {
+            options
+                .only
+                .as_ref()
+                .is_none_or(|names| names.iter().any(|n| *n == m.name))
+        };
+        for m in migrations.iter().filter(|m| wanted(m)) {
             // A misnamed folder is neither rendered nor pinned (nor applied).
             match layout::check_migration_folder(&m.name, &now) {
                 Ok(()) => self.render_migration(m, options.policy, &environments, &mut out),

@@ -142,6 +142,21 @@ pub fn render_compiled(
     Ok(renders.migrations)
 }
 
+/// [`render_compiled`] of only the migrations named `names`.
+pub fn render_compiled_only(
+    proj: &mut CliProject,
+    environment: &str,
+    variables: Option<&Path>,
+    names: &[String],
+) -> Result<Vec<CompiledMigration>> {
+    let options = RenderOptions::new(PinPolicy::WorkingTreeIfUnpinned, [environment])
+        .variables(VariablesSource::File(variables.map(Path::to_path_buf)))
+        .only(names.iter().cloned());
+    let renders = proj.project.render_all(&options);
+    renders.problems.into_result().map_err(|e| anyhow!("{e}"))?;
+    Ok(renders.migrations)
+}
+
 /// The migrations of [`render_compiled`] (their first render) as the migrator applies them,
 /// and their tenant parts.
 pub fn into_migrations(compiled: Vec<CompiledMigration>) -> (Vec<Migration>, Vec<Migration>) {

@@ -29,7 +29,7 @@ use crate::exit::{self, CmdResult, Exit};
 use crate::migration_files::{existing_components, migration_text, write_components};
 use crate::output::redact;
 use crate::phases::Phases;
-use crate::project::{into_migrations, render_all, render_compiled, CliProject};
+use crate::project::{into_migrations, render_compiled, render_compiled_only, CliProject};
 use crate::renames::{suggestions, RenameHint};
 use crate::scratch::{Scratches, Template};
 use crate::target::ResolvedTarget;
@@ -47,7 +47,7 @@ pub struct Options<'a> {
 
 pub async fn run(ctx: &CommandContext<'_>, o: &Options<'_>) -> CmdResult {
     let phases = Phases::start("generate");
-    let mut proj = ctx.project()?;
+    let proj = ctx.project()?;
     check_new_name(&proj, o.name)?;
     let hints = o
         .renames
@@ -55,14 +55,6 @@ pub async fn run(ctx: &CommandContext<'_>, o: &Options<'_>) -> CmdResult {
         .map(|r| r.parse::<RenameHint>())
         .collect::<anyhow::Result<Vec<_>>>()?;
     let target = ctx.target(&proj, o.variables)?;
-    // Rendered before anything else starts: both inspections below keep both cores busy.
-    let rendered = render_all(
-        &mut proj,
-        &target.environment,
-        target.variables.as_deref(),
-        PinPolicy::WorkingTreeIfUnpinned,
-    )?;
-    phases.mark("load and render the project");
     let conn = target.connection().await?;
     let scratches = Scratches::on(&conn.options);
     let result = scratches
@@ -71,13 +63,12 @@ pub async fn run(ctx: &CommandContext<'_>, o: &Options<'_>) -> CmdResult {
             generate(
                 ctx,
                 o,
-                &mut proj,
+                proj,
                 &Run {
                     target: &target,
                     scratches: &scratches,
                     phases: &phases,
                 },
-                &rendered,
                 &hints,
             ),
         )
@@ -140,9 +131,8 @@ fn free_in_background<T: Send + 'static>(value: T) {
 async fn generate(
     ctx: &CommandContext<'_>,
     o: &Options<'_>,
-    proj: &mut CliProject,
+    proj: CliProject,
     run: &Run<'_>,
-    rendered: &[Migration],
     hints: &[RenameHint],
 ) -> CmdResult {
     let Run {
@@ -154,6 +144,29 @@ async fn generate(
     let options = spawn_schema::Options::default()
         .exclude_schemas([target.spawn_schema.clone()])
         .allow_unsafe(true);
+    // Every migration is rendered (FROM's fingerprint) on a thread of its own while TO is
+    // reached and its inspection starts.
+    let rendering = {
+        let (environment, variables) = (target.environment.clone(), target.variables.clone());
+        let mut proj = proj;
+        Task(tokio::task::spawn_blocking(move || {
+            let compiled = render_compiled(
+                &mut proj,
+                &environment,
+                variables.as_deref(),
+                PinPolicy::WorkingTreeIfUnpinned,
+            );
+            (proj, compiled)
+        }))
+    };
+    let to_side = start_to(ctx, o, run, &options).await;
+    // A migration that does not render is reported before anything about TO.
+    let (mut proj, compiled) = rendering.join().await?;
+    let mut compiled = compiled?;
+    let (to_label, to_inspection, to_begun) = to_side?;
+    let (rendered, _) = into_migrations(compiled.clone());
+    phases.mark("load and render the project");
+    let proj = &mut proj;
     // The components already written, read meanwhile (the new migration includes them).
     let components_dir = proj.project.layout.components_dir();
     let existing = Task(tokio::task::spawn_blocking(move || {
@@ -171,7 +184,7 @@ async fn generate(
                 "generate",
                 &target.environment,
                 &target.spawn_schema,
-                rendered,
+                &rendered,
             )
             .await?;
         phases.since("FROM: check the cached template", begun);
@@ -194,37 +207,10 @@ async fn generate(
         phases.since("FROM: all", begun);
         inspected
     };
-    let to_side = async {
-        let begun = Instant::now();
-        let (pool, label) = match (o.from_db, o.schema_dir) {
-            (Some(db), _) => {
-                let conn = connection_of(ctx, db).await.context("--from-db")?;
-                (open("--from-db", &conn).await?, conn.display.clone())
-            }
-            (None, Some(dir)) => {
-                let db = scratches.empty().await?;
-                let pool = db.pool(2).await?;
-                if let Err(e) = crate::schema_dir::load(&pool, dir).await {
-                    pool.close().await;
-                    return Err(e);
-                }
-                (pool, format!("the SQL files of {}", dir.display()))
-            }
-            (None, None) => anyhow::bail!(
-                "pass --from-db URL or --schema-dir DIR: the schema to generate a migration towards"
-            ),
-        };
-        phases.since("TO: connect or load", begun);
-        let inspecting = Instant::now();
-        let inspected = inspect_pool(&pool, &options, &label).await;
-        pool.close().await;
-        phases.since("TO: inspect", inspecting);
-        phases.since("TO: all", begun);
-        inspected.map(|schema| (label, schema))
-    };
-    let ((template, rename_sql, source), (to_label, desired)) =
-        tokio::try_join!(from_side, to_side)?;
+    let (template, rename_sql, source) = from_side.await?;
+    let desired = to_inspection.join().await??;
     phases.mark("FROM and TO");
+    phases.since("TO: inspect", to_begun);
     let plan = source.plan(&desired, &options);
     phases.mark("plan");
     let hinted = if hints.is_empty() {
@@ -323,16 +309,19 @@ async fn generate(
             path.display()
         ));
     }
-    // Every migration, the new ones included, rendered once for the hazards report and the
-    // re-check.
-    let compiled = render_compiled(
+    // The new migration(s), rendered: with the others, what the hazards report
+    // and the re-check read.
+    let new_ones = render_compiled_only(
         proj,
         &target.environment,
         target.variables.as_deref(),
-        PinPolicy::WorkingTreeIfUnpinned,
+        &names,
     )?;
-    let (all, _) = into_migrations(compiled.clone());
-    phases.mark("render with the new migration(s)");
+    let (new_migrations, _) = into_migrations(new_ones.clone());
+    compiled.extend(new_ones);
+    let mut all = rendered.clone();
+    all.extend(new_migrations);
+    phases.mark("render the new migration(s)");
     // What the new migration(s) do to a live database, found on a thread of its own while
     // the re-check runs: the two are independent.
     let hazards = {
@@ -345,7 +334,7 @@ async fn generate(
         }))
     };
     // Re-check: the new migration(s) applied to the migrations' schema.
-    let remaining = recheck(proj, run, &template, rendered, all, &names, &desired).await;
+    let remaining = recheck(proj, run, &template, &rendered, all, &names, &desired).await;
     free_in_background((source, desired));
     let (hazards, took) = hazards.join().await?;
     tracing::debug!(ms = took.as_millis(), "hazards (beside the re-check)");
@@ -389,6 +378,45 @@ async fn generate(
             Err(Exit::Code(exit::DIFFERENCES))
         }
     }
+}
+
+/// Reaches TO (the database of `--from-db`, or the files of `--schema-dir` loaded into a
+/// scratch database) and starts inspecting it on a task of its own: its label for messages,
+/// the inspection, and when the inspection began.
+async fn start_to(
+    ctx: &CommandContext<'_>,
+    o: &Options<'_>,
+    run: &Run<'_>,
+    options: &spawn_schema::Options,
+) -> anyhow::Result<(String, Task<anyhow::Result<Schema>>, Instant)> {
+    let begun = Instant::now();
+    let (pool, label) = match (o.from_db, o.schema_dir) {
+        (Some(db), _) => {
+            let conn = connection_of(ctx, db).await.context("--from-db")?;
+            (open("--from-db", &conn).await?, conn.display.clone())
+        }
+        (None, Some(dir)) => {
+            let db = run.scratches.empty().await?;
+            let pool = db.pool(2).await?;
+            if let Err(e) = crate::schema_dir::load(&pool, dir).await {
+                pool.close().await;
+                return Err(e);
+            }
+            (pool, format!("the SQL files of {}", dir.display()))
+        }
+        (None, None) => anyhow::bail!(
+            "pass --from-db URL or --schema-dir DIR: the schema to generate a migration towards"
+        ),
+    };
+    run.phases.since("TO: connect or load", begun);
+    let inspecting = Instant::now();
+    let (options, what) = (options.clone(), label.clone());
+    let task = Task(tokio::spawn(async move {
+        let inspected = inspect_pool(&pool, &options, &what).await;
+        pool.close().await;
+        inspected
+    }));
+    Ok((label, task, inspecting))
 }
 
 /// Runs the `--rename` statements on the scratch copy in one transaction; their SQL.
