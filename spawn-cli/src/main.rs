@@ -9,6 +9,7 @@ mod fleet;
 mod heap;
 mod localdb;
 mod migration_files;
+mod model_cache;
 mod output;
 mod phases;
 mod project;

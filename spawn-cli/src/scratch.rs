@@ -92,6 +92,11 @@ impl Scratches {
         }
     }
 
+    /// Connection settings of the server's maintenance database.
+    pub fn admin(&self) -> &PgConnectOptions {
+        &self.admin
+    }
+
     /// A new empty scratch database (a copy of `template0`).
     pub async fn empty(&self) -> Result<Scratch> {
         self.clone_of("template0").await

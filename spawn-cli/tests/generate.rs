@@ -877,3 +877,162 @@ async fn the_component_that_defines_a_changed_function_is_updated_in_place() {
     let (code, out, err) = diff(p.path(), &target, &desired);
     assert_eq!(code, 0, "{out}\n{err}");
 }
+
+/// Runs `spawn -v <args>` in `project` with its model cache in `cache`: (exit code, stdout,
+/// stderr with the phases).
+fn run_cached(project: &Path, cache: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = spawn()
+        .current_dir(project)
+        .env("SPAWN_CACHE_DIR", cache)
+        .arg("-v")
+        .args(args)
+        .output()
+        .expect("run spawn");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The files of the model cache folder `cache`, by name.
+fn cache_files(cache: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(cache)
+        .map(|entries| {
+            entries
+                .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn the_model_cache_stands_for_the_template_and_another_state_is_never_read() {
+    let target = TestDb::new("gen_cache_t").await;
+    let b = TestDb::new("gen_cache_b").await;
+    let c = TestDb::new("gen_cache_c").await;
+    let base = "CREATE TABLE t (id int PRIMARY KEY);";
+    sqlx::raw_sql(&format!("{base} CREATE TABLE u (id int);"))
+        .execute(&b.pool)
+        .await
+        .expect("b");
+    sqlx::raw_sql(&format!(
+        "{base} CREATE TABLE u (id int); CREATE TABLE v (id int);"
+    ))
+    .execute(&c.pool)
+    .await
+    .expect("c");
+    let p = project(&target, Some(base));
+    let cache = tempfile::tempdir().expect("cache folder");
+
+    // First run: nothing cached, the template is inspected; afterwards the cache holds the
+    // template's new state (with the generated migration), and nothing half-written.
+    let (code, out, err) = run_cached(
+        p.path(),
+        cache.path(),
+        &["migration", "generate", "add_u", "--from-db", &b.url],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(err.contains("FROM: inspect"), "{err}");
+    let files = cache_files(cache.path());
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(
+        files[0].starts_with("schema-") && files[0].ends_with(".bin"),
+        "{files:?}"
+    );
+    let after_first = std::fs::read(cache.path().join(&files[0])).expect("cache file");
+
+    // Second run: FROM is the cached model, which must already have `u` (else the new
+    // migration would create it again and the re-check would fail).
+    let (code, out, err) = run_cached(
+        p.path(),
+        cache.path(),
+        &["migration", "generate", "add_v", "--from-db", &c.url],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(err.contains("FROM: read the cached model"), "{err}");
+    assert!(!err.contains("FROM: inspect"), "{err}");
+    let (_, newest) = generated(p.path()).pop().expect("add_v");
+    assert!(newest.contains("CREATE TABLE public.v"), "{newest}");
+    assert!(!newest.contains("CREATE TABLE public.u"), "{newest}");
+    assert_eq!(cache_files(cache.path()), files, "replaced, not added");
+
+    // A file holding an earlier state of the template is not read: the template is
+    // inspected, and the migration is still right (nothing to generate towards c).
+    std::fs::write(cache.path().join(&files[0]), &after_first).expect("older state");
+    let (code, out, err) = run_cached(
+        p.path(),
+        cache.path(),
+        &["migration", "generate", "again", "--from-db", &c.url],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(err.contains("FROM: inspect"), "{err}");
+    assert!(out.contains("nothing to generate"), "{out}");
+
+    // A damaged file is not read either.
+    std::fs::write(cache.path().join(&files[0]), b"damaged").expect("damage");
+    let (code, out, err) = run_cached(
+        p.path(),
+        cache.path(),
+        &["migration", "generate", "again", "--from-db", &c.url],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(err.contains("FROM: inspect"), "{err}");
+    assert!(out.contains("nothing to generate"), "{out}");
+    // ... and the inspected model replaced it: the next run reads it.
+    let (code, out, err) = run_cached(
+        p.path(),
+        cache.path(),
+        &["migration", "generate", "again", "--from-db", &c.url],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(err.contains("FROM: read the cached model"), "{err}");
+    assert!(out.contains("nothing to generate"), "{out}");
+    assert_eq!(migrations(p.path()).len(), 3);
+}
+
+#[tokio::test]
+async fn a_cache_folder_that_cannot_be_written_changes_nothing() {
+    let target = TestDb::new("gen_nocache_t").await;
+    let b = TestDb::new("gen_nocache_b").await;
+    sqlx::raw_sql("CREATE TABLE t (id int); CREATE TABLE u (id int);")
+        .execute(&b.pool)
+        .await
+        .expect("b");
+    let p = project(&target, Some("CREATE TABLE t (id int);"));
+    // A file where the folder should be.
+    let blocker = tempfile::NamedTempFile::new().expect("file");
+    let (code, out, err) = run_cached(
+        p.path(),
+        blocker.path(),
+        &["migration", "generate", "add_u", "--from-db", &b.url],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("re-checked"), "{out}");
+    assert!(err.contains("model cache not written"), "{err}");
+    let (code, out, err) = run_cached(p.path(), blocker.path(), &["drift"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+}
+
+#[tokio::test]
+async fn drift_reads_the_expected_schema_from_the_model_cache() {
+    let target = TestDb::new("gen_drift_cache_t").await;
+    let p = project(&target, Some("CREATE TABLE t (id int PRIMARY KEY);"));
+    let cache = tempfile::tempdir().expect("cache folder");
+    let (code, out, err) = run(p.path(), &["migration", "apply", "--yes"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (code, out, err) = run_cached(p.path(), cache.path(), &["drift"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(!err.contains("from the model cache"), "{err}");
+    assert_eq!(cache_files(cache.path()).len(), 1);
+    sqlx::raw_sql("ALTER TABLE t ADD COLUMN extra int")
+        .execute(&target.pool)
+        .await
+        .expect("change by hand");
+    let (code, out, err) = run_cached(p.path(), cache.path(), &["drift"]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(err.contains("from the model cache"), "{err}");
+    assert!(out.contains("DROP COLUMN extra"), "{out}");
+}

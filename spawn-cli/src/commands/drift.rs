@@ -13,8 +13,42 @@ use spawn_runtime::State;
 use crate::commands::migration::session::{migrate_error, prepare, Prepared};
 use crate::commands::CommandContext;
 use crate::exit::{self, CmdResult, Exit};
+use crate::model_cache::ModelCache;
 use crate::output::redact;
-use crate::scratch::Scratches;
+use crate::scratch::{Scratches, Template};
+
+/// The model of the template `expected`: from the model cache when it holds the template's
+/// state, else inspected (and then cached).
+async fn expected_model(
+    scratches: &Scratches,
+    expected: &Template,
+    options: &spawn_schema::Options,
+) -> anyhow::Result<spawn_schema::Schema> {
+    let cache = ModelCache::open(scratches.admin(), &expected.scratch.name, options).await;
+    let fingerprint = expected.fingerprint.clone();
+    if let Some(cache) = cache.clone() {
+        let fingerprint = fingerprint.clone();
+        let cached = tokio::task::spawn_blocking(move || cache.load(&fingerprint)).await;
+        if let Ok(Some(schema)) = cached {
+            tracing::debug!("the expected schema's model is from the model cache");
+            return Ok(schema);
+        }
+    }
+    let pool = expected.scratch.pool(2).await?;
+    let inspected = spawn_schema::inspect(&pool, options).await;
+    pool.close().await;
+    let schema = inspected?;
+    let Some(cache) = cache else {
+        return Ok(schema);
+    };
+    let stored = tokio::task::spawn_blocking(move || {
+        cache.store(&fingerprint, &schema);
+        schema
+    });
+    stored
+        .await
+        .map_err(|e| anyhow!("a background task failed: {e}"))
+}
 
 pub async fn run(ctx: &CommandContext<'_>, variables: Option<&Path>) -> CmdResult {
     let p = prepare(ctx, variables, PinPolicy::WorkingTreeIfUnpinned).await?;
@@ -69,15 +103,13 @@ async fn drift(ctx: &CommandContext<'_>, p: &Prepared, scratches: &Scratches) ->
             &migrations,
         )
         .await?;
-    let expected_pool = expected.scratch.pool(2).await?;
     let options = spawn_schema::Options::default()
         .exclude_schemas([p.target.spawn_schema.clone()])
         .allow_unsafe(true);
     let (live, wanted) = tokio::join!(
         spawn_schema::inspect(&p.pool, &options),
-        spawn_schema::inspect(&expected_pool, &options)
+        expected_model(scratches, &expected, &options)
     );
-    expected_pool.close().await;
     let live =
         live.map_err(|e| anyhow!("inspecting {}: {}", p.where_(), redact(&e.to_string())))?;
     let wanted = wanted

@@ -43,13 +43,20 @@ pub fn spawn_process() -> std::process::Command {
     c
 }
 
-/// `command` without colour and without the ambient variables (for `spawn` run by a shell).
+/// `command` without colour and without the ambient variables (for `spawn` run by a shell),
+/// keeping its model cache under the target folder (not the user's cache folder).
 pub fn clean_env(command: &mut std::process::Command) -> &mut std::process::Command {
     command.env("NO_COLOR", "1");
+    command.env("SPAWN_CACHE_DIR", cache_dir());
     for v in AMBIENT_ENV {
         command.env_remove(v);
     }
     command
+}
+
+/// The model cache folder of the tests' `spawn` commands.
+pub fn cache_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("spawn-model-cache")
 }
 
 /// A fixture project under tests/fixtures.

@@ -13,6 +13,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{anyhow, Context};
@@ -27,6 +28,7 @@ use crate::commands::migration::new::check_new_name;
 use crate::commands::CommandContext;
 use crate::exit::{self, CmdResult, Exit};
 use crate::migration_files::{existing_components, migration_text, write_components};
+use crate::model_cache::ModelCache;
 use crate::output::redact;
 use crate::phases::Phases;
 use crate::project::{into_migrations, render_compiled, render_compiled_only, CliProject};
@@ -128,12 +130,45 @@ fn free_in_background<T: Send + 'static>(value: T) {
     }
 }
 
+/// [`generate_into`], then waits for the model cache's writes it started.
 async fn generate(
     ctx: &CommandContext<'_>,
     o: &Options<'_>,
     proj: CliProject,
     run: &Run<'_>,
     hints: &[RenameHint],
+) -> CmdResult {
+    let mut stores = Vec::new();
+    let result = generate_into(ctx, o, proj, run, hints, &mut stores).await;
+    for store in stores {
+        if let Err(error) = store.await {
+            tracing::debug!(%error, "writing the model cache");
+        }
+    }
+    result
+}
+
+/// Writes `schema` as the model of the template at `fingerprint` on a thread of its own.
+fn store_model(
+    cache: &ModelCache,
+    fingerprint: &str,
+    schema: Arc<Schema>,
+) -> tokio::task::JoinHandle<()> {
+    let (cache, fingerprint) = (cache.clone(), fingerprint.to_owned());
+    tokio::task::spawn_blocking(move || {
+        let begun = Instant::now();
+        cache.store(&fingerprint, &schema);
+        tracing::debug!(ms = begun.elapsed().as_millis(), "model cache written");
+    })
+}
+
+async fn generate_into(
+    ctx: &CommandContext<'_>,
+    o: &Options<'_>,
+    proj: CliProject,
+    run: &Run<'_>,
+    hints: &[RenameHint],
+    stores: &mut Vec<tokio::task::JoinHandle<()>>,
 ) -> CmdResult {
     let Run {
         target,
@@ -173,11 +208,11 @@ async fn generate(
         existing_components(&components_dir)
     }));
     let key = template_key(proj);
-    // FROM (the migrated template, or a copy renamed as hinted) and TO are made and
-    // inspected at the same time.
+    // FROM: the migrated template's model, read from the model cache when it holds the
+    // template's state; otherwise the template (or, with --rename hints, a copy of it
+    // renamed as hinted) is inspected, while TO's inspection goes on.
     let from_side = async {
         let begun = Instant::now();
-        // Without renames the cached template is only read; with them, a copy is renamed.
         let template = scratches
             .template(
                 &key,
@@ -188,6 +223,19 @@ async fn generate(
             )
             .await?;
         phases.since("FROM: check the cached template", begun);
+        let cache = ModelCache::open(scratches.admin(), &template.scratch.name, &options).await;
+        if let (Some(files), true) = (&cache, hints.is_empty()) {
+            let (files, fingerprint) = (files.clone(), template.fingerprint.clone());
+            let cached = Task(tokio::task::spawn_blocking(move || {
+                files.load(&fingerprint)
+            }))
+            .join()
+            .await?;
+            if let Some(schema) = cached {
+                phases.since("FROM: read the cached model", begun);
+                return Ok((template, Vec::new(), Arc::new(schema), cache, false));
+            }
+        }
         let db = if hints.is_empty() {
             template.scratch.clone()
         } else {
@@ -199,15 +247,22 @@ async fn generate(
         let inspected = match renamed {
             Ok(sql) => inspect_pool(&pool, &options, "the migrations' schema (scratch database)")
                 .await
-                .map(|schema| (template, sql, schema)),
+                .map(|schema| (template, sql, Arc::new(schema), cache, hints.is_empty())),
             Err(e) => Err(e),
         };
         pool.close().await;
         phases.since("FROM: inspect", inspecting);
-        phases.since("FROM: all", begun);
         inspected
     };
-    let (template, rename_sql, source) = from_side.await?;
+    let (template, rename_sql, source, cache, inspected_in_place) = from_side.await?;
+    // The template's model, read this time, is cached for the next (in the background).
+    if let (Some(cache), true) = (&cache, inspected_in_place) {
+        stores.push(store_model(
+            cache,
+            &template.fingerprint,
+            Arc::clone(&source),
+        ));
+    }
     let desired = to_inspection.join().await??;
     phases.mark("FROM and TO");
     phases.since("TO: inspect", to_begun);
@@ -334,7 +389,17 @@ async fn generate(
         }))
     };
     // Re-check: the new migration(s) applied to the migrations' schema.
-    let remaining = recheck(proj, run, &template, &rendered, all, &names, &desired).await;
+    let remaining = recheck(
+        proj,
+        run,
+        &template,
+        &rendered,
+        all,
+        &names,
+        &desired,
+        (cache.as_ref(), stores),
+    )
+    .await;
     free_in_background((source, desired));
     let (hazards, took) = hazards.join().await?;
     tracing::debug!(ms = took.as_millis(), "hazards (beside the re-check)");
@@ -583,9 +648,10 @@ fn pin(ctx: &CommandContext<'_>, proj: &mut CliProject, names: &[String]) -> any
 }
 
 /// Applies the new migrations (`all` holds every migration) to the migrations' schema: to the
-/// cached template itself (which then caches the state with them), or, when another process
-/// changed it meanwhile, to a copy. The plan of what still differs from `desired`, if anything
-/// does.
+/// cached template itself (which then caches the state with them, and its model the model
+/// cache), or, when another process changed it meanwhile, to a copy. The plan of what still
+/// differs from `desired`, if anything does.
+#[allow(clippy::too_many_arguments)]
 async fn recheck(
     proj: &CliProject,
     run: &Run<'_>,
@@ -594,6 +660,7 @@ async fn recheck(
     all: Vec<Migration>,
     names: &[String],
     desired: &Schema,
+    (cache, stores): (Option<&ModelCache>, &mut Vec<tokio::task::JoinHandle<()>>),
 ) -> Result<Option<spawn_schema::Plan>, Exit> {
     let Run {
         target,
@@ -606,6 +673,7 @@ async fn recheck(
              The files are written and pinned; fix them (then `spawn migration pin <name>`), or delete them"
         ))
     };
+    let next_fingerprint = spawn_runtime::testing::fingerprint(&all, &target.environment);
     let advanced = scratches
         .advance(template, &target.environment, &target.spawn_schema, &all)
         .await
@@ -654,7 +722,13 @@ async fn recheck(
     let result = inspect_pool(&pool, &options, "the re-checked scratch database").await;
     pool.close().await;
     phases.mark("re-check: inspect");
-    let checked = result?;
+    let checked = Arc::new(result?);
+    match cache {
+        Some(cache) if advanced => {
+            stores.push(store_model(cache, &next_fingerprint, Arc::clone(&checked)));
+        }
+        _ => {}
+    }
     let plan = checked.plan(desired, &options);
     free_in_background(checked);
     phases.mark("re-check: plan");
