@@ -4,8 +4,10 @@
 //! two databases has the same identity. A [`Schema`] is a flat map from identity to [`Object`],
 //! plus the dependencies between objects (from `pg_depend`), expressed as identities.
 
+mod encode;
 mod objects;
 
+pub use encode::DecodeError;
 pub use objects::*;
 
 use std::collections::BTreeMap;
@@ -53,7 +55,9 @@ impl IntoName for &Name {
 }
 
 /// The kind of a schema object. The order of the variants is the tie-break order of plans.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum ObjectKind {
     /// `CREATE SCHEMA`.
     Schema,
@@ -235,12 +239,6 @@ impl fmt::Debug for ObjectId {
     }
 }
 
-impl serde::Serialize for ObjectId {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        self.0.serialize(serializer)
-    }
-}
-
 impl std::hash::Hash for ObjectId {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         self.kind.hash(state);
@@ -311,7 +309,7 @@ impl ObjectId {
 }
 
 /// The empty name (of schemas, extensions and top-level objects' `sub`), allocated once.
-fn empty_name() -> Name {
+pub(crate) fn empty_name() -> Name {
     static EMPTY: std::sync::LazyLock<Name> = std::sync::LazyLock::new(|| Name::from(""));
     EMPTY.clone()
 }
@@ -394,7 +392,9 @@ impl fmt::Display for ObjectId {
 }
 
 /// How one object depends on another.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub enum DepKind {
     /// `pg_depend` deptype `n`: the dependent must be dropped first.
     Normal,
@@ -403,7 +403,9 @@ pub enum DepKind {
 }
 
 /// One dependency: `from` depends on `to`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Dependency {
     /// The dependent object.
     pub from: ObjectId,
@@ -414,9 +416,12 @@ pub struct Dependency {
 }
 
 /// One database's schema: its objects and their dependencies.
-#[derive(Debug, Clone, Default)]
+///
+/// [`Schema::encode`] turns it into bytes for a cache and [`Schema::decode`] reads them back.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Schema {
     /// Every inspected object by identity (ordered, so iteration is deterministic).
+    #[serde(deserialize_with = "encode::sorted_map")]
     pub objects: BTreeMap<ObjectId, Object>,
     /// Dependencies between inspected objects (sorted, without duplicates).
     pub dependencies: Vec<Dependency>,

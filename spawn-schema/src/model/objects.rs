@@ -1,7 +1,9 @@
 //! The object types of the model, one struct per kind.
 
 /// One privilege of a grantee on an object, as `aclexplode` reports it.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Grant {
     /// The role, or empty for `PUBLIC`.
     pub grantee: String,
@@ -12,7 +14,7 @@ pub struct Grant {
 }
 
 /// What most objects have besides their definition: owner, comment and privileges.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Meta {
     /// The owning role (`None` for objects without owners of their own).
     pub owner: Option<String>,
@@ -27,7 +29,7 @@ pub struct Meta {
 
 /// Any object of the model. Each kind is boxed: the schema's map moves and holds objects as
 /// one pointer each (tens of thousands of them, of up to a few hundred bytes).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Object {
     /// A schema.
     Schema(Box<SchemaDef>),
@@ -142,14 +144,14 @@ impl Object {
 }
 
 /// A schema.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SchemaDef {
     /// Owner, comment, privileges.
     pub meta: Meta,
 }
 
 /// An installed extension.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Extension {
     /// The schema its objects live in.
     pub schema: String,
@@ -162,7 +164,7 @@ pub struct Extension {
 }
 
 /// A collation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Collation {
     /// `c` (libc), `i` (ICU), `d` (default).
     pub provider: String,
@@ -179,7 +181,7 @@ pub struct Collation {
 }
 
 /// An enum type.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EnumType {
     /// The labels in their sort order.
     pub labels: Vec<String>,
@@ -188,7 +190,7 @@ pub struct EnumType {
 }
 
 /// A domain.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Domain {
     /// The base type (`format_type`).
     pub base_type: String,
@@ -205,7 +207,7 @@ pub struct Domain {
 }
 
 /// One attribute of a composite type.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Attribute {
     /// The name.
     pub name: String,
@@ -216,7 +218,7 @@ pub struct Attribute {
 }
 
 /// A composite type.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Composite {
     /// The attributes in order.
     pub attributes: Vec<Attribute>,
@@ -225,7 +227,7 @@ pub struct Composite {
 }
 
 /// A range type.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RangeType {
     /// The options inside `CREATE TYPE … AS RANGE (…)`.
     pub options: String,
@@ -234,7 +236,7 @@ pub struct RangeType {
 }
 
 /// A function, procedure or aggregate.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Function {
     /// `f` function, `p` procedure, `a` aggregate, `w` window function.
     pub kind: String,
@@ -260,7 +262,7 @@ impl Function {
 }
 
 /// A sequence.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Sequence {
     /// `AS` type.
     pub data_type: String,
@@ -285,7 +287,7 @@ pub struct Sequence {
 }
 
 /// A table.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Table {
     /// Its column names in order (the columns themselves are separate objects).
     pub columns: Vec<String>,
@@ -316,7 +318,7 @@ pub struct Table {
 }
 
 /// A column.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Column {
     /// Position among the table's live columns (1-based).
     pub position: i32,
@@ -343,7 +345,7 @@ pub struct Column {
 }
 
 /// A column default.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ColumnDefault {
     /// The expression (`pg_get_expr`).
     pub expression: String,
@@ -352,7 +354,7 @@ pub struct ColumnDefault {
 }
 
 /// A partition's place in its parent.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PartitionOf {
     /// The parent table's schema.
     pub parent_schema: String,
@@ -365,7 +367,7 @@ pub struct PartitionOf {
 }
 
 /// A table constraint.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Constraint {
     /// `p`, `u`, `f`, `c`, `x`.
     pub kind: String,
@@ -378,7 +380,7 @@ pub struct Constraint {
 }
 
 /// An index not backing a constraint.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Index {
     /// The indexed table or materialized view (schema, name).
     pub table: (String, String),
@@ -394,7 +396,7 @@ pub struct Index {
 }
 
 /// A view or materialized view.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct View {
     /// The query (`pg_get_viewdef`, without the final semicolon).
     pub definition: String,
@@ -407,7 +409,7 @@ pub struct View {
 }
 
 /// A trigger.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Trigger {
     /// `pg_get_triggerdef`.
     pub definition: String,
@@ -418,7 +420,7 @@ pub struct Trigger {
 }
 
 /// A row-level security policy.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Policy {
     /// `PERMISSIVE` or `RESTRICTIVE`.
     pub permissive: bool,
@@ -435,7 +437,7 @@ pub struct Policy {
 }
 
 /// Extended statistics.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Statistics {
     /// `pg_get_statisticsobjdef`.
     pub definition: String,
@@ -444,7 +446,7 @@ pub struct Statistics {
 }
 
 /// A rewrite rule (not a view's own `_RETURN` rule).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Rule {
     /// `pg_get_ruledef`, without the final semicolon.
     pub definition: String,
@@ -455,7 +457,7 @@ pub struct Rule {
 }
 
 /// A cast.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Cast {
     /// The source type (`format_type`).
     pub source: String,
@@ -473,7 +475,7 @@ pub struct Cast {
 
 /// A text search parser (`CREATE TEXT SEARCH PARSER`): its functions, as `regproc` prints
 /// them (schema-qualified unless in `pg_catalog`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TextSearchParser {
     /// `START`.
     pub start: String,
@@ -491,7 +493,7 @@ pub struct TextSearchParser {
 
 /// A text search template (`CREATE TEXT SEARCH TEMPLATE`): its functions, as `regproc`
 /// prints them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TextSearchTemplate {
     /// `INIT`, when it has one.
     pub init: Option<String>,
@@ -502,7 +504,7 @@ pub struct TextSearchTemplate {
 }
 
 /// A text search dictionary.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TextSearchDictionary {
     /// The template, schema-qualified.
     pub template: String,
@@ -513,7 +515,7 @@ pub struct TextSearchDictionary {
 }
 
 /// A text search configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TextSearchConfiguration {
     /// The parser, schema-qualified.
     pub parser: String,
@@ -524,7 +526,7 @@ pub struct TextSearchConfiguration {
 }
 
 /// A publication.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Publication {
     /// `FOR ALL TABLES`.
     pub all_tables: bool,
@@ -542,7 +544,7 @@ pub struct Publication {
 }
 
 /// An event trigger.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct EventTrigger {
     /// `ddl_command_start`, `ddl_command_end`, `sql_drop` or `table_rewrite`.
     pub event: String,
@@ -557,7 +559,7 @@ pub struct EventTrigger {
 }
 
 /// The privileges a role's new objects of one kind get (`ALTER DEFAULT PRIVILEGES`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DefaultPrivileges {
     /// The privileges new objects get.
     pub grants: Vec<Grant>,
@@ -569,7 +571,7 @@ pub struct DefaultPrivileges {
 }
 
 /// An operator.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Operator {
     /// The function (`regproc`, schema-qualified unless in `pg_catalog`).
     pub function: String,
@@ -590,7 +592,7 @@ pub struct Operator {
 }
 
 /// What makes a table a foreign table.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ForeignTable {
     /// The foreign server.
     pub server: String,
@@ -599,7 +601,7 @@ pub struct ForeignTable {
 }
 
 /// A foreign server.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ForeignServer {
     /// The foreign-data wrapper.
     pub wrapper: String,
@@ -614,7 +616,7 @@ pub struct ForeignServer {
 }
 
 /// A foreign-data wrapper (`CREATE FOREIGN DATA WRAPPER`) not created by an extension.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ForeignDataWrapper {
     /// `HANDLER`, as `regproc` prints it.
     pub handler: Option<String>,
@@ -627,7 +629,7 @@ pub struct ForeignDataWrapper {
 }
 
 /// A user mapping (`CREATE USER MAPPING`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct UserMapping {
     /// Its options, as `key=value`, in catalog order; `None` when the inspecting role may not
     /// read them (`pg_user_mappings` shows them only to superusers, to the mapped role and,
@@ -639,7 +641,7 @@ pub struct UserMapping {
 }
 
 /// An operator family.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OperatorFamily {
     /// Its loose members (not a class's), as written after `ALTER OPERATOR FAMILY … ADD`
     /// (`OPERATOR 1 schema.<(type, type)`, `FUNCTION 1 (type, type) schema.f(type, type)`),
@@ -650,7 +652,7 @@ pub struct OperatorFamily {
 }
 
 /// An operator class.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct OperatorClass {
     /// `DEFAULT`.
     pub default: bool,
