@@ -30,7 +30,7 @@ mod safety;
 
 pub use error::{DiffError, SchemaError, Side};
 pub use inspect::inspect;
-pub use model::{Object, ObjectId, ObjectKind, Schema};
+pub use model::{DecodeError, Object, ObjectId, ObjectKind, Schema};
 pub use online::{online, OnlinePlan};
 pub use options::Options;
 pub use plan::{Action, Plan, PlannedStatement};

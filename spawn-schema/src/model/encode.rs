@@ -122,7 +122,7 @@ impl Schema {
         .map_err(|e| DecodeError::Damaged(e.to_string()))?;
         if !rest.is_empty() {
             return Err(DecodeError::Damaged(format!(
-                "{} bytes after the model",
+                "trailing bytes after the model ({})",
                 rest.len()
             )));
         }

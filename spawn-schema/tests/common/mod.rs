@@ -89,7 +89,7 @@ fn bounded_connect(cmd: &mut Command) {
 /// Roles are cluster-wide and tests run in parallel: one setup.sql at a time.
 static SETUP: Mutex<()> = Mutex::new(());
 
-fn run_setup(dir: &Path) {
+pub fn run_setup(dir: &Path) {
     let setup = dir.join("setup.sql");
     if !setup.is_file() {
         return;
@@ -104,7 +104,7 @@ fn run_setup(dir: &Path) {
     }
 }
 
-fn load(db: &TestDb, file: Option<&Path>) {
+pub fn load(db: &TestDb, file: Option<&Path>) {
     let Some(file) = file else { return };
     let mut cmd = psql(&db.url);
     cmd.arg("-f").arg(file);
@@ -325,7 +325,7 @@ fn text_diff(expected: &str, actual: &str) -> String {
     out
 }
 
-async fn drop_db(db: TestDb) {
+pub async fn drop_db(db: TestDb) {
     db.pool.close().await;
     let mut admin = server().admin_connection().await;
     let _ = sqlx::raw_sql(&format!(
