@@ -9,8 +9,9 @@
 //! printed side by side with their ratio (the goal: generate within 2× of diff).
 //!
 //! `SPAWN_BENCH_BASELINE=<another spawn binary>` times that binary's generate too, in the
-//! same rounds (to compare two builds on the same data and load); `SPAWN_BENCH_LOG=1` prints
-//! what each generate wrote on stderr (with `RUST_LOG=spawn_cli=debug`: its phase timings).
+//! same rounds, on a project of its own (its own template and model cache), to compare two
+//! builds on the same data and load; `SPAWN_BENCH_LOG=1` prints what each generate wrote on
+//! stderr (with `RUST_LOG=spawn=debug`: its phase timings).
 //!
 //!     cargo bench -p spawn-cli --bench generate
 //!     SPAWN_BENCH_SIZES=100,2000 cargo bench -p spawn-cli --bench generate
@@ -65,19 +66,22 @@ fn main() {
             }
             (from, to, target)
         });
+        // Each binary has a project (so a template and a model cache) of its own.
         let project = tempfile::tempdir().expect("tempdir");
-        write_project(project.path(), &target.url, &a);
-        spawn(&ours, project.path(), &["migration", "pin", "--all"], 0);
-        // Each run generates the next migration of the project, towards b and back to a in
+        let baseline_project = tempfile::tempdir().expect("tempdir");
+        for dir in [project.path(), baseline_project.path()] {
+            write_project(dir, &target.url, &a);
+            spawn(&ours, dir, &["migration", "pin", "--all"], 0);
+        }
+        // Each run generates the next migration of its project, towards b and back to a in
         // turn (alternating, so that each run has the whole a/b difference to plan): the
         // steady state of a project, whose cached template follows its migrations.
-        let mut run = 0;
-        let mut generate = |bin: &Path, project: &Path| {
-            run += 1;
+        let generate = |bin: &Path, project: &Path, run: &mut usize| {
+            *run += 1;
             // Zero-padded: two runs within one second get the same timestamp, and their
             // names must still sort in the order they were made.
             let name = format!("bench{run:03}");
-            let towards = if run % 2 == 1 { &to.url } else { &from.url };
+            let towards = if *run % 2 == 1 { &to.url } else { &from.url };
             spawn(
                 bin,
                 project,
@@ -92,7 +96,11 @@ fn main() {
                 0,
             )
         };
-        let first = timed(|| generate(&ours, project.path()));
+        let (mut ours_runs, mut baseline_runs) = (0, 0);
+        let first = timed(|| generate(&ours, project.path(), &mut ours_runs));
+        if let Some(bin) = &baseline {
+            generate(bin, baseline_project.path(), &mut baseline_runs);
+        }
         let (mut diffs, mut generates, mut baselines) = (Vec::new(), Vec::new(), Vec::new());
         for round in 0..RUNS {
             diffs.push(timed(|| {
@@ -110,17 +118,18 @@ fn main() {
                     2,
                 )
             }));
-            // With a baseline, the two binaries take turns to go first, so that each
-            // generates towards b and towards a as often.
+            // With a baseline, the two binaries take turns to go first.
             let ours_first = round % 2 == 0;
             if ours_first {
-                generates.push(timed(|| generate(&ours, project.path())));
+                generates.push(timed(|| generate(&ours, project.path(), &mut ours_runs)));
             }
             if let Some(bin) = &baseline {
-                baselines.push(timed(|| generate(bin, project.path())));
+                baselines.push(timed(|| {
+                    generate(bin, baseline_project.path(), &mut baseline_runs)
+                }));
             }
             if !ours_first {
-                generates.push(timed(|| generate(&ours, project.path())));
+                generates.push(timed(|| generate(&ours, project.path(), &mut ours_runs)));
             }
         }
         let best = |v: &[Duration]| v.iter().min().copied().unwrap_or_default();

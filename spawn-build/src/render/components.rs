@@ -70,6 +70,15 @@ impl Components {
             .take()
     }
 
+    /// Whether no name was looked up yet (no template included or imported, no data file
+    /// read).
+    pub(crate) fn none_looked_up(&self) -> bool {
+        self.cache
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_empty()
+    }
+
     /// Working-tree files read so far.
     pub(crate) fn files_read(&self) -> BTreeSet<PathBuf> {
         self.files_read

@@ -139,18 +139,12 @@ pub fn render_with(
         }
     })?;
 
-    // Second pass, with component markers, for line origins only.
-    let registry = Arc::new(MarkRegistry::default());
-    let marked_env = environment(
-        &components,
-        &Arc::new(uuids.replaying()),
-        Some(Arc::clone(&registry)),
-        &PrintedUndefined::default(),
-    );
-    let marked_source = registry.mark(None, &source, false);
-    let origins = match render_source(&marked_env, &marked_source, &ctx) {
-        Ok(marked) => origins::locate(&marked, &registry, &sql),
-        Err(_) => Vec::new(),
+    // Second pass, with component markers, for line origins only; not needed when every
+    // line is up.sql's (it read no component), the common case of big migrations.
+    let origins = if components.none_looked_up() {
+        origins::from_up_sql_only(&sql)
+    } else {
+        marked_origins(&components, &uuids, &source, &ctx, &sql)
     };
 
     let printed_in: Vec<String> = printed_undefined
@@ -178,6 +172,30 @@ pub fn render_with(
         random: uuids.drew_any(),
         undefined,
     })
+}
+
+/// Which template each line of `sql` (the render of `source`) comes from: `source` rendered
+/// again with a marker around each component, the markers then stripped; empty when that
+/// render does not give `sql` back.
+fn marked_origins(
+    components: &Arc<Components>,
+    uuids: &Arc<UuidLog>,
+    source: &str,
+    ctx: &Value,
+    sql: &str,
+) -> origins::Origins {
+    let registry = Arc::new(MarkRegistry::default());
+    let marked_env = environment(
+        components,
+        &Arc::new(uuids.replaying()),
+        Some(Arc::clone(&registry)),
+        &PrintedUndefined::default(),
+    );
+    let marked_source = registry.mark(None, source, false);
+    match render_source(&marked_env, &marked_source, ctx) {
+        Ok(marked) => origins::locate(&marked, &registry, sql),
+        Err(_) => Vec::new(),
+    }
 }
 
 fn read_up_sql(req: &RenderRequest<'_>) -> Result<String, RenderError> {

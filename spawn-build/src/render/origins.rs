@@ -146,6 +146,16 @@ fn find_endraw(source: &str, from: usize) -> Option<usize> {
     None
 }
 
+/// The origins of a render that read no component: every line is `up.sql`'s (what
+/// [`locate`] finds for such a render, without rendering again with markers).
+pub(crate) fn from_up_sql_only(sql: &str) -> Origins {
+    if sql.is_empty() {
+        Vec::new()
+    } else {
+        vec![LineOrigin::from_up_sql(1)]
+    }
+}
+
 /// Maps the lines of `marked` (the marker render) to templates; empty if the markers do
 /// not strip back to exactly `expected` (the real render).
 pub(crate) fn locate(marked: &str, registry: &MarkRegistry, expected: &str) -> Origins {
@@ -212,6 +222,19 @@ mod tests {
 
     fn visible(s: &str) -> String {
         s.replace(BEGIN, "<").replace(SEP, ">").replace(END, "</>")
+    }
+
+    #[test]
+    fn a_render_without_components_comes_from_up_sql_alone() {
+        let reg = MarkRegistry::default();
+        for text in ["", "x", "SELECT 1;\nSELECT 2;\n", "\n\n"] {
+            let marked = reg.mark(None, text, false);
+            assert_eq!(
+                locate(&marked, &reg, text),
+                from_up_sql_only(text),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]
