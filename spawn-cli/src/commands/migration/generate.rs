@@ -196,12 +196,12 @@ async fn generate_into(
     };
     let to_side = start_to(ctx, o, run, &options).await;
     // A migration that does not render is reported before anything about TO.
-    let (mut proj, compiled) = rendering.join().await?;
+    let (mut project, compiled) = rendering.join().await?;
     let mut compiled = compiled?;
     let (to_label, to_inspection, to_begun) = to_side?;
     let (rendered, _) = into_migrations(compiled.clone());
     phases.mark("load and render the project");
-    let proj = &mut proj;
+    let proj = &mut project;
     // The components already written, read meanwhile (the new migration includes them).
     let components_dir = proj.project.layout.components_dir();
     let existing = Task(tokio::task::spawn_blocking(move || {
@@ -348,30 +348,20 @@ async fn generate_into(
     )?;
     phases.mark("write");
     let names: Vec<String> = written.migrations.iter().map(|(n, _)| n.clone()).collect();
-    if let Err(e) = pin(ctx, proj, &names) {
-        written.take_back();
-        return Err(Exit::Error(anyhow!("{e}; nothing was written")));
-    }
-    phases.mark("pin");
-    for (name, up) in &written.migrations {
-        out.success(format!("Created {} (pinned)", up.display()));
-        tracing::debug!(migration = name, "generated");
-    }
-    for (path, existed) in &written.components {
-        out.line(format!(
-            "  {} {}",
-            if *existed { "updated" } else { "wrote" },
-            path.display()
-        ));
-    }
-    // The new migration(s), rendered: with the others, what the hazards report
-    // and the re-check read.
-    let new_ones = render_compiled_only(
+    // The new migration(s), rendered from the files just written (what their pin will hold):
+    // with the others, what the hazards report and the re-check read.
+    let new_ones = match render_compiled_only(
         proj,
         &target.environment,
         target.variables.as_deref(),
         &names,
-    )?;
+    ) {
+        Ok(new_ones) => new_ones,
+        Err(e) => {
+            written.take_back();
+            return Err(Exit::Error(anyhow!("{e}; nothing was written")));
+        }
+    };
     let (new_migrations, _) = into_migrations(new_ones.clone());
     compiled.extend(new_ones);
     let mut all = rendered.clone();
@@ -388,11 +378,39 @@ async fn generate_into(
             (found, begun.elapsed())
         }))
     };
+    // Pinned on a thread of its own while the server applies them to the template (the
+    // re-check's first step). If pinning fails, the template, which then holds migrations
+    // the project does not, is rebuilt by the next run.
+    let pinning = {
+        let environments = pin_environments(ctx, proj);
+        let names = names.clone();
+        Task(tokio::task::spawn_blocking(move || {
+            pin(&mut project, &names, environments)
+        }))
+    };
+    let advancing = scratches.advance(&template, &target.environment, &target.spawn_schema, &all);
+    let (advanced, pinned) = tokio::join!(advancing, pinning.join());
+    if let Err(e) = pinned.and_then(|pinned| pinned) {
+        written.take_back();
+        return Err(Exit::Error(anyhow!("{e}; nothing was written")));
+    }
+    phases.mark("pin, and re-check: apply to the template");
+    for (name, up) in &written.migrations {
+        out.success(format!("Created {} (pinned)", up.display()));
+        tracing::debug!(migration = name, "generated");
+    }
+    for (path, existed) in &written.components {
+        out.line(format!(
+            "  {} {}",
+            if *existed { "updated" } else { "wrote" },
+            path.display()
+        ));
+    }
     // Re-check: the new migration(s) applied to the migrations' schema.
     let remaining = recheck(
-        proj,
+        &key,
         run,
-        &template,
+        (&template, advanced),
         &rendered,
         all,
         &names,
@@ -622,16 +640,20 @@ fn write_migrations(
     Ok(written)
 }
 
-/// Pins the new migrations for every environment.
-fn pin(ctx: &CommandContext<'_>, proj: &mut CliProject, names: &[String]) -> anyhow::Result<()> {
+/// The environments the new migrations are pinned for: `-e`'s, else every one.
+fn pin_environments(ctx: &CommandContext<'_>, proj: &CliProject) -> Vec<String> {
+    match &ctx.cli.environment {
+        Some(e) => vec![e.clone()],
+        None => proj.project.config.environments().into_iter().collect(),
+    }
+}
+
+/// Pins the new migrations for `environments`.
+fn pin(proj: &mut CliProject, names: &[String], environments: Vec<String>) -> anyhow::Result<()> {
     let dirs: Vec<_> = names
         .iter()
         .map(|n| proj.project.layout.migration(n))
         .collect();
-    let environments: Vec<String> = match &ctx.cli.environment {
-        Some(e) => vec![e.clone()],
-        None => proj.project.config.environments().into_iter().collect(),
-    };
     let pinning = proj.project.pin_migrations(
         &dirs,
         &RenderOptions::new(PinPolicy::WorkingTree, environments),
@@ -653,9 +675,12 @@ fn pin(ctx: &CommandContext<'_>, proj: &mut CliProject, names: &[String]) -> any
 /// differs from `desired`, if anything does.
 #[allow(clippy::too_many_arguments)]
 async fn recheck(
-    proj: &CliProject,
+    key: &str,
     run: &Run<'_>,
-    template: &Template,
+    (template, advanced): (
+        &Template,
+        Result<bool, spawn_runtime::testing::TestingError>,
+    ),
     rendered: &[Migration],
     all: Vec<Migration>,
     names: &[String],
@@ -674,11 +699,7 @@ async fn recheck(
         ))
     };
     let next_fingerprint = spawn_runtime::testing::fingerprint(&all, &target.environment);
-    let advanced = scratches
-        .advance(template, &target.environment, &target.spawn_schema, &all)
-        .await
-        .map_err(|e| failed(redact(&e.to_string())))?;
-    phases.mark("re-check: apply to the template");
+    let advanced = advanced.map_err(|e| failed(redact(&e.to_string())))?;
     let db = if advanced {
         template.scratch.clone()
     } else {
@@ -689,7 +710,7 @@ async fn recheck(
             Err(_) => {
                 let t = scratches
                     .template(
-                        &template_key(proj),
+                        key,
                         "generate",
                         &target.environment,
                         &target.spawn_schema,
