@@ -119,15 +119,12 @@ impl<T> Drop for Task<T> {
     }
 }
 
-/// Frees `value` (a schema model of tens of thousands of objects takes a while) on a thread
-/// of its own, or here when no thread can be had.
-fn free_in_background<T: Send + 'static>(value: T) {
-    if let Err(error) = std::thread::Builder::new()
-        .name("spawn-free".into())
-        .spawn(move || drop(value))
-    {
-        tracing::debug!(%error, "freeing on this thread");
-    }
+/// Leaves `value` (a schema model) to the end of the process, which comes right after
+/// `generate`: its memory then goes back to the system at once, where freeing tens of
+/// thousands of objects one by one takes a while and competes with the last steps for the
+/// CPU.
+fn leave_to_exit<T>(value: T) {
+    std::mem::forget(value);
 }
 
 /// [`generate_into`], then waits for the model cache's writes it started.
@@ -159,6 +156,7 @@ fn store_model(
         let begun = Instant::now();
         cache.store(&fingerprint, &schema);
         tracing::debug!(ms = begun.elapsed().as_millis(), "model cache written");
+        leave_to_exit(schema);
     })
 }
 
@@ -418,7 +416,7 @@ async fn generate_into(
         (cache.as_ref(), stores),
     )
     .await;
-    free_in_background((source, desired));
+    leave_to_exit((source, desired));
     let (hazards, took) = hazards.join().await?;
     tracing::debug!(ms = took.as_millis(), "hazards (beside the re-check)");
     phases.mark("re-check and hazards");
@@ -751,7 +749,7 @@ async fn recheck(
         _ => {}
     }
     let plan = checked.plan(desired, &options);
-    free_in_background(checked);
+    leave_to_exit(checked);
     phases.mark("re-check: plan");
     Ok((!plan.is_empty()).then_some(plan))
 }
