@@ -440,7 +440,7 @@ impl Project {
             options
                 .only
                 .as_ref()
-                .is_none_or(|names| names.iter().any(|n| *n == m.name))
+                .is_none_or(|names| names.contains(&m.name))
         };
         for m in migrations.iter().filter(|m| wanted(m)) {
             // A misnamed folder is neither rendered nor pinned (nor applied).
@@ -892,4 +892,63 @@ fn analysed_file(
         repeatable: false,
         tenant: None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spawn_model::LineOrigin;
+
+    #[test]
+    fn only_renders_the_named_migrations_and_origins_follow_components(
+    ) -> Result<(), Box<dyn std::error::Error>> {
+        let root = tempfile::tempdir()?;
+        let db = root.path().join("db");
+        std::fs::create_dir_all(db.join("components"))?;
+        std::fs::write(root.path().join("spawn.toml"), "spawn_folder = \"db\"\n")?;
+        std::fs::write(db.join("components/f.sql"), "SELECT 'f';\n")?;
+        let migration = |name: &str, up: &str| -> std::io::Result<()> {
+            let dir = db.join("migrations").join(name);
+            std::fs::create_dir_all(&dir)?;
+            std::fs::write(dir.join("up.sql"), up)
+        };
+        migration("20250101000000-plain", "SELECT 1;\nSELECT 2;\n")?;
+        migration("20250102000000-broken", "{% include \"missing.sql\" %}\n")?;
+        migration(
+            "20250103000000-included",
+            "SELECT 0;\n{% include \"f.sql\" %}\nSELECT 3;\n",
+        )?;
+        let mut project = Project::open(&root.path().join("spawn.toml"))?;
+        let options = RenderOptions::new(PinPolicy::WorkingTree, ["dev"]);
+
+        let everything = project.render_all(&options);
+        assert!(
+            !everything.problems.is_empty(),
+            "the broken one is rendered"
+        );
+
+        let some = project.render_all(
+            &options
+                .clone()
+                .only(["20250101000000-plain", "20250103000000-included"]),
+        );
+        assert!(some.problems.is_empty(), "{:?}", some.problems);
+        let names: Vec<&str> = some.migrations.iter().map(|m| m.name.as_str()).collect();
+        assert_eq!(names, ["20250101000000-plain", "20250103000000-included"]);
+        // No component read: every line is up.sql's, without the marked pass.
+        assert_eq!(
+            some.migrations[0].renders[0].origins,
+            [LineOrigin::from_up_sql(1)]
+        );
+        // A component included: its line is attributed to it.
+        assert_eq!(
+            some.migrations[1].renders[0].origins,
+            [
+                LineOrigin::from_up_sql(1),
+                LineOrigin::from_component(2, "f.sql"),
+                LineOrigin::from_up_sql(3),
+            ]
+        );
+        Ok(())
+    }
 }

@@ -1,15 +1,17 @@
 //! `spawn migration generate <name>`: a new migration that turns the schema the migrations
 //! produce (built in a scratch database) into a desired one (`--from-db` or `--schema-dir`).
 //!
-//! Steps: render every migration; read the cached migrated template (FROM; with `--rename`
-//! hints a scratch copy of it, renamed as hinted) and make TO (the database given, or the
-//! declarative files loaded into a scratch database), inspecting both at once; plan; refuse
-//! statements that may lose data without `--unsafe`; split the plan for `--online`; write
-//! `up.sql` and the components it includes, pin; then re-check: the new migration applied to
-//! the template (or a fresh copy of FROM) must leave no difference to TO, while the hazards
-//! of the new migration are found beside. Every scratch database is dropped at the end (also
-//! on error and Ctrl-C). Nothing is written before the plan is accepted, and what was written
-//! is taken back when pinning fails. `-v` logs the time of each phase.
+//! Steps: reach TO (the database given, or the declarative files loaded into a scratch
+//! database) and inspect it, while every migration is rendered and FROM, the cached migrated
+//! template, is read from the model cache ([`crate::model_cache`]; inspected when the cache
+//! does not hold it; with `--rename` hints a scratch copy of it, renamed as hinted, is
+//! inspected); plan; refuse statements that may lose data without `--unsafe`; split the plan
+//! for `--online`; write `up.sql` and the components it includes; then re-check: the new
+//! migration applied to the template (or a fresh copy of FROM) while it is pinned, must leave
+//! no difference to TO, while the hazards of the new migration are found beside; the
+//! re-checked model goes to the model cache. Every scratch database is dropped at the end
+//! (also on error and Ctrl-C). Nothing is written before the plan is accepted, and what was
+//! written is taken back when rendering or pinning it fails. `-v` logs the time of each phase.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
