@@ -137,29 +137,47 @@ async fn generate(
     run: &Run<'_>,
     hints: &[RenameHint],
 ) -> CmdResult {
-    let mut stores = Vec::new();
+    let mut stores = Stores::default();
     let result = generate_into(ctx, o, proj, run, hints, &mut stores).await;
-    for store in stores {
-        if let Err(error) = store.await {
-            tracing::debug!(%error, "writing the model cache");
-        }
-    }
+    stores.finish().await;
     result
 }
 
-/// Writes `schema` as the model of the template at `fingerprint` on a thread of its own.
-fn store_model(
-    cache: &ModelCache,
-    fingerprint: &str,
-    schema: Arc<Schema>,
-) -> tokio::task::JoinHandle<()> {
-    let (cache, fingerprint) = (cache.clone(), fingerprint.to_owned());
-    tokio::task::spawn_blocking(move || {
-        let begun = Instant::now();
-        cache.store(&fingerprint, &schema);
-        tracing::debug!(ms = begun.elapsed().as_millis(), "model cache written");
-        leave_to_exit(schema);
-    })
+/// The writes of the model cache a run started, one after the other (the last one written
+/// is the template's latest state), beside the run's other steps.
+#[derive(Default)]
+struct Stores {
+    last: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Stores {
+    /// Writes `schema` as the model of the template at `fingerprint` in `cache`, after the
+    /// writes started before.
+    fn store(&mut self, cache: &ModelCache, fingerprint: &str, schema: Arc<Schema>) {
+        let (cache, fingerprint) = (cache.clone(), fingerprint.to_owned());
+        let previous = self.last.take();
+        self.last = Some(tokio::spawn(async move {
+            if let Some(previous) = previous {
+                let _ = previous.await;
+            }
+            let written = tokio::task::spawn_blocking(move || {
+                let begun = Instant::now();
+                cache.store(&fingerprint, &schema);
+                tracing::debug!(ms = begun.elapsed().as_millis(), "model cache written");
+                leave_to_exit(schema);
+            });
+            if let Err(error) = written.await {
+                tracing::debug!(%error, "writing the model cache");
+            }
+        }));
+    }
+
+    /// Waits for every write.
+    async fn finish(self) {
+        if let Some(last) = self.last {
+            let _ = last.await;
+        }
+    }
 }
 
 async fn generate_into(
@@ -168,7 +186,7 @@ async fn generate_into(
     proj: CliProject,
     run: &Run<'_>,
     hints: &[RenameHint],
-    stores: &mut Vec<tokio::task::JoinHandle<()>>,
+    stores: &mut Stores,
 ) -> CmdResult {
     let Run {
         target,
@@ -257,11 +275,7 @@ async fn generate_into(
     let (template, rename_sql, source, cache, inspected_in_place) = from_side.await?;
     // The template's model, read this time, is cached for the next (in the background).
     if let (Some(cache), true) = (&cache, inspected_in_place) {
-        stores.push(store_model(
-            cache,
-            &template.fingerprint,
-            Arc::clone(&source),
-        ));
+        stores.store(cache, &template.fingerprint, Arc::clone(&source));
     }
     let desired = to_inspection.join().await??;
     phases.mark("FROM and TO");
@@ -685,7 +699,7 @@ async fn recheck(
     all: Vec<Migration>,
     names: &[String],
     desired: &Schema,
-    (cache, stores): (Option<&ModelCache>, &mut Vec<tokio::task::JoinHandle<()>>),
+    (cache, stores): (Option<&ModelCache>, &mut Stores),
 ) -> Result<Option<spawn_schema::Plan>, Exit> {
     let Run {
         target,
@@ -746,7 +760,7 @@ async fn recheck(
     let checked = Arc::new(result?);
     match cache {
         Some(cache) if advanced => {
-            stores.push(store_model(cache, &next_fingerprint, Arc::clone(&checked)));
+            stores.store(cache, &next_fingerprint, Arc::clone(&checked));
         }
         _ => {}
     }
