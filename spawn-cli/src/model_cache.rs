@@ -102,6 +102,19 @@ impl ModelCache {
         }
     }
 
+    /// [`ModelCache::load`], on a thread of its own (a model of tens of thousands of objects
+    /// takes a few tens of milliseconds to read).
+    pub async fn load_beside(&self, fingerprint: &str) -> Option<Schema> {
+        let (cache, fingerprint) = (self.clone(), fingerprint.to_owned());
+        match tokio::task::spawn_blocking(move || cache.load(&fingerprint)).await {
+            Ok(loaded) => loaded,
+            Err(error) => {
+                tracing::debug!(%error, "reading the model cache");
+                None
+            }
+        }
+    }
+
     /// Records `schema` as the model of the template at `fingerprint` (replacing the file
     /// at once: a reader sees the old file or the new one, never a part).
     pub fn store(&self, fingerprint: &str, schema: &Schema) {

@@ -1,6 +1,7 @@
 //! `spawn drift`: compares the live target with the schema its applied migrations should have
 //! produced, built in a scratch database migrated to exactly the migrations recorded as
-//! applied (or adopted) there (the cached template of those migrations, read in place). Exit 0 when equal, 2 with the differences and the SQL that
+//! applied (or adopted) there (the cached template of those migrations, read in place, or its
+//! model from the model cache). Exit 0 when equal, 2 with the differences and the SQL that
 //! would converge the target — printed, never applied; `--json` for machines.
 
 use std::path::Path;
@@ -26,10 +27,8 @@ async fn expected_model(
 ) -> anyhow::Result<spawn_schema::Schema> {
     let cache = ModelCache::open(scratches.admin(), &expected.scratch.name, options).await;
     let fingerprint = expected.fingerprint.clone();
-    if let Some(cache) = cache.clone() {
-        let fingerprint = fingerprint.clone();
-        let cached = tokio::task::spawn_blocking(move || cache.load(&fingerprint)).await;
-        if let Ok(Some(schema)) = cached {
+    if let Some(cache) = &cache {
+        if let Some(schema) = cache.load_beside(&fingerprint).await {
             tracing::debug!("the expected schema's model is from the model cache");
             return Ok(schema);
         }

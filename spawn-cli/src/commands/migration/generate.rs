@@ -243,13 +243,7 @@ async fn generate_into(
         phases.since("FROM: check the cached template", begun);
         let cache = ModelCache::open(scratches.admin(), &template.scratch.name, &options).await;
         if let (Some(files), true) = (&cache, hints.is_empty()) {
-            let (files, fingerprint) = (files.clone(), template.fingerprint.clone());
-            let cached = Task(tokio::task::spawn_blocking(move || {
-                files.load(&fingerprint)
-            }))
-            .join()
-            .await?;
-            if let Some(schema) = cached {
+            if let Some(schema) = files.load_beside(&template.fingerprint).await {
                 phases.since("FROM: read the cached model", begun);
                 return Ok((template, Vec::new(), Arc::new(schema), cache, false));
             }
