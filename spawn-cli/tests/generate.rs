@@ -50,11 +50,12 @@ fn add_migration(project: &Path, name: &str, sql: &str) {
 
 /// Runs `spawn <args>` in `project`: (exit code, stdout, stderr).
 fn run(project: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = spawn()
-        .current_dir(project)
-        .args(args)
-        .output()
-        .expect("run spawn");
+    outcome(spawn().current_dir(project).args(args))
+}
+
+/// Runs `command`: (exit code, stdout, stderr).
+fn outcome(command: &mut assert_cmd::Command) -> (i32, String, String) {
+    let out = command.output().expect("run spawn");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -881,17 +882,12 @@ async fn the_component_that_defines_a_changed_function_is_updated_in_place() {
 /// Runs `spawn -v <args>` in `project` with its model cache in `cache`: (exit code, stdout,
 /// stderr with the phases).
 fn run_cached(project: &Path, cache: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = spawn()
-        .current_dir(project)
-        .env("SPAWN_CACHE_DIR", cache)
-        .arg("-v")
-        .args(args)
-        .output()
-        .expect("run spawn");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+    outcome(
+        spawn()
+            .current_dir(project)
+            .env("SPAWN_CACHE_DIR", cache)
+            .arg("-v")
+            .args(args),
     )
 }
 
