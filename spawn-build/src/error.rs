@@ -52,11 +52,12 @@ pub enum BuildError {
         #[source]
         source: Box<PinError>,
     },
-    #[error("{}", format_analyze(migration, environment, up_sql, problems))]
+    #[error("{}", format_analyze(migration, environment, file, problems))]
     Analyze {
         migration: String,
         environment: String,
-        up_sql: PathBuf,
+        /// The file analysed: the migration's `up.sql`, `down.sql` or `tenant.sql`.
+        file: PathBuf,
         /// Each problem with the component its line came from, if known.
         problems: Vec<(AnalyzeError, Option<String>)>,
     },
@@ -201,12 +202,12 @@ fn not_pinned(migrations: &[String], hint: Option<&str>) -> String {
 fn format_analyze(
     migration: &str,
     environment: &str,
-    up_sql: &std::path::Path,
+    file: &std::path::Path,
     problems: &[(AnalyzeError, Option<String>)],
 ) -> String {
     let mut out = format!(
         "migration {migration} ({}, environment {environment}): the rendered SQL has {} problem{}:",
-        up_sql.display(),
+        file.display(),
         problems.len(),
         if problems.len() == 1 { "" } else { "s" }
     );
@@ -220,9 +221,12 @@ fn format_analyze(
         }
         out.push_str(&format!(": {}", e.message));
     }
-    out.push_str(&format!(
-        "\n  (see the rendered SQL with `spawn migration build {migration} -e {environment}`)"
-    ));
+    // `spawn migration build` prints the rendered up.sql (not down.sql or tenant.sql).
+    if file.file_name().is_some_and(|name| name == "up.sql") {
+        out.push_str(&format!(
+            "\n  (see the rendered SQL with `spawn migration build {migration} -e {environment}`)"
+        ));
+    }
     out
 }
 

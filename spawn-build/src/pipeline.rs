@@ -662,7 +662,12 @@ impl Project {
             return Ok(None);
         }
         let rendered = self.render_beside(m, &down_sql, pin, vars, &[])?;
-        let analysis = analyze_file(m, &vars.environment, &down_sql, &rendered)?;
+        let analysis = analyze_file(
+            m,
+            &vars.environment,
+            (&down_sql, analyze::RunsIn::OneTransaction),
+            &rendered,
+        )?;
         if analysis.mode == TransactionMode::NoTransaction {
             return Err(BuildError::DownNoTransaction {
                 migration: m.name.clone(),
@@ -847,13 +852,13 @@ impl Project {
 fn analyze_file(
     m: &MigrationDir,
     environment: &str,
-    file: &Path,
+    (file, runs_in): (&Path, analyze::RunsIn),
     rendered: &Rendered,
 ) -> Result<analyze::Analysis, BuildError> {
-    analyze::analyze(&rendered.sql).map_err(|errors| BuildError::Analyze {
+    analyze::analyze_file(&rendered.sql, runs_in).map_err(|errors| BuildError::Analyze {
         migration: m.name.clone(),
         environment: environment.to_owned(),
-        up_sql: file.to_path_buf(),
+        file: file.to_path_buf(),
         problems: errors
             .into_iter()
             .map(|e| {
@@ -880,7 +885,12 @@ fn analysed_file(
     file: &Path,
     rendered: Rendered,
 ) -> Result<CompiledRender, BuildError> {
-    let analysis = analyze_file(m, environment, file, &rendered)?;
+    let analysis = analyze_file(
+        m,
+        environment,
+        (file, analyze::RunsIn::EitherMode),
+        &rendered,
+    )?;
     Ok(CompiledRender {
         environment: environment.to_owned(),
         sha256: checksum::sha256_normalized(&rendered.sql),

@@ -83,6 +83,27 @@ fn a_down_sql_renders_from_the_pin_of_its_up_sql() {
     assert!(err.contains("20250101000000-t/down.sql"), "{err}");
     assert!(err.contains("COMMIT"), "{err}");
     assert!(err.contains("line 2"), "{err}");
+    // What to do fits a down.sql: not the directive it may not have, not the command that
+    // prints the up.sql.
+    assert!(!err.contains("spawn:no-transaction"), "{err}");
+    assert!(!err.contains("spawn migration build"), "{err}");
+
+    // So does a statement that cannot run in a transaction.
+    write(
+        root,
+        "db/migrations/20250101000000-t/down.sql",
+        "DROP INDEX CONCURRENTLY i;\n",
+    );
+    let err = config(root, true)
+        .compile()
+        .expect_err("refused")
+        .to_string();
+    assert!(err.contains("20250101000000-t/down.sql"), "{err}");
+    assert!(
+        err.contains("a down.sql always runs in one (with its REVERT history row)"),
+        "{err}"
+    );
+    assert!(!err.contains("spawn:no-transaction"), "{err}");
 }
 
 #[test]

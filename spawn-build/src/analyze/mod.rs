@@ -93,6 +93,26 @@ pub(crate) struct Problem {
 ///
 /// Every problem found, ordered by position.
 pub fn analyze(sql: &str) -> Result<Analysis, Vec<AnalyzeError>> {
+    analyze_file(sql, RunsIn::EitherMode)
+}
+
+/// How the file being analysed may run, which decides what its problems suggest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunsIn {
+    /// A migration (`up.sql`, `tenant.sql`): in a transaction, or outside one when its first
+    /// line is `-- spawn:no-transaction`.
+    EitherMode,
+    /// A `down.sql`: always in one transaction with its history row, so a problem never
+    /// suggests `-- spawn:no-transaction`.
+    OneTransaction,
+}
+
+/// [`analyze`] of a file that runs as `runs_in` says.
+///
+/// # Errors
+///
+/// Every problem found, ordered by position.
+pub fn analyze_file(sql: &str, runs_in: RunsIn) -> Result<Analysis, Vec<AnalyzeError>> {
     let content_start = if sql.starts_with('\u{feff}') {
         '\u{feff}'.len_utf8()
     } else {
@@ -121,6 +141,7 @@ pub fn analyze(sql: &str) -> Result<Analysis, Vec<AnalyzeError>> {
     let plan = transaction::plan(
         &scan.statements,
         mode,
+        runs_in,
         content_start..sql.len(),
         scan.lex_error.is_none(),
     );

@@ -856,3 +856,31 @@ fn each_statement_carries_how_a_rerun_recovers_it() {
         .iter()
         .all(|s| s.recovery == Recovery::Transactional));
 }
+
+#[test]
+fn a_down_sql_is_never_told_to_go_outside_a_transaction() {
+    let errors = super::analyze_file(
+        "DROP TABLE t;\nCOMMIT;\nDROP INDEX CONCURRENTLY i;\n",
+        super::RunsIn::OneTransaction,
+    )
+    .expect_err("both refused");
+    let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+    assert_eq!(
+        messages,
+        [
+            "`COMMIT` cannot be used here: spawn runs each migration in a transaction of its \
+             own and records it in the history in the same transaction (a migration may wrap \
+             its whole body in one `BEGIN; … COMMIT;`, which spawn leaves out, but this one is \
+             not such a wrapper); remove it",
+            "`DROP INDEX CONCURRENTLY` cannot run inside a transaction, and a down.sql always \
+             runs in one (with its REVERT history row); undo it with statements that can (e.g. \
+             `DROP INDEX` without `CONCURRENTLY`)"
+        ]
+    );
+    // The same text as a migration is told otherwise.
+    let errors = super::analyze("DROP TABLE t;\nCOMMIT;\n").expect_err("refused");
+    assert!(
+        errors[0].message.contains("spawn:no-transaction"),
+        "{errors:?}"
+    );
+}

@@ -12,7 +12,7 @@ use std::ops::Range;
 
 use super::classify::StatementKind;
 use super::statements::RawStatement;
-use super::{Problem, TransactionMode};
+use super::{Problem, RunsIn, TransactionMode};
 
 /// What to execute, and what is wrong.
 #[derive(Debug, PartialEq, Eq)]
@@ -25,12 +25,14 @@ pub(crate) struct Plan<'s> {
 }
 
 /// Plans the execution of `statements` (all statements of the migration, in order) in
-/// `mode`, where `whole` is the range of the SQL after any byte-order mark. With
+/// `mode` (in a file that runs as `runs_in` says: what its problems suggest), where `whole`
+/// is the range of the SQL after any byte-order mark. With
 /// `check_control` false (the scan stopped early, so the last statement is unknown),
 /// transaction control is neither recognised as a wrapper nor reported.
 pub(crate) fn plan(
     statements: &[RawStatement],
     mode: TransactionMode,
+    runs_in: RunsIn,
     whole: Range<usize>,
     check_control: bool,
 ) -> Plan<'_> {
@@ -65,7 +67,7 @@ pub(crate) fn plan(
         let message = match (mode, statement.kind) {
             (_, kind) if kind.controls_transaction() && !check_control => continue,
             (TransactionMode::Transactional, kind) if kind.controls_transaction() => {
-                transactional_control_message(kind)
+                transactional_control_message(kind, runs_in)
             }
             (TransactionMode::NoTransaction, kind) if kind.controls_transaction() => format!(
                 "{} cannot be used in a `-- spawn:no-transaction` migration: spawn runs its \
@@ -74,10 +76,17 @@ pub(crate) fn plan(
                 what(kind)
             ),
             (TransactionMode::Transactional, StatementKind::NonTransactional { what }) => {
-                format!(
-                    "{what} cannot run inside a transaction; put it in its own migration whose \
-                     first line is `-- spawn:no-transaction`"
-                )
+                match runs_in {
+                    RunsIn::EitherMode => format!(
+                        "{what} cannot run inside a transaction; put it in its own migration \
+                         whose first line is `-- spawn:no-transaction`"
+                    ),
+                    RunsIn::OneTransaction => format!(
+                        "{what} cannot run inside a transaction, and a down.sql always runs in \
+                         one (with its REVERT history row); undo it with statements that can \
+                         (e.g. `DROP INDEX` without `CONCURRENTLY`)"
+                    ),
+                }
             }
             (TransactionMode::NoTransaction, StatementKind::NeedsTransaction { what }) => {
                 format!(
@@ -116,7 +125,7 @@ fn split_wrapper(
 }
 
 /// The message for transaction control in a transactional migration.
-fn transactional_control_message(kind: StatementKind) -> String {
+fn transactional_control_message(kind: StatementKind, runs_in: RunsIn) -> String {
     let wrapper_hint = if matches!(
         kind,
         StatementKind::Begin { .. } | StatementKind::Commit { .. }
@@ -126,10 +135,16 @@ fn transactional_control_message(kind: StatementKind) -> String {
     } else {
         ""
     };
+    let otherwise = match runs_in {
+        RunsIn::EitherMode => {
+            ", or, to run the migration outside a transaction, make `-- spawn:no-transaction` \
+             its first line"
+        }
+        RunsIn::OneTransaction => "",
+    };
     format!(
         "{} cannot be used here: spawn runs each migration in a transaction of its own and \
-         records it in the history in the same transaction{wrapper_hint}; remove it, or, to run \
-         the migration outside a transaction, make `-- spawn:no-transaction` its first line",
+         records it in the history in the same transaction{wrapper_hint}; remove it{otherwise}",
         what(kind)
     )
 }
