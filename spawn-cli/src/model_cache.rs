@@ -4,8 +4,8 @@
 //!
 //! The template's fingerprint (its comment, see [`crate::scratch`]) says which migrations
 //! it holds; what its model looks like also depends on the server (its version deparses
-//! definitions, its roles own objects), the role that reads it and the inspection's
-//! options. The file's key is a SHA-256 of all of these, written before the model: a file
+//! definitions, its roles own objects and are granted privileges), the role that reads it
+//! and the inspection's options. The file's key is a SHA-256 of all of these, written before the model: a file
 //! whose key differs is not read. The model itself carries the version of its format
 //! ([`spawn_schema::Schema::decode`] refuses another build's).
 //!
@@ -167,7 +167,10 @@ fn cache_dir_from(variable: Option<std::ffi::OsString>) -> Option<PathBuf> {
 
 /// What a model depends on besides the template's migrations, read in one query: the
 /// cluster's system identifier (distinct for every `initdb`), the server's version, the
-/// template database's OID, the current role, and the roles (names and OIDs).
+/// template database's OID, the current role, and the names of the roles its model can name:
+/// those that own or are granted something in it (`pg_shdepend`) and the bootstrap superuser
+/// (whose objects `pg_shdepend` leaves out). Other roles, created or dropped beside, do not
+/// change the key.
 async fn server_identity(
     admin: &PgConnectOptions,
     template: &str,
@@ -178,8 +181,13 @@ async fn server_identity(
                 current_setting('server_version_num'), \
                 (SELECT oid::text FROM pg_database WHERE datname = $1), \
                 current_user::text, \
-                (SELECT md5(string_agg(oid::text || ':' || rolname, ',' ORDER BY oid)) \
-                   FROM pg_roles)",
+                (SELECT md5(string_agg(r.oid::text || ':' || r.rolname, ',' ORDER BY r.oid)) \
+                   FROM pg_roles r \
+                  WHERE r.oid = 10 OR r.oid IN ( \
+                        SELECT d.refobjid FROM pg_shdepend d JOIN pg_database db \
+                            ON db.oid = d.dbid \
+                         WHERE db.datname = $1 \
+                           AND d.refclassid = 'pg_authid'::regclass))",
     )
     .bind(template)
     .fetch_one(&mut conn)

@@ -1032,3 +1032,53 @@ async fn drift_reads_the_expected_schema_from_the_model_cache() {
     assert!(err.contains("from the model cache"), "{err}");
     assert!(out.contains("DROP COLUMN extra"), "{out}");
 }
+
+#[tokio::test]
+async fn a_role_the_template_names_changes_the_cache_key_other_roles_do_not() {
+    let target = TestDb::new("gen_cache_role_t").await;
+    let b = TestDb::new("gen_cache_role_b").await;
+    let reader = spawn_tests::unique_name("gen_cache_reader");
+    let other = spawn_tests::unique_name("gen_cache_other");
+    let mut admin = spawn_tests::server().admin_connection().await;
+    sqlx::raw_sql(&format!("CREATE ROLE {reader}"))
+        .execute(&mut admin)
+        .await
+        .expect("role");
+    let base = format!("CREATE TABLE t (id int); GRANT SELECT ON t TO {reader};");
+    sqlx::raw_sql(&base).execute(&b.pool).await.expect("b");
+    let p = project(&target, Some(&base));
+    let cache = tempfile::tempdir().expect("cache folder");
+    let generate = |name: &str| {
+        run_cached(
+            p.path(),
+            cache.path(),
+            &["migration", "generate", name, "--from-db", &b.url],
+        )
+    };
+    let (code, out, err) = generate("first");
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("nothing to generate"), "{out}");
+
+    // A role the template does not name: the cached model still stands.
+    sqlx::raw_sql(&format!("CREATE ROLE {other}"))
+        .execute(&mut admin)
+        .await
+        .expect("other role");
+    let (code, out, err) = generate("second");
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(err.contains("FROM: read the cached model"), "{err}");
+
+    // A role it grants to, renamed: the model would print the old name, so it is not read.
+    let renamed = format!("{reader}_renamed");
+    sqlx::raw_sql(&format!("ALTER ROLE {reader} RENAME TO {renamed}"))
+        .execute(&mut admin)
+        .await
+        .expect("rename");
+    let (code, out, err) = generate("third");
+    sqlx::raw_sql(&format!("DROP ROLE {other}"))
+        .execute(&mut admin)
+        .await
+        .expect("drop other");
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(err.contains("FROM: inspect"), "{err}");
+}

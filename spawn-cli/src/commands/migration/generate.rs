@@ -61,22 +61,17 @@ pub async fn run(ctx: &CommandContext<'_>, o: &Options<'_>) -> CmdResult {
     let target = ctx.target(&proj, o.variables)?;
     let conn = target.connection().await?;
     let scratches = Scratches::on(&conn.options);
+    let mut stores = Stores::default();
+    let run = Run {
+        target: &target,
+        scratches: &scratches,
+        phases: &phases,
+    };
     let result = scratches
-        .run(
-            ctx.out,
-            generate(
-                ctx,
-                o,
-                proj,
-                &Run {
-                    target: &target,
-                    scratches: &scratches,
-                    phases: &phases,
-                },
-                &hints,
-            ),
-        )
+        .run(ctx.out, generate(ctx, o, proj, &run, &hints, &mut stores))
         .await;
+    // The model cache's writes the run started end before the process does.
+    stores.finish().await;
     phases.mark("drop the scratch databases");
     result
 }
@@ -129,20 +124,6 @@ fn leave_to_exit<T>(value: T) {
     std::mem::forget(value);
 }
 
-/// [`generate_into`], then waits for the model cache's writes it started.
-async fn generate(
-    ctx: &CommandContext<'_>,
-    o: &Options<'_>,
-    proj: CliProject,
-    run: &Run<'_>,
-    hints: &[RenameHint],
-) -> CmdResult {
-    let mut stores = Stores::default();
-    let result = generate_into(ctx, o, proj, run, hints, &mut stores).await;
-    stores.finish().await;
-    result
-}
-
 /// The writes of the model cache a run started, one after the other (the last one written
 /// is the template's latest state), beside the run's other steps.
 #[derive(Default)]
@@ -180,7 +161,7 @@ impl Stores {
     }
 }
 
-async fn generate_into(
+async fn generate(
     ctx: &CommandContext<'_>,
     o: &Options<'_>,
     proj: CliProject,
