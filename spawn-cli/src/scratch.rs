@@ -21,7 +21,7 @@ use std::sync::Mutex;
 use anyhow::{anyhow, Result};
 use sha2::{Digest, Sha256};
 use spawn_runtime::testing::{
-    advance_template, clone_database, drop_database, fingerprint, prepare_template,
+    clone_database, drop_database, fingerprint, prepare_template, TemplateAdvance,
 };
 use spawn_runtime::{Migration, Migrator};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -133,24 +133,43 @@ impl Scratches {
         })
     }
 
-    /// Applies the migrations of `migrations` that `template` lacks to it and records their
-    /// fingerprint, so it is the cached state of `migrations` from now on. `Ok(false)` when
-    /// another process changed the template meanwhile (nothing was done).
-    pub async fn advance(
+    /// Connects for [`Scratches::advance`] ahead of it: takes `template`'s build lock (held
+    /// until the advance, or until the value is dropped) and opens a pool on it. The future
+    /// owns what it needs, so it can be spawned.
+    pub fn open_advance(
         &self,
         template: &Template,
-        environment: &str,
+    ) -> impl Future<
+        Output = std::result::Result<TemplateAdvance, spawn_runtime::testing::TestingError>,
+    > + Send
+           + 'static {
+        let (admin, name, from) = (
+            self.admin.clone(),
+            template.scratch.name.clone(),
+            template.fingerprint.clone(),
+        );
+        async move { TemplateAdvance::open(&admin, &name, &from).await }
+    }
+
+    /// Applies `migrations`, the ones the template of `opened` lacks, to it and records
+    /// `fingerprint` (that of all the migrations it then holds, see [`fingerprint`]), so it
+    /// is the cached state of the project's migrations from now on. `Ok((false, None))` when another process changed the
+    /// template before it was opened (nothing was done); otherwise `Ok((true, pool))` with a
+    /// pool on the migrated template (to be closed before it is cloned).
+    pub async fn advance(
+        &self,
+        opened: TemplateAdvance,
+        fingerprint: &str,
         spawn_schema: &str,
-        migrations: &[Migration],
-    ) -> std::result::Result<bool, spawn_runtime::testing::TestingError> {
-        advance_template(
-            &self.admin,
-            &template.scratch.name,
-            &template.fingerprint,
-            &fingerprint(migrations, environment),
-            &migrator(migrations, spawn_schema),
-        )
-        .await
+        migrations: Vec<Migration>,
+    ) -> std::result::Result<(bool, Option<PgPool>), spawn_runtime::testing::TestingError> {
+        // Only the new ones: the template's comment (checked under the lock) already says it
+        // holds the others.
+        let migrator = Migrator::new(migrations)
+            .tracking_schema(spawn_schema)
+            .created_by_app("spawn")
+            .ignore_missing(true);
+        opened.run(fingerprint, &migrator).await
     }
 
     /// A new scratch database copied from `template`.

@@ -11,7 +11,7 @@ use spawn_runtime::sqlx::postgres::PgConnectOptions;
 use spawn_runtime::sqlx::{self, ConnectOptions, Connection, PgConnection, PgPool};
 use spawn_runtime::testing::{
     drop_database, fingerprint, finish_background_work, prepare_template, run_test, run_test_async,
-    server, template_name, TemplateState, TestConfig, TestingError,
+    server, template_name, TemplateAdvance, TemplateState, TestConfig, TestingError,
 };
 use spawn_runtime::{Migration, Migrations, Migrator, Statement};
 
@@ -280,6 +280,81 @@ async fn templates_are_reused_while_the_fingerprint_matches_and_rebuilt_when_it_
     .expect("the rebuilt table");
     assert_eq!(column, "bigint");
     conn.close().await.expect("close");
+
+    drop_database(&admin, name).await.expect("cleanup");
+}
+
+#[tokio::test]
+async fn a_template_advance_opened_ahead_applies_only_from_the_expected_state() {
+    let admin = server().expect("server").admin_options().clone();
+    let name = "spawn_tpl_testing_advance";
+    let v1 = vec![migration("20250101000000-a", "CREATE TABLE a (id int)")];
+    let fp1 = fingerprint(&v1, "dev");
+    prepare_template(&admin, name, &fp1, &Migrator::new(v1.clone()))
+        .await
+        .expect("build");
+    let oid = database_oid(name).await;
+    let new = vec![migration("20250102000000-b", "CREATE TABLE b (id int)")];
+    let fp2 = fingerprint(v1.iter().chain(&new), "dev");
+    let migrator = || Migrator::new(new.clone()).ignore_missing(true);
+
+    // Opened from a state the template is not in: nothing is applied, the lock is let go.
+    let stale = TemplateAdvance::open(&admin, name, "another fingerprint")
+        .await
+        .expect("open");
+    let (advanced, pool) = stale.run(&fp2, &migrator()).await.expect("run");
+    assert!(!advanced && pool.is_none());
+    assert_eq!(comment_of(name).await.as_deref(), Some(fp1.as_str()));
+
+    // Opened, then dropped unused: the lock goes with it (a prepare does not wait for it).
+    let dropped = TemplateAdvance::open(&admin, name, &fp1)
+        .await
+        .expect("open");
+    drop(dropped);
+    let again = prepare_template(&admin, name, &fp1, &Migrator::new(v1))
+        .await
+        .expect("prepare after a dropped advance");
+    assert_eq!(again, TemplateState::Reused);
+
+    // Opened from the right state: the new migration is applied in place, the comment moves
+    // on, and the pool handed back reads the migrated template.
+    let opened = TemplateAdvance::open(&admin, name, &fp1)
+        .await
+        .expect("open");
+    let (advanced, pool) = opened.run(&fp2, &migrator()).await.expect("run");
+    let pool = pool.expect("a pool on the template");
+    assert!(advanced);
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT relname::text FROM pg_class WHERE relname IN ('a', 'b') ORDER BY 1",
+    )
+    .fetch_all(&pool)
+    .await
+    .expect("tables");
+    assert_eq!(tables, ["a", "b"]);
+    pool.close().await;
+    assert_eq!(comment_of(name).await.as_deref(), Some(fp2.as_str()));
+    assert_eq!(
+        database_oid(name).await,
+        oid,
+        "advanced in place, not rebuilt"
+    );
+
+    // A migration that fails: the error names the template, and its comment is cleared so
+    // that the next prepare rebuilds it.
+    let broken = vec![migration(
+        "20250103000000-c",
+        "CREATE TABLE c (id nosuchtype)",
+    )];
+    let opened = TemplateAdvance::open(&admin, name, &fp2)
+        .await
+        .expect("open");
+    let err = opened
+        .run("next", &Migrator::new(broken).ignore_missing(true))
+        .await
+        .expect_err("the migration cannot apply");
+    assert!(matches!(err, TestingError::Migrate { .. }), "{err}");
+    assert!(err.to_string().contains(name), "{err}");
+    assert_eq!(comment_of(name).await, None);
 
     drop_database(&admin, name).await.expect("cleanup");
 }

@@ -126,7 +126,7 @@ pub use run::{run_test, run_test_async, TestConfig, TestOutcome};
 pub use server::{server, TestServer};
 pub use template::{
     advance_template, fingerprint, fingerprint_with_callbacks, prepare_template, template_name,
-    TemplateState,
+    TemplateAdvance, TemplateState,
 };
 
 /// Items used by the code `#[spawn_runtime::test]` generates. Not a public API.

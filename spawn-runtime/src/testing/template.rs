@@ -30,7 +30,10 @@ pub enum TemplateState {
 /// The fingerprint of a template: SHA-256 (hex) over the environment and each migration's
 /// name and SHA-256 checksum, in order. Any change to the set, its order, its SQL or the
 /// environment changes it.
-pub fn fingerprint(migrations: &[Migration], environment: &str) -> String {
+pub fn fingerprint<'a>(
+    migrations: impl IntoIterator<Item = &'a Migration>,
+    environment: &str,
+) -> String {
     let mut hash = Sha256::new();
     hash.update(b"spawn-template-v1\0");
     hash.update(environment.as_bytes());
@@ -130,6 +133,9 @@ pub async fn prepare_template(
 /// cleared while the migrations run, so a failed or killed run leaves a template that the
 /// next [`prepare_template`] rebuilds. Serialised with builds and clones like
 /// [`prepare_template`].
+///
+/// [`TemplateAdvance::open`] and [`TemplateAdvance::run`] do the same in two steps, so that
+/// the connections are open before the migrations to apply are known.
 pub async fn advance_template(
     admin: &PgConnectOptions,
     name: &str,
@@ -137,46 +143,130 @@ pub async fn advance_template(
     to: &str,
     migrator: &Migrator,
 ) -> Result<bool, TestingError> {
-    let mut conn = connect(admin, DEFAULT_CONNECT_TIMEOUT).await?;
-    let key = lock_key(name);
-    sqlx::query("SELECT pg_advisory_lock($1)")
-        .bind(key)
-        .execute(&mut conn)
-        .await
-        .map_err(TestingError::sql(format!(
-            "waiting for the build lock of template {name}"
-        )))?;
-    let advanced = advance_locked(&mut conn, admin, name, from, to, migrator).await;
-    // Closing releases the lock too; an error here changes nothing for the template.
-    let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
-        .bind(key)
-        .execute(&mut conn)
-        .await;
-    let _ = conn.close().await;
-    advanced
+    let advance = TemplateAdvance::open(admin, name, from).await?;
+    let (advanced, pool) = advance.run(to, migrator).await?;
+    if let Some(pool) = pool {
+        pool.close().await;
+    }
+    Ok(advanced)
 }
 
-async fn advance_locked(
-    conn: &mut PgConnection,
-    admin: &PgConnectOptions,
-    name: &str,
-    from: &str,
-    to: &str,
-    migrator: &Migrator,
-) -> Result<bool, TestingError> {
-    let current = template_comment(conn, name).await?;
-    if current.as_deref() != Some(from) {
-        return Ok(false);
+/// [`advance_template`] in two steps: [`TemplateAdvance::open`] connects, takes the template's
+/// build lock and reads its comment (while the caller is still working out what to apply);
+/// [`TemplateAdvance::run`] applies and records. The lock is held in between, so no build or
+/// clone changes the template meanwhile; dropping the value without running it releases the
+/// lock (its connection closes) and leaves the template as it was.
+///
+/// ```no_run
+/// # async fn example(admin: sqlx::postgres::PgConnectOptions, migrator: spawn_runtime::Migrator)
+/// # -> Result<(), spawn_runtime::testing::TestingError> {
+/// use spawn_runtime::testing::TemplateAdvance;
+///
+/// let advance = TemplateAdvance::open(&admin, "spawn_tpl_0123456789abcdef", "old fingerprint").await?;
+/// // … work out the migrations …
+/// let (advanced, pool) = advance.run("new fingerprint", &migrator).await?;
+/// if let Some(pool) = pool {
+///     // The template, migrated: inspect it, then let it go so it can be cloned.
+///     pool.close().await;
+/// }
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Debug)]
+pub struct TemplateAdvance {
+    /// The maintenance database's connection, holding the build lock.
+    conn: PgConnection,
+    name: String,
+    key: i64,
+    /// A pool on the template, when its comment was the expected fingerprint.
+    template: Option<sqlx::PgPool>,
+}
+
+impl TemplateAdvance {
+    /// Connects to `admin`'s server, takes template `name`'s build lock and checks that its
+    /// comment is `from`; if so, also connects to the template (a pool of two connections).
+    pub async fn open(
+        admin: &PgConnectOptions,
+        name: &str,
+        from: &str,
+    ) -> Result<Self, TestingError> {
+        let mut conn = connect(admin, DEFAULT_CONNECT_TIMEOUT).await?;
+        let key = lock_key(name);
+        sqlx::query("SELECT pg_advisory_lock($1)")
+            .bind(key)
+            .execute(&mut conn)
+            .await
+            .map_err(TestingError::sql(format!(
+                "waiting for the build lock of template {name}"
+            )))?;
+        let template = if template_comment(&mut conn, name).await?.as_deref() == Some(from) {
+            Some(
+                PgPoolOptions::new()
+                    .max_connections(2)
+                    .connect_with(admin.clone().database(name))
+                    .await
+                    .map_err(TestingError::sql(format!("connecting to template {name}")))?,
+            )
+        } else {
+            None
+        };
+        Ok(Self {
+            conn,
+            name: name.to_owned(),
+            key,
+            template,
+        })
     }
-    let quoted = quote_ident(name);
-    let clear = format!("COMMENT ON DATABASE {quoted} IS NULL");
-    sqlx::raw_sql(&clear)
-        .execute(&mut *conn)
-        .await
-        .map_err(TestingError::sql(clear.clone()))?;
-    migrate_in(admin, name, migrator).await?;
-    set_comment(conn, name, to).await?;
-    Ok(true)
+
+    /// Runs `migrator` on the template and records `to` as its comment (see
+    /// [`advance_template`]), then releases the lock. `Ok((false, None))`, changing nothing,
+    /// when the template's comment was not the expected one; otherwise `Ok((true, pool))`
+    /// with the pool on the migrated template, for the caller to read it (and close it:
+    /// a template with open connections cannot be cloned).
+    pub async fn run(
+        mut self,
+        to: &str,
+        migrator: &Migrator,
+    ) -> Result<(bool, Option<sqlx::PgPool>), TestingError> {
+        let outcome = match self.template.take() {
+            None => Ok((false, None)),
+            Some(pool) => match self.migrate(&pool, to, migrator).await {
+                Ok(()) => Ok((true, Some(pool))),
+                Err(e) => {
+                    pool.close().await;
+                    Err(e)
+                }
+            },
+        };
+        // Closing releases the lock too; an error here changes nothing for the template.
+        let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(self.key)
+            .execute(&mut self.conn)
+            .await;
+        let _ = self.conn.close().await;
+        outcome
+    }
+
+    async fn migrate(
+        &mut self,
+        pool: &sqlx::PgPool,
+        to: &str,
+        migrator: &Migrator,
+    ) -> Result<(), TestingError> {
+        let clear = format!("COMMENT ON DATABASE {} IS NULL", quote_ident(&self.name));
+        sqlx::raw_sql(&clear)
+            .execute(&mut self.conn)
+            .await
+            .map_err(TestingError::sql(clear.clone()))?;
+        migrator
+            .run(pool)
+            .await
+            .map_err(|source| TestingError::Migrate {
+                template: self.name.clone(),
+                source: Box::new(source),
+            })?;
+        set_comment(&mut self.conn, &self.name, to).await
+    }
 }
 
 async fn build_if_stale(

@@ -248,6 +248,9 @@ async fn generate(
         inspected
     };
     let (template, rename_sql, source, cache, inspected_in_place) = from_side.await?;
+    // The template's connections are opened, and its build lock taken, while the migration
+    // is planned and written (the re-check applies it there). Dropped unused, they close.
+    let opening = Task(tokio::spawn(scratches.open_advance(&template)));
     // The template's model, read this time, is cached for the next (in the background).
     if let (Some(cache), true) = (&cache, inspected_in_place) {
         stores.store(cache, &template.fingerprint, Arc::clone(&source));
@@ -353,8 +356,10 @@ async fn generate(
     };
     let (new_migrations, _) = into_migrations(new_ones.clone());
     compiled.extend(new_ones);
-    let mut all = rendered.clone();
-    all.extend(new_migrations);
+    let next_fingerprint = spawn_runtime::testing::fingerprint(
+        rendered.iter().chain(&new_migrations),
+        &target.environment,
+    );
     phases.mark("render the new migration(s)");
     // What the new migration(s) do to a live database, found on a thread of its own while
     // the re-check runs: the two are independent.
@@ -377,7 +382,18 @@ async fn generate(
             pin(&mut project, &names, environments)
         }))
     };
-    let advancing = scratches.advance(&template, &target.environment, &target.spawn_schema, &all);
+    let advancing = async {
+        let opened = opening.join().await?.map_err(anyhow::Error::from)?;
+        scratches
+            .advance(
+                opened,
+                &next_fingerprint,
+                &target.spawn_schema,
+                new_migrations.clone(),
+            )
+            .await
+            .map_err(anyhow::Error::from)
+    };
     let (advanced, pinned) = tokio::join!(advancing, pinning.join());
     if let Err(e) = pinned.and_then(|pinned| pinned) {
         written.take_back();
@@ -401,8 +417,7 @@ async fn generate(
         run,
         (&template, advanced),
         &rendered,
-        all,
-        &names,
+        (new_migrations, &next_fingerprint),
         &desired,
         (cache.as_ref(), stores),
     )
@@ -658,7 +673,8 @@ fn pin(proj: &mut CliProject, names: &[String], environments: Vec<String>) -> an
     Ok(())
 }
 
-/// Applies the new migrations (`all` holds every migration) to the migrations' schema: to the
+/// Applies the new migrations (`new`, after the `rendered` ones; `next_fingerprint`: all
+/// of them) to the migrations' schema: to the
 /// cached template itself (which then caches the state with them, and its model the model
 /// cache), or, when another process changed it meanwhile, to a copy. The plan of what still
 /// differs from `desired`, if anything does.
@@ -666,13 +682,9 @@ fn pin(proj: &mut CliProject, names: &[String], environments: Vec<String>) -> an
 async fn recheck(
     key: &str,
     run: &Run<'_>,
-    (template, advanced): (
-        &Template,
-        Result<bool, spawn_runtime::testing::TestingError>,
-    ),
+    (template, advanced): (&Template, anyhow::Result<(bool, Option<PgPool>)>),
     rendered: &[Migration],
-    all: Vec<Migration>,
-    names: &[String],
+    (new, next_fingerprint): (Vec<Migration>, &str),
     desired: &Schema,
     (cache, stores): (Option<&ModelCache>, &mut Stores),
 ) -> Result<Option<spawn_schema::Plan>, Exit> {
@@ -687,10 +699,9 @@ async fn recheck(
              The files are written and pinned; fix them (then `spawn migration pin <name>`), or delete them"
         ))
     };
-    let next_fingerprint = spawn_runtime::testing::fingerprint(&all, &target.environment);
-    let advanced = advanced.map_err(|e| failed(redact(&e.to_string())))?;
-    let db = if advanced {
-        template.scratch.clone()
+    let (advanced, migrated) = advanced.map_err(|e| failed(redact(&e.to_string())))?;
+    let pool = if let Some(pool) = migrated {
+        pool
     } else {
         let copy = scratches.migrated_from(template).await;
         let copy = match copy {
@@ -709,33 +720,29 @@ async fn recheck(
                 scratches.migrated_from(&t).await?
             }
         };
-        let new: Vec<Migration> = all
-            .into_iter()
-            .filter(|m| names.iter().any(|n| *n == m.name))
-            .collect();
         let pool = copy.pool(2).await?;
         let migrator = Migrator::new(new)
             .tracking_schema(&target.spawn_schema)
             .created_by_app("spawn")
             .ignore_missing(true);
-        let applied = migrator.run(&pool).await;
-        pool.close().await;
-        applied.map_err(|e| {
-            failed(crate::commands::migration::session::migrate_error(e).to_string())
-        })?;
-        copy
+        if let Err(e) = migrator.run(&pool).await {
+            pool.close().await;
+            return Err(failed(
+                crate::commands::migration::session::migrate_error(e).to_string(),
+            ));
+        }
+        pool
     };
     let options = spawn_schema::Options::default()
         .exclude_schemas([target.spawn_schema.clone()])
         .allow_unsafe(true);
-    let pool = db.pool(2).await?;
     let result = inspect_pool(&pool, &options, "the re-checked scratch database").await;
     pool.close().await;
     phases.mark("re-check: inspect");
     let checked = Arc::new(result?);
     match cache {
         Some(cache) if advanced => {
-            stores.store(cache, &next_fingerprint, Arc::clone(&checked));
+            stores.store(cache, next_fingerprint, Arc::clone(&checked));
         }
         _ => {}
     }
