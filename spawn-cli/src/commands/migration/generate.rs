@@ -733,9 +733,12 @@ async fn recheck(
         }
         pool
     };
+    // Whatever still differs is shown as it is: no column renames guessed (which also
+    // spares the planner a pass over every object).
     let options = spawn_schema::Options::default()
         .exclude_schemas([target.spawn_schema.clone()])
-        .allow_unsafe(true);
+        .allow_unsafe(true)
+        .detect_renames(false);
     let result = inspect_pool(&pool, &options, "the re-checked scratch database").await;
     pool.close().await;
     phases.mark("re-check: inspect");
