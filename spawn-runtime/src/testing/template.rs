@@ -94,6 +94,33 @@ pub(crate) fn lock_key(name: &str) -> i64 {
     i64::from_be_bytes(bytes)
 }
 
+/// A connection to `admin`'s server holding template `name`'s build lock (waiting for it),
+/// and the lock's key.
+async fn build_lock(
+    admin: &PgConnectOptions,
+    name: &str,
+) -> Result<(PgConnection, i64), TestingError> {
+    let mut conn = connect(admin, DEFAULT_CONNECT_TIMEOUT).await?;
+    let key = lock_key(name);
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(key)
+        .execute(&mut conn)
+        .await
+        .map_err(TestingError::sql(format!(
+            "waiting for the build lock of template {name}"
+        )))?;
+    Ok((conn, key))
+}
+
+/// A pool of two connections to database `name` (what the migrator runs on).
+async fn template_pool(admin: &PgConnectOptions, name: &str) -> Result<sqlx::PgPool, TestingError> {
+    PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(admin.clone().database(name))
+        .await
+        .map_err(TestingError::sql(format!("connecting to template {name}")))
+}
+
 /// Makes database `name` on `admin`'s server hold what `migrator` applies, with
 /// `fingerprint` as its comment: kept when its comment already is `fingerprint`, otherwise
 /// dropped, created from `template0`, migrated and commented. Concurrent callers (other
@@ -105,15 +132,7 @@ pub async fn prepare_template(
     fingerprint: &str,
     migrator: &Migrator,
 ) -> Result<TemplateState, TestingError> {
-    let mut conn = connect(admin, DEFAULT_CONNECT_TIMEOUT).await?;
-    let key = lock_key(name);
-    sqlx::query("SELECT pg_advisory_lock($1)")
-        .bind(key)
-        .execute(&mut conn)
-        .await
-        .map_err(TestingError::sql(format!(
-            "waiting for the build lock of template {name}"
-        )))?;
+    let (mut conn, key) = build_lock(admin, name).await?;
     let state = build_if_stale(&mut conn, admin, name, fingerprint, migrator).await?;
     sqlx::query("SELECT pg_advisory_unlock($1)")
         .bind(key)
@@ -190,23 +209,9 @@ impl TemplateAdvance {
         name: &str,
         from: &str,
     ) -> Result<Self, TestingError> {
-        let mut conn = connect(admin, DEFAULT_CONNECT_TIMEOUT).await?;
-        let key = lock_key(name);
-        sqlx::query("SELECT pg_advisory_lock($1)")
-            .bind(key)
-            .execute(&mut conn)
-            .await
-            .map_err(TestingError::sql(format!(
-                "waiting for the build lock of template {name}"
-            )))?;
+        let (mut conn, key) = build_lock(admin, name).await?;
         let template = if template_comment(&mut conn, name).await?.as_deref() == Some(from) {
-            Some(
-                PgPoolOptions::new()
-                    .max_connections(2)
-                    .connect_with(admin.clone().database(name))
-                    .await
-                    .map_err(TestingError::sql(format!("connecting to template {name}")))?,
-            )
+            Some(template_pool(admin, name).await?)
         } else {
             None
         };
@@ -317,11 +322,7 @@ async fn migrate_in(
     name: &str,
     migrator: &Migrator,
 ) -> Result<(), TestingError> {
-    let pool = PgPoolOptions::new()
-        .max_connections(2)
-        .connect_with(admin.clone().database(name))
-        .await
-        .map_err(TestingError::sql(format!("connecting to template {name}")))?;
+    let pool = template_pool(admin, name).await?;
     let migrated = migrator.run(&pool).await;
     pool.close().await;
     migrated.map_err(|source| TestingError::Migrate {
