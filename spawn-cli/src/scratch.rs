@@ -153,9 +153,10 @@ impl Scratches {
 
     /// Applies `migrations`, the ones the template of `opened` lacks, to it and records
     /// `fingerprint` (that of all the migrations it then holds, see [`fingerprint`]), so it
-    /// is the cached state of the project's migrations from now on. `Ok((false, None))` when another process changed the
-    /// template before it was opened (nothing was done); otherwise `Ok((true, pool))` with a
-    /// pool on the migrated template (to be closed before it is cloned).
+    /// is the cached state of the project's migrations from now on. `Ok((false, None))` when
+    /// another process changed the template before it was opened (nothing was done);
+    /// otherwise `Ok((true, pool))` with a pool on the migrated template (to be closed before
+    /// it is cloned).
     pub async fn advance(
         &self,
         opened: TemplateAdvance,

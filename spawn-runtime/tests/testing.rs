@@ -10,8 +10,9 @@ use spawn_runtime::embedded::{EmbeddedMigration, EmbeddedRender};
 use spawn_runtime::sqlx::postgres::PgConnectOptions;
 use spawn_runtime::sqlx::{self, ConnectOptions, Connection, PgConnection, PgPool};
 use spawn_runtime::testing::{
-    drop_database, fingerprint, finish_background_work, prepare_template, run_test, run_test_async,
-    server, template_name, TemplateAdvance, TemplateState, TestConfig, TestingError,
+    advance_template, drop_database, fingerprint, finish_background_work, prepare_template,
+    run_test, run_test_async, server, template_name, TemplateAdvance, TemplateState, TestConfig,
+    TestingError,
 };
 use spawn_runtime::{Migration, Migrations, Migrator, Statement};
 
@@ -304,6 +305,12 @@ async fn a_template_advance_opened_ahead_applies_only_from_the_expected_state() 
         .expect("open");
     let (advanced, pool) = stale.run(&fp2, &migrator()).await.expect("run");
     assert!(!advanced && pool.is_none());
+    assert_eq!(comment_of(name).await.as_deref(), Some(fp1.as_str()));
+    // The same in one step.
+    let advanced = advance_template(&admin, name, "another fingerprint", &fp2, &migrator())
+        .await
+        .expect("advance");
+    assert!(!advanced);
     assert_eq!(comment_of(name).await.as_deref(), Some(fp1.as_str()));
 
     // Opened, then dropped unused: the lock goes with it (a prepare does not wait for it).
