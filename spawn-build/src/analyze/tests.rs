@@ -884,3 +884,17 @@ fn a_down_sql_is_never_told_to_go_outside_a_transaction() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn a_down_sql_with_a_statement_that_needs_no_transaction_is_told_to_remove_it() {
+    let errors =
+        super::analyze_file("VACUUM t;\n", super::RunsIn::OneTransaction).expect_err("refused");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    let message = &errors[0].message;
+    assert!(
+        message.contains("a down.sql always runs in one")
+            && message.ends_with("remove it, or undo it with statements that can"),
+        "{message}"
+    );
+    assert!(!message.contains("DROP INDEX"), "{message}");
+}

@@ -83,8 +83,13 @@ pub(crate) fn plan(
                     ),
                     RunsIn::OneTransaction => format!(
                         "{what} cannot run inside a transaction, and a down.sql always runs in \
-                         one (with its REVERT history row); undo it with statements that can \
-                         (e.g. `DROP INDEX` without `CONCURRENTLY`)"
+                         one (with its REVERT history row); {}",
+                        if what.contains("CONCURRENTLY") {
+                            "undo it with statements that can (e.g. `DROP INDEX` without \
+                             `CONCURRENTLY`)"
+                        } else {
+                            "remove it, or undo it with statements that can"
+                        }
                     ),
                 }
             }
