@@ -5,8 +5,8 @@
 //! The template's fingerprint (its comment, see [`crate::scratch`]) says which migrations
 //! it holds; what its model looks like also depends on the server (its version deparses
 //! definitions, its roles own objects and are granted privileges), the role that reads it
-//! and the inspection's options. The file's key is a SHA-256 of all of these, written before the model: a file
-//! whose key differs is not read. The model itself carries the version of its format
+//! and the inspection's options. The file's key is a SHA-256 of all of these, written
+//! before the model: a file whose key differs is not read. The model itself carries the version of its format
 //! ([`spawn_schema::Schema::decode`] refuses another build's).
 //!
 //! One file per template and server, `schema-<16 hex>.bin` in `$SPAWN_CACHE_DIR` (else the
