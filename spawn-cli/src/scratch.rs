@@ -52,10 +52,16 @@ pub struct Template {
 }
 
 /// The migrator that builds a scratch database.
-fn migrator(migrations: &[Migration], spawn_schema: &str) -> Migrator {
-    Migrator::new(migrations.to_vec())
+fn migrator(migrations: Vec<Migration>, spawn_schema: &str) -> Migrator {
+    Migrator::new(migrations)
         .tracking_schema(spawn_schema)
         .created_by_app("spawn")
+}
+
+/// The migrator that applies `migrations` to a scratch database that holds the migrations
+/// before them (which are not repeated: missing ones are not an error).
+pub fn migrator_of_new(migrations: Vec<Migration>, spawn_schema: &str) -> Migrator {
+    migrator(migrations, spawn_schema).ignore_missing(true)
 }
 
 /// One scratch database (dropped by [`Scratches::drop_all`]).
@@ -119,7 +125,7 @@ impl Scratches {
             &self.admin,
             &name,
             &print,
-            &migrator(migrations, spawn_schema),
+            &migrator(migrations.to_vec(), spawn_schema),
         )
         .await
         .map_err(|e| self.explain(&e.to_string(), "building the migrated scratch template"))?;
@@ -153,24 +159,21 @@ impl Scratches {
 
     /// Applies `migrations`, the ones the template of `opened` lacks, to it and records
     /// `fingerprint` (that of all the migrations it then holds, see [`fingerprint`]), so it
-    /// is the cached state of the project's migrations from now on. `Ok((false, None))` when
-    /// another process changed the template before it was opened (nothing was done);
-    /// otherwise `Ok((true, pool))` with a pool on the migrated template (to be closed before
-    /// it is cloned).
+    /// is the cached state of the project's migrations from now on. `Ok(None)` when another
+    /// process changed the template before it was opened (nothing was done); otherwise a
+    /// pool on the migrated template (to be closed before it is cloned).
     pub async fn advance(
         &self,
         opened: TemplateAdvance,
         fingerprint: &str,
         spawn_schema: &str,
         migrations: Vec<Migration>,
-    ) -> std::result::Result<(bool, Option<PgPool>), spawn_runtime::testing::TestingError> {
+    ) -> std::result::Result<Option<PgPool>, spawn_runtime::testing::TestingError> {
         // Only the new ones: the template's comment (checked under the lock) already says it
         // holds the others.
-        let migrator = Migrator::new(migrations)
-            .tracking_schema(spawn_schema)
-            .created_by_app("spawn")
-            .ignore_missing(true);
-        opened.run(fingerprint, &migrator).await
+        opened
+            .run(fingerprint, &migrator_of_new(migrations, spawn_schema))
+            .await
     }
 
     /// A new scratch database copied from `template`.

@@ -1082,3 +1082,90 @@ async fn a_role_the_template_names_changes_the_cache_key_other_roles_do_not() {
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(err.contains("FROM: inspect"), "{err}");
 }
+
+/// An event trigger that refuses a table named `forbidden`: the generated migration that
+/// creates one fails where the re-check applies it.
+const NO_FORBIDDEN: &str = "CREATE FUNCTION public.no_forbidden() RETURNS event_trigger \
+LANGUAGE plpgsql AS $$ BEGIN IF EXISTS (SELECT 1 FROM pg_event_trigger_ddl_commands() \
+WHERE object_identity = 'public.forbidden') THEN RAISE EXCEPTION 'no table may be called \
+forbidden'; END IF; END $$;\nCREATE EVENT TRIGGER no_forbidden ON ddl_command_end \
+EXECUTE FUNCTION public.no_forbidden();";
+
+#[tokio::test]
+async fn a_migration_that_fails_in_the_recheck_is_named_with_the_servers_error() {
+    let target = TestDb::new("gen_recheck_fail_t").await;
+    let desired = TestDb::new("gen_recheck_fail_b").await;
+    sqlx::raw_sql(&format!(
+        "CREATE TABLE public.forbidden (id int);\n{NO_FORBIDDEN}"
+    ))
+    .execute(&desired.pool)
+    .await
+    .expect("b");
+    let p = project(&target, Some(NO_FORBIDDEN));
+    let (code, out, err) = run(
+        p.path(),
+        &["migration", "generate", "forbid", "--from-db", &desired.url],
+    );
+    assert_eq!(code, 1, "{out}\n{err}");
+    let new = migrations(p.path())
+        .into_iter()
+        .find(|m| m.to_string_lossy().ends_with("-forbid"))
+        .expect("the new migration is left for the user to fix");
+    let up = new.join("up.sql");
+    assert!(
+        err.contains("re-check: the generated migration fails on the migrations' schema")
+            && err.contains("no table may be called forbidden")
+            && err.contains(&format!("{} is written and pinned", up.display())),
+        "{err}"
+    );
+    assert_eq!(
+        tables_of(&target).await,
+        Vec::<String>::new(),
+        "target untouched"
+    );
+    // The next run starts from the migrations again (the template is rebuilt), and fails
+    // the same way: nothing of the failed apply was kept.
+    std::fs::remove_dir_all(&new).expect("delete the migration");
+    let (code, _, err) = run(
+        p.path(),
+        &["migration", "generate", "forbid", "--from-db", &desired.url],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("no table may be called forbidden"), "{err}");
+}
+
+/// An event trigger that creates `public.side_effect` after any DDL: the re-check finds a
+/// table the desired database does not have.
+const SIDE_EFFECT: &str = "CREATE FUNCTION public.side_effect() RETURNS event_trigger \
+LANGUAGE plpgsql AS $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_class WHERE relname = \
+'side_effect' AND relnamespace = 'public'::regnamespace) THEN CREATE TABLE \
+public.side_effect (id int); END IF; END $$;\nCREATE EVENT TRIGGER side_effect ON \
+ddl_command_end EXECUTE FUNCTION public.side_effect();";
+
+#[tokio::test]
+async fn what_the_recheck_still_finds_is_shown_with_exit_2() {
+    let target = TestDb::new("gen_recheck_diff_t").await;
+    let desired = TestDb::new("gen_recheck_diff_b").await;
+    sqlx::raw_sql(&format!(
+        "CREATE TABLE public.wanted (id int);\n{SIDE_EFFECT}"
+    ))
+    .execute(&desired.pool)
+    .await
+    .expect("b");
+    let p = project(&target, Some(SIDE_EFFECT));
+    let (code, out, err) = run(
+        p.path(),
+        &["migration", "generate", "wanted", "--from-db", &desired.url],
+    );
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(
+        err.contains("re-check: the migrations, the new one included, still leave differences")
+            && err.contains("DROP TABLE public.side_effect"),
+        "{err}"
+    );
+    assert_eq!(
+        tables_of(&target).await,
+        Vec::<String>::new(),
+        "target untouched"
+    );
+}

@@ -163,8 +163,9 @@ pub async fn advance_template(
     migrator: &Migrator,
 ) -> Result<bool, TestingError> {
     let advance = TemplateAdvance::open(admin, name, from).await?;
-    let (advanced, pool) = advance.run(to, migrator).await?;
-    if let Some(pool) = pool {
+    let migrated = advance.run(to, migrator).await?;
+    let advanced = migrated.is_some();
+    if let Some(pool) = migrated {
         pool.close().await;
     }
     Ok(advanced)
@@ -183,8 +184,7 @@ pub async fn advance_template(
 ///
 /// let advance = TemplateAdvance::open(&admin, "spawn_tpl_0123456789abcdef", "old fingerprint").await?;
 /// // … work out the migrations …
-/// let (advanced, pool) = advance.run("new fingerprint", &migrator).await?;
-/// if let Some(pool) = pool {
+/// if let Some(pool) = advance.run("new fingerprint", &migrator).await? {
 ///     // The template, migrated: inspect it, then let it go so it can be cloned.
 ///     pool.close().await;
 /// }
@@ -224,19 +224,19 @@ impl TemplateAdvance {
     }
 
     /// Runs `migrator` on the template and records `to` as its comment (see
-    /// [`advance_template`]), then releases the lock. `Ok((false, None))`, changing nothing,
-    /// when the template's comment was not the expected one; otherwise `Ok((true, pool))`
-    /// with the pool on the migrated template, for the caller to read it (and close it:
-    /// a template with open connections cannot be cloned).
+    /// [`advance_template`]), then releases the lock. `Ok(None)`, changing nothing, when the
+    /// template's comment was not the expected one; otherwise the pool on the migrated
+    /// template, for the caller to read it (and close it: a template with open connections
+    /// cannot be cloned).
     pub async fn run(
         mut self,
         to: &str,
         migrator: &Migrator,
-    ) -> Result<(bool, Option<sqlx::PgPool>), TestingError> {
+    ) -> Result<Option<sqlx::PgPool>, TestingError> {
         let outcome = match self.template.take() {
-            None => Ok((false, None)),
+            None => Ok(None),
             Some(pool) => match self.migrate(&pool, to, migrator).await {
-                Ok(()) => Ok((true, Some(pool))),
+                Ok(()) => Ok(Some(pool)),
                 Err(e) => {
                     pool.close().await;
                     Err(e)

@@ -21,12 +21,14 @@ use std::time::Instant;
 use anyhow::{anyhow, Context};
 use serde_json::json;
 use spawn_build::project::{PinPolicy, RenderOptions};
-use spawn_runtime::{Migration, Migrator};
+use spawn_runtime::testing::TestingError;
+use spawn_runtime::Migration;
 use spawn_schema::{inspect, Action, PlannedStatement, Schema};
 use sqlx::PgPool;
 
 use crate::commands::diff::{connection_of, open};
 use crate::commands::migration::new::check_new_name;
+use crate::commands::migration::session::migrate_message;
 use crate::commands::CommandContext;
 use crate::exit::{self, CmdResult, Exit};
 use crate::migration_files::{existing_components, migration_text, write_components};
@@ -35,7 +37,7 @@ use crate::output::redact;
 use crate::phases::Phases;
 use crate::project::{into_migrations, render_compiled, render_compiled_only, CliProject};
 use crate::renames::{suggestions, RenameHint};
-use crate::scratch::{Scratches, Template};
+use crate::scratch::{migrator_of_new, Scratches, Template};
 use crate::target::ResolvedTarget;
 
 /// The flags of `generate`.
@@ -417,7 +419,7 @@ async fn generate(
         run,
         (&template, advanced),
         &rendered,
-        (new_migrations, &next_fingerprint),
+        (new_migrations, &next_fingerprint, &written.migrations),
         &desired,
         (cache.as_ref(), stores),
     )
@@ -674,17 +676,17 @@ fn pin(proj: &mut CliProject, names: &[String], environments: Vec<String>) -> an
 }
 
 /// Applies the new migrations (`new`, after the `rendered` ones; `next_fingerprint`: all
-/// of them) to the migrations' schema: to the
-/// cached template itself (which then caches the state with them, and its model the model
-/// cache), or, when another process changed it meanwhile, to a copy. The plan of what still
-/// differs from `desired`, if anything does.
+/// of them; `files`: their names and `up.sql`) to the migrations' schema: to the cached
+/// template itself (`advanced` holds its pool once they are applied; it then caches the
+/// state with them, and its model the model cache), or, when another process changed it
+/// meanwhile, to a copy. The plan of what still differs from `desired`, if anything does.
 #[allow(clippy::too_many_arguments)]
 async fn recheck(
     key: &str,
     run: &Run<'_>,
-    (template, advanced): (&Template, anyhow::Result<(bool, Option<PgPool>)>),
+    (template, advanced): (&Template, anyhow::Result<Option<PgPool>>),
     rendered: &[Migration],
-    (new, next_fingerprint): (Vec<Migration>, &str),
+    (new, next_fingerprint, files): (Vec<Migration>, &str, &[(String, PathBuf)]),
     desired: &Schema,
     (cache, stores): (Option<&ModelCache>, &mut Stores),
 ) -> Result<Option<spawn_schema::Plan>, Exit> {
@@ -693,13 +695,26 @@ async fn recheck(
         scratches,
         phases,
     } = *run;
+    let written: Vec<String> = files
+        .iter()
+        .map(|(_, up)| up.display().to_string())
+        .collect();
     let failed = |e: String| {
         Exit::Error(anyhow!(
-            "re-check: the generated migration fails on a copy of the migrations' schema: {e}\n\
-             The files are written and pinned; fix them (then `spawn migration pin <name>`), or delete them"
+            "re-check: the generated migration fails on the migrations' schema (a scratch \
+             database): {e}\n{} is written and pinned; fix it (then `spawn migration pin <name>`), \
+             or delete it",
+            written.join(", ")
         ))
     };
-    let (advanced, migrated) = advanced.map_err(|e| failed(redact(&e.to_string())))?;
+    // A migration that fails says so; anything else (the template unreachable, say) is
+    // reported as what it is.
+    let migrated = advanced.map_err(|e| match e.downcast::<TestingError>() {
+        Ok(TestingError::Migrate { source, .. }) => failed(migrate_message(&source)),
+        Ok(other) => Exit::Error(anyhow!("re-check: {}", redact(&other.to_string()))),
+        Err(e) => Exit::Error(anyhow!("re-check: {}", redact(&format!("{e:#}")))),
+    })?;
+    let advanced = migrated.is_some();
     let pool = if let Some(pool) = migrated {
         pool
     } else {
@@ -721,15 +736,9 @@ async fn recheck(
             }
         };
         let pool = copy.pool(2).await?;
-        let migrator = Migrator::new(new)
-            .tracking_schema(&target.spawn_schema)
-            .created_by_app("spawn")
-            .ignore_missing(true);
-        if let Err(e) = migrator.run(&pool).await {
+        if let Err(e) = migrator_of_new(new, &target.spawn_schema).run(&pool).await {
             pool.close().await;
-            return Err(failed(
-                crate::commands::migration::session::migrate_error(e).to_string(),
-            ));
+            return Err(failed(migrate_message(&e)));
         }
         pool
     };
