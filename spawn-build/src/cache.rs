@@ -1,24 +1,32 @@
-//! The render cache of [`crate::compile()`]: what each migration rendered to for each
-//! environment, kept in `OUT_DIR` between runs of the build script and keyed by a hash of
-//! everything the render depends on, so that a run renders again only what changed.
+//! The render cache ([`crate::project::Project::cache_renders_in`]): what each migration
+//! rendered to for each environment, kept between runs (by [`crate::compile()`] in `OUT_DIR`,
+//! by the `spawn` CLI in the user's cache folder) and keyed by a hash of everything the
+//! render depends on, so that a run renders again only what changed.
 //!
 //! A key covers:
 //!
-//! * the cache's format and the build script itself (spawn-build's version and the size and
-//!   modification time of the running executable, so a rebuilt spawn-build never reuses the
-//!   renders of the old one);
+//! * the cache's format and the program itself (spawn-build's version and the size and
+//!   modification time of the running executable, the build script or `spawn`, so a rebuilt
+//!   spawn-build never reuses the renders of the old one);
 //! * the content of `spawn.toml`;
 //! * the migration's name and the content of its `up.sql`;
 //! * the environment and the content of its variables file;
 //! * the components: the pin's root hash (a snapshot never changes), or for a render from the
 //!   working tree a hash of every file under `components/`.
 //!
-//! A render that drew random UUIDs is never cached: rendering it again gives other SQL. The
-//! analysis is not cached either (it is quick, and its problems are reported every run). A
+//! A render that drew random UUIDs is never cached: rendering it again gives other SQL. A
+//! render's analysis and checksums are kept with it once it analysed without a problem (a
+//! long history lexed again every run costs more than its render); a render whose analysis
+//! failed is analysed again, so its problems are reported every run. A
 //! hit still reads and verifies the pinned objects the render read (see
 //! [`crate::project::Project`]), so a corrupted pin store fails the build as before. A
 //! missing, unreadable or outdated cache file is an empty cache: the cache can make a build
 //! faster, never fail or change it.
+//!
+//! The file is binary ([`postcard`]), followed by a checksum of its bytes: it holds every
+//! migration's rendered SQL, tens of megabytes in a long history, which JSON escaped line by
+//! line and parsed several times slower. A file that is cut short or damaged is an empty
+//! cache. A run that reused every record and dropped none leaves the file as it is.
 
 use std::collections::{BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
@@ -26,13 +34,15 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::analyze::Analysis;
 use crate::error::BuildError;
 use crate::render::Rendered;
 
-/// The file in `OUT_DIR`.
-const FILE_NAME: &str = "spawn_render_cache.json";
-/// Bumped whenever [`Record`] or the key changes meaning.
-const FORMAT: u32 = 1;
+/// The file in the cache's folder.
+const FILE_NAME: &str = "spawn_render_cache.bin";
+/// Bumped whenever [`Record`] (the analysis in it included), the key or the file's
+/// encoding changes meaning.
+const FORMAT: u32 = 2;
 
 #[derive(Serialize, Deserialize)]
 struct CacheFile {
@@ -40,13 +50,23 @@ struct CacheFile {
     records: HashMap<String, Record>,
 }
 
-/// One cached render: what [`Rendered`] holds, minus what is never cached.
+/// One cached render: what [`Rendered`] holds, minus what is never cached; and, once the
+/// render was analysed, its analysis and checksums (functions of its SQL alone).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Record {
     sql: String,
     origins: Vec<spawn_model::LineOrigin>,
     files_read: BTreeSet<PathBuf>,
     components_read: BTreeSet<String>,
+    analysed: Option<Analysed>,
+}
+
+/// What analysing a render's SQL gave: its analysis and checksums.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Analysed {
+    pub analysis: Analysis,
+    pub sha256: [u8; 32],
+    pub xxh3_128: [u8; 16],
 }
 
 impl Record {
@@ -56,6 +76,7 @@ impl Record {
             origins: rendered.origins.clone(),
             files_read: rendered.files_read.clone(),
             components_read: rendered.components_read.clone(),
+            analysed: None,
         }
     }
 
@@ -99,6 +120,9 @@ pub(crate) struct RenderCache {
     components: Option<Option<String>>,
     /// How many records this run reused.
     hits: usize,
+    /// Whether this run kept a record it rendered (else the file holds what it would write,
+    /// unless some records of the last run went unused).
+    rendered: bool,
 }
 
 impl RenderCache {
@@ -117,7 +141,7 @@ impl RenderCache {
         let file = dir.join(FILE_NAME);
         let previous = std::fs::read(&file)
             .ok()
-            .and_then(|bytes| serde_json::from_slice::<CacheFile>(&bytes).ok())
+            .and_then(|bytes| decode(&bytes))
             .filter(|cache| cache.format == FORMAT)
             .map(|cache| cache.records)
             .unwrap_or_default();
@@ -128,6 +152,7 @@ impl RenderCache {
             current: HashMap::new(),
             components: None,
             hits: 0,
+            rendered: false,
         })
     }
 
@@ -163,15 +188,29 @@ impl RenderCache {
             .or_else(|| self.previous.remove(key))
     }
 
-    /// Keeps `record` under `key` for the next run.
+    /// Keeps `record` (rendered by this run) under `key` for the next run.
     pub(crate) fn keep(&mut self, key: String, record: Record) {
+        self.rendered = true;
         self.current.insert(key, record);
     }
 
     /// Keeps `record`, taken with [`RenderCache::take`] and reused, under `key`.
     pub(crate) fn keep_reused(&mut self, key: String, record: Record) {
         self.hits += 1;
-        self.keep(key, record);
+        self.current.insert(key, record);
+    }
+
+    /// The analysis of the render kept under `key` by this run, if it was analysed.
+    pub(crate) fn analysed(&self, key: &str) -> Option<&Analysed> {
+        self.current.get(key)?.analysed.as_ref()
+    }
+
+    /// Keeps `analysed` with the render kept under `key` by this run.
+    pub(crate) fn keep_analysed(&mut self, key: &str, analysed: Analysed) {
+        if let Some(record) = self.current.get_mut(key) {
+            record.analysed = Some(analysed);
+            self.rendered = true;
+        }
     }
 
     /// How many records this run reused.
@@ -179,8 +218,12 @@ impl RenderCache {
         self.hits
     }
 
-    /// Writes the records this run used or made (the others are dropped), atomically.
+    /// Writes the records this run used or made (the others are dropped), atomically; when
+    /// that is what the file holds already (every record reused, none dropped), nothing.
     pub(crate) fn save(self) -> Result<(), BuildError> {
+        if !self.rendered && self.previous.is_empty() {
+            return Ok(());
+        }
         let io = |action, path: &Path| {
             let path = path.to_path_buf();
             move |source| BuildError::Io {
@@ -189,18 +232,43 @@ impl RenderCache {
                 source,
             }
         };
-        let bytes = serde_json::to_vec(&CacheFile {
+        let bytes = encode(&CacheFile {
             format: FORMAT,
             records: self.current,
         })
-        .map_err(|e| io("serializing the render cache into", &self.file)(e.into()))?;
+        .map_err(|e| {
+            io("serializing the render cache into", &self.file)(std::io::Error::other(e))
+        })?;
         if let Some(dir) = self.file.parent() {
             std::fs::create_dir_all(dir).map_err(io("creating", dir))?;
         }
-        let tmp = self.file.with_extension("json.tmp");
+        // A name of this process's own: two processes saving at once each rename a whole file.
+        let tmp = self
+            .file
+            .with_extension(format!("bin.{}.tmp", std::process::id()));
         std::fs::write(&tmp, bytes).map_err(io("writing", &tmp))?;
         std::fs::rename(&tmp, &self.file).map_err(io("writing", &self.file))
     }
+}
+
+/// The file's bytes: the records, then the XXH3-128 of their encoding (a check against
+/// damage, not tampering: the file is the user's own, and a 128-bit XXH3 reads tens of
+/// megabytes in a few milliseconds where SHA-256 takes tens).
+fn encode(cache: &CacheFile) -> Result<Vec<u8>, postcard::Error> {
+    let mut bytes = postcard::to_stdvec(cache)?;
+    let digest = xxhash_rust::xxh3::xxh3_128(&bytes).to_le_bytes();
+    bytes.extend_from_slice(&digest);
+    Ok(bytes)
+}
+
+/// The records of a file written by [`encode`]; `None` when it is cut short, damaged or of
+/// another encoding (the cache's SQL is applied to databases: a damaged file is never read).
+fn decode(bytes: &[u8]) -> Option<CacheFile> {
+    let (payload, digest) = bytes.split_at_checked(bytes.len().checked_sub(16)?)?;
+    if xxhash_rust::xxh3::xxh3_128(payload).to_le_bytes() != digest {
+        return None;
+    }
+    postcard::from_bytes(payload).ok()
 }
 
 /// The size and modification time of the running executable (the build script), which
@@ -308,9 +376,90 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let spawn_toml = dir.path().join("spawn.toml");
         std::fs::write(&spawn_toml, "").expect("write");
-        std::fs::write(dir.path().join(FILE_NAME), "{ not json").expect("write");
+        std::fs::write(dir.path().join(FILE_NAME), "not postcard").expect("write");
         let cache = RenderCache::open(dir.path(), &spawn_toml).expect("cache");
         assert!(cache.previous.is_empty());
+    }
+
+    #[test]
+    fn a_cache_file_altered_or_cut_short_is_an_empty_cache() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spawn_toml = dir.path().join("spawn.toml");
+        std::fs::write(&spawn_toml, "").expect("write");
+        let mut cache = RenderCache::open(dir.path(), &spawn_toml).expect("cache");
+        let key = cache.key(&inputs(b"SELECT 1;", "pin:x"));
+        let rendered = Rendered {
+            sql: "SELECT 1;".into(),
+            origins: Vec::new(),
+            files_read: BTreeSet::new(),
+            components_read: BTreeSet::new(),
+            random: false,
+            undefined: Vec::new(),
+        };
+        cache.keep(key.clone(), Record::of(&rendered));
+        cache.save().expect("save");
+        let file = dir.path().join(FILE_NAME);
+        let saved = std::fs::read(&file).expect("read");
+        let reopened = RenderCache::open(dir.path(), &spawn_toml).expect("cache");
+        assert!(
+            reopened.previous.contains_key(&key),
+            "the file as written is read"
+        );
+        assert_eq!(
+            std::fs::read_dir(dir.path()).expect("list").count(),
+            2,
+            "spawn.toml and the cache file, no temporary file left"
+        );
+
+        // The SQL `SELECT 1;` changed to `SELECT 2;` in place: same length, still decodes.
+        let at = saved
+            .windows(9)
+            .position(|w| w == b"SELECT 1;")
+            .expect("the SQL is in the file");
+        let mut altered = saved.clone();
+        altered[at + 7] = b'2';
+        assert!(postcard::from_bytes::<CacheFile>(&altered[..altered.len() - 16]).is_ok());
+        for bytes in [
+            &altered[..],
+            &saved[..saved.len() - 1],
+            &saved[..10],
+            &[][..],
+        ] {
+            std::fs::write(&file, bytes).expect("write");
+            let cache = RenderCache::open(dir.path(), &spawn_toml).expect("cache");
+            assert!(
+                cache.previous.is_empty(),
+                "{} bytes read as records",
+                bytes.len()
+            );
+        }
+    }
+
+    #[test]
+    fn a_run_that_reused_everything_leaves_the_file_alone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spawn_toml = dir.path().join("spawn.toml");
+        std::fs::write(&spawn_toml, "").expect("write");
+        let mut cache = RenderCache::open(dir.path(), &spawn_toml).expect("cache");
+        let key = cache.key(&inputs(b"SELECT 1;", "pin:x"));
+        let rendered = Rendered {
+            sql: "SELECT 1;".into(),
+            origins: Vec::new(),
+            files_read: BTreeSet::new(),
+            components_read: BTreeSet::new(),
+            random: false,
+            undefined: Vec::new(),
+        };
+        cache.keep(key.clone(), Record::of(&rendered));
+        cache.save().expect("save");
+        let file = dir.path().join(FILE_NAME);
+        // A file the next run would rewrite if it saved: replaced by other bytes, it shows.
+        let mut cache = RenderCache::open(dir.path(), &spawn_toml).expect("cache");
+        let record = cache.take(&key).expect("a hit");
+        cache.keep_reused(key, record);
+        std::fs::write(&file, "marker").expect("write");
+        cache.save().expect("save");
+        assert_eq!(std::fs::read(&file).expect("read"), b"marker");
     }
 
     #[test]

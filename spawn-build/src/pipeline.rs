@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use crate::analyze;
-use crate::cache::{self, KeyInputs, Record, RenderCache};
+use crate::cache::{self, Analysed, KeyInputs, Record, RenderCache};
 use crate::checksum;
 use crate::error::BuildError;
 use crate::layout::{self, MigrationDir};
@@ -486,11 +486,7 @@ impl Project {
         let mut renders = Vec::new();
         for vars in environments {
             let compiled = self
-                .render_cached(m, choice.render_from.as_ref(), vars)
-                .and_then(|rendered| {
-                    out.note_undefined(&m.name, &vars.environment, &rendered.undefined);
-                    analysed(m, &vars.environment, rendered)
-                })
+                .render_analysed(m, choice.render_from.as_ref(), vars, out)
                 .and_then(|mut render| {
                     render.down = self.render_down(m, choice.render_from.as_ref(), vars)?;
                     render.tenant = self
@@ -715,11 +711,63 @@ impl Project {
         pin: Option<&ObjectHash>,
         vars: &EnvVariables,
     ) -> Result<Rendered, BuildError> {
+        let key = self.cache_key(m, pin, vars);
+        self.render_keyed(m, pin, vars, key)
+    }
+
+    /// [`Project::render_cached`] and [`analysed`]: the analysis and checksums of a render
+    /// taken from the cache come with it when they were kept; those of a render just made
+    /// (or of a record kept without them) are kept with it.
+    fn render_analysed(
+        &mut self,
+        m: &MigrationDir,
+        pin: Option<&ObjectHash>,
+        vars: &EnvVariables,
+        out: &mut Renders,
+    ) -> Result<CompiledRender, BuildError> {
+        let key = self.cache_key(m, pin, vars);
+        let rendered = self.render_keyed(m, pin, vars, key.clone())?;
+        out.note_undefined(&m.name, &vars.environment, &rendered.undefined);
+        let (Some(key), Some(cache)) = (key, self.cache.as_mut()) else {
+            return analysed(m, &vars.environment, rendered);
+        };
+        if let Some(known) = cache.analysed(&key) {
+            return Ok(CompiledRender {
+                environment: vars.environment.clone(),
+                sha256: known.sha256,
+                xxh3_128: known.xxh3_128,
+                analysis: known.analysis.clone(),
+                sql: rendered.sql,
+                origins: rendered.origins,
+                down: None,
+                repeatable: false,
+                tenant: None,
+            });
+        }
+        let compiled = analysed(m, &vars.environment, rendered)?;
+        cache.keep_analysed(
+            &key,
+            Analysed {
+                analysis: compiled.analysis.clone(),
+                sha256: compiled.sha256,
+                xxh3_128: compiled.xxh3_128,
+            },
+        );
+        Ok(compiled)
+    }
+
+    /// [`Project::render_cached`] with the cache key of its inputs (`None`: not cached).
+    fn render_keyed(
+        &mut self,
+        m: &MigrationDir,
+        pin: Option<&ObjectHash>,
+        vars: &EnvVariables,
+        key: Option<String>,
+    ) -> Result<Rendered, BuildError> {
         let components = match pin {
             Some(root) => ComponentSource::Pinned(self.snapshot(&m.name, root)?),
             None => ComponentSource::Directory(self.layout.components_dir()),
         };
-        let key = self.cache_key(m, pin, vars);
         if let Some(key) = &key {
             if let Some(rendered) = self.cached(m, key, &components)? {
                 return Ok(rendered);

@@ -62,9 +62,9 @@ impl Project {
         let uncached = self.compile_into(fresh.path(), auto_pin);
         assert_eq!(uncached.reused, 0);
         assert_eq!(
-            read_sql(&compiled.migrations),
-            read_sql(&uncached.migrations),
-            "the cache changed what is embedded"
+            compiled_parts(&compiled.migrations),
+            compiled_parts(&uncached.migrations),
+            "the cache changed what is embedded (SQL, checksums or analysis)"
         );
     }
 }
@@ -81,13 +81,28 @@ fn template(i: usize, comment: &str) -> String {
     )
 }
 
-fn read_sql(migrations: &[spawn_build::project::CompiledMigration]) -> Vec<(String, String)> {
+/// Each render's name and environment, SQL, checksums and analysis.
+type Parts = (
+    String,
+    String,
+    [u8; 32],
+    [u8; 16],
+    spawn_build::analyze::Analysis,
+);
+
+fn compiled_parts(migrations: &[spawn_build::project::CompiledMigration]) -> Vec<Parts> {
     migrations
         .iter()
         .flat_map(|m| {
-            m.renders
-                .iter()
-                .map(|r| (format!("{} {}", m.name, r.environment), r.sql.clone()))
+            m.renders.iter().map(|r| {
+                (
+                    format!("{} {}", m.name, r.environment),
+                    r.sql.clone(),
+                    r.sha256,
+                    r.xxh3_128,
+                    r.analysis.clone(),
+                )
+            })
         })
         .collect()
 }
@@ -176,4 +191,29 @@ fn a_cached_render_still_checks_the_pinned_objects_it_read() {
     assert!(err.contains("is corrupt"), "{err}");
     assert_eq!(err.matches("is corrupt").count(), 1, "{err}");
     assert!(err.contains("pinned by 2 migrations"), "{err}");
+}
+
+#[test]
+fn a_render_whose_analysis_fails_is_analysed_and_reported_again() {
+    let p = Project::new(2);
+    p.write(&up_sql(1), "SELECT 'never closed;\n");
+    let compile = || {
+        Config::new()
+            .spawn_toml(p.dir.path().join("spawn.toml"))
+            .out_dir(p.out())
+            .cargo_output(false)
+            .locked(false)
+            .auto_pin(false)
+            .compile()
+            .expect_err("the unterminated string fails the build")
+            .to_string()
+    };
+    let first = compile();
+    assert!(first.contains("unterminated string"), "{first}");
+    assert!(first.contains("m1"), "names the migration: {first}");
+    assert_eq!(compile(), first, "the second run reports the same problem");
+    p.write(&up_sql(1), "SELECT 'closed';\n");
+    let fixed = p.compile(false);
+    assert_eq!(fixed.reused, 2, "migration 0 in both environments");
+    p.assert_same_as_uncached(&fixed, false);
 }

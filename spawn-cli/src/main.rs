@@ -15,6 +15,7 @@ mod phases;
 mod project;
 mod prompt;
 mod renames;
+mod render_cache;
 mod schema_dir;
 mod scratch;
 mod target;

@@ -146,7 +146,7 @@ impl ModelCache {
 }
 
 /// `$SPAWN_CACHE_DIR` (empty: no cache), else the user's cache folder + `spawn`.
-fn cache_dir() -> Option<PathBuf> {
+pub fn cache_dir() -> Option<PathBuf> {
     cache_dir_from(std::env::var_os(CACHE_DIR_VARIABLE))
 }
 

@@ -125,7 +125,8 @@ pub fn render_with_tenant_parts(
 }
 
 /// [`render_all`] as the renders and analyses of spawn-build (for [`into_migrations`] and
-/// the hazards report alike).
+/// the hazards report alike). Unchanged renders come from the project's render cache
+/// ([`crate::render_cache`]), which keeps this run's for the next.
 pub fn render_compiled(
     proj: &mut CliProject,
     environment: &str,
@@ -134,7 +135,14 @@ pub fn render_compiled(
 ) -> Result<Vec<CompiledMigration>> {
     let options = RenderOptions::new(policy, [environment])
         .variables(VariablesSource::File(variables.map(Path::to_path_buf)));
+    crate::render_cache::open(proj);
     let mut renders = proj.project.render_all(&options);
+    tracing::debug!(
+        migrations = renders.migrations.len(),
+        reused = renders.reused,
+        "rendered"
+    );
+    crate::render_cache::save(proj);
     renders
         .problems
         .hint_unpinned("or pass --no-pin to render them from the working tree");

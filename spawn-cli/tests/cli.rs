@@ -780,6 +780,68 @@ fn target_spawn_target_and_quiet() {
 
 // ---------------------------------------------------------------- against PostgreSQL
 
+/// `spawn -v migration status --json` in `dir` against `url`, with its caches in `cache`
+/// (empty: no cache): the status, and the log on stderr.
+fn logged_status(dir: &Path, url: &str, cache: &Path) -> (serde_json::Value, String) {
+    let out = spawn()
+        .current_dir(dir)
+        .env("SPAWN_TEST_URL", url)
+        .env("SPAWN_CACHE_DIR", cache)
+        .args(["-v", "migration", "status", "--json"])
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{err}");
+    let status = serde_json::from_slice(&out.stdout).expect("status --json is JSON");
+    (status, err)
+}
+
+#[tokio::test]
+async fn renders_are_kept_between_commands_and_a_changed_input_is_rendered_again() {
+    let db = TestDb::new("cli_render_cache").await;
+    let p = project("app");
+    let dir = p.path();
+    let cache = tempfile::tempdir().expect("cache folder");
+    let (first, err) = logged_status(dir, &db.url, cache.path());
+    assert!(err.contains("reused=0"), "{err}");
+    let (again, err) = logged_status(dir, &db.url, cache.path());
+    assert!(err.contains("migrations=3 reused=3"), "{err}");
+    assert_eq!(again, first);
+    // One folder for the project, holding the cache file.
+    let folders: Vec<PathBuf> = std::fs::read_dir(cache.path().join("renders"))
+        .expect("renders folder")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(folders.len(), 1, "{folders:?}");
+    let file = folders[0].join("spawn_render_cache.bin");
+    assert!(file.is_file(), "{file:?}");
+
+    // An applied migration edited: rendered again, and reported as changed, exactly as
+    // without the cache.
+    spawn()
+        .current_dir(dir)
+        .env("SPAWN_TEST_URL", &db.url)
+        .env("SPAWN_CACHE_DIR", cache.path())
+        .args(["migration", "apply", "--yes"])
+        .assert()
+        .success();
+    let up = dir.join("db/migrations/20250101000000-create-people/up.sql");
+    let text = std::fs::read_to_string(&up).expect("up.sql");
+    std::fs::write(&up, format!("{text}\n-- edited after it was applied\n")).expect("edit");
+    let (edited, err) = logged_status(dir, &db.url, cache.path());
+    assert!(err.contains("migrations=3 reused=2"), "{err}");
+    let (uncached, err) = logged_status(dir, &db.url, Path::new(""));
+    assert!(err.contains("reused=0"), "{err}");
+    assert_eq!(edited, uncached);
+    assert_ne!(edited["migrations"][0], again["migrations"][0], "{edited}");
+
+    // A damaged cache file is an empty cache: the same status.
+    std::fs::write(&file, b"damaged").expect("damage");
+    let (damaged, err) = logged_status(dir, &db.url, cache.path());
+    assert!(err.contains("reused=0"), "{err}");
+    assert_eq!(damaged, uncached);
+}
+
 #[tokio::test]
 async fn apply_status_and_their_refusals() {
     let db = TestDb::new("cli_apply").await;

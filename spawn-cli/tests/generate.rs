@@ -891,12 +891,15 @@ fn run_cached(project: &Path, cache: &Path, args: &[&str]) -> (i32, String, Stri
     )
 }
 
-/// The files of the model cache folder `cache`, by name.
+/// The files of the model cache folder `cache`, by name (not its folders: the render
+/// cache's is there too).
 fn cache_files(cache: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(cache)
         .map(|entries| {
             entries
-                .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+                .map(|e| e.expect("entry"))
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                .map(|e| e.file_name().to_string_lossy().into_owned())
                 .collect()
         })
         .unwrap_or_default();

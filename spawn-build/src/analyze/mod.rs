@@ -56,7 +56,7 @@ pub use recovery::recovery_of;
 pub use spawn_model::{Recovery, Statement, TransactionMode};
 
 /// What the runtime needs to know to execute a migration.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Analysis {
     pub mode: TransactionMode,
     /// Byte range of the part to execute: the whole SQL (after a byte-order mark, if any),
