@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context, Result};
 use spawn_build::layout::MigrationDir;
-use spawn_build::project::{CompiledMigration, PinPolicy, Project, RenderOptions, VariablesSource};
+use spawn_build::project::{
+    CompiledMigration, PinPolicy, Project, RenderOptions, Renders, VariablesSource,
+};
 use spawn_runtime::Migration;
 
 /// An opened project.
@@ -135,8 +137,19 @@ pub fn render_compiled(
 ) -> Result<Vec<CompiledMigration>> {
     let options = RenderOptions::new(policy, [environment])
         .variables(VariablesSource::File(variables.map(Path::to_path_buf)));
+    let mut renders = render_all_cached(proj, &options);
+    renders
+        .problems
+        .hint_unpinned("or pass --no-pin to render them from the working tree");
+    renders.problems.into_result().map_err(|e| anyhow!("{e}"))?;
+    Ok(renders.migrations)
+}
+
+/// `Project::render_all`, with unchanged renders taken from the project's render cache
+/// ([`crate::render_cache`]), which keeps this run's for the next.
+pub fn render_all_cached(proj: &mut CliProject, options: &RenderOptions) -> Renders {
     crate::render_cache::open(proj);
-    let mut renders = proj.project.render_all(&options);
+    let renders = proj.project.render_all(options);
     tracing::debug!(
         migrations = renders.migrations.len(),
         reused = renders.reused,
@@ -144,10 +157,6 @@ pub fn render_compiled(
     );
     crate::render_cache::save(proj);
     renders
-        .problems
-        .hint_unpinned("or pass --no-pin to render them from the working tree");
-    renders.problems.into_result().map_err(|e| anyhow!("{e}"))?;
-    Ok(renders.migrations)
 }
 
 /// [`render_compiled`] of only the migrations named `names`.

@@ -215,7 +215,7 @@ async fn database_step(
     let target = ctx.target(&proj, args.variables.as_deref())?;
     let options = RenderOptions::new(PinPolicy::WorkingTreeIfUnpinned, [&target.environment])
         .variables(VariablesSource::File(target.variables.clone()));
-    let renders = proj.project.render_all(&options);
+    let renders = crate::project::render_all_cached(&mut proj, &options);
     let unpinned = renders.unpinned.clone();
     renders
         .problems

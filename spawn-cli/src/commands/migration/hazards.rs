@@ -40,7 +40,7 @@ pub fn run(ctx: &CommandContext<'_>, options: &Options<'_>) -> CmdResult {
     let target = ctx.target(&proj, options.variables)?;
     let render = RenderOptions::new(PinPolicy::WorkingTreeIfUnpinned, [&target.environment])
         .variables(VariablesSource::File(target.variables.clone()));
-    let renders = proj.project.render_all(&render);
+    let renders = crate::project::render_all_cached(&mut proj, &render);
     renders
         .problems
         .into_result()
