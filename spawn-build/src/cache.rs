@@ -123,6 +123,8 @@ pub(crate) struct RenderCache {
     /// Whether this run kept a record it rendered (else the file holds what it would write,
     /// unless some records of the last run went unused).
     rendered: bool,
+    /// Whether this run rendered only some migrations: the records it did not use are kept.
+    partial: bool,
 }
 
 impl RenderCache {
@@ -153,6 +155,7 @@ impl RenderCache {
             components: None,
             hits: 0,
             rendered: false,
+            partial: false,
         })
     }
 
@@ -213,16 +216,28 @@ impl RenderCache {
         }
     }
 
+    /// This run renders only some migrations: [`RenderCache::save`] keeps the records of
+    /// the others.
+    pub(crate) fn partial(&mut self) {
+        self.partial = true;
+    }
+
     /// How many records this run reused.
     pub(crate) fn hits(&self) -> usize {
         self.hits
     }
 
-    /// Writes the records this run used or made (the others are dropped), atomically; when
-    /// that is what the file holds already (every record reused, none dropped), nothing.
-    pub(crate) fn save(self) -> Result<(), BuildError> {
-        if !self.rendered && self.previous.is_empty() {
+    /// Writes the records this run used or made (the others are dropped, unless the run was
+    /// [partial](RenderCache::partial)), atomically; when that is what the file holds already
+    /// (every record reused, none dropped), nothing.
+    pub(crate) fn save(mut self) -> Result<(), BuildError> {
+        if !self.rendered && (self.partial || self.previous.is_empty()) {
             return Ok(());
+        }
+        if self.partial {
+            for (key, record) in std::mem::take(&mut self.previous) {
+                self.current.entry(key).or_insert(record);
+            }
         }
         let io = |action, path: &Path| {
             let path = path.to_path_buf();
@@ -433,6 +448,38 @@ mod tests {
                 bytes.len()
             );
         }
+    }
+
+    #[test]
+    fn a_partial_run_keeps_the_records_it_did_not_use() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spawn_toml = dir.path().join("spawn.toml");
+        std::fs::write(&spawn_toml, "").expect("write");
+        let record = |sql: &str| {
+            Record::of(&Rendered {
+                sql: sql.into(),
+                origins: Vec::new(),
+                files_read: BTreeSet::new(),
+                components_read: BTreeSet::new(),
+                random: false,
+                undefined: Vec::new(),
+            })
+        };
+        let mut cache = RenderCache::open(dir.path(), &spawn_toml).expect("cache");
+        let one = cache.key(&inputs(b"SELECT 1;", "pin:x"));
+        cache.keep(one.clone(), record("SELECT 1;"));
+        cache.save().expect("save");
+        let mut cache = RenderCache::open(dir.path(), &spawn_toml).expect("cache");
+        cache.partial();
+        let two = cache.key(&inputs(b"SELECT 2;", "pin:x"));
+        cache.keep(two.clone(), record("SELECT 2;"));
+        cache.save().expect("save");
+        let mut cache = RenderCache::open(dir.path(), &spawn_toml).expect("cache");
+        assert!(
+            cache.take(&one).is_some(),
+            "kept though this run did not use it"
+        );
+        assert!(cache.take(&two).is_some(), "kept: this run made it");
     }
 
     #[test]

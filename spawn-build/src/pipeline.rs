@@ -433,6 +433,9 @@ impl Project {
         };
         let environments =
             self.env_variables(&options.environments, &options.variables, &mut out.problems);
+        if let (Some(cache), Some(_)) = (self.cache.as_mut(), &options.only) {
+            cache.partial();
+        }
         let hits = |project: &Self| project.cache.as_ref().map_or(0, RenderCache::hits);
         let hits_before = hits(self);
         let now = layout::timestamp(SystemTime::now());

@@ -993,6 +993,29 @@ async fn the_model_cache_stands_for_the_template_and_another_state_is_never_read
 }
 
 #[tokio::test]
+async fn the_next_command_takes_the_generated_migration_from_the_render_cache() {
+    let target = TestDb::new("gen_rcache_t").await;
+    let b = TestDb::new("gen_rcache_b").await;
+    sqlx::raw_sql("CREATE TABLE t (id int); CREATE TABLE u (id int);")
+        .execute(&b.pool)
+        .await
+        .expect("b");
+    let p = project(&target, Some("CREATE TABLE t (id int);"));
+    let cache = tempfile::tempdir().expect("cache folder");
+    let (code, out, err) = run_cached(
+        p.path(),
+        cache.path(),
+        &["migration", "generate", "add_u", "--from-db", &b.url],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    // Rendered from its pin beside the re-check, into the cache: nothing to render again.
+    let (code, out, err) = run_cached(p.path(), cache.path(), &["migration", "status"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(err.contains("migrations=2 reused=2"), "{err}");
+    assert!(out.contains("add_u"), "{out}");
+}
+
+#[tokio::test]
 async fn a_cache_folder_that_cannot_be_written_changes_nothing() {
     let target = TestDb::new("gen_nocache_t").await;
     let b = TestDb::new("gen_nocache_b").await;

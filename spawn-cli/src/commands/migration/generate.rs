@@ -20,7 +20,7 @@ use std::time::Instant;
 
 use anyhow::{anyhow, Context};
 use serde_json::json;
-use spawn_build::project::{PinPolicy, RenderOptions};
+use spawn_build::project::{PinPolicy, RenderOptions, VariablesSource};
 use spawn_runtime::testing::TestingError;
 use spawn_runtime::Migration;
 use spawn_schema::{inspect, Action, PlannedStatement, Schema};
@@ -380,8 +380,11 @@ async fn generate(
     let pinning = {
         let environments = pin_environments(ctx, proj);
         let names = names.clone();
+        let (environment, variables) = (target.environment.clone(), target.variables.clone());
         Task(tokio::task::spawn_blocking(move || {
-            pin(&mut project, &names, environments)
+            pin(&mut project, &names, environments)?;
+            cache_pinned_renders(&mut project, &environment, variables.as_deref(), &names);
+            Ok(())
         }))
     };
     let advancing = async {
@@ -673,6 +676,25 @@ fn pin(proj: &mut CliProject, names: &[String], environments: Vec<String>) -> an
         );
     }
     Ok(())
+}
+
+/// Renders the migrations `names`, just pinned, from their pins into the render cache, so
+/// that the next command takes them from there instead of rendering them again (this one
+/// rendered them from the working tree, under another key). Done beside the re-check's apply,
+/// on the core the server leaves free; a problem is only logged (pinning rendered them).
+fn cache_pinned_renders(
+    proj: &mut CliProject,
+    environment: &str,
+    variables: Option<&Path>,
+    names: &[String],
+) {
+    let options = RenderOptions::new(PinPolicy::Require, [environment])
+        .variables(VariablesSource::File(variables.map(Path::to_path_buf)))
+        .only(names.iter().cloned());
+    let renders = crate::project::render_all_cached(proj, &options);
+    if let Err(error) = renders.problems.into_result() {
+        tracing::debug!(%error, "rendering the new migrations from their pins");
+    }
 }
 
 /// Applies the new migrations (`new`, after the `rendered` ones; `next_fingerprint`: all
