@@ -187,7 +187,7 @@ pub fn project_hazards(
             }
             unused_allows.extend(unused.unwrap_or_default());
         }
-        scanner.migration(&first.sql, &first.analysis);
+        scanner.learn(&first.sql, &first.analysis);
     }
     ProjectHazards {
         findings: out,

@@ -10,7 +10,7 @@ use super::tokens::Tokens;
 use super::types::ColumnType;
 
 /// A `CHECK (column IS NOT NULL)` constraint.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct NotNullCheck {
     table: String,
     column: String,
@@ -19,7 +19,7 @@ struct NotNullCheck {
 
 /// Column types and not-null checks, by table (names as PostgreSQL folds them, without
 /// schema).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Catalog {
     columns: HashMap<String, HashMap<String, ColumnType>>,
     checks: HashMap<String, NotNullCheck>,

@@ -8,10 +8,17 @@ use super::*;
 /// separates migrations (what the earlier ones created is not new in the later ones).
 fn last(sql: &str) -> Vec<&'static str> {
     let mut scanner = Scanner::new();
+    let mut migrations = sql.split("\n---\n").peekable();
     let mut findings = Vec::new();
     let mut count = 0;
-    for migration in sql.split("\n---\n") {
+    while let Some(migration) = migrations.next() {
         let migration = format!("-- spawn:lock-timeout 1s\n{migration}");
+        if migrations.peek().is_some() {
+            // The earlier migrations are learned, as a project's history is.
+            let scan = statements::scan(&migration, 0);
+            scanner.learn_statements(&migration, scan.statements.iter().map(|s| (s.start, s.end)));
+            continue;
+        }
         findings = scanner.sql(&migration);
         count = statements::scan(&migration, 0).statements.len();
     }
@@ -626,4 +633,71 @@ fn allow_comments_that_accept_nothing_are_reported() {
             },
         ]
     );
+}
+
+/// What learning a migration remembers is what classifying it does, for every kind of
+/// statement that changes it and for look-alikes that must not.
+#[test]
+fn learning_a_migration_remembers_what_classifying_it_does() {
+    let migrations = [
+        "CREATE TABLE a (id int PRIMARY KEY, name varchar(20), CONSTRAINT name_nn CHECK (name IS NOT NULL));\n\
+         create unlogged table b (n numeric(10,2) CHECK (n IS NOT NULL) NOT VALID);\n\
+         CREATE TABLE p (at date) PARTITION BY RANGE (at);\n\
+         CREATE OR REPLACE FUNCTION f() RETURNS void LANGUAGE sql AS $$ ALTER TABLE a DROP COLUMN id $$;\n\
+         CREATE VIEW v AS SELECT 1 AS x;",
+        "ALTER TABLE a ADD COLUMN extra text, ALTER COLUMN name TYPE varchar(40);\n\
+         ALTER TABLE b VALIDATE CONSTRAINT b_n_check;\n\
+         alter table a rename column extra to more;\n\
+         ALTER /* a comment */ TABLE b ADD COLUMN c int;\n\
+         ALTER\tTABLE\na ADD CONSTRAINT more_nn CHECK (more IS NOT NULL) NOT VALID;\n\
+         ALTER INDEX a_pkey RENAME TO a_key;\n\
+         COMMENT ON TABLE a IS 'ALTER TABLE a DROP COLUMN name';",
+        "ALTER TABLE a RENAME TO a2;\n\
+         CREATE TEMP TABLE t (x int);\n\
+         CREATE MATERIALIZED VIEW m AS SELECT 1 AS y;\n\
+         DROP TABLE b;\n\
+         DROP VIEW v;\n\
+         WITH gone AS (DELETE FROM a2 RETURNING *) SELECT count(*) FROM gone;\n\
+         ALTER TABLE a2 DROP COLUMN name;",
+    ];
+    let (mut classifying, mut learning) = (Scanner::new(), Scanner::new());
+    for (i, sql) in migrations.iter().enumerate() {
+        let analysis = crate::analyze::analyze(sql).expect("analyses");
+        classifying.migration(sql, &analysis);
+        learning.learn(sql, &analysis);
+        assert_eq!(learning.catalog, classifying.catalog, "after migration {i}");
+    }
+    assert!(learning.catalog.column("a2", "more").is_some());
+    assert!(learning.catalog.column("a2", "name").is_none());
+    assert!(learning.catalog.is_partitioned("p"));
+}
+
+#[test]
+fn statements_that_may_change_what_is_remembered() {
+    for sql in [
+        "CREATE TABLE a (id int)",
+        "create or replace global temporary table a (id int)",
+        "CREATE MATERIALIZED VIEW m AS SELECT 1",
+        "ALTER TABLE a ADD COLUMN b int",
+        "DROP TABLE a",
+        "ALTER /* why */ TABLE a ADD COLUMN b int",
+        "CREATE \"TABLE\" x",
+        "/* a comment first */ ALTER TABLE a",
+    ] {
+        assert!(may_change_catalog(sql), "{sql}");
+    }
+    for sql in [
+        "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'ALTER TABLE a DROP COLUMN b'",
+        "CREATE OR REPLACE VIEW v AS SELECT 1",
+        "CREATE UNIQUE INDEX i ON a (b)",
+        "CREATE FOREIGN TABLE f (x int) SERVER s",
+        "ALTER INDEX i RENAME TO j",
+        "DROP VIEW v",
+        "COMMENT ON TABLE a IS 'x'",
+        "INSERT INTO a VALUES (1)",
+        "WITH x AS (DELETE FROM a RETURNING *) SELECT 1",
+        "",
+    ] {
+        assert!(!may_change_catalog(sql), "{sql}");
+    }
 }
