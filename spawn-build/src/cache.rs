@@ -335,6 +335,31 @@ fn field(hasher: &mut Sha256, bytes: &[u8]) {
 mod tests {
     use super::*;
 
+    /// A cache folder (with its spawn.toml) whose file holds one record, of `SELECT 1;`:
+    /// the folder, the spawn.toml and the record's key.
+    fn saved_with_one_record() -> (tempfile::TempDir, PathBuf, String) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spawn_toml = dir.path().join("spawn.toml");
+        std::fs::write(&spawn_toml, "").expect("write");
+        let mut cache = RenderCache::open(dir.path(), &spawn_toml).expect("cache");
+        let key = cache.key(&inputs(b"SELECT 1;", "pin:x"));
+        cache.keep(key.clone(), Record::of(&rendered("SELECT 1;")));
+        cache.save().expect("save");
+        (dir, spawn_toml, key)
+    }
+
+    /// A render of `sql` by its `up.sql` alone.
+    fn rendered(sql: &str) -> Rendered {
+        Rendered {
+            sql: sql.into(),
+            origins: Vec::new(),
+            files_read: BTreeSet::new(),
+            components_read: BTreeSet::new(),
+            random: false,
+            undefined: Vec::new(),
+        }
+    }
+
     fn inputs<'a>(up_sql: &'a [u8], components: &'a str) -> KeyInputs<'a> {
         KeyInputs {
             migration: "m",
@@ -398,21 +423,7 @@ mod tests {
 
     #[test]
     fn a_cache_file_altered_or_cut_short_is_an_empty_cache() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let spawn_toml = dir.path().join("spawn.toml");
-        std::fs::write(&spawn_toml, "").expect("write");
-        let mut cache = RenderCache::open(dir.path(), &spawn_toml).expect("cache");
-        let key = cache.key(&inputs(b"SELECT 1;", "pin:x"));
-        let rendered = Rendered {
-            sql: "SELECT 1;".into(),
-            origins: Vec::new(),
-            files_read: BTreeSet::new(),
-            components_read: BTreeSet::new(),
-            random: false,
-            undefined: Vec::new(),
-        };
-        cache.keep(key.clone(), Record::of(&rendered));
-        cache.save().expect("save");
+        let (dir, spawn_toml, key) = saved_with_one_record();
         let file = dir.path().join(FILE_NAME);
         let saved = std::fs::read(&file).expect("read");
         let reopened = RenderCache::open(dir.path(), &spawn_toml).expect("cache");
@@ -455,24 +466,14 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let spawn_toml = dir.path().join("spawn.toml");
         std::fs::write(&spawn_toml, "").expect("write");
-        let record = |sql: &str| {
-            Record::of(&Rendered {
-                sql: sql.into(),
-                origins: Vec::new(),
-                files_read: BTreeSet::new(),
-                components_read: BTreeSet::new(),
-                random: false,
-                undefined: Vec::new(),
-            })
-        };
         let mut cache = RenderCache::open(dir.path(), &spawn_toml).expect("cache");
         let one = cache.key(&inputs(b"SELECT 1;", "pin:x"));
-        cache.keep(one.clone(), record("SELECT 1;"));
+        cache.keep(one.clone(), Record::of(&rendered("SELECT 1;")));
         cache.save().expect("save");
         let mut cache = RenderCache::open(dir.path(), &spawn_toml).expect("cache");
         cache.partial();
         let two = cache.key(&inputs(b"SELECT 2;", "pin:x"));
-        cache.keep(two.clone(), record("SELECT 2;"));
+        cache.keep(two.clone(), Record::of(&rendered("SELECT 2;")));
         cache.save().expect("save");
         let mut cache = RenderCache::open(dir.path(), &spawn_toml).expect("cache");
         assert!(
@@ -484,21 +485,7 @@ mod tests {
 
     #[test]
     fn a_run_that_reused_everything_leaves_the_file_alone() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let spawn_toml = dir.path().join("spawn.toml");
-        std::fs::write(&spawn_toml, "").expect("write");
-        let mut cache = RenderCache::open(dir.path(), &spawn_toml).expect("cache");
-        let key = cache.key(&inputs(b"SELECT 1;", "pin:x"));
-        let rendered = Rendered {
-            sql: "SELECT 1;".into(),
-            origins: Vec::new(),
-            files_read: BTreeSet::new(),
-            components_read: BTreeSet::new(),
-            random: false,
-            undefined: Vec::new(),
-        };
-        cache.keep(key.clone(), Record::of(&rendered));
-        cache.save().expect("save");
+        let (dir, spawn_toml, key) = saved_with_one_record();
         let file = dir.path().join(FILE_NAME);
         // A file the next run would rewrite if it saved: replaced by other bytes, it shows.
         let mut cache = RenderCache::open(dir.path(), &spawn_toml).expect("cache");

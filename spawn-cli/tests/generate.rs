@@ -992,15 +992,22 @@ async fn the_model_cache_stands_for_the_template_and_another_state_is_never_read
     assert_eq!(migrations(p.path()).len(), 3);
 }
 
-#[tokio::test]
-async fn the_next_command_takes_the_generated_migration_from_the_render_cache() {
-    let target = TestDb::new("gen_rcache_t").await;
-    let b = TestDb::new("gen_rcache_b").await;
+/// A target, a project whose migration creates table `t` on it, and a database `b` with `t`
+/// and `u` (databases named `<prefix>_t` and `<prefix>_b`).
+async fn t_then_u(prefix: &str) -> (TestDb, TestDb, tempfile::TempDir) {
+    let target = TestDb::new(&format!("{prefix}_t")).await;
+    let b = TestDb::new(&format!("{prefix}_b")).await;
     sqlx::raw_sql("CREATE TABLE t (id int); CREATE TABLE u (id int);")
         .execute(&b.pool)
         .await
         .expect("b");
     let p = project(&target, Some("CREATE TABLE t (id int);"));
+    (target, b, p)
+}
+
+#[tokio::test]
+async fn the_next_command_takes_the_generated_migration_from_the_render_cache() {
+    let (_target, b, p) = t_then_u("gen_rcache").await;
     let cache = tempfile::tempdir().expect("cache folder");
     let (code, out, err) = run_cached(
         p.path(),
@@ -1017,13 +1024,7 @@ async fn the_next_command_takes_the_generated_migration_from_the_render_cache() 
 
 #[tokio::test]
 async fn a_cache_folder_that_cannot_be_written_changes_nothing() {
-    let target = TestDb::new("gen_nocache_t").await;
-    let b = TestDb::new("gen_nocache_b").await;
-    sqlx::raw_sql("CREATE TABLE t (id int); CREATE TABLE u (id int);")
-        .execute(&b.pool)
-        .await
-        .expect("b");
-    let p = project(&target, Some("CREATE TABLE t (id int);"));
+    let (_target, b, p) = t_then_u("gen_nocache").await;
     // A file where the folder should be.
     let blocker = tempfile::NamedTempFile::new().expect("file");
     let (code, out, err) = run_cached(
