@@ -840,6 +840,16 @@ async fn renders_are_kept_between_commands_and_a_changed_input_is_rendered_again
     let (damaged, err) = logged_status(dir, &db.url, cache.path());
     assert!(err.contains("reused=0"), "{err}");
     assert_eq!(damaged, uncached);
+    let (_, err) = logged_status(dir, &db.url, cache.path());
+    assert!(err.contains("reused=3"), "{err}");
+
+    // A folder others can write to is not used (its SQL would be applied).
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&folders[0], std::fs::Permissions::from_mode(0o777)).expect("chmod");
+    let (shared, err) = logged_status(dir, &db.url, cache.path());
+    assert!(err.contains("not this user's alone"), "{err}");
+    assert!(err.contains("reused=0"), "{err}");
+    assert_eq!(shared, uncached);
 }
 
 #[tokio::test]
