@@ -735,17 +735,7 @@ impl Project {
             return analysed(m, &vars.environment, rendered);
         };
         if let Some(known) = cache.analysed(&key) {
-            return Ok(CompiledRender {
-                environment: vars.environment.clone(),
-                sha256: known.sha256,
-                xxh3_128: known.xxh3_128,
-                analysis: known.analysis.clone(),
-                sql: rendered.sql,
-                origins: rendered.origins,
-                down: None,
-                repeatable: false,
-                tenant: None,
-            });
+            return Ok(compiled_render(&vars.environment, rendered, known.clone()));
         }
         let compiled = analysed(m, &vars.environment, rendered)?;
         cache.keep_analysed(
@@ -942,17 +932,28 @@ fn analysed_file(
         (file, analyze::RunsIn::EitherMode),
         &rendered,
     )?;
-    Ok(CompiledRender {
-        environment: environment.to_owned(),
+    let analysed = Analysed {
         sha256: checksum::sha256_normalized(&rendered.sql),
         xxh3_128: checksum::xxh3_128(&rendered.sql),
-        sql: rendered.sql,
         analysis,
+    };
+    Ok(compiled_render(environment, rendered, analysed))
+}
+
+/// `rendered` for `environment` with its analysis and checksums (no down part, tenant part or
+/// repeatable mark yet).
+fn compiled_render(environment: &str, rendered: Rendered, analysed: Analysed) -> CompiledRender {
+    CompiledRender {
+        environment: environment.to_owned(),
+        sha256: analysed.sha256,
+        xxh3_128: analysed.xxh3_128,
+        sql: rendered.sql,
+        analysis: analysed.analysis,
         origins: rendered.origins,
         down: None,
         repeatable: false,
         tenant: None,
-    })
+    }
 }
 
 #[cfg(test)]
