@@ -229,10 +229,10 @@ impl RenderCache {
 
     /// Writes the records this run used or made (the others are dropped, unless the run was
     /// [partial](RenderCache::partial)), atomically; when that is what the file holds already
-    /// (every record reused, none dropped), nothing.
-    pub(crate) fn save(mut self) -> Result<(), BuildError> {
+    /// (every record reused, none dropped), nothing. Whether it wrote the file.
+    pub(crate) fn save(mut self) -> Result<bool, BuildError> {
         if !self.rendered && (self.partial || self.previous.is_empty()) {
-            return Ok(());
+            return Ok(false);
         }
         if self.partial {
             for (key, record) in std::mem::take(&mut self.previous) {
@@ -262,7 +262,8 @@ impl RenderCache {
             .file
             .with_extension(format!("bin.{}.tmp", std::process::id()));
         std::fs::write(&tmp, bytes).map_err(io("writing", &tmp))?;
-        std::fs::rename(&tmp, &self.file).map_err(io("writing", &self.file))
+        std::fs::rename(&tmp, &self.file).map_err(io("writing", &self.file))?;
+        Ok(true)
     }
 }
 
@@ -492,7 +493,7 @@ mod tests {
         let record = cache.take(&key).expect("a hit");
         cache.keep_reused(key, record);
         std::fs::write(&file, "marker").expect("write");
-        cache.save().expect("save");
+        assert!(!cache.save().expect("save"), "nothing to write");
         assert_eq!(std::fs::read(&file).expect("read"), b"marker");
     }
 

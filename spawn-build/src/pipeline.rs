@@ -259,11 +259,12 @@ impl Project {
         self.cache = RenderCache::open(dir, &self.config.path);
     }
 
-    /// Writes the render cache (what this run rendered or reused), if there is one.
-    pub fn save_render_cache(&mut self) -> Result<(), BuildError> {
+    /// Writes the render cache (what this run rendered or reused), if there is one and it
+    /// changed; whether it wrote it.
+    pub fn save_render_cache(&mut self) -> Result<bool, BuildError> {
         match self.cache.take() {
             Some(cache) => cache.save(),
-            None => Ok(()),
+            None => Ok(false),
         }
     }
 

@@ -66,15 +66,17 @@ fn private_folder(dir: &Path) -> bool {
     }
 }
 
-/// Keeps this run's renders for the next command, and removes the caches of projects not used
-/// for [`MAX_AGE`].
+/// Keeps this run's renders for the next command; when that wrote the cache, removes the
+/// caches of projects not used for [`MAX_AGE`] (a command that changed nothing reads no
+/// other folder).
 pub fn save(proj: &mut CliProject) {
     match proj.project.save_render_cache() {
-        Ok(()) => {
+        Ok(true) => {
             if let Some(root) = crate::model_cache::cache_dir() {
                 remove_old(&root.join("renders"), SystemTime::now());
             }
         }
+        Ok(false) => {}
         Err(error) => tracing::debug!(%error, "the render cache is not written"),
     }
 }
