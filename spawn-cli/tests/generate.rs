@@ -992,17 +992,24 @@ async fn the_model_cache_stands_for_the_template_and_another_state_is_never_read
     assert_eq!(migrations(p.path()).len(), 3);
 }
 
-/// A target, a project whose migration creates table `t` on it, and a database `b` with `t`
-/// and `u` (databases named `<prefix>_t` and `<prefix>_b`).
-async fn t_then_u(prefix: &str) -> (TestDb, TestDb, tempfile::TempDir) {
+/// A target, a project on it whose migration is `a`, and a database `b` loaded with
+/// `b_sql` (databases named `<prefix>_t` and `<prefix>_b`).
+async fn a_and_b(prefix: &str, a: &str, b_sql: &str) -> (TestDb, TestDb, tempfile::TempDir) {
     let target = TestDb::new(&format!("{prefix}_t")).await;
     let b = TestDb::new(&format!("{prefix}_b")).await;
-    sqlx::raw_sql("CREATE TABLE t (id int); CREATE TABLE u (id int);")
-        .execute(&b.pool)
-        .await
-        .expect("b");
-    let p = project(&target, Some("CREATE TABLE t (id int);"));
+    sqlx::raw_sql(b_sql).execute(&b.pool).await.expect("b");
+    let p = project(&target, Some(a));
     (target, b, p)
+}
+
+/// [`a_and_b`] with `a` creating table `t`, and `b` holding `t` and `u`.
+async fn t_then_u(prefix: &str) -> (TestDb, TestDb, tempfile::TempDir) {
+    a_and_b(
+        prefix,
+        "CREATE TABLE t (id int);",
+        "CREATE TABLE t (id int); CREATE TABLE u (id int);",
+    )
+    .await
 }
 
 #[tokio::test]
@@ -1120,15 +1127,12 @@ EXECUTE FUNCTION public.no_forbidden();";
 
 #[tokio::test]
 async fn a_migration_that_fails_in_the_recheck_is_named_with_the_servers_error() {
-    let target = TestDb::new("gen_recheck_fail_t").await;
-    let desired = TestDb::new("gen_recheck_fail_b").await;
-    sqlx::raw_sql(&format!(
-        "CREATE TABLE public.forbidden (id int);\n{NO_FORBIDDEN}"
-    ))
-    .execute(&desired.pool)
-    .await
-    .expect("b");
-    let p = project(&target, Some(NO_FORBIDDEN));
+    let (target, desired, p) = a_and_b(
+        "gen_recheck_fail",
+        NO_FORBIDDEN,
+        &format!("CREATE TABLE public.forbidden (id int);\n{NO_FORBIDDEN}"),
+    )
+    .await;
     let (code, out, err) = run(
         p.path(),
         &["migration", "generate", "forbid", "--from-db", &desired.url],
@@ -1171,15 +1175,12 @@ ddl_command_end EXECUTE FUNCTION public.side_effect();";
 
 #[tokio::test]
 async fn what_the_recheck_still_finds_is_shown_with_exit_2() {
-    let target = TestDb::new("gen_recheck_diff_t").await;
-    let desired = TestDb::new("gen_recheck_diff_b").await;
-    sqlx::raw_sql(&format!(
-        "CREATE TABLE public.wanted (id int);\n{SIDE_EFFECT}"
-    ))
-    .execute(&desired.pool)
-    .await
-    .expect("b");
-    let p = project(&target, Some(SIDE_EFFECT));
+    let (target, desired, p) = a_and_b(
+        "gen_recheck_diff",
+        SIDE_EFFECT,
+        &format!("CREATE TABLE public.wanted (id int);\n{SIDE_EFFECT}"),
+    )
+    .await;
     let (code, out, err) = run(
         p.path(),
         &["migration", "generate", "wanted", "--from-db", &desired.url],
