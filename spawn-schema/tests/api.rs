@@ -254,11 +254,11 @@ async fn renamed_columns_keep_their_data() {
     assert!(plan.to_sql().contains("DROP COLUMN b"));
 }
 
-/// Inspection reads half of the catalogs on a second connection sharing the first one's
-/// snapshot; where no second connection can be had (here: a role limited to one), it reads
-/// everything on one, with the same result.
+/// Inspection reads the catalogs on three connections sharing the first one's snapshot (the
+/// first, a second for the heavier half, a third for `pg_depend`); where fewer can be had
+/// (here: roles limited to one and to two), it reads on those, with the same result.
 #[tokio::test]
-async fn inspection_on_one_connection_equals_inspection_on_two() {
+async fn inspection_on_fewer_connections_equals_inspection_on_three() {
     let db = db_with(
         "api_one_connection",
         "create type mood as enum ('ok', 'meh');
@@ -271,34 +271,48 @@ async fn inspection_on_one_connection_equals_inspection_on_two() {
          comment on index child_note is 'partial';",
     )
     .await;
-    let role = spawn_tests::unique_name("one_conn");
-    sqlx::raw_sql(&format!(
-        "CREATE ROLE {role} LOGIN CONNECTION LIMIT 1; GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"
-    ))
-    .execute(&db.pool)
-    .await
-    .expect("create the limited role");
-    let limited =
-        spawn_tests::connect::pool(spawn_tests::server().options(&db.name).username(&role), 1)
-            .await;
-
-    let options = Options::default().with_privileges(true);
-    let two = inspect(&db.pool, &options)
-        .await
-        .expect("inspect on two connections");
-    let one = inspect(&limited, &options)
-        .await
-        .expect("inspect on one connection");
-    limited.close().await;
-    sqlx::raw_sql(&format!("DROP OWNED BY {role}; DROP ROLE {role}"))
+    // The roles first: their privileges are part of what is inspected.
+    let roles: Vec<(usize, String)> = [1, 2]
+        .into_iter()
+        .map(|limit| (limit, spawn_tests::unique_name("few_conn")))
+        .collect();
+    for (limit, role) in &roles {
+        sqlx::raw_sql(&format!(
+            "CREATE ROLE {role} LOGIN CONNECTION LIMIT {limit}; \
+             GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"
+        ))
         .execute(&db.pool)
         .await
-        .expect("drop the role");
-
-    assert!(two.objects.len() > 10, "{:?}", two.objects.keys());
-    assert_eq!(one.objects, two.objects);
-    assert_eq!(one.dependencies, two.dependencies);
-    assert!(one.plan(&two, &options).is_empty());
+        .expect("create the limited role");
+    }
+    let options = Options::default().with_privileges(true);
+    let three = inspect(&db.pool, &options)
+        .await
+        .expect("inspect on three connections");
+    assert!(three.objects.len() > 10, "{:?}", three.objects.keys());
+    for (limit, role) in &roles {
+        let limited =
+            spawn_tests::connect::pool(spawn_tests::server().options(&db.name).username(role), 1)
+                .await;
+        let fewer = inspect(&limited, &options).await;
+        limited.close().await;
+        let fewer = fewer.unwrap_or_else(|e| panic!("inspect on {limit} connection(s): {e}"));
+        assert_eq!(fewer.objects, three.objects, "{limit} connection(s)");
+        assert_eq!(
+            fewer.dependencies, three.dependencies,
+            "{limit} connection(s)"
+        );
+        assert!(
+            fewer.plan(&three, &options).is_empty(),
+            "{limit} connection(s)"
+        );
+    }
+    for (_, role) in &roles {
+        sqlx::raw_sql(&format!("DROP OWNED BY {role}; DROP ROLE {role}"))
+            .execute(&db.pool)
+            .await
+            .expect("drop the role");
+    }
 }
 
 /// Columns are compared by their place among live columns: a column dropped in the middle of

@@ -1,34 +1,39 @@
-//! Dependencies between inspected objects, from `pg_depend` (one query).
+//! Dependencies between inspected objects, from `pg_depend`.
 //!
-//! The query runs first and returns bare OIDs: it also tells which objects belong to an
-//! extension, which every later query leaves out. Its rows are translated into identities
-//! at the end, once every object's OID is known.
+//! The members of extensions are read first (a small query): every later query leaves them
+//! out. The dependencies themselves are read as bare OIDs, on a connection of their own
+//! while the objects are read on the others, and translated into identities at the end,
+//! once every object's OID is known.
 
 use super::{Catalog, Cols, FastMap, Inspector, PG_CLASS, PG_TYPE};
 use crate::model::{DepKind, Dependency, IdParts, ObjectId};
 use crate::SchemaError;
 
-/// Every normal, automatic and extension dependency between user objects (OIDs ≥ 16384), as
-/// bare OIDs: no joins, so the plan cannot go wrong on catalogs that were never analysed.
-const DEPEND_SQL: &str = "\
-SELECT d.classid::int8, d.objid::int8, d.objsubid, d.refclassid::int8, d.refobjid::int8,
-  d.refobjsubid, d.deptype::text
-FROM pg_depend d
-WHERE d.deptype IN ('n', 'a', 'e') AND d.objid >= 16384 AND d.refobjid >= 16384
+/// The members of extensions: (catalog OID, object OID, extension OID, and for a type the
+/// OID of its array type, which belongs to the extension too). One pass over `pg_depend`.
+const MEMBERS_SQL: &str = "\
+SELECT d.classid::int8, d.objid::int8, d.refobjid::int8, coalesce(t.typarray, 0)::int8
+FROM pg_depend d LEFT JOIN pg_type t ON d.classid = 'pg_type'::regclass AND t.oid = d.objid
+WHERE d.deptype = 'e' AND d.objid >= 16384 AND d.refobjid >= 16384
   AND cardinality($1::text[]) >= 0 AND cardinality($2::text[]) >= 0
   AND cardinality($3::int8[]) >= 0";
 
+/// Every normal and automatic dependency between user objects (OIDs ≥ 16384), as bare OIDs:
+/// no joins, so the plan cannot go wrong on catalogs that were never analysed.
+const DEPEND_SQL: &str = "\
+SELECT d.classid::int8, d.objid::int8, d.objsubid, d.refclassid::int8, d.refobjid::int8,
+  d.refobjsubid, d.deptype = 'a'
+FROM pg_depend d
+WHERE d.deptype IN ('n', 'a') AND d.objid >= 16384 AND d.refobjid >= 16384";
+
 /// What the rows of `pg_depend` need translated: the relation of each view's `_RETURN` rule
-/// (a view's dependencies are its rule's; other rules are objects of their own), the
+/// (a view's dependencies are its rule's; other rules are objects of their own), and the
 /// operator class or family each member operator and function of one belongs to (its
-/// dependencies are the class's or family's), and the array type of each type that belongs to an
-/// extension (`$3` holds the members), which belongs to the extension too.
+/// dependencies are the class's or family's).
 const DEPEND_AUX_SQL: &str = "\
 SELECT 'r', r.oid::int8, r.ev_class::int8 FROM pg_rewrite r
-WHERE r.oid >= 16384 AND r.rulename = '_RETURN' AND cardinality($1::text[]) >= 0 AND cardinality($2::text[]) >= 0
-UNION ALL
-SELECT 't', t.oid::int8, t.typarray::int8 FROM pg_type t
-WHERE t.typarray <> 0 AND ('pg_type'::regclass::oid::int8 << 32 | t.oid::int8) = ANY($3::int8[])
+WHERE r.oid >= 16384 AND r.rulename = '_RETURN' AND cardinality($1::text[]) >= 0
+  AND cardinality($2::text[]) >= 0 AND cardinality($3::int8[]) >= 0
 UNION ALL
 SELECT CASE WHEN d.refclassid = 'pg_opclass'::regclass THEN 'c' ELSE 'f' END, d.objid::int8, d.refobjid::int8
 FROM pg_depend d
@@ -53,27 +58,15 @@ pub(super) struct RawDep {
 }
 
 impl Inspector {
-    /// Reads `pg_depend`: keeps the dependencies for [`Inspector::dependencies`] and records
-    /// the members of extensions.
-    pub(super) async fn read_dependencies(&mut self) -> Result<(), SchemaError> {
-        let rows = self
-            .fetch_map("dependencies", DEPEND_SQL, |c| {
-                let from = (c.get(0)?, c.get(1)?, c.get(2)?);
-                let to = (c.get(3)?, c.get(4)?, c.get(5)?);
-                Ok((from, to, c.get::<&str>(6)?.as_bytes().first().copied()))
-            })
-            .await?;
-        self.raw_deps.reserve(rows.len());
-        for (from, to, kind) in rows {
-            match kind {
-                Some(b'e') => {
-                    self.member_of.insert((from.0, from.1), to.1);
-                }
-                kind => self.raw_deps.push(RawDep {
-                    from,
-                    to,
-                    automatic: kind == Some(b'a'),
-                }),
+    /// Records the members of extensions, which every later query leaves out (`$3`).
+    pub(super) async fn read_extension_members(&mut self) -> Result<(), SchemaError> {
+        for row in self.fetch("extension members", MEMBERS_SQL).await? {
+            let c = Cols::new(&row, "extension members");
+            let (catalog, oid, extension): (i64, i64, i64) = (c.get(0)?, c.get(1)?, c.get(2)?);
+            self.member_of.insert((catalog, oid), extension);
+            let array: i64 = c.get(3)?;
+            if array != 0 {
+                self.member_of.insert((PG_TYPE, array), extension);
             }
         }
         self.members = self
@@ -81,11 +74,32 @@ impl Inspector {
             .keys()
             .map(|(catalog, oid)| catalog << 32 | oid)
             .collect();
+        self.members.sort_unstable();
+        Ok(())
+    }
+
+    /// Reads `pg_depend`, keeping the dependencies for [`Inspector::dependencies`] with
+    /// their ends translated (a view's rule stands for the view, an operator class's member
+    /// for the class).
+    pub(super) async fn read_dependencies(&mut self) -> Result<(), SchemaError> {
+        let rows = self
+            .fetch_map("dependencies", DEPEND_SQL, |c| {
+                Ok(RawDep {
+                    from: (c.get(0)?, c.get(1)?, c.get(2)?),
+                    to: (c.get(3)?, c.get(4)?, c.get(5)?),
+                    automatic: c.get(6)?,
+                })
+            })
+            .await?;
+        self.raw_deps = rows;
 
         let mut rule_relation: FastMap<i64, i64> = FastMap::default();
         let mut member_owner: FastMap<i64, (i64, i64, i32)> = FastMap::default();
-        for row in self.fetch("rules and array types", DEPEND_AUX_SQL).await? {
-            let c = Cols::new(&row, "rules and array types");
+        for row in self
+            .fetch("rules and operator class members", DEPEND_AUX_SQL)
+            .await?
+        {
+            let c = Cols::new(&row, "rules and operator class members");
             let (oid, other): (i64, i64) = (c.get(1)?, c.get(2)?);
             match c.get::<&str>(0)? {
                 "r" => {
@@ -94,18 +108,11 @@ impl Inspector {
                 "c" => {
                     member_owner.insert(oid, (PG_OPCLASS, other, 0));
                 }
-                "f" => {
-                    member_owner.insert(oid, (PG_OPFAMILY, other, 0));
-                }
                 _ => {
-                    if let Some(extension) = self.member_of.get(&(PG_TYPE, oid)).copied() {
-                        self.member_of.insert((PG_TYPE, other), extension);
-                        self.members.push(PG_TYPE << 32 | other);
-                    }
+                    member_owner.insert(oid, (PG_OPFAMILY, other, 0));
                 }
             }
         }
-        self.members.sort_unstable();
         let as_relation = |end: &mut (i64, i64, i32)| {
             if end.0 == PG_REWRITE {
                 if let Some(relation) = rule_relation.get(&end.1) {

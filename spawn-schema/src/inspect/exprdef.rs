@@ -71,6 +71,13 @@ impl ExprNeeds {
     pub fn is_empty(&self) -> bool {
         self.functions.is_empty() && self.operators.is_empty() && self.types.is_empty()
     }
+
+    /// Adds what `other` waits for (duplicates are removed when the facts are read).
+    pub fn extend(&mut self, other: ExprNeeds) {
+        self.functions.extend(other.functions);
+        self.operators.extend(other.operators);
+        self.types.extend(other.types);
+    }
 }
 
 /// The result of deparsing one expression.

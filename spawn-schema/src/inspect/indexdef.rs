@@ -153,6 +153,13 @@ impl Needs {
     pub fn is_empty(&self) -> bool {
         self.types.is_empty() && self.collations.is_empty() && self.expressions.is_empty()
     }
+
+    /// Adds what `other` waits for (duplicates are removed when the facts are read).
+    pub fn extend(&mut self, other: Needs) {
+        self.types.extend(other.types);
+        self.collations.extend(other.collations);
+        self.expressions.extend(other.expressions);
+    }
 }
 
 /// The result of composing one definition.
@@ -170,6 +177,11 @@ const DESC: i16 = 1;
 const NULLS_FIRST: i16 = 2;
 
 impl Support {
+    /// Whether it was read (there are always reserved words).
+    pub fn is_read(&self) -> bool {
+        !self.keywords.is_empty()
+    }
+
     pub fn new(opclasses: Vec<(i64, OpClass)>, keywords: Vec<String>) -> Self {
         let mut support = Support {
             keywords: keywords.into_iter().collect(),

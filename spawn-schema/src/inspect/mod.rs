@@ -7,11 +7,12 @@
 //! belong to an extension are left out (the extension stands for them), and so are the system
 //! schemas.
 //!
-//! `pg_depend` and the comments are read first; then a second connection, joined to the same
-//! snapshot (`pg_export_snapshot`), reads constraints, indexes, views, triggers, policies
-//! and statistics while the first reads the rest, so that the server deparses on two processes at
-//! once. Without a second connection (a connection limit, no free slot) everything is read
-//! on the first.
+//! The members of extensions and the comments are read first; then two more connections,
+//! joined to the same snapshot (`pg_export_snapshot`), read constraints, indexes, views,
+//! triggers, policies and statistics (the second) and `pg_depend` (the third) while the first
+//! reads the rest, so that the server works on three processes at once. Without a third
+//! connection (a connection limit, no free slot) the first reads `pg_depend` too; without a
+//! second, everything is read on the first.
 //!
 //! Index definitions and the definitions of keys, foreign keys and CHECK constraints are not
 //! deparsed by the server one by one: they are composed from their catalog rows and node
@@ -156,18 +157,18 @@ fn settings(reader: &mut Reader) -> BoxFuture<'_, Result<(), SchemaError>> {
     })
 }
 
-/// A second connection reading the same snapshot as `first`, so that the heavier half of the
-/// catalog queries runs on another server process at the same time. `None` (and the
-/// inspection runs on one connection) when it cannot be had: no free connection slot, a
-/// role's connection limit, … It is opened once, without the retries of a pool.
+/// Up to two more connections reading the same snapshot as `first`, so that the catalog
+/// queries run on several server processes at once (see [`inspect_database`]). Fewer, or
+/// none, when they cannot be had: no free connection slot, a role's connection limit, … Each
+/// is opened once, without the retries of a pool, and both are opened at the same time.
 ///
 /// Exporting the snapshot (which PostgreSQL 13 and later allow on primaries and standbys
 /// alike) is the one step that could leave `first`'s transaction failed, so its failure is
 /// an error, not a fallback.
-fn second_reader<'a>(
+fn more_readers<'a>(
     pool: &'a PgPool,
     first: &'a mut Inspector,
-) -> BoxFuture<'a, Result<Option<Inspector>, SchemaError>> {
+) -> BoxFuture<'a, Result<(Option<Inspector>, Option<Inspector>), SchemaError>> {
     Box::pin(async move {
         let snapshot = export_snapshot(&mut first.tx).await?;
         // `SET TRANSACTION SNAPSHOT` takes no parameters; the identifier is the server's own
@@ -180,10 +181,23 @@ fn second_reader<'a>(
                 )),
             });
         }
+        let (one, two) = tokio::join!(
+            snapshot_reader(pool, &snapshot),
+            snapshot_reader(pool, &snapshot)
+        );
+        let mut readers = [one, two].into_iter().flatten().map(|r| first.sibling(r));
+        Ok((readers.next(), readers.next()))
+    })
+}
+
+/// A connection of its own in a transaction reading `snapshot`, or `None` (logged) when it
+/// cannot be opened.
+fn snapshot_reader<'a>(pool: &'a PgPool, snapshot: &'a str) -> BoxFuture<'a, Option<Reader>> {
+    Box::pin(async move {
         let attempt = async {
             let mut conn = sqlx::PgConnection::connect_with(&pool.connect_options())
                 .await
-                .map_err(query_error("second connection"))?;
+                .map_err(query_error("another connection"))?;
             let sql = [
                 "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY".to_string(),
                 format!("SET TRANSACTION SNAPSHOT '{snapshot}'"),
@@ -199,13 +213,13 @@ fn second_reader<'a>(
             settings(&mut reader).await?;
             Ok(reader)
         };
-        Ok(match attempt.await {
-            Ok(reader) => Some(first.sibling(reader)),
+        match attempt.await {
+            Ok(reader) => Some(reader),
             Err(error) => {
-                debug!(%error, "inspecting on one connection");
+                debug!(%error, "one connection fewer to inspect on");
                 None
             }
-        })
+        }
     })
 }
 
@@ -290,28 +304,34 @@ async fn inspect_database(pool: PgPool, options: Options) -> Result<Schema, Sche
         return Err(SchemaError::UnsupportedVersion(version / 10000));
     }
     let mut ins = Inspector::new(tx, options, version, user);
-    // First: pg_depend, which also tells which objects belong to extensions (left out of
-    // every other query).
-    ins.read_dependencies().await?;
+    // First: which objects belong to extensions (left out of every other query), and the
+    // comments (which every half attaches to its objects).
+    ins.read_extension_members().await?;
     ins.read_comments().await?;
-    match second_reader(&pool, &mut ins).await? {
-        Some(mut second) => {
-            // On a task of its own, so that its rows are decoded on another thread while
-            // this one decodes the first half's.
-            let second_task = tokio::spawn(async move {
-                let result = second.read_second_half().await;
-                (second, result)
-            });
-            let first_half = ins.read_first_half().await;
-            let (second, second_half) = second_task.await.map_err(|e| SchemaError::Query {
-                what: "second connection",
-                source: sqlx::Error::Protocol(format!("the second reader's task failed: {e}")),
-            })?;
-            // The second connection is closed whatever happened.
-            ins.absorb(second).await;
-            first_half.and(second_half)?;
+    match more_readers(&pool, &mut ins).await? {
+        (Some(second), third) => {
+            // Each reader on a task of its own, so that its rows are decoded on another
+            // thread while this one decodes the first half's.
+            let second_task = spawn_reader(second, |r| Box::pin(r.read_second_half()));
+            let third_task = third.map(|t| spawn_reader(t, |r| Box::pin(r.read_dependencies())));
+            let first_half = if third_task.is_some() {
+                ins.read_first_half().await
+            } else {
+                match ins.read_dependencies().await {
+                    Ok(()) => ins.read_first_half().await,
+                    failed => failed,
+                }
+            };
+            // Every connection is closed whatever happened.
+            let second_half = ins.absorb(second_task).await;
+            let dependencies = match third_task {
+                Some(task) => ins.absorb(task).await,
+                None => Ok(()),
+            };
+            first_half.and(second_half).and(dependencies)?;
         }
-        None => {
+        (None, _) => {
+            ins.read_dependencies().await?;
             ins.read_first_half().await?;
             ins.read_second_half().await?;
         }
@@ -413,8 +433,13 @@ impl Inspector {
         Ok(())
     }
 
-    /// Takes in what a [`second_reader`] read, and ends its transaction.
-    async fn absorb(&mut self, mut other: Inspector) {
+    /// Waits for a reader started by [`spawn_reader`], takes in what it read, and ends its
+    /// transaction (whatever happened); the outcome of its reading.
+    async fn absorb(&mut self, task: ReaderTask) -> Result<(), SchemaError> {
+        let (mut other, outcome) = task.await.map_err(|e| SchemaError::Query {
+            what: "another connection",
+            source: sqlx::Error::Protocol(format!("a reader's task failed: {e}")),
+        })?;
         // Inserted one by one: `append` would rebuild the whole tree, moving every object.
         self.schema
             .objects
@@ -425,11 +450,31 @@ impl Inspector {
         self.pending_indexes.append(&mut other.pending_indexes);
         self.pending_constraints
             .append(&mut other.pending_constraints);
-        self.index_support = std::mem::take(&mut other.index_support);
-        if let Err(error) = other.tx.finish().await {
-            debug!(%error, "ending the second reader's transaction");
+        self.raw_deps.append(&mut other.raw_deps);
+        if other.index_support.is_read() {
+            self.index_support = std::mem::take(&mut other.index_support);
         }
+        if let Err(error) = other.tx.finish().await {
+            debug!(%error, "ending another reader's transaction");
+        }
+        outcome
     }
+}
+
+/// A reader's task: the reader back, and the outcome of what it read.
+type ReaderTask = tokio::task::JoinHandle<(Inspector, Result<(), SchemaError>)>;
+
+/// Starts `read` on `reader`, on a task of its own.
+fn spawn_reader(
+    mut reader: Inspector,
+    read: impl for<'a> FnOnce(&'a mut Inspector) -> BoxFuture<'a, Result<(), SchemaError>>
+        + Send
+        + 'static,
+) -> ReaderTask {
+    tokio::spawn(async move {
+        let outcome = read(&mut reader).await;
+        (reader, outcome)
+    })
 }
 
 /// `pg_class`'s OID (system catalogs have fixed OIDs, the same in every version).
