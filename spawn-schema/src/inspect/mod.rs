@@ -168,7 +168,7 @@ fn settings(reader: &mut Reader) -> BoxFuture<'_, Result<(), SchemaError>> {
 fn more_readers<'a>(
     pool: &'a PgPool,
     first: &'a mut Inspector,
-) -> BoxFuture<'a, Result<(Option<Inspector>, Option<Inspector>), SchemaError>> {
+) -> BoxFuture<'a, Result<MoreReaders, SchemaError>> {
     Box::pin(async move {
         let snapshot = export_snapshot(&mut first.tx).await?;
         // `SET TRANSACTION SNAPSHOT` takes no parameters; the identifier is the server's own
@@ -189,6 +189,9 @@ fn more_readers<'a>(
         Ok((readers.next(), readers.next()))
     })
 }
+
+/// The second and third readers [`more_readers`] could open (a third only with a second).
+type MoreReaders = (Option<Inspector>, Option<Inspector>);
 
 /// A connection of its own in a transaction reading `snapshot`, or `None` (logged) when it
 /// cannot be opened.
