@@ -424,3 +424,52 @@ impl Inspector {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Whether [`in_parts`] splits work on this machine.
+    fn splits() -> bool {
+        std::thread::available_parallelism().map_or(1, usize::from) >= 2
+    }
+
+    /// Runs [`in_parts`] over `count` items with a pass that marks each item with its index,
+    /// waits for a type numbered by where its part starts, and waits only in a second part.
+    fn run(count: usize) -> (Vec<Option<usize>>, Needs, bool) {
+        let mut items: Vec<Option<usize>> = vec![None; count];
+        let (needs, waiting) = in_parts(&mut items, |start, part| {
+            for (i, item) in part.iter_mut().enumerate() {
+                assert_eq!(*item, None, "item {} visited twice", start + i);
+                *item = Some(start + i);
+            }
+            let needs = Needs {
+                types: vec![start as i64],
+                ..Needs::default()
+            };
+            (needs, start > 0)
+        });
+        (items, needs, waiting)
+    }
+
+    #[test]
+    fn many_items_are_each_composed_once_at_their_index_and_both_halves_needs_are_kept() {
+        let (items, needs, waiting) = run(2_500);
+        assert!(items.iter().enumerate().all(|(i, item)| *item == Some(i)));
+        if splits() {
+            assert_eq!(needs.types, vec![0, 1_250]);
+            assert!(waiting, "the second half's waiting is reported");
+        } else {
+            assert_eq!(needs.types, vec![0]);
+            assert!(!waiting);
+        }
+    }
+
+    #[test]
+    fn few_items_are_composed_in_one_pass() {
+        let (items, needs, waiting) = run(PARALLEL_FROM - 1);
+        assert!(items.iter().enumerate().all(|(i, item)| *item == Some(i)));
+        assert_eq!(needs.types, vec![0]);
+        assert!(!waiting);
+    }
+}
