@@ -14,7 +14,9 @@
 //! on: only the template's current state will be read again. Files untouched for 30 days are
 //! removed when another is written. The cache can make a command faster, never fail it: a
 //! missing, unreadable or outdated file is a miss, and a file that cannot be written is
-//! left unwritten (both logged at debug level).
+//! left unwritten (both logged at debug level). A cache folder that is not the user's own, or
+//! that others can write to, is not used at all (a model read from it would decide what
+//! `generate` writes).
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -52,6 +54,13 @@ impl ModelCache {
         options: &spawn_schema::Options,
     ) -> Option<Self> {
         let dir = cache_dir()?;
+        if !private_folder(&dir) {
+            tracing::debug!(
+                folder = %dir.display(),
+                "no model cache: not a folder of this user's that no one else can write to"
+            );
+            return None;
+        }
         match server_identity(admin, template).await {
             Ok(parts) => {
                 let mut file_key = Sha256::new();
@@ -142,6 +151,31 @@ impl ModelCache {
         key.update(self.identity);
         key.update(fingerprint.as_bytes());
         key.finalize().into()
+    }
+}
+
+/// Whether `dir` may hold cached renders or models, creating it (readable by this user only)
+/// if missing: a folder, owned by the user spawn runs as, that no one else can write to. A
+/// cached render is SQL that `apply` runs, and a cached model decides what `generate` writes
+/// and what `drift` reports, so a cache another user could write (a `SPAWN_CACHE_DIR` in
+/// `/tmp`, say) is not used.
+pub fn private_folder(dir: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _};
+        // Fails when it exists: what is there is checked below.
+        let _ = std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir);
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        let user = unsafe { libc::geteuid() };
+        std::fs::symlink_metadata(dir)
+            .is_ok_and(|m| m.is_dir() && m.uid() == user && m.mode() & 0o022 == 0)
+    }
+    #[cfg(not(unix))]
+    {
+        std::fs::create_dir_all(dir).is_ok()
     }
 }
 
@@ -276,5 +310,35 @@ mod tests {
         );
         let default = cache_dir_from(None).expect("a home folder here");
         assert!(default.ends_with("spawn"), "{}", default.display());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_a_folder_no_one_else_can_write_to_holds_a_cache() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let root = tempfile::tempdir().expect("tempdir");
+        let dir = root.path().join("renders/project");
+        assert!(private_folder(&dir), "created for this user alone");
+        let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&root.path().join("renders")), 0o700);
+        for open in [0o777, 0o720, 0o702] {
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(open)).expect("chmod");
+            assert!(!private_folder(&dir), "{open:o}");
+        }
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+        assert!(
+            private_folder(&dir),
+            "readable by others, writable by this user only"
+        );
+        let file = root.path().join("a file");
+        std::fs::write(&file, "").expect("write");
+        assert!(!private_folder(&file));
+        // SAFETY: geteuid has no preconditions and cannot fail.
+        if unsafe { libc::geteuid() } == 0 {
+            // Root can give the folder to another user (65534: nobody).
+            std::os::unix::fs::chown(&dir, Some(65534), None).expect("chown");
+            assert!(!private_folder(&dir), "another user's folder");
+        }
     }
 }

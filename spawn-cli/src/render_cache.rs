@@ -21,6 +21,7 @@ use std::time::{Duration, SystemTime};
 
 use sha2::{Digest, Sha256};
 
+use crate::model_cache::private_folder;
 use crate::project::CliProject;
 
 /// Folders whose cache file was not written for this long are removed.
@@ -39,30 +40,6 @@ pub fn open(proj: &mut CliProject) {
             folder = %dir.display(),
             "no render cache: the folder is not this user's alone"
         );
-    }
-}
-
-/// Whether `dir` may hold renders, creating it (readable by this user only) if missing: a
-/// folder, owned by the user spawn runs as, that no one else can write to. A cached render is
-/// SQL that `apply` runs, so a cache another user could write (a `SPAWN_CACHE_DIR` in `/tmp`,
-/// say) is not used.
-fn private_folder(dir: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::{DirBuilderExt as _, MetadataExt as _};
-        // Fails when it exists: what is there is checked below.
-        let _ = std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(dir);
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        let user = unsafe { libc::geteuid() };
-        std::fs::symlink_metadata(dir)
-            .is_ok_and(|m| m.is_dir() && m.uid() == user && m.mode() & 0o022 == 0)
-    }
-    #[cfg(not(unix))]
-    {
-        std::fs::create_dir_all(dir).is_ok()
     }
 }
 
@@ -144,36 +121,6 @@ mod tests {
             .collect();
         left.sort();
         assert_eq!(left, ["empty", "recent"]);
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn only_a_folder_no_one_else_can_write_to_holds_renders() {
-        use std::os::unix::fs::PermissionsExt as _;
-        let root = tempfile::tempdir().expect("tempdir");
-        let dir = root.path().join("renders/project");
-        assert!(private_folder(&dir), "created for this user alone");
-        let mode = |p: &Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
-        assert_eq!(mode(&dir), 0o700);
-        assert_eq!(mode(&root.path().join("renders")), 0o700);
-        for open in [0o777, 0o720, 0o702] {
-            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(open)).expect("chmod");
-            assert!(!private_folder(&dir), "{open:o}");
-        }
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("chmod");
-        assert!(
-            private_folder(&dir),
-            "readable by others, writable by this user only"
-        );
-        let file = root.path().join("a file");
-        std::fs::write(&file, "").expect("write");
-        assert!(!private_folder(&file));
-        // SAFETY: geteuid has no preconditions and cannot fail.
-        if unsafe { libc::geteuid() } == 0 {
-            // Root can give the folder to another user (65534: nobody).
-            std::os::unix::fs::chown(&dir, Some(65534), None).expect("chown");
-            assert!(!private_folder(&dir), "another user's folder");
-        }
     }
 
     #[test]

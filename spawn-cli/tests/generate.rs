@@ -1041,9 +1041,67 @@ async fn a_cache_folder_that_cannot_be_written_changes_nothing() {
     );
     assert_eq!(code, 0, "{out}\n{err}");
     assert!(out.contains("re-checked"), "{out}");
-    assert!(err.contains("model cache not written"), "{err}");
+    assert!(
+        err.contains("no model cache: not a folder of this user's"),
+        "{err}"
+    );
     let (code, out, err) = run_cached(p.path(), blocker.path(), &["drift"]);
     assert_eq!(code, 0, "{out}\n{err}");
+}
+
+/// A cached model decides what `generate` writes: a cache folder others can write to is not
+/// used (nothing read, nothing written); in the user's own folder, a model file that cannot be
+/// replaced is left as it is, and the command still does its work.
+#[cfg(unix)]
+#[tokio::test]
+async fn a_cache_folder_others_can_write_to_is_not_used() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let (_target, b, p) = t_then_u("gen_opencache").await;
+    let cache = tempfile::tempdir().expect("cache folder");
+    let chmod = |mode: u32| {
+        std::fs::set_permissions(cache.path(), std::fs::Permissions::from_mode(mode))
+            .expect("chmod")
+    };
+    chmod(0o777);
+    let (code, out, err) = run_cached(
+        p.path(),
+        cache.path(),
+        &["migration", "generate", "add_u", "--from-db", &b.url],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("re-checked"), "{out}");
+    assert!(
+        err.contains("no model cache: not a folder of this user's"),
+        "{err}"
+    );
+    assert_eq!(cache_files(cache.path()), Vec::<String>::new());
+
+    // The user's own folder: the model is cached.
+    chmod(0o700);
+    let (code, out, err) = run_cached(
+        p.path(),
+        cache.path(),
+        &["migration", "generate", "again", "--from-db", &b.url],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("nothing to generate"), "{out}");
+    let files = cache_files(cache.path());
+    assert_eq!(files.len(), 1, "{files:?}");
+
+    // A folder where the model file should be: not read, not replaced, nothing fails.
+    let model = cache.path().join(&files[0]);
+    std::fs::remove_file(&model).expect("remove the model");
+    std::fs::create_dir_all(model.join("in the way")).expect("a folder in its place");
+    let (code, out, err) = run_cached(
+        p.path(),
+        cache.path(),
+        &["migration", "generate", "again", "--from-db", &b.url],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    assert!(out.contains("nothing to generate"), "{out}");
+    assert!(err.contains("FROM: inspect"), "{err}");
+    assert!(err.contains("model cache not written"), "{err}");
+    assert!(model.join("in the way").is_dir());
 }
 
 #[tokio::test]
