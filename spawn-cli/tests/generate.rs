@@ -891,6 +891,18 @@ fn run_cached(project: &Path, cache: &Path, args: &[&str]) -> (i32, String, Stri
     )
 }
 
+/// Runs `spawn -v migration generate <name> --from-db <from_db>` in `project` with its model
+/// cache in `cache`, which must succeed: (stdout, stderr with the phases).
+fn generate_cached(project: &Path, cache: &Path, name: &str, from_db: &str) -> (String, String) {
+    let (code, out, err) = run_cached(
+        project,
+        cache,
+        &["migration", "generate", name, "--from-db", from_db],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    (out, err)
+}
+
 /// The files of the model cache folder `cache`, by name (not its folders: the render
 /// cache's is there too).
 fn cache_files(cache: &Path) -> Vec<String> {
@@ -928,12 +940,7 @@ async fn the_model_cache_stands_for_the_template_and_another_state_is_never_read
 
     // First run: nothing cached, the template is inspected; afterwards the cache holds the
     // template's new state (with the generated migration), and nothing half-written.
-    let (code, out, err) = run_cached(
-        p.path(),
-        cache.path(),
-        &["migration", "generate", "add_u", "--from-db", &b.url],
-    );
-    assert_eq!(code, 0, "{out}\n{err}");
+    let (_, err) = generate_cached(p.path(), cache.path(), "add_u", &b.url);
     assert!(err.contains("FROM: inspect"), "{err}");
     let files = cache_files(cache.path());
     assert_eq!(files.len(), 1, "{files:?}");
@@ -945,12 +952,7 @@ async fn the_model_cache_stands_for_the_template_and_another_state_is_never_read
 
     // Second run: FROM is the cached model, which must already have `u` (else the new
     // migration would create it again and the re-check would fail).
-    let (code, out, err) = run_cached(
-        p.path(),
-        cache.path(),
-        &["migration", "generate", "add_v", "--from-db", &c.url],
-    );
-    assert_eq!(code, 0, "{out}\n{err}");
+    let (_, err) = generate_cached(p.path(), cache.path(), "add_v", &c.url);
     assert!(err.contains("FROM: read the cached model"), "{err}");
     assert!(!err.contains("FROM: inspect"), "{err}");
     let (_, newest) = generated(p.path()).pop().expect("add_v");
@@ -961,32 +963,17 @@ async fn the_model_cache_stands_for_the_template_and_another_state_is_never_read
     // A file holding an earlier state of the template is not read: the template is
     // inspected, and the migration is still right (nothing to generate towards c).
     std::fs::write(cache.path().join(&files[0]), &after_first).expect("older state");
-    let (code, out, err) = run_cached(
-        p.path(),
-        cache.path(),
-        &["migration", "generate", "again", "--from-db", &c.url],
-    );
-    assert_eq!(code, 0, "{out}\n{err}");
+    let (out, err) = generate_cached(p.path(), cache.path(), "again", &c.url);
     assert!(err.contains("FROM: inspect"), "{err}");
     assert!(out.contains("nothing to generate"), "{out}");
 
     // A damaged file is not read either.
     std::fs::write(cache.path().join(&files[0]), b"damaged").expect("damage");
-    let (code, out, err) = run_cached(
-        p.path(),
-        cache.path(),
-        &["migration", "generate", "again", "--from-db", &c.url],
-    );
-    assert_eq!(code, 0, "{out}\n{err}");
+    let (out, err) = generate_cached(p.path(), cache.path(), "again", &c.url);
     assert!(err.contains("FROM: inspect"), "{err}");
     assert!(out.contains("nothing to generate"), "{out}");
     // ... and the inspected model replaced it: the next run reads it.
-    let (code, out, err) = run_cached(
-        p.path(),
-        cache.path(),
-        &["migration", "generate", "again", "--from-db", &c.url],
-    );
-    assert_eq!(code, 0, "{out}\n{err}");
+    let (out, err) = generate_cached(p.path(), cache.path(), "again", &c.url);
     assert!(err.contains("FROM: read the cached model"), "{err}");
     assert!(out.contains("nothing to generate"), "{out}");
     assert_eq!(migrations(p.path()).len(), 3);
@@ -1016,12 +1003,7 @@ async fn t_then_u(prefix: &str) -> (TestDb, TestDb, tempfile::TempDir) {
 async fn the_next_command_takes_the_generated_migration_from_the_render_cache() {
     let (_target, b, p) = t_then_u("gen_rcache").await;
     let cache = tempfile::tempdir().expect("cache folder");
-    let (code, out, err) = run_cached(
-        p.path(),
-        cache.path(),
-        &["migration", "generate", "add_u", "--from-db", &b.url],
-    );
-    assert_eq!(code, 0, "{out}\n{err}");
+    generate_cached(p.path(), cache.path(), "add_u", &b.url);
     // Rendered from its pin beside the re-check, into the cache: nothing to render again.
     let (code, out, err) = run_cached(p.path(), cache.path(), &["migration", "status"]);
     assert_eq!(code, 0, "{out}\n{err}");
@@ -1032,12 +1014,7 @@ async fn the_next_command_takes_the_generated_migration_from_the_render_cache() 
 /// Runs `generate add_u` towards `b` with `cache` as the cache folder, which is not fit for a
 /// model cache: the migration is generated and re-checked all the same.
 fn generate_add_u_without_model_cache(project: &Path, cache: &Path, b: &str) {
-    let (code, out, err) = run_cached(
-        project,
-        cache,
-        &["migration", "generate", "add_u", "--from-db", b],
-    );
-    assert_eq!(code, 0, "{out}\n{err}");
+    let (out, err) = generate_cached(project, cache, "add_u", b);
     assert!(out.contains("re-checked"), "{out}");
     assert!(
         err.contains("no model cache: not a folder of this user's"),
@@ -1074,12 +1051,7 @@ async fn a_cache_folder_others_can_write_to_is_not_used() {
 
     // The user's own folder: the model is cached.
     chmod(0o700);
-    let (code, out, err) = run_cached(
-        p.path(),
-        cache.path(),
-        &["migration", "generate", "again", "--from-db", &b.url],
-    );
-    assert_eq!(code, 0, "{out}\n{err}");
+    let (out, _) = generate_cached(p.path(), cache.path(), "again", &b.url);
     assert!(out.contains("nothing to generate"), "{out}");
     let files = cache_files(cache.path());
     assert_eq!(files.len(), 1, "{files:?}");
@@ -1088,12 +1060,7 @@ async fn a_cache_folder_others_can_write_to_is_not_used() {
     let model = cache.path().join(&files[0]);
     std::fs::remove_file(&model).expect("remove the model");
     std::fs::create_dir_all(model.join("in the way")).expect("a folder in its place");
-    let (code, out, err) = run_cached(
-        p.path(),
-        cache.path(),
-        &["migration", "generate", "again", "--from-db", &b.url],
-    );
-    assert_eq!(code, 0, "{out}\n{err}");
+    let (out, err) = generate_cached(p.path(), cache.path(), "again", &b.url);
     assert!(out.contains("nothing to generate"), "{out}");
     assert!(err.contains("FROM: inspect"), "{err}");
     assert!(err.contains("model cache not written"), "{err}");
