@@ -133,8 +133,8 @@ impl ModelCache {
     }
 
     fn write(&self, fingerprint: &str, schema: &Schema) -> std::io::Result<()> {
+        // The folder exists: `open` made sure of it (see `private_folder`).
         let dir = self.file.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)?;
         remove_old_files(dir);
         let mut file = tempfile::Builder::new()
             .prefix("schema-")
