@@ -54,8 +54,7 @@ fn in_parts<T: Send>(
     items: &mut [T],
     pass: impl Fn(usize, &mut [T]) -> (Needs, bool) + Sync,
 ) -> (Needs, bool) {
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
-    if items.len() < PARALLEL_FROM || cores < 2 {
+    if items.len() < PARALLEL_FROM || cores() < 2 {
         return pass(0, items);
     }
     let middle = items.len() / 2;
@@ -70,6 +69,12 @@ fn in_parts<T: Send>(
     });
     needs.extend(more);
     (needs, waiting || more_waiting)
+}
+
+/// The cores this process may use, asked once (on Linux the answer reads the cgroup's files).
+fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from))
 }
 
 /// How many definitions [`Inspector::compose_all`] composes first, to learn the facts most of
@@ -431,7 +436,7 @@ mod tests {
 
     /// Whether [`in_parts`] splits work on this machine.
     fn splits() -> bool {
-        std::thread::available_parallelism().map_or(1, usize::from) >= 2
+        cores() >= 2
     }
 
     /// Runs [`in_parts`] over `count` items with a pass that marks each item with its index,
