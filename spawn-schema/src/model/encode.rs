@@ -24,6 +24,10 @@
 //! clones. A decoded model thus shares its identities and names as an inspected one does (equal
 //! values are one allocation), and the bytes hold each identity and name once. Outside those
 //! two functions (serde_json output, say), an identity is written as its plain parts.
+//!
+//! The encoder looks an identity or a name up by its address first (a shared one is met
+//! again and again: each dependency names two objects), and by its text only when the address
+//! is new, so equal values in separate allocations are still written once.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -134,8 +138,8 @@ impl Schema {
 enum Codec {
     /// Identities and names written so far, by their number.
     Encoding {
-        ids: HashMap<ObjectId, u32, foldhash::fast::RandomState>,
-        names: HashMap<Name, u32, foldhash::fast::RandomState>,
+        ids: Numbered<ObjectId>,
+        names: Numbered<Name>,
     },
     /// Identities and names read so far, in order.
     Decoding {
@@ -146,11 +150,11 @@ enum Codec {
 
 impl Codec {
     fn encoding() -> Self {
-        let mut names = HashMap::default();
+        let mut names = Numbered::default();
         // Name 0 is the empty name, written by neither side.
-        names.insert(empty_name(), 0);
+        names.number(&empty_name());
         Codec::Encoding {
-            ids: HashMap::default(),
+            ids: Numbered::default(),
             names,
         }
     }
@@ -160,6 +164,63 @@ impl Codec {
             ids: Vec::new(),
             names: vec![empty_name()],
         }
+    }
+}
+
+/// Something shared by reference count, whose allocation's address can key a table.
+trait Shared: Clone + Eq + std::hash::Hash {
+    fn address(&self) -> usize;
+}
+
+impl Shared for ObjectId {
+    fn address(&self) -> usize {
+        std::sync::Arc::as_ptr(&self.0) as usize
+    }
+}
+
+impl Shared for Name {
+    fn address(&self) -> usize {
+        std::sync::Arc::as_ptr(self).cast::<u8>() as usize
+    }
+}
+
+/// The values an encode has written, numbered in the order they were first written: by
+/// address (cheap to hash) and by value (for an equal value in another allocation).
+struct Numbered<T> {
+    by_address: HashMap<usize, u32, foldhash::fast::RandomState>,
+    by_value: HashMap<T, u32, foldhash::fast::RandomState>,
+    /// A clone of each value whose address keys `by_address` but not `by_value`: no address
+    /// in the table is freed (and reused by another value) before the encode ends.
+    kept: Vec<T>,
+}
+
+impl<T> Default for Numbered<T> {
+    fn default() -> Self {
+        Self {
+            by_address: HashMap::default(),
+            by_value: HashMap::default(),
+            kept: Vec::new(),
+        }
+    }
+}
+
+impl<T: Shared> Numbered<T> {
+    /// `value`'s number and whether it was written before (if not, it gets the next number).
+    fn number(&mut self, value: &T) -> (u32, bool) {
+        let address = value.address();
+        if let Some(&number) = self.by_address.get(&address) {
+            return (number, true);
+        }
+        let next = u32::try_from(self.by_value.len()).expect("fewer than 2^32 values");
+        let (number, seen) = match self.by_value.entry(value.clone()) {
+            std::collections::hash_map::Entry::Occupied(e) => {
+                self.kept.push(value.clone());
+                (*e.get(), true)
+            }
+            std::collections::hash_map::Entry::Vacant(e) => (*e.insert(next), false),
+        };
+        self.by_address.insert(address, number);
+        (number, seen)
     }
 }
 
@@ -220,16 +281,11 @@ struct PlainId<'a> {
 }
 
 /// The wire form of `name`, numbering it if it is new.
-fn name_wire<'a>(
-    names: &mut HashMap<Name, u32, foldhash::fast::RandomState>,
-    name: &'a Name,
-) -> NameWire<'a> {
-    if let Some(&number) = names.get(name) {
-        return NameWire::Seen(number);
+fn name_wire<'a>(names: &mut Numbered<Name>, name: &'a Name) -> NameWire<'a> {
+    match names.number(name) {
+        (number, true) => NameWire::Seen(number),
+        (_, false) => NameWire::New(Cow::Borrowed(name)),
     }
-    let number = u32::try_from(names.len()).expect("fewer than 2^32 names");
-    names.insert(name.clone(), number);
-    NameWire::New(Cow::Borrowed(name))
 }
 
 /// The name `wire` stands for, numbering it if it is new.
@@ -251,11 +307,9 @@ impl Serialize for ObjectId {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let wire = CODEC.with(|codec| match &mut *codec.borrow_mut() {
             Some(Codec::Encoding { ids, names }) => {
-                if let Some(&number) = ids.get(self) {
+                if let (number, true) = ids.number(self) {
                     return Some(IdWire::Seen(number));
                 }
-                let number = u32::try_from(ids.len()).expect("fewer than 2^32 identities");
-                ids.insert(self.clone(), number);
                 // In the order they are written, which is the order they are read.
                 let schema = name_wire(names, &self.schema);
                 let name = name_wire(names, &self.name);
@@ -417,6 +471,33 @@ mod tests {
         assert!(Name::ptr_eq(&keys[1].schema, &keys[2].schema));
         assert!(Name::ptr_eq(&keys[0].schema, &empty_name()));
         assert!(Name::ptr_eq(&keys[1].sub, &empty_name()));
+    }
+
+    #[test]
+    fn equal_values_in_other_allocations_are_written_once() {
+        // In `sample` each dependency's `from` is an allocation of its own; here they are
+        // the keys' own identities. The encoder finds the copies by value: the same bytes.
+        let copies = sample();
+        let mut shared = sample();
+        for dep in &mut shared.dependencies {
+            let (key, _) = shared.objects.get_key_value(&dep.from).expect("a key");
+            dep.from = key.clone();
+        }
+        assert!(!copies.dependencies[0].from.same(
+            copies
+                .objects
+                .get_key_value(&copies.dependencies[0].from)
+                .expect("a key")
+                .0
+        ));
+        assert_eq!(copies.encode(), shared.encode());
+        // A name met again in another allocation is written once too.
+        let mut names = Numbered::<Name>::default();
+        let (first, second): (Name, Name) = ("app".into(), "app".into());
+        assert_eq!(names.number(&first), (0, false));
+        assert_eq!(names.number(&second), (0, true));
+        assert_eq!(names.number(&first), (0, true));
+        assert_eq!(names.number(&"t".into()), (1, false));
     }
 
     #[test]
