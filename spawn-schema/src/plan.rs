@@ -585,6 +585,16 @@ fn mark_implicit(
                         }
                         _ => true,
                     }
+                })
+                // A constraint goes with its table: a CHECK's automatic dependency on its
+                // column is also a normal one (its expression), and the normal one is kept.
+                .or_else(|| {
+                    own_table.as_ref().filter(|t| {
+                        id.kind == ObjectKind::Constraint
+                            && nodes
+                                .get(*t)
+                                .is_some_and(|n| n.drops() && n.state != State::Convert)
+                    })
                 });
             if let Some(owner) = owner {
                 dropped_with.push((id.clone(), owner.clone()));

@@ -354,6 +354,48 @@ async fn dropped_columns_leave_no_gap() {
     );
 }
 
+#[tokio::test]
+async fn a_dropped_tables_constraints_go_with_it() {
+    // `gone`'s CHECK depends on its column twice (automatically, and through its
+    // expression): it is still dropped by DROP TABLE, not before it. `other`'s key to
+    // `gone` stays behind with its table, so it is dropped on its own, first.
+    let from = db_with(
+        "api_gone_constraints_from",
+        "create table gone(id int primary key, amount numeric check (amount >= 0),
+                           code text unique, constraint positive check (id > 0));
+         create table other(id int, gone_id int references gone(id));",
+    )
+    .await;
+    let to = db_with(
+        "api_gone_constraints_to",
+        "create table other(id int, gone_id int);",
+    )
+    .await;
+    let options = Options::default().allow_unsafe(true);
+    let source = inspect(&from.pool, &options).await.expect("inspect");
+    let target = inspect(&to.pool, &options).await.expect("inspect");
+    let sql = source.diff(&target, &options).expect("diff").to_sql();
+    let drops: Vec<&str> = sql
+        .lines()
+        .filter(|l| l.starts_with("ALTER TABLE") || l.starts_with("DROP"))
+        .collect();
+    assert_eq!(
+        drops,
+        vec![
+            "ALTER TABLE public.other DROP CONSTRAINT other_gone_id_fkey;",
+            "DROP TABLE public.gone;",
+        ],
+        "{sql}"
+    );
+    sqlx::raw_sql(&sql)
+        .execute(&from.pool)
+        .await
+        .expect("apply the plan");
+    let after = inspect(&from.pool, &options).await.expect("inspect");
+    let rest = after.diff(&target, &options).expect("diff");
+    assert!(rest.is_empty(), "{}", rest.to_sql());
+}
+
 /// A foreign key to a table of a schema left out of the inspection cannot be composed (the
 /// referenced column names were not read): the server's definition stands, byte for byte.
 #[tokio::test]
