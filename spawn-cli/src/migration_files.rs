@@ -261,21 +261,54 @@ pub fn migration_text(
     }
 }
 
-/// Writes `text`'s components under `components_dir`; returns their paths.
+/// At most this many threads write the components of one migration.
+const WRITERS: usize = 4;
+/// Each writing thread writes at least this many files (fewer go on one thread).
+const FILES_PER_WRITER: usize = 16;
+
+/// Writes `text`'s components under `components_dir`; returns their paths. A migration
+/// that changes many functions and views writes as many files, each of which waits on the
+/// file system more than it computes: they are written on a few threads at once.
 pub fn write_components(
     components_dir: &Path,
     text: &MigrationText,
 ) -> std::io::Result<Vec<PathBuf>> {
-    let mut written = Vec::new();
-    for c in &text.components {
-        let path = components_dir.join(&c.include);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)?;
-        }
-        std::fs::write(&path, &c.text)?;
-        written.push(path);
+    let paths: Vec<PathBuf> = text
+        .components
+        .iter()
+        .map(|c| components_dir.join(&c.include))
+        .collect();
+    let folders: std::collections::BTreeSet<&Path> =
+        paths.iter().filter_map(|p| p.parent()).collect();
+    for folder in folders {
+        std::fs::create_dir_all(folder)?;
     }
-    Ok(written)
+    let files: Vec<(&PathBuf, &str)> = paths
+        .iter()
+        .zip(&text.components)
+        .map(|(path, c)| (path, c.text.as_str()))
+        .collect();
+    let per_thread = files.len().div_ceil(WRITERS).max(FILES_PER_WRITER);
+    std::thread::scope(|scope| {
+        let writers: Vec<_> = files
+            .chunks(per_thread)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter().try_for_each(|(path, text)| {
+                        std::fs::write(path, text).map_err(|e| {
+                            std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
+                        })
+                    })
+                })
+            })
+            .collect();
+        writers.into_iter().try_for_each(|writer| {
+            writer.join().unwrap_or_else(|_| {
+                Err(std::io::Error::other("a thread writing components failed"))
+            })
+        })
+    })?;
+    Ok(paths)
 }
 
 #[cfg(test)]
@@ -362,5 +395,36 @@ mod tests {
             text.up_sql
         );
         assert!(text.components[0].existing);
+    }
+
+    #[test]
+    fn many_components_are_written_each_to_its_path_and_a_failure_names_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let components: Vec<Component> = (0..70)
+            .map(|i| Component {
+                include: format!("{}/app.c_{i}.sql", ["functions", "views"][i % 2]),
+                text: format!("-- component {i}\n"),
+                existing: false,
+            })
+            .collect();
+        let text = MigrationText {
+            up_sql: String::new(),
+            components,
+        };
+        let paths = write_components(dir.path(), &text).expect("write");
+        assert_eq!(paths.len(), 70);
+        for (path, c) in paths.iter().zip(&text.components) {
+            assert_eq!(*path, dir.path().join(&c.include));
+            assert_eq!(std::fs::read_to_string(path).expect("read"), c.text);
+        }
+        // A folder where one of the files should go: the error names that file.
+        let blocked = dir.path().join("views/app.c_41.sql");
+        std::fs::remove_file(&blocked).expect("remove");
+        std::fs::create_dir(&blocked).expect("a folder in its place");
+        let error = write_components(dir.path(), &text).expect_err("a folder is in the way");
+        assert!(
+            error.to_string().contains(&blocked.display().to_string()),
+            "{error}"
+        );
     }
 }
