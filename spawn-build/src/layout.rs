@@ -103,14 +103,29 @@ impl Markers {
     }
 }
 
+/// The leading blank and `--` comment lines of the file at `path` (where [`Markers`] are),
+/// and the first line after them: the rest of the file is not read.
+fn leading_comments(path: &Path) -> std::io::Result<String> {
+    use std::io::BufRead as _;
+    let mut head = String::new();
+    for line in std::io::BufReader::new(std::fs::File::open(path)?).lines() {
+        let line = line?;
+        head.push_str(&line);
+        head.push('\n');
+        let text = line.trim_start_matches('\u{feff}').trim();
+        if !text.is_empty() && !text.starts_with("--") {
+            break;
+        }
+    }
+    Ok(head)
+}
+
 impl MigrationDir {
-    /// The markers of its `up.sql` (none when it cannot be read: reading it for real reports
-    /// that);
-    /// `repeatable = true` in its lock.toml marks it repeatable too.
+    /// The markers of its `up.sql` (none when its head cannot be read: reading it for real
+    /// reports that); `repeatable = true` in its lock.toml marks it repeatable too. Only the
+    /// leading blank and comment lines are read, not the whole migration.
     pub fn markers(&self) -> Markers {
-        let mut markers = std::fs::read_to_string(self.up_sql())
-            .map(|text| Markers::of(&text))
-            .unwrap_or_default();
+        let mut markers = Markers::of(&leading_comments(&self.up_sql()).unwrap_or_default());
         markers.repeatable |= crate::pin::lock_says_repeatable(&self.lock_toml());
         markers
     }
@@ -347,6 +362,30 @@ mod tests {
         std::fs::create_dir_all(layout.migrations_dir().join("20250101-x")).unwrap();
         let err = layout.migrations().unwrap_err().to_string();
         assert!(err.contains("20250101-x has no up.sql"), "{err}");
+    }
+
+    #[test]
+    fn a_migrations_markers_are_read_from_its_head_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let layout = Layout::new(dir.path());
+        let m = layout.migration("20250101-x");
+        std::fs::create_dir_all(&m.dir).unwrap();
+        // Bytes that are not UTF-8 after the head: the head alone decides.
+        let mut up = b"\xef\xbb\xbf-- a header\r\n\n-- spawn:draft\nSELECT 1;\n".to_vec();
+        up.extend_from_slice(b"SELECT '\xff';\n-- spawn:repeatable\n");
+        std::fs::write(m.up_sql(), &up).unwrap();
+        assert_eq!(
+            m.markers(),
+            Markers {
+                draft: true,
+                repeatable: false
+            }
+        );
+        // Not UTF-8 in the head: no markers (reading the migration reports it).
+        std::fs::write(m.up_sql(), b"-- spawn:draft\n-- \xff\n").unwrap();
+        assert_eq!(m.markers(), Markers::default());
+        std::fs::remove_file(m.up_sql()).unwrap();
+        assert_eq!(m.markers(), Markers::default());
     }
 
     #[test]
