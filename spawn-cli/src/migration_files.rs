@@ -281,7 +281,7 @@ pub fn write_components(
     let folders: std::collections::BTreeSet<&Path> =
         paths.iter().filter_map(|p| p.parent()).collect();
     for folder in folders {
-        std::fs::create_dir_all(folder)?;
+        std::fs::create_dir_all(folder).map_err(|e| named(folder, e))?;
     }
     let files: Vec<(&PathBuf, &str)> = paths
         .iter()
@@ -295,9 +295,7 @@ pub fn write_components(
             .map(|part| {
                 scope.spawn(move || {
                     part.iter().try_for_each(|(path, text)| {
-                        std::fs::write(path, text).map_err(|e| {
-                            std::io::Error::new(e.kind(), format!("{}: {e}", path.display()))
-                        })
+                        std::fs::write(path, text).map_err(|e| named(path, e))
                     })
                 })
             })
@@ -309,6 +307,11 @@ pub fn write_components(
         })
     })?;
     Ok(paths)
+}
+
+/// `error`, naming the file or folder it happened to.
+fn named(path: &Path, error: std::io::Error) -> std::io::Error {
+    std::io::Error::new(error.kind(), format!("{}: {error}", path.display()))
 }
 
 #[cfg(test)]
@@ -424,6 +427,16 @@ mod tests {
         let error = write_components(dir.path(), &text).expect_err("a folder is in the way");
         assert!(
             error.to_string().contains(&blocked.display().to_string()),
+            "{error}"
+        );
+        // A file where a folder should be: the error names that folder.
+        let other = tempfile::tempdir().expect("tempdir");
+        std::fs::write(other.path().join("views"), "").expect("a file in its place");
+        let error = write_components(other.path(), &text).expect_err("a file is in the way");
+        assert!(
+            error
+                .to_string()
+                .contains(&other.path().join("views").display().to_string()),
             "{error}"
         );
     }
