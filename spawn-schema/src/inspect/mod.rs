@@ -317,14 +317,14 @@ async fn inspect_database(pool: PgPool, options: Options) -> Result<Schema, Sche
             // thread while this one decodes the first half's.
             let second_task = spawn_reader(second, |r| Box::pin(r.read_second_half()));
             let third_task = third.map(|t| spawn_reader(t, |r| Box::pin(r.read_dependencies())));
-            let first_half = if third_task.is_some() {
-                ins.read_first_half().await
-            } else {
-                match ins.read_dependencies().await {
-                    Ok(()) => ins.read_first_half().await,
-                    failed => failed,
+            // Without a third connection, `pg_depend` is this one's to read first.
+            let first_half = async {
+                if third_task.is_none() {
+                    ins.read_dependencies().await?;
                 }
-            };
+                ins.read_first_half().await
+            }
+            .await;
             // Every connection is closed whatever happened.
             let second_half = ins.absorb(second_task).await;
             let dependencies = match third_task {
