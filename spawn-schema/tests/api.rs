@@ -315,6 +315,68 @@ async fn inspection_on_fewer_connections_equals_inspection_on_three() {
     }
 }
 
+/// A catalog the role cannot read fails the inspection with the server's reason, whichever
+/// reader meets it: on three connections the third fails reading dependencies while the
+/// first fails reading rules; on fewer, the first meets it reading dependencies.
+#[tokio::test]
+async fn a_catalog_the_role_cannot_read_fails_the_inspection_on_any_number_of_connections() {
+    let db = db_with(
+        "api_unreadable_catalog",
+        "create table t(id int primary key); create view v as select id from t;",
+    )
+    .await;
+    let roles: Vec<(i32, String)> = [1, 2, -1]
+        .into_iter()
+        .map(|limit| (limit, spawn_tests::unique_name("no_rules")))
+        .collect();
+    for (limit, role) in &roles {
+        sqlx::raw_sql(&format!(
+            "CREATE ROLE {role} LOGIN CONNECTION LIMIT {limit}"
+        ))
+        .execute(&db.pool)
+        .await
+        .expect("create the role");
+    }
+    sqlx::raw_sql("REVOKE SELECT ON pg_catalog.pg_rewrite FROM PUBLIC")
+        .execute(&db.pool)
+        .await
+        .expect("revoke");
+    let options = Options::default();
+    for (limit, role) in &roles {
+        let pool =
+            spawn_tests::connect::pool(spawn_tests::server().options(&db.name).username(role), 1)
+                .await;
+        let result = inspect(&pool, &options).await;
+        pool.close().await;
+        let error = result
+            .map(|_| ())
+            .expect_err("pg_rewrite cannot be read")
+            .to_string();
+        assert!(
+            error.contains("permission denied") && error.contains("pg_rewrite"),
+            "limit {limit}: {error}"
+        );
+        // Which reader met it first: the first connection's rules, or its dependencies
+        // when it reads them itself.
+        let first_query = if *limit == -1 {
+            "inspecting rules:"
+        } else {
+            "inspecting rules and operator class members:"
+        };
+        assert!(error.starts_with(first_query), "limit {limit}: {error}");
+    }
+    sqlx::raw_sql("GRANT SELECT ON pg_catalog.pg_rewrite TO PUBLIC")
+        .execute(&db.pool)
+        .await
+        .expect("grant");
+    for (_, role) in &roles {
+        sqlx::raw_sql(&format!("DROP ROLE {role}"))
+            .execute(&db.pool)
+            .await
+            .expect("drop the role");
+    }
+}
+
 /// Columns are compared by their place among live columns: a column dropped in the middle of
 /// one table leaves no difference with a table created without it, and comments on columns
 /// follow their column.
