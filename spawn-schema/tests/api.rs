@@ -272,28 +272,20 @@ async fn inspection_on_fewer_connections_equals_inspection_on_three() {
     )
     .await;
     // The roles first: their privileges are part of what is inspected.
-    let roles: Vec<(usize, String)> = [1, 2]
-        .into_iter()
-        .map(|limit| (limit, spawn_tests::unique_name("few_conn")))
-        .collect();
-    for (limit, role) in &roles {
-        sqlx::raw_sql(&format!(
-            "CREATE ROLE {role} LOGIN CONNECTION LIMIT {limit}; \
-             GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}"
-        ))
-        .execute(&db.pool)
-        .await
-        .expect("create the limited role");
-    }
+    let roles = roles_with_limits(
+        &db,
+        "few_conn",
+        &[1, 2],
+        "GRANT SELECT ON ALL TABLES IN SCHEMA public TO {role}",
+    )
+    .await;
     let options = Options::default().with_privileges(true);
     let three = inspect(&db.pool, &options)
         .await
         .expect("inspect on three connections");
     assert!(three.objects.len() > 10, "{:?}", three.objects.keys());
     for (limit, role) in &roles {
-        let limited =
-            spawn_tests::connect::pool(spawn_tests::server().options(&db.name).username(role), 1)
-                .await;
+        let limited = pool_as(&db, role).await;
         let fewer = inspect(&limited, &options).await;
         limited.close().await;
         let fewer = fewer.unwrap_or_else(|e| panic!("inspect on {limit} connection(s): {e}"));
@@ -307,7 +299,40 @@ async fn inspection_on_fewer_connections_equals_inspection_on_three() {
             "{limit} connection(s)"
         );
     }
-    for (_, role) in &roles {
+    drop_roles(&db, &roles).await;
+}
+
+/// Creates a login role for each of `limits` (its connection limit; -1: none) in `db`'s
+/// server, each also given `grant` (with `{role}` for its name).
+async fn roles_with_limits(
+    db: &TestDb,
+    prefix: &str,
+    limits: &[i32],
+    grant: &str,
+) -> Vec<(i32, String)> {
+    let mut roles = Vec::new();
+    for &limit in limits {
+        let role = spawn_tests::unique_name(prefix);
+        let grant = grant.replace("{role}", &role);
+        sqlx::raw_sql(&format!(
+            "CREATE ROLE {role} LOGIN CONNECTION LIMIT {limit}; {grant}"
+        ))
+        .execute(&db.pool)
+        .await
+        .expect("create the limited role");
+        roles.push((limit, role));
+    }
+    roles
+}
+
+/// A pool of one connection to `db` as `role`.
+async fn pool_as(db: &TestDb, role: &str) -> sqlx::PgPool {
+    spawn_tests::connect::pool(spawn_tests::server().options(&db.name).username(role), 1).await
+}
+
+/// Drops the roles of [`roles_with_limits`], and what they own or were granted in `db`.
+async fn drop_roles(db: &TestDb, roles: &[(i32, String)]) {
+    for (_, role) in roles {
         sqlx::raw_sql(&format!("DROP OWNED BY {role}; DROP ROLE {role}"))
             .execute(&db.pool)
             .await
@@ -325,27 +350,14 @@ async fn a_catalog_the_role_cannot_read_fails_the_inspection_on_any_number_of_co
         "create table t(id int primary key); create view v as select id from t;",
     )
     .await;
-    let roles: Vec<(i32, String)> = [1, 2, -1]
-        .into_iter()
-        .map(|limit| (limit, spawn_tests::unique_name("no_rules")))
-        .collect();
-    for (limit, role) in &roles {
-        sqlx::raw_sql(&format!(
-            "CREATE ROLE {role} LOGIN CONNECTION LIMIT {limit}"
-        ))
-        .execute(&db.pool)
-        .await
-        .expect("create the role");
-    }
+    let roles = roles_with_limits(&db, "no_rules", &[1, 2, -1], "").await;
     sqlx::raw_sql("REVOKE SELECT ON pg_catalog.pg_rewrite FROM PUBLIC")
         .execute(&db.pool)
         .await
         .expect("revoke");
     let options = Options::default();
     for (limit, role) in &roles {
-        let pool =
-            spawn_tests::connect::pool(spawn_tests::server().options(&db.name).username(role), 1)
-                .await;
+        let pool = pool_as(&db, role).await;
         let result = inspect(&pool, &options).await;
         pool.close().await;
         let error = result
@@ -369,12 +381,7 @@ async fn a_catalog_the_role_cannot_read_fails_the_inspection_on_any_number_of_co
         .execute(&db.pool)
         .await
         .expect("grant");
-    for (_, role) in &roles {
-        sqlx::raw_sql(&format!("DROP ROLE {role}"))
-            .execute(&db.pool)
-            .await
-            .expect("drop the role");
-    }
+    drop_roles(&db, &roles).await;
 }
 
 /// Columns are compared by their place among live columns: a column dropped in the middle of
