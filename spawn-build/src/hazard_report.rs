@@ -107,7 +107,10 @@ pub struct ProjectHazards {
 }
 
 /// The findings of the migrations for which `report` is true, in order; `migrations` are
-/// all of them, in apply order, so that what earlier ones establish is known.
+/// all of them, in apply order, so that what earlier ones establish is known. Migrations
+/// after the last one reported are not read: nothing they establish is asked for (so a
+/// project whose migrations are all pinned costs a build nothing here, however long its
+/// history).
 pub fn project_hazards(
     layout: &Layout,
     migrations: &[CompiledMigration],
@@ -116,7 +119,10 @@ pub fn project_hazards(
     let mut scanner = Scanner::new();
     let mut out: Vec<MigrationFinding> = Vec::new();
     let mut unused_allows = Vec::new();
-    for migration in migrations {
+    let Some(last) = migrations.iter().rposition(&report) else {
+        return ProjectHazards::default();
+    };
+    for (index, migration) in migrations[..=last].iter().enumerate() {
         let Some(first) = migration.renders.first() else {
             continue;
         };
@@ -186,6 +192,9 @@ pub fn project_hazards(
                 }
             }
             unused_allows.extend(unused.unwrap_or_default());
+            if index == last {
+                break;
+            }
         }
         scanner.learn(&first.sql, &first.analysis);
     }

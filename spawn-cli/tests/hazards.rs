@@ -103,6 +103,35 @@ fn pinned_migrations_only_with_all_or_by_name() {
     );
 }
 
+/// Findings depend on the migrations before the one listed (what they established), never
+/// on those after it, which are not read.
+#[test]
+fn a_migration_in_the_middle_is_read_with_what_came_before_and_nothing_after() {
+    let (p, up) = project_with_a_new_migration(WIDEN);
+    let later = p.path().join("db/migrations/20250105000000-narrow");
+    std::fs::create_dir_all(&later).expect("mkdir");
+    // Its own findings (a rewrite to varchar(10)) are not listed.
+    std::fs::write(
+        later.join("up.sql"),
+        "ALTER TABLE people ALTER name TYPE varchar(10);\n",
+    )
+    .expect("write");
+    let out = hazards(p.path(), &[NEW]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let up = up.display();
+    assert_eq!(
+        text(&out.stdout),
+        format!(
+            "{up}:2: access-exclusive-lock: holds an ACCESS EXCLUSIVE lock on people while it \
+             rewrites it: every read and write of the table waits until it finishes\n\
+             {up}:2: table-rewrite: ALTER COLUMN name changes the type from text to \
+             varchar(100), which converts every value: people and its indexes are rewritten\n\
+             {up}:5: data-loss: DROP COLUMN deletes people.name and its data; application code \
+             still reading or writing it fails (allowed)\n"
+        )
+    );
+}
+
 #[test]
 fn deny_exits_2_unless_every_denied_finding_is_allowed() {
     let (p, _) = project_with_a_new_migration(WIDEN);
