@@ -41,23 +41,25 @@ const WIDEN: &str = "-- spawn:lock-timeout 5s\n\
     -- spawn:allow data-loss\n\
     ALTER TABLE people DROP COLUMN name;\n";
 
+/// What `hazards` prints for [`WIDEN`] written at `up`.
+fn widen_findings(up: &Path) -> String {
+    let up = up.display();
+    format!(
+        "{up}:2: access-exclusive-lock: holds an ACCESS EXCLUSIVE lock on people while it \
+         rewrites it: every read and write of the table waits until it finishes\n\
+         {up}:2: table-rewrite: ALTER COLUMN name changes the type from text to \
+         varchar(100), which converts every value: people and its indexes are rewritten\n\
+         {up}:5: data-loss: DROP COLUMN deletes people.name and its data; application code \
+         still reading or writing it fails (allowed)\n"
+    )
+}
+
 #[test]
 fn lists_the_findings_of_unpinned_migrations_with_file_and_line() {
     let (p, up) = project_with_a_new_migration(WIDEN);
     let out = hazards(p.path(), &[]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let up = up.display();
-    assert_eq!(
-        text(&out.stdout),
-        format!(
-            "{up}:2: access-exclusive-lock: holds an ACCESS EXCLUSIVE lock on people while it \
-             rewrites it: every read and write of the table waits until it finishes\n\
-             {up}:2: table-rewrite: ALTER COLUMN name changes the type from text to \
-             varchar(100), which converts every value: people and its indexes are rewritten\n\
-             {up}:5: data-loss: DROP COLUMN deletes people.name and its data; application code \
-             still reading or writing it fails (allowed)\n"
-        )
-    );
+    assert_eq!(text(&out.stdout), widen_findings(&up));
     assert_eq!(
         text(&out.stderr),
         format!(
@@ -118,18 +120,7 @@ fn a_migration_in_the_middle_is_read_with_what_came_before_and_nothing_after() {
     .expect("write");
     let out = hazards(p.path(), &[NEW]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let up = up.display();
-    assert_eq!(
-        text(&out.stdout),
-        format!(
-            "{up}:2: access-exclusive-lock: holds an ACCESS EXCLUSIVE lock on people while it \
-             rewrites it: every read and write of the table waits until it finishes\n\
-             {up}:2: table-rewrite: ALTER COLUMN name changes the type from text to \
-             varchar(100), which converts every value: people and its indexes are rewritten\n\
-             {up}:5: data-loss: DROP COLUMN deletes people.name and its data; application code \
-             still reading or writing it fails (allowed)\n"
-        )
-    );
+    assert_eq!(text(&out.stdout), widen_findings(&up));
 }
 
 #[test]
