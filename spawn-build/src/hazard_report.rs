@@ -192,11 +192,11 @@ pub fn project_hazards(
                 }
             }
             unused_allows.extend(unused.unwrap_or_default());
-            if index == last {
-                break;
-            }
         }
-        scanner.learn(&first.sql, &first.analysis);
+        // The last one reported establishes nothing anyone asks for.
+        if index < last {
+            scanner.learn(&first.sql, &first.analysis);
+        }
     }
     ProjectHazards {
         findings: out,
