@@ -63,17 +63,21 @@ pub async fn run(ctx: &CommandContext<'_>, o: &Options<'_>) -> CmdResult {
     let target = ctx.target(&proj, o.variables)?;
     let conn = target.connection().await?;
     let scratches = Scratches::on(&conn.options);
-    let mut stores = Stores::default();
+    let mut background = Background::default();
     let run = Run {
         target: &target,
         scratches: &scratches,
         phases: &phases,
     };
     let result = scratches
-        .run(ctx.out, generate(ctx, o, proj, &run, &hints, &mut stores))
+        .run(ctx.out, async {
+            let generated = generate(ctx, o, proj, &run, &hints, &mut background).await;
+            background.closed().await;
+            generated
+        })
         .await;
     // The model cache's writes the run started end before the process does.
-    stores.finish().await;
+    background.finish().await;
     phases.mark("drop the scratch databases");
     result
 }
@@ -126,20 +130,23 @@ fn leave_to_exit<T>(value: T) {
     std::mem::forget(value);
 }
 
-/// The writes of the model cache a run started, one after the other (the last one written
-/// is the template's latest state), beside the run's other steps.
+/// What a run leaves to finish beside its other steps: the writes of the model cache, one
+/// after the other (the last one written is the template's latest state), and the closing of
+/// pools it is done with (a graceful close waits for the server: about 30 ms that the steps
+/// after it need not wait for).
 #[derive(Default)]
-struct Stores {
-    last: Option<tokio::task::JoinHandle<()>>,
+struct Background {
+    last_store: Option<tokio::task::JoinHandle<()>>,
+    closing: Vec<tokio::task::JoinHandle<()>>,
 }
 
-impl Stores {
+impl Background {
     /// Writes `schema` as the model of the template at `fingerprint` in `cache`, after the
     /// writes started before.
     fn store(&mut self, cache: &ModelCache, fingerprint: &str, schema: Arc<Schema>) {
         let (cache, fingerprint) = (cache.clone(), fingerprint.to_owned());
-        let previous = self.last.take();
-        self.last = Some(tokio::spawn(async move {
+        let previous = self.last_store.take();
+        self.last_store = Some(tokio::spawn(async move {
             if let Some(previous) = previous {
                 let _ = previous.await;
             }
@@ -155,9 +162,24 @@ impl Stores {
         }));
     }
 
-    /// Waits for every write.
-    async fn finish(self) {
-        if let Some(last) = self.last {
+    /// Closes `pool` on a task of its own. Not for a pool on a database that the run may
+    /// still copy (`CREATE DATABASE … TEMPLATE` waits for its connections to end).
+    fn close(&mut self, pool: PgPool) {
+        self.closing
+            .push(tokio::spawn(async move { pool.close().await }));
+    }
+
+    /// Waits for the pools being closed (before the run's scratch databases are dropped).
+    async fn closed(&mut self) {
+        for closing in self.closing.drain(..) {
+            let _ = closing.await;
+        }
+    }
+
+    /// Waits for every write and close.
+    async fn finish(mut self) {
+        self.closed().await;
+        if let Some(last) = self.last_store {
             let _ = last.await;
         }
     }
@@ -169,7 +191,7 @@ async fn generate(
     proj: CliProject,
     run: &Run<'_>,
     hints: &[RenameHint],
-    stores: &mut Stores,
+    background: &mut Background,
 ) -> CmdResult {
     let Run {
         target,
@@ -255,9 +277,11 @@ async fn generate(
     let opening = Task(tokio::spawn(scratches.open_advance(&template)));
     // The template's model, read this time, is cached for the next (in the background).
     if let (Some(cache), true) = (&cache, inspected_in_place) {
-        stores.store(cache, &template.fingerprint, Arc::clone(&source));
+        background.store(cache, &template.fingerprint, Arc::clone(&source));
     }
-    let desired = to_inspection.join().await??;
+    let (desired, to_pool) = to_inspection.join().await?;
+    background.close(to_pool);
+    let desired = desired?;
     phases.mark("FROM and TO");
     phases.since("TO: inspect", to_begun);
     let plan = source.plan(&desired, &options);
@@ -424,7 +448,7 @@ async fn generate(
         &rendered,
         (new_migrations, &next_fingerprint, &written.migrations),
         &desired,
-        (cache.as_ref(), stores),
+        (cache.as_ref(), background),
     )
     .await;
     leave_to_exit((source, desired));
@@ -472,6 +496,9 @@ async fn generate(
     }
 }
 
+/// TO's inspection on a task of its own: its schema, and its pool (to be closed).
+type ToInspection = Task<(anyhow::Result<Schema>, PgPool)>;
+
 /// Reaches TO (the database of `--from-db`, or the files of `--schema-dir` loaded into a
 /// scratch database) and starts inspecting it on a task of its own: its label for messages,
 /// the inspection, and when the inspection began.
@@ -480,7 +507,7 @@ async fn start_to(
     o: &Options<'_>,
     run: &Run<'_>,
     options: &spawn_schema::Options,
-) -> anyhow::Result<(String, Task<anyhow::Result<Schema>>, Instant)> {
+) -> anyhow::Result<(String, ToInspection, Instant)> {
     let begun = Instant::now();
     let (pool, label) = match (o.from_db, o.schema_dir) {
         (Some(db), _) => {
@@ -505,8 +532,7 @@ async fn start_to(
     let (options, what) = (options.clone(), label.clone());
     let task = Task(tokio::spawn(async move {
         let inspected = inspect_pool(&pool, &options, &what).await;
-        pool.close().await;
-        inspected
+        (inspected, pool)
     }));
     Ok((label, task, inspecting))
 }
@@ -710,7 +736,7 @@ async fn recheck(
     rendered: &[Migration],
     (new, next_fingerprint, files): (Vec<Migration>, &str, &[(String, PathBuf)]),
     desired: &Schema,
-    (cache, stores): (Option<&ModelCache>, &mut Stores),
+    (cache, background): (Option<&ModelCache>, &mut Background),
 ) -> Result<Option<spawn_schema::Plan>, Exit> {
     let Run {
         target,
@@ -771,12 +797,12 @@ async fn recheck(
         .allow_unsafe(true)
         .detect_renames(false);
     let result = inspect_pool(&pool, &options, "the re-checked scratch database").await;
-    pool.close().await;
+    background.close(pool);
     phases.mark("re-check: inspect");
     let checked = Arc::new(result?);
     match cache {
         Some(cache) if advanced => {
-            stores.store(cache, next_fingerprint, Arc::clone(&checked));
+            background.store(cache, next_fingerprint, Arc::clone(&checked));
         }
         _ => {}
     }
