@@ -7,7 +7,9 @@
 //! components, pins and re-checks. The template is built by a first run (its time is printed
 //! apart); then, five times, diff runs, and generate runs twice: back to a (untimed), then
 //! towards b again (timed, the pair diff compares). The best times are printed side by side
-//! with their ratio (the goal: generate within 2× of diff).
+//! with their ratio (the goal: generate within 2× of diff). Beside them, what generate does
+//! done by hand with diff: diff's SQL applied to a copy of `a` in one transaction (the best
+//! diff plus the best apply), and generate's ratio to that.
 //!
 //! `SPAWN_BENCH_BASELINE=<another spawn binary>` times that binary's generate too, in the
 //! same rounds, on a project of its own (its own template and model cache), to compare two
@@ -39,10 +41,12 @@ fn main() {
     let ours = PathBuf::from(env!("CARGO_BIN_EXE_spawn"));
     let baseline = std::env::var_os("SPAWN_BENCH_BASELINE").map(PathBuf::from);
     println!(
-        "{:>6} {:>10} {:>13} {:>9} {:>15}{}",
+        "{:>6} {:>10} {:>13} {:>9} {:>17} {:>9} {:>15}{}",
         "N",
         "diff (s)",
         "generate (s)",
+        "ratio",
+        "diff+apply (s)",
         "ratio",
         "first run (s)",
         if baseline.is_some() {
@@ -53,19 +57,22 @@ fn main() {
     );
     for n in sizes {
         let (a, b) = (synthetic::generate(n, false), synthetic::generate(n, true));
-        let (from, to, target) = runtime.block_on(async {
+        let (from, to, target, copies_of_a) = runtime.block_on(async {
             let from = spawn_tests::TestDb::new(&format!("genbench_{n}_a")).await;
             let to = spawn_tests::TestDb::new(&format!("genbench_{n}_b")).await;
             let target = spawn_tests::TestDb::new(&format!("genbench_{n}_t")).await;
-            sqlx::raw_sql(&a).execute(&from.pool).await.expect("load a");
-            sqlx::raw_sql(&b).execute(&to.pool).await.expect("load b");
-            for db in [&from, &to] {
+            // `a` once more, without connections: the template of the databases that diff's
+            // SQL is applied to.
+            let copies_of_a = spawn_tests::TestDb::new(&format!("genbench_{n}_a_tpl")).await;
+            for (db, sql) in [(&from, &a), (&to, &b), (&copies_of_a, &a)] {
+                sqlx::raw_sql(sql).execute(&db.pool).await.expect("load");
                 sqlx::raw_sql("VACUUM ANALYZE")
                     .execute(&db.pool)
                     .await
                     .expect("analyze");
             }
-            (from, to, target)
+            copies_of_a.close().await;
+            (from, to, target, copies_of_a)
         });
         // Each binary has a project (so a template and a model cache) of its own.
         let project = tempfile::tempdir().expect("tempdir");
@@ -95,7 +102,7 @@ fn main() {
                     "--unsafe",
                 ],
                 0,
-            )
+            );
         };
         let (mut ours_runs, mut baseline_runs) = (0, 0);
         let first = timed(|| generate(&ours, project.path(), &mut ours_runs, &to.url));
@@ -103,9 +110,11 @@ fn main() {
             generate(bin, baseline_project.path(), &mut baseline_runs, &to.url);
         }
         let (mut diffs, mut generates, mut baselines) = (Vec::new(), Vec::new(), Vec::new());
+        let mut applies = Vec::new();
         for round in 0..RUNS {
+            let mut sql = String::new();
             diffs.push(timed(|| {
-                spawn(
+                sql = spawn(
                     &ours,
                     project.path(),
                     &[
@@ -118,6 +127,22 @@ fn main() {
                     ],
                     2,
                 )
+            }));
+            // What generate does beside a diff, by hand: diff's SQL applied to a copy of a, in
+            // one transaction sent as one batch (as a migration is).
+            applies.push(runtime.block_on(async {
+                let copy =
+                    spawn_tests::TestDb::from_template("genbench_apply", &copies_of_a.name).await;
+                let started = Instant::now();
+                let mut tx = copy.pool.begin().await.expect("begin");
+                sqlx::raw_sql(&sql)
+                    .execute(&mut *tx)
+                    .await
+                    .expect("apply diff's SQL");
+                tx.commit().await.expect("commit");
+                let took = started.elapsed();
+                copy.close().await;
+                took
             }));
             // Back to a (untimed), then a → b (timed).
             let mut ours_round = || {
@@ -143,11 +168,14 @@ fn main() {
         }
         let best = |v: &[Duration]| v.iter().min().copied().unwrap_or_default();
         let (d, g, b) = (best(&diffs), best(&generates), best(&baselines));
+        let by_hand = d + best(&applies);
         println!(
-            "{n:>6} {:>10.3} {:>13.3} {:>8.2}x {:>15.3}{}",
+            "{n:>6} {:>10.3} {:>13.3} {:>8.2}x {:>17.3} {:>8.2}x {:>15.3}{}",
             d.as_secs_f64(),
             g.as_secs_f64(),
             g.as_secs_f64() / d.as_secs_f64(),
+            by_hand.as_secs_f64(),
+            g.as_secs_f64() / by_hand.as_secs_f64(),
             first.as_secs_f64(),
             if baseline.is_some() {
                 format!(
@@ -162,8 +190,9 @@ fn main() {
     }
     println!(
         "(best of {RUNS} rounds, a -> b each time; generate = read the cached template's model, \
-         plan, write, pin and re-check on the template; first run = the same plus building the \
-         template)"
+         plan, write, pin and re-check on the template; diff+apply = the best diff plus the best \
+         apply of its SQL to a copy of a, in one transaction; first run = the same plus building \
+         the template)"
     );
 }
 
@@ -185,7 +214,8 @@ fn write_project(dir: &Path, url: &str, a: &str) {
     std::fs::write(m.join("up.sql"), format!("{{% raw %}}{a}{{% endraw %}}\n")).expect("up.sql");
 }
 
-fn spawn(bin: &Path, dir: &Path, args: &[&str], expect: i32) {
+/// Runs `bin` with `args` in `dir`, expecting exit code `expect`; its standard output.
+fn spawn(bin: &Path, dir: &Path, args: &[&str], expect: i32) -> String {
     let out = Command::new(bin)
         .current_dir(dir)
         .args(args)
@@ -207,4 +237,5 @@ fn spawn(bin: &Path, dir: &Path, args: &[&str], expect: i32) {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
