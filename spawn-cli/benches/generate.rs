@@ -8,7 +8,7 @@
 //! apart); then, five times, diff runs, and generate runs twice: back to a (untimed), then
 //! towards b again (timed, the pair diff compares). The best times are printed side by side
 //! with their ratio (the goal: generate within 2× of diff). Beside them, what generate does
-//! done by hand with diff: diff's SQL applied to a copy of `a` in one transaction (the best
+//! done by hand with diff: diff's SQL applied to a fresh database loaded with `a` in one transaction (the best
 //! diff plus the best apply), and generate's ratio to that.
 //!
 //! `SPAWN_BENCH_BASELINE=<another spawn binary>` times that binary's generate too, in the
@@ -57,22 +57,18 @@ fn main() {
     );
     for n in sizes {
         let (a, b) = (synthetic::generate(n, false), synthetic::generate(n, true));
-        let (from, to, target, copies_of_a) = runtime.block_on(async {
+        let (from, to, target) = runtime.block_on(async {
             let from = spawn_tests::TestDb::new(&format!("genbench_{n}_a")).await;
             let to = spawn_tests::TestDb::new(&format!("genbench_{n}_b")).await;
             let target = spawn_tests::TestDb::new(&format!("genbench_{n}_t")).await;
-            // `a` once more, without connections: the template of the databases that diff's
-            // SQL is applied to.
-            let copies_of_a = spawn_tests::TestDb::new(&format!("genbench_{n}_a_tpl")).await;
-            for (db, sql) in [(&from, &a), (&to, &b), (&copies_of_a, &a)] {
+            for (db, sql) in [(&from, &a), (&to, &b)] {
                 sqlx::raw_sql(sql).execute(&db.pool).await.expect("load");
                 sqlx::raw_sql("VACUUM ANALYZE")
                     .execute(&db.pool)
                     .await
                     .expect("analyze");
             }
-            copies_of_a.close().await;
-            (from, to, target, copies_of_a)
+            (from, to, target)
         });
         // Each binary has a project (so a template and a model cache) of its own.
         let project = tempfile::tempdir().expect("tempdir");
@@ -128,11 +124,11 @@ fn main() {
                     2,
                 )
             }));
-            // What generate does beside a diff, by hand: diff's SQL applied to a copy of a, in
+            // What generate does beside a diff, by hand: diff's SQL applied to a fresh database loaded with a, in
             // one transaction sent as one batch (as a migration is).
             applies.push(runtime.block_on(async {
-                let copy =
-                    spawn_tests::TestDb::from_template("genbench_apply", &copies_of_a.name).await;
+                let copy = spawn_tests::TestDb::new("genbench_apply").await;
+                sqlx::raw_sql(&a).execute(&copy.pool).await.expect("load a");
                 let started = Instant::now();
                 let mut tx = copy.pool.begin().await.expect("begin");
                 sqlx::raw_sql(&sql)
@@ -142,6 +138,11 @@ fn main() {
                 tx.commit().await.expect("commit");
                 let took = started.elapsed();
                 copy.close().await;
+                let mut admin = spawn_tests::server().admin_connection().await;
+                sqlx::raw_sql(&format!("DROP DATABASE \"{}\" WITH (FORCE)", copy.name))
+                    .execute(&mut admin)
+                    .await
+                    .expect("drop the copy");
                 took
             }));
             // Back to a (untimed), then a → b (timed).
@@ -191,7 +192,7 @@ fn main() {
     println!(
         "(best of {RUNS} rounds, a -> b each time; generate = read the cached template's model, \
          plan, write, pin and re-check on the template; diff+apply = the best diff plus the best \
-         apply of its SQL to a copy of a, in one transaction; first run = the same plus building \
+         apply of its SQL to a fresh database loaded with a, in one transaction; first run = the same plus building \
          the template)"
     );
 }
