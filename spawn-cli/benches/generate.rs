@@ -8,8 +8,8 @@
 //! apart); then, five times, diff runs, and generate runs twice: back to a (untimed), then
 //! towards b again (timed, the pair diff compares). The best times are printed side by side
 //! with their ratio (the goal: generate within 2× of diff). Beside them, what generate does
-//! done by hand with diff: diff's SQL applied to a fresh database loaded with `a` in one transaction (the best
-//! diff plus the best apply), and generate's ratio to that.
+//! done by hand with diff: diff's SQL applied to a fresh database loaded with `a`, in one
+//! transaction (the best diff plus the best apply), and generate's ratio to that.
 //!
 //! `SPAWN_BENCH_BASELINE=<another spawn binary>` times that binary's generate too, in the
 //! same rounds, on a project of its own (its own template and model cache), to compare two
@@ -124,8 +124,8 @@ fn main() {
                     2,
                 )
             }));
-            // What generate does beside a diff, by hand: diff's SQL applied to a fresh database loaded with a, in
-            // one transaction sent as one batch (as a migration is).
+            // What generate does beside a diff, by hand: diff's SQL applied to a fresh database
+            // loaded with a, in one transaction sent as one batch (as a migration is).
             applies.push(runtime.block_on(async {
                 let copy = spawn_tests::TestDb::new("genbench_apply").await;
                 sqlx::raw_sql(&a).execute(&copy.pool).await.expect("load a");
@@ -138,9 +138,8 @@ fn main() {
                 tx.commit().await.expect("commit");
                 let took = started.elapsed();
                 copy.close().await;
-                let mut admin = spawn_tests::server().admin_connection().await;
-                sqlx::raw_sql(&format!("DROP DATABASE \"{}\" WITH (FORCE)", copy.name))
-                    .execute(&mut admin)
+                let admin = spawn_tests::server().admin_options();
+                spawn_runtime::testing::drop_database(admin, &copy.name)
                     .await
                     .expect("drop the copy");
                 took
@@ -192,8 +191,8 @@ fn main() {
     println!(
         "(best of {RUNS} rounds, a -> b each time; generate = read the cached template's model, \
          plan, write, pin and re-check on the template; diff+apply = the best diff plus the best \
-         apply of its SQL to a fresh database loaded with a, in one transaction; first run = the same plus building \
-         the template)"
+         apply of its SQL to a fresh database loaded with a, in one transaction; first run = the \
+         same plus building the template)"
     );
 }
 

@@ -43,6 +43,11 @@ impl TestServer {
             .to_string()
     }
 
+    /// Options of the maintenance connection.
+    pub fn admin_options(&self) -> &PgConnectOptions {
+        &self.admin
+    }
+
     /// Options of a connection to `database` on this server.
     pub fn options(&self, database: &str) -> PgConnectOptions {
         self.admin.clone().database(database)
