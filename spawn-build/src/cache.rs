@@ -9,7 +9,9 @@
 //!   modification time of the running executable, the build script or `spawn`, so a rebuilt
 //!   spawn-build never reuses the renders of the old one);
 //! * the content of `spawn.toml`;
-//! * the migration's name and the content of its `up.sql`;
+//! * the migration's name and the content of its `up.sql` (by its XXH3-128: a generated
+//!   migration can be a megabyte, which SHA-256 reads ten times slower; a key tells renders
+//!   apart, whoever can write `up.sql` decides the SQL anyway);
 //! * the environment and the content of its variables file;
 //! * the components: the pin's root hash (a snapshot never changes), or for a render from the
 //!   working tree a hash of every file under `components/`.
@@ -27,12 +29,21 @@
 //! migration's rendered SQL, tens of megabytes in a long history, which JSON escaped line by
 //! line and parsed several times slower. A file that is cut short or damaged is an empty
 //! cache. A run that reused every record and dropped none leaves the file as it is.
+//!
+//! The file is an index (each record's key and length) followed by the records, each encoded
+//! on its own: opening it decodes the index alone, a record is decoded when a run takes it,
+//! and a record reused unchanged is written back as the bytes it was read as. So a run that
+//! renders one new migration in a long history encodes that one record, not every other, and
+//! a reused render is decoded once and handed on, never copied.
 
 use std::collections::{BTreeSet, HashMap};
+use std::io::Write as _;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use xxhash_rust::xxh3::{xxh3_128, Xxh3Default};
 
 use crate::analyze::Analysis;
 use crate::error::BuildError;
@@ -42,12 +53,14 @@ use crate::render::Rendered;
 const FILE_NAME: &str = "spawn_render_cache.bin";
 /// Bumped whenever [`Record`] (the analysis in it included), the key or the file's
 /// encoding changes meaning.
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
 
+/// The head of the file: the format, then each record's key and encoded length, in the order
+/// of the records that follow it.
 #[derive(Serialize, Deserialize)]
-struct CacheFile {
+struct Index {
     format: u32,
-    records: HashMap<String, Record>,
+    records: Vec<(String, u64)>,
 }
 
 /// One cached render: what [`Rendered`] holds, minus what is never cached; and, once the
@@ -85,16 +98,31 @@ impl Record {
         &self.components_read
     }
 
-    pub(crate) fn into_rendered(self) -> Rendered {
-        Rendered {
+    /// Whether the record holds its render's analysis.
+    pub(crate) fn is_analysed(&self) -> bool {
+        self.analysed.is_some()
+    }
+
+    /// The render, and its analysis when the record holds one.
+    pub(crate) fn into_rendered(self) -> (Rendered, Option<Analysed>) {
+        let rendered = Rendered {
             sql: self.sql,
             origins: self.origins,
             files_read: self.files_read,
             components_read: self.components_read,
             random: false,
             undefined: Vec::new(),
-        }
+        };
+        (rendered, self.analysed)
     }
+}
+
+/// A record this run keeps for the next.
+enum Kept {
+    /// Reused unchanged: its bytes in the file the run opened.
+    Stored(Range<usize>),
+    /// Rendered by this run, or reused without an analysis (which this run may add).
+    Decoded(Box<Record>),
 }
 
 /// What one render read, for its key. Each field is a name or the hex hash of a content.
@@ -114,8 +142,11 @@ pub(crate) struct RenderCache {
     file: PathBuf,
     /// The hash of what every key shares: format, build script, spawn.toml.
     base: Vec<u8>,
-    previous: HashMap<String, Record>,
-    current: HashMap<String, Record>,
+    /// The file as this run read it (empty when there was none to use).
+    bytes: Vec<u8>,
+    /// Where each record of the last run is in `bytes`.
+    previous: HashMap<String, Range<usize>>,
+    current: HashMap<String, Kept>,
     /// The hash of `components/`, once computed (`Some(None)`: it could not be read).
     components: Option<Option<String>>,
     /// How many records this run reused.
@@ -141,15 +172,14 @@ impl RenderCache {
             field(&mut base, part);
         }
         let file = dir.join(FILE_NAME);
-        let previous = std::fs::read(&file)
+        let (previous, bytes) = std::fs::read(&file)
             .ok()
-            .and_then(|bytes| decode(&bytes))
-            .filter(|cache| cache.format == FORMAT)
-            .map(|cache| cache.records)
+            .and_then(|bytes| Some((decode_index(&bytes)?, bytes)))
             .unwrap_or_default();
         Some(Self {
             file,
             base: base.finalize().to_vec(),
+            bytes,
             previous,
             current: HashMap::new(),
             components: None,
@@ -165,7 +195,7 @@ impl RenderCache {
         for part in [
             &self.base[..],
             inputs.migration.as_bytes(),
-            inputs.up_sql,
+            &xxh3_128(inputs.up_sql).to_le_bytes(),
             inputs.environment.as_bytes(),
             inputs.variables.as_bytes(),
             inputs.components.as_bytes(),
@@ -183,34 +213,42 @@ impl RenderCache {
             .clone()
     }
 
-    /// Takes the record of `key` (kept by the last run or this one), if there is one; give it
-    /// back with [`RenderCache::keep`] to keep it.
-    pub(crate) fn take(&mut self, key: &str) -> Option<Record> {
-        self.current
-            .remove(key)
-            .or_else(|| self.previous.remove(key))
+    /// The record of `key` (kept by this run or the last), decoded; `None` when there is
+    /// none, or it does not decode. Keep it with [`RenderCache::keep_reused`] when it is
+    /// reused.
+    pub(crate) fn get(&self, key: &str) -> Option<Record> {
+        let range = match self.current.get(key) {
+            Some(Kept::Decoded(record)) => return Some(Record::clone(record)),
+            Some(Kept::Stored(range)) => range,
+            None => self.previous.get(key)?,
+        };
+        postcard::from_bytes(self.bytes.get(range.clone())?).ok()
     }
 
     /// Keeps `record` (rendered by this run) under `key` for the next run.
     pub(crate) fn keep(&mut self, key: String, record: Record) {
         self.rendered = true;
-        self.current.insert(key, record);
+        self.current.insert(key, Kept::Decoded(Box::new(record)));
     }
 
-    /// Keeps `record`, taken with [`RenderCache::take`] and reused, under `key`.
-    pub(crate) fn keep_reused(&mut self, key: String, record: Record) {
+    /// Keeps the record of `key`, read with [`RenderCache::get`] and reused: as it was
+    /// stored, or, when it holds no analysis, as `record` (so that one can be added).
+    pub(crate) fn keep_reused(&mut self, key: &str, record: &Record) {
         self.hits += 1;
-        self.current.insert(key, record);
+        if self.current.contains_key(key) {
+            return;
+        }
+        let kept = match self.previous.get(key) {
+            Some(range) if record.is_analysed() => Kept::Stored(range.clone()),
+            _ => Kept::Decoded(Box::new(record.clone())),
+        };
+        self.current.insert(key.to_owned(), kept);
     }
 
-    /// The analysis of the render kept under `key` by this run, if it was analysed.
-    pub(crate) fn analysed(&self, key: &str) -> Option<&Analysed> {
-        self.current.get(key)?.analysed.as_ref()
-    }
-
-    /// Keeps `analysed` with the render kept under `key` by this run.
+    /// Keeps `analysed` with the render kept under `key` by this run (rendered by it, or
+    /// reused without an analysis).
     pub(crate) fn keep_analysed(&mut self, key: &str, analysed: Analysed) {
-        if let Some(record) = self.current.get_mut(key) {
+        if let Some(Kept::Decoded(record)) = self.current.get_mut(key) {
             record.analysed = Some(analysed);
             self.rendered = true;
         }
@@ -231,12 +269,13 @@ impl RenderCache {
     /// [partial](RenderCache::partial)), atomically; when that is what the file holds already
     /// (every record reused, none dropped), nothing. Whether it wrote the file.
     pub(crate) fn save(mut self) -> Result<bool, BuildError> {
-        if !self.rendered && (self.partial || self.previous.is_empty()) {
+        let dropped = self.previous.keys().any(|k| !self.current.contains_key(k));
+        if !self.rendered && (self.partial || !dropped) {
             return Ok(false);
         }
         if self.partial {
-            for (key, record) in std::mem::take(&mut self.previous) {
-                self.current.entry(key).or_insert(record);
+            for (key, range) in std::mem::take(&mut self.previous) {
+                self.current.entry(key).or_insert(Kept::Stored(range));
             }
         }
         let io = |action, path: &Path| {
@@ -247,13 +286,28 @@ impl RenderCache {
                 source,
             }
         };
-        let bytes = encode(&CacheFile {
-            format: FORMAT,
-            records: self.current,
-        })
-        .map_err(|e| {
+        let encoding = |e: postcard::Error| {
             io("serializing the render cache into", &self.file)(std::io::Error::other(e))
-        })?;
+        };
+        // Each record's bytes: as read, or encoded now.
+        let mut keys = Vec::with_capacity(self.current.len());
+        let mut parts: Vec<std::borrow::Cow<'_, [u8]>> = Vec::with_capacity(self.current.len());
+        for (key, kept) in &self.current {
+            parts.push(match kept {
+                Kept::Stored(range) => self.bytes[range.clone()].into(),
+                Kept::Decoded(record) => postcard::to_stdvec(record).map_err(encoding)?.into(),
+            });
+            keys.push(key.clone());
+        }
+        let index = Index {
+            format: FORMAT,
+            records: keys
+                .into_iter()
+                .zip(&parts)
+                .map(|(key, part)| (key, part.len() as u64))
+                .collect(),
+        };
+        let head = postcard::to_stdvec(&index).map_err(encoding)?;
         if let Some(dir) = self.file.parent() {
             std::fs::create_dir_all(dir).map_err(io("creating", dir))?;
         }
@@ -261,30 +315,46 @@ impl RenderCache {
         let tmp = self
             .file
             .with_extension(format!("bin.{}.tmp", std::process::id()));
-        std::fs::write(&tmp, bytes).map_err(io("writing", &tmp))?;
+        let mut hasher = Xxh3Default::new();
+        let written = std::fs::File::create(&tmp).and_then(|file| {
+            let mut out = std::io::BufWriter::new(file);
+            for part in std::iter::once(&head[..]).chain(parts.iter().map(|p| &p[..])) {
+                hasher.update(part);
+                out.write_all(part)?;
+            }
+            out.write_all(&hasher.digest128().to_le_bytes())?;
+            out.into_inner()
+                .map_err(std::io::IntoInnerError::into_error)?;
+            Ok(())
+        });
+        written.map_err(io("writing", &tmp))?;
         std::fs::rename(&tmp, &self.file).map_err(io("writing", &self.file))?;
         Ok(true)
     }
 }
 
-/// The file's bytes: the records, then the XXH3-128 of their encoding (a check against
-/// damage, not tampering: the file is the user's own, and a 128-bit XXH3 reads tens of
-/// megabytes in a few milliseconds where SHA-256 takes tens).
-fn encode(cache: &CacheFile) -> Result<Vec<u8>, postcard::Error> {
-    let mut bytes = postcard::to_stdvec(cache)?;
-    let digest = xxhash_rust::xxh3::xxh3_128(&bytes).to_le_bytes();
-    bytes.extend_from_slice(&digest);
-    Ok(bytes)
-}
-
-/// The records of a file written by [`encode`]; `None` when it is cut short, damaged or of
-/// another encoding (the cache's SQL is applied to databases: a damaged file is never read).
-fn decode(bytes: &[u8]) -> Option<CacheFile> {
+/// Where each record is in `bytes`, a file written by [`RenderCache::save`]: the index, the
+/// records, then the XXH3-128 of the two (a check against damage, not tampering: the file
+/// is the user's own, and a 128-bit XXH3 reads tens of megabytes in a few milliseconds where
+/// SHA-256 takes tens). `None` when it is cut short, damaged, of another format or of another
+/// encoding (the cache's SQL is applied to databases: a damaged file is never read).
+fn decode_index(bytes: &[u8]) -> Option<HashMap<String, Range<usize>>> {
     let (payload, digest) = bytes.split_at_checked(bytes.len().checked_sub(16)?)?;
-    if xxhash_rust::xxh3::xxh3_128(payload).to_le_bytes() != digest {
+    if xxh3_128(payload).to_le_bytes() != digest {
         return None;
     }
-    postcard::from_bytes(payload).ok()
+    let (index, records) = postcard::take_from_bytes::<Index>(payload).ok()?;
+    if index.format != FORMAT {
+        return None;
+    }
+    let mut at = payload.len() - records.len();
+    let mut ranges = HashMap::with_capacity(index.records.len());
+    for (key, len) in index.records {
+        let end = at.checked_add(usize::try_from(len).ok()?)?;
+        ranges.insert(key, at..end);
+        at = end;
+    }
+    (at == payload.len()).then_some(ranges)
 }
 
 /// The size and modification time of the running executable (the build script), which
@@ -393,9 +463,9 @@ mod tests {
         cache.save().expect("save");
 
         let mut cache = RenderCache::open(&out, &spawn_toml).expect("cache");
-        let record = cache.take(&key).expect("a hit");
+        let record = cache.get(&key).expect("a hit");
         cache.keep(key.clone(), record.clone());
-        assert_eq!(record.into_rendered(), rendered);
+        assert_eq!(record.into_rendered(), (rendered, None));
         cache.save().expect("save");
         let cache = RenderCache::open(&out, &spawn_toml).expect("cache");
         assert!(cache.previous.contains_key(&key), "a used record is kept");
@@ -445,7 +515,7 @@ mod tests {
             .expect("the SQL is in the file");
         let mut altered = saved.clone();
         altered[at + 7] = b'2';
-        assert!(postcard::from_bytes::<CacheFile>(&altered[..altered.len() - 16]).is_ok());
+        assert!(postcard::take_from_bytes::<Index>(&altered[..altered.len() - 16]).is_ok());
         for bytes in [
             &altered[..],
             &saved[..saved.len() - 1],
@@ -476,12 +546,12 @@ mod tests {
         let two = cache.key(&inputs(b"SELECT 2;", "pin:x"));
         cache.keep(two.clone(), Record::of(&rendered("SELECT 2;")));
         cache.save().expect("save");
-        let mut cache = RenderCache::open(dir.path(), &spawn_toml).expect("cache");
+        let cache = RenderCache::open(dir.path(), &spawn_toml).expect("cache");
         assert!(
-            cache.take(&one).is_some(),
+            cache.get(&one).is_some(),
             "kept though this run did not use it"
         );
-        assert!(cache.take(&two).is_some(), "kept: this run made it");
+        assert!(cache.get(&two).is_some(), "kept: this run made it");
     }
 
     #[test]
@@ -490,11 +560,99 @@ mod tests {
         let file = dir.path().join(FILE_NAME);
         // A file the next run would rewrite if it saved: replaced by other bytes, it shows.
         let mut cache = RenderCache::open(dir.path(), &spawn_toml).expect("cache");
-        let record = cache.take(&key).expect("a hit");
-        cache.keep_reused(key, record);
+        let record = cache.get(&key).expect("a hit");
+        cache.keep_reused(&key, &record);
         std::fs::write(&file, "marker").expect("write");
         assert!(!cache.save().expect("save"), "nothing to write");
         assert_eq!(std::fs::read(&file).expect("read"), b"marker");
+    }
+
+    /// An analysis of `SELECT 1;` (what [`Analysed`] holds; its values are not checked).
+    fn analysed() -> Analysed {
+        Analysed {
+            analysis: crate::analyze::analyze("SELECT 1;").expect("analysis"),
+            sha256: [1; 32],
+            xxh3_128: [2; 16],
+        }
+    }
+
+    #[test]
+    fn a_reused_record_is_written_back_as_it_was_read_beside_a_new_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let spawn_toml = dir.path().join("spawn.toml");
+        std::fs::write(&spawn_toml, "").expect("write");
+        let mut cache = RenderCache::open(dir.path(), &spawn_toml).expect("cache");
+        let one = cache.key(&inputs(b"SELECT 1;", "pin:x"));
+        cache.keep(one.clone(), Record::of(&rendered("SELECT 1;")));
+        cache.keep_analysed(&one, analysed());
+        cache.save().expect("save");
+
+        // The next run reuses the first record and renders a second one.
+        let mut cache = RenderCache::open(dir.path(), &spawn_toml).expect("cache");
+        let stored = cache.bytes[cache.previous[&one].clone()].to_vec();
+        let record = cache.get(&one).expect("a hit");
+        cache.keep_reused(&one, &record);
+        assert!(
+            matches!(cache.current[&one], Kept::Stored(_)),
+            "an analysed record is kept as its bytes"
+        );
+        let two = cache.key(&inputs(b"SELECT 2;", "pin:x"));
+        cache.keep(two.clone(), Record::of(&rendered("SELECT 2;")));
+        assert!(cache.save().expect("save"), "a new record is written");
+
+        let cache = RenderCache::open(dir.path(), &spawn_toml).expect("cache");
+        assert_eq!(cache.previous.len(), 2);
+        assert_eq!(cache.bytes[cache.previous[&one].clone()], stored[..]);
+        let (first, analysis) = cache.get(&one).expect("a hit").into_rendered();
+        assert_eq!(
+            (first.sql.as_str(), analysis),
+            ("SELECT 1;", Some(analysed()))
+        );
+        let (second, analysis) = cache.get(&two).expect("a hit").into_rendered();
+        assert_eq!((second.sql.as_str(), analysis), ("SELECT 2;", None));
+    }
+
+    #[test]
+    fn a_reused_record_without_an_analysis_keeps_the_one_this_run_adds() {
+        let (dir, spawn_toml, key) = saved_with_one_record();
+        let mut cache = RenderCache::open(dir.path(), &spawn_toml).expect("cache");
+        let record = cache.get(&key).expect("a hit");
+        assert!(!record.is_analysed());
+        cache.keep_reused(&key, &record);
+        cache.keep_analysed(&key, analysed());
+        assert!(cache.save().expect("save"), "the analysis is new: written");
+        let cache = RenderCache::open(dir.path(), &spawn_toml).expect("cache");
+        let (_, analysis) = cache.get(&key).expect("a hit").into_rendered();
+        assert_eq!(analysis, Some(analysed()));
+    }
+
+    #[test]
+    fn an_index_that_does_not_add_up_to_the_records_is_an_empty_cache() {
+        let (dir, spawn_toml, key) = saved_with_one_record();
+        let file = dir.path().join(FILE_NAME);
+        let saved = std::fs::read(&file).expect("read");
+        let payload = &saved[..saved.len() - 16];
+        let (mut index, records) = postcard::take_from_bytes::<Index>(payload).expect("index");
+        assert_eq!(index.records.len(), 1);
+        // Longer and shorter than the record that follows, with a checksum that matches.
+        for delta in [1_i64, -1] {
+            index.records[0].1 = (records.len() as i64 + delta) as u64;
+            let mut bytes = postcard::to_stdvec(&index).expect("encode");
+            bytes.extend_from_slice(records);
+            bytes.extend_from_slice(&xxh3_128(&bytes).to_le_bytes());
+            std::fs::write(&file, &bytes).expect("write");
+            let cache = RenderCache::open(dir.path(), &spawn_toml).expect("cache");
+            assert!(cache.get(&key).is_none(), "length off by {delta}");
+        }
+        // Another format's file, with a checksum that matches.
+        index.format = FORMAT - 1;
+        index.records[0].1 = records.len() as u64;
+        let mut bytes = postcard::to_stdvec(&index).expect("encode");
+        bytes.extend_from_slice(records);
+        bytes.extend_from_slice(&xxh3_128(&bytes).to_le_bytes());
+        std::fs::write(&file, &bytes).expect("write");
+        let cache = RenderCache::open(dir.path(), &spawn_toml).expect("cache");
+        assert!(cache.get(&key).is_none(), "format {}", FORMAT - 1);
     }
 
     #[test]

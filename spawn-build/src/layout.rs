@@ -120,12 +120,50 @@ fn leading_comments(path: &Path) -> std::io::Result<String> {
     Ok(head)
 }
 
+/// The start of `up_sql` up to and including the first line that is neither blank nor a `--`
+/// comment: at least what [`Markers::of`] reads, found without reading the rest as text. A
+/// line that starts with a byte of a longer character (a byte-order mark, a non-ASCII space)
+/// is read on past, and left to [`Markers::of`] to judge.
+fn leading_comment_bytes(up_sql: &[u8]) -> &[u8] {
+    // The ASCII bytes `char::is_whitespace` (which `str::trim` uses) counts as spaces.
+    let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
+    let mut end = 0;
+    for line in up_sql.split_inclusive(|b| *b == b'\n') {
+        end += line.len();
+        let text = match line.iter().position(|b| !blank(b)) {
+            Some(first) => &line[first..],
+            None => continue,
+        };
+        if text[0].is_ascii() && !text.starts_with(b"--") {
+            break;
+        }
+    }
+    &up_sql[..end]
+}
+
 impl MigrationDir {
     /// The markers of its `up.sql` (none when its head cannot be read: reading it for real
     /// reports that); `repeatable = true` in its lock.toml marks it repeatable too. Only the
     /// leading blank and comment lines are read, not the whole migration.
     pub fn markers(&self) -> Markers {
-        let mut markers = Markers::of(&leading_comments(&self.up_sql()).unwrap_or_default());
+        self.with_lock_markers(Markers::of(
+            &leading_comments(&self.up_sql()).unwrap_or_default(),
+        ))
+    }
+
+    /// [`MigrationDir::markers`] of `up_sql`, the content of its `up.sql` already read (none
+    /// when it was not read); as far as it is UTF-8 (rendering it reports the rest).
+    pub fn markers_of(&self, up_sql: Option<&[u8]>) -> Markers {
+        let head = leading_comment_bytes(up_sql.unwrap_or_default());
+        let text = match std::str::from_utf8(head) {
+            Ok(text) => text,
+            Err(e) => std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default(),
+        };
+        self.with_lock_markers(Markers::of(text))
+    }
+
+    /// `markers`, marked repeatable too when its lock.toml says so.
+    fn with_lock_markers(&self, mut markers: Markers) -> Markers {
         markers.repeatable |= crate::pin::lock_says_repeatable(&self.lock_toml());
         markers
     }
@@ -386,6 +424,45 @@ mod tests {
         assert_eq!(m.markers(), Markers::default());
         std::fs::remove_file(m.up_sql()).unwrap();
         assert_eq!(m.markers(), Markers::default());
+    }
+
+    #[test]
+    fn markers_of_the_bytes_read_agree_with_markers_of_the_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = MigrationDir {
+            name: "20250101000000-m".to_owned(),
+            dir: dir.path().to_path_buf(),
+        };
+        for text in [
+            "-- spawn:draft\nSELECT 1;",
+            "\u{feff}-- a view\n\n--spawn:repeatable\n-- spawn:draft \nSELECT 1;",
+            "SELECT 1;\n-- spawn:draft\n",
+            "\x0b-- vertical tab\n\u{a0}-- no-break space\r\n-- spawn:draft",
+            "-- spawn:repeatable\n\u{a0}SELECT 1;\n-- spawn:draft\n",
+            "",
+            "\n\n",
+        ] {
+            assert_eq!(
+                m.markers_of(Some(text.as_bytes())),
+                Markers::of(text),
+                "{text:?}"
+            );
+        }
+        // Not UTF-8 after the markers, or within them: the markers before it count.
+        assert!(m.markers_of(Some(b"-- spawn:draft\nSELECT '\xff';")).draft);
+        assert_eq!(
+            m.markers_of(Some(b"-- spawn:draft\n-- \xff\n-- spawn:repeatable\n")),
+            Markers {
+                draft: true,
+                repeatable: false
+            }
+        );
+        assert_eq!(m.markers_of(None), Markers::default());
+        // Only the leading block is taken as text: a long migration is not read on.
+        assert_eq!(
+            leading_comment_bytes(b"-- a\n\n  -- b\nSELECT 1;\nSELECT 2;\n"),
+            b"-- a\n\n  -- b\nSELECT 1;\n"
+        );
     }
 
     #[test]

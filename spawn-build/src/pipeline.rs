@@ -446,10 +446,17 @@ impl Project {
                 .as_ref()
                 .is_none_or(|names| names.contains(&m.name))
         };
+        // Each `up.sql` is read into the same buffer: a long history reads tens of megabytes,
+        // and memory allocated afresh for each file is faulted in again each time.
+        let mut up_sql = Vec::new();
         for m in migrations.iter().filter(|m| wanted(m)) {
             // A misnamed folder is neither rendered nor pinned (nor applied).
             match layout::check_migration_folder(&m.name, &now) {
-                Ok(()) => self.render_migration(m, options.policy, &environments, &mut out),
+                Ok(()) => {
+                    let read = read_into(&mut up_sql, &m.up_sql());
+                    let up_sql = read.then_some(&up_sql[..]);
+                    self.render_migration(m, up_sql, options.policy, &environments, &mut out)
+                }
                 Err(e) => out.problems.push(BuildError::Layout(e.into())),
             }
         }
@@ -457,9 +464,14 @@ impl Project {
         out
     }
 
+    /// Renders `m` for every environment into `out`. `up_sql`: the content of its `up.sql`,
+    /// read once for its markers and every environment's cache key (rendering reads it again
+    /// only when a render is not cached); `None` when it could not be read (rendering reports
+    /// why).
     fn render_migration(
         &mut self,
         m: &MigrationDir,
+        up_sql: Option<&[u8]>,
         policy: PinPolicy,
         environments: &[EnvVariables],
         out: &mut Renders,
@@ -467,7 +479,7 @@ impl Project {
         self.files_read.insert(m.up_sql());
         // A draft is rendered from the working tree, never pinned, and not handed on; a
         // repeatable migration is rendered from the working tree and never pinned.
-        let markers = m.markers();
+        let markers = m.markers_of(up_sql);
         let draft = markers.draft;
         let policy = if draft || markers.repeatable {
             PinPolicy::WorkingTree
@@ -490,7 +502,7 @@ impl Project {
         let mut renders = Vec::new();
         for vars in environments {
             let compiled = self
-                .render_analysed(m, choice.render_from.as_ref(), vars, out)
+                .render_analysed(m, choice.render_from.as_ref(), up_sql, vars, out)
                 .and_then(|mut render| {
                     render.down = self.render_down(m, choice.render_from.as_ref(), vars)?;
                     render.tenant = self
@@ -715,29 +727,31 @@ impl Project {
         pin: Option<&ObjectHash>,
         vars: &EnvVariables,
     ) -> Result<Rendered, BuildError> {
-        let key = self.cache_key(m, pin, vars);
-        self.render_keyed(m, pin, vars, key)
+        let key = self.cache_key(m, pin, None, vars);
+        Ok(self.render_keyed(m, pin, vars, key)?.0)
     }
 
     /// [`Project::render_cached`] and [`analysed`]: the analysis and checksums of a render
     /// taken from the cache come with it when they were kept; those of a render just made
-    /// (or of a record kept without them) are kept with it.
+    /// (or of a record kept without them) are kept with it. `up_sql`: the content of its
+    /// `up.sql`, when read already.
     fn render_analysed(
         &mut self,
         m: &MigrationDir,
         pin: Option<&ObjectHash>,
+        up_sql: Option<&[u8]>,
         vars: &EnvVariables,
         out: &mut Renders,
     ) -> Result<CompiledRender, BuildError> {
-        let key = self.cache_key(m, pin, vars);
-        let rendered = self.render_keyed(m, pin, vars, key.clone())?;
+        let key = self.cache_key(m, pin, up_sql, vars);
+        let (rendered, known) = self.render_keyed(m, pin, vars, key.clone())?;
         out.note_undefined(&m.name, &vars.environment, &rendered.undefined);
+        if let Some(known) = known {
+            return Ok(compiled_render(&vars.environment, rendered, known));
+        }
         let (Some(key), Some(cache)) = (key, self.cache.as_mut()) else {
             return analysed(m, &vars.environment, rendered);
         };
-        if let Some(known) = cache.analysed(&key) {
-            return Ok(compiled_render(&vars.environment, rendered, known.clone()));
-        }
         let compiled = analysed(m, &vars.environment, rendered)?;
         cache.keep_analysed(
             &key,
@@ -750,21 +764,22 @@ impl Project {
         Ok(compiled)
     }
 
-    /// [`Project::render_cached`] with the cache key of its inputs (`None`: not cached).
+    /// [`Project::render_cached`] with the cache key of its inputs (`None`: not cached), and
+    /// the render's analysis when the cache holds it.
     fn render_keyed(
         &mut self,
         m: &MigrationDir,
         pin: Option<&ObjectHash>,
         vars: &EnvVariables,
         key: Option<String>,
-    ) -> Result<Rendered, BuildError> {
+    ) -> Result<(Rendered, Option<Analysed>), BuildError> {
         let components = match pin {
             Some(root) => ComponentSource::Pinned(self.snapshot(&m.name, root)?),
             None => ComponentSource::Directory(self.layout.components_dir()),
         };
         if let Some(key) = &key {
-            if let Some(rendered) = self.cached(m, key, &components)? {
-                return Ok(rendered);
+            if let Some(hit) = self.cached(m, key, &components)? {
+                return Ok(hit);
             }
         }
         let up_sql = m.up_sql();
@@ -798,7 +813,7 @@ impl Project {
                 cache.keep(key, Record::of(&rendered));
             }
         }
-        Ok(rendered)
+        Ok((rendered, None))
     }
 
     /// `err`, from rendering `m` from its pin `root`, with a hint to re-pin when the pin is
@@ -834,11 +849,13 @@ impl Project {
         err
     }
 
-    /// The render cache's key for `m` (`None`: not cacheable, or no cache).
+    /// The render cache's key for `m` (`None`: not cacheable, or no cache), with the content
+    /// of its `up.sql` when read already (else it is read here).
     fn cache_key(
         &mut self,
         m: &MigrationDir,
         pin: Option<&ObjectHash>,
+        up_sql: Option<&[u8]>,
         vars: &EnvVariables,
     ) -> Option<String> {
         let variables = vars.key.as_deref()?;
@@ -848,24 +865,32 @@ impl Project {
             Some(root) => format!("pin:{root}"),
             None => cache.components_key(&components_dir)?,
         };
-        let up_sql = std::fs::read(m.up_sql()).ok()?;
+        let read;
+        let up_sql = match up_sql {
+            Some(bytes) => bytes,
+            None => {
+                read = std::fs::read(m.up_sql()).ok()?;
+                &read[..]
+            }
+        };
         Some(cache.key(&KeyInputs {
             migration: &m.name,
-            up_sql: &up_sql,
+            up_sql,
             environment: &vars.environment,
             variables,
             components: &components,
         }))
     }
 
-    /// The cached render of `key`, once the pinned objects it read are verified.
+    /// The cached render of `key` and its analysis (when the cache holds one), once the
+    /// pinned objects it read are verified.
     fn cached(
         &mut self,
         m: &MigrationDir,
         key: &str,
         components: &ComponentSource,
-    ) -> Result<Option<Rendered>, BuildError> {
-        let Some(record) = self.cache.as_mut().and_then(|c| c.take(key)) else {
+    ) -> Result<Option<(Rendered, Option<Analysed>)>, BuildError> {
+        let Some(record) = self.cache.as_ref().and_then(|c| c.get(key)) else {
             return Ok(None);
         };
         if let ComponentSource::Pinned(snapshot) = components {
@@ -881,12 +906,22 @@ impl Project {
             }
         }
         if let Some(cache) = self.cache.as_mut() {
-            cache.keep_reused(key.to_owned(), record.clone());
+            cache.keep_reused(key, &record);
         }
-        let rendered = record.into_rendered();
+        let (rendered, analysed) = record.into_rendered();
         self.files_read.extend(rendered.files_read.iter().cloned());
-        Ok(Some(rendered))
+        Ok(Some((rendered, analysed)))
     }
+}
+
+/// Reads the file at `path` into `buffer` (emptied first, its memory kept); whether it was
+/// read whole.
+fn read_into(buffer: &mut Vec<u8>, path: &Path) -> bool {
+    use std::io::Read as _;
+    buffer.clear();
+    std::fs::File::open(path)
+        .and_then(|mut file| file.read_to_end(buffer))
+        .is_ok()
 }
 
 /// Analyses `rendered`, the render of `file` (a file of migration `m`) for `environment`: its

@@ -148,14 +148,16 @@ pub fn render_compiled(
 /// `Project::render_all`, with unchanged renders taken from the project's render cache
 /// ([`crate::render_cache`]), which keeps this run's for the next.
 pub fn render_all_cached(proj: &mut CliProject, options: &RenderOptions) -> Renders {
+    let begun = std::time::Instant::now();
     crate::render_cache::open(proj);
     let renders = proj.project.render_all(options);
+    crate::render_cache::save(proj);
     tracing::debug!(
         migrations = renders.migrations.len(),
         reused = renders.reused,
-        "rendered"
+        ms = begun.elapsed().as_millis(),
+        "rendered, with the render cache read and kept"
     );
-    crate::render_cache::save(proj);
     renders
 }
 
