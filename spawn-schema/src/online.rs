@@ -175,6 +175,7 @@ pub fn online(plan: &Plan, source: &Schema, target: &Schema) -> OnlinePlan {
         plan: Plan {
             statements: kept,
             changes: plan.changes.clone(),
+            cycles: plan.cycles.clone(),
         },
         concurrent,
     }

@@ -86,6 +86,11 @@ pub struct Plan {
     pub statements: Vec<PlannedStatement>,
     /// The changed objects, by identity.
     pub changes: Vec<ObjectChange>,
+    /// The dependency cycles the ordering met and broke by identity, each as its steps in
+    /// order (`Drop app.status -> Create app.status -> … -> Drop app.status`): where there is
+    /// one, the order of its statements is a guess that may fail (also logged as a warning).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cycles: Vec<String>,
 }
 
 impl Plan {
@@ -307,7 +312,7 @@ fn build(source: &Schema, target: &Schema, options: &Options) -> Plan {
     attach::partition_indexes(&ctx, &target_graph, &mut nodes);
     attach::rename_partition_indexes(&ctx, &target_graph, &mut nodes);
     lap("implicit");
-    let steps = order(&ctx, &nodes);
+    let (steps, cycles) = order(&ctx, &nodes);
     lap("ordered");
 
     let mut statements = Vec::new();
@@ -373,6 +378,7 @@ fn build(source: &Schema, target: &Schema, options: &Options) -> Plan {
     Plan {
         statements,
         changes,
+        cycles,
     }
 }
 
@@ -676,8 +682,8 @@ struct Step {
     stmts: Vec<Stmt>,
 }
 
-/// Step 3: the steps, and their topological order.
-fn order(ctx: &DiffContext, nodes: &BTreeMap<ObjectId, Node>) -> Vec<Step> {
+/// Step 3: the steps, and their topological order; and the cycles met (see [`topological`]).
+fn order(ctx: &DiffContext, nodes: &BTreeMap<ObjectId, Node>) -> (Vec<Step>, Vec<String>) {
     let mut steps: Vec<Step> = Vec::new();
     let mut index: HashMap<(&ObjectId, Phase), usize> = HashMap::new();
     for (id, node) in nodes {
@@ -796,7 +802,9 @@ fn order(ctx: &DiffContext, nodes: &BTreeMap<ObjectId, Node>) -> Vec<Step> {
         if x.drops() && y.state == State::Alter {
             add(step(&rx, Phase::Drop), step(&dep.to, Phase::Alter));
         }
-        if x.state == State::Alter && y.drops() {
+        // A converted enum's drop step only renames it away: what uses it is altered before
+        // its cleanup (below), after the new type exists.
+        if x.state == State::Alter && y.drops() && y.state != State::Convert {
             add(step(&dep.from, Phase::Alter), step(&ry, Phase::Drop));
         }
         if y.state == State::Convert {
@@ -956,9 +964,37 @@ fn relation_name(id: &ObjectId, schema: &Schema) -> Option<(Name, Name)> {
     }
 }
 
+/// A cycle among the steps not `done`, found from `stuck` (one of them when none is ready:
+/// each waits for another not done), each step before the next, for the warning about it.
+/// Walks back from `stuck` to a step it waits for until one repeats (rare: the reverse edges
+/// are found here).
+fn cycle_from(stuck: usize, edges: &[Vec<usize>], done: &[bool]) -> Vec<usize> {
+    let mut waits_for = vec![None; edges.len()];
+    for (from, targets) in edges.iter().enumerate().filter(|(from, _)| !done[*from]) {
+        for &t in targets {
+            waits_for[t].get_or_insert(from);
+        }
+    }
+    let mut path = vec![stuck];
+    let mut seen = HashMap::from([(stuck, 0)]);
+    while let Some(before) = path.last().and_then(|&at| waits_for[at]) {
+        if let Some(&from) = seen.get(&before) {
+            let mut cycle = path.split_off(from);
+            cycle.push(before);
+            cycle.reverse();
+            return cycle;
+        }
+        seen.insert(before, path.len());
+        path.push(before);
+    }
+    path.reverse();
+    path
+}
+
 /// Kahn's algorithm; among the steps that are ready, drops come first, then alters, then
-/// creates, each by identity.
-fn topological(steps: Vec<Step>, mut edges: Vec<Vec<usize>>) -> Vec<Step> {
+/// creates, each by identity. Where none is ready (a cycle), the first remaining step by that
+/// order is taken: the cycle is returned beside the order, and logged.
+fn topological(steps: Vec<Step>, mut edges: Vec<Vec<usize>>) -> (Vec<Step>, Vec<String>) {
     let n = steps.len();
     let mut indegree = vec![0usize; n];
     for list in &mut edges {
@@ -975,6 +1011,7 @@ fn topological(steps: Vec<Step>, mut edges: Vec<Vec<usize>>) -> Vec<Step> {
         .collect();
     let mut done = vec![false; n];
     let mut order = Vec::with_capacity(n);
+    let mut cycles = Vec::new();
     while order.len() < n {
         let next = match ready.pop() {
             Some(Reverse((_, _, i))) => i,
@@ -983,7 +1020,13 @@ fn topological(steps: Vec<Step>, mut edges: Vec<Vec<usize>>) -> Vec<Step> {
                 let Some(i) = (0..n).filter(|&i| !done[i]).min_by_key(|&i| key(i)) else {
                     break;
                 };
-                warn!(object = %steps[i].id, "dependency cycle; ordering by identity");
+                let cycle: Vec<String> = cycle_from(i, &edges, &done)
+                    .into_iter()
+                    .map(|s| format!("{:?} {}", steps[s].phase, steps[s].id))
+                    .collect();
+                let cycle = cycle.join(" -> ");
+                warn!(object = %steps[i].id, %cycle, "dependency cycle; ordering by identity");
+                cycles.push(cycle);
                 i
             }
         };
@@ -1000,5 +1043,55 @@ fn topological(steps: Vec<Step>, mut edges: Vec<Vec<usize>>) -> Vec<Step> {
         }
     }
     let mut slots: Vec<Option<Step>> = steps.into_iter().map(Some).collect();
-    order.into_iter().filter_map(|i| slots[i].take()).collect()
+    let ordered = order.into_iter().filter_map(|i| slots[i].take()).collect();
+    (ordered, cycles)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(name: &str, phase: Phase) -> Step {
+        Step {
+            id: ObjectId::new(ObjectKind::Table, "s", name),
+            phase,
+            stmts: Vec::new(),
+        }
+    }
+
+    fn order_of(steps: &[Step]) -> Vec<String> {
+        steps
+            .iter()
+            .map(|s| format!("{:?} {}", s.phase, s.id))
+            .collect()
+    }
+
+    #[test]
+    fn a_cycle_is_broken_by_identity_and_named_in_order() {
+        // a before b, b before c, c before b; d stands alone.
+        let steps = vec![
+            step("a", Phase::Drop),
+            step("b", Phase::Create),
+            step("c", Phase::Alter),
+            step("d", Phase::Create),
+        ];
+        let edges = vec![vec![1], vec![2], vec![1], Vec::new()];
+        let (ordered, cycles) = topological(steps, edges);
+        assert_eq!(
+            order_of(&ordered),
+            ["Drop s.a", "Create s.d", "Alter s.c", "Create s.b"],
+            "a is ready first, then d; then the cycle is entered at its first step by \
+             (phase, identity): c, an alter, before b, a create"
+        );
+        // From the step taken, each before the next.
+        assert_eq!(cycles, ["Alter s.c -> Create s.b -> Alter s.c"]);
+    }
+
+    #[test]
+    fn an_order_without_a_cycle_reports_none() {
+        let steps = vec![step("a", Phase::Create), step("b", Phase::Drop)];
+        let (ordered, cycles) = topological(steps, vec![vec![1], Vec::new()]);
+        assert_eq!(order_of(&ordered), ["Create s.a", "Drop s.b"]);
+        assert!(cycles.is_empty());
+    }
 }
