@@ -284,6 +284,23 @@ async fn functions_views_and_triggers_become_components() {
     .await;
 }
 
+/// Columns added to a table that has rows (the base migration inserts some): a NOT NULL one
+/// with a default gets it in its ADD COLUMN, so the migration applies there too.
+#[tokio::test]
+async fn not_null_columns_with_defaults_are_added_to_a_table_with_rows() {
+    check(
+        "gen_own_rows",
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);
+         INSERT INTO users VALUES (1, 'a@example.com'), (2, 'b@example.com');",
+        "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL,
+             created_at timestamptz NOT NULL DEFAULT now(),
+             active boolean NOT NULL DEFAULT true,
+             seq bigserial);",
+        None,
+    )
+    .await;
+}
+
 /// The scratch databases a `spawn` process (by its id) left on the server.
 async fn scratch_left(pid: u32) -> Vec<String> {
     let mut admin = spawn_tests::server().admin_connection().await;

@@ -674,6 +674,27 @@ fn mark_implicit(
             n.created_by = creator;
         }
     }
+    // A column added to an existing table gets its default in its ADD COLUMN: a NOT NULL one
+    // cannot be added to a table with rows otherwise, and the rows take the default as they
+    // would have in a table created with the column.
+    let inlined: Vec<(ObjectId, ObjectId)> = nodes
+        .iter()
+        .filter(|(id, n)| {
+            id.kind == ObjectKind::ColumnDefault && n.creates() && !n.created_implicitly
+        })
+        .map(|(id, _)| (id.clone(), id.with_kind(ObjectKind::Column)))
+        .filter(|(_, column)| {
+            nodes
+                .get(column)
+                .is_some_and(|c| c.creates() && !c.created_implicitly)
+        })
+        .collect();
+    for (default, column) in inlined {
+        if let Some(n) = nodes.get_mut(&default) {
+            n.created_implicitly = true;
+            n.created_by = Some(column);
+        }
+    }
 }
 
 struct Step {
@@ -737,6 +758,22 @@ fn order(ctx: &DiffContext, nodes: &BTreeMap<ObjectId, Node>) -> (Vec<Step>, Vec
                 (&node.rename_under, ctx.target.objects.get(id))
             {
                 stmts.insert(0, attach::rename_statement(parent, id, &index.table));
+            }
+            if let Some(expression) = inlined_default(ctx, nodes, id) {
+                if let Some(add) = stmts.first_mut() {
+                    add.sql.push_str(" DEFAULT ");
+                    add.sql.push_str(expression);
+                }
+            }
+            // A sequence's OWNED BY is a step of its own, after its column is added: an added
+            // column's default (in its ADD COLUMN) may take values from it.
+            if let Some(Object::Sequence(sequence)) = ctx.target.objects.get(id) {
+                if sequence.owned_by.is_some() && stmts.len() > 1 {
+                    let owned_by = stmts.split_off(1);
+                    push(Phase::Create, stmts);
+                    push(Phase::Alter, owned_by);
+                    continue;
+                }
             }
             push(Phase::Create, stmts);
         }
@@ -818,6 +855,16 @@ fn order(ctx: &DiffContext, nodes: &BTreeMap<ObjectId, Node>) -> (Vec<Step>, Vec
             continue;
         };
         let (rx, ry) = (create_root(&dep.from), create_root(&dep.to));
+        // A created sequence needs its owner column only for its OWNED BY step.
+        let owned_by = step(&dep.from, Phase::Alter).filter(|_| {
+            x.creates()
+                && dep.from.kind == ObjectKind::Sequence
+                && dep.to.kind == ObjectKind::Column
+        });
+        if let (Some(owned_by), true) = (owned_by, y.creates()) {
+            add(step(&ry, Phase::Create), Some(owned_by));
+            continue;
+        }
         if x.creates() && y.creates() && rx != ry {
             add(step(&ry, Phase::Create), step(&rx, Phase::Create));
         }
@@ -853,6 +900,10 @@ fn order(ctx: &DiffContext, nodes: &BTreeMap<ObjectId, Node>) -> (Vec<Step>, Vec
         }
         if node.state == State::Convert {
             add(step(id, Phase::Create), step(id, Phase::Cleanup));
+        }
+        // A created object's own later step (a sequence's OWNED BY).
+        if node.creates() {
+            add(step(id, Phase::Create), step(id, Phase::Alter));
         }
         if node.drops() {
             if let Some(key) = relation_name(id, ctx.source) {
@@ -960,6 +1011,26 @@ fn relation_name(id: &ObjectId, schema: &Schema) -> Option<(Name, Name)> {
         Some(Object::Constraint(c)) if matches!(c.kind.as_str(), "p" | "u" | "x") => {
             Some((id.schema.clone(), id.sub.clone()))
         }
+        _ => None,
+    }
+}
+
+/// The expression of the default of `column` when it is set by the column's ADD COLUMN (see
+/// [`mark_implicit`]).
+fn inlined_default<'a>(
+    ctx: &DiffContext<'a>,
+    nodes: &BTreeMap<ObjectId, Node>,
+    column: &ObjectId,
+) -> Option<&'a str> {
+    if column.kind != ObjectKind::Column {
+        return None;
+    }
+    let default = column.with_kind(ObjectKind::ColumnDefault);
+    nodes
+        .get(&default)
+        .filter(|n| n.created_by.as_ref() == Some(column))?;
+    match ctx.target.objects.get(&default) {
+        Some(Object::ColumnDefault(d)) => Some(&d.expression),
         _ => None,
     }
 }

@@ -13,6 +13,7 @@ macro_rules! own_cases {
 }
 
 own_cases! {
+    add_columns_to_a_table_with_rows,
     casts,
     check_expressions,
     collations,
