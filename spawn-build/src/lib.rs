@@ -192,7 +192,7 @@
 //! started) is classified by what it does to a live database: the lock it takes and the
 //! work it does ([`analyze::hazards`]: `access-exclusive-lock`, `table-rewrite`,
 //! `validation-scan`, `blocking-index-build`, `data-loss`, `non-transactional`,
-//! `long-running`). Each finding is a cargo warning naming the file and line, e.g.
+//! `long-running`, `fails-on-existing-rows`). Each finding is a cargo warning naming the file and line, e.g.
 //!
 //! ```text
 //! warning: db/migrations/20250102000000-ids/up.sql:2: table-rewrite: ALTER COLUMN id changes

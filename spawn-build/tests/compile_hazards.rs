@@ -221,7 +221,8 @@ fn unknown_hazard_in_allow_names_file_line_and_the_hazards() {
             "migration 20250101000000-tables ({}, environment prod): the rendered SQL has 1 \
              problem:\n  rendered line 2, column 1: unknown hazard `rewrite` in \
              `-- spawn:allow`; the hazards are access-exclusive-lock, table-rewrite, \
-             validation-scan, blocking-index-build, data-loss, non-transactional, long-running\n  \
+             validation-scan, blocking-index-build, data-loss, non-transactional, long-running, \
+             fails-on-existing-rows\n  \
              (see the rendered SQL with `spawn migration build 20250101000000-tables -e prod`)",
             up.display()
         )

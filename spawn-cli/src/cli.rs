@@ -372,7 +372,8 @@ pub enum MigrationCommand {
         all: bool,
         /// Exit with 2 when a finding of this hazard is not accepted by `-- spawn:allow`
         /// (repeat, or separate with commas): access-exclusive-lock, table-rewrite,
-        /// validation-scan, blocking-index-build, data-loss, non-transactional, long-running.
+        /// validation-scan, blocking-index-build, data-loss, non-transactional, long-running,
+        /// fails-on-existing-rows.
         #[arg(long, value_name = "HAZARD", value_delimiter = ',')]
         deny: Vec<spawn_build::Hazard>,
         /// A variables file (JSON, TOML or YAML) instead of the one spawn.toml names.

@@ -155,7 +155,8 @@ fn bad_arguments_say_what_is_valid() {
         text(&out.stderr).starts_with(
             "error: invalid value 'rewrite' for '--deny <HAZARD>': unknown hazard `rewrite`; \
              the hazards are access-exclusive-lock, table-rewrite, validation-scan, \
-             blocking-index-build, data-loss, non-transactional, long-running\n"
+             blocking-index-build, data-loss, non-transactional, long-running, \
+             fails-on-existing-rows\n"
         ),
         "{}",
         text(&out.stderr)
@@ -177,7 +178,8 @@ fn bad_arguments_say_what_is_valid() {
             "error: migration {NEW} ({}, environment dev): the rendered SQL has 1 problem:\n  \
              rendered line 1, column 1: unknown hazard `rewrite` in `-- spawn:allow`; the \
              hazards are access-exclusive-lock, table-rewrite, validation-scan, \
-             blocking-index-build, data-loss, non-transactional, long-running\n  (see the \
+             blocking-index-build, data-loss, non-transactional, long-running, \
+             fails-on-existing-rows\n  (see the \
              rendered SQL with `spawn migration build {NEW} -e dev`)\n(`spawn check` lists \
              every problem)\n",
             up.display()

@@ -247,6 +247,7 @@ fn add_column(t: &Tokens<'_>, range: Range<usize>, table: &str, catalog: &mut Ca
         action.lock = Lock::Long;
         action
     };
+    let is_serial_type = ty.as_ref().is_some_and(|(ty, _)| is_serial(ty));
     if let Some((ty, _)) = &ty {
         catalog.set_column(table, &column, ty.clone());
         if is_serial(ty) {
@@ -337,7 +338,48 @@ fn add_column(t: &Tokens<'_>, range: Range<usize>, table: &str, catalog: &mut Ca
             ),
         );
     }
+    if let Some(finding) = required_without_value(t, body, &column, table, is_serial_type) {
+        action = action.with(Hazard::FailsOnExistingRows, finding);
+    }
     action
+}
+
+/// The message when the new column `column`, whose constraints are `body`, must have a value
+/// (`NOT NULL`, `PRIMARY KEY`) and gets none for the rows `table` has already: no default (or
+/// `DEFAULT NULL`), no identity, not generated, not serial. PostgreSQL then refuses it on a
+/// table with rows, while it passes on an empty one (a developer's database, a test's).
+fn required_without_value(
+    t: &Tokens<'_>,
+    body: Range<usize>,
+    column: &str,
+    table: &str,
+    serial: bool,
+) -> Option<String> {
+    let required = top_level_not_null(t, body.clone()) || t.find(body.clone(), "PRIMARY").is_some();
+    let default = t
+        .find(body.clone(), "DEFAULT")
+        .is_some_and(|d| !t.is(d + 1, "NULL"));
+    let filled = default || serial || t.find(body, "GENERATED").is_some();
+    (required && !filled).then(|| {
+        format!(
+            "ADD COLUMN {column} must have a value but gets no default, so it fails if {table} \
+             has any row (it passes on an empty table); add it with a DEFAULT, or add it \
+             nullable, fill it, then SET NOT NULL"
+        )
+    })
+}
+
+/// Whether `NOT NULL` appears in `range` outside parentheses (not in a `CHECK (… IS NOT
+/// NULL)`).
+fn top_level_not_null(t: &Tokens<'_>, range: Range<usize>) -> bool {
+    let mut from = range.start;
+    while let Some(not) = t.find(from..range.end, "NOT") {
+        if t.is(not + 1, "NULL") {
+            return true;
+        }
+        from = not + 1;
+    }
+    false
 }
 
 /// `ADD [CONSTRAINT name] …`, from `CONSTRAINT` (or the constraint's kind) on.

@@ -20,6 +20,7 @@
 //! | `data-loss` | `DROP TABLE`, `DROP COLUMN`, `DROP SCHEMA`, `TRUNCATE`, `DELETE` without `WHERE` |
 //! | `non-transactional` | cannot run in a transaction, so a failure leaves part of it done (`CREATE INDEX CONCURRENTLY`, …) |
 //! | `long-running` | `UPDATE` without `WHERE`: every row rewritten and locked in one transaction |
+//! | `fails-on-existing-rows` | fails on a table that has rows, though it passes on an empty one (a new column `NOT NULL` or `PRIMARY KEY` without a default) |
 //!
 //! `-- spawn:allow <name> [<name> …]`, on the lines before a statement, inside it, or after
 //! its `;` on the same line, accepts those hazards for that statement ([`Finding::allowed`]).
@@ -92,11 +93,12 @@ pub enum Hazard {
     DataLoss,
     NonTransactional,
     LongRunning,
+    FailsOnExistingRows,
 }
 
 impl Hazard {
     /// Every hazard, in the order of the table in the module documentation.
-    pub const ALL: [Hazard; 7] = [
+    pub const ALL: [Hazard; 8] = [
         Hazard::AccessExclusiveLock,
         Hazard::TableRewrite,
         Hazard::ValidationScan,
@@ -104,6 +106,7 @@ impl Hazard {
         Hazard::DataLoss,
         Hazard::NonTransactional,
         Hazard::LongRunning,
+        Hazard::FailsOnExistingRows,
     ];
 
     /// The stable kebab-case name, as `-- spawn:allow` and the CLI spell it.
@@ -116,6 +119,7 @@ impl Hazard {
             Hazard::DataLoss => "data-loss",
             Hazard::NonTransactional => "non-transactional",
             Hazard::LongRunning => "long-running",
+            Hazard::FailsOnExistingRows => "fails-on-existing-rows",
         }
     }
 

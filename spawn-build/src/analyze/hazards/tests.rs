@@ -49,6 +49,7 @@ const INDEX: &str = "blocking-index-build";
 const LOSS: &str = "data-loss";
 const NOTX: &str = "non-transactional";
 const LONG: &str = "long-running";
+const ROWS: &str = "fails-on-existing-rows";
 
 #[test]
 fn add_column_defaults() {
@@ -112,7 +113,7 @@ fn add_column_defaults() {
             &[AE, REWRITE],
         ),
         // Constraints on the new column.
-        ("ALTER TABLE t ADD a int PRIMARY KEY", &[AE, INDEX]),
+        ("ALTER TABLE t ADD a int PRIMARY KEY", &[AE, INDEX, ROWS]),
         ("ALTER TABLE t ADD a int UNIQUE", &[AE, INDEX]),
         (
             "ALTER TABLE t ADD a int DEFAULT 0 CHECK (a >= 0)",
@@ -122,6 +123,78 @@ fn add_column_defaults() {
         // A new column without a default is all NULL: its foreign key checks nothing.
         ("ALTER TABLE t ADD a int REFERENCES u", &[]),
         ("ALTER TABLE t ADD a int DEFAULT 5 REFERENCES u", &[SCAN]),
+    ]);
+}
+
+#[test]
+fn required_columns_without_a_value_for_existing_rows() {
+    check(&[
+        // NOT NULL or PRIMARY KEY, and nothing to fill the rows the table has.
+        ("ALTER TABLE t ADD COLUMN a int NOT NULL", &[ROWS]),
+        ("ALTER TABLE t ADD a text CONSTRAINT a_nn NOT NULL", &[ROWS]),
+        (
+            "ALTER TABLE t ADD COLUMN a int NOT NULL DEFAULT NULL",
+            &[ROWS],
+        ),
+        (
+            "ALTER TABLE t ADD COLUMN a int DEFAULT NULL NOT NULL",
+            &[ROWS],
+        ),
+        (
+            "ALTER TABLE t ADD COLUMN a int NOT NULL REFERENCES u NOT DEFERRABLE",
+            &[ROWS],
+        ),
+        (
+            "ALTER TABLE t ADD COLUMN a int PRIMARY KEY",
+            &[AE, INDEX, ROWS],
+        ),
+        (
+            "ALTER TABLE t ADD COLUMN b int, ADD COLUMN a int NOT NULL",
+            &[ROWS],
+        ),
+        // Look-alikes: a value for every row, or none needed.
+        ("ALTER TABLE t ADD COLUMN a int NOT NULL DEFAULT 0", &[]),
+        (
+            "ALTER TABLE t ADD COLUMN a timestamptz DEFAULT now() NOT NULL",
+            &[],
+        ),
+        ("ALTER TABLE t ADD COLUMN a int", &[]),
+        ("ALTER TABLE t ADD COLUMN a int NULL", &[]),
+        (
+            "ALTER TABLE t ADD COLUMN a int REFERENCES u NOT DEFERRABLE",
+            &[],
+        ),
+        (
+            "ALTER TABLE t ADD COLUMN a int CHECK (a IS NOT NULL)",
+            &[AE, SCAN],
+        ),
+        (
+            "ALTER TABLE t ADD COLUMN a bigserial NOT NULL",
+            &[AE, REWRITE],
+        ),
+        (
+            "ALTER TABLE t ADD COLUMN a bigserial PRIMARY KEY",
+            &[AE, REWRITE, INDEX],
+        ),
+        (
+            "ALTER TABLE t ADD COLUMN a int NOT NULL GENERATED ALWAYS AS IDENTITY",
+            &[AE, REWRITE],
+        ),
+        (
+            "ALTER TABLE t ADD COLUMN a int NOT NULL GENERATED ALWAYS AS (b * 2) STORED",
+            &[AE, REWRITE],
+        ),
+        ("ALTER TABLE t ALTER a SET NOT NULL", &[AE, SCAN]),
+        // A table the same migration created has no rows yet.
+        (
+            "CREATE TABLE t (id int);\nALTER TABLE t ADD COLUMN a int NOT NULL",
+            &[],
+        ),
+        // One the migration before created may have.
+        (
+            "CREATE TABLE t (id int);\n---\nALTER TABLE t ADD a int NOT NULL",
+            &[ROWS],
+        ),
     ]);
 }
 
@@ -551,7 +624,8 @@ fn names_round_trip_and_unknown_ones_are_refused() {
     assert_eq!(
         "table-rewrites".parse::<Hazard>().unwrap_err().to_string(),
         "unknown hazard `table-rewrites`; the hazards are access-exclusive-lock, table-rewrite, \
-         validation-scan, blocking-index-build, data-loss, non-transactional, long-running"
+         validation-scan, blocking-index-build, data-loss, non-transactional, long-running, \
+         fails-on-existing-rows"
     );
     let errors = super::super::analyze("CREATE TABLE t ();\n-- spawn:allow table-rewrites\nDROP TABLE t;\n-- spawn:allow\nSELECT 1;\n")
         .unwrap_err();
@@ -561,10 +635,11 @@ fn names_round_trip_and_unknown_ones_are_refused() {
         [
             "line 2, column 1: unknown hazard `table-rewrites` in `-- spawn:allow`; the hazards are \
              access-exclusive-lock, table-rewrite, validation-scan, blocking-index-build, \
-             data-loss, non-transactional, long-running",
+             data-loss, non-transactional, long-running, fails-on-existing-rows",
             "line 4, column 1: `-- spawn:allow` needs the name of a hazard to accept, e.g. \
              `-- spawn:allow table-rewrite`; the hazards are access-exclusive-lock, table-rewrite, \
-             validation-scan, blocking-index-build, data-loss, non-transactional, long-running",
+             validation-scan, blocking-index-build, data-loss, non-transactional, long-running, \
+             fails-on-existing-rows",
         ]
     );
 }
