@@ -7,7 +7,13 @@
 //! object, updated in place — and `up.sql` includes them with `{% include %}` at the plan's
 //! position. Everything else is inline SQL. Text that minijinja would read as template
 //! syntax is wrapped in `{% raw %}`.
+//!
+//! A component is written so that a later migration can include it again after it was edited:
+//! a view's is `CREATE OR REPLACE VIEW`, and so is a trigger's from PostgreSQL 14 on (functions
+//! and procedures already come as `CREATE OR REPLACE`). It also keeps a component's first line
+//! the same whether the plan replaced its object or dropped and created it.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
@@ -22,6 +28,18 @@ pub struct Component {
     pub text: String,
     /// Whether it existed (and is updated in place).
     pub existing: bool,
+}
+
+/// Where a migration's components go, and what is already there.
+#[derive(Debug, Clone, Copy)]
+pub struct ComponentPlace<'a> {
+    /// The project's `components/` folder.
+    pub dir: &'a Path,
+    /// The components already written, by the objects they define ([`existing_components`]).
+    pub existing: &'a HashMap<(String, String), String>,
+    /// `server_version_num` of the server the migrations are applied to: from 14 on,
+    /// `CREATE OR REPLACE TRIGGER` exists.
+    pub server_version: i32,
 }
 
 /// A migration's files.
@@ -57,6 +75,24 @@ fn component_folder(s: &PlannedStatement) -> Option<&'static str> {
             Some("triggers")
         }
         _ => None,
+    }
+}
+
+/// A component's statement in the form a later migration can include again: a view's
+/// `CREATE VIEW` and (from PostgreSQL 14 on) a trigger's `CREATE TRIGGER` get `OR REPLACE`.
+/// A constraint trigger cannot be replaced, and everything else is returned as it is.
+fn re_includable<'a>(sql: &'a str, folder: &str, server_version: i32) -> Cow<'a, str> {
+    let replaceable = match folder {
+        "views" => "VIEW ",
+        "triggers" if server_version >= 140_000 => "TRIGGER ",
+        _ => return Cow::Borrowed(sql),
+    };
+    match sql
+        .strip_prefix("CREATE ")
+        .filter(|rest| rest.starts_with(replaceable))
+    {
+        Some(rest) => Cow::Owned(format!("CREATE OR REPLACE {rest}")),
+        None => Cow::Borrowed(sql),
     }
 }
 
@@ -189,14 +225,13 @@ fn definitions(text: &str) -> Vec<(String, String)> {
 }
 
 /// The text of a migration of `statements`: a header listing `changes`, then each statement
-/// inline or as an include of its component (looked up in `existing`, see
-/// [`existing_components`]). `first_line` goes before the header (`-- spawn:no-transaction`).
+/// inline or as an include of its component (an existing one of `place` where it defines the
+/// object). `first_line` goes before the header (`-- spawn:no-transaction`).
 pub fn migration_text(
     first_line: Option<&str>,
     header: &str,
     statements: &[PlannedStatement],
-    existing: &HashMap<(String, String), String>,
-    components_dir: &Path,
+    place: ComponentPlace<'_>,
 ) -> MigrationText {
     let mut up = String::new();
     if let Some(line) = first_line {
@@ -226,7 +261,7 @@ pub fn migration_text(
         let mut file_stem = stem(s);
         let key = (folder.to_string(), file_stem.clone());
         let overloaded = per_stem.get(&key).copied().unwrap_or(0) > 1;
-        let reuse = (!overloaded).then(|| existing.get(&key)).flatten();
+        let reuse = (!overloaded).then(|| place.existing.get(&key)).flatten();
         let include = match reuse {
             Some(include) => include.clone(),
             None => {
@@ -247,11 +282,12 @@ pub fn migration_text(
                 include
             }
         };
-        let existed = components_dir.join(&include).is_file();
+        let existed = place.dir.join(&include).is_file();
         up.push_str(&format!("{{% include \"{include}\" %}}\n"));
+        let sql = re_includable(&s.sql, folder, place.server_version);
         components.push(Component {
             include,
-            text: escape_template(&format!("{};\n", s.sql)),
+            text: escape_template(&format!("{sql};\n")),
             existing: existed,
         });
     }
@@ -349,7 +385,12 @@ mod tests {
             ),
         ];
         let dir = tempfile::tempdir().expect("tempdir");
-        let text = migration_text(None, "changes:", &statements, &HashMap::new(), dir.path());
+        let text = migration_text(
+            None,
+            "changes:",
+            &statements,
+            place(dir.path(), &HashMap::new()),
+        );
         assert!(text.up_sql.starts_with("-- changes:\n"), "{}", text.up_sql);
         assert!(text.up_sql.contains("CREATE TABLE public.t (id int);"));
         assert!(text
@@ -362,6 +403,74 @@ mod tests {
         assert!(text.components[0]
             .text
             .starts_with("{% raw %}CREATE OR REPLACE FUNCTION"));
+    }
+
+    fn place<'a>(
+        dir: &'a Path,
+        existing: &'a HashMap<(String, String), String>,
+    ) -> ComponentPlace<'a> {
+        ComponentPlace {
+            dir,
+            existing,
+            server_version: 150_000,
+        }
+    }
+
+    /// A component is written so that a later migration can include it again: views and
+    /// (from PostgreSQL 14) triggers are replaced; a constraint trigger and a materialized view
+    /// cannot be, and a statement that already replaces is left as it is.
+    #[test]
+    fn views_and_triggers_are_written_as_create_or_replace() {
+        let trigger =
+            "CREATE TRIGGER trg BEFORE INSERT ON public.t FOR EACH ROW EXECUTE FUNCTION public.f()";
+        let constraint_trigger = "CREATE CONSTRAINT TRIGGER ck AFTER INSERT ON public.t \
+                                  DEFERRABLE FOR EACH ROW EXECUTE FUNCTION public.f()";
+        let matview = "CREATE MATERIALIZED VIEW app.m AS\n SELECT 1\nWITH DATA";
+        let statements = vec![
+            stmt(
+                ObjectKind::View,
+                "app",
+                "v",
+                "",
+                "CREATE VIEW app.v AS\n SELECT 1",
+            ),
+            stmt(
+                ObjectKind::View,
+                "app",
+                "w",
+                "",
+                "CREATE OR REPLACE VIEW app.w AS\n SELECT 2",
+            ),
+            stmt(ObjectKind::Trigger, "public", "t", "trg", trigger),
+            stmt(ObjectKind::Trigger, "public", "t", "ck", constraint_trigger),
+            stmt(ObjectKind::MaterializedView, "app", "m", "", matview),
+        ];
+        let dir = tempfile::tempdir().expect("tempdir");
+        let none = HashMap::new();
+        let texts = |server_version| -> Vec<String> {
+            let place = ComponentPlace {
+                server_version,
+                ..place(dir.path(), &none)
+            };
+            let text = migration_text(None, "", &statements, place);
+            text.components.into_iter().map(|c| c.text).collect()
+        };
+        assert_eq!(
+            texts(150_000),
+            [
+                "CREATE OR REPLACE VIEW app.v AS\n SELECT 1;\n".to_string(),
+                "CREATE OR REPLACE VIEW app.w AS\n SELECT 2;\n".to_string(),
+                format!(
+                    "CREATE OR REPLACE TRIGGER {};\n",
+                    &trigger["CREATE TRIGGER ".len()..]
+                ),
+                format!("{constraint_trigger};\n"),
+                format!("{matview};\n"),
+            ]
+        );
+        let on_13 = texts(130_011);
+        assert_eq!(on_13[0], "CREATE OR REPLACE VIEW app.v AS\n SELECT 1;\n");
+        assert_eq!(on_13[2], format!("{trigger};\n"));
     }
 
     #[test]
@@ -391,7 +500,7 @@ mod tests {
             "text",
             "CREATE OR REPLACE FUNCTION public.greet(who text) RETURNS text LANGUAGE sql AS $$ SELECT 'hi ' || who $$",
         )];
-        let text = migration_text(None, "", &statements, &found, dir.path());
+        let text = migration_text(None, "", &statements, place(dir.path(), &found));
         assert!(
             text.up_sql.contains("{% include \"fns/greet.sql\" %}"),
             "{}",

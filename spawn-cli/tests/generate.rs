@@ -284,6 +284,82 @@ async fn functions_views_and_triggers_become_components() {
     .await;
 }
 
+/// The workflow components exist for: generate writes a view's and a trigger's component,
+/// the developer edits both in place and includes them in a migration of their own, which
+/// applies over the generated one (the components replace what is there).
+#[tokio::test]
+async fn generated_components_can_be_edited_and_included_again() {
+    let base = "CREATE TABLE t (id int PRIMARY KEY, n int, touched timestamptz);
+         CREATE VIEW v AS SELECT id FROM t;
+         CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS
+             $$ BEGIN NEW.touched := now(); RETURN NEW; END $$;
+         CREATE TRIGGER t_touch BEFORE UPDATE ON t FOR EACH ROW EXECUTE FUNCTION touch();";
+    // The view's columns change order (dropped and created), the trigger fires on more events.
+    let desired_sql = base
+        .replace("SELECT id FROM t", "SELECT n, id FROM t")
+        .replace("BEFORE UPDATE", "BEFORE INSERT OR UPDATE");
+    let desired = TestDb::new("gen_own_edit_b").await;
+    sqlx::raw_sql(&desired_sql)
+        .execute(&desired.pool)
+        .await
+        .expect("desired schema");
+    let target = TestDb::new("gen_own_edit_t").await;
+    let p = project(&target, Some(base));
+    let (code, out, err) = run(
+        p.path(),
+        &["migration", "generate", "change", "--from-db", &desired.url],
+    );
+    assert_eq!(code, 0, "generate:\n{out}\n{err}");
+    let components = p.path().join("db/components");
+    let view = components.join("views/public.v.sql");
+    let trigger = components.join("triggers/public.t.t_touch.sql");
+    for (path, head) in [
+        (&view, "CREATE OR REPLACE VIEW public.v AS"),
+        (
+            &trigger,
+            "CREATE OR REPLACE TRIGGER t_touch BEFORE INSERT OR UPDATE ON public.t",
+        ),
+    ] {
+        let text = std::fs::read_to_string(path).expect("component");
+        assert!(text.starts_with(head), "{}:\n{text}", path.display());
+    }
+    // Edited in place, and included by a migration written by hand.
+    std::fs::write(
+        &view,
+        "CREATE OR REPLACE VIEW public.v AS SELECT n, id FROM t WHERE n > 0;\n",
+    )
+    .expect("edit view");
+    let edited = std::fs::read_to_string(&trigger)
+        .expect("trigger")
+        .replace("BEFORE INSERT OR UPDATE", "BEFORE UPDATE");
+    std::fs::write(&trigger, edited).expect("edit trigger");
+    let m = p.path().join("db/migrations/29990101000000-edit");
+    std::fs::create_dir_all(&m).expect("mkdir");
+    std::fs::write(
+        m.join("up.sql"),
+        "{% include \"views/public.v.sql\" %}\n{% include \"triggers/public.t.t_touch.sql\" %}\n",
+    )
+    .expect("up.sql");
+    let (code, out, err) = run(p.path(), &["migration", "pin", "--all"]);
+    assert_eq!(code, 0, "pin:\n{out}\n{err}");
+    let (code, out, err) = run(p.path(), &["migration", "apply", "--yes"]);
+    assert_eq!(code, 0, "apply:\n{out}\n{err}");
+    assert!(out.contains("applied 3 migration(s)"), "{out}");
+    let (view_sql, trigger_sql): (String, String) = sqlx::query_as(
+        "SELECT pg_get_viewdef('public.v'::regclass),
+                (SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 't_touch')",
+    )
+    .fetch_one(&target.pool)
+    .await
+    .expect("definitions");
+    assert!(view_sql.contains("WHERE (t.n > 0)"), "{view_sql}");
+    assert!(
+        trigger_sql.contains("BEFORE UPDATE ON public.t"),
+        "{trigger_sql}"
+    );
+    target.close().await;
+}
+
 /// Columns added to a table that has rows (the base migration inserts some): a NOT NULL one
 /// with a default gets it in its ADD COLUMN, so the migration applies there too.
 #[tokio::test]

@@ -13,7 +13,7 @@
 //! (also on error and Ctrl-C). Nothing is written before the plan is accepted, and what was
 //! written is taken back when rendering or pinning it fails. `-v` logs the time of each phase.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
@@ -31,7 +31,9 @@ use crate::commands::migration::new::check_new_name;
 use crate::commands::migration::session::migrate_message;
 use crate::commands::CommandContext;
 use crate::exit::{self, CmdResult, Exit};
-use crate::migration_files::{existing_components, migration_text, write_components};
+use crate::migration_files::{
+    existing_components, migration_text, write_components, ComponentPlace,
+};
 use crate::model_cache::ModelCache;
 use crate::output::redact;
 use crate::phases::Phases;
@@ -355,9 +357,14 @@ async fn generate(
 
     let existing = existing.join().await?;
     phases.mark("online split and summary");
+    let place = ComponentPlace {
+        dir: &proj.project.layout.components_dir(),
+        existing: &existing,
+        server_version: source.server_version,
+    };
     let written = write_migrations(
         proj,
-        &existing,
+        place,
         o.name,
         &to_label,
         &changes,
@@ -590,7 +597,7 @@ impl Written {
 
 fn write_migrations(
     proj: &CliProject,
-    existing: &HashMap<(String, String), String>,
+    place: ComponentPlace<'_>,
     name: &str,
     to_label: &str,
     changes: &str,
@@ -598,7 +605,7 @@ fn write_migrations(
     concurrent: &[PlannedStatement],
 ) -> anyhow::Result<Written> {
     let layout = &proj.project.layout;
-    let components_dir = layout.components_dir();
+    let components_dir = place.dir;
     let now = chrono::Utc::now();
     let stamp = now.format("%Y%m%d%H%M%S").to_string();
     let first = format!("{stamp}-{name}");
@@ -635,7 +642,7 @@ fn write_migrations(
     let (mut saved, mut reported) = (HashSet::new(), HashSet::new());
     let result = (|| -> anyhow::Result<()> {
         for (folder, header, stmts, first_line) in &parts {
-            let text = migration_text(*first_line, header, stmts, existing, &components_dir);
+            let text = migration_text(*first_line, header, stmts, place);
             for c in &text.components {
                 let path = components_dir.join(&c.include);
                 if saved.insert(path.clone()) {
@@ -643,7 +650,7 @@ fn write_migrations(
                     written.previous.push((path, before));
                 }
             }
-            let paths = write_components(&components_dir, &text).with_context(|| {
+            let paths = write_components(components_dir, &text).with_context(|| {
                 format!("writing components under {}", components_dir.display())
             })?;
             for (path, c) in paths.into_iter().zip(&text.components) {
