@@ -93,7 +93,8 @@ fn main() -> ExitCode {
 }
 
 /// Logs on stderr: warnings by default, `-v` debug, `-vv` trace; `RUST_LOG` wins when set.
-/// Every line goes through the password scrubber.
+/// Every line goes through the password scrubber. The migrator's warning that a migration
+/// failed is shown only with `-v`: the command prints that failure as its error.
 fn init_tracing(verbose: u8, quiet: bool) {
     use tracing_subscriber::EnvFilter;
     let level = match (quiet, verbose) {
@@ -103,11 +104,12 @@ fn init_tracing(verbose: u8, quiet: bool) {
         _ => "trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        EnvFilter::new(format!("{level},sqlx=warn,hyper=warn")).add_directive(
-            format!("spawn={}", if verbose > 0 { level } else { "warn" })
-                .parse()
-                .unwrap_or_else(|_| "spawn=warn".parse().expect("static directive")),
-        )
+        let spawn = if verbose > 0 { level } else { "warn" };
+        let failures = if verbose > 0 { level } else { "error" };
+        EnvFilter::new(format!(
+            "{level},sqlx=warn,hyper=warn,spawn={spawn},{}={failures}",
+            spawn_runtime::FAILURE_LOG
+        ))
     });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)

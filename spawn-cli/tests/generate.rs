@@ -1257,8 +1257,18 @@ async fn a_migration_that_fails_in_the_recheck_is_named_with_the_servers_error()
         .find(|m| m.to_string_lossy().ends_with("-forbid"))
         .expect("the new migration is left for the user to fix");
     let up = new.join("up.sql");
+    let line = std::fs::read_to_string(&up)
+        .expect("up.sql")
+        .lines()
+        .position(|l| l.starts_with("CREATE TABLE public.forbidden"))
+        .expect("the statement is in up.sql")
+        + 1;
     assert!(
         err.contains("re-check: the generated migration fails on the migrations' schema")
+            && err.contains(&format!(
+                "{}:{line}: CREATE TABLE public.forbidden",
+                up.display()
+            ))
             && err.contains("no table may be called forbidden")
             && err.contains(&format!("{} is written and pinned", up.display())),
         "{err}"
@@ -1277,6 +1287,65 @@ async fn a_migration_that_fails_in_the_recheck_is_named_with_the_servers_error()
     );
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("no table may be called forbidden"), "{err}");
+}
+
+/// `--online` on a column that becomes NOT NULL while the base migration's rows hold NULLs:
+/// the check is validated in the second (no-transaction) migration, and the rows refuse it
+/// there. The error names that file and line, not the scratch database's resumable run.
+#[tokio::test]
+async fn a_statement_the_migrations_rows_refuse_is_named_by_file_and_line() {
+    let (target, desired, p) = a_and_b(
+        "gen_recheck_rows",
+        "CREATE TABLE orders (id int PRIMARY KEY, note text);
+         INSERT INTO orders VALUES (1, NULL), (2, 'ok');",
+        "CREATE TABLE orders (id int PRIMARY KEY, note text NOT NULL);",
+    )
+    .await;
+    let (code, out, err) = run(
+        p.path(),
+        &[
+            "migration",
+            "generate",
+            "note_required",
+            "--online",
+            "--from-db",
+            &desired.url,
+        ],
+    );
+    assert_eq!(code, 1, "{out}\n{err}");
+    let written: Vec<PathBuf> = generated(p.path())
+        .into_iter()
+        .map(|(m, _)| m.join("up.sql"))
+        .collect();
+    let [first, second] = written.as_slice() else {
+        panic!("two migrations are left for the user to fix: {written:?}\n{err}");
+    };
+    let line = std::fs::read_to_string(second)
+        .expect("up.sql")
+        .lines()
+        .position(|l| l.contains("VALIDATE CONSTRAINT"))
+        .expect("the validation is in the second migration")
+        + 1;
+    assert!(
+        err.contains("re-check: a generated migration fails on the migrations' schema")
+            && err.contains(&format!("{}:{line}: ALTER TABLE ", second.display()))
+            && err.contains("ERROR 23514")
+            && err.contains(&format!(
+                "{} and {} are written and pinned",
+                first.display(),
+                second.display()
+            )),
+        "{err}"
+    );
+    assert!(
+        !err.contains("run again"),
+        "advice about the scratch database:\n{err}"
+    );
+    assert_eq!(
+        tables_of(&target).await,
+        Vec::<String>::new(),
+        "target untouched"
+    );
 }
 
 /// An event trigger that creates `public.side_effect` after any DDL: the re-check finds a

@@ -400,7 +400,7 @@ pub(crate) async fn run_alone(
         }
         None => (None, reported),
     };
-    tracing::warn!(callback = c.kind.file(), migration, error = %error.message, "callback failed");
+    tracing::warn!(target: crate::FAILURE_LOG, callback = c.kind.file(), migration, error = %error.message, "callback failed");
     Err(MigrateError::CallbackFailed(Box::new(CallbackFailure {
         file: c.kind.file().to_string(),
         migration: migration.map(str::to_string),

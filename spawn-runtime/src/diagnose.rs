@@ -36,7 +36,7 @@ pub(crate) async fn transaction_failed(
     };
     let remark = (statement.is_none() && replay_error.is_none()).then(failed_at_commit);
     let error = replay_error.unwrap_or(reported);
-    tracing::warn!(migration = &*m.name, error = %error.message, "migration failed");
+    tracing::warn!(target: crate::FAILURE_LOG, migration = &*m.name, error = %error.message, "migration failed");
     let secs = started.map_or(0.0, |t| t.elapsed().as_secs_f64());
     // A failing before_each/after_each is not the migration's failure: nothing is recorded.
     let in_callback = statement

@@ -91,6 +91,10 @@
 //! What a run returns ([`Report`], [`MigrationStatus`], the errors' [`MigrationFailure`] and
 //! the like) is `#[non_exhaustive]`: read its fields, which later versions may add to.
 //!
+//! A migration, `down.sql` or callback that fails is also logged (a `tracing` warning with
+//! target [`FAILURE_LOG`]) for the app's logs; a program that prints the returned error
+//! itself can silence that target, as the `spawn` command does.
+//!
 //! # Rolling back
 //!
 //! A migration with a `migrations/<name>/down.sql` (rendered from the same pin as its
@@ -277,6 +281,10 @@ pub use spawn_model::{
 pub use sqlx;
 pub use status::{MigrationStatus, State};
 pub use tracking::{BOOTSTRAP_MIGRATION, DEFAULT_NAMESPACE, SPAWN_NAMESPACE};
+
+/// The `tracing` target of the warning logged when a migration, a `down.sql` or a callback
+/// fails (the same failure the run returns as an error).
+pub const FAILURE_LOG: &str = "spawn_runtime::failure";
 
 /// Items used by the code that `embed_migrations!()` generates. Not a public API.
 #[doc(hidden)]

@@ -242,7 +242,7 @@ impl Statements<'_> {
         if let Err(e) = conns.execute_on_each(RESET_TIMEOUTS, &row).await {
             return db_error("recording the failure", m)(e);
         }
-        tracing::warn!(migration = &*m.name, statement = i + 1, error = %error.message, "migration failed");
+        tracing::warn!(target: crate::FAILURE_LOG, migration = &*m.name, statement = i + 1, error = %error.message, "migration failed");
         MigrateError::Failed(Box::new(MigrationFailure {
             name: m.name.to_string(),
             statement: Some(failed_statement(m, self.statements, i)),

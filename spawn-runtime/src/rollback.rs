@@ -192,7 +192,7 @@ pub(crate) async fn carry_out(
                     .map_err(MigrateError::db_or_lost(doing))?;
                 let (statement, replayed) = replay(conns.target(), ctx, &as_run).await?;
                 let error = replayed.unwrap_or(reported);
-                tracing::warn!(migration = &*m.name, error = %error.message, "down.sql failed");
+                tracing::warn!(target: crate::FAILURE_LOG, migration = &*m.name, error = %error.message, "down.sql failed");
                 return Err(MigrateError::DownFailed(Box::new(DownFailure {
                     name: m.name.to_string(),
                     statement,

@@ -28,7 +28,7 @@ use sqlx::PgPool;
 
 use crate::commands::diff::{connection_of, open};
 use crate::commands::migration::new::check_new_name;
-use crate::commands::migration::session::migrate_message;
+use crate::commands::migration::recheck_failure::recheck_failure;
 use crate::commands::CommandContext;
 use crate::exit::{self, CmdResult, Exit};
 use crate::migration_files::{
@@ -453,7 +453,7 @@ async fn generate(
         run,
         (&template, advanced),
         &rendered,
-        (new_migrations, &next_fingerprint, &written.migrations),
+        (new_migrations, &next_fingerprint, &written),
         &desired,
         (cache.as_ref(), background),
     )
@@ -731,7 +731,7 @@ fn cache_pinned_renders(
 }
 
 /// Applies the new migrations (`new`, after the `rendered` ones; `next_fingerprint`: all
-/// of them; `files`: their names and `up.sql`) to the migrations' schema: to the cached
+/// of them; `written`: their files and components) to the migrations' schema: to the cached
 /// template itself (`advanced` holds its pool once they are applied; it then caches the
 /// state with them, and its model the model cache), or, when another process changed it
 /// meanwhile, to a copy. The plan of what still differs from `desired`, if anything does.
@@ -741,7 +741,7 @@ async fn recheck(
     run: &Run<'_>,
     (template, advanced): (&Template, anyhow::Result<Option<PgPool>>),
     rendered: &[Migration],
-    (new, next_fingerprint, files): (Vec<Migration>, &str, &[(String, PathBuf)]),
+    (new, next_fingerprint, written): (Vec<Migration>, &str, &Written),
     desired: &Schema,
     (cache, background): (Option<&ModelCache>, &mut Background),
 ) -> Result<Option<spawn_schema::Plan>, Exit> {
@@ -750,22 +750,17 @@ async fn recheck(
         scratches,
         phases,
     } = *run;
-    let written: Vec<String> = files
-        .iter()
-        .map(|(_, up)| up.display().to_string())
-        .collect();
-    let failed = |e: String| {
+    let components: Vec<PathBuf> = written.components.iter().map(|(p, _)| p.clone()).collect();
+    let failed = |e: &spawn_runtime::MigrateError| {
         Exit::Error(anyhow!(
-            "re-check: the generated migration fails on the migrations' schema (a scratch \
-             database): {e}\n{} is written and pinned; fix it (then `spawn migration pin <name>`), \
-             or delete it",
-            written.join(", ")
+            "{}",
+            recheck_failure(e, &written.migrations, &components)
         ))
     };
     // A migration that fails says so; anything else (the template unreachable, say) is
     // reported as what it is.
     let migrated = advanced.map_err(|e| match e.downcast::<TestingError>() {
-        Ok(TestingError::Migrate { source, .. }) => failed(migrate_message(&source)),
+        Ok(TestingError::Migrate { source, .. }) => failed(&source),
         Ok(other) => Exit::Error(anyhow!("re-check: {}", redact(&other.to_string()))),
         Err(e) => Exit::Error(anyhow!("re-check: {}", redact(&format!("{e:#}")))),
     })?;
@@ -793,7 +788,7 @@ async fn recheck(
         let pool = copy.pool(2).await?;
         if let Err(e) = migrator_of_new(new, &target.spawn_schema).run(&pool).await {
             pool.close().await;
-            return Err(failed(migrate_message(&e)));
+            return Err(failed(&e));
         }
         pool
     };

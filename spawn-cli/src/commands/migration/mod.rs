@@ -10,6 +10,7 @@ pub mod hazards;
 pub mod new;
 pub mod pin;
 pub mod ready;
+mod recheck_failure;
 pub mod resolve;
 pub mod rollback;
 pub mod session;
