@@ -757,7 +757,10 @@ async fn drift_reports_a_change_by_hand_until_it_is_reverted() {
         .expect("change by hand");
     let (code, out, err) = run(p.path(), &["drift"]);
     assert_eq!(code, 2, "{out}\n{err}");
-    assert!(out.contains("- drop column public.t.extra"), "{out}");
+    assert!(
+        out.contains("+ column public.t.extra: only on the target"),
+        "{out}"
+    );
     assert!(
         out.contains("ALTER TABLE public.t DROP COLUMN extra;"),
         "{out}"
@@ -783,6 +786,25 @@ async fn drift_reports_a_change_by_hand_until_it_is_reverted() {
     );
 
     sqlx::raw_sql("ALTER TABLE t DROP COLUMN extra")
+        .execute(&target.pool)
+        .await
+        .expect("revert");
+    let (code, out, err) = run(p.path(), &["drift"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+
+    // The other way round: a column the migrations make, dropped by hand.
+    sqlx::raw_sql("ALTER TABLE t DROP COLUMN name")
+        .execute(&target.pool)
+        .await
+        .expect("drop by hand");
+    let (code, out, err) = run(p.path(), &["drift"]);
+    assert_eq!(code, 2, "{out}\n{err}");
+    assert!(
+        out.contains("- column public.t.name: missing on the target")
+            && out.contains("ALTER TABLE public.t ADD COLUMN name text;"),
+        "{out}"
+    );
+    sqlx::raw_sql("ALTER TABLE t ADD COLUMN name text")
         .execute(&target.pool)
         .await
         .expect("revert");

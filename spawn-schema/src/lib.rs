@@ -33,7 +33,7 @@ pub use inspect::inspect;
 pub use model::{DecodeError, Object, ObjectId, ObjectKind, Schema};
 pub use online::{online, OnlinePlan};
 pub use options::Options;
-pub use plan::{Action, Plan, PlannedStatement};
+pub use plan::{Action, ObjectChange, Plan, PlannedStatement};
 
 use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;

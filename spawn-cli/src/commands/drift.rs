@@ -3,13 +3,21 @@
 //! applied (or adopted) there (the cached template of those migrations, read in place, or its
 //! model from the model cache). Exit 0 when equal, 2 with the differences and the SQL that
 //! would converge the target — printed, never applied; `--json` for machines.
+//!
+//! The differences are said from the target's side ("only on the target", "missing on the
+//! target"), not as the plan's actions: "drop column x" would read as if someone had dropped
+//! it.
 
 use std::path::Path;
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
 
 use anyhow::anyhow;
 use serde_json::json;
 use spawn_build::project::PinPolicy;
 use spawn_runtime::State;
+use spawn_schema::{Action, ObjectId, Plan};
 
 use crate::commands::migration::session::{migrate_error, prepare, Prepared};
 use crate::commands::CommandContext;
@@ -134,7 +142,7 @@ async fn drift(ctx: &CommandContext<'_>, p: &Prepared, scratches: &Scratches) ->
             "drift: {where_} differs from the schema of its {} applied migration(s):",
             migrations.len()
         ));
-        out.data(plan.summary());
+        out.data(differences(&plan));
         out.line("SQL that would converge the target (printed, not applied):");
         out.data(format!("{}\n", plan.to_sql()));
     }
@@ -142,5 +150,83 @@ async fn drift(ctx: &CommandContext<'_>, p: &Prepared, scratches: &Scratches) ->
         Ok(())
     } else {
         Err(Exit::Code(exit::DIFFERENCES))
+    }
+}
+
+/// The differences `plan` (from the target to the expected schema) converges, one line per
+/// object, from the target's side: `+` only on the target, `-` missing on it, `~` different,
+/// `±` different or depending on what is (re-created). A converging statement that loses data
+/// is named after its object.
+fn differences(plan: &Plan) -> String {
+    let mut losing: HashMap<&ObjectId, Vec<&str>> = HashMap::new();
+    for s in &plan.statements {
+        if let (Some(id), Some(reason)) = (&s.object, &s.unsafe_reason) {
+            losing.entry(id).or_default().push(reason);
+        }
+    }
+    let mut text = String::new();
+    for change in &plan.changes {
+        let (sign, how) = match change.action {
+            Action::Drop => ('+', "only on the target (the migrations do not make it)"),
+            Action::Create => ('-', "missing on the target"),
+            Action::Recreate => (
+                '±',
+                "differs on the target, or depends on what does (converged by re-creating it)",
+            ),
+            Action::Alter | Action::Rename | Action::Setup => ('~', "differs on the target"),
+        };
+        let _ = write!(
+            text,
+            "{sign} {} {}: {how}",
+            change.object.kind.label(),
+            change.object
+        );
+        if let Some(reasons) = losing.get(&change.object) {
+            let _ = write!(text, "  [converging it {}]", reasons.join("; "));
+        }
+        text.push('\n');
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use spawn_schema::{ObjectChange, ObjectKind, PlannedStatement};
+
+    #[test]
+    fn differences_are_said_from_the_targets_side() {
+        let extra = ObjectId::part(ObjectKind::Column, "app", "orders", "x");
+        let missing = ObjectId::new(ObjectKind::Index, "app", "orders_placed_idx");
+        let changed = ObjectId::part(ObjectKind::Column, "app", "orders", "note");
+        let view = ObjectId::new(ObjectKind::View, "app", "order_totals");
+        let change = |object: &ObjectId, action| ObjectChange {
+            object: object.clone(),
+            action,
+        };
+        let plan = Plan {
+            statements: vec![PlannedStatement {
+                sql: "ALTER TABLE app.orders DROP COLUMN x".into(),
+                object: Some(extra.clone()),
+                action: Action::Drop,
+                unsafe_reason: Some("drops column app.orders.x and its values".into()),
+            }],
+            changes: vec![
+                change(&extra, Action::Drop),
+                change(&missing, Action::Create),
+                change(&changed, Action::Alter),
+                change(&view, Action::Recreate),
+            ],
+            ..Plan::default()
+        };
+        assert_eq!(
+            differences(&plan),
+            "+ column app.orders.x: only on the target (the migrations do not make it)  \
+             [converging it drops column app.orders.x and its values]\n\
+             - index app.orders_placed_idx: missing on the target\n\
+             ~ column app.orders.note: differs on the target\n\
+             ± view app.order_totals: differs on the target, or depends on what does \
+             (converged by re-creating it)\n"
+        );
     }
 }
