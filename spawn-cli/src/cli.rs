@@ -301,6 +301,13 @@ pub enum MigrationCommand {
         /// built concurrently and constraints validated in a second, no-transaction migration.
         #[arg(long)]
         online: bool,
+        /// The `-- spawn:lock-timeout` the new migration sets: a statement that waits longer
+        /// for its lock gives up (the migration is rolled back, to run again later) instead of
+        /// queueing every query of the table behind it. `off` for none. Not set in the
+        /// `--online` no-transaction migration: its concurrent index builds wait for running
+        /// transactions.
+        #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = lock_timeout)]
+        lock_timeout: String,
         /// A variables file (JSON, TOML or YAML) instead of the one spawn.toml names.
         #[arg(long, value_name = "FILE")]
         variables: Option<PathBuf>,
@@ -504,4 +511,13 @@ pub enum DbCommand {
         #[arg(last = true)]
         args: Vec<String>,
     },
+}
+
+/// `--lock-timeout`: `off`, or a duration as `-- spawn:lock-timeout` takes it.
+fn lock_timeout(value: &str) -> Result<String, String> {
+    if value == "off" || spawn_build::analyze::is_duration(value) {
+        Ok(value.to_string())
+    } else {
+        Err("expected `off` or a duration such as 5s, 500ms or 1min".into())
+    }
 }

@@ -204,6 +204,42 @@ fn migration_new_validates_names_and_never_overwrites() {
         .stderr(predicate::str::contains("exists already"));
 }
 
+/// `generate --lock-timeout` takes `off` or what `-- spawn:lock-timeout` takes; anything else
+/// is refused before any work, naming the flag.
+#[test]
+fn generate_refuses_a_lock_timeout_the_directive_would_not_take() {
+    let p = project("app");
+    for bad in ["5sec", "1.5s", "s", "five"] {
+        spawn()
+            .current_dir(p.path())
+            .args([
+                "migration",
+                "generate",
+                "x",
+                "--from-db",
+                "postgres://nowhere/db",
+            ])
+            .args(["--lock-timeout", bad])
+            .assert()
+            .code(1)
+            .stderr(
+                predicate::str::contains(format!("invalid value '{bad}' for '--lock-timeout"))
+                    .and(predicate::str::contains("expected `off` or a duration")),
+            );
+    }
+    assert!(
+        !p.path().join("db/migrations").exists()
+            || std::fs::read_dir(p.path().join("db/migrations"))
+                .expect("migrations")
+                .all(|e| !e
+                    .expect("entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with("-x")),
+        "nothing was written"
+    );
+}
+
 #[test]
 fn build_pin_and_check() {
     let p = project("app");

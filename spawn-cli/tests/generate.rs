@@ -621,8 +621,11 @@ async fn online_builds_no_blocking_index_on_an_existing_table() {
         "{first}"
     );
     assert!(!first.contains("SET NOT NULL"), "{first}");
-    // Outside: concurrent builds, the swap of t_m, validations, then SET NOT NULL.
+    assert!(first.starts_with("-- spawn:lock-timeout 5s\n"), "{first}");
+    // Outside: concurrent builds, the swap of t_m, validations, then SET NOT NULL. No lock
+    // timeout there: a concurrent build waits for the transactions that run.
     assert!(second.starts_with("-- spawn:no-transaction\n"), "{second}");
+    assert!(!second.contains("lock-timeout"), "{second}");
     assert!(
         second.contains("CREATE INDEX CONCURRENTLY t_n ON public.t"),
         "{second}"
@@ -653,6 +656,76 @@ async fn online_builds_no_blocking_index_on_an_existing_table() {
     assert_eq!(code, 0, "{out}\n{err}");
     let (code, out, err) = diff(p.path(), &target, &desired);
     assert_eq!(code, 0, "{out}\n{err}");
+}
+
+/// The generated migration sets a lock timeout (`--lock-timeout`, 5s unless told): on a table
+/// another session holds, its ALTER gives up and the migration is rolled back, instead of
+/// queueing every query of the table behind it. `off` writes none.
+#[tokio::test]
+async fn a_generated_migration_gives_up_on_a_held_lock() {
+    let (target, desired, p) = a_and_b(
+        "gen_lock_timeout",
+        "CREATE TABLE t (id int PRIMARY KEY);",
+        "CREATE TABLE t (id int PRIMARY KEY, n int);",
+    )
+    .await;
+    let generate = |name: &str, timeout: &str| {
+        let args = [
+            "migration",
+            "generate",
+            name,
+            "--from-db",
+            &desired.url,
+            "--lock-timeout",
+            timeout,
+        ];
+        let (code, out, err) = run(p.path(), &args);
+        assert_eq!(code, 0, "{out}\n{err}");
+        let (folder, text) = generated(p.path()).pop().expect("generated");
+        std::fs::remove_dir_all(&folder).expect("remove it again");
+        text
+    };
+    assert!(
+        !generate("without", "off").contains("lock-timeout"),
+        "`off` writes no lock timeout"
+    );
+    let text = generate("add_n", "100ms");
+    assert!(text.starts_with("-- spawn:lock-timeout 100ms\n"), "{text}");
+    // The base applied, then the generated migration written again (removed above).
+    let (code, out, err) = run(p.path(), &["migration", "apply", "--yes"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let m = p.path().join("db/migrations/29990101000000-add_n");
+    std::fs::create_dir_all(&m).expect("mkdir");
+    std::fs::write(m.join("up.sql"), &text).expect("up.sql");
+    let (code, out, err) = run(p.path(), &["migration", "pin", "--all"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+
+    // A session reading t holds a lock the ALTER TABLE must wait for.
+    let mut reader = target.pool.acquire().await.expect("connection");
+    sqlx::raw_sql("BEGIN; SELECT * FROM t;")
+        .execute(&mut *reader)
+        .await
+        .expect("hold a lock on t");
+    let (code, out, err) = run(p.path(), &["migration", "apply", "--yes"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        err.contains("29990101000000-add_n") && err.contains("lock timeout"),
+        "{err}"
+    );
+    let columns: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM information_schema.columns WHERE table_name = 't' AND column_name = 'n'",
+    )
+    .fetch_one(&target.pool)
+    .await
+    .expect("count");
+    assert_eq!(columns, 0, "the migration was rolled back");
+    sqlx::raw_sql("COMMIT")
+        .execute(&mut *reader)
+        .await
+        .expect("release");
+    drop(reader);
+    let (code, out, err) = run(p.path(), &["migration", "apply", "--yes"]);
+    assert_eq!(code, 0, "once the lock is free it applies:\n{out}\n{err}");
 }
 
 #[tokio::test]

@@ -162,8 +162,9 @@ fn apply(directives: &mut Directives, comment: DirectiveComment<'_>) -> Result<(
     Ok(())
 }
 
-/// `^\d+\s*(ms|s|min|h|d)?$`
-fn is_duration(value: &str) -> bool {
+/// Whether `value` is a duration the timeout directives accept: an integer with an optional
+/// unit, `^\d+\s*(ms|s|min|h|d)?$` (`5s`, `500ms`, `2min`).
+pub fn is_duration(value: &str) -> bool {
     let unit_start = value
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(value.len());

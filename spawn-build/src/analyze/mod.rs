@@ -51,6 +51,7 @@ mod transaction;
 mod tests;
 
 pub use defines::{defined_objects, Defined, DefinedKind};
+pub use directives::is_duration;
 use position::LineIndex;
 pub use recovery::recovery_of;
 pub use spawn_model::{Recovery, Statement, TransactionMode};

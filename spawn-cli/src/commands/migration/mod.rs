@@ -31,6 +31,7 @@ pub async fn run(ctx: &CommandContext<'_>, cmd: &MigrationCommand) -> CmdResult 
             allow_unsafe,
             rename,
             online,
+            lock_timeout,
             variables,
         } => {
             generate::run(
@@ -42,6 +43,7 @@ pub async fn run(ctx: &CommandContext<'_>, cmd: &MigrationCommand) -> CmdResult 
                     allow_unsafe: *allow_unsafe,
                     renames: rename,
                     online: *online,
+                    lock_timeout: (lock_timeout != "off").then_some(lock_timeout.as_str()),
                     variables: variables.as_deref(),
                 },
             )
