@@ -149,15 +149,21 @@ impl Plan {
         out
     }
 
+    /// Why the statements of each object may lose data, for the objects whose do.
+    pub fn unsafe_reasons(&self) -> HashMap<&ObjectId, Vec<&str>> {
+        let mut reasons: HashMap<&ObjectId, Vec<&str>> = HashMap::new();
+        for s in &self.statements {
+            if let (Some(id), Some(reason)) = (&s.object, &s.unsafe_reason) {
+                reasons.entry(id).or_default().push(reason);
+            }
+        }
+        reasons
+    }
+
     /// A human-readable list of the changes, one per line.
     pub fn summary(&self) -> String {
         let mut out = String::new();
-        let mut risky: HashMap<&ObjectId, Vec<&str>> = HashMap::new();
-        for s in &self.statements {
-            if let (Some(id), Some(reason)) = (&s.object, &s.unsafe_reason) {
-                risky.entry(id).or_default().push(reason);
-            }
-        }
+        let risky = self.unsafe_reasons();
         for c in &self.changes {
             let sign = match c.action {
                 Action::Create => '+',

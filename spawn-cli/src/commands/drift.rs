@@ -10,14 +10,13 @@
 
 use std::path::Path;
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 
 use anyhow::anyhow;
 use serde_json::json;
 use spawn_build::project::PinPolicy;
 use spawn_runtime::State;
-use spawn_schema::{Action, ObjectId, Plan};
+use spawn_schema::{Action, Plan};
 
 use crate::commands::migration::session::{migrate_error, prepare, Prepared};
 use crate::commands::CommandContext;
@@ -158,12 +157,7 @@ async fn drift(ctx: &CommandContext<'_>, p: &Prepared, scratches: &Scratches) ->
 /// `±` different or depending on what is (re-created). A converging statement that loses data
 /// is named after its object.
 fn differences(plan: &Plan) -> String {
-    let mut losing: HashMap<&ObjectId, Vec<&str>> = HashMap::new();
-    for s in &plan.statements {
-        if let (Some(id), Some(reason)) = (&s.object, &s.unsafe_reason) {
-            losing.entry(id).or_default().push(reason);
-        }
-    }
+    let losing = plan.unsafe_reasons();
     let mut text = String::new();
     for change in &plan.changes {
         let (sign, how) = match change.action {
@@ -192,7 +186,7 @@ fn differences(plan: &Plan) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use spawn_schema::{ObjectChange, ObjectKind, PlannedStatement};
+    use spawn_schema::{ObjectChange, ObjectId, ObjectKind, PlannedStatement};
 
     #[test]
     fn differences_are_said_from_the_targets_side() {
