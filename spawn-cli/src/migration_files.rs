@@ -226,13 +226,16 @@ fn definitions(text: &str) -> Vec<(String, String)> {
 
 /// The text of a migration of `statements`: a header listing `changes`, then each statement
 /// inline or as an include of its component (an existing one of `place` where it defines the
-/// object). `first_line` goes before the header (`-- spawn:no-transaction`).
+/// object). `first_line` goes before the header (`-- spawn:no-transaction`). A setting the
+/// plan needs (`SET check_function_bodies`) is `SET LOCAL` in a transactional migration, so
+/// the migrations after it in the same run are not affected.
 pub fn migration_text(
     first_line: Option<&str>,
     header: &str,
     statements: &[PlannedStatement],
     place: ComponentPlace<'_>,
 ) -> MigrationText {
+    let transactional = !first_line.is_some_and(|l| l.contains("-- spawn:no-transaction"));
     let mut up = String::new();
     if let Some(line) = first_line {
         up.push_str(line);
@@ -254,7 +257,14 @@ pub fn migration_text(
     for s in statements {
         up.push('\n');
         let Some(folder) = component_folder(s) else {
-            up.push_str(&escape_template(&format!("{};", s.sql)));
+            let sql = match s.sql.strip_prefix("SET ") {
+                // Only for this migration's transaction, not the rest of the run's session.
+                Some(setting) if s.action == Action::Setup && transactional => {
+                    Cow::Owned(format!("SET LOCAL {setting}"))
+                }
+                _ => Cow::Borrowed(s.sql.as_str()),
+            };
+            up.push_str(&escape_template(&format!("{sql};")));
             up.push('\n');
             continue;
         };
@@ -471,6 +481,34 @@ mod tests {
         let on_13 = texts(130_011);
         assert_eq!(on_13[0], "CREATE OR REPLACE VIEW app.v AS\n SELECT 1;\n");
         assert_eq!(on_13[2], format!("{trigger};\n"));
+    }
+
+    /// The plan's setting holds for the migration's transaction only; outside a transaction
+    /// `SET LOCAL` would do nothing, so it stays `SET` there.
+    #[test]
+    fn a_setting_is_local_to_a_transactional_migration() {
+        let statements = vec![PlannedStatement {
+            sql: "SET check_function_bodies = false".into(),
+            object: None,
+            action: Action::Setup,
+            unsafe_reason: None,
+        }];
+        let dir = tempfile::tempdir().expect("tempdir");
+        let none = HashMap::new();
+        let up = |first_line| migration_text(first_line, "", &statements, place(dir.path(), &none));
+        for first_line in [None, Some("-- spawn:lock-timeout 5s")] {
+            assert!(
+                up(first_line)
+                    .up_sql
+                    .contains("\nSET LOCAL check_function_bodies = false;\n"),
+                "{first_line:?}"
+            );
+        }
+        let outside = up(Some("-- spawn:no-transaction")).up_sql;
+        assert!(
+            outside.contains("\nSET check_function_bodies = false;\n"),
+            "{outside}"
+        );
     }
 
     #[test]

@@ -728,6 +728,49 @@ async fn a_generated_migration_gives_up_on_a_held_lock() {
     assert_eq!(code, 0, "once the lock is free it applies:\n{out}\n{err}");
 }
 
+/// A generated migration that creates a function turns off `check_function_bodies` for
+/// its own transaction only: a later migration of the same run still has its function
+/// bodies checked, and a broken one fails there (not later, when the function is called).
+#[tokio::test]
+async fn a_later_migration_in_the_same_run_still_has_its_function_bodies_checked() {
+    let (target, desired, p) = a_and_b(
+        "gen_local_setting",
+        "CREATE TABLE t (id int);",
+        "CREATE TABLE t (id int);
+         CREATE FUNCTION t_count() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM t $$;",
+    )
+    .await;
+    let (code, out, err) = run(
+        p.path(),
+        &["migration", "generate", "count", "--from-db", &desired.url],
+    );
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (_, text) = generated(p.path()).pop().expect("generated");
+    assert!(
+        text.contains("SET LOCAL check_function_bodies = false;"),
+        "{text}"
+    );
+    add_migration(
+        p.path(),
+        "29990101000000-broken",
+        "CREATE FUNCTION broken() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM missing $$;",
+    );
+    let (code, out, err) = run(p.path(), &["migration", "pin", "--all"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+    let (code, out, err) = run(p.path(), &["migration", "apply", "--yes"]);
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(
+        err.contains("29990101000000-broken")
+            && err.contains("relation \"missing\" does not exist"),
+        "{err}"
+    );
+    let created: bool = sqlx::query_scalar("SELECT to_regproc('public.t_count') IS NOT NULL")
+        .fetch_one(&target.pool)
+        .await
+        .expect("query");
+    assert!(created, "the generated migration was applied before");
+}
+
 #[tokio::test]
 async fn schema_dir_files_load_in_dependency_order_or_are_named() {
     let target = TestDb::new("gen_dir_t").await;
