@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use crate::analyze::hazards::{Finding, Hazard, Scanner};
 use crate::layout::Layout;
 use crate::project::{origin_of, CompiledMigration};
+use crate::source_lines::SourceLines;
 
 /// A [`Finding`] in a migration's file.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -201,36 +202,6 @@ pub fn project_hazards(
     ProjectHazards {
         findings: out,
         unused_allows,
-    }
-}
-
-/// The lines of a migration's `up.sql` by their text (trailing blanks ignored), to find the
-/// line of the source a rendered line came from in O(log n).
-struct SourceLines<'s> {
-    by_text: HashMap<&'s str, Vec<u32>>,
-}
-
-impl<'s> SourceLines<'s> {
-    fn new(source: &'s str) -> Self {
-        let mut by_text: HashMap<&str, Vec<u32>> = HashMap::new();
-        for (text, n) in source.lines().zip(1u32..) {
-            by_text.entry(text.trim_end()).or_default().push(n);
-        }
-        Self { by_text }
-    }
-
-    /// The line of the source that rendered as line `line` of `rendered` (its lines): the
-    /// line with the same text, the closest one if several have it.
-    fn line_of(&self, rendered: &[&str], line: u32) -> Option<u32> {
-        let text = rendered.get(line.checked_sub(1)? as usize)?.trim_end();
-        let lines = self.by_text.get(text)?;
-        // `lines` is in ascending order: the closest is next to where `line` would go.
-        let at = lines.partition_point(|&n| n < line);
-        [at.checked_sub(1), Some(at)]
-            .into_iter()
-            .flatten()
-            .filter_map(|i| lines.get(i).copied())
-            .min_by_key(|n| n.abs_diff(line))
     }
 }
 

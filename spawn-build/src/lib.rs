@@ -266,6 +266,7 @@ pub mod problems;
 pub mod project;
 pub mod render;
 mod settle;
+pub mod source_lines;
 pub mod spawn_toml;
 pub mod sql_tests;
 pub mod variables;

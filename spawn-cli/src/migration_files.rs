@@ -42,6 +42,15 @@ pub struct ComponentPlace<'a> {
     pub server_version: i32,
 }
 
+/// How a generated migration runs: the `-- spawn:` directives it starts with.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunsAs<'a> {
+    /// `-- spawn:no-transaction`: its statements run one by one, outside a transaction.
+    pub no_transaction: bool,
+    /// `-- spawn:lock-timeout <value>`.
+    pub lock_timeout: Option<&'a str>,
+}
+
 /// A migration's files.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MigrationText {
@@ -226,20 +235,21 @@ fn definitions(text: &str) -> Vec<(String, String)> {
 
 /// The text of a migration of `statements`: a header listing `changes`, then each statement
 /// inline or as an include of its component (an existing one of `place` where it defines the
-/// object). `first_line` goes before the header (`-- spawn:no-transaction`). A setting the
-/// plan needs (`SET check_function_bodies`) is `SET LOCAL` in a transactional migration, so
-/// the migrations after it in the same run are not affected.
+/// object). The directives of `runs_as` go before the header. A setting the plan needs
+/// (`SET check_function_bodies`) is `SET LOCAL` in a transactional migration, so the
+/// migrations after it in the same run are not affected.
 pub fn migration_text(
-    first_line: Option<&str>,
+    runs_as: RunsAs<'_>,
     header: &str,
     statements: &[PlannedStatement],
     place: ComponentPlace<'_>,
 ) -> MigrationText {
-    let transactional = !first_line.is_some_and(|l| l.contains("-- spawn:no-transaction"));
     let mut up = String::new();
-    if let Some(line) = first_line {
-        up.push_str(line);
-        up.push('\n');
+    if runs_as.no_transaction {
+        up.push_str("-- spawn:no-transaction\n");
+    }
+    if let Some(timeout) = runs_as.lock_timeout {
+        up.push_str(&format!("-- spawn:lock-timeout {timeout}\n"));
     }
     for line in header.lines() {
         up.push_str("-- ");
@@ -259,7 +269,7 @@ pub fn migration_text(
         let Some(folder) = component_folder(s) else {
             let sql = match s.sql.strip_prefix("SET ") {
                 // Only for this migration's transaction, not the rest of the run's session.
-                Some(setting) if s.action == Action::Setup && transactional => {
+                Some(setting) if s.action == Action::Setup && !runs_as.no_transaction => {
                     Cow::Owned(format!("SET LOCAL {setting}"))
                 }
                 _ => Cow::Borrowed(s.sql.as_str()),
@@ -396,7 +406,7 @@ mod tests {
         ];
         let dir = tempfile::tempdir().expect("tempdir");
         let text = migration_text(
-            None,
+            RunsAs::default(),
             "changes:",
             &statements,
             place(dir.path(), &HashMap::new()),
@@ -462,7 +472,7 @@ mod tests {
                 server_version,
                 ..place(dir.path(), &none)
             };
-            let text = migration_text(None, "", &statements, place);
+            let text = migration_text(RunsAs::default(), "", &statements, place);
             text.components.into_iter().map(|c| c.text).collect()
         };
         assert_eq!(
@@ -495,18 +505,30 @@ mod tests {
         }];
         let dir = tempfile::tempdir().expect("tempdir");
         let none = HashMap::new();
-        let up = |first_line| migration_text(first_line, "", &statements, place(dir.path(), &none));
-        for first_line in [None, Some("-- spawn:lock-timeout 5s")] {
+        let up = |runs_as| migration_text(runs_as, "", &statements, place(dir.path(), &none));
+        let with_timeout = RunsAs {
+            lock_timeout: Some("5s"),
+            ..RunsAs::default()
+        };
+        for runs_as in [RunsAs::default(), with_timeout] {
             assert!(
-                up(first_line)
+                up(runs_as)
                     .up_sql
                     .contains("\nSET LOCAL check_function_bodies = false;\n"),
-                "{first_line:?}"
+                "{runs_as:?}"
             );
         }
-        let outside = up(Some("-- spawn:no-transaction")).up_sql;
+        assert!(up(with_timeout)
+            .up_sql
+            .starts_with("-- spawn:lock-timeout 5s\n"));
+        let outside = up(RunsAs {
+            no_transaction: true,
+            ..RunsAs::default()
+        })
+        .up_sql;
         assert!(
-            outside.contains("\nSET check_function_bodies = false;\n"),
+            outside.starts_with("-- spawn:no-transaction\n")
+                && outside.contains("\nSET check_function_bodies = false;\n"),
             "{outside}"
         );
     }
@@ -538,7 +560,12 @@ mod tests {
             "text",
             "CREATE OR REPLACE FUNCTION public.greet(who text) RETURNS text LANGUAGE sql AS $$ SELECT 'hi ' || who $$",
         )];
-        let text = migration_text(None, "", &statements, place(dir.path(), &found));
+        let text = migration_text(
+            RunsAs::default(),
+            "",
+            &statements,
+            place(dir.path(), &found),
+        );
         assert!(
             text.up_sql.contains("{% include \"fns/greet.sql\" %}"),
             "{}",

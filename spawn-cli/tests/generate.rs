@@ -38,14 +38,16 @@ fn project(target: &TestDb, a: Option<&str>) -> tempfile::TempDir {
     dir
 }
 
+/// Adds migration `name` whose `up.sql` is the plain SQL `sql` (no template syntax read).
 fn add_migration(project: &Path, name: &str, sql: &str) {
+    add_template(project, name, &format!("{{% raw %}}{sql}{{% endraw %}}\n"));
+}
+
+/// Adds migration `name` whose `up.sql` is `up_sql`, a template.
+fn add_template(project: &Path, name: &str, up_sql: &str) {
     let m = project.join("db/migrations").join(name);
     std::fs::create_dir_all(&m).expect("mkdir");
-    std::fs::write(
-        m.join("up.sql"),
-        format!("{{% raw %}}{sql}{{% endraw %}}\n"),
-    )
-    .expect("up.sql");
+    std::fs::write(m.join("up.sql"), up_sql).expect("up.sql");
 }
 
 /// Runs `spawn <args>` in `project`: (exit code, stdout, stderr).
@@ -333,13 +335,11 @@ async fn generated_components_can_be_edited_and_included_again() {
         .expect("trigger")
         .replace("BEFORE INSERT OR UPDATE", "BEFORE UPDATE");
     std::fs::write(&trigger, edited).expect("edit trigger");
-    let m = p.path().join("db/migrations/29990101000000-edit");
-    std::fs::create_dir_all(&m).expect("mkdir");
-    std::fs::write(
-        m.join("up.sql"),
+    add_template(
+        p.path(),
+        "29990101000000-edit",
         "{% include \"views/public.v.sql\" %}\n{% include \"triggers/public.t.t_touch.sql\" %}\n",
-    )
-    .expect("up.sql");
+    );
     let (code, out, err) = run(p.path(), &["migration", "pin", "--all"]);
     assert_eq!(code, 0, "pin:\n{out}\n{err}");
     let (code, out, err) = run(p.path(), &["migration", "apply", "--yes"]);
@@ -404,6 +404,28 @@ fn run_pid(project: &Path, args: &[&str]) -> (i32, String, String, u32) {
         String::from_utf8_lossy(&out.stderr).into_owned(),
         pid,
     )
+}
+
+/// The 1-based number of the first line of `file` that contains `what`.
+fn line_with(file: &Path, what: &str) -> usize {
+    let text = std::fs::read_to_string(file).expect("read the file");
+    1 + text
+        .lines()
+        .position(|l| l.contains(what))
+        .unwrap_or_else(|| panic!("{what} in {}:\n{text}", file.display()))
+}
+
+/// Whether `table` (any schema) of `db` has the column `column`.
+async fn has_column(db: &TestDb, table: &str, column: &str) -> bool {
+    sqlx::query_scalar(
+        "SELECT EXISTS (SELECT FROM information_schema.columns \
+         WHERE table_name = $1 AND column_name = $2)",
+    )
+    .bind(table)
+    .bind(column)
+    .fetch_one(&db.pool)
+    .await
+    .expect("columns")
 }
 
 async fn tables_of(db: &TestDb) -> Vec<String> {
@@ -542,13 +564,7 @@ async fn generate_prints_the_hazards_of_what_it_wrote() {
     );
     assert_eq!(code, 0, "{out}\n{err}");
     let up = &generated(p.path())[0].0;
-    let line_of = |what: &str| {
-        let text = std::fs::read_to_string(up.join("up.sql")).expect("up.sql");
-        1 + text
-            .lines()
-            .position(|l| l.contains(what))
-            .unwrap_or_else(|| panic!("{what} in {text}"))
-    };
+    let line_of = |what: &str| line_with(&up.join("up.sql"), what);
     assert!(
         out.contains(&format!(
             "{}:{}: blocking-index-build:",
@@ -694,9 +710,7 @@ async fn a_generated_migration_gives_up_on_a_held_lock() {
     // The base applied, then the generated migration written again (removed above).
     let (code, out, err) = run(p.path(), &["migration", "apply", "--yes"]);
     assert_eq!(code, 0, "{out}\n{err}");
-    let m = p.path().join("db/migrations/29990101000000-add_n");
-    std::fs::create_dir_all(&m).expect("mkdir");
-    std::fs::write(m.join("up.sql"), &text).expect("up.sql");
+    add_template(p.path(), "29990101000000-add_n", &text);
     let (code, out, err) = run(p.path(), &["migration", "pin", "--all"]);
     assert_eq!(code, 0, "{out}\n{err}");
 
@@ -712,13 +726,10 @@ async fn a_generated_migration_gives_up_on_a_held_lock() {
         err.contains("29990101000000-add_n") && err.contains("lock timeout"),
         "{err}"
     );
-    let columns: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM information_schema.columns WHERE table_name = 't' AND column_name = 'n'",
-    )
-    .fetch_one(&target.pool)
-    .await
-    .expect("count");
-    assert_eq!(columns, 0, "the migration was rolled back");
+    assert!(
+        !has_column(&target, "t", "n").await,
+        "the migration was rolled back"
+    );
     sqlx::raw_sql("COMMIT")
         .execute(&mut *reader)
         .await
@@ -882,13 +893,10 @@ async fn drift_reports_a_change_by_hand_until_it_is_reverted() {
         "{out}"
     );
     assert!(out.contains("printed, not applied"), "{out}");
-    let columns: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM information_schema.columns WHERE table_name = 't' AND column_name = 'extra'",
-    )
-    .fetch_one(&target.pool)
-    .await
-    .expect("count");
-    assert_eq!(columns, 1, "drift never applies anything");
+    assert!(
+        has_column(&target, "t", "extra").await,
+        "drift never applies anything"
+    );
     let (code, out, err) = run(p.path(), &["drift", "--json"]);
     assert_eq!(code, 2, "{err}");
     let json: serde_json::Value = serde_json::from_str(&out).expect("json");
@@ -1395,12 +1403,7 @@ async fn a_migration_that_fails_in_the_recheck_is_named_with_the_servers_error()
         .find(|m| m.to_string_lossy().ends_with("-forbid"))
         .expect("the new migration is left for the user to fix");
     let up = new.join("up.sql");
-    let line = std::fs::read_to_string(&up)
-        .expect("up.sql")
-        .lines()
-        .position(|l| l.starts_with("CREATE TABLE public.forbidden"))
-        .expect("the statement is in up.sql")
-        + 1;
+    let line = line_with(&up, "CREATE TABLE public.forbidden");
     assert!(
         err.contains("re-check: the generated migration fails on the migrations' schema")
             && err.contains(&format!(
@@ -1425,6 +1428,35 @@ async fn a_migration_that_fails_in_the_recheck_is_named_with_the_servers_error()
     );
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("no table may be called forbidden"), "{err}");
+}
+
+/// The statement that fails in the re-check comes from a component (the event trigger refuses
+/// a view named `forbidden`): the error names the component file and the migration that
+/// includes it.
+#[tokio::test]
+async fn a_component_that_fails_in_the_recheck_is_named_by_its_file() {
+    let (_target, desired, p) = a_and_b(
+        "gen_recheck_component",
+        NO_FORBIDDEN,
+        &format!("CREATE VIEW public.forbidden AS SELECT 1 AS one;\n{NO_FORBIDDEN}"),
+    )
+    .await;
+    let (code, out, err) = run(
+        p.path(),
+        &["migration", "generate", "forbid", "--from-db", &desired.url],
+    );
+    assert_eq!(code, 1, "{out}\n{err}");
+    let (new, _) = generated(p.path()).pop().expect("left for the user to fix");
+    let component = p.path().join("db/components/views/public.forbidden.sql");
+    assert!(component.is_file(), "{}", component.display());
+    assert!(
+        err.contains(&format!(
+            "{} (included by {}): CREATE OR REPLACE VIEW public.forbidden",
+            component.display(),
+            new.join("up.sql").display()
+        )) && err.contains("no table may be called forbidden"),
+        "{err}"
+    );
 }
 
 /// `--online` on a column that becomes NOT NULL while the base migration's rows hold NULLs:
@@ -1458,12 +1490,7 @@ async fn a_statement_the_migrations_rows_refuse_is_named_by_file_and_line() {
     let [first, second] = written.as_slice() else {
         panic!("two migrations are left for the user to fix: {written:?}\n{err}");
     };
-    let line = std::fs::read_to_string(second)
-        .expect("up.sql")
-        .lines()
-        .position(|l| l.contains("VALIDATE CONSTRAINT"))
-        .expect("the validation is in the second migration")
-        + 1;
+    let line = line_with(second, "VALIDATE CONSTRAINT");
     assert!(
         err.contains("re-check: a generated migration fails on the migrations' schema")
             && err.contains(&format!("{}:{line}: ALTER TABLE ", second.display()))

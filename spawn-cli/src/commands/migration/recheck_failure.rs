@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use spawn_build::source_lines::SourceLines;
 use spawn_runtime::MigrateError;
 
 use super::session::migrate_message;
@@ -84,13 +85,8 @@ fn place_of(statement: &Statement<'_>, up: &Path, components: &[PathBuf]) -> Str
         return format!("{path} (included by {})", up.display());
     }
     let source = std::fs::read_to_string(up).unwrap_or_default();
-    let wanted = statement.first_line.trim_end();
-    let line = source
-        .lines()
-        .zip(1u32..)
-        .filter(|(text, _)| text.trim_end() == wanted)
-        .map(|(_, n)| n)
-        .min_by_key(|n| n.abs_diff(statement.line))
+    let line = SourceLines::new(&source)
+        .line_of_text(statement.first_line, statement.line)
         .unwrap_or(statement.line);
     format!("{}:{line}", up.display())
 }
